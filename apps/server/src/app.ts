@@ -1,0 +1,78 @@
+import cookie from "@fastify/cookie";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from "fastify-type-provider-zod";
+import type { AppContext } from "./app-context.js";
+import { registerAccessControl } from "./http/access.js";
+import { registerErrorHandling } from "./http/error-handler.js";
+import { opsRoutes } from "./http/ops-routes.js";
+import { authRoutes } from "./modules/auth/auth-routes.js";
+
+export type ModuleRoutes = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
+
+/** Route modules, one per capability. Each registers its own routes with declared access. */
+const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes];
+
+/**
+ * Builds the whole HTTP app around an AppContext. It never listens: main.ts does, and tests
+ * call `app.inject`.
+ */
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    trustProxy: ctx.config.trustProxy,
+    bodyLimit: 256 * 1024,
+    genReqId: () => crypto.randomUUID(),
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+
+  await app.register(cookie);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "psphub",
+        description:
+          "Back-office, client-portal and PSP Open API (API-2 callback) endpoints of psphub. " +
+          "Back-office routes take a session cookie plus the x-csrf-token header on writes, or an API key " +
+          "as `Authorization: Bearer psk_…`.",
+        version: "0.1.0",
+      },
+      components: {
+        securitySchemes: {
+          session: { type: "apiKey", in: "cookie", name: "psphub_session" },
+          apiKey: { type: "http", scheme: "bearer" },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  registerAccessControl(app, ctx);
+
+  for (const mod of MODULES) await mod(app, ctx);
+  return app;
+}

@@ -1,0 +1,62 @@
+import { type Command, helpText, parseCommandArgs, UsageError } from "./cli/command.js";
+import {
+  migrateCommand,
+  serveCommand,
+  tenantCreateCommand,
+  userCreateCommand,
+} from "./cli/server-commands.js";
+import { ConfigError } from "./config/config.js";
+import { AppError } from "./shared/errors.js";
+
+/** Every subcommand of `psphub`. */
+export const COMMANDS: Command[] = [serveCommand, migrateCommand, tenantCreateCommand, userCreateCommand];
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    "psphub: the payments side of a multi-tenant broker CRM",
+    "",
+    "usage: psphub <command> [options]   (psphub <command> --help for its options)",
+    "",
+    "commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+  ].join("\n");
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const match = COMMANDS.filter((c) => c.name.split(" ").every((w, i) => argv[i] === w)).sort(
+    (a, b) => b.name.length - a.name.length,
+  )[0];
+  if (!match) {
+    if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+      console.log(overview());
+      return 0;
+    }
+    console.error(`psphub: unknown command "${argv.slice(0, 2).join(" ")}"\n\n${overview()}`);
+    return 2;
+  }
+  const rest = argv.slice(match.name.split(" ").length);
+  try {
+    const { values, positionals } = parseCommandArgs(match, rest);
+    if (values.help) {
+      console.log(helpText(match));
+      return 0;
+    }
+    return await match.run(values, positionals);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`psphub ${match.name}: ${err.message}\n\n${helpText(match)}`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    if (err instanceof AppError) {
+      const issues = err.details?.issues?.map((i) => `\n  ${i.path}: ${i.message}`).join("") ?? "";
+      console.error(`psphub ${match.name}: ${err.message}${issues}`);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,101 @@
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/**
+ * Every setting the server reads from the environment, validated once at start-up.
+ * A bad value stops the process with a message naming the variable.
+ */
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?:\/\/|sqlite:)/, "must start with postgres:// or sqlite:")
+    .optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).default("http://localhost:3000"),
+  ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded")
+    .optional(),
+  ALLOW_PRIVATE_APP_URLS: bool.default(false),
+  ALLOW_HTTP_PAYMENT_URLS: bool.default(false),
+  TOKEN_GRACE_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 30)
+    .default(24),
+  SESSION_TTL_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 24 * 30)
+    .default(8 * 60),
+  COOKIE_SECURE: bool.optional(),
+  LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  CALLBACK_BODY_LIMIT_BYTES: z.coerce.number().int().min(512).max(1_048_576).default(16_384),
+  EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(0).default(30),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  TRUST_PROXY: bool.default(false),
+});
+
+export type Config = {
+  database: { kind: "sqlite"; file: string } | { kind: "postgres"; url: string; poolSize: number };
+  dataDir: string;
+  host: string;
+  port: number;
+  publicBaseUrl: string;
+  /** 32-byte key for AES-256-GCM; when absent the embedded default keeps one in DATA_DIR. */
+  encryptionKey?: Buffer;
+  allowPrivateAppUrls: boolean;
+  allowHttpPaymentUrls: boolean;
+  tokenGraceMs: number;
+  sessionTtlMs: number;
+  cookieSecure: boolean;
+  loginRateLimitPerMinute: number;
+  callbackBodyLimit: number;
+  expirySweepMs: number;
+  logLevel: string;
+  trustProxy: boolean;
+};
+
+export class ConfigError extends Error {}
+
+/** Parses the environment into a Config, or throws a ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const url = e.DATABASE_URL;
+  const database: Config["database"] =
+    url && !url.startsWith("sqlite:")
+      ? { kind: "postgres", url, poolSize: e.DB_POOL_SIZE }
+      : { kind: "sqlite", file: url ? url.slice("sqlite:".length) : `${e.DATA_DIR}/psphub.sqlite` };
+  const publicBaseUrl = e.PUBLIC_BASE_URL.replace(/\/+$/, "");
+  return {
+    database,
+    dataDir: e.DATA_DIR,
+    host: e.HOST,
+    port: e.PORT,
+    publicBaseUrl,
+    encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, "base64") : undefined,
+    allowPrivateAppUrls: e.ALLOW_PRIVATE_APP_URLS,
+    allowHttpPaymentUrls: e.ALLOW_HTTP_PAYMENT_URLS,
+    tokenGraceMs: Math.round(e.TOKEN_GRACE_HOURS * 3_600_000),
+    sessionTtlMs: e.SESSION_TTL_MINUTES * 60_000,
+    cookieSecure: e.COOKIE_SECURE ?? publicBaseUrl.startsWith("https://"),
+    loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE,
+    callbackBodyLimit: e.CALLBACK_BODY_LIMIT_BYTES,
+    expirySweepMs: e.EXPIRY_SWEEP_SECONDS * 1000,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+  };
+}

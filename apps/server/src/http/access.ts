@@ -1,0 +1,124 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { AppContext } from "../app-context.js";
+import { safeEqual, sha256Hex } from "../infra/crypto/hashing.js";
+import type { Role } from "../infra/db/schema.js";
+import { can, type Permission } from "../modules/auth/permissions.js";
+import { createSessionRepo } from "../modules/auth/session-repo.js";
+import { ForbiddenError, UnauthenticatedError } from "../shared/errors.js";
+
+export const STAFF_COOKIE = "psphub_session";
+export const CLIENT_COOKIE = "psphub_portal";
+export const CSRF_HEADER = "x-csrf-token";
+
+/** Who may call a route. Every route declares one; a route without it fails at start-up. */
+export type Access = "public" | "client" | "staff" | { staff: Permission };
+
+export type StaffActor = {
+  kind: "user" | "api_key";
+  id: string;
+  tenantId: string;
+  role: Role;
+};
+export type ClientActor = { kind: "client"; id: string; tenantId: string };
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    staff: StaffActor | null;
+    client: ClientActor | null;
+  }
+}
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** The authenticated back-office actor of a route that declared staff access. */
+export function staffOf(request: FastifyRequest): StaffActor {
+  if (!request.staff) throw new UnauthenticatedError();
+  return request.staff;
+}
+
+export function clientOf(request: FastifyRequest): ClientActor {
+  if (!request.client) throw new UnauthenticatedError();
+  return request.client;
+}
+
+/**
+ * Authentication and authorisation for every route, declared in route config:
+ * - staff: a session cookie (writes need the CSRF header matching the session) or an API key
+ *   as `Authorization: Bearer psk_…` (no cookie, so no CSRF);
+ * - client: the portal session cookie, with the same CSRF rule;
+ * - { staff: permission }: staff whose role has that permission, else 403.
+ */
+export function registerAccessControl(app: FastifyInstance, ctx: AppContext): void {
+  const sessions = createSessionRepo(ctx.db);
+  app.decorateRequest("staff", null);
+  app.decorateRequest("client", null);
+
+  app.addHook("onRoute", (route) => {
+    if (route.config?.access === undefined && !route.url.startsWith("/docs")) {
+      throw new Error(`route ${route.method} ${route.url} declares no access rule`);
+    }
+  });
+
+  app.addHook("preValidation", async (request) => {
+    const access = request.routeOptions.config.access;
+    if (access === undefined || access === "public") return;
+
+    if (access === "client") {
+      const raw = request.cookies[CLIENT_COOKIE];
+      if (!raw) throw new UnauthenticatedError();
+      const s = await sessions.findLive(sha256Hex(raw), ctx.clock.now());
+      if (s?.kind !== "client") throw new UnauthenticatedError("Your session has expired, log in again");
+      checkCsrf(request, s.csrf_token);
+      request.client = { kind: "client", id: s.subject_id, tenantId: s.tenant_id };
+      return;
+    }
+
+    request.staff = await resolveStaff(request);
+    if (typeof access === "object" && !can(request.staff.role, access.staff)) {
+      throw new ForbiddenError(`Your role (${request.staff.role}) may not do this`);
+    }
+  });
+
+  async function resolveStaff(request: FastifyRequest): Promise<StaffActor> {
+    const auth = request.headers.authorization;
+    if (auth?.startsWith("Bearer ")) {
+      const key = auth.slice(7).trim();
+      const row = await ctx.db
+        .selectFrom("api_keys")
+        .select(["id", "tenant_id", "role", "key_hash", "last_used_at"])
+        .where("key_hash", "=", sha256Hex(key))
+        .where("revoked_at", "is", null)
+        .executeTakeFirst();
+      if (!row) throw new UnauthenticatedError("Invalid API key");
+      const now = ctx.clock.now();
+      if (!row.last_used_at || now - row.last_used_at > 60_000) {
+        await ctx.db.updateTable("api_keys").set({ last_used_at: now }).where("id", "=", row.id).execute();
+      }
+      return { kind: "api_key", id: row.id, tenantId: row.tenant_id, role: row.role };
+    }
+    const raw = request.cookies[STAFF_COOKIE];
+    if (!raw) throw new UnauthenticatedError();
+    const s = await sessions.findLive(sha256Hex(raw), ctx.clock.now());
+    if (s?.kind !== "user") throw new UnauthenticatedError("Your session has expired, log in again");
+    const user = await ctx.db
+      .selectFrom("users")
+      .select(["id", "tenant_id", "role", "disabled"])
+      .where("id", "=", s.subject_id)
+      .where("tenant_id", "=", s.tenant_id)
+      .executeTakeFirst();
+    if (!user || user.disabled) throw new UnauthenticatedError("Your account is disabled");
+    checkCsrf(request, s.csrf_token);
+    return { kind: "user", id: user.id, tenantId: user.tenant_id, role: user.role };
+  }
+}
+
+function checkCsrf(request: FastifyRequest, expected: string): void {
+  if (!UNSAFE.has(request.method)) return;
+  const got = request.headers[CSRF_HEADER];
+  if (typeof got !== "string" || !safeEqual(got, expected)) {
+    throw new ForbiddenError("Missing or invalid CSRF token", "csrf_failed");
+  }
+}

@@ -1,0 +1,63 @@
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { AppContext } from "../app-context.js";
+import { pingDatabase } from "../infra/db/database.js";
+
+/** Liveness, readiness (checks the database), Prometheus metrics and the OpenAPI document. */
+export function opsRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.get(
+    "/healthz",
+    {
+      config: { access: "public" },
+      logLevel: "warn",
+      schema: {
+        tags: ["ops"],
+        summary: "Liveness",
+        response: { 200: z.object({ status: z.literal("ok") }) },
+      },
+    },
+    async () => ({ status: "ok" as const }),
+  );
+  r.get(
+    "/readyz",
+    {
+      config: { access: "public" },
+      logLevel: "warn",
+      schema: {
+        tags: ["ops"],
+        summary: "Readiness: answers 503 when the database cannot be reached",
+        response: {
+          200: z.object({ status: z.literal("ready"), database: z.string() }),
+          503: z.object({ status: z.literal("unavailable"), database: z.string() }),
+        },
+      },
+    },
+    async (_req, reply) => {
+      try {
+        await pingDatabase(ctx.db);
+        return { status: "ready" as const, database: ctx.dbKind };
+      } catch {
+        return reply.status(503).send({ status: "unavailable" as const, database: ctx.dbKind });
+      }
+    },
+  );
+  r.get(
+    "/metrics",
+    {
+      config: { access: "public" },
+      logLevel: "warn",
+      schema: { tags: ["ops"], summary: "Prometheus metrics" },
+    },
+    async (_req, reply) => {
+      reply.header("content-type", ctx.metrics.registry.contentType);
+      return ctx.metrics.registry.metrics();
+    },
+  );
+  r.get(
+    "/openapi.json",
+    { config: { access: "public" }, schema: { tags: ["ops"], summary: "This API's OpenAPI document" } },
+    async () => app.swagger(),
+  );
+}

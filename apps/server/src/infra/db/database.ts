@@ -1,0 +1,98 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import type { Config } from "../../config/config.js";
+import { migrationProvider } from "./migrations/index.js";
+import type { Database } from "./schema.js";
+
+export type Db = Kysely<Database>;
+export type DbKind = "sqlite" | "postgres";
+
+export interface DatabaseHandle {
+  db: Db;
+  kind: DbKind;
+  close(): Promise<void>;
+}
+
+const PG_INT8 = 20;
+
+/** BIGINT as a JS number on both databases; refuse silently-rounded values loudly instead. */
+function parseInt8(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new Error(`BIGINT value ${text} exceeds the safe integer range`);
+  return n;
+}
+
+/** Opens the configured database. SQLite: a WAL-mode file under DATA_DIR. PostgreSQL: a pool. */
+export function openDatabase(config: Pick<Config, "database">): DatabaseHandle {
+  const c = config.database;
+  if (c.kind === "postgres") {
+    const pool = new pg.Pool({
+      connectionString: c.url,
+      max: c.poolSize,
+      types: {
+        getTypeParser: ((oid: number, format?: "text" | "binary") =>
+          oid === PG_INT8 ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    // A dropped idle connection must not crash the process.
+    pool.on("error", () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: "postgres", close: () => db.destroy() };
+  }
+  if (c.file !== ":memory:") mkdirSync(dirname(c.file), { recursive: true });
+  const sqlite = new SQLite(c.file);
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma("foreign_keys = ON");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, kind: "sqlite", close: () => db.destroy() };
+}
+
+/** Applies every pending migration. Safe to run from several processes at once. */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
+/** Readiness: a round trip to the database. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
+}
+
+/** SUM() comes back as a number (SQLite) or a numeric string (PostgreSQL); both become bigint. */
+export function toBigInt(v: unknown): bigint {
+  if (v === null || v === undefined) return 0n;
+  if (typeof v === "bigint") return v;
+  if (typeof v === "number") return BigInt(v);
+  return BigInt(String(v));
+}
+
+/** Money columns hold safe integers (amounts are capped at 15 significant digits). */
+export function toDbMinor(v: bigint): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new Error("amount outside the storable range");
+  return n;
+}
+
+export const encodeJson = (v: unknown): string => JSON.stringify(v);
+export function decodeJson<T>(text: string | null | undefined, fallback: T): T {
+  if (text === null || text === undefined || text === "") return fallback;
+  return JSON.parse(text) as T;
+}
+export const toBool = (v: number | boolean | null | undefined): boolean => v === 1 || v === true;
+export const fromBool = (v: boolean): 0 | 1 => (v ? 1 : 0);
+
+/** True when the error is a unique-constraint violation on either database. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  if (!e) return false;
+  return (
+    e.code === "23505" || e.code === "SQLITE_CONSTRAINT_UNIQUE" || e.code === "SQLITE_CONSTRAINT_PRIMARYKEY"
+  );
+}

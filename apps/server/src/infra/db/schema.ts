@@ -1,0 +1,247 @@
+/**
+ * Kysely table types, shared by SQLite and PostgreSQL.
+ *
+ * Portability rules (one place, so repos never branch on the dialect):
+ * - timestamps are epoch milliseconds in BIGINT columns, read back as JS numbers;
+ * - money is integer minor units in BIGINT columns, read back as JS numbers and turned into
+ *   bigint by the repos (amounts are capped at 15 significant digits, far inside 2^53);
+ * - booleans are INTEGER 0/1;
+ * - JSON is TEXT, encoded and decoded by the repos.
+ */
+export type Bool01 = 0 | 1;
+
+export interface TenantsTable {
+  id: string;
+  slug: string;
+  name: string;
+  created_at: number;
+}
+
+export type Role = "owner" | "admin" | "finance" | "viewer";
+
+export interface UsersTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  role: Role;
+  disabled: Bool01;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the session secret: a database leak does not leak live sessions. */
+  id_hash: string;
+  kind: "user" | "client";
+  subject_id: string;
+  tenant_id: string;
+  csrf_token: string;
+  expires_at: number;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  /** First characters of the key, shown in lists so a key can be recognised. */
+  prefix: string;
+  key_hash: string;
+  role: Role;
+  created_by: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface PspIntegrationsTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  enabled: Bool01;
+  app_url: string;
+  merchant_id: string;
+  /** AES-256-GCM ciphertext of the token. */
+  token_enc: string;
+  /** The previous token during a rotation grace period. */
+  prev_token_enc: string | null;
+  prev_token_expires_at: number | null;
+  token_rotated_at: number | null;
+  api1_timeout_ms: number;
+  amount_policy: "exact" | "credit_paid" | "review";
+  /** JSON: Api1ParamConfig */
+  param_config: string;
+  /** JSON: CustomParam[] */
+  custom_params: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DepositMethodsTable {
+  id: string;
+  tenant_id: string;
+  integration_id: string;
+  name: string;
+  enabled: Bool01;
+  sort_order: number;
+  /** JSON: MethodCurrency[] with minor-unit amounts as decimal strings */
+  currencies: string;
+  visibility: "all" | "groups";
+  /** JSON: string[] */
+  client_groups: string;
+  /** JSON: Record<customKey, label> */
+  field_labels: string;
+  order_ttl_seconds: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ClientsTable {
+  /** The spec's `user_id`: 8 lower-case alphanumerics, globally unique. */
+  id: string;
+  tenant_id: string;
+  name: string;
+  email: string;
+  phone: string | null;
+  nationality: string | null;
+  language: string | null;
+  client_group: string | null;
+  password_hash: string | null;
+  created_at: number;
+}
+
+export interface WalletsTable {
+  id: string;
+  tenant_id: string;
+  client_id: string;
+  currency: string;
+  /** Cached; always equals the sum of the wallet's ledger entries. */
+  balance_minor: number;
+  created_at: number;
+}
+
+export interface LedgerEntriesTable {
+  id: string;
+  tenant_id: string;
+  wallet_id: string;
+  amount_minor: number;
+  kind: "deposit" | "adjustment";
+  /** At most one `deposit` entry per deposit: a unique index enforces exactly-once crediting. */
+  deposit_id: string | null;
+  memo: string | null;
+  created_at: number;
+}
+
+export type DepositStatus = "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+
+export interface DepositsTable {
+  id: string;
+  tenant_id: string;
+  order_no: string;
+  client_id: string;
+  method_id: string;
+  integration_id: string;
+  currency: string;
+  decimals: number;
+  amount_minor: number;
+  fee_minor: number;
+  credit_minor: number;
+  paid_amount_minor: number | null;
+  status: DepositStatus;
+  /** JSON: Record<customKey, string> the client entered */
+  fields: string;
+  device: string | null;
+  language: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  payment_url: string | null;
+  failure_reason: string | null;
+  failure_message: string | null;
+  transaction_id: string | null;
+  psp_time: number | null;
+  created_by: string | null;
+  expires_at: number;
+  created_at: number;
+  updated_at: number;
+  finalized_at: number | null;
+}
+
+export interface DepositEventsTable {
+  id: string;
+  tenant_id: string;
+  deposit_id: string;
+  /** created | api1_call | callback | status_change | ledger | manual | review */
+  kind: string;
+  /** JSON */
+  data: string;
+  created_at: number;
+}
+
+export interface CallbackLogsTable {
+  id: string;
+  tenant_id: string | null;
+  integration_id: string | null;
+  deposit_id: string | null;
+  merchant_id: string | null;
+  order_no: string | null;
+  content_type: string | null;
+  /** The raw body as received (never the headers, so never the token). Truncated to the cap. */
+  raw_body: string;
+  verdict: "accepted" | "duplicate" | "rejected" | "review";
+  error_type: string | null;
+  http_status: number;
+  remote_addr: string | null;
+  created_at: number;
+}
+
+export interface ReviewItemsTable {
+  id: string;
+  tenant_id: string;
+  deposit_id: string;
+  callback_log_id: string | null;
+  /** late_success | conflict | amount_mismatch */
+  reason: string;
+  /** One open item per deposit and reason: duplicates of the same late callback fold in. */
+  dedupe_key: string;
+  status: "open" | "resolved";
+  resolution: string | null;
+  resolved_by: string | null;
+  comment: string | null;
+  /** JSON: what the callback claimed (status, amount, transaction id) */
+  data: string;
+  created_at: number;
+  resolved_at: number | null;
+}
+
+export interface AuditLogTable {
+  id: string;
+  tenant_id: string;
+  actor_type: "user" | "api_key" | "system" | "client";
+  actor_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  /** JSON, secrets redacted */
+  before: string | null;
+  after: string | null;
+  ip: string | null;
+  created_at: number;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  psp_integrations: PspIntegrationsTable;
+  deposit_methods: DepositMethodsTable;
+  clients: ClientsTable;
+  wallets: WalletsTable;
+  ledger_entries: LedgerEntriesTable;
+  deposits: DepositsTable;
+  deposit_events: DepositEventsTable;
+  callback_logs: CallbackLogsTable;
+  review_items: ReviewItemsTable;
+  audit_log: AuditLogTable;
+}

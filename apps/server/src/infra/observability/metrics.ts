@@ -1,0 +1,29 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+
+/** Prometheus metrics, one registry per app so that tests and several apps do not collide. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    callbacks: new Counter({
+      name: "psphub_callbacks_total",
+      help: "API-2 callbacks by verdict and error type",
+      labelNames: ["verdict", "type"] as const,
+      registers: [registry],
+    }),
+    api1Calls: new Histogram({
+      name: "psphub_api1_seconds",
+      help: "API-1 call latency by outcome",
+      labelNames: ["outcome"] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    credits: new Counter({
+      name: "psphub_credits_total",
+      help: "Wallet credits applied",
+      registers: [registry],
+    }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

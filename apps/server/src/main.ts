@@ -1,0 +1,72 @@
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "./app.js";
+import { type AppContext, createAppContext } from "./app-context.js";
+import type { Config } from "./config/config.js";
+import { migrateToLatest } from "./infra/db/database.js";
+
+export type BackgroundJob = (ctx: AppContext) => Promise<void>;
+
+/** Jobs that run every EXPIRY_SWEEP_SECONDS in every process; each must be safe to run concurrently. */
+export const BACKGROUND_JOBS: BackgroundJob[] = [];
+
+export type RunningServer = { app: FastifyInstance; ctx: AppContext; url: string; stop(): Promise<void> };
+
+/**
+ * Starts one server process: migrate, build the app, listen, run the periodic jobs, and shut
+ * down gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight requests, close the pool).
+ */
+export async function startServer(
+  config: Config,
+  opts: { handleSignals?: boolean } = {},
+): Promise<RunningServer> {
+  const ctx = createAppContext(config);
+  await migrateToLatest(ctx.db);
+  const app = await buildApp(ctx);
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  if (config.expirySweepMs > 0 && BACKGROUND_JOBS.length > 0) {
+    timer = setInterval(async () => {
+      if (running) return;
+      running = true;
+      try {
+        for (const job of BACKGROUND_JOBS) await job(ctx);
+      } catch (err) {
+        ctx.logger.error({ err }, "background job failed");
+      } finally {
+        running = false;
+      }
+    }, config.expirySweepMs);
+    timer.unref();
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (timer) clearInterval(timer);
+      await app.close();
+      await ctx.close();
+    })();
+    return stopping;
+  };
+  if (opts.handleSignals) {
+    for (const sig of ["SIGTERM", "SIGINT"] as const) {
+      process.once(sig, () => {
+        ctx.logger.info({ signal: sig }, "shutting down");
+        stop().then(
+          () => process.exit(0),
+          (err) => {
+            ctx.logger.error({ err }, "shutdown failed");
+            process.exit(1);
+          },
+        );
+      });
+    }
+  }
+  ctx.logger.info({ url, database: ctx.dbKind }, "psphub listening");
+  return { app, ctx, url, stop };
+}

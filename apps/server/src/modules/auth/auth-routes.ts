@@ -1,0 +1,172 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { AppContext } from "../../app-context.js";
+import { CLIENT_COOKIE, clientOf, STAFF_COOKIE, staffOf } from "../../http/access.js";
+import { NotFoundError, UnauthenticatedError } from "../../shared/errors.js";
+import { currentSession, loginClient, loginStaff, logout } from "./login.js";
+
+const staffMe = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: z.enum(["owner", "admin", "finance", "viewer"]),
+  tenant: z.object({ id: z.string(), name: z.string(), slug: z.string() }),
+});
+const clientMe = z.object({
+  id: z.string(),
+  name: z.string(),
+  email: z.string(),
+  tenant: z.object({ id: z.string(), name: z.string(), slug: z.string() }),
+});
+const sessionOut = <T extends z.ZodType>(me: T) =>
+  z.object({ me, csrfToken: z.string(), expiresAt: z.number() });
+
+export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const cookieOpts = (expiresAt: number) => ({
+    httpOnly: true,
+    sameSite: "lax" as const,
+    secure: ctx.config.cookieSecure,
+    path: "/",
+    expires: new Date(expiresAt),
+  });
+  const loginLimit = {
+    max: ctx.config.loginRateLimitPerMinute,
+    timeWindow: 60_000,
+    hook: "preHandler" as const,
+    keyGenerator: (req: { ip: string; body?: unknown }) =>
+      `${req.ip}:${String((req.body as { email?: unknown } | undefined)?.email ?? "").toLowerCase()}`,
+  };
+
+  r.post(
+    "/api/auth/login",
+    {
+      config: { access: "public", rateLimit: loginLimit },
+      schema: {
+        tags: ["auth"],
+        summary: "Back-office login; sets the session cookie and returns the CSRF token",
+        body: z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(200) }),
+        response: { 200: sessionOut(staffMe) },
+      },
+    },
+    async (req, reply) => {
+      const { session, me } = await loginStaff(ctx, req.body);
+      reply.setCookie(STAFF_COOKIE, session.secret, cookieOpts(session.expiresAt));
+      return { me, csrfToken: session.csrfToken, expiresAt: session.expiresAt };
+    },
+  );
+
+  r.get(
+    "/api/auth/me",
+    {
+      config: { access: "staff" },
+      schema: {
+        tags: ["auth"],
+        summary: "The logged-in back-office user",
+        response: { 200: sessionOut(staffMe) },
+      },
+    },
+    async (req) => {
+      const actor = staffOf(req);
+      const s = await currentSession(ctx, req.cookies[STAFF_COOKIE]);
+      if (actor.kind !== "user" || !s) throw new UnauthenticatedError("API keys have no session");
+      const u = await ctx.db
+        .selectFrom("users")
+        .innerJoin("tenants", "tenants.id", "users.tenant_id")
+        .select([
+          "users.id",
+          "users.email",
+          "users.name",
+          "users.role",
+          "tenants.name as tn",
+          "tenants.slug as ts",
+        ])
+        .where("users.id", "=", actor.id)
+        .where("users.tenant_id", "=", actor.tenantId)
+        .executeTakeFirst();
+      if (!u) throw new NotFoundError("User");
+      return {
+        me: {
+          id: u.id,
+          email: u.email,
+          name: u.name,
+          role: u.role,
+          tenant: { id: actor.tenantId, name: u.tn, slug: u.ts },
+        },
+        csrfToken: s.csrf_token,
+        expiresAt: s.expires_at,
+      };
+    },
+  );
+
+  const doLogout =
+    (cookie: string) => async (req: { cookies: Record<string, string | undefined> }, reply: FastifyReply) => {
+      await logout(ctx, req.cookies[cookie]);
+      reply.clearCookie(cookie, { path: "/" });
+      return reply.status(204).send();
+    };
+  r.post(
+    "/api/auth/logout",
+    { config: { access: "staff" }, schema: { tags: ["auth"], summary: "End the back-office session" } },
+    doLogout(STAFF_COOKIE),
+  );
+
+  r.post(
+    "/api/portal/auth/login",
+    {
+      config: { access: "public", rateLimit: loginLimit },
+      schema: {
+        tags: ["portal"],
+        summary: "Client portal login (tenant slug, email, password)",
+        body: z.object({
+          tenant: z.string().min(1).max(40),
+          email: z.string().min(1).max(254),
+          password: z.string().min(1).max(200),
+        }),
+        response: { 200: sessionOut(clientMe) },
+      },
+    },
+    async (req, reply) => {
+      const { session, me } = await loginClient(ctx, req.body);
+      reply.setCookie(CLIENT_COOKIE, session.secret, cookieOpts(session.expiresAt));
+      return { me, csrfToken: session.csrfToken, expiresAt: session.expiresAt };
+    },
+  );
+
+  r.get(
+    "/api/portal/auth/me",
+    {
+      config: { access: "client" },
+      schema: { tags: ["portal"], summary: "The logged-in client", response: { 200: sessionOut(clientMe) } },
+    },
+    async (req) => {
+      const actor = clientOf(req);
+      const s = await currentSession(ctx, req.cookies[CLIENT_COOKIE]);
+      const c = await ctx.db
+        .selectFrom("clients")
+        .innerJoin("tenants", "tenants.id", "clients.tenant_id")
+        .select(["clients.id", "clients.name", "clients.email", "tenants.name as tn", "tenants.slug as ts"])
+        .where("clients.id", "=", actor.id)
+        .where("clients.tenant_id", "=", actor.tenantId)
+        .executeTakeFirst();
+      if (!c || !s) throw new UnauthenticatedError();
+      return {
+        me: {
+          id: c.id,
+          name: c.name,
+          email: c.email,
+          tenant: { id: actor.tenantId, name: c.tn, slug: c.ts },
+        },
+        csrfToken: s.csrf_token,
+        expiresAt: s.expires_at,
+      };
+    },
+  );
+
+  r.post(
+    "/api/portal/auth/logout",
+    { config: { access: "client" }, schema: { tags: ["portal"], summary: "End the portal session" } },
+    doLogout(CLIENT_COOKIE),
+  );
+}

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, loginStaff, seedTenant, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(async () => t?.close());
+
+describe("back-office auth", () => {
+  it("logs in, sets an httpOnly SameSite cookie, and answers /me with the CSRF token", async () => {
+    const s = await seedTenant(t);
+    const res = await t.app.inject({
+      method: "POST",
+      url: "/api/auth/login",
+      payload: { email: `owner@${s.slug}.test`, password: TEST_PASSWORD },
+    });
+    expect(res.statusCode).toBe(200);
+    const cookie = res.cookies.find((c) => c.name === "psphub_session");
+    expect(cookie?.httpOnly).toBe(true);
+    expect(cookie?.sameSite).toBe("Lax");
+    const me = await s.owner.get("/api/auth/me");
+    expect(me.statusCode).toBe(200);
+    expect(me.json().me.role).toBe("owner");
+    expect(me.json().csrfToken).toBe(s.owner.csrfToken);
+  });
+
+  it("refuses a wrong password and an unknown email with the same answer", async () => {
+    const s = await seedTenant(t);
+    const wrong = await t.app.inject({
+      method: "POST",
+      url: "/api/auth/login",
+      payload: { email: `owner@${s.slug}.test`, password: "nope-nope-nope" },
+    });
+    const unknown = await t.app.inject({
+      method: "POST",
+      url: "/api/auth/login",
+      payload: { email: "nobody@nowhere.test", password: "nope-nope-nope" },
+    });
+    expect(wrong.statusCode).toBe(401);
+    expect(unknown.statusCode).toBe(401);
+    expect(wrong.json()).toEqual(unknown.json());
+  });
+
+  it("answers 401 without a session, and logout ends the session", async () => {
+    expect((await t.app.inject({ method: "GET", url: "/api/auth/me" })).statusCode).toBe(401);
+    const s = await seedTenant(t);
+    const session = await loginStaff(t.app, `viewer@${s.slug}.test`, TEST_PASSWORD);
+    expect((await session.post("/api/auth/logout")).statusCode).toBe(204);
+    expect((await session.get("/api/auth/me")).statusCode).toBe(401);
+  });
+
+  it("refuses a cookie-authenticated write without the CSRF header", async () => {
+    const s = await seedTenant(t);
+    const res = await s.owner.inject({ method: "POST", url: "/api/auth/logout", csrf: false });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe("csrf_failed");
+  });
+
+  it("answers unknown routes with JSON 404", async () => {
+    const res = await t.app.inject({ method: "GET", url: "/api/nope" });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe("route_not_found");
+  });
+
+  it("reports ready with the database kind", async () => {
+    const res = await t.app.inject({ method: "GET", url: "/readyz" });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().database).toBe(t.ctx.dbKind);
+  });
+});

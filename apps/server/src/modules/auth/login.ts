@@ -1,0 +1,113 @@
+import { randomBytes } from "node:crypto";
+import type { AppContext } from "../../app-context.js";
+import { DUMMY_PASSWORD_HASH, sha256Hex, verifyPassword } from "../../infra/crypto/hashing.js";
+import { UnauthenticatedError } from "../../shared/errors.js";
+import { createSessionRepo } from "./session-repo.js";
+
+export type IssuedSession = { secret: string; csrfToken: string; expiresAt: number };
+
+async function issueSession(
+  ctx: Pick<AppContext, "db" | "clock" | "config">,
+  kind: "user" | "client",
+  subjectId: string,
+  tenantId: string,
+): Promise<IssuedSession> {
+  const now = ctx.clock.now();
+  const secret = randomBytes(32).toString("base64url");
+  const csrfToken = randomBytes(24).toString("base64url");
+  const expiresAt = now + ctx.config.sessionTtlMs;
+  const repo = createSessionRepo(ctx.db);
+  await repo.insert({
+    id_hash: sha256Hex(secret),
+    kind,
+    subject_id: subjectId,
+    tenant_id: tenantId,
+    csrf_token: csrfToken,
+    expires_at: expiresAt,
+    created_at: now,
+  });
+  if (Math.random() < 0.01) await repo.deleteExpired(now);
+  return { secret, csrfToken, expiresAt };
+}
+
+const BAD_LOGIN = "Email or password is wrong";
+
+/** Back-office login. Unknown email and wrong password cost the same and say the same. */
+export async function loginStaff(
+  ctx: Pick<AppContext, "db" | "clock" | "config">,
+  input: { email: string; password: string },
+) {
+  const user = await ctx.db
+    .selectFrom("users")
+    .innerJoin("tenants", "tenants.id", "users.tenant_id")
+    .select([
+      "users.id",
+      "users.tenant_id",
+      "users.email",
+      "users.name",
+      "users.role",
+      "users.disabled",
+      "users.password_hash",
+      "tenants.name as tenant_name",
+      "tenants.slug as tenant_slug",
+    ])
+    .where("users.email", "=", input.email.trim().toLowerCase())
+    .executeTakeFirst();
+  const ok = await verifyPassword(input.password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
+  if (!user || !ok || user.disabled) throw new UnauthenticatedError(BAD_LOGIN);
+  const session = await issueSession(ctx, "user", user.id, user.tenant_id);
+  return {
+    session,
+    me: {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      tenant: { id: user.tenant_id, name: user.tenant_name, slug: user.tenant_slug },
+    },
+  };
+}
+
+/** Portal login: a client of one tenant (identified by its slug), by email and password. */
+export async function loginClient(
+  ctx: Pick<AppContext, "db" | "clock" | "config">,
+  input: { tenant: string; email: string; password: string },
+) {
+  const client = await ctx.db
+    .selectFrom("clients")
+    .innerJoin("tenants", "tenants.id", "clients.tenant_id")
+    .select([
+      "clients.id",
+      "clients.tenant_id",
+      "clients.name",
+      "clients.email",
+      "clients.password_hash",
+      "tenants.name as tenant_name",
+      "tenants.slug as tenant_slug",
+    ])
+    .where("tenants.slug", "=", input.tenant.trim().toLowerCase())
+    .where("clients.email", "=", input.email.trim().toLowerCase())
+    .executeTakeFirst();
+  const ok = await verifyPassword(input.password, client?.password_hash ?? DUMMY_PASSWORD_HASH);
+  if (!client?.password_hash || !ok) throw new UnauthenticatedError(BAD_LOGIN);
+  const session = await issueSession(ctx, "client", client.id, client.tenant_id);
+  return {
+    session,
+    me: {
+      id: client.id,
+      name: client.name,
+      email: client.email,
+      tenant: { id: client.tenant_id, name: client.tenant_name, slug: client.tenant_slug },
+    },
+  };
+}
+
+export async function logout(ctx: Pick<AppContext, "db">, secret: string | undefined): Promise<void> {
+  if (secret) await createSessionRepo(ctx.db).delete(sha256Hex(secret));
+}
+
+/** The live session behind a cookie, to hand the SPA its CSRF token again after a reload. */
+export async function currentSession(ctx: Pick<AppContext, "db" | "clock">, secret: string | undefined) {
+  if (!secret) return undefined;
+  return createSessionRepo(ctx.db).findLive(sha256Hex(secret), ctx.clock.now());
+}
