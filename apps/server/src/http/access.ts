@@ -29,7 +29,13 @@ declare module "fastify" {
     staff: StaffActor | null;
     client: ClientActor | null;
   }
+  interface FastifyInstance {
+    /** Every route with its access rule, for the RBAC and isolation matrix tests. */
+    routeTable: RouteEntry[];
+  }
 }
+
+export type RouteEntry = { method: string; url: string; access: Access };
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -55,10 +61,15 @@ export function registerAccessControl(app: FastifyInstance, ctx: AppContext): vo
   const sessions = createSessionRepo(ctx.db);
   app.decorateRequest("staff", null);
   app.decorateRequest("client", null);
+  const routeTable: RouteEntry[] = [];
+  app.decorate("routeTable", routeTable);
 
   app.addHook("onRoute", (route) => {
-    if (route.config?.access === undefined && !route.url.startsWith("/docs")) {
-      throw new Error(`route ${route.method} ${route.url} declares no access rule`);
+    if (route.url.startsWith("/docs")) return;
+    const access = route.config?.access;
+    if (access === undefined) throw new Error(`route ${route.method} ${route.url} declares no access rule`);
+    for (const method of [route.method].flat()) {
+      if (method !== "HEAD") routeTable.push({ method, url: route.url, access });
     }
   });
 

@@ -93,6 +93,8 @@ export interface DepositMethodsTable {
   /** JSON: Record<customKey, label> */
   field_labels: string;
   order_ttl_seconds: number;
+  /** Soft delete: deposits keep pointing at the method for their history. */
+  deleted_at: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -88,6 +88,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("client_groups", "text", (c) => c.notNull())
     .addColumn("field_labels", "text", (c) => c.notNull())
     .addColumn("order_ttl_seconds", "integer", (c) => c.notNull())
+    .addColumn("deleted_at", "bigint")
     .addColumn("created_at", "bigint", (c) => c.notNull())
     .addColumn("updated_at", "bigint", (c) => c.notNull())
     .execute();

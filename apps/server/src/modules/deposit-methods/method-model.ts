@@ -1,0 +1,132 @@
+import { decodeJson, toBool } from "../../infra/db/database.js";
+import type { DepositMethodsTable } from "../../infra/db/schema.js";
+import type { CustomParam, Integration } from "../psp-integrations/integration-model.js";
+
+/**
+ * One accepted currency of a deposit method. Amounts are integer minor units of the currency
+ * (exponent `decimals`); the fee percentage is in basis points (2.5 % = 250).
+ */
+export interface MethodCurrency {
+  code: string;
+  decimals: number;
+  minMinor: bigint;
+  maxMinor: bigint;
+  feePercentBps: number;
+  feeFixedMinor: bigint;
+  /** null: no cap. */
+  feeMaxMinor: bigint | null;
+}
+
+/** JSON form stored in deposit_methods.currencies (bigints as decimal strings of minor units). */
+export interface StoredMethodCurrency {
+  code: string;
+  decimals: number;
+  min: string;
+  max: string;
+  fee_bps: number;
+  fee_fixed: string;
+  fee_max: string | null;
+}
+
+export const encodeCurrencies = (cs: MethodCurrency[]): string =>
+  JSON.stringify(
+    cs.map(
+      (c): StoredMethodCurrency => ({
+        code: c.code,
+        decimals: c.decimals,
+        min: c.minMinor.toString(),
+        max: c.maxMinor.toString(),
+        fee_bps: c.feePercentBps,
+        fee_fixed: c.feeFixedMinor.toString(),
+        fee_max: c.feeMaxMinor === null ? null : c.feeMaxMinor.toString(),
+      }),
+    ),
+  );
+
+export const decodeCurrencies = (text: string): MethodCurrency[] =>
+  decodeJson<StoredMethodCurrency[]>(text, []).map((c) => ({
+    code: c.code,
+    decimals: c.decimals,
+    minMinor: BigInt(c.min),
+    maxMinor: BigInt(c.max),
+    feePercentBps: c.fee_bps,
+    feeFixedMinor: BigInt(c.fee_fixed),
+    feeMaxMinor: c.fee_max === null ? null : BigInt(c.fee_max),
+  }));
+
+export interface DepositMethod {
+  id: string;
+  tenantId: string;
+  integrationId: string;
+  name: string;
+  enabled: boolean;
+  sortOrder: number;
+  currencies: MethodCurrency[];
+  visibility: "all" | "groups";
+  clientGroups: string[];
+  /** Per-method labels of the integration's custom parameters, by key. */
+  fieldLabels: Record<string, string>;
+  orderTtlSeconds: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export const DEFAULT_ORDER_TTL_SECONDS = 30 * 60;
+
+export function toDepositMethod(row: DepositMethodsTable): DepositMethod {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    integrationId: row.integration_id,
+    name: row.name,
+    enabled: toBool(row.enabled),
+    sortOrder: row.sort_order,
+    currencies: decodeCurrencies(row.currencies),
+    visibility: row.visibility,
+    clientGroups: decodeJson<string[]>(row.client_groups, []),
+    fieldLabels: decodeJson<Record<string, string>>(row.field_labels, {}),
+    orderTtlSeconds: row.order_ttl_seconds,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * The fee of a deposit: percentage (rounded half up to the minor unit) plus the fixed part,
+ * capped at the maximum. Integer arithmetic only.
+ */
+export function computeFee(
+  amountMinor: bigint,
+  c: Pick<MethodCurrency, "feePercentBps" | "feeFixedMinor" | "feeMaxMinor">,
+): bigint {
+  const pct = (amountMinor * BigInt(c.feePercentBps) + 5_000n) / 10_000n;
+  const fee = pct + c.feeFixedMinor;
+  return c.feeMaxMinor !== null && fee > c.feeMaxMinor ? c.feeMaxMinor : fee;
+}
+
+/** A deposit field as the client sees it: the integration's custom parameter, relabelled per method. */
+export interface DepositField extends CustomParam {
+  /** The integration's own label, before the method's override. */
+  defaultLabel: string;
+}
+
+/**
+ * The method's deposit fields, derived from its integration's custom parameters every time,
+ * so parameters added after the method was created appear at once. A label never changes a key.
+ */
+export function depositFields(
+  method: Pick<DepositMethod, "fieldLabels">,
+  integration: Pick<Integration, "customParams">,
+): DepositField[] {
+  return [...integration.customParams]
+    .sort((a, b) => a.order - b.order)
+    .map((p) => ({ ...p, defaultLabel: p.label, label: method.fieldLabels[p.key]?.trim() || p.label }));
+}
+
+/** Whether a client (by group) may see and use a method. */
+export function isVisibleTo(
+  method: Pick<DepositMethod, "visibility" | "clientGroups">,
+  clientGroup: string | null,
+): boolean {
+  return method.visibility === "all" || (clientGroup !== null && method.clientGroups.includes(clientGroup));
+}
