@@ -38,3 +38,9 @@ export async function recordAudit(db: Db, entry: AuditEntry, now: number): Promi
     })
     .execute();
 }
+
+/** The audit actor of an authenticated back-office request (a user or an API key). */
+export const auditActorOf = (staff: { kind: "user" | "api_key"; id: string }): AuditActor => ({
+  type: staff.kind,
+  id: staff.id,
+});

@@ -1,0 +1,113 @@
+import { formatAmount } from "@psphub/protocol";
+import type { AppContext } from "../../app-context.js";
+import { toBigInt } from "../../infra/db/database.js";
+import type { LedgerEntriesTable } from "../../infra/db/schema.js";
+import { NotFoundError } from "../../shared/errors.js";
+import { type Client, toClient } from "./client-model.js";
+import { type ClientListFilter, createClientRepo, type Page } from "./client-repo.js";
+import { currencyDecimalsResolver } from "./currency-decimals.js";
+import { findLedgerMismatches } from "./ledger.js";
+
+export type WalletView = {
+  id: string;
+  currency: string;
+  /** Decimal text in the currency's exponent, e.g. "162.48". */
+  balance: string;
+  /** Minor units as decimal text (a string, since it is a bigint). */
+  balanceMinor: string;
+  createdAt: number;
+};
+
+export type LedgerEntryView = {
+  id: string;
+  walletId: string;
+  currency: string;
+  /** Decimal text, negative for debits. */
+  amount: string;
+  kind: LedgerEntriesTable["kind"];
+  depositId: string | null;
+  memo: string | null;
+  createdAt: number;
+};
+
+type Ctx = Pick<AppContext, "db">;
+
+export async function listClients(
+  ctx: Ctx,
+  tenantId: string,
+  filter: ClientListFilter,
+): Promise<{ items: Client[]; total: number }> {
+  const { rows, total } = await createClientRepo(ctx.db).list(tenantId, filter);
+  return { items: rows.map(toClient), total };
+}
+
+async function walletsOf(ctx: Ctx, tenantId: string, clientId: string): Promise<WalletView[]> {
+  const rows = await createClientRepo(ctx.db).wallets(tenantId, clientId);
+  if (rows.length === 0) return [];
+  const decimals = await currencyDecimalsResolver(ctx.db, tenantId);
+  return rows.map((w) => {
+    const minor = toBigInt(w.balance_minor);
+    return {
+      id: w.id,
+      currency: w.currency,
+      balance: formatAmount(minor, decimals(w.currency)),
+      balanceMinor: minor.toString(),
+      createdAt: w.created_at,
+    };
+  });
+}
+
+/** One client with its wallets; 404 when missing or another tenant's. */
+export async function getClient(
+  ctx: Ctx,
+  tenantId: string,
+  clientId: string,
+): Promise<Client & { wallets: WalletView[] }> {
+  const row = await createClientRepo(ctx.db).find(tenantId, clientId);
+  if (!row) throw new NotFoundError("Client");
+  return { ...toClient(row), wallets: await walletsOf(ctx, tenantId, clientId) };
+}
+
+/** The portal's view: the logged-in client's own wallets. */
+export async function clientWallets(ctx: Ctx, tenantId: string, clientId: string): Promise<WalletView[]> {
+  return walletsOf(ctx, tenantId, clientId);
+}
+
+/** A client's ledger entries across its wallets, newest first; 404 when the client is not the tenant's. */
+export async function clientLedger(
+  ctx: Ctx,
+  tenantId: string,
+  clientId: string,
+  page: Page,
+): Promise<{ items: LedgerEntryView[]; total: number }> {
+  const repo = createClientRepo(ctx.db);
+  if (!(await repo.find(tenantId, clientId))) throw new NotFoundError("Client");
+  const { rows, total } = await repo.ledger(tenantId, clientId, page);
+  const decimals = await currencyDecimalsResolver(ctx.db, tenantId);
+  return {
+    items: rows.map((e) => ({
+      id: e.id,
+      walletId: e.wallet_id,
+      currency: e.currency,
+      amount: formatAmount(toBigInt(e.amount_minor), decimals(e.currency)),
+      kind: e.kind,
+      depositId: e.deposit_id,
+      memo: e.memo,
+      createdAt: e.created_at,
+    })),
+    total,
+  };
+}
+
+/** The ledger invariant for one tenant: every wallet balance equals the sum of its entries. */
+export async function checkLedger(ctx: Ctx, tenantId: string) {
+  const mismatches = await findLedgerMismatches(ctx.db, tenantId);
+  return {
+    ok: mismatches.length === 0,
+    mismatches: mismatches.map((m) => ({
+      walletId: m.walletId,
+      balanceMinor: m.balanceMinor.toString(),
+      ledgerSumMinor: m.ledgerSumMinor.toString(),
+    })),
+  };
+}

@@ -1,0 +1,188 @@
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { AppContext } from "../../app-context.js";
+import { clientOf, staffOf } from "../../http/access.js";
+import { auditActorOf } from "../audit/audit-repo.js";
+import { checkLedger, clientLedger, clientWallets, getClient, listClients } from "./client-queries.js";
+import { createClient, createClientInput } from "./create-client.js";
+import { updateClient, updateClientInput } from "./update-client.js";
+
+const clientOut = z.object({
+  id: z.string(),
+  name: z.string(),
+  email: z.string(),
+  phone: z.string().nullable(),
+  nationality: z.string().nullable(),
+  language: z.string().nullable(),
+  group: z.string().nullable(),
+  portalAccess: z.boolean(),
+  createdAt: z.number(),
+});
+const walletOut = z.object({
+  id: z.string(),
+  currency: z.string(),
+  balance: z.string(),
+  balanceMinor: z.string(),
+  createdAt: z.number(),
+});
+const ledgerEntryOut = z.object({
+  id: z.string(),
+  walletId: z.string(),
+  currency: z.string(),
+  amount: z.string(),
+  kind: z.enum(["deposit", "adjustment"]),
+  depositId: z.string().nullable(),
+  memo: z.string().nullable(),
+  createdAt: z.number(),
+});
+const ledgerPage = z.object({ items: z.array(ledgerEntryOut), total: z.number() });
+const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+const idParams = z.object({ id: z.string().min(1).max(64) });
+
+/** Back-office clients, wallets and ledgers, and the portal's own wallets and ledger. */
+export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
+    "/api/admin/clients",
+    {
+      config: { access: { staff: "clients:read" } },
+      schema: {
+        tags: ["clients"],
+        summary: "Search clients (name, email or id), newest first",
+        querystring: pageQuery.extend({
+          q: z.string().trim().max(120).optional(),
+          group: z.string().trim().min(1).max(60).optional(),
+        }),
+        response: { 200: z.object({ items: z.array(clientOut), total: z.number() }) },
+      },
+    },
+    async (req) => listClients(ctx, staffOf(req).tenantId, req.query),
+  );
+
+  r.post(
+    "/api/admin/clients",
+    {
+      config: { access: { staff: "clients:write" } },
+      schema: {
+        tags: ["clients"],
+        summary: "Create a client (a password opens the client portal)",
+        body: createClientInput,
+        response: { 201: clientOut },
+      },
+    },
+    async (req, reply) => {
+      const actor = staffOf(req);
+      const client = await createClient(ctx, actor.tenantId, req.body, auditActorOf(actor), req.ip);
+      return reply.status(201).send(client);
+    },
+  );
+
+  r.get(
+    "/api/admin/clients/:id",
+    {
+      config: { access: { staff: "clients:read" } },
+      schema: {
+        tags: ["clients"],
+        summary: "A client with its wallets",
+        params: idParams,
+        response: { 200: clientOut.extend({ wallets: z.array(walletOut) }) },
+      },
+    },
+    async (req) => getClient(ctx, staffOf(req).tenantId, req.params.id),
+  );
+
+  r.patch(
+    "/api/admin/clients/:id",
+    {
+      config: { access: { staff: "clients:write" } },
+      schema: {
+        tags: ["clients"],
+        summary: "Edit a client; null clears a field, password null removes portal access",
+        params: idParams,
+        body: updateClientInput,
+        response: { 200: clientOut },
+      },
+    },
+    async (req) => {
+      const actor = staffOf(req);
+      return updateClient(ctx, actor.tenantId, req.params.id, req.body, auditActorOf(actor), req.ip);
+    },
+  );
+
+  r.get(
+    "/api/admin/clients/:id/ledger",
+    {
+      config: { access: { staff: "clients:read" } },
+      schema: {
+        tags: ["clients"],
+        summary: "A client's ledger entries, newest first",
+        params: idParams,
+        querystring: pageQuery,
+        response: { 200: ledgerPage },
+      },
+    },
+    async (req) => clientLedger(ctx, staffOf(req).tenantId, req.params.id, req.query),
+  );
+
+  r.get(
+    "/api/admin/ledger/check",
+    {
+      config: { access: { staff: "clients:read" } },
+      schema: {
+        tags: ["clients"],
+        summary: "Check that every wallet balance equals the sum of its ledger entries",
+        response: {
+          200: z.object({
+            ok: z.boolean(),
+            mismatches: z.array(
+              z.object({ walletId: z.string(), balanceMinor: z.string(), ledgerSumMinor: z.string() }),
+            ),
+          }),
+        },
+      },
+    },
+    async (req) => checkLedger(ctx, staffOf(req).tenantId),
+  );
+
+  r.get(
+    "/api/portal/wallets",
+    {
+      config: { access: "client" },
+      schema: {
+        tags: ["portal"],
+        summary: "The logged-in client's wallets",
+        response: {
+          200: z.object({
+            items: z.array(z.object({ currency: z.string(), balance: z.string(), balanceMinor: z.string() })),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const me = clientOf(req);
+      return { items: await clientWallets(ctx, me.tenantId, me.id) };
+    },
+  );
+
+  r.get(
+    "/api/portal/ledger",
+    {
+      config: { access: "client" },
+      schema: {
+        tags: ["portal"],
+        summary: "The logged-in client's ledger entries, newest first",
+        querystring: pageQuery,
+        response: { 200: ledgerPage },
+      },
+    },
+    async (req) => {
+      const me = clientOf(req);
+      return clientLedger(ctx, me.tenantId, me.id, req.query);
+    },
+  );
+}
