@@ -16,11 +16,12 @@ import { registerErrorHandling } from "./http/error-handler.js";
 import { opsRoutes } from "./http/ops-routes.js";
 import { authRoutes } from "./modules/auth/auth-routes.js";
 import { clientRoutes } from "./modules/clients/client-routes.js";
+import { integrationRoutes } from "./modules/psp-integrations/integration-routes.js";
 
 export type ModuleRoutes = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
 /** Route modules, one per capability. Each registers its own routes with declared access. */
-const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes, clientRoutes];
+const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes, clientRoutes, integrationRoutes];
 
 /**
  * Builds the whole HTTP app around an AppContext. It never listens: main.ts does, and tests

@@ -1,0 +1,40 @@
+import type { AppContext } from "../../app-context.js";
+import { NotFoundError } from "../../shared/errors.js";
+import { recordAudit } from "../audit/audit-repo.js";
+import type { AdminActor } from "./admin-actor.js";
+import { callbackBaseUrl } from "./integration-model.js";
+import { createIntegrationRepo } from "./integration-repo.js";
+
+/**
+ * The "eye icon": merchant_id, the current token and CRM_Callback_URL, for an admin to copy
+ * into the tenant backend. Audited (without the secret) in the same transaction as the read.
+ */
+export async function revealIntegration(
+  ctx: Pick<AppContext, "db" | "clock" | "config" | "secretBox">,
+  actor: AdminActor,
+  id: string,
+): Promise<{ merchantId: string; token: string; callbackUrl: string }> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await createIntegrationRepo(trx).find(actor.tenantId, id);
+    if (!row) throw new NotFoundError("Integration");
+    const now = ctx.clock.now();
+    await recordAudit(
+      trx,
+      {
+        tenantId: actor.tenantId,
+        actor: actor.audit,
+        action: "integration.reveal",
+        targetType: "psp_integration",
+        targetId: id,
+        after: { merchantId: row.merchant_id },
+        ip: actor.ip,
+      },
+      now,
+    );
+    return {
+      merchantId: row.merchant_id,
+      token: ctx.secretBox.open(row.token_enc),
+      callbackUrl: callbackBaseUrl(ctx.config.publicBaseUrl),
+    };
+  });
+}
