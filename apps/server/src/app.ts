@@ -16,6 +16,8 @@ import { registerErrorHandling } from "./http/error-handler.js";
 import { opsRoutes } from "./http/ops-routes.js";
 import { authRoutes } from "./modules/auth/auth-routes.js";
 import { clientRoutes } from "./modules/clients/client-routes.js";
+import { userRoutes } from "./modules/users/user-routes.js";
+import { auditRoutes } from "./modules/audit/audit-routes.js";
 import { integrationRoutes } from "./modules/psp-integrations/integration-routes.js";
 
 export type ModuleRoutes = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;

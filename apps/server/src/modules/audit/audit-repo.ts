@@ -40,7 +40,10 @@ export async function recordAudit(db: Db, entry: AuditEntry, now: number): Promi
 }
 
 /** The audit actor of an authenticated back-office request (a user or an API key). */
-export const auditActorOf = (staff: { kind: "user" | "api_key"; id: string }): AuditActor => ({
+export const auditActorOf = (staff: {
+  kind: "user" | "api_key";
+  id: string;
+}): AuditActor & { type: "user" | "api_key" } => ({
   type: staff.kind,
   id: staff.id,
 });

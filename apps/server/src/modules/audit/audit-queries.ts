@@ -1,0 +1,67 @@
+import type { AppContext } from "../../app-context.js";
+import { decodeJson } from "../../infra/db/database.js";
+import type { AuditLogTable } from "../../infra/db/schema.js";
+
+export type AuditFilter = {
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  actorId?: string;
+  /** Epoch ms, inclusive. */
+  from?: number;
+  /** Epoch ms, inclusive. */
+  to?: number;
+  limit: number;
+  offset: number;
+};
+
+export type AuditRecord = {
+  id: string;
+  actorType: AuditLogTable["actor_type"];
+  actorId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  before: unknown;
+  after: unknown;
+  ip: string | null;
+  createdAt: number;
+};
+
+/** The tenant's audit records, newest first, with before/after decoded from their JSON text. */
+export async function listAudit(
+  ctx: Pick<AppContext, "db">,
+  tenantId: string,
+  f: AuditFilter,
+): Promise<{ items: AuditRecord[]; total: number }> {
+  let q = ctx.db.selectFrom("audit_log").where("tenant_id", "=", tenantId);
+  if (f.action !== undefined) q = q.where("action", "=", f.action);
+  if (f.targetType !== undefined) q = q.where("target_type", "=", f.targetType);
+  if (f.targetId !== undefined) q = q.where("target_id", "=", f.targetId);
+  if (f.actorId !== undefined) q = q.where("actor_id", "=", f.actorId);
+  if (f.from !== undefined) q = q.where("created_at", ">=", f.from);
+  if (f.to !== undefined) q = q.where("created_at", "<=", f.to);
+  const rows = await q
+    .selectAll()
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(f.limit)
+    .offset(f.offset)
+    .execute();
+  const count = await q.select((eb) => eb.fn.countAll<string | number>().as("n")).executeTakeFirstOrThrow();
+  return {
+    items: rows.map((r) => ({
+      id: r.id,
+      actorType: r.actor_type,
+      actorId: r.actor_id,
+      action: r.action,
+      targetType: r.target_type,
+      targetId: r.target_id,
+      before: decodeJson<unknown>(r.before, null),
+      after: decodeJson<unknown>(r.after, null),
+      ip: r.ip,
+      createdAt: r.created_at,
+    })),
+    total: Number(count.n),
+  };
+}

@@ -1,0 +1,122 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { AppContext } from "../../app-context.js";
+import { sha256Hex } from "../../infra/crypto/hashing.js";
+import type { Role } from "../../infra/db/schema.js";
+import { NotFoundError } from "../../shared/errors.js";
+import { newId } from "../../shared/ids.js";
+import { parseInput } from "../../shared/validation.js";
+import { type AuditActor, recordAudit } from "../audit/audit-repo.js";
+import { roleSchema } from "./manage-users.js";
+import { createUserRepo } from "./user-repo.js";
+
+export const API_KEY_PREFIX = "psk_";
+
+/** An API key as lists show it: never the key, only its first characters. */
+export type ApiKey = {
+  id: string;
+  name: string;
+  role: Role;
+  prefix: string;
+  createdBy: string | null;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+};
+
+type ApiKeyRow = NonNullable<Awaited<ReturnType<ReturnType<typeof createUserRepo>["findApiKey"]>>>;
+const toApiKey = (r: ApiKeyRow): ApiKey => ({
+  id: r.id,
+  name: r.name,
+  role: r.role,
+  prefix: r.prefix,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
+});
+
+export const createApiKeyInput = z.object({ name: z.string().trim().min(1).max(80), role: roleSchema });
+
+/**
+ * Issues an API key: `psk_` + 32 random bytes, base64url. Only its SHA-256 is stored (what
+ * access control looks keys up by) and the first 8 characters after `psk_` as a recognisable
+ * prefix. The key itself is in this answer only, never again.
+ */
+export async function createApiKey(
+  ctx: Pick<AppContext, "db" | "clock">,
+  tenantId: string,
+  input: z.input<typeof createApiKeyInput>,
+  actor: AuditActor,
+  ip: string | null = null,
+): Promise<{ id: string; name: string; role: Role; prefix: string; key: string }> {
+  const data = parseInput(createApiKeyInput, input);
+  const secret = randomBytes(32).toString("base64url");
+  const key = `${API_KEY_PREFIX}${secret}`;
+  const id = newId();
+  const prefix = secret.slice(0, 8);
+  const now = ctx.clock.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    await createUserRepo(trx).insertApiKey({
+      id,
+      tenant_id: tenantId,
+      name: data.name,
+      prefix,
+      key_hash: sha256Hex(key),
+      role: data.role,
+      created_by: actor.id,
+      created_at: now,
+      last_used_at: null,
+      revoked_at: null,
+    });
+    await recordAudit(
+      trx,
+      {
+        tenantId,
+        actor,
+        action: "api_key.create",
+        targetType: "api_key",
+        targetId: id,
+        after: { name: data.name, role: data.role, prefix },
+        ip,
+      },
+      now,
+    );
+  });
+  return { id, name: data.name, role: data.role, prefix, key };
+}
+
+export async function listApiKeys(ctx: Pick<AppContext, "db">, tenantId: string): Promise<ApiKey[]> {
+  return (await createUserRepo(ctx.db).listApiKeys(tenantId)).map(toApiKey);
+}
+
+/** Revokes a key at once (access control ignores revoked keys). Revoking twice is a no-op. */
+export async function revokeApiKey(
+  ctx: Pick<AppContext, "db" | "clock">,
+  tenantId: string,
+  id: string,
+  actor: AuditActor,
+  ip: string | null = null,
+): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const repo = createUserRepo(trx);
+    const key = await repo.findApiKey(tenantId, id);
+    if (!key) throw new NotFoundError("API key");
+    const now = ctx.clock.now();
+    if (!(await repo.revokeApiKey(tenantId, id, now))) return;
+    await recordAudit(
+      trx,
+      {
+        tenantId,
+        actor,
+        action: "api_key.revoke",
+        targetType: "api_key",
+        targetId: id,
+        before: { name: key.name, role: key.role, prefix: key.prefix, revokedAt: null },
+        after: { name: key.name, role: key.role, prefix: key.prefix, revokedAt: now },
+        ip,
+      },
+      now,
+    );
+  });
+}

@@ -1,0 +1,97 @@
+import { sql } from "kysely";
+import type { Db } from "../../infra/db/database.js";
+import type { ApiKeysTable, UsersTable } from "../../infra/db/schema.js";
+
+/** Back-office users and API keys of one tenant. */
+export function createUserRepo(db: Db) {
+  return {
+    async list(tenantId: string): Promise<UsersTable[]> {
+      return db
+        .selectFrom("users")
+        .selectAll()
+        .where("tenant_id", "=", tenantId)
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+    },
+
+    async find(tenantId: string, id: string): Promise<UsersTable | undefined> {
+      return db
+        .selectFrom("users")
+        .selectAll()
+        .where("tenant_id", "=", tenantId)
+        .where("id", "=", id)
+        .executeTakeFirst();
+    },
+
+    async update(
+      tenantId: string,
+      id: string,
+      patch: Partial<Pick<UsersTable, "name" | "role" | "disabled">>,
+    ): Promise<void> {
+      await db
+        .updateTable("users")
+        .set(patch)
+        .where("tenant_id", "=", tenantId)
+        .where("id", "=", id)
+        .execute();
+    },
+
+    /** Active owners of the tenant other than `exceptId`. */
+    async countOtherActiveOwners(tenantId: string, exceptId: string): Promise<number> {
+      const r = await db
+        .selectFrom("users")
+        .select((eb) => eb.fn.countAll<string | number>().as("n"))
+        .where("tenant_id", "=", tenantId)
+        .where("role", "=", "owner")
+        .where("disabled", "=", 0)
+        .where("id", "<>", exceptId)
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+
+    /**
+     * Serialises changes to a tenant's set of owners: a no-op write to the tenant row takes its
+     * row lock (PostgreSQL) or the write lock (SQLite) until the transaction ends, so two
+     * concurrent demotions cannot both see the other owner as still active.
+     */
+    async lockTenant(tenantId: string): Promise<void> {
+      await db.updateTable("tenants").set({ slug: sql`slug` }).where("id", "=", tenantId).execute();
+    },
+
+    async insertApiKey(row: ApiKeysTable): Promise<void> {
+      await db.insertInto("api_keys").values(row).execute();
+    },
+
+    async listApiKeys(tenantId: string) {
+      return db
+        .selectFrom("api_keys")
+        .select(["id", "name", "role", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"])
+        .where("tenant_id", "=", tenantId)
+        .orderBy("created_at", "desc")
+        .orderBy("id")
+        .execute();
+    },
+
+    async findApiKey(tenantId: string, id: string) {
+      return db
+        .selectFrom("api_keys")
+        .select(["id", "name", "role", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"])
+        .where("tenant_id", "=", tenantId)
+        .where("id", "=", id)
+        .executeTakeFirst();
+    },
+
+    async revokeApiKey(tenantId: string, id: string, now: number): Promise<boolean> {
+      const r = await db
+        .updateTable("api_keys")
+        .set({ revoked_at: now })
+        .where("tenant_id", "=", tenantId)
+        .where("id", "=", id)
+        .where("revoked_at", "is", null)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+  };
+}
+export type UserRepo = ReturnType<typeof createUserRepo>;

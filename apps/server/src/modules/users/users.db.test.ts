@@ -1,0 +1,271 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sha256Hex } from "../../infra/crypto/hashing.js";
+import { createTestApp, loginStaff, seedTenant, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(async () => t?.close());
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+const auditActions = async (tenantId: string) =>
+  (
+    await t.ctx.db
+      .selectFrom("audit_log")
+      .select(["action", "target_id", "before", "after"])
+      .where("tenant_id", "=", tenantId)
+      .orderBy("created_at")
+      .execute()
+  ).map((a) => a.action);
+
+describe("users", () => {
+  it("lists the tenant's users for owners only, without password hashes", async () => {
+    const s = await seedTenant(t);
+    await seedTenant(t);
+    const res = await s.owner.get("/api/admin/users");
+    expect(res.statusCode).toBe(200);
+    const items = res.json().items;
+    expect(items.map((u: { role: string }) => u.role).sort()).toEqual([
+      "admin",
+      "finance",
+      "owner",
+      "viewer",
+    ]);
+    expect(items[0]).toEqual({
+      id: expect.any(String),
+      email: `owner@${s.slug}.test`,
+      name: "Owner",
+      role: "owner",
+      disabled: false,
+      createdAt: expect.any(Number),
+    });
+    expect(res.body).not.toContain("scrypt");
+    for (const role of ["admin", "finance", "viewer"] as const) {
+      expect((await s[role].get("/api/admin/users")).statusCode).toBe(403);
+    }
+  });
+
+  it("creates a user who can log in, and refuses a taken email", async () => {
+    const s = await seedTenant(t);
+    const body = { email: `New@${s.slug}.test`, name: "New", password: "new password 12", role: "finance" };
+    const res = await s.owner.post("/api/admin/users", body);
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ email: `new@${s.slug}.test`, role: "finance", disabled: false });
+    expect(res.body).not.toContain("new password");
+    const session = await loginStaff(t.app, `new@${s.slug}.test`, "new password 12");
+    expect((await session.get("/api/auth/me")).json().me.role).toBe("finance");
+    const dup = await s.owner.post("/api/admin/users", body);
+    expect(dup.statusCode).toBe(409);
+    expect(dup.json().error.code).toBe("email_taken");
+    expect(
+      (await s.owner.post("/api/admin/users", { ...body, email: "x@y.test", password: "short" })).statusCode,
+    ).toBe(400);
+    const audit = await t.ctx.db
+      .selectFrom("audit_log")
+      .selectAll()
+      .where("tenant_id", "=", s.tenantId)
+      .where("target_id", "=", res.json().id)
+      .executeTakeFirstOrThrow();
+    expect(audit).toMatchObject({ action: "user.create", actor_type: "user", actor_id: s.owner.me.id });
+    expect(audit.after).not.toContain("new password");
+  });
+
+  it("renames and changes roles, and audits the change", async () => {
+    const s = await seedTenant(t);
+    const res = await s.owner.patch(`/api/admin/users/${s.viewer.me.id}`, { name: "Vera", role: "admin" });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ name: "Vera", role: "admin", disabled: false });
+    // The role applies to the existing session at once.
+    expect((await s.viewer.get("/api/admin/audit")).statusCode).toBe(200);
+    const row = await t.ctx.db
+      .selectFrom("audit_log")
+      .selectAll()
+      .where("action", "=", "user.update")
+      .where("target_id", "=", s.viewer.me.id)
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(row.before!)).toMatchObject({ name: "viewer", role: "viewer" });
+    expect(JSON.parse(row.after!)).toMatchObject({ name: "Vera", role: "admin" });
+  });
+
+  it("refuses to demote or disable the last active owner (409 last_owner)", async () => {
+    const s = await seedTenant(t);
+    const me = s.owner.me.id;
+    for (const body of [{ role: "admin" }, { disabled: true }, { role: "viewer", disabled: true }]) {
+      const res = await s.owner.patch(`/api/admin/users/${me}`, body);
+      expect(res.statusCode).toBe(409);
+      expect(res.json().error.code).toBe("last_owner");
+    }
+    // A second owner makes it possible; a disabled owner does not count.
+    await s.owner.patch(`/api/admin/users/${s.admin.me.id}`, { role: "owner", disabled: true });
+    expect((await s.owner.patch(`/api/admin/users/${me}`, { role: "admin" })).statusCode).toBe(409);
+    await s.owner.patch(`/api/admin/users/${s.admin.me.id}`, { disabled: false });
+    expect((await s.owner.patch(`/api/admin/users/${me}`, { role: "admin" })).statusCode).toBe(200);
+    // Now the former admin is the last owner.
+    const other = await loginStaff(t.app, `admin@${s.slug}.test`, TEST_PASSWORD);
+    const res = await other.patch(`/api/admin/users/${s.admin.me.id}`, { disabled: true });
+    expect(res.json().error.code).toBe("last_owner");
+    // Renaming the last owner is fine.
+    expect((await other.patch(`/api/admin/users/${s.admin.me.id}`, { name: "Boss" })).statusCode).toBe(200);
+  });
+
+  it("ends a disabled user's sessions and refuses its login", async () => {
+    const s = await seedTenant(t);
+    const second = await loginStaff(t.app, `finance@${s.slug}.test`, TEST_PASSWORD);
+    const res = await s.owner.patch(`/api/admin/users/${s.finance.me.id}`, { disabled: true });
+    expect(res.json().disabled).toBe(true);
+    expect((await s.finance.get("/api/auth/me")).statusCode).toBe(401);
+    expect((await second.get("/api/auth/me")).statusCode).toBe(401);
+    const sessions = await t.ctx.db
+      .selectFrom("sessions")
+      .select("id_hash")
+      .where("subject_id", "=", s.finance.me.id)
+      .execute();
+    expect(sessions).toEqual([]);
+    const login = await t.app.inject({
+      method: "POST",
+      url: "/api/auth/login",
+      payload: { email: `finance@${s.slug}.test`, password: TEST_PASSWORD },
+    });
+    expect(login.statusCode).toBe(401);
+    await s.owner.patch(`/api/admin/users/${s.finance.me.id}`, { disabled: false });
+    await loginStaff(t.app, `finance@${s.slug}.test`, TEST_PASSWORD);
+  });
+
+  it("answers 404 for another tenant's user", async () => {
+    const a = await seedTenant(t);
+    const b = await seedTenant(t);
+    const res = await b.owner.patch(`/api/admin/users/${a.viewer.me.id}`, { disabled: true });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe("not_found");
+    expect((await a.viewer.get("/api/auth/me")).statusCode).toBe(200);
+  });
+});
+
+describe("API keys", () => {
+  it("issues a key once, stores only its hash and prefix, and lists it without the key", async () => {
+    const s = await seedTenant(t);
+    const res = await s.owner.post("/api/admin/api-keys", { name: "Reporting", role: "viewer" });
+    expect(res.statusCode).toBe(201);
+    const created = res.json();
+    expect(created).toEqual({
+      id: expect.any(String),
+      name: "Reporting",
+      role: "viewer",
+      prefix: expect.any(String),
+      key: expect.stringMatching(/^psk_[A-Za-z0-9_-]{43}$/),
+    });
+    expect(created.prefix).toBe(created.key.slice(4, 12));
+    const row = await t.ctx.db
+      .selectFrom("api_keys")
+      .selectAll()
+      .where("id", "=", created.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      tenant_id: s.tenantId,
+      key_hash: sha256Hex(created.key),
+      prefix: created.prefix,
+      created_by: s.owner.me.id,
+      revoked_at: null,
+    });
+    expect(JSON.stringify(row)).not.toContain(created.key.slice(4));
+
+    const list = await s.owner.get("/api/admin/api-keys");
+    expect(list.json().items).toEqual([
+      {
+        id: created.id,
+        name: "Reporting",
+        role: "viewer",
+        prefix: created.prefix,
+        createdBy: s.owner.me.id,
+        createdAt: expect.any(Number),
+        lastUsedAt: null,
+        revokedAt: null,
+      },
+    ]);
+    expect(list.body).not.toContain(created.key.slice(4));
+    expect(list.body).not.toContain(row.key_hash);
+  });
+
+  it("authenticates with its role: a viewer key reads but cannot write", async () => {
+    const s = await seedTenant(t);
+    const key = (await s.owner.post("/api/admin/api-keys", { name: "ro", role: "viewer" })).json().key;
+    const read = await t.app.inject({ method: "GET", url: "/api/admin/clients", headers: bearer(key) });
+    expect(read.statusCode).toBe(200);
+    const write = await t.app.inject({
+      method: "POST",
+      url: "/api/admin/clients",
+      headers: bearer(key),
+      payload: { name: "Nope", email: "nope@example.com" },
+    });
+    expect(write.statusCode).toBe(403);
+    expect(
+      (await t.app.inject({ method: "GET", url: "/api/admin/users", headers: bearer(key) })).statusCode,
+    ).toBe(403);
+    const used = (await s.owner.get("/api/admin/api-keys")).json().items[0];
+    expect(used.lastUsedAt).toEqual(expect.any(Number));
+
+    const rw = (await s.owner.post("/api/admin/api-keys", { name: "rw", role: "finance" })).json().key;
+    const ok = await t.app.inject({
+      method: "POST",
+      url: "/api/admin/clients",
+      headers: bearer(rw),
+      payload: { name: "Yes", email: "yes@example.com" },
+    });
+    expect(ok.statusCode).toBe(201);
+    const audit = await t.ctx.db
+      .selectFrom("audit_log")
+      .select(["actor_type", "actor_id"])
+      .where("action", "=", "client.create")
+      .where("tenant_id", "=", s.tenantId)
+      .executeTakeFirstOrThrow();
+    expect(audit.actor_type).toBe("api_key");
+  });
+
+  it("revokes a key: it answers 401 at once; revoking twice is a no-op", async () => {
+    const s = await seedTenant(t);
+    const created = (await s.owner.post("/api/admin/api-keys", { name: "tmp", role: "admin" })).json();
+    const get = () =>
+      t.app.inject({ method: "GET", url: "/api/admin/clients", headers: bearer(created.key) });
+    expect((await get()).statusCode).toBe(200);
+    expect((await s.owner.delete(`/api/admin/api-keys/${created.id}`)).statusCode).toBe(204);
+    const res = await get();
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error.code).toBe("unauthenticated");
+    expect((await s.owner.delete(`/api/admin/api-keys/${created.id}`)).statusCode).toBe(204);
+    const listed = (await s.owner.get("/api/admin/api-keys")).json().items[0];
+    expect(listed.revokedAt).toEqual(expect.any(Number));
+    expect(await auditActions(s.tenantId)).toEqual(
+      expect.arrayContaining(["api_key.create", "api_key.revoke"]),
+    );
+    const revokes = await t.ctx.db
+      .selectFrom("audit_log")
+      .select("id")
+      .where("action", "=", "api_key.revoke")
+      .where("tenant_id", "=", s.tenantId)
+      .execute();
+    expect(revokes).toHaveLength(1);
+  });
+
+  it("answers 404 for another tenant's key and leaves it working", async () => {
+    const a = await seedTenant(t);
+    const b = await seedTenant(t);
+    const created = (await a.owner.post("/api/admin/api-keys", { name: "a", role: "viewer" })).json();
+    const res = await b.owner.delete(`/api/admin/api-keys/${created.id}`);
+    expect(res.statusCode).toBe(404);
+    expect((await b.owner.get("/api/admin/api-keys")).json().items).toEqual([]);
+    const still = await t.app.inject({
+      method: "GET",
+      url: "/api/admin/clients",
+      headers: bearer(created.key),
+    });
+    expect(still.statusCode).toBe(200);
+  });
+
+  it("is for owners only and validates the role", async () => {
+    const s = await seedTenant(t);
+    expect((await s.admin.post("/api/admin/api-keys", { name: "x", role: "viewer" })).statusCode).toBe(403);
+    expect((await s.owner.post("/api/admin/api-keys", { name: "x", role: "root" })).statusCode).toBe(400);
+    expect((await s.owner.post("/api/admin/api-keys", { name: "", role: "viewer" })).statusCode).toBe(400);
+  });
+});
