@@ -23,7 +23,7 @@ import { integrationRoutes } from "./modules/psp-integrations/integration-routes
 export type ModuleRoutes = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
 /** Route modules, one per capability. Each registers its own routes with declared access. */
-const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes, clientRoutes, integrationRoutes];
+const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes, clientRoutes, userRoutes, auditRoutes, integrationRoutes];
 
 /**
  * Builds the whole HTTP app around an AppContext. It never listens: main.ts does, and tests
