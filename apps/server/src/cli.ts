@@ -1,3 +1,4 @@
+import { clientCreateCommand } from "./cli/client-commands.js";
 import { type Command, helpText, parseCommandArgs, UsageError } from "./cli/command.js";
 import {
   migrateCommand,
@@ -9,7 +10,13 @@ import { ConfigError } from "./config/config.js";
 import { AppError } from "./shared/errors.js";
 
 /** Every subcommand of `psphub`. */
-export const COMMANDS: Command[] = [serveCommand, migrateCommand, tenantCreateCommand, userCreateCommand];
+export const COMMANDS: Command[] = [
+  serveCommand,
+  migrateCommand,
+  tenantCreateCommand,
+  userCreateCommand,
+  clientCreateCommand,
+];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
