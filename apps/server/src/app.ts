@@ -16,6 +16,7 @@ import { registerErrorHandling } from "./http/error-handler.js";
 import { opsRoutes } from "./http/ops-routes.js";
 import { authRoutes } from "./modules/auth/auth-routes.js";
 import { clientRoutes } from "./modules/clients/client-routes.js";
+import { methodRoutes } from "./modules/deposit-methods/method-routes.js";
 import { userRoutes } from "./modules/users/user-routes.js";
 import { auditRoutes } from "./modules/audit/audit-routes.js";
 import { integrationRoutes } from "./modules/psp-integrations/integration-routes.js";
@@ -23,7 +24,7 @@ import { integrationRoutes } from "./modules/psp-integrations/integration-routes
 export type ModuleRoutes = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
 /** Route modules, one per capability. Each registers its own routes with declared access. */
-const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes, clientRoutes, userRoutes, auditRoutes, integrationRoutes];
+const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes, clientRoutes, userRoutes, auditRoutes, integrationRoutes, methodRoutes];
 
 /**
  * Builds the whole HTTP app around an AppContext. It never listens: main.ts does, and tests

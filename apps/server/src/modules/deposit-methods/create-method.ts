@@ -1,0 +1,75 @@
+import type { AppContext } from "../../app-context.js";
+import { encodeJson, fromBool } from "../../infra/db/database.js";
+import { ValidationError } from "../../shared/errors.js";
+import { newId } from "../../shared/ids.js";
+import { parseInput } from "../../shared/validation.js";
+import { recordAudit } from "../audit/audit-repo.js";
+import type { AdminActor } from "../psp-integrations/admin-actor.js";
+import { toIntegration } from "../psp-integrations/integration-model.js";
+import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
+import { parseCurrencies } from "./method-currencies.js";
+import { encodeCurrencies } from "./method-model.js";
+import { createMethodRepo, type MethodRow } from "./method-repo.js";
+import { type CreateMethodInput, createMethodInput, type MethodView } from "./method-schemas.js";
+import { checkFieldLabels, checkVisibility } from "./method-settings.js";
+import { auditSnapshot, methodView } from "./method-view.js";
+
+/** The issue for an integration id that is not one of the tenant's (missing or another tenant's). */
+export const unknownIntegration = () =>
+  new ValidationError("The integration does not exist", [
+    { path: "integrationId", message: "Integration not found" },
+  ]);
+
+/** Creates a deposit method at the end of the tenant's display order. */
+export async function createMethod(
+  ctx: Pick<AppContext, "db" | "clock">,
+  actor: AdminActor,
+  input: CreateMethodInput,
+): Promise<MethodView> {
+  const data = parseInput(createMethodInput, input);
+  return ctx.db.transaction().execute(async (trx) => {
+    const integrationRow = await createIntegrationRepo(trx).find(actor.tenantId, data.integrationId);
+    if (!integrationRow) throw unknownIntegration();
+    const integration = toIntegration(integrationRow);
+
+    const cur = parseCurrencies(data.currencies);
+    const labels = checkFieldLabels(data.fieldLabels, integration.customParams);
+    const vis = checkVisibility(data.visibility, data.clientGroups);
+    const issues = [...cur.issues, ...vis.issues, ...labels.issues];
+    if (issues.length > 0) throw new ValidationError("The deposit method settings are invalid", issues);
+
+    const repo = createMethodRepo(trx);
+    const now = ctx.clock.now();
+    const row: MethodRow = {
+      id: newId(),
+      tenant_id: actor.tenantId,
+      integration_id: integration.id,
+      name: data.name,
+      enabled: fromBool(data.enabled),
+      sort_order: await repo.nextSortOrder(actor.tenantId),
+      currencies: encodeCurrencies(cur.currencies),
+      visibility: data.visibility,
+      client_groups: encodeJson(vis.clientGroups),
+      field_labels: encodeJson(labels.fieldLabels),
+      order_ttl_seconds: data.orderTtlSeconds,
+      deleted_at: null,
+      created_at: now,
+      updated_at: now,
+    };
+    await repo.insert(row);
+    await recordAudit(
+      trx,
+      {
+        tenantId: actor.tenantId,
+        actor: actor.audit,
+        action: "deposit_method.create",
+        targetType: "deposit_method",
+        targetId: row.id,
+        after: auditSnapshot(row),
+        ip: actor.ip,
+      },
+      now,
+    );
+    return methodView(row, integration);
+  });
+}
