@@ -73,7 +73,18 @@ export async function checkAppUrl(
   return { ok: true, url };
 }
 
+/** Save-time DNS is advisory (the call-time guard decides), so it must never hang a request. */
+const SAVE_TIME_DNS_TIMEOUT_MS = 2_000;
+
 async function defaultResolve(host: string): Promise<string[]> {
-  const r = await lookup(host, { all: true, verbatim: true });
-  return r.map((x) => x.address);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("DNS lookup timed out")), SAVE_TIME_DNS_TIMEOUT_MS);
+  });
+  try {
+    const r = await Promise.race([lookup(host, { all: true, verbatim: true }), timeout]);
+    return r.map((x) => x.address);
+  } finally {
+    clearTimeout(timer);
+  }
 }
