@@ -15,6 +15,7 @@ import { registerAccessControl } from "./http/access.js";
 import { registerErrorHandling } from "./http/error-handler.js";
 import { opsRoutes } from "./http/ops-routes.js";
 import { authRoutes } from "./modules/auth/auth-routes.js";
+import { callbackRoutes } from "./modules/callbacks/callback-routes.js";
 import { clientRoutes } from "./modules/clients/client-routes.js";
 import { methodRoutes } from "./modules/deposit-methods/method-routes.js";
 import { userRoutes } from "./modules/users/user-routes.js";
@@ -24,7 +25,7 @@ import { integrationRoutes } from "./modules/psp-integrations/integration-routes
 export type ModuleRoutes = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
 /** Route modules, one per capability. Each registers its own routes with declared access. */
-const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes, clientRoutes, userRoutes, auditRoutes, integrationRoutes, methodRoutes];
+const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes, clientRoutes, userRoutes, auditRoutes, integrationRoutes, methodRoutes, callbackRoutes];
 
 /**
  * Builds the whole HTTP app around an AppContext. It never listens: main.ts does, and tests

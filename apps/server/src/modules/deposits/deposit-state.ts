@@ -37,6 +37,18 @@ export function canTransition(from: DepositStatus, to: DepositStatus): boolean {
   return ALLOWED[from].includes(to);
 }
 
+/**
+ * The one exception to "terminal states are final", for a human only (failure mode 7): when an
+ * admin resolves a review item holding a success callback, a deposit that ended without a credit
+ * (expired, cancelled, or failed before the PSP reported success) may still be credited.
+ * Callbacks and the expiry sweep never use it; `succeeded` stays final for everyone.
+ */
+export const LATE_CREDIT_SOURCES: readonly DepositStatus[] = ["expired", "cancelled", "failed"];
+
+export function canResolveLate(from: DepositStatus, to: DepositStatus): boolean {
+  return to === "succeeded" && LATE_CREDIT_SOURCES.includes(from);
+}
+
 /** The statuses from which `to` may be reached: the WHERE clause of a conditional update. */
 export function sourcesOf(to: DepositStatus): DepositStatus[] {
   return DEPOSIT_STATUSES.filter((from) => canTransition(from, to));

@@ -1,0 +1,83 @@
+import type { Db } from "../../infra/db/database.js";
+import type { CallbackLogsTable } from "../../infra/db/schema.js";
+import { newId } from "../../shared/ids.js";
+
+/** Most characters of a raw body kept in the log (bodies over the route's limit are never read). */
+export const RAW_BODY_LOG_CAP = 16_384;
+
+export type CallbackLogInput = Omit<CallbackLogsTable, "id" | "raw_body"> & { raw_body: string | undefined };
+
+/**
+ * One row per API-2 callback, whatever its outcome. Never the headers, so never the token.
+ * Written outside the business transaction, so a rolled-back duplicate keeps its record
+ * (failure mode 4).
+ */
+export async function insertCallbackLog(db: Db, log: CallbackLogInput): Promise<string> {
+  const id = newId();
+  const raw = log.raw_body ?? "";
+  await db
+    .insertInto("callback_logs")
+    .values({
+      ...log,
+      id,
+      raw_body: raw.length > RAW_BODY_LOG_CAP ? raw.slice(0, RAW_BODY_LOG_CAP) : raw,
+      content_type: log.content_type === null ? null : log.content_type.slice(0, 200),
+      merchant_id: log.merchant_id === null ? null : log.merchant_id.slice(0, 200),
+      order_no: log.order_no === null ? null : log.order_no.slice(0, 200),
+    })
+    .execute();
+  return id;
+}
+
+export type CallbackLogView = {
+  id: string;
+  createdAt: number;
+  verdict: CallbackLogsTable["verdict"];
+  errorType: string | null;
+  httpStatus: number;
+  merchantId: string | null;
+  orderNo: string | null;
+  depositId: string | null;
+  contentType: string | null;
+  rawBody: string;
+  remoteAddr: string | null;
+};
+
+/** An integration's callbacks, newest first. The caller has checked the integration's tenant. */
+export async function listCallbackLogs(
+  db: Db,
+  tenantId: string,
+  integrationId: string,
+  f: { verdict?: CallbackLogsTable["verdict"]; errorType?: string; limit: number; offset: number },
+): Promise<{ items: CallbackLogView[]; total: number }> {
+  let q = db
+    .selectFrom("callback_logs")
+    .where("tenant_id", "=", tenantId)
+    .where("integration_id", "=", integrationId);
+  if (f.verdict) q = q.where("verdict", "=", f.verdict);
+  if (f.errorType) q = q.where("error_type", "=", f.errorType);
+  const rows = await q
+    .selectAll()
+    .orderBy("created_at", "desc")
+    .orderBy("id")
+    .limit(f.limit)
+    .offset(f.offset)
+    .execute();
+  const count = await q.select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirstOrThrow();
+  return {
+    total: Number(count.n),
+    items: rows.map((r) => ({
+      id: r.id,
+      createdAt: r.created_at,
+      verdict: r.verdict,
+      errorType: r.error_type,
+      httpStatus: r.http_status,
+      merchantId: r.merchant_id,
+      orderNo: r.order_no,
+      depositId: r.deposit_id,
+      contentType: r.content_type,
+      rawBody: r.raw_body,
+      remoteAddr: r.remote_addr,
+    })),
+  };
+}

@@ -1,0 +1,77 @@
+import { callbackErrorBody } from "@psphub/protocol";
+import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { AppContext } from "../../app-context.js";
+import { handleCallback, recordUnreadCallback } from "./handle-callback.js";
+
+export const CALLBACK_PATH = "/api/psp/pay/callback";
+
+const errorEnvelope = z.object({ error: z.literal(true), code: z.number().int(), type: z.string() });
+
+/** Our answer when storage fails: the tenant backend retries 5xx (never for any input). */
+const INTERNAL = { error: true, code: 500, type: "internal_error" } as const;
+
+/**
+ * API-2 `POST /api/psp/pay/callback` in its own encapsulated plugin: its content-type parsers
+ * (every body as raw text, so the signature is checked against the bytes sent) and its error
+ * handler (the spec's `{"error":true,"code":…,"type":…}` envelope, never the back-office one)
+ * apply to this route only.
+ */
+export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  await app.register(async (scope) => {
+    const bodyLimit = ctx.config.callbackBodyLimit;
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", { parseAs: "string", bodyLimit }, (_req, body, done) => done(null, body));
+
+    const facts = (req: FastifyRequest) => ({
+      contentType: typeof req.headers["content-type"] === "string" ? req.headers["content-type"] : undefined,
+      remoteAddr: req.ip ?? null,
+    });
+
+    // Fastify's own refusals before the handler (body too large, bad content type or length).
+    scope.setErrorHandler(async (err: FastifyError, req, reply) => {
+      const status = typeof err.statusCode === "number" ? err.statusCode : 500;
+      if (err.code?.startsWith("FST_") && status >= 400 && status < 500) {
+        const type = status === 413 ? "request_too_large" : "request_malformed";
+        try {
+          await recordUnreadCallback(ctx, facts(req), type);
+        } catch (logErr) {
+          req.log.error({ err: logErr }, "could not record a refused API-2 callback");
+        }
+        return reply.status(status === 413 ? 413 : 400).send(callbackErrorBody(type));
+      }
+      req.log.error({ err }, "API-2 callback failed");
+      return reply.status(500).send(INTERNAL);
+    });
+
+    scope.post(
+      CALLBACK_PATH,
+      {
+        bodyLimit,
+        config: { access: "public" },
+        schema: {
+          tags: ["psp"],
+          summary: "API-2 payment callback (PSP Open API): JSON or form body, signed, header crm-pay-token",
+          description:
+            "Checks in order: body → merchant_id → crm-pay-token → sign → order_no → deposit method → " +
+            "currency → amount → status. Answers 204 with no body, or 400/413 with " +
+            '`{"error": true, "code": 400, "type": "<type>"}`.',
+          response: {
+            204: z.null().describe("Applied, duplicate or held: no body"),
+            400: errorEnvelope,
+            413: errorEnvelope,
+          },
+        },
+      },
+      async (req, reply) => {
+        const answer = await handleCallback(ctx, {
+          ...facts(req),
+          rawBody: typeof req.body === "string" ? req.body : undefined,
+          token: req.headers["crm-pay-token"],
+        });
+        if (answer.httpStatus === 204) return reply.status(204).send();
+        return reply.status(answer.httpStatus).send(callbackErrorBody(answer.type));
+      },
+    );
+  });
+}

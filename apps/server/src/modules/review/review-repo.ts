@@ -1,0 +1,233 @@
+import { formatAmount } from "@psphub/protocol";
+import { type Db, decodeJson, encodeJson } from "../../infra/db/database.js";
+import type { DepositStatus, ReviewItemsTable } from "../../infra/db/schema.js";
+import { newId } from "../../shared/ids.js";
+
+/** Why a callback waits for a human: success after expiry/cancel, contradiction, amount. */
+export type ReviewReason = "late_success" | "conflict" | "amount_mismatch";
+export const REVIEW_REASONS: readonly ReviewReason[] = ["late_success", "conflict", "amount_mismatch"];
+
+/** What the callback behind a review item claimed (review_items.data); minor units as text. */
+export type ReviewClaim = {
+  /** API-2 status: 1 success, 0 failure. */
+  status: number;
+  /** The amount exactly as the PSP sent it. */
+  amount: string;
+  paidMinor: string;
+  /** What resolving with `credit` credits (policy applied when the callback arrived). */
+  creditMinor: string;
+  transactionId: string | null;
+  time: number | null;
+  /** The deposit's status when the callback arrived. */
+  depositStatus: DepositStatus;
+};
+
+/** One open item per deposit, reason, claimed status and amount: retried callbacks fold in. */
+export const reviewDedupeKey = (depositId: string, reason: ReviewReason, claim: ReviewClaim): string =>
+  `${depositId}:${reason}:${claim.status}:${claim.paidMinor}`;
+
+/**
+ * Keeps a review item, insert-or-ignore on its dedupe key, then reads back the stored one
+ * (failure mode 3: concurrent identical callbacks never raise constraint errors). `created`
+ * tells whether this call stored it. Written outside any business transaction (failure mode 4).
+ */
+export async function keepReviewItem(
+  db: Db,
+  item: {
+    tenantId: string;
+    depositId: string;
+    callbackLogId: string | null;
+    reason: ReviewReason;
+    claim: ReviewClaim;
+    now: number;
+  },
+): Promise<{ id: string; created: boolean }> {
+  const id = newId();
+  const dedupeKey = reviewDedupeKey(item.depositId, item.reason, item.claim);
+  await db
+    .insertInto("review_items")
+    .values({
+      id,
+      tenant_id: item.tenantId,
+      deposit_id: item.depositId,
+      callback_log_id: item.callbackLogId,
+      reason: item.reason,
+      dedupe_key: dedupeKey,
+      status: "open",
+      resolution: null,
+      resolved_by: null,
+      comment: null,
+      data: encodeJson(item.claim),
+      created_at: item.now,
+      resolved_at: null,
+    })
+    .onConflict((oc) => oc.column("dedupe_key").doNothing())
+    .execute();
+  const stored = await db
+    .selectFrom("review_items")
+    .select("id")
+    .where("dedupe_key", "=", dedupeKey)
+    .where("tenant_id", "=", item.tenantId)
+    .executeTakeFirstOrThrow();
+  return { id: stored.id, created: stored.id === id };
+}
+
+export type ReviewItemView = {
+  id: string;
+  reason: string;
+  status: ReviewItemsTable["status"];
+  resolution: string | null;
+  resolvedBy: string | null;
+  comment: string | null;
+  callbackLogId: string | null;
+  createdAt: number;
+  resolvedAt: number | null;
+  deposit: {
+    id: string;
+    orderNo: string;
+    status: DepositStatus;
+    currency: string;
+    amount: string;
+    fee: string;
+    credit: string;
+    paidAmount: string | null;
+    integrationId: string;
+  };
+  client: { id: string; name: string; email: string };
+  claim: {
+    status: number;
+    amount: string;
+    paidAmount: string;
+    credit: string;
+    transactionId: string | null;
+    time: number | null;
+  };
+};
+
+function reviewQuery(db: Db, tenantId: string) {
+  return db
+    .selectFrom("review_items as r")
+    .innerJoin("deposits as d", (j) =>
+      j.onRef("d.id", "=", "r.deposit_id").onRef("d.tenant_id", "=", "r.tenant_id"),
+    )
+    .innerJoin("clients as c", (j) =>
+      j.onRef("c.id", "=", "d.client_id").onRef("c.tenant_id", "=", "d.tenant_id"),
+    )
+    .where("r.tenant_id", "=", tenantId);
+}
+
+const VIEW_COLUMNS = [
+  "r.id",
+  "r.reason",
+  "r.status",
+  "r.resolution",
+  "r.resolved_by",
+  "r.comment",
+  "r.callback_log_id",
+  "r.data",
+  "r.created_at",
+  "r.resolved_at",
+  "d.id as deposit_id",
+  "d.order_no",
+  "d.status as deposit_status",
+  "d.currency",
+  "d.decimals",
+  "d.amount_minor",
+  "d.fee_minor",
+  "d.credit_minor",
+  "d.paid_amount_minor",
+  "d.integration_id",
+  "c.id as client_id",
+  "c.name as client_name",
+  "c.email as client_email",
+] as const;
+
+type ViewRow = {
+  id: string;
+  reason: string;
+  status: ReviewItemsTable["status"];
+  resolution: string | null;
+  resolved_by: string | null;
+  comment: string | null;
+  callback_log_id: string | null;
+  data: string;
+  created_at: number;
+  resolved_at: number | null;
+  deposit_id: string;
+  order_no: string;
+  deposit_status: DepositStatus;
+  currency: string;
+  decimals: number;
+  amount_minor: number;
+  fee_minor: number;
+  credit_minor: number;
+  paid_amount_minor: number | null;
+  integration_id: string;
+  client_id: string;
+  client_name: string;
+  client_email: string;
+};
+
+function toView(r: ViewRow): ReviewItemView {
+  const money = (minor: number | string | bigint) => formatAmount(BigInt(minor), r.decimals);
+  const claim = decodeJson<ReviewClaim>(r.data, {} as ReviewClaim);
+  return {
+    id: r.id,
+    reason: r.reason,
+    status: r.status,
+    resolution: r.resolution,
+    resolvedBy: r.resolved_by,
+    comment: r.comment,
+    callbackLogId: r.callback_log_id,
+    createdAt: r.created_at,
+    resolvedAt: r.resolved_at,
+    deposit: {
+      id: r.deposit_id,
+      orderNo: r.order_no,
+      status: r.deposit_status,
+      currency: r.currency,
+      amount: money(r.amount_minor),
+      fee: money(r.fee_minor),
+      credit: money(r.credit_minor),
+      paidAmount: r.paid_amount_minor === null ? null : money(r.paid_amount_minor),
+      integrationId: r.integration_id,
+    },
+    client: { id: r.client_id, name: r.client_name, email: r.client_email },
+    claim: {
+      status: claim.status,
+      amount: claim.amount,
+      paidAmount: money(claim.paidMinor),
+      credit: money(claim.creditMinor),
+      transactionId: claim.transactionId,
+      time: claim.time,
+    },
+  };
+}
+
+export async function listReviewItems(
+  db: Db,
+  tenantId: string,
+  f: { status?: "open" | "resolved"; reason?: string; limit: number; offset: number },
+): Promise<{ items: ReviewItemView[]; total: number }> {
+  let q = reviewQuery(db, tenantId);
+  if (f.status) q = q.where("r.status", "=", f.status);
+  if (f.reason) q = q.where("r.reason", "=", f.reason);
+  const rows = await q
+    .select(VIEW_COLUMNS)
+    .orderBy("r.created_at", "desc")
+    .orderBy("r.id")
+    .limit(f.limit)
+    .offset(f.offset)
+    .execute();
+  const count = await q.select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirstOrThrow();
+  return { items: (rows as ViewRow[]).map(toView), total: Number(count.n) };
+}
+
+export async function findReviewItem(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<ReviewItemView | undefined> {
+  const row = await reviewQuery(db, tenantId).select(VIEW_COLUMNS).where("r.id", "=", id).executeTakeFirst();
+  return row ? toView(row as ViewRow) : undefined;
+}
