@@ -15,6 +15,9 @@ import { registerAccessControl } from "./http/access.js";
 import { registerErrorHandling } from "./http/error-handler.js";
 import { opsRoutes } from "./http/ops-routes.js";
 import { authRoutes } from "./modules/auth/auth-routes.js";
+import { callbackLogRoutes } from "./modules/callbacks/callback-log-routes.js";
+import { reviewRoutes } from "./modules/review/review-routes.js";
+import { manualResolutionRoutes } from "./modules/deposits/manual-resolution-routes.js";
 import { callbackRoutes } from "./modules/callbacks/callback-routes.js";
 import { clientRoutes } from "./modules/clients/client-routes.js";
 import { methodRoutes } from "./modules/deposit-methods/method-routes.js";
@@ -25,7 +28,7 @@ import { integrationRoutes } from "./modules/psp-integrations/integration-routes
 export type ModuleRoutes = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
 /** Route modules, one per capability. Each registers its own routes with declared access. */
-const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes, clientRoutes, userRoutes, auditRoutes, integrationRoutes, methodRoutes, callbackRoutes];
+const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes, clientRoutes, userRoutes, auditRoutes, integrationRoutes, methodRoutes, callbackRoutes, callbackLogRoutes, reviewRoutes, manualResolutionRoutes];
 
 /**
  * Builds the whole HTTP app around an AppContext. It never listens: main.ts does, and tests

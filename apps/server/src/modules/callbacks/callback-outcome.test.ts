@@ -1,0 +1,111 @@
+import { sign } from "@psphub/protocol";
+import { describe, expect, it } from "vitest";
+import type { DepositStatus } from "../../infra/db/schema.js";
+import type { ResultStatus } from "../deposits/apply-result.js";
+import { readCallbackBody } from "./callback-body.js";
+import { claimOutcome, creditForPaid } from "./callback-outcome.js";
+
+describe("claimOutcome", () => {
+  it("answers 204 for applied and repeated results", () => {
+    for (const to of ["processing", "succeeded", "failed"] as const) {
+      expect(claimOutcome(to, { kind: "applied", from: "pending", to })).toEqual({
+        verdict: "accepted",
+        errorType: null,
+        review: null,
+      });
+      expect(claimOutcome(to, { kind: "repeat" })).toEqual({
+        verdict: "duplicate",
+        errorType: null,
+        review: null,
+      });
+    }
+  });
+
+  const cases: [ResultStatus, DepositStatus, string, string | null][] = [
+    ["processing", "succeeded", "payment_status_not_allowed", null],
+    ["processing", "failed", "payment_status_not_allowed", null],
+    ["processing", "expired", "payment_status_not_allowed", null],
+    ["processing", "cancelled", "payment_status_not_allowed", null],
+    ["failed", "succeeded", "payment_status_not_pending", "conflict"],
+    ["succeeded", "failed", "payment_status_not_pending", "conflict"],
+    ["failed", "expired", "payment_status_not_pending", null],
+    ["failed", "cancelled", "payment_status_not_pending", null],
+  ];
+  for (const [to, current, type, review] of cases) {
+    it(`${to} against ${current}: ${type}${review ? ` + ${review} item` : ""}`, () => {
+      expect(claimOutcome(to, { kind: "conflict", current })).toEqual({
+        verdict: review ? "review" : "rejected",
+        errorType: type,
+        review,
+      });
+    });
+  }
+
+  it("keeps a late success for review", () => {
+    for (const current of ["expired", "cancelled"] as const) {
+      expect(claimOutcome("succeeded", { kind: "late", current })).toEqual({
+        verdict: "review",
+        errorType: "payment_status_not_pending",
+        review: "late_success",
+      });
+    }
+  });
+});
+
+describe("creditForPaid", () => {
+  it("is the paid amount minus the order's fee, never below zero", () => {
+    expect(creditForPaid(10_000n, 280n)).toBe(9_720n);
+    expect(creditForPaid(12_000n, 280n)).toBe(11_720n);
+    expect(creditForPaid(280n, 280n)).toBe(0n);
+    expect(creditForPaid(100n, 280n)).toBe(0n);
+    expect(creditForPaid(0n, 0n)).toBe(0n);
+  });
+});
+
+describe("readCallbackBody", () => {
+  const fields = {
+    merchant_id: "m",
+    order_no: "o",
+    amount: 100,
+    currency: "USD",
+    time: 1,
+    status: 1,
+  };
+  const signed = { ...fields, sign: sign(fields, "tok") };
+  const json = JSON.stringify(signed);
+  const form = new URLSearchParams(
+    Object.entries(signed).map(([k, v]): [string, string] => [k, String(v)]),
+  ).toString();
+
+  it("reads JSON by content type or by sniffing, keeping the raw text to verify against", () => {
+    for (const ct of ["application/json", "application/json; charset=utf-8", undefined, "text/plain"]) {
+      const r = readCallbackBody(json, ct);
+      expect(r.ok && r.body.form === false && r.body.signed === json, String(ct)).toBe(true);
+    }
+  });
+
+  it("reads forms by content type or by sniffing", () => {
+    for (const ct of ["application/x-www-form-urlencoded", undefined, "text/plain"]) {
+      const r = readCallbackBody(form, ct);
+      expect(r.ok && r.body.form && r.body.callback.amountText === "100", String(ct)).toBe(true);
+    }
+  });
+
+  it("refuses what is not one flat, complete object", () => {
+    const bad: [string, string | undefined][] = [
+      ["", "application/json"],
+      ["   ", undefined],
+      ["[]", "application/json"],
+      ['{"a":{}}', "application/json"],
+      [`${json.slice(0, -1)},"status":2}`, "application/json"],
+      ["{", "application/json"],
+      [form, "application/json"],
+      [json, "application/x-www-form-urlencoded"],
+      ["hello", undefined],
+      [JSON.stringify({ ...signed, status: "1" }), "application/json"],
+      [JSON.stringify({ ...signed, time: -1 }), "application/json"],
+    ];
+    for (const [body, ct] of bad) expect(readCallbackBody(body, ct).ok, body).toBe(false);
+    expect(readCallbackBody(undefined, undefined).ok).toBe(false);
+  });
+});

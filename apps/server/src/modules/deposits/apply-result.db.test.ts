@@ -1,0 +1,217 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { DepositStatus } from "../../infra/db/schema.js";
+import { NotFoundError } from "../../shared/errors.js";
+import { newId } from "../../shared/ids.js";
+import {
+  depositRow,
+  expectLedgerInvariant,
+  insertDeposit,
+  ledgerEntriesOf,
+  walletBalance,
+} from "../../test/callback-client.js";
+import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import { createTestApp, type TestApp } from "../../test/test-app.js";
+import { ensureWallet } from "../clients/ledger.js";
+import { createTenant } from "../tenants/create-tenant.js";
+import { applyDepositResult, type ResultStatus } from "./apply-result.js";
+import { canTransition, DEPOSIT_STATUSES } from "./deposit-state.js";
+
+let t: TestApp;
+let fx: PaymentFixture;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  const { tenantId } = await createTenant(t.ctx, {
+    slug: "apply-result",
+    name: "Apply",
+    owner: { email: "owner@apply.test", name: "Owner", password: "correct horse battery" },
+  });
+  fx = await insertPaymentSetup(t.ctx, tenantId);
+});
+afterAll(async () => t?.close());
+afterEach(async () => expectLedgerInvariant(t.ctx));
+
+const eventsOf = (depositId: string) =>
+  t.ctx.db
+    .selectFrom("deposit_events")
+    .select(["kind", "data"])
+    .where("deposit_id", "=", depositId)
+    .execute();
+
+describe("applyDepositResult", () => {
+  for (const current of DEPOSIT_STATUSES) {
+    for (const to of ["processing", "succeeded", "failed"] as ResultStatus[]) {
+      const expected = canTransition(current, to)
+        ? "applied"
+        : current === to
+          ? "repeat"
+          : to === "succeeded" && (current === "expired" || current === "cancelled")
+            ? "late"
+            : "conflict";
+      it(`${to} on a ${current} deposit: ${expected}`, async () => {
+        const dep = await insertDeposit(t.ctx, fx, { status: current });
+        const before = await depositRow(t.ctx, dep.id);
+        const r = await applyDepositResult(t.ctx, {
+          tenantId: fx.tenantId,
+          depositId: dep.id,
+          to,
+          cause: "callback",
+          paidAmountMinor: 10_000n,
+          transactionId: "tx-1",
+          pspTime: 123,
+        });
+        expect(r.kind).toBe(expected);
+        const after = await depositRow(t.ctx, dep.id);
+        const credits = await ledgerEntriesOf(t.ctx, dep.id);
+        if (r.kind === "applied") {
+          expect(r).toMatchObject({ from: current, to });
+          expect(after).toMatchObject({
+            status: to,
+            transaction_id: "tx-1",
+            psp_time: 123,
+            paid_amount_minor: 10_000,
+          });
+          expect(after.finalized_at !== null).toBe(to !== "processing");
+          expect(credits.map((e) => e.amount_minor)).toEqual(to === "succeeded" ? [9_720] : []);
+          const kinds = (await eventsOf(dep.id)).map((e) => e.kind).sort();
+          expect(kinds).toEqual(to === "succeeded" ? ["ledger", "status_change"] : ["status_change"]);
+        } else {
+          if (r.kind !== "repeat") expect(r.current).toBe(current);
+          expect(after).toEqual(before);
+          expect(credits).toEqual([]);
+          expect(await eventsOf(dep.id)).toEqual([]);
+        }
+      });
+    }
+  }
+
+  it("credits once when applied twice, and counts the credit in the metrics", async () => {
+    const dep = await insertDeposit(t.ctx, fx);
+    const metric = async () => (await t.ctx.metrics.credits.get()).values[0]?.value ?? 0;
+    const m0 = await metric();
+    const input = {
+      tenantId: fx.tenantId,
+      depositId: dep.id,
+      to: "succeeded" as const,
+      cause: "manual" as const,
+    };
+    const first = await applyDepositResult(t.ctx, input);
+    const second = await applyDepositResult(t.ctx, input);
+    expect(first.kind).toBe("applied");
+    expect(first.kind === "applied" && first.ledgerEntryId).toBeTruthy();
+    expect(second).toEqual({ kind: "repeat" });
+    expect(await ledgerEntriesOf(t.ctx, dep.id)).toHaveLength(1);
+    expect(await metric()).toBe(m0 + 1);
+  });
+
+  it("credits the given amount and keeps it as the deposit's credit", async () => {
+    const dep = await insertDeposit(t.ctx, fx);
+    const balance = await walletBalance(t.ctx, fx.clientId);
+    await applyDepositResult(t.ctx, {
+      tenantId: fx.tenantId,
+      depositId: dep.id,
+      to: "succeeded",
+      creditMinor: 11_720n,
+      paidAmountMinor: 12_000n,
+      cause: "callback",
+    });
+    expect((await depositRow(t.ctx, dep.id)).credit_minor).toBe(11_720);
+    expect(await walletBalance(t.ctx, fx.clientId)).toBe(balance + 11_720n);
+  });
+
+  it("rolls everything back and answers repeat when the ledger's unique index fires", async () => {
+    // Another path already credited this deposit without moving it (the database guard, not
+    // the status check, must stop the second credit).
+    const dep = await insertDeposit(t.ctx, fx);
+    const walletId = await ensureWallet(t.ctx.db, {
+      tenantId: fx.tenantId,
+      clientId: fx.clientId,
+      currency: "USD",
+      now: 1,
+    });
+    await t.ctx.db
+      .insertInto("ledger_entries")
+      .values({
+        id: newId(),
+        tenant_id: fx.tenantId,
+        wallet_id: walletId,
+        amount_minor: 0,
+        kind: "deposit",
+        deposit_id: dep.id,
+        memo: "earlier credit",
+        created_at: 1,
+      })
+      .execute();
+    const before = await depositRow(t.ctx, dep.id);
+    const r = await applyDepositResult(t.ctx, {
+      tenantId: fx.tenantId,
+      depositId: dep.id,
+      to: "succeeded",
+      cause: "callback",
+    });
+    expect(r).toEqual({ kind: "repeat" });
+    expect(await depositRow(t.ctx, dep.id)).toEqual(before);
+    expect(await eventsOf(dep.id)).toEqual([]);
+    expect(await ledgerEntriesOf(t.ctx, dep.id)).toHaveLength(1);
+    // Leave the ledger invariant intact: the pending deposit must not keep a credit.
+    await t.ctx.db.deleteFrom("ledger_entries").where("deposit_id", "=", dep.id).execute();
+  });
+
+  it("credits a closed deposit only through allowFrom, which admits only human late credits", async () => {
+    const dep = await insertDeposit(t.ctx, fx, { status: "expired", finalized_at: 1 });
+    const base = { tenantId: fx.tenantId, depositId: dep.id, cause: "review" as const };
+    expect(await applyDepositResult(t.ctx, { ...base, to: "succeeded" })).toEqual({
+      kind: "late",
+      current: "expired",
+    });
+    const r = await applyDepositResult(t.ctx, { ...base, to: "succeeded", allowFrom: ["expired"] });
+    expect(r).toMatchObject({ kind: "applied", from: "expired", to: "succeeded" });
+    expect(await applyDepositResult(t.ctx, { ...base, to: "succeeded", allowFrom: ["expired"] })).toEqual({
+      kind: "repeat",
+    });
+    const bad: DepositStatus[] = ["succeeded"];
+    await expect(applyDepositResult(t.ctx, { ...base, to: "failed", allowFrom: bad })).rejects.toThrow(
+      /allowFrom/,
+    );
+  });
+
+  it("serialises concurrent duplicates: 50 at once, one applied, one credit", async () => {
+    const dep = await insertDeposit(t.ctx, fx);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        applyDepositResult(t.ctx, {
+          tenantId: fx.tenantId,
+          depositId: dep.id,
+          to: "succeeded",
+          cause: "callback",
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.kind === "applied")).toHaveLength(1);
+    expect(results.filter((r) => r.kind === "repeat")).toHaveLength(49);
+    expect(await ledgerEntriesOf(t.ctx, dep.id)).toHaveLength(1);
+  });
+
+  it("races success against failure: exactly one wins, the other is a conflict", async () => {
+    const dep = await insertDeposit(t.ctx, fx);
+    const results = await Promise.all(
+      (["succeeded", "failed", "succeeded", "failed"] as const).map((to) =>
+        applyDepositResult(t.ctx, { tenantId: fx.tenantId, depositId: dep.id, to, cause: "callback" }),
+      ),
+    );
+    const applied = results.filter((r) => r.kind === "applied");
+    expect(applied).toHaveLength(1);
+    expect(results.filter((r) => r.kind === "repeat")).toHaveLength(1);
+    expect(results.filter((r) => r.kind === "conflict")).toHaveLength(2);
+    const final = (await depositRow(t.ctx, dep.id)).status;
+    expect(applied[0]).toMatchObject({ to: final });
+  });
+
+  it("answers NotFound for another tenant's deposit, changing nothing", async () => {
+    const dep = await insertDeposit(t.ctx, fx);
+    await expect(
+      applyDepositResult(t.ctx, { tenantId: newId(), depositId: dep.id, to: "succeeded", cause: "manual" }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    expect((await depositRow(t.ctx, dep.id)).status).toBe("pending");
+  });
+});

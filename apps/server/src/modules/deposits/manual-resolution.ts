@@ -1,0 +1,91 @@
+import { z } from "zod";
+import type { AppContext } from "../../app-context.js";
+import type { StaffActor } from "../../http/access.js";
+import { isUniqueViolation } from "../../infra/db/database.js";
+import type { DepositStatus } from "../../infra/db/schema.js";
+import { ConflictError } from "../../shared/errors.js";
+import { parseInput } from "../../shared/validation.js";
+import { recordAudit } from "../audit/audit-repo.js";
+import { appendDepositEvent, applyDepositResultInTx } from "./apply-result.js";
+
+export const manualResolutionInput = z.object({ comment: z.string().trim().min(1).max(500) });
+export type ManualResolutionInput = z.infer<typeof manualResolutionInput>;
+
+export type ManualAction = "approve" | "reject";
+
+export type ManualResolutionResult = {
+  id: string;
+  orderNo: string;
+  status: DepositStatus;
+  ledgerEntryId: string | null;
+};
+
+/**
+ * A staff member approves (credits once) or rejects an open deposit by hand, through the one
+ * idempotent `applyDepositResult` (failure mode 1: the callback and the human cannot both
+ * credit). Only pending/processing deposits: a terminal one answers 409 and changes nothing.
+ * The change, its `manual` timeline entry and its audit record commit together.
+ */
+export async function resolveDepositByHand(
+  ctx: Pick<AppContext, "db" | "dbKind" | "clock" | "metrics">,
+  actor: StaffActor,
+  depositId: string,
+  action: ManualAction,
+  raw: ManualResolutionInput,
+  ip: string | null = null,
+): Promise<ManualResolutionResult> {
+  const { comment } = parseInput(manualResolutionInput, raw);
+  const tenantId = actor.tenantId;
+  const to = action === "approve" ? "succeeded" : "failed";
+  const refused = (status: DepositStatus) =>
+    new ConflictError(
+      `The deposit is already ${status}: it can no longer be ${action === "approve" ? "approved" : "rejected"}`,
+      "deposit_not_open",
+      { status },
+    );
+  let ledgerEntryId: string | null = null;
+  try {
+    await ctx.db.transaction().execute(async (trx) => {
+      const r = await applyDepositResultInTx(trx, ctx, {
+        tenantId,
+        depositId,
+        to,
+        cause: "manual",
+        ...(action === "reject" ? { failureReason: "rejected_by_staff" } : {}),
+      });
+      if (r.kind === "repeat") throw refused(to);
+      if (r.kind !== "applied") throw refused(r.current);
+      ledgerEntryId = r.ledgerEntryId ?? null;
+      const now = ctx.clock.now();
+      await appendDepositEvent(trx, tenantId, depositId, now, {
+        kind: "manual",
+        data: { action, actorId: actor.id, comment },
+      });
+      await recordAudit(
+        trx,
+        {
+          tenantId,
+          actor: { type: actor.kind, id: actor.id },
+          action: `deposit.${action}`,
+          targetType: "deposit",
+          targetId: depositId,
+          before: { status: r.from },
+          after: { status: r.to, comment, ledgerEntryId },
+          ip,
+        },
+        now,
+      );
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw refused("succeeded");
+    throw err;
+  }
+  if (ledgerEntryId) ctx.metrics.credits.inc();
+  const dep = await ctx.db
+    .selectFrom("deposits")
+    .select(["id", "order_no", "status"])
+    .where("id", "=", depositId)
+    .where("tenant_id", "=", tenantId)
+    .executeTakeFirstOrThrow();
+  return { id: dep.id, orderNo: dep.order_no, status: dep.status, ledgerEntryId };
+}

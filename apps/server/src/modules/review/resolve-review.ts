@@ -1,0 +1,118 @@
+import { z } from "zod";
+import type { AppContext } from "../../app-context.js";
+import type { StaffActor } from "../../http/access.js";
+import { decodeJson, isUniqueViolation } from "../../infra/db/database.js";
+import { ConflictError, NotFoundError } from "../../shared/errors.js";
+import { parseInput } from "../../shared/validation.js";
+import { recordAudit } from "../audit/audit-repo.js";
+import { appendDepositEvent, applyDepositResultInTx } from "../deposits/apply-result.js";
+import { LATE_CREDIT_SOURCES } from "../deposits/deposit-state.js";
+import { findReviewItem, type ReviewClaim, type ReviewItemView } from "./review-repo.js";
+
+export const resolveReviewInput = z.object({
+  action: z.enum(["credit", "dismiss"]),
+  comment: z.string().trim().min(1).max(500),
+});
+export type ResolveReviewInput = z.infer<typeof resolveReviewInput>;
+
+/**
+ * An admin resolves a review item, once (a second resolution is a 409):
+ * - `credit` credits the success the callback reported, through the one `applyDepositResult`,
+ *   also from expired/cancelled/failed (the human exception of `canResolveLate`). The ledger's
+ *   unique index still allows one credit per deposit, so an already credited deposit is a 409;
+ * - `dismiss` only closes the item.
+ * The item, the deposit, the ledger, the timeline and the audit record change in one transaction.
+ */
+export async function resolveReviewItem(
+  ctx: Pick<AppContext, "db" | "dbKind" | "clock" | "metrics">,
+  actor: StaffActor,
+  itemId: string,
+  raw: ResolveReviewInput,
+  ip: string | null = null,
+): Promise<{ item: ReviewItemView; ledgerEntryId: string | null }> {
+  const input = parseInput(resolveReviewInput, raw);
+  const tenantId = actor.tenantId;
+  let ledgerEntryId: string | null = null;
+  try {
+    await ctx.db.transaction().execute(async (trx) => {
+      const item = await trx
+        .selectFrom("review_items")
+        .select(["id", "deposit_id", "reason", "status", "data"])
+        .where("id", "=", itemId)
+        .where("tenant_id", "=", tenantId)
+        .executeTakeFirst();
+      if (!item) throw new NotFoundError("Review item");
+      const now = ctx.clock.now();
+      // Claim the item first: of two admins resolving at once, one wins, the other gets 409.
+      const claimed = await trx
+        .updateTable("review_items")
+        .set({
+          status: "resolved",
+          resolution: input.action,
+          resolved_by: actor.id,
+          comment: input.comment,
+          resolved_at: now,
+        })
+        .where("id", "=", item.id)
+        .where("tenant_id", "=", tenantId)
+        .where("status", "=", "open")
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) === 0)
+        throw new ConflictError("This review item is already resolved");
+
+      if (input.action === "credit") {
+        const claim = decodeJson<ReviewClaim>(item.data, {} as ReviewClaim);
+        if (claim.status !== 1) {
+          throw new ConflictError("The callback reported no payment: there is nothing to credit; dismiss it");
+        }
+        const r = await applyDepositResultInTx(trx, ctx, {
+          tenantId,
+          depositId: item.deposit_id,
+          to: "succeeded",
+          creditMinor: BigInt(claim.creditMinor),
+          paidAmountMinor: BigInt(claim.paidMinor),
+          ...(claim.transactionId ? { transactionId: claim.transactionId } : {}),
+          ...(claim.time !== null ? { pspTime: claim.time } : {}),
+          cause: "review",
+          allowFrom: LATE_CREDIT_SOURCES,
+        });
+        if (r.kind !== "applied") {
+          throw new ConflictError("The deposit was already credited: dismiss this item instead");
+        }
+        ledgerEntryId = r.ledgerEntryId ?? null;
+      }
+      await appendDepositEvent(trx, tenantId, item.deposit_id, now, {
+        kind: "review",
+        data: {
+          reviewItemId: item.id,
+          reason: item.reason,
+          resolution: input.action,
+          comment: input.comment,
+        },
+      });
+      await recordAudit(
+        trx,
+        {
+          tenantId,
+          actor: { type: actor.kind, id: actor.id },
+          action: "review.resolve",
+          targetType: "review_item",
+          targetId: item.id,
+          before: { status: "open", reason: item.reason, depositId: item.deposit_id },
+          after: { status: "resolved", resolution: input.action, comment: input.comment, ledgerEntryId },
+          ip,
+        },
+        now,
+      );
+    });
+  } catch (err) {
+    // The ledger's unique index fired: another path credited this deposit first.
+    if (isUniqueViolation(err))
+      throw new ConflictError("The deposit was already credited: dismiss this item instead");
+    throw err;
+  }
+  if (ledgerEntryId) ctx.metrics.credits.inc();
+  const item = await findReviewItem(ctx.db, tenantId, itemId);
+  if (!item) throw new NotFoundError("Review item");
+  return { item, ledgerEntryId };
+}
