@@ -1,0 +1,506 @@
+import {
+  API1_PARAM_NAMES,
+  type Api1ParamConfig,
+  type Api1ParamName,
+  type Api1ParamSetting,
+  constantTimeEquals,
+  defaultApi1ParamConfig,
+  type FlatParams,
+  type FlatValue,
+  fromConfiguredKeys,
+  isApi1ParamName,
+  isoExponent,
+  MAX_EXPONENT,
+  ProtocolError,
+  parseFlatJson,
+  tryParseAmount,
+  validateApi1ParamConfig,
+  verifyDetailed,
+} from "@psphub/protocol";
+import { SdkError } from "./errors.js";
+
+/** The header that carries the integration's token on both APIs (spec). */
+export const TOKEN_HEADER = "crm-pay-token";
+
+/** Default cap on an API-1 body (ours): a real one is well under 4 KiB. */
+export const DEFAULT_API1_MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Per-parameter overrides of the API-1 key configuration, as set in the CRM's back office for
+ * the integration: `{ order_no: { key: "orderId" }, email: { enabled: false } }`. Parameters not
+ * listed keep their default key and are enabled. A complete `Api1ParamConfig` works too.
+ */
+export type Api1ParamConfigInput = Partial<Record<Api1ParamName, Partial<Api1ParamSetting>>>;
+
+/**
+ * The full API-1 configuration for `input` merged over the default, checked with the protocol's
+ * rules (mandatory parameters enabled, unique keys, never `sign`). Throws `invalid_config`.
+ */
+export function resolveParamConfig(
+  input: Api1ParamConfigInput | undefined,
+  customKeys: readonly string[] = [],
+): Api1ParamConfig {
+  const config = defaultApi1ParamConfig();
+  if (input !== undefined) {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+      throw new SdkError("invalid_config", "paramConfig must be an object keyed by parameter name");
+    }
+    for (const name of Object.keys(input)) {
+      if (!isApi1ParamName(name)) {
+        throw new SdkError(
+          "invalid_config",
+          `paramConfig: ${JSON.stringify(name)} is not an API-1 parameter (one of ${API1_PARAM_NAMES.join(", ")})`,
+        );
+      }
+      const setting = input[name];
+      if (typeof setting !== "object" || setting === null) {
+        throw new SdkError("invalid_config", `paramConfig.${name} must be an object { key?, enabled? }`);
+      }
+      config[name] = {
+        key: setting.key ?? config[name].key,
+        enabled: setting.enabled ?? config[name].enabled,
+      };
+    }
+  }
+  const issues = validateApi1ParamConfig(config, customKeys);
+  if (issues.length > 0) {
+    throw new SdkError(
+      "invalid_config",
+      `the API-1 parameter configuration is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+    );
+  }
+  return config;
+}
+
+/** Request headers: Node's `req.headers`, a plain object, or a fetch `Headers`. */
+export type HeaderBag =
+  | Readonly<Record<string, string | readonly string[] | undefined>>
+  | { get(name: string): string | null };
+
+/** What the framework-free core needs from a request. */
+export interface Api1Input {
+  readonly headers: HeaderBag;
+  /** The body exactly as received: the signature is checked over it, never over re-serialised JSON. */
+  readonly rawBody: string | Uint8Array | undefined;
+}
+
+/** What to send back. `body` is JSON text. */
+export interface Api1Output {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** An API-1 request that passed the token and signature checks, with its fields by name. */
+export interface PaymentRequest {
+  readonly merchantId: string;
+  readonly orderNo: string;
+  /** The amount exactly as the CRM wrote it (`"162.48"`, `"100"`): decimal text, never a float. */
+  readonly amount: string;
+  /**
+   * The amount in minor units of `currency` (`16248n` for `"162.48"` USD), when the currency's
+   * exponent is known (ISO 4217, or `currencyExponent`); otherwise `undefined`.
+   */
+  readonly amountMinor: bigint | undefined;
+  /** The currency's exponent (2 for USD, 0 for JPY) when known. */
+  readonly exponent: number | undefined;
+  readonly currency: string;
+  readonly userId?: string;
+  readonly userName?: string;
+  readonly email?: string;
+  readonly phone?: string;
+  readonly nationality?: string;
+  readonly language?: string;
+  readonly device?: string;
+  /**
+   * Custom parameters by key, as text (numbers as their literal, `true`/`false` as words). With
+   * `customKeys` configured, only those keys; without, every key that is not a standard parameter.
+   */
+  readonly custom: Readonly<Record<string, string>>;
+  /** Keys that are neither enabled standard parameters nor custom ones (only with `customKeys`). */
+  readonly extra: Readonly<Record<string, FlatValue>>;
+  /** Which of the configured tokens matched: 0 the current one, 1 the previous one, … */
+  readonly tokenIndex: number;
+  /** Every parameter as parsed (under the wire keys, `sign` included). */
+  readonly params: Readonly<FlatParams>;
+}
+
+/** What the tenant's code answers: the payment page URL, or a failure message for the client. */
+export type PaymentAnswer = { readonly url: string } | { readonly error: string };
+
+/** Why a request was refused; given to `onReject` (log it to debug an integration). */
+export interface Api1Rejection {
+  readonly status: 400 | 401 | 413;
+  readonly reason:
+    | "too_large"
+    | "bad_encoding"
+    | "malformed_body"
+    | "token_invalid"
+    | "sign_invalid"
+    | "missing_field"
+    | "bad_field";
+  readonly message: string;
+  /**
+   * For `sign_invalid`: the StringA this side computed (literal number text), and the variant
+   * over parsed numbers when it differs. Compare them with the signer's. Never holds the token.
+   */
+  readonly stringA?: string;
+  readonly stringAParsed?: string;
+}
+
+/** Options of {@link createApi1Handler}. */
+export interface Api1HandlerOptions {
+  /** The integration's token. Give `tokens` instead during a rotation. */
+  readonly token?: string;
+  /**
+   * Tokens accepted, current first. During a rotation give `[current, previous]` until the CRM
+   * has switched. A function is asked per request with the body's `merchant_id` (one backend
+   * serving several integrations); answer `[]` for an unknown merchant.
+   */
+  readonly tokens?:
+    | readonly string[]
+    | ((merchantId: string | undefined) => readonly string[] | Promise<readonly string[]>);
+  /** The integration's API-1 key configuration (renames, disabled parameters). Default: spec keys. */
+  readonly paramConfig?: Api1ParamConfigInput;
+  /** The integration's custom parameter keys (`custom_1`, …). See {@link PaymentRequest.custom}. */
+  readonly customKeys?: readonly string[];
+  /** Exponent of currencies without an ISO 4217 minor unit (USDT…); falls back to ISO 4217. */
+  readonly currencyExponent?: (currency: string) => number | undefined;
+  /** Largest body accepted, in bytes (413 beyond it). Default 64 KiB. */
+  readonly maxBodyBytes?: number;
+  /** The tenant's code: create or look up the payment for `req.orderNo` and answer its page URL. */
+  onPaymentRequest(req: PaymentRequest): PaymentAnswer | Promise<PaymentAnswer>;
+  /** Told about every refused request (no token in it). Default: nothing. */
+  onReject?(rejection: Api1Rejection): void;
+  /** Told when `onPaymentRequest` throws or answers nonsense (the CRM gets a 500). Default: console.error. */
+  onError?(error: unknown): void;
+}
+
+/** The framework-free API-1 handler; adapters wrap it for node:http, Express, Fastify and fetch. */
+export interface Api1Handler {
+  handle(input: Api1Input): Promise<Api1Output>;
+  readonly maxBodyBytes: number;
+  /** The 413 answer, for adapters that refuse a body before reading it. */
+  tooLarge(): Api1Output;
+  /** An answer in the spec's envelope with `result: false` (for adapters' own errors). */
+  failure(status: number, msg: string): Api1Output;
+}
+
+const JSON_HEADERS: Readonly<Record<string, string>> = {
+  "content-type": "application/json; charset=utf-8",
+  "cache-control": "no-store",
+};
+
+/** `{"data":{"url":…},"result":true,"msg":""}` (spec "API-1" success answer). */
+export function api1Success(url: string): Api1Output {
+  return {
+    status: 200,
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ data: { url }, result: true, msg: "" }),
+  };
+}
+
+/** `{"data":null,"result":false,"msg":…}` (spec "API-1" failure answer). */
+export function api1Failure(status: number, msg: string): Api1Output {
+  return { status, headers: JSON_HEADERS, body: JSON.stringify({ data: null, result: false, msg }) };
+}
+
+/** The one header value, or undefined when absent or given more than once. */
+export function headerValue(headers: HeaderBag, name: string): string | undefined {
+  if (typeof (headers as { get?: unknown }).get === "function") {
+    const value = (headers as { get(name: string): string | null }).get(name);
+    // fetch's Headers joins repeats with ", ": a token never contains one.
+    return value === null || value.includes(", ") ? undefined : value;
+  }
+  const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>;
+  let found: string | undefined;
+  let count = 0;
+  for (const key of Object.keys(record)) {
+    if (key.toLowerCase() !== name) continue;
+    const value = record[key];
+    if (value === undefined) continue;
+    if (typeof value !== "string") return undefined;
+    found = value;
+    count++;
+  }
+  return count === 1 ? found : undefined;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+/** UTF-8 length of a string without encoding it (a lone surrogate counts 3, as TextEncoder writes U+FFFD). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+class Reject extends Error {
+  constructor(readonly rejection: Api1Rejection) {
+    super(rejection.message);
+  }
+}
+
+const reject = (status: Api1Rejection["status"], reason: Api1Rejection["reason"], message: string) =>
+  new Reject({ status, reason, message });
+
+/** Short messages for the CRM (it may show `msg` to the client): no detail a forger could use. */
+const PUBLIC_MESSAGE: Record<Api1Rejection["reason"], string> = {
+  too_large: "request too large",
+  bad_encoding: "malformed request body",
+  malformed_body: "malformed request body",
+  token_invalid: "invalid crm-pay-token",
+  sign_invalid: "invalid sign",
+  missing_field: "missing parameter",
+  bad_field: "invalid parameter",
+};
+
+function valueAsText(value: FlatValue, literal: string | undefined): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value === "number") return literal ?? String(value);
+  return String(value);
+}
+
+const OPTIONAL_FIELDS = {
+  user_id: "userId",
+  user_name: "userName",
+  email: "email",
+  phone: "phone",
+  nationality: "nationality",
+  language: "language",
+  device: "device",
+} as const satisfies Partial<Record<Api1ParamName, keyof PaymentRequest>>;
+
+/**
+ * Creates the API-1 handler (spec "API-1: get payment URL"). For each request, in this order:
+ *
+ * 1. body at most `maxBodyBytes` (413), valid UTF-8 and one flat JSON object (400);
+ * 2. `crm-pay-token` equal to one of the tokens, compared in constant time (401);
+ * 3. `sign` verified over the raw body with that token: the literal number text (`100.0`) or
+ *    `String(number)` (`100`) are both accepted (401);
+ * 4. configured keys mapped back to named fields; `merchant_id`, `order_no`, `currency` must be
+ *    non-empty strings, `amount` a non-negative JSON number (within the currency's decimals when
+ *    the exponent is known), optional standard fields strings (400);
+ * 5. `onPaymentRequest(req)`: `{ url }` answers `{"data":{"url":…},"result":true,"msg":""}`,
+ *    `{ error }` answers `{"data":null,"result":false,"msg":error}` with 200. A throw or a URL
+ *    that is not absolute `http(s):` answers 500 (and `onError`).
+ *
+ * Every refusal answers the spec's envelope with `result: false`. The CRM sends the same
+ * `order_no` only for the same order: answer the same URL when it asks again.
+ */
+export function createApi1Handler(options: Api1HandlerOptions): Api1Handler {
+  if (typeof options !== "object" || options === null) {
+    throw new SdkError("invalid_config", "createApi1Handler needs an options object");
+  }
+  if (typeof options.onPaymentRequest !== "function") {
+    throw new SdkError("invalid_config", "onPaymentRequest must be a function");
+  }
+  const staticTokens = options.tokens ?? (options.token === undefined ? undefined : [options.token]);
+  if (staticTokens === undefined) throw new SdkError("invalid_config", "give token or tokens");
+  if (typeof staticTokens !== "function") {
+    if (staticTokens.length === 0 || staticTokens.some((t) => typeof t !== "string" || t === "")) {
+      throw new SdkError("invalid_config", "tokens must be non-empty strings, at least one");
+    }
+  }
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_API1_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
+    throw new SdkError("invalid_config", "maxBodyBytes must be a positive integer");
+  }
+  const customKeys = options.customKeys;
+  const config = resolveParamConfig(options.paramConfig, customKeys ?? []);
+  const exponentOf = (currency: string): number | undefined => {
+    const configured = options.currencyExponent?.(currency);
+    return configured ?? isoExponent(currency);
+  };
+  const onError = options.onError ?? ((error: unknown) => console.error("@psphub/sdk API-1:", error));
+
+  async function tokensFor(merchantId: string | undefined): Promise<readonly string[]> {
+    if (typeof staticTokens !== "function") return staticTokens as readonly string[];
+    const list = await staticTokens(merchantId);
+    return Array.isArray(list) ? list.filter((t) => typeof t === "string" && t !== "") : [];
+  }
+
+  async function check(input: Api1Input): Promise<PaymentRequest> {
+    // 1. Size, encoding, JSON.
+    const raw = input.rawBody ?? "";
+    let text: string;
+    if (typeof raw === "string") {
+      if (utf8Length(raw) > maxBodyBytes)
+        throw reject(413, "too_large", `the body exceeds ${maxBodyBytes} bytes`);
+      text = raw;
+    } else {
+      if (raw.byteLength > maxBodyBytes) {
+        throw reject(413, "too_large", `the body exceeds ${maxBodyBytes} bytes`);
+      }
+      try {
+        text = decoder.decode(raw);
+      } catch {
+        throw reject(400, "bad_encoding", "the body is not valid UTF-8");
+      }
+    }
+    let params: FlatParams;
+    let literals: Record<string, string>;
+    try {
+      ({ params, literals } = parseFlatJson(text));
+    } catch (error) {
+      if (error instanceof ProtocolError) throw reject(400, "malformed_body", error.message);
+      throw error;
+    }
+
+    // 2. Token: compare against every configured one, in constant time, without short-circuit.
+    const merchantValue = params[config.merchant_id.key];
+    const tokens = await tokensFor(typeof merchantValue === "string" ? merchantValue : undefined);
+    const provided = headerValue(input.headers, TOKEN_HEADER);
+    let tokenIndex = -1;
+    tokens.forEach((token, index) => {
+      const equal = constantTimeEquals(provided ?? "", token);
+      if (equal && tokenIndex === -1) tokenIndex = index;
+    });
+    if (provided === undefined || tokenIndex === -1) {
+      throw reject(
+        401,
+        "token_invalid",
+        provided === undefined
+          ? `the ${TOKEN_HEADER} header is missing`
+          : `the ${TOKEN_HEADER} header is wrong`,
+      );
+    }
+
+    // 3. Signature over the raw body (literal numbers, or String(n)).
+    const verdict = verifyDetailed(params, tokens[tokenIndex]!, undefined, { literals });
+    if (!verdict.valid) {
+      throw new Reject({
+        status: 401,
+        reason: "sign_invalid",
+        message: `sign does not verify (${verdict.reason ?? "mismatch"})`,
+        stringA: verdict.stringA,
+        ...(verdict.stringAParsed === undefined ? {} : { stringAParsed: verdict.stringAParsed }),
+      });
+    }
+
+    // 4. Fields by name.
+    const decoded = fromConfiguredKeys(params, config, customKeys ?? []);
+    const named = decoded.named;
+    const requiredString = (name: Api1ParamName): string => {
+      const value = named[name];
+      const key = JSON.stringify(config[name].key);
+      if (value === undefined || value === null || value === "") {
+        throw reject(400, "missing_field", `${key} (${name}) is missing`);
+      }
+      if (typeof value !== "string") throw reject(400, "bad_field", `${key} (${name}) must be a string`);
+      return value;
+    };
+    const merchantId = requiredString("merchant_id");
+    const orderNo = requiredString("order_no");
+    const currency = requiredString("currency");
+
+    const amountKey = config.amount.key;
+    const amountValue = named.amount;
+    if (amountValue === undefined || amountValue === null || amountValue === "") {
+      throw reject(400, "missing_field", `${JSON.stringify(amountKey)} (amount) is missing`);
+    }
+    if (typeof amountValue !== "number") {
+      throw reject(400, "bad_field", `${JSON.stringify(amountKey)} (amount) must be a JSON number`);
+    }
+    const amount = literals[amountKey] ?? String(amountValue);
+    const exponent = exponentOf(currency);
+    const parsedAmount = tryParseAmount(amount, exponent ?? MAX_EXPONENT);
+    if (!parsedAmount.ok) {
+      throw reject(400, "bad_field", `${JSON.stringify(amountKey)} (amount): ${parsedAmount.message}`);
+    }
+
+    const optional: Partial<Record<(typeof OPTIONAL_FIELDS)[keyof typeof OPTIONAL_FIELDS], string>> = {};
+    for (const name of Object.keys(OPTIONAL_FIELDS) as (keyof typeof OPTIONAL_FIELDS)[]) {
+      const value = named[name];
+      if (value === undefined || value === null || value === "") continue;
+      if (typeof value !== "string") {
+        throw reject(400, "bad_field", `${JSON.stringify(config[name].key)} (${name}) must be a string`);
+      }
+      optional[OPTIONAL_FIELDS[name]] = value;
+    }
+
+    const customSource = customKeys === undefined ? decoded.unknown : decoded.custom;
+    const custom: Record<string, string> = Object.create(null);
+    for (const key of Object.keys(customSource)) {
+      const text = valueAsText(customSource[key], literals[key]);
+      if (text !== undefined) custom[key] = text;
+    }
+    const extra = customKeys === undefined ? Object.create(null) : decoded.unknown;
+
+    return {
+      merchantId,
+      orderNo,
+      amount,
+      amountMinor: exponent === undefined ? undefined : parsedAmount.minor,
+      exponent,
+      currency,
+      ...optional,
+      custom,
+      extra,
+      tokenIndex,
+      params,
+    };
+  }
+
+  return {
+    maxBodyBytes,
+    tooLarge: () => api1Failure(413, PUBLIC_MESSAGE.too_large),
+    failure: api1Failure,
+    async handle(input: Api1Input): Promise<Api1Output> {
+      let request: PaymentRequest;
+      try {
+        request = await check(input);
+      } catch (error) {
+        if (error instanceof Reject) {
+          try {
+            options.onReject?.(error.rejection);
+          } catch {
+            // A logging hook must not change the answer.
+          }
+          return api1Failure(error.rejection.status, PUBLIC_MESSAGE[error.rejection.reason]);
+        }
+        onError(error);
+        return api1Failure(500, "internal error");
+      }
+
+      let answer: PaymentAnswer;
+      try {
+        answer = await options.onPaymentRequest(request);
+      } catch (error) {
+        onError(error);
+        return api1Failure(500, "internal error");
+      }
+      if (typeof answer === "object" && answer !== null) {
+        if ("url" in answer && typeof answer.url === "string" && isWebUrl(answer.url)) {
+          return api1Success(answer.url);
+        }
+        if ("error" in answer && typeof answer.error === "string") {
+          return api1Failure(200, answer.error === "" ? "payment refused" : answer.error);
+        }
+      }
+      onError(
+        new SdkError(
+          "invalid_config",
+          "onPaymentRequest must answer { url } with an absolute http(s) URL, or { error: message }",
+        ),
+      );
+      return api1Failure(500, "internal error");
+    },
+  };
+}
+
+function isWebUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}

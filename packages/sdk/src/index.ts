@@ -1,0 +1,51 @@
+// @psphub/sdk: what a tenant backend needs to speak the PSP Open API with the CRM.
+// API-1 (the CRM asks for a payment URL) and API-2 (the tenant reports the result).
+// Depends on @psphub/protocol only; no framework, no `node:` imports.
+
+export {
+  api1FastifyPlugin,
+  type ExpressLikeRequest,
+  type NodeLikeRequest,
+  type NodeLikeResponse,
+  readNodeBody,
+  toExpressHandler,
+  toFetchHandler,
+  toNodeHandler,
+  writeNodeOutput,
+} from "./adapters.js";
+export {
+  type Api1Handler,
+  type Api1HandlerOptions,
+  type Api1Input,
+  type Api1Output,
+  type Api1ParamConfigInput,
+  type Api1Rejection,
+  api1Failure,
+  api1Success,
+  createApi1Handler,
+  DEFAULT_API1_MAX_BODY_BYTES,
+  type HeaderBag,
+  headerValue,
+  type PaymentAnswer,
+  type PaymentRequest,
+  resolveParamConfig,
+  TOKEN_HEADER,
+} from "./api1-handler.js";
+export {
+  buildCallback,
+  type Callback,
+  type CallbackOrder,
+  callbackEndpoint,
+  type EncodedCallback,
+  encodeCallback,
+  type Outcome,
+  type OutcomeName,
+} from "./callback.js";
+export {
+  type AttemptInfo,
+  type RetryPolicy,
+  type SendCallbackOptions,
+  type SendCallbackResult,
+  sendCallback,
+} from "./callback-sender.js";
+export { SdkError, type SdkErrorCode } from "./errors.js";

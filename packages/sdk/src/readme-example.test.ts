@@ -1,0 +1,100 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { parseCallback, parseFlatJson, verify } from "@psphub/protocol";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort, listen, readText, SAMPLE_ORDER, signedApi1Body, TOKEN } from "./test-support.js";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const examplePath = fileURLToPath(new URL("../examples/tenant-backend.ts", import.meta.url));
+const readmePath = fileURLToPath(new URL("../README.md", import.meta.url));
+const tsx = createRequire(import.meta.url).resolve("tsx");
+
+let child: ChildProcess | undefined;
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  child?.kill();
+  for (const c of cleanups) await c();
+});
+
+async function waitFor(url: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await fetch(url);
+      return;
+    } catch (error) {
+      if (Date.now() > until) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+describe("the README's tenant backend example", () => {
+  it("is printed in the README exactly as the file that runs", () => {
+    const readme = readFileSync(readmePath, "utf8");
+    const block = /<!-- example:start -->\n```ts\n([\s\S]*?)```\n<!-- example:end -->/.exec(readme);
+    expect(block?.[1]).toBe(readFileSync(examplePath, "utf8"));
+  });
+
+  it("runs: answers API-1, shows the page, and calls back a CRM that verifies the sign", async () => {
+    const callbacks: string[] = [];
+    const crm = await listen(async (req, res) => {
+      const body = await readText(req);
+      callbacks.push(body);
+      const ok =
+        req.url === "/api/psp/pay/callback" && req.headers["crm-pay-token"] === TOKEN && verify(body, TOKEN);
+      res.writeHead(ok ? 204 : 400).end();
+    });
+    cleanups.push(crm.close);
+
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    child = spawn(process.execPath, ["--conditions=source", "--import", tsx, examplePath], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PSP_TOKEN: TOKEN,
+        CRM_CALLBACK_URL: `${crm.url}/api/psp`,
+        PUBLIC_URL: base,
+        PORT: String(port),
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    await waitFor(base, 15_000);
+
+    const api1 = await fetch(`${base}/pay/url`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "crm-pay-token": TOKEN },
+      body: signedApi1Body(SAMPLE_ORDER),
+    });
+    expect(api1.status).toBe(200);
+    const { data } = (await api1.json()) as { data: { url: string } };
+    expect(data.url).toBe(`${base}/checkout?order=ord-1`);
+
+    const forged = await fetch(`${base}/pay/url`, {
+      method: "POST",
+      headers: { "crm-pay-token": TOKEN },
+      body: signedApi1Body(SAMPLE_ORDER).replace("162.48", "1.00"),
+    });
+    expect(forged.status).toBe(401);
+
+    const page = await fetch(data.url);
+    expect(await page.text()).toContain("Pay 162.48 USD");
+
+    const paid = await fetch(data.url, { method: "POST" });
+    expect(await paid.text()).toBe("Paid: you can close this tab.");
+    expect(callbacks).toHaveLength(1);
+    const { params, literals } = parseFlatJson(callbacks[0]!);
+    const parsed = parseCallback(params, literals);
+    expect(parsed.ok && parsed.callback).toMatchObject({
+      merchantId: SAMPLE_ORDER.named.merchant_id,
+      orderNo: "ord-1",
+      amountText: "162.48",
+      currency: "USD",
+      status: 1,
+      userId: "u1",
+    });
+  }, 30_000);
+});
