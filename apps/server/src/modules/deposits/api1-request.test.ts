@@ -1,0 +1,237 @@
+import { defaultApi1ParamConfig, verify } from "@psphub/protocol";
+import { describe, expect, it } from "vitest";
+import type { GuardedResponse } from "../../infra/http-out/guarded-client.js";
+import {
+  type Api1Order,
+  api1Url,
+  buildApi1Request,
+  interpretApi1Answer,
+  PROVIDER_UNAVAILABLE_MESSAGE,
+  truncateBody,
+} from "./api1-request.js";
+import {
+  clientFailureOf,
+  createDepositHttpStatus,
+  createDepositView,
+  portalDepositView,
+} from "./deposit-view.js";
+
+const TOKEN = "tok-ABC_123";
+const order: Api1Order = {
+  merchantId: "0123456789abcdef0123456789abcdef",
+  orderNo: "abcdef123456",
+  amountMinor: 10_010n,
+  decimals: 2,
+  currency: "usd",
+  userId: "u1234567",
+  userName: "Jane Client",
+  email: "jane@example.com",
+  phone: null,
+  nationality: "US",
+  language: "EN-US",
+  device: "pc",
+  custom: { custom_1: "abc", custom_2: "" },
+};
+
+describe("api1Url", () => {
+  it.each([
+    ["https://psp.example.com", "https://psp.example.com/pay/url"],
+    ["https://psp.example.com/", "https://psp.example.com/pay/url"],
+    ["https://psp.example.com/api", "https://psp.example.com/api/pay/url"],
+    ["https://psp.example.com/api//", "https://psp.example.com/api/pay/url"],
+    ["http://127.0.0.1:8080", "http://127.0.0.1:8080/pay/url"],
+  ])("%s → %s", (base, url) => {
+    expect(api1Url(base)).toBe(url);
+  });
+});
+
+describe("buildApi1Request", () => {
+  it("writes the amount as its exact JSON number literal and signs exactly what it sends", () => {
+    const r = buildApi1Request(order, defaultApi1ParamConfig(), TOKEN);
+    expect(r.bodyText).toContain('"amount":100.1');
+    expect(r.bodyText).not.toContain('"amount":"');
+    const body = JSON.parse(r.bodyText);
+    expect(body).toEqual({
+      merchant_id: order.merchantId,
+      order_no: order.orderNo,
+      amount: 100.1,
+      currency: "USD",
+      user_id: "u1234567",
+      user_name: "Jane Client",
+      email: "jane@example.com",
+      nationality: "us",
+      language: "en-us",
+      device: "pc",
+      custom_1: "abc",
+      sign: expect.stringMatching(/^[0-9A-F]{40}$/),
+    });
+    expect(r.sent).toEqual(body);
+    expect(verify(r.bodyText, TOKEN)).toBe(true);
+    expect(verify(r.bodyText, "other-token")).toBe(false);
+    expect(r.bodyText).not.toContain(TOKEN);
+  });
+
+  it("uses renamed keys and leaves disabled parameters out", () => {
+    const config = defaultApi1ParamConfig();
+    config.amount = { key: "amt", enabled: true };
+    config.order_no = { key: "orderId", enabled: true };
+    config.email = { key: "email", enabled: false };
+    config.device = { key: "device", enabled: false };
+    const r = buildApi1Request({ ...order, amountMinor: 10_000n }, config, TOKEN);
+    const body = JSON.parse(r.bodyText);
+    expect(body.amt).toBe(100);
+    expect(r.bodyText).toContain('"amt":100,');
+    expect(body.orderId).toBe(order.orderNo);
+    expect(body).not.toHaveProperty("amount");
+    expect(body).not.toHaveProperty("email");
+    expect(body).not.toHaveProperty("device");
+    expect(verify(r.bodyText, TOKEN)).toBe(true);
+  });
+
+  it("prints amounts of other exponents exactly", () => {
+    const cfg = defaultApi1ParamConfig();
+    expect(buildApi1Request({ ...order, amountMinor: 5n, decimals: 0 }, cfg, TOKEN).bodyText).toContain(
+      '"amount":5,',
+    );
+    expect(
+      buildApi1Request({ ...order, amountMinor: 123_456_789n, decimals: 8 }, cfg, TOKEN).bodyText,
+    ).toContain('"amount":1.23456789,');
+    expect(buildApi1Request({ ...order, amountMinor: 1n, decimals: 8 }, cfg, TOKEN).bodyText).toContain(
+      '"amount":1e-8,',
+    );
+  });
+
+  it("refuses a configuration that puts two values on one key", () => {
+    const config = defaultApi1ParamConfig();
+    config.user_name = { key: "custom_1", enabled: true };
+    expect(() => buildApi1Request(order, config, TOKEN)).toThrow(/custom_1/);
+  });
+});
+
+const ok = (status: number, bodyText: string): GuardedResponse => ({
+  ok: true,
+  status,
+  headers: {},
+  bodyText,
+  latencyMs: 5,
+});
+
+describe("interpretApi1Answer", () => {
+  const strict = { allowHttp: false };
+  it("accepts a https URL", () => {
+    expect(
+      interpretApi1Answer(
+        ok(200, '{"data":{"url":"https://pay.example.com/p/1"},"result":true,"msg":""}'),
+        strict,
+      ),
+    ).toEqual({ ok: true, paymentUrl: "https://pay.example.com/p/1" });
+  });
+  it.each([
+    [{ ok: false, reason: "timeout", detail: "x", latencyMs: 1000 } as GuardedResponse, "timeout", false],
+    [ok(500, "oops"), "http_status_500", false],
+    [ok(302, ""), "http_status_302", false],
+    [ok(200, "<html>"), "bad_json", false],
+    [ok(200, "[1]"), "bad_json: not an object", false],
+    [ok(200, '{"result":false,"msg":"Card not supported"}'), "result_false: Card not supported", true],
+    [ok(200, '{"result":false}'), "result_false", false],
+    [ok(200, '{"result":"true","data":{"url":"https://x.example"}}'), "result_false", false],
+    [ok(200, '{"result":true,"data":{}}'), "missing_url", false],
+    [ok(200, '{"result":true,"data":{"url":"javascript:alert(1)"}}'), "bad_url", false],
+    [ok(200, '{"result":true,"data":{"url":"data:text/html,hi"}}'), "bad_url", false],
+    [ok(200, '{"result":true,"data":{"url":"http://pay.example.com"}}'), "insecure_url", false],
+  ])("%#: fails with %s", (res, reason, declined) => {
+    const r = interpretApi1Answer(res, strict);
+    expect(r).toMatchObject({ ok: false, reason, declined });
+    if (!r.ok && !declined) expect(r.clientMessage).toBe(PROVIDER_UNAVAILABLE_MESSAGE);
+  });
+  it("passes the tenant's msg of a non-2xx JSON refusal to the client", () => {
+    expect(interpretApi1Answer(ok(400, '{"result":false,"msg":"Amount too small"}'), strict)).toEqual({
+      ok: false,
+      reason: "http_status_400",
+      clientMessage: "Amount too small",
+      declined: true,
+    });
+  });
+  it("keeps transport details for admins", () => {
+    expect(
+      interpretApi1Answer(
+        { ok: false, reason: "blocked_address", detail: "127.0.0.1 (loopback)", latencyMs: 0 },
+        strict,
+      ),
+    ).toMatchObject({ reason: "blocked_address: 127.0.0.1 (loopback)" });
+  });
+  it("allows http only where the deployment does", () => {
+    expect(
+      interpretApi1Answer(ok(200, '{"result":true,"data":{"url":"http://pay.example.com/"}}'), {
+        allowHttp: true,
+      }),
+    ).toEqual({ ok: true, paymentUrl: "http://pay.example.com/" });
+  });
+  it("truncates long response bodies", () => {
+    expect(truncateBody("x".repeat(5000))).toHaveLength(4096 + "…[truncated 904 chars]".length);
+    expect(truncateBody("short")).toBe("short");
+  });
+});
+
+describe("deposit views", () => {
+  const row = {
+    id: "d1",
+    tenant_id: "t",
+    order_no: "o1",
+    client_id: "c",
+    method_id: "m",
+    integration_id: "i",
+    currency: "USD",
+    decimals: 2,
+    amount_minor: 10_010,
+    fee_minor: 280,
+    credit_minor: 9_730,
+    paid_amount_minor: null,
+    status: "failed" as const,
+    fields: "{}",
+    device: null,
+    language: null,
+    idempotency_key: null,
+    request_hash: null,
+    payment_url: "https://pay.example.com/x",
+    failure_reason: "result_false: Card declined",
+    failure_message: "Card declined",
+    transaction_id: null,
+    psp_time: null,
+    created_by: null,
+    expires_at: 0,
+    created_at: 0,
+    updated_at: 0,
+    finalized_at: 0,
+  };
+  it("shows clients the message, never the admin reason, and no URL once final", () => {
+    const v = portalDepositView(row, "Card");
+    expect(v).toMatchObject({
+      amount: "100.10",
+      fee: "2.80",
+      credit: "97.30",
+      failureMessage: "Card declined",
+    });
+    expect(v.paymentUrl).toBeNull();
+    expect(JSON.stringify(v)).not.toContain("result_false");
+  });
+  it("answers 502 for API-1 failures, 201/200 otherwise", () => {
+    expect(clientFailureOf(row)).toEqual({
+      code: "payment_provider_failed",
+      reason: "provider_declined",
+      message: "Card declined",
+    });
+    expect(createDepositHttpStatus(createDepositView(row, false))).toBe(502);
+    const timeout = { ...row, failure_reason: "timeout", failure_message: PROVIDER_UNAVAILABLE_MESSAGE };
+    expect(clientFailureOf(timeout)?.reason).toBe("provider_unavailable");
+    const pending = { ...row, status: "pending" as const, failure_reason: null, failure_message: null };
+    expect(createDepositHttpStatus(createDepositView(pending, false))).toBe(201);
+    expect(createDepositHttpStatus(createDepositView(pending, true))).toBe(200);
+    const byCallback = { ...row, failure_reason: "psp_reported_failure", failure_message: null };
+    expect(clientFailureOf(byCallback)).toMatchObject({
+      code: "payment_failed",
+      message: "The payment failed",
+    });
+    expect(createDepositHttpStatus(createDepositView(byCallback, true))).toBe(200);
+  });
+});

@@ -1,0 +1,363 @@
+import { createHash } from "node:crypto";
+import { ProtocolError } from "@psphub/protocol";
+import { z } from "zod";
+import type { AppContext } from "../../app-context.js";
+import { type Db, encodeJson, toDbMinor } from "../../infra/db/database.js";
+import type { DepositsTable } from "../../infra/db/schema.js";
+import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
+import { ConflictError, NotFoundError, ValidationError } from "../../shared/errors.js";
+import { newId, newOrderNo } from "../../shared/ids.js";
+import { parseInput } from "../../shared/validation.js";
+import {
+  type Api1Outcome,
+  api1Url,
+  buildApi1Request,
+  interpretApi1Answer,
+  PROVIDER_UNAVAILABLE_MESSAGE,
+  truncateBody,
+} from "./api1-request.js";
+import {
+  type DepositRow,
+  findClient,
+  findDepositById,
+  findDepositByIdempotencyKey,
+  findMethodWithIntegration,
+  insertDepositEvent,
+  insertDepositIfAbsent,
+  type MethodWithIntegration,
+  setPaymentUrl,
+  transitionDeposit,
+} from "./deposit-repo.js";
+import { validateDepositRequest } from "./deposit-validation.js";
+import { type CreateDepositView, createDepositView, money } from "./deposit-view.js";
+
+/**
+ * Creating a deposit (spec "Payment flow" 1–3, "API-1"):
+ *
+ * 1. parse the input; with an idempotency key already used, answer the stored order (same
+ *    content) or 409 (different content) without touching anything;
+ * 2. validate against the method (pure, deposit-validation.ts);
+ * 3. in one short transaction: insert-or-ignore the order (status pending) and its `created`
+ *    event; a concurrent request with the same key that lost the race reads the winner back;
+ * 4. with NO transaction open, call API-1 through the SSRF-guarded client;
+ * 5. in a second short transaction: log the call (`api1_call`) and either store the payment
+ *    URL or fail the order with a conditional update (`where status = 'pending'`), so a callback
+ *    that raced ahead is never overwritten.
+ *
+ * A timeout with unknown outcome fails this order and never creates another; the same key
+ * answers the same (failed) order (failure mode 8).
+ */
+
+export type DepositActor =
+  | { kind: "client"; tenantId: string; clientId: string }
+  | { kind: "staff"; tenantId: string; actorType: "user" | "api_key"; actorId: string };
+
+export type CreateDepositDeps = Pick<AppContext, "db" | "clock" | "secretBox" | "config" | "logger"> &
+  Partial<Pick<AppContext, "metrics">> & {
+    /** Outbound client for API-1; built from config.allowPrivateAppUrls by the routes. */
+    httpOut: GuardedClient;
+  };
+
+export const IDEMPOTENCY_KEY_MAX = 100;
+
+export const createDepositInput = z.object({
+  /** Required for staff (the client the deposit is for); ignored for a client actor. */
+  clientId: z.string().min(1).max(64).optional(),
+  methodId: z.string().min(1).max(64),
+  currency: z.string().min(1).max(12),
+  /** Decimal text or a JSON number literal as text: "100.50", "100", "1e2". Never a float. */
+  amount: z.string().min(1).max(40),
+  fields: z
+    .record(z.string().min(1).max(64), z.string().max(1000))
+    .refine((f) => Object.keys(f).length <= 50, "at most 50 fields")
+    .default({}),
+  device: z.enum(["mobile", "pc"]).optional(),
+  language: z
+    .string()
+    .max(35)
+    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, "must be a language tag like en-us or de")
+    .optional(),
+  idempotencyKey: z
+    .string()
+    .min(1)
+    .max(IDEMPOTENCY_KEY_MAX)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: printable keys only
+    .regex(/^[^\u0000-\u001f\u007f]+$/, "must be printable text")
+    .optional(),
+});
+export type CreateDepositInput = z.input<typeof createDepositInput>;
+
+/** JSON with object keys sorted at every level: one text per content. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** sha256 of the canonical request content: what "the same request" means for an idempotency key. */
+export function requestHash(clientId: string, input: z.output<typeof createDepositInput>): string {
+  const content = {
+    clientId,
+    methodId: input.methodId,
+    currency: input.currency,
+    amount: input.amount,
+    fields: input.fields,
+    device: input.device ?? null,
+    language: input.language ?? null,
+  };
+  return createHash("sha256").update(canonicalJson(content)).digest("hex");
+}
+
+function replayOrConflict(existing: DepositRow, hash: string): CreateDepositView {
+  if (existing.request_hash !== hash) {
+    throw new ConflictError(
+      "This Idempotency-Key was already used for a different deposit request",
+      "idempotency_key_reused",
+      { orderNo: existing.order_no },
+    );
+  }
+  return createDepositView(existing, true);
+}
+
+export async function createDeposit(
+  deps: CreateDepositDeps,
+  actor: DepositActor,
+  input: CreateDepositInput,
+): Promise<CreateDepositView> {
+  const data = parseInput(createDepositInput, input);
+  const tenantId = actor.tenantId;
+  const clientId = actor.kind === "client" ? actor.clientId : data.clientId;
+  if (!clientId)
+    throw new ValidationError("The input is invalid", [{ path: "clientId", message: "is required" }]);
+  const hash = requestHash(clientId, data);
+  const key = data.idempotencyKey ?? null;
+
+  if (key !== null) {
+    const existing = await findDepositByIdempotencyKey(deps.db, tenantId, clientId, key);
+    if (existing) return replayOrConflict(existing, hash);
+  }
+
+  const client = await findClient(deps.db, tenantId, clientId);
+  if (!client) throw new NotFoundError("Client");
+  const mi = await findMethodWithIntegration(deps.db, tenantId, data.methodId);
+  const v = validateDepositRequest(mi, client.client_group, data);
+  // validateDepositRequest threw unless the method is usable.
+  const m = mi as MethodWithIntegration;
+
+  const now = deps.clock.now();
+  const row: DepositsTable = {
+    id: newId(),
+    tenant_id: tenantId,
+    order_no: newOrderNo(),
+    client_id: clientId,
+    method_id: m.method.id,
+    integration_id: m.integration.id,
+    currency: v.currency.code,
+    decimals: v.currency.decimals,
+    amount_minor: toDbMinor(v.amountMinor),
+    fee_minor: toDbMinor(v.feeMinor),
+    credit_minor: toDbMinor(v.creditMinor),
+    paid_amount_minor: null,
+    status: "pending",
+    fields: encodeJson(v.fields),
+    device: data.device ?? null,
+    language: (data.language ?? client.language ?? null)?.toLowerCase() ?? null,
+    idempotency_key: key,
+    request_hash: hash,
+    payment_url: null,
+    failure_reason: null,
+    failure_message: null,
+    transaction_id: null,
+    psp_time: null,
+    created_by: actor.kind === "staff" ? actor.actorId : null,
+    expires_at: now + m.method.orderTtlSeconds * 1000,
+    created_at: now,
+    updated_at: now,
+    finalized_at: null,
+  };
+
+  const inserted = await deps.db.transaction().execute(async (trx) => {
+    if (!(await insertDepositIfAbsent(trx, row))) return false;
+    await insertDepositEvent(trx, {
+      tenantId,
+      depositId: row.id,
+      now,
+      event: {
+        kind: "created",
+        data: {
+          by: actor.kind,
+          actorId: actor.kind === "staff" ? actor.actorId : clientId,
+          amount: money(v.amountMinor, v.currency.decimals),
+          currency: v.currency.code,
+          fee: money(v.feeMinor, v.currency.decimals),
+        },
+      },
+    });
+    return true;
+  });
+  if (!inserted) {
+    // Lost a race with a concurrent request carrying the same key: answer what it stored.
+    const winner = await findDepositByIdempotencyKey(deps.db, tenantId, clientId, key as string);
+    if (!winner) throw new Error("idempotent insert ignored but no order stored under the key");
+    return replayOrConflict(winner, hash);
+  }
+
+  // The transaction above is committed: from here on nothing holds a database transaction
+  // while the tenant backend is called.
+  await callApi1(deps, row, m, client);
+  const after = await findDepositById(deps.db, tenantId, row.id);
+  return createDepositView(after ?? row, false);
+}
+
+type ClientRow = NonNullable<Awaited<ReturnType<typeof findClient>>>;
+
+/** API-1 for a freshly inserted order, then its recording. Never throws for the tenant's faults. */
+async function callApi1(
+  deps: CreateDepositDeps,
+  row: DepositsTable,
+  m: MethodWithIntegration,
+  client: ClientRow,
+): Promise<Api1Outcome> {
+  const integration = m.integration;
+  const url = api1Url(integration.appUrl);
+  let sent: Record<string, unknown> = {};
+  let outcome: Api1Outcome;
+  let httpStatus: number | null = null;
+  let response: string | null = null;
+  let latencyMs = 0;
+  try {
+    const token = deps.secretBox.open(m.integrationRow.token_enc);
+    const req = buildApi1Request(
+      {
+        merchantId: integration.merchantId,
+        orderNo: row.order_no,
+        amountMinor: BigInt(row.amount_minor),
+        decimals: row.decimals,
+        currency: row.currency,
+        userId: client.id,
+        userName: client.name,
+        email: client.email,
+        phone: client.phone,
+        nationality: client.nationality,
+        language: row.language,
+        device: row.device,
+        custom: JSON.parse(row.fields) as Record<string, string>,
+      },
+      integration.paramConfig,
+      token,
+    );
+    sent = req.sent;
+    const res = await deps.httpOut.request({
+      url,
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json",
+        "crm-pay-token": token,
+      },
+      body: req.bodyText,
+      timeoutMs: integration.api1TimeoutMs,
+    });
+    latencyMs = res.latencyMs;
+    if (res.ok) {
+      httpStatus = res.status;
+      response = truncateBody(res.bodyText);
+    }
+    outcome = interpretApi1Answer(res, { allowHttp: deps.config.allowHttpPaymentUrls });
+  } catch (err) {
+    // A configuration the protocol refuses (two values on one key) or an unreadable token: the
+    // order must still end (failed), never stay pending with the client left without an answer.
+    const config = err instanceof ProtocolError;
+    if (!config) deps.logger.error({ err, orderNo: row.order_no }, "api1 call could not be made");
+    outcome = {
+      ok: false,
+      reason: config ? `config_error: ${err.message}` : "internal_error",
+      clientMessage: PROVIDER_UNAVAILABLE_MESSAGE,
+      declined: false,
+    };
+  }
+
+  await recordApi1Outcome(deps.db, deps.clock.now(), row, {
+    url,
+    request: sent,
+    httpStatus,
+    response,
+    latencyMs,
+    outcome,
+  });
+  deps.metrics?.api1Calls.observe({ outcome: outcome.ok ? "ok" : "failed" }, latencyMs / 1000);
+  const log = {
+    orderNo: row.order_no,
+    depositId: row.id,
+    integrationId: row.integration_id,
+    outcome: outcome.ok ? "ok" : "failed",
+    reason: outcome.ok ? undefined : outcome.reason,
+    httpStatus,
+    latencyMs,
+  };
+  if (outcome.ok) deps.logger.info(log, "api1 call succeeded");
+  else deps.logger.warn(log, "api1 call failed");
+  return outcome;
+}
+
+/** The second short transaction: the api1_call event, then the URL or the failure. */
+async function recordApi1Outcome(
+  db: Db,
+  now: number,
+  row: DepositsTable,
+  call: {
+    url: string;
+    request: Record<string, unknown>;
+    httpStatus: number | null;
+    response: string | null;
+    latencyMs: number;
+    outcome: Api1Outcome;
+  },
+): Promise<void> {
+  const { outcome } = call;
+  await db.transaction().execute(async (trx) => {
+    await insertDepositEvent(trx, {
+      tenantId: row.tenant_id,
+      depositId: row.id,
+      now,
+      event: {
+        kind: "api1_call",
+        data: {
+          url: call.url,
+          request: call.request,
+          httpStatus: call.httpStatus,
+          response: call.response,
+          latencyMs: call.latencyMs,
+          outcome: outcome.ok ? "ok" : "failed",
+          ...(outcome.ok ? { paymentUrl: outcome.paymentUrl } : { reason: outcome.reason }),
+        },
+      },
+    });
+    if (outcome.ok) {
+      await setPaymentUrl(trx, { tenantId: row.tenant_id, id: row.id, url: outcome.paymentUrl, now });
+      return;
+    }
+    const moved = await transitionDeposit(trx, {
+      tenantId: row.tenant_id,
+      id: row.id,
+      from: "pending",
+      to: "failed",
+      now,
+      final: true,
+      set: { failure_reason: outcome.reason, failure_message: outcome.clientMessage },
+    });
+    if (moved) {
+      await insertDepositEvent(trx, {
+        tenantId: row.tenant_id,
+        depositId: row.id,
+        now,
+        event: { kind: "status_change", data: { from: "pending", to: "failed", cause: "api1" } },
+      });
+    }
+  });
+}

@@ -1,0 +1,282 @@
+import { formatAmount } from "@psphub/protocol";
+import type { AppContext } from "../../app-context.js";
+import type { Db } from "../../infra/db/database.js";
+import type { DepositStatus } from "../../infra/db/schema.js";
+import { NotFoundError } from "../../shared/errors.js";
+import { depositFields } from "../deposit-methods/method-model.js";
+import type { CustomParamType } from "../psp-integrations/integration-model.js";
+import {
+  type DepositRow,
+  findClient,
+  findDepositById,
+  findDepositByOrderNo,
+  listDepositEvents,
+  listMethodsWithIntegrations,
+  type StoredDepositEvent,
+} from "./deposit-repo.js";
+import { methodAvailability } from "./deposit-validation.js";
+import {
+  type AdminDepositView,
+  adminDepositView,
+  money,
+  type PortalDepositView,
+  portalDepositView,
+} from "./deposit-view.js";
+
+/** Read side of deposits for the portal and the back office. Every query is tenant-scoped. */
+
+type Ctx = Pick<AppContext, "db">;
+
+export type PortalMethodView = {
+  id: string;
+  name: string;
+  currencies: {
+    code: string;
+    decimals: number;
+    min: string;
+    max: string;
+    /** Percent as decimal text ("2.50" for 2.5 %). */
+    feePercent: string;
+    feeFixed: string;
+    /** null: no cap. */
+    feeMax: string | null;
+  }[];
+  fields: { key: string; label: string; type: CustomParamType; required: boolean; options: string[] }[];
+};
+
+/** The methods a client may use now: visible to its group, enabled, integration enabled, in display order. */
+export async function listPortalMethods(
+  ctx: Ctx,
+  actor: { tenantId: string; clientId: string },
+): Promise<PortalMethodView[]> {
+  const client = await findClient(ctx.db, actor.tenantId, actor.clientId);
+  if (!client) throw new NotFoundError("Client");
+  const all = await listMethodsWithIntegrations(ctx.db, actor.tenantId);
+  return all
+    .filter((m) => methodAvailability(m, client.client_group) === "ok")
+    .map(({ method, integration }) => ({
+      id: method.id,
+      name: method.name,
+      currencies: method.currencies.map((c) => ({
+        code: c.code,
+        decimals: c.decimals,
+        min: formatAmount(c.minMinor, c.decimals),
+        max: formatAmount(c.maxMinor, c.decimals),
+        feePercent: formatAmount(BigInt(c.feePercentBps), 2),
+        feeFixed: formatAmount(c.feeFixedMinor, c.decimals),
+        feeMax: c.feeMaxMinor === null ? null : formatAmount(c.feeMaxMinor, c.decimals),
+      })),
+      fields: depositFields(method, integration).map((f) => ({
+        key: f.key,
+        label: f.label,
+        type: f.type,
+        required: f.required,
+        options: f.type === "select" ? (f.options ?? []) : [],
+      })),
+    }));
+}
+
+async function methodName(db: Db, tenantId: string, methodId: string): Promise<string> {
+  const m = await db
+    .selectFrom("deposit_methods")
+    .select("name")
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", methodId)
+    .executeTakeFirst();
+  return m?.name ?? "";
+}
+
+export async function portalViewOf(db: Db, row: DepositRow): Promise<PortalDepositView> {
+  return portalDepositView(row, await methodName(db, row.tenant_id, row.method_id));
+}
+
+/** One of the client's own orders; another client's or tenant's is "not found". */
+export async function getClientDeposit(
+  ctx: Ctx,
+  actor: { tenantId: string; clientId: string },
+  orderNo: string,
+): Promise<PortalDepositView> {
+  const row = await findDepositByOrderNo(ctx.db, actor.tenantId, orderNo, actor.clientId);
+  if (!row) throw new NotFoundError("Deposit");
+  return portalViewOf(ctx.db, row);
+}
+
+export type Page = { limit: number; offset: number };
+
+/** The client's own deposit history, newest first. */
+export async function listClientDeposits(
+  ctx: Ctx,
+  actor: { tenantId: string; clientId: string },
+  page: Page,
+): Promise<{ items: PortalDepositView[]; total: number }> {
+  const base = ctx.db
+    .selectFrom("deposits as d")
+    .where("d.tenant_id", "=", actor.tenantId)
+    .where("d.client_id", "=", actor.clientId);
+  const rows = await base
+    .leftJoin("deposit_methods as m", (j) =>
+      j.onRef("m.id", "=", "d.method_id").onRef("m.tenant_id", "=", "d.tenant_id"),
+    )
+    .selectAll("d")
+    .select("m.name as method_name")
+    .orderBy("d.created_at", "desc")
+    .orderBy("d.id", "desc")
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  const count = await base.select((eb) => eb.fn.countAll<string | number>().as("n")).executeTakeFirst();
+  return {
+    items: rows.map(({ method_name, ...row }) => portalDepositView(row, method_name ?? "")),
+    total: Number(count?.n ?? 0),
+  };
+}
+
+export type AdminDepositFilters = {
+  status?: DepositStatus;
+  clientId?: string;
+  methodId?: string;
+  integrationId?: string;
+  orderNo?: string;
+  /** created_at ≥ from (epoch ms) */
+  from?: number;
+  /** created_at < to (epoch ms) */
+  to?: number;
+};
+
+/** The tenant's deposits, newest first, filtered, with the total for paging. */
+export async function listAdminDeposits(
+  ctx: Ctx,
+  tenantId: string,
+  filters: AdminDepositFilters,
+  page: Page,
+): Promise<{ items: AdminDepositView[]; total: number }> {
+  let base = ctx.db.selectFrom("deposits as d").where("d.tenant_id", "=", tenantId);
+  if (filters.status) base = base.where("d.status", "=", filters.status);
+  if (filters.clientId) base = base.where("d.client_id", "=", filters.clientId);
+  if (filters.methodId) base = base.where("d.method_id", "=", filters.methodId);
+  if (filters.integrationId) base = base.where("d.integration_id", "=", filters.integrationId);
+  if (filters.orderNo) base = base.where("d.order_no", "=", filters.orderNo);
+  if (filters.from !== undefined) base = base.where("d.created_at", ">=", filters.from);
+  if (filters.to !== undefined) base = base.where("d.created_at", "<", filters.to);
+  const rows = await base
+    .leftJoin("clients as c", (j) =>
+      j.onRef("c.id", "=", "d.client_id").onRef("c.tenant_id", "=", "d.tenant_id"),
+    )
+    .leftJoin("deposit_methods as m", (j) =>
+      j.onRef("m.id", "=", "d.method_id").onRef("m.tenant_id", "=", "d.tenant_id"),
+    )
+    .leftJoin("psp_integrations as i", (j) =>
+      j.onRef("i.id", "=", "d.integration_id").onRef("i.tenant_id", "=", "d.tenant_id"),
+    )
+    .selectAll("d")
+    .select(["c.name as client_name", "m.name as method_name", "i.name as integration_name"])
+    .orderBy("d.created_at", "desc")
+    .orderBy("d.id", "desc")
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  const count = await base.select((eb) => eb.fn.countAll<string | number>().as("n")).executeTakeFirst();
+  return {
+    items: rows.map(({ client_name, method_name, integration_name, ...row }) =>
+      adminDepositView(row, {
+        clientName: client_name,
+        methodName: method_name,
+        integrationName: integration_name,
+      }),
+    ),
+    total: Number(count?.n ?? 0),
+  };
+}
+
+export type AdminDepositDetail = AdminDepositView & {
+  timeline: StoredDepositEvent[];
+  ledgerEntry: {
+    id: string;
+    walletId: string;
+    amount: string;
+    kind: string;
+    memo: string | null;
+    createdAt: number;
+  } | null;
+  callbacks: {
+    id: string;
+    verdict: string;
+    errorType: string | null;
+    httpStatus: number;
+    createdAt: number;
+    rawBody: string;
+  }[];
+};
+
+/** One deposit with its timeline, its ledger credit (if any) and every callback logged for it. */
+export async function getAdminDeposit(ctx: Ctx, tenantId: string, id: string): Promise<AdminDepositDetail> {
+  const row = await findDepositById(ctx.db, tenantId, id);
+  if (!row) throw new NotFoundError("Deposit");
+  const [client, method, integration] = await Promise.all([
+    ctx.db
+      .selectFrom("clients")
+      .select("name")
+      .where("tenant_id", "=", tenantId)
+      .where("id", "=", row.client_id)
+      .executeTakeFirst(),
+    ctx.db
+      .selectFrom("deposit_methods")
+      .select("name")
+      .where("tenant_id", "=", tenantId)
+      .where("id", "=", row.method_id)
+      .executeTakeFirst(),
+    ctx.db
+      .selectFrom("psp_integrations")
+      .select("name")
+      .where("tenant_id", "=", tenantId)
+      .where("id", "=", row.integration_id)
+      .executeTakeFirst(),
+  ]);
+  const timeline = await listDepositEvents(ctx.db, tenantId, row.id);
+  const entry = await ctx.db
+    .selectFrom("ledger_entries")
+    .select(["id", "wallet_id", "amount_minor", "kind", "memo", "created_at"])
+    .where("tenant_id", "=", tenantId)
+    .where("deposit_id", "=", row.id)
+    .where("kind", "=", "deposit")
+    .executeTakeFirst();
+  const callbacks = await ctx.db
+    .selectFrom("callback_logs")
+    .select(["id", "verdict", "error_type", "http_status", "created_at", "raw_body"])
+    .where("tenant_id", "=", tenantId)
+    .where((eb) =>
+      eb.or([
+        eb("deposit_id", "=", row.id),
+        eb.and([eb("order_no", "=", row.order_no), eb("integration_id", "=", row.integration_id)]),
+      ]),
+    )
+    .orderBy("created_at", "asc")
+    .orderBy("id", "asc")
+    .execute();
+  return {
+    ...adminDepositView(row, {
+      clientName: client?.name ?? null,
+      methodName: method?.name ?? null,
+      integrationName: integration?.name ?? null,
+    }),
+    timeline,
+    ledgerEntry: entry
+      ? {
+          id: entry.id,
+          walletId: entry.wallet_id,
+          amount: money(entry.amount_minor, row.decimals),
+          kind: entry.kind,
+          memo: entry.memo,
+          createdAt: entry.created_at,
+        }
+      : null,
+    callbacks: callbacks.map((c) => ({
+      id: c.id,
+      verdict: c.verdict,
+      errorType: c.error_type,
+      httpStatus: c.http_status,
+      createdAt: c.created_at,
+      rawBody: c.raw_body,
+    })),
+  };
+}

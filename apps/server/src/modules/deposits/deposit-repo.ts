@@ -1,0 +1,287 @@
+import { randomBytes } from "node:crypto";
+import type { Selectable } from "kysely";
+import { type Db, decodeJson, encodeJson } from "../../infra/db/database.js";
+import type {
+  ClientsTable,
+  DepositMethodsTable,
+  DepositStatus,
+  DepositsTable,
+  PspIntegrationsTable,
+} from "../../infra/db/schema.js";
+import { toDepositMethod } from "../deposit-methods/method-model.js";
+import { type Integration, toIntegration } from "../psp-integrations/integration-model.js";
+import type { DepositEvent } from "./deposit-events.js";
+import type { MethodContext } from "./deposit-validation.js";
+
+/** Storage of deposits and their timelines. Every query is scoped by tenant_id. */
+
+export type DepositRow = Selectable<DepositsTable>;
+
+export async function findDepositById(db: Db, tenantId: string, id: string): Promise<DepositRow | undefined> {
+  return db
+    .selectFrom("deposits")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", id)
+    .executeTakeFirst();
+}
+
+/** By order number; with `clientId`, only that client's order (the portal's view). */
+export async function findDepositByOrderNo(
+  db: Db,
+  tenantId: string,
+  orderNo: string,
+  clientId?: string,
+): Promise<DepositRow | undefined> {
+  let q = db
+    .selectFrom("deposits")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("order_no", "=", orderNo);
+  if (clientId !== undefined) q = q.where("client_id", "=", clientId);
+  return q.executeTakeFirst();
+}
+
+export async function findDepositByIdempotencyKey(
+  db: Db,
+  tenantId: string,
+  clientId: string,
+  key: string,
+): Promise<DepositRow | undefined> {
+  return db
+    .selectFrom("deposits")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("client_id", "=", clientId)
+    .where("idempotency_key", "=", key)
+    .executeTakeFirst();
+}
+
+/**
+ * Inserts a new order unless one with the same (tenant, client, idempotency key) exists:
+ * insert-or-ignore, so concurrent requests with one key never raise a constraint error
+ * (failure mode 3). Returns whether this call inserted it.
+ */
+export async function insertDepositIfAbsent(db: Db, row: DepositsTable): Promise<boolean> {
+  const r = await db
+    .insertInto("deposits")
+    .values(row)
+    .onConflict((oc) => oc.columns(["tenant_id", "client_id", "idempotency_key"]).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+}
+
+let lastMs = 0;
+let seq = 0;
+/**
+ * A UUIDv7-shaped id that sorts in insertion order within this process (48-bit wall-clock ms,
+ * then a 12-bit sequence). The timeline orders by (created_at, id), so events written in the
+ * same millisecond (or under a fixed test clock) still read back in the order they happened.
+ */
+export function newEventId(): string {
+  let ms = Date.now();
+  if (ms <= lastMs) {
+    ms = lastMs;
+    seq++;
+    if (seq > 0xfff) {
+      ms = ++lastMs;
+      seq = 0;
+    }
+  } else {
+    seq = 0;
+  }
+  lastMs = ms;
+  const b = randomBytes(16);
+  b.writeUIntBE(ms, 0, 6);
+  b[6] = 0x70 | (seq >> 8);
+  b[7] = seq & 0xff;
+  b[8] = 0x80 | (b[8]! & 0x3f);
+  const h = b.toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Appends one typed event to a deposit's timeline. Pass the transaction of the change it records. */
+export async function insertDepositEvent(
+  db: Db,
+  e: { tenantId: string; depositId: string; event: DepositEvent; now: number },
+): Promise<string> {
+  const id = newEventId();
+  await db
+    .insertInto("deposit_events")
+    .values({
+      id,
+      tenant_id: e.tenantId,
+      deposit_id: e.depositId,
+      kind: e.event.kind,
+      data: encodeJson(e.event.data),
+      created_at: e.now,
+    })
+    .execute();
+  return id;
+}
+
+export type StoredDepositEvent = {
+  id: string;
+  kind: string;
+  data: Record<string, unknown>;
+  createdAt: number;
+};
+
+/** A deposit's timeline in order (insertion order breaks ties of equal timestamps). */
+export async function listDepositEvents(
+  db: Db,
+  tenantId: string,
+  depositId: string,
+): Promise<StoredDepositEvent[]> {
+  const rows = await db
+    .selectFrom("deposit_events")
+    .select(["id", "kind", "data", "created_at"])
+    .where("tenant_id", "=", tenantId)
+    .where("deposit_id", "=", depositId)
+    .orderBy("created_at", "asc")
+    .orderBy("id", "asc")
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    data: decodeJson<Record<string, unknown>>(r.data, {}),
+    createdAt: r.created_at,
+  }));
+}
+
+/**
+ * Moves a deposit from exactly `from` to `to` with a conditional update, so a concurrent change
+ * (a callback, a cancel, the expiry sweep) is never overwritten. Returns whether it moved.
+ */
+export async function transitionDeposit(
+  db: Db,
+  t: {
+    tenantId: string;
+    id: string;
+    from: DepositStatus | readonly DepositStatus[];
+    to: DepositStatus;
+    now: number;
+    final: boolean;
+    set?: Partial<Pick<DepositsTable, "failure_reason" | "failure_message">>;
+  },
+): Promise<boolean> {
+  const from = typeof t.from === "string" ? [t.from] : [...t.from];
+  const r = await db
+    .updateTable("deposits")
+    .set({
+      ...t.set,
+      status: t.to,
+      updated_at: t.now,
+      ...(t.final ? { finalized_at: t.now } : {}),
+    })
+    .where("tenant_id", "=", t.tenantId)
+    .where("id", "=", t.id)
+    .where("status", "in", from)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Stores the payment URL of an order that is still open (a cancelled order keeps none). */
+export async function setPaymentUrl(
+  db: Db,
+  t: { tenantId: string; id: string; url: string; now: number },
+): Promise<boolean> {
+  const r = await db
+    .updateTable("deposits")
+    .set({ payment_url: t.url, updated_at: t.now })
+    .where("tenant_id", "=", t.tenantId)
+    .where("id", "=", t.id)
+    .where("status", "in", ["pending", "processing"])
+    .where("payment_url", "is", null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export type MethodWithIntegration = Omit<MethodContext, "integration"> & {
+  integration: Integration;
+  integrationRow: Selectable<PspIntegrationsTable>;
+  methodRow: Selectable<DepositMethodsTable>;
+};
+
+/** A method of the tenant with its integration (the token stays encrypted in `integrationRow`). */
+export async function findMethodWithIntegration(
+  db: Db,
+  tenantId: string,
+  methodId: string,
+): Promise<MethodWithIntegration | undefined> {
+  const methodRow = await db
+    .selectFrom("deposit_methods")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", methodId)
+    .executeTakeFirst();
+  if (!methodRow) return undefined;
+  const integrationRow = await db
+    .selectFrom("psp_integrations")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", methodRow.integration_id)
+    .executeTakeFirst();
+  if (!integrationRow) return undefined;
+  return {
+    method: toDepositMethod(methodRow),
+    deletedAt: methodRow.deleted_at,
+    integration: toIntegration(integrationRow),
+    integrationRow,
+    methodRow,
+  };
+}
+
+/** The tenant's live (not soft-deleted) methods with their integrations, in display order. */
+export async function listMethodsWithIntegrations(
+  db: Db,
+  tenantId: string,
+): Promise<MethodWithIntegration[]> {
+  const methods = await db
+    .selectFrom("deposit_methods")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("deleted_at", "is", null)
+    .orderBy("sort_order", "asc")
+    .orderBy("name", "asc")
+    .orderBy("id", "asc")
+    .execute();
+  if (methods.length === 0) return [];
+  const integrations = await db
+    .selectFrom("psp_integrations")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where(
+      "id",
+      "in",
+      methods.map((m) => m.integration_id),
+    )
+    .execute();
+  const byId = new Map(integrations.map((i) => [i.id, i]));
+  const out: MethodWithIntegration[] = [];
+  for (const methodRow of methods) {
+    const integrationRow = byId.get(methodRow.integration_id);
+    if (!integrationRow) continue;
+    out.push({
+      method: toDepositMethod(methodRow),
+      deletedAt: methodRow.deleted_at,
+      integration: toIntegration(integrationRow),
+      integrationRow,
+      methodRow,
+    });
+  }
+  return out;
+}
+
+export async function findClient(
+  db: Db,
+  tenantId: string,
+  clientId: string,
+): Promise<Selectable<ClientsTable> | undefined> {
+  return db
+    .selectFrom("clients")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", clientId)
+    .executeTakeFirst();
+}

@@ -1,0 +1,247 @@
+import { z } from "zod";
+import type { DepositStatus } from "../../infra/db/schema.js";
+import { DEPOSIT_STATUSES } from "./deposit-state.js";
+
+/**
+ * Route schemas of the deposit endpoints. Response schemas list every field: fastify strips
+ * the rest, so no column reaches a client by accident (never failure_reason in the portal).
+ */
+
+export const depositStatus = z.enum(DEPOSIT_STATUSES as [DepositStatus, ...DepositStatus[]]);
+const decimalText = z.string().describe("decimal text, e.g. 162.48");
+const epochMs = z.number().int().describe("epoch milliseconds");
+
+export const idempotencyHeaders = z.looseObject({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe(
+      "Optional. The same key with the same content answers the same order; different content answers 409",
+    ),
+});
+
+const depositRequestFields = {
+  methodId: z.string().min(1).max(64),
+  currency: z.string().min(1).max(12).describe("currency code accepted by the method, e.g. USD"),
+  amount: z
+    .string()
+    .min(1)
+    .max(40)
+    .describe('decimal text or JSON number text ("100.50", "100", "1e2"); at most the currency\'s decimals'),
+  fields: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe("the method's deposit fields by key (see GET /api/portal/deposit-methods)"),
+  device: z.enum(["mobile", "pc"]).optional(),
+  language: z
+    .string()
+    .min(2)
+    .max(35)
+    .optional()
+    .describe("portal language (en-us, de); defaults to the client's"),
+};
+export const portalCreateBody = z.object(depositRequestFields);
+export const adminCreateBody = z.object({ clientId: z.string().min(1).max(64), ...depositRequestFields });
+
+const clientFailure = z
+  .object({
+    code: z.enum(["payment_provider_failed", "payment_failed"]),
+    reason: z.enum(["provider_unavailable", "provider_declined", "payment_failed"]),
+    message: z.string().describe("client-safe message (the tenant backend's msg when it gave one)"),
+  })
+  .nullable();
+
+const createResultFields = {
+  orderNo: z.string(),
+  status: depositStatus,
+  paymentUrl: z
+    .string()
+    .nullable()
+    .describe("open it in a new tab; null unless the order is pending/processing"),
+  error: clientFailure,
+  replayed: z.boolean().describe("true when the Idempotency-Key answered an order created earlier"),
+};
+export const portalCreateResult = z.object(createResultFields);
+export const adminCreateResult = z.object({ id: z.string(), ...createResultFields });
+
+export const portalDeposit = z.object({
+  orderNo: z.string(),
+  status: depositStatus,
+  amount: decimalText,
+  fee: decimalText,
+  credit: decimalText,
+  currency: z.string(),
+  methodName: z.string(),
+  paymentUrl: z.string().nullable(),
+  failureMessage: z.string().nullable(),
+  createdAt: epochMs,
+  updatedAt: epochMs,
+  finalizedAt: epochMs.nullable(),
+});
+
+export const page = {
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+};
+
+export const portalMethod = z.object({
+  id: z.string(),
+  name: z.string(),
+  currencies: z.array(
+    z.object({
+      code: z.string(),
+      decimals: z.number().int(),
+      min: decimalText,
+      max: decimalText,
+      feePercent: decimalText.describe("percent, e.g. 2.50"),
+      feeFixed: decimalText,
+      feeMax: decimalText.nullable().describe("null: no cap"),
+    }),
+  ),
+  fields: z.array(
+    z.object({
+      key: z.string(),
+      label: z.string(),
+      type: z.enum(["text", "number", "email", "phone", "select"]),
+      required: z.boolean(),
+      options: z.array(z.string()).describe("the allowed values of a select; empty otherwise"),
+    }),
+  ),
+});
+
+export const adminListQuery = z.object({
+  status: depositStatus.optional(),
+  clientId: z.string().min(1).max(64).optional(),
+  methodId: z.string().min(1).max(64).optional(),
+  integrationId: z.string().min(1).max(64).optional(),
+  orderNo: z.string().min(1).max(64).optional(),
+  from: z.coerce.number().int().min(0).optional().describe("created at or after (epoch ms)"),
+  to: z.coerce.number().int().min(0).optional().describe("created before (epoch ms)"),
+  ...page,
+});
+
+const adminDepositFields = {
+  id: z.string(),
+  orderNo: z.string(),
+  status: depositStatus,
+  clientId: z.string(),
+  clientName: z.string().nullable(),
+  methodId: z.string(),
+  methodName: z.string().nullable(),
+  integrationId: z.string(),
+  integrationName: z.string().nullable(),
+  currency: z.string(),
+  decimals: z.number().int(),
+  amount: decimalText,
+  fee: decimalText,
+  credit: decimalText,
+  paidAmount: decimalText.nullable(),
+  paymentUrl: z.string().nullable(),
+  transactionId: z.string().nullable(),
+  pspTime: epochMs.nullable(),
+  failureReason: z.string().nullable().describe("for admins: a stable code, then `: detail`"),
+  failureMessage: z.string().nullable().describe("what the client was shown"),
+  fields: z.record(z.string(), z.string()),
+  device: z.string().nullable(),
+  language: z.string().nullable(),
+  createdBy: z.string().nullable(),
+  expiresAt: epochMs,
+  createdAt: epochMs,
+  updatedAt: epochMs,
+  finalizedAt: epochMs.nullable(),
+};
+export const adminDeposit = z.object(adminDepositFields);
+
+// The timeline, typed per deposit-events.ts. A row whose data does not match its kind's shape
+// (a newer writer, an older row) still shows, through the last, generic variant.
+const ev = <K extends string, D extends z.ZodType>(kind: K, data: D) =>
+  z.object({ id: z.string(), kind: z.literal(kind), createdAt: epochMs, data });
+const nullableStr = z.string().nullable();
+export const timelineEvent = z.union([
+  ev(
+    "created",
+    z.object({
+      by: z.enum(["client", "staff"]),
+      actorId: nullableStr,
+      amount: decimalText,
+      currency: z.string(),
+      fee: decimalText,
+    }),
+  ),
+  ev(
+    "api1_call",
+    z.object({
+      url: z.string(),
+      request: z.record(z.string(), z.unknown()).describe("the signed body as sent (no token; sign kept)"),
+      httpStatus: z.number().int().nullable(),
+      response: nullableStr.describe("response body, truncated to 4 KiB"),
+      latencyMs: z.number(),
+      outcome: z.enum(["ok", "failed"]),
+      reason: z.string().optional(),
+      paymentUrl: z.string().optional(),
+    }),
+  ),
+  ev(
+    "callback",
+    z.object({
+      callbackLogId: z.string(),
+      status: z.number().nullable(),
+      amount: nullableStr,
+      verdict: z.string(),
+      errorType: nullableStr,
+    }),
+  ),
+  ev(
+    "status_change",
+    z.object({
+      from: z.string(),
+      to: z.string(),
+      cause: z.enum(["callback", "manual", "expiry", "api1", "review", "cancel"]),
+    }),
+  ),
+  ev(
+    "ledger",
+    z.object({ entryId: z.string(), walletId: z.string(), amount: decimalText, currency: z.string() }),
+  ),
+  ev(
+    "manual",
+    z.object({ action: z.enum(["approve", "reject", "cancel"]), actorId: nullableStr, comment: z.string() }),
+  ),
+  ev(
+    "review",
+    z.object({
+      reviewItemId: z.string(),
+      reason: z.string(),
+      resolution: z.string().optional(),
+      comment: z.string().optional(),
+    }),
+  ),
+  z.object({ id: z.string(), kind: z.string(), createdAt: epochMs, data: z.record(z.string(), z.unknown()) }),
+]);
+
+export const adminDepositDetail = z.object({
+  ...adminDepositFields,
+  timeline: z.array(timelineEvent),
+  ledgerEntry: z
+    .object({
+      id: z.string(),
+      walletId: z.string(),
+      amount: decimalText,
+      kind: z.string(),
+      memo: z.string().nullable(),
+      createdAt: epochMs,
+    })
+    .nullable(),
+  callbacks: z.array(
+    z.object({
+      id: z.string(),
+      verdict: z.string(),
+      errorType: z.string().nullable(),
+      httpStatus: z.number().int(),
+      createdAt: epochMs,
+      rawBody: z.string(),
+    }),
+  ),
+});
