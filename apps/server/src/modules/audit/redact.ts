@@ -1,6 +1,7 @@
 // A key is secret when it ends in one of these words (`token`, `newToken`, `token_enc`,
 // `password`), so harmless names such as `tokenRotatedAt` or `password_hint` stay readable.
-const SECRET_KEY = /(token|token_?enc|password|password_?hash|secret|api_?key|key_?hash|cookie|authorization)$/i;
+const SECRET_KEY =
+  /(token|token_?enc|password|password_?hash|secret|api_?key|key_?hash|cookie|authorization)$/i;
 
 /** Deep copy with every secret-looking field replaced, for audit before/after values. */
 export function redactSecrets(value: unknown): unknown {
