@@ -23,7 +23,6 @@ const portalLogin = (email: string, password: string) =>
 
 describe("login brute force", () => {
   it("answers 429 to the 6th bad back-office login for the same email within a minute, even with the right password", async () => {
-    // A user nobody has logged in as yet: every login, good or bad, counts toward the limit.
     const email = `target@${s.slug}.test`;
     await createUser(t.ctx, s.tenantId, { email, name: "Target", password: TEST_PASSWORD, role: "viewer" });
     for (let i = 1; i <= 5; i++) {
@@ -52,6 +51,16 @@ describe("login brute force", () => {
     const sixth = await portalLogin("brute@example.com", "client password 1");
     expect(sixth.statusCode).toBe(429);
     expect(sixth.json().error.code).toBe("rate_limited");
+  });
+
+  it("counts only failures: many good logins never lock an account out, and a success clears the count", async () => {
+    const email = `often@${s.slug}.test`;
+    await createUser(t.ctx, s.tenantId, { email, name: "Often", password: TEST_PASSWORD, role: "viewer" });
+    for (let i = 0; i < 8; i++) expect((await staffLogin(email, TEST_PASSWORD)).statusCode).toBe(200);
+    for (let i = 0; i < 4; i++) expect((await staffLogin(email, "typo typo")).statusCode).toBe(401);
+    expect((await staffLogin(email, TEST_PASSWORD)).statusCode).toBe(200);
+    for (let i = 0; i < 4; i++) expect((await staffLogin(email, "typo typo")).statusCode).toBe(401);
+    expect((await staffLogin(email, TEST_PASSWORD)).statusCode).toBe(200);
   });
 
   it("counts unknown emails too, so probing for accounts is limited as well", async () => {

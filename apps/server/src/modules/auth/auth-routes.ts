@@ -5,6 +5,7 @@ import type { AppContext } from "../../app-context.js";
 import { CLIENT_COOKIE, clientOf, STAFF_COOKIE, staffOf } from "../../http/access.js";
 import { NotFoundError, UnauthenticatedError } from "../../shared/errors.js";
 import { currentSession, loginClient, loginStaff, logout } from "./login.js";
+import { LoginThrottle } from "./login-throttle.js";
 
 const staffMe = z.object({
   id: z.string(),
@@ -31,18 +32,25 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
     path: "/",
     expires: new Date(expiresAt),
   });
-  const loginLimit = {
-    max: ctx.config.loginRateLimitPerMinute,
-    timeWindow: 60_000,
-    hook: "preHandler" as const,
-    keyGenerator: (req: { ip: string; body?: unknown }) =>
-      `${req.ip}:${String((req.body as { email?: unknown } | undefined)?.email ?? "").toLowerCase()}`,
-  };
+  const throttle = new LoginThrottle(ctx.config.loginRateLimitPerMinute, 60_000, () => ctx.clock.now());
+  /** Runs a login under the failure throttle: only wrong credentials count against the limit. */
+  async function throttled<T>(ip: string, account: string, login: () => Promise<T>): Promise<T> {
+    const key = LoginThrottle.key(ip, account);
+    throttle.check(key);
+    try {
+      const result = await login();
+      throttle.succeed(key);
+      return result;
+    } catch (err) {
+      if (err instanceof UnauthenticatedError) throttle.fail(key);
+      throw err;
+    }
+  }
 
   r.post(
     "/api/auth/login",
     {
-      config: { access: "public", rateLimit: loginLimit },
+      config: { access: "public" },
       schema: {
         tags: ["auth"],
         summary: "Back-office login; sets the session cookie and returns the CSRF token",
@@ -51,7 +59,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (req, reply) => {
-      const { session, me } = await loginStaff(ctx, req.body);
+      const { session, me } = await throttled(req.ip, req.body.email, () => loginStaff(ctx, req.body));
       reply.setCookie(STAFF_COOKIE, session.secret, cookieOpts(session.expiresAt));
       return { me, csrfToken: session.csrfToken, expiresAt: session.expiresAt };
     },
@@ -115,7 +123,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
   r.post(
     "/api/portal/auth/login",
     {
-      config: { access: "public", rateLimit: loginLimit },
+      config: { access: "public" },
       schema: {
         tags: ["portal"],
         summary: "Client portal login (tenant slug, email, password)",
@@ -128,7 +136,9 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (req, reply) => {
-      const { session, me } = await loginClient(ctx, req.body);
+      const { session, me } = await throttled(req.ip, `${req.body.tenant}/${req.body.email}`, () =>
+        loginClient(ctx, req.body),
+      );
       reply.setCookie(CLIENT_COOKIE, session.secret, cookieOpts(session.expiresAt));
       return { me, csrfToken: session.csrfToken, expiresAt: session.expiresAt };
     },
