@@ -36,6 +36,7 @@ const envSchema = z.object({
     .default(8 * 60),
   COOKIE_SECURE: bool.optional(),
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  DEPOSIT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   CALLBACK_BODY_LIMIT_BYTES: z.coerce.number().int().min(512).max(1_048_576).default(16_384),
   EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(0).default(30),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
@@ -57,6 +58,8 @@ export type Config = {
   sessionTtlMs: number;
   cookieSecure: boolean;
   loginRateLimitPerMinute: number;
+  /** New deposit orders one client may create per minute (each calls the tenant backend). */
+  depositRateLimitPerMinute: number;
   callbackBodyLimit: number;
   expirySweepMs: number;
   logLevel: string;
@@ -93,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTtlMs: e.SESSION_TTL_MINUTES * 60_000,
     cookieSecure: e.COOKIE_SECURE ?? publicBaseUrl.startsWith("https://"),
     loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE,
+    depositRateLimitPerMinute: e.DEPOSIT_RATE_LIMIT_PER_MINUTE,
     callbackBodyLimit: e.CALLBACK_BODY_LIMIT_BYTES,
     expirySweepMs: e.EXPIRY_SWEEP_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,

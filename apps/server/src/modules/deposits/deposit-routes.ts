@@ -73,7 +73,16 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
     r.post(
       "/api/portal/deposits",
       {
-        config: { access: "client" },
+        config: {
+          access: "client",
+          // Every new order calls the tenant backend: bound how fast one client can make them.
+          rateLimit: {
+            max: ctx.config.depositRateLimitPerMinute,
+            timeWindow: 60_000,
+            hook: "preHandler",
+            keyGenerator: (req) => `deposit:${req.client?.id ?? req.ip}`,
+          },
+        },
         schema: {
           tags: ["portal"],
           summary: "Create a deposit order and get its payment URL (API-1)",
