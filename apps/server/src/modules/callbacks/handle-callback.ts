@@ -11,11 +11,11 @@ import { toBool } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import {
   type ApplyOutcome,
-  appendDepositEvent,
   applyDepositResult,
   classifyResult,
   type ResultStatus,
 } from "../deposits/apply-result.js";
+import { insertDepositEvent } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
 import { acceptedTokens } from "../psp-integrations/integration-model.js";
 import { keepReviewItem, type ReviewClaim, type ReviewReason } from "../review/review-repo.js";
@@ -76,14 +76,18 @@ export async function handleCallback(deps: CallbackDeps, req: CallbackRequest): 
     created_at: now,
   });
   if (j.tenantId && j.depositId) {
-    await appendDepositEvent(deps.db, j.tenantId, j.depositId, now, {
-      kind: "callback",
-      data: {
-        callbackLogId: logId,
-        status: j.status,
-        amount: j.amount,
-        verdict: j.verdict,
-        errorType: j.errorType,
+    const at = { tenantId: j.tenantId, depositId: j.depositId, now };
+    await insertDepositEvent(deps.db, {
+      ...at,
+      event: {
+        kind: "callback",
+        data: {
+          callbackLogId: logId,
+          status: j.status,
+          amount: j.amount,
+          verdict: j.verdict,
+          errorType: j.errorType,
+        },
       },
     });
     if (j.review) {
@@ -96,9 +100,9 @@ export async function handleCallback(deps: CallbackDeps, req: CallbackRequest): 
         now,
       });
       if (kept.created) {
-        await appendDepositEvent(deps.db, j.tenantId, j.depositId, now, {
-          kind: "review",
-          data: { reviewItemId: kept.id, reason: j.review.reason },
+        await insertDepositEvent(deps.db, {
+          ...at,
+          event: { kind: "review", data: { reviewItemId: kept.id, reason: j.review.reason } },
         });
       }
     }

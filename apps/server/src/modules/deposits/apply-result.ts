@@ -1,11 +1,10 @@
 import { formatAmount } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
-import { type Db, encodeJson, isUniqueViolation, toDbMinor } from "../../infra/db/database.js";
+import { type Db, isUniqueViolation, toDbMinor } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { NotFoundError } from "../../shared/errors.js";
-import { newId } from "../../shared/ids.js";
 import { postLedgerEntry } from "../clients/ledger.js";
-import type { DepositEvent } from "./deposit-events.js";
+import { insertDepositEvent } from "./deposit-repo.js";
 import { canResolveLate, canTransition, decideCallback, isTerminal, sourcesOf } from "./deposit-state.js";
 
 export type ResultStatus = "succeeded" | "failed" | "processing";
@@ -119,9 +118,14 @@ export async function applyDepositResultInTx(
   if (Number(changed.numUpdatedRows) === 0) return classifyResult(row.status, to);
 
   const from = row.status;
-  await appendDepositEvent(trx, tenantId, depositId, now, {
-    kind: "status_change",
-    data: { from, to, cause: input.cause },
+  await insertDepositEvent(trx, {
+    tenantId,
+    depositId,
+    now,
+    event: {
+      kind: "status_change",
+      data: { from, to, cause: input.cause },
+    },
   });
   if (credit === undefined) return { kind: "applied", from, to };
 
@@ -135,13 +139,18 @@ export async function applyDepositResultInTx(
     memo: `deposit (${input.cause})`,
     now,
   });
-  await appendDepositEvent(trx, tenantId, depositId, now, {
-    kind: "ledger",
-    data: {
-      entryId: entry.entryId,
-      walletId: entry.walletId,
-      amount: formatAmount(credit, row.decimals),
-      currency: row.currency,
+  await insertDepositEvent(trx, {
+    tenantId,
+    depositId,
+    now,
+    event: {
+      kind: "ledger",
+      data: {
+        entryId: entry.entryId,
+        walletId: entry.walletId,
+        amount: formatAmount(credit, row.decimals),
+        currency: row.currency,
+      },
     },
   });
   return { kind: "applied", from, to, ledgerEntryId: entry.entryId };
@@ -155,27 +164,4 @@ export function classifyResult(
   if (current === to) return { kind: "repeat" };
   const d = decideCallback(current, to);
   return d.kind === "late" ? { kind: "late", current } : { kind: "conflict", current };
-}
-
-/** Appends one entry to a deposit's timeline (pass the transaction when it belongs to a change). */
-export async function appendDepositEvent(
-  db: Db,
-  tenantId: string,
-  depositId: string,
-  now: number,
-  event: DepositEvent,
-): Promise<string> {
-  const id = newId();
-  await db
-    .insertInto("deposit_events")
-    .values({
-      id,
-      tenant_id: tenantId,
-      deposit_id: depositId,
-      kind: event.kind,
-      data: encodeJson(event.data),
-      created_at: now,
-    })
-    .execute();
-  return id;
 }

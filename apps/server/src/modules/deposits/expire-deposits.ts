@@ -1,6 +1,6 @@
 import type { AppContext } from "../../app-context.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { appendDepositEvent } from "./apply-result.js";
+import { insertDepositEvent } from "./deposit-repo.js";
 import { sourcesOf } from "./deposit-state.js";
 
 export const EXPIRY_BATCH_SIZE = 500;
@@ -53,9 +53,14 @@ export async function expireDeposits(
       );
       for (const { id } of changed) {
         const r = from.get(id)!;
-        await appendDepositEvent(trx, r.tenantId, id, now, {
-          kind: "status_change",
-          data: { from: r.status, to: "expired", cause: "expiry" },
+        await insertDepositEvent(trx, {
+          tenantId: r.tenantId,
+          depositId: id,
+          now,
+          event: {
+            kind: "status_change",
+            data: { from: r.status, to: "expired", cause: "expiry" },
+          },
         });
       }
       return { seen: rows.length, changed: changed.length };

@@ -6,7 +6,8 @@ import type { DepositStatus } from "../../infra/db/schema.js";
 import { ConflictError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import { appendDepositEvent, applyDepositResultInTx } from "./apply-result.js";
+import { applyDepositResultInTx } from "./apply-result.js";
+import { insertDepositEvent } from "./deposit-repo.js";
 
 export const manualResolutionInput = z.object({ comment: z.string().trim().min(1).max(500) });
 export type ManualResolutionInput = z.infer<typeof manualResolutionInput>;
@@ -57,9 +58,14 @@ export async function resolveDepositByHand(
       if (r.kind !== "applied") throw refused(r.current);
       ledgerEntryId = r.ledgerEntryId ?? null;
       const now = ctx.clock.now();
-      await appendDepositEvent(trx, tenantId, depositId, now, {
-        kind: "manual",
-        data: { action, actorId: actor.id, comment },
+      await insertDepositEvent(trx, {
+        tenantId,
+        depositId,
+        now,
+        event: {
+          kind: "manual",
+          data: { action, actorId: actor.id, comment },
+        },
       });
       await recordAudit(
         trx,

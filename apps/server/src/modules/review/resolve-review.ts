@@ -5,7 +5,8 @@ import { decodeJson, isUniqueViolation } from "../../infra/db/database.js";
 import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import { appendDepositEvent, applyDepositResultInTx } from "../deposits/apply-result.js";
+import { applyDepositResultInTx } from "../deposits/apply-result.js";
+import { insertDepositEvent } from "../deposits/deposit-repo.js";
 import { LATE_CREDIT_SOURCES } from "../deposits/deposit-state.js";
 import { findReviewItem, type ReviewClaim, type ReviewItemView } from "./review-repo.js";
 
@@ -81,13 +82,18 @@ export async function resolveReviewItem(
         }
         ledgerEntryId = r.ledgerEntryId ?? null;
       }
-      await appendDepositEvent(trx, tenantId, item.deposit_id, now, {
-        kind: "review",
-        data: {
-          reviewItemId: item.id,
-          reason: item.reason,
-          resolution: input.action,
-          comment: input.comment,
+      await insertDepositEvent(trx, {
+        tenantId,
+        depositId: item.deposit_id,
+        now,
+        event: {
+          kind: "review",
+          data: {
+            reviewItemId: item.id,
+            reason: item.reason,
+            resolution: input.action,
+            comment: input.comment,
+          },
         },
       });
       await recordAudit(
