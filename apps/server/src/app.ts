@@ -14,6 +14,7 @@ import type { AppContext } from "./app-context.js";
 import { registerAccessControl } from "./http/access.js";
 import { registerErrorHandling } from "./http/error-handler.js";
 import { opsRoutes } from "./http/ops-routes.js";
+import { webRoutes } from "./http/web-routes.js";
 import { authRoutes } from "./modules/auth/auth-routes.js";
 import { depositRoutes } from "./modules/deposits/deposit-routes.js";
 import { callbackLogRoutes } from "./modules/callbacks/callback-log-routes.js";
@@ -29,7 +30,7 @@ import { integrationRoutes } from "./modules/psp-integrations/integration-routes
 export type ModuleRoutes = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
 /** Route modules, one per capability. Each registers its own routes with declared access. */
-const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes, clientRoutes, userRoutes, auditRoutes, integrationRoutes, methodRoutes, depositRoutes, callbackRoutes, callbackLogRoutes, reviewRoutes, manualResolutionRoutes];
+const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes, clientRoutes, userRoutes, auditRoutes, integrationRoutes, methodRoutes, depositRoutes, callbackRoutes, callbackLogRoutes, reviewRoutes, manualResolutionRoutes, webRoutes];
 
 /**
  * Builds the whole HTTP app around an AppContext. It never listens: main.ts does, and tests

@@ -1,0 +1,9 @@
+import { createApi } from "../lib/api.js";
+
+let onExpire: (message?: string) => void = () => {};
+
+/** The back office's API client; a 401 anywhere ends the session in the UI. */
+export const api = createApi({ onUnauthenticated: (m) => onExpire(m) });
+export const bindExpire = (fn: (message?: string) => void) => {
+  onExpire = fn;
+};

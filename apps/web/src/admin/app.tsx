@@ -1,0 +1,73 @@
+import { createBrowserRouter, Navigate, Outlet, RouterProvider, useLocation } from "react-router";
+import { SessionProvider, useSession } from "../lib/session.js";
+import { PageLoader } from "../ui/feedback.js";
+import { api, bindExpire } from "./api.js";
+import { AdminLayout } from "./layout.js";
+import { AuditPage } from "./pages/audit.js";
+import { ClientDetailPage } from "./pages/client-detail.js";
+import { ClientsPage } from "./pages/clients.js";
+import { DepositDetailPage } from "./pages/deposit-detail.js";
+import { DepositsPage } from "./pages/deposits.js";
+import { IntegrationEditPage } from "./pages/integration-edit.js";
+import { IntegrationsPage } from "./pages/integrations.js";
+import { LoginPage } from "./pages/login.js";
+import { MethodEditPage } from "./pages/method-edit.js";
+import { MethodsPage } from "./pages/methods.js";
+import { NotFoundPage } from "./pages/not-found.js";
+import { ReviewPage } from "./pages/review.js";
+import { UsersPage } from "./pages/users.js";
+import type { StaffMe } from "./types.js";
+
+function RequireSession() {
+  const { status } = useSession<StaffMe>();
+  const location = useLocation();
+  if (status === "loading") return <PageLoader />;
+  if (status === "out") {
+    const next = location.pathname + location.search;
+    return <Navigate to={`/login?next=${encodeURIComponent(next)}`} replace />;
+  }
+  return (
+    <AdminLayout>
+      <Outlet />
+    </AdminLayout>
+  );
+}
+
+const router = createBrowserRouter(
+  [
+    { path: "/login", element: <LoginPage /> },
+    {
+      element: <RequireSession />,
+      children: [
+        { index: true, element: <Navigate to="/integrations" replace /> },
+        { path: "integrations", element: <IntegrationsPage /> },
+        { path: "integrations/new", element: <IntegrationEditPage /> },
+        { path: "integrations/:id", element: <IntegrationEditPage /> },
+        { path: "methods", element: <MethodsPage /> },
+        { path: "methods/new", element: <MethodEditPage /> },
+        { path: "methods/:id", element: <MethodEditPage /> },
+        { path: "deposits", element: <DepositsPage /> },
+        { path: "deposits/:id", element: <DepositDetailPage /> },
+        { path: "review", element: <ReviewPage /> },
+        { path: "clients", element: <ClientsPage /> },
+        { path: "clients/:id", element: <ClientDetailPage /> },
+        { path: "audit", element: <AuditPage /> },
+        { path: "users", element: <UsersPage /> },
+        { path: "*", element: <NotFoundPage /> },
+      ],
+    },
+  ],
+  { basename: "/admin" },
+);
+
+export function AdminApp() {
+  return (
+    <SessionProvider
+      api={api}
+      bindExpire={bindExpire}
+      endpoints={{ me: "/api/auth/me", login: "/api/auth/login", logout: "/api/auth/logout" }}
+    >
+      <RouterProvider router={router} />
+    </SessionProvider>
+  );
+}

@@ -1,0 +1,126 @@
+import { Anchor, Code, Group, Modal, Select, Stack, Text } from "@mantine/core";
+import { useState } from "react";
+import { Link } from "react-router";
+import { t } from "../../i18n/index.js";
+import { dateTimeSeconds } from "../../lib/format.js";
+import { useQuery } from "../../lib/use-api-query.js";
+import { DataTable } from "../../ui/data-table.js";
+import { ErrorAlert, StatusBadge } from "../../ui/feedback.js";
+import { api } from "../api.js";
+import type { CallbackLogEntry, Page } from "../types.js";
+
+const PAGE_SIZE = 25;
+const VERDICTS = ["accepted", "duplicate", "rejected", "review"] as const;
+
+/** Every API-2 callback an integration received, with its verdict and error type. */
+export function CallbackLog({ integrationId }: { integrationId: string }) {
+  const [page, setPage] = useState(1);
+  const [verdict, setVerdict] = useState<string | null>(null);
+  const [open, setOpen] = useState<CallbackLogEntry | null>(null);
+  const q = useQuery(
+    () =>
+      api.get<Page<CallbackLogEntry>>(`/api/admin/integrations/${integrationId}/callbacks`, {
+        verdict,
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+      }),
+    [integrationId, page, verdict],
+  );
+
+  return (
+    <Stack gap="sm">
+      <Group>
+        <Select
+          label={t("callbacks.verdict")}
+          placeholder={t("common.all")}
+          clearable
+          data={VERDICTS.map((v) => ({ value: v, label: t(`status.${v}`) }))}
+          value={verdict}
+          onChange={(v) => {
+            setVerdict(v);
+            setPage(1);
+          }}
+          w={200}
+        />
+      </Group>
+      <ErrorAlert error={q.error} />
+      <DataTable
+        testId="callback-log"
+        rows={q.data?.items}
+        loading={q.loading}
+        rowKey={(r) => r.id}
+        empty={t("callbacks.empty")}
+        onRowClick={setOpen}
+        paging={{ page, pageSize: PAGE_SIZE, total: q.data?.total ?? 0, onPageChange: setPage }}
+        columns={[
+          {
+            key: "at",
+            header: t("field.time"),
+            sortValue: (r) => r.createdAt,
+            render: (r) => <span className="num">{dateTimeSeconds(r.createdAt)}</span>,
+          },
+          {
+            key: "orderNo",
+            header: t("field.orderNo"),
+            render: (r) =>
+              r.depositId ? (
+                <Anchor
+                  component={Link}
+                  to={`/deposits/${r.depositId}`}
+                  className="mono"
+                  onClick={(e) => e.stopPropagation()}
+                >
+                  {r.orderNo}
+                </Anchor>
+              ) : (
+                <span className="mono">{r.orderNo ?? "—"}</span>
+              ),
+          },
+          {
+            key: "verdict",
+            header: t("callbacks.verdict"),
+            sortValue: (r) => r.verdict,
+            render: (r) => <StatusBadge status={r.verdict} />,
+          },
+          {
+            key: "errorType",
+            header: t("callbacks.errorType"),
+            render: (r) => (r.errorType ? <Code>{r.errorType}</Code> : "—"),
+          },
+          { key: "http", header: t("callbacks.http"), align: "right", render: (r) => r.httpStatus },
+          { key: "from", header: t("callbacks.from"), render: (r) => r.remoteAddr ?? "—" },
+        ]}
+      />
+      <Modal opened={open !== null} onClose={() => setOpen(null)} title={t("callbacks.detail")} size="lg">
+        {open ? (
+          <Stack gap="xs">
+            <Group gap="xs">
+              <StatusBadge status={open.verdict} />
+              {open.errorType ? <Code>{open.errorType}</Code> : null}
+              <Text size="sm" c="dimmed">
+                HTTP {open.httpStatus} · {dateTimeSeconds(open.createdAt)}
+              </Text>
+            </Group>
+            <Text size="sm">
+              {t("callbacks.contentType")}: <span className="mono">{open.contentType ?? "—"}</span>
+            </Text>
+            <Text size="xs" fw={600} tt="uppercase" c="dimmed">
+              {t("callbacks.rawBody")}
+            </Text>
+            <Code block style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>
+              {prettyBody(open.rawBody)}
+            </Code>
+          </Stack>
+        ) : null}
+      </Modal>
+    </Stack>
+  );
+}
+
+function prettyBody(raw: string): string {
+  try {
+    return JSON.stringify(JSON.parse(raw), null, 2);
+  } catch {
+    return raw;
+  }
+}

@@ -1,0 +1,131 @@
+import { Button, Code, Group, Modal, Paper, SimpleGrid, Stack, Text, TextInput } from "@mantine/core";
+import { useState } from "react";
+import { t } from "../../i18n/index.js";
+import { dateTimeSeconds } from "../../lib/format.js";
+import { useQuery } from "../../lib/use-api-query.js";
+import { DataTable } from "../../ui/data-table.js";
+import { ErrorAlert } from "../../ui/feedback.js";
+import { PageHeader } from "../../ui/page-header.js";
+import { api } from "../api.js";
+import type { AuditRecord, Page } from "../types.js";
+
+const PAGE_SIZE = 50;
+
+const json = (v: unknown) => (v === null || v === undefined ? "—" : JSON.stringify(v, null, 2));
+
+export function AuditPage() {
+  const [action, setAction] = useState("");
+  const [targetType, setTargetType] = useState("");
+  const [filters, setFilters] = useState({ action: "", targetType: "" });
+  const [page, setPage] = useState(1);
+  const [open, setOpen] = useState<AuditRecord | null>(null);
+  const q = useQuery(
+    () =>
+      api.get<Page<AuditRecord>>("/api/admin/audit", {
+        ...filters,
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+      }),
+    [filters, page],
+  );
+
+  return (
+    <>
+      <PageHeader title={t("audit.title")} description={t("audit.description")} />
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilters({ action: action.trim(), targetType: targetType.trim() });
+          setPage(1);
+        }}
+      >
+        <Group mb="md" gap="sm" align="flex-end">
+          <TextInput
+            label={t("audit.action")}
+            placeholder="integration.reveal"
+            value={action}
+            onChange={(e) => setAction(e.currentTarget.value)}
+          />
+          <TextInput
+            label={t("audit.targetType")}
+            placeholder="psp_integration"
+            value={targetType}
+            onChange={(e) => setTargetType(e.currentTarget.value)}
+          />
+          <Button type="submit" variant="light">
+            {t("common.search")}
+          </Button>
+        </Group>
+      </form>
+      <ErrorAlert error={q.error} />
+      <Paper withBorder p="sm">
+        <DataTable
+          testId="audit-table"
+          rows={q.data?.items}
+          loading={q.loading}
+          rowKey={(r) => r.id}
+          empty={t("audit.empty")}
+          onRowClick={setOpen}
+          paging={{ page, pageSize: PAGE_SIZE, total: q.data?.total ?? 0, onPageChange: setPage }}
+          columns={[
+            {
+              key: "at",
+              header: t("field.time"),
+              sortValue: (r) => r.createdAt,
+              render: (r) => <span className="num">{dateTimeSeconds(r.createdAt)}</span>,
+            },
+            {
+              key: "action",
+              header: t("audit.action"),
+              sortValue: (r) => r.action,
+              render: (r) => <Code>{r.action}</Code>,
+            },
+            {
+              key: "target",
+              header: t("audit.target"),
+              render: (r) => (
+                <Text size="sm">
+                  {r.targetType} <span className="mono">{r.targetId ?? ""}</span>
+                </Text>
+              ),
+            },
+            {
+              key: "actor",
+              header: t("audit.actor"),
+              render: (r) => (
+                <Text size="sm">
+                  {t(`actor.${r.actorType}`)} <span className="mono">{r.actorId ?? ""}</span>
+                </Text>
+              ),
+            },
+            { key: "ip", header: "IP", render: (r) => r.ip ?? "—" },
+          ]}
+        />
+      </Paper>
+      <Modal opened={open !== null} onClose={() => setOpen(null)} title={open?.action} size="xl">
+        {open ? (
+          <Stack gap="xs">
+            <Text size="sm">
+              {dateTimeSeconds(open.createdAt)} · {t(`actor.${open.actorType}`)} {open.actorId ?? ""} ·{" "}
+              {open.ip ?? ""}
+            </Text>
+            <SimpleGrid cols={{ base: 1, sm: 2 }}>
+              <Stack gap={4}>
+                <Text size="xs" fw={600} tt="uppercase" c="dimmed">
+                  {t("audit.before")}
+                </Text>
+                <Code block>{json(open.before)}</Code>
+              </Stack>
+              <Stack gap={4}>
+                <Text size="xs" fw={600} tt="uppercase" c="dimmed">
+                  {t("audit.after")}
+                </Text>
+                <Code block>{json(open.after)}</Code>
+              </Stack>
+            </SimpleGrid>
+          </Stack>
+        ) : null}
+      </Modal>
+    </>
+  );
+}

@@ -1,0 +1,192 @@
+import { Anchor, Card, Grid, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { useState } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+import { type MessageKey, t } from "../../i18n/index.js";
+import { dateTime } from "../../lib/format.js";
+import { money } from "../../lib/money.js";
+import { useQuery } from "../../lib/use-api-query.js";
+import { DataTable } from "../../ui/data-table.js";
+import { ErrorAlert, PageLoader, StatusBadge } from "../../ui/feedback.js";
+import { PageHeader } from "../../ui/page-header.js";
+import { api } from "../api.js";
+import type { AdminDeposit, Client, LedgerEntry, Page, Wallet } from "../types.js";
+import { useStaff } from "../use-staff.js";
+
+const PAGE_SIZE = 20;
+
+export function ClientDetailPage() {
+  const { id } = useParams();
+  const { can } = useStaff();
+  const navigate = useNavigate();
+  const [ledgerPage, setLedgerPage] = useState(1);
+  const client = useQuery(() => api.get<Client & { wallets: Wallet[] }>(`/api/admin/clients/${id}`), [id]);
+  const ledger = useQuery(
+    () =>
+      api.get<Page<LedgerEntry>>(`/api/admin/clients/${id}/ledger`, {
+        limit: PAGE_SIZE,
+        offset: (ledgerPage - 1) * PAGE_SIZE,
+      }),
+    [id, ledgerPage],
+  );
+  const deposits = useQuery(
+    () =>
+      can("deposits:read")
+        ? api.get<Page<AdminDeposit>>("/api/admin/deposits", { clientId: id, limit: 10 })
+        : Promise.resolve({ items: [], total: 0 }),
+    [id],
+  );
+  const c = client.data;
+  if (client.loading && !c) return <PageLoader />;
+  if (client.error || !c) return <ErrorAlert error={client.error} />;
+
+  return (
+    <>
+      <PageHeader
+        title={c.name}
+        description={
+          <Anchor component={Link} to="/clients" size="sm">
+            ← {t("clients.back")}
+          </Anchor>
+        }
+      />
+      <Grid gap="md">
+        <Grid.Col span={{ base: 12, md: 4 }}>
+          <Card>
+            <Stack gap="xs">
+              <Text size="sm">
+                <b>{t("clients.userId")}:</b> <span className="mono">{c.id}</span>
+              </Text>
+              <Text size="sm">
+                <b>{t("field.email")}:</b> {c.email}
+              </Text>
+              <Text size="sm">
+                <b>{t("field.phone")}:</b> {c.phone ?? "—"}
+              </Text>
+              <Text size="sm">
+                <b>{t("field.nationality")}:</b> {c.nationality ?? "—"} · <b>{t("field.language")}:</b>{" "}
+                {c.language ?? "—"}
+              </Text>
+              <Text size="sm">
+                <b>{t("field.group")}:</b> {c.group ?? "—"}
+              </Text>
+              <Group gap="xs">
+                <Text size="sm" fw={700}>
+                  {t("clients.portal")}:
+                </Text>
+                <StatusBadge status={c.portalAccess ? "enabled" : "disabled"} />
+              </Group>
+              <Text size="xs" c="dimmed">
+                {t("field.created")} {dateTime(c.createdAt)}
+              </Text>
+            </Stack>
+          </Card>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 8 }}>
+          <Title order={4} mb="xs">
+            {t("clients.wallets")}
+          </Title>
+          {c.wallets.length === 0 ? (
+            <Text c="dimmed" size="sm">
+              {t("clients.noWallets")}
+            </Text>
+          ) : (
+            <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="sm" data-testid="client-wallets">
+              {c.wallets.map((w) => (
+                <Card key={w.id} padding="sm">
+                  <Text size="xs" c="dimmed" fw={600}>
+                    {w.currency}
+                  </Text>
+                  <Text size="xl" fw={700} className="num">
+                    {money(w.balance, w.currency)}
+                  </Text>
+                </Card>
+              ))}
+            </SimpleGrid>
+          )}
+        </Grid.Col>
+      </Grid>
+      <Title order={4} mt="lg" mb="xs">
+        {t("clients.ledger")}
+      </Title>
+      <ErrorAlert error={ledger.error} />
+      <Paper withBorder p="sm">
+        <DataTable
+          testId="client-ledger"
+          rows={ledger.data?.items}
+          loading={ledger.loading}
+          rowKey={(e) => e.id}
+          empty={t("clients.noLedger")}
+          paging={{
+            page: ledgerPage,
+            pageSize: PAGE_SIZE,
+            total: ledger.data?.total ?? 0,
+            onPageChange: setLedgerPage,
+          }}
+          columns={[
+            {
+              key: "at",
+              header: t("field.time"),
+              render: (e) => <span className="num">{dateTime(e.createdAt)}</span>,
+            },
+            { key: "kind", header: t("field.kind"), render: (e) => t(`ledgerKind.${e.kind}` as MessageKey) },
+            {
+              key: "amount",
+              header: t("field.amount"),
+              align: "right",
+              render: (e) => <span className="num">{money(e.amount, e.currency)}</span>,
+            },
+            {
+              key: "deposit",
+              header: t("review.deposit"),
+              render: (e) =>
+                e.depositId ? (
+                  <Anchor component={Link} to={`/deposits/${e.depositId}`} size="sm">
+                    {t("clients.openDeposit")}
+                  </Anchor>
+                ) : (
+                  "—"
+                ),
+            },
+            { key: "memo", header: t("field.memo"), render: (e) => e.memo ?? "—" },
+          ]}
+        />
+      </Paper>
+      {can("deposits:read") ? (
+        <>
+          <Title order={4} mt="lg" mb="xs">
+            {t("clients.recentDeposits")}
+          </Title>
+          <Paper withBorder p="sm">
+            <DataTable
+              rows={deposits.data?.items}
+              loading={deposits.loading}
+              rowKey={(d) => d.id}
+              empty={t("deposits.empty")}
+              onRowClick={(d) => navigate(`/deposits/${d.id}`)}
+              columns={[
+                { key: "at", header: t("field.created"), render: (d) => dateTime(d.createdAt) },
+                {
+                  key: "orderNo",
+                  header: t("field.orderNo"),
+                  render: (d) => <span className="mono">{d.orderNo}</span>,
+                },
+                { key: "method", header: t("field.method"), render: (d) => d.methodName ?? "—" },
+                {
+                  key: "amount",
+                  header: t("field.amount"),
+                  align: "right",
+                  render: (d) => <span className="num">{money(d.amount, d.currency)}</span>,
+                },
+                {
+                  key: "status",
+                  header: t("field.status"),
+                  render: (d) => <StatusBadge status={d.status} />,
+                },
+              ]}
+            />
+          </Paper>
+        </>
+      ) : null}
+    </>
+  );
+}

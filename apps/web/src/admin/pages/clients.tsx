@@ -1,0 +1,223 @@
+import {
+  Anchor,
+  Button,
+  Group,
+  Modal,
+  Paper,
+  PasswordInput,
+  SimpleGrid,
+  Stack,
+  Text,
+  TextInput,
+} from "@mantine/core";
+import { useForm } from "@mantine/form";
+import { useDisclosure } from "@mantine/hooks";
+import { useState } from "react";
+import { Link, useNavigate } from "react-router";
+import { t } from "../../i18n/index.js";
+import { ApiError, issuesToFormErrors } from "../../lib/api.js";
+import { dateTime } from "../../lib/format.js";
+import { useQuery } from "../../lib/use-api-query.js";
+import { DataTable } from "../../ui/data-table.js";
+import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/feedback.js";
+import { IconPlus } from "../../ui/icons.js";
+import { PageHeader } from "../../ui/page-header.js";
+import { api } from "../api.js";
+import type { Client, Page } from "../types.js";
+import { useStaff } from "../use-staff.js";
+
+const PAGE_SIZE = 25;
+
+interface NewClient {
+  name: string;
+  email: string;
+  phone: string;
+  nationality: string;
+  language: string;
+  group: string;
+  password: string;
+}
+
+function CreateClientModal(props: { opened: boolean; onClose: () => void; onCreated: (c: Client) => void }) {
+  const [busy, setBusy] = useState(false);
+  const form = useForm<NewClient>({
+    initialValues: { name: "", email: "", phone: "", nationality: "", language: "", group: "", password: "" },
+    validateInputOnBlur: true,
+    validate: {
+      name: (v) => (v.trim() ? null : t("validation.required")),
+      email: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? null : t("validation.email")),
+      phone: (v) => (!v.trim() || /^\+?[0-9][0-9 ().-]{2,39}$/.test(v.trim()) ? null : t("validation.phone")),
+      nationality: (v) =>
+        !v.trim() || /^[A-Za-z]{2}$/.test(v.trim()) ? null : t("clients.nationalityFormat"),
+      language: (v) =>
+        !v.trim() || /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(v.trim())
+          ? null
+          : t("clients.languageFormat"),
+      password: (v) => (!v || v.length >= 10 ? null : t("validation.minLength", { min: 10 })),
+    },
+  });
+  const submit = form.onSubmit(async (v) => {
+    setBusy(true);
+    try {
+      const body = Object.fromEntries(
+        Object.entries(v)
+          .map(([k, x]) => [k, k === "password" ? x : x.trim()])
+          .filter(([, x]) => x !== ""),
+      );
+      const c = await api.post<Client>("/api/admin/clients", body);
+      form.reset();
+      props.onCreated(c);
+    } catch (err) {
+      if (err instanceof ApiError && err.issues.length) form.setErrors(issuesToFormErrors(err.issues));
+      else if (err instanceof ApiError && err.status === 409) form.setFieldError("email", err.message);
+      else notifyError(err);
+    } finally {
+      setBusy(false);
+    }
+  });
+  return (
+    <Modal opened={props.opened} onClose={props.onClose} title={t("clients.new")} size="lg">
+      <form onSubmit={submit} noValidate aria-label={t("clients.new")}>
+        <Stack gap="sm">
+          <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
+            <TextInput label={t("field.name")} withAsterisk {...form.getInputProps("name")} />
+            <TextInput label={t("field.email")} withAsterisk type="email" {...form.getInputProps("email")} />
+            <TextInput label={t("field.phone")} {...form.getInputProps("phone")} />
+            <TextInput
+              label={t("field.nationality")}
+              placeholder="us"
+              maxLength={2}
+              {...form.getInputProps("nationality")}
+            />
+            <TextInput label={t("field.language")} placeholder="en-us" {...form.getInputProps("language")} />
+            <TextInput label={t("field.group")} {...form.getInputProps("group")} />
+          </SimpleGrid>
+          <PasswordInput
+            label={t("clients.portalPassword")}
+            description={t("clients.portalPasswordHint")}
+            autoComplete="new-password"
+            {...form.getInputProps("password")}
+          />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={props.onClose}>
+              {t("common.cancel")}
+            </Button>
+            <Button type="submit" loading={busy}>
+              {t("clients.create")}
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+export function ClientsPage() {
+  const { can } = useStaff();
+  const navigate = useNavigate();
+  const [search, setSearch] = useState("");
+  const [query, setQuery] = useState("");
+  const [page, setPage] = useState(1);
+  const [opened, { open, close }] = useDisclosure(false);
+  const q = useQuery(
+    () =>
+      api.get<Page<Client>>("/api/admin/clients", {
+        q: query,
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+      }),
+    [query, page],
+  );
+
+  return (
+    <>
+      <PageHeader
+        title={t("clients.title")}
+        description={t("clients.description")}
+        actions={
+          can("clients:write") ? (
+            <Button leftSection={<IconPlus size={16} />} onClick={open}>
+              {t("clients.new")}
+            </Button>
+          ) : null
+        }
+      />
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQuery(search.trim());
+          setPage(1);
+        }}
+      >
+        <Group mb="md" gap="sm">
+          <TextInput
+            placeholder={t("clients.searchPlaceholder")}
+            value={search}
+            onChange={(e) => setSearch(e.currentTarget.value)}
+            w={320}
+            aria-label={t("common.search")}
+          />
+          <Button type="submit" variant="light">
+            {t("common.search")}
+          </Button>
+        </Group>
+      </form>
+      <ErrorAlert error={q.error} />
+      <Paper withBorder p="sm">
+        <DataTable
+          testId="clients-table"
+          rows={q.data?.items}
+          loading={q.loading}
+          rowKey={(c) => c.id}
+          empty={t("clients.empty")}
+          onRowClick={(c) => navigate(`/clients/${c.id}`)}
+          paging={{ page, pageSize: PAGE_SIZE, total: q.data?.total ?? 0, onPageChange: setPage }}
+          columns={[
+            {
+              key: "name",
+              header: t("field.name"),
+              sortValue: (c) => c.name.toLowerCase(),
+              render: (c) => (
+                <Anchor
+                  component={Link}
+                  to={`/clients/${c.id}`}
+                  fw={500}
+                  onClick={(e) => e.stopPropagation()}
+                >
+                  {c.name}
+                </Anchor>
+              ),
+            },
+            { key: "email", header: t("field.email"), sortValue: (c) => c.email, render: (c) => c.email },
+            {
+              key: "id",
+              header: t("clients.userId"),
+              render: (c) => <Text className="mono">{c.id}</Text>,
+            },
+            { key: "group", header: t("field.group"), render: (c) => c.group ?? "—" },
+            {
+              key: "portal",
+              header: t("clients.portal"),
+              render: (c) => <StatusBadge status={c.portalAccess ? "enabled" : "disabled"} />,
+            },
+            {
+              key: "created",
+              header: t("field.created"),
+              sortValue: (c) => c.createdAt,
+              render: (c) => <span className="num">{dateTime(c.createdAt)}</span>,
+            },
+          ]}
+        />
+      </Paper>
+      <CreateClientModal
+        opened={opened}
+        onClose={close}
+        onCreated={(c) => {
+          close();
+          notifySuccess(t("clients.created", { name: c.name }));
+          navigate(`/clients/${c.id}`);
+        }}
+      />
+    </>
+  );
+}

@@ -1,0 +1,372 @@
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Card,
+  Code,
+  Grid,
+  Group,
+  SimpleGrid,
+  Spoiler,
+  Stack,
+  Text,
+  Timeline,
+  Title,
+} from "@mantine/core";
+import type { ReactNode } from "react";
+import { Link, useParams } from "react-router";
+import { type MessageKey, t } from "../../i18n/index.js";
+import { dateTime, dateTimeSeconds } from "../../lib/format.js";
+import { money } from "../../lib/money.js";
+import { safePaymentUrl } from "../../lib/payment-url.js";
+import { useQuery } from "../../lib/use-api-query.js";
+import { openCommentModal } from "../../ui/comment-modal.js";
+import { ErrorAlert, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
+import { PageHeader } from "../../ui/page-header.js";
+import { api } from "../api.js";
+import type { AdminDepositDetail, TimelineEvent } from "../types.js";
+import { useStaff } from "../use-staff.js";
+
+function Fact({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <Stack gap={0}>
+      <Text size="xs" c="dimmed" fw={600} tt="uppercase">
+        {label}
+      </Text>
+      <Text size="sm" component="div">
+        {children}
+      </Text>
+    </Stack>
+  );
+}
+
+const str = (v: unknown): string => (v === null || v === undefined ? "—" : String(v));
+
+function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
+  const data = e.data;
+  switch (e.kind) {
+    case "created":
+      return (
+        <Text size="sm">
+          {t("timeline.createdBy", {
+            by: data.by === "staff" ? t("timeline.byStaff") : t("timeline.byClient"),
+            amount: money(str(data.amount), str(data.currency)),
+            fee: money(str(data.fee), str(data.currency)),
+          })}
+        </Text>
+      );
+    case "api1_call":
+      return (
+        <Stack gap={4}>
+          <Group gap="xs">
+            <Badge color={data.outcome === "ok" ? "teal" : "red"} variant="light">
+              {data.outcome === "ok" ? t("timeline.api1Ok") : t("timeline.api1Failed")}
+            </Badge>
+            <Text size="sm">
+              HTTP {str(data.httpStatus)} · {str(data.latencyMs)} ms
+            </Text>
+          </Group>
+          <Text size="xs" className="mono">
+            POST {str(data.url)}
+          </Text>
+          {data.reason ? (
+            <Text size="sm" c="red">
+              {str(data.reason)}
+            </Text>
+          ) : null}
+          <Spoiler maxHeight={0} showLabel={t("timeline.showRequest")} hideLabel={t("timeline.hide")}>
+            <Text size="xs" fw={600}>
+              {t("timeline.request")}
+            </Text>
+            <Code block>{JSON.stringify(data.request, null, 2)}</Code>
+            <Text size="xs" fw={600} mt={4}>
+              {t("timeline.response")}
+            </Text>
+            <Code block style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>
+              {str(data.response)}
+            </Code>
+          </Spoiler>
+        </Stack>
+      );
+    case "callback":
+      return (
+        <Group gap="xs">
+          <StatusBadge status={str(data.verdict)} />
+          {data.errorType ? <Code>{str(data.errorType)}</Code> : null}
+          <Text size="sm">
+            {t("timeline.callbackClaim", {
+              status: str(data.status),
+              amount: data.amount ? money(str(data.amount), d.currency) : "—",
+            })}
+          </Text>
+        </Group>
+      );
+    case "status_change":
+      return (
+        <Group gap={6}>
+          <StatusBadge status={str(data.from)} />
+          <Text size="sm">→</Text>
+          <StatusBadge status={str(data.to)} />
+          <Text size="sm" c="dimmed">
+            {t(`cause.${str(data.cause)}` as MessageKey)}
+          </Text>
+        </Group>
+      );
+    case "ledger":
+      return (
+        <Text size="sm">{t("timeline.ledger", { amount: money(str(data.amount), str(data.currency)) })}</Text>
+      );
+    case "manual":
+      return (
+        <Text size="sm">
+          {t("timeline.manual", { action: str(data.action), comment: str(data.comment) })}
+        </Text>
+      );
+    case "review":
+      return (
+        <Text size="sm">
+          {data.resolution
+            ? t("timeline.reviewResolved", {
+                reason: t(`reason.${str(data.reason)}` as MessageKey),
+                resolution: str(data.resolution),
+                comment: str(data.comment),
+              })
+            : t("timeline.reviewOpened", { reason: t(`reason.${str(data.reason)}` as MessageKey) })}
+        </Text>
+      );
+    default:
+      return <Code block>{JSON.stringify(data, null, 2)}</Code>;
+  }
+}
+
+const KIND_COLORS: Record<string, string> = {
+  created: "gray",
+  api1_call: "blue",
+  callback: "violet",
+  status_change: "brand",
+  ledger: "teal",
+  manual: "orange",
+  review: "orange",
+};
+
+export function DepositDetailPage() {
+  const { id } = useParams();
+  const { can } = useStaff();
+  const q = useQuery(() => api.get<AdminDepositDetail>(`/api/admin/deposits/${id}`), [id]);
+  const d = q.data;
+
+  if (q.loading && !d) return <PageLoader />;
+  if (q.error || !d) return <ErrorAlert error={q.error} />;
+
+  const open = d.status === "pending" || d.status === "processing";
+  const resolve = (action: "approve" | "reject") =>
+    openCommentModal({
+      title: t(action === "approve" ? "deposit.approveTitle" : "deposit.rejectTitle", { orderNo: d.orderNo }),
+      text: t(action === "approve" ? "deposit.approveText" : "deposit.rejectText", {
+        credit: money(d.credit, d.currency),
+      }),
+      confirmLabel: t(action === "approve" ? "deposit.approve" : "deposit.reject"),
+      color: action === "approve" ? "teal" : "red",
+      onConfirm: async (comment) => {
+        await api.post(`/api/admin/deposits/${d.id}/${action}`, { comment });
+        notifySuccess(
+          t(action === "approve" ? "deposit.approved" : "deposit.rejected", { orderNo: d.orderNo }),
+        );
+        await q.reload();
+      },
+    });
+
+  const paymentUrl = safePaymentUrl(d.paymentUrl);
+
+  return (
+    <>
+      <PageHeader
+        title={
+          <Group gap="sm" component="span">
+            <span>{t("deposit.detailTitle", { orderNo: d.orderNo })}</span>
+            <StatusBadge status={d.status} />
+          </Group>
+        }
+        description={
+          <Anchor component={Link} to="/deposits" size="sm">
+            ← {t("deposit.back")}
+          </Anchor>
+        }
+        actions={
+          open && can("deposits:resolve") ? (
+            <>
+              <Button color="teal" onClick={() => resolve("approve")}>
+                {t("deposit.approve")}
+              </Button>
+              <Button color="red" variant="light" onClick={() => resolve("reject")}>
+                {t("deposit.reject")}
+              </Button>
+            </>
+          ) : null
+        }
+      />
+      <Grid gap="md">
+        <Grid.Col span={{ base: 12, md: 5 }}>
+          <Stack gap="md">
+            <Card>
+              <SimpleGrid cols={2} spacing="sm" verticalSpacing="sm">
+                <Fact label={t("field.client")}>
+                  <Anchor component={Link} to={`/clients/${d.clientId}`}>
+                    {d.clientName ?? d.clientId}
+                  </Anchor>
+                </Fact>
+                <Fact label={t("field.method")}>{d.methodName ?? "—"}</Fact>
+                <Fact label={t("field.amount")}>
+                  <span className="num">{money(d.amount, d.currency)}</span>
+                </Fact>
+                <Fact label={t("field.fee")}>
+                  <span className="num">{money(d.fee, d.currency)}</span>
+                </Fact>
+                <Fact label={t("field.credit")}>
+                  <span className="num" data-testid="deposit-credit">
+                    {money(d.credit, d.currency)}
+                  </span>
+                </Fact>
+                <Fact label={t("deposit.paid")}>
+                  <span className="num">{money(d.paidAmount, d.currency)}</span>
+                </Fact>
+                <Fact label={t("field.integration")}>
+                  <Anchor component={Link} to={`/integrations/${d.integrationId}`}>
+                    {d.integrationName ?? d.integrationId}
+                  </Anchor>
+                </Fact>
+                <Fact label={t("deposit.transactionId")}>
+                  <span className="mono">{d.transactionId ?? "—"}</span>
+                </Fact>
+                <Fact label={t("field.created")}>{dateTime(d.createdAt)}</Fact>
+                <Fact label={t("deposit.expires")}>{dateTime(d.expiresAt)}</Fact>
+                <Fact label={t("deposit.finalized")}>{dateTime(d.finalizedAt)}</Fact>
+                <Fact label={t("deposit.device")}>
+                  {d.device ?? "—"} · {d.language ?? "—"}
+                </Fact>
+              </SimpleGrid>
+              {paymentUrl ? (
+                <Fact label={t("deposit.paymentUrl")}>
+                  <Anchor
+                    href={paymentUrl}
+                    target="_blank"
+                    rel="noopener noreferrer"
+                    className="mono"
+                    size="sm"
+                  >
+                    {paymentUrl}
+                  </Anchor>
+                </Fact>
+              ) : null}
+            </Card>
+            {d.failureReason || d.failureMessage ? (
+              <Alert color="red" variant="light" title={t("deposit.failure")}>
+                <Stack gap={4}>
+                  <Text size="sm">
+                    {t("deposit.failureReason")}: <span className="mono">{d.failureReason ?? "—"}</span>
+                  </Text>
+                  <Text size="sm">
+                    {t("deposit.failureShown")}: {d.failureMessage ?? "—"}
+                  </Text>
+                </Stack>
+              </Alert>
+            ) : null}
+            <Card>
+              <Title order={5} mb="xs">
+                {t("deposit.fields")}
+              </Title>
+              {Object.keys(d.fields).length === 0 ? (
+                <Text size="sm" c="dimmed">
+                  {t("common.none")}
+                </Text>
+              ) : (
+                <Stack gap={4}>
+                  {Object.entries(d.fields).map(([k, v]) => (
+                    <Text size="sm" key={k}>
+                      <span className="mono">{k}</span>: {v}
+                    </Text>
+                  ))}
+                </Stack>
+              )}
+            </Card>
+            <Card>
+              <Title order={5} mb="xs">
+                {t("deposit.ledger")}
+              </Title>
+              {d.ledgerEntry ? (
+                <Text size="sm" data-testid="ledger-entry">
+                  {t("deposit.ledgerEntry", {
+                    amount: money(d.ledgerEntry.amount, d.currency),
+                    at: dateTime(d.ledgerEntry.createdAt),
+                  })}
+                </Text>
+              ) : (
+                <Text size="sm" c="dimmed">
+                  {t("deposit.noLedger")}
+                </Text>
+              )}
+            </Card>
+          </Stack>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 7 }}>
+          <Stack gap="md">
+            <Card data-testid="timeline">
+              <Title order={4} mb="md">
+                {t("deposit.timeline")}
+              </Title>
+              <Timeline bulletSize={14} lineWidth={2} active={d.timeline.length}>
+                {d.timeline.map((e) => (
+                  <Timeline.Item
+                    key={e.id}
+                    color={KIND_COLORS[e.kind] ?? "gray"}
+                    data-kind={e.kind}
+                    title={
+                      <Group gap="xs" justify="space-between">
+                        <Text size="sm" fw={600}>
+                          {t(`event.${e.kind}` as MessageKey)}
+                        </Text>
+                        <Text size="xs" c="dimmed">
+                          {dateTimeSeconds(e.createdAt)}
+                        </Text>
+                      </Group>
+                    }
+                  >
+                    <EventBody e={e} d={d} />
+                  </Timeline.Item>
+                ))}
+              </Timeline>
+            </Card>
+            <Card data-testid="deposit-callbacks">
+              <Title order={5} mb="xs">
+                {t("deposit.callbacks")}
+              </Title>
+              {d.callbacks.length === 0 ? (
+                <Text size="sm" c="dimmed">
+                  {t("callbacks.empty")}
+                </Text>
+              ) : (
+                <Stack gap="xs">
+                  {d.callbacks.map((c) => (
+                    <Stack key={c.id} gap={2}>
+                      <Group gap="xs">
+                        <StatusBadge status={c.verdict} />
+                        {c.errorType ? <Code>{c.errorType}</Code> : null}
+                        <Text size="xs" c="dimmed">
+                          HTTP {c.httpStatus} · {dateTimeSeconds(c.createdAt)}
+                        </Text>
+                      </Group>
+                      <Code block style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>
+                        {c.rawBody}
+                      </Code>
+                    </Stack>
+                  ))}
+                </Stack>
+              )}
+            </Card>
+          </Stack>
+        </Grid.Col>
+      </Grid>
+    </>
+  );
+}

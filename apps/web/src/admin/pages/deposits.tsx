@@ -1,0 +1,235 @@
+import { Anchor, Button, Group, Paper, Select, Stack, Text, TextInput } from "@mantine/core";
+import { useState } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router";
+import { t } from "../../i18n/index.js";
+import { dateTime } from "../../lib/format.js";
+import { decimalSortKey, money } from "../../lib/money.js";
+import { useQuery } from "../../lib/use-api-query.js";
+import { DataTable } from "../../ui/data-table.js";
+import { ErrorAlert, StatusBadge } from "../../ui/feedback.js";
+import { PageHeader } from "../../ui/page-header.js";
+import { api } from "../api.js";
+import {
+  type AdminDeposit,
+  DEPOSIT_STATUSES,
+  type DepositMethod,
+  type Integration,
+  type Page,
+} from "../types.js";
+
+const PAGE_SIZE = 25;
+
+/** yyyy-mm-dd (local) → epoch ms at the start of that day, or of the next day for `to`. */
+function dayToMs(day: string, end: boolean): number | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const [y, m, d] = day.split("-").map(Number) as [number, number, number];
+  return new Date(y, m - 1, d + (end ? 1 : 0)).getTime();
+}
+
+export function DepositsPage() {
+  const navigate = useNavigate();
+  const [params, setParams] = useSearchParams();
+  const filters = {
+    status: params.get("status") ?? "",
+    orderNo: params.get("orderNo") ?? "",
+    clientId: params.get("clientId") ?? "",
+    methodId: params.get("methodId") ?? "",
+    integrationId: params.get("integrationId") ?? "",
+    from: params.get("from") ?? "",
+    to: params.get("to") ?? "",
+  };
+  const page = Number(params.get("page") ?? "1") || 1;
+  const [orderNo, setOrderNo] = useState(filters.orderNo);
+  const [clientId, setClientId] = useState(filters.clientId);
+
+  const set = (patch: Record<string, string>) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    if (!("page" in patch)) next.delete("page");
+    setParams(next, { replace: true });
+  };
+
+  const methods = useQuery(() => api.get<{ items: DepositMethod[] }>("/api/admin/deposit-methods"), []);
+  const integrations = useQuery(() => api.get<{ items: Integration[] }>("/api/admin/integrations"), []);
+  const q = useQuery(
+    () =>
+      api.get<Page<AdminDeposit>>("/api/admin/deposits", {
+        status: filters.status,
+        orderNo: filters.orderNo,
+        clientId: filters.clientId,
+        methodId: filters.methodId,
+        integrationId: filters.integrationId,
+        from: dayToMs(filters.from, false),
+        to: dayToMs(filters.to, true),
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+      }),
+    [params.toString()],
+  );
+
+  return (
+    <>
+      <PageHeader title={t("deposits.title")} description={t("deposits.description")} />
+      <Paper withBorder p="sm" mb="md">
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            set({ orderNo: orderNo.trim(), clientId: clientId.trim() });
+          }}
+        >
+          <Group align="flex-end" gap="sm" wrap="wrap">
+            <Select
+              label={t("field.status")}
+              placeholder={t("common.all")}
+              clearable
+              data={DEPOSIT_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
+              value={filters.status || null}
+              onChange={(v) => set({ status: v ?? "" })}
+              w={160}
+            />
+            <Select
+              label={t("field.method")}
+              placeholder={t("common.all")}
+              clearable
+              data={(methods.data?.items ?? []).map((m) => ({ value: m.id, label: m.name }))}
+              value={filters.methodId || null}
+              onChange={(v) => set({ methodId: v ?? "" })}
+              w={180}
+            />
+            <Select
+              label={t("field.integration")}
+              placeholder={t("common.all")}
+              clearable
+              data={(integrations.data?.items ?? []).map((i) => ({ value: i.id, label: i.name }))}
+              value={filters.integrationId || null}
+              onChange={(v) => set({ integrationId: v ?? "" })}
+              w={180}
+            />
+            <TextInput
+              label={t("field.orderNo")}
+              value={orderNo}
+              onChange={(e) => setOrderNo(e.currentTarget.value)}
+              w={170}
+            />
+            <TextInput
+              label={t("deposits.clientId")}
+              value={clientId}
+              onChange={(e) => setClientId(e.currentTarget.value)}
+              w={130}
+            />
+            <TextInput
+              type="date"
+              label={t("deposits.from")}
+              value={filters.from}
+              onChange={(e) => set({ from: e.currentTarget.value })}
+              w={150}
+            />
+            <TextInput
+              type="date"
+              label={t("deposits.to")}
+              value={filters.to}
+              onChange={(e) => set({ to: e.currentTarget.value })}
+              w={150}
+            />
+            <Button type="submit" variant="light">
+              {t("common.search")}
+            </Button>
+            <Button
+              variant="subtle"
+              color="gray"
+              onClick={() => {
+                setOrderNo("");
+                setClientId("");
+                setParams(new URLSearchParams(), { replace: true });
+              }}
+            >
+              {t("deposits.clear")}
+            </Button>
+          </Group>
+        </form>
+      </Paper>
+      <ErrorAlert error={q.error} />
+      <Paper withBorder p="sm">
+        <DataTable
+          testId="deposits-table"
+          rows={q.data?.items}
+          loading={q.loading}
+          rowKey={(d) => d.id}
+          empty={t("deposits.empty")}
+          minWidth={860}
+          onRowClick={(d) => navigate(`/deposits/${d.id}`)}
+          paging={{
+            page,
+            pageSize: PAGE_SIZE,
+            total: q.data?.total ?? 0,
+            onPageChange: (p) => set({ page: String(p) }),
+          }}
+          columns={[
+            {
+              key: "created",
+              header: t("field.created"),
+              sortValue: (d) => d.createdAt,
+              render: (d) => <span className="num">{dateTime(d.createdAt)}</span>,
+            },
+            {
+              key: "orderNo",
+              header: t("field.orderNo"),
+              sortValue: (d) => d.orderNo,
+              render: (d) => (
+                <Anchor
+                  component={Link}
+                  to={`/deposits/${d.id}`}
+                  className="mono"
+                  onClick={(e) => e.stopPropagation()}
+                >
+                  {d.orderNo}
+                </Anchor>
+              ),
+            },
+            {
+              key: "client",
+              header: t("field.client"),
+              sortValue: (d) => (d.clientName ?? "").toLowerCase(),
+              render: (d) => (
+                <Stack gap={0}>
+                  <Text size="sm">{d.clientName ?? "—"}</Text>
+                  <Text size="xs" c="dimmed" className="mono">
+                    {d.clientId}
+                  </Text>
+                </Stack>
+              ),
+            },
+            {
+              key: "method",
+              header: t("field.method"),
+              sortValue: (d) => d.methodName ?? "",
+              render: (d) => d.methodName ?? "—",
+            },
+            {
+              key: "amount",
+              header: t("field.amount"),
+              align: "right",
+              sortValue: (d) => decimalSortKey(d.amount),
+              render: (d) => <span className="num">{money(d.amount, d.currency)}</span>,
+            },
+            {
+              key: "credit",
+              header: t("field.credit"),
+              align: "right",
+              render: (d) => <span className="num">{money(d.credit, d.currency)}</span>,
+            },
+            {
+              key: "status",
+              header: t("field.status"),
+              sortValue: (d) => d.status,
+              render: (d) => <StatusBadge status={d.status} />,
+            },
+          ]}
+        />
+      </Paper>
+    </>
+  );
+}

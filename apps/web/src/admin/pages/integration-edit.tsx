@@ -1,0 +1,255 @@
+import {
+  Alert,
+  Box,
+  Button,
+  Card,
+  Grid,
+  Group,
+  NumberInput,
+  ScrollArea,
+  Select,
+  Stack,
+  Switch,
+  Tabs,
+  Text,
+  TextInput,
+  Title,
+} from "@mantine/core";
+import { useForm } from "@mantine/form";
+import { useEffect, useState } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+import { t } from "../../i18n/index.js";
+import { ApiError } from "../../lib/api.js";
+import { useQuery } from "../../lib/use-api-query.js";
+import { ErrorAlert, notifyError, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
+import { PageHeader } from "../../ui/page-header.js";
+import { api } from "../api.js";
+import { Api1Preview } from "../integrations/api1-preview.js";
+import { CallbackLog } from "../integrations/callback-log.js";
+import { CredentialsCard } from "../integrations/credentials-card.js";
+import { CustomParamsEditor } from "../integrations/custom-params-editor.js";
+import {
+  AMOUNT_POLICIES,
+  emptyValues,
+  type IntegrationFormValues,
+  serverPathToForm,
+  toInput,
+  validateIntegration,
+  valuesOf,
+} from "../integrations/integration-form.js";
+import { ParamTable } from "../integrations/param-table.js";
+import type { Integration } from "../types.js";
+import { useStaff } from "../use-staff.js";
+
+export function IntegrationEditPage() {
+  const { id } = useParams();
+  const isNew = !id;
+  const navigate = useNavigate();
+  const { can } = useStaff();
+  const readOnly = !can("settings:write");
+  const [saving, setSaving] = useState(false);
+  const [formError, setFormError] = useState<string | null>(null);
+
+  const q = useQuery(
+    () => (id ? api.get<Integration>(`/api/admin/integrations/${id}`) : Promise.resolve(null)),
+    [id],
+  );
+  const integration = q.data ?? null;
+
+  const form = useForm<IntegrationFormValues>({
+    initialValues: emptyValues(),
+    validate: validateIntegration,
+    validateInputOnBlur: true,
+  });
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: load the form once per integration version
+  useEffect(() => {
+    if (integration) {
+      form.setValues(valuesOf(integration));
+      form.resetDirty(valuesOf(integration));
+    }
+  }, [integration?.id, integration?.updatedAt]);
+
+  const submit = form.onSubmit(
+    async (values) => {
+      setSaving(true);
+      setFormError(null);
+      try {
+        const body = toInput(values);
+        if (isNew) {
+          const created = await api.post<Integration>("/api/admin/integrations", body);
+          notifySuccess(t("integrations.created", { name: created.name }));
+          navigate(`/integrations/${created.id}`, { replace: true });
+        } else {
+          const updated = await api.patch<Integration>(`/api/admin/integrations/${id}`, body);
+          q.setData(updated);
+          notifySuccess(t("integrations.saved", { name: updated.name }));
+        }
+      } catch (err) {
+        if (err instanceof ApiError && err.issues.length) {
+          const errors: Record<string, string> = {};
+          for (const i of err.issues) errors[serverPathToForm(i.path.replace(/^body\.?/, ""))] = i.message;
+          form.setErrors(errors);
+          setFormError(err.message);
+        } else {
+          notifyError(err);
+        }
+      } finally {
+        setSaving(false);
+      }
+    },
+    () => setFormError(t("validation.fixErrors")),
+  );
+
+  if (!isNew && q.loading && !integration) return <PageLoader />;
+  if (!isNew && q.error) return <ErrorAlert error={q.error} />;
+
+  const settings = (
+    <form onSubmit={submit} noValidate aria-label={t("integrations.formAria")}>
+      <Grid gap="md">
+        <Grid.Col span={{ base: 12, lg: 7 }}>
+          <Stack gap="md">
+            <Card>
+              <Title order={4} mb="sm">
+                {t("integrations.general")}
+              </Title>
+              <Stack gap="sm">
+                <TextInput
+                  label={t("field.name")}
+                  withAsterisk
+                  readOnly={readOnly}
+                  {...form.getInputProps("name")}
+                />
+                <TextInput
+                  label={t("integrations.appUrl")}
+                  description={t("integrations.appUrlHint")}
+                  placeholder="https://psp.example.com"
+                  withAsterisk
+                  readOnly={readOnly}
+                  ff="monospace"
+                  {...form.getInputProps("appUrl")}
+                />
+                <Group grow align="flex-start" wrap="wrap">
+                  <NumberInput
+                    label={t("integrations.timeout")}
+                    description={t("integrations.timeoutHint")}
+                    min={1}
+                    max={60}
+                    allowDecimal={false}
+                    suffix=" s"
+                    readOnly={readOnly}
+                    miw={180}
+                    {...form.getInputProps("api1TimeoutSeconds")}
+                  />
+                  <Select
+                    label={t("integrations.amountPolicy")}
+                    description={t(`amountPolicy.${form.values.amountPolicy}.hint`)}
+                    data={AMOUNT_POLICIES.map((p) => ({ value: p, label: t(`amountPolicy.${p}`) }))}
+                    allowDeselect={false}
+                    readOnly={readOnly}
+                    miw={180}
+                    {...form.getInputProps("amountPolicy")}
+                  />
+                </Group>
+                <Switch
+                  label={t("integrations.enabledLabel")}
+                  disabled={readOnly}
+                  {...form.getInputProps("enabled", { type: "checkbox" })}
+                />
+              </Stack>
+            </Card>
+            <Card>
+              <Title order={4}>{t("integrations.params.title")}</Title>
+              <Text size="sm" c="dimmed" mb="sm">
+                {t("integrations.params.hint")}
+              </Text>
+              <ScrollArea type="auto">
+                <ParamTable form={form} readOnly={readOnly} />
+              </ScrollArea>
+            </Card>
+            <Card>
+              <Title order={4}>{t("integrations.custom.title")}</Title>
+              <Text size="sm" c="dimmed" mb="sm">
+                {t("integrations.custom.hint")}
+              </Text>
+              <CustomParamsEditor form={form} readOnly={readOnly} />
+            </Card>
+          </Stack>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, lg: 5 }}>
+          <Stack gap="md" style={{ position: "sticky", top: 72 }}>
+            {integration ? (
+              <CredentialsCard integration={integration} onChanged={() => void q.reload()} />
+            ) : null}
+            <Card>
+              <Title order={4} mb={4}>
+                {t("integrations.preview.title")}
+              </Title>
+              <Api1Preview values={form.values} merchantId={integration?.merchantId} />
+            </Card>
+          </Stack>
+        </Grid.Col>
+      </Grid>
+      {readOnly ? null : (
+        <Box
+          mt="md"
+          p="sm"
+          style={{
+            position: "sticky",
+            bottom: 0,
+            background: "var(--mantine-color-body)",
+            borderTop: "1px solid var(--mantine-color-gray-3)",
+            zIndex: 5,
+          }}
+        >
+          <Group justify="space-between">
+            <Box>
+              {formError ? (
+                <Alert color="red" variant="light" p="xs" role="alert" data-testid="form-error">
+                  {formError}
+                </Alert>
+              ) : null}
+            </Box>
+            <Group>
+              <Button variant="default" component={Link} to="/integrations">
+                {t("common.cancel")}
+              </Button>
+              <Button type="submit" loading={saving}>
+                {isNew ? t("integrations.create") : t("common.save")}
+              </Button>
+            </Group>
+          </Group>
+        </Box>
+      )}
+    </form>
+  );
+
+  return (
+    <>
+      <PageHeader
+        title={isNew ? t("integrations.newTitle") : (integration?.name ?? "")}
+        description={
+          isNew ? (
+            t("integrations.newDescription")
+          ) : (
+            <StatusBadge status={integration?.enabled ? "enabled" : "disabled"} />
+          )
+        }
+      />
+      {isNew ? (
+        settings
+      ) : (
+        <Tabs defaultValue="settings">
+          <Tabs.List mb="md">
+            <Tabs.Tab value="settings">{t("integrations.tab.settings")}</Tabs.Tab>
+            {can("deposits:read") ? (
+              <Tabs.Tab value="callbacks">{t("integrations.tab.callbacks")}</Tabs.Tab>
+            ) : null}
+          </Tabs.List>
+          <Tabs.Panel value="settings">{settings}</Tabs.Panel>
+          <Tabs.Panel value="callbacks">{id ? <CallbackLog integrationId={id} /> : null}</Tabs.Panel>
+        </Tabs>
+      )}
+    </>
+  );
+}

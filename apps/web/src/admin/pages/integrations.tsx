@@ -1,0 +1,116 @@
+import { Anchor, Button, Paper, Switch, Text } from "@mantine/core";
+import { useState } from "react";
+import { Link, useNavigate } from "react-router";
+import { t } from "../../i18n/index.js";
+import { dateTime } from "../../lib/format.js";
+import { useQuery } from "../../lib/use-api-query.js";
+import { DataTable } from "../../ui/data-table.js";
+import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/feedback.js";
+import { IconPlus } from "../../ui/icons.js";
+import { PageHeader } from "../../ui/page-header.js";
+import { api } from "../api.js";
+import type { Integration } from "../types.js";
+import { useStaff } from "../use-staff.js";
+
+export function IntegrationsPage() {
+  const { can } = useStaff();
+  const navigate = useNavigate();
+  const q = useQuery(() => api.get<{ items: Integration[] }>("/api/admin/integrations"), []);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  const setEnabled = async (row: Integration, enabled: boolean) => {
+    setBusy(row.id);
+    try {
+      await api.post(`/api/admin/integrations/${row.id}/${enabled ? "enable" : "disable"}`);
+      notifySuccess(
+        t(enabled ? "integrations.enabledToast" : "integrations.disabledToast", { name: row.name }),
+      );
+      await q.reload();
+    } catch (err) {
+      notifyError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <>
+      <PageHeader
+        title={t("integrations.title")}
+        description={t("integrations.description")}
+        actions={
+          can("settings:write") ? (
+            <Button component={Link} to="/integrations/new" leftSection={<IconPlus size={16} />}>
+              {t("integrations.new")}
+            </Button>
+          ) : null
+        }
+      />
+      <ErrorAlert error={q.error} />
+      <Paper withBorder p="sm">
+        <DataTable
+          testId="integrations-table"
+          rows={q.data?.items}
+          loading={q.loading}
+          rowKey={(r) => r.id}
+          empty={t("integrations.empty")}
+          defaultSort={{ key: "name", dir: "asc" }}
+          columns={[
+            {
+              key: "name",
+              header: t("field.name"),
+              sortValue: (r) => r.name.toLowerCase(),
+              render: (r) => (
+                <Anchor component={Link} to={`/integrations/${r.id}`} fw={500}>
+                  {r.name}
+                </Anchor>
+              ),
+            },
+            {
+              key: "status",
+              header: t("field.status"),
+              sortValue: (r) => (r.enabled ? 0 : 1),
+              render: (r) => <StatusBadge status={r.enabled ? "enabled" : "disabled"} />,
+            },
+            {
+              key: "appUrl",
+              header: t("integrations.appUrl"),
+              sortValue: (r) => r.appUrl,
+              render: (r) => (
+                <Text size="sm" className="mono">
+                  {r.appUrl}
+                </Text>
+              ),
+            },
+            {
+              key: "params",
+              header: t("integrations.customParamsCount"),
+              align: "right",
+              render: (r) => r.customParams.length,
+            },
+            {
+              key: "updated",
+              header: t("field.updated"),
+              sortValue: (r) => r.updatedAt,
+              render: (r) => <span className="num">{dateTime(r.updatedAt)}</span>,
+            },
+            {
+              key: "toggle",
+              header: t("field.enabled"),
+              render: (r) => (
+                <Switch
+                  checked={r.enabled}
+                  disabled={!can("settings:write") || busy === r.id}
+                  onChange={(e) => void setEnabled(r, e.currentTarget.checked)}
+                  onClick={(e) => e.stopPropagation()}
+                  aria-label={t("integrations.toggleAria", { name: r.name })}
+                />
+              ),
+            },
+          ]}
+          onRowClick={(r) => navigate(`/integrations/${r.id}`)}
+        />
+      </Paper>
+    </>
+  );
+}

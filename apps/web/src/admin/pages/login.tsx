@@ -1,0 +1,30 @@
+import { Navigate, useSearchParams } from "react-router";
+import { t } from "../../i18n/index.js";
+import { useSession } from "../../lib/session.js";
+import { PageLoader } from "../../ui/feedback.js";
+import { LoginCard } from "../../ui/login-card.js";
+import type { StaffMe } from "../types.js";
+
+/** Only same-app paths are followed after login (no open redirect through ?next=). */
+export function safeNext(next: string | null, fallback: string): string {
+  return next?.startsWith("/") && !next.startsWith("//") && !next.includes("\\") ? next : fallback;
+}
+
+export function LoginPage() {
+  const { status, login, notice } = useSession<StaffMe>();
+  const [params] = useSearchParams();
+  if (status === "loading") return <PageLoader />;
+  if (status === "in") return <Navigate to={safeNext(params.get("next"), "/integrations")} replace />;
+  return (
+    <LoginCard
+      title={t("auth.adminTitle")}
+      subtitle={t("auth.adminSubtitle")}
+      notice={notice}
+      fields={[
+        { name: "email", label: t("field.email"), type: "email", autoComplete: "username" },
+        { name: "password", label: t("field.password"), type: "password", autoComplete: "current-password" },
+      ]}
+      onSubmit={(v) => login({ email: v.email ?? "", password: v.password ?? "" })}
+    />
+  );
+}

@@ -1,0 +1,178 @@
+import { Anchor, Button, Group, Paper, SegmentedControl, Select, Stack, Text } from "@mantine/core";
+import { useState } from "react";
+import { Link } from "react-router";
+import { type MessageKey, t } from "../../i18n/index.js";
+import { dateTime } from "../../lib/format.js";
+import { money } from "../../lib/money.js";
+import { useQuery } from "../../lib/use-api-query.js";
+import { openCommentModal } from "../../ui/comment-modal.js";
+import { DataTable } from "../../ui/data-table.js";
+import { ErrorAlert, notifySuccess, StatusBadge } from "../../ui/feedback.js";
+import { PageHeader } from "../../ui/page-header.js";
+import { api } from "../api.js";
+import type { Page, ReviewItem } from "../types.js";
+import { useStaff } from "../use-staff.js";
+
+const PAGE_SIZE = 25;
+const REASONS = ["late_success", "conflict", "amount_mismatch"] as const;
+
+/** Callbacks that could not be applied automatically, each resolved once by a person. */
+export function ReviewPage() {
+  const { can } = useStaff();
+  const [status, setStatus] = useState<"open" | "resolved" | "all">("open");
+  const [reason, setReason] = useState<string | null>(null);
+  const [page, setPage] = useState(1);
+  const q = useQuery(
+    () =>
+      api.get<Page<ReviewItem>>("/api/admin/review", {
+        status: status === "all" ? undefined : status,
+        reason,
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+      }),
+    [status, reason, page],
+  );
+
+  const resolve = (item: ReviewItem, action: "credit" | "dismiss") =>
+    openCommentModal({
+      title: t(action === "credit" ? "review.creditTitle" : "review.dismissTitle", {
+        orderNo: item.deposit.orderNo,
+      }),
+      text: t(action === "credit" ? "review.creditText" : "review.dismissText", {
+        credit: money(item.claim.credit, item.deposit.currency),
+      }),
+      confirmLabel: t(action === "credit" ? "review.credit" : "review.dismiss"),
+      color: action === "credit" ? "teal" : "gray",
+      onConfirm: async (comment) => {
+        await api.post(`/api/admin/review/${item.id}/resolve`, { action, comment });
+        notifySuccess(t("review.resolved", { orderNo: item.deposit.orderNo }));
+        await q.reload();
+      },
+    });
+
+  return (
+    <>
+      <PageHeader title={t("review.title")} description={t("review.description")} />
+      <Group mb="md" align="flex-end" gap="sm">
+        <SegmentedControl
+          value={status}
+          onChange={(v) => {
+            setStatus(v as typeof status);
+            setPage(1);
+          }}
+          data={[
+            { value: "open", label: t("status.open") },
+            { value: "resolved", label: t("status.resolved") },
+            { value: "all", label: t("common.all") },
+          ]}
+        />
+        <Select
+          placeholder={t("review.allReasons")}
+          clearable
+          data={REASONS.map((r) => ({ value: r, label: t(`reason.${r}`) }))}
+          value={reason}
+          onChange={(v) => {
+            setReason(v);
+            setPage(1);
+          }}
+          w={220}
+          aria-label={t("review.reason")}
+        />
+      </Group>
+      <ErrorAlert error={q.error} />
+      <Paper withBorder p="sm">
+        <DataTable
+          testId="review-table"
+          rows={q.data?.items}
+          loading={q.loading}
+          rowKey={(r) => r.id}
+          empty={t("review.empty")}
+          minWidth={900}
+          paging={{ page, pageSize: PAGE_SIZE, total: q.data?.total ?? 0, onPageChange: setPage }}
+          columns={[
+            {
+              key: "at",
+              header: t("field.time"),
+              sortValue: (r) => r.createdAt,
+              render: (r) => <span className="num">{dateTime(r.createdAt)}</span>,
+            },
+            {
+              key: "reason",
+              header: t("review.reason"),
+              render: (r) => t(`reason.${r.reason}` as MessageKey),
+            },
+            {
+              key: "deposit",
+              header: t("review.deposit"),
+              render: (r) => (
+                <Stack gap={0}>
+                  <Anchor component={Link} to={`/deposits/${r.deposit.id}`} className="mono">
+                    {r.deposit.orderNo}
+                  </Anchor>
+                  <Group gap={4}>
+                    <StatusBadge status={r.deposit.status} />
+                    <Text size="xs" c="dimmed">
+                      {r.client.name}
+                    </Text>
+                  </Group>
+                </Stack>
+              ),
+            },
+            {
+              key: "ordered",
+              header: t("review.ordered"),
+              align: "right",
+              render: (r) => <span className="num">{money(r.deposit.amount, r.deposit.currency)}</span>,
+            },
+            {
+              key: "claim",
+              header: t("review.claim"),
+              render: (r) => (
+                <Stack gap={0}>
+                  <Text size="sm">
+                    {r.claim.status === 1 ? t("review.claimSuccess") : t("review.claimFailure")} ·{" "}
+                    <span className="num">{money(r.claim.paidAmount, r.deposit.currency)}</span>
+                  </Text>
+                  <Text size="xs" c="dimmed" className="mono">
+                    {r.claim.transactionId ?? ""}
+                  </Text>
+                </Stack>
+              ),
+            },
+            {
+              key: "resolution",
+              header: t("review.resolution"),
+              render: (r) =>
+                r.status === "open" ? (
+                  can("deposits:resolve") ? (
+                    <Group gap={4} wrap="nowrap">
+                      {r.claim.status === 1 ? (
+                        <Button size="compact-sm" color="teal" onClick={() => resolve(r, "credit")}>
+                          {t("review.credit")}
+                        </Button>
+                      ) : null}
+                      <Button size="compact-sm" variant="default" onClick={() => resolve(r, "dismiss")}>
+                        {t("review.dismiss")}
+                      </Button>
+                    </Group>
+                  ) : (
+                    <StatusBadge status="open" />
+                  )
+                ) : (
+                  <Stack gap={0}>
+                    <Group gap={4}>
+                      <StatusBadge status="resolved" />
+                      <Text size="sm">{r.resolution}</Text>
+                    </Group>
+                    <Text size="xs" c="dimmed">
+                      {r.comment}
+                    </Text>
+                  </Stack>
+                ),
+            },
+          ]}
+        />
+      </Paper>
+    </>
+  );
+}

@@ -1,0 +1,323 @@
+import {
+  Alert,
+  Button,
+  Code,
+  CopyButton,
+  Group,
+  Modal,
+  Paper,
+  PasswordInput,
+  Select,
+  Stack,
+  Switch,
+  Text,
+  TextInput,
+  Title,
+} from "@mantine/core";
+import { useForm } from "@mantine/form";
+import { modals } from "@mantine/modals";
+import { useState } from "react";
+import { t } from "../../i18n/index.js";
+import { ApiError, issuesToFormErrors } from "../../lib/api.js";
+import { dateTime } from "../../lib/format.js";
+import { useQuery } from "../../lib/use-api-query.js";
+import { DataTable } from "../../ui/data-table.js";
+import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/feedback.js";
+import { IconPlus } from "../../ui/icons.js";
+import { PageHeader } from "../../ui/page-header.js";
+import { api } from "../api.js";
+import { ROLES, type Role } from "../permissions.js";
+import type { ApiKey, StaffUser } from "../types.js";
+import { useStaff } from "../use-staff.js";
+
+const roleOptions = () => ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }));
+
+function CreateUserModal(props: { opened: boolean; onClose: () => void; onCreated: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const form = useForm({
+    initialValues: { name: "", email: "", password: "", role: "viewer" as Role },
+    validateInputOnBlur: true,
+    validate: {
+      name: (v) => (v.trim() ? null : t("validation.required")),
+      email: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? null : t("validation.email")),
+      password: (v) => (v.length >= 10 ? null : t("validation.minLength", { min: 10 })),
+    },
+  });
+  const submit = form.onSubmit(async (v) => {
+    setBusy(true);
+    try {
+      await api.post("/api/admin/users", { ...v, name: v.name.trim(), email: v.email.trim() });
+      form.reset();
+      props.onCreated();
+    } catch (err) {
+      if (err instanceof ApiError && err.issues.length) form.setErrors(issuesToFormErrors(err.issues));
+      else if (err instanceof ApiError && err.status === 409) form.setFieldError("email", err.message);
+      else notifyError(err);
+    } finally {
+      setBusy(false);
+    }
+  });
+  return (
+    <Modal opened={props.opened} onClose={props.onClose} title={t("users.new")}>
+      <form onSubmit={submit} noValidate>
+        <Stack gap="sm">
+          <TextInput label={t("field.name")} withAsterisk {...form.getInputProps("name")} />
+          <TextInput label={t("field.email")} withAsterisk type="email" {...form.getInputProps("email")} />
+          <PasswordInput
+            label={t("field.password")}
+            withAsterisk
+            autoComplete="new-password"
+            {...form.getInputProps("password")}
+          />
+          <Select
+            label={t("field.role")}
+            data={roleOptions()}
+            allowDeselect={false}
+            {...form.getInputProps("role")}
+          />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={props.onClose}>
+              {t("common.cancel")}
+            </Button>
+            <Button type="submit" loading={busy}>
+              {t("common.create")}
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+function CreateKeyModal(props: { opened: boolean; onClose: () => void; onCreated: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [issued, setIssued] = useState<string | null>(null);
+  const form = useForm({
+    initialValues: { name: "", role: "viewer" as Role },
+    validate: { name: (v) => (v.trim() ? null : t("validation.required")) },
+  });
+  const close = () => {
+    setIssued(null);
+    form.reset();
+    props.onClose();
+  };
+  const submit = form.onSubmit(async (v) => {
+    setBusy(true);
+    try {
+      const r = await api.post<{ key: string }>("/api/admin/api-keys", { name: v.name.trim(), role: v.role });
+      setIssued(r.key);
+      props.onCreated();
+    } catch (err) {
+      if (err instanceof ApiError && err.issues.length) form.setErrors(issuesToFormErrors(err.issues));
+      else notifyError(err);
+    } finally {
+      setBusy(false);
+    }
+  });
+  return (
+    <Modal opened={props.opened} onClose={close} title={t("apiKeys.new")}>
+      {issued ? (
+        <Stack gap="sm">
+          <Alert color="yellow" variant="light">
+            {t("apiKeys.shownOnce")}
+          </Alert>
+          <Code block data-testid="issued-key">
+            {issued}
+          </Code>
+          <Group justify="flex-end">
+            <CopyButton value={issued}>
+              {({ copied, copy }) => (
+                <Button variant="light" onClick={copy}>
+                  {copied ? t("common.copied") : t("common.copy")}
+                </Button>
+              )}
+            </CopyButton>
+            <Button onClick={close}>{t("common.close")}</Button>
+          </Group>
+        </Stack>
+      ) : (
+        <form onSubmit={submit} noValidate>
+          <Stack gap="sm">
+            <TextInput label={t("field.name")} withAsterisk {...form.getInputProps("name")} />
+            <Select
+              label={t("field.role")}
+              data={roleOptions()}
+              allowDeselect={false}
+              {...form.getInputProps("role")}
+            />
+            <Group justify="flex-end">
+              <Button variant="default" onClick={close}>
+                {t("common.cancel")}
+              </Button>
+              <Button type="submit" loading={busy}>
+                {t("apiKeys.issue")}
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      )}
+    </Modal>
+  );
+}
+
+export function UsersPage() {
+  const { me, can } = useStaff();
+  const users = useQuery(() => api.get<{ items: StaffUser[] }>("/api/admin/users"), []);
+  const keys = useQuery(() => api.get<{ items: ApiKey[] }>("/api/admin/api-keys"), []);
+  const [userOpen, setUserOpen] = useState(false);
+  const [keyOpen, setKeyOpen] = useState(false);
+
+  if (!can("users:manage")) {
+    return <Alert color="gray">{t("error.forbidden")}</Alert>;
+  }
+
+  const patch = async (u: StaffUser, body: Partial<Pick<StaffUser, "role" | "disabled">>) => {
+    try {
+      await api.patch(`/api/admin/users/${u.id}`, body);
+      notifySuccess(t("users.saved", { name: u.name }));
+    } catch (err) {
+      notifyError(err);
+    }
+    await users.reload();
+  };
+
+  const revoke = (k: ApiKey) =>
+    modals.openConfirmModal({
+      title: t("apiKeys.revokeTitle", { name: k.name }),
+      children: <Text size="sm">{t("apiKeys.revokeText")}</Text>,
+      labels: { confirm: t("apiKeys.revoke"), cancel: t("common.cancel") },
+      confirmProps: { color: "red" },
+      onConfirm: async () => {
+        try {
+          await api.del(`/api/admin/api-keys/${k.id}`);
+          notifySuccess(t("apiKeys.revoked", { name: k.name }));
+        } catch (err) {
+          notifyError(err);
+        }
+        await keys.reload();
+      },
+    });
+
+  return (
+    <>
+      <PageHeader
+        title={t("users.title")}
+        description={t("users.description")}
+        actions={
+          <Button leftSection={<IconPlus size={16} />} onClick={() => setUserOpen(true)}>
+            {t("users.new")}
+          </Button>
+        }
+      />
+      <ErrorAlert error={users.error} />
+      <Paper withBorder p="sm" mb="xl">
+        <DataTable
+          testId="users-table"
+          rows={users.data?.items}
+          loading={users.loading}
+          rowKey={(u) => u.id}
+          defaultSort={{ key: "name", dir: "asc" }}
+          columns={[
+            {
+              key: "name",
+              header: t("field.name"),
+              sortValue: (u) => u.name.toLowerCase(),
+              render: (u) => u.name,
+            },
+            { key: "email", header: t("field.email"), sortValue: (u) => u.email, render: (u) => u.email },
+            {
+              key: "role",
+              header: t("field.role"),
+              sortValue: (u) => ROLES.indexOf(u.role),
+              render: (u) => (
+                <Select
+                  size="xs"
+                  w={130}
+                  data={roleOptions()}
+                  value={u.role}
+                  allowDeselect={false}
+                  disabled={u.id === me?.id}
+                  onChange={(v) => v && v !== u.role && void patch(u, { role: v as Role })}
+                  aria-label={t("users.roleOf", { name: u.name })}
+                />
+              ),
+            },
+            {
+              key: "active",
+              header: t("field.status"),
+              render: (u) => (
+                <Switch
+                  checked={!u.disabled}
+                  disabled={u.id === me?.id}
+                  onChange={(e) => void patch(u, { disabled: !e.currentTarget.checked })}
+                  label={u.disabled ? t("status.disabled") : t("status.active")}
+                  aria-label={t("users.activeOf", { name: u.name })}
+                />
+              ),
+            },
+            { key: "created", header: t("field.created"), render: (u) => dateTime(u.createdAt) },
+          ]}
+        />
+      </Paper>
+
+      <Group justify="space-between" mb="sm">
+        <div>
+          <Title order={3}>{t("apiKeys.title")}</Title>
+          <Text size="sm" c="dimmed">
+            {t("apiKeys.description")}
+          </Text>
+        </div>
+        <Button variant="light" leftSection={<IconPlus size={16} />} onClick={() => setKeyOpen(true)}>
+          {t("apiKeys.new")}
+        </Button>
+      </Group>
+      <ErrorAlert error={keys.error} />
+      <Paper withBorder p="sm">
+        <DataTable
+          testId="api-keys-table"
+          rows={keys.data?.items}
+          loading={keys.loading}
+          rowKey={(k) => k.id}
+          empty={t("apiKeys.empty")}
+          columns={[
+            { key: "name", header: t("field.name"), render: (k) => k.name },
+            {
+              key: "prefix",
+              header: t("apiKeys.prefix"),
+              render: (k) => <span className="mono">psk_{k.prefix}…</span>,
+            },
+            { key: "role", header: t("field.role"), render: (k) => t(`role.${k.role}`) },
+            { key: "created", header: t("field.created"), render: (k) => dateTime(k.createdAt) },
+            { key: "used", header: t("apiKeys.lastUsed"), render: (k) => dateTime(k.lastUsedAt) },
+            {
+              key: "status",
+              header: t("field.status"),
+              render: (k) =>
+                k.revokedAt ? (
+                  <StatusBadge status="disabled">{t("status.revoked")}</StatusBadge>
+                ) : (
+                  <Button size="compact-xs" color="red" variant="light" onClick={() => revoke(k)}>
+                    {t("apiKeys.revoke")}
+                  </Button>
+                ),
+            },
+          ]}
+        />
+      </Paper>
+      <CreateUserModal
+        opened={userOpen}
+        onClose={() => setUserOpen(false)}
+        onCreated={() => {
+          setUserOpen(false);
+          notifySuccess(t("users.created"));
+          void users.reload();
+        }}
+      />
+      <CreateKeyModal
+        opened={keyOpen}
+        onClose={() => setKeyOpen(false)}
+        onCreated={() => void keys.reload()}
+      />
+    </>
+  );
+}

@@ -1,0 +1,132 @@
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
+import { t } from "../i18n/index.js";
+import { type ApiClient, ApiError } from "./api.js";
+
+export interface SessionData<Me> {
+  me: Me;
+  csrfToken: string;
+  /** Epoch ms when the server ends the session. */
+  expiresAt: number;
+}
+
+export interface SessionState<Me> {
+  status: "loading" | "in" | "out";
+  session: SessionData<Me> | null;
+  /** Why the user was sent back to login (session expired, logged out elsewhere). */
+  notice: string | null;
+  login(body: Record<string, string>): Promise<void>;
+  logout(): Promise<void>;
+  /** Called by the API client on a 401: the session is gone. */
+  expire(message?: string): void;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: one context shape shared by both apps' Me types
+const SessionContext = createContext<SessionState<any> | null>(null);
+
+/** setTimeout's delay is a signed 32-bit number of ms. */
+const MAX_TIMER_MS = 2_000_000_000;
+
+/**
+ * The login session of one app (back office or portal): loaded from `me` at start, set by
+ * login, cleared by logout, by a 401 from any request, and by a timer at `expiresAt`.
+ */
+export function SessionProvider<Me>(props: {
+  api: ApiClient;
+  endpoints: { me: string; login: string; logout: string };
+  /** The API client calls this on 401; the provider fills it in. */
+  bindExpire: (fn: (message?: string) => void) => void;
+  children: ReactNode;
+}) {
+  const { api, endpoints } = props;
+  const [status, setStatus] = useState<"loading" | "in" | "out">("loading");
+  const [session, setSession] = useState<SessionData<Me> | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const clear = useCallback(
+    (message: string | null) => {
+      if (timer.current) clearTimeout(timer.current);
+      timer.current = null;
+      api.setCsrfToken(null);
+      setSession(null);
+      setStatus("out");
+      setNotice(message);
+    },
+    [api],
+  );
+
+  const expire = useCallback((message?: string) => clear(message ?? t("session.expired")), [clear]);
+
+  const start = useCallback(
+    (data: SessionData<Me>) => {
+      api.setCsrfToken(data.csrfToken);
+      setSession(data);
+      setStatus("in");
+      setNotice(null);
+      if (timer.current) clearTimeout(timer.current);
+      const ms = Math.min(MAX_TIMER_MS, Math.max(0, data.expiresAt - Date.now()));
+      timer.current = setTimeout(() => clear(t("session.expired")), ms);
+    },
+    [api, clear],
+  );
+
+  useEffect(() => {
+    props.bindExpire(expire);
+  }, [props.bindExpire, expire]);
+
+  useEffect(() => {
+    let cancelled = false;
+    api
+      .get<SessionData<Me>>(endpoints.me)
+      .then((data) => {
+        if (!cancelled) start(data);
+      })
+      .catch((err: unknown) => {
+        if (cancelled) return;
+        // 401 is the normal "not logged in"; anything else is shown on the login page.
+        clear(err instanceof ApiError && err.status === 401 ? null : t("error.network"));
+      });
+    return () => {
+      cancelled = true;
+      if (timer.current) clearTimeout(timer.current);
+    };
+  }, [api, endpoints.me, start, clear]);
+
+  const login = useCallback(
+    async (body: Record<string, string>) => {
+      const data = await api.post<SessionData<Me>>(endpoints.login, body);
+      start(data);
+    },
+    [api, endpoints.login, start],
+  );
+
+  const logout = useCallback(async () => {
+    try {
+      await api.post(endpoints.logout);
+    } catch {
+      // The session may already be gone; the user is logged out here either way.
+    }
+    clear(t("session.loggedOut"));
+  }, [api, endpoints.logout, clear]);
+
+  const value = useMemo<SessionState<Me>>(
+    () => ({ status, session, notice, login, logout, expire }),
+    [status, session, notice, login, logout, expire],
+  );
+  return <SessionContext.Provider value={value}>{props.children}</SessionContext.Provider>;
+}
+
+export function useSession<Me>(): SessionState<Me> {
+  const ctx = useContext(SessionContext);
+  if (!ctx) throw new Error("useSession outside SessionProvider");
+  return ctx as SessionState<Me>;
+}

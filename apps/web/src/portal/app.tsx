@@ -1,0 +1,58 @@
+import { createBrowserRouter, Navigate, Outlet, RouterProvider, useLocation } from "react-router";
+import { SessionProvider, useSession } from "../lib/session.js";
+import { PageLoader } from "../ui/feedback.js";
+import { api, bindExpire } from "./api.js";
+import { PortalLayout } from "./layout.js";
+import { DepositPage } from "./pages/deposit.js";
+import { DepositStatusPage } from "./pages/deposit-status.js";
+import { HistoryPage } from "./pages/history.js";
+import { PortalLoginPage } from "./pages/login.js";
+import { WalletsPage } from "./pages/wallets.js";
+import type { ClientMe } from "./types.js";
+
+function RequireSession() {
+  const { status } = useSession<ClientMe>();
+  const location = useLocation();
+  if (status === "loading") return <PageLoader />;
+  if (status === "out") {
+    return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+  }
+  return (
+    <PortalLayout>
+      <Outlet />
+    </PortalLayout>
+  );
+}
+
+const router = createBrowserRouter(
+  [
+    { path: "/login", element: <PortalLoginPage /> },
+    {
+      element: <RequireSession />,
+      children: [
+        { index: true, element: <WalletsPage /> },
+        { path: "deposit", element: <DepositPage /> },
+        { path: "deposits/:orderNo", element: <DepositStatusPage /> },
+        { path: "history", element: <HistoryPage /> },
+        { path: "*", element: <Navigate to="/" replace /> },
+      ],
+    },
+  ],
+  { basename: "/portal" },
+);
+
+export function PortalApp() {
+  return (
+    <SessionProvider
+      api={api}
+      bindExpire={bindExpire}
+      endpoints={{
+        me: "/api/portal/auth/me",
+        login: "/api/portal/auth/login",
+        logout: "/api/portal/auth/logout",
+      }}
+    >
+      <RouterProvider router={router} />
+    </SessionProvider>
+  );
+}

@@ -1,0 +1,315 @@
+import {
+  Alert,
+  Button,
+  Card,
+  Group,
+  Paper,
+  Radio,
+  SegmentedControl,
+  Select,
+  SimpleGrid,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from "@mantine/core";
+import { type GetInputPropsReturnType, useForm } from "@mantine/form";
+import { useEffect, useRef, useState } from "react";
+import { useNavigate } from "react-router";
+import { t } from "../../i18n/index.js";
+import { ApiError } from "../../lib/api.js";
+import { groupDigits } from "../../lib/money.js";
+import {
+  closePendingTab,
+  navigatePendingTab,
+  openPendingTab,
+  safePaymentUrl,
+} from "../../lib/payment-url.js";
+import { useQuery } from "../../lib/use-api-query.js";
+import { ErrorAlert, errorMessage, PageLoader } from "../../ui/feedback.js";
+import { IconExternal } from "../../ui/icons.js";
+import { api } from "../api.js";
+import {
+  type DepositFormValues,
+  deviceKind,
+  feeSummary,
+  previewFee,
+  validateDeposit,
+} from "../deposit-form-model.js";
+import type { CreateDepositResult, PortalField, PortalMethod } from "../types.js";
+
+function MethodCard({ m }: { m: PortalMethod }) {
+  return (
+    <Radio.Card value={m.id} p="md" radius="md" data-testid={`method-${m.name}`} aria-label={m.name}>
+      <Group wrap="nowrap" align="flex-start">
+        <Radio.Indicator />
+        <Stack gap={4} style={{ minWidth: 0 }}>
+          <Text fw={600}>{m.name}</Text>
+          {m.currencies.map((c) => (
+            <Text size="sm" c="dimmed" key={c.code}>
+              <b>{c.code}</b> {groupDigits(c.min)} – {groupDigits(c.max)} · {t("deposit.fee")}:{" "}
+              {feeSummary(c)}
+            </Text>
+          ))}
+        </Stack>
+      </Group>
+    </Radio.Card>
+  );
+}
+
+function FieldInput(props: { f: PortalField; inputProps: GetInputPropsReturnType }) {
+  const { f, inputProps } = props;
+  const common = { label: f.label, withAsterisk: f.required, name: `field-${f.key}` };
+  switch (f.type) {
+    case "select":
+      return <Select {...common} data={f.options} allowDeselect={!f.required} {...inputProps} />;
+    case "number":
+      return <TextInput {...common} inputMode="decimal" {...inputProps} />;
+    case "email":
+      return <TextInput {...common} type="email" autoComplete="email" {...inputProps} />;
+    case "phone":
+      return <TextInput {...common} type="tel" autoComplete="tel" {...inputProps} />;
+    default:
+      return <TextInput {...common} {...inputProps} />;
+  }
+}
+
+type Outcome = { kind: "failed"; message: string } | { kind: "unsafe" } | null;
+
+function DepositForm({ method }: { method: PortalMethod }) {
+  const navigate = useNavigate();
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome>(null);
+  const form = useForm<DepositFormValues>({
+    initialValues: {
+      currency: method.currencies[0]?.code ?? "",
+      amount: "",
+      fieldValues: method.fields.map(() => ""),
+    },
+    validate: (v) => validateDeposit(method, v),
+    validateInputOnBlur: true,
+  });
+  const currency = method.currencies.find((c) => c.code === form.values.currency);
+  const preview = currency ? previewFee(currency, form.values.amount) : null;
+  const submitting = useRef(false);
+
+  // Any change after a failure starts a new attempt.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset on input change only
+  useEffect(() => setOutcome(null), [form.values.amount, form.values.currency]);
+
+  const submit = (e: React.FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    if (submitting.current) return;
+    const check = form.validate();
+    if (check.hasErrors) return;
+    // Opened now, inside the click, so popup blockers let it through; pointed at the payment
+    // page once the server answers.
+    const tab = openPendingTab();
+    submitting.current = true;
+    setBusy(true);
+    setOutcome(null);
+    const v = form.getValues();
+    const fields: Record<string, string> = {};
+    method.fields.forEach((f, i) => {
+      const value = (v.fieldValues[i] ?? "").trim();
+      if (value) fields[f.key] = value;
+    });
+    api
+      .postAccepting<CreateDepositResult>(
+        "/api/portal/deposits",
+        {
+          methodId: method.id,
+          currency: v.currency,
+          amount: v.amount.trim(),
+          fields,
+          device: deviceKind(),
+          language: navigator.language?.toLowerCase().slice(0, 35) || undefined,
+        },
+        [502],
+      )
+      .then((r) => {
+        if (r.error || r.status === "failed") {
+          closePendingTab(tab);
+          setOutcome({ kind: "failed", message: r.error?.message ?? t("deposit.failedGeneric") });
+          return;
+        }
+        const url = safePaymentUrl(r.paymentUrl);
+        if (!url) {
+          // Never opened, never linked: only http(s) payment pages.
+          closePendingTab(tab);
+          setOutcome({ kind: "unsafe" });
+          return;
+        }
+        const opened = navigatePendingTab(tab, url);
+        navigate(`/deposits/${encodeURIComponent(r.orderNo)}`, { state: { opened, fresh: true } });
+      })
+      .catch((err: unknown) => {
+        closePendingTab(tab);
+        if (err instanceof ApiError && err.issues.length) {
+          const errors: Record<string, string> = {};
+          for (const issue of err.issues) {
+            const path = issue.path.replace(/^body\.?/, "");
+            if (path.startsWith("fields.")) {
+              const key = path.slice("fields.".length);
+              const i = method.fields.findIndex((f) => f.key === key);
+              errors[i >= 0 ? `fieldValues.${i}` : "amount"] = issue.message;
+            } else {
+              errors[path === "currency" || path === "amount" ? path : "amount"] = issue.message;
+            }
+          }
+          form.setErrors(errors);
+        } else {
+          setOutcome({ kind: "failed", message: errorMessage(err) });
+        }
+      })
+      .finally(() => {
+        submitting.current = false;
+        setBusy(false);
+      });
+  };
+
+  return (
+    <Card data-testid="deposit-form">
+      <form onSubmit={submit} noValidate aria-label={t("deposit.formAria")}>
+        <Stack gap="md">
+          <Title order={4}>{method.name}</Title>
+          {method.currencies.length > 1 ? (
+            <Stack gap={4}>
+              <Text size="sm" fw={500}>
+                {t("field.currency")}
+              </Text>
+              <SegmentedControl
+                data={method.currencies.map((c) => c.code)}
+                {...form.getInputProps("currency")}
+                aria-label={t("field.currency")}
+              />
+            </Stack>
+          ) : null}
+          <TextInput
+            label={t("deposit.amountLabel", { currency: form.values.currency })}
+            description={
+              currency
+                ? t("deposit.limits", {
+                    min: groupDigits(currency.min),
+                    max: groupDigits(currency.max),
+                    currency: currency.code,
+                  })
+                : undefined
+            }
+            inputMode="decimal"
+            autoComplete="off"
+            withAsterisk
+            size="md"
+            rightSection={
+              <Text size="sm" c="dimmed" pr="xs">
+                {form.values.currency}
+              </Text>
+            }
+            rightSectionWidth={56}
+            name="amount"
+            {...form.getInputProps("amount")}
+          />
+          <Paper withBorder p="sm" bg="gray.0" data-testid="fee-preview" aria-live="polite">
+            <SimpleGrid cols={3} spacing="xs">
+              <Stack gap={0}>
+                <Text size="xs" c="dimmed">
+                  {t("deposit.youPay")}
+                </Text>
+                <Text fw={600} className="num" data-testid="preview-amount">
+                  {preview ? `${groupDigits(preview.amount)} ${form.values.currency}` : "—"}
+                </Text>
+              </Stack>
+              <Stack gap={0}>
+                <Text size="xs" c="dimmed">
+                  {t("deposit.fee")}
+                </Text>
+                <Text fw={600} className="num" data-testid="preview-fee">
+                  {preview ? `${groupDigits(preview.fee)} ${form.values.currency}` : "—"}
+                </Text>
+              </Stack>
+              <Stack gap={0}>
+                <Text size="xs" c="dimmed">
+                  {t("deposit.youGet")}
+                </Text>
+                <Text fw={700} c="teal.8" className="num" data-testid="preview-credit">
+                  {preview ? `${groupDigits(preview.credit)} ${form.values.currency}` : "—"}
+                </Text>
+              </Stack>
+            </SimpleGrid>
+            {currency ? (
+              <Text size="xs" c="dimmed" mt={4}>
+                {t("deposit.feeRule", { fee: feeSummary(currency) })}
+              </Text>
+            ) : null}
+          </Paper>
+          {method.fields.map((f, i) => (
+            <FieldInput key={f.key} f={f} inputProps={form.getInputProps(`fieldValues.${i}`)} />
+          ))}
+          {outcome?.kind === "failed" ? (
+            <Alert
+              color="red"
+              variant="light"
+              title={t("deposit.failedTitle")}
+              role="alert"
+              data-testid="deposit-error"
+            >
+              {outcome.message}
+            </Alert>
+          ) : null}
+          {outcome?.kind === "unsafe" ? (
+            <Alert
+              color="red"
+              variant="light"
+              title={t("deposit.failedTitle")}
+              role="alert"
+              data-testid="deposit-error"
+            >
+              {t("deposit.unsafeUrl")}
+            </Alert>
+          ) : null}
+          <Button type="submit" size="md" loading={busy} fullWidth rightSection={<IconExternal size={18} />}>
+            {t("deposit.submit")}
+          </Button>
+          <Text size="xs" c="dimmed" ta="center">
+            {t("deposit.newTabHint")}
+          </Text>
+        </Stack>
+      </form>
+    </Card>
+  );
+}
+
+export function DepositPage() {
+  const methods = useQuery(() => api.get<{ items: PortalMethod[] }>("/api/portal/deposit-methods"), []);
+  const [methodId, setMethodId] = useState<string | null>(null);
+  const items = methods.data?.items ?? [];
+  const selected = items.find((m) => m.id === methodId) ?? (items.length === 1 ? items[0] : undefined);
+
+  if (methods.loading && !methods.data) return <PageLoader />;
+  return (
+    <Stack gap="md">
+      <Title order={2}>{t("deposit.title")}</Title>
+      <ErrorAlert error={methods.error} />
+      {methods.data && items.length === 0 ? (
+        <Alert color="gray">{t("deposit.noMethods")}</Alert>
+      ) : (
+        <Radio.Group
+          value={selected?.id ?? null}
+          onChange={setMethodId}
+          label={t("deposit.chooseMethod")}
+          name="method"
+        >
+          <Stack gap="xs" mt="xs">
+            {items.map((m) => (
+              <MethodCard key={m.id} m={m} />
+            ))}
+          </Stack>
+        </Radio.Group>
+      )}
+      {selected ? <DepositForm key={selected.id} method={selected} /> : null}
+      <Text size="xs" c="dimmed">
+        {t("deposit.securityNote")}
+      </Text>
+    </Stack>
+  );
+}

@@ -1,0 +1,50 @@
+import { Navigate, useSearchParams } from "react-router";
+import { safeNext } from "../../admin/pages/login.js";
+import { t } from "../../i18n/index.js";
+import { useSession } from "../../lib/session.js";
+import { PageLoader } from "../../ui/feedback.js";
+import { LoginCard } from "../../ui/login-card.js";
+import type { ClientMe } from "../types.js";
+
+const TENANT_KEY = "psphub.portal.tenant";
+
+function rememberedTenant(): string {
+  try {
+    return localStorage.getItem(TENANT_KEY) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+export function PortalLoginPage() {
+  const { status, login, notice } = useSession<ClientMe>();
+  const [params] = useSearchParams();
+  if (status === "loading") return <PageLoader />;
+  if (status === "in") return <Navigate to={safeNext(params.get("next"), "/")} replace />;
+  return (
+    <LoginCard
+      title={t("auth.portalTitle")}
+      subtitle={t("auth.portalSubtitle")}
+      notice={notice}
+      badCredentials={t("auth.badPortalCredentials")}
+      fields={[
+        {
+          name: "tenant",
+          label: t("field.tenant"),
+          autoComplete: "organization",
+          initial: params.get("tenant") ?? rememberedTenant(),
+        },
+        { name: "email", label: t("field.email"), type: "email", autoComplete: "username" },
+        { name: "password", label: t("field.password"), type: "password", autoComplete: "current-password" },
+      ]}
+      onSubmit={async (v) => {
+        await login({ tenant: v.tenant ?? "", email: v.email ?? "", password: v.password ?? "" });
+        try {
+          localStorage.setItem(TENANT_KEY, v.tenant ?? "");
+        } catch {
+          // private mode: nothing to remember
+        }
+      }}
+    />
+  );
+}

@@ -1,0 +1,157 @@
+import { Center, Group, Loader, Pagination, ScrollArea, Table, Text, UnstyledButton } from "@mantine/core";
+import { type ReactNode, useMemo, useState } from "react";
+import { t } from "../i18n/index.js";
+import { IconChevronDown, IconChevronUp, IconSelector } from "./icons.js";
+
+export interface Column<Row> {
+  key: string;
+  header: ReactNode;
+  render: (row: Row) => ReactNode;
+  /** Makes the column sortable (within the rows shown). */
+  sortValue?: (row: Row) => string | number | bigint;
+  width?: number | string;
+  align?: "left" | "right" | "center";
+}
+
+export interface ServerPaging {
+  page: number;
+  pageSize: number;
+  total: number;
+  onPageChange: (page: number) => void;
+}
+
+interface DataTableProps<Row> {
+  columns: Column<Row>[];
+  rows: Row[] | undefined;
+  rowKey: (row: Row) => string;
+  loading?: boolean;
+  empty?: ReactNode;
+  onRowClick?: (row: Row) => void;
+  /** Server-side paging (the API returns one page and a total); otherwise pages client-side. */
+  paging?: ServerPaging;
+  pageSize?: number;
+  defaultSort?: { key: string; dir: "asc" | "desc" };
+  testId?: string;
+  minWidth?: number;
+}
+
+/**
+ * A table with sortable headers and pagination on Mantine's Table and Pagination. Sorting is
+ * of the rows at hand; paging is client-side, or server-side when `paging` is given.
+ */
+export function DataTable<Row>(props: DataTableProps<Row>) {
+  const { columns, rows, rowKey, loading, onRowClick, paging } = props;
+  const pageSize = props.pageSize ?? 20;
+  const [sort, setSort] = useState(props.defaultSort ?? null);
+  const [clientPage, setClientPage] = useState(1);
+
+  const sorted = useMemo(() => {
+    if (!rows) return [];
+    const col = sort && columns.find((c) => c.key === sort.key);
+    if (!sort || !col?.sortValue) return rows;
+    const get = col.sortValue;
+    const factor = sort.dir === "asc" ? 1 : -1;
+    return [...rows].sort((a, b) => {
+      const va = get(a);
+      const vb = get(b);
+      return (va < vb ? -1 : va > vb ? 1 : 0) * factor;
+    });
+  }, [rows, sort, columns]);
+
+  const pageCount = paging
+    ? Math.max(1, Math.ceil(paging.total / paging.pageSize))
+    : Math.max(1, Math.ceil(sorted.length / pageSize));
+  const page = paging ? paging.page : Math.min(clientPage, pageCount);
+  const visible = paging ? sorted : sorted.slice((page - 1) * pageSize, page * pageSize);
+
+  const toggle = (key: string) =>
+    setSort((s) => (s?.key === key ? { key, dir: s.dir === "asc" ? "desc" : "asc" } : { key, dir: "asc" }));
+
+  return (
+    <div data-testid={props.testId}>
+      <ScrollArea type="auto">
+        <Table
+          striped
+          highlightOnHover={!!onRowClick}
+          verticalSpacing="xs"
+          miw={props.minWidth ?? 600}
+          aria-busy={loading ? "true" : "false"}
+        >
+          <Table.Thead>
+            <Table.Tr>
+              {columns.map((c) => (
+                <Table.Th
+                  key={c.key}
+                  w={c.width}
+                  style={{ textAlign: c.align ?? "left", whiteSpace: "nowrap" }}
+                >
+                  {c.sortValue ? (
+                    <UnstyledButton
+                      onClick={() => toggle(c.key)}
+                      aria-label={t("table.sortBy", { column: String(c.header) })}
+                      fw={600}
+                      fz="sm"
+                    >
+                      <Group gap={4} wrap="nowrap" justify={c.align === "right" ? "flex-end" : "flex-start"}>
+                        {c.header}
+                        {sort?.key === c.key ? (
+                          sort.dir === "asc" ? (
+                            <IconChevronUp size={14} />
+                          ) : (
+                            <IconChevronDown size={14} />
+                          )
+                        ) : (
+                          <IconSelector size={14} opacity={0.5} />
+                        )}
+                      </Group>
+                    </UnstyledButton>
+                  ) : (
+                    c.header
+                  )}
+                </Table.Th>
+              ))}
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {visible.map((row) => (
+              <Table.Tr
+                key={rowKey(row)}
+                onClick={onRowClick ? () => onRowClick(row) : undefined}
+                style={onRowClick ? { cursor: "pointer" } : undefined}
+              >
+                {columns.map((c) => (
+                  <Table.Td key={c.key} style={{ textAlign: c.align ?? "left" }}>
+                    {c.render(row)}
+                  </Table.Td>
+                ))}
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </ScrollArea>
+      {loading && !rows?.length ? (
+        <Center py="lg">
+          <Loader size="sm" />
+        </Center>
+      ) : null}
+      {!loading && rows && rows.length === 0 ? (
+        <Text c="dimmed" ta="center" py="lg">
+          {props.empty ?? t("table.empty")}
+        </Text>
+      ) : null}
+      {pageCount > 1 ? (
+        <Group justify="flex-end" mt="sm">
+          <Pagination
+            total={pageCount}
+            value={page}
+            onChange={paging ? paging.onPageChange : setClientPage}
+            size="sm"
+            getControlProps={(control) => ({
+              "aria-label": control === "previous" ? t("table.previous") : t("table.next"),
+            })}
+          />
+        </Group>
+      ) : null}
+    </div>
+  );
+}
