@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   callbackError,
@@ -469,6 +470,93 @@ describe("API-2 accepted forms", () => {
   });
 });
 
+describe("API-2 robustness", () => {
+  it("answers any body with 204, 400 or 413 in the spec envelope, never 500, and changes no money", async () => {
+    const dep = await insertDeposit(t.ctx, fx);
+    const valid = callbackJson(callbackFields(fx, dep, { status: 2 }), fx.token);
+    const before = await moneySnapshot(t.ctx);
+    const body = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.json({ maxDepth: 3 }),
+      fc
+        .dictionary(
+          fc.string({ maxLength: 12 }),
+          fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null)),
+        )
+        .map((o) => JSON.stringify(o)),
+      // Mutations of a valid body: one character changed, cut short, or repeated.
+      fc
+        .tuple(fc.nat(valid.length - 1), fc.string({ minLength: 1, maxLength: 1 }))
+        .map(([i, c]) => valid.slice(0, i) + c + valid.slice(i + 1)),
+      fc.nat(valid.length).map((n) => valid.slice(0, n)),
+    );
+    const contentType = fc.constantFrom(
+      "application/json",
+      "application/x-www-form-urlencoded",
+      "text/plain",
+      "application/octet-stream",
+      null,
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        body,
+        contentType,
+        fc.constantFrom<string | null>(fx.token, null, "x"),
+        async (b, ct, token) => {
+          const res = await sendCallback(t.app, b, { token, contentType: ct });
+          expect([204, 400, 413]).toContain(res.statusCode);
+          if (res.statusCode !== 204) {
+            expect(res.json()).toEqual(callbackError(res.json().type, res.statusCode));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // Only the valid "processing" callback (or a mutation that kept it valid) may have moved it.
+    const after = await moneySnapshot(t.ctx);
+    expect(after.ledger).toEqual(before.ledger);
+    expect(after.wallets).toEqual(before.wallets);
+    expect(["pending", "processing"]).toContain((await depositRow(t.ctx, dep.id)).status);
+  });
+
+  it("answers 500 in the spec envelope only when storage itself fails (the tenant backend retries)", async () => {
+    const broken = await createTestApp();
+    try {
+      await broken.ctx.db.destroy();
+      const res = await sendCallback(
+        broken.app,
+        callbackJson(
+          callbackFields(fx, { orderNo: "o", amountMinor: 1n, decimals: 2, currency: "USD" }),
+          fx.token,
+        ),
+        {
+          token: fx.token,
+        },
+      );
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toEqual({ error: true, code: 500, type: "internal_error" });
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it("leaves other routes' body parsing alone (the raw-text parsers are the callback plugin's own)", async () => {
+    const res = await t.app.inject({
+      method: "POST",
+      url: "/api/auth/login",
+      headers: { "content-type": "application/json" },
+      payload: "{not json",
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toBeDefined();
+  });
+
+  it("is in the OpenAPI document", async () => {
+    const doc = (await t.app.inject({ method: "GET", url: "/openapi.json" })).json();
+    expect(Object.keys(doc.paths)).toContain("/api/psp/pay/callback");
+  });
+});
+
 describe("API-2 records", () => {
   it("logs every callback with its verdict, raw body, content type and address, never the token", async () => {
     const dep = await insertDeposit(t.ctx, fx);
@@ -522,6 +610,17 @@ describe("API-2 records", () => {
       expect(all.filter((r) => r.includes(token))).toEqual([]);
       expect(t.logs.filter((l) => l.includes(token))).toEqual([]);
     }
+  });
+
+  it("counts callbacks by verdict and type", async () => {
+    const values = (await t.ctx.metrics.callbacks.get()).values;
+    const count = (verdict: string, type: string) =>
+      values.find((v) => v.labels.verdict === verdict && v.labels.type === type)?.value ?? 0;
+    expect(count("accepted", "none")).toBeGreaterThan(0);
+    expect(count("duplicate", "none")).toBeGreaterThan(0);
+    expect(count("rejected", "psp_token_invalid")).toBeGreaterThan(0);
+    expect(count("rejected", "request_too_large")).toBe(1);
+    expect(count("review", "payment_amount_not_allowed")).toBeGreaterThan(0);
   });
 
   it("has a 500 for nothing above: no log line reports an unhandled error", () => {
