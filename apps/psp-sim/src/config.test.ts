@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_PORT, loadSimConfig, readParamConfigFile, SimConfigError, USAGE } from "./config.js";
+
+const required = ["--callback-url", "http://127.0.0.1:3000/api/psp", "--token", "tk"];
+
+describe("loadSimConfig", () => {
+  it("reads flags, with defaults for the rest", () => {
+    expect(loadSimConfig(required, {})).toEqual({
+      callbackUrl: "http://127.0.0.1:3000/api/psp",
+      token: "tk",
+      port: DEFAULT_PORT,
+      host: "127.0.0.1",
+    });
+  });
+
+  it("reads the environment, and flags win over it", () => {
+    const env = {
+      PSP_SIM_CALLBACK_URL: "https://crm.example.com/api/psp",
+      PSP_SIM_TOKEN: "env-token",
+      PSP_SIM_PREVIOUS_TOKEN: "old",
+      PSP_SIM_PORT: "4200",
+      PSP_SIM_PUBLIC_URL: "https://sim.example.com/",
+    };
+    expect(loadSimConfig([], env)).toEqual({
+      callbackUrl: "https://crm.example.com/api/psp",
+      token: "env-token",
+      previousToken: "old",
+      port: 4200,
+      host: "127.0.0.1",
+      publicUrl: "https://sim.example.com",
+    });
+    expect(loadSimConfig(["--port", "0", "--token", "flag-token"], env)).toMatchObject({
+      port: 0,
+      token: "flag-token",
+    });
+  });
+
+  it("answers help", () => {
+    expect(loadSimConfig(["--help"], {})).toBe("help");
+    expect(USAGE).toContain("--callback-url");
+  });
+
+  it("names the flag in every error", () => {
+    const cases: Array<[string[], RegExp]> = [
+      [[], /--callback-url .*is required/],
+      [["--callback-url", "http://x/api/psp"], /--token .*is required/],
+      [["--callback-url", "not a url", "--token", "t"], /--callback-url: .*not an absolute URL/],
+      [[...required, "--port", "70000"], /--port must be an integer from 0 to 65535/],
+      [[...required, "--port", "abc"], /--port/],
+      [[...required, "--public-url", "ftp://x"], /--public-url/],
+      [[...required, "--callback-deadline-seconds", "-1"], /--callback-deadline-seconds|-1/],
+      [[...required, "--bogus"], /Unknown option '--bogus'/],
+      [[...required, "extra"], /Unexpected argument 'extra'/],
+    ];
+    for (const [argv, message] of cases) {
+      expect(() => loadSimConfig(argv, {})).toThrow(SimConfigError);
+      expect(() => loadSimConfig(argv, {})).toThrow(message);
+    }
+  });
+
+  it("reads a parameter config file", () => {
+    const files: Record<string, string> = {
+      "full.json": JSON.stringify({
+        paramConfig: { order_no: { key: "orderId" }, email: { enabled: false } },
+        customKeys: ["custom_1"],
+        currencyExponents: { USDT: 6 },
+      }),
+      "bare.json": JSON.stringify({ amount: { key: "amt" } }),
+    };
+    const read = (path: string) => files[path]!;
+    expect(loadSimConfig([...required, "--param-config", "full.json"], {}, read)).toMatchObject({
+      paramConfig: { order_no: { key: "orderId" }, email: { enabled: false } },
+      customKeys: ["custom_1"],
+      currencyExponents: { USDT: 6 },
+    });
+    expect(readParamConfigFile("bare.json", read)).toEqual({ paramConfig: { amount: { key: "amt" } } });
+  });
+
+  it("refuses a parameter config file the CRM would refuse", () => {
+    const bad: Record<string, string> = {
+      "a.json": "not json",
+      "b.json": "[]",
+      "c.json": JSON.stringify({ paramConfig: { amount: { enabled: false } } }),
+      "d.json": JSON.stringify({ paramConfig: { email: { key: "sign" } } }),
+      "e.json": JSON.stringify({ customKeys: [1] }),
+      "f.json": JSON.stringify({ currencyExponents: { USDT: 12 } }),
+      "g.json": JSON.stringify({ paramConfig: { orderNo: { key: "x" } } }),
+    };
+    for (const path of Object.keys(bad)) {
+      expect(() => readParamConfigFile(path, (p) => bad[p]!)).toThrow(SimConfigError);
+    }
+  });
+});

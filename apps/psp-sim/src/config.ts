@@ -1,0 +1,182 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { type Api1ParamConfigInput, callbackEndpoint, resolveParamConfig, SdkError } from "@psphub/sdk";
+import type { SimOptions } from "./sim-server.js";
+
+/** A configuration the simulator cannot start with; the message names the flag or variable. */
+export class SimConfigError extends Error {
+  override readonly name = "SimConfigError";
+}
+
+export const DEFAULT_PORT = 4100;
+
+export const USAGE = `psp-sim: the psphub reference tenant backend (API-1, a payment page, API-2 callbacks)
+
+usage: psp-sim --callback-url URL --token TOKEN [options]
+
+options (each also read from the environment variable shown):
+  --callback-url <url>       CRM_Callback_URL of the integration; /pay/callback is appended   PSP_SIM_CALLBACK_URL
+  --token <token>            the integration's token                                           PSP_SIM_TOKEN
+  --previous-token <token>   the token before a rotation, still accepted on API-1             PSP_SIM_PREVIOUS_TOKEN
+  --port <n>                 port to listen on (default ${DEFAULT_PORT})                                 PSP_SIM_PORT
+  --host <addr>              address to listen on (default 127.0.0.1)                          PSP_SIM_HOST
+  --public-url <url>         this simulator's base URL for payment page links                 PSP_SIM_PUBLIC_URL
+                             (default http://<host>:<port>)
+  --param-config <file>      JSON: { "paramConfig": { "order_no": { "key": "orderId" } },    PSP_SIM_PARAM_CONFIG
+                             "customKeys": ["custom_1"], "currencyExponents": { "USDT": 6 } }
+  --callback-deadline-seconds <n>                                                              PSP_SIM_CALLBACK_DEADLINE_SECONDS
+                             how long to retry a callback on network errors and 5xx (default 10)
+  -h, --help                 this text
+
+Set the integration's APP_URL in the CRM to the simulator's public URL.`;
+
+/** The parameter configuration file: `{ paramConfig?, customKeys?, currencyExponents? }`. */
+export interface ParamConfigFile {
+  readonly paramConfig?: Api1ParamConfigInput;
+  readonly customKeys?: readonly string[];
+  readonly currencyExponents?: Readonly<Record<string, number>>;
+}
+
+/** Reads and checks a parameter configuration file (JSON). A bare param config object works too. */
+export function readParamConfigFile(
+  path: string,
+  read: (path: string) => string = readText,
+): ParamConfigFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(read(path));
+  } catch (error) {
+    throw new SimConfigError(`--param-config ${path}: ${(error as Error).message}`);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new SimConfigError(`--param-config ${path}: expected a JSON object`);
+  }
+  const obj = json as Record<string, unknown>;
+  const structured = "paramConfig" in obj || "customKeys" in obj || "currencyExponents" in obj;
+  const file: ParamConfigFile = structured
+    ? (obj as ParamConfigFile)
+    : { paramConfig: obj as Api1ParamConfigInput };
+  if (
+    file.customKeys !== undefined &&
+    !(Array.isArray(file.customKeys) && file.customKeys.every((k) => typeof k === "string"))
+  ) {
+    throw new SimConfigError(`--param-config ${path}: customKeys must be an array of strings`);
+  }
+  if (file.currencyExponents !== undefined) {
+    const ok =
+      typeof file.currencyExponents === "object" &&
+      file.currencyExponents !== null &&
+      Object.values(file.currencyExponents).every((e) => Number.isInteger(e) && e >= 0 && e <= 8);
+    if (!ok) throw new SimConfigError(`--param-config ${path}: currencyExponents must map codes to 0..8`);
+  }
+  try {
+    resolveParamConfig(file.paramConfig, file.customKeys ?? []);
+  } catch (error) {
+    if (error instanceof SdkError) throw new SimConfigError(`--param-config ${path}: ${error.message}`);
+    throw error;
+  }
+  return file;
+}
+
+function readText(path: string): string {
+  return readFileSync(path, "utf8");
+}
+
+function integer(text: string, name: string, min: number, max: number): number {
+  if (!/^[0-9]{1,6}$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new SimConfigError(`${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+/**
+ * The simulator's options from command-line flags and the environment (flags win). Answers
+ * `"help"` for `--help`. Throws {@link SimConfigError} with a message naming the flag.
+ */
+export function loadSimConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  read?: (path: string) => string,
+): SimOptions | "help" {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        "callback-url": { type: "string" },
+        token: { type: "string" },
+        "previous-token": { type: "string" },
+        port: { type: "string" },
+        host: { type: "string" },
+        "public-url": { type: "string" },
+        "param-config": { type: "string" },
+        "callback-deadline-seconds": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new SimConfigError((error as Error).message);
+  }
+  if (values.help === true) return "help";
+  const pick = (flag: string, variable: string): string | undefined => {
+    const v = values[flag];
+    if (typeof v === "string" && v !== "") return v;
+    const e = env[variable];
+    return e === undefined || e === "" ? undefined : e;
+  };
+
+  const callbackUrl = pick("callback-url", "PSP_SIM_CALLBACK_URL");
+  if (callbackUrl === undefined) {
+    throw new SimConfigError(
+      "--callback-url (or PSP_SIM_CALLBACK_URL) is required: the CRM_Callback_URL of the integration",
+    );
+  }
+  try {
+    callbackEndpoint(callbackUrl);
+  } catch (error) {
+    throw new SimConfigError(`--callback-url: ${(error as Error).message}`);
+  }
+  const token = pick("token", "PSP_SIM_TOKEN");
+  if (token === undefined)
+    throw new SimConfigError("--token (or PSP_SIM_TOKEN) is required: the integration's token");
+  const previousToken = pick("previous-token", "PSP_SIM_PREVIOUS_TOKEN");
+  const portText = pick("port", "PSP_SIM_PORT");
+  const port = portText === undefined ? DEFAULT_PORT : integer(portText, "--port", 0, 65535);
+  const host = pick("host", "PSP_SIM_HOST") ?? "127.0.0.1";
+  const publicUrl = pick("public-url", "PSP_SIM_PUBLIC_URL");
+  if (publicUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(publicUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      throw new SimConfigError(
+        `--public-url must be an absolute http(s) URL, not ${JSON.stringify(publicUrl)}`,
+      );
+    }
+  }
+  const deadlineText = pick("callback-deadline-seconds", "PSP_SIM_CALLBACK_DEADLINE_SECONDS");
+  const callbackDeadlineMs =
+    deadlineText === undefined
+      ? undefined
+      : integer(deadlineText, "--callback-deadline-seconds", 0, 86_400) * 1000;
+  const configPath = pick("param-config", "PSP_SIM_PARAM_CONFIG");
+  const file = configPath === undefined ? undefined : readParamConfigFile(configPath, read);
+
+  return {
+    callbackUrl,
+    token,
+    port,
+    host,
+    ...(previousToken === undefined ? {} : { previousToken }),
+    ...(publicUrl === undefined ? {} : { publicUrl: publicUrl.replace(/\/+$/, "") }),
+    ...(callbackDeadlineMs === undefined ? {} : { callbackDeadlineMs }),
+    ...(file?.paramConfig === undefined ? {} : { paramConfig: file.paramConfig }),
+    ...(file?.customKeys === undefined ? {} : { customKeys: file.customKeys }),
+    ...(file?.currencyExponents === undefined ? {} : { currencyExponents: file.currencyExponents }),
+  };
+}

@@ -1,0 +1,11 @@
+// @psphub/psp-sim: the reference tenant backend, usable in-process (a demo command, tests).
+export {
+  DEFAULT_PORT,
+  loadSimConfig,
+  type ParamConfigFile,
+  readParamConfigFile,
+  SimConfigError,
+  USAGE,
+} from "./config.js";
+export type { SimEvent, SimOrder } from "./pages.js";
+export { createSim, type RunningSim, type Sim, type SimOptions, startSim } from "./sim-server.js";

@@ -1,0 +1,458 @@
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { constantTimeEquals } from "@psphub/protocol";
+import {
+  type Api1ParamConfigInput,
+  buildCallback,
+  callbackEndpoint,
+  createApi1Handler,
+  type OutcomeName,
+  type PaymentRequest,
+  readNodeBody,
+  SdkError,
+  sendCallback,
+  toNodeHandler,
+} from "@psphub/sdk";
+import {
+  describeResult,
+  homePage,
+  messagePage,
+  paymentPage,
+  resultPage,
+  type SimEvent,
+  type SimOrder,
+  STYLESHEET,
+} from "./pages.js";
+
+/** How the simulator runs. Only `callbackUrl` and `token` are required. */
+export interface SimOptions {
+  /** The integration's CRM_Callback_URL (`/pay/callback` is appended), or the full endpoint. */
+  readonly callbackUrl: string;
+  /** The integration's token: checked on API-1, used to sign API-2. */
+  readonly token: string;
+  /** The token before a rotation: API-1 accepts it too (callbacks are signed with `token`). */
+  readonly previousToken?: string;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 4100; 0 picks a free port. */
+  readonly port?: number;
+  /** The simulator's own base URL for payment page links. Default `http://<host>:<port>`. */
+  readonly publicUrl?: string;
+  /** The integration's API-1 key configuration and custom parameter keys. */
+  readonly paramConfig?: Api1ParamConfigInput;
+  readonly customKeys?: readonly string[];
+  /** Exponents of currencies without an ISO 4217 minor unit (`{ USDT: 6 }`). */
+  readonly currencyExponents?: Readonly<Record<string, number>>;
+  /** How long one callback is retried on network errors and 5xx. Default 10 s. */
+  readonly callbackDeadlineMs?: number;
+  /** The payment page's defaults for "processing, then success" and "late" (seconds). */
+  readonly processingSeconds?: number;
+  readonly lateSeconds?: number;
+  /** Orders kept in memory; the oldest are forgotten beyond it. Default 10,000. */
+  readonly maxOrders?: number;
+  /** For tests: the fetch the callback sender uses. */
+  readonly fetch?: typeof globalThis.fetch;
+  /** Where log lines go. Default `console.log`; never given the token. */
+  readonly log?: (line: string) => void;
+}
+
+/** A simulator built but not listening (see {@link startSim}). */
+export interface Sim {
+  readonly server: Server;
+  readonly orders: ReadonlyMap<string, SimOrder>;
+  /** The base URL used in payment page links (known once listening). */
+  publicUrl(): string;
+  /** Sets the base URL of payment page links unless `publicUrl` was configured (startSim does). */
+  defaultPublicUrl(url: string): void;
+  /** Resolves when no callback is being sent (scheduled ones still wait for their time). */
+  idle(): Promise<void>;
+  /** Cancels scheduled callbacks and closes the server. */
+  close(): Promise<void>;
+}
+
+const FORM_LIMIT = 8 * 1024;
+const PAGE_CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const OUTCOME_OF: Record<0 | 1 | 2, OutcomeName> = { 0: "failed", 1: "success", 2: "processing" };
+
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  extra: Record<string, string> = {},
+) {
+  res.writeHead(status, {
+    "content-type": type,
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    ...extra,
+  });
+  res.end(body);
+}
+
+function html(res: ServerResponse, status: number, body: string): void {
+  send(res, status, "text/html; charset=utf-8", body, {
+    "content-security-policy": PAGE_CSP,
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+  });
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, "application/json; charset=utf-8", JSON.stringify(value));
+}
+
+function seconds(text: string | null, fallback: number): number | undefined {
+  if (text === null || text.trim() === "") return fallback;
+  const t = text.trim();
+  if (!/^[0-9]{1,4}$/.test(t) || Number(t) > 3600) return undefined;
+  return Number(t);
+}
+
+/**
+ * Builds the simulator's HTTP server without listening:
+ *
+ * - `POST /pay/url`: API-1 through the SDK handler; stores the order, answers its payment page URL
+ *   (the same URL when the CRM asks again for the same order);
+ * - `GET /pay/page/:orderNo?key=…`: the payment page (the key comes with the URL);
+ * - `POST /pay/page/:orderNo/action`: one outcome button; sends the callback(s) with the SDK
+ *   sender, then redirects (303) to `GET /pay/page/:orderNo/result?key=…&events=…`;
+ * - `GET /pay/page/:orderNo/events?key=…`: the order's callbacks and answers as JSON;
+ * - `GET /healthz`, `GET /` and `GET /static/sim.css`.
+ */
+export function createSim(options: SimOptions): Sim {
+  const endpoint = callbackEndpoint(options.callbackUrl);
+  const log = options.log ?? ((line: string) => console.log(line));
+  const maxOrders = options.maxOrders ?? 10_000;
+  const deadlineMs = options.callbackDeadlineMs ?? 10_000;
+  const processingSeconds = options.processingSeconds ?? 5;
+  const lateSeconds = options.lateSeconds ?? 30;
+  const orders = new Map<string, SimOrder>();
+  const timers = new Set<NodeJS.Timeout>();
+  const inflight = new Set<Promise<void>>();
+  let publicUrl = options.publicUrl?.replace(/\/+$/, "") ?? "";
+  let nextEventId = 1;
+
+  const pageUrl = (order: SimOrder) =>
+    `${publicUrl}/pay/page/${encodeURIComponent(order.request.orderNo)}?key=${order.key}`;
+
+  const api1 = toNodeHandler(
+    createApi1Handler({
+      tokens: options.previousToken ? [options.token, options.previousToken] : [options.token],
+      ...(options.paramConfig === undefined ? {} : { paramConfig: options.paramConfig }),
+      ...(options.customKeys === undefined ? {} : { customKeys: options.customKeys }),
+      currencyExponent: (currency) => options.currencyExponents?.[currency],
+      onPaymentRequest(req: PaymentRequest) {
+        const known = orders.get(req.orderNo);
+        if (known) {
+          const same =
+            known.request.merchantId === req.merchantId &&
+            known.request.currency === req.currency &&
+            (known.request.amountMinor !== undefined && req.amountMinor !== undefined
+              ? known.request.amountMinor === req.amountMinor
+              : known.request.amount === req.amount);
+          if (!same) {
+            log(`API-1 order ${req.orderNo}: refused, the order_no was used for another payment`);
+            return { error: "order_no already used for a different payment" };
+          }
+          log(`API-1 order ${req.orderNo}: asked again, same page`);
+          return { url: pageUrl(known) };
+        }
+        if (orders.size >= maxOrders) {
+          const oldest = orders.keys().next().value;
+          if (oldest !== undefined) orders.delete(oldest);
+        }
+        const order: SimOrder = {
+          request: req,
+          key: randomBytes(16).toString("hex"),
+          transactionId: `sim-${randomBytes(6).toString("hex")}`,
+          createdAt: Date.now(),
+          events: [],
+        };
+        orders.set(req.orderNo, order);
+        log(`API-1 order ${req.orderNo}: ${req.amount} ${req.currency}, page ready`);
+        return { url: pageUrl(order) };
+      },
+      onReject(r) {
+        log(
+          `API-1 refused (${r.status} ${r.reason}): ${r.message}${r.stringA ? `; our StringA: ${r.stringA}` : ""}`,
+        );
+      },
+      onError(error) {
+        log(`API-1 error: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    }),
+  );
+
+  /** Sends one callback now and records it in `event`. */
+  async function deliver(order: SimOrder, event: SimEvent, time?: number): Promise<void> {
+    event.state = "sending";
+    event.at = Date.now();
+    const work = (async () => {
+      try {
+        const result = await sendCallback({
+          callbackUrl: endpoint,
+          token: options.token,
+          callback: buildCallback(order.request, {
+            status: OUTCOME_OF[event.status],
+            paidAmount: event.amount,
+            transactionId: order.transactionId,
+            ...(time === undefined ? {} : { time }),
+          }),
+          deadlineMs,
+          retry: { baseMs: 250, maxMs: 2000 },
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        });
+        event.result = result;
+        event.state = "sent";
+        log(`API-2 order ${order.request.orderNo} ${event.label}: ${describeResult(result).text}`);
+      } catch (error) {
+        event.state = "error";
+        event.error = error instanceof SdkError ? error.message : `could not send: ${String(error)}`;
+        log(`API-2 order ${order.request.orderNo} ${event.label}: ${event.error}`);
+      }
+    })();
+    inflight.add(work);
+    try {
+      await work;
+    } finally {
+      inflight.delete(work);
+    }
+  }
+
+  function newEvent(order: SimOrder, label: string, status: 0 | 1 | 2, amount: string): SimEvent {
+    const event: SimEvent = { id: nextEventId++, label, status, amount, at: Date.now(), state: "scheduled" };
+    order.events.push(event);
+    return event;
+  }
+
+  async function now(order: SimOrder, label: string, status: 0 | 1 | 2, amount: string, time?: number) {
+    const event = newEvent(order, label, status, amount);
+    await deliver(order, event, time);
+    return event;
+  }
+
+  function later(order: SimOrder, label: string, status: 0 | 1 | 2, delaySeconds: number): SimEvent {
+    const event = newEvent(order, label, status, order.request.amount);
+    event.at = Date.now() + delaySeconds * 1000;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      void deliver(order, event);
+    }, delaySeconds * 1000);
+    timer.unref();
+    timers.add(timer);
+    log(`API-2 order ${order.request.orderNo} ${label}: scheduled in ${delaySeconds} s`);
+    return event;
+  }
+
+  /** Runs one button of the payment page; answers the events it created, or an error text. */
+  async function runAction(order: SimOrder, form: URLSearchParams): Promise<SimEvent[] | string> {
+    const amount = order.request.amount;
+    switch (form.get("action")) {
+      case "success":
+        return [await now(order, "Pay", 1, amount)];
+      case "fail":
+        return [await now(order, "Decline", 0, amount)];
+      case "processing": {
+        const s = seconds(form.get("seconds"), processingSeconds);
+        if (s === undefined) return "seconds must be a whole number from 0 to 3600";
+        const first = await now(order, "Processing", 2, amount);
+        return [first, later(order, `Success after processing (${s} s)`, 1, s)];
+      }
+      case "amount": {
+        const paid = (form.get("amount") ?? "").trim();
+        return [await now(order, `Pay a different amount (${paid})`, 1, paid)];
+      }
+      case "twice": {
+        // One callback, sent twice: the same body, the same time, the same sign.
+        const time = Date.now();
+        const first = await now(order, "Success callback (1 of 2)", 1, amount, time);
+        const second = await now(order, "Success callback (2 of 2)", 1, amount, time);
+        return [first, second];
+      }
+      case "late": {
+        const s = seconds(form.get("seconds"), lateSeconds);
+        if (s === undefined) return "seconds must be a whole number from 0 to 3600";
+        return [later(order, `Late success (${s} s)`, 1, s)];
+      }
+      default:
+        return "unknown action";
+    }
+  }
+
+  function findOrder(rawOrderNo: string, key: string | null): SimOrder | undefined {
+    let orderNo: string;
+    try {
+      orderNo = decodeURIComponent(rawOrderNo);
+    } catch {
+      return undefined;
+    }
+    const order = orders.get(orderNo);
+    // Compare even when the order is unknown, so timing does not tell which orders exist.
+    const keyOk = constantTimeEquals(key ?? "", order?.key ?? "no-order");
+    return order && keyOk ? order : undefined;
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://sim.invalid");
+    const method = req.method ?? "GET";
+    const path = url.pathname;
+
+    if (path === "/pay/url") return api1(req, res);
+    if (path === "/healthz" && (method === "GET" || method === "HEAD")) {
+      return json(res, 200, { status: "ok", orders: orders.size });
+    }
+    if (path === "/static/sim.css" && method === "GET") {
+      return send(res, 200, "text/css; charset=utf-8", STYLESHEET, {
+        "cache-control": "public, max-age=3600",
+      });
+    }
+    if (path === "/" && method === "GET") {
+      return html(res, 200, homePage({ callbackEndpoint: endpoint, orders: orders.size, publicUrl }));
+    }
+
+    const match = /^\/pay\/page\/([^/]+)(?:\/(action|result|events))?$/.exec(path);
+    if (!match) return html(res, 404, messagePage("Not found", "There is nothing here."));
+    const sub = match[2];
+    const wantsPost = sub === "action";
+    if (wantsPost ? method !== "POST" : method !== "GET" && method !== "HEAD") {
+      req.resume();
+      return send(res, 405, "text/plain; charset=utf-8", "method not allowed", {
+        allow: wantsPost ? "POST" : "GET",
+      });
+    }
+
+    let form: URLSearchParams | undefined;
+    if (wantsPost) {
+      const read = await readNodeBody(req, FORM_LIMIT);
+      if (!read.ok) return html(res, 413, messagePage("Too large", "The form is too large."));
+      form = new URLSearchParams(new TextDecoder().decode(read.body));
+    }
+    const order = findOrder(match[1]!, form ? form.get("key") : url.searchParams.get("key"));
+    if (!order) {
+      return html(res, 404, messagePage("Unknown order", "No order here, or the link is incomplete."));
+    }
+
+    switch (sub) {
+      case undefined:
+        return html(res, 200, paymentPage(order, processingSeconds, lateSeconds));
+      case "events":
+        return json(res, 200, {
+          orderNo: order.request.orderNo,
+          amount: order.request.amount,
+          currency: order.request.currency,
+          transactionId: order.transactionId,
+          events: order.events.map((e) => ({
+            id: e.id,
+            label: e.label,
+            status: e.status,
+            amount: e.amount,
+            state: e.state,
+            at: e.at,
+            ...(e.error === undefined ? {} : { error: e.error }),
+            ...(e.result === undefined
+              ? {}
+              : {
+                  result: {
+                    kind: e.result.kind,
+                    attempts: e.result.attempts,
+                    ...("status" in e.result ? { status: e.result.status } : {}),
+                    ...("type" in e.result && e.result.type !== undefined ? { type: e.result.type } : {}),
+                    ...(e.result.kind === "gave_up" ? { lastError: e.result.lastError } : {}),
+                  },
+                }),
+          })),
+        });
+      case "result": {
+        const ids = (url.searchParams.get("events") ?? "").split(",").map(Number);
+        const events = order.events.filter((e) => ids.includes(e.id));
+        return html(res, 200, resultPage(order, events));
+      }
+      case "action": {
+        const outcome = await runAction(order, form!);
+        if (typeof outcome === "string") return html(res, 400, messagePage("Not sent", outcome));
+        const location =
+          `/pay/page/${encodeURIComponent(order.request.orderNo)}/result` +
+          `?key=${order.key}&events=${outcome.map((e) => e.id).join(",")}`;
+        res.writeHead(303, { location, "cache-control": "no-store" });
+        res.end();
+        return;
+      }
+    }
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      log(`error: ${error instanceof Error ? error.stack : String(error)}`);
+      if (!res.headersSent) send(res, 500, "text/plain; charset=utf-8", "internal error");
+      else res.destroy();
+    });
+  });
+
+  return {
+    server,
+    orders,
+    publicUrl: () => publicUrl,
+    defaultPublicUrl(url: string) {
+      if (publicUrl === "") publicUrl = url.replace(/\/+$/, "");
+    },
+    async idle() {
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    },
+    async close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      for (const order of orders.values()) {
+        for (const e of order.events) {
+          if (e.state === "scheduled") {
+            e.state = "error";
+            e.error = "cancelled: the simulator stopped";
+          }
+        }
+      }
+      if (server.listening) {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      }
+    },
+  };
+}
+
+/** A running simulator. */
+export interface RunningSim {
+  /** Where it listens, e.g. `http://127.0.0.1:4100`. */
+  readonly url: string;
+  /** The base URL in payment page links (`--public-url`, or `url`). */
+  readonly publicUrl: string;
+  readonly port: number;
+  readonly sim: Sim;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds and starts the simulator (for `psp-sim`, a demo command or tests). Port 0 picks a free
+ * port; the payment page links then use the real one.
+ */
+export async function startSim(options: SimOptions): Promise<RunningSim> {
+  const sim = createSim(options);
+  const host = options.host ?? "127.0.0.1";
+  sim.server.listen(options.port ?? 4100, host);
+  await Promise.race([
+    once(sim.server, "listening"),
+    once(sim.server, "error").then(([error]) => {
+      throw error;
+    }),
+  ]);
+  const { port } = sim.server.address() as AddressInfo;
+  const shownHost =
+    host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const url = `http://${shownHost}:${port}`;
+  sim.defaultPublicUrl(url);
+  return { url, publicUrl: sim.publicUrl(), port, sim, close: () => sim.close() };
+}

@@ -1,0 +1,399 @@
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  type Api1ParamConfig,
+  type CallbackErrorType,
+  callbackErrorBody,
+  defaultApi1ParamConfig,
+  isoExponent,
+  parseAmount,
+  parseCallback,
+  parseFlatJson,
+  sign,
+  toConfiguredKeys,
+  verify,
+} from "@psphub/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { type SimOptions, startSim } from "./sim-server.js";
+
+const TOKEN = "sim-test-token-0123456789abcdef";
+const MERCHANT = "0123456789abcdef0123456789abcdef";
+
+type CrmOrder = {
+  amountMinor: bigint;
+  currency: string;
+  status: "pending" | "processing" | "succeeded" | "failed";
+};
+
+/**
+ * A small fake CRM on loopback: API-2 with the spec's checks (header token, sign over the raw
+ * body with the protocol's verify, order, currency, amount in minor units, status transitions,
+ * idempotent repeats). Not a mock of the SDK: the simulator talks real HTTP to it.
+ */
+async function fakeCrm() {
+  const orders = new Map<string, CrmOrder>();
+  const received: Array<{ body: string; answer: number; type?: string }> = [];
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString("utf8");
+    const answer = (type?: CallbackErrorType) => {
+      received.push({ body, answer: type ? 400 : 204, ...(type ? { type } : {}) });
+      if (!type) return void res.writeHead(204).end();
+      res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify(callbackErrorBody(type)));
+    };
+    if (req.url !== "/api/psp/pay/callback") return answer("payment_not_found");
+    let parsed: ReturnType<typeof parseFlatJson>;
+    try {
+      parsed = parseFlatJson(body);
+    } catch {
+      return answer("request_malformed");
+    }
+    const cb = parseCallback(parsed.params, parsed.literals);
+    if (!cb.ok) return answer("request_malformed");
+    if (cb.callback.merchantId !== MERCHANT) return answer("psp_setting_not_found");
+    if (req.headers["crm-pay-token"] !== TOKEN || !verify(body, TOKEN)) return answer("psp_token_invalid");
+    const order = orders.get(cb.callback.orderNo);
+    if (!order) return answer("payment_not_found");
+    if (cb.callback.currency !== order.currency) return answer("payment_currency_not_allowed");
+    let paid: bigint;
+    try {
+      paid = parseAmount(cb.callback.amountText, isoExponent(order.currency)!);
+    } catch {
+      return answer("payment_amount_not_allowed");
+    }
+    if (paid !== order.amountMinor) return answer("payment_amount_not_allowed");
+    const next = ({ 0: "failed", 1: "succeeded", 2: "processing" } as const)[cb.callback.status as 0 | 1 | 2];
+    if (!next) return answer("payment_status_not_allowed");
+    if (order.status === next) return answer();
+    if (order.status === "succeeded" || order.status === "failed") {
+      return answer(next === "processing" ? "payment_status_not_allowed" : "payment_status_not_pending");
+    }
+    order.status = next;
+    return answer();
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { callbackUrl: `http://127.0.0.1:${port}/api/psp`, orders, received };
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+
+/** Polls `check` until it holds (timers fire late on a busy machine). */
+async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function setup(overrides: Partial<SimOptions> = {}) {
+  const crm = await fakeCrm();
+  const logs: string[] = [];
+  const sim = await startSim({
+    port: 0,
+    callbackUrl: crm.callbackUrl,
+    token: TOKEN,
+    log: (line) => logs.push(line),
+    ...overrides,
+  });
+  cleanups.push(sim.close);
+  let counter = 0;
+
+  /** The CRM's side of API-1: create an order and ask the simulator for its payment URL. */
+  async function api1(
+    named: Record<string, string | number> = {},
+    opts: { token?: string; config?: Api1ParamConfig; custom?: Record<string, string> } = {},
+  ) {
+    const orderNo = (named.order_no as string | undefined) ?? `ord-${++counter}`;
+    const values = {
+      merchant_id: MERCHANT,
+      order_no: orderNo,
+      amount: 162.48,
+      currency: "USD",
+      user_id: "u1",
+      ...named,
+    };
+    crm.orders.set(orderNo, {
+      amountMinor: parseAmount(String(values.amount), isoExponent(String(values.currency))!),
+      currency: String(values.currency),
+      status: "pending",
+    });
+    const wire = toConfiguredKeys(
+      { named: values, ...(opts.custom ? { custom: opts.custom } : {}) },
+      opts.config ?? defaultApi1ParamConfig(),
+    );
+    const res = await fetch(`${sim.url}/pay/url`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "crm-pay-token": opts.token ?? TOKEN },
+      body: JSON.stringify({ ...wire, sign: sign(wire, opts.token ?? TOKEN) }),
+    });
+    const json = (await res.json()) as { data: { url: string } | null; result: boolean; msg: string };
+    return { status: res.status, json, orderNo, url: json.data?.url ?? "" };
+  }
+
+  /** Presses a button on the payment page like a browser: a form post, then the redirect. */
+  async function press(pageUrl: string, action: string, fields: Record<string, string> = {}) {
+    const page = new URL(pageUrl);
+    const key = page.searchParams.get("key")!;
+    const res = await fetch(new URL(`${page.pathname}/action`, page), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ key, action, ...fields }).toString(),
+      redirect: "manual",
+    });
+    if (res.status !== 303) return { status: res.status, html: await res.text() };
+    const result = await fetch(new URL(res.headers.get("location")!, page));
+    return { status: result.status, html: await result.text() };
+  }
+
+  async function events(pageUrl: string) {
+    const page = new URL(pageUrl);
+    const res = await fetch(new URL(`${page.pathname}/events${page.search}`, page));
+    return ((await res.json()) as { events: Array<Record<string, unknown>> }).events;
+  }
+
+  const callbacks = () =>
+    crm.received.map((r) => ({
+      ...r,
+      parsed: parseCallback(parseFlatJson(r.body).params, parseFlatJson(r.body).literals),
+    }));
+
+  return { sim, crm, logs, api1, press, events, callbacks };
+}
+
+describe("psp-sim API-1", () => {
+  it("answers a signed request with a payment page URL on itself", async () => {
+    const { sim, api1 } = await setup();
+    const r = await api1();
+    expect(r.status).toBe(200);
+    expect(r.json.result).toBe(true);
+    expect(r.url).toMatch(new RegExp(`^${sim.url}/pay/page/ord-1\\?key=[0-9a-f]{32}$`));
+  });
+
+  it("answers the same URL when asked again for the same order, and refuses a changed one", async () => {
+    const { api1 } = await setup();
+    const first = await api1({ order_no: "same" });
+    expect((await api1({ order_no: "same" })).url).toBe(first.url);
+    const changed = await api1({ order_no: "same", amount: 1 });
+    expect(changed.json).toEqual({
+      data: null,
+      result: false,
+      msg: "order_no already used for a different payment",
+    });
+  });
+
+  it("refuses a wrong token with 401 and logs why", async () => {
+    const { api1, logs } = await setup();
+    const r = await api1({}, { token: "not-the-token" });
+    expect(r.status).toBe(401);
+    expect(logs.join("\n")).toContain("token_invalid");
+    expect(logs.join("\n")).not.toContain(TOKEN);
+  });
+
+  it("accepts the previous token during a rotation", async () => {
+    const { api1 } = await setup({ token: TOKEN, previousToken: "old-token" });
+    expect((await api1({}, { token: "old-token" })).status).toBe(200);
+  });
+
+  it("reads renamed keys and custom parameters from its parameter config", async () => {
+    const config = defaultApi1ParamConfig();
+    config.order_no = { key: "orderId", enabled: true };
+    config.amount = { key: "amt", enabled: true };
+    const { api1, sim } = await setup({
+      paramConfig: { order_no: { key: "orderId" }, amount: { key: "amt" } },
+      customKeys: ["custom_1"],
+    });
+    const r = await api1({ order_no: "renamed" }, { config, custom: { custom_1: "HSBC" } });
+    expect(r.status).toBe(200);
+    const order = sim.sim.orders.get("renamed")!;
+    expect(order.request).toMatchObject({
+      amount: "162.48",
+      amountMinor: 16248n,
+      custom: { custom_1: "HSBC" },
+    });
+    expect(await (await fetch(r.url)).text()).toContain("HSBC");
+  });
+});
+
+describe("psp-sim payment page", () => {
+  it("shows the order with every outcome button, escaped, under a strict CSP", async () => {
+    const { api1 } = await setup();
+    const r = await api1({ user_name: '<script>alert("x")</script>' });
+    const res = await fetch(r.url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    const html = await res.text();
+    expect(html).toContain("Pay 162.48 USD");
+    expect(html).not.toContain("<script");
+    expect(html).toContain("&#60;script&#62;");
+    for (const action of ["success", "fail", "processing", "amount", "twice", "late"]) {
+      expect(html).toContain(`name="action" value="${action}"`);
+    }
+    const css = await fetch(new URL("/static/sim.css", r.url));
+    expect(css.headers.get("content-type")).toContain("text/css");
+  });
+
+  it("hides the page without the right key", async () => {
+    const { api1, sim } = await setup();
+    const r = await api1();
+    const page = new URL(r.url);
+    expect((await fetch(`${sim.url}${page.pathname}`)).status).toBe(404);
+    expect((await fetch(`${sim.url}${page.pathname}?key=${"0".repeat(32)}`)).status).toBe(404);
+    expect((await fetch(`${sim.url}/pay/page/unknown?key=x`)).status).toBe(404);
+    const forged = await fetch(`${sim.url}${page.pathname}/action`, {
+      method: "POST",
+      body: new URLSearchParams({ key: "wrong", action: "success" }),
+    });
+    expect(forged.status).toBe(404);
+  });
+
+  it("Pay sends a signed success callback the CRM accepts, and shows the answer", async () => {
+    const { api1, press, callbacks, crm } = await setup();
+    const r = await api1();
+    const result = await press(r.url, "success");
+    expect(result.status).toBe(200);
+    expect(result.html).toContain("the CRM answered accepted (HTTP 204)");
+    const [cb] = callbacks();
+    expect(cb!.answer).toBe(204);
+    expect(cb!.body).toContain('"amount":162.48,');
+    expect(cb!.parsed.ok && cb!.parsed.callback).toMatchObject({
+      merchantId: MERCHANT,
+      orderNo: r.orderNo,
+      amountText: "162.48",
+      currency: "USD",
+      status: 1,
+      userId: "u1",
+    });
+    expect(crm.orders.get(r.orderNo)!.status).toBe("succeeded");
+  });
+
+  it("Decline sends status 0", async () => {
+    const { api1, press, crm } = await setup();
+    const r = await api1();
+    expect((await press(r.url, "fail")).html).toContain("Decline</strong>: the CRM answered accepted");
+    expect(crm.orders.get(r.orderNo)!.status).toBe("failed");
+  });
+
+  it("sends the success callback twice with the same body; the CRM accepts both", async () => {
+    const { api1, press, callbacks } = await setup();
+    const r = await api1();
+    const result = await press(r.url, "twice");
+    expect(result.html.match(/the CRM answered accepted/g)).toHaveLength(2);
+    const sent = callbacks();
+    expect(sent).toHaveLength(2);
+    expect(sent[0]!.body).toBe(sent[1]!.body);
+  });
+
+  it("shows a conflict when a success follows a decline", async () => {
+    const { api1, press, events } = await setup();
+    const r = await api1();
+    await press(r.url, "fail");
+    const result = await press(r.url, "success");
+    expect(result.html).toContain("conflict: payment_status_not_pending");
+    expect((await events(r.url)).map((e) => (e.result as { kind: string }).kind)).toEqual([
+      "done",
+      "done_conflicting",
+    ]);
+  });
+
+  it("pays a different amount (the CRM refuses it) and explains an amount it cannot send", async () => {
+    const { api1, press, callbacks } = await setup();
+    const r = await api1();
+    const other = await press(r.url, "amount", { amount: "100.00" });
+    expect(other.html).toContain("rejected: HTTP 400 payment_amount_not_allowed");
+    expect(callbacks()[0]!.body).toContain('"amount":100.00,');
+    const bad = await press(r.url, "amount", { amount: "12,50" });
+    expect(bad.html).toContain("not sent: amount must be a non-negative decimal number");
+    expect(callbacks()).toHaveLength(1);
+  });
+
+  it("sends processing now and success after the chosen delay", async () => {
+    const { api1, press, events, crm } = await setup();
+    const r = await api1();
+    const result = await press(r.url, "processing", { seconds: "1" });
+    expect(result.html).toContain("Processing</strong>: the CRM answered accepted");
+    expect(result.html).toContain("scheduled for");
+    expect(crm.orders.get(r.orderNo)!.status).toBe("processing");
+    await eventually(async () => (await events(r.url))[1]!.state === "sent");
+    const list = await events(r.url);
+    expect(list.map((e) => [e.status, e.state])).toEqual([
+      [2, "sent"],
+      [1, "sent"],
+    ]);
+    expect(crm.orders.get(r.orderNo)!.status).toBe("succeeded");
+  });
+
+  it("sends a late success after the chosen delay", async () => {
+    const { api1, press, events, callbacks } = await setup();
+    const r = await api1();
+    const result = await press(r.url, "late", { seconds: "1" });
+    expect(result.html).toContain("Late success (1 s)</strong>: scheduled for");
+    expect(callbacks()).toHaveLength(0);
+    expect((await events(r.url))[0]!.state).toBe("scheduled");
+    await eventually(async () => (await events(r.url))[0]!.state === "sent");
+    expect(callbacks()).toHaveLength(1);
+  });
+
+  it("refuses bad delays and unknown actions with 400", async () => {
+    const { api1, press } = await setup();
+    const r = await api1();
+    expect((await press(r.url, "late", { seconds: "-1" })).status).toBe(400);
+    expect((await press(r.url, "processing", { seconds: "99999" })).status).toBe(400);
+    expect((await press(r.url, "refund")).status).toBe(400);
+  });
+
+  it("shows that the CRM could not be reached", async () => {
+    const { api1, press } = await setup({ callbackUrl: "http://127.0.0.1:9/api/psp", callbackDeadlineMs: 0 });
+    const r = await api1();
+    expect((await press(r.url, "success")).html).toMatch(/no answer: .*(ECONNREFUSED|fetch failed)/);
+  });
+
+  it("cancels scheduled callbacks when closed", async () => {
+    const { api1, press, sim, callbacks } = await setup();
+    const r = await api1();
+    await press(r.url, "late", { seconds: "1" });
+    await sim.close();
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(callbacks()).toHaveLength(0);
+    expect(sim.sim.orders.get(r.orderNo)!.events[0]!.error).toContain("cancelled");
+  });
+});
+
+describe("psp-sim service", () => {
+  it("answers /healthz, its home page, 404 and 405", async () => {
+    const { sim } = await setup();
+    expect(await (await fetch(`${sim.url}/healthz`)).json()).toEqual({ status: "ok", orders: 0 });
+    const home = await (await fetch(`${sim.url}/`)).text();
+    expect(home).toContain(`POST ${sim.url}/pay/url`);
+    expect(home).not.toContain(TOKEN);
+    expect((await fetch(`${sim.url}/nope`)).status).toBe(404);
+    expect((await fetch(`${sim.url}/pay/url`)).status).toBe(405);
+  });
+
+  it("uses the configured public URL in payment page links", async () => {
+    const { api1 } = await setup({ publicUrl: "https://sim.example.com/" });
+    expect((await api1()).url).toMatch(/^https:\/\/sim\.example\.com\/pay\/page\/ord-1\?key=/);
+  });
+
+  it("fails to start on a port in use", async () => {
+    const { sim } = await setup();
+    await expect(
+      startSim({ port: sim.port, callbackUrl: "http://127.0.0.1:1/api/psp", token: TOKEN }),
+    ).rejects.toThrow(/EADDRINUSE/);
+  });
+});
