@@ -22,7 +22,7 @@ export type BodyResult = { ok: true; body: ReadBody } | { ok: false; message: st
  * and a missing or other content type is sniffed: a body starting with `{` is JSON, anything
  * else is read as a form (garbage then fails the mandatory keys). Every failure is
  * `request_malformed`: not JSON, not an object, nested values, duplicate keys, wrong types,
- * missing keys.
+ * missing keys, NUL characters.
  */
 export function readCallbackBody(raw: string | undefined, contentType: string | undefined): BodyResult {
   if (typeof raw !== "string" || raw.trim() === "") return { ok: false, message: "the body is empty" };
@@ -31,20 +31,29 @@ export function readCallbackBody(raw: string | undefined, contentType: string | 
     media === "application/x-www-form-urlencoded" ||
     (media !== "application/json" && !media.endsWith("+json") && !raw.trimStart().startsWith("{"));
   try {
-    if (form) {
-      const params = parseFormBody(raw);
-      const parsed = parseCallback(params, undefined, { form: true });
-      return parsed.ok
-        ? { ok: true, body: { form, signed: params, callback: parsed.callback } }
-        : { ok: false, message: parsed.error.message };
-    }
-    const { params, literals } = parseFlatJson(raw);
-    const parsed = parseCallback(params, literals);
+    const { params, literals } = form
+      ? { params: parseFormBody(raw), literals: undefined }
+      : parseFlatJson(raw);
+    const nul = findNul(params);
+    if (nul !== undefined) return { ok: false, message: `the value of ${nul} contains a NUL character` };
+    const parsed = parseCallback(params, literals, { form });
     return parsed.ok
-      ? { ok: true, body: { form, signed: raw, callback: parsed.callback } }
+      ? { ok: true, body: { form, signed: form ? params : raw, callback: parsed.callback } }
       : { ok: false, message: parsed.error.message };
   } catch (err) {
     if (err instanceof ProtocolError) return { ok: false, message: err.message };
     throw err;
   }
+}
+
+/**
+ * A key or string value holding U+0000: no text column of PostgreSQL can store it, so such a
+ * body is malformed here rather than a storage error (a 500) later.
+ */
+function findNul(params: FlatParams): string | undefined {
+  for (const [key, value] of Object.entries(params)) {
+    if (key.includes("\u0000") || (typeof value === "string" && value.includes("\u0000")))
+      return JSON.stringify(key.slice(0, 40));
+  }
+  return undefined;
 }

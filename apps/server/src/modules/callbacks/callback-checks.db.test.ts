@@ -195,6 +195,16 @@ const REFUSED: Case[] = [
     type: "request_malformed",
   },
   {
+    name: "a raw NUL character in a form body",
+    build: () => ({ body: "merchant_id=a\u0000b&x=1", opts: { token: fx.token, contentType: null } }),
+    type: "request_malformed",
+  },
+  {
+    name: "a \\u0000 escape in a JSON value (PostgreSQL text cannot hold it)",
+    build: (d) => json(d, { transaction_id: "tx\u0000" }),
+    type: "request_malformed",
+  },
+  {
     name: "a JSON array",
     build: (d) => ({
       body: `[${callbackJson(callbackFields(fx, d), fx.token)}]`,
@@ -476,7 +486,7 @@ describe("API-2 robustness", () => {
     const valid = callbackJson(callbackFields(fx, dep, { status: 2 }), fx.token);
     const before = await moneySnapshot(t.ctx);
     const body = fc.oneof(
-      fc.string({ maxLength: 300 }),
+      fc.string({ unit: "binary", maxLength: 300 }),
       fc.json({ maxDepth: 3 }),
       fc
         .dictionary(

@@ -14,19 +14,24 @@ export type CallbackLogInput = Omit<CallbackLogsTable, "id" | "raw_body"> & { ra
  */
 export async function insertCallbackLog(db: Db, log: CallbackLogInput): Promise<string> {
   const id = newId();
-  const raw = log.raw_body ?? "";
   await db
     .insertInto("callback_logs")
     .values({
       ...log,
       id,
-      raw_body: raw.length > RAW_BODY_LOG_CAP ? raw.slice(0, RAW_BODY_LOG_CAP) : raw,
-      content_type: log.content_type === null ? null : log.content_type.slice(0, 200),
-      merchant_id: log.merchant_id === null ? null : log.merchant_id.slice(0, 200),
-      order_no: log.order_no === null ? null : log.order_no.slice(0, 200),
+      raw_body: storable(log.raw_body ?? "", RAW_BODY_LOG_CAP),
+      content_type: log.content_type === null ? null : storable(log.content_type, 200),
+      merchant_id: log.merchant_id === null ? null : storable(log.merchant_id, 200),
+      order_no: log.order_no === null ? null : storable(log.order_no, 200),
     })
     .execute();
   return id;
+}
+
+/** Cut to `max` characters, with U+0000 (which PostgreSQL text refuses) shown as U+FFFD. */
+function storable(text: string, max: number): string {
+  const cut = text.length > max ? text.slice(0, max) : text;
+  return cut.includes("\u0000") ? cut.replaceAll("\u0000", "\uFFFD") : cut;
 }
 
 export type CallbackLogView = {
