@@ -1,5 +1,6 @@
 import { clientCreateCommand } from "./cli/client-commands.js";
 import { type Command, helpText, parseCommandArgs, UsageError } from "./cli/command.js";
+import { callbackCommand, signCommand, verifyCommand } from "./cli/protocol-commands.js";
 import {
   migrateCommand,
   serveCommand,
@@ -16,6 +17,9 @@ export const COMMANDS: Command[] = [
   tenantCreateCommand,
   userCreateCommand,
   clientCreateCommand,
+  signCommand,
+  verifyCommand,
+  callbackCommand,
 ];
 
 function overview(): string {

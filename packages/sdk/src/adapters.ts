@@ -273,7 +273,7 @@ export function toFetchHandler(handler: Api1Handler): (request: Request) => Prom
     if (request.body !== null) {
       const reader = request.body.getReader();
       for (;;) {
-        let step: ReadableStreamReadResult<Uint8Array>;
+        let step: Awaited<ReturnType<typeof reader.read>>;
         try {
           step = await reader.read();
         } catch {
