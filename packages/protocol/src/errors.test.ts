@@ -39,7 +39,7 @@ describe("errors", () => {
 
   it("lists the spec's nine API-2 types with status 400, then our two", () => {
     const types = Object.keys(CALLBACK_ERROR_TYPES);
-    expect(types).toEqual([...SPEC_TYPES, "request_malformed", "request_too_large"]);
+    expect(types).toEqual([...SPEC_TYPES, "request_malformed", "request_too_large", "internal_error"]);
     for (const type of SPEC_TYPES) {
       expect(CALLBACK_ERROR_TYPES[type as CallbackErrorType]).toMatchObject({ httpStatus: 400, ours: false });
     }

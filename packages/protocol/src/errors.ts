@@ -57,15 +57,15 @@ export class MoneyError extends ProtocolError {
 
 /** One row of {@link CALLBACK_ERROR_TYPES}. `ours` marks types this project added to the spec's nine. */
 export interface CallbackErrorTypeInfo {
-  readonly httpStatus: 400 | 413;
+  readonly httpStatus: 400 | 413 | 500;
   readonly meaning: string;
   readonly ours: boolean;
 }
 
 /**
  * API-2 error types (spec "API-2: payment callback", error table), each with the HTTP status
- * the CRM answers and when it applies. The last two are ours: the spec lists no type for a
- * body that cannot be read at all.
+ * the CRM answers and when it applies. The last three are ours: the spec lists no type for a
+ * body that cannot be read at all, nor for the CRM's own storage failing (retry those).
  */
 export const CALLBACK_ERROR_TYPES = {
   psp_token_invalid: {
@@ -125,6 +125,11 @@ export const CALLBACK_ERROR_TYPES = {
     meaning: "the body is larger than the CRM accepts",
     ours: true,
   },
+  internal_error: {
+    httpStatus: 500,
+    meaning: "the CRM could not record the callback (its storage failed); nothing was applied, retry later",
+    ours: true,
+  },
 } as const satisfies Record<string, CallbackErrorTypeInfo>;
 
 /** One of the API-2 error types. */
@@ -133,11 +138,11 @@ export type CallbackErrorType = keyof typeof CALLBACK_ERROR_TYPES;
 /** The API-2 error body: `{"error": true, "code": <HTTP status>, "type": "<type>"}`. */
 export interface CallbackErrorBody {
   readonly error: true;
-  readonly code: 400 | 413;
+  readonly code: 400 | 413 | 500;
   readonly type: CallbackErrorType;
 }
 
-/** Whether `value` names an API-2 error type (spec error table plus our two). */
+/** Whether `value` names an API-2 error type (spec error table plus our three). */
 export function isCallbackErrorType(value: unknown): value is CallbackErrorType {
   return typeof value === "string" && Object.hasOwn(CALLBACK_ERROR_TYPES, value);
 }

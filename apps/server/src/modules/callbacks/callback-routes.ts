@@ -9,7 +9,7 @@ export const CALLBACK_PATH = "/api/psp/pay/callback";
 const errorEnvelope = z.object({ error: z.literal(true), code: z.number().int(), type: z.string() });
 
 /** Our answer when storage fails: the tenant backend retries 5xx (never for any input). */
-const INTERNAL = { error: true, code: 500, type: "internal_error" } as const;
+const INTERNAL = callbackErrorBody("internal_error");
 
 /**
  * API-2 `POST /api/psp/pay/callback` in its own encapsulated plugin: its content-type parsers
