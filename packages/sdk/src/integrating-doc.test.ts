@@ -1,0 +1,38 @@
+import { readFileSync } from "node:fs";
+import { parseFlatJson, sign, stringA } from "@psphub/protocol";
+import { describe, expect, it } from "vitest";
+import vectorsFile from "../../protocol/test-fixtures/signature-vectors.json" with { type: "json" };
+
+// docs/integrating.md shows worked examples; they must stay equal to the vectors they quote.
+const doc = readFileSync(new URL("../../../docs/integrating.md", import.meta.url), "utf8");
+const vector = (name: string) => vectorsFile.vectors.find((v) => v.name === name)!;
+
+describe("docs/integrating.md", () => {
+  it("works the api2-sample vector exactly", () => {
+    const v = vector("api2-sample");
+    expect(doc).toContain(`StringA = ${v.string_a}\n`);
+    expect(doc).toContain(`sign    = SHA1(StringB) = ${v.sign}\n`);
+    expect(doc).toContain(`printf '%s' '${v.string_a}${v.token}'`);
+    expect(doc).toContain(`# ${v.sign}`);
+    // The body shown, with its sign, is the vector's body with the vector's sign.
+    const shown = /```json\n(\{"merchant_id":"f23eb[\s\S]*?)\n```/.exec(doc)![1]!.replace(/\n /g, "");
+    const { params, literals } = parseFlatJson(shown);
+    expect(params.sign).toBe(v.sign);
+    expect(stringA(params, { literals })).toBe(v.string_a);
+  });
+
+  it("shows the api1-sample body with its correct sign", () => {
+    const v = vector("api1-sample");
+    const shown = /```json\n(\{"merchant_id":"136421f3[\s\S]*?)\n```/.exec(doc)![1]!.replace(/\n /g, "");
+    const { params, literals } = parseFlatJson(shown);
+    expect(params.sign).toBe(v.sign);
+    expect(sign(params, v.token, { literals })).toBe(v.sign);
+  });
+
+  it("prints the CLI output of the float-literal vector", () => {
+    const v = vector("float-literal-as-written");
+    expect(doc).toContain(`# StringA:                  ${v.string_a}\n`);
+    expect(doc).toContain(`# sign:                     ${v.sign}\n`);
+    expect(doc).toContain(`# sign (parsed numbers):    ${v.sign_from_parsed_numbers}\n`);
+  });
+});
