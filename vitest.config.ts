@@ -44,6 +44,23 @@ export default defineConfig({
           ...db,
         },
       },
+      {
+        // Real-browser tests: the built web apps in Debian's Chromium against the real server
+        // (in-process, SQLite) and a stub tenant backend on loopback. They skip themselves when
+        // /usr/bin/chromium is missing; CI's .ci/run installs it first.
+        resolve,
+        ssr: { resolve },
+        test: {
+          name: "e2e",
+          include: ["tests/e2e/**/*.test.ts"],
+          env: { ...env, PSPHUB_TEST_DB: "sqlite" },
+          globalSetup: ["tests/e2e/support/global-setup.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
+          // One browser at a time on a small machine.
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

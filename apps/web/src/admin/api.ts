@@ -3,7 +3,8 @@ import { createApi } from "../lib/api.js";
 let onExpire: (message?: string) => void = () => {};
 
 /** The back office's API client; a 401 anywhere ends the session in the UI. */
-export const api = createApi({ onUnauthenticated: (m) => onExpire(m) });
+// The UI says it in its own words (i18n), whatever the server's English message was.
+export const api = createApi({ onUnauthenticated: () => onExpire() });
 export const bindExpire = (fn: (message?: string) => void) => {
   onExpire = fn;
 };

@@ -28,3 +28,6 @@ export const theme = createTheme({
     Card: { defaultProps: { radius: "md", withBorder: true } },
   },
 });
+
+/** `styles` for inputs holding keys, URLs and ids: monospace text, normal label. */
+export const monoInput = { input: { fontFamily: "var(--mantine-font-family-monospace)" } };

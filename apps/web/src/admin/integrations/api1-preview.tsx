@@ -13,7 +13,7 @@ import { customParamsInput, type IntegrationFormValues, paramConfigInput } from 
  * StringA and sign. The server builds it with the same code as the real call, signed with a
  * public sample token.
  */
-export function Api1Preview(props: { values: IntegrationFormValues; merchantId?: string }) {
+export function Api1Preview(props: { values: IntegrationFormValues }) {
   const input = JSON.stringify({
     paramConfig: paramConfigInput(props.values.paramConfig),
     customParams: customParamsInput(props.values.customParams).map((p) => ({
@@ -22,7 +22,6 @@ export function Api1Preview(props: { values: IntegrationFormValues; merchantId?:
       label: p.label || "…",
       ...(p.options ? { options: p.options.length ? p.options : ["…"] } : {}),
     })),
-    ...(props.merchantId ? { merchantId: props.merchantId } : {}),
   });
   const [debounced] = useDebouncedValue(input, 250);
   const [preview, setPreview] = useState<Preview | null>(null);
@@ -75,7 +74,11 @@ export function Api1Preview(props: { values: IntegrationFormValues; merchantId?:
           <Text size="xs" fw={600} tt="uppercase" c="dimmed">
             {t("integrations.preview.body")}
           </Text>
-          <Code block data-testid="api1-preview-body" style={{ opacity: problem ? 0.5 : 1 }}>
+          <Code
+            block
+            data-testid="api1-preview-body"
+            style={{ opacity: problem ? 0.5 : 1, whiteSpace: "pre-wrap", wordBreak: "break-all" }}
+          >
             {JSON.stringify(preview.body, null, 2)}
           </Code>
           <Text size="xs" fw={600} tt="uppercase" c="dimmed">

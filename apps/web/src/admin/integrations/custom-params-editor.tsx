@@ -14,6 +14,7 @@ import {
 import type { UseFormReturnType } from "@mantine/form";
 import { t } from "../../i18n/index.js";
 import { IconArrowDown, IconArrowUp, IconPlus, IconTrash } from "../../ui/icons.js";
+import { monoInput } from "../../ui/theme.js";
 import {
   CUSTOM_PARAM_TYPES,
   effectiveCustomKeys,
@@ -86,7 +87,7 @@ export function CustomParamsEditor(props: {
               description={
                 row.key.trim() ? undefined : t("integrations.custom.autoKey", { key: autoKeys[i] ?? "" })
               }
-              ff="monospace"
+              styles={monoInput}
               readOnly={readOnly}
               {...form.getInputProps(`customParams.${i}.key`)}
             />

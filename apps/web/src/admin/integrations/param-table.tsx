@@ -3,6 +3,7 @@ import type { UseFormReturnType } from "@mantine/form";
 import { API1_PARAM_NAMES, API1_PARAMS } from "@psphub/protocol";
 import { t } from "../../i18n/index.js";
 import { IconLock } from "../../ui/icons.js";
+import { monoInput } from "../../ui/theme.js";
 import type { IntegrationFormValues } from "./integration-form.js";
 
 /**
@@ -53,7 +54,7 @@ export function ParamTable(props: { form: UseFormReturnType<IntegrationFormValue
                   size="xs"
                   aria-label={t("integrations.params.keyAria", { name })}
                   readOnly={readOnly}
-                  ff="monospace"
+                  styles={monoInput}
                   {...form.getInputProps(`paramConfig.${name}.key`)}
                 />
               </Table.Td>

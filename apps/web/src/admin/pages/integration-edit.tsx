@@ -23,6 +23,7 @@ import { ApiError } from "../../lib/api.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { ErrorAlert, notifyError, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
+import { monoInput } from "../../ui/theme.js";
 import { api } from "../api.js";
 import { Api1Preview } from "../integrations/api1-preview.js";
 import { CallbackLog } from "../integrations/callback-log.js";
@@ -126,7 +127,7 @@ export function IntegrationEditPage() {
                   placeholder="https://psp.example.com"
                   withAsterisk
                   readOnly={readOnly}
-                  ff="monospace"
+                  styles={monoInput}
                   {...form.getInputProps("appUrl")}
                 />
                 <Group grow align="flex-start" wrap="wrap">
@@ -185,7 +186,7 @@ export function IntegrationEditPage() {
               <Title order={4} mb={4}>
                 {t("integrations.preview.title")}
               </Title>
-              <Api1Preview values={form.values} merchantId={integration?.merchantId} />
+              <Api1Preview values={form.values} />
             </Card>
           </Stack>
         </Grid.Col>

@@ -7,7 +7,6 @@ import {
   Radio,
   SegmentedControl,
   Select,
-  SimpleGrid,
   Stack,
   Text,
   TextInput,
@@ -210,37 +209,42 @@ function DepositForm({ method }: { method: PortalMethod }) {
             {...form.getInputProps("amount")}
           />
           <Paper withBorder p="sm" bg="gray.0" data-testid="fee-preview" aria-live="polite">
-            <SimpleGrid cols={3} spacing="xs">
-              <Stack gap={0}>
-                <Text size="xs" c="dimmed">
+            <Stack gap={4}>
+              <Group justify="space-between" wrap="nowrap">
+                <Text size="sm" c="dimmed">
                   {t("deposit.youPay")}
                 </Text>
                 <Text fw={600} className="num" data-testid="preview-amount">
                   {preview ? `${groupDigits(preview.amount)} ${form.values.currency}` : "—"}
                 </Text>
-              </Stack>
-              <Stack gap={0}>
-                <Text size="xs" c="dimmed">
+              </Group>
+              <Group justify="space-between" wrap="nowrap">
+                <Text size="sm" c="dimmed">
                   {t("deposit.fee")}
                 </Text>
-                <Text fw={600} className="num" data-testid="preview-fee">
+                <Text className="num" data-testid="preview-fee">
                   {preview ? `${groupDigits(preview.fee)} ${form.values.currency}` : "—"}
                 </Text>
-              </Stack>
-              <Stack gap={0}>
-                <Text size="xs" c="dimmed">
+              </Group>
+              <Group
+                justify="space-between"
+                wrap="nowrap"
+                pt={4}
+                style={{ borderTop: "1px solid var(--mantine-color-gray-3)" }}
+              >
+                <Text size="sm" fw={600}>
                   {t("deposit.youGet")}
                 </Text>
                 <Text fw={700} c="teal.8" className="num" data-testid="preview-credit">
                   {preview ? `${groupDigits(preview.credit)} ${form.values.currency}` : "—"}
                 </Text>
-              </Stack>
-            </SimpleGrid>
-            {currency ? (
-              <Text size="xs" c="dimmed" mt={4}>
-                {t("deposit.feeRule", { fee: feeSummary(currency) })}
-              </Text>
-            ) : null}
+              </Group>
+              {currency ? (
+                <Text size="xs" c="dimmed">
+                  {t("deposit.feeRule", { fee: feeSummary(currency) })}
+                </Text>
+              ) : null}
+            </Stack>
           </Paper>
           {method.fields.map((f, i) => (
             <FieldInput key={f.key} f={f} inputProps={form.getInputProps(`fieldValues.${i}`)} />
