@@ -265,7 +265,9 @@ export function createSim(options: SimOptions): Sim {
       }
       case "amount": {
         const paid = (form.get("amount") ?? "").trim();
-        return [await now(order, `Pay a different amount (${paid})`, 1, paid)];
+        // The label goes to logs and pages: no control characters, bounded length.
+        const shown = paid.replace(/\p{Cc}/gu, " ").slice(0, 40);
+        return [await now(order, `Pay a different amount (${shown})`, 1, paid)];
       }
       case "twice": {
         // One callback, sent twice: the same body, the same time, the same sign.
