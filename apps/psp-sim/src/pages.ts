@@ -1,3 +1,4 @@
+import { formatAmount } from "@psphub/protocol";
 import type { PaymentRequest, SendCallbackResult } from "@psphub/sdk";
 
 // Server-rendered pages of the simulator: no script, no external assets, every value escaped.
@@ -58,6 +59,13 @@ pre { white-space: pre-wrap; word-break: break-all; background: #f4f5f7; padding
   button.secondary { background: transparent; }
 }
 `;
+
+/** The order's amount for people: with the currency's decimals when known (`100.10`), else as sent. */
+export function displayAmount(r: PaymentRequest): string {
+  return r.amountMinor !== undefined && r.exponent !== undefined
+    ? formatAmount(r.amountMinor, r.exponent)
+    : r.amount;
+}
 
 function layout(title: string, body: string): string {
   return `<!doctype html>
@@ -129,7 +137,7 @@ function orderTable(order: SimOrder): string {
   const r = order.request;
   const rows: Array<[string, string | undefined]> = [
     ["Order", r.orderNo],
-    ["Amount", `${r.amount} ${r.currency}`],
+    ["Amount", `${displayAmount(r)} ${r.currency}`],
     ["Merchant id", r.merchantId],
     ["Client", r.userName ?? r.userId],
     ["Email", r.email],
@@ -159,7 +167,7 @@ export function paymentPage(order: SimOrder, processingSeconds: number, lateSeco
   const seconds = (name: string, value: number) =>
     `<input type="number" name="${name}" value="${value}" min="0" max="3600" step="1" aria-label="seconds"> s `;
   const body = `
-<h1>Pay ${esc(r.amount)} ${esc(r.currency)}</h1>
+<h1>Pay ${esc(displayAmount(r))} ${esc(r.currency)}</h1>
 <p class="sub">psphub PSP simulator: every button sends a signed API-2 callback to the CRM and shows its answer.</p>
 <section>
 ${orderTable(order)}
@@ -174,7 +182,7 @@ ${action(order, "twice", "Send the success callback twice", "", "secondary")}
 ${action(order, "late", "Send the success callback late", `after ${seconds("seconds", lateSeconds)}`, "secondary")}
 </section>
 ${historySection(order)}`;
-  return layout(`Pay ${r.amount} ${r.currency}`, body);
+  return layout(`Pay ${displayAmount(r)} ${r.currency}`, body);
 }
 
 /** What one action did: the CRM's answer(s) and the callback body, then the order's history. */
@@ -200,7 +208,7 @@ export function resultPage(order: SimOrder, events: readonly SimEvent[]): string
   });
   const body = `
 <h1>Order ${esc(r.orderNo)}</h1>
-<p class="sub">${esc(r.amount)} ${esc(r.currency)}</p>
+<p class="sub">${esc(displayAmount(r))} ${esc(r.currency)}</p>
 <section>
 ${parts.join("\n")}
 <p><a href="${esc(back)}">Back to the payment page</a></p>

@@ -114,7 +114,7 @@ describe("psp-sim (SDK) with the real server over loopback", () => {
     });
     expect(simOrder.request.email).toBeUndefined();
     const page = await (await fetch(d.paymentUrl)).text();
-    expect(page).toContain("Pay 100.1 USD");
+    expect(page).toContain("Pay 100.10 USD");
   });
 
   it("credits once when the success callback is sent twice", async () => {
