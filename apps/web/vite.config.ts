@@ -1,8 +1,26 @@
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
-import { defaultClientConditions, defineConfig } from "vite";
+import { defaultClientConditions, defineConfig, type Plugin } from "vite";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+/**
+ * `vite` (dev) serves admin.html and portal.html under their own names; the apps live under
+ * /admin/* and /portal/* (client-side routes), as the server serves them. Rewrite like it does.
+ */
+const spaFallback = (): Plugin => ({
+  name: "psphub-spa-fallback",
+  configureServer(server) {
+    server.middlewares.use((req, _res, next) => {
+      const path = (req.url ?? "").split("?")[0] ?? "";
+      for (const app of ["admin", "portal"]) {
+        if (path === `/${app}` || (path.startsWith(`/${app}/`) && !path.includes(".")))
+          req.url = `/${app}.html`;
+      }
+      next();
+    });
+  },
+});
 
 /**
  * One multi-page build: admin.html (back office) and portal.html (client portal) share their
@@ -10,7 +28,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
  * `source` first so @psphub/protocol is bundled from its TypeScript source, no prebuild needed.
  */
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), spaFallback()],
   base: "/",
   resolve: { conditions: ["source", ...defaultClientConditions] },
   build: {
@@ -20,6 +38,16 @@ export default defineConfig({
     chunkSizeWarningLimit: 900,
     rolldownOptions: {
       input: { admin: here("./admin.html"), portal: here("./portal.html") },
+      // Libraries (React, Mantine) in one long-cached chunk shared by both apps; our shared
+      // code in another, so a change to the apps does not re-download the libraries.
+      output: {
+        codeSplitting: {
+          groups: [
+            { name: "vendor", test: /node_modules/ },
+            { name: "shared", test: /apps\/web\/src\/(lib|ui|i18n)\// },
+          ],
+        },
+      },
     },
   },
   server: {

@@ -219,7 +219,9 @@ export function DepositsPage() {
               key: "credit",
               header: t("field.credit"),
               align: "right",
-              render: (d) => <span className="num">{money(d.credit, d.currency)}</span>,
+              // What the wallet got: only a succeeded deposit credits anything.
+              render: (d) =>
+                d.status === "succeeded" ? <span className="num">{money(d.credit, d.currency)}</span> : "—",
             },
             {
               key: "status",

@@ -1,14 +1,10 @@
 import { Navigate, useSearchParams } from "react-router";
 import { t } from "../../i18n/index.js";
+import { safeNext } from "../../lib/safe-next.js";
 import { useSession } from "../../lib/session.js";
 import { PageLoader } from "../../ui/feedback.js";
 import { LoginCard } from "../../ui/login-card.js";
 import type { StaffMe } from "../types.js";
-
-/** Only same-app paths are followed after login (no open redirect through ?next=). */
-export function safeNext(next: string | null, fallback: string): string {
-  return next?.startsWith("/") && !next.startsWith("//") && !next.includes("\\") ? next : fallback;
-}
 
 export function LoginPage() {
   const { status, login, notice } = useSession<StaffMe>();

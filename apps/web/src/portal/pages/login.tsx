@@ -1,6 +1,6 @@
 import { Navigate, useSearchParams } from "react-router";
-import { safeNext } from "../../admin/pages/login.js";
 import { t } from "../../i18n/index.js";
+import { safeNext } from "../../lib/safe-next.js";
 import { useSession } from "../../lib/session.js";
 import { PageLoader } from "../../ui/feedback.js";
 import { LoginCard } from "../../ui/login-card.js";

@@ -1,0 +1,213 @@
+import { type FlatParams, sign } from "@psphub/protocol";
+import type { BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { loginClient, loginStaff, type Session } from "../../apps/server/src/test/test-app.js";
+import {
+  hasChromium,
+  launchBrowser,
+  newContext,
+  type RunningBrowser,
+  screenshotPath,
+} from "./support/chromium.js";
+import { type Stack, seedPaymentSetup, startStack } from "./support/stack.js";
+import { adminLogin, choose, expectText } from "./support/ui.js";
+
+/**
+ * The back office's day-to-day screens in a real browser: manual approve and reject with a
+ * comment, the callback log with verdicts and error types, the review queue and its
+ * resolution, token rotation with its grace period, method reordering and enable/disable.
+ */
+describe.skipIf(!hasChromium)("back office (Chromium)", () => {
+  let stack: Stack;
+  let setup: Awaited<ReturnType<typeof seedPaymentSetup>>;
+  let chrome: RunningBrowser;
+  let ctx: BrowserContext;
+  let page: Page;
+  let owner: Session;
+  let client: Session;
+  let secrets: { merchantId: string; token: string };
+
+  /** A pending deposit made through the portal API (API-1 answered by the stub). */
+  const newDeposit = async (amount: string) => {
+    const res = await client.post("/api/portal/deposits", {
+      methodId: setup.methodId,
+      currency: "USD",
+      amount,
+      fields: { custom_1: "Jane Q Client" },
+    });
+    if (res.statusCode !== 201) throw new Error(`deposit: ${res.statusCode} ${res.body}`);
+    const { orderNo } = res.json() as { orderNo: string };
+    const list = (await owner.get(`/api/admin/deposits?orderNo=${orderNo}`)).json() as {
+      items: { id: string }[];
+    };
+    return { orderNo, id: list.items[0]!.id };
+  };
+
+  /** An API-2 callback as a tenant backend sends it. */
+  const callback = async (params: FlatParams, token = secrets.token) =>
+    fetch(`${stack.baseUrl}/api/psp/pay/callback`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "crm-pay-token": token },
+      body: JSON.stringify({ ...params, sign: sign(params, token) }),
+    });
+
+  beforeAll(async () => {
+    stack = await startStack("ops");
+    setup = await seedPaymentSetup(stack);
+    owner = await loginStaff(stack.app.app, stack.owner.email, stack.owner.password);
+    client = await loginClient(stack.app.app, stack.tenant.slug, setup.client.email, setup.client.password);
+    secrets = (await owner.post(`/api/admin/integrations/${setup.integrationId}/reveal`)).json();
+    chrome = await launchBrowser();
+    ctx = await newContext(chrome.browser);
+    page = await ctx.newPage();
+    await adminLogin(page, stack.baseUrl, stack.owner.email, stack.owner.password);
+  });
+
+  afterAll(async () => {
+    await chrome?.close();
+    await stack?.close();
+  });
+
+  const onFailureScreenshot = (name: string) =>
+    onTestFailed(async () => {
+      await page.screenshot({ path: screenshotPath(`failure-${name}`), fullPage: true }).catch(() => {});
+    });
+
+  it("approves and rejects open deposits by hand, with a comment", async () => {
+    onFailureScreenshot("manual");
+    const a = await newDeposit("50");
+    await page.goto(`${stack.baseUrl}/admin/deposits/${a.id}`);
+    await page.getByRole("button", { name: "Approve" }).click();
+    const dialog = page.getByRole("dialog");
+    // The comment is required, inline.
+    await dialog.getByRole("button", { name: "Approve" }).click();
+    await expectText(dialog, "Required");
+    await dialog
+      .getByRole("textbox", { name: "Comment" })
+      .fill("Paid by bank transfer, checked the statement");
+    await dialog.getByRole("button", { name: "Approve" }).click();
+    await expectText(page.getByTestId("ledger-entry"), "48.45 USD");
+    await page.locator('[data-kind="manual"]').first().waitFor();
+    await expectText(page.getByTestId("timeline"), "checked the statement");
+    await expect.poll(() => page.getByRole("button", { name: "Approve" }).count()).toBe(0);
+
+    const b = await newDeposit("20");
+    await page.goto(`${stack.baseUrl}/admin/deposits/${b.id}`);
+    await page.getByRole("button", { name: "Reject" }).click();
+    await page.getByRole("dialog").getByRole("textbox", { name: "Comment" }).fill("Client asked to cancel");
+    await page.getByRole("dialog").getByRole("button", { name: "Reject" }).click();
+    await expectText(page.locator("h2"), "Failed");
+
+    // The list filters by status.
+    await page.goto(`${stack.baseUrl}/admin/deposits?status=failed`);
+    await expectText(page.getByTestId("deposits-table"), b.orderNo);
+    expect(await page.getByTestId("deposits-table").getByText(a.orderNo).count()).toBe(0);
+  });
+
+  it("shows each callback's verdict and error type in the integration's callback log", async () => {
+    onFailureScreenshot("callback-log");
+    const d = await newDeposit("30");
+    const base = {
+      merchant_id: secrets.merchantId,
+      order_no: d.orderNo,
+      amount: 30,
+      currency: "USD",
+      time: Date.now(),
+      status: 1,
+    };
+    expect((await callback(base, "wrong-token")).status).toBe(400);
+    expect((await callback({ ...base, amount: 31 })).status).toBe(400);
+    expect((await callback(base)).status).toBe(204);
+    expect((await callback(base)).status).toBe(204); // a repeat: duplicate, no second credit
+
+    await page.goto(`${stack.baseUrl}/admin/integrations/${setup.integrationId}`);
+    await page.getByRole("tab", { name: "Callback log" }).click();
+    const log = page.getByTestId("callback-log");
+    await expectText(log, "psp_token_invalid");
+    await expectText(log, "payment_amount_not_allowed");
+    await expectText(log, "Accepted");
+    await expectText(log, "Duplicate");
+    // Filter by verdict; open one to see the body as received.
+    await choose(page, "Verdict", "Rejected");
+    await expect
+      .poll(() => log.locator("tbody tr").allTextContents())
+      .toEqual([expect.stringContaining("psp_token_invalid")]);
+    await log.locator("tbody tr").first().click();
+    await expectText(page.getByRole("dialog"), d.orderNo);
+    await page.keyboard.press("Escape");
+    await page.screenshot({ path: screenshotPath("admin-callback-log") });
+  });
+
+  it("lists a conflicting callback in the review queue and resolves it once", async () => {
+    onFailureScreenshot("review");
+    const d = await newDeposit("40");
+    // Rejected by hand first; then the PSP reports success: a conflict for a person.
+    expect(
+      (await owner.post(`/api/admin/deposits/${d.id}/reject`, { comment: "no payment seen" })).statusCode,
+    ).toBe(200);
+    const res = await callback({
+      merchant_id: secrets.merchantId,
+      order_no: d.orderNo,
+      transaction_id: "late-1",
+      amount: 40,
+      currency: "USD",
+      time: Date.now(),
+      status: 1,
+    });
+    expect(res.status).toBe(400);
+
+    await page.goto(`${stack.baseUrl}/admin/review`);
+    const table = page.getByTestId("review-table");
+    await expectText(table, d.orderNo);
+    await expectText(table, "Contradicts a final status");
+    const row = table.locator("tbody tr", { hasText: d.orderNo });
+    await row.getByRole("button", { name: "Credit" }).click();
+    await page
+      .getByRole("dialog")
+      .getByRole("textbox", { name: "Comment" })
+      .fill("PSP statement shows the payment");
+    await page.getByRole("dialog").getByRole("button", { name: "Credit" }).click();
+    await expect.poll(() => row.getByRole("button", { name: "Credit" }).count()).toBe(0);
+    await page.locator("label", { hasText: /^Resolved$/ }).click();
+    await expectText(table, "PSP statement shows the payment");
+
+    const detail = (await owner.get(`/api/admin/deposits/${d.id}`)).json() as { ledgerEntry: unknown };
+    expect(detail.ledgerEntry).not.toBeNull();
+  });
+
+  it("rotates the token after confirmation and shows the grace period", async () => {
+    onFailureScreenshot("rotate");
+    await page.goto(`${stack.baseUrl}/admin/integrations/${setup.integrationId}`);
+    await expectText(page.getByTestId("credentials-card"), "never rotated");
+    await page.getByRole("button", { name: "Rotate token" }).click();
+    const dialog = page.getByRole("dialog");
+    await expectText(dialog, "grace period");
+    await dialog.getByRole("textbox", { name: "Grace period (hours)" }).fill("2");
+    await dialog.getByRole("button", { name: "Rotate" }).click();
+    await expectText(page.getByTestId("grace-notice"), "still accepted for callbacks until");
+    await page.getByTestId("reveal-toggle").click();
+    await expect.poll(() => page.getByTestId("secret-token").textContent()).not.toBe(secrets.token);
+  });
+
+  it("reorders deposit methods with the arrows and switches one off", async () => {
+    onFailureScreenshot("methods");
+    const second = await owner.post("/api/admin/deposit-methods", {
+      name: "Bank transfer",
+      integrationId: setup.integrationId,
+      currencies: [{ code: "EUR", min: "50.00", max: "20000.00" }],
+    });
+    expect(second.statusCode).toBe(201);
+    await page.goto(`${stack.baseUrl}/admin/methods`);
+    const table = page.getByTestId("methods-table");
+    const names = () => table.locator("tbody tr a").allTextContents();
+    await expect.poll(names).toEqual(["Card", "Bank transfer"]);
+    await page.getByRole("button", { name: "Move Bank transfer up" }).click();
+    await expect.poll(names).toEqual(["Bank transfer", "Card"]);
+    await page.getByRole("switch", { name: "Enable Card" }).click({ force: true });
+    await expectText(table.locator("tbody tr").nth(1), "Disabled");
+
+    // The portal offers the methods in that order, without the disabled one.
+    const methods = (await client.get("/api/portal/deposit-methods")).json() as { items: { name: string }[] };
+    expect(methods.items.map((m) => m.name)).toEqual(["Bank transfer"]);
+  });
+});
