@@ -32,7 +32,7 @@ describe.skipIf(!hasChromium)("whole story (Chromium)", () => {
     stack = await startStack("acme");
     chrome = await launchBrowser();
     adminCtx = await newContext(chrome.browser);
-    portalCtx = await newContext(chrome.browser);
+    portalCtx = await newContext(chrome.browser, { width: 1024, height: 760 });
   });
 
   afterAll(async () => {
@@ -70,7 +70,7 @@ describe.skipIf(!hasChromium)("whole story (Chromium)", () => {
     // The live preview shows the exact API-1 body, custom parameter included.
     await expectText(admin.getByTestId("api1-preview-body"), '"custom_1": "sample"');
     await admin.getByRole("button", { name: "Create integration" }).click();
-    await admin.waitForURL(/\/admin\/integrations\/[^/]+$/);
+    await admin.waitForURL(/\/admin\/integrations\/(?!new$)[^/]+$/);
     const integrationId = admin.url().split("/").pop()!;
 
     // The eye reveals merchant_id, token and CRM_Callback_URL; it hides them again.
@@ -99,7 +99,7 @@ describe.skipIf(!hasChromium)("whole story (Chromium)", () => {
     await centre(fields);
     await admin.screenshot({ path: screenshotPath("admin-deposit-method-fields") });
     await admin.getByRole("button", { name: "Create method" }).click();
-    await admin.waitForURL(/\/admin\/methods\/[^/]+$/);
+    await admin.waitForURL(/\/admin\/methods\/(?!new$)[^/]+$/);
 
     // ---- A client with portal access.
     await admin.getByRole("link", { name: "Clients" }).click();

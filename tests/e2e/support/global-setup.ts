@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -9,6 +9,8 @@ import { join } from "node:path";
 export default function setup(): void {
   const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
   if (!existsSync(chromium)) return;
+  // Screenshots of this run only (a stale failure shot would mislead).
+  rmSync(join(process.cwd(), "test-results", "screenshots"), { recursive: true, force: true });
   const started = Date.now();
   // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
   execFileSync("npm", ["run", "build", "-w", "@psphub/web"], {

@@ -310,6 +310,11 @@ export const en = {
   "methods.visibilityAll": "All clients",
   "methods.visibilityGroups": "Only some groups",
   "methods.groups": "Client groups",
+  "methods.delete": "Delete method",
+  "methods.deleteTitle": "Delete {name}?",
+  "methods.deleteText":
+    "Clients no longer see it; past deposits keep their history. Refused while deposits through it are still open.",
+  "methods.deleted": "{name} was deleted.",
 
   // deposits (back office)
   "deposits.title": "Deposits",

@@ -62,7 +62,8 @@ export function PortalLayout({ children }: { children: ReactNode }) {
         </Container>
       </AppShell.Header>
       <AppShell.Main>
-        <Container size="sm" px={0}>
+        {/* 688 = the header's 720 less its padding, so header and content line up. */}
+        <Container size={688} px={0}>
           {children}
         </Container>
       </AppShell.Main>

@@ -21,6 +21,7 @@ import {
 } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { randomId } from "@mantine/hooks";
+import { modals } from "@mantine/modals";
 import { isoExponent, tryParseAmount } from "@psphub/protocol";
 import { useEffect, useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
@@ -280,6 +281,23 @@ export function MethodEditPage() {
     () => setFormError(t("validation.fixErrors")),
   );
 
+  const remove = () =>
+    modals.openConfirmModal({
+      title: t("methods.deleteTitle", { name: method.data?.name ?? "" }),
+      children: <Text size="sm">{t("methods.deleteText")}</Text>,
+      labels: { confirm: t("methods.delete"), cancel: t("common.cancel") },
+      confirmProps: { color: "red" },
+      onConfirm: async () => {
+        try {
+          await api.del(`/api/admin/deposit-methods/${id}`);
+          notifySuccess(t("methods.deleted", { name: method.data?.name ?? "" }));
+          navigate("/methods", { replace: true });
+        } catch (err) {
+          notifyError(err);
+        }
+      },
+    });
+
   if (!isNew && method.loading && !method.data) return <PageLoader />;
   if (!isNew && method.error) return <ErrorAlert error={method.error} />;
 
@@ -293,6 +311,13 @@ export function MethodEditPage() {
           ) : (
             <StatusBadge status={method.data?.enabled ? "enabled" : "disabled"} />
           )
+        }
+        actions={
+          !isNew && !readOnly ? (
+            <Button variant="subtle" color="red" leftSection={<IconTrash size={16} />} onClick={remove}>
+              {t("methods.delete")}
+            </Button>
+          ) : null
         }
       />
       <form onSubmit={submit} noValidate aria-label={t("methods.formAria")}>
