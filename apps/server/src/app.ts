@@ -15,22 +15,36 @@ import { registerAccessControl } from "./http/access.js";
 import { registerErrorHandling } from "./http/error-handler.js";
 import { opsRoutes } from "./http/ops-routes.js";
 import { webRoutes } from "./http/web-routes.js";
+import { auditRoutes } from "./modules/audit/audit-routes.js";
 import { authRoutes } from "./modules/auth/auth-routes.js";
-import { depositRoutes } from "./modules/deposits/deposit-routes.js";
 import { callbackLogRoutes } from "./modules/callbacks/callback-log-routes.js";
-import { reviewRoutes } from "./modules/review/review-routes.js";
-import { manualResolutionRoutes } from "./modules/deposits/manual-resolution-routes.js";
 import { callbackRoutes } from "./modules/callbacks/callback-routes.js";
 import { clientRoutes } from "./modules/clients/client-routes.js";
 import { methodRoutes } from "./modules/deposit-methods/method-routes.js";
-import { userRoutes } from "./modules/users/user-routes.js";
-import { auditRoutes } from "./modules/audit/audit-routes.js";
+import { depositRoutes } from "./modules/deposits/deposit-routes.js";
+import { manualResolutionRoutes } from "./modules/deposits/manual-resolution-routes.js";
 import { integrationRoutes } from "./modules/psp-integrations/integration-routes.js";
+import { reviewRoutes } from "./modules/review/review-routes.js";
+import { userRoutes } from "./modules/users/user-routes.js";
 
 export type ModuleRoutes = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
 /** Route modules, one per capability. Each registers its own routes with declared access. */
-const MODULES: ModuleRoutes[] = [opsRoutes, authRoutes, clientRoutes, userRoutes, auditRoutes, integrationRoutes, methodRoutes, depositRoutes, callbackRoutes, callbackLogRoutes, reviewRoutes, manualResolutionRoutes, webRoutes];
+const MODULES: ModuleRoutes[] = [
+  opsRoutes,
+  authRoutes,
+  clientRoutes,
+  userRoutes,
+  auditRoutes,
+  integrationRoutes,
+  methodRoutes,
+  depositRoutes,
+  callbackRoutes,
+  callbackLogRoutes,
+  reviewRoutes,
+  manualResolutionRoutes,
+  webRoutes,
+];
 
 /**
  * Builds the whole HTTP app around an AppContext. It never listens: main.ts does, and tests
@@ -57,6 +71,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
         imgSrc: ["'self'", "data:"],
         connectSrc: ["'self'"],
         frameAncestors: ["'none'"],
+        // Only ask browsers to upgrade requests when the deployment is served over https;
+        // on plain http (a LAN demo) it would break every asset load.
+        upgradeInsecureRequests: ctx.config.cookieSecure ? [] : null,
       },
     },
   });
