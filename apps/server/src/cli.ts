@@ -1,5 +1,6 @@
 import { clientCreateCommand } from "./cli/client-commands.js";
 import { type Command, helpText, parseCommandArgs, UsageError } from "./cli/command.js";
+import { demoCommand } from "./cli/demo-command.js";
 import { callbackCommand, signCommand, verifyCommand } from "./cli/protocol-commands.js";
 import {
   migrateCommand,
@@ -17,6 +18,7 @@ export const COMMANDS: Command[] = [
   tenantCreateCommand,
   userCreateCommand,
   clientCreateCommand,
+  demoCommand,
   signCommand,
   verifyCommand,
   callbackCommand,

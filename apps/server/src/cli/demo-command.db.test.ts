@@ -1,0 +1,256 @@
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import SQLite from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { testDbKind } from "../test/test-database.js";
+import { DEMO } from "./demo-command.js";
+
+// `psphub demo` as a person runs it: a child process (the CLI from source), then one deposit
+// driven with plain HTTP like a browser: portal login, deposit with the custom field, the
+// simulator's payment page, its "Pay" form, and the wallet until the credit shows. Stopped with
+// SIGINT and started again on the same data directory, the data is still there.
+// The demo is the embedded SQLite default by design, so the postgres project skips it.
+
+const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../../..");
+const dataDir = mkdtempSync(join(tmpdir(), "psphub-demo-test-"));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+type Demo = { child: ChildProcessWithoutNullStreams; out: () => string; base: string; sim: string };
+
+/** A free port other than `not` (the second run must get a different simulator port). */
+async function freePortExcept(not: number): Promise<number> {
+  for (;;) {
+    const srv = createServer().listen(0, "127.0.0.1");
+    await once(srv, "listening");
+    const { port } = srv.address() as AddressInfo;
+    await new Promise((r) => srv.close(r));
+    if (port !== not) return port;
+  }
+}
+
+/** Starts the demo (server on a free port) and waits for its banner. */
+async function startDemo(simPort = 0): Promise<Demo> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of [
+    "PORT",
+    "HOST",
+    "DATA_DIR",
+    "DATABASE_URL",
+    "PUBLIC_BASE_URL",
+    "ENCRYPTION_KEY",
+    "LOG_LEVEL",
+  ])
+    delete env[k];
+  const child = spawn(
+    process.execPath,
+    [
+      "--conditions=source",
+      "--import",
+      "tsx",
+      "apps/server/src/psphub.ts",
+      "demo",
+      "--data-dir",
+      dataDir,
+      "--port",
+      "0",
+      "--sim-port",
+      String(simPort),
+    ],
+    { cwd: ROOT, env },
+  );
+  let out = "";
+  child.stdout.on("data", (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr.on("data", (b: Buffer) => {
+    out += b.toString();
+  });
+  await new Promise<void>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`demo did not start in time:\n${out}`)), 60_000);
+    const check = () => {
+      if (out.includes("Press Ctrl-C")) {
+        clearTimeout(timer);
+        done();
+      }
+    };
+    child.stdout.on("data", check);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      fail(new Error(`demo exited with ${code}:\n${out}`));
+    });
+  });
+  const base = /Client portal\s+(http:\/\/\S+)\/portal\//.exec(out)?.[1];
+  const sim = /Simulator\s+(http:\/\/\S+)/.exec(out)?.[1];
+  if (!base || !sim) throw new Error(`no URLs in the banner:\n${out}`);
+  return { child, out: () => out, base, sim };
+}
+
+/** Ctrl-C: both stop gracefully and the process exits 0. */
+async function stopDemo(demo: Demo): Promise<void> {
+  const exited = new Promise<number | null>((done) => demo.child.once("exit", (code) => done(code)));
+  demo.child.kill("SIGINT");
+  expect(await exited).toBe(0);
+  expect(demo.out()).toContain("psphub demo: stopped.");
+}
+
+/** A portal session over plain HTTP: the session cookie and the CSRF token from the login JSON. */
+async function portalLogin(base: string) {
+  const res = await fetch(`${base}/api/portal/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ tenant: DEMO.tenantSlug, email: DEMO.clientEmail, password: DEMO.clientPassword }),
+  });
+  expect(res.status).toBe(200);
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  const body = (await res.json()) as { me: { id: string }; csrfToken: string };
+  const call = async (method: string, path: string, json?: unknown) => {
+    const r = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        cookie,
+        ...(json === undefined ? {} : { "content-type": "application/json", "x-csrf-token": body.csrfToken }),
+      },
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    });
+    return { status: r.status, json: (await r.json()) as Record<string, unknown> };
+  };
+  const usd = async () => {
+    const w = (await call("GET", "/api/portal/wallets")).json as {
+      items: Array<{ currency: string; balance: string }>;
+    };
+    return w.items.find((i) => i.currency === "USD")?.balance ?? "0.00";
+  };
+  return { clientId: body.me.id, call, usd };
+}
+
+type Portal = Awaited<ReturnType<typeof portalLogin>>;
+
+/** One deposit through the simulator: create it, open the payment page, press "Pay". */
+async function depositAndPay(portal: Portal, simUrl: string, amount: string) {
+  const methods = (await portal.call("GET", "/api/portal/deposit-methods")).json as {
+    items: Array<{
+      id: string;
+      name: string;
+      fields: Array<{ key: string; label: string; required: boolean }>;
+    }>;
+  };
+  const method = methods.items.find((m) => m.name === DEMO.methodName)!;
+  expect(method.fields).toMatchObject([{ key: "custom_1", label: "IBAN or account number", required: true }]);
+
+  const created = await portal.call("POST", "/api/portal/deposits", {
+    methodId: method.id,
+    currency: "USD",
+    amount,
+    fields: { custom_1: "DE89 3704 0044 0532 0130 00" },
+  });
+  expect(created.status).toBe(201);
+  const { orderNo, paymentUrl } = created.json as { orderNo: string; paymentUrl: string };
+  expect(paymentUrl.startsWith(`${simUrl}/pay/page/${orderNo}?key=`)).toBe(true);
+
+  const page = await (await fetch(paymentUrl)).text();
+  expect(page).toContain(`Pay ${amount} USD`);
+  expect(page).toContain("DE89 3704 0044 0532 0130 00");
+  const form =
+    /<form method="post" action="([^"]+)">\s*<input type="hidden" name="key" value="([^"]+)">\s*<input type="hidden" name="action" value="success">/.exec(
+      page,
+    );
+  expect(form).not.toBeNull();
+  const result = await fetch(new URL(form![1]!, paymentUrl), {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ key: form![2]!, action: "success" }),
+  });
+  expect(result.status).toBe(200); // after the 303 to the result page
+  expect(await result.text()).toContain("accepted (HTTP 204)");
+  return orderNo;
+}
+
+async function waitForBalance(portal: Portal, expected: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let balance = await portal.usd();
+  while (balance !== expected && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    balance = await portal.usd();
+  }
+  expect(balance).toBe(expected);
+}
+
+describe.skipIf(testDbKind() === "postgres")(
+  "psphub demo (SQLite by design: skipped on the postgres project)",
+  () => {
+    let clientId = "";
+    let firstOrder = "";
+    let firstSim = "";
+
+    it("seeds on the first run, and one deposit paid on the simulator credits the wallet", async () => {
+      const demo = await startDemo();
+      firstSim = demo.sim;
+      try {
+        expect(demo.out()).toContain("a DEMO configuration, never for production");
+        expect(demo.out()).toContain('Seeded the demo tenant "demo" (first run).');
+        expect(demo.out()).toContain(`log in as ${DEMO.ownerEmail} / ${DEMO.ownerPassword}`);
+        expect(demo.out()).toContain(
+          `tenant (company code) demo, log in as ${DEMO.clientEmail} / ${DEMO.clientPassword}`,
+        );
+
+        const owner = await fetch(`${demo.base}/api/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: DEMO.ownerEmail, password: DEMO.ownerPassword }),
+        });
+        expect(owner.status).toBe(200);
+
+        const portal = await portalLogin(demo.base);
+        clientId = portal.clientId;
+        expect(await portal.usd()).toBe("0.00");
+        firstOrder = await depositAndPay(portal, demo.sim, "100.00");
+        // 100.00 less the fee: 2.5 % (2.50) + 0.30.
+        await waitForBalance(portal, "97.20");
+        const order = (await portal.call("GET", `/api/portal/deposits/${firstOrder}`)).json;
+        expect(order).toMatchObject({ status: "succeeded", amount: "100.00", fee: "2.80", credit: "97.20" });
+      } finally {
+        await stopDemo(demo);
+      }
+    }, 120_000);
+
+    it("keeps the data on a second run and points the integration at the new simulator port", async () => {
+      const demo = await startDemo(await freePortExcept(Number(new URL(firstSim).port)));
+      try {
+        expect(demo.out()).toContain('Kept the data of an earlier run (tenant "demo").');
+        expect(demo.out()).toContain(`Moved the integration's APP_URL from ${firstSim} to ${demo.sim}.`);
+        const portal = await portalLogin(demo.base);
+        expect(portal.clientId).toBe(clientId);
+        expect(await portal.usd()).toBe("97.20");
+        const list = (await portal.call("GET", "/api/portal/deposits")).json as {
+          items: Array<{ orderNo: string; status: string }>;
+        };
+        expect(list.items).toEqual([expect.objectContaining({ orderNo: firstOrder, status: "succeeded" })]);
+
+        await depositAndPay(portal, demo.sim, "10.00");
+        // 10.00 less 0.25 + 0.30.
+        await waitForBalance(portal, "106.65");
+      } finally {
+        await stopDemo(demo);
+      }
+      const db = new SQLite(join(dataDir, "psphub.sqlite"), { readonly: true });
+      try {
+        const count = (table: string) =>
+          (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+        expect(count("tenants")).toBe(1);
+        expect(count("clients")).toBe(1);
+        expect(count("psp_integrations")).toBe(1);
+        expect(count("deposit_methods")).toBe(1);
+      } finally {
+        db.close();
+      }
+    }, 120_000);
+  },
+);

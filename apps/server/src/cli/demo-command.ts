@@ -1,0 +1,370 @@
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+import { type RunningSim, startSim } from "@psphub/psp-sim";
+import { type AppContext, createAppContext } from "../app-context.js";
+import { type Config, loadConfig } from "../config/config.js";
+import { migrateToLatest } from "../infra/db/database.js";
+import { type RunningServer, startServer } from "../main.js";
+import { createClient } from "../modules/clients/create-client.js";
+import { createMethod } from "../modules/deposit-methods/create-method.js";
+import type { AdminActor } from "../modules/psp-integrations/admin-actor.js";
+import { createIntegration } from "../modules/psp-integrations/create-integration.js";
+import type { IntegrationView } from "../modules/psp-integrations/integration-schemas.js";
+import { listIntegrations } from "../modules/psp-integrations/list-integrations.js";
+import { revealIntegration } from "../modules/psp-integrations/reveal-integration.js";
+import { updateIntegration } from "../modules/psp-integrations/update-integration.js";
+import { createTenant } from "../modules/tenants/create-tenant.js";
+import { AppError } from "../shared/errors.js";
+import { type Command, UsageError } from "./command.js";
+
+/** The demo's fixed names and logins (printed at start; a demo, never a production setup). */
+export const DEMO = {
+  tenantSlug: "demo",
+  tenantName: "Demo Broker",
+  ownerEmail: "owner@demo.test",
+  ownerPassword: "demo-owner-password",
+  clientEmail: "client@demo.test",
+  clientPassword: "demo-client-password",
+  integrationName: "Demo PSP (simulator)",
+  methodName: "Card (demo)",
+  customKey: "custom_1",
+} as const;
+
+export const DEMO_DEFAULT_PORT = 3000;
+export const DEMO_DEFAULT_SIM_PORT = 4100;
+
+export interface DemoOptions {
+  /** Server port (default PORT or 3000; 0 picks a free one). */
+  port?: number;
+  /** Simulator port (default PSP_SIM_PORT or 4100; 0 picks a free one). */
+  simPort?: number;
+  /** Where both listen (default HOST or 127.0.0.1). */
+  host?: string;
+  /** SQLite file and key file (default DATA_DIR or ./data). */
+  dataDir?: string;
+  /** The environment the rest of the configuration comes from (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Where the simulator's log lines go (default console.log with a prefix). */
+  log?: (line: string) => void;
+}
+
+export interface RunningDemo {
+  url: string;
+  adminUrl: string;
+  portalUrl: string;
+  simUrl: string;
+  callbackUrl: string;
+  dataDir: string;
+  /** True when this run created the demo tenant; false when it kept an earlier run's data. */
+  seeded: boolean;
+  /** Set when the integration's APP_URL was moved to this run's simulator. */
+  appUrlMovedFrom: string | null;
+  /** Environment variables the demo ignored (it keeps everything in the data directory). */
+  ignored: string[];
+  server: RunningServer;
+  sim: RunningSim;
+  /** Stops the simulator (cancelling scheduled callbacks), then the server. */
+  stop(): Promise<void>;
+}
+
+/** A start-up failure with a message for the person running the demo. */
+export class DemoError extends Error {}
+
+const SYSTEM: AdminActor["audit"] = { type: "system", id: null };
+const wildcard = (host: string) => host === "0.0.0.0" || host === "::" || host === "";
+const urlHost = (host: string) => (wildcard(host) ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host);
+
+function portOf(text: string, name: string): number {
+  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new UsageError(`${name} must be a port number from 0 to 65535, not ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+/** A free TCP port on host (for port 0: the URLs must be known before anything listens). */
+async function freePort(host: string): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((ok, fail) => {
+    srv.once("error", fail);
+    srv.listen(0, host, ok);
+  });
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((ok) => srv.close(() => ok()));
+  return port;
+}
+
+const inUse = (err: unknown) => (err as { code?: string } | null)?.code === "EADDRINUSE";
+
+/**
+ * The demo's configuration: the embedded SQLite database in the data directory, loopback and
+ * plain-http tenant backends allowed (ALLOW_PRIVATE_APP_URLS, ALLOW_HTTP_PAYMENT_URLS: demo only),
+ * PUBLIC_BASE_URL defaulting to this server on loopback, and quiet logs unless LOG_LEVEL is set.
+ */
+export function demoConfig(
+  env: Record<string, string | undefined>,
+  o: { dataDir: string; host: string; port: number },
+): { config: Config; ignored: string[] } {
+  const ignored = ["DATABASE_URL", "ENCRYPTION_KEY"].filter((k) => env[k]);
+  const config = loadConfig({
+    ...env,
+    DATABASE_URL: undefined,
+    ENCRYPTION_KEY: undefined,
+    DATA_DIR: o.dataDir,
+    HOST: o.host,
+    PORT: String(o.port),
+    PUBLIC_BASE_URL: env.PUBLIC_BASE_URL || `http://${urlHost(o.host)}:${o.port}`,
+    ALLOW_PRIVATE_APP_URLS: "true",
+    ALLOW_HTTP_PAYMENT_URLS: "true",
+    LOG_LEVEL: env.LOG_LEVEL || "warn",
+  });
+  return { config, ignored };
+}
+
+/** Seeds the demo tenant through the real use-cases. */
+async function seed(
+  ctx: AppContext,
+  appUrl: string,
+): Promise<{ tenantId: string; integration: IntegrationView }> {
+  const { tenantId } = await createTenant(ctx, {
+    slug: DEMO.tenantSlug,
+    name: DEMO.tenantName,
+    owner: { email: DEMO.ownerEmail, name: "Demo Owner", password: DEMO.ownerPassword },
+  });
+  const actor: AdminActor = { tenantId, audit: SYSTEM, ip: null };
+  const integration = await createIntegration(ctx, actor, {
+    name: DEMO.integrationName,
+    appUrl,
+    customParams: [{ key: DEMO.customKey, label: "Bank account", type: "text", required: true }],
+  });
+  await createMethod(ctx, actor, {
+    name: DEMO.methodName,
+    integrationId: integration.id,
+    currencies: [
+      { code: "USD", decimals: 2, min: "10", max: "5000", feePercent: "2.5", feeFixed: "0.30", feeMax: "20" },
+      { code: "EUR", decimals: 2, min: "10", max: "5000", feePercent: "2.5", feeFixed: "0.25", feeMax: "20" },
+    ],
+    fieldLabels: { [DEMO.customKey]: "IBAN or account number" },
+  });
+  await createClient(
+    ctx,
+    tenantId,
+    {
+      name: "Demo Client",
+      email: DEMO.clientEmail,
+      password: DEMO.clientPassword,
+      phone: "+1 555 0100",
+      nationality: "us",
+      language: "en-us",
+    },
+    SYSTEM,
+  );
+  return { tenantId, integration };
+}
+
+/** The demo tenant's integration: seeded on the first run, found again on later ones. */
+async function findOrSeed(
+  ctx: AppContext,
+  appUrl: string,
+): Promise<{ seeded: boolean; tenantId: string; integration: IntegrationView }> {
+  const tenant = await ctx.db
+    .selectFrom("tenants")
+    .select("id")
+    .where("slug", "=", DEMO.tenantSlug)
+    .executeTakeFirst();
+  if (!tenant) {
+    try {
+      return { seeded: true, ...(await seed(ctx, appUrl)) };
+    } catch (err) {
+      const issues = err instanceof AppError ? (err.details?.issues ?? []) : [];
+      const detail = [(err as Error).message, ...issues.map((i) => `${i.path}: ${i.message}`)].join("; ");
+      throw new DemoError(
+        `seeding the demo tenant failed (${detail}); delete ${ctx.config.dataDir} to start over`,
+      );
+    }
+  }
+  const all = await listIntegrations(ctx, tenant.id);
+  const integration =
+    all.find((i) => i.name === DEMO.integrationName) ?? (all.length === 1 ? all[0] : undefined);
+  if (!integration) {
+    throw new DemoError(
+      `the demo tenant has no integration named "${DEMO.integrationName}"; delete ${ctx.config.dataDir} to start over`,
+    );
+  }
+  return { seeded: false, tenantId: tenant.id, integration };
+}
+
+/**
+ * Starts the demo: migrates, seeds the demo tenant on the first run (or keeps an earlier run's
+ * data), then starts the simulator with the integration's token and CRM_Callback_URL, points the
+ * integration's APP_URL at it, and starts the server.
+ */
+export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
+  const env = opts.env ?? process.env;
+  const host = opts.host ?? (env.HOST || "127.0.0.1");
+  const dataDir = resolve(opts.dataDir ?? (env.DATA_DIR || "./data"));
+  let port = opts.port ?? (env.PORT ? portOf(env.PORT, "PORT") : DEMO_DEFAULT_PORT);
+  let simPort =
+    opts.simPort ?? (env.PSP_SIM_PORT ? portOf(env.PSP_SIM_PORT, "PSP_SIM_PORT") : DEMO_DEFAULT_SIM_PORT);
+  if (port === 0) port = await freePort(host);
+  if (simPort === 0) simPort = await freePort(host);
+  const { config, ignored } = demoConfig(env, { dataDir, host, port });
+  const callbackUrl = `${config.publicBaseUrl}/api/psp`;
+  const expectedAppUrl = `http://${urlHost(host)}:${simPort}`;
+
+  const ctx = createAppContext(config);
+  let sim: RunningSim | undefined;
+  let appUrlMovedFrom: string | null = null;
+  let seeded: boolean;
+  try {
+    await migrateToLatest(ctx.db);
+    const found = await findOrSeed(ctx, expectedAppUrl);
+    seeded = found.seeded;
+    const actor: AdminActor = { tenantId: found.tenantId, audit: SYSTEM, ip: null };
+    const { token } = await revealIntegration(ctx, actor, found.integration.id);
+    try {
+      sim = await startSim({
+        host,
+        port: simPort,
+        callbackUrl,
+        token,
+        paramConfig: found.integration.paramConfig,
+        customKeys: found.integration.customParams.map((p) => p.key),
+        log: opts.log ?? ((line) => console.log(`psp-sim: ${line}`)),
+      });
+    } catch (err) {
+      if (inUse(err)) throw new DemoError(`port ${simPort} is in use: pass --sim-port <another port>`);
+      throw err;
+    }
+    if (found.integration.appUrl !== sim.url) {
+      appUrlMovedFrom = found.integration.appUrl;
+      await updateIntegration(ctx, actor, found.integration.id, { appUrl: sim.url });
+    }
+  } catch (err) {
+    await sim?.close();
+    throw err;
+  } finally {
+    await ctx.close();
+  }
+
+  let server: RunningServer;
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    await sim.close();
+    if (inUse(err)) throw new DemoError(`port ${port} is in use: pass --port <another port>`);
+    throw err;
+  }
+  const runningSim = sim;
+  const base = config.publicBaseUrl;
+  let stopping: Promise<void> | undefined;
+  return {
+    url: server.url,
+    adminUrl: `${base}/admin/`,
+    portalUrl: `${base}/portal/`,
+    simUrl: sim.url,
+    callbackUrl,
+    dataDir,
+    seeded,
+    appUrlMovedFrom,
+    ignored,
+    server,
+    sim,
+    stop() {
+      stopping ??= (async () => {
+        await runningSim.close();
+        await server.stop();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** What the demo prints once it runs. */
+export function demoBanner(d: RunningDemo): string {
+  const lines = [
+    "",
+    "psphub demo: a DEMO configuration, never for production.",
+    "  Tenant backends on loopback and plain-http payment pages are allowed here",
+    "  (ALLOW_PRIVATE_APP_URLS=true, ALLOW_HTTP_PAYMENT_URLS=true); production keeps both off.",
+    "",
+    d.seeded
+      ? `Seeded the demo tenant "${DEMO.tenantSlug}" (first run).`
+      : `Kept the data of an earlier run (tenant "${DEMO.tenantSlug}").`,
+  ];
+  if (d.appUrlMovedFrom !== null && !d.seeded) {
+    lines.push(`Moved the integration's APP_URL from ${d.appUrlMovedFrom} to ${d.simUrl}.`);
+  }
+  if (d.ignored.length > 0) {
+    lines.push(`Ignored ${d.ignored.join(" and ")}: the demo keeps everything in its data directory.`);
+  }
+  lines.push(
+    "",
+    `  Back office    ${d.adminUrl}`,
+    `                 log in as ${DEMO.ownerEmail} / ${DEMO.ownerPassword} (owner)`,
+    `  Client portal  ${d.portalUrl}`,
+    `                 tenant (company code) ${DEMO.tenantSlug}, log in as ${DEMO.clientEmail} / ${DEMO.clientPassword}`,
+    `  Simulator      ${d.simUrl}  (the tenant backend of "${DEMO.integrationName}";`,
+    `                 its payment page opens from a portal deposit, "Pay" credits the wallet)`,
+    `  Callbacks      ${d.callbackUrl}/pay/callback  (CRM_Callback_URL + /pay/callback)`,
+    `  API docs       ${d.url}/docs`,
+    `  Data           ${d.dataDir}  (SQLite and the encryption key; a second run keeps it,`,
+    "                 delete it to start over)",
+    "",
+    "Press Ctrl-C to stop the server and the simulator (graceful shutdown).",
+    "",
+  );
+  return lines.join("\n");
+}
+
+const d = (description: string) => ({ type: "string" as const, description });
+
+export const demoCommand: Command = {
+  name: "demo",
+  summary: "run a demo: seed a demo tenant on SQLite, start the server and the PSP simulator",
+  usage: "demo [--port 3000] [--sim-port 4100] [--host 127.0.0.1] [--data-dir ./data]",
+  options: {
+    port: d(`server port (default PORT or ${DEMO_DEFAULT_PORT}; 0 = any free port)`),
+    "sim-port": d(`simulator port (default PSP_SIM_PORT or ${DEMO_DEFAULT_SIM_PORT}; 0 = any free port)`),
+    host: d("address both listen on (default HOST or 127.0.0.1)"),
+    "data-dir": d("SQLite file and key file (default DATA_DIR or ./data)"),
+  },
+  async run(v) {
+    const str = (name: string) => (typeof v[name] === "string" ? (v[name] as string) : undefined);
+    const portText = str("port");
+    const simPortText = str("sim-port");
+    const opts: DemoOptions = {
+      ...(portText === undefined ? {} : { port: portOf(portText, "--port") }),
+      ...(simPortText === undefined ? {} : { simPort: portOf(simPortText, "--sim-port") }),
+      ...(str("host") === undefined ? {} : { host: str("host") }),
+      ...(str("data-dir") === undefined ? {} : { dataDir: str("data-dir") }),
+    };
+    let demo: RunningDemo;
+    try {
+      demo = await startDemo(opts);
+    } catch (err) {
+      if (err instanceof DemoError) {
+        console.error(`psphub demo: ${err.message}`);
+        return 1;
+      }
+      throw err;
+    }
+    console.log(demoBanner(demo));
+    const signal = await new Promise<NodeJS.Signals>((done) => {
+      const on = (s: NodeJS.Signals) => {
+        process.off("SIGINT", on);
+        process.off("SIGTERM", on);
+        done(s);
+      };
+      process.on("SIGINT", on);
+      process.on("SIGTERM", on);
+    });
+    // A second Ctrl-C while stopping ends the process at once.
+    const force = () => process.exit(130);
+    process.once("SIGINT", force);
+    console.log(`psphub demo: ${signal}, stopping the simulator and the server…`);
+    await demo.stop();
+    process.off("SIGINT", force);
+    console.log("psphub demo: stopped.");
+    return 0;
+  },
+};
