@@ -9,7 +9,7 @@ export interface StaffMe {
   name: string;
   role: Role;
   tenant: { id: string; name: string; slug: string };
-  permissions?: string[];
+  permissions: string[];
 }
 
 export type CustomParamType = "text" | "number" | "email" | "phone" | "select";

@@ -6,12 +6,15 @@ import { CLIENT_COOKIE, clientOf, STAFF_COOKIE, staffOf } from "../../http/acces
 import { NotFoundError, UnauthenticatedError } from "../../shared/errors.js";
 import { currentSession, loginClient, loginStaff, logout } from "./login.js";
 import { LoginThrottle } from "./login-throttle.js";
+import { ROLE_PERMISSIONS } from "./permissions.js";
 
 const staffMe = z.object({
   id: z.string(),
   email: z.string(),
   name: z.string(),
   role: z.enum(["owner", "admin", "finance", "viewer"]),
+  /** What this role may do, so the UI hides what the server would refuse anyway. */
+  permissions: z.array(z.string()),
   tenant: z.object({ id: z.string(), name: z.string(), slug: z.string() }),
 });
 const clientMe = z.object({
@@ -100,6 +103,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
           email: u.email,
           name: u.name,
           role: u.role,
+          permissions: [...ROLE_PERMISSIONS[u.role]],
           tenant: { id: actor.tenantId, name: u.tn, slug: u.ts },
         },
         csrfToken: s.csrf_token,

@@ -22,6 +22,9 @@ describe("back-office auth", () => {
     const me = await s.owner.get("/api/auth/me");
     expect(me.statusCode).toBe(200);
     expect(me.json().me.role).toBe("owner");
+    expect(me.json().me.permissions).toContain("users:manage");
+    const viewer = await loginStaff(t.app, `viewer@${s.slug}.test`, TEST_PASSWORD);
+    expect(viewer.me.permissions).toEqual(["settings:read", "methods:read", "clients:read", "deposits:read"]);
     expect(me.json().csrfToken).toBe(s.owner.csrfToken);
   });
 

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { AppContext } from "../../app-context.js";
 import { DUMMY_PASSWORD_HASH, sha256Hex, verifyPassword } from "../../infra/crypto/hashing.js";
 import { UnauthenticatedError } from "../../shared/errors.js";
+import { ROLE_PERMISSIONS } from "./permissions.js";
 import { createSessionRepo } from "./session-repo.js";
 
 export type IssuedSession = { secret: string; csrfToken: string; expiresAt: number };
@@ -63,6 +64,7 @@ export async function loginStaff(
       email: user.email,
       name: user.name,
       role: user.role,
+      permissions: [...ROLE_PERMISSIONS[user.role]],
       tenant: { id: user.tenant_id, name: user.tenant_name, slug: user.tenant_slug },
     },
   };
