@@ -7,7 +7,7 @@ import { migrateToLatest } from "../infra/db/database.js";
 import { type RunningServer, startServer } from "../main.js";
 import { createClient } from "../modules/clients/create-client.js";
 import { createMethod } from "../modules/deposit-methods/create-method.js";
-import type { AdminActor } from "../modules/psp-integrations/admin-actor.js";
+import type { AdminActor } from "../http/admin-actor.js";
 import { createIntegration } from "../modules/psp-integrations/create-integration.js";
 import type { IntegrationView } from "../modules/psp-integrations/integration-schemas.js";
 import { listIntegrations } from "../modules/psp-integrations/list-integrations.js";

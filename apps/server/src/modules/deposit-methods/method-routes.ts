@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { staffOf } from "../../http/access.js";
-import { adminActorOf } from "../psp-integrations/admin-actor.js";
+import { adminActorOf } from "../../http/admin-actor.js";
 import { createMethod } from "./create-method.js";
 import { deleteMethod } from "./delete-method.js";
 import { getMethod, listMethods } from "./list-methods.js";

@@ -3,7 +3,7 @@ import { decodeJson, encodeJson, fromBool, toBool } from "../../infra/db/databas
 import { type FieldIssue, NotFoundError, ValidationError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import type { AdminActor } from "../psp-integrations/admin-actor.js";
+import type { AdminActor } from "../../http/admin-actor.js";
 import { toIntegration } from "../psp-integrations/integration-model.js";
 import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
 import { unknownIntegration } from "./create-method.js";

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { staffOf } from "../../http/access.js";
-import { adminActorOf } from "./admin-actor.js";
+import { adminActorOf } from "../../http/admin-actor.js";
 import { createIntegration } from "./create-integration.js";
 import {
   api1PreviewInput,

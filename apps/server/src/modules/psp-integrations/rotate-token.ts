@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { newIntegrationToken } from "../../shared/ids.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import type { AdminActor } from "./admin-actor.js";
+import type { AdminActor } from "../../http/admin-actor.js";
 import { createIntegrationRepo } from "./integration-repo.js";
 import { rotateTokenInput } from "./integration-schemas.js";
 
