@@ -1,6 +1,6 @@
 import type { FastifyRequest } from "fastify";
-import { staffOf } from "./access.js";
 import type { AuditActor } from "../modules/audit/audit-repo.js";
+import { staffOf } from "./access.js";
 
 /**
  * Who performs a back-office change, as the use-cases need it: the tenant (from the
