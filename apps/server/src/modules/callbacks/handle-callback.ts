@@ -7,7 +7,7 @@ import {
 } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
 import { safeEqual } from "../../infra/crypto/hashing.js";
-import { toBool } from "../../infra/db/database.js";
+import type { Db } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import {
   type ApplyOutcome,
@@ -17,7 +17,7 @@ import {
 } from "../deposits/apply-result.js";
 import { insertDepositEvent } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
-import { acceptedTokens } from "../psp-integrations/integration-model.js";
+import { callbackTokens, findCallbackIntegration } from "../psp-integrations/integration-repo.js";
 import { keepReviewItem, type ReviewClaim, type ReviewReason } from "../review/review-repo.js";
 import { readCallbackBody } from "./callback-body.js";
 import { insertCallbackLog } from "./callback-log-repo.js";
@@ -52,16 +52,26 @@ type Judgement = {
 
 /**
  * API-2 (spec "API-2: payment callback"): judge the callback, apply it through the one
- * idempotent `applyDepositResult`, then record it (log row, review item, timeline entry)
- * OUTSIDE the business transaction, so a rolled-back duplicate keeps its record (failure mode 4).
+ * idempotent `applyDepositResult`, and record it (log row, review item, timeline entry).
+ * A callback that reaches the apply step is recorded inside that transaction, so the change and
+ * its record commit together in one commit; one that is refused before, or whose transaction
+ * rolled back on the ledger's unique guard, is recorded in a transaction of its own afterwards:
+ * a rolled-back duplicate keeps its record (failure mode 4).
  * Throws only when storage fails: the route answers 500 and the tenant backend retries.
  */
 export async function handleCallback(deps: CallbackDeps, req: CallbackRequest): Promise<CallbackAnswer> {
-  const j = await judgeCallback(deps, req);
+  const { judgement: j, recorded } = await judgeCallback(deps, req);
+  if (!recorded) await deps.db.transaction().execute((trx) => recordCallback(trx, deps, req, j));
+  const httpStatus = j.errorType ? CALLBACK_ERROR_TYPES[j.errorType].httpStatus : 204;
+  deps.metrics.callbacks.inc({ verdict: j.verdict, type: j.errorType ?? "none" });
+  return j.errorType ? { httpStatus: httpStatus as 400 | 413, type: j.errorType } : { httpStatus: 204 };
+}
+
+/** The callback's log row, its timeline entry and, when it asks for one, the review item. */
+async function recordCallback(db: Db, deps: CallbackDeps, req: CallbackRequest, j: Judgement): Promise<void> {
   const now = deps.clock.now();
   const httpStatus = j.errorType ? CALLBACK_ERROR_TYPES[j.errorType].httpStatus : 204;
-
-  const logId = await insertCallbackLog(deps.db, {
+  const logId = await insertCallbackLog(db, {
     tenant_id: j.tenantId,
     integration_id: j.integrationId,
     deposit_id: j.depositId,
@@ -75,40 +85,36 @@ export async function handleCallback(deps: CallbackDeps, req: CallbackRequest): 
     remote_addr: req.remoteAddr,
     created_at: now,
   });
-  if (j.tenantId && j.depositId) {
-    const at = { tenantId: j.tenantId, depositId: j.depositId, now };
-    await insertDepositEvent(deps.db, {
-      ...at,
-      event: {
-        kind: "callback",
-        data: {
-          callbackLogId: logId,
-          status: j.status,
-          amount: j.amount,
-          verdict: j.verdict,
-          errorType: j.errorType,
-        },
-      },
-    });
-    if (j.review) {
-      const kept = await keepReviewItem(deps.db, {
-        tenantId: j.tenantId,
-        depositId: j.depositId,
+  if (!j.tenantId || !j.depositId) return;
+  const at = { tenantId: j.tenantId, depositId: j.depositId, now };
+  await insertDepositEvent(db, {
+    ...at,
+    event: {
+      kind: "callback",
+      data: {
         callbackLogId: logId,
-        reason: j.review.reason,
-        claim: j.review.claim,
-        now,
-      });
-      if (kept.created) {
-        await insertDepositEvent(deps.db, {
-          ...at,
-          event: { kind: "review", data: { reviewItemId: kept.id, reason: j.review.reason } },
-        });
-      }
-    }
+        status: j.status,
+        amount: j.amount,
+        verdict: j.verdict,
+        errorType: j.errorType,
+      },
+    },
+  });
+  if (!j.review) return;
+  const kept = await keepReviewItem(db, {
+    tenantId: j.tenantId,
+    depositId: j.depositId,
+    callbackLogId: logId,
+    reason: j.review.reason,
+    claim: j.review.claim,
+    now,
+  });
+  if (kept.created) {
+    await insertDepositEvent(db, {
+      ...at,
+      event: { kind: "review", data: { reviewItemId: kept.id, reason: j.review.reason } },
+    });
   }
-  deps.metrics.callbacks.inc({ verdict: j.verdict, type: j.errorType ?? "none" });
-  return j.errorType ? { httpStatus: httpStatus as 400 | 413, type: j.errorType } : { httpStatus: 204 };
 }
 
 /**
@@ -137,8 +143,20 @@ export async function recordUnreadCallback(
   deps.metrics.callbacks.inc({ verdict: "rejected", type });
 }
 
+/** A judgement, and whether it was already recorded inside the apply transaction. */
+type Judged = { judgement: Judgement; recorded: boolean };
+
 /** The checks, in the spec's exact order; the first that fails decides the answer. */
-async function judgeCallback(deps: CallbackDeps, req: CallbackRequest): Promise<Judgement> {
+async function judgeCallback(deps: CallbackDeps, req: CallbackRequest): Promise<Judged> {
+  const judgement = await judgeBeforeApply(deps, req);
+  return "apply" in judgement ? judgement.apply() : { judgement, recorded: false };
+}
+
+/** Checks 1–8 and the policy; a judgement, or the apply step still to run. */
+async function judgeBeforeApply(
+  deps: CallbackDeps,
+  req: CallbackRequest,
+): Promise<Judgement | { apply: () => Promise<Judged> }> {
   const j: Judgement = {
     verdict: "rejected",
     errorType: null,
@@ -163,20 +181,9 @@ async function judgeCallback(deps: CallbackDeps, req: CallbackRequest): Promise<
   j.amount = cb.amountText;
 
   // 2. The integration, by merchant_id, enabled.
-  const integ = await deps.db
-    .selectFrom("psp_integrations")
-    .select([
-      "id",
-      "tenant_id",
-      "enabled",
-      "amount_policy",
-      "token_enc",
-      "prev_token_enc",
-      "prev_token_expires_at",
-    ])
-    .where("merchant_id", "=", cb.merchantId)
-    .executeTakeFirst();
-  if (!integ || !toBool(integ.enabled)) return reject("psp_setting_not_found");
+  const now = deps.clock.now();
+  const integ = await findCallbackIntegration(deps.db, deps.secretBox, cb.merchantId, now);
+  if (!integ?.enabled) return reject("psp_setting_not_found");
   j.tenantId = integ.tenant_id;
   j.integrationId = integ.id;
 
@@ -184,7 +191,7 @@ async function judgeCallback(deps: CallbackDeps, req: CallbackRequest): Promise<
   //    period). Every candidate is compared in constant time; none short-circuits another.
   const header = req.token;
   let token: string | undefined;
-  for (const candidate of acceptedTokens(integ, deps.secretBox, deps.clock.now())) {
+  for (const candidate of callbackTokens(integ, now)) {
     if (typeof header === "string" && safeEqual(header, candidate)) token ??= candidate;
   }
   if (token === undefined) return reject("psp_token_invalid");
@@ -273,30 +280,50 @@ async function judgeCallback(deps: CallbackDeps, req: CallbackRequest): Promise<
     cause: "callback" as const,
   };
 
-  let result: ApplyOutcome;
+  const judged = (result: ApplyOutcome): Judgement => {
+    const out = claimOutcome(requested, result);
+    const current = result.kind === "conflict" || result.kind === "late" ? result.current : dep.status;
+    return {
+      ...j,
+      verdict: out.verdict,
+      errorType: out.errorType,
+      review: out.review ? { reason: out.review, claim: claim(current) } : null,
+    };
+  };
   if (mismatch && integ.amount_policy === "review" && requested === "succeeded" && OPEN.has(dep.status)) {
     // Policy `review`: hold the order (pending → processing) and let an admin decide.
-    const held = await applyDepositResult(deps, { ...common, to: "processing" });
-    if (held.kind === "applied" || held.kind === "repeat") {
-      return { ...j, verdict: "review", review: { reason: "amount_mismatch", claim: claim(dep.status) } };
-    }
-    // The order moved on meanwhile: judge the success against where it is now.
-    result = classifyResult(held.current, "succeeded");
-  } else {
-    result = await applyDepositResult(deps, {
-      ...common,
-      to: requested,
-      ...(requested === "succeeded" ? { creditMinor: credit } : {}),
-      ...(requested === "failed" ? { failureReason: "psp_reported_failure" } : {}),
-    });
+    return {
+      apply: async () => {
+        const held = await applyDepositResult(deps, { ...common, to: "processing" });
+        if (held.kind === "applied" || held.kind === "repeat") {
+          const review = { reason: "amount_mismatch" as const, claim: claim(dep.status) };
+          return { judgement: { ...j, verdict: "review", review }, recorded: false };
+        }
+        // The order moved on meanwhile: judge the success against where it is now.
+        return { judgement: judged(classifyResult(held.current, "succeeded")), recorded: false };
+      },
+    };
   }
 
-  const out = claimOutcome(requested, result);
-  const current = result.kind === "conflict" || result.kind === "late" ? result.current : dep.status;
   return {
-    ...j,
-    verdict: out.verdict,
-    errorType: out.errorType,
-    review: out.review ? { reason: out.review, claim: claim(current) } : null,
+    apply: async () => {
+      let inTx: Judgement | undefined;
+      const result = await applyDepositResult(
+        deps,
+        {
+          ...common,
+          to: requested,
+          ...(requested === "succeeded" ? { creditMinor: credit } : {}),
+          ...(requested === "failed" ? { failureReason: "psp_reported_failure" } : {}),
+        },
+        async (trx, outcome) => {
+          const judgement = judged(outcome);
+          await recordCallback(trx, deps, req, judgement);
+          inTx = judgement;
+        },
+      );
+      // `inTx` is unset only when the transaction rolled back on the ledger guard (a duplicate).
+      return inTx ? { judgement: inTx, recorded: true } : { judgement: judged(result), recorded: false };
+    },
   };
 }

@@ -53,10 +53,24 @@ export type ApplyDeps = Pick<AppContext, "db" | "dbKind" | "clock" | "metrics">;
  * `ledger_one_credit_per_deposit` is the last guard (failure mode 2): if it fires, everything
  * rolls back and the answer is `repeat`, never an error.
  */
-export async function applyDepositResult(deps: ApplyDeps, input: ApplyResultInput): Promise<ApplyOutcome> {
+export async function applyDepositResult(
+  deps: ApplyDeps,
+  input: ApplyResultInput,
+  /**
+   * Runs inside the same transaction once the outcome is known, so that what the caller writes
+   * about it (the API-2 callback log) commits with the change, in one commit. It never runs when
+   * the transaction rolls back on the ledger's unique guard (the answer is then `repeat`): the
+   * caller records that case itself, outside (failure mode 4).
+   */
+  within?: (trx: Db, outcome: ApplyOutcome) => Promise<void>,
+): Promise<ApplyOutcome> {
   let outcome: ApplyOutcome;
   try {
-    outcome = await deps.db.transaction().execute((trx) => applyDepositResultInTx(trx, deps, input));
+    outcome = await deps.db.transaction().execute(async (trx) => {
+      const o = await applyDepositResultInTx(trx, deps, input);
+      if (within) await within(trx, o);
+      return o;
+    });
   } catch (err) {
     if (isUniqueViolation(err)) return { kind: "repeat" };
     throw err;

@@ -1,4 +1,5 @@
-import type { Db } from "../../infra/db/database.js";
+import type { SecretBox } from "../../infra/crypto/secret-box.js";
+import { type Db, toBool } from "../../infra/db/database.js";
 import type { PspIntegrationsTable } from "../../infra/db/schema.js";
 
 export type IntegrationRow = PspIntegrationsTable;
@@ -50,6 +51,7 @@ export function createIntegrationRepo(db: Db) {
     },
 
     async update(tenantId: string, id: string, patch: IntegrationPatch): Promise<boolean> {
+      integrationsChanged();
       const r = await db
         .updateTable("psp_integrations")
         .set(patch)
@@ -69,6 +71,7 @@ export function createIntegrationRepo(db: Db) {
         "token_enc" | "prev_token_enc" | "prev_token_expires_at" | "token_rotated_at" | "updated_at"
       >,
     ): Promise<boolean> {
+      integrationsChanged();
       const r = await db
         .updateTable("psp_integrations")
         .set(set)
@@ -81,3 +84,90 @@ export function createIntegrationRepo(db: Db) {
   };
 }
 export type IntegrationRepo = ReturnType<typeof createIntegrationRepo>;
+
+/** What API-2 needs of an integration: its scope, state, policy, and the tokens it accepts. */
+export type CallbackIntegration = {
+  id: string;
+  tenant_id: string;
+  enabled: boolean;
+  amount_policy: IntegrationRow["amount_policy"];
+  token: string;
+  prevToken: string | null;
+  prevTokenExpiresAt: number | null;
+};
+
+/**
+ * How long a looked-up integration is reused by API-2 in one process. Every process reads the
+ * database again after this, so disabling an integration or rotating its token with no grace
+ * takes effect everywhere within this time; in the process that made the change, at once.
+ */
+export const CALLBACK_INTEGRATION_TTL_MS = 1_000;
+const CACHE_MAX = 10_000;
+type Cached = { value: CallbackIntegration; generation: number; expiresAt: number };
+const caches = new WeakMap<Db, Map<string, Cached>>();
+let generation = 0;
+
+/** Drops every cached lookup (any integration changed in this process). */
+export function integrationsChanged(): void {
+  generation++;
+}
+
+/**
+ * The integration with this `merchant_id`, for API-2: the hot path looks it up (and decrypts its
+ * tokens) once per {@link CALLBACK_INTEGRATION_TTL_MS} instead of on every callback (bench B1's
+ * profile). Unknown merchant ids are never cached, so garbage cannot fill the cache.
+ */
+export async function findCallbackIntegration(
+  db: Db,
+  box: SecretBox,
+  merchantId: string,
+  now: number,
+): Promise<CallbackIntegration | undefined> {
+  let cache = caches.get(db);
+  if (!cache) {
+    cache = new Map();
+    caches.set(db, cache);
+  }
+  const hit = cache.get(merchantId);
+  if (hit && hit.generation === generation && hit.expiresAt > now) return hit.value;
+  const seenGeneration = generation;
+  const row = await db
+    .selectFrom("psp_integrations")
+    .select([
+      "id",
+      "tenant_id",
+      "enabled",
+      "amount_policy",
+      "token_enc",
+      "prev_token_enc",
+      "prev_token_expires_at",
+    ])
+    .where("merchant_id", "=", merchantId)
+    .executeTakeFirst();
+  if (!row) {
+    cache.delete(merchantId);
+    return undefined;
+  }
+  const value: CallbackIntegration = {
+    id: row.id,
+    tenant_id: row.tenant_id,
+    enabled: toBool(row.enabled),
+    amount_policy: row.amount_policy,
+    token: box.open(row.token_enc),
+    prevToken: row.prev_token_enc ? box.open(row.prev_token_enc) : null,
+    prevTokenExpiresAt: row.prev_token_expires_at,
+  };
+  // A change made while this read ran may not be in it: don't keep it.
+  if (seenGeneration === generation) {
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(merchantId, { value, generation, expiresAt: now + CALLBACK_INTEGRATION_TTL_MS });
+  }
+  return value;
+}
+
+/** The tokens API-2 accepts now: the current one, and the previous one during its grace. */
+export function callbackTokens(i: CallbackIntegration, now: number): string[] {
+  return i.prevToken !== null && i.prevTokenExpiresAt !== null && i.prevTokenExpiresAt > now
+    ? [i.token, i.prevToken]
+    : [i.token];
+}

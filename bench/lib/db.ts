@@ -1,0 +1,419 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeCallback } from "@psphub/sdk";
+import SQLite from "better-sqlite3";
+import pg from "pg";
+import { createAppContext } from "../../apps/server/src/app-context.js";
+import { loadConfig } from "../../apps/server/src/config/config.js";
+import { hashPassword } from "../../apps/server/src/infra/crypto/hashing.js";
+import { migrateToLatest } from "../../apps/server/src/infra/db/database.js";
+import { createTenant } from "../../apps/server/src/modules/tenants/create-tenant.js";
+import { insertIntegration, insertMethod } from "../../apps/server/src/test/payment-fixtures.js";
+
+/**
+ * Databases for benchmarks and reliability tests: a fresh SQLite file or a fresh PostgreSQL
+ * database (dropped afterwards), seeded through the server's own modules (tenant, integration,
+ * method), then filled with bulk inserts (clients, orders) that no per-row API could do fast.
+ */
+
+export type DbKind = "sqlite" | "postgres";
+export const PG_ADMIN_URL = process.env.PSPHUB_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** A deposit's amounts in the seeded method: USD 100.00, fee 2.80, credit 97.20. */
+export const ORDER = {
+  amountMinor: 10_000,
+  feeMinor: 280,
+  creditMinor: 9_720,
+  amountText: "100.00",
+} as const;
+
+export type BenchDb = {
+  kind: DbKind;
+  /** The server's environment for this database (DATABASE_URL, DATA_DIR, ENCRYPTION_KEY). */
+  env: Record<string, string>;
+  raw: RawDb;
+  drop(): Promise<void>;
+};
+
+/** Plain SQL on either database, `?` placeholders on both. */
+export type RawDb = {
+  exec(sql: string, params?: unknown[]): Promise<void>;
+  all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** SQLite: one transaction around a prepared statement run per row. */
+  bulk?(sql: string, rows: Iterable<unknown[]>): number;
+  close(): Promise<void>;
+};
+
+const toPg = (sql: string) => {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+};
+
+function openRaw(kind: DbKind, url: string): RawDb {
+  if (kind === "sqlite") {
+    const db = new SQLite(url.slice("sqlite:".length));
+    db.pragma("journal_mode = WAL");
+    db.pragma("busy_timeout = 10000");
+    db.defaultSafeIntegers(false);
+    return {
+      async exec(sql, params = []) {
+        db.prepare(sql).run(...params);
+      },
+      async all<T>(sql: string, params: unknown[] = []) {
+        return db.prepare(sql).all(...params) as T[];
+      },
+      bulk(sql, rows) {
+        const stmt = db.prepare(sql);
+        let n = 0;
+        db.transaction(() => {
+          for (const r of rows) {
+            stmt.run(...r);
+            n++;
+          }
+        })();
+        return n;
+      },
+      async close() {
+        db.close();
+      },
+    };
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pool.on("error", () => {});
+  return {
+    async exec(sql, params = []) {
+      await pool.query(toPg(sql), params);
+    },
+    async all<T>(sql: string, params: unknown[] = []) {
+      return (await pool.query(toPg(sql), params)).rows as T[];
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/** A fresh, migrated database of the given kind. */
+export async function createBenchDatabase(kind: DbKind, label = "bench"): Promise<BenchDb> {
+  const dataDir = mkdtempSync(join(tmpdir(), `psphub-${label}-`));
+  const key = randomBytes(32).toString("base64");
+  let url: string;
+  let dropPg: (() => Promise<void>) | undefined;
+  if (kind === "sqlite") {
+    url = `sqlite:${join(dataDir, "psphub.sqlite")}`;
+  } else {
+    const name = `psphub_${label}_${randomBytes(5).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const u = new URL(PG_ADMIN_URL);
+    u.pathname = `/${name}`;
+    url = u.toString();
+    dropPg = async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  }
+  const env = { DATABASE_URL: url, DATA_DIR: dataDir, ENCRYPTION_KEY: key };
+  const ctx = createAppContext(loadConfig({ ...env, LOG_LEVEL: "silent" }));
+  try {
+    await migrateToLatest(ctx.db);
+  } finally {
+    await ctx.close();
+  }
+  const raw = openRaw(kind, url);
+  let dropped = false;
+  return {
+    kind,
+    env,
+    raw,
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      await raw.close().catch(() => {});
+      await dropPg?.();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type Seed = {
+  tenantId: string;
+  slug: string;
+  ownerEmail: string;
+  ownerPassword: string;
+  integrationId: string;
+  merchantId: string;
+  token: string;
+  methodId: string;
+  clientIds: string[];
+  /** Every seeded client logs in with `client-<i>@bench.test` and this password. */
+  clientPassword: string;
+};
+
+export const clientEmail = (i: number) => `client-${i}@bench.test`;
+
+/**
+ * One tenant with its owner, one integration (the given APP_URL and API-1 timeout), one USD
+ * method and `clients` clients, through the server's own code except the clients (bulk).
+ */
+export async function seed(
+  bdb: BenchDb,
+  opts: {
+    clients: number;
+    appUrl?: string;
+    api1TimeoutMs?: number;
+    slug?: string;
+    /** First letter of the client ids (another seed in the same database needs another). */
+    clientPrefix?: string;
+  },
+): Promise<Seed> {
+  const ctx = createAppContext(loadConfig({ ...bdb.env, LOG_LEVEL: "silent" }));
+  const slug = opts.slug ?? "bench";
+  const ownerPassword = "bench owner password";
+  const clientPassword = "bench client password";
+  try {
+    const { tenantId } = await createTenant(ctx, {
+      slug,
+      name: "Bench Ltd",
+      owner: { email: `owner@${slug}.test`, name: "Owner", password: ownerPassword },
+    });
+    const integ = await insertIntegration(ctx, tenantId, {
+      appUrl: opts.appUrl ?? "https://psp.example.com",
+      api1TimeoutMs: opts.api1TimeoutMs ?? 10_000,
+    });
+    const methodId = await insertMethod(ctx, tenantId, integ.integrationId, {
+      currencies: [
+        {
+          code: "USD",
+          decimals: 2,
+          minMinor: 1_000n,
+          maxMinor: 500_000n,
+          feePercentBps: 250,
+          feeFixedMinor: 30n,
+          feeMaxMinor: 2_000n,
+        },
+      ],
+    });
+    const hash = await hashPassword(clientPassword);
+    const now = Date.now();
+    const clientIds = Array.from(
+      { length: opts.clients },
+      (_, i) => `${opts.clientPrefix ?? "c"}${String(i).padStart(7, "0")}`,
+    );
+    const rows = clientIds.map((id, i) => [
+      id,
+      tenantId,
+      `Client ${i}`,
+      clientEmail(i),
+      "+1 555 0100",
+      "us",
+      "en-us",
+      null,
+      hash,
+      now,
+    ]);
+    await insertRows(
+      bdb,
+      "INSERT INTO clients (id, tenant_id, name, email, phone, nationality, language, client_group, password_hash, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+      rows,
+    );
+    return {
+      tenantId,
+      slug,
+      ownerEmail: `owner@${slug}.test`,
+      ownerPassword,
+      ...integ,
+      methodId,
+      clientIds,
+      clientPassword,
+    };
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Runs `fn` with a server AppContext on the database (for the server's own insert helpers). */
+export async function withContext<T>(
+  bdb: BenchDb,
+  fn: (ctx: ReturnType<typeof createAppContext>) => Promise<T>,
+): Promise<T> {
+  const ctx = createAppContext(loadConfig({ ...bdb.env, LOG_LEVEL: "silent" }));
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Row inserts: SQLite in one prepared-statement transaction, PostgreSQL in multi-row batches. */
+async function insertRows(bdb: BenchDb, sql: string, rows: unknown[][]): Promise<void> {
+  if (bdb.raw.bulk) {
+    bdb.raw.bulk(sql, rows);
+    return;
+  }
+  const head = sql.slice(0, sql.indexOf("VALUES") + "VALUES".length);
+  const width = rows[0]?.length ?? 0;
+  for (let i = 0; i < rows.length; i += 500) {
+    const batch = rows.slice(i, i + 500);
+    const tuple = `(${Array(width).fill("?").join(",")})`;
+    await bdb.raw.exec(`${head} ${batch.map(() => tuple).join(",")}`, batch.flat());
+  }
+}
+
+const DEPOSIT_COLUMNS =
+  "id, tenant_id, order_no, client_id, method_id, integration_id, currency, decimals, amount_minor, fee_minor, credit_minor, status, fields, payment_url, expires_at, created_at, updated_at, finalized_at, failure_reason";
+
+/** `prefix` + the index, zero-padded to 12 characters (the length of a real order_no). */
+export const orderNo = (prefix: string, i: number) =>
+  `${prefix}${String(i).padStart(12 - prefix.length, "0")}`;
+
+/**
+ * Inserts orders `prefix…from` to `prefix…to-1`, spread over the seed's clients: `pending`
+ * (payable, expiring in an hour), or `history`: final orders of the past (failed and expired,
+ * no money moved) to grow the table. SQLite: one transaction with a prepared statement;
+ * PostgreSQL: INSERT … SELECT generate_series.
+ */
+export async function insertOrders(
+  bdb: BenchDb,
+  s: Seed,
+  opts: { prefix: string; from?: number; count: number; kind: "pending" | "history" },
+): Promise<void> {
+  const from = opts.from ?? 0;
+  const now = Date.now();
+  const pending = opts.kind === "pending";
+  if (bdb.raw.bulk) {
+    const rows = function* () {
+      for (let i = from; i < from + opts.count; i++) {
+        const failed = i % 4 !== 0;
+        yield [
+          randomUUID(),
+          s.tenantId,
+          orderNo(opts.prefix, i),
+          s.clientIds[i % s.clientIds.length],
+          s.methodId,
+          s.integrationId,
+          "USD",
+          2,
+          ORDER.amountMinor,
+          ORDER.feeMinor,
+          ORDER.creditMinor,
+          pending ? "pending" : failed ? "failed" : "expired",
+          "{}",
+          "https://psp.example.com/pay/x",
+          pending ? now + 3_600_000 : now - 86_400_000,
+          pending ? now : now - 90_000_000 + i,
+          pending ? now : now - 86_000_000,
+          pending ? null : now - 86_000_000,
+          pending ? null : failed ? "psp_reported_failure" : null,
+        ];
+      }
+    };
+    bdb.raw.bulk(
+      `INSERT INTO deposits (${DEPOSIT_COLUMNS}) VALUES (${Array(19).fill("?").join(",")})`,
+      rows(),
+    );
+    return;
+  }
+  // PostgreSQL: in slices, so that one statement never runs for minutes.
+  const SLICE = 200_000;
+  for (let a = from; a < from + opts.count; a += SLICE) {
+    const b = Math.min(from + opts.count, a + SLICE) - 1;
+    const status = pending ? "'pending'" : "CASE WHEN i % 4 <> 0 THEN 'failed' ELSE 'expired' END";
+    await bdb.raw.exec(
+      `INSERT INTO deposits (${DEPOSIT_COLUMNS})
+       SELECT gen_random_uuid()::text, ?, ? || lpad(i::text, ?, '0'), (?::text[])[1 + i % ?], ?, ?, 'USD', 2,
+              ?, ?, ?, ${status}, '{}', 'https://psp.example.com/pay/x',
+              ?::bigint, ?::bigint + ${pending ? 0 : "i"}, ?::bigint, ?::bigint,
+              ${pending ? "NULL" : "CASE WHEN i % 4 <> 0 THEN 'psp_reported_failure' END"}
+       FROM generate_series(?::int, ?::int) AS i`,
+      [
+        s.tenantId,
+        opts.prefix,
+        12 - opts.prefix.length,
+        s.clientIds,
+        s.clientIds.length,
+        s.methodId,
+        s.integrationId,
+        ORDER.amountMinor,
+        ORDER.feeMinor,
+        ORDER.creditMinor,
+        pending ? now + 3_600_000 : now - 86_400_000,
+        pending ? now : now - 90_000_000,
+        pending ? now : now - 86_000_000,
+        pending ? null : now - 86_000_000,
+        a,
+        b,
+      ],
+    );
+  }
+  await bdb.raw.exec("ANALYZE deposits");
+}
+
+/** Signed success callback bodies (the SDK's encoder) for orders `prefix…from` to `…from+count-1`. */
+export function successBodies(s: Seed, prefix: string, count: number, from = 0): string[] {
+  const out: string[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const no = orderNo(prefix, from + i);
+    out[i] = encodeCallback(
+      {
+        merchantId: s.merchantId,
+        orderNo: no,
+        amount: ORDER.amountText,
+        currency: "USD",
+        status: 1,
+        time: 1_767_225_600_000,
+        transactionId: `tx-${no}`,
+      },
+      s.token,
+    ).body;
+  }
+  return out;
+}
+
+export type OrderCredit = { order_no: string; status: string; credits: number; credited: number };
+
+/** Every order with the prefix: its status, how many deposit credits it got and their sum. */
+export async function orderCredits(bdb: BenchDb, prefix: string): Promise<Map<string, OrderCredit>> {
+  const rows = await bdb.raw.all<OrderCredit>(
+    `SELECT d.order_no, d.status, COUNT(e.id) AS credits, COALESCE(SUM(e.amount_minor), 0) AS credited
+     FROM deposits d LEFT JOIN ledger_entries e ON e.deposit_id = d.id AND e.kind = 'deposit'
+     WHERE d.order_no LIKE ? GROUP BY d.id, d.order_no, d.status`,
+    [`${prefix}%`],
+  );
+  return new Map(
+    rows.map((r) => [
+      r.order_no,
+      { ...r, credits: Number(r.credits), credited: Number(r.credited) } satisfies OrderCredit,
+    ]),
+  );
+}
+
+/** Wallets whose cached balance differs from the sum of their ledger entries (always none). */
+export async function walletMismatches(
+  bdb: BenchDb,
+): Promise<{ id: string; balance: number; sum: number }[]> {
+  const rows = await bdb.raw.all<{ id: string; balance: number | string; sum: number | string | null }>(
+    `SELECT w.id, w.balance_minor AS balance, SUM(e.amount_minor) AS sum
+     FROM wallets w LEFT JOIN ledger_entries e ON e.wallet_id = w.id GROUP BY w.id, w.balance_minor`,
+  );
+  return rows
+    .map((r) => ({ id: r.id, balance: Number(r.balance), sum: Number(r.sum ?? 0) }))
+    .filter((r) => r.balance !== r.sum);
+}
+
+/** Deposit ledger entries in total, and any deposit credited more than once (always none). */
+export async function creditTotals(bdb: BenchDb): Promise<{ entries: number; sum: number; doubles: number }> {
+  const [t] = await bdb.raw.all<{ n: number | string; s: number | string | null }>(
+    "SELECT COUNT(*) AS n, SUM(amount_minor) AS s FROM ledger_entries WHERE kind = 'deposit'",
+  );
+  const [d] = await bdb.raw.all<{ n: number | string }>(
+    "SELECT COUNT(*) AS n FROM (SELECT deposit_id FROM ledger_entries WHERE kind = 'deposit' GROUP BY deposit_id HAVING COUNT(*) > 1) x",
+  );
+  return { entries: Number(t?.n ?? 0), sum: Number(t?.s ?? 0), doubles: Number(d?.n ?? 0) };
+}

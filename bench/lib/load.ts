@@ -1,0 +1,124 @@
+import autocannon from "autocannon";
+
+/**
+ * autocannon, driven programmatically: each request takes the next body from a generator, so a
+ * run can send one distinct pre-signed callback per order. Latencies are recorded here from
+ * every response's own timing (fractional ms, exact percentiles) rather than autocannon's
+ * integer-ms histogram; coordinated omission is not corrected (closed-loop runs don't need it,
+ * and B3's fixed-rate runs stay far below saturation).
+ */
+
+export type LoadOptions = {
+  url: string;
+  path: string;
+  method?: "POST" | "GET";
+  headers?: Record<string, string>;
+  /** The i-th request's body (i from 0; below maxRequests when that is given). */
+  body?: (i: number) => string | undefined;
+  connections: number;
+  /** Seconds; the run also ends when `maxRequests` were sent. */
+  durationS: number;
+  maxRequests?: number;
+  /** Requests per second over all connections (open loop), e.g. 200 for B3. */
+  overallRate?: number;
+  /** Told every answer with its request's index. */
+  onResponse?: (i: number, status: number) => void;
+};
+
+export type LoadResult = {
+  requests: number;
+  /** Answers per second over the run's wall-clock time. */
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+  elapsedS: number;
+  statuses: Record<string, number>;
+  errors: number;
+  timeouts: number;
+};
+
+export function percentile(sorted: Float64Array | number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx]!;
+}
+
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  let next = 0;
+  let latencies = new Float64Array(1 << 16);
+  let count = 0;
+  const statuses: Record<string, number> = {};
+  const record = (ms: number) => {
+    if (count === latencies.length) {
+      const bigger = new Float64Array(latencies.length * 2);
+      bigger.set(latencies);
+      latencies = bigger;
+    }
+    latencies[count++] = ms;
+  };
+
+  let instance: autocannon.Instance | undefined;
+  let stopped = false;
+  const stop = () => {
+    if (!stopped && instance) {
+      stopped = true;
+      instance.stop();
+    }
+  };
+  const started = performance.now();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url: o.url,
+        connections: o.connections,
+        // A fixed count (each connection sends its share) ends the run; so does the timer below.
+        ...(o.maxRequests !== undefined ? { amount: o.maxRequests } : { duration: o.durationS }),
+        ...(o.overallRate ? { overallRate: o.overallRate } : {}),
+        timeout: 30,
+        requests: [
+          {
+            method: o.method ?? "POST",
+            path: o.path,
+            headers: o.headers ?? {},
+            setupRequest: (req: autocannon.Request, context: Record<string, unknown>) => {
+              const i = next++;
+              context.i = i;
+              const body = o.body?.(i);
+              return { ...req, ...(body !== undefined ? { body } : {}) };
+            },
+            onResponse: (status: number, _body: string, context: Record<string, unknown>) => {
+              if (typeof context.i === "number") o.onResponse?.(context.i, status);
+            },
+          },
+        ],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+    const timer = setTimeout(stop, o.durationS * 1000);
+    instance.on("done", () => clearTimeout(timer));
+    instance.on("response", (_client: unknown, status: number, _bytes: number, ms: number) => {
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      record(ms);
+    });
+  });
+  const elapsedS = (performance.now() - started) / 1000;
+  const sorted = latencies.slice(0, count).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return {
+    requests: count,
+    rps: count / elapsedS,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[count - 1] ?? Number.NaN,
+    mean: sum / count,
+    elapsedS,
+    statuses,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+}

@@ -1,0 +1,657 @@
+import { execSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  type BenchDb,
+  createBenchDatabase,
+  creditTotals,
+  type DbKind,
+  insertOrders,
+  ORDER,
+  orderCredits,
+  type Seed,
+  seed,
+  successBodies,
+  walletMismatches,
+} from "./lib/db.js";
+import { type LoadResult, runLoad } from "./lib/load.js";
+import {
+  buildServer,
+  type Child,
+  killAll,
+  type PsphubProcess,
+  REPO_ROOT,
+  type ServerMode,
+  startPsphub,
+  startScript,
+} from "./lib/proc.js";
+import { summariseProfile } from "./lib/profile.js";
+
+/**
+ * `npm run bench`: B1–B4 of issue 7 against a baseline measured in the same run.
+ *
+ *   npm run bench                          everything (about 5 minutes on 2 cores)
+ *   npm run bench -- --only b1 --db sqlite one benchmark on one database
+ *   npm run bench -- --duration 3 --growth 100000   shorter runs
+ *   npm run bench -- --profile             also write CPU profiles of the server during B1
+ *
+ * Every server runs as a child process on 127.0.0.1 (the production bundle, built first into
+ * bench/.build); every run is bounded in time and count. Results: a table on stdout and JSON in
+ * bench/results/latest.json (or --out).
+ */
+
+const { values: flags } = parseArgs({
+  options: {
+    only: { type: "string", default: "b1,b2,b3,b4" },
+    db: { type: "string", default: "sqlite,postgres" },
+    duration: { type: "string", default: "10" },
+    warmup: { type: "string", default: "3" },
+    growth: { type: "string", default: "1000000" },
+    connections: { type: "string", default: "64" },
+    rate: { type: "string", default: "200" },
+    profile: { type: "boolean", default: false },
+    mode: { type: "string", default: "built" },
+    pool: { type: "string" },
+    out: { type: "string", default: join(REPO_ROOT, "bench", "results", "latest.json") },
+    label: { type: "string", default: "" },
+    bundle: { type: "string" },
+  },
+});
+const only = new Set(flags.only!.split(",").map((s) => s.trim().toLowerCase()));
+const kinds = flags.db!.split(",").map((s) => s.trim()) as DbKind[];
+const DURATION = Number(flags.duration);
+const WARMUP = Number(flags.warmup);
+const GROWTH = Number(flags.growth);
+const CONNECTIONS = Number(flags.connections);
+const RATE = Number(flags.rate);
+const MODE = flags.mode as ServerMode;
+const B2_ORDERS = 200;
+const B2_CALLBACKS = 20_000;
+const CALLBACK_PATH = "/api/psp/pay/callback";
+/** `--bundle path/psphub.js`: run that build instead of building apps/server (before/after comparisons). */
+const bundleOpt = flags.bundle ? { bundle: flags.bundle } : {};
+const PROFILE_DIR = join(REPO_ROOT, "bench", "results", "profiles");
+
+const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const round = (n: number, d = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : null);
+
+type Figures = {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  /** Server CPU time (user + system) per answered request, µs. */
+  cpuUsPerReq?: number;
+  statuses: Record<string, number>;
+};
+const figures = (r: LoadResult, cpuMs?: number): Figures => ({
+  rps: round(r.rps, 0)!,
+  ...(cpuMs !== undefined ? { cpuUsPerReq: round((cpuMs * 1000) / Math.max(1, r.requests), 0)! } : {}),
+  p50: round(r.p50)!,
+  p99: round(r.p99)!,
+  requests: r.requests,
+  statuses: r.statuses,
+});
+
+type KindResults = {
+  b1?: Figures & { credited: number; answered204: number; verified: boolean; peakRssMb: number };
+  b2?: Figures & { credits: number; ledgerSum: number; expectedSum: number; verified: boolean };
+  b3?: Figures & { addedP50: number; addedP99: number; failedOrders: number };
+  b4?: Figures & {
+    ordersInDb: number;
+    p99RatioToB1: number;
+    peakRssMb: number;
+    verified: boolean;
+    insertSeconds: number;
+  };
+  profile?: string;
+};
+
+const serverEnv = (db: BenchDb): Record<string, string> => ({
+  ...db.env,
+  HOST: "127.0.0.1",
+  PORT: "0",
+  PUBLIC_BASE_URL: "http://127.0.0.1:3000",
+  LOG_LEVEL: "warn",
+  EXPIRY_SWEEP_SECONDS: "0",
+  ALLOW_PRIVATE_APP_URLS: "true",
+  DEPOSIT_RATE_LIMIT_PER_MINUTE: "100000000",
+  ...(flags.pool ? { DB_POOL_SIZE: flags.pool } : {}),
+});
+
+const callbackHeaders = (s: Seed) => ({ "content-type": "application/json", "crm-pay-token": s.token });
+
+/** B1 (and B4): distinct success callbacks at concurrency 64; verify each 204 credited once. */
+async function callbackRun(
+  server: PsphubProcess,
+  db: BenchDb,
+  s: Seed,
+  prefix: string,
+  ordersReady: number,
+): Promise<{ load: LoadResult; cpuMs: number; verified: boolean; credited: number; answered204: number }> {
+  const bodies = successBodies(s, prefix, ordersReady);
+  const statusOf = new Int16Array(ordersReady);
+  const cpu0 = server.cpuMs();
+  const load = await runLoad({
+    url: server.url,
+    path: CALLBACK_PATH,
+    headers: callbackHeaders(s),
+    body: (i) => bodies[i],
+    connections: CONNECTIONS,
+    durationS: DURATION,
+    maxRequests: ordersReady,
+    onResponse: (i, status) => {
+      statusOf[i] = status;
+    },
+  });
+  const cpuMs = server.cpuMs() - cpu0;
+  const credits = await orderCredits(db, prefix);
+  let answered204 = 0;
+  let bad = 0;
+  let credited = 0;
+  for (let i = 0; i < ordersReady; i++) {
+    const c = credits.get(bodiesOrderNo(bodies[i]!));
+    if (c && c.credits > 1) bad++;
+    if (c && c.credits === 1) credited++;
+    if (statusOf[i] === 204) {
+      answered204++;
+      if (c?.credits !== 1 || c.status !== "succeeded" || c.credited !== ORDER.creditMinor) bad++;
+    }
+  }
+  const totals = await creditTotals(db);
+  const mismatches = await walletMismatches(db);
+  const verified = bad === 0 && totals.doubles === 0 && mismatches.length === 0 && answered204 > 0;
+  if (!verified)
+    log(
+      `VERIFY FAILED ${prefix}: bad=${bad} doubles=${totals.doubles} walletMismatches=${mismatches.length}`,
+    );
+  return { load, cpuMs, verified, credited, answered204 };
+}
+
+const bodiesOrderNo = (body: string) => /"order_no":"([^"]+)"/.exec(body)![1]!;
+
+/** A short run on its own orders so the server's JIT and caches are warm before measuring. */
+async function warmUp(server: PsphubProcess, s: Seed, prefix: string, count: number): Promise<LoadResult> {
+  const bodies = successBodies(s, prefix, count);
+  return runLoad({
+    url: server.url,
+    path: CALLBACK_PATH,
+    headers: callbackHeaders(s),
+    body: (i) => bodies[i],
+    connections: CONNECTIONS,
+    durationS: WARMUP,
+    maxRequests: count,
+  });
+}
+
+/** Orders enough for a run at `rps` for DURATION seconds, with a wide margin (the run stops at either bound). */
+const ordersFor = (rps: number) => Math.max(5_000, Math.ceil(rps * DURATION * 2.5));
+
+async function portalSession(server: PsphubProcess, s: Seed): Promise<Record<string, string>> {
+  const res = await fetch(`${server.url}/api/portal/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ tenant: s.slug, email: "client-0@bench.test", password: s.clientPassword }),
+  });
+  if (res.status !== 200) throw new Error(`portal login failed: ${res.status} ${await res.text()}`);
+  const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0]!;
+  const { csrfToken } = (await res.json()) as { csrfToken: string };
+  return { cookie, "x-csrf-token": csrfToken, "content-type": "application/json" };
+}
+
+async function runKind(
+  kind: DbKind,
+  stub: (Child & { url: string }) | undefined,
+  buildNote: (k: string, v: unknown) => void,
+): Promise<KindResults> {
+  const out: KindResults = {};
+  const needsB1 = only.has("b1") || only.has("b4");
+  log(`${kind}: creating and seeding a fresh database`);
+  const db = await createBenchDatabase(kind, "bench");
+  let server: PsphubProcess | undefined;
+  try {
+    const s = await seed(db, { clients: 1_000, appUrl: stub?.url ?? "https://psp.example.com" });
+    await insertOrders(db, s, { prefix: "w", count: 30_000, kind: "pending" });
+
+    const profileDir = join(PROFILE_DIR, `${kind}-b1`);
+    const nodeArgs = flags.profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+    if (flags.profile) mkdirSync(profileDir, { recursive: true });
+    server = await startPsphub({ mode: MODE, env: serverEnv(db), nodeArgs, ...bundleOpt });
+    log(`${kind}: server pid ${server.pid} on ${server.url}`);
+
+    if (needsB1) {
+      const warm = await warmUp(server, s, "w", 30_000);
+      log(`${kind}: warm-up ${warm.requests} callbacks at ${warm.rps.toFixed(0)}/s`);
+      const n = ordersFor(warm.rps);
+      await insertOrders(db, s, { prefix: "a", count: n, kind: "pending" });
+      log(`${kind}: B1: ${n} pending orders ready, ${CONNECTIONS} connections, ${DURATION} s`);
+      const r = await callbackRun(server, db, s, "a", n);
+      out.b1 = {
+        ...figures(r.load, r.cpuMs),
+        credited: r.credited,
+        answered204: r.answered204,
+        verified: r.verified,
+        peakRssMb: 0,
+      };
+      log(
+        `${kind}: B1 ${r.load.rps.toFixed(0)}/s (${out.b1.cpuUsPerReq} µs CPU each) p50 ${r.load.p50.toFixed(2)} ms p99 ${r.load.p99.toFixed(2)} ms, ` +
+          `${r.answered204} answered 204, verified=${r.verified}`,
+      );
+    }
+
+    if (only.has("b2")) {
+      await insertOrders(db, s, { prefix: "d", count: B2_ORDERS, kind: "pending" });
+      const bodies = successBodies(s, "d", B2_ORDERS);
+      // Each order's body about 100 times, interleaved so that duplicates of one order overlap.
+      const load = await runLoad({
+        url: server.url,
+        path: CALLBACK_PATH,
+        headers: callbackHeaders(s),
+        body: (i) => bodies[i % B2_ORDERS],
+        connections: CONNECTIONS,
+        durationS: 120,
+        maxRequests: B2_CALLBACKS,
+      });
+      const credits = await orderCredits(db, "d");
+      let creditsN = 0;
+      let sum = 0;
+      let wrong = 0;
+      for (const c of credits.values()) {
+        creditsN += c.credits;
+        sum += c.credited;
+        if (c.credits !== 1 || c.status !== "succeeded") wrong++;
+      }
+      const expectedSum = B2_ORDERS * ORDER.creditMinor;
+      const verified =
+        creditsN === B2_ORDERS &&
+        sum === expectedSum &&
+        wrong === 0 &&
+        (await walletMismatches(db)).length === 0;
+      out.b2 = { ...figures(load), credits: creditsN, ledgerSum: sum, expectedSum, verified };
+      log(
+        `${kind}: B2 ${load.requests} callbacks over ${B2_ORDERS} orders at ${load.rps.toFixed(0)}/s: ` +
+          `${creditsN} credits, ledger ${sum} (expected ${expectedSum}), verified=${verified}`,
+      );
+    }
+
+    if (only.has("b3") && stub) {
+      const headers = await portalSession(server, s);
+      const body = JSON.stringify({ methodId: s.methodId, currency: "USD", amount: "100.00" });
+      // Warm the route and the outbound connection pool first.
+      await runLoad({
+        url: server.url,
+        path: "/api/portal/deposits",
+        headers,
+        body: () => body,
+        connections: 10,
+        durationS: 2,
+        overallRate: RATE,
+      });
+      const load = await runLoad({
+        url: server.url,
+        path: "/api/portal/deposits",
+        headers,
+        body: () => body,
+        connections: 10,
+        durationS: DURATION,
+        overallRate: RATE,
+      });
+      const failed = Object.entries(load.statuses)
+        .filter(([code]) => code !== "201")
+        .reduce((a, [, n]) => a + n, 0);
+      out.b3 = { ...figures(load), addedP50: Number.NaN, addedP99: Number.NaN, failedOrders: failed };
+      log(
+        `${kind}: B3 ${load.requests} deposits at ${load.rps.toFixed(0)}/s p50 ${load.p50.toFixed(2)} ms ` +
+          `p99 ${load.p99.toFixed(2)} ms, non-201 answers: ${failed}`,
+      );
+    }
+
+    if (server) {
+      const rss = server.peakRssMb();
+      if (out.b1) out.b1.peakRssMb = round(rss, 1)!;
+      await server.stop();
+      server = undefined;
+      if (flags.profile) {
+        const files = readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"));
+        const newest = files.sort().at(-1);
+        if (newest) {
+          const summary = summariseProfile(readFileSync(join(profileDir, newest), "utf8"));
+          writeFileSync(join(profileDir, "summary.txt"), summary);
+          out.profile = join("bench", "results", "profiles", `${kind}-b1`, newest);
+          console.log(
+            `\n--- CPU profile of the ${kind} server during warm-up, B1, B2 and B3 ---\n${summary}`,
+          );
+        }
+      }
+    }
+
+    if (only.has("b4")) {
+      const t0 = performance.now();
+      log(`${kind}: B4: inserting ${GROWTH.toLocaleString("en")} past orders`);
+      await insertOrders(db, s, { prefix: "h", count: GROWTH, kind: "history" });
+      const insertSeconds = (performance.now() - t0) / 1000;
+      log(`${kind}: B4: inserted in ${insertSeconds.toFixed(1)} s`);
+      server = await startPsphub({ mode: MODE, env: serverEnv(db), ...bundleOpt });
+      await insertOrders(db, s, { prefix: "v", count: 30_000, kind: "pending" });
+      const warm = await warmUp(server, s, "v", 30_000);
+      const n = ordersFor(warm.rps);
+      await insertOrders(db, s, { prefix: "g", count: n, kind: "pending" });
+      const r = await callbackRun(server, db, s, "g", n);
+      const [{ n: total } = { n: 0 }] = await db.raw.all<{ n: number }>("SELECT COUNT(*) AS n FROM deposits");
+      const rss = server.peakRssMb();
+      out.b4 = {
+        ...figures(r.load, r.cpuMs),
+        ordersInDb: Number(total),
+        p99RatioToB1: out.b1 ? round(r.load.p99 / out.b1.p99)! : Number.NaN,
+        peakRssMb: round(rss, 1)!,
+        verified: r.verified,
+        insertSeconds: round(insertSeconds, 1)!,
+      };
+      log(
+        `${kind}: B4 ${r.load.rps.toFixed(0)}/s p50 ${r.load.p50.toFixed(2)} ms p99 ${r.load.p99.toFixed(2)} ms ` +
+          `with ${Number(total).toLocaleString("en")} orders, peak RSS ${rss.toFixed(0)} MB, verified=${r.verified}`,
+      );
+      await server.stop();
+      server = undefined;
+    }
+  } finally {
+    await server?.stop().catch(() => {});
+    await db.drop();
+  }
+  buildNote(kind, "done");
+  return out;
+}
+
+/** The bare node:http server with the same closed-loop load as B1. */
+async function baselineRun(): Promise<Figures> {
+  const token = "baseline-token-0123456789abcdefghijklmnopqrstuv";
+  const s = { merchantId: "0".repeat(32), token } as Seed;
+  const bodies = successBodies(s, "a", 50_000);
+  const server = await startScript(join(REPO_ROOT, "bench", "servers", "baseline.ts"), [token]);
+  try {
+    const opts = {
+      url: server.url,
+      path: CALLBACK_PATH,
+      headers: callbackHeaders(s),
+      body: (i: number) => bodies[i % bodies.length],
+      connections: CONNECTIONS,
+    };
+    await runLoad({ ...opts, durationS: WARMUP });
+    const cpu0 = server.cpuMs();
+    const r = await runLoad({ ...opts, durationS: DURATION });
+    return figures(r, server.cpuMs() - cpu0);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The same fixed-rate generator against the stub directly: B3's floor. */
+async function stubDirectRun(stub: Child & { url: string }): Promise<Figures> {
+  const body = JSON.stringify({
+    merchant_id: "0".repeat(32),
+    order_no: "abcdefghijkl",
+    amount: 100,
+    currency: "USD",
+    user_id: "c0000000",
+    user_name: "Client 0",
+    email: "client-0@bench.test",
+    phone: "+1 555 0100",
+    nationality: "us",
+    language: "en-us",
+    sign: "0".repeat(40),
+  });
+  const opts = {
+    url: stub.url,
+    path: "/pay/url",
+    headers: { "content-type": "application/json", "crm-pay-token": "x".repeat(43) },
+    body: () => body,
+    connections: 10,
+    overallRate: RATE,
+  };
+  await runLoad({ ...opts, durationS: 2 });
+  return figures(await runLoad({ ...opts, durationS: DURATION }));
+}
+
+function machine() {
+  const cpu = readFileSync("/proc/cpuinfo", "utf8");
+  const model = /model name\s*:\s*(.+)/.exec(cpu)?.[1]?.trim() ?? cpus()[0]?.model ?? "unknown";
+  let commit = "unknown";
+  try {
+    commit = execSync("git rev-parse --short HEAD", { cwd: REPO_ROOT }).toString().trim();
+  } catch {}
+  return {
+    nproc: cpus().length,
+    cpu: model,
+    memoryGiB: round(totalmem() / 2 ** 30, 1),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    commit,
+  };
+}
+
+async function main() {
+  const started = Date.now();
+  const m = machine();
+  log(`machine: ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, node ${m.node}`);
+  if (MODE === "built" && !flags.bundle) {
+    log("building the server bundle (tsup) into bench/.build");
+    buildServer();
+  }
+  const needsCallbacks = only.has("b1") || only.has("b2") || only.has("b4");
+  const baseline = needsCallbacks ? await baselineRun() : undefined;
+  if (baseline)
+    log(
+      `baseline: ${baseline.rps}/s (${baseline.cpuUsPerReq} µs CPU each) p50 ${baseline.p50} ms p99 ${baseline.p99} ms`,
+    );
+
+  const stub = only.has("b3")
+    ? await startScript(join(REPO_ROOT, "bench", "servers", "api1-stub.ts"))
+    : undefined;
+  const results: Partial<Record<DbKind, KindResults>> = {};
+  let stubDirect: Figures | undefined;
+  try {
+    if (stub) {
+      stubDirect = await stubDirectRun(stub);
+      log(`stub direct at ${RATE}/s: p50 ${stubDirect.p50} ms p99 ${stubDirect.p99} ms`);
+    }
+    for (const kind of kinds) {
+      const r = await runKind(kind, stub, () => {});
+      if (r.b3 && stubDirect) {
+        r.b3.addedP50 = round(r.b3.p50 - stubDirect.p50)!;
+        r.b3.addedP99 = round(r.b3.p99 - stubDirect.p99)!;
+      }
+      results[kind] = r;
+    }
+  } finally {
+    await stub?.stop();
+    await killAll();
+  }
+
+  const report = buildReport({ m, baseline, stubDirect, results, seconds: (Date.now() - started) / 1000 });
+  console.log(`\n${report.table}`);
+  mkdirSync(join(REPO_ROOT, "bench", "results"), { recursive: true });
+  writeFileSync(flags.out!, `${JSON.stringify(report.json, null, 2)}\n`);
+  log(`wrote ${flags.out} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
+  process.exitCode = report.verified ? 0 : 1;
+}
+
+type Target = { figure: string; kind: DbKind; value: number | null; target: string; met: boolean };
+
+function buildReport(x: {
+  m: ReturnType<typeof machine>;
+  baseline: Figures | undefined;
+  stubDirect: Figures | undefined;
+  results: Partial<Record<DbKind, KindResults>>;
+  seconds: number;
+}) {
+  const { baseline, stubDirect, results } = x;
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a !== undefined && b !== undefined && b !== 0 ? round(a / b) : null;
+  const targets: Target[] = [];
+  const rows: string[][] = [];
+  const fmt = (n: number | null | undefined, unit = "") =>
+    n === null || n === undefined || !Number.isFinite(n) ? "—" : `${n}${unit}`;
+  if (baseline)
+    rows.push([
+      "baseline (node:http + verify)",
+      "",
+      fmt(baseline.rps),
+      fmt(baseline.p50),
+      fmt(baseline.p99),
+      "1.00",
+      "",
+    ]);
+  if (stubDirect)
+    rows.push([
+      "stub direct @200/s",
+      "",
+      fmt(stubDirect.rps),
+      fmt(stubDirect.p50),
+      fmt(stubDirect.p99),
+      "",
+      "",
+    ]);
+  let verified = true;
+  for (const kind of kinds) {
+    const r = results[kind];
+    if (!r) continue;
+    if (r.b1) {
+      const rr = ratio(r.b1.rps, baseline?.rps);
+      const goal = kind === "sqlite" ? 0.5 : 0.3;
+      targets.push({
+        figure: "B1 rps / baseline",
+        kind,
+        value: rr,
+        target: `≥ ${goal}`,
+        met: (rr ?? 0) >= goal,
+      });
+      rows.push([
+        "B1 distinct callbacks",
+        kind,
+        fmt(r.b1.rps),
+        fmt(r.b1.p50),
+        fmt(r.b1.p99),
+        fmt(rr),
+        `rps ≥ ${goal}× baseline; p50 ${fmt(ratio(r.b1.p50, baseline?.p50))}×, p99 ${fmt(ratio(r.b1.p99, baseline?.p99))}×; ${r.b1.answered204} × 204 verified=${r.b1.verified}`,
+      ]);
+      verified &&= r.b1.verified;
+    }
+    if (r.b2) {
+      rows.push([
+        "B2 duplicate storm",
+        kind,
+        fmt(r.b2.rps),
+        fmt(r.b2.p50),
+        fmt(r.b2.p99),
+        fmt(ratio(r.b2.rps, baseline?.rps)),
+        `${r.b2.requests} callbacks / ${B2_ORDERS} orders: ${r.b2.credits} credits, ledger ${r.b2.ledgerSum}/${r.b2.expectedSum} verified=${r.b2.verified}`,
+      ]);
+      verified &&= r.b2.verified;
+    }
+    if (r.b3) {
+      targets.push({
+        figure: "B3 added p50 (ms)",
+        kind,
+        value: r.b3.addedP50,
+        target: "≤ 2",
+        met: r.b3.addedP50 <= 2,
+      });
+      targets.push({
+        figure: "B3 added p99 (ms)",
+        kind,
+        value: r.b3.addedP99,
+        target: "≤ 10",
+        met: r.b3.addedP99 <= 10,
+      });
+      rows.push([
+        "B3 deposit create @200/s",
+        kind,
+        fmt(r.b3.rps),
+        fmt(r.b3.p50),
+        fmt(r.b3.p99),
+        `+${fmt(r.b3.addedP50)}/+${fmt(r.b3.addedP99)} ms`,
+        `added p50 ≤ 2 ms, p99 ≤ 10 ms; p50 ${fmt(ratio(r.b3.p50, stubDirect?.p50))}× stub; non-201: ${r.b3.failedOrders}`,
+      ]);
+    }
+    if (r.b4) {
+      targets.push({
+        figure: "B4 p99 / B1 p99",
+        kind,
+        value: r.b4.p99RatioToB1,
+        target: "≤ 1.3",
+        met: r.b4.p99RatioToB1 <= 1.3,
+      });
+      targets.push({
+        figure: "B4 peak RSS (MB)",
+        kind,
+        value: r.b4.peakRssMb,
+        target: "< 250",
+        met: r.b4.peakRssMb < 250,
+      });
+      rows.push([
+        `B4 with ${(r.b4.ordersInDb / 1e6).toFixed(2)}M orders`,
+        kind,
+        fmt(r.b4.rps),
+        fmt(r.b4.p50),
+        fmt(r.b4.p99),
+        fmt(ratio(r.b4.rps, baseline?.rps)),
+        `p99 ${fmt(r.b4.p99RatioToB1)}× B1 (≤ 1.3); peak RSS ${fmt(r.b4.peakRssMb)} MB (< 250); verified=${r.b4.verified}`,
+      ]);
+      verified &&= r.b4.verified;
+    }
+  }
+  const header = ["figure", "db", "rps", "p50 ms", "p99 ms", "× baseline", "notes"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (c ?? "").padEnd(widths[i]!)).join(" | ")} |`;
+  const table = [
+    line(header),
+    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
+    ...rows.map(line),
+    "",
+    "targets:",
+    ...targets.map(
+      (t) =>
+        `  ${t.met ? "MET   " : "MISSED"} ${t.figure} [${t.kind}] = ${fmt(t.value)} (target ${t.target})`,
+    ),
+    `all money checks verified: ${verified}`,
+  ].join("\n");
+  return {
+    table,
+    verified,
+    json: {
+      command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+      at: new Date().toISOString(),
+      label: flags.label || undefined,
+      seconds: round(x.seconds, 0),
+      machine: x.m,
+      settings: {
+        mode: MODE,
+        durationS: DURATION,
+        warmupS: WARMUP,
+        connections: CONNECTIONS,
+        rate: RATE,
+        growth: GROWTH,
+        logLevel: "warn",
+        dbPoolSize: flags.pool ?? "default (10)",
+      },
+      baseline,
+      stubDirect,
+      results,
+      targets,
+      verified,
+    },
+  };
+}
+
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    killAll().finally(() => process.exit(130));
+  });
+}
+main().catch(async (err) => {
+  console.error(err);
+  await killAll();
+  process.exit(1);
+});
