@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import { createBrowserRouter, Navigate, Outlet, RouterProvider, useLocation } from "react-router";
 import { SessionProvider, useSession } from "../lib/session.js";
 import { PageLoader } from "../ui/feedback.js";
@@ -16,6 +17,8 @@ import { MethodsPage } from "./pages/methods.js";
 import { NotFoundPage } from "./pages/not-found.js";
 import { ReviewPage } from "./pages/review.js";
 import { UsersPage } from "./pages/users.js";
+import type { Permission } from "./permissions.js";
+import { RequirePermission } from "./require-permission.js";
 import type { StaffMe } from "./types.js";
 
 function RequireSession() {
@@ -33,6 +36,8 @@ function RequireSession() {
   );
 }
 
+const only = (perm: Permission, page: ReactNode) => <RequirePermission perm={perm}>{page}</RequirePermission>;
+
 const router = createBrowserRouter(
   [
     { path: "/login", element: <LoginPage /> },
@@ -40,19 +45,19 @@ const router = createBrowserRouter(
       element: <RequireSession />,
       children: [
         { index: true, element: <Navigate to="/integrations" replace /> },
-        { path: "integrations", element: <IntegrationsPage /> },
-        { path: "integrations/new", element: <IntegrationEditPage /> },
-        { path: "integrations/:id", element: <IntegrationEditPage /> },
-        { path: "methods", element: <MethodsPage /> },
-        { path: "methods/new", element: <MethodEditPage /> },
-        { path: "methods/:id", element: <MethodEditPage /> },
-        { path: "deposits", element: <DepositsPage /> },
-        { path: "deposits/:id", element: <DepositDetailPage /> },
-        { path: "review", element: <ReviewPage /> },
-        { path: "clients", element: <ClientsPage /> },
-        { path: "clients/:id", element: <ClientDetailPage /> },
-        { path: "audit", element: <AuditPage /> },
-        { path: "users", element: <UsersPage /> },
+        { path: "integrations", element: only("settings:read", <IntegrationsPage />) },
+        { path: "integrations/new", element: only("settings:write", <IntegrationEditPage />) },
+        { path: "integrations/:id", element: only("settings:read", <IntegrationEditPage />) },
+        { path: "methods", element: only("methods:read", <MethodsPage />) },
+        { path: "methods/new", element: only("methods:write", <MethodEditPage />) },
+        { path: "methods/:id", element: only("methods:read", <MethodEditPage />) },
+        { path: "deposits", element: only("deposits:read", <DepositsPage />) },
+        { path: "deposits/:id", element: only("deposits:read", <DepositDetailPage />) },
+        { path: "review", element: only("deposits:read", <ReviewPage />) },
+        { path: "clients", element: only("clients:read", <ClientsPage />) },
+        { path: "clients/:id", element: only("clients:read", <ClientDetailPage />) },
+        { path: "audit", element: only("audit:read", <AuditPage />) },
+        { path: "users", element: only("users:manage", <UsersPage />) },
         { path: "*", element: <NotFoundPage /> },
       ],
     },

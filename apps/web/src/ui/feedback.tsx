@@ -58,10 +58,18 @@ const STATUS_COLORS: Record<string, string> = {
   disabled: "gray",
 };
 
-/** A coloured status word; the text comes from the i18n dictionary when there is one. */
+/**
+ * A coloured status word; the text comes from the i18n dictionary when there is one. It keeps
+ * its full width (a narrow table cell or phone row would otherwise cut it to "SUCCEED…").
+ */
 export function StatusBadge({ status, children }: { status: string; children?: ReactNode }) {
   return (
-    <Badge color={STATUS_COLORS[status] ?? "gray"} variant="light" data-status={status}>
+    <Badge
+      color={STATUS_COLORS[status] ?? "gray"}
+      variant="light"
+      data-status={status}
+      style={{ flexShrink: 0, minWidth: "max-content" }}
+    >
       {children ?? statusLabel(status)}
     </Badge>
   );

@@ -61,6 +61,7 @@ export function AuditPage() {
       <Paper withBorder p="sm">
         <DataTable
           testId="audit-table"
+          minWidth={960}
           rows={q.data?.items}
           loading={q.loading}
           rowKey={(r) => r.id}

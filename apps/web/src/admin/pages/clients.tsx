@@ -166,6 +166,7 @@ export function ClientsPage() {
       <Paper withBorder p="sm">
         <DataTable
           testId="clients-table"
+          minWidth={820}
           rows={q.data?.items}
           loading={q.loading}
           rowKey={(c) => c.id}

@@ -120,7 +120,10 @@ function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
     case "manual":
       return (
         <Text size="sm">
-          {t("timeline.manual", { action: str(data.action), comment: str(data.comment) })}
+          {t("timeline.manual", {
+            action: t(`manualAction.${str(data.action)}` as MessageKey),
+            comment: str(data.comment),
+          })}
         </Text>
       );
     case "review":
@@ -129,7 +132,7 @@ function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
           {data.resolution
             ? t("timeline.reviewResolved", {
                 reason: t(`reason.${str(data.reason)}` as MessageKey),
-                resolution: str(data.resolution),
+                resolution: t(`resolution.${str(data.resolution)}` as MessageKey),
                 comment: str(data.comment),
               })
             : t("timeline.reviewOpened", { reason: t(`reason.${str(data.reason)}` as MessageKey) })}
@@ -223,9 +226,10 @@ export function DepositDetailPage() {
                 <Fact label={t("field.fee")}>
                   <span className="num">{money(d.fee, d.currency)}</span>
                 </Fact>
-                <Fact label={t("field.credit")}>
+                {/* Only a succeeded deposit credited anything; an open one will on success. */}
+                <Fact label={d.status === "succeeded" ? t("field.credit") : t("deposit.creditOnSuccess")}>
                   <span className="num" data-testid="deposit-credit">
-                    {money(d.credit, d.currency)}
+                    {open || d.status === "succeeded" ? money(d.credit, d.currency) : "—"}
                   </span>
                 </Fact>
                 <Fact label={t("deposit.paid")}>
@@ -247,21 +251,28 @@ export function DepositDetailPage() {
                 </Fact>
               </SimpleGrid>
               {paymentUrl ? (
-                <Fact label={t("deposit.paymentUrl")}>
-                  <Anchor
-                    href={paymentUrl}
-                    target="_blank"
-                    rel="noopener noreferrer"
-                    className="mono"
-                    size="sm"
-                  >
-                    {paymentUrl}
-                  </Anchor>
-                </Fact>
+                <Stack gap={0} mt="sm">
+                  <Fact label={t("deposit.paymentUrl")}>
+                    <Anchor
+                      href={paymentUrl}
+                      target="_blank"
+                      rel="noopener noreferrer"
+                      className="mono"
+                      size="sm"
+                    >
+                      {paymentUrl}
+                    </Anchor>
+                  </Fact>
+                </Stack>
               ) : null}
             </Card>
             {d.failureReason || d.failureMessage ? (
-              <Alert color="red" variant="light" title={t("deposit.failure")}>
+              <Alert
+                color={d.status === "failed" ? "red" : "gray"}
+                variant="light"
+                title={d.status === "succeeded" ? t("deposit.earlierFailure") : t("deposit.failure")}
+                data-testid="deposit-failure"
+              >
                 <Stack gap={4}>
                   <Text size="sm">
                     {t("deposit.failureReason")}: <span className="mono">{d.failureReason ?? "—"}</span>

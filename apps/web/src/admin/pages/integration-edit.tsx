@@ -8,6 +8,7 @@ import {
   NumberInput,
   ScrollArea,
   Select,
+  SimpleGrid,
   Stack,
   Switch,
   Tabs,
@@ -130,7 +131,7 @@ export function IntegrationEditPage() {
                   styles={monoInput}
                   {...form.getInputProps("appUrl")}
                 />
-                <Group grow align="flex-start" wrap="wrap">
+                <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
                   <NumberInput
                     label={t("integrations.timeout")}
                     description={t("integrations.timeoutHint")}
@@ -139,7 +140,6 @@ export function IntegrationEditPage() {
                     allowDecimal={false}
                     suffix=" s"
                     readOnly={readOnly}
-                    miw={180}
                     {...form.getInputProps("api1TimeoutSeconds")}
                   />
                   <Select
@@ -148,10 +148,9 @@ export function IntegrationEditPage() {
                     data={AMOUNT_POLICIES.map((p) => ({ value: p, label: t(`amountPolicy.${p}`) }))}
                     allowDeselect={false}
                     readOnly={readOnly}
-                    miw={180}
                     {...form.getInputProps("amountPolicy")}
                   />
-                </Group>
+                </SimpleGrid>
                 <Switch
                   label={t("integrations.enabledLabel")}
                   disabled={readOnly}

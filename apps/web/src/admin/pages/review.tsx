@@ -162,7 +162,7 @@ export function ReviewPage() {
                   <Stack gap={0}>
                     <Group gap={4}>
                       <StatusBadge status="resolved" />
-                      <Text size="sm">{r.resolution}</Text>
+                      <Text size="sm">{t(`resolution.${r.resolution}` as MessageKey)}</Text>
                     </Group>
                     <Text size="xs" c="dimmed">
                       {r.comment}

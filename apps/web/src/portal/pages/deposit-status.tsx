@@ -276,8 +276,9 @@ export function DepositStatusPage() {
             <Text size="xs" c="dimmed">
               {t("deposit.youGet")}
             </Text>
-            <Text size="sm" fw={600} className="num">
-              {money(d.credit, d.currency)}
+            {/* A deposit that failed, expired or was cancelled credits nothing. */}
+            <Text size="sm" fw={600} className="num" data-testid="status-credit">
+              {final && d.status !== "succeeded" ? "—" : money(d.credit, d.currency)}
             </Text>
           </Stack>
         </SimpleGrid>

@@ -61,7 +61,15 @@ function FieldInput(props: { f: PortalField; inputProps: GetInputPropsReturnType
   const common = { label: f.label, withAsterisk: f.required, name: `field-${f.key}` };
   switch (f.type) {
     case "select":
-      return <Select {...common} data={f.options} allowDeselect={!f.required} {...inputProps} />;
+      return (
+        <Select
+          {...common}
+          data={f.options}
+          placeholder={t("deposit.choose")}
+          allowDeselect={!f.required}
+          {...inputProps}
+        />
+      );
     case "number":
       return <TextInput {...common} inputMode="decimal" {...inputProps} />;
     case "email":
