@@ -12,6 +12,10 @@ export type ReadBody = {
   form: boolean;
   /** Form params, or the raw JSON text (the signature is verified against the raw body). */
   signed: string | FlatParams;
+  /** The parameters as parsed from the raw body, once (the signature is checked on these). */
+  params: FlatParams;
+  /** JSON only: each number's literal text in the body, which the signature may be over. */
+  literals: Readonly<Record<string, string>> | undefined;
   callback: ParsedCallback;
 };
 
@@ -38,7 +42,7 @@ export function readCallbackBody(raw: string | undefined, contentType: string | 
     if (nul !== undefined) return { ok: false, message: `the value of ${nul} contains a NUL character` };
     const parsed = parseCallback(params, literals, { form });
     return parsed.ok
-      ? { ok: true, body: { form, signed: form ? params : raw, callback: parsed.callback } }
+      ? { ok: true, body: { form, signed: form ? params : raw, params, literals, callback: parsed.callback } }
       : { ok: false, message: parsed.error.message };
   } catch (err) {
     if (err instanceof ProtocolError) return { ok: false, message: err.message };

@@ -196,8 +196,9 @@ async function judgeBeforeApply(
   }
   if (token === undefined) return reject("psp_token_invalid");
 
-  // 4. The signature, over the raw body, with the token that matched.
-  const v = verifyDetailed(read.body.signed, token, cb.sign);
+  // 4. The signature, over the raw body (its parameters as parsed from the raw text, numbers with
+  //    their literal text), with the token that matched.
+  const v = verifyDetailed(read.body.params, token, cb.sign, { literals: read.body.literals });
   if (!v.valid) {
     // The canonical string helps an integrator find their mistake (failure mode 10); it
     // holds the signed values but never the token.
@@ -209,34 +210,35 @@ async function judgeBeforeApply(
   }
 
   // 5. The order, under THIS integration: another integration's or tenant's order is unknown.
+  //    One statement also answers step 6: its deposit method, if it still exists (soft delete
+  //    keeps the row), joined on the same tenant.
   const dep = await deps.db
-    .selectFrom("deposits")
+    .selectFrom("deposits as d")
+    .leftJoin("deposit_methods as m", (join) =>
+      join
+        .onRef("m.id", "=", "d.method_id")
+        .onRef("m.tenant_id", "=", "d.tenant_id")
+        .on("m.deleted_at", "is", null),
+    )
     .select([
-      "id",
-      "method_id",
-      "status",
-      "currency",
-      "decimals",
-      "amount_minor",
-      "fee_minor",
-      "credit_minor",
+      "d.id",
+      "d.status",
+      "d.currency",
+      "d.decimals",
+      "d.amount_minor",
+      "d.fee_minor",
+      "d.credit_minor",
+      "m.id as live_method_id",
     ])
-    .where("order_no", "=", cb.orderNo)
-    .where("integration_id", "=", integ.id)
-    .where("tenant_id", "=", integ.tenant_id)
+    .where("d.order_no", "=", cb.orderNo)
+    .where("d.integration_id", "=", integ.id)
+    .where("d.tenant_id", "=", integ.tenant_id)
     .executeTakeFirst();
   if (!dep) return reject("payment_not_found");
   j.depositId = dep.id;
 
-  // 6. The order's deposit method still exists (soft delete keeps the row).
-  const method = await deps.db
-    .selectFrom("deposit_methods")
-    .select("id")
-    .where("id", "=", dep.method_id)
-    .where("tenant_id", "=", integ.tenant_id)
-    .where("deleted_at", "is", null)
-    .executeTakeFirst();
-  if (!method) return reject("deposit_method_not_found");
+  // 6. The order's deposit method still exists.
+  if (dep.live_method_id === null) return reject("deposit_method_not_found");
 
   // 7. Currency.
   if (cb.currency !== dep.currency) return reject("payment_currency_not_allowed");
