@@ -21,15 +21,14 @@ export const REDACT_PATHS = [
   "*.authorization",
   "*.*.token",
   "*.*.password",
-  'req.headers["crm-pay-token"]',
-  "req.headers.cookie",
-  "req.headers.authorization",
-  'req.headers["x-csrf-token"]',
-  'res.headers["set-cookie"]',
-  'headers["crm-pay-token"]',
-  "headers.cookie",
-  "headers.authorization",
-  "*.headers['crm-pay-token']",
+  // Header bags, at the top level (`{ headers }`) and one level down (`{ req: { headers } }`).
+  ...["headers", "*.headers"].flatMap((h) => [
+    `${h}["crm-pay-token"]`,
+    `${h}.cookie`,
+    `${h}.authorization`,
+    `${h}["x-csrf-token"]`,
+    `${h}["set-cookie"]`,
+  ]),
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

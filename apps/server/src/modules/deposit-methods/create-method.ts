@@ -1,10 +1,10 @@
 import type { AppContext } from "../../app-context.js";
+import type { AdminActor } from "../../http/admin-actor.js";
 import { encodeJson, fromBool } from "../../infra/db/database.js";
 import { ValidationError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import type { AdminActor } from "../../http/admin-actor.js";
 import { toIntegration } from "../psp-integrations/integration-model.js";
 import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
 import { parseCurrencies } from "./method-currencies.js";

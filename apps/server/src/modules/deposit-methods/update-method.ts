@@ -1,9 +1,9 @@
 import type { AppContext } from "../../app-context.js";
+import type { AdminActor } from "../../http/admin-actor.js";
 import { decodeJson, encodeJson, fromBool, toBool } from "../../infra/db/database.js";
 import { type FieldIssue, NotFoundError, ValidationError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import type { AdminActor } from "../../http/admin-actor.js";
 import { toIntegration } from "../psp-integrations/integration-model.js";
 import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
 import { unknownIntegration } from "./create-method.js";

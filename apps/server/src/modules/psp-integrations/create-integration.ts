@@ -1,11 +1,11 @@
 import { defaultApi1ParamConfig } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
+import type { AdminActor } from "../../http/admin-actor.js";
 import { encodeJson, fromBool } from "../../infra/db/database.js";
 import { type FieldIssue, ValidationError } from "../../shared/errors.js";
 import { newId, newIntegrationToken, newMerchantId } from "../../shared/ids.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import type { AdminActor } from "../../http/admin-actor.js";
 import { checkedAppUrl } from "./app-url.js";
 import { createIntegrationRepo, type IntegrationRow } from "./integration-repo.js";
 import {

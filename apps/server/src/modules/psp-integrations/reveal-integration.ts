@@ -1,7 +1,7 @@
 import type { AppContext } from "../../app-context.js";
+import type { AdminActor } from "../../http/admin-actor.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import type { AdminActor } from "../../http/admin-actor.js";
 import { callbackBaseUrl } from "./integration-model.js";
 import { createIntegrationRepo } from "./integration-repo.js";
 

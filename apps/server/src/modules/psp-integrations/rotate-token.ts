@@ -1,9 +1,9 @@
 import type { AppContext } from "../../app-context.js";
+import type { AdminActor } from "../../http/admin-actor.js";
 import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { newIntegrationToken } from "../../shared/ids.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import type { AdminActor } from "../../http/admin-actor.js";
 import { createIntegrationRepo } from "./integration-repo.js";
 import { rotateTokenInput } from "./integration-schemas.js";
 

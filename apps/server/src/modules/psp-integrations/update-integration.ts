@@ -1,9 +1,9 @@
 import type { AppContext } from "../../app-context.js";
+import type { AdminActor } from "../../http/admin-actor.js";
 import { encodeJson, fromBool, toBool } from "../../infra/db/database.js";
 import { type FieldIssue, NotFoundError, ValidationError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import type { AdminActor } from "../../http/admin-actor.js";
 import { checkedAppUrl } from "./app-url.js";
 import { toIntegration } from "./integration-model.js";
 import { createIntegrationRepo, type IntegrationPatch, type IntegrationRow } from "./integration-repo.js";
