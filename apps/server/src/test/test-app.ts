@@ -16,6 +16,8 @@ export type TestApp = {
   ctx: AppContext;
   /** Every log line the app wrote, as raw JSON text (for "the token is never logged" tests). */
   logs: string[];
+  /** Closes the database under the running app (for readiness tests); close() then skips it. */
+  closeDatabase(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -24,7 +26,13 @@ export type TestApp = {
  * `configOverrides` patch the loaded config (e.g. allowPrivateAppUrls for loopback stubs).
  */
 export async function createTestApp(
-  opts: { configOverrides?: Partial<Config>; clock?: Clock; env?: Record<string, string> } = {},
+  opts: {
+    configOverrides?: Partial<Config>;
+    clock?: Clock;
+    env?: Record<string, string>;
+    /** Routes added before the app is ready (e.g. one that throws, for the error handler). */
+    extraRoutes?: (app: FastifyInstance) => void;
+  } = {},
 ): Promise<TestApp> {
   const tdb = await createTestDatabase(testDbKind());
   const config: Config = {
@@ -54,14 +62,22 @@ export async function createTestApp(
   });
   await migrateToLatest(ctx.db);
   const app = await buildApp(ctx);
+  opts.extraRoutes?.(app);
   await app.ready();
+  let dbOpen = true;
+  const closeDatabase = async () => {
+    if (!dbOpen) return;
+    dbOpen = false;
+    await ctx.close();
+  };
   return {
     app,
     ctx,
     logs,
+    closeDatabase,
     async close() {
       await app.close();
-      await ctx.close();
+      await closeDatabase();
       await tdb.drop();
     },
   };

@@ -120,7 +120,14 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
     };
   r.post(
     "/api/auth/logout",
-    { config: { access: "staff" }, schema: { tags: ["auth"], summary: "End the back-office session" } },
+    {
+      config: { access: "staff" },
+      schema: {
+        tags: ["auth"],
+        summary: "End the back-office session",
+        response: { 204: z.null().describe("Logged out: no body") },
+      },
+    },
     doLogout(STAFF_COOKIE),
   );
 
@@ -180,7 +187,14 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   r.post(
     "/api/portal/auth/logout",
-    { config: { access: "client" }, schema: { tags: ["portal"], summary: "End the portal session" } },
+    {
+      config: { access: "client" },
+      schema: {
+        tags: ["portal"],
+        summary: "End the portal session",
+        response: { 204: z.null().describe("Logged out: no body") },
+      },
+    },
     doLogout(CLIENT_COOKIE),
   );
 }

@@ -98,11 +98,12 @@ export function methodRoutes(app: FastifyInstance, ctx: AppContext): void {
         tags,
         summary: "Delete a deposit method (refused with method_in_use while deposits are open)",
         params: idParams,
+        response: { 204: z.null().describe("Deleted: no body") },
       },
     },
     async (req, reply) => {
       await deleteMethod(ctx, adminActorOf(req), req.params.id);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 

@@ -428,6 +428,7 @@ describe("deposit methods: order and deletion", () => {
     ).json();
     const del = await s.admin.delete(`${BASE}/${m.id}`);
     expect(del.statusCode, del.body).toBe(204);
+    expect(del.body).toBe("");
     expect((await s.owner.get(`${BASE}/${m.id}`)).statusCode).toBe(404);
     expect((await s.owner.patch(`${BASE}/${m.id}`, { name: "Back" })).statusCode).toBe(404);
     expect((await s.owner.post(`${BASE}/${m.id}/enable`)).statusCode).toBe(404);

@@ -82,6 +82,7 @@ export async function createUser(
   tenantId: string,
   input: z.input<typeof createUserInput>,
   actor: { type: "user" | "api_key" | "system"; id: string | null } = { type: "system", id: null },
+  ip: string | null = null,
 ): Promise<{ id: string; email: string; name: string; role: Role }> {
   const data = parseInput(createUserInput, input);
   const now = ctx.clock.now();
@@ -108,6 +109,7 @@ export async function createUser(
           targetType: "user",
           targetId: id,
           after: { email: data.email, name: data.name, role: data.role },
+          ip,
         },
         now,
       );

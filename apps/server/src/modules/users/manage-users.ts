@@ -42,8 +42,9 @@ export async function addUser(
   tenantId: string,
   input: z.input<typeof createUserInput>,
   actor: AuditActor & { type: "user" | "api_key" | "system" },
+  ip: string | null = null,
 ): Promise<User> {
-  const { id } = await createUser(ctx, tenantId, input, actor);
+  const { id } = await createUser(ctx, tenantId, input, actor, ip);
   const row = await createUserRepo(ctx.db).find(tenantId, id);
   if (!row) throw new NotFoundError("User");
   return toUser(row);

@@ -59,7 +59,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
     async (req, reply) => {
       const actor = staffOf(req);
-      const user = await addUser(ctx, actor.tenantId, req.body, auditActorOf(actor));
+      const user = await addUser(ctx, actor.tenantId, req.body, auditActorOf(actor), req.ip);
       return reply.status(201).send(user);
     },
   );
@@ -125,12 +125,17 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
     "/api/admin/api-keys/:id",
     {
       config: { access },
-      schema: { tags: ["users"], summary: "Revoke an API key", params: idParams },
+      schema: {
+        tags: ["users"],
+        summary: "Revoke an API key",
+        params: idParams,
+        response: { 204: z.null().describe("Revoked (or already revoked): no body") },
+      },
     },
     async (req, reply) => {
       const actor = staffOf(req);
       await revokeApiKey(ctx, actor.tenantId, req.params.id, auditActorOf(actor), req.ip);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 }

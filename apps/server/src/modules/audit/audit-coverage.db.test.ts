@@ -1,0 +1,410 @@
+import type { LightMyRequestResponse } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixedClock } from "../../shared/clock.js";
+import { createTestApp, seedTenant, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
+
+// Issue 3, "Audit log": it "covers every settings change, reveal and rotation", with who, when,
+// before and after, secrets redacted. This walks the route table: every unsafe back-office route
+// is either a settings route driven here (one successful call must write exactly one audit
+// record naming the caller, the target and the change, with no secret in it) or listed in
+// ELSEWHERE with the reason. A new unsafe route that is in neither fails the test.
+
+type Step = {
+  /** Builds the request from what earlier steps created. */
+  url: (s: State) => string;
+  body?: (s: State) => unknown;
+  action: string;
+  targetId: (s: State, res: LightMyRequestResponse) => string;
+  /** What the record must say; `before`/`after` are the parsed JSON (null when absent). */
+  expect: (rec: { before: Record<string, unknown> | null; after: Record<string, unknown> | null }) => void;
+  /** Remembers what later steps need. */
+  keep?: (s: State, res: LightMyRequestResponse) => void;
+};
+
+type State = Record<string, string>;
+
+const APP_URL = "http://127.0.0.1:9";
+const CLIENT_PASSWORD = "client portal pass 1";
+const NEW_CLIENT_PASSWORD = "client portal pass 2";
+const USER_PASSWORD = "a brand new user pass";
+
+/** Route key (`METHOD url`) → the steps that drive it, in order. */
+const SETTINGS: Record<string, Step[]> = {
+  "POST /api/admin/clients": [
+    {
+      url: () => "/api/admin/clients",
+      body: () => ({ name: "Ann", email: "ann@audit.test", password: CLIENT_PASSWORD, group: "vip" }),
+      action: "client.create",
+      targetId: (_s, res) => res.json().id,
+      keep: (s, res) => {
+        s.clientId = res.json().id;
+      },
+      expect: ({ before, after }) => {
+        expect(before).toBeNull();
+        expect(after).toMatchObject({ name: "Ann", email: "ann@audit.test" });
+      },
+    },
+  ],
+  "PATCH /api/admin/clients/:id": [
+    {
+      url: (s) => `/api/admin/clients/${s.clientId}`,
+      body: () => ({ name: "Ann B", password: NEW_CLIENT_PASSWORD }),
+      action: "client.update",
+      targetId: (s) => s.clientId!,
+      expect: ({ before, after }) => {
+        expect(before).toMatchObject({ name: "Ann" });
+        expect(after).toMatchObject({ name: "Ann B" });
+      },
+    },
+  ],
+  "POST /api/admin/users": [
+    {
+      url: () => "/api/admin/users",
+      body: () => ({ email: "new@audit.test", name: "New", password: USER_PASSWORD, role: "viewer" }),
+      action: "user.create",
+      targetId: (_s, res) => res.json().id,
+      keep: (s, res) => {
+        s.userId = res.json().id;
+      },
+      expect: ({ before, after }) => {
+        expect(before).toBeNull();
+        expect(after).toMatchObject({ email: "new@audit.test", role: "viewer" });
+      },
+    },
+  ],
+  "PATCH /api/admin/users/:id": [
+    {
+      url: (s) => `/api/admin/users/${s.userId}`,
+      body: () => ({ role: "finance" }),
+      action: "user.update",
+      targetId: (s) => s.userId!,
+      expect: ({ before, after }) => {
+        expect(before).toMatchObject({ role: "viewer" });
+        expect(after).toMatchObject({ role: "finance" });
+      },
+    },
+  ],
+  "POST /api/admin/api-keys": [
+    {
+      url: () => "/api/admin/api-keys",
+      body: () => ({ name: "CI key", role: "viewer" }),
+      action: "api_key.create",
+      targetId: (_s, res) => res.json().id,
+      keep: (s, res) => {
+        s.apiKeyId = res.json().id;
+        s.apiKey = res.json().key;
+      },
+      expect: ({ before, after }) => {
+        expect(before).toBeNull();
+        expect(after).toMatchObject({ name: "CI key", role: "viewer" });
+      },
+    },
+  ],
+  "DELETE /api/admin/api-keys/:id": [
+    {
+      url: (s) => `/api/admin/api-keys/${s.apiKeyId}`,
+      action: "api_key.revoke",
+      targetId: (s) => s.apiKeyId!,
+      expect: ({ before, after }) => {
+        expect(before).toMatchObject({ revokedAt: null });
+        expect(after?.revokedAt).toEqual(expect.any(Number));
+      },
+    },
+  ],
+  "POST /api/admin/integrations": [
+    {
+      url: () => "/api/admin/integrations",
+      body: () => ({ name: "PSP", appUrl: APP_URL }),
+      action: "integration.create",
+      targetId: (_s, res) => res.json().id,
+      keep: (s, res) => {
+        s.integrationId = res.json().id;
+      },
+      expect: ({ before, after }) => {
+        expect(before).toBeNull();
+        expect(after).toMatchObject({ name: "PSP", appUrl: APP_URL, amountPolicy: "exact" });
+      },
+    },
+  ],
+  "PATCH /api/admin/integrations/:id": [
+    {
+      url: (s) => `/api/admin/integrations/${s.integrationId}`,
+      body: () => ({
+        name: "PSP 2",
+        amountPolicy: "review",
+        api1TimeoutMs: 5_000,
+        paramConfig: { amount: { key: "amt" } },
+        customParams: [{ label: "Bank", type: "text", required: true }],
+      }),
+      action: "integration.update",
+      targetId: (s) => s.integrationId!,
+      expect: ({ before, after }) => {
+        expect(before).toMatchObject({ name: "PSP", amountPolicy: "exact" });
+        expect(after).toMatchObject({ name: "PSP 2", amountPolicy: "review", api1TimeoutMs: 5_000 });
+        expect(JSON.stringify(after)).toContain("amt");
+        expect(JSON.stringify(after)).toContain("custom_1");
+      },
+    },
+  ],
+  "POST /api/admin/integrations/:id/disable": [
+    {
+      url: (s) => `/api/admin/integrations/${s.integrationId}/disable`,
+      action: "integration.disable",
+      targetId: (s) => s.integrationId!,
+      expect: ({ before, after }) => {
+        expect(before).toEqual({ enabled: true });
+        expect(after).toEqual({ enabled: false });
+      },
+    },
+  ],
+  "POST /api/admin/integrations/:id/enable": [
+    {
+      url: (s) => `/api/admin/integrations/${s.integrationId}/enable`,
+      action: "integration.enable",
+      targetId: (s) => s.integrationId!,
+      expect: ({ before, after }) => {
+        expect(before).toEqual({ enabled: false });
+        expect(after).toEqual({ enabled: true });
+      },
+    },
+  ],
+  "POST /api/admin/integrations/:id/reveal": [
+    {
+      url: (s) => `/api/admin/integrations/${s.integrationId}/reveal`,
+      action: "integration.reveal",
+      targetId: (s) => s.integrationId!,
+      keep: (s, res) => {
+        s.token = res.json().token;
+      },
+      expect: ({ after }) => {
+        expect(after).toEqual({ merchantId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      },
+    },
+  ],
+  "POST /api/admin/integrations/:id/rotate-token": [
+    {
+      url: (s) => `/api/admin/integrations/${s.integrationId}/rotate-token`,
+      body: () => ({ graceHours: 1 }),
+      action: "integration.rotate_token",
+      targetId: (s) => s.integrationId!,
+      expect: ({ before, after }) => {
+        expect(before).toEqual({ rotatedAt: null });
+        expect(after).toMatchObject({ rotatedAt: expect.any(Number), graceMs: 3_600_000 });
+      },
+    },
+  ],
+  "POST /api/admin/deposit-methods": [
+    {
+      url: () => "/api/admin/deposit-methods",
+      body: (s) => ({
+        name: "Card",
+        integrationId: s.integrationId,
+        currencies: [{ code: "USD", min: "1.00", max: "100.00", feePercent: "2.5" }],
+      }),
+      action: "deposit_method.create",
+      targetId: (_s, res) => res.json().id,
+      keep: (s, res) => {
+        s.methodId = res.json().id;
+      },
+      expect: ({ before, after }) => {
+        expect(before).toBeNull();
+        expect(after).toMatchObject({ name: "Card" });
+      },
+    },
+    {
+      url: () => "/api/admin/deposit-methods",
+      body: (s) => ({
+        name: "Wire",
+        integrationId: s.integrationId,
+        currencies: [{ code: "EUR", min: "10.00", max: "1000.00" }],
+      }),
+      action: "deposit_method.create",
+      targetId: (_s, res) => res.json().id,
+      keep: (s, res) => {
+        s.method2Id = res.json().id;
+      },
+      expect: ({ after }) => expect(after).toMatchObject({ name: "Wire" }),
+    },
+  ],
+  "PATCH /api/admin/deposit-methods/:id": [
+    {
+      url: (s) => `/api/admin/deposit-methods/${s.methodId}`,
+      body: () => ({ name: "Card 2", orderTtlSeconds: 600, fieldLabels: { custom_1: "IBAN" } }),
+      action: "deposit_method.update",
+      targetId: (s) => s.methodId!,
+      expect: ({ before, after }) => {
+        expect(before).toMatchObject({ name: "Card" });
+        expect(after).toMatchObject({ name: "Card 2" });
+        expect(JSON.stringify(after)).toContain("IBAN");
+      },
+    },
+  ],
+  "POST /api/admin/deposit-methods/:id/disable": [
+    {
+      url: (s) => `/api/admin/deposit-methods/${s.methodId}/disable`,
+      action: "deposit_method.disable",
+      targetId: (s) => s.methodId!,
+      expect: ({ before, after }) => {
+        expect(before).toEqual({ enabled: true });
+        expect(after).toEqual({ enabled: false });
+      },
+    },
+  ],
+  "POST /api/admin/deposit-methods/:id/enable": [
+    {
+      url: (s) => `/api/admin/deposit-methods/${s.methodId}/enable`,
+      action: "deposit_method.enable",
+      targetId: (s) => s.methodId!,
+      expect: ({ before, after }) => {
+        expect(before).toEqual({ enabled: false });
+        expect(after).toEqual({ enabled: true });
+      },
+    },
+  ],
+  "POST /api/admin/deposit-methods/reorder": [
+    {
+      url: () => "/api/admin/deposit-methods/reorder",
+      body: (s) => ({ ids: [s.method2Id, s.methodId] }),
+      action: "deposit_method.reorder",
+      targetId: () => "",
+      expect: ({ before, after }) => {
+        expect(before?.order).toHaveLength(2);
+        expect(after?.order).toEqual([...((before?.order ?? []) as string[])].reverse());
+      },
+    },
+  ],
+  "DELETE /api/admin/deposit-methods/:id": [
+    {
+      url: (s) => `/api/admin/deposit-methods/${s.method2Id}`,
+      action: "deposit_method.delete",
+      targetId: (s) => s.method2Id!,
+      expect: ({ before }) => expect(before).toMatchObject({ name: "Wire" }),
+    },
+  ],
+};
+
+/** Unsafe back-office routes that change no settings, with where their records are proven. */
+const ELSEWHERE: Record<string, string> = {
+  "POST /api/auth/login": "a login, not a change (failed logins are rate-limited, not audited)",
+  "POST /api/auth/logout": "ends the caller's own session",
+  "POST /api/admin/integrations/api1-preview": "read-only: shows what a configuration would send",
+  "POST /api/admin/deposits": "a deposit, recorded on its own timeline (deposits module)",
+  "POST /api/admin/deposits/:id/cancel": "audited as deposit.cancel (deposit-routes.db.test.ts)",
+  "POST /api/admin/deposits/:id/approve": "audited as deposit.approve (manual-resolution.db.test.ts)",
+  "POST /api/admin/deposits/:id/reject": "audited as deposit.reject (manual-resolution.db.test.ts)",
+  "POST /api/admin/review/:id/resolve": "audited as review.resolve (review.db.test.ts)",
+};
+
+const clock = fixedClock(Date.UTC(2025, 5, 1));
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ clock, configOverrides: { allowPrivateAppUrls: true } });
+});
+afterAll(async () => t?.close());
+
+const key = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
+const SECRETS = () => [TEST_PASSWORD, CLIENT_PASSWORD, NEW_CLIENT_PASSWORD, USER_PASSWORD];
+
+describe("audit coverage", () => {
+  it("maps every unsafe back-office route to a settings step or to ELSEWHERE", () => {
+    const unsafe = t.app.routeTable
+      .filter((r) => ["POST", "PUT", "PATCH", "DELETE"].includes(r.method))
+      .filter((r) => r.url.startsWith("/api/admin/") || r.url.startsWith("/api/auth/"))
+      .map(key);
+    expect(unsafe.filter((k) => !SETTINGS[k] && !ELSEWHERE[k])).toEqual([]);
+    // And nothing mapped is stale.
+    expect([...Object.keys(SETTINGS), ...Object.keys(ELSEWHERE)].filter((k) => !unsafe.includes(k))).toEqual(
+      [],
+    );
+  });
+
+  it("records who changed what and when, before and after, for every settings change, reveal and rotation", async () => {
+    const s = await seedTenant(t);
+    const state: State = {};
+    const secrets = SECRETS();
+    const failures: string[] = [];
+    let lastCount = (
+      await t.ctx.db.selectFrom("audit_log").select("id").where("tenant_id", "=", s.tenantId).execute()
+    ).length;
+    for (const [route, steps] of Object.entries(SETTINGS)) {
+      const method = route.split(" ")[0] as "POST";
+      for (const step of steps) {
+        clock.advance(1_000); // one step per second: the log's order is the steps' order
+        const started = t.ctx.clock.now();
+        const body = step.body?.(state);
+        const res = await s.owner.inject({
+          method,
+          url: step.url(state),
+          ...(body === undefined ? {} : { payload: body as object }),
+        });
+        if (res.statusCode >= 300) {
+          failures.push(`${route}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+          continue;
+        }
+        step.keep?.(state, res);
+        if (route.endsWith("/reveal")) secrets.push(state.token!);
+        if (route === "POST /api/admin/api-keys") secrets.push(state.apiKey!, state.apiKey!.slice(4));
+        const rows = await t.ctx.db
+          .selectFrom("audit_log")
+          .selectAll()
+          .where("tenant_id", "=", s.tenantId)
+          .orderBy("created_at")
+          .execute();
+        const fresh = rows.slice(lastCount);
+        lastCount = rows.length;
+        if (fresh.length !== 1) {
+          failures.push(`${route}: ${fresh.length} audit records (${fresh.map((r) => r.action).join(", ")})`);
+          continue;
+        }
+        const rec = fresh[0]!;
+        try {
+          expect(rec.action).toBe(step.action);
+          expect(rec.actor_type).toBe("user");
+          expect(rec.actor_id).toBe(s.owner.me.id);
+          expect(rec.target_id ?? "").toBe(step.targetId(state, res));
+          expect(rec.created_at).toBeGreaterThanOrEqual(started);
+          expect(rec.ip).toBeTruthy();
+          step.expect({
+            before: rec.before === null ? null : JSON.parse(rec.before),
+            after: rec.after === null ? null : JSON.parse(rec.after),
+          });
+        } catch (err) {
+          failures.push(`${route}: ${(err as Error).message.split("\n")[0]}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+
+    // No secret in any record: passwords, the API key, the integration token (before and after
+    // rotation), password hashes and sealed tokens.
+    const all = JSON.stringify(
+      await t.ctx.db.selectFrom("audit_log").selectAll().where("tenant_id", "=", s.tenantId).execute(),
+    );
+    clock.advance(1_000);
+    const rotated = (await s.owner.post(`/api/admin/integrations/${state.integrationId}/reveal`)).json()
+      .token;
+    for (const secret of [...secrets, rotated])
+      expect(all.includes(secret), "a secret in the audit log").toBe(false);
+    expect(all).not.toMatch(/scrypt\$|"v1\.[A-Za-z0-9_-]+\./);
+    // The client's password change is named, never shown.
+    const clientUpdate = await t.ctx.db
+      .selectFrom("audit_log")
+      .select(["before", "after"])
+      .where("action", "=", "client.update")
+      .where("target_id", "=", state.clientId!)
+      .executeTakeFirstOrThrow();
+    expect(clientUpdate.after).toMatch(/password/i);
+
+    // Listable and filterable through the API, by an auditor.
+    const byTarget = (await s.finance.get(`/api/admin/audit?targetId=${state.integrationId}`)).json();
+    expect(byTarget.items.map((i: { action: string }) => i.action)).toEqual([
+      "integration.reveal",
+      "integration.rotate_token",
+      "integration.reveal",
+      "integration.enable",
+      "integration.disable",
+      "integration.update",
+      "integration.create",
+    ]);
+  });
+});
