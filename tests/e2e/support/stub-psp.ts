@@ -5,7 +5,8 @@ import { type FlatParams, sign, verify } from "@psphub/protocol";
 /**
  * A tenant backend on loopback for the browser tests. API-1 (`POST /pay/url`) answers with a
  * payment page it serves itself; that page's Pay button makes the stub send a signed API-2
- * callback to the CRM, as a real PSP would after taking the money.
+ * callback to the CRM, as a real PSP would after taking the money, and its Decline button a
+ * failure callback (status 0), as a PSP would after the bank refused the card.
  *
  * `mode` picks the API-1 answer: a payment page, a refusal with a message, or a
  * `javascript:` URL (which the CRM and the portal must never open).
@@ -106,7 +107,7 @@ export async function startStubPsp(): Promise<StubPsp> {
         );
       }
 
-      const pageMatch = /^\/pay\/page\/([^/]+)(\/pay)?$/.exec(url.pathname);
+      const pageMatch = /^\/pay\/page\/([^/]+)(\/pay|\/decline)?$/.exec(url.pathname);
       if (pageMatch) {
         const orderNo = decodeURIComponent(pageMatch[1]!);
         const call = orders.get(orderNo);
@@ -125,12 +126,16 @@ export async function startStubPsp(): Promise<StubPsp> {
               "Stub PSP payment",
               `<div class="card"><h1>Stub PSP</h1><dl><dt>Order</dt><dd id="order">${esc(orderNo)}</dd>
 <dt>Amount</dt><dd id="amount">${esc(String(b.amount))} ${esc(String(b.currency))}</dd>${custom}</dl>
-<form method="post" action="/pay/page/${encodeURIComponent(orderNo)}/pay"><button type="submit">Pay</button></form></div>`,
+<form method="post" action="/pay/page/${encodeURIComponent(orderNo)}/pay"><button type="submit">Pay</button></form>
+<form method="post" action="/pay/page/${encodeURIComponent(orderNo)}/decline" style="margin-top:.5rem">
+<button type="submit" style="background:#9b2226">Decline</button></form></div>`,
             ),
           );
         }
         if (req.method === "POST" && pageMatch[2]) {
-          // The PSP took the money: tell the CRM (API-2), signed with the integration's token.
+          // The PSP took the money (or the bank refused it): tell the CRM (API-2), signed
+          // with the integration's token.
+          const declined = pageMatch[2] === "/decline";
           const params: FlatParams = {
             merchant_id: String(b.merchant_id),
             order_no: orderNo,
@@ -138,7 +143,7 @@ export async function startStubPsp(): Promise<StubPsp> {
             amount: b.amount as number,
             currency: String(b.currency),
             time: Date.now(),
-            status: 1,
+            status: declined ? 0 : 1,
           };
           if (b.user_id) params.user_id = String(b.user_id);
           const payload = JSON.stringify({ ...params, sign: sign(params, call.token) });
@@ -155,7 +160,7 @@ export async function startStubPsp(): Promise<StubPsp> {
             "text/html; charset=utf-8",
             page(
               "Payment sent",
-              `<div class="card"><h1 id="result">${r.status === 204 ? "Payment complete" : "Callback refused"}</h1>
+              `<div class="card"><h1 id="result">${r.status !== 204 ? "Callback refused" : declined ? "Payment declined" : "Payment complete"}</h1>
 <p>The CRM answered HTTP ${r.status}. You can close this tab.</p></div>`,
             ),
           );

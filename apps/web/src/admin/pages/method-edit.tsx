@@ -522,7 +522,7 @@ export function MethodEditPage() {
             )}
           </Card>
 
-          <Card>
+          <Card data-testid="method-visibility">
             <Title order={4}>{t("methods.visibility")}</Title>
             <Text size="sm" c="dimmed" mb="sm">
               {t("methods.visibilityHint")}
