@@ -1,0 +1,138 @@
+import { randomBytes } from "node:crypto";
+import SQLite from "better-sqlite3";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createAppContext } from "../../../app-context.js";
+import { runCli } from "../../../cli.js";
+import { loadConfig } from "../../../config/config.js";
+import { createTestDatabase } from "../../../test/test-database.js";
+import { migrateToLatest } from "../database.js";
+import { migrationProvider } from "./index.js";
+
+// Issue 3, "Storage": one migration set for SQLite and PostgreSQL, applied at start-up (see
+// http/graceful-shutdown.db.test.ts) and by `psphub migrate`; the embedded SQLite file in WAL mode.
+
+let tdb: Awaited<ReturnType<typeof createTestDatabase>>;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  process.env.DATABASE_URL =
+    tdb.database.kind === "sqlite" ? `sqlite:${tdb.database.file}` : tdb.database.url;
+  process.env.DATA_DIR = tdb.dataDir;
+  process.env.ENCRYPTION_KEY = randomBytes(32).toString("base64");
+  process.env.LOG_LEVEL = "silent";
+});
+afterAll(async () => {
+  process.env = saved;
+  await tdb?.drop();
+});
+
+/** Runs the CLI in-process and returns its exit code and what it printed. */
+async function psphub(argv: string[]) {
+  const out: string[] = [];
+  const log = vi.spyOn(console, "log").mockImplementation((...a) => out.push(a.join(" ")));
+  const err = vi.spyOn(console, "error").mockImplementation((...a) => out.push(a.join(" ")));
+  try {
+    return { code: await runCli(argv), out: out.join("\n") };
+  } finally {
+    log.mockRestore();
+    err.mockRestore();
+  }
+}
+
+async function tables(): Promise<string[]> {
+  const ctx = createAppContext(loadConfig());
+  try {
+    const rows =
+      ctx.dbKind === "sqlite"
+        ? await sql<{ name: string }>`select name from sqlite_master where type = 'table'
+            and name not like 'sqlite_%' order by name`.execute(ctx.db)
+        : await sql<{ name: string }>`select table_name as name from information_schema.tables
+            where table_schema = current_schema() order by table_name`.execute(ctx.db);
+    return rows.rows.map((r) => r.name);
+  } finally {
+    await ctx.close();
+  }
+}
+
+const APP_TABLES = [
+  "api_keys",
+  "audit_log",
+  "callback_logs",
+  "clients",
+  "deposit_events",
+  "deposit_methods",
+  "deposits",
+  "ledger_entries",
+  "psp_integrations",
+  "review_items",
+  "sessions",
+  "tenants",
+  "users",
+  "wallets",
+];
+
+describe("psphub migrate", () => {
+  it("applies every migration of the one set to an empty database, then finds it up to date", async () => {
+    expect(await tables()).toEqual([]);
+    const names = Object.keys(await migrationProvider.getMigrations());
+    const first = await psphub(["migrate"]);
+    expect(first.code).toBe(0);
+    expect(first.out).toBe(`applied: ${names.join(", ")}`);
+    expect(await tables()).toEqual([...APP_TABLES, "kysely_migration", "kysely_migration_lock"].sort());
+
+    const second = await psphub(["migrate"]);
+    expect(second).toEqual({ code: 0, out: "database is up to date" });
+  });
+
+  it("is what start-up runs too: migrating again applies nothing and keeps the data", async () => {
+    const ctx = createAppContext(loadConfig());
+    try {
+      await ctx.db
+        .insertInto("tenants")
+        .values({ id: "t1", slug: "kept", name: "Kept", created_at: 1 })
+        .execute();
+      expect(await migrateToLatest(ctx.db)).toEqual([]);
+      expect(await ctx.db.selectFrom("tenants").select("slug").execute()).toEqual([{ slug: "kept" }]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it("stops with a message naming the variable when the configuration is bad", async () => {
+    process.env.DATABASE_URL = "mysql://db/psphub";
+    try {
+      const bad = await psphub(["migrate"]);
+      expect(bad.code).toBe(2);
+      expect(bad.out).toMatch(
+        /^Invalid configuration:\n {2}DATABASE_URL: must start with postgres:\/\/ or sqlite:/,
+      );
+    } finally {
+      process.env.DATABASE_URL =
+        tdb.database.kind === "sqlite" ? `sqlite:${tdb.database.file}` : tdb.database.url;
+    }
+  });
+});
+
+describe.runIf(process.env.PSPHUB_TEST_DB !== "postgres")("the embedded SQLite database", () => {
+  it("is a file under DATA_DIR by default, in WAL mode (a property of the file itself)", async () => {
+    const config = loadConfig({ DATA_DIR: tdb.dataDir });
+    expect(config.database).toEqual({ kind: "sqlite", file: `${tdb.dataDir}/psphub.sqlite` });
+    const ctx = createAppContext(config);
+    try {
+      await migrateToLatest(ctx.db);
+      const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(ctx.db);
+      expect(mode.rows[0]?.journal_mode).toBe("wal");
+    } finally {
+      await ctx.close();
+    }
+    // A plain connection that asks for nothing still finds the file in WAL mode.
+    const raw = new SQLite(`${tdb.dataDir}/psphub.sqlite`, { readonly: true });
+    try {
+      expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
+    } finally {
+      raw.close();
+    }
+  });
+});
