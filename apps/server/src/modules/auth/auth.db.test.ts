@@ -19,6 +19,11 @@ describe("back-office auth", () => {
     const cookie = res.cookies.find((c) => c.name === "psphub_session");
     expect(cookie?.httpOnly).toBe(true);
     expect(cookie?.sameSite).toBe("Lax");
+    // PUBLIC_BASE_URL is https here, so the cookie is Secure (COOKIE_SECURE's default).
+    expect(cookie?.secure).toBe(true);
+    expect(cookie?.path).toBe("/");
+    // The session secret is only in the cookie, never in the JSON a script can read.
+    expect(res.body).not.toContain(cookie!.value);
     const me = await s.owner.get("/api/auth/me");
     expect(me.statusCode).toBe(200);
     expect(me.json().me.role).toBe("owner");
@@ -26,6 +31,38 @@ describe("back-office auth", () => {
     const viewer = await loginStaff(t.app, `viewer@${s.slug}.test`, TEST_PASSWORD);
     expect(viewer.me.permissions).toEqual(["settings:read", "methods:read", "clients:read", "deposits:read"]);
     expect(me.json().csrfToken).toBe(s.owner.csrfToken);
+  });
+
+  it("sets the portal session cookie the same way, and no Secure flag on a plain-http deployment", async () => {
+    const s = await seedTenant(t);
+    await s.owner.post("/api/admin/clients", {
+      name: "C",
+      email: "c@cookie.test",
+      password: "client pass 123",
+    });
+    const res = await t.app.inject({
+      method: "POST",
+      url: "/api/portal/auth/login",
+      payload: { tenant: s.slug, email: "c@cookie.test", password: "client pass 123" },
+    });
+    expect(res.statusCode).toBe(200);
+    const cookie = res.cookies.find((c) => c.name === "psphub_portal");
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax", secure: true, path: "/" });
+
+    const plain = await createTestApp({ env: { PUBLIC_BASE_URL: "http://localhost:3000" } });
+    try {
+      const p = await seedTenant(plain);
+      const login = await plain.app.inject({
+        method: "POST",
+        url: "/api/auth/login",
+        payload: { email: `owner@${p.slug}.test`, password: TEST_PASSWORD },
+      });
+      const c = login.cookies.find((x) => x.name === "psphub_session");
+      expect(c).toMatchObject({ httpOnly: true, sameSite: "Lax" });
+      expect(c?.secure).toBeFalsy();
+    } finally {
+      await plain.close();
+    }
   });
 
   it("refuses a wrong password and an unknown email with the same answer", async () => {

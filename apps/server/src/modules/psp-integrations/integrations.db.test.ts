@@ -305,6 +305,29 @@ describe("PSP integrations: token rotation", () => {
       expect((await a.owner.post(`${BASE}/${i.id}/rotate-token`, { graceHours })).statusCode).toBe(400);
     }
   });
+
+  it("takes the default grace from TOKEN_GRACE_HOURS", async () => {
+    const other = await createTestApp({ clock, env: { TOKEN_GRACE_HOURS: "2.5" } });
+    try {
+      const s = await seedTenant(other);
+      const i = (await s.owner.post(BASE, valid())).json();
+      const old = (await s.owner.post(`${BASE}/${i.id}/reveal`)).json().token;
+      const rot = await s.owner.post(`${BASE}/${i.id}/rotate-token`);
+      expect(rot.json().previousTokenValidUntil).toBe(clock.now() + 2.5 * HOUR);
+      const row = () =>
+        other.ctx.db
+          .selectFrom("psp_integrations")
+          .selectAll()
+          .where("id", "=", i.id)
+          .executeTakeFirstOrThrow();
+      clock.advance(2.5 * HOUR - 1);
+      expect(acceptedTokens(await row(), other.ctx.secretBox, clock.now())).toContain(old);
+      clock.advance(1);
+      expect(acceptedTokens(await row(), other.ctx.secretBox, clock.now())).not.toContain(old);
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 describe("PSP integrations: API-1 parameter configuration", () => {
@@ -424,11 +447,22 @@ describe("PSP integrations: custom parameters", () => {
     ]);
     // Adding one on update (with the existing keys sent back) takes the next free key.
     const up = await a.owner.patch(`${BASE}/${i.id}`, {
-      customParams: [...i.customParams, { label: "Phone 2", type: "phone", required: false }],
+      customParams: [
+        ...i.customParams,
+        { label: "Phone 2", type: "phone", required: false },
+        { label: "Mail", type: "email", required: true },
+      ],
     });
     expect(up.statusCode, up.body).toBe(200);
-    expect(up.json().customParams.map((p: { key: string }) => p.key)).toContain("custom_8");
-    expect(up.json().customParams).toHaveLength(5);
+    expect(up.json().customParams.map((p: { key: string }) => p.key)).toEqual(
+      expect.arrayContaining(["custom_8", "custom_9"]),
+    );
+    expect(up.json().customParams).toHaveLength(6);
+    // All five types, as stored and as read back.
+    const types = (await a.owner.get(`${BASE}/${i.id}`))
+      .json()
+      .customParams.map((p: { type: string }) => p.type);
+    expect([...new Set(types)].sort()).toEqual(["email", "number", "phone", "select", "text"]);
   });
 
   it.each([
