@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toBigInt } from "../../infra/db/database.js";
+import { isUniqueViolation, toBigInt } from "../../infra/db/database.js";
 import { newId } from "../../shared/ids.js";
 import { insertClient } from "../../test/payment-fixtures.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
 import { createTenant } from "../tenants/create-tenant.js";
-import { findLedgerMismatches, postLedgerEntry } from "./ledger.js";
+import { ensureWallet, findLedgerMismatches, postLedgerEntry } from "./ledger.js";
 
 let t: TestApp;
 let tenantId: string;
@@ -141,5 +141,33 @@ describe("ledger posting", () => {
     ]);
     await t.ctx.db.updateTable("wallets").set({ balance_minor: 500 }).where("id", "=", walletId).execute();
     expect(await findLedgerMismatches(t.ctx.db, tenantId)).toEqual([]);
+  });
+
+  it("keeps one wallet per client and currency, also when created concurrently", async () => {
+    const clientId = clientIds[2]!;
+    const w = { tenantId, clientId, currency: "CHF", now: t.ctx.clock.now() };
+    const ids = await Promise.all(Array.from({ length: 10 }, () => ensureWallet(t.ctx.db, w)));
+    expect(new Set(ids).size).toBe(1);
+    expect(await ensureWallet(t.ctx.db, { ...w, currency: "JPY" })).not.toBe(ids[0]);
+    // The database itself refuses a second one.
+    const second = t.ctx.db
+      .insertInto("wallets")
+      .values({
+        id: newId(),
+        tenant_id: tenantId,
+        client_id: clientId,
+        currency: "CHF",
+        balance_minor: 0,
+        created_at: 1,
+      })
+      .execute();
+    await expect(second).rejects.toSatisfy(isUniqueViolation);
+    const rows = await t.ctx.db
+      .selectFrom("wallets")
+      .select("currency")
+      .where("client_id", "=", clientId)
+      .orderBy("currency")
+      .execute();
+    expect(rows.map((r) => r.currency)).toEqual([...new Set(rows.map((r) => r.currency))]);
   });
 });
