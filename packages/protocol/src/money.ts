@@ -105,7 +105,10 @@ function assertExponent(exponent: number): void {
 // sides of ".", an optional exponent.
 const JSON_NUMBER = /^(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/;
 
-/** Whether `text` is a JSON number literal (RFC 8259), e.g. for numbers sent as form strings. */
+/**
+ * Whether `text` is a JSON number literal (RFC 8259), e.g. for the numbers of a form-encoded
+ * API-2 body, which arrive as strings (spec "API-2": form bodies accepted, ours).
+ */
 export function isJsonNumberText(text: string): boolean {
   return JSON_NUMBER.test(text);
 }
@@ -191,7 +194,8 @@ function assertMinor(minor: bigint): void {
 }
 
 /**
- * Minor units as decimal text with exactly `exponent` decimals, for people and forms:
+ * Minor units as decimal text with exactly `exponent` decimals (engineering guide "Money":
+ * decimal text at every HTTP edge, never a float), for people and forms:
  * `16248n, 2` → `"162.48"`, `10000n, 2` → `"100.00"`, `5n, 0` → `"5"`. Negative values get `-`.
  */
 export function formatAmount(minor: bigint, exponent: number): string {
