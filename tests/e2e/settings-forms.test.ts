@@ -190,6 +190,8 @@ describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
       .poll(async () => new Set(await table.locator("tbody tr code").allTextContents()))
       .toEqual(new Set(["integration.reveal"]));
     expect(await table.locator("tbody tr").count()).toBeGreaterThanOrEqual(2);
+    // Who did it, by name.
+    await expectText(table.locator("tbody tr").first(), "User Olivia Owner (you)");
     await table.locator("tbody tr").first().click();
     const dialog = page.getByRole("dialog");
     await expectText(dialog, "integration.reveal");

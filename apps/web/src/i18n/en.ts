@@ -443,6 +443,8 @@ export const en = {
   "audit.actor": "By",
   "audit.before": "Before",
   "audit.after": "After",
+  "audit.you": "you",
+  "audit.ip": "IP",
   "actor.user": "User",
   "actor.api_key": "API key",
   "actor.system": "System",

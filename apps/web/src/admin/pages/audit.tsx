@@ -7,9 +7,41 @@ import { DataTable } from "../../ui/data-table.js";
 import { ErrorAlert } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
-import type { AuditRecord, Page } from "../types.js";
+import type { ApiKey, AuditRecord, Page, StaffUser } from "../types.js";
+import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 50;
+
+/**
+ * Who did it, by name where this role may list users and API keys (users:manage), else "you"
+ * for the logged-in user and the id for anyone else.
+ */
+function useActorNames() {
+  const { me, can } = useStaff();
+  const mayList = can("users:manage");
+  const users = useQuery(
+    () => (mayList ? api.get<{ items: StaffUser[] }>("/api/admin/users") : Promise.resolve({ items: [] })),
+    [mayList],
+  );
+  const keys = useQuery(
+    () => (mayList ? api.get<{ items: ApiKey[] }>("/api/admin/api-keys") : Promise.resolve({ items: [] })),
+    [mayList],
+  );
+  return (r: AuditRecord): string => {
+    const kind = t(`actor.${r.actorType}`);
+    if (!r.actorId) return kind;
+    if (r.actorType === "user") {
+      if (r.actorId === me?.id) return `${kind} ${me.name} (${t("audit.you")})`;
+      const u = users.data?.items.find((x) => x.id === r.actorId);
+      if (u) return `${kind} ${u.name}`;
+    }
+    if (r.actorType === "api_key") {
+      const k = keys.data?.items.find((x) => x.id === r.actorId);
+      if (k) return `${kind} ${k.name}`;
+    }
+    return `${kind} ${r.actorId}`;
+  };
+}
 
 const json = (v: unknown) => (v === null || v === undefined ? "—" : JSON.stringify(v, null, 2));
 
@@ -19,6 +51,7 @@ export function AuditPage() {
   const [filters, setFilters] = useState({ action: "", targetType: "" });
   const [page, setPage] = useState(1);
   const [open, setOpen] = useState<AuditRecord | null>(null);
+  const actorName = useActorNames();
   const q = useQuery(
     () =>
       api.get<Page<AuditRecord>>("/api/admin/audit", {
@@ -94,12 +127,12 @@ export function AuditPage() {
               key: "actor",
               header: t("audit.actor"),
               render: (r) => (
-                <Text size="sm">
-                  {t(`actor.${r.actorType}`)} <span className="mono">{r.actorId ?? ""}</span>
+                <Text size="sm" title={r.actorId ?? undefined}>
+                  {actorName(r)}
                 </Text>
               ),
             },
-            { key: "ip", header: "IP", render: (r) => r.ip ?? "—" },
+            { key: "ip", header: t("audit.ip"), render: (r) => r.ip ?? "—" },
           ]}
         />
       </Paper>
@@ -107,8 +140,7 @@ export function AuditPage() {
         {open ? (
           <Stack gap="xs">
             <Text size="sm">
-              {dateTimeSeconds(open.createdAt)} · {t(`actor.${open.actorType}`)} {open.actorId ?? ""} ·{" "}
-              {open.ip ?? ""}
+              {dateTimeSeconds(open.createdAt)} · {actorName(open)} · {open.ip ?? ""}
             </Text>
             <SimpleGrid cols={{ base: 1, sm: 2 }}>
               <Stack gap={4}>
