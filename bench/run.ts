@@ -96,6 +96,7 @@ const figures = (r: LoadResult, cpuMs?: number): Figures => ({
 });
 
 type KindResults = {
+  baseline?: Figures;
   b1?: Figures & { credited: number; answered204: number; verified: boolean; peakRssMb: number };
   b2?: Figures & { credits: number; ledgerSum: number; expectedSum: number; verified: boolean };
   b3?: Figures & { addedP50: number; addedP99: number; failedOrders: number };
@@ -207,6 +208,14 @@ async function runKind(
   buildNote: (k: string, v: unknown) => void,
 ): Promise<KindResults> {
   const out: KindResults = {};
+  // The yardstick for this database's figures, measured right before them: the machine's load
+  // changes over minutes, so a baseline from the start of the run would drift.
+  if (only.has("b1") || only.has("b2") || only.has("b4")) {
+    out.baseline = await baselineRun();
+    log(
+      `${kind}: baseline ${out.baseline.rps}/s (${out.baseline.cpuUsPerReq} µs CPU each) p50 ${out.baseline.p50} ms p99 ${out.baseline.p99} ms`,
+    );
+  }
   const needsB1 = only.has("b1") || only.has("b4");
   log(`${kind}: creating and seeding a fresh database`);
   const db = await createBenchDatabase(kind, "bench");
@@ -244,6 +253,7 @@ async function runKind(
     if (only.has("b2")) {
       await insertOrders(db, s, { prefix: "d", count: B2_ORDERS, kind: "pending" });
       const bodies = successBodies(s, "d", B2_ORDERS);
+      const cpu0 = server.cpuMs();
       // Each order's body about 100 times, interleaved so that duplicates of one order overlap.
       const load = await runLoad({
         url: server.url,
@@ -269,7 +279,13 @@ async function runKind(
         sum === expectedSum &&
         wrong === 0 &&
         (await walletMismatches(db)).length === 0;
-      out.b2 = { ...figures(load), credits: creditsN, ledgerSum: sum, expectedSum, verified };
+      out.b2 = {
+        ...figures(load, server.cpuMs() - cpu0),
+        credits: creditsN,
+        ledgerSum: sum,
+        expectedSum,
+        verified,
+      };
       log(
         `${kind}: B2 ${load.requests} callbacks over ${B2_ORDERS} orders at ${load.rps.toFixed(0)}/s: ` +
           `${creditsN} credits, ledger ${sum} (expected ${expectedSum}), verified=${verified}`,
@@ -289,6 +305,7 @@ async function runKind(
         durationS: 2,
         overallRate: RATE,
       });
+      const cpu0 = server.cpuMs();
       const load = await runLoad({
         url: server.url,
         path: "/api/portal/deposits",
@@ -298,10 +315,11 @@ async function runKind(
         durationS: DURATION,
         overallRate: RATE,
       });
+      const cpuMs = server.cpuMs() - cpu0;
       const failed = Object.entries(load.statuses)
         .filter(([code]) => code !== "201")
         .reduce((a, [, n]) => a + n, 0);
-      out.b3 = { ...figures(load), addedP50: Number.NaN, addedP99: Number.NaN, failedOrders: failed };
+      out.b3 = { ...figures(load, cpuMs), addedP50: Number.NaN, addedP99: Number.NaN, failedOrders: failed };
       log(
         `${kind}: B3 ${load.requests} deposits at ${load.rps.toFixed(0)}/s p50 ${load.p50.toFixed(2)} ms ` +
           `p99 ${load.p99.toFixed(2)} ms, non-201 answers: ${failed}`,
@@ -469,7 +487,7 @@ async function main() {
     await killAll();
   }
 
-  const report = buildReport({ m, baseline, stubDirect, results, seconds: (Date.now() - started) / 1000 });
+  const report = buildReport({ m, stubDirect, results, seconds: (Date.now() - started) / 1000 });
   console.log(`\n${report.table}`);
   mkdirSync(join(REPO_ROOT, "bench", "results"), { recursive: true });
   writeFileSync(flags.out!, `${JSON.stringify(report.json, null, 2)}\n`);
@@ -481,28 +499,17 @@ type Target = { figure: string; kind: DbKind; value: number | null; target: stri
 
 function buildReport(x: {
   m: ReturnType<typeof machine>;
-  baseline: Figures | undefined;
   stubDirect: Figures | undefined;
   results: Partial<Record<DbKind, KindResults>>;
   seconds: number;
 }) {
-  const { baseline, stubDirect, results } = x;
+  const { stubDirect, results } = x;
   const ratio = (a: number | undefined, b: number | undefined) =>
     a !== undefined && b !== undefined && b !== 0 ? round(a / b) : null;
   const targets: Target[] = [];
   const rows: string[][] = [];
   const fmt = (n: number | null | undefined, unit = "") =>
     n === null || n === undefined || !Number.isFinite(n) ? "—" : `${n}${unit}`;
-  if (baseline)
-    rows.push([
-      "baseline (node:http + verify)",
-      "",
-      fmt(baseline.rps),
-      fmt(baseline.p50),
-      fmt(baseline.p99),
-      "1.00",
-      "",
-    ]);
   if (stubDirect)
     rows.push([
       "stub direct @200/s",
@@ -517,6 +524,17 @@ function buildReport(x: {
   for (const kind of kinds) {
     const r = results[kind];
     if (!r) continue;
+    const baseline = r.baseline;
+    if (baseline)
+      rows.push([
+        "baseline: node:http + verify",
+        kind,
+        fmt(baseline.rps),
+        fmt(baseline.p50),
+        fmt(baseline.p99),
+        "1.00",
+        `measured right before ${kind}'s runs; ${fmt(baseline.cpuUsPerReq)} µs CPU per request`,
+      ]);
     if (r.b1) {
       const rr = ratio(r.b1.rps, baseline?.rps);
       const goal = kind === "sqlite" ? 0.5 : 0.3;
@@ -534,7 +552,7 @@ function buildReport(x: {
         fmt(r.b1.p50),
         fmt(r.b1.p99),
         fmt(rr),
-        `rps ≥ ${goal}× baseline; p50 ${fmt(ratio(r.b1.p50, baseline?.p50))}×, p99 ${fmt(ratio(r.b1.p99, baseline?.p99))}×; ${r.b1.answered204} × 204 verified=${r.b1.verified}`,
+        `rps ≥ ${goal}× baseline; p50 ${fmt(ratio(r.b1.p50, baseline?.p50))}×, p99 ${fmt(ratio(r.b1.p99, baseline?.p99))}×; ${fmt(r.b1.cpuUsPerReq)} µs CPU/req; ${r.b1.answered204} × 204 verified=${r.b1.verified}`,
       ]);
       verified &&= r.b1.verified;
     }
@@ -546,7 +564,7 @@ function buildReport(x: {
         fmt(r.b2.p50),
         fmt(r.b2.p99),
         fmt(ratio(r.b2.rps, baseline?.rps)),
-        `${r.b2.requests} callbacks / ${B2_ORDERS} orders: ${r.b2.credits} credits, ledger ${r.b2.ledgerSum}/${r.b2.expectedSum} verified=${r.b2.verified}`,
+        `${r.b2.requests} callbacks / ${B2_ORDERS} orders, ${fmt(r.b2.cpuUsPerReq)} µs CPU/req: ${r.b2.credits} credits, ledger ${r.b2.ledgerSum}/${r.b2.expectedSum} verified=${r.b2.verified}`,
       ]);
       verified &&= r.b2.verified;
     }
@@ -572,7 +590,7 @@ function buildReport(x: {
         fmt(r.b3.p50),
         fmt(r.b3.p99),
         `+${fmt(r.b3.addedP50)}/+${fmt(r.b3.addedP99)} ms`,
-        `added p50 ≤ 2 ms, p99 ≤ 10 ms; p50 ${fmt(ratio(r.b3.p50, stubDirect?.p50))}× stub; non-201: ${r.b3.failedOrders}`,
+        `added p50 ≤ 2 ms, p99 ≤ 10 ms; p50 ${fmt(ratio(r.b3.p50, stubDirect?.p50))}× stub; ${fmt(r.b3.cpuUsPerReq)} µs CPU/req; non-201: ${r.b3.failedOrders}`,
       ]);
     }
     if (r.b4) {
@@ -597,7 +615,7 @@ function buildReport(x: {
         fmt(r.b4.p50),
         fmt(r.b4.p99),
         fmt(ratio(r.b4.rps, baseline?.rps)),
-        `p99 ${fmt(r.b4.p99RatioToB1)}× B1 (≤ 1.3); peak RSS ${fmt(r.b4.peakRssMb)} MB (< 250); verified=${r.b4.verified}`,
+        `p99 ${fmt(r.b4.p99RatioToB1)}× B1 (≤ 1.3); ${fmt(r.b4.cpuUsPerReq)} µs CPU/req; peak RSS ${fmt(r.b4.peakRssMb)} MB (< 250); verified=${r.b4.verified}`,
       ]);
       verified &&= r.b4.verified;
     }
@@ -636,7 +654,6 @@ function buildReport(x: {
         logLevel: "warn",
         dbPoolSize: flags.pool ?? "default (10)",
       },
-      baseline,
       stubDirect,
       results,
       targets,
