@@ -70,6 +70,7 @@ export async function postLedgerEntry(
     .updateTable("wallets")
     .set({ balance_minor: sql`balance_minor + ${toDbMinor(p.amountMinor)}` })
     .where("id", "=", walletId)
+    .where("tenant_id", "=", p.tenantId)
     .execute();
   return { walletId, entryId };
 }
