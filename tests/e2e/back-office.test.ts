@@ -104,6 +104,33 @@ describe.skipIf(!hasChromium)("back office (Chromium)", () => {
     expect(await page.getByTestId("deposits-table").getByText(a.orderNo).count()).toBe(0);
   });
 
+  it("pages through deposits 25 at a time and filters them by order number and date", async () => {
+    onFailureScreenshot("deposit-list");
+    const made: string[] = [];
+    for (let i = 0; i < 26; i++) made.push((await newDeposit(String(10 + i))).orderNo);
+    const total = ((await owner.get("/api/admin/deposits?limit=1")).json() as { total: number }).total;
+    expect(total).toBeGreaterThan(25);
+
+    await page.goto(`${stack.baseUrl}/admin/deposits`);
+    const table = page.getByTestId("deposits-table");
+    const rows = table.locator("tbody tr");
+    await expect.poll(() => rows.count()).toBe(25);
+    // Newest first: the last one made heads page 1.
+    await expectText(rows.first(), made.at(-1)!);
+    await table.getByRole("button", { name: "2", exact: true }).click();
+    await page.waitForURL(/[?&]page=2\b/);
+    await expect.poll(() => rows.count()).toBe(Math.min(25, total - 25));
+    await expectText(table, made[0]!);
+
+    await page.getByRole("textbox", { name: "Order no.", exact: true }).fill(made[3]!);
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect.poll(() => rows.allTextContents()).toEqual([expect.stringContaining(made[3]!)]);
+    await page.getByRole("button", { name: "Clear filters" }).click();
+    await expect.poll(() => rows.count()).toBe(25);
+    await page.getByLabel("To", { exact: true }).fill("2020-01-01");
+    await expectText(table, "No deposit matches.");
+  });
+
   it("shows each callback's verdict and error type in the integration's callback log", async () => {
     onFailureScreenshot("callback-log");
     const d = await newDeposit("30");

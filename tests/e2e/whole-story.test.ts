@@ -176,6 +176,9 @@ describe.skipIf(!hasChromium)("whole story (Chromium)", () => {
     await admin.getByRole("link", { name: "Clients" }).click();
     await admin.getByRole("link", { name: client.name }).click();
     await expectText(admin.getByTestId("client-wallets"), "97.20 USD");
+    const ledger = admin.getByTestId("client-ledger");
+    await expectText(ledger, "97.20 USD");
+    await expectText(ledger, "Deposit");
 
     expect(pageErrors).toEqual([]);
   });
