@@ -1,5 +1,6 @@
 import { parseAmount } from "@psphub/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { paymentInvariantsAfterEach } from "../../server/src/modules/deposits/payment-invariants.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../server/src/test/payment-fixtures.js";
 import {
   createTestApp,
@@ -63,6 +64,7 @@ afterAll(async () => {
   await sim?.close();
   await t?.close();
 });
+paymentInvariantsAfterEach(() => t?.ctx);
 
 async function deposit(amount: string) {
   const res = await portal.inject({

@@ -1,12 +1,11 @@
 import fc from "fast-check";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   callbackError,
   callbackFields,
   callbackForm,
   callbackJson,
   depositRow,
-  expectLedgerInvariant,
   insertDeposit,
   ledgerEntriesOf,
   moneySnapshot,
@@ -21,6 +20,7 @@ import {
   type PaymentFixture,
 } from "../../test/payment-fixtures.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
+import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
 let t: TestApp;
@@ -47,7 +47,7 @@ beforeAll(async () => {
   foreign = await insertPaymentSetup(t.ctx, await newTenant("cb-checks-b"));
 });
 afterAll(async () => t?.close());
-afterEach(async () => expectLedgerInvariant(t.ctx));
+paymentInvariantsAfterEach(() => t?.ctx);
 
 type Case = {
   name: string;

@@ -4,14 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../app.js";
 import { type AppContext, createAppContext } from "../../app-context.js";
 import {
   callbackFields,
   callbackJson,
   depositRow,
-  expectLedgerInvariant,
   insertDeposit,
   ledgerEntriesOf,
   sendCallback,
@@ -22,6 +21,7 @@ import {
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { testDbKind } from "../../test/test-database.js";
+import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
 // Exactly-once crediting under duplicate storms (failure mode 2): many identical success
@@ -44,7 +44,7 @@ beforeAll(async () => {
   await t.app.listen({ host: "127.0.0.1", port: 0 });
 });
 afterAll(async () => t?.close());
-afterEach(async () => expectLedgerInvariant(t.ctx));
+paymentInvariantsAfterEach(() => t?.ctx);
 
 const baseUrl = (app: FastifyInstance) => {
   const a = app.server.address();

@@ -1,8 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   callbackError,
   depositRow,
-  expectLedgerInvariant,
   insertDeposit,
   ledgerEntriesOf,
   sendSignedCallback,
@@ -11,6 +10,7 @@ import {
 } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
+import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
 
 // Idempotency, contradictions, late successes and the amount policies, through app.inject.
 
@@ -28,7 +28,7 @@ beforeAll(async () => {
   review = await insertPaymentSetup(t.ctx, tenant.tenantId, { amountPolicy: "review" });
 });
 afterAll(async () => t?.close());
-afterEach(async () => expectLedgerInvariant(t.ctx));
+paymentInvariantsAfterEach(() => t?.ctx);
 
 const reviewItems = (depositId: string) =>
   t.ctx.db.selectFrom("review_items").selectAll().where("deposit_id", "=", depositId).execute();

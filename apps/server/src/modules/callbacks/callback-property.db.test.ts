@@ -1,15 +1,15 @@
 import fc from "fast-check";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import {
   depositRow,
-  expectLedgerInvariant,
   insertDeposit,
   ledgerEntriesOf,
   sendSignedCallback,
 } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
+import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
 import type { AmountPolicy } from "../psp-integrations/integration-model.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => t?.close());
-afterEach(async () => expectLedgerInvariant(t.ctx));
+paymentInvariantsAfterEach(() => t?.ctx);
 
 /** Amount literals: two spellings of the ordered 100.00, and three others. */
 const AMOUNTS: Record<string, bigint> = {

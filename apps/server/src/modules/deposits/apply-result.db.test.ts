@@ -1,20 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
-import {
-  depositRow,
-  expectLedgerInvariant,
-  insertDeposit,
-  ledgerEntriesOf,
-  walletBalance,
-} from "../../test/callback-client.js";
+import { depositRow, insertDeposit, ledgerEntriesOf, walletBalance } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { ensureWallet } from "../clients/ledger.js";
 import { createTenant } from "../tenants/create-tenant.js";
 import { applyDepositResult, type ResultStatus } from "./apply-result.js";
 import { canTransition, DEPOSIT_STATUSES } from "./deposit-state.js";
+import { paymentInvariantsAfterEach } from "./payment-invariants.js";
 
 let t: TestApp;
 let fx: PaymentFixture;
@@ -29,7 +24,7 @@ beforeAll(async () => {
   fx = await insertPaymentSetup(t.ctx, tenantId);
 });
 afterAll(async () => t?.close());
-afterEach(async () => expectLedgerInvariant(t.ctx));
+paymentInvariantsAfterEach(() => t?.ctx);
 
 const eventsOf = (depositId: string) =>
   t.ctx.db

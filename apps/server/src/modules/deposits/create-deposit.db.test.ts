@@ -7,6 +7,7 @@ import type { CustomParam } from "../psp-integrations/integration-model.js";
 import { PROVIDER_UNAVAILABLE_MESSAGE } from "./api1-request.js";
 import { type Api1Stub, type StubAnswer, startApi1Stub, successAnswer } from "./api1-test-stub.js";
 import { createDeposit } from "./create-deposit.js";
+import { paymentInvariantsAfterEach } from "./payment-invariants.js";
 
 /**
  * Creating deposits end to end: the real app on SQLite or PostgreSQL, API-1 against a real HTTP
@@ -67,6 +68,7 @@ afterAll(async () => {
   await Promise.all(stubs.map((s) => s.close()));
   await t?.close();
 });
+paymentInvariantsAfterEach(() => t?.ctx);
 
 describe("creating a deposit and calling API-1", () => {
   let s: Setup;

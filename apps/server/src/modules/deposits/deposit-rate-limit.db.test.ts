@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { insertClient, insertPaymentSetup } from "../../test/payment-fixtures.js";
 import { createTestApp, loginClient, seedTenant, type TestApp } from "../../test/test-app.js";
 import { type Api1Stub, startApi1Stub } from "./api1-test-stub.js";
+import { paymentInvariantsAfterEach } from "./payment-invariants.js";
 
 /** Each new order calls the tenant backend, so one client's order rate is bounded. */
 let t: TestApp;
@@ -17,6 +18,7 @@ afterAll(async () => {
   await stub?.close();
   await t?.close();
 });
+paymentInvariantsAfterEach(() => t?.ctx);
 
 it("answers 429 to a client's 4th new deposit within a minute, without calling API-1; other clients are unaffected", async () => {
   const a = await seedTenant(t);

@@ -8,6 +8,7 @@ import {
 import { createTestApp, loginClient, type Session, seedTenant, type TestApp } from "../../test/test-app.js";
 import { postLedgerEntry } from "../clients/ledger.js";
 import { type Api1Stub, startApi1Stub } from "./api1-test-stub.js";
+import { paymentInvariantsAfterEach } from "./payment-invariants.js";
 
 /** The deposit routes: portal and back office, tenant isolation, cancel, the live status stream. */
 
@@ -45,6 +46,7 @@ afterAll(async () => {
   await stub?.close();
   await t?.close();
 });
+paymentInvariantsAfterEach(() => t?.ctx);
 
 // The stub checks one token; tenant A's integration is the one exercised over API-1 here.
 beforeAll(() => {

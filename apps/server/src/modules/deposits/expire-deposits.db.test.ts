@@ -4,7 +4,6 @@ import { BACKGROUND_JOBS } from "../../main.js";
 import { fixedClock } from "../../shared/clock.js";
 import {
   depositRow,
-  expectLedgerInvariant,
   insertDeposit,
   ledgerEntriesOf,
   sendSignedCallback,
@@ -13,6 +12,7 @@ import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixt
 import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { createTenant } from "../tenants/create-tenant.js";
 import { expireDeposits, expireDepositsJob } from "./expire-deposits.js";
+import { expectPaymentInvariants } from "./payment-invariants.js";
 
 let t: TestApp;
 let fx: PaymentFixture;
@@ -30,7 +30,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 afterEach(async () => {
-  await expectLedgerInvariant(t.ctx);
+  await expectPaymentInvariants(t.ctx);
   // Each test starts from a clean deposit table, so counts are its own.
   await t.ctx.db.deleteFrom("ledger_entries").execute();
   await t.ctx.db.deleteFrom("wallets").execute();

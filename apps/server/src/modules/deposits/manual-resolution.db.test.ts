@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   depositRow,
-  expectLedgerInvariant,
   insertDeposit,
   ledgerEntriesOf,
   sendSignedCallback,
@@ -9,6 +8,7 @@ import {
 } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
+import { paymentInvariantsAfterEach } from "./payment-invariants.js";
 
 let t: TestApp;
 let tenant: Awaited<ReturnType<typeof seedTenant>>;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   fx = await insertPaymentSetup(t.ctx, tenant.tenantId);
 });
 afterAll(async () => t?.close());
-afterEach(async () => expectLedgerInvariant(t.ctx));
+paymentInvariantsAfterEach(() => t?.ctx);
 
 const approve = (id: string, body: unknown = { comment: "Bank statement checked" }, s = tenant.finance) =>
   s.post(`/api/admin/deposits/${id}/approve`, body);

@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   depositRow,
-  expectLedgerInvariant,
   insertDeposit,
   ledgerEntriesOf,
   sendSignedCallback,
@@ -10,6 +9,7 @@ import {
 } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
+import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
 
 let t: TestApp;
 let tenant: Awaited<ReturnType<typeof seedTenant>>;
@@ -25,7 +25,7 @@ beforeAll(async () => {
   otherFx = await insertPaymentSetup(t.ctx, other.tenantId);
 });
 afterAll(async () => t?.close());
-afterEach(async () => expectLedgerInvariant(t.ctx));
+paymentInvariantsAfterEach(() => t?.ctx);
 
 /** A late success kept for review: the order expired, then the PSP reported the payment. */
 async function lateSuccess(f = fx, overrides = {}): Promise<{ dep: TestDeposit; itemId: string }> {
