@@ -52,8 +52,15 @@ describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => 
     failureShots("blocked-declined");
     const phone = await newContext(chrome.browser, { width: 390, height: 844, mobile: true });
     // A browser that blocks the tab and has no EventSource: the portal must still get there.
+    // Each call records the event being handled at that moment: a tab opened inside the click
+    // (before any await) is what popup blockers let through.
     await phone.addInitScript(() => {
-      window.open = () => null;
+      const opens: { during: string | null; url: unknown }[] = [];
+      Object.assign(window, { __opens: opens });
+      window.open = (url?: string | URL) => {
+        opens.push({ during: window.event?.type ?? null, url: url ?? null });
+        return null;
+      };
       Reflect.deleteProperty(window, "EventSource");
     });
     const portal = await phone.newPage();
@@ -67,6 +74,10 @@ describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => 
     await form.getByRole("button", { name: "Continue to payment" }).click();
 
     await portal.waitForURL(/\/portal\/deposits\/[^/]+$/);
+    // Opened once, blank, synchronously in the submit handler; then the fallback link.
+    expect(await portal.evaluate(() => (window as unknown as { __opens: unknown[] }).__opens)).toEqual([
+      { during: "submit", url: "" },
+    ]);
     const orderNo = decodeURIComponent(portal.url().split("/").pop()!);
     const waiting = portal.getByTestId("deposit-waiting");
     await expectText(waiting, "Your browser did not open the payment page.");
