@@ -216,6 +216,11 @@ export async function createDeposit(
 
 type ClientRow = NonNullable<Awaited<ReturnType<typeof findClient>>>;
 
+/** `text` with every occurrence of the integration's token replaced (never stored or logged). */
+export function redactToken(text: string, token: string | undefined): string {
+  return token ? text.replaceAll(token, "[redacted]") : text;
+}
+
 /** API-1 for a freshly inserted order, then its recording. Never throws for the tenant's faults. */
 async function callApi1(
   deps: CreateDepositDeps,
@@ -230,8 +235,9 @@ async function callApi1(
   let httpStatus: number | null = null;
   let response: string | null = null;
   let latencyMs = 0;
+  let token: string | undefined;
   try {
-    const token = deps.secretBox.open(m.integrationRow.token_enc);
+    token = deps.secretBox.open(m.integrationRow.token_enc);
     const req = buildApi1Request(
       {
         merchantId: integration.merchantId,
@@ -266,9 +272,19 @@ async function callApi1(
     latencyMs = res.latencyMs;
     if (res.ok) {
       httpStatus = res.status;
-      response = truncateBody(res.bodyText);
+      // Redacted before truncating, so no prefix of the token survives the cut.
+      response = truncateBody(redactToken(res.bodyText, token));
     }
     outcome = interpretApi1Answer(res, { allowHttp: deps.config.allowHttpPaymentUrls });
+    // A tenant backend that echoes the crm-pay-token header (a debug page, a proxy error) must
+    // not get it stored in the api1_call event (above), the admin's reason or the client's message.
+    if (!outcome.ok) {
+      outcome = {
+        ...outcome,
+        reason: redactToken(outcome.reason, token),
+        clientMessage: redactToken(outcome.clientMessage, token),
+      };
+    }
   } catch (err) {
     // A configuration the protocol refuses (two values on one key) or an unreadable token: the
     // order must still end (failed), never stay pending with the client left without an answer.
