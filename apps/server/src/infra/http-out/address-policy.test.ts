@@ -31,6 +31,19 @@ describe("SSRF address policy", () => {
     expect(checkAddress("10.0.0.1", true).allowed).toBe(true);
     expect(checkAddress("224.0.0.1", true).allowed).toBe(false);
     expect(checkAddress("0.0.0.0", true).allowed).toBe(false);
+    // Cloud metadata endpoints hold credentials: refused even where private addresses are allowed.
+    for (const a of [
+      "169.254.169.254",
+      "::ffff:169.254.169.254",
+      "169.254.170.2",
+      "100.100.100.200",
+      "fd00:ec2::254",
+    ]) {
+      expect(checkAddress(a, true), a).toEqual({ allowed: false, range: "metadata" });
+    }
+    // …while the rest of link-local stays a private range the deployment may allow.
+    expect(checkAddress("169.254.1.1", true).allowed).toBe(true);
+    expect(checkAddress("169.254.1.1", false).allowed).toBe(false);
   });
 
   it.each([

@@ -9,12 +9,21 @@ import ipaddr from "ipaddr.js";
  */
 export type AddressVerdict = { allowed: true } | { allowed: false; range: string };
 
+/**
+ * Cloud instance-metadata endpoints (AWS/GCP/Azure/OpenStack, AWS over IPv6, ECS task metadata,
+ * Alibaba): credentials live there, so they stay refused even where private addresses are
+ * allowed (development, tests, the demo never need them).
+ */
+const METADATA_ADDRESSES = new Set(["169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254"]);
+
 export function checkAddress(address: string, allowPrivate: boolean): AddressVerdict {
   if (!ipaddr.isValid(address)) return { allowed: false, range: "invalid" };
   let ip = ipaddr.parse(address);
   // ::ffff:127.0.0.1 and friends are the IPv4 address in disguise.
   if (ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress())
     ip = (ip as ipaddr.IPv6).toIPv4Address();
+  if (METADATA_ADDRESSES.has(ip.toNormalizedString()) || METADATA_ADDRESSES.has(ip.toString()))
+    return { allowed: false, range: "metadata" };
   const range = ip.range();
   if (range === "unicast") return { allowed: true };
   // Private, loopback, link-local, unique-local: reachable only where the deployment allows it.

@@ -236,6 +236,44 @@ describe("guarded outbound client", () => {
     }
   });
 
+  it("defeats DNS rebinding: the name is resolved once per connection and the socket uses that checked answer", async () => {
+    // A rebinding name answers a public address first and loopback on every later lookup. A
+    // client that checked one lookup and connected with another would reach the loopback server.
+    let lookups = 0;
+    const rebinding: Resolver = async () =>
+      lookups++ === 0 ? [{ address: "1.1.1.1", family: 4 }] : [{ address: "127.0.0.1", family: 4 }];
+    const before = srv.hits.length;
+    const r = await client(false, rebinding).request({
+      url: `http://rebind.example:${srv.port}/echo`,
+      timeoutMs: 500,
+    });
+    // 1.1.1.1 gives no HTTP answer on this port: refused or timed out, but never blocked (it was
+    // checked and allowed) and never the loopback server.
+    expect(r).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^(connection_refused|timeout|network_error)$/),
+    });
+    expect(lookups).toBe(1);
+    expect(srv.hits.length).toBe(before);
+    // The second connection's lookup gets loopback, and the check refuses it.
+    const again = await client(false, rebinding).request({
+      url: `http://rebind.example:${srv.port}/echo`,
+      timeoutMs: 500,
+    });
+    expect(again).toMatchObject({ ok: false, reason: "blocked_address" });
+    expect(srv.hits.length).toBe(before);
+  });
+
+  it("refuses cloud metadata addresses even where private addresses are allowed", async () => {
+    const r = await client(true).request({ url: "http://169.254.169.254/latest/meta-data/", timeoutMs: 500 });
+    expect(r).toMatchObject({ ok: false, reason: "blocked_address" });
+    const named = await client(true, async () => [{ address: "169.254.169.254", family: 4 }]).request({
+      url: "http://metadata.example/",
+      timeoutMs: 500,
+    });
+    expect(named).toMatchObject({ ok: false, reason: "blocked_address" });
+  });
+
   it("connects to the checked address of a host name when allowed, keeping the Host header", async () => {
     const r = await client(true, toLoopback).request({
       url: `http://tenant.example:${srv.port}/echo`,
