@@ -245,6 +245,8 @@ export interface AuditRecord {
   id: string;
   actorType: "user" | "api_key" | "system" | "client";
   actorId: string | null;
+  /** The user's name and email, or the API key's name (from the server). */
+  actorName: string | null;
   action: string;
   targetType: string;
   targetId: string | null;

@@ -19,6 +19,8 @@ export type AuditRecord = {
   id: string;
   actorType: AuditLogTable["actor_type"];
   actorId: string | null;
+  /** Who that was, readable: the user's name and email, or the API key's name. */
+  actorName: string | null;
   action: string;
   targetType: string;
   targetId: string | null;
@@ -49,11 +51,13 @@ export async function listAudit(
     .offset(f.offset)
     .execute();
   const count = await q.select((eb) => eb.fn.countAll<string | number>().as("n")).executeTakeFirstOrThrow();
+  const names = await actorNames(ctx, tenantId, rows);
   return {
     items: rows.map((r) => ({
       id: r.id,
       actorType: r.actor_type,
       actorId: r.actor_id,
+      actorName: (r.actor_id && names.get(`${r.actor_type}:${r.actor_id}`)) || null,
       action: r.action,
       targetType: r.target_type,
       targetId: r.target_id,
@@ -64,4 +68,37 @@ export async function listAudit(
     })),
     total: Number(count.n),
   };
+}
+
+/** Readable names of the page's actors, looked up in the same tenant only. */
+async function actorNames(
+  ctx: Pick<AppContext, "db">,
+  tenantId: string,
+  rows: { actor_type: string; actor_id: string | null }[],
+): Promise<Map<string, string>> {
+  const ids = (type: string) => [
+    ...new Set(rows.filter((r) => r.actor_type === type && r.actor_id).map((r) => r.actor_id as string)),
+  ];
+  const names = new Map<string, string>();
+  const users = ids("user");
+  if (users.length) {
+    const found = await ctx.db
+      .selectFrom("users")
+      .select(["id", "name", "email"])
+      .where("tenant_id", "=", tenantId)
+      .where("id", "in", users)
+      .execute();
+    for (const u of found) names.set(`user:${u.id}`, `${u.name} <${u.email}>`);
+  }
+  const keys = ids("api_key");
+  if (keys.length) {
+    const found = await ctx.db
+      .selectFrom("api_keys")
+      .select(["id", "name"])
+      .where("tenant_id", "=", tenantId)
+      .where("id", "in", keys)
+      .execute();
+    for (const k of found) names.set(`api_key:${k.id}`, `API key "${k.name}"`);
+  }
+  return names;
 }

@@ -35,6 +35,7 @@ export function auditRoutes(app: FastifyInstance, ctx: AppContext): void {
                 id: z.string(),
                 actorType: z.enum(["user", "api_key", "system", "client"]),
                 actorId: z.string().nullable(),
+                actorName: z.string().nullable(),
                 action: z.string(),
                 targetType: z.string(),
                 targetId: z.string().nullable(),

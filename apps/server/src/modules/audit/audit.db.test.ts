@@ -26,6 +26,7 @@ describe("audit log route", () => {
       id: expect.any(String),
       actorType: "user",
       actorId: s.owner.me.id,
+      actorName: `Owner <owner@${s.slug}.test>`,
       action: "client.update",
       targetType: "client",
       targetId: created.id,

@@ -579,9 +579,13 @@ describe("PSP integrations: API-1 preview", () => {
       customParams: [
         { label: "Bank", type: "text", required: true },
         { key: "acct", label: "Account", type: "text", required: false },
+        { key: "bank", label: "Bank", type: "select", options: ["hsbc", "citi"], required: true },
+        { key: "ref", label: "Reference", type: "number", required: false },
       ],
     });
     expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().body.bank).toBe("hsbc");
+    expect(res.json().body.ref).toBe("12345");
     const { body, stringA, sign } = res.json();
     expect(body.Amount).toBe(100);
     expect(body).not.toHaveProperty("amount");
@@ -590,9 +594,9 @@ describe("PSP integrations: API-1 preview", () => {
     expect(body.custom_1).toBe("sample");
     expect(body.acct).toBe("sample");
     expect(body.merchant_id).toBe(merchantId);
-    expect(stringA.startsWith("Amount=100&acct=sample&currency=USD&custom_1=sample&language=en-us&")).toBe(
-      true,
-    );
+    expect(
+      stringA.startsWith("Amount=100&acct=sample&bank=hsbc&currency=USD&custom_1=sample&language=en-us&"),
+    ).toBe(true);
     expect(verify(JSON.stringify(body), SAMPLE_TOKEN)).toBe(true);
     expect(verify(body, SAMPLE_TOKEN, sign)).toBe(true);
   });

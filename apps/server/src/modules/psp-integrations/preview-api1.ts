@@ -28,12 +28,27 @@ export const SAMPLE_ORDER = {
   nationality: "us",
   language: "en-us",
   device: "pc",
-  customValue: "sample",
 } as const;
+
+/** A plausible sample value for a custom parameter of each type (a select shows its first option). */
+function sampleValue(p: { type: string; options?: string[] }): string {
+  switch (p.type) {
+    case "select":
+      return p.options?.[0] ?? "sample";
+    case "number":
+      return "12345";
+    case "email":
+      return "jane.sample@example.com";
+    case "phone":
+      return "+15555550100";
+    default:
+      return "sample";
+  }
+}
 
 /**
  * The API-1 request a configuration would send for the sample order (pure): the JSON body
- * under the configured keys, disabled parameters left out, custom parameters as "sample",
+ * under the configured keys, disabled parameters left out, custom parameters with a sample of their type,
  * its StringA and `sign` made with {@link SAMPLE_TOKEN}. `amount` is a JSON number (100).
  */
 export function previewApi1(input: Api1PreviewInput): {
@@ -49,7 +64,7 @@ export function previewApi1(input: Api1PreviewInput): {
 
   const s = SAMPLE_ORDER;
   const custom: Record<string, string> = {};
-  for (const p of setup.customParams) custom[p.key] = s.customValue;
+  for (const p of setup.customParams) custom[p.key] = sampleValue(p);
   const wire: FlatParams = toConfiguredKeys(
     {
       named: {

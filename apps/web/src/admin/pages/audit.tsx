@@ -7,39 +7,19 @@ import { DataTable } from "../../ui/data-table.js";
 import { ErrorAlert } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
-import type { ApiKey, AuditRecord, Page, StaffUser } from "../types.js";
+import type { AuditRecord, Page } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 50;
 
-/**
- * Who did it, by name where this role may list users and API keys (users:manage), else "you"
- * for the logged-in user and the id for anyone else.
- */
+/** Who did it: the server names users and API keys; "you" marks the logged-in user. */
 function useActorNames() {
-  const { me, can } = useStaff();
-  const mayList = can("users:manage");
-  const users = useQuery(
-    () => (mayList ? api.get<{ items: StaffUser[] }>("/api/admin/users") : Promise.resolve({ items: [] })),
-    [mayList],
-  );
-  const keys = useQuery(
-    () => (mayList ? api.get<{ items: ApiKey[] }>("/api/admin/api-keys") : Promise.resolve({ items: [] })),
-    [mayList],
-  );
+  const { me } = useStaff();
   return (r: AuditRecord): string => {
     const kind = t(`actor.${r.actorType}`);
     if (!r.actorId) return kind;
-    if (r.actorType === "user") {
-      if (r.actorId === me?.id) return `${kind} ${me.name} (${t("audit.you")})`;
-      const u = users.data?.items.find((x) => x.id === r.actorId);
-      if (u) return `${kind} ${u.name}`;
-    }
-    if (r.actorType === "api_key") {
-      const k = keys.data?.items.find((x) => x.id === r.actorId);
-      if (k) return `${kind} ${k.name}`;
-    }
-    return `${kind} ${r.actorId}`;
+    if (r.actorType === "user" && r.actorId === me?.id) return `${kind} ${me.name} (${t("audit.you")})`;
+    return `${kind} ${r.actorName ?? r.actorId}`;
   };
 }
 
