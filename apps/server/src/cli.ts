@@ -45,6 +45,14 @@ export async function runCli(argv: string[]): Promise<number> {
       console.log(overview());
       return 0;
     }
+    // `psphub tenant` (or `psphub tenant --help`): name the two-word commands it starts.
+    const family = COMMANDS.filter((c) => c.name.includes(" ") && c.name.split(" ")[0] === argv[0]);
+    if (family.length > 0) {
+      const wantsHelp = argv[1] === "--help" || argv[1] === "-h";
+      const text = `psphub ${argv[0]}: one of ${family.map((c) => `"psphub ${c.name}"`).join(", ")}\n\n${family.map(helpText).join("\n\n")}`;
+      (wantsHelp ? console.log : console.error)(text);
+      return wantsHelp ? 0 : 2;
+    }
     console.error(`psphub: unknown command "${argv.slice(0, 2).join(" ")}"\n\n${overview()}`);
     return 2;
   }

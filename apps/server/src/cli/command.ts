@@ -13,18 +13,31 @@ export interface Command {
 
 export class UsageError extends Error {}
 
-/** Parses argv for a command, turning unknown or malformed flags into a UsageError. */
+/**
+ * Parses argv for a command, turning unknown or malformed flags into a UsageError. No command
+ * takes positional arguments: a stray word (`psphub serve 8080`, a flag missing its `--`) is an
+ * error rather than silently ignored.
+ */
 export function parseCommandArgs(cmd: Command, argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: { ...cmd.options, help: { type: "boolean", short: "h" } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
+  const parse = () => {
+    try {
+      return parseArgs({
+        args: argv,
+        options: { ...cmd.options, help: { type: "boolean", short: "h" } },
+        allowPositionals: true,
+        strict: true,
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  };
+  const parsed = parse();
+  if (parsed.positionals.length > 0 && parsed.values.help !== true) {
+    throw new UsageError(
+      `unexpected argument ${JSON.stringify(parsed.positionals[0])} (options are --name value; see --help)`,
+    );
   }
+  return parsed;
 }
 
 export function requireString(values: Record<string, unknown>, name: string): string {
