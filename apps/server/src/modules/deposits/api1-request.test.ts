@@ -139,6 +139,20 @@ describe("interpretApi1Answer", () => {
     [ok(200, '{"result":true,"data":{"url":"javascript:alert(1)"}}'), "bad_url", false],
     [ok(200, '{"result":true,"data":{"url":"data:text/html,hi"}}'), "bad_url", false],
     [ok(200, '{"result":true,"data":{"url":"http://pay.example.com"}}'), "insecure_url", false],
+    // Failure mode 15: every spelling of a script URL the browser would still run, and URLs the
+    // portal cannot open safely.
+    [ok(200, '{"result":true,"data":{"url":"JAVASCRIPT:alert(1)"}}'), "bad_url", false],
+    [ok(200, '{"result":true,"data":{"url":" javascript:alert(1)"}}'), "bad_url", false],
+    [ok(200, '{"result":true,"data":{"url":"java\\tscript:alert(1)"}}'), "bad_url", false],
+    [ok(200, '{"result":true,"data":{"url":"\\u0001javascript:alert(1)"}}'), "bad_url", false],
+    [ok(200, '{"result":true,"data":{"url":"vbscript:msgbox(1)"}}'), "bad_url", false],
+    [ok(200, '{"result":true,"data":{"url":"blob:https://pay.example.com/1"}}'), "bad_url", false],
+    [ok(200, '{"result":true,"data":{"url":"//pay.example.com/p/1"}}'), "bad_url", false],
+    [ok(200, '{"result":true,"data":{"url":"/p/1"}}'), "bad_url", false],
+    [ok(200, '{"result":true,"data":{"url":"https://user:pw@pay.example.com/p/1"}}'), "bad_url", false],
+    [ok(200, '{"result":true,"data":{"url":"   "}}'), "missing_url", false],
+    [ok(200, '{"result":true,"data":{"url":42}}'), "missing_url", false],
+    [ok(200, '{"result":true,"data":"https://pay.example.com/p/1"}'), "missing_url", false],
   ])("%#: fails with %s", (res, reason, declined) => {
     const r = interpretApi1Answer(res, strict);
     expect(r).toMatchObject({ ok: false, reason, declined });
