@@ -14,7 +14,12 @@ import {
   sendCallback,
   sendSignedCallback,
 } from "../../test/callback-client.js";
-import { insertMethod, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import {
+  insertClient,
+  insertMethod,
+  insertPaymentSetup,
+  type PaymentFixture,
+} from "../../test/payment-fixtures.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { ensureWallet } from "../clients/ledger.js";
 import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
@@ -96,6 +101,24 @@ describe("exactly-once: each guard holds on its own", () => {
     } finally {
       await bare.close();
     }
+  });
+
+  it("credits different orders of a brand-new client at once: one wallet, every order credited (no race is mistaken for a duplicate)", async () => {
+    const client = await insertClient(t.ctx, tenantId);
+    const f = { ...fx, ...client };
+    const deps = await Promise.all(Array.from({ length: 20 }, () => insertDeposit(t.ctx, f)));
+    const res = await Promise.all(deps.map((d) => sendSignedCallback(t.app, f, d)));
+    expect(res.map((r) => r.statusCode)).toEqual(deps.map(() => 204));
+    for (const d of deps) {
+      expect((await depositRow(t.ctx, d.id)).status).toBe("succeeded");
+      expect(await ledgerEntriesOf(t.ctx, d.id)).toHaveLength(1);
+    }
+    const wallets = await t.ctx.db
+      .selectFrom("wallets")
+      .select("balance_minor")
+      .where("client_id", "=", client.clientId)
+      .execute();
+    expect(wallets.map((w) => BigInt(w.balance_minor))).toEqual([20n * 9_720n]);
   });
 
   it("a duplicate stopped only by the ledger's unique index rolls back, answers 204 and keeps its record (failure mode 4)", async () => {
