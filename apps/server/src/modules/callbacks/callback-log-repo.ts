@@ -9,8 +9,10 @@ export type CallbackLogInput = Omit<CallbackLogsTable, "id" | "raw_body"> & { ra
 
 /**
  * One row per API-2 callback, whatever its outcome. Never the headers, so never the token.
- * Written outside the business transaction, so a rolled-back duplicate keeps its record
- * (failure mode 4).
+ * The caller (handle-callback.ts) writes it inside the apply transaction when that commits, and
+ * in a transaction of its own when the callback was refused before applying or its apply rolled
+ * back on the ledger's unique guard, so a rolled-back duplicate keeps its record (failure mode 4;
+ * callback-guards.db.test.ts).
  */
 export async function insertCallbackLog(db: Db, log: CallbackLogInput): Promise<string> {
   const id = newId();

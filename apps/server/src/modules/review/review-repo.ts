@@ -29,7 +29,8 @@ export const reviewDedupeKey = (depositId: string, reason: ReviewReason, claim: 
 /**
  * Keeps a review item, insert-or-ignore on its dedupe key, then reads back the stored one
  * (failure mode 3: concurrent identical callbacks never raise constraint errors). `created`
- * tells whether this call stored it. Written outside any business transaction (failure mode 4).
+ * tells whether this call stored it. Written with the callback's log row, never in a transaction
+ * that a refused duplicate rolls back (failure mode 4).
  */
 export async function keepReviewItem(
   db: Db,
