@@ -8,6 +8,7 @@ import {
   createBenchDatabase,
   creditTotals,
   type DbKind,
+  dropAll,
   insertOrders,
   ORDER,
   orderCredits,
@@ -664,7 +665,9 @@ function buildReport(x: {
 
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
-    killAll().finally(() => process.exit(130));
+    killAll()
+      .then(dropAll)
+      .finally(() => process.exit(130));
   });
 }
 main().catch(async (err) => {

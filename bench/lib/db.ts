@@ -95,6 +95,13 @@ function openRaw(kind: DbKind, url: string): RawDb {
   };
 }
 
+const open = new Set<BenchDb>();
+
+/** Drops every database this process made and has not dropped yet (for signal handlers). */
+export async function dropAll(): Promise<void> {
+  for (const db of [...open]) await db.drop().catch(() => {});
+}
+
 /** A fresh, migrated database of the given kind. */
 export async function createBenchDatabase(kind: DbKind, label = "bench"): Promise<BenchDb> {
   const dataDir = mkdtempSync(join(tmpdir(), `psphub-${label}-`));
@@ -128,18 +135,21 @@ export async function createBenchDatabase(kind: DbKind, label = "bench"): Promis
   }
   const raw = openRaw(kind, url);
   let dropped = false;
-  return {
+  const bdb: BenchDb = {
     kind,
     env,
     raw,
     async drop() {
       if (dropped) return;
       dropped = true;
+      open.delete(bdb);
       await raw.close().catch(() => {});
       await dropPg?.();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  open.add(bdb);
+  return bdb;
 }
 
 export type Seed = {
@@ -318,6 +328,7 @@ export async function insertOrders(
       `INSERT INTO deposits (${DEPOSIT_COLUMNS}) VALUES (${Array(19).fill("?").join(",")})`,
       rows(),
     );
+    if (!pending) await settle(bdb);
     return;
   }
   // PostgreSQL: in slices, so that one statement never runs for minutes.
@@ -352,7 +363,23 @@ export async function insertOrders(
       ],
     );
   }
-  await bdb.raw.exec("ANALYZE deposits");
+  if (pending) await bdb.raw.exec("ANALYZE deposits");
+  else await settle(bdb);
+}
+
+/**
+ * After a bulk load, the state a long-lived database is in: statistics current, the WAL
+ * checkpointed, PostgreSQL's vacuum done. Otherwise a run measures the load's aftermath
+ * (autovacuum and a checkpoint of a million fresh rows), not the size.
+ */
+async function settle(bdb: BenchDb): Promise<void> {
+  if (bdb.kind === "sqlite") {
+    await bdb.raw.exec("ANALYZE");
+    await bdb.raw.all("PRAGMA wal_checkpoint(TRUNCATE)");
+    return;
+  }
+  await bdb.raw.exec("VACUUM ANALYZE deposits");
+  await bdb.raw.exec("CHECKPOINT");
 }
 
 /** Signed success callback bodies (the SDK's encoder) for orders `prefix…from` to `…from+count-1`. */

@@ -236,6 +236,8 @@ function badCallback(w: World): fc.Arbitrary<Req> {
     "",
     "application/octet-stream",
   );
+  // Not here: a token with leading or trailing spaces. HTTP trims header values, so that is the
+  // right token, not a bad one.
   const badHeaders = fc.oneof(
     fc
       .tuple(pending, fc.constantFrom<string | null>(null, "", " ", "wrong", "x".repeat(8_000)))
@@ -281,6 +283,7 @@ function badCallback(w: World): fc.Arbitrary<Req> {
         ),
       ),
     fc
+      // Not "1e0" or "2.0": those are the valid statuses 1 and 2 written another way.
       .tuple(pending, fc.constantFrom("3", "4", "-1", "10", "1.5", "99", "-0.5"))
       .map(([no, st]) =>
         json(A.token, signed(fieldsFor(A, no, { status: { literal: st } }), A.token), `status ${st}`),
