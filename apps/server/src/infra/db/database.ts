@@ -122,6 +122,20 @@ export function decodeJson<T>(text: string | null | undefined, fallback: T): T {
 export const toBool = (v: number | boolean | null | undefined): boolean => v === 1 || v === true;
 export const fromBool = (v: boolean): 0 | 1 => (v ? 1 : 0);
 
+/**
+ * True when the error is the ledger's exactly-once guard firing (`ledger_one_credit_per_deposit`):
+ * a second credit for the same deposit. Only this violation means "already applied"; any other
+ * unique violation in the same transaction is a real error and must not be taken for a repeat.
+ */
+export function isLedgerCreditViolation(err: unknown): boolean {
+  if (!isUniqueViolation(err)) return false;
+  const e = err as { constraint?: string; message?: string };
+  return (
+    e.constraint === "ledger_one_credit_per_deposit" ||
+    (typeof e.message === "string" && e.message.includes("ledger_entries.deposit_id"))
+  );
+}
+
 /** True when the error is a unique-constraint violation on either database. */
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null;

@@ -152,6 +152,26 @@ describe("applyDepositResult", () => {
     await t.ctx.db.deleteFrom("ledger_entries").where("deposit_id", "=", dep.id).execute();
   });
 
+  it("takes only the ledger's own unique guard for a repeat: another unique violation in the transaction is an error, and nothing is applied", async () => {
+    const dep = await insertDeposit(t.ctx, fx);
+    const before = await walletBalance(t.ctx, fx.clientId);
+    const clash = applyDepositResult(
+      { ...t.ctx },
+      { tenantId: fx.tenantId, depositId: dep.id, to: "succeeded", cause: "callback" },
+      async (trx) => {
+        // Something recorded with the change hits a different unique constraint.
+        await trx
+          .insertInto("tenants")
+          .values({ id: newId(), slug: "apply-result", name: "Clash", created_at: 1 })
+          .execute();
+      },
+    );
+    await expect(clash).rejects.toThrow();
+    expect((await depositRow(t.ctx, dep.id))?.status).toBe("pending");
+    expect(await ledgerEntriesOf(t.ctx, dep.id)).toHaveLength(0);
+    expect(await walletBalance(t.ctx, fx.clientId)).toBe(before);
+  });
+
   it("credits a closed deposit only through allowFrom, which admits only human late credits", async () => {
     const dep = await insertDeposit(t.ctx, fx, { status: "expired", finalized_at: 1 });
     const base = { tenantId: fx.tenantId, depositId: dep.id, cause: "review" as const };

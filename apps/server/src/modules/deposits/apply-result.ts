@@ -1,6 +1,6 @@
 import { formatAmount } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
-import { type Db, isUniqueViolation, toDbMinor } from "../../infra/db/database.js";
+import { type Db, isLedgerCreditViolation, toDbMinor } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { postLedgerEntry } from "../clients/ledger.js";
@@ -72,7 +72,7 @@ export async function applyDepositResult(
       return o;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) return { kind: "repeat" };
+    if (isLedgerCreditViolation(err)) return { kind: "repeat" };
     throw err;
   }
   if (outcome.kind === "applied" && outcome.to === "succeeded") deps.metrics.credits.inc();

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import type { StaffActor } from "../../http/access.js";
-import { isUniqueViolation } from "../../infra/db/database.js";
+import { isLedgerCreditViolation } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { ConflictError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
@@ -83,7 +83,7 @@ export async function resolveDepositByHand(
       );
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw refused("succeeded");
+    if (isLedgerCreditViolation(err)) throw refused("succeeded");
     throw err;
   }
   if (ledgerEntryId) ctx.metrics.credits.inc();

@@ -113,6 +113,19 @@ export function integrationsChanged(): void {
 }
 
 /**
+ * Runs a transaction that changes integrations, dropping cached lookups when the change is
+ * written AND again once it has committed: a callback that read the old row between the two
+ * (PostgreSQL, read committed) must not keep it cached for the rest of the TTL.
+ */
+export async function inIntegrationTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
+  try {
+    return await db.transaction().execute(fn);
+  } finally {
+    integrationsChanged();
+  }
+}
+
+/**
  * The integration with this `merchant_id`, for API-2: the hot path looks it up (and decrypts its
  * tokens) once per {@link CALLBACK_INTEGRATION_TTL_MS} instead of on every callback (bench B1's
  * profile). Unknown merchant ids are never cached, so garbage cannot fill the cache.

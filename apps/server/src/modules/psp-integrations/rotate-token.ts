@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { newIntegrationToken } from "../../shared/ids.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import { createIntegrationRepo } from "./integration-repo.js";
+import { createIntegrationRepo, inIntegrationTransaction } from "./integration-repo.js";
 import { rotateTokenInput } from "./integration-schemas.js";
 
 /**
@@ -22,7 +22,7 @@ export async function rotateToken(
   const data = parseInput(rotateTokenInput, input);
   const graceMs =
     data.graceHours === undefined ? ctx.config.tokenGraceMs : Math.round(data.graceHours * 3_600_000);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inIntegrationTransaction(ctx.db, async (trx) => {
     const repo = createIntegrationRepo(trx);
     const row = await repo.find(actor.tenantId, id, { forUpdate: ctx.dbKind === "postgres" });
     if (!row) throw new NotFoundError("Integration");

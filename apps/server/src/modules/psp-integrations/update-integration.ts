@@ -6,7 +6,12 @@ import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { checkedAppUrl } from "./app-url.js";
 import { toIntegration } from "./integration-model.js";
-import { createIntegrationRepo, type IntegrationPatch, type IntegrationRow } from "./integration-repo.js";
+import {
+  createIntegrationRepo,
+  type IntegrationPatch,
+  type IntegrationRow,
+  inIntegrationTransaction,
+} from "./integration-repo.js";
 import {
   type IntegrationView,
   type UpdateIntegrationInput,
@@ -38,7 +43,7 @@ export async function updateIntegration(
     else urlIssues.push(url.issue);
   }
 
-  return ctx.db.transaction().execute(async (trx) => {
+  return inIntegrationTransaction(ctx.db, async (trx) => {
     const repo = createIntegrationRepo(trx);
     const row = await repo.find(actor.tenantId, id, { forUpdate: ctx.dbKind === "postgres" });
     if (!row) throw new NotFoundError("Integration");
@@ -95,7 +100,7 @@ export async function setIntegrationEnabled(
   id: string,
   enabled: boolean,
 ): Promise<IntegrationView> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inIntegrationTransaction(ctx.db, async (trx) => {
     const repo = createIntegrationRepo(trx);
     const row = await repo.find(actor.tenantId, id, { forUpdate: ctx.dbKind === "postgres" });
     if (!row) throw new NotFoundError("Integration");

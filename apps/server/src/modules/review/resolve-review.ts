@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import type { StaffActor } from "../../http/access.js";
-import { decodeJson, isUniqueViolation } from "../../infra/db/database.js";
+import { decodeJson, isLedgerCreditViolation } from "../../infra/db/database.js";
 import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
@@ -113,7 +113,7 @@ export async function resolveReviewItem(
     });
   } catch (err) {
     // The ledger's unique index fired: another path credited this deposit first.
-    if (isUniqueViolation(err))
+    if (isLedgerCreditViolation(err))
       throw new ConflictError("The deposit was already credited: dismiss this item instead");
     throw err;
   }
