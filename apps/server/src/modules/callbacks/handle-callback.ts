@@ -15,7 +15,7 @@ import {
   classifyResult,
   type ResultStatus,
 } from "../deposits/apply-result.js";
-import { insertDepositEvent } from "../deposits/deposit-repo.js";
+import { insertDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
 import { callbackTokens, findCallbackIntegration } from "../psp-integrations/integration-repo.js";
 import { keepReviewItem, type ReviewClaim, type ReviewReason } from "../review/review-repo.js";
@@ -48,6 +48,12 @@ type Judgement = {
   status: number | null;
   amount: string | null;
   review: { reason: ReviewReason; claim: ReviewClaim } | null;
+  /**
+   * When the callback arrived, and its timeline entry's id taken then: the entry sorts before
+   * the status change and credit it causes, although it is written with or after them.
+   */
+  receivedAt: number;
+  eventId: string;
 };
 
 /**
@@ -89,6 +95,8 @@ async function recordCallback(db: Db, deps: CallbackDeps, req: CallbackRequest, 
   const at = { tenantId: j.tenantId, depositId: j.depositId, now };
   await insertDepositEvent(db, {
     ...at,
+    id: j.eventId,
+    now: j.receivedAt,
     event: {
       kind: "callback",
       data: {
@@ -168,6 +176,8 @@ async function judgeBeforeApply(
     status: null,
     amount: null,
     review: null,
+    receivedAt: deps.clock.now(),
+    eventId: newEventId(),
   };
   const reject = (type: CallbackErrorType): Judgement => ({ ...j, verdict: "rejected", errorType: type });
 

@@ -123,6 +123,9 @@ export async function applyDepositResultInTx(
       ...(to === "failed" && input.failureReason !== undefined
         ? { failure_reason: input.failureReason }
         : {}),
+      // A success (e.g. a late one credited by a person) ends an earlier failure: the order no
+      // longer carries it; the timeline keeps the history.
+      ...(to === "succeeded" ? { failure_reason: null, failure_message: null } : {}),
     })
     .where("id", "=", depositId)
     .where("tenant_id", "=", tenantId)

@@ -246,14 +246,15 @@ describe("back-office list and detail", () => {
           ? `status:${e.data.from}>${e.data.to}`
           : e.kind,
     );
+    // Each callback stands before the status change and credit it caused.
     expect(summary).toEqual([
       "created",
       "api1_call",
-      "status:pending>processing",
       "callback:2:accepted",
+      "status:pending>processing",
+      "callback:1:accepted",
       "status:processing>succeeded",
       "ledger",
-      "callback:1:accepted",
       "callback:1:duplicate",
       "callback:0:review",
       "review",

@@ -100,12 +100,16 @@ export function newEventId(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** Appends one typed event to a deposit's timeline. Pass the transaction of the change it records. */
+/**
+ * Appends one typed event to a deposit's timeline. Pass the transaction of the change it records.
+ * `id` (from {@link newEventId}) and `now` may be taken earlier, to place the event where it
+ * happened rather than where it was written.
+ */
 export async function insertDepositEvent(
   db: Db,
-  e: { tenantId: string; depositId: string; event: DepositEvent; now: number },
+  e: { tenantId: string; depositId: string; event: DepositEvent; now: number; id?: string },
 ): Promise<string> {
-  const id = newEventId();
+  const id = e.id ?? newEventId();
   await db
     .insertInto("deposit_events")
     .values({

@@ -206,7 +206,10 @@ describe("review queue", () => {
   });
 
   it("credits a success that contradicted a recorded failure, and a mismatched amount as paid minus fee", async () => {
-    const dep = await insertDeposit(t.ctx, fx);
+    const dep = await insertDeposit(t.ctx, fx, {
+      failure_reason: "result_false: card declined",
+      failure_message: "card declined",
+    });
     await sendSignedCallback(t.app, fx, dep, { status: 0 });
     await sendSignedCallback(t.app, fx, dep, { status: 1 });
     const item = await t.ctx.db
@@ -217,7 +220,12 @@ describe("review queue", () => {
     expect(
       (await resolve(tenant.admin, item.id, { action: "credit", comment: "PSP confirmed" })).statusCode,
     ).toBe(200);
-    expect((await depositRow(t.ctx, dep.id)).status).toBe("succeeded");
+    // The success ends the earlier failure: the order no longer shows it (the timeline keeps it).
+    expect(await depositRow(t.ctx, dep.id)).toMatchObject({
+      status: "succeeded",
+      failure_reason: null,
+      failure_message: null,
+    });
 
     const dep2 = await insertDeposit(t.ctx, fx);
     await sendSignedCallback(t.app, fx, dep2, { amount: { literal: "150" } });
