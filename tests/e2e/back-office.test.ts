@@ -1,15 +1,9 @@
 import { type FlatParams, sign } from "@psphub/protocol";
 import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { loginClient, loginStaff, type Session } from "../../apps/server/src/test/test-app.js";
-import {
-  hasChromium,
-  launchBrowser,
-  newContext,
-  type RunningBrowser,
-  screenshotPath,
-} from "./support/chromium.js";
-import { type Stack, seedPaymentSetup, startStack } from "./support/stack.js";
+import { hasChromium, newContext, screenshotPath } from "./support/chromium.js";
+import { useSeededStack } from "./support/fixture.js";
 import { adminLogin, choose, expectText } from "./support/ui.js";
 
 /**
@@ -18,9 +12,7 @@ import { adminLogin, choose, expectText } from "./support/ui.js";
  * resolution, token rotation with its grace period, method reordering and enable/disable.
  */
 describe.skipIf(!hasChromium)("back office (Chromium)", () => {
-  let stack: Stack;
-  let setup: Awaited<ReturnType<typeof seedPaymentSetup>>;
-  let chrome: RunningBrowser;
+  const e2e = useSeededStack("ops");
   let ctx: BrowserContext;
   let page: Page;
   let owner: Session;
@@ -30,7 +22,7 @@ describe.skipIf(!hasChromium)("back office (Chromium)", () => {
   /** A pending deposit made through the portal API (API-1 answered by the stub). */
   const newDeposit = async (amount: string) => {
     const res = await client.post("/api/portal/deposits", {
-      methodId: setup.methodId,
+      methodId: e2e.setup.methodId,
       currency: "USD",
       amount,
       fields: { custom_1: "Jane Q Client" },
@@ -45,27 +37,24 @@ describe.skipIf(!hasChromium)("back office (Chromium)", () => {
 
   /** An API-2 callback as a tenant backend sends it. */
   const callback = async (params: FlatParams, token = secrets.token) =>
-    fetch(`${stack.baseUrl}/api/psp/pay/callback`, {
+    fetch(`${e2e.stack.baseUrl}/api/psp/pay/callback`, {
       method: "POST",
       headers: { "content-type": "application/json", "crm-pay-token": token },
       body: JSON.stringify({ ...params, sign: sign(params, token) }),
     });
 
   beforeAll(async () => {
-    stack = await startStack("ops");
-    setup = await seedPaymentSetup(stack);
-    owner = await loginStaff(stack.app.app, stack.owner.email, stack.owner.password);
-    client = await loginClient(stack.app.app, stack.tenant.slug, setup.client.email, setup.client.password);
-    secrets = (await owner.post(`/api/admin/integrations/${setup.integrationId}/reveal`)).json();
-    chrome = await launchBrowser();
-    ctx = await newContext(chrome.browser);
+    owner = await loginStaff(e2e.stack.app.app, e2e.stack.owner.email, e2e.stack.owner.password);
+    client = await loginClient(
+      e2e.stack.app.app,
+      e2e.stack.tenant.slug,
+      e2e.setup.client.email,
+      e2e.setup.client.password,
+    );
+    secrets = (await owner.post(`/api/admin/integrations/${e2e.setup.integrationId}/reveal`)).json();
+    ctx = await newContext(e2e.chrome.browser);
     page = await ctx.newPage();
-    await adminLogin(page, stack.baseUrl, stack.owner.email, stack.owner.password);
-  });
-
-  afterAll(async () => {
-    await chrome?.close();
-    await stack?.close();
+    await adminLogin(page, e2e.stack.baseUrl, e2e.stack.owner.email, e2e.stack.owner.password);
   });
 
   const onFailureScreenshot = (name: string) =>
@@ -76,7 +65,7 @@ describe.skipIf(!hasChromium)("back office (Chromium)", () => {
   it("approves and rejects open deposits by hand, with a comment", async () => {
     onFailureScreenshot("manual");
     const a = await newDeposit("50");
-    await page.goto(`${stack.baseUrl}/admin/deposits/${a.id}`);
+    await page.goto(`${e2e.stack.baseUrl}/admin/deposits/${a.id}`);
     await page.getByRole("button", { name: "Approve" }).click();
     const dialog = page.getByRole("dialog");
     // The comment is required, inline.
@@ -92,14 +81,14 @@ describe.skipIf(!hasChromium)("back office (Chromium)", () => {
     await expect.poll(() => page.getByRole("button", { name: "Approve" }).count()).toBe(0);
 
     const b = await newDeposit("20");
-    await page.goto(`${stack.baseUrl}/admin/deposits/${b.id}`);
+    await page.goto(`${e2e.stack.baseUrl}/admin/deposits/${b.id}`);
     await page.getByRole("button", { name: "Reject" }).click();
     await page.getByRole("dialog").getByRole("textbox", { name: "Comment" }).fill("Client asked to cancel");
     await page.getByRole("dialog").getByRole("button", { name: "Reject" }).click();
     await expectText(page.locator("h2"), "Failed");
 
     // The list filters by status.
-    await page.goto(`${stack.baseUrl}/admin/deposits?status=failed`);
+    await page.goto(`${e2e.stack.baseUrl}/admin/deposits?status=failed`);
     await expectText(page.getByTestId("deposits-table"), b.orderNo);
     expect(await page.getByTestId("deposits-table").getByText(a.orderNo).count()).toBe(0);
   });
@@ -111,7 +100,7 @@ describe.skipIf(!hasChromium)("back office (Chromium)", () => {
     const total = ((await owner.get("/api/admin/deposits?limit=1")).json() as { total: number }).total;
     expect(total).toBeGreaterThan(25);
 
-    await page.goto(`${stack.baseUrl}/admin/deposits`);
+    await page.goto(`${e2e.stack.baseUrl}/admin/deposits`);
     const table = page.getByTestId("deposits-table");
     const rows = table.locator("tbody tr");
     await expect.poll(() => rows.count()).toBe(25);
@@ -147,7 +136,7 @@ describe.skipIf(!hasChromium)("back office (Chromium)", () => {
     expect((await callback(base)).status).toBe(204);
     expect((await callback(base)).status).toBe(204); // a repeat: duplicate, no second credit
 
-    await page.goto(`${stack.baseUrl}/admin/integrations/${setup.integrationId}`);
+    await page.goto(`${e2e.stack.baseUrl}/admin/integrations/${e2e.setup.integrationId}`);
     await page.getByRole("tab", { name: "Callback log" }).click();
     const log = page.getByTestId("callback-log");
     await expectText(log, "psp_token_invalid");
@@ -183,7 +172,7 @@ describe.skipIf(!hasChromium)("back office (Chromium)", () => {
     });
     expect(res.status).toBe(400);
 
-    await page.goto(`${stack.baseUrl}/admin/review`);
+    await page.goto(`${e2e.stack.baseUrl}/admin/review`);
     const table = page.getByTestId("review-table");
     await expectText(table, d.orderNo);
     await expectText(table, "Contradicts a final status");
@@ -204,7 +193,7 @@ describe.skipIf(!hasChromium)("back office (Chromium)", () => {
 
   it("rotates the token after confirmation and shows the grace period", async () => {
     onFailureScreenshot("rotate");
-    await page.goto(`${stack.baseUrl}/admin/integrations/${setup.integrationId}`);
+    await page.goto(`${e2e.stack.baseUrl}/admin/integrations/${e2e.setup.integrationId}`);
     await expectText(page.getByTestId("credentials-card"), "never rotated");
     await page.getByRole("button", { name: "Rotate token" }).click();
     const dialog = page.getByRole("dialog");
@@ -220,11 +209,11 @@ describe.skipIf(!hasChromium)("back office (Chromium)", () => {
     onFailureScreenshot("methods");
     const second = await owner.post("/api/admin/deposit-methods", {
       name: "Bank transfer",
-      integrationId: setup.integrationId,
+      integrationId: e2e.setup.integrationId,
       currencies: [{ code: "EUR", min: "50.00", max: "20000.00" }],
     });
     expect(second.statusCode).toBe(201);
-    await page.goto(`${stack.baseUrl}/admin/methods`);
+    await page.goto(`${e2e.stack.baseUrl}/admin/methods`);
     const table = page.getByTestId("methods-table");
     const names = () => table.locator("tbody tr a").allTextContents();
     await expect.poll(names).toEqual(["Card", "Bank transfer"]);

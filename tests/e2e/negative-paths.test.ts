@@ -1,13 +1,7 @@
 import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
-import {
-  hasChromium,
-  launchBrowser,
-  newContext,
-  type RunningBrowser,
-  screenshotPath,
-} from "./support/chromium.js";
-import { type Stack, seedPaymentSetup, startStack } from "./support/stack.js";
+import { beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
+import { hasChromium, newContext, screenshotPath } from "./support/chromium.js";
+import { useSeededStack } from "./support/fixture.js";
 import { STUB_FAILURE_MESSAGE } from "./support/stub-psp.js";
 import { adminLogin, expectText, hasHorizontalOverflow, portalLogin } from "./support/ui.js";
 
@@ -17,19 +11,14 @@ import { adminLogin, expectText, hasHorizontalOverflow, portalLogin } from "./su
  * and a `javascript:` payment URL that is never opened.
  */
 describe.skipIf(!hasChromium)("negative paths (Chromium)", () => {
-  let stack: Stack;
-  let setup: Awaited<ReturnType<typeof seedPaymentSetup>>;
-  let chrome: RunningBrowser;
+  const e2e = useSeededStack("neg");
   let phone: BrowserContext;
   let portal: Page;
   const dialogs: string[] = [];
   const opened: string[] = [];
 
   beforeAll(async () => {
-    stack = await startStack("neg");
-    setup = await seedPaymentSetup(stack);
-    chrome = await launchBrowser();
-    phone = await newContext(chrome.browser, { width: 390, height: 844, mobile: true });
+    phone = await newContext(e2e.chrome.browser, { width: 390, height: 844, mobile: true });
     phone.on("page", (p) => {
       p.on("dialog", (d) => {
         dialogs.push(d.message());
@@ -40,16 +29,17 @@ describe.skipIf(!hasChromium)("negative paths (Chromium)", () => {
       });
     });
     portal = await phone.newPage();
-    await portalLogin(portal, stack.baseUrl, stack.tenant.slug, setup.client.email, setup.client.password);
-  });
-
-  afterAll(async () => {
-    await chrome?.close();
-    await stack?.close();
+    await portalLogin(
+      portal,
+      e2e.stack.baseUrl,
+      e2e.stack.tenant.slug,
+      e2e.setup.client.email,
+      e2e.setup.client.password,
+    );
   });
 
   beforeEach(() => {
-    stack.stub.mode = "ok";
+    e2e.stack.stub.mode = "ok";
     onTestFailed(async () => {
       for (const [i, p] of phone.pages().entries()) {
         await p.screenshot({ path: screenshotPath(`failure-negative-${i}`), fullPage: true }).catch(() => {});
@@ -58,7 +48,7 @@ describe.skipIf(!hasChromium)("negative paths (Chromium)", () => {
   });
 
   const openDepositForm = async () => {
-    await portal.goto(`${stack.baseUrl}/portal/deposit`);
+    await portal.goto(`${e2e.stack.baseUrl}/portal/deposit`);
     const form = portal.getByTestId("deposit-form");
     await form.waitFor();
     return form;
@@ -70,7 +60,7 @@ describe.skipIf(!hasChromium)("negative paths (Chromium)", () => {
   it("a 390-px-wide portal deposit form works, and an amount out of limits is refused inline", async () => {
     const form = await openDepositForm();
     const amount = form.getByRole("textbox", { name: /Amount/ });
-    const calls = stack.stub.api1Calls.length;
+    const calls = e2e.stack.stub.api1Calls.length;
 
     await amount.fill("5");
     await amount.blur();
@@ -88,7 +78,7 @@ describe.skipIf(!hasChromium)("negative paths (Chromium)", () => {
     await expectText(form, "At most 2 decimals");
 
     // Nothing was sent and no tab was opened.
-    expect(stack.stub.api1Calls.length).toBe(calls);
+    expect(e2e.stack.stub.api1Calls.length).toBe(calls);
     await onlyPortalOpen();
 
     // A valid amount clears the error and shows fee and credit live.
@@ -121,7 +111,7 @@ describe.skipIf(!hasChromium)("negative paths (Chromium)", () => {
   });
 
   it("an API-1 failure is shown to the client with the provider's message", async () => {
-    stack.stub.mode = "fail";
+    e2e.stack.stub.mode = "fail";
     const form = await openDepositForm();
     await form.getByRole("textbox", { name: /Amount/ }).fill("100");
     await form.getByRole("textbox", { name: "Name on card", exact: true }).fill("Jane Q Client");
@@ -137,7 +127,7 @@ describe.skipIf(!hasChromium)("negative paths (Chromium)", () => {
 
   it("a javascript: payment URL is never opened (refused by the server and by the portal)", async () => {
     // 1. The tenant backend answers API-1 with a javascript: URL: the CRM refuses it.
-    stack.stub.mode = "javascript";
+    e2e.stack.stub.mode = "javascript";
     let form = await openDepositForm();
     await form.getByRole("textbox", { name: /Amount/ }).fill("100");
     await form.getByRole("textbox", { name: "Name on card", exact: true }).fill("Jane Q Client");
@@ -174,20 +164,20 @@ describe.skipIf(!hasChromium)("negative paths (Chromium)", () => {
   });
 
   it("a viewer cannot reveal the token: the eye is disabled and the server refuses anyway", async () => {
-    const desk = await newContext(chrome.browser);
+    const desk = await newContext(e2e.chrome.browser);
     const admin = await desk.newPage();
     onTestFailed(async () => {
       await admin
         .screenshot({ path: screenshotPath("failure-negative-admin"), fullPage: true })
         .catch(() => {});
     });
-    await adminLogin(admin, stack.baseUrl, stack.viewer.email, stack.viewer.password);
+    await adminLogin(admin, e2e.stack.baseUrl, e2e.stack.viewer.email, e2e.stack.viewer.password);
     await expectText(admin.getByTestId("me-role"), "Viewer");
     // What a viewer may not do is not offered.
     expect(await admin.getByRole("link", { name: "Users & API keys" }).count()).toBe(0);
     expect(await admin.getByRole("link", { name: "New integration" }).count()).toBe(0);
 
-    await admin.goto(`${stack.baseUrl}/admin/integrations/${setup.integrationId}`);
+    await admin.goto(`${e2e.stack.baseUrl}/admin/integrations/${e2e.setup.integrationId}`);
     await expectText(admin.getByTestId("reveal-denied"), "may not reveal");
     expect(await admin.getByTestId("reveal-toggle").isDisabled()).toBe(true);
     expect(await admin.getByRole("button", { name: "Rotate token" }).count()).toBe(0);
@@ -202,14 +192,14 @@ describe.skipIf(!hasChromium)("negative paths (Chromium)", () => {
         headers: { "x-csrf-token": me.csrfToken },
       });
       return { status: res.status, body: await res.text() };
-    }, setup.integrationId);
+    }, e2e.setup.integrationId);
     expect(refused.status).toBe(403);
     expect(refused.body).not.toMatch(/token"\s*:/);
 
     // Logout, and a session that ends elsewhere sends the user back to login with a notice.
     await admin.getByRole("button", { name: "Log out" }).click();
     await expectText(admin.getByTestId("login-notice"), "logged out");
-    await adminLogin(admin, stack.baseUrl, stack.viewer.email, stack.viewer.password);
+    await adminLogin(admin, e2e.stack.baseUrl, e2e.stack.viewer.email, e2e.stack.viewer.password);
     await desk.clearCookies();
     await admin.getByRole("link", { name: "Deposits" }).click();
     await expectText(admin.getByTestId("login-notice"), "session has expired");

@@ -1,14 +1,8 @@
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { loginClient, loginStaff, type Session } from "../../apps/server/src/test/test-app.js";
-import {
-  hasChromium,
-  launchBrowser,
-  newContext,
-  type RunningBrowser,
-  screenshotPath,
-} from "./support/chromium.js";
-import { type Stack, seedPaymentSetup, startStack } from "./support/stack.js";
+import { hasChromium, newContext, screenshotPath } from "./support/chromium.js";
+import { useSeededStack } from "./support/fixture.js";
 import { adminLogin, expectText, hasHorizontalOverflow, portalLogin } from "./support/ui.js";
 
 /**
@@ -18,23 +12,18 @@ import { adminLogin, expectText, hasHorizontalOverflow, portalLogin } from "./su
  * on its own at its expiry time, and every back-office and portal page fits a 390-px screen.
  */
 describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => {
-  let stack: Stack;
-  let setup: Awaited<ReturnType<typeof seedPaymentSetup>>;
-  let chrome: RunningBrowser;
+  const e2e = useSeededStack("live");
   let client: Session;
   const pageErrors: string[] = [];
   const shots: Page[] = [];
 
   beforeAll(async () => {
-    stack = await startStack("live");
-    setup = await seedPaymentSetup(stack);
-    client = await loginClient(stack.app.app, stack.tenant.slug, setup.client.email, setup.client.password);
-    chrome = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await chrome?.close();
-    await stack?.close();
+    client = await loginClient(
+      e2e.stack.app.app,
+      e2e.stack.tenant.slug,
+      e2e.setup.client.email,
+      e2e.setup.client.password,
+    );
   });
 
   /** Whether an element and everything in it show their whole text (no "…" cut). */
@@ -50,7 +39,7 @@ describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => 
 
   it("a blocked pop-up leaves a link; polling follows a declined payment to its client-safe message", async () => {
     failureShots("blocked-declined");
-    const phone = await newContext(chrome.browser, { width: 390, height: 844, mobile: true });
+    const phone = await newContext(e2e.chrome.browser, { width: 390, height: 844, mobile: true });
     // A browser that blocks the tab and has no EventSource: the portal must still get there.
     // Each call records the event being handled at that moment: a tab opened inside the click
     // (before any await) is what popup blockers let through.
@@ -66,7 +55,13 @@ describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => 
     const portal = await phone.newPage();
     shots.push(portal);
     portal.on("pageerror", (e) => pageErrors.push(e.message));
-    await portalLogin(portal, stack.baseUrl, stack.tenant.slug, setup.client.email, setup.client.password);
+    await portalLogin(
+      portal,
+      e2e.stack.baseUrl,
+      e2e.stack.tenant.slug,
+      e2e.setup.client.email,
+      e2e.setup.client.password,
+    );
     await portal.getByRole("tab", { name: "Deposit" }).click();
     const form = portal.getByTestId("deposit-form");
     await form.getByRole("textbox", { name: /Amount/ }).fill("80");
@@ -83,14 +78,14 @@ describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => 
     await expectText(waiting, "Your browser did not open the payment page.");
     await expectText(portal.getByTestId("live-mode"), "Checking every few seconds");
     const link = portal.getByTestId("payment-link");
-    expect(await link.getAttribute("href")).toBe(`${stack.stub.url}/pay/page/${orderNo}`);
+    expect(await link.getAttribute("href")).toBe(`${e2e.stack.stub.url}/pay/page/${orderNo}`);
     expect(await link.getAttribute("rel")).toContain("noopener");
     expect(phone.pages()).toHaveLength(1);
 
     // The person follows the link (a plain link is never blocked) and the bank declines.
     const [payTab] = await Promise.all([phone.waitForEvent("page"), link.click()]);
     shots.push(payTab);
-    await payTab.waitForURL(`${stack.stub.url}/pay/page/${orderNo}`);
+    await payTab.waitForURL(`${e2e.stack.stub.url}/pay/page/${orderNo}`);
     await payTab.getByRole("button", { name: "Decline" }).click();
     await expectText(payTab.locator("#result"), "Payment declined");
 
@@ -117,11 +112,11 @@ describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => 
 
   it("ends the session on its own at its expiry time, with a notice", async () => {
     failureShots("session-timer");
-    const desk = await newContext(chrome.browser);
+    const desk = await newContext(e2e.chrome.browser);
     const admin = await desk.newPage();
     shots.push(admin);
     await admin.clock.install();
-    await adminLogin(admin, stack.baseUrl, stack.owner.email, stack.owner.password);
+    await adminLogin(admin, e2e.stack.baseUrl, e2e.stack.owner.email, e2e.stack.owner.password);
     const me = await admin.evaluate(
       async () => (await (await fetch("/api/auth/me")).json()) as { expiresAt: number },
     );
@@ -138,27 +133,29 @@ describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => 
     failureShots("phone-pages");
     // A paid deposit, so pages have the longest status word (next to a credit in the history).
     const paid = await client.post("/api/portal/deposits", {
-      methodId: setup.methodId,
+      methodId: e2e.setup.methodId,
       currency: "USD",
       amount: "1234.56",
       fields: { custom_1: "Jane Q Client" },
     });
     const paidOrder = (paid.json() as { orderNo: string }).orderNo;
-    expect((await fetch(`${stack.stub.url}/pay/page/${paidOrder}/pay`, { method: "POST" })).status).toBe(200);
-    expect(stack.stub.callbacks.at(-1)).toMatchObject({ orderNo: paidOrder, httpStatus: 204 });
+    expect((await fetch(`${e2e.stack.stub.url}/pay/page/${paidOrder}/pay`, { method: "POST" })).status).toBe(
+      200,
+    );
+    expect(e2e.stack.stub.callbacks.at(-1)).toMatchObject({ orderNo: paidOrder, httpStatus: 204 });
 
-    const phone = await newContext(chrome.browser, { width: 390, height: 844, mobile: true });
+    const phone = await newContext(e2e.chrome.browser, { width: 390, height: 844, mobile: true });
     const admin = await phone.newPage();
     shots.push(admin);
     admin.on("pageerror", (e) => pageErrors.push(e.message));
-    await adminLogin(admin, stack.baseUrl, stack.owner.email, stack.owner.password);
-    const owner = await loginStaff(stack.app.app, stack.owner.email, stack.owner.password);
+    await adminLogin(admin, e2e.stack.baseUrl, e2e.stack.owner.email, e2e.stack.owner.password);
+    const owner = await loginStaff(e2e.stack.app.app, e2e.stack.owner.email, e2e.stack.owner.password);
     const deposits = (await owner.get("/api/admin/deposits")).json() as { items: { id: string }[] };
     const pages = [
       "/integrations",
-      `/integrations/${setup.integrationId}`,
+      `/integrations/${e2e.setup.integrationId}`,
       "/methods",
-      `/methods/${setup.methodId}`,
+      `/methods/${e2e.setup.methodId}`,
       "/deposits",
       `/deposits/${deposits.items[0]!.id}`,
       "/review",
@@ -167,7 +164,7 @@ describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => 
       "/users",
     ];
     for (const path of pages) {
-      await admin.goto(`${stack.baseUrl}/admin${path}`);
+      await admin.goto(`${e2e.stack.baseUrl}/admin${path}`);
       await admin.locator("main h2").first().waitFor();
       await admin.waitForLoadState("networkidle");
       expect([path, await hasHorizontalOverflow(admin)]).toEqual([path, false]);
@@ -177,7 +174,7 @@ describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => 
       }
     }
     // Forms keep their save bar on screen.
-    await admin.goto(`${stack.baseUrl}/admin/integrations/${setup.integrationId}`);
+    await admin.goto(`${e2e.stack.baseUrl}/admin/integrations/${e2e.setup.integrationId}`);
     const save = admin.getByRole("button", { name: "Save", exact: true });
     const box = (await save.boundingBox())!;
     expect(box.x + box.width).toBeLessThanOrEqual(390);
@@ -194,11 +191,17 @@ describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => 
 
     const portal = await phone.newPage();
     shots.push(portal);
-    await portalLogin(portal, stack.baseUrl, stack.tenant.slug, setup.client.email, setup.client.password);
+    await portalLogin(
+      portal,
+      e2e.stack.baseUrl,
+      e2e.stack.tenant.slug,
+      e2e.setup.client.email,
+      e2e.setup.client.password,
+    );
     const order = ((await client.get("/api/portal/deposits")).json() as { items: { orderNo: string }[] })
       .items[0]!.orderNo;
     for (const path of ["/", "/deposit", "/history", `/deposits/${order}`]) {
-      await portal.goto(`${stack.baseUrl}/portal${path}`);
+      await portal.goto(`${e2e.stack.baseUrl}/portal${path}`);
       await portal.locator("main h2").first().waitFor();
       await portal.waitForLoadState("networkidle");
       expect([path, await hasHorizontalOverflow(portal)]).toEqual([path, false]);

@@ -1,14 +1,8 @@
 import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { loginClient, loginStaff, type Session } from "../../apps/server/src/test/test-app.js";
-import {
-  hasChromium,
-  launchBrowser,
-  newContext,
-  type RunningBrowser,
-  screenshotPath,
-} from "./support/chromium.js";
-import { type Stack, seedPaymentSetup, startStack } from "./support/stack.js";
+import { hasChromium, newContext, screenshotPath } from "./support/chromium.js";
+import { useSeededStack } from "./support/fixture.js";
 import { adminLogin, choose, expectText, portalLogin } from "./support/ui.js";
 
 /**
@@ -19,9 +13,7 @@ import { adminLogin, choose, expectText, portalLogin } from "./support/ui.js";
  * audit log and users pages that record and govern all of it.
  */
 describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
-  let stack: Stack;
-  let setup: Awaited<ReturnType<typeof seedPaymentSetup>>;
-  let chrome: RunningBrowser;
+  const e2e = useSeededStack("forms");
   let ctx: BrowserContext;
   let page: Page;
   let owner: Session;
@@ -36,23 +28,15 @@ describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
     customParams: { key: string; label: string; type: string; required: boolean; options?: string[] }[];
   };
   const integration = async () =>
-    (await owner.get(`/api/admin/integrations/${setup.integrationId}`)).json() as Integration;
+    (await owner.get(`/api/admin/integrations/${e2e.setup.integrationId}`)).json() as Integration;
 
   beforeAll(async () => {
-    stack = await startStack("forms");
-    setup = await seedPaymentSetup(stack);
-    owner = await loginStaff(stack.app.app, stack.owner.email, stack.owner.password);
-    chrome = await launchBrowser();
-    ctx = await newContext(chrome.browser);
-    await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.baseUrl });
+    owner = await loginStaff(e2e.stack.app.app, e2e.stack.owner.email, e2e.stack.owner.password);
+    ctx = await newContext(e2e.chrome.browser);
+    await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: e2e.stack.baseUrl });
     page = await ctx.newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
-    await adminLogin(page, stack.baseUrl, stack.owner.email, stack.owner.password);
-  });
-
-  afterAll(async () => {
-    await chrome?.close();
-    await stack?.close();
+    await adminLogin(page, e2e.stack.baseUrl, e2e.stack.owner.email, e2e.stack.owner.password);
   });
 
   const onFailureScreenshot = (name: string) =>
@@ -62,7 +46,7 @@ describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
 
   it("edits the API-1 parameter table and the custom parameters, with a live preview, and saves them", async () => {
     onFailureScreenshot("integration-form");
-    await page.goto(`${stack.baseUrl}/admin/integrations/${setup.integrationId}`);
+    await page.goto(`${e2e.stack.baseUrl}/admin/integrations/${e2e.setup.integrationId}`);
     const preview = page.getByTestId("api1-preview-body");
     await expectText(preview, '"user_name"');
 
@@ -159,12 +143,14 @@ describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
 
   it("copies each revealed credential, hides them again, and the audit log records the reveal without the token", async () => {
     onFailureScreenshot("credentials");
-    const secrets = (await owner.post(`/api/admin/integrations/${setup.integrationId}/reveal`)).json() as {
+    const secrets = (
+      await owner.post(`/api/admin/integrations/${e2e.setup.integrationId}/reveal`)
+    ).json() as {
       merchantId: string;
       token: string;
       callbackUrl: string;
     };
-    await page.goto(`${stack.baseUrl}/admin/integrations/${setup.integrationId}`);
+    await page.goto(`${e2e.stack.baseUrl}/admin/integrations/${e2e.setup.integrationId}`);
     const card = page.getByTestId("credentials-card");
     expect(await card.getByRole("button", { name: /^Copy / }).count()).toBe(0);
     await page.getByTestId("reveal-toggle").click();
@@ -201,7 +187,7 @@ describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
 
   it("switches an integration off and on from the list", async () => {
     onFailureScreenshot("integration-toggle");
-    await page.goto(`${stack.baseUrl}/admin/integrations`);
+    await page.goto(`${e2e.stack.baseUrl}/admin/integrations`);
     const row = page.getByTestId("integrations-table").locator("tbody tr", { hasText: "Stub PSP" });
     await expectText(row, "Enabled");
     await row.getByRole("switch").click({ force: true });
@@ -214,7 +200,7 @@ describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
 
   it("creates a deposit method with every setting, and the portal shows it as set", async () => {
     onFailureScreenshot("method-form");
-    await page.goto(`${stack.baseUrl}/admin/methods/new`);
+    await page.goto(`${e2e.stack.baseUrl}/admin/methods/new`);
     await page.getByRole("textbox", { name: "Name", exact: true }).fill("Crypto");
     await choose(page, "PSP integration", "Stub PSP");
     // The deposit fields come from the integration's custom parameters, in their order.
@@ -286,10 +272,10 @@ describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
 
     // Only the vip group sees it: not this client, until the method is for all clients.
     const client = await loginClient(
-      stack.app.app,
-      stack.tenant.slug,
-      setup.client.email,
-      setup.client.password,
+      e2e.stack.app.app,
+      e2e.stack.tenant.slug,
+      e2e.setup.client.email,
+      e2e.setup.client.password,
     );
     const names = async () =>
       ((await client.get("/api/portal/deposit-methods")).json() as { items: { name: string }[] }).items.map(
@@ -302,10 +288,16 @@ describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
     expect(await names()).toContain("Crypto");
 
     // The portal: currencies, limits and fees as set; the relabelled choice list, required inline.
-    const portalCtx = await newContext(chrome.browser, { width: 1024, height: 800 });
+    const portalCtx = await newContext(e2e.chrome.browser, { width: 1024, height: 800 });
     const portal = await portalCtx.newPage();
     portal.on("pageerror", (e) => pageErrors.push(e.message));
-    await portalLogin(portal, stack.baseUrl, stack.tenant.slug, setup.client.email, setup.client.password);
+    await portalLogin(
+      portal,
+      e2e.stack.baseUrl,
+      e2e.stack.tenant.slug,
+      e2e.setup.client.email,
+      e2e.setup.client.password,
+    );
     await portal.getByRole("tab", { name: "Deposit" }).click();
     const card = portal.getByTestId("method-Crypto");
     await expectText(card, "USDT 1.500000 – 1,000.000000 · Fee: 1%");
@@ -327,21 +319,21 @@ describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
 
   it("changes a user's role and access from the users page, and the role shapes the menu", async () => {
     onFailureScreenshot("users");
-    await page.goto(`${stack.baseUrl}/admin/users`);
+    await page.goto(`${e2e.stack.baseUrl}/admin/users`);
     const users = page.getByTestId("users-table");
     // The owner cannot demote or lock out themself here.
     expect(await users.getByRole("combobox", { name: "Role of Olivia Owner" }).isDisabled()).toBe(true);
 
     await choose(page, "Role of Victor Viewer", "Finance");
     await expectText(page.locator(".mantine-Notification-root"), "Victor Viewer was saved");
-    const desk = await newContext(chrome.browser);
+    const desk = await newContext(e2e.chrome.browser);
     const other = await desk.newPage();
-    await adminLogin(other, stack.baseUrl, stack.viewer.email, stack.viewer.password);
+    await adminLogin(other, e2e.stack.baseUrl, e2e.stack.viewer.email, e2e.stack.viewer.password);
     await expectText(other.getByTestId("me-role"), "Finance");
     await other.getByRole("link", { name: "Audit log" }).waitFor();
     expect(await other.getByRole("link", { name: "Users & API keys" }).count()).toBe(0);
     // Typed in anyway: a notice, not a page of refused requests.
-    await other.goto(`${stack.baseUrl}/admin/users`);
+    await other.goto(`${e2e.stack.baseUrl}/admin/users`);
     await expectText(other.getByTestId("forbidden-page"), "Your role may not do this");
 
     // Switched off: the next request of that session is refused and the login too.
@@ -349,8 +341,8 @@ describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
     await expectText(page.locator(".mantine-Notification-root"), "Victor Viewer was saved");
     await other.getByRole("link", { name: "Deposits" }).click();
     await other.getByTestId("login-notice").waitFor();
-    await other.getByRole("textbox", { name: "Email", exact: true }).fill(stack.viewer.email);
-    await other.getByRole("textbox", { name: "Password", exact: true }).fill(stack.viewer.password);
+    await other.getByRole("textbox", { name: "Email", exact: true }).fill(e2e.stack.viewer.email);
+    await other.getByRole("textbox", { name: "Password", exact: true }).fill(e2e.stack.viewer.password);
     await other.getByRole("button", { name: "Log in" }).click();
     await expectText(other.getByTestId("login-error"), "Wrong email or password");
     await desk.close();
@@ -363,7 +355,7 @@ describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
           (await owner.get("/api/admin/users")).json() as {
             items: { email: string; role: string; disabled: boolean }[];
           }
-        ).items.find((u) => u.email === stack.viewer.email),
+        ).items.find((u) => u.email === e2e.stack.viewer.email),
       )
       .toMatchObject({ role: "viewer", disabled: false });
   });
