@@ -1,22 +1,15 @@
-import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { createAppContext } from "../app-context.js";
 import { loadConfig } from "../config/config.js";
 import { migrateToLatest } from "../infra/db/database.js";
 import { createTenant } from "../modules/tenants/create-tenant.js";
-import { createTestDatabase } from "../test/test-database.js";
+import { useEnvTestDatabase } from "../test/cli-env.js";
 import { clientCreateCommand } from "./client-commands.js";
 import { parseCommandArgs } from "./command.js";
 
-let tdb: Awaited<ReturnType<typeof createTestDatabase>>;
-const saved = { ...process.env };
+useEnvTestDatabase();
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  process.env.DATABASE_URL =
-    tdb.database.kind === "sqlite" ? `sqlite:${tdb.database.file}` : tdb.database.url;
-  process.env.DATA_DIR = tdb.dataDir;
-  process.env.ENCRYPTION_KEY = randomBytes(32).toString("base64");
   const ctx = createAppContext(loadConfig());
   await migrateToLatest(ctx.db);
   await createTenant(ctx, {
@@ -25,10 +18,6 @@ beforeAll(async () => {
     owner: { email: "owner@clicorp.test", name: "Owner", password: "owner password 1" },
   });
   await ctx.close();
-});
-afterAll(async () => {
-  process.env = saved;
-  await tdb?.drop();
 });
 
 const run = (argv: string[]) => {

@@ -1,42 +1,13 @@
-import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type AppContext, createAppContext } from "../../app-context.js";
-import { runCli } from "../../cli.js";
 import { loadConfig } from "../../config/config.js";
-import { createTestDatabase } from "../../test/test-database.js";
+import { runPsphub, useEnvTestDatabase } from "../../test/cli-env.js";
 import { loginStaff } from "../auth/login.js";
 
 // Issue 3: "A CLI command creates a tenant with its first owner" — the README's command, run
 // in-process against an empty database of either kind (it migrates first).
 
-let tdb: Awaited<ReturnType<typeof createTestDatabase>>;
-const saved = { ...process.env };
-
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-  process.env.DATABASE_URL =
-    tdb.database.kind === "sqlite" ? `sqlite:${tdb.database.file}` : tdb.database.url;
-  process.env.DATA_DIR = tdb.dataDir;
-  process.env.ENCRYPTION_KEY = randomBytes(32).toString("base64");
-  process.env.LOG_LEVEL = "silent";
-});
-afterAll(async () => {
-  process.env = saved;
-  await tdb?.drop();
-});
-
-async function psphub(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const l = vi.spyOn(console, "log").mockImplementation((...a) => out.push(a.join(" ")));
-  const e = vi.spyOn(console, "error").mockImplementation((...a) => err.push(a.join(" ")));
-  try {
-    return { code: await runCli(argv), out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    l.mockRestore();
-    e.mockRestore();
-  }
-}
+useEnvTestDatabase({ LOG_LEVEL: "silent" });
 
 async function withCtx<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
   const ctx = createAppContext(loadConfig());
@@ -62,7 +33,7 @@ const README_ARGS = [
 
 describe("psphub tenant create", () => {
   it("creates the tenant and its first owner, who can log in, audited as the system", async () => {
-    const r = await psphub(README_ARGS);
+    const r = await runPsphub(README_ARGS);
     expect(r.code, r.err).toBe(0);
     const printed = JSON.parse(r.out);
     expect(printed).toEqual({ tenantId: expect.any(String), ownerId: expect.any(String), slug: "acme" });
@@ -119,15 +90,17 @@ describe("psphub tenant create", () => {
       "--owner-password",
       o.password,
     ];
-    const taken = await psphub(args({ slug: "acme", email: "other@acme.test", password: "a long password" }));
+    const taken = await runPsphub(
+      args({ slug: "acme", email: "other@acme.test", password: "a long password" }),
+    );
     expect(taken.code, taken.err).toBe(1);
     expect(taken.err).toContain("A tenant with that slug");
 
-    const short = await psphub(args({ slug: "beta", email: "owner@beta.test", password: "short" }));
+    const short = await runPsphub(args({ slug: "beta", email: "owner@beta.test", password: "short" }));
     expect(short.code, short.err).toBe(1);
     expect(short.err).toMatch(/owner\.password: must be at least 10 characters/);
 
-    const slug = await psphub(
+    const slug = await runPsphub(
       args({ slug: "Not A Slug", email: "owner@c.test", password: "a long password" }),
     );
     expect(slug.code, slug.err).toBe(1);
@@ -142,7 +115,7 @@ describe("psphub tenant create", () => {
   });
 
   it("explains a missing option with the usage", async () => {
-    const r = await psphub(["tenant", "create", "--slug", "gamma", "--name", "Gamma"]);
+    const r = await runPsphub(["tenant", "create", "--slug", "gamma", "--name", "Gamma"]);
     expect(r.code).toBe(2);
     expect(r.err).toContain("--owner-email is required");
     expect(r.err).toContain("usage: psphub tenant create");

@@ -1,44 +1,21 @@
-import { randomBytes } from "node:crypto";
 import SQLite from "better-sqlite3";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createAppContext } from "../../../app-context.js";
-import { runCli } from "../../../cli.js";
 import { loadConfig } from "../../../config/config.js";
-import { createTestDatabase } from "../../../test/test-database.js";
+import { databaseUrl, runPsphub, useEnvTestDatabase } from "../../../test/cli-env.js";
 import { migrateToLatest } from "../database.js";
 import { migrationProvider } from "./index.js";
 
 // Issue 3, "Storage": one migration set for SQLite and PostgreSQL, applied at start-up (see
 // http/graceful-shutdown.db.test.ts) and by `psphub migrate`; the embedded SQLite file in WAL mode.
 
-let tdb: Awaited<ReturnType<typeof createTestDatabase>>;
-const saved = { ...process.env };
+const tdb = useEnvTestDatabase({ LOG_LEVEL: "silent" });
 
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-  process.env.DATABASE_URL =
-    tdb.database.kind === "sqlite" ? `sqlite:${tdb.database.file}` : tdb.database.url;
-  process.env.DATA_DIR = tdb.dataDir;
-  process.env.ENCRYPTION_KEY = randomBytes(32).toString("base64");
-  process.env.LOG_LEVEL = "silent";
-});
-afterAll(async () => {
-  process.env = saved;
-  await tdb?.drop();
-});
-
-/** Runs the CLI in-process and returns its exit code and what it printed. */
+/** Runs the CLI in-process and returns its exit code and what it printed (log and error as one). */
 async function psphub(argv: string[]) {
-  const out: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a) => out.push(a.join(" ")));
-  const err = vi.spyOn(console, "error").mockImplementation((...a) => out.push(a.join(" ")));
-  try {
-    return { code: await runCli(argv), out: out.join("\n") };
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-  }
+  const { code, all } = await runPsphub(argv);
+  return { code, out: all };
 }
 
 async function tables(): Promise<string[]> {
@@ -109,16 +86,15 @@ describe("psphub migrate", () => {
         /^Invalid configuration:\n {2}DATABASE_URL: must start with postgres:\/\/ or sqlite:/,
       );
     } finally {
-      process.env.DATABASE_URL =
-        tdb.database.kind === "sqlite" ? `sqlite:${tdb.database.file}` : tdb.database.url;
+      process.env.DATABASE_URL = databaseUrl(tdb());
     }
   });
 });
 
 describe.runIf(process.env.PSPHUB_TEST_DB !== "postgres")("the embedded SQLite database", () => {
   it("is a file under DATA_DIR by default, in WAL mode (a property of the file itself)", async () => {
-    const config = loadConfig({ DATA_DIR: tdb.dataDir });
-    expect(config.database).toEqual({ kind: "sqlite", file: `${tdb.dataDir}/psphub.sqlite` });
+    const config = loadConfig({ DATA_DIR: tdb().dataDir });
+    expect(config.database).toEqual({ kind: "sqlite", file: `${tdb().dataDir}/psphub.sqlite` });
     const ctx = createAppContext(config);
     try {
       await migrateToLatest(ctx.db);
@@ -128,7 +104,7 @@ describe.runIf(process.env.PSPHUB_TEST_DB !== "postgres")("the embedded SQLite d
       await ctx.close();
     }
     // A plain connection that asks for nothing still finds the file in WAL mode.
-    const raw = new SQLite(`${tdb.dataDir}/psphub.sqlite`, { readonly: true });
+    const raw = new SQLite(`${tdb().dataDir}/psphub.sqlite`, { readonly: true });
     try {
       expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
     } finally {
