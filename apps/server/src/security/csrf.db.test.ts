@@ -1,37 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CSRF_HEADER } from "../http/access.js";
-import { createTestApp, type TestApp } from "../test/test-app.js";
-import {
-  brief,
-  EMPTY_BODY,
-  Failures,
-  fillUrl,
-  isUnsafe,
-  type MatrixTenant,
-  randomParams,
-  seedMatrixTenant,
-} from "./matrix.js";
+import { brief, EMPTY_BODY, Failures, fillUrl, isUnsafe, randomParams, useMatrixApp } from "./matrix.js";
 
 /**
  * Every unsafe route a cookie can authenticate (back office and portal) refuses a request
  * without the session's CSRF token, or with another one, before doing anything else.
  */
-let t: TestApp;
-let m: MatrixTenant;
-beforeAll(async () => {
-  t = await createTestApp();
-  m = await seedMatrixTenant(t);
-});
-afterAll(async () => t?.close());
+const fx = useMatrixApp();
 
-const cookieRoutes = () => t.app.routeTable.filter((r) => isUnsafe(r) && r.access !== "public");
+const cookieRoutes = () => fx.t.app.routeTable.filter((r) => isUnsafe(r) && r.access !== "public");
 
 describe("CSRF", () => {
   it("refuses every unsafe cookie-authenticated route without the x-csrf-token header (403 csrf_failed)", async () => {
     const failures = new Failures();
     const routes = cookieRoutes();
     for (const r of routes) {
-      const session = m.session(r.access === "client" ? "client" : "owner");
+      const session = fx.m.session(r.access === "client" ? "client" : "owner");
       const url = fillUrl(r.url, randomParams(r.url));
       for (const [what, headers] of [
         ["no header", {}],
@@ -58,8 +42,8 @@ describe("CSRF", () => {
   });
 
   it("does not accept another session's CSRF token", async () => {
-    const other = m.session("admin");
-    const res = await m.session("owner").inject({
+    const other = fx.m.session("admin");
+    const res = await fx.m.session("owner").inject({
       method: "POST",
       url: "/api/admin/clients",
       payload: { name: "CSRF", email: "csrf@example.com" },
@@ -68,14 +52,14 @@ describe("CSRF", () => {
     });
     expect(res.statusCode).toBe(403);
     expect(res.json().error.code).toBe("csrf_failed");
-    expect((await m.session("owner").get("/api/admin/clients?q=csrf")).json().total).toBe(0);
+    expect((await fx.m.session("owner").get("/api/admin/clients?q=csrf")).json().total).toBe(0);
   });
 
   it("needs no CSRF token with an API key (no cookie is involved)", async () => {
-    const res = await t.app.inject({
+    const res = await fx.t.app.inject({
       method: "POST",
       url: "/api/admin/clients",
-      headers: { authorization: `Bearer ${m.keys.admin}` },
+      headers: { authorization: `Bearer ${fx.m.keys.admin}` },
       payload: { name: "Key", email: "key@example.com" },
     });
     expect(res.statusCode).toBe(201);

@@ -1,9 +1,11 @@
 import { randomInt, randomUUID } from "node:crypto";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
+import { afterAll, beforeAll } from "vitest";
 import type { Access, RouteEntry } from "../http/access.js";
 import type { Role } from "../infra/db/schema.js";
 import { ROLES } from "../modules/auth/permissions.js";
 import {
+  createTestApp,
   loginClient,
   loginStaff,
   type Session,
@@ -148,3 +150,17 @@ export class Failures {
 }
 
 export const brief = (res: LightMyRequestResponse): string => `${res.statusCode} ${res.body.slice(0, 200)}`;
+
+/**
+ * The matrices' shared set-up: before all, a fresh test app with the matrix tenant seeded
+ * (`t`, `m`); after all, the app closed. Both are set once the hooks have run.
+ */
+export function useMatrixApp(): { t: TestApp; m: MatrixTenant } {
+  const fixture = {} as { t: TestApp; m: MatrixTenant };
+  beforeAll(async () => {
+    fixture.t = await createTestApp();
+    fixture.m = await seedMatrixTenant(fixture.t);
+  });
+  afterAll(async () => fixture.t?.close());
+  return fixture;
+}

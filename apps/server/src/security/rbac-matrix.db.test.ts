@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RouteEntry } from "../http/access.js";
 import { can, type Permission, ROLES } from "../modules/auth/permissions.js";
-import { createTestApp, type TestApp } from "../test/test-app.js";
 import {
   anonymous,
   apiKeyCaller,
@@ -11,10 +10,9 @@ import {
   Failures,
   fillUrl,
   isUnsafe,
-  type MatrixTenant,
   randomParams,
-  seedMatrixTenant,
   sessionCaller,
+  useMatrixApp,
 } from "./matrix.js";
 
 /**
@@ -23,15 +21,9 @@ import {
  * only 401 and 403 are not). Ids are random UUIDs and unsafe routes get an empty body, so the
  * requests that are let through fail validation or find nothing, and change nothing.
  */
-let t: TestApp;
-let m: MatrixTenant;
-beforeAll(async () => {
-  t = await createTestApp();
-  m = await seedMatrixTenant(t);
-});
-afterAll(async () => t?.close());
+const fx = useMatrixApp();
 
-const routesWith = (pred: (r: RouteEntry) => boolean) => t.app.routeTable.filter(pred);
+const routesWith = (pred: (r: RouteEntry) => boolean) => fx.t.app.routeTable.filter(pred);
 const request = (caller: Caller, r: RouteEntry) =>
   caller.inject({
     method: r.method as "GET",
@@ -72,7 +64,7 @@ const PINNED: Record<string, Permission | "staff" | "client"> = {
 describe("declared access", () => {
   it("pins the permission of sensitive routes", () => {
     const failures = new Failures();
-    for (const r of t.app.routeTable) {
+    for (const r of fx.t.app.routeTable) {
       const want = PINNED[`${r.method} ${r.url}`];
       if (want === undefined) continue;
       const got = typeof r.access === "object" ? r.access.staff : r.access;
@@ -85,7 +77,7 @@ describe("declared access", () => {
     const failures = new Failures();
     const publicPortal = new Set(["POST /api/portal/auth/login"]);
     const publicAuth = new Set(["POST /api/auth/login"]);
-    for (const r of t.app.routeTable) {
+    for (const r of fx.t.app.routeTable) {
       const key = `${r.method} ${r.url}`;
       const staffish = r.access === "staff" || typeof r.access === "object";
       if (r.url.startsWith("/api/admin/")) {
@@ -103,7 +95,7 @@ describe("declared access", () => {
 describe("RBAC matrix", () => {
   it("covers routes of every access kind", () => {
     const kinds = new Set(
-      t.app.routeTable.map((r) => (typeof r.access === "object" ? "permission" : r.access)),
+      fx.t.app.routeTable.map((r) => (typeof r.access === "object" ? "permission" : r.access)),
     );
     expect([...kinds].sort()).toEqual(["client", "permission", "public", "staff"]);
   });
@@ -115,8 +107,8 @@ describe("RBAC matrix", () => {
       const permission = (r.access as { staff: Permission }).staff;
       for (const role of ROLES) {
         const callers = [
-          sessionCaller(`${role} session`, m.session(role)),
-          apiKeyCaller(t, `${role} API key`, m.keys[role]),
+          sessionCaller(`${role} session`, fx.m.session(role)),
+          apiKeyCaller(fx.t, `${role} API key`, fx.m.keys[role]),
         ];
         for (const caller of callers) {
           const res = await request(caller, r);
@@ -126,7 +118,7 @@ describe("RBAC matrix", () => {
               res.statusCode !== 401 && res.statusCode !== 403,
               () => `${caller.name} has ${permission} but got ${brief(res)}`,
             );
-            if (isUnsafe(r) && res.statusCode < 300) await m.refresh(role);
+            if (isUnsafe(r) && res.statusCode < 300) await fx.m.refresh(role);
           } else {
             failures.check(
               r,
@@ -144,7 +136,7 @@ describe("RBAC matrix", () => {
   it("staff and permission routes answer 401 without credentials", async () => {
     const failures = new Failures();
     for (const r of routesWith((r) => r.access === "staff" || typeof r.access === "object")) {
-      const res = await request(anonymous(t), r);
+      const res = await request(anonymous(fx.t), r);
       failures.check(r, res.statusCode === 401 && res.json().error?.code === "unauthenticated", () =>
         brief(res),
       );
@@ -156,9 +148,9 @@ describe("RBAC matrix", () => {
     const failures = new Failures();
     for (const r of routesWith((r) => r.access === "staff")) {
       for (const role of ROLES) {
-        const res = await request(sessionCaller(role, m.session(role)), r);
+        const res = await request(sessionCaller(role, fx.m.session(role)), r);
         failures.check(r, res.statusCode !== 401 && res.statusCode !== 403, () => `${role}: ${brief(res)}`);
-        if (isUnsafe(r) && res.statusCode < 300) await m.refresh(role);
+        if (isUnsafe(r) && res.statusCode < 300) await fx.m.refresh(role);
       }
     }
     expect(failures.list).toEqual([]);
@@ -169,20 +161,20 @@ describe("RBAC matrix", () => {
     const routes = routesWith((r) => r.access === "client");
     for (const r of routes) {
       for (const caller of [
-        anonymous(t),
-        sessionCaller("owner session", m.session("owner")),
-        apiKeyCaller(t, "owner API key", m.keys.owner),
+        anonymous(fx.t),
+        sessionCaller("owner session", fx.m.session("owner")),
+        apiKeyCaller(fx.t, "owner API key", fx.m.keys.owner),
       ]) {
         const res = await request(caller, r);
         failures.check(r, res.statusCode === 401, () => `${caller.name}: ${brief(res)}`);
       }
-      const res = await request(sessionCaller("client", m.session("client")), r);
+      const res = await request(sessionCaller("client", fx.m.session("client")), r);
       failures.check(
         r,
         res.statusCode !== 401 && res.statusCode !== 403,
         () => `client session: ${brief(res)}`,
       );
-      if (isUnsafe(r) && res.statusCode < 300) await m.refresh("client");
+      if (isUnsafe(r) && res.statusCode < 300) await fx.m.refresh("client");
     }
     expect(failures.list).toEqual([]);
     expect(routes.length).toBeGreaterThan(0);
@@ -191,7 +183,7 @@ describe("RBAC matrix", () => {
   it("a client session is not a staff session", async () => {
     const failures = new Failures();
     for (const r of routesWith((r) => r.access === "staff" || typeof r.access === "object")) {
-      const res = await request(sessionCaller("client", m.session("client")), r);
+      const res = await request(sessionCaller("client", fx.m.session("client")), r);
       failures.check(r, res.statusCode === 401, () => `client session: ${brief(res)}`);
     }
     expect(failures.list).toEqual([]);
