@@ -1,10 +1,6 @@
 import {
-  Alert,
-  Box,
-  Button,
   Card,
   Grid,
-  Group,
   NumberInput,
   ScrollArea,
   Select,
@@ -18,12 +14,12 @@ import {
 } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useEffect, useState } from "react";
-import { Link, useNavigate, useParams } from "react-router";
+import { useNavigate, useParams } from "react-router";
 import { t } from "../../i18n/index.js";
-import { ApiError } from "../../lib/api.js";
 import { useQuery } from "../../lib/use-api-query.js";
-import { ErrorAlert, notifyError, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
+import { ErrorAlert, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
+import { SaveBar, showSaveError } from "../../ui/save-bar.js";
 import { monoInput } from "../../ui/theme.js";
 import { api } from "../api.js";
 import { Api1Preview } from "../integrations/api1-preview.js";
@@ -88,14 +84,7 @@ export function IntegrationEditPage() {
           notifySuccess(t("integrations.saved", { name: updated.name }));
         }
       } catch (err) {
-        if (err instanceof ApiError && err.issues.length) {
-          const errors: Record<string, string> = {};
-          for (const i of err.issues) errors[serverPathToForm(i.path.replace(/^body\.?/, ""))] = i.message;
-          form.setErrors(errors);
-          setFormError(err.message);
-        } else {
-          notifyError(err);
-        }
+        showSaveError(err, form, setFormError, serverPathToForm);
       } finally {
         setSaving(false);
       }
@@ -191,35 +180,12 @@ export function IntegrationEditPage() {
         </Grid.Col>
       </Grid>
       {readOnly ? null : (
-        <Box
-          mt="md"
-          p="sm"
-          style={{
-            position: "sticky",
-            bottom: 0,
-            background: "var(--mantine-color-body)",
-            borderTop: "1px solid var(--mantine-color-gray-3)",
-            zIndex: 5,
-          }}
-        >
-          <Group justify="space-between">
-            <Box>
-              {formError ? (
-                <Alert color="red" variant="light" p="xs" role="alert" data-testid="form-error">
-                  {formError}
-                </Alert>
-              ) : null}
-            </Box>
-            <Group>
-              <Button variant="default" component={Link} to="/integrations">
-                {t("common.cancel")}
-              </Button>
-              <Button type="submit" loading={saving}>
-                {isNew ? t("integrations.create") : t("common.save")}
-              </Button>
-            </Group>
-          </Group>
-        </Box>
+        <SaveBar
+          formError={formError}
+          cancelTo="/integrations"
+          saving={saving}
+          submitLabel={isNew ? t("integrations.create") : t("common.save")}
+        />
       )}
     </form>
   );

@@ -1,8 +1,6 @@
 import {
   ActionIcon,
-  Alert,
   Badge,
-  Box,
   Button,
   Card,
   Group,
@@ -24,14 +22,14 @@ import { randomId } from "@mantine/hooks";
 import { modals } from "@mantine/modals";
 import { isoExponent, tryParseAmount } from "@psphub/protocol";
 import { useEffect, useMemo, useState } from "react";
-import { Link, useNavigate, useParams } from "react-router";
+import { useNavigate, useParams } from "react-router";
 import { t } from "../../i18n/index.js";
-import { ApiError } from "../../lib/api.js";
 import { computeFee, formatAmount, percentToBps } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { ErrorAlert, notifyError, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { IconPlus, IconTrash } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
+import { SaveBar, showSaveError } from "../../ui/save-bar.js";
 import { api } from "../api.js";
 import type { DepositMethod, Integration } from "../types.js";
 import { useStaff } from "../use-staff.js";
@@ -132,6 +130,15 @@ function toInput(v: MethodFormValues) {
         .filter(([, l]) => l !== ""),
     ),
   };
+}
+
+/** Server issue paths → form paths (the lifetime is edited in minutes, labels under `labels.`). */
+function serverPathToForm(path: string): string {
+  return path === "orderTtlSeconds"
+    ? "orderTtlMinutes"
+    : path.startsWith("fieldLabels.")
+      ? `labels.${path.slice("fieldLabels.".length)}`
+      : path;
 }
 
 function validate(v: MethodFormValues): Record<string, string> {
@@ -257,23 +264,7 @@ export function MethodEditPage() {
           notifySuccess(t("methods.saved", { name: updated.name }));
         }
       } catch (err) {
-        if (err instanceof ApiError && err.issues.length) {
-          const errors: Record<string, string> = {};
-          for (const i of err.issues) {
-            const path = i.path.replace(/^body\.?/, "");
-            const mapped =
-              path === "orderTtlSeconds"
-                ? "orderTtlMinutes"
-                : path.startsWith("fieldLabels.")
-                  ? `labels.${path.slice("fieldLabels.".length)}`
-                  : path;
-            errors[mapped] = i.message;
-          }
-          form.setErrors(errors);
-          setFormError(err.message);
-        } else {
-          notifyError(err);
-        }
+        showSaveError(err, form, setFormError, serverPathToForm);
       } finally {
         setSaving(false);
       }
@@ -548,35 +539,12 @@ export function MethodEditPage() {
         </Stack>
 
         {readOnly ? null : (
-          <Box
-            mt="md"
-            p="sm"
-            style={{
-              position: "sticky",
-              bottom: 0,
-              background: "var(--mantine-color-body)",
-              borderTop: "1px solid var(--mantine-color-gray-3)",
-              zIndex: 5,
-            }}
-          >
-            <Group justify="space-between">
-              <Box>
-                {formError ? (
-                  <Alert color="red" variant="light" p="xs" role="alert" data-testid="form-error">
-                    {formError}
-                  </Alert>
-                ) : null}
-              </Box>
-              <Group>
-                <Button variant="default" component={Link} to="/methods">
-                  {t("common.cancel")}
-                </Button>
-                <Button type="submit" loading={saving}>
-                  {isNew ? t("methods.create") : t("common.save")}
-                </Button>
-              </Group>
-            </Group>
-          </Box>
+          <SaveBar
+            formError={formError}
+            cancelTo="/methods"
+            saving={saving}
+            submitLabel={isNew ? t("methods.create") : t("common.save")}
+          />
         )}
       </form>
     </>
