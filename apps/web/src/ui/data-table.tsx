@@ -36,6 +36,23 @@ interface DataTableProps<Row> {
 }
 
 /**
+ * The `rows`, `loading` and `paging` of a `DataTable` that shows one page of a paged list query
+ * (an answer of `{ items, total }`): spread them into the table.
+ */
+export function serverPaged<Row>(
+  q: { data: { items: Row[]; total: number } | undefined; loading: boolean },
+  page: number,
+  pageSize: number,
+  onPageChange: (page: number) => void,
+): Pick<DataTableProps<Row>, "rows" | "loading" | "paging"> {
+  return {
+    rows: q.data?.items,
+    loading: q.loading,
+    paging: { page, pageSize, total: q.data?.total ?? 0, onPageChange },
+  };
+}
+
+/**
  * A table with sortable headers and pagination on Mantine's Table and Pagination. Sorting is
  * of the rows at hand; paging is client-side, or server-side when `paging` is given.
  */

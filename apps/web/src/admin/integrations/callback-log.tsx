@@ -4,7 +4,7 @@ import { Link } from "react-router";
 import { t } from "../../i18n/index.js";
 import { dateTimeSeconds } from "../../lib/format.js";
 import { useQuery } from "../../lib/use-api-query.js";
-import { DataTable } from "../../ui/data-table.js";
+import { DataTable, serverPaged } from "../../ui/data-table.js";
 import { ErrorAlert, StatusBadge } from "../../ui/feedback.js";
 import { api } from "../api.js";
 import type { CallbackLogEntry, Page } from "../types.js";
@@ -46,12 +46,10 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
       <ErrorAlert error={q.error} />
       <DataTable
         testId="callback-log"
-        rows={q.data?.items}
-        loading={q.loading}
+        {...serverPaged(q, page, PAGE_SIZE, setPage)}
         rowKey={(r) => r.id}
         empty={t("callbacks.empty")}
         onRowClick={setOpen}
-        paging={{ page, pageSize: PAGE_SIZE, total: q.data?.total ?? 0, onPageChange: setPage }}
         columns={[
           {
             key: "at",

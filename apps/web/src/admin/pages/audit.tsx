@@ -3,7 +3,7 @@ import { useState } from "react";
 import { t } from "../../i18n/index.js";
 import { dateTimeSeconds } from "../../lib/format.js";
 import { useQuery } from "../../lib/use-api-query.js";
-import { DataTable } from "../../ui/data-table.js";
+import { DataTable, serverPaged } from "../../ui/data-table.js";
 import { ErrorAlert } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
@@ -75,12 +75,10 @@ export function AuditPage() {
         <DataTable
           testId="audit-table"
           minWidth={960}
-          rows={q.data?.items}
-          loading={q.loading}
+          {...serverPaged(q, page, PAGE_SIZE, setPage)}
           rowKey={(r) => r.id}
           empty={t("audit.empty")}
           onRowClick={setOpen}
-          paging={{ page, pageSize: PAGE_SIZE, total: q.data?.total ?? 0, onPageChange: setPage }}
           columns={[
             {
               key: "at",

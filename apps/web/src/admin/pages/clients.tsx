@@ -18,7 +18,7 @@ import { t } from "../../i18n/index.js";
 import { ApiError, issuesToFormErrors } from "../../lib/api.js";
 import { dateTime } from "../../lib/format.js";
 import { useQuery } from "../../lib/use-api-query.js";
-import { DataTable } from "../../ui/data-table.js";
+import { DataTable, serverPaged } from "../../ui/data-table.js";
 import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/feedback.js";
 import { IconPlus } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
@@ -167,12 +167,10 @@ export function ClientsPage() {
         <DataTable
           testId="clients-table"
           minWidth={820}
-          rows={q.data?.items}
-          loading={q.loading}
+          {...serverPaged(q, page, PAGE_SIZE, setPage)}
           rowKey={(c) => c.id}
           empty={t("clients.empty")}
           onRowClick={(c) => navigate(`/clients/${c.id}`)}
-          paging={{ page, pageSize: PAGE_SIZE, total: q.data?.total ?? 0, onPageChange: setPage }}
           columns={[
             {
               key: "name",

@@ -6,7 +6,7 @@ import { dateTime } from "../../lib/format.js";
 import { money } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { openCommentModal } from "../../ui/comment-modal.js";
-import { DataTable } from "../../ui/data-table.js";
+import { DataTable, serverPaged } from "../../ui/data-table.js";
 import { ErrorAlert, notifySuccess, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
@@ -83,12 +83,10 @@ export function ReviewPage() {
       <Paper withBorder p="sm">
         <DataTable
           testId="review-table"
-          rows={q.data?.items}
-          loading={q.loading}
+          {...serverPaged(q, page, PAGE_SIZE, setPage)}
           rowKey={(r) => r.id}
           empty={t("review.empty")}
           minWidth={900}
-          paging={{ page, pageSize: PAGE_SIZE, total: q.data?.total ?? 0, onPageChange: setPage }}
           columns={[
             {
               key: "at",
