@@ -171,3 +171,31 @@ describe("ledger posting", () => {
     expect(rows.map((r) => r.currency)).toEqual([...new Set(rows.map((r) => r.currency))]);
   });
 });
+
+describe("ledger posting across tenants", () => {
+  it("never moves another tenant's wallet: the posting fails and the balance stays", async () => {
+    const { tenantId: otherTenant } = await createTenant(t.ctx, {
+      slug: "ledger-other",
+      name: "Other Ltd",
+      owner: { email: "owner@ledger-other.test", name: "Owner", password: TEST_PASSWORD },
+    });
+    const clientId = clientIds[1]!;
+    await ensureWallet(t.ctx.db, { tenantId, clientId, currency: "EUR", now: t.ctx.clock.now() });
+    const before = await balanceOf(clientId, "EUR");
+    await expect(
+      t.ctx.db.transaction().execute((trx) =>
+        postLedgerEntry(trx, {
+          tenantId: otherTenant,
+          clientId,
+          currency: "EUR",
+          amountMinor: 500n,
+          kind: "adjustment",
+          depositId: null,
+          now: t.ctx.clock.now(),
+        }),
+      ),
+    ).rejects.toThrow();
+    expect(await balanceOf(clientId, "EUR")).toBe(before);
+    expect(await findLedgerMismatches(t.ctx.db)).toEqual([]);
+  });
+});

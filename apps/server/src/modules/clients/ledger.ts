@@ -44,14 +44,39 @@ export async function ensureWallet(
 
 /**
  * Appends one ledger entry and moves the wallet's cached balance by the same amount.
- * Must run inside the caller's transaction, so that both happen or neither does. A second
- * `deposit` entry for the same deposit violates `ledger_one_credit_per_deposit` and throws.
+ * Must run inside the caller's transaction, so that both happen or neither does: the wallet is
+ * written first (one upsert that creates it or adds to its balance, returning its id), then the
+ * entry; if the entry fails (a second `deposit` entry for the same deposit violates
+ * `ledger_one_credit_per_deposit` and throws) the caller's transaction must roll back, as every
+ * caller's does (the error propagates out of it).
  */
 export async function postLedgerEntry(
   trx: Db,
   p: LedgerPosting,
 ): Promise<{ walletId: string; entryId: string }> {
-  const walletId = await ensureWallet(trx, p);
+  const amount = toDbMinor(p.amountMinor);
+  const wallet = await trx
+    .insertInto("wallets")
+    .values({
+      id: newId(),
+      tenant_id: p.tenantId,
+      client_id: p.clientId,
+      currency: p.currency,
+      balance_minor: amount,
+      created_at: p.now,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(["client_id", "currency"])
+        .doUpdateSet({ balance_minor: sql`wallets.balance_minor + excluded.balance_minor` })
+        // A client belongs to one tenant; a wallet of another tenant is never touched (no row
+        // comes back, and the posting fails as the tenant-filtered read did before).
+        .where("wallets.tenant_id", "=", p.tenantId),
+    )
+    .returning("id")
+    .executeTakeFirst();
+  if (!wallet) throw new Error("no wallet of this tenant for the client");
+  const walletId = wallet.id;
   const entryId = newId();
   await trx
     .insertInto("ledger_entries")
@@ -59,18 +84,12 @@ export async function postLedgerEntry(
       id: entryId,
       tenant_id: p.tenantId,
       wallet_id: walletId,
-      amount_minor: toDbMinor(p.amountMinor),
+      amount_minor: amount,
       kind: p.kind,
       deposit_id: p.depositId,
       memo: p.memo ?? null,
       created_at: p.now,
     })
-    .execute();
-  await trx
-    .updateTable("wallets")
-    .set({ balance_minor: sql`balance_minor + ${toDbMinor(p.amountMinor)}` })
-    .where("id", "=", walletId)
-    .where("tenant_id", "=", p.tenantId)
     .execute();
   return { walletId, entryId };
 }

@@ -4,7 +4,7 @@ import { type Db, isLedgerCreditViolation, toDbMinor } from "../../infra/db/data
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { postLedgerEntry } from "../clients/ledger.js";
-import { insertDepositEvent } from "./deposit-repo.js";
+import { insertDepositEvent, insertDepositEvents, newEventId } from "./deposit-repo.js";
 import { canResolveLate, canTransition, decideCallback, isTerminal, sourcesOf } from "./deposit-state.js";
 
 export type ResultStatus = "succeeded" | "failed" | "processing";
@@ -135,17 +135,17 @@ export async function applyDepositResultInTx(
   if (Number(changed.numUpdatedRows) === 0) return classifyResult(row.status, to);
 
   const from = row.status;
-  await insertDepositEvent(trx, {
-    tenantId,
-    depositId,
-    now,
-    event: {
-      kind: "status_change",
-      data: { from, to, cause: input.cause },
-    },
-  });
-  if (credit === undefined) return { kind: "applied", from, to };
-
+  const statusChange = {
+    kind: "status_change",
+    data: { from, to, cause: input.cause },
+  } as const;
+  if (credit === undefined) {
+    await insertDepositEvent(trx, { tenantId, depositId, now, event: statusChange });
+    return { kind: "applied", from, to };
+  }
+  // The status change's id is taken before the credit so that it keeps its place before the
+  // ledger event; both are written in one statement after the credit.
+  const statusChangeId = newEventId();
   const entry = await postLedgerEntry(trx, {
     tenantId,
     clientId: row.client_id,
@@ -156,19 +156,24 @@ export async function applyDepositResultInTx(
     memo: `deposit (${input.cause})`,
     now,
   });
-  await insertDepositEvent(trx, {
+  await insertDepositEvents(trx, {
     tenantId,
     depositId,
     now,
-    event: {
-      kind: "ledger",
-      data: {
-        entryId: entry.entryId,
-        walletId: entry.walletId,
-        amount: formatAmount(credit, row.decimals),
-        currency: row.currency,
+    events: [
+      { event: statusChange, id: statusChangeId },
+      {
+        event: {
+          kind: "ledger",
+          data: {
+            entryId: entry.entryId,
+            walletId: entry.walletId,
+            amount: formatAmount(credit, row.decimals),
+            currency: row.currency,
+          },
+        },
       },
-    },
+    ],
   });
   return { kind: "applied", from, to, ledgerEntryId: entry.entryId };
 }

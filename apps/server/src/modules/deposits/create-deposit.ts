@@ -18,6 +18,7 @@ import {
 } from "./api1-request.js";
 import {
   type DepositRow,
+  failPendingDeposit,
   findClient,
   findDepositById,
   findDepositByIdempotencyKey,
@@ -26,7 +27,6 @@ import {
   insertDepositIfAbsent,
   type MethodWithIntegration,
   setPaymentUrl,
-  transitionDeposit,
 } from "./deposit-repo.js";
 import { validateDepositRequest } from "./deposit-validation.js";
 import { type CreateDepositView, createDepositView, money } from "./deposit-view.js";
@@ -209,8 +209,10 @@ export async function createDeposit(
 
   // The transaction above is committed: from here on nothing holds a database transaction
   // while the tenant backend is called.
-  await callApi1(deps, row, m, client);
-  const after = await findDepositById(deps.db, tenantId, row.id);
+  // The answer is the order as the API-1 step's own update left it (RETURNING); only when that
+  // update did not apply (a callback or a cancel got there first) is the order read back.
+  const recorded = await callApi1(deps, row, m, client);
+  const after = recorded ?? (await findDepositById(deps.db, tenantId, row.id));
   return createDepositView(after ?? row, false);
 }
 
@@ -221,13 +223,16 @@ export function redactToken(text: string, token: string | undefined): string {
   return token ? text.replaceAll(token, "[redacted]") : text;
 }
 
-/** API-1 for a freshly inserted order, then its recording. Never throws for the tenant's faults. */
+/**
+ * API-1 for a freshly inserted order, then its recording. Never throws for the tenant's faults.
+ * Returns the order as the recording's update left it, `undefined` if that update did not apply.
+ */
 async function callApi1(
   deps: CreateDepositDeps,
   row: DepositsTable,
   m: MethodWithIntegration,
   client: ClientRow,
-): Promise<Api1Outcome> {
+): Promise<DepositRow | undefined> {
   const integration = m.integration;
   const url = api1Url(integration.appUrl);
   let sent: Record<string, unknown> = {};
@@ -298,7 +303,7 @@ async function callApi1(
     };
   }
 
-  await recordApi1Outcome(deps.db, deps.clock.now(), row, {
+  const recorded = await recordApi1Outcome(deps.db, deps.clock.now(), row, {
     url,
     request: sent,
     httpStatus,
@@ -318,10 +323,13 @@ async function callApi1(
   };
   if (outcome.ok) deps.logger.info(log, "api1 call succeeded");
   else deps.logger.warn(log, "api1 call failed");
-  return outcome;
+  return recorded;
 }
 
-/** The second short transaction: the api1_call event, then the URL or the failure. */
+/**
+ * The second short transaction: the api1_call event, then the URL or the failure. Returns the
+ * order as its conditional update left it, `undefined` when that update did not apply.
+ */
 async function recordApi1Outcome(
   db: Db,
   now: number,
@@ -334,9 +342,9 @@ async function recordApi1Outcome(
     latencyMs: number;
     outcome: Api1Outcome;
   },
-): Promise<void> {
+): Promise<DepositRow | undefined> {
   const { outcome } = call;
-  await db.transaction().execute(async (trx) => {
+  return db.transaction().execute(async (trx) => {
     await insertDepositEvent(trx, {
       tenantId: row.tenant_id,
       depositId: row.id,
@@ -355,19 +363,16 @@ async function recordApi1Outcome(
       },
     });
     if (outcome.ok) {
-      await setPaymentUrl(trx, { tenantId: row.tenant_id, id: row.id, url: outcome.paymentUrl, now });
-      return;
+      return setPaymentUrl(trx, { tenantId: row.tenant_id, id: row.id, url: outcome.paymentUrl, now });
     }
-    const moved = await transitionDeposit(trx, {
+    const failed = await failPendingDeposit(trx, {
       tenantId: row.tenant_id,
       id: row.id,
-      from: "pending",
-      to: "failed",
       now,
-      final: true,
-      set: { failure_reason: outcome.reason, failure_message: outcome.clientMessage },
+      reason: outcome.reason,
+      message: outcome.clientMessage,
     });
-    if (moved) {
+    if (failed) {
       await insertDepositEvent(trx, {
         tenantId: row.tenant_id,
         depositId: row.id,
@@ -375,5 +380,6 @@ async function recordApi1Outcome(
         event: { kind: "status_change", data: { from: "pending", to: "failed", cause: "api1" } },
       });
     }
+    return failed;
   });
 }

@@ -124,6 +124,28 @@ export async function insertDepositEvent(
   return id;
 }
 
+/**
+ * Appends several typed events to one deposit's timeline in one statement, in the given order
+ * (each takes its id from {@link newEventId} in turn unless given one, so they read back in
+ * this order). Pass the transaction of the change they record.
+ */
+export async function insertDepositEvents(
+  db: Db,
+  e: { tenantId: string; depositId: string; now: number; events: { event: DepositEvent; id?: string }[] },
+): Promise<string[]> {
+  if (e.events.length === 0) return [];
+  const rows = e.events.map((x) => ({
+    id: x.id ?? newEventId(),
+    tenant_id: e.tenantId,
+    deposit_id: e.depositId,
+    kind: x.event.kind,
+    data: encodeJson(x.event.data),
+    created_at: e.now,
+  }));
+  await db.insertInto("deposit_events").values(rows).execute();
+  return rows.map((r) => r.id);
+}
+
 export type StoredDepositEvent = {
   id: string;
   kind: string;
@@ -185,20 +207,47 @@ export async function transitionDeposit(
   return Number(r.numUpdatedRows) > 0;
 }
 
-/** Stores the payment URL of an order that is still open (a cancelled order keeps none). */
+/**
+ * Stores the payment URL of an order that is still open (a cancelled order keeps none). Returns
+ * the order as this update left it, or `undefined` when it did not apply.
+ */
 export async function setPaymentUrl(
   db: Db,
   t: { tenantId: string; id: string; url: string; now: number },
-): Promise<boolean> {
-  const r = await db
+): Promise<DepositRow | undefined> {
+  return db
     .updateTable("deposits")
     .set({ payment_url: t.url, updated_at: t.now })
     .where("tenant_id", "=", t.tenantId)
     .where("id", "=", t.id)
     .where("status", "in", ["pending", "processing"])
     .where("payment_url", "is", null)
+    .returningAll()
     .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * Fails an order that is still `pending` (conditional update, so a callback that raced ahead is
+ * never overwritten). Returns the order as this update left it, or `undefined` if it did not move.
+ */
+export async function failPendingDeposit(
+  db: Db,
+  t: { tenantId: string; id: string; now: number; reason: string; message: string },
+): Promise<DepositRow | undefined> {
+  return db
+    .updateTable("deposits")
+    .set({
+      status: "failed",
+      updated_at: t.now,
+      finalized_at: t.now,
+      failure_reason: t.reason,
+      failure_message: t.message,
+    })
+    .where("tenant_id", "=", t.tenantId)
+    .where("id", "=", t.id)
+    .where("status", "=", "pending")
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export type MethodWithIntegration = Omit<MethodContext, "integration"> & {
@@ -207,26 +256,80 @@ export type MethodWithIntegration = Omit<MethodContext, "integration"> & {
   methodRow: Selectable<DepositMethodsTable>;
 };
 
-/** A method of the tenant with its integration (the token stays encrypted in `integrationRow`). */
+/**
+ * A method of the tenant with its integration (the token stays encrypted in `integrationRow`),
+ * in one query: both rows must belong to the tenant.
+ */
 export async function findMethodWithIntegration(
   db: Db,
   tenantId: string,
   methodId: string,
 ): Promise<MethodWithIntegration | undefined> {
-  const methodRow = await db
-    .selectFrom("deposit_methods")
-    .selectAll()
-    .where("tenant_id", "=", tenantId)
-    .where("id", "=", methodId)
+  const r = await db
+    .selectFrom("deposit_methods as m")
+    .innerJoin("psp_integrations as i", (j) =>
+      j.onRef("i.id", "=", "m.integration_id").on("i.tenant_id", "=", tenantId),
+    )
+    .selectAll("m")
+    .select([
+      "i.id as i_id",
+      "i.tenant_id as i_tenant_id",
+      "i.name as i_name",
+      "i.enabled as i_enabled",
+      "i.app_url as i_app_url",
+      "i.merchant_id as i_merchant_id",
+      "i.token_enc as i_token_enc",
+      "i.prev_token_enc as i_prev_token_enc",
+      "i.prev_token_expires_at as i_prev_token_expires_at",
+      "i.token_rotated_at as i_token_rotated_at",
+      "i.api1_timeout_ms as i_api1_timeout_ms",
+      "i.amount_policy as i_amount_policy",
+      "i.param_config as i_param_config",
+      "i.custom_params as i_custom_params",
+      "i.created_at as i_created_at",
+      "i.updated_at as i_updated_at",
+    ])
+    .where("m.tenant_id", "=", tenantId)
+    .where("m.id", "=", methodId)
     .executeTakeFirst();
-  if (!methodRow) return undefined;
-  const integrationRow = await db
-    .selectFrom("psp_integrations")
-    .selectAll()
-    .where("tenant_id", "=", tenantId)
-    .where("id", "=", methodRow.integration_id)
-    .executeTakeFirst();
-  if (!integrationRow) return undefined;
+  if (!r) return undefined;
+  const {
+    i_id,
+    i_tenant_id,
+    i_name,
+    i_enabled,
+    i_app_url,
+    i_merchant_id,
+    i_token_enc,
+    i_prev_token_enc,
+    i_prev_token_expires_at,
+    i_token_rotated_at,
+    i_api1_timeout_ms,
+    i_amount_policy,
+    i_param_config,
+    i_custom_params,
+    i_created_at,
+    i_updated_at,
+    ...methodRow
+  } = r;
+  const integrationRow: Selectable<PspIntegrationsTable> = {
+    id: i_id,
+    tenant_id: i_tenant_id,
+    name: i_name,
+    enabled: i_enabled,
+    app_url: i_app_url,
+    merchant_id: i_merchant_id,
+    token_enc: i_token_enc,
+    prev_token_enc: i_prev_token_enc,
+    prev_token_expires_at: i_prev_token_expires_at,
+    token_rotated_at: i_token_rotated_at,
+    api1_timeout_ms: i_api1_timeout_ms,
+    amount_policy: i_amount_policy,
+    param_config: i_param_config,
+    custom_params: i_custom_params,
+    created_at: i_created_at,
+    updated_at: i_updated_at,
+  };
   return {
     method: toDepositMethod(methodRow),
     deletedAt: methodRow.deleted_at,
