@@ -1,14 +1,14 @@
 import { formatAmount } from "@psphub/protocol";
+import type { SelectQueryBuilder } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import type { Db } from "../../infra/db/database.js";
-import type { DepositStatus } from "../../infra/db/schema.js";
+import type { Database, DepositStatus, DepositsTable } from "../../infra/db/schema.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { depositFields } from "../deposit-methods/method-model.js";
 import type { CustomParamType } from "../psp-integrations/integration-model.js";
 import {
   type DepositRow,
   findClient,
-  findDepositById,
   findDepositByOrderNo,
   listDepositEvents,
   listMethodsWithIntegrations,
@@ -143,6 +143,22 @@ export type AdminDepositFilters = {
   to?: number;
 };
 
+/** Deposit rows with the names of their client, method and integration (same tenant only). */
+function withNames(q: SelectQueryBuilder<Database & { d: DepositsTable }, "d", object>) {
+  return q
+    .leftJoin("clients as c", (j) =>
+      j.onRef("c.id", "=", "d.client_id").onRef("c.tenant_id", "=", "d.tenant_id"),
+    )
+    .leftJoin("deposit_methods as m", (j) =>
+      j.onRef("m.id", "=", "d.method_id").onRef("m.tenant_id", "=", "d.tenant_id"),
+    )
+    .leftJoin("psp_integrations as i", (j) =>
+      j.onRef("i.id", "=", "d.integration_id").onRef("i.tenant_id", "=", "d.tenant_id"),
+    )
+    .selectAll("d")
+    .select(["c.name as client_name", "m.name as method_name", "i.name as integration_name"]);
+}
+
 /** The tenant's deposits, newest first, filtered, with the total for paging. */
 export async function listAdminDeposits(
   ctx: Ctx,
@@ -158,18 +174,7 @@ export async function listAdminDeposits(
   if (filters.orderNo) base = base.where("d.order_no", "=", filters.orderNo);
   if (filters.from !== undefined) base = base.where("d.created_at", ">=", filters.from);
   if (filters.to !== undefined) base = base.where("d.created_at", "<", filters.to);
-  const rows = await base
-    .leftJoin("clients as c", (j) =>
-      j.onRef("c.id", "=", "d.client_id").onRef("c.tenant_id", "=", "d.tenant_id"),
-    )
-    .leftJoin("deposit_methods as m", (j) =>
-      j.onRef("m.id", "=", "d.method_id").onRef("m.tenant_id", "=", "d.tenant_id"),
-    )
-    .leftJoin("psp_integrations as i", (j) =>
-      j.onRef("i.id", "=", "d.integration_id").onRef("i.tenant_id", "=", "d.tenant_id"),
-    )
-    .selectAll("d")
-    .select(["c.name as client_name", "m.name as method_name", "i.name as integration_name"])
+  const rows = await withNames(base)
     .orderBy("d.created_at", "desc")
     .orderBy("d.id", "desc")
     .limit(page.limit)
@@ -210,28 +215,11 @@ export type AdminDepositDetail = AdminDepositView & {
 
 /** One deposit with its timeline, its ledger credit (if any) and every callback logged for it. */
 export async function getAdminDeposit(ctx: Ctx, tenantId: string, id: string): Promise<AdminDepositDetail> {
-  const row = await findDepositById(ctx.db, tenantId, id);
-  if (!row) throw new NotFoundError("Deposit");
-  const [client, method, integration] = await Promise.all([
-    ctx.db
-      .selectFrom("clients")
-      .select("name")
-      .where("tenant_id", "=", tenantId)
-      .where("id", "=", row.client_id)
-      .executeTakeFirst(),
-    ctx.db
-      .selectFrom("deposit_methods")
-      .select("name")
-      .where("tenant_id", "=", tenantId)
-      .where("id", "=", row.method_id)
-      .executeTakeFirst(),
-    ctx.db
-      .selectFrom("psp_integrations")
-      .select("name")
-      .where("tenant_id", "=", tenantId)
-      .where("id", "=", row.integration_id)
-      .executeTakeFirst(),
-  ]);
+  const found = await withNames(
+    ctx.db.selectFrom("deposits as d").where("d.tenant_id", "=", tenantId).where("d.id", "=", id),
+  ).executeTakeFirst();
+  if (!found) throw new NotFoundError("Deposit");
+  const { client_name, method_name, integration_name, ...row } = found;
   const timeline = await listDepositEvents(ctx.db, tenantId, row.id);
   const entry = await ctx.db
     .selectFrom("ledger_entries")
@@ -255,9 +243,9 @@ export async function getAdminDeposit(ctx: Ctx, tenantId: string, id: string): P
     .execute();
   return {
     ...adminDepositView(row, {
-      clientName: client?.name ?? null,
-      methodName: method?.name ?? null,
-      integrationName: integration?.name ?? null,
+      clientName: client_name,
+      methodName: method_name,
+      integrationName: integration_name,
     }),
     timeline,
     ledgerEntry: entry
