@@ -90,6 +90,15 @@ describe("back-office auth", () => {
     expect((await session.get("/api/auth/me")).statusCode).toBe(401);
   });
 
+  it("refuses a live session whose user was disabled", async () => {
+    const s = await seedTenant(t);
+    await t.ctx.db.updateTable("users").set({ disabled: 1 }).where("id", "=", s.viewer.me.id).execute();
+    const res = await s.viewer.get("/api/auth/me");
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error.message).toContain("disabled");
+    expect((await s.finance.get("/api/auth/me")).statusCode).toBe(200);
+  });
+
   it("refuses a cookie-authenticated write without the CSRF header", async () => {
     const s = await seedTenant(t);
     const res = await s.owner.inject({ method: "POST", url: "/api/auth/logout", csrf: false });
