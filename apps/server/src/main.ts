@@ -3,12 +3,13 @@ import { buildApp } from "./app.js";
 import { type AppContext, createAppContext } from "./app-context.js";
 import type { Config } from "./config/config.js";
 import { migrateToLatest } from "./infra/db/database.js";
+import { deleteExpiredSessionsJob } from "./modules/auth/session-repo.js";
 import { expireDepositsJob } from "./modules/deposits/expire-deposits.js";
 
 export type BackgroundJob = (ctx: AppContext) => Promise<void>;
 
 /** Jobs that run every EXPIRY_SWEEP_SECONDS in every process; each must be safe to run concurrently. */
-export const BACKGROUND_JOBS: BackgroundJob[] = [expireDepositsJob];
+export const BACKGROUND_JOBS: BackgroundJob[] = [expireDepositsJob, deleteExpiredSessionsJob];
 
 export type RunningServer = { app: FastifyInstance; ctx: AppContext; url: string; stop(): Promise<void> };
 

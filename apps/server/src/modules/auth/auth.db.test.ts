@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BACKGROUND_JOBS } from "../../main.js";
 import { createTestApp, loginStaff, seedTenant, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
+import { deleteExpiredSessionsJob } from "./session-repo.js";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -97,6 +99,24 @@ describe("back-office auth", () => {
     expect(res.statusCode).toBe(401);
     expect(res.json().error.message).toContain("disabled");
     expect((await s.finance.get("/api/auth/me")).statusCode).toBe(200);
+  });
+
+  it("the background job deletes expired sessions only", async () => {
+    const s = await seedTenant(t);
+    await t.ctx.db
+      .updateTable("sessions")
+      .set({ expires_at: 1 })
+      .where("subject_id", "=", s.viewer.me.id)
+      .execute();
+    await deleteExpiredSessionsJob(t.ctx);
+    const left = await t.ctx.db
+      .selectFrom("sessions")
+      .select("subject_id")
+      .where("tenant_id", "=", s.tenantId)
+      .execute();
+    expect(left.map((r) => r.subject_id)).not.toContain(s.viewer.me.id);
+    expect(left.map((r) => r.subject_id)).toContain(s.owner.me.id);
+    expect(BACKGROUND_JOBS).toContain(deleteExpiredSessionsJob);
   });
 
   it("refuses a cookie-authenticated write without the CSRF header", async () => {

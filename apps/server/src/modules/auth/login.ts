@@ -27,7 +27,6 @@ async function issueSession(
     expires_at: expiresAt,
     created_at: now,
   });
-  if (Math.random() < 0.01) await repo.deleteExpired(now);
   return { secret, csrfToken, expiresAt };
 }
 

@@ -1,3 +1,4 @@
+import type { AppContext } from "../../app-context.js";
 import type { Db } from "../../infra/db/database.js";
 import type { SessionsTable } from "../../infra/db/schema.js";
 
@@ -28,3 +29,8 @@ export function createSessionRepo(db: Db) {
   };
 }
 export type SessionRepo = ReturnType<typeof createSessionRepo>;
+
+/** Background job: expired sessions are deleted (they are already refused; this keeps the table small). */
+export async function deleteExpiredSessionsJob(ctx: Pick<AppContext, "db" | "clock">): Promise<void> {
+  await createSessionRepo(ctx.db).deleteExpired(ctx.clock.now());
+}
