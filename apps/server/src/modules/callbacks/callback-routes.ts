@@ -2,7 +2,7 @@ import { callbackErrorBody } from "@psphub/protocol";
 import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
-import { handleCallback, recordUnreadCallback } from "./handle-callback.js";
+import { type CallbackBatching, createCallbackHandler, recordUnreadCallback } from "./handle-callback.js";
 
 export const CALLBACK_PATH = "/api/psp/pay/callback";
 
@@ -10,6 +10,18 @@ const errorEnvelope = z.object({ error: z.literal(true), code: z.number().int(),
 
 /** Our answer when storage fails: the tenant backend retries 5xx (never for any input). */
 const INTERNAL = callbackErrorBody("internal_error");
+
+/**
+ * How callbacks are grouped into transactions: on SQLite one batch at a time (one writer); on
+ * PostgreSQL up to half the pool, leaving the rest of the connections to every other request.
+ */
+function callbackBatching(ctx: AppContext): CallbackBatching {
+  const db = ctx.config.database;
+  return {
+    maxBatch: 128,
+    concurrency: db.kind === "postgres" ? Math.max(1, Math.floor(db.poolSize / 2)) : 1,
+  };
+}
 
 /**
  * API-2 `POST /api/psp/pay/callback` in its own encapsulated plugin: its content-type parsers
@@ -20,6 +32,7 @@ const INTERNAL = callbackErrorBody("internal_error");
 export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(async (scope) => {
     const bodyLimit = ctx.config.callbackBodyLimit;
+    const handleCallback = createCallbackHandler(ctx, callbackBatching(ctx));
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "string", bodyLimit }, (_req, body, done) => done(null, body));
 
@@ -68,7 +81,7 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
         },
       },
       async (req, reply) => {
-        const answer = await handleCallback(ctx, {
+        const answer = await handleCallback({
           ...facts(req),
           rawBody: typeof req.body === "string" ? req.body : undefined,
           token: req.headers["crm-pay-token"],

@@ -1,3 +1,4 @@
+import type { ParsedCallback } from "@psphub/protocol";
 import {
   CALLBACK_ERROR_TYPES,
   type CallbackErrorType,
@@ -6,21 +7,27 @@ import {
   verifyDetailed,
 } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
+import { createMicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
 import { safeEqual } from "../../infra/crypto/hashing.js";
-import type { Db } from "../../infra/db/database.js";
+import { type Db, isLedgerCreditViolation } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import {
   type ApplyOutcome,
-  applyDepositResult,
+  type ApplyResultInput,
+  applyDepositResultsInTx,
   classifyResult,
   type ResultStatus,
 } from "../deposits/apply-result.js";
-import { insertDepositEvent, newEventId } from "../deposits/deposit-repo.js";
+import { insertEventRows, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
-import { callbackTokens, findCallbackIntegration } from "../psp-integrations/integration-repo.js";
+import {
+  type CallbackIntegration,
+  callbackTokens,
+  findCallbackIntegration,
+} from "../psp-integrations/integration-repo.js";
 import { keepReviewItem, type ReviewClaim, type ReviewReason } from "../review/review-repo.js";
 import { readCallbackBody } from "./callback-body.js";
-import { insertCallbackLog } from "./callback-log-repo.js";
+import { insertCallbackLog, insertCallbackLogs } from "./callback-log-repo.js";
 import { type CallbackVerdict, claimOutcome, creditForPaid } from "./callback-outcome.js";
 
 export type CallbackDeps = Pick<AppContext, "db" | "dbKind" | "clock" | "metrics" | "secretBox" | "logger">;
@@ -56,73 +63,195 @@ type Judgement = {
   eventId: string;
 };
 
+/** A callback after the checks that need no order (1–4): refused already, or to be judged. */
+type Screened = {
+  req: CallbackRequest;
+  judgement: Judgement;
+  /** Set when checks 1–4 passed: what the order-level checks (5–9) need. */
+  passed?: { cb: ParsedCallback; integ: CallbackIntegration };
+};
+
+/** A callback that passed every check but the status: the result to apply, and its judgement. */
+type Plan = { input: ApplyResultInput; judge: (outcome: ApplyOutcome) => Judgement };
+
+export type CallbackHandler = (req: CallbackRequest) => Promise<CallbackAnswer>;
+
+export type CallbackBatching = { maxBatch: number; concurrency: number };
+
 /**
- * API-2 (spec "API-2: payment callback"): judge the callback, apply it through the one
- * idempotent `applyDepositResult`, and record it (log row, review item, timeline entry).
- * A callback that reaches the apply step is recorded inside that transaction, so the change and
- * its record commit together in one commit; one that is refused before, or whose transaction
- * rolled back on the ledger's unique guard, is recorded in a transaction of its own afterwards:
- * a rolled-back duplicate keeps its record (failure mode 4).
- * Throws only when storage fails: the route answers 500 and the tenant backend retries.
+ * API-2 (spec "API-2: payment callback"). Each request is screened on its own (body, merchant,
+ * token, signature: checks 1–4, no database write), then joins the next **batch**: callbacks
+ * that arrive while a batch is being written are judged and applied together, in arrival order,
+ * in one transaction (group commit): one read of their orders, the one idempotent apply step
+ * for all of them ({@link applyDepositResultsInTx}: every result classified as if applied one by
+ * one, then a fixed number of statements), and their records (log rows, timeline entries,
+ * review items) in the same commit. A callback is answered only after its batch committed.
+ *
+ * If a batch fails (the ledger's unique guard fired, another process changed an order between
+ * read and write, a deadlock), it rolls back whole and every callback in it is retried alone, so
+ * one bad callback never costs another its answer. A lone callback that rolled back on the
+ * ledger's unique guard is a duplicate: it is recorded in a transaction of its own (failure
+ * mode 4). Only a storage failure of a lone callback answers 500, and the tenant backend retries.
  */
-export async function handleCallback(deps: CallbackDeps, req: CallbackRequest): Promise<CallbackAnswer> {
-  const { judgement: j, recorded } = await judgeCallback(deps, req);
-  if (!recorded) await deps.db.transaction().execute((trx) => recordCallback(trx, deps, req, j));
-  const httpStatus = j.errorType ? CALLBACK_ERROR_TYPES[j.errorType].httpStatus : 204;
-  deps.metrics.callbacks.inc({ verdict: j.verdict, type: j.errorType ?? "none" });
-  return j.errorType ? { httpStatus: httpStatus as 400 | 413, type: j.errorType } : { httpStatus: 204 };
+export function createCallbackHandler(deps: CallbackDeps, batching: CallbackBatching): CallbackHandler {
+  const batcher = createMicroBatcher<Screened, Judgement>((items) => judgeAndApply(deps, items), batching);
+  return async (req) => {
+    const j = await batcher.submit(await screenCallback(deps, req));
+    deps.metrics.callbacks.inc({ verdict: j.verdict, type: j.errorType ?? "none" });
+    return j.errorType
+      ? { httpStatus: CALLBACK_ERROR_TYPES[j.errorType].httpStatus as 400 | 413, type: j.errorType }
+      : { httpStatus: 204 };
+  };
 }
 
-/** The callback's log row, its timeline entry and, when it asks for one, the review item. */
-async function recordCallback(db: Db, deps: CallbackDeps, req: CallbackRequest, j: Judgement): Promise<void> {
-  const now = deps.clock.now();
-  const httpStatus = j.errorType ? CALLBACK_ERROR_TYPES[j.errorType].httpStatus : 204;
-  const logId = await insertCallbackLog(db, {
-    tenant_id: j.tenantId,
-    integration_id: j.integrationId,
-    deposit_id: j.depositId,
-    merchant_id: j.merchantId,
-    order_no: j.orderNo,
-    content_type: req.contentType ?? null,
-    raw_body: req.rawBody,
-    verdict: j.verdict,
-    error_type: j.errorType,
-    http_status: httpStatus,
-    remote_addr: req.remoteAddr,
-    created_at: now,
-  });
-  if (!j.tenantId || !j.depositId) return;
-  const at = { tenantId: j.tenantId, depositId: j.depositId, now };
-  await insertDepositEvent(db, {
-    ...at,
-    id: j.eventId,
-    now: j.receivedAt,
-    event: {
-      kind: "callback",
-      data: {
-        callbackLogId: logId,
-        status: j.status,
-        amount: j.amount,
-        verdict: j.verdict,
-        errorType: j.errorType,
-      },
-    },
-  });
-  if (!j.review) return;
-  const kept = await keepReviewItem(db, {
-    tenantId: j.tenantId,
-    depositId: j.depositId,
-    callbackLogId: logId,
-    reason: j.review.reason,
-    claim: j.review.claim,
-    now,
-  });
-  if (kept.created) {
-    await insertDepositEvent(db, {
-      ...at,
-      event: { kind: "review", data: { reviewItemId: kept.id, reason: j.review.reason } },
-    });
+/** One batch, and when it fails, each of its callbacks alone. */
+async function judgeAndApply(deps: CallbackDeps, items: Screened[]): Promise<Settled<Judgement>[]> {
+  try {
+    return (await runBatch(deps, items, applyDepositResultsInTx)).map((value) => ({ ok: true, value }));
+  } catch (err) {
+    if (items.length > 1) {
+      const out: Settled<Judgement>[] = [];
+      for (const item of items) out.push(...(await judgeAndApply(deps, [item])));
+      return out;
+    }
+    if (!isLedgerCreditViolation(err)) return [{ ok: false, error: err }];
+    // Rolled back on the ledger's unique guard: a duplicate. Judged and recorded as one, with
+    // nothing applied.
+    try {
+      const repeat = async (_trx: Db, _d: unknown, inputs: readonly ApplyResultInput[]) =>
+        inputs.map((): ApplyOutcome => ({ kind: "repeat" }));
+      return (await runBatch(deps, items, repeat)).map((value) => ({ ok: true, value }));
+    } catch (recordErr) {
+      return [{ ok: false, error: recordErr }];
+    }
   }
+}
+
+/** Checks 5–9 of every screened callback, the apply step, and the records, in one transaction. */
+async function runBatch(
+  deps: CallbackDeps,
+  items: Screened[],
+  apply: (trx: Db, deps: CallbackDeps, inputs: readonly ApplyResultInput[]) => Promise<ApplyOutcome[]>,
+): Promise<Judgement[]> {
+  const outcomes = await deps.db.transaction().execute(async (trx) => {
+    const orders = await findOrders(trx, items);
+    const judged = items.map((item) =>
+      item.passed
+        ? judgeOrder(item.judgement, item.passed, orders.get(item.passed.cb.orderNo))
+        : item.judgement,
+    );
+    const plans = judged.filter((x): x is Plan => "input" in x);
+    const applied = await apply(
+      trx,
+      deps,
+      plans.map((p) => p.input),
+    );
+    const final = judged.map((x) => ("input" in x ? x.judge(applied[plans.indexOf(x)] as ApplyOutcome) : x));
+    await recordCallbacks(trx, deps, items, final);
+    return { final, applied };
+  });
+  for (const o of outcomes.applied) {
+    if (o.kind === "applied" && o.to === "succeeded") deps.metrics.credits.inc();
+  }
+  return outcomes.final;
+}
+
+/** What checks 5–8 read of an order: one row per order, its method if that still exists. */
+type OrderRow = {
+  id: string;
+  order_no: string;
+  integration_id: string;
+  tenant_id: string;
+  status: DepositStatus;
+  currency: string;
+  decimals: number;
+  amount_minor: number;
+  fee_minor: number;
+  credit_minor: number;
+  live_method_id: string | null;
+};
+
+/**
+ * The batch's orders by `order_no`, in one statement, each with its deposit method if it still
+ * exists (soft delete keeps the row), joined on the same tenant. Which integration and tenant
+ * an order belongs to is checked by {@link judgeOrder}.
+ */
+async function findOrders(trx: Db, items: Screened[]): Promise<Map<string, OrderRow>> {
+  const orderNos = [...new Set(items.flatMap((i) => (i.passed ? [i.passed.cb.orderNo] : [])))];
+  if (orderNos.length === 0) return new Map();
+  const rows = await trx
+    .selectFrom("deposits as d")
+    .leftJoin("deposit_methods as m", (join) =>
+      join
+        .onRef("m.id", "=", "d.method_id")
+        .onRef("m.tenant_id", "=", "d.tenant_id")
+        .on("m.deleted_at", "is", null),
+    )
+    .select([
+      "d.id",
+      "d.order_no",
+      "d.integration_id",
+      "d.tenant_id",
+      "d.status",
+      "d.currency",
+      "d.decimals",
+      "d.amount_minor",
+      "d.fee_minor",
+      "d.credit_minor",
+      "m.id as live_method_id",
+    ])
+    .where("d.order_no", "in", orderNos)
+    .execute();
+  return new Map(rows.map((r) => [r.order_no, r]));
+}
+
+/** Every callback's log row and timeline entry, and the review items they ask for. */
+async function recordCallbacks(
+  trx: Db,
+  deps: CallbackDeps,
+  items: Screened[],
+  judged: Judgement[],
+): Promise<void> {
+  const now = deps.clock.now();
+  const logIds = await insertCallbackLogs(
+    trx,
+    items.map(({ req }, i) => {
+      const j = judged[i] as Judgement;
+      return {
+        tenant_id: j.tenantId,
+        integration_id: j.integrationId,
+        deposit_id: j.depositId,
+        merchant_id: j.merchantId,
+        order_no: j.orderNo,
+        content_type: req.contentType ?? null,
+        raw_body: req.rawBody,
+        verdict: j.verdict,
+        error_type: j.errorType,
+        http_status: j.errorType ? CALLBACK_ERROR_TYPES[j.errorType].httpStatus : 204,
+        remote_addr: req.remoteAddr,
+        created_at: now,
+      };
+    }),
+  );
+  const events: NewDepositEvent[] = [];
+  for (const [i, j] of judged.entries()) {
+    if (!j.tenantId || !j.depositId) continue;
+    const at = { tenantId: j.tenantId, depositId: j.depositId };
+    const { verdict, errorType, status, amount } = j;
+    const callbackLogId = logIds[i] as string;
+    events.push({
+      ...at,
+      id: j.eventId,
+      now: j.receivedAt,
+      event: { kind: "callback", data: { callbackLogId, status, amount, verdict, errorType } },
+    });
+    if (!j.review) continue;
+    const { reason, claim } = j.review;
+    const kept = await keepReviewItem(trx, { ...at, callbackLogId, reason, claim, now });
+    if (kept.created)
+      events.push({ ...at, now, event: { kind: "review", data: { reviewItemId: kept.id, reason } } });
+  }
+  await insertEventRows(trx, events);
 }
 
 /**
@@ -151,20 +280,8 @@ export async function recordUnreadCallback(
   deps.metrics.callbacks.inc({ verdict: "rejected", type });
 }
 
-/** A judgement, and whether it was already recorded inside the apply transaction. */
-type Judged = { judgement: Judgement; recorded: boolean };
-
-/** The checks, in the spec's exact order; the first that fails decides the answer. */
-async function judgeCallback(deps: CallbackDeps, req: CallbackRequest): Promise<Judged> {
-  const judgement = await judgeBeforeApply(deps, req);
-  return "apply" in judgement ? judgement.apply() : { judgement, recorded: false };
-}
-
-/** Checks 1–8 and the policy; a judgement, or the apply step still to run. */
-async function judgeBeforeApply(
-  deps: CallbackDeps,
-  req: CallbackRequest,
-): Promise<Judgement | { apply: () => Promise<Judged> }> {
+/** Checks 1–4, in the spec's order; the first that fails decides the answer. */
+async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise<Screened> {
   const j: Judgement = {
     verdict: "rejected",
     errorType: null,
@@ -179,7 +296,7 @@ async function judgeBeforeApply(
     receivedAt: deps.clock.now(),
     eventId: newEventId(),
   };
-  const reject = (type: CallbackErrorType): Judgement => ({ ...j, verdict: "rejected", errorType: type });
+  const reject = (type: CallbackErrorType): Screened => ({ req, judgement: { ...j, errorType: type } });
 
   // 1. The body parses: one flat JSON object (or form), right types, mandatory keys.
   const read = readCallbackBody(req.rawBody, req.contentType);
@@ -218,32 +335,24 @@ async function judgeBeforeApply(
     );
     return reject("psp_token_invalid");
   }
+  return { req, judgement: j, passed: { cb, integ } };
+}
+
+/**
+ * Checks 5–9 against the order as read in the batch's transaction (pure): a judgement, or the
+ * result to apply and how its outcome is judged.
+ */
+function judgeOrder(
+  screened: Judgement,
+  { cb, integ }: { cb: ParsedCallback; integ: CallbackIntegration },
+  found: OrderRow | undefined,
+): Judgement | Plan {
+  const j: Judgement = { ...screened };
+  const reject = (type: CallbackErrorType): Judgement => ({ ...j, verdict: "rejected", errorType: type });
 
   // 5. The order, under THIS integration: another integration's or tenant's order is unknown.
-  //    One statement also answers step 6: its deposit method, if it still exists (soft delete
-  //    keeps the row), joined on the same tenant.
-  const dep = await deps.db
-    .selectFrom("deposits as d")
-    .leftJoin("deposit_methods as m", (join) =>
-      join
-        .onRef("m.id", "=", "d.method_id")
-        .onRef("m.tenant_id", "=", "d.tenant_id")
-        .on("m.deleted_at", "is", null),
-    )
-    .select([
-      "d.id",
-      "d.status",
-      "d.currency",
-      "d.decimals",
-      "d.amount_minor",
-      "d.fee_minor",
-      "d.credit_minor",
-      "m.id as live_method_id",
-    ])
-    .where("d.order_no", "=", cb.orderNo)
-    .where("d.integration_id", "=", integ.id)
-    .where("d.tenant_id", "=", integ.tenant_id)
-    .executeTakeFirst();
+  const dep =
+    found && found.integration_id === integ.id && found.tenant_id === integ.tenant_id ? found : undefined;
   if (!dep) return reject("payment_not_found");
   j.depositId = dep.id;
 
@@ -291,7 +400,6 @@ async function judgeBeforeApply(
     pspTime: cb.time,
     cause: "callback" as const,
   };
-
   const judged = (result: ApplyOutcome): Judgement => {
     const out = claimOutcome(requested, result);
     const current = result.kind === "conflict" || result.kind === "late" ? result.current : dep.status;
@@ -302,40 +410,27 @@ async function judgeBeforeApply(
       review: out.review ? { reason: out.review, claim: claim(current) } : null,
     };
   };
+
   if (mismatch && integ.amount_policy === "review" && requested === "succeeded" && OPEN.has(dep.status)) {
     // Policy `review`: hold the order (pending → processing) and let an admin decide.
     return {
-      apply: async () => {
-        const held = await applyDepositResult(deps, { ...common, to: "processing" });
+      input: { ...common, to: "processing" },
+      judge: (held) => {
         if (held.kind === "applied" || held.kind === "repeat") {
-          const review = { reason: "amount_mismatch" as const, claim: claim(dep.status) };
-          return { judgement: { ...j, verdict: "review", review }, recorded: false };
+          return { ...j, verdict: "review", review: { reason: "amount_mismatch", claim: claim(dep.status) } };
         }
         // The order moved on meanwhile: judge the success against where it is now.
-        return { judgement: judged(classifyResult(held.current, "succeeded")), recorded: false };
+        return judged(classifyResult(held.current, "succeeded"));
       },
     };
   }
-
   return {
-    apply: async () => {
-      let inTx: Judgement | undefined;
-      const result = await applyDepositResult(
-        deps,
-        {
-          ...common,
-          to: requested,
-          ...(requested === "succeeded" ? { creditMinor: credit } : {}),
-          ...(requested === "failed" ? { failureReason: "psp_reported_failure" } : {}),
-        },
-        async (trx, outcome) => {
-          const judgement = judged(outcome);
-          await recordCallback(trx, deps, req, judgement);
-          inTx = judgement;
-        },
-      );
-      // `inTx` is unset only when the transaction rolled back on the ledger guard (a duplicate).
-      return inTx ? { judgement: inTx, recorded: true } : { judgement: judged(result), recorded: false };
+    input: {
+      ...common,
+      to: requested,
+      ...(requested === "succeeded" ? { creditMinor: credit } : {}),
+      ...(requested === "failed" ? { failureReason: "psp_reported_failure" } : {}),
     },
+    judge: judged,
   };
 }

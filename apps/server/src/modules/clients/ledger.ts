@@ -44,54 +44,87 @@ export async function ensureWallet(
 
 /**
  * Appends one ledger entry and moves the wallet's cached balance by the same amount.
- * Must run inside the caller's transaction, so that both happen or neither does: the wallet is
- * written first (one upsert that creates it or adds to its balance, returning its id), then the
- * entry; if the entry fails (a second `deposit` entry for the same deposit violates
- * `ledger_one_credit_per_deposit` and throws) the caller's transaction must roll back, as every
- * caller's does (the error propagates out of it).
+ * Must run inside the caller's transaction, so that both happen or neither does; see
+ * {@link postLedgerEntries}.
  */
 export async function postLedgerEntry(
   trx: Db,
   p: LedgerPosting,
 ): Promise<{ walletId: string; entryId: string }> {
-  const amount = toDbMinor(p.amountMinor);
-  const wallet = await trx
+  const [posted] = await postLedgerEntries(trx, [p]);
+  return posted as { walletId: string; entryId: string };
+}
+
+const walletKey = (p: { clientId: string; currency: string }) => JSON.stringify([p.clientId, p.currency]);
+
+/**
+ * Appends ledger entries and moves their wallets' cached balances by the same amounts, in two
+ * statements whatever their count. Must run inside the caller's transaction, so that both happen
+ * or neither does: the wallets are written first (one upsert that creates each or adds the
+ * postings' sum to its balance, returning the ids; in a fixed order, so that two transactions
+ * lock wallets in the same order), then the entries in one insert. If an entry fails (a second
+ * `deposit` entry for the same deposit violates `ledger_one_credit_per_deposit` and throws) the
+ * caller's transaction must roll back, as every caller's does (the error propagates out of it).
+ */
+export async function postLedgerEntries(
+  trx: Db,
+  postings: readonly (LedgerPosting & { entryId?: string })[],
+): Promise<{ walletId: string; entryId: string }[]> {
+  if (postings.length === 0) return [];
+  const sums = new Map<string, { p: LedgerPosting; amount: bigint }>();
+  for (const p of postings) {
+    const k = walletKey(p);
+    const s = sums.get(k);
+    if (s) s.amount += p.amountMinor;
+    else sums.set(k, { p, amount: p.amountMinor });
+  }
+  const wallets = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, w]) => w);
+  const rows = await trx
     .insertInto("wallets")
-    .values({
-      id: newId(),
-      tenant_id: p.tenantId,
-      client_id: p.clientId,
-      currency: p.currency,
-      balance_minor: amount,
-      created_at: p.now,
-    })
+    .values(
+      wallets.map(({ p, amount }) => ({
+        id: newId(),
+        tenant_id: p.tenantId,
+        client_id: p.clientId,
+        currency: p.currency,
+        balance_minor: toDbMinor(amount),
+        created_at: p.now,
+      })),
+    )
     .onConflict((oc) =>
       oc
         .columns(["client_id", "currency"])
         .doUpdateSet({ balance_minor: sql`wallets.balance_minor + excluded.balance_minor` })
         // A client belongs to one tenant; a wallet of another tenant is never touched (no row
         // comes back, and the posting fails as the tenant-filtered read did before).
-        .where("wallets.tenant_id", "=", p.tenantId),
+        .whereRef("wallets.tenant_id", "=", "excluded.tenant_id"),
     )
-    .returning("id")
-    .executeTakeFirst();
-  if (!wallet) throw new Error("no wallet of this tenant for the client");
-  const walletId = wallet.id;
-  const entryId = newId();
+    .returning(["id", "client_id", "currency"])
+    .execute();
+  const walletIds = new Map(
+    rows.map((r) => [walletKey({ clientId: r.client_id, currency: r.currency }), r.id]),
+  );
+  if (walletIds.size !== wallets.length) throw new Error("no wallet of this tenant for the client");
+  const posted = postings.map((p) => ({
+    walletId: walletIds.get(walletKey(p)) as string,
+    entryId: p.entryId ?? newId(),
+  }));
   await trx
     .insertInto("ledger_entries")
-    .values({
-      id: entryId,
-      tenant_id: p.tenantId,
-      wallet_id: walletId,
-      amount_minor: amount,
-      kind: p.kind,
-      deposit_id: p.depositId,
-      memo: p.memo ?? null,
-      created_at: p.now,
-    })
+    .values(
+      postings.map((p, i) => ({
+        id: posted[i]!.entryId,
+        tenant_id: p.tenantId,
+        wallet_id: posted[i]!.walletId,
+        amount_minor: toDbMinor(p.amountMinor),
+        kind: p.kind,
+        deposit_id: p.depositId,
+        memo: p.memo ?? null,
+        created_at: p.now,
+      })),
+    )
     .execute();
-  return { walletId, entryId };
+  return posted;
 }
 
 export type LedgerMismatch = { walletId: string; balanceMinor: bigint; ledgerSumMinor: bigint };

@@ -1,10 +1,12 @@
 import { formatAmount } from "@psphub/protocol";
+import { sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import { type Db, isLedgerCreditViolation, toDbMinor } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { NotFoundError } from "../../shared/errors.js";
-import { postLedgerEntry } from "../clients/ledger.js";
-import { insertDepositEvent, insertDepositEvents, newEventId } from "./deposit-repo.js";
+import { ConflictError, NotFoundError } from "../../shared/errors.js";
+import { newId } from "../../shared/ids.js";
+import { type LedgerPosting, postLedgerEntries } from "../clients/ledger.js";
+import { insertEventRows, type NewDepositEvent } from "./deposit-repo.js";
 import { canResolveLate, canTransition, decideCallback, isTerminal, sourcesOf } from "./deposit-state.js";
 
 export type ResultStatus = "succeeded" | "failed" | "processing";
@@ -90,92 +92,200 @@ export async function applyDepositResultInTx(
   deps: Pick<AppContext, "dbKind" | "clock">,
   input: ApplyResultInput,
 ): Promise<ApplyOutcome> {
-  const { tenantId, depositId, to } = input;
-  for (const from of input.allowFrom ?? []) {
-    if (!canTransition(from, to) && !canResolveLate(from, to)) {
-      throw new Error(`allowFrom: ${from} → ${to} is not a transition anyone may make`);
+  const [outcome] = await applyDepositResultsInTx(trx, deps, [input]);
+  return outcome as ApplyOutcome;
+}
+
+/** A deposit as the apply step reads it (under its row lock on PostgreSQL). */
+type LockedDeposit = {
+  id: string;
+  tenant_id: string;
+  status: DepositStatus;
+  client_id: string;
+  currency: string;
+  decimals: number;
+  credit_minor: number;
+};
+
+/** What one deposit's single UPDATE sets, merged over every result applied to it in the batch. */
+type DepositChange = {
+  id: string;
+  /** The status read under the lock: the UPDATE's guard. */
+  expected: DepositStatus;
+  status: DepositStatus;
+  finalizedAt: number | null;
+  creditMinor: bigint | null;
+  paidMinor: bigint | null;
+  transactionId: string | null;
+  pspTime: number | null;
+  failureReason: string | null;
+  /** A success clears an earlier failure's reason and message. */
+  clearFailure: boolean;
+};
+
+/**
+ * Several results in one transaction, in order, with a fixed number of statements whatever
+ * their count: one read of the deposits (on PostgreSQL `FOR NO KEY UPDATE`, in id order so that
+ * two batches never wait on each other in a cycle), one UPDATE of the changed deposits, one
+ * wallet upsert, one ledger insert, one timeline insert. Each result is classified against the
+ * deposit as the results before it in the batch left it (pure), exactly as if they had been
+ * applied one by one. The API-2 callback path applies a whole batch of callbacks this way
+ * (group commit); every other path passes one result.
+ *
+ * Throws (and the caller's transaction must roll back) when a deposit is missing, when another
+ * process changed a deposit between the read and the write (possible on SQLite with several
+ * processes; the guard refuses it), or when the ledger's unique index refuses a second credit.
+ */
+export async function applyDepositResultsInTx(
+  trx: Db,
+  deps: Pick<AppContext, "dbKind" | "clock">,
+  inputs: readonly ApplyResultInput[],
+): Promise<ApplyOutcome[]> {
+  if (inputs.length === 0) return [];
+  for (const input of inputs) {
+    for (const from of input.allowFrom ?? []) {
+      if (!canTransition(from, input.to) && !canResolveLate(from, input.to)) {
+        throw new Error(`allowFrom: ${from} → ${input.to} is not a transition anyone may make`);
+      }
     }
   }
-  const sources = [...new Set([...sourcesOf(to), ...(input.allowFrom ?? [])])];
-
+  const ids = [...new Set(inputs.map((i) => i.depositId))].sort();
   let read = trx
     .selectFrom("deposits")
-    .select(["status", "client_id", "currency", "decimals", "credit_minor"])
-    .where("id", "=", depositId)
-    .where("tenant_id", "=", tenantId);
-  // SQLite has one writer and this process serialises its transactions; PostgreSQL needs the lock.
-  if (deps.dbKind === "postgres") read = read.forUpdate();
-  const row = await read.executeTakeFirst();
-  if (!row) throw new NotFoundError("Deposit");
+    .select(["id", "tenant_id", "status", "client_id", "currency", "decimals", "credit_minor"])
+    .where("id", "in", ids)
+    .orderBy("id");
+  // SQLite has one writer and this process serialises its transactions; PostgreSQL needs the
+  // lock. NO KEY UPDATE: the keys never change, and foreign-key checks of rows that reference a
+  // deposit (KEY SHARE) need not wait for it.
+  if (deps.dbKind === "postgres") read = read.forNoKeyUpdate();
+  const found = new Map<string, LockedDeposit>((await read.execute()).map((r) => [r.id, r]));
 
   const now = deps.clock.now();
-  const credit = to === "succeeded" ? (input.creditMinor ?? BigInt(row.credit_minor)) : undefined;
-  const changed = await trx
-    .updateTable("deposits")
-    .set({
+  const current = new Map<string, { status: DepositStatus; creditMinor: bigint }>();
+  const changes = new Map<string, DepositChange>();
+  const credits: (LedgerPosting & { entryId: string })[] = [];
+  const ledgerEvents: { data: { walletId: string }; credit: number }[] = [];
+  const events: NewDepositEvent[] = [];
+  const outcomes: ApplyOutcome[] = [];
+
+  for (const input of inputs) {
+    const { tenantId, depositId, to } = input;
+    const row = found.get(depositId);
+    if (!row || row.tenant_id !== tenantId) throw new NotFoundError("Deposit");
+    let cur = current.get(depositId);
+    if (!cur) {
+      cur = { status: row.status, creditMinor: BigInt(row.credit_minor) };
+      current.set(depositId, cur);
+    }
+    const sources = new Set([...sourcesOf(to), ...(input.allowFrom ?? [])]);
+    if (!sources.has(cur.status)) {
+      outcomes.push(classifyResult(cur.status, to));
+      continue;
+    }
+    const from = cur.status;
+    const credit = to === "succeeded" ? (input.creditMinor ?? cur.creditMinor) : undefined;
+    cur.status = to;
+    if (credit !== undefined) cur.creditMinor = credit;
+
+    const change: DepositChange = changes.get(depositId) ?? {
+      id: depositId,
+      expected: row.status,
       status: to,
-      updated_at: now,
-      ...(isTerminal(to) ? { finalized_at: now } : {}),
-      ...(credit !== undefined ? { credit_minor: toDbMinor(credit) } : {}),
-      ...(input.paidAmountMinor !== undefined ? { paid_amount_minor: toDbMinor(input.paidAmountMinor) } : {}),
-      ...(input.transactionId !== undefined ? { transaction_id: input.transactionId } : {}),
-      ...(input.pspTime !== undefined ? { psp_time: input.pspTime } : {}),
-      ...(to === "failed" && input.failureReason !== undefined
-        ? { failure_reason: input.failureReason }
-        : {}),
-      // A success (e.g. a late one credited by a person) ends an earlier failure: the order no
-      // longer carries it; the timeline keeps the history.
-      ...(to === "succeeded" ? { failure_reason: null, failure_message: null } : {}),
-    })
-    .where("id", "=", depositId)
-    .where("tenant_id", "=", tenantId)
-    .where("status", "in", sources)
-    .executeTakeFirst();
+      finalizedAt: null,
+      creditMinor: null,
+      paidMinor: null,
+      transactionId: null,
+      pspTime: null,
+      failureReason: null,
+      clearFailure: false,
+    };
+    change.status = to;
+    if (isTerminal(to)) change.finalizedAt = now;
+    if (credit !== undefined) change.creditMinor = credit;
+    if (input.paidAmountMinor !== undefined) change.paidMinor = input.paidAmountMinor;
+    if (input.transactionId !== undefined) change.transactionId = input.transactionId;
+    if (input.pspTime !== undefined) change.pspTime = input.pspTime;
+    if (to === "failed" && input.failureReason !== undefined) {
+      change.failureReason = input.failureReason;
+      change.clearFailure = false;
+    }
+    // A success (e.g. a late one credited by a person) ends an earlier failure: the order no
+    // longer carries it; the timeline keeps the history.
+    if (to === "succeeded") {
+      change.failureReason = null;
+      change.clearFailure = true;
+    }
+    changes.set(depositId, change);
 
-  if (Number(changed.numUpdatedRows) === 0) return classifyResult(row.status, to);
-
-  const from = row.status;
-  const statusChange = {
-    kind: "status_change",
-    data: { from, to, cause: input.cause },
-  } as const;
-  if (credit === undefined) {
-    await insertDepositEvent(trx, { tenantId, depositId, now, event: statusChange });
-    return { kind: "applied", from, to };
+    const at = { tenantId, depositId, now };
+    events.push({ ...at, event: { kind: "status_change", data: { from, to, cause: input.cause } } });
+    if (credit === undefined) {
+      outcomes.push({ kind: "applied", from, to });
+      continue;
+    }
+    const entryId = newId();
+    credits.push({
+      tenantId,
+      clientId: row.client_id,
+      currency: row.currency,
+      amountMinor: credit,
+      kind: "deposit",
+      depositId,
+      memo: `deposit (${input.cause})`,
+      now,
+      entryId,
+    });
+    // The ledger event's wallet id is known after the postings: filled in below.
+    const data = {
+      entryId,
+      walletId: "",
+      amount: formatAmount(credit, row.decimals),
+      currency: row.currency,
+    };
+    ledgerEvents.push({ data, credit: credits.length - 1 });
+    events.push({ ...at, event: { kind: "ledger", data } });
+    outcomes.push({ kind: "applied", from, to, ledgerEntryId: entryId });
   }
-  // The status change's id is taken before the credit so that it keeps its place before the
-  // ledger event; both are written in one statement after the credit.
-  const statusChangeId = newEventId();
-  const entry = await postLedgerEntry(trx, {
-    tenantId,
-    clientId: row.client_id,
-    currency: row.currency,
-    amountMinor: credit,
-    kind: "deposit",
-    depositId,
-    memo: `deposit (${input.cause})`,
-    now,
-  });
-  await insertDepositEvents(trx, {
-    tenantId,
-    depositId,
-    now,
-    events: [
-      { event: statusChange, id: statusChangeId },
-      {
-        event: {
-          kind: "ledger",
-          data: {
-            entryId: entry.entryId,
-            walletId: entry.walletId,
-            amount: formatAmount(credit, row.decimals),
-            currency: row.currency,
-          },
-        },
-      },
-    ],
-  });
-  return { kind: "applied", from, to, ledgerEntryId: entry.entryId };
+
+  await updateDeposits(trx, [...changes.values()], now);
+  const posted = await postLedgerEntries(trx, credits);
+  for (const e of ledgerEvents) e.data.walletId = posted[e.credit]!.walletId;
+  await insertEventRows(trx, events);
+  return outcomes;
+}
+
+/**
+ * One UPDATE for every changed deposit, each guarded by the status it was read with: a row
+ * another process changed meanwhile is not touched, and the whole batch is refused.
+ */
+async function updateDeposits(trx: Db, changes: DepositChange[], now: number): Promise<void> {
+  if (changes.length === 0) return;
+  const bigint = (v: bigint | number | null) =>
+    sql`CAST(${v === null ? null : toDbMinor(BigInt(v))} AS BIGINT)`;
+  const rows = changes.map(
+    (c) =>
+      sql`(${c.id}, ${c.expected}, ${c.status}, ${bigint(c.finalizedAt)}, ${bigint(c.creditMinor)}, ${bigint(c.paidMinor)}, CAST(${c.transactionId} AS TEXT), ${bigint(c.pspTime)}, CAST(${c.failureReason} AS TEXT), CAST(${c.clearFailure ? 1 : 0} AS INTEGER))`,
+  );
+  const updated = await sql<{ id: string }>`
+    WITH v(id, expected, status, finalized_at, credit_minor, paid_amount_minor, transaction_id, psp_time, failure_reason, clear_failure)
+      AS (VALUES ${sql.join(rows)})
+    UPDATE deposits SET
+      status = v.status,
+      updated_at = ${bigint(now)},
+      finalized_at = COALESCE(v.finalized_at, deposits.finalized_at),
+      credit_minor = COALESCE(v.credit_minor, deposits.credit_minor),
+      paid_amount_minor = COALESCE(v.paid_amount_minor, deposits.paid_amount_minor),
+      transaction_id = COALESCE(v.transaction_id, deposits.transaction_id),
+      psp_time = COALESCE(v.psp_time, deposits.psp_time),
+      failure_reason = CASE WHEN v.clear_failure = 1 THEN NULL ELSE COALESCE(v.failure_reason, deposits.failure_reason) END,
+      failure_message = CASE WHEN v.clear_failure = 1 THEN NULL ELSE deposits.failure_message END
+    FROM v
+    WHERE deposits.id = v.id AND deposits.status = v.expected
+    RETURNING deposits.id`.execute(trx);
+  if (updated.rows.length !== changes.length) {
+    throw new ConflictError("The deposit changed meanwhile; try again", "concurrent_change");
+  }
 }
 
 /** Why a result does not apply to a deposit in `current` (pure). */
