@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { loadConfig } from "../../apps/server/src/config/config.js";
 import { hashPassword } from "../../apps/server/src/infra/crypto/hashing.js";
 import { migrateToLatest } from "../../apps/server/src/infra/db/database.js";
 import { createTenant } from "../../apps/server/src/modules/tenants/create-tenant.js";
+import { newId } from "../../apps/server/src/shared/ids.js";
 import { insertIntegration, insertMethod } from "../../apps/server/src/test/payment-fixtures.js";
 
 /**
@@ -302,7 +303,7 @@ export async function insertOrders(
       for (let i = from; i < from + opts.count; i++) {
         const failed = i % 4 !== 0;
         yield [
-          randomUUID(),
+          newId(),
           s.tenantId,
           orderNo(opts.prefix, i),
           s.clientIds[i % s.clientIds.length],
@@ -338,12 +339,14 @@ export async function insertOrders(
     const status = pending ? "'pending'" : "CASE WHEN i % 4 <> 0 THEN 'failed' ELSE 'expired' END";
     await bdb.raw.exec(
       `INSERT INTO deposits (${DEPOSIT_COLUMNS})
-       SELECT gen_random_uuid()::text, ?, ? || lpad(i::text, ?, '0'), (?::text[])[1 + i % ?], ?, ?, 'USD', 2,
+       SELECT (?::text[])[i - ? + 1], ?, ? || lpad(i::text, ?, '0'), (?::text[])[1 + i % ?], ?, ?, 'USD', 2,
               ?, ?, ?, ${status}, '{}', 'https://psp.example.com/pay/x',
               ?::bigint, ?::bigint + ${pending ? 0 : "i"}, ?::bigint, ?::bigint,
               ${pending ? "NULL" : "CASE WHEN i % 4 <> 0 THEN 'psp_reported_failure' END"}
        FROM generate_series(?::int, ?::int) AS i`,
       [
+        Array.from({ length: b - a + 1 }, () => newId()),
+        a,
         s.tenantId,
         opts.prefix,
         12 - opts.prefix.length,

@@ -9,14 +9,16 @@ import {
 import type { AppContext } from "../../app-context.js";
 import { createMicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
 import { safeEqual } from "../../infra/crypto/hashing.js";
-import { type Db, isLedgerCreditViolation } from "../../infra/db/database.js";
+import { type Db, isLedgerCreditViolation, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import {
   type ApplyOutcome,
   type ApplyResultInput,
   applyDepositResultsInTx,
   classifyResult,
+  type LockedDeposit,
   type ResultStatus,
+  statusAfter,
 } from "../deposits/apply-result.js";
 import { insertEventRows, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
@@ -131,20 +133,33 @@ async function judgeAndApply(deps: CallbackDeps, items: Screened[]): Promise<Set
 async function runBatch(
   deps: CallbackDeps,
   items: Screened[],
-  apply: (trx: Db, deps: CallbackDeps, inputs: readonly ApplyResultInput[]) => Promise<ApplyOutcome[]>,
+  apply: (
+    trx: Db,
+    deps: CallbackDeps,
+    inputs: readonly ApplyResultInput[],
+    locked: ReadonlyMap<string, LockedDeposit>,
+  ) => Promise<ApplyOutcome[]>,
 ): Promise<Judgement[]> {
-  const outcomes = await deps.db.transaction().execute(async (trx) => {
-    const orders = await findOrders(trx, items);
-    const judged = items.map((item) =>
-      item.passed
-        ? judgeOrder(item.judgement, item.passed, orders.get(item.passed.cb.orderNo))
-        : item.judgement,
-    );
+  const outcomes = await writeTransaction(deps.db, deps.dbKind, async (trx) => {
+    const orders = await findOrders(trx, deps, items);
+    // Each callback is judged against its order as the callbacks before it in the batch leave
+    // it, exactly as if they had come one by one.
+    const statusNow = new Map<string, DepositStatus>();
+    const judged = items.map((item) => {
+      if (!item.passed) return item.judgement;
+      const found = orders.get(item.passed.cb.orderNo);
+      const row = found && { ...found, status: statusNow.get(found.id) ?? found.status };
+      const x = judgeOrder(item.judgement, item.passed, row);
+      if (row && "input" in x) statusNow.set(row.id, statusAfter(row.status, x.input));
+      return x;
+    });
     const plans = judged.filter((x): x is Plan => "input" in x);
+    const locked = new Map([...orders.values()].map((o) => [o.id, o]));
     const applied = await apply(
       trx,
       deps,
       plans.map((p) => p.input),
+      locked,
     );
     const final = judged.map((x) => ("input" in x ? x.judge(applied[plans.indexOf(x)] as ApplyOutcome) : x));
     await recordCallbacks(trx, deps, items, final);
@@ -156,8 +171,8 @@ async function runBatch(
   return outcomes.final;
 }
 
-/** What checks 5–8 read of an order: one row per order, its method if that still exists. */
-type OrderRow = {
+/** What checks 5–8 and the apply step read of an order: one row per order, its method if that still exists. */
+type OrderRow = LockedDeposit & {
   id: string;
   order_no: string;
   integration_id: string;
@@ -173,10 +188,12 @@ type OrderRow = {
 
 /**
  * The batch's orders by `order_no`, in one statement, each with its deposit method if it still
- * exists (soft delete keeps the row), joined on the same tenant. Which integration and tenant
- * an order belongs to is checked by {@link judgeOrder}.
+ * exists (soft delete keeps the row), joined on the same tenant; on PostgreSQL locked as the
+ * apply step locks them (`FOR NO KEY UPDATE`, in id order), so that the checks and the apply
+ * step see the same row and the apply step need not read it again. Which integration and
+ * tenant an order belongs to is checked by {@link judgeOrder}.
  */
-async function findOrders(trx: Db, items: Screened[]): Promise<Map<string, OrderRow>> {
+async function findOrders(trx: Db, deps: CallbackDeps, items: Screened[]): Promise<Map<string, OrderRow>> {
   const orderNos = [...new Set(items.flatMap((i) => (i.passed ? [i.passed.cb.orderNo] : [])))];
   if (orderNos.length === 0) return new Map();
   const rows = await trx
@@ -192,6 +209,7 @@ async function findOrders(trx: Db, items: Screened[]): Promise<Map<string, Order
       "d.order_no",
       "d.integration_id",
       "d.tenant_id",
+      "d.client_id",
       "d.status",
       "d.currency",
       "d.decimals",
@@ -201,6 +219,8 @@ async function findOrders(trx: Db, items: Screened[]): Promise<Map<string, Order
       "m.id as live_method_id",
     ])
     .where("d.order_no", "in", orderNos)
+    .orderBy("d.id")
+    .$if(deps.dbKind === "postgres", (q) => q.forNoKeyUpdate("d"))
     .execute();
   return new Map(rows.map((r) => [r.order_no, r]));
 }

@@ -1,7 +1,7 @@
 import { formatAmount } from "@psphub/protocol";
 import { sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
-import { type Db, isLedgerCreditViolation, toDbMinor } from "../../infra/db/database.js";
+import { type Db, type DbKind, isLedgerCreditViolation, toDbMinor } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
@@ -96,8 +96,36 @@ export async function applyDepositResultInTx(
   return outcome as ApplyOutcome;
 }
 
+/**
+ * How the apply step reads deposits: in id order and, on PostgreSQL, `FOR NO KEY UPDATE`, so
+ * that concurrent results for one deposit queue on its row, and two transactions locking
+ * several deposits always take them in the same order (never waiting on each other in a
+ * cycle). NO KEY UPDATE: the keys never change, and foreign-key checks of rows that reference a
+ * deposit (KEY SHARE) need not wait for it. SQLite has one writer and needs no row lock.
+ */
+export function lockDepositsForApply<Q extends { orderBy: (c: "id") => Q; forNoKeyUpdate: () => Q }>(
+  q: Q,
+  kind: DbKind,
+): Q {
+  const ordered = q.orderBy("id");
+  return kind === "postgres" ? ordered.forNoKeyUpdate() : ordered;
+}
+
+/**
+ * Where a result leaves a deposit in `current` (pure): `input.to` when the state machine (or the
+ * human-only `allowFrom`) allows the move, else `current` unchanged.
+ */
+export function statusAfter(
+  current: DepositStatus,
+  input: Pick<ApplyResultInput, "to" | "allowFrom">,
+): DepositStatus {
+  return sourcesOf(input.to).includes(current) || (input.allowFrom ?? []).includes(current)
+    ? input.to
+    : current;
+}
+
 /** A deposit as the apply step reads it (under its row lock on PostgreSQL). */
-type LockedDeposit = {
+export type LockedDeposit = {
   id: string;
   tenant_id: string;
   status: DepositStatus;
@@ -140,6 +168,11 @@ export async function applyDepositResultsInTx(
   trx: Db,
   deps: Pick<AppContext, "dbKind" | "clock">,
   inputs: readonly ApplyResultInput[],
+  /**
+   * The deposits as the caller already read them in this transaction, on PostgreSQL under
+   * `FOR NO KEY UPDATE` in id order (see {@link lockDepositsForApply}): then they are not read again.
+   */
+  locked?: ReadonlyMap<string, LockedDeposit>,
 ): Promise<ApplyOutcome[]> {
   if (inputs.length === 0) return [];
   for (const input of inputs) {
@@ -149,17 +182,18 @@ export async function applyDepositResultsInTx(
       }
     }
   }
-  const ids = [...new Set(inputs.map((i) => i.depositId))].sort();
-  let read = trx
-    .selectFrom("deposits")
-    .select(["id", "tenant_id", "status", "client_id", "currency", "decimals", "credit_minor"])
-    .where("id", "in", ids)
-    .orderBy("id");
-  // SQLite has one writer and this process serialises its transactions; PostgreSQL needs the
-  // lock. NO KEY UPDATE: the keys never change, and foreign-key checks of rows that reference a
-  // deposit (KEY SHARE) need not wait for it.
-  if (deps.dbKind === "postgres") read = read.forNoKeyUpdate();
-  const found = new Map<string, LockedDeposit>((await read.execute()).map((r) => [r.id, r]));
+  const found =
+    locked ??
+    new Map<string, LockedDeposit>(
+      (
+        await trx
+          .selectFrom("deposits")
+          .select(["id", "tenant_id", "status", "client_id", "currency", "decimals", "credit_minor"])
+          .where("id", "in", [...new Set(inputs.map((i) => i.depositId))])
+          .$call((q) => lockDepositsForApply(q, deps.dbKind))
+          .execute()
+      ).map((r) => [r.id, r]),
+    );
 
   const now = deps.clock.now();
   const current = new Map<string, { status: DepositStatus; creditMinor: bigint }>();
@@ -178,8 +212,7 @@ export async function applyDepositResultsInTx(
       cur = { status: row.status, creditMinor: BigInt(row.credit_minor) };
       current.set(depositId, cur);
     }
-    const sources = new Set([...sourcesOf(to), ...(input.allowFrom ?? [])]);
-    if (!sources.has(cur.status)) {
+    if (statusAfter(cur.status, input) === cur.status) {
       outcomes.push(classifyResult(cur.status, to));
       continue;
     }

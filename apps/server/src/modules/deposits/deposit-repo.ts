@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import type { Selectable } from "kysely";
 import { type Db, decodeJson, encodeJson } from "../../infra/db/database.js";
+import { newId } from "../../shared/ids.js";
 import type {
   ClientsTable,
   DepositMethodsTable,
@@ -71,45 +71,12 @@ export async function insertDepositIfAbsent(db: Db, row: DepositsTable): Promise
   return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
-let lastMs = 0;
-let seq = 0;
-/** Random bytes drawn 4 KiB at a time: one `randomBytes(16)` per event was a visible cost (bench B1). */
-let pool = Buffer.alloc(0);
-let poolAt = 0;
-function nextRandom16(): Uint8Array {
-  if (poolAt + 16 > pool.length) {
-    pool = randomBytes(4096);
-    poolAt = 0;
-  }
-  poolAt += 16;
-  return pool.subarray(poolAt - 16, poolAt);
-}
 /**
- * A UUIDv7-shaped id that sorts in insertion order within this process (48-bit wall-clock ms,
- * then a 12-bit sequence). The timeline orders by (created_at, id), so events written in the
- * same millisecond (or under a fixed test clock) still read back in the order they happened.
+ * A timeline entry's id: time-ordered ({@link newId}), so that events written in the same
+ * millisecond (or under a fixed test clock) still read back in the order they happened; the
+ * timeline orders by (created_at, id).
  */
-export function newEventId(): string {
-  let ms = Date.now();
-  if (ms <= lastMs) {
-    ms = lastMs;
-    seq++;
-    if (seq > 0xfff) {
-      ms = ++lastMs;
-      seq = 0;
-    }
-  } else {
-    seq = 0;
-  }
-  lastMs = ms;
-  const b = Buffer.from(nextRandom16());
-  b.writeUIntBE(ms, 0, 6);
-  b[6] = 0x70 | (seq >> 8);
-  b[7] = seq & 0xff;
-  b[8] = 0x80 | (b[8]! & 0x3f);
-  const h = b.toString("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
+export const newEventId = newId;
 
 /** A timeline entry to write: `id` (from {@link newEventId}) and `now` may be taken earlier. */
 export type NewDepositEvent = {
