@@ -206,6 +206,46 @@ describe("guarded outbound client", () => {
     expect(srv.hits.length).toBe(before);
   });
 
+  it("keeps refusing a literal on every call, and its verdict is the client's own (kept per host)", async () => {
+    // The verdict on a literal host is kept after the first call: a second and a third call,
+    // and the same host with another port or path, are refused the same way without a hit;
+    // a client that allows private addresses reaches the same host.
+    const strict = client(false);
+    const open = client(true);
+    const before = srv.hits.length;
+    for (const url of [
+      `http://127.0.0.1:${srv.port}/echo`,
+      `http://127.0.0.1:${srv.port}/echo`,
+      `http://127.0.0.1:${srv.port}/other`,
+      `http://[::1]:${srv.port}/echo`,
+      `http://[::1]:${srv.port}/echo`,
+    ]) {
+      expect(await strict.request({ url, method: "POST", body: "x", timeoutMs: 2000 })).toMatchObject({
+        ok: false,
+        reason: "blocked_address",
+        detail: expect.stringMatching(/^(127\.0\.0\.1|::1) \(loopback\) is not allowed$/),
+      });
+    }
+    expect(srv.hits.length).toBe(before);
+    for (let i = 0; i < 2; i++) {
+      const r = await open.request({
+        url: `http://127.0.0.1:${srv.port}/echo`,
+        method: "POST",
+        body: "y",
+        timeoutMs: 2000,
+      });
+      expect(r).toMatchObject({ ok: true, status: 200 });
+    }
+    expect(srv.hits.length).toBe(before + 2);
+    // Metadata stays refused on the permissive client, call after call.
+    for (let i = 0; i < 2; i++) {
+      expect(await open.request({ url: "http://169.254.169.254/latest/", timeoutMs: 2000 })).toMatchObject({
+        ok: false,
+        reason: "blocked_address",
+      });
+    }
+  });
+
   it("blocks a host name that resolves to loopback (checked at connect time)", async () => {
     const before = srv.hits.length;
     const seen: string[] = [];

@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from "node:dns/promises";
 import type { LookupFunction } from "node:net";
 import { performance } from "node:perf_hooks";
 import { Agent, request } from "undici";
-import { checkAddress, literalAddress } from "./address-policy.js";
+import { type AddressVerdict, checkAddress, literalAddress } from "./address-policy.js";
 
 /**
  * The SSRF-guarded outbound HTTP client for tenant-configured URLs (spec "API-1", failure
@@ -185,8 +185,25 @@ function clampTimeout(ms: number): number {
   return Math.min(MAX_TIMEOUT_MS, Math.max(MIN_TIMEOUT_MS, Math.round(ms)));
 }
 
+/** Most host names whose literal-address verdict a client keeps. */
+const LITERAL_VERDICTS_MAX = 1_000;
+
 export function createGuardedClient(opts: { allowPrivate: boolean; lookup?: Resolver }): GuardedClient {
   const lookup = guardedLookup(opts.lookup ?? systemResolver, opts.allowPrivate);
+  // The verdict on a host that is an IP literal is a pure function of the host text (and of
+  // allowPrivate, fixed per client): parsed and checked once per host, not on every call.
+  // Names are not kept here: they are resolved and checked at connect time, every time.
+  const literalVerdicts = new Map<string, { literal: string; verdict: AddressVerdict } | null>();
+  const literalVerdict = (hostname: string) => {
+    let v = literalVerdicts.get(hostname);
+    if (v === undefined) {
+      const literal = literalAddress(hostname);
+      v = literal === undefined ? null : { literal, verdict: checkAddress(literal, opts.allowPrivate) };
+      if (literalVerdicts.size >= LITERAL_VERDICTS_MAX) literalVerdicts.clear();
+      literalVerdicts.set(hostname, v);
+    }
+    return v;
+  };
   // Connect timeouts are per Agent in undici, so one Agent per distinct timeout (integrations
   // configure a handful of values); each keeps its own small keep-alive pool.
   const agents = new Map<number, Agent>();
@@ -223,11 +240,9 @@ export function createGuardedClient(opts: { allowPrivate: boolean; lookup?: Reso
     }
     if (url.protocol !== "https:" && url.protocol !== "http:")
       return fail("network_error", `the scheme ${url.protocol} is not supported`);
-    const literal = literalAddress(url.hostname);
-    if (literal !== undefined) {
-      const verdict = checkAddress(literal, opts.allowPrivate);
-      if (!verdict.allowed) return fail("blocked_address", `${literal} (${verdict.range}) is not allowed`);
-    }
+    const literal = literalVerdict(url.hostname);
+    if (literal !== null && !literal.verdict.allowed)
+      return fail("blocked_address", `${literal.literal} (${literal.verdict.range}) is not allowed`);
 
     const timeoutMs = clampTimeout(req.timeoutMs);
     const maxBytes = req.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;

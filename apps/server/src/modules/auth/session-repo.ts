@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import type { Db } from "../../infra/db/database.js";
 import type { SessionsTable } from "../../infra/db/schema.js";
@@ -9,13 +10,16 @@ export function createSessionRepo(db: Db) {
     async insert(row: SessionRow): Promise<void> {
       await db.insertInto("sessions").values(row).execute();
     },
+    /**
+     * Every request of a logged-in user or client makes this lookup: a SQL template (compiled
+     * without building a query tree) rather than the query builder, same statement.
+     */
     async findLive(idHash: string, now: number): Promise<SessionRow | undefined> {
-      return db
-        .selectFrom("sessions")
-        .selectAll()
-        .where("id_hash", "=", idHash)
-        .where("expires_at", ">", now)
-        .executeTakeFirst();
+      const r =
+        await sql<SessionRow>`select * from sessions where id_hash = ${idHash} and expires_at > ${now}`.execute(
+          db,
+        );
+      return r.rows[0];
     },
     async delete(idHash: string): Promise<void> {
       await db.deleteFrom("sessions").where("id_hash", "=", idHash).execute();

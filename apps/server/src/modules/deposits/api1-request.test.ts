@@ -43,6 +43,20 @@ describe("api1Url", () => {
   ])("%s → %s", (base, url) => {
     expect(api1Url(base)).toBe(url);
   });
+
+  it("answers every APP_URL on its own, call after call (the results are kept per text)", () => {
+    const bases = ["https://a.example/x", "https://a.example/x/", "https://a.example/y", "https://b.example"];
+    for (let round = 0; round < 3; round++) {
+      expect(bases.map(api1Url)).toEqual([
+        "https://a.example/x/pay/url",
+        "https://a.example/x/pay/url",
+        "https://a.example/y/pay/url",
+        "https://b.example/pay/url",
+      ]);
+    }
+    expect(() => api1Url("not a url")).toThrow();
+    expect(() => api1Url("not a url")).toThrow();
+  });
 });
 
 describe("buildApi1Request", () => {

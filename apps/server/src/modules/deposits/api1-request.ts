@@ -15,12 +15,20 @@ import type { GuardedResponse } from "../../infra/http-out/guarded-client.js";
  * payment URL or a failure reason for admins plus a short message for the client.
  */
 
+const api1Urls = new Map<string, string>();
+const API1_URLS_MAX = 1_000;
+
 /** `{APP_URL}/pay/url`, whether or not APP_URL ends with `/` (a path prefix is kept). */
 export function api1Url(appUrl: string): string {
+  // A pure function of the text, called on every deposit: kept for the few APP_URLs in use.
+  const kept = api1Urls.get(appUrl);
+  if (kept !== undefined) return kept;
   const u = new URL(appUrl);
   u.pathname = `${u.pathname.replace(/\/+$/, "")}/pay/url`;
   u.search = "";
   u.hash = "";
+  if (api1Urls.size >= API1_URLS_MAX) api1Urls.clear();
+  api1Urls.set(appUrl, u.href);
   return u.href;
 }
 

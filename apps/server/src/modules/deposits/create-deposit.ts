@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { ProtocolError } from "@psphub/protocol";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
-import { type Db, encodeJson, toDbMinor } from "../../infra/db/database.js";
+import type { SecretBox } from "../../infra/crypto/secret-box.js";
+import { encodeJson, toDbMinor } from "../../infra/db/database.js";
 import type { DepositsTable } from "../../infra/db/schema.js";
 import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../shared/errors.js";
@@ -17,16 +18,20 @@ import {
   truncateBody,
 } from "./api1-request.js";
 import {
+  type CreatedDepositRow,
+  type DepositClient,
+  findDepositContext,
+  insertDepositWithEvent,
+  setPaymentUrlWithEvent,
+} from "./create-deposit-repo.js";
+import {
   type DepositRow,
   failPendingDeposit,
-  findClient,
   findDepositById,
   findDepositByIdempotencyKey,
-  findMethodWithIntegration,
   insertDepositEvent,
-  insertDepositIfAbsent,
   type MethodWithIntegration,
-  setPaymentUrl,
+  type NewDepositEvent,
 } from "./deposit-repo.js";
 import { validateDepositRequest } from "./deposit-validation.js";
 import { type CreateDepositView, createDepositView, money } from "./deposit-view.js";
@@ -52,7 +57,10 @@ export type DepositActor =
   | { kind: "client"; tenantId: string; clientId: string }
   | { kind: "staff"; tenantId: string; actorType: "user" | "api_key"; actorId: string };
 
-export type CreateDepositDeps = Pick<AppContext, "db" | "clock" | "secretBox" | "config" | "logger"> &
+export type CreateDepositDeps = Pick<
+  AppContext,
+  "db" | "dbKind" | "clock" | "secretBox" | "config" | "logger"
+> &
   Partial<Pick<AppContext, "metrics">> & {
     /** Outbound client for API-1; built from config.allowPrivateAppUrls by the routes. */
     httpOut: GuardedClient;
@@ -142,9 +150,14 @@ export async function createDeposit(
     if (existing) return replayOrConflict(existing, hash);
   }
 
-  const client = await findClient(deps.db, tenantId, clientId);
-  if (!client) throw new NotFoundError("Client");
-  const mi = await findMethodWithIntegration(deps.db, tenantId, data.methodId);
+  // The client, the method and its integration in one query.
+  const found = await findDepositContext(deps.db, deps.dbKind, {
+    tenantId,
+    clientId,
+    methodId: data.methodId,
+  });
+  if (!found) throw new NotFoundError("Client");
+  const { client, methodWithIntegration: mi } = found;
   const v = validateDepositRequest(mi, client.client_group, data);
   // validateDepositRequest threw unless the method is usable.
   const m = mi as MethodWithIntegration;
@@ -181,24 +194,21 @@ export async function createDeposit(
     finalized_at: null,
   };
 
-  const inserted = await deps.db.transaction().execute(async (trx) => {
-    if (!(await insertDepositIfAbsent(trx, row))) return false;
-    await insertDepositEvent(trx, {
-      tenantId,
-      depositId: row.id,
-      now,
-      event: {
-        kind: "created",
-        data: {
-          by: actor.kind,
-          actorId: actor.kind === "staff" ? actor.actorId : clientId,
-          amount: money(v.amountMinor, v.currency.decimals),
-          currency: v.currency.code,
-          fee: money(v.feeMinor, v.currency.decimals),
-        },
+  // One short transaction (on PostgreSQL one statement): the order and its `created` event.
+  const inserted = await insertDepositWithEvent(deps.db, deps.dbKind, row, {
+    tenantId,
+    depositId: row.id,
+    now,
+    event: {
+      kind: "created",
+      data: {
+        by: actor.kind,
+        actorId: actor.kind === "staff" ? actor.actorId : clientId,
+        amount: money(v.amountMinor, v.currency.decimals),
+        currency: v.currency.code,
+        fee: money(v.feeMinor, v.currency.decimals),
       },
-    });
-    return true;
+    },
   });
   if (!inserted) {
     // Lost a race with a concurrent request carrying the same key: answer what it stored.
@@ -211,12 +221,37 @@ export async function createDeposit(
   // while the tenant backend is called.
   // The answer is the order as the API-1 step's own update left it (RETURNING); only when that
   // update did not apply (a callback or a cancel got there first) is the order read back.
-  const recorded = await callApi1(deps, row, m, client);
+  const recorded = await callApi1(deps, row, v.fields, m, client);
   const after = recorded ?? (await findDepositById(deps.db, tenantId, row.id));
   return createDepositView(after ?? row, false);
 }
 
-type ClientRow = NonNullable<Awaited<ReturnType<typeof findClient>>>;
+const OPENED_TOKENS_MAX = 256;
+const openedTokens = new WeakMap<SecretBox, Map<string, string>>();
+
+/**
+ * The integration's API-1 token, decrypted once per ciphertext and kept in this process (an
+ * AES-GCM open per deposit was a visible cost in bench B3). The ciphertext is the key: a rotated
+ * or replaced token has a new one, so a kept token is never stale; at most 256 are kept, the
+ * least recently used dropped first. Kept per SecretBox, so another key never sees them.
+ */
+export function openApi1Token(box: SecretBox, sealed: string): string {
+  let tokens = openedTokens.get(box);
+  if (!tokens) {
+    tokens = new Map();
+    openedTokens.set(box, tokens);
+  }
+  const kept = tokens.get(sealed);
+  if (kept !== undefined) {
+    tokens.delete(sealed);
+    tokens.set(sealed, kept);
+    return kept;
+  }
+  const token = box.open(sealed);
+  if (tokens.size >= OPENED_TOKENS_MAX) tokens.delete(tokens.keys().next().value as string);
+  tokens.set(sealed, token);
+  return token;
+}
 
 /** `text` with every occurrence of the integration's token replaced (never stored or logged). */
 export function redactToken(text: string, token: string | undefined): string {
@@ -230,9 +265,10 @@ export function redactToken(text: string, token: string | undefined): string {
 async function callApi1(
   deps: CreateDepositDeps,
   row: DepositsTable,
+  fields: Readonly<Record<string, string>>,
   m: MethodWithIntegration,
-  client: ClientRow,
-): Promise<DepositRow | undefined> {
+  client: DepositClient,
+): Promise<CreatedDepositRow | undefined> {
   const integration = m.integration;
   const url = api1Url(integration.appUrl);
   let sent: Record<string, unknown> = {};
@@ -242,7 +278,7 @@ async function callApi1(
   let latencyMs = 0;
   let token: string | undefined;
   try {
-    token = deps.secretBox.open(m.integrationRow.token_enc);
+    token = openApi1Token(deps.secretBox, m.integrationRow.token_enc);
     const req = buildApi1Request(
       {
         merchantId: integration.merchantId,
@@ -257,7 +293,7 @@ async function callApi1(
         nationality: client.nationality,
         language: row.language,
         device: row.device,
-        custom: JSON.parse(row.fields) as Record<string, string>,
+        custom: fields,
       },
       integration.paramConfig,
       token,
@@ -303,7 +339,7 @@ async function callApi1(
     };
   }
 
-  const recorded = await recordApi1Outcome(deps.db, deps.clock.now(), row, {
+  const recorded = await recordApi1Outcome(deps, deps.clock.now(), row, {
     url,
     request: sent,
     httpStatus,
@@ -331,7 +367,7 @@ async function callApi1(
  * order as its conditional update left it, `undefined` when that update did not apply.
  */
 async function recordApi1Outcome(
-  db: Db,
+  deps: Pick<CreateDepositDeps, "db" | "dbKind">,
   now: number,
   row: DepositsTable,
   call: {
@@ -342,29 +378,36 @@ async function recordApi1Outcome(
     latencyMs: number;
     outcome: Api1Outcome;
   },
-): Promise<DepositRow | undefined> {
+): Promise<CreatedDepositRow | undefined> {
   const { outcome } = call;
-  return db.transaction().execute(async (trx) => {
-    await insertDepositEvent(trx, {
-      tenantId: row.tenant_id,
-      depositId: row.id,
-      now,
-      event: {
-        kind: "api1_call",
-        data: {
-          url: call.url,
-          request: call.request,
-          httpStatus: call.httpStatus,
-          response: call.response,
-          latencyMs: call.latencyMs,
-          outcome: outcome.ok ? "ok" : "failed",
-          ...(outcome.ok ? { paymentUrl: outcome.paymentUrl } : { reason: outcome.reason }),
-        },
+  const event: NewDepositEvent = {
+    tenantId: row.tenant_id,
+    depositId: row.id,
+    now,
+    event: {
+      kind: "api1_call",
+      data: {
+        url: call.url,
+        request: call.request,
+        httpStatus: call.httpStatus,
+        response: call.response,
+        latencyMs: call.latencyMs,
+        outcome: outcome.ok ? "ok" : "failed",
+        ...(outcome.ok ? { paymentUrl: outcome.paymentUrl } : { reason: outcome.reason }),
       },
-    });
-    if (outcome.ok) {
-      return setPaymentUrl(trx, { tenantId: row.tenant_id, id: row.id, url: outcome.paymentUrl, now });
-    }
+    },
+  };
+  if (outcome.ok) {
+    const url = outcome.paymentUrl;
+    return setPaymentUrlWithEvent(
+      deps.db,
+      deps.dbKind,
+      { tenantId: row.tenant_id, id: row.id, url, now },
+      event,
+    );
+  }
+  return deps.db.transaction().execute(async (trx) => {
+    await insertDepositEvent(trx, event);
     const failed = await failPendingDeposit(trx, {
       tenantId: row.tenant_id,
       id: row.id,

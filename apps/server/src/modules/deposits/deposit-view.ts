@@ -55,7 +55,10 @@ export type CreateDepositView = {
   replayed: boolean;
 };
 
-export function createDepositView(row: DepositRow, replayed: boolean): CreateDepositView {
+export function createDepositView(
+  row: Pick<DepositRow, "id" | "order_no" | "status" | "payment_url" | "failure_reason" | "failure_message">,
+  replayed: boolean,
+): CreateDepositView {
   return {
     id: row.id,
     orderNo: row.order_no,

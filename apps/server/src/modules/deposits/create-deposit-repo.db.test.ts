@@ -1,0 +1,284 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DepositsTable } from "../../infra/db/schema.js";
+import { newId, newOrderNo } from "../../shared/ids.js";
+import { insertClient, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
+import { createTenant } from "../tenants/create-tenant.js";
+import { findDepositContext, insertDepositWithEvent, setPaymentUrlWithEvent } from "./create-deposit-repo.js";
+import { findClient, findMethodWithIntegration, type NewDepositEvent, newEventId } from "./deposit-repo.js";
+
+/**
+ * The hand-written statements of deposit creation (create-deposit-repo.ts) on the database of
+ * this vitest project: the same rows as the query-builder versions, tenant scoping, and each
+ * write step all or nothing (a transaction on SQLite, one statement on PostgreSQL).
+ */
+
+let t: TestApp;
+let a: PaymentFixture;
+let b: PaymentFixture;
+
+async function tenantWithSetup(slug: string): Promise<PaymentFixture> {
+  const { tenantId } = await createTenant(t.ctx, {
+    slug,
+    name: slug,
+    owner: { email: `owner@${slug}.test`, name: "Owner", password: TEST_PASSWORD },
+  });
+  return insertPaymentSetup(t.ctx, tenantId, { appUrl: "https://psp.example.com" });
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  a = await tenantWithSetup("repo-a");
+  b = await tenantWithSetup("repo-b");
+});
+afterAll(async () => t?.close());
+
+const kind = () => t.ctx.dbKind;
+
+function newRow(fx: PaymentFixture, key: string | null = null): DepositsTable {
+  const now = Date.now();
+  return {
+    id: newId(),
+    tenant_id: fx.tenantId,
+    order_no: newOrderNo(),
+    client_id: fx.clientId,
+    method_id: fx.methodId,
+    integration_id: fx.integrationId,
+    currency: "USD",
+    decimals: 2,
+    amount_minor: 10_000,
+    fee_minor: 280,
+    credit_minor: 9_720,
+    paid_amount_minor: null,
+    status: "pending",
+    fields: '{"bank":"x"}',
+    device: "pc",
+    language: "en-us",
+    idempotency_key: key,
+    request_hash: "h".repeat(64),
+    payment_url: null,
+    failure_reason: null,
+    failure_message: null,
+    transaction_id: null,
+    psp_time: null,
+    created_by: null,
+    expires_at: now + 60_000,
+    created_at: now,
+    updated_at: now,
+    finalized_at: null,
+  };
+}
+
+const createdEvent = (row: DepositsTable, id?: string): NewDepositEvent => ({
+  tenantId: row.tenant_id,
+  depositId: row.id,
+  now: row.created_at,
+  ...(id ? { id } : {}),
+  event: {
+    kind: "created",
+    data: { by: "client", actorId: row.client_id, amount: "100.00", currency: "USD", fee: "2.80" },
+  },
+});
+
+const api1Event = (row: DepositsTable, id?: string): NewDepositEvent => ({
+  tenantId: row.tenant_id,
+  depositId: row.id,
+  now: row.created_at + 1,
+  ...(id ? { id } : {}),
+  event: {
+    kind: "api1_call",
+    data: {
+      url: "https://psp.example.com/pay/url",
+      request: { order_no: row.order_no },
+      httpStatus: 200,
+      response: "{}",
+      latencyMs: 1,
+      outcome: "ok",
+      paymentUrl: "https://pay.example.com/p/1",
+    },
+  },
+});
+
+async function storedRow(id: string) {
+  return t.ctx.db.selectFrom("deposits").selectAll().where("id", "=", id).executeTakeFirst();
+}
+async function storedEvents(depositId: string) {
+  const rows = await t.ctx.db
+    .selectFrom("deposit_events")
+    .selectAll()
+    .where("deposit_id", "=", depositId)
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
+  return rows.map((r) => ({ ...r, data: JSON.parse(r.data) }));
+}
+
+describe("findDepositContext", () => {
+  it("reads the client, the method and its integration exactly as the query-builder lookups do", async () => {
+    const found = await findDepositContext(t.ctx.db, kind(), {
+      tenantId: a.tenantId,
+      clientId: a.clientId,
+      methodId: a.methodId,
+    });
+    const client = await findClient(t.ctx.db, a.tenantId, a.clientId);
+    const mi = await findMethodWithIntegration(t.ctx.db, a.tenantId, a.methodId);
+    expect(mi).toBeDefined();
+    expect(found?.methodWithIntegration).toEqual(mi);
+    const { tenant_id: _t, password_hash: _p, created_at: _c, ...clientFields } = client!;
+    expect(found?.client).toEqual(clientFields);
+    expect(Object.keys(found?.client ?? {})).not.toContain("password_hash");
+  });
+
+  it("finds no client of another tenant, and no method or integration of another tenant", async () => {
+    const ctx = (tenantId: string, clientId: string, methodId: string) =>
+      findDepositContext(t.ctx.db, kind(), { tenantId, clientId, methodId });
+    expect(await ctx(a.tenantId, b.clientId, a.methodId)).toBeUndefined();
+    expect(await ctx(a.tenantId, "no-such-client", a.methodId)).toBeUndefined();
+    const foreignMethod = await ctx(a.tenantId, a.clientId, b.methodId);
+    expect(foreignMethod?.client.id).toBe(a.clientId);
+    expect(foreignMethod?.methodWithIntegration).toBeUndefined();
+    expect((await ctx(a.tenantId, a.clientId, "no-such-method"))?.methodWithIntegration).toBeUndefined();
+  });
+
+  it("finds no method whose integration belongs to another tenant", async () => {
+    // A corrupted row: tenant A's method pointing at tenant B's integration.
+    const methodRow = await t.ctx.db
+      .selectFrom("deposit_methods")
+      .selectAll()
+      .where("id", "=", a.methodId)
+      .executeTakeFirstOrThrow();
+    const id = newId();
+    await t.ctx.db
+      .insertInto("deposit_methods")
+      .values({ ...methodRow, id, integration_id: b.integrationId })
+      .execute();
+    const found = await findDepositContext(t.ctx.db, kind(), {
+      tenantId: a.tenantId,
+      clientId: a.clientId,
+      methodId: id,
+    });
+    expect(found?.methodWithIntegration).toBeUndefined();
+    expect(await findMethodWithIntegration(t.ctx.db, a.tenantId, id)).toBeUndefined();
+  });
+});
+
+describe("insertDepositWithEvent", () => {
+  it("writes the order and its created event", async () => {
+    const row = newRow(a);
+    expect(await insertDepositWithEvent(t.ctx.db, kind(), row, createdEvent(row))).toBe(true);
+    expect(await storedRow(row.id)).toEqual(row);
+    const events = await storedEvents(row.id);
+    expect(events.map((e) => [e.kind, e.tenant_id, e.created_at])).toEqual([
+      ["created", a.tenantId, row.created_at],
+    ]);
+    expect(events[0]?.data).toEqual(createdEvent(row).event.data);
+  });
+
+  it("ignores a second order with the same idempotency key, and writes no event for it", async () => {
+    const first = newRow(a, "repo-key");
+    const second = newRow(a, "repo-key");
+    expect(await insertDepositWithEvent(t.ctx.db, kind(), first, createdEvent(first))).toBe(true);
+    expect(await insertDepositWithEvent(t.ctx.db, kind(), second, createdEvent(second))).toBe(false);
+    expect(await storedRow(second.id)).toBeUndefined();
+    expect(await storedEvents(second.id)).toEqual([]);
+    // Without a key, nothing conflicts.
+    const x = newRow(a);
+    const y = newRow(a);
+    expect(await insertDepositWithEvent(t.ctx.db, kind(), x, createdEvent(x))).toBe(true);
+    expect(await insertDepositWithEvent(t.ctx.db, kind(), y, createdEvent(y))).toBe(true);
+  });
+
+  it("is all or nothing: when the event cannot be written, the order is not either", async () => {
+    const taken = newRow(a);
+    const takenEventId = newEventId();
+    await insertDepositWithEvent(t.ctx.db, kind(), taken, createdEvent(taken, takenEventId));
+    const row = newRow(a);
+    await expect(
+      insertDepositWithEvent(t.ctx.db, kind(), row, createdEvent(row, takenEventId)),
+    ).rejects.toThrow();
+    expect(await storedRow(row.id)).toBeUndefined();
+  });
+});
+
+describe("setPaymentUrlWithEvent", () => {
+  it("stores the URL of an open order with its api1_call event and answers the row", async () => {
+    const row = newRow(a);
+    await insertDepositWithEvent(t.ctx.db, kind(), row, createdEvent(row));
+    const now = row.created_at + 1;
+    const url = "https://pay.example.com/p/1";
+    const answer = await setPaymentUrlWithEvent(
+      t.ctx.db,
+      kind(),
+      { tenantId: a.tenantId, id: row.id, url, now },
+      api1Event(row),
+    );
+    expect(answer).toEqual({
+      id: row.id,
+      order_no: row.order_no,
+      status: "pending",
+      payment_url: url,
+      failure_reason: null,
+      failure_message: null,
+    });
+    expect(await storedRow(row.id)).toEqual({ ...row, payment_url: url, updated_at: now });
+    expect((await storedEvents(row.id)).map((e) => e.kind)).toEqual(["created", "api1_call"]);
+  });
+
+  it("never touches an order of another tenant, a final one, or one that already has a URL; the event is kept", async () => {
+    const row = newRow(a);
+    await insertDepositWithEvent(t.ctx.db, kind(), row, createdEvent(row));
+    const set = (tenantId: string, url: string) =>
+      setPaymentUrlWithEvent(
+        t.ctx.db,
+        kind(),
+        { tenantId, id: row.id, url, now: row.created_at + 1 },
+        api1Event(row),
+      );
+    expect(await set(b.tenantId, "https://pay.example.com/other-tenant")).toBeUndefined();
+    expect((await storedRow(row.id))?.payment_url).toBeNull();
+    expect(await set(a.tenantId, "https://pay.example.com/first")).toBeDefined();
+    expect(await set(a.tenantId, "https://pay.example.com/second")).toBeUndefined();
+    expect((await storedRow(row.id))?.payment_url).toBe("https://pay.example.com/first");
+    await t.ctx.db.updateTable("deposits").set({ status: "cancelled" }).where("id", "=", row.id).execute();
+    const other = newRow(a);
+    await insertDepositWithEvent(t.ctx.db, kind(), { ...other, status: "failed" }, createdEvent(other));
+    expect(
+      await setPaymentUrlWithEvent(
+        t.ctx.db,
+        kind(),
+        { tenantId: a.tenantId, id: other.id, url: "https://pay.example.com/x", now: other.created_at + 1 },
+        api1Event(other),
+      ),
+    ).toBeUndefined();
+    expect((await storedRow(other.id))?.payment_url).toBeNull();
+    expect((await storedEvents(other.id)).map((e) => e.kind)).toEqual(["created", "api1_call"]);
+  });
+
+  it("is all or nothing: when the event cannot be written, the URL is not stored", async () => {
+    const row = newRow(a);
+    const takenEventId = newEventId();
+    await insertDepositWithEvent(t.ctx.db, kind(), row, createdEvent(row, takenEventId));
+    await expect(
+      setPaymentUrlWithEvent(
+        t.ctx.db,
+        kind(),
+        { tenantId: a.tenantId, id: row.id, url: "https://pay.example.com/p/2", now: row.created_at + 1 },
+        api1Event(row, takenEventId),
+      ),
+    ).rejects.toThrow();
+    expect((await storedRow(row.id))?.payment_url).toBeNull();
+  });
+});
+
+describe("tenant scoping of a second client", () => {
+  it("reads a second client of the same tenant with its own fields", async () => {
+    const c = await insertClient(t.ctx, a.tenantId);
+    const found = await findDepositContext(t.ctx.db, kind(), {
+      tenantId: a.tenantId,
+      clientId: c.clientId,
+      methodId: a.methodId,
+    });
+    expect(found?.client.id).toBe(c.clientId);
+    expect(found?.methodWithIntegration?.method.id).toBe(a.methodId);
+  });
+});
