@@ -58,8 +58,11 @@ export function openDatabase(config: Pick<Config, "database">): DatabaseHandle {
   return { db, kind: "sqlite", close: () => db.destroy() };
 }
 
-/** Most distinct SQL texts kept prepared (the app issues a few hundred shapes; IN lists vary). */
-const STATEMENT_CACHE_SIZE = 500;
+/**
+ * Most distinct SQL texts kept prepared: the app issues a few hundred shapes, and a callback
+ * batch's multi-row statements one shape per batch size (up to 128) for each of its ~6 writes.
+ */
+const STATEMENT_CACHE_SIZE = 1500;
 
 /**
  * Kysely's SQLite driver prepares every query anew; compiling the SQL was a tenth of the

@@ -29,7 +29,8 @@ import { createTenant } from "../tenants/create-tenant.js";
 // - the clock ticks on every read, so every batch records its log rows with a `created_at` of
 //   its own: callbacks logged with one `created_at` were judged in one batch (and their log ids,
 //   time-ordered, give the batch's order, i.e. arrival order);
-// - the set-based apply step is wrapped (passing through) to see which results went to it together.
+// - the set-based apply step's planning is wrapped (passing through) to see which results went to
+//   it together, and its writes to see which batch failed.
 
 const applied = vi.hoisted(() => ({
   calls: [] as { depositIds: string[]; to: string[]; threw: boolean }[],
@@ -38,18 +39,29 @@ vi.mock("../deposits/apply-result.js", async (importOriginal) => {
   const actual = await importOriginal<typeof import("../deposits/apply-result.js")>();
   return {
     ...actual,
-    applyDepositResultsInTx: async (...args: Parameters<typeof actual.applyDepositResultsInTx>) => {
+    planDepositResults: (...args: Parameters<typeof actual.planDepositResults>) => {
       const call = {
-        depositIds: args[2].map((i) => i.depositId),
-        to: args[2].map((i) => i.to),
+        depositIds: args[1].map((i) => i.depositId),
+        to: args[1].map((i) => i.to),
         threw: false,
       };
       // A batch whose callbacks were all refused before the status applies nothing: not kept.
       if (call.depositIds.length > 0) applied.calls.push(call);
+      return actual.planDepositResults(...args);
+    },
+  };
+});
+// The planned writes fail (and roll the batch back) in runWrites: mark the plan that failed.
+vi.mock("../../infra/db/write-batch.js", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("../../infra/db/write-batch.js")>();
+  return {
+    ...actual,
+    runWrites: async (...args: Parameters<typeof actual.runWrites>) => {
       try {
-        return await actual.applyDepositResultsInTx(...args);
+        return await actual.runWrites(...args);
       } catch (err) {
-        call.threw = true;
+        const last = applied.calls.at(-1);
+        if (last) last.threw = true;
         throw err;
       }
     },

@@ -22,6 +22,13 @@ export async function insertCallbackLog(db: Db, log: CallbackLogInput): Promise<
 /** Several callbacks' rows in one statement, in order; returns their ids. */
 export async function insertCallbackLogs(db: Db, logs: readonly CallbackLogInput[]): Promise<string[]> {
   if (logs.length === 0) return [];
+  const q = callbackLogsInsert(db, logs);
+  await q.execute();
+  return q.ids;
+}
+
+/** The INSERT of {@link insertCallbackLogs}, unexecuted (for a batch of writes), and its ids. */
+export function callbackLogsInsert(db: Db, logs: readonly CallbackLogInput[]) {
   const rows = logs.map((log) => ({
     ...log,
     id: newId(),
@@ -30,8 +37,7 @@ export async function insertCallbackLogs(db: Db, logs: readonly CallbackLogInput
     merchant_id: log.merchant_id === null ? null : storable(log.merchant_id, 200),
     order_no: log.order_no === null ? null : storable(log.order_no, 200),
   }));
-  await db.insertInto("callback_logs").values(rows).execute();
-  return rows.map((r) => r.id);
+  return Object.assign(db.insertInto("callback_logs").values(rows), { ids: rows.map((r) => r.id) });
 }
 
 /** Cut to `max` characters, with U+0000 (which PostgreSQL text refuses) shown as U+FFFD. */

@@ -11,16 +11,20 @@ import { createMicroBatcher, type Settled } from "../../infra/batching/micro-bat
 import { safeEqual } from "../../infra/crypto/hashing.js";
 import { type Db, isLedgerCreditViolation, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
+import { type BatchWrite, runWrites } from "../../infra/db/write-batch.js";
 import {
   type ApplyOutcome,
   type ApplyResultInput,
-  applyDepositResultsInTx,
   classifyResult,
+  depositResultWrites,
   type LockedDeposit,
+  type OrderFacts,
+  planDepositResults,
   type ResultStatus,
+  readDepositsForApply,
   statusAfter,
 } from "../deposits/apply-result.js";
-import { insertEventRows, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
+import { eventRowsInsert, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
 import {
   type CallbackIntegration,
@@ -29,7 +33,7 @@ import {
 } from "../psp-integrations/integration-repo.js";
 import { keepReviewItem, type ReviewClaim, type ReviewReason } from "../review/review-repo.js";
 import { readCallbackBody } from "./callback-body.js";
-import { insertCallbackLog, insertCallbackLogs } from "./callback-log-repo.js";
+import { callbackLogsInsert, insertCallbackLog } from "./callback-log-repo.js";
 import { type CallbackVerdict, claimOutcome, creditForPaid } from "./callback-outcome.js";
 
 export type CallbackDeps = Pick<AppContext, "db" | "dbKind" | "clock" | "metrics" | "secretBox" | "logger">;
@@ -109,7 +113,7 @@ export function createCallbackHandler(deps: CallbackDeps, batching: CallbackBatc
 /** One batch, and when it fails, each of its callbacks alone. */
 async function judgeAndApply(deps: CallbackDeps, items: Screened[]): Promise<Settled<Judgement>[]> {
   try {
-    return (await runBatch(deps, items, applyDepositResultsInTx)).map((value) => ({ ok: true, value }));
+    return (await runBatch(deps, items, true)).map((value) => ({ ok: true, value }));
   } catch (err) {
     if (items.length > 1) {
       const out: Settled<Judgement>[] = [];
@@ -120,28 +124,23 @@ async function judgeAndApply(deps: CallbackDeps, items: Screened[]): Promise<Set
     // Rolled back on the ledger's unique guard: a duplicate. Judged and recorded as one, with
     // nothing applied.
     try {
-      const repeat = async (_trx: Db, _d: unknown, inputs: readonly ApplyResultInput[]) =>
-        inputs.map((): ApplyOutcome => ({ kind: "repeat" }));
-      return (await runBatch(deps, items, repeat)).map((value) => ({ ok: true, value }));
+      return (await runBatch(deps, items, false)).map((value) => ({ ok: true, value }));
     } catch (recordErr) {
       return [{ ok: false, error: recordErr }];
     }
   }
 }
 
-/** Checks 5–9 of every screened callback, the apply step, and the records, in one transaction. */
-async function runBatch(
-  deps: CallbackDeps,
-  items: Screened[],
-  apply: (
-    trx: Db,
-    deps: CallbackDeps,
-    inputs: readonly ApplyResultInput[],
-    locked: ReadonlyMap<string, LockedDeposit>,
-  ) => Promise<ApplyOutcome[]>,
-): Promise<Judgement[]> {
-  const outcomes = await writeTransaction(deps.db, deps.dbKind, async (trx) => {
-    const orders = await findOrders(trx, deps, items);
+/**
+ * Checks 5–9 of every screened callback, the apply step, and the records, in one transaction:
+ * one read of the orders (locked on PostgreSQL), then every write in one batch (one statement on
+ * PostgreSQL). With `apply` false nothing is applied: every result is recorded as a repeat (a
+ * lone callback that rolled back on the ledger's unique guard).
+ */
+async function runBatch(deps: CallbackDeps, items: Screened[], apply: boolean): Promise<Judgement[]> {
+  const done = await writeTransaction(deps.db, deps.dbKind, async (trx) => {
+    const orderNos = items.flatMap((i) => (i.passed ? [i.passed.cb.orderNo] : []));
+    const orders = await readDepositsForApply(trx, deps.dbKind, { orderNos });
     // Each callback is judged against its order as the callbacks before it in the batch leave
     // it, exactly as if they had come one by one.
     const statusNow = new Map<string, DepositStatus>();
@@ -154,86 +153,33 @@ async function runBatch(
       return x;
     });
     const plans = judged.filter((x): x is Plan => "input" in x);
+    const inputs = plans.map((p) => p.input);
     const locked = new Map([...orders.values()].map((o) => [o.id, o]));
-    const applied = await apply(
-      trx,
-      deps,
-      plans.map((p) => p.input),
-      locked,
-    );
-    const final = judged.map((x) => ("input" in x ? x.judge(applied[plans.indexOf(x)] as ApplyOutcome) : x));
-    await recordCallbacks(trx, deps, items, final);
-    return { final, applied };
+    const plan = apply ? planDepositResults(locked, inputs, deps.clock.now()) : undefined;
+    const outcomes = plan?.outcomes ?? inputs.map((): ApplyOutcome => ({ kind: "repeat" }));
+    const final = judged.map((x) => ("input" in x ? x.judge(outcomes[plans.indexOf(x)] as ApplyOutcome) : x));
+    const records = await callbackRecordWrites(trx, deps, items, final);
+    await runWrites(trx, deps.dbKind, [...(plan ? depositResultWrites(trx, plan) : []), ...records]);
+    return { final, outcomes };
   });
-  for (const o of outcomes.applied) {
+  for (const o of done.outcomes) {
     if (o.kind === "applied" && o.to === "succeeded") deps.metrics.credits.inc();
   }
-  return outcomes.final;
+  return done.final;
 }
-
-/** What checks 5–8 and the apply step read of an order: one row per order, its method if that still exists. */
-type OrderRow = LockedDeposit & {
-  id: string;
-  order_no: string;
-  integration_id: string;
-  tenant_id: string;
-  status: DepositStatus;
-  currency: string;
-  decimals: number;
-  amount_minor: number;
-  fee_minor: number;
-  credit_minor: number;
-  live_method_id: string | null;
-};
 
 /**
- * The batch's orders by `order_no`, in one statement, each with its deposit method if it still
- * exists (soft delete keeps the row), joined on the same tenant; on PostgreSQL locked as the
- * apply step locks them (`FOR NO KEY UPDATE`, in id order), so that the checks and the apply
- * step see the same row and the apply step need not read it again. Which integration and
- * tenant an order belongs to is checked by {@link judgeOrder}.
+ * Every callback's log row and timeline entry, as writes for the batch, and (written at once:
+ * rare, and each needs its own dedupe) the review items they ask for.
  */
-async function findOrders(trx: Db, deps: CallbackDeps, items: Screened[]): Promise<Map<string, OrderRow>> {
-  const orderNos = [...new Set(items.flatMap((i) => (i.passed ? [i.passed.cb.orderNo] : [])))];
-  if (orderNos.length === 0) return new Map();
-  const rows = await trx
-    .selectFrom("deposits as d")
-    .leftJoin("deposit_methods as m", (join) =>
-      join
-        .onRef("m.id", "=", "d.method_id")
-        .onRef("m.tenant_id", "=", "d.tenant_id")
-        .on("m.deleted_at", "is", null),
-    )
-    .select([
-      "d.id",
-      "d.order_no",
-      "d.integration_id",
-      "d.tenant_id",
-      "d.client_id",
-      "d.status",
-      "d.currency",
-      "d.decimals",
-      "d.amount_minor",
-      "d.fee_minor",
-      "d.credit_minor",
-      "m.id as live_method_id",
-    ])
-    .where("d.order_no", "in", orderNos)
-    .orderBy("d.id")
-    .$if(deps.dbKind === "postgres", (q) => q.forNoKeyUpdate("d"))
-    .execute();
-  return new Map(rows.map((r) => [r.order_no, r]));
-}
-
-/** Every callback's log row and timeline entry, and the review items they ask for. */
-async function recordCallbacks(
+async function callbackRecordWrites(
   trx: Db,
   deps: CallbackDeps,
   items: Screened[],
   judged: Judgement[],
-): Promise<void> {
+): Promise<BatchWrite[]> {
   const now = deps.clock.now();
-  const logIds = await insertCallbackLogs(
+  const logs = callbackLogsInsert(
     trx,
     items.map(({ req }, i) => {
       const j = judged[i] as Judgement;
@@ -258,7 +204,7 @@ async function recordCallbacks(
     if (!j.tenantId || !j.depositId) continue;
     const at = { tenantId: j.tenantId, depositId: j.depositId };
     const { verdict, errorType, status, amount } = j;
-    const callbackLogId = logIds[i] as string;
+    const callbackLogId = logs.ids[i] as string;
     events.push({
       ...at,
       id: j.eventId,
@@ -271,7 +217,7 @@ async function recordCallbacks(
     if (kept.created)
       events.push({ ...at, now, event: { kind: "review", data: { reviewItemId: kept.id, reason } } });
   }
-  await insertEventRows(trx, events);
+  return [{ query: logs }, ...(events.length > 0 ? [{ query: eventRowsInsert(trx, events) }] : [])];
 }
 
 /**
@@ -365,7 +311,7 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
 function judgeOrder(
   screened: Judgement,
   { cb, integ }: { cb: ParsedCallback; integ: CallbackIntegration },
-  found: OrderRow | undefined,
+  found: (LockedDeposit & OrderFacts) | undefined,
 ): Judgement | Plan {
   const j: Judgement = { ...screened };
   const reject = (type: CallbackErrorType): Judgement => ({ ...j, verdict: "rejected", errorType: type });

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { type Db, toBigInt, toDbMinor } from "../../infra/db/database.js";
 import type { LedgerEntriesTable } from "../../infra/db/schema.js";
+import { type BatchWrite, runWritesInOrder } from "../../infra/db/write-batch.js";
 import { newId } from "../../shared/ids.js";
 
 export type LedgerPosting = {
@@ -55,35 +56,64 @@ export async function postLedgerEntry(
   return posted as { walletId: string; entryId: string };
 }
 
-const walletKey = (p: { clientId: string; currency: string }) => JSON.stringify([p.clientId, p.currency]);
+/** A posting whose wallet is known (read, or planned as new) and whose entry id is taken. */
+export type PlannedPosting = LedgerPosting & { walletId: string; entryId: string };
 
 /**
- * Appends ledger entries and moves their wallets' cached balances by the same amounts, in two
- * statements whatever their count. Must run inside the caller's transaction, so that both happen
- * or neither does: the wallets are written first (one upsert that creates each or adds the
- * postings' sum to its balance, returning the ids; in a fixed order, so that two transactions
- * lock wallets in the same order), then the entries in one insert. If an entry fails (a second
- * `deposit` entry for the same deposit violates `ledger_one_credit_per_deposit` and throws) the
- * caller's transaction must roll back, as every caller's does (the error propagates out of it).
+ * Appends ledger entries and moves their wallets' cached balances by the same amounts. Must run
+ * inside the caller's transaction, so that both happen or neither does; if an entry fails (a
+ * second `deposit` entry for the same deposit violates `ledger_one_credit_per_deposit` and
+ * throws) the caller's transaction must roll back, as every caller's does.
  */
 export async function postLedgerEntries(
   trx: Db,
-  postings: readonly (LedgerPosting & { entryId?: string })[],
+  postings: readonly LedgerPosting[],
 ): Promise<{ walletId: string; entryId: string }[]> {
   if (postings.length === 0) return [];
-  const sums = new Map<string, { p: LedgerPosting; amount: bigint }>();
+  const key = (p: { clientId: string; currency: string }) => JSON.stringify([p.clientId, p.currency]);
+  const existing = await trx
+    .selectFrom("wallets")
+    .select(["id", "client_id", "currency", "tenant_id"])
+    .where("client_id", "in", [...new Set(postings.map((p) => p.clientId))])
+    .execute();
+  const known = new Map(existing.map((w) => [key({ clientId: w.client_id, currency: w.currency }), w]));
+  const created = new Map<string, string>();
+  const planned = postings.map((p): PlannedPosting => {
+    const w = known.get(key(p));
+    // A client belongs to one tenant: a wallet of another tenant is never touched.
+    if (w && w.tenant_id !== p.tenantId) throw new Error("no wallet of this tenant for the client");
+    let walletId = w?.id ?? created.get(key(p));
+    if (walletId === undefined) {
+      walletId = newId();
+      created.set(key(p), walletId);
+    }
+    return { ...p, walletId, entryId: newId() };
+  });
+  await runWritesInOrder(trx, ledgerWrites(trx, planned));
+  return planned.map((p) => ({ walletId: p.walletId, entryId: p.entryId }));
+}
+
+/**
+ * The writes that post planned entries: one upsert of their wallets (each created with its
+ * planned id, or its balance moved by the postings' sum; in wallet-id order, so that two
+ * transactions lock wallets in the same order) returning exactly the planned ids (a wallet that
+ * another transaction created meanwhile has another id: the batch is refused and retried),
+ * then the entries in one insert.
+ */
+export function ledgerWrites(trx: Db, postings: readonly PlannedPosting[]): BatchWrite[] {
+  if (postings.length === 0) return [];
+  const sums = new Map<string, { p: PlannedPosting; amount: bigint }>();
   for (const p of postings) {
-    const k = walletKey(p);
-    const s = sums.get(k);
+    const s = sums.get(p.walletId);
     if (s) s.amount += p.amountMinor;
-    else sums.set(k, { p, amount: p.amountMinor });
+    else sums.set(p.walletId, { p, amount: p.amountMinor });
   }
-  const wallets = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, w]) => w);
-  const rows = await trx
+  const wallets = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const upsert = trx
     .insertInto("wallets")
     .values(
-      wallets.map(({ p, amount }) => ({
-        id: newId(),
+      wallets.map(([id, { p, amount }]) => ({
+        id,
         tenant_id: p.tenantId,
         client_id: p.clientId,
         currency: p.currency,
@@ -96,35 +126,23 @@ export async function postLedgerEntries(
         .columns(["client_id", "currency"])
         .doUpdateSet({ balance_minor: sql`wallets.balance_minor + excluded.balance_minor` })
         // A client belongs to one tenant; a wallet of another tenant is never touched (no row
-        // comes back, and the posting fails as the tenant-filtered read did before).
+        // comes back, and the batch is refused).
         .whereRef("wallets.tenant_id", "=", "excluded.tenant_id"),
     )
-    .returning(["id", "client_id", "currency"])
-    .execute();
-  const walletIds = new Map(
-    rows.map((r) => [walletKey({ clientId: r.client_id, currency: r.currency }), r.id]),
+    .returning("id");
+  const entries = trx.insertInto("ledger_entries").values(
+    postings.map((p) => ({
+      id: p.entryId,
+      tenant_id: p.tenantId,
+      wallet_id: p.walletId,
+      amount_minor: toDbMinor(p.amountMinor),
+      kind: p.kind,
+      deposit_id: p.depositId,
+      memo: p.memo ?? null,
+      created_at: p.now,
+    })),
   );
-  if (walletIds.size !== wallets.length) throw new Error("no wallet of this tenant for the client");
-  const posted = postings.map((p) => ({
-    walletId: walletIds.get(walletKey(p)) as string,
-    entryId: p.entryId ?? newId(),
-  }));
-  await trx
-    .insertInto("ledger_entries")
-    .values(
-      postings.map((p, i) => ({
-        id: posted[i]!.entryId,
-        tenant_id: p.tenantId,
-        wallet_id: posted[i]!.walletId,
-        amount_minor: toDbMinor(p.amountMinor),
-        kind: p.kind,
-        deposit_id: p.depositId,
-        memo: p.memo ?? null,
-        created_at: p.now,
-      })),
-    )
-    .execute();
-  return posted;
+  return [{ query: upsert, returnsIds: wallets.map(([id]) => id) }, { query: entries }];
 }
 
 export type LedgerMismatch = { walletId: string; balanceMinor: bigint; ledgerSumMinor: bigint };

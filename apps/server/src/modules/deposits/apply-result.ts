@@ -3,10 +3,11 @@ import { sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import { type Db, type DbKind, isLedgerCreditViolation, toDbMinor } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
+import { type BatchWrite, compilableRaw, runWrites } from "../../infra/db/write-batch.js";
 import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
-import { type LedgerPosting, postLedgerEntries } from "../clients/ledger.js";
-import { insertEventRows, type NewDepositEvent } from "./deposit-repo.js";
+import { ledgerWrites, type PlannedPosting } from "../clients/ledger.js";
+import { eventRowsInsert, type NewDepositEvent } from "./deposit-repo.js";
 import { canResolveLate, canTransition, decideCallback, isTerminal, sourcesOf } from "./deposit-state.js";
 
 export type ResultStatus = "succeeded" | "failed" | "processing";
@@ -97,21 +98,6 @@ export async function applyDepositResultInTx(
 }
 
 /**
- * How the apply step reads deposits: in id order and, on PostgreSQL, `FOR NO KEY UPDATE`, so
- * that concurrent results for one deposit queue on its row, and two transactions locking
- * several deposits always take them in the same order (never waiting on each other in a
- * cycle). NO KEY UPDATE: the keys never change, and foreign-key checks of rows that reference a
- * deposit (KEY SHARE) need not wait for it. SQLite has one writer and needs no row lock.
- */
-export function lockDepositsForApply<Q extends { orderBy: (c: "id") => Q; forNoKeyUpdate: () => Q }>(
-  q: Q,
-  kind: DbKind,
-): Q {
-  const ordered = q.orderBy("id");
-  return kind === "postgres" ? ordered.forNoKeyUpdate() : ordered;
-}
-
-/**
  * Where a result leaves a deposit in `current` (pure): `input.to` when the state machine (or the
  * human-only `allowFrom`) allows the move, else `current` unchanged.
  */
@@ -133,10 +119,12 @@ export type LockedDeposit = {
   currency: string;
   decimals: number;
   credit_minor: number;
+  /** The client's wallet in the deposit's currency; null until its first credit. */
+  wallet_id: string | null;
 };
 
 /** What one deposit's single UPDATE sets, merged over every result applied to it in the batch. */
-type DepositChange = {
+export type DepositChange = {
   id: string;
   /** The status read under the lock: the UPDATE's guard. */
   expected: DepositStatus;
@@ -170,7 +158,7 @@ export async function applyDepositResultsInTx(
   inputs: readonly ApplyResultInput[],
   /**
    * The deposits as the caller already read them in this transaction, on PostgreSQL under
-   * `FOR NO KEY UPDATE` in id order (see {@link lockDepositsForApply}): then they are not read again.
+   * `FOR NO KEY UPDATE` in id order (see {@link readDepositsForApply}): then they are not read again.
    */
   locked?: ReadonlyMap<string, LockedDeposit>,
 ): Promise<ApplyOutcome[]> {
@@ -183,23 +171,37 @@ export async function applyDepositResultsInTx(
     }
   }
   const found =
-    locked ??
-    new Map<string, LockedDeposit>(
-      (
-        await trx
-          .selectFrom("deposits")
-          .select(["id", "tenant_id", "status", "client_id", "currency", "decimals", "credit_minor"])
-          .where("id", "in", [...new Set(inputs.map((i) => i.depositId))])
-          .$call((q) => lockDepositsForApply(q, deps.dbKind))
-          .execute()
-      ).map((r) => [r.id, r]),
-    );
+    locked ?? (await readDepositsForApply(trx, deps.dbKind, { ids: inputs.map((i) => i.depositId) }));
+  const plan = planDepositResults(found, inputs, deps.clock.now());
+  await runWrites(trx, deps.dbKind, depositResultWrites(trx, plan));
+  return plan.outcomes;
+}
 
-  const now = deps.clock.now();
+/** What applying a batch of results writes, planned before anything is written. */
+export type DepositResultPlan = {
+  outcomes: ApplyOutcome[];
+  changes: DepositChange[];
+  postings: PlannedPosting[];
+  events: NewDepositEvent[];
+  now: number;
+};
+
+/**
+ * Classifies each result against the deposit as the results before it in the batch left it,
+ * and plans the writes (pure, but for the new ids it takes): one change per deposit, one
+ * ledger credit per success (into the client's wallet as read, or a new one), the timeline
+ * entries. Throws when a deposit was not read or belongs to another tenant.
+ */
+export function planDepositResults(
+  found: ReadonlyMap<string, LockedDeposit>,
+  inputs: readonly ApplyResultInput[],
+  now: number,
+): DepositResultPlan {
   const current = new Map<string, { status: DepositStatus; creditMinor: bigint }>();
   const changes = new Map<string, DepositChange>();
-  const credits: (LedgerPosting & { entryId: string })[] = [];
-  const ledgerEvents: { data: { walletId: string }; credit: number }[] = [];
+  const credits: PlannedPosting[] = [];
+  // A wallet the batch creates: one new id per (client, currency).
+  const newWallets = new Map<string, string>();
   const events: NewDepositEvent[] = [];
   const outcomes: ApplyOutcome[] = [];
 
@@ -258,6 +260,12 @@ export async function applyDepositResultsInTx(
       continue;
     }
     const entryId = newId();
+    const walletKey = JSON.stringify([row.client_id, row.currency]);
+    let walletId = row.wallet_id ?? newWallets.get(walletKey);
+    if (walletId === undefined) {
+      walletId = newId();
+      newWallets.set(walletKey, walletId);
+    }
     credits.push({
       tenantId,
       clientId: row.client_id,
@@ -268,57 +276,130 @@ export async function applyDepositResultsInTx(
       memo: `deposit (${input.cause})`,
       now,
       entryId,
+      walletId,
     });
-    // The ledger event's wallet id is known after the postings: filled in below.
-    const data = {
-      entryId,
-      walletId: "",
-      amount: formatAmount(credit, row.decimals),
-      currency: row.currency,
-    };
-    ledgerEvents.push({ data, credit: credits.length - 1 });
-    events.push({ ...at, event: { kind: "ledger", data } });
+    const amount = formatAmount(credit, row.decimals);
+    events.push({
+      ...at,
+      event: { kind: "ledger", data: { entryId, walletId, amount, currency: row.currency } },
+    });
     outcomes.push({ kind: "applied", from, to, ledgerEntryId: entryId });
   }
 
-  await updateDeposits(trx, [...changes.values()], now);
-  const posted = await postLedgerEntries(trx, credits);
-  for (const e of ledgerEvents) e.data.walletId = posted[e.credit]!.walletId;
-  await insertEventRows(trx, events);
-  return outcomes;
+  return {
+    outcomes,
+    changes: [...changes.values()],
+    postings: credits,
+    events,
+    now,
+  };
 }
 
 /**
- * One UPDATE for every changed deposit, each guarded by the status it was read with: a row
- * another process changed meanwhile is not touched, and the whole batch is refused.
+ * The writes of a plan, for {@link runWrites} (which makes them one statement on PostgreSQL):
+ * the deposits' UPDATE (each guarded by the status it was read with), the ledger's (wallets,
+ * then entries), the timeline's. Callers may add their own writes to the same list.
  */
-async function updateDeposits(trx: Db, changes: DepositChange[], now: number): Promise<void> {
-  if (changes.length === 0) return;
+export function depositResultWrites(trx: Db, plan: DepositResultPlan): BatchWrite[] {
+  return [
+    ...(plan.changes.length > 0 ? [updateDeposits(trx, plan.changes, plan.now)] : []),
+    ...ledgerWrites(trx, plan.postings),
+    ...(plan.events.length > 0 ? [{ query: eventRowsInsert(trx, plan.events) }] : []),
+  ];
+}
+
+/**
+ * Reads deposits for the apply step, with the id of the client's wallet in the deposit's
+ * currency (null when it has none yet): by id, or (API-2) by order number with each order's
+ * deposit method if it still exists. In id order and, on PostgreSQL, `FOR NO KEY UPDATE` of
+ * the deposits: concurrent results for one deposit queue on its row, and two transactions
+ * locking several deposits always take them in the same order (then the wallets, in id order,
+ * when written), never waiting on each other in a cycle. NO KEY UPDATE: the keys never change,
+ * and foreign-key checks of rows that reference a deposit (KEY SHARE) need not wait for it.
+ * SQLite has one writer and needs no row lock.
+ */
+export async function readDepositsForApply(
+  trx: Db,
+  kind: DbKind,
+  by: { ids: readonly string[] } | { orderNos: readonly string[] },
+): Promise<Map<string, LockedDeposit & OrderFacts>> {
+  const keys = [...new Set("ids" in by ? by.ids : by.orderNos)];
+  if (keys.length === 0) return new Map();
+  const rows = await trx
+    .selectFrom("deposits as d")
+    .leftJoin("deposit_methods as m", (join) =>
+      join
+        .onRef("m.id", "=", "d.method_id")
+        .onRef("m.tenant_id", "=", "d.tenant_id")
+        .on("m.deleted_at", "is", null),
+    )
+    .leftJoin("wallets as w", (join) =>
+      join
+        .onRef("w.client_id", "=", "d.client_id")
+        .onRef("w.currency", "=", "d.currency")
+        .onRef("w.tenant_id", "=", "d.tenant_id"),
+    )
+    .select([
+      "d.id",
+      "d.order_no",
+      "d.integration_id",
+      "d.tenant_id",
+      "d.client_id",
+      "d.status",
+      "d.currency",
+      "d.decimals",
+      "d.amount_minor",
+      "d.fee_minor",
+      "d.credit_minor",
+      "m.id as live_method_id",
+      "w.id as wallet_id",
+    ])
+    .where("ids" in by ? "d.id" : "d.order_no", "in", keys)
+    .orderBy("d.id")
+    .$if(kind === "postgres", (q) => q.forNoKeyUpdate("d"))
+    .execute();
+  return new Map(rows.map((r) => ["ids" in by ? r.id : r.order_no, r]));
+}
+
+/** What the API-2 checks read of an order beside what the apply step needs. */
+export type OrderFacts = {
+  order_no: string;
+  integration_id: string;
+  amount_minor: number;
+  fee_minor: number;
+  /** The order's deposit method, unless it was deleted since. */
+  live_method_id: string | null;
+};
+
+/**
+ * One UPDATE for every changed deposit, each guarded by the status it was read with: a row
+ * another process changed meanwhile is not touched, and the whole batch is refused. The
+ * changes come as a VALUES list, whose columns both databases name column1, column2, …
+ */
+function updateDeposits(trx: Db, changes: DepositChange[], now: number): BatchWrite {
   const bigint = (v: bigint | number | null) =>
     sql`CAST(${v === null ? null : toDbMinor(BigInt(v))} AS BIGINT)`;
   const rows = changes.map(
     (c) =>
       sql`(${c.id}, ${c.expected}, ${c.status}, ${bigint(c.finalizedAt)}, ${bigint(c.creditMinor)}, ${bigint(c.paidMinor)}, CAST(${c.transactionId} AS TEXT), ${bigint(c.pspTime)}, CAST(${c.failureReason} AS TEXT), CAST(${c.clearFailure ? 1 : 0} AS INTEGER))`,
   );
-  const updated = await sql<{ id: string }>`
-    WITH v(id, expected, status, finalized_at, credit_minor, paid_amount_minor, transaction_id, psp_time, failure_reason, clear_failure)
-      AS (VALUES ${sql.join(rows)})
+  // column1 id, 2 expected status, 3 status, 4 finalized_at, 5 credit_minor, 6 paid_amount_minor,
+  // 7 transaction_id, 8 psp_time, 9 failure_reason, 10 clear_failure
+  const query = sql<{ id: string }>`
     UPDATE deposits SET
-      status = v.status,
+      status = v.column3,
       updated_at = ${bigint(now)},
-      finalized_at = COALESCE(v.finalized_at, deposits.finalized_at),
-      credit_minor = COALESCE(v.credit_minor, deposits.credit_minor),
-      paid_amount_minor = COALESCE(v.paid_amount_minor, deposits.paid_amount_minor),
-      transaction_id = COALESCE(v.transaction_id, deposits.transaction_id),
-      psp_time = COALESCE(v.psp_time, deposits.psp_time),
-      failure_reason = CASE WHEN v.clear_failure = 1 THEN NULL ELSE COALESCE(v.failure_reason, deposits.failure_reason) END,
-      failure_message = CASE WHEN v.clear_failure = 1 THEN NULL ELSE deposits.failure_message END
-    FROM v
-    WHERE deposits.id = v.id AND deposits.status = v.expected
-    RETURNING deposits.id`.execute(trx);
-  if (updated.rows.length !== changes.length) {
-    throw new ConflictError("The deposit changed meanwhile; try again", "concurrent_change");
-  }
+      finalized_at = COALESCE(v.column4, deposits.finalized_at),
+      credit_minor = COALESCE(v.column5, deposits.credit_minor),
+      paid_amount_minor = COALESCE(v.column6, deposits.paid_amount_minor),
+      transaction_id = COALESCE(v.column7, deposits.transaction_id),
+      psp_time = COALESCE(v.column8, deposits.psp_time),
+      failure_reason = CASE WHEN v.column10 = 1 THEN NULL ELSE COALESCE(v.column9, deposits.failure_reason) END,
+      failure_message = CASE WHEN v.column10 = 1 THEN NULL ELSE deposits.failure_message END
+    FROM (VALUES ${sql.join(rows)}) AS v
+    WHERE deposits.id = v.column1 AND deposits.status = v.column2
+    RETURNING deposits.id`;
+  return { query: compilableRaw(trx, query), returnsIds: changes.map((c) => c.id) };
 }
 
 /** Why a result does not apply to a deposit in `current` (pure). */

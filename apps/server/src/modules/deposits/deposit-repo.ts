@@ -1,6 +1,5 @@
 import type { Selectable } from "kysely";
 import { type Db, decodeJson, encodeJson } from "../../infra/db/database.js";
-import { newId } from "../../shared/ids.js";
 import type {
   ClientsTable,
   DepositMethodsTable,
@@ -8,6 +7,7 @@ import type {
   DepositsTable,
   PspIntegrationsTable,
 } from "../../infra/db/schema.js";
+import { newId } from "../../shared/ids.js";
 import { toDepositMethod } from "../deposit-methods/method-model.js";
 import { type Integration, toIntegration } from "../psp-integrations/integration-model.js";
 import type { DepositEvent } from "./deposit-events.js";
@@ -104,6 +104,13 @@ export async function insertDepositEvent(db: Db, e: NewDepositEvent): Promise<st
  */
 export async function insertEventRows(db: Db, events: readonly NewDepositEvent[]): Promise<string[]> {
   if (events.length === 0) return [];
+  const q = eventRowsInsert(db, events);
+  await q.execute();
+  return q.ids;
+}
+
+/** The INSERT of {@link insertEventRows}, unexecuted (for a batch of writes), and its ids. */
+export function eventRowsInsert(db: Db, events: readonly NewDepositEvent[]) {
   const rows = events.map((e) => ({
     id: e.id ?? newEventId(),
     tenant_id: e.tenantId,
@@ -112,8 +119,7 @@ export async function insertEventRows(db: Db, events: readonly NewDepositEvent[]
     data: encodeJson(e.event.data),
     created_at: e.now,
   }));
-  await db.insertInto("deposit_events").values(rows).execute();
-  return rows.map((r) => r.id);
+  return Object.assign(db.insertInto("deposit_events").values(rows), { ids: rows.map((r) => r.id) });
 }
 
 export type StoredDepositEvent = {

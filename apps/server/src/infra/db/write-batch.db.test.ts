@@ -1,0 +1,150 @@
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import { type CompiledQuery, type Kysely, sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConflictError } from "../../shared/errors.js";
+import { createTestDatabase, testDbKind } from "../../test/test-database.js";
+import { type DatabaseHandle, migrateToLatest, openDatabase, writeTransaction } from "./database.js";
+import { runWrites } from "./write-batch.js";
+
+const require = createRequire(import.meta.url);
+
+// The batch writer of the API-2 path: several writes, one statement on PostgreSQL, refused
+// whole when a write does not return the rows it must.
+
+type T = { wb_parent: { id: string; n: number }; wb_child: { id: string; parent_id: string } };
+let tdb: Awaited<ReturnType<typeof createTestDatabase>>;
+let h: DatabaseHandle;
+const db = () => h.db as unknown as Kysely<T>;
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  h = openDatabase({ database: tdb.database });
+  await migrateToLatest(h.db);
+  await sql`CREATE TABLE wb_parent (id TEXT PRIMARY KEY, n INTEGER NOT NULL)`.execute(h.db);
+  await sql`CREATE TABLE wb_child (id TEXT PRIMARY KEY, parent_id TEXT NOT NULL REFERENCES wb_parent(id))`.execute(
+    h.db,
+  );
+  await sql`INSERT INTO wb_parent (id, n) VALUES ('p0', 1)`.execute(h.db);
+});
+afterAll(async () => {
+  await h?.close();
+  await tdb?.drop();
+});
+
+const ids = async (table: "wb_parent" | "wb_child") =>
+  (await db().selectFrom(table).select("id").orderBy("id").execute()).map((r) => r.id);
+
+const inTx = <R>(fn: (trx: Kysely<T>) => Promise<R>) =>
+  writeTransaction(h.db, h.kind, (trx) => fn(trx as unknown as Kysely<T>));
+
+describe("runWrites", () => {
+  it("runs every write, a parent and the child that references it included, in one transaction", async () => {
+    await inTx((trx) =>
+      runWrites(trx as never, h.kind, [
+        {
+          query: trx.insertInto("wb_parent").values({ id: "p1", n: 1 }).returning("id"),
+          returnsIds: ["p1"],
+        },
+        { query: trx.insertInto("wb_child").values({ id: "c1", parent_id: "p1" }) },
+        // Writes of one batch touch different rows: on PostgreSQL they all see the database as
+        // it was before the statement.
+        {
+          query: trx.updateTable("wb_parent").set({ n: 2 }).where("id", "=", "p0").returning("id"),
+          returnsIds: ["p0"],
+        },
+      ]),
+    );
+    expect(await ids("wb_parent")).toEqual(["p0", "p1"]);
+    expect(await ids("wb_child")).toEqual(["c1"]);
+    const p0 = await db()
+      .selectFrom("wb_parent")
+      .select("n")
+      .where("id", "=", "p0")
+      .executeTakeFirstOrThrow();
+    expect(Number(p0.n)).toBe(2);
+  });
+
+  it("refuses the whole batch when a write returns other rows than expected: nothing of it stays", async () => {
+    const attempt = inTx((trx) =>
+      runWrites(trx as never, h.kind, [
+        { query: trx.insertInto("wb_parent").values({ id: "p2", n: 1 }) },
+        // A guarded update whose guard no longer holds (n is 2 now): no row comes back.
+        {
+          query: trx
+            .updateTable("wb_parent")
+            .set({ n: 9 })
+            .where("id", "=", "p0")
+            .where("n", "=", 1)
+            .returning("id"),
+          returnsIds: ["p0"],
+        },
+      ]),
+    );
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+    expect(await ids("wb_parent")).toEqual(["p0", "p1"]);
+  });
+
+  it("a constraint failing in any write rolls back the writes before it", async () => {
+    const attempt = inTx((trx) =>
+      runWrites(trx as never, h.kind, [
+        { query: trx.insertInto("wb_parent").values({ id: "p3", n: 1 }) },
+        { query: trx.insertInto("wb_child").values({ id: "c1", parent_id: "p3" }) },
+      ]),
+    );
+    await expect(attempt).rejects.toThrow();
+    expect(await ids("wb_parent")).toEqual(["p0", "p1"]);
+    expect(await ids("wb_child")).toEqual(["c1"]);
+  });
+
+  it.runIf(testDbKind() === "postgres")("is one statement on PostgreSQL", async () => {
+    const seen: CompiledQuery[] = [];
+    await inTx(async (trx) => {
+      // Count what reaches the database through this transaction's executor.
+      const exec = trx.getExecutor();
+      const orig = exec.executeQuery.bind(exec);
+      (exec as { executeQuery: typeof orig }).executeQuery = <R>(q: CompiledQuery<R>) => {
+        seen.push(q);
+        return orig(q);
+      };
+      await runWrites(trx as never, "postgres", [
+        { query: trx.insertInto("wb_parent").values({ id: "p4", n: 1 }).returning("id"), returnsIds: ["p4"] },
+        { query: trx.insertInto("wb_child").values({ id: "c4", parent_id: "p4" }) },
+      ]);
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.sql).toMatch(/^WITH "w0" AS \(insert into "wb_parent"/);
+    expect(await ids("wb_child")).toEqual(["c1", "c4"]);
+  });
+});
+
+describe.runIf(testDbKind() === "sqlite")("writeTransaction on SQLite", () => {
+  it("waits for another connection's writer instead of failing with 'database is locked'", async () => {
+    const file = (tdb.database as { file: string }).file;
+    // Our connection has read before: without BEGIN IMMEDIATE its transaction would read a
+    // snapshot from before the other writer's commit, then fail at its first write with
+    // "database is locked" (SQLITE_BUSY_SNAPSHOT). The other writer is a thread of its own:
+    // SQLite's busy wait blocks this one.
+    await sql`SELECT count(*) FROM wb_parent`.execute(h.db);
+    const other = new Worker(
+      `const { workerData, parentPort } = require("node:worker_threads");
+       const SQLite = require(workerData.module);
+       const db = new SQLite(workerData.file);
+       db.pragma("busy_timeout = 5000");
+       db.exec("BEGIN IMMEDIATE");
+       db.prepare("INSERT INTO wb_parent (id, n) VALUES ('o1', 1)").run();
+       parentPort.postMessage("locked");
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+       db.exec("COMMIT");
+       db.close();`,
+      { eval: true, workerData: { file, module: require.resolve("better-sqlite3") } },
+    );
+    await new Promise((resolve) => other.once("message", resolve));
+    await inTx(async (trx) => {
+      await sql`SELECT count(*) FROM wb_parent`.execute(trx);
+      await trx.insertInto("wb_parent").values({ id: "o2", n: 1 }).execute();
+    });
+    await new Promise((resolve) => other.once("exit", resolve));
+    expect(await ids("wb_parent")).toEqual(expect.arrayContaining(["o1", "o2"]));
+  });
+});
