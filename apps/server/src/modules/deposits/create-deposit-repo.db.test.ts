@@ -270,6 +270,104 @@ describe("setPaymentUrlWithEvent", () => {
   });
 });
 
+describe("group commit: steps submitted together are written together, each with its own answer", () => {
+  it("inserts a batch of orders, one of two with the same key, with events for the inserted ones only", async () => {
+    const rows = [
+      newRow(a),
+      newRow(a, "batch-key"),
+      newRow(a),
+      newRow(a, "batch-key"),
+      newRow(b, "batch-key"),
+    ];
+    // Submitted in the same tick: one batch.
+    const answers = await Promise.all(
+      rows.map((r) => insertDepositWithEvent(t.ctx.db, kind(), r, createdEvent(r))),
+    );
+    expect(answers).toEqual([true, true, true, false, true]);
+    for (const [i, r] of rows.entries()) {
+      expect(await storedRow(r.id)).toEqual(answers[i] ? r : undefined);
+      expect((await storedEvents(r.id)).map((e) => e.kind)).toEqual(answers[i] ? ["created"] : []);
+    }
+  });
+
+  it("one failing item fails alone: the others of its batch are written", async () => {
+    const taken = newRow(a);
+    const takenEventId = newEventId();
+    await insertDepositWithEvent(t.ctx.db, kind(), taken, createdEvent(taken, takenEventId));
+    const good1 = newRow(a);
+    const bad = newRow(a);
+    const good2 = newRow(b);
+    const results = await Promise.allSettled([
+      insertDepositWithEvent(t.ctx.db, kind(), good1, createdEvent(good1)),
+      insertDepositWithEvent(t.ctx.db, kind(), bad, createdEvent(bad, takenEventId)),
+      insertDepositWithEvent(t.ctx.db, kind(), good2, createdEvent(good2)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(await storedRow(good1.id)).toEqual(good1);
+    expect(await storedRow(good2.id)).toEqual(good2);
+    expect(await storedRow(bad.id)).toBeUndefined();
+  });
+
+  it("stores a batch of payment URLs, each answered with its own order (or nothing when it did not apply)", async () => {
+    const rows = [newRow(a), newRow(b), newRow(a), newRow(a)];
+    for (const r of rows) await insertDepositWithEvent(t.ctx.db, kind(), r, createdEvent(r));
+    await t.ctx.db
+      .updateTable("deposits")
+      .set({ status: "cancelled" })
+      .where("id", "=", rows[2]!.id)
+      .execute();
+    const answers = await Promise.all(
+      rows.map((r, i) =>
+        setPaymentUrlWithEvent(
+          t.ctx.db,
+          kind(),
+          // The last one names another tenant: never applied.
+          {
+            tenantId: i === 3 ? b.tenantId : r.tenant_id,
+            id: r.id,
+            url: `https://pay.example.com/p/${i}`,
+            now: r.created_at + 1,
+          },
+          api1Event(r),
+        ),
+      ),
+    );
+    expect(answers.map((x) => x?.payment_url ?? null)).toEqual([
+      "https://pay.example.com/p/0",
+      "https://pay.example.com/p/1",
+      null,
+      null,
+    ]);
+    expect(answers[0]).toMatchObject({ id: rows[0]!.id, order_no: rows[0]!.order_no, status: "pending" });
+    expect(answers[1]).toMatchObject({ id: rows[1]!.id, order_no: rows[1]!.order_no, status: "pending" });
+    for (const [i, r] of rows.entries()) {
+      expect((await storedRow(r.id))?.payment_url).toBe(i < 2 ? `https://pay.example.com/p/${i}` : null);
+      expect((await storedEvents(r.id)).map((e) => e.kind)).toEqual(["created", "api1_call"]);
+    }
+  });
+
+  it("one failing URL step fails alone", async () => {
+    const rows = [newRow(a), newRow(a), newRow(a)];
+    const takenEventId = newEventId();
+    await insertDepositWithEvent(t.ctx.db, kind(), rows[0]!, createdEvent(rows[0]!, takenEventId));
+    for (const r of rows.slice(1)) await insertDepositWithEvent(t.ctx.db, kind(), r, createdEvent(r));
+    const results = await Promise.allSettled(
+      rows.map((r, i) =>
+        setPaymentUrlWithEvent(
+          t.ctx.db,
+          kind(),
+          { tenantId: r.tenant_id, id: r.id, url: `https://pay.example.com/q/${i}`, now: r.created_at + 1 },
+          api1Event(r, i === 1 ? takenEventId : undefined),
+        ),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((await storedRow(rows[0]!.id))?.payment_url).toBe("https://pay.example.com/q/0");
+    expect((await storedRow(rows[1]!.id))?.payment_url).toBeNull();
+    expect((await storedRow(rows[2]!.id))?.payment_url).toBe("https://pay.example.com/q/2");
+  });
+});
+
 describe("tenant scoping of a second client", () => {
   it("reads a second client of the same tenant with its own fields", async () => {
     const c = await insertClient(t.ctx, a.tenantId);

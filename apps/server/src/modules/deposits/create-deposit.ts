@@ -194,7 +194,8 @@ export async function createDeposit(
     finalized_at: null,
   };
 
-  // One short transaction (on PostgreSQL one statement): the order and its `created` event.
+  // The order and its `created` event, committed (with the orders of other requests that arrived
+  // meanwhile: group commit, create-deposit-repo.ts) before anything else happens.
   const inserted = await insertDepositWithEvent(deps.db, deps.dbKind, row, {
     tenantId,
     depositId: row.id,
