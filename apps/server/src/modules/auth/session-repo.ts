@@ -1,5 +1,6 @@
-import { sql } from "kysely";
+import { PostgresAdapter, sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
+import { createMicroBatcher, type MicroBatcher } from "../../infra/batching/micro-batcher.js";
 import type { Db } from "../../infra/db/database.js";
 import type { SessionsTable } from "../../infra/db/schema.js";
 
@@ -11,10 +12,17 @@ export function createSessionRepo(db: Db) {
       await db.insertInto("sessions").values(row).execute();
     },
     /**
-     * Every request of a logged-in user or client makes this lookup: a SQL template (compiled
-     * without building a query tree) rather than the query builder, same statement.
+     * Every request of a logged-in client makes this lookup (pass the database, not a
+     * transaction). SQLite: one statement (a SQL template, compiled without building a query
+     * tree). PostgreSQL, where a statement is a round trip: the lookups of the requests that
+     * arrive together are one query, and each is checked against its own `now` here.
      */
     async findLive(idHash: string, now: number): Promise<SessionRow | undefined> {
+      const batcher = pgSessionReader(db);
+      if (batcher) {
+        const row = await batcher.submit(idHash);
+        return row !== undefined && row.expires_at > now ? row : undefined;
+      }
       const r =
         await sql<SessionRow>`select * from sessions where id_hash = ${idHash} and expires_at > ${now}`.execute(
           db,
@@ -33,6 +41,30 @@ export function createSessionRepo(db: Db) {
   };
 }
 export type SessionRepo = ReturnType<typeof createSessionRepo>;
+
+/** Per database: the PostgreSQL session reader, or null on SQLite (in-process, nothing to save). */
+const sessionReaders = new WeakMap<Db, MicroBatcher<string, SessionRow | undefined> | null>();
+
+function pgSessionReader(db: Db): MicroBatcher<string, SessionRow | undefined> | null {
+  let reader = sessionReaders.get(db);
+  if (reader === undefined) {
+    reader =
+      db.getExecutor().adapter instanceof PostgresAdapter
+        ? createMicroBatcher<string, SessionRow | undefined>(
+            async (idHashes) => {
+              const { rows } = await sql<SessionRow>`select * from sessions where id_hash = any(${[
+                ...new Set(idHashes),
+              ]}::text[])`.execute(db);
+              const byHash = new Map(rows.map((r) => [r.id_hash, r]));
+              return idHashes.map((h) => ({ ok: true, value: byHash.get(h) }));
+            },
+            { maxBatch: 256, concurrency: 2 },
+          )
+        : null;
+    sessionReaders.set(db, reader);
+  }
+  return reader;
+}
 
 /** Background job: expired sessions are deleted (they are already refused; this keeps the table small). */
 export async function deleteExpiredSessionsJob(ctx: Pick<AppContext, "db" | "clock">): Promise<void> {

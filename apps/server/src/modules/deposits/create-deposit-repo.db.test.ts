@@ -162,6 +162,39 @@ describe("findDepositContext", () => {
   });
 });
 
+describe("findDepositContext for requests that arrive together (one query on PostgreSQL)", () => {
+  it("answers each lookup with its own client, method and integration, or nothing", async () => {
+    const keys = [
+      { tenantId: a.tenantId, clientId: a.clientId, methodId: a.methodId },
+      { tenantId: b.tenantId, clientId: b.clientId, methodId: b.methodId },
+      { tenantId: a.tenantId, clientId: b.clientId, methodId: a.methodId }, // another tenant's client
+      { tenantId: a.tenantId, clientId: a.clientId, methodId: b.methodId }, // another tenant's method
+      { tenantId: a.tenantId, clientId: a.clientId, methodId: a.methodId }, // the first again
+    ];
+    const found = await Promise.all(keys.map((k) => findDepositContext(t.ctx.db, kind(), k)));
+    const one = async (k: (typeof keys)[number]) => ({
+      client: await findClient(t.ctx.db, k.tenantId, k.clientId),
+      mi: await findMethodWithIntegration(t.ctx.db, k.tenantId, k.methodId),
+    });
+    for (const [i, k] of keys.entries()) {
+      const want = await one(k);
+      if (!want.client) {
+        expect(found[i]).toBeUndefined();
+        continue;
+      }
+      expect(found[i]?.client.id).toBe(want.client.id);
+      expect(found[i]?.methodWithIntegration).toEqual(want.mi);
+    }
+    expect(found.map((f) => f?.methodWithIntegration?.method.id ?? null)).toEqual([
+      a.methodId,
+      b.methodId,
+      null,
+      null,
+      a.methodId,
+    ]);
+  });
+});
+
 describe("insertDepositWithEvent", () => {
   it("writes the order and its created event", async () => {
     const row = newRow(a);
