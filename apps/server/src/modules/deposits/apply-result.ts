@@ -4,7 +4,7 @@ import type { AppContext } from "../../app-context.js";
 import { type Db, type DbKind, isLedgerCreditViolation, toDbMinor } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { type BatchWrite, compilableRaw, runWrites } from "../../infra/db/write-batch.js";
-import { ConflictError, NotFoundError } from "../../shared/errors.js";
+import { NotFoundError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { ledgerWrites, type PlannedPosting } from "../clients/ledger.js";
 import { eventRowsInsert, type NewDepositEvent } from "./deposit-repo.js";
