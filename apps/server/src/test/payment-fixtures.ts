@@ -1,6 +1,7 @@
 import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol";
 import type { AppContext } from "../app-context.js";
 import { hashPassword } from "../infra/crypto/hashing.js";
+import { ensureWallet } from "../modules/clients/ledger.js";
 import { encodeCurrencies, type MethodCurrency } from "../modules/deposit-methods/method-model.js";
 import type { AmountPolicy, CustomParam } from "../modules/psp-integrations/integration-model.js";
 import { newClientId, newId, newIntegrationToken, newMerchantId } from "../shared/ids.js";
@@ -141,4 +142,38 @@ export async function insertPaymentSetup(
   const methodId = await insertMethod(ctx, tenantId, integ.integrationId, opts);
   const client = await insertClient(ctx, tenantId);
   return { tenantId, ...integ, methodId, ...client };
+}
+
+/**
+ * A deposit credit of 0 written straight into the ledger, as if another path had credited the
+ * order without moving it: the status check then lets a success callback through and only the
+ * ledger's unique index stops a second credit. Returns the entry's id: delete the entry at the
+ * end of the test (the payment invariants run after each test).
+ */
+export async function insertEarlierCredit(
+  ctx: Pick<AppContext, "db">,
+  f: { tenantId: string; clientId: string },
+  depositId: string,
+): Promise<string> {
+  const walletId = await ensureWallet(ctx.db, {
+    tenantId: f.tenantId,
+    clientId: f.clientId,
+    currency: "USD",
+    now: 1,
+  });
+  const id = newId();
+  await ctx.db
+    .insertInto("ledger_entries")
+    .values({
+      id,
+      tenant_id: f.tenantId,
+      wallet_id: walletId,
+      amount_minor: 0,
+      kind: "deposit",
+      deposit_id: depositId,
+      memo: "earlier credit",
+      created_at: 1,
+    })
+    .execute();
+  return id;
 }

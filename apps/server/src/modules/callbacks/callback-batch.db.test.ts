@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { DepositsTable } from "../../infra/db/schema.js";
-import { newId, newOrderNo } from "../../shared/ids.js";
+import { newOrderNo } from "../../shared/ids.js";
 import {
   type CallbackFields,
   callbackError,
@@ -14,9 +14,13 @@ import {
   type TestDeposit,
   walletBalance,
 } from "../../test/callback-client.js";
-import { insertClient, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import {
+  insertClient,
+  insertEarlierCredit,
+  insertPaymentSetup,
+  type PaymentFixture,
+} from "../../test/payment-fixtures.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
-import { ensureWallet } from "../clients/ledger.js";
 import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
 import { findCallbackIntegration } from "../psp-integrations/integration-repo.js";
 import { createTenant } from "../tenants/create-tenant.js";
@@ -469,26 +473,7 @@ describe("a failing batch falls back to one callback at a time", () => {
     const foreign = await insertDeposit(t.ctx, other);
     // Another path already credited `pre` without moving it: the status check lets its callback
     // through and the ledger's unique index refuses the second credit, rolling the batch back.
-    const walletId = await ensureWallet(t.ctx.db, {
-      tenantId,
-      clientId: fx.clientId,
-      currency: "USD",
-      now: 1,
-    });
-    const earlier = newId();
-    await t.ctx.db
-      .insertInto("ledger_entries")
-      .values({
-        id: earlier,
-        tenant_id: tenantId,
-        wallet_id: walletId,
-        amount_minor: 0,
-        kind: "deposit",
-        deposit_id: pre.id,
-        memo: "earlier credit",
-        created_at: 1,
-      })
-      .execute();
+    const earlier = await insertEarlierCredit(t.ctx, { tenantId, clientId: fx.clientId }, pre.id);
     try {
       const before = await depositRow(t.ctx, pre.id);
       const balanceA = await walletBalance(t.ctx, fx.clientId);

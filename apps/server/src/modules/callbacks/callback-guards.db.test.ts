@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { newId } from "../../shared/ids.js";
 import {
   callbackError,
   callbackFields,
@@ -16,12 +15,12 @@ import {
 } from "../../test/callback-client.js";
 import {
   insertClient,
+  insertEarlierCredit,
   insertMethod,
   insertPaymentSetup,
   type PaymentFixture,
 } from "../../test/payment-fixtures.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
-import { ensureWallet } from "../clients/ledger.js";
 import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
 import type { AmountPolicy } from "../psp-integrations/integration-model.js";
 import { createTenant } from "../tenants/create-tenant.js";
@@ -125,26 +124,7 @@ describe("exactly-once: each guard holds on its own", () => {
     // Another path already credited this order without moving it: the status check lets the
     // callback through, the unique index refuses the second credit and everything rolls back.
     const dep = await insertDeposit(t.ctx, fx);
-    const walletId = await ensureWallet(t.ctx.db, {
-      tenantId,
-      clientId: fx.clientId,
-      currency: "USD",
-      now: 1,
-    });
-    const earlier = newId();
-    await t.ctx.db
-      .insertInto("ledger_entries")
-      .values({
-        id: earlier,
-        tenant_id: tenantId,
-        wallet_id: walletId,
-        amount_minor: 0,
-        kind: "deposit",
-        deposit_id: dep.id,
-        memo: "earlier credit",
-        created_at: 1,
-      })
-      .execute();
+    const earlier = await insertEarlierCredit(t.ctx, { tenantId, clientId: fx.clientId }, dep.id);
     try {
       const before = await depositRow(t.ctx, dep.id);
       const res = await sendSignedCallback(t.app, fx, dep);
