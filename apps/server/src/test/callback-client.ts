@@ -25,16 +25,15 @@ export type TestDeposit = {
   creditMinor: bigint;
 };
 
-/** A pending USD 100.00 order (fee 2.80, credit 97.20) of the fixture's method, unless overridden. */
-export async function insertDeposit(
-  ctx: Pick<AppContext, "db" | "clock">,
+/** The row of a pending USD 100.00 order (fee 2.80, credit 97.20) of the fixture's method, unless overridden. */
+export function depositRowFor(
   fx: PaymentFixture,
+  now: number,
   overrides: Partial<DepositsTable> = {},
-): Promise<TestDeposit> {
-  const now = ctx.clock.now();
+): DepositsTable {
   const amount = overrides.amount_minor ?? 10_000;
   const fee = overrides.fee_minor ?? 280;
-  const row: DepositsTable = {
+  return {
     id: newId(),
     tenant_id: fx.tenantId,
     order_no: newOrderNo(),
@@ -65,6 +64,15 @@ export async function insertDeposit(
     finalized_at: null,
     ...overrides,
   };
+}
+
+/** A pending USD 100.00 order (fee 2.80, credit 97.20) of the fixture's method, unless overridden. */
+export async function insertDeposit(
+  ctx: Pick<AppContext, "db" | "clock">,
+  fx: PaymentFixture,
+  overrides: Partial<DepositsTable> = {},
+): Promise<TestDeposit> {
+  const row = depositRowFor(fx, ctx.clock.now(), overrides);
   await ctx.db.insertInto("deposits").values(row).execute();
   return {
     id: row.id,

@@ -157,7 +157,8 @@ async function runBatch(deps: CallbackDeps, items: Screened[], apply: boolean): 
     const locked = new Map([...orders.values()].map((o) => [o.id, o]));
     const plan = apply ? planDepositResults(locked, inputs, deps.clock.now()) : undefined;
     const outcomes = plan?.outcomes ?? inputs.map((): ApplyOutcome => ({ kind: "repeat" }));
-    const final = judged.map((x) => ("input" in x ? x.judge(outcomes[plans.indexOf(x)] as ApplyOutcome) : x));
+    let next = 0;
+    const final = judged.map((x) => ("input" in x ? x.judge(outcomes[next++] as ApplyOutcome) : x));
     const records = await callbackRecordWrites(trx, deps, items, final);
     await runWrites(trx, deps.dbKind, [...(plan ? depositResultWrites(trx, plan) : []), ...records]);
     return { final, outcomes };

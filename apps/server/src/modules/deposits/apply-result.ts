@@ -84,17 +84,21 @@ export async function applyDepositResult(
 
 /**
  * The body of {@link applyDepositResult}, for callers that must do more in the same transaction
- * (review resolution, manual approval write their audit record with it). The caller owns the
- * transaction, so a ledger unique violation reaches it as an error: treat it as `repeat`, and
- * increment the credits metric after commit.
+ * (review resolution, manual approval write their audit record with it): read the deposit
+ * (locked on PostgreSQL), plan, write. The API-2 path does the same for a whole batch of
+ * callbacks (handle-callback.ts). The caller owns the transaction, so a ledger unique violation
+ * (or a `concurrent_change` ConflictError: the deposit changed between read and write) reaches
+ * it as an error: treat the former as `repeat`, and increment the credits metric after commit.
  */
 export async function applyDepositResultInTx(
   trx: Db,
   deps: Pick<AppContext, "dbKind" | "clock">,
   input: ApplyResultInput,
 ): Promise<ApplyOutcome> {
-  const [outcome] = await applyDepositResultsInTx(trx, deps, [input]);
-  return outcome as ApplyOutcome;
+  const found = await readDepositsForApply(trx, deps.dbKind, { ids: [input.depositId] });
+  const plan = planDepositResults(found, [input], deps.clock.now());
+  await runWrites(trx, deps.dbKind, depositResultWrites(trx, plan));
+  return plan.outcomes[0] as ApplyOutcome;
 }
 
 /**
@@ -139,44 +143,6 @@ export type DepositChange = {
   clearFailure: boolean;
 };
 
-/**
- * Several results in one transaction, in order, with a fixed number of statements whatever
- * their count: one read of the deposits (on PostgreSQL `FOR NO KEY UPDATE`, in id order so that
- * two batches never wait on each other in a cycle), one UPDATE of the changed deposits, one
- * wallet upsert, one ledger insert, one timeline insert. Each result is classified against the
- * deposit as the results before it in the batch left it (pure), exactly as if they had been
- * applied one by one. The API-2 callback path applies a whole batch of callbacks this way
- * (group commit); every other path passes one result.
- *
- * Throws (and the caller's transaction must roll back) when a deposit is missing, when another
- * process changed a deposit between the read and the write (possible on SQLite with several
- * processes; the guard refuses it), or when the ledger's unique index refuses a second credit.
- */
-export async function applyDepositResultsInTx(
-  trx: Db,
-  deps: Pick<AppContext, "dbKind" | "clock">,
-  inputs: readonly ApplyResultInput[],
-  /**
-   * The deposits as the caller already read them in this transaction, on PostgreSQL under
-   * `FOR NO KEY UPDATE` in id order (see {@link readDepositsForApply}): then they are not read again.
-   */
-  locked?: ReadonlyMap<string, LockedDeposit>,
-): Promise<ApplyOutcome[]> {
-  if (inputs.length === 0) return [];
-  for (const input of inputs) {
-    for (const from of input.allowFrom ?? []) {
-      if (!canTransition(from, input.to) && !canResolveLate(from, input.to)) {
-        throw new Error(`allowFrom: ${from} → ${input.to} is not a transition anyone may make`);
-      }
-    }
-  }
-  const found =
-    locked ?? (await readDepositsForApply(trx, deps.dbKind, { ids: inputs.map((i) => i.depositId) }));
-  const plan = planDepositResults(found, inputs, deps.clock.now());
-  await runWrites(trx, deps.dbKind, depositResultWrites(trx, plan));
-  return plan.outcomes;
-}
-
 /** What applying a batch of results writes, planned before anything is written. */
 export type DepositResultPlan = {
   outcomes: ApplyOutcome[];
@@ -188,15 +154,23 @@ export type DepositResultPlan = {
 
 /**
  * Classifies each result against the deposit as the results before it in the batch left it,
- * and plans the writes (pure, but for the new ids it takes): one change per deposit, one
- * ledger credit per success (into the client's wallet as read, or a new one), the timeline
- * entries. Throws when a deposit was not read or belongs to another tenant.
+ * exactly as if they had been applied one by one, and plans the writes (pure, but for the new
+ * ids it takes): one change per deposit, one ledger credit per success (into the client's
+ * wallet as read, or a new one), the timeline entries. Throws when a deposit was not read or
+ * belongs to another tenant, or an `allowFrom` is not a move anyone may make.
  */
 export function planDepositResults(
   found: ReadonlyMap<string, LockedDeposit>,
   inputs: readonly ApplyResultInput[],
   now: number,
 ): DepositResultPlan {
+  for (const input of inputs) {
+    for (const from of input.allowFrom ?? []) {
+      if (!canTransition(from, input.to) && !canResolveLate(from, input.to)) {
+        throw new Error(`allowFrom: ${from} → ${input.to} is not a transition anyone may make`);
+      }
+    }
+  }
   const current = new Map<string, { status: DepositStatus; creditMinor: bigint }>();
   const changes = new Map<string, DepositChange>();
   const credits: PlannedPosting[] = [];

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DepositsTable } from "../../infra/db/schema.js";
-import { newId, newOrderNo } from "../../shared/ids.js";
+import { newId } from "../../shared/ids.js";
+import { depositRowFor } from "../../test/callback-client.js";
 import { insertClient, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
 import { createTenant } from "../tenants/create-tenant.js";
@@ -35,38 +36,18 @@ afterAll(async () => t?.close());
 
 const kind = () => t.ctx.dbKind;
 
+/** A new order as creation writes it (before API-1 answers): no payment URL yet. */
 function newRow(fx: PaymentFixture, key: string | null = null): DepositsTable {
   const now = Date.now();
-  return {
-    id: newId(),
-    tenant_id: fx.tenantId,
-    order_no: newOrderNo(),
-    client_id: fx.clientId,
-    method_id: fx.methodId,
-    integration_id: fx.integrationId,
-    currency: "USD",
-    decimals: 2,
-    amount_minor: 10_000,
-    fee_minor: 280,
-    credit_minor: 9_720,
-    paid_amount_minor: null,
-    status: "pending",
+  return depositRowFor(fx, now, {
     fields: '{"bank":"x"}',
     device: "pc",
     language: "en-us",
     idempotency_key: key,
     request_hash: "h".repeat(64),
     payment_url: null,
-    failure_reason: null,
-    failure_message: null,
-    transaction_id: null,
-    psp_time: null,
-    created_by: null,
     expires_at: now + 60_000,
-    created_at: now,
-    updated_at: now,
-    finalized_at: null,
-  };
+  });
 }
 
 const createdEvent = (row: DepositsTable, id?: string): NewDepositEvent => ({
