@@ -89,8 +89,8 @@ export type CallbackBatching = { maxBatch: number; concurrency: number };
  * token, signature: checks 1–4, no database write), then joins the next **batch**: callbacks
  * that arrive while a batch is being written are judged and applied together, in arrival order,
  * in one transaction (group commit): one read of their orders, the one idempotent apply step
- * for all of them ({@link applyDepositResultsInTx}: every result classified as if applied one by
- * one, then a fixed number of statements), and their records (log rows, timeline entries,
+ * for all of them ({@link planDepositResults}: every result classified as if applied one by
+ * one; then its writes, one statement on PostgreSQL), and their records (log rows, timeline entries,
  * review items) in the same commit. A callback is answered only after its batch committed.
  *
  * If a batch fails (the ledger's unique guard fired, another process changed an order between
