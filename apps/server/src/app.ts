@@ -1,5 +1,4 @@
 import cookie from "@fastify/cookie";
-import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -14,6 +13,7 @@ import type { AppContext } from "./app-context.js";
 import { registerAccessControl } from "./http/access.js";
 import { registerErrorHandling } from "./http/error-handler.js";
 import { opsRoutes } from "./http/ops-routes.js";
+import { registerSecurityHeaders } from "./http/security-headers.js";
 import { webRoutes } from "./http/web-routes.js";
 import { auditRoutes } from "./modules/audit/audit-routes.js";
 import { authRoutes } from "./modules/auth/auth-routes.js";
@@ -62,7 +62,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerErrorHandling(app);
 
   await app.register(cookie);
-  await app.register(helmet, {
+  registerSecurityHeaders(app, {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],

@@ -66,8 +66,7 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
         // A machine-to-machine endpoint answering 204 or a small JSON error: browser security
         // headers (CSP, frame options…) protect nothing here, and setting them was a measurable
         // part of each callback's cost (bench B1 profile).
-        helmet: false,
-        config: { access: "public" },
+        config: { access: "public", securityHeaders: false },
         schema: {
           tags: ["psp"],
           summary: "API-2 payment callback (PSP Open API): JSON or form body, signed, header crm-pay-token",
