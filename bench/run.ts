@@ -17,7 +17,7 @@ import {
   successBodies,
   walletMismatches,
 } from "./lib/db.js";
-import { type LoadResult, runLoad } from "./lib/load.js";
+import { type LoadResult, runLoad, runPaced } from "./lib/load.js";
 import {
   buildServer,
   type Child,
@@ -96,11 +96,21 @@ const figures = (r: LoadResult, cpuMs?: number): Figures => ({
   statuses: r.statuses,
 });
 
+type StubDirect = Figures & { burst: Figures };
+
 type KindResults = {
   baseline?: Figures;
   b1?: Figures & { credited: number; answered204: number; verified: boolean; peakRssMb: number };
   b2?: Figures & { credits: number; ledgerSum: number; expectedSum: number; verified: boolean };
-  b3?: Figures & { addedP50: number; addedP99: number; failedOrders: number };
+  /** Evenly spaced arrivals (the target's figures); `burst` the same rate as autocannon sends it. */
+  b3?: Figures & {
+    addedP50: number;
+    addedP99: number;
+    failedOrders: number;
+    burst: Figures & { addedP50: number; addedP99: number };
+    /** GET /healthz at the same rate: what any route adds on this machine. */
+    floor: Figures & { addedP50: number; addedP99: number };
+  };
   b4?: Figures & {
     ordersInDb: number;
     p99RatioToB1: number;
@@ -296,34 +306,64 @@ async function runKind(
     if (only.has("b3") && stub) {
       const headers = await portalSession(server, s);
       const body = JSON.stringify({ methodId: s.methodId, currency: "USD", amount: "100.00" });
+      const path = "/api/portal/deposits";
       // Warm the route and the outbound connection pool first.
-      await runLoad({
+      await runPaced({
         url: server.url,
-        path: "/api/portal/deposits",
+        path,
         headers,
         body: () => body,
-        connections: 10,
+        rate: RATE,
         durationS: 2,
-        overallRate: RATE,
+        connections: 10,
       });
       const cpu0 = server.cpuMs();
-      const load = await runLoad({
+      const load = await runPaced({
         url: server.url,
-        path: "/api/portal/deposits",
+        path,
+        headers,
+        body: () => body,
+        rate: RATE,
+        durationS: DURATION,
+        connections: 10,
+      });
+      const cpuMs = server.cpuMs() - cpu0;
+      const cpu1 = server.cpuMs();
+      const burst = await runLoad({
+        url: server.url,
+        path,
         headers,
         body: () => body,
         connections: 10,
         durationS: DURATION,
         overallRate: RATE,
       });
-      const cpuMs = server.cpuMs() - cpu0;
-      const failed = Object.entries(load.statuses)
+      const burstCpuMs = server.cpuMs() - cpu1;
+      const cpu2 = server.cpuMs();
+      const floor = await runPaced({
+        url: server.url,
+        path: "/healthz",
+        method: "GET",
+        rate: RATE,
+        durationS: DURATION,
+        connections: 10,
+      });
+      const floorCpuMs = server.cpuMs() - cpu2;
+      const failed = [load, burst]
+        .flatMap((l) => Object.entries(l.statuses))
         .filter(([code]) => code !== "201")
-        .reduce((a, [, n]) => a + n, 0);
-      out.b3 = { ...figures(load, cpuMs), addedP50: Number.NaN, addedP99: Number.NaN, failedOrders: failed };
+        .reduce((a, [, n]) => a + n, load.errors + burst.errors);
+      out.b3 = {
+        ...figures(load, cpuMs),
+        addedP50: Number.NaN,
+        addedP99: Number.NaN,
+        failedOrders: failed,
+        burst: { ...figures(burst, burstCpuMs), addedP50: Number.NaN, addedP99: Number.NaN },
+        floor: { ...figures(floor, floorCpuMs), addedP50: Number.NaN, addedP99: Number.NaN },
+      };
       log(
-        `${kind}: B3 ${load.requests} deposits at ${load.rps.toFixed(0)}/s p50 ${load.p50.toFixed(2)} ms ` +
-          `p99 ${load.p99.toFixed(2)} ms, non-201 answers: ${failed}`,
+        `${kind}: B3 ${load.requests} deposits at ${load.rps.toFixed(0)}/s evenly spaced: p50 ${load.p50.toFixed(2)} ms ` +
+          `p99 ${load.p99.toFixed(2)} ms; in autocannon's bursts: p50 ${burst.p50.toFixed(2)} ms p99 ${burst.p99.toFixed(2)} ms; non-201 answers: ${failed}`,
       );
     }
 
@@ -406,8 +446,8 @@ async function baselineRun(): Promise<Figures> {
   }
 }
 
-/** The same fixed-rate generator against the stub directly: B3's floor. */
-async function stubDirectRun(stub: Child & { url: string }): Promise<Figures> {
+/** The same generators against the stub directly: B3's floor (evenly spaced, and in bursts). */
+async function stubDirectRun(stub: Child & { url: string }): Promise<StubDirect> {
   const body = JSON.stringify({
     merchant_id: "0".repeat(32),
     order_no: "abcdefghijkl",
@@ -427,10 +467,11 @@ async function stubDirectRun(stub: Child & { url: string }): Promise<Figures> {
     headers: { "content-type": "application/json", "crm-pay-token": "x".repeat(43) },
     body: () => body,
     connections: 10,
-    overallRate: RATE,
   };
-  await runLoad({ ...opts, durationS: 2 });
-  return figures(await runLoad({ ...opts, durationS: DURATION }));
+  await runPaced({ ...opts, rate: RATE, durationS: 2 });
+  const paced = figures(await runPaced({ ...opts, rate: RATE, durationS: DURATION }));
+  const burst = figures(await runLoad({ ...opts, overallRate: RATE, durationS: DURATION }));
+  return { ...paced, burst };
 }
 
 function machine() {
@@ -469,17 +510,24 @@ async function main() {
     ? await startScript(join(REPO_ROOT, "bench", "servers", "api1-stub.ts"))
     : undefined;
   const results: Partial<Record<DbKind, KindResults>> = {};
-  let stubDirect: Figures | undefined;
+  let stubDirect: StubDirect | undefined;
   try {
     if (stub) {
       stubDirect = await stubDirectRun(stub);
-      log(`stub direct at ${RATE}/s: p50 ${stubDirect.p50} ms p99 ${stubDirect.p99} ms`);
+      log(
+        `stub direct at ${RATE}/s evenly spaced: p50 ${stubDirect.p50} ms p99 ${stubDirect.p99} ms; ` +
+          `in bursts: p50 ${stubDirect.burst.p50} ms p99 ${stubDirect.burst.p99} ms`,
+      );
     }
     for (const kind of kinds) {
       const r = await runKind(kind, stub, () => {});
       if (r.b3 && stubDirect) {
         r.b3.addedP50 = round(r.b3.p50 - stubDirect.p50)!;
         r.b3.addedP99 = round(r.b3.p99 - stubDirect.p99)!;
+        r.b3.burst.addedP50 = round(r.b3.burst.p50 - stubDirect.burst.p50)!;
+        r.b3.burst.addedP99 = round(r.b3.burst.p99 - stubDirect.burst.p99)!;
+        r.b3.floor.addedP50 = round(r.b3.floor.p50 - stubDirect.p50)!;
+        r.b3.floor.addedP99 = round(r.b3.floor.p99 - stubDirect.p99)!;
       }
       results[kind] = r;
     }
@@ -500,7 +548,7 @@ type Target = { figure: string; kind: DbKind; value: number | null; target: stri
 
 function buildReport(x: {
   m: ReturnType<typeof machine>;
-  stubDirect: Figures | undefined;
+  stubDirect: StubDirect | undefined;
   results: Partial<Record<DbKind, KindResults>>;
   seconds: number;
 }) {
@@ -512,15 +560,26 @@ function buildReport(x: {
   const fmt = (n: number | null | undefined, unit = "") =>
     n === null || n === undefined || !Number.isFinite(n) ? "—" : `${n}${unit}`;
   if (stubDirect)
-    rows.push([
-      "stub direct @200/s",
-      "",
-      fmt(stubDirect.rps),
-      fmt(stubDirect.p50),
-      fmt(stubDirect.p99),
-      "",
-      "",
-    ]);
+    rows.push(
+      [
+        `stub direct @${RATE}/s`,
+        "",
+        fmt(stubDirect.rps),
+        fmt(stubDirect.p50),
+        fmt(stubDirect.p99),
+        "",
+        "evenly spaced: B3's floor",
+      ],
+      [
+        "stub direct, bursts",
+        "",
+        fmt(stubDirect.burst.rps),
+        fmt(stubDirect.burst.p50),
+        fmt(stubDirect.burst.p99),
+        "",
+        "autocannon overallRate: the bursts' floor",
+      ],
+    );
   let verified = true;
   for (const kind of kinds) {
     const r = results[kind];
@@ -585,13 +644,31 @@ function buildReport(x: {
         met: r.b3.addedP99 <= 10,
       });
       rows.push([
-        "B3 deposit create @200/s",
+        `B3 deposit create @${RATE}/s`,
         kind,
         fmt(r.b3.rps),
         fmt(r.b3.p50),
         fmt(r.b3.p99),
         `+${fmt(r.b3.addedP50)}/+${fmt(r.b3.addedP99)} ms`,
-        `added p50 ≤ 2 ms, p99 ≤ 10 ms; p50 ${fmt(ratio(r.b3.p50, stubDirect?.p50))}× stub; ${fmt(r.b3.cpuUsPerReq)} µs CPU/req; non-201: ${r.b3.failedOrders}`,
+        `evenly spaced; added p50 ≤ 2 ms, p99 ≤ 10 ms; ${fmt(r.b3.cpuUsPerReq)} µs CPU/req; non-201: ${r.b3.failedOrders}`,
+      ]);
+      rows.push([
+        `GET /healthz @${RATE}/s`,
+        kind,
+        fmt(r.b3.floor.rps),
+        fmt(r.b3.floor.p50),
+        fmt(r.b3.floor.p99),
+        `+${fmt(r.b3.floor.addedP50)}/+${fmt(r.b3.floor.addedP99)} ms`,
+        `evenly spaced; what a route that does nothing adds on this machine; ${fmt(r.b3.floor.cpuUsPerReq)} µs CPU/req`,
+      ]);
+      rows.push([
+        `B3 in autocannon bursts`,
+        kind,
+        fmt(r.b3.burst.rps),
+        fmt(r.b3.burst.p50),
+        fmt(r.b3.burst.p99),
+        `+${fmt(r.b3.burst.addedP50)}/+${fmt(r.b3.burst.addedP99)} ms`,
+        `${RATE} per second sent as one burst, 10 at a time; ${fmt(r.b3.burst.cpuUsPerReq)} µs CPU/req`,
       ]);
     }
     if (r.b4) {

@@ -1,4 +1,5 @@
 import autocannon from "autocannon";
+import { Pool } from "undici";
 
 /**
  * autocannon, driven programmatically: each request takes the next body from a generator, so a
@@ -120,5 +121,96 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     statuses,
     errors: result.errors,
     timeouts: result.timeouts,
+  };
+}
+
+export type PacedOptions = {
+  url: string;
+  path: string;
+  method?: "POST" | "GET";
+  headers?: Record<string, string>;
+  /** The i-th request's body (none for a GET). */
+  body?: (i: number) => string;
+  /** Requests per second, evenly spaced: request i is due at start + i / rate. */
+  rate: number;
+  durationS: number;
+  /** Most requests in flight (connections of the pool); a request due while all are busy waits. */
+  connections: number;
+};
+
+/**
+ * A constant-arrival-rate (open-loop) generator, wrk2's model: request i is due at
+ * `start + i / rate` and its latency is measured **from when it was due**, so a server (or a
+ * generator) that falls behind is charged for the wait (no coordinated omission).
+ *
+ * Why not autocannon's `overallRate`: autocannon lets each connection send its per-second quota
+ * back to back and then pauses it until the next one-second tick (lib/httpClient.js, the
+ * `rateInterval` and `reqsMadeThisSecond`), so "200/s over 10 connections" is a burst of 200
+ * requests at the start of every second, 10 at a time: its latencies measure how long the burst
+ * queues, not what one request at 200/s costs. Both are reported (bench/run.ts, B3).
+ */
+export async function runPaced(o: PacedOptions): Promise<LoadResult> {
+  const pool = new Pool(o.url, { connections: o.connections, pipelining: 1 });
+  const total = Math.max(1, Math.round(o.rate * o.durationS));
+  const interval = 1000 / o.rate;
+  const latencies = new Float64Array(total);
+  const statuses: Record<string, number> = {};
+  let count = 0;
+  let errors = 0;
+  const inFlight = new Set<Promise<void>>();
+  const send = (i: number, due: number) => {
+    const p = (async () => {
+      try {
+        const res = await pool.request({
+          path: o.path,
+          method: o.method ?? "POST",
+          headers: o.headers ?? {},
+          body: o.body?.(i),
+        });
+        await res.body.dump();
+        statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+        latencies[count++] = performance.now() - due;
+      } catch {
+        errors++;
+      }
+    })();
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
+  const started = performance.now();
+  let i = 0;
+  try {
+    while (i < total) {
+      const now = performance.now();
+      // Every request that is due by now goes out (a late timer sends its backlog at once).
+      while (i < total && started + i * interval <= now) {
+        send(i, started + i * interval);
+        i++;
+      }
+      if (i < total) {
+        const wait = started + i * interval - performance.now();
+        await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+      }
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await pool.close();
+  }
+  const elapsedS = (performance.now() - started) / 1000;
+  const sorted = latencies.slice(0, count).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return {
+    requests: count,
+    rps: count / elapsedS,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[count - 1] ?? Number.NaN,
+    mean: sum / count,
+    elapsedS,
+    statuses,
+    errors,
+    timeouts: 0,
   };
 }
