@@ -23,9 +23,21 @@ export interface AppContext {
 
 export function createAppContext(
   config: Config,
-  overrides: { clock?: Clock; logger?: Logger; database?: DatabaseHandle } = {},
+  overrides: {
+    clock?: Clock;
+    logger?: Logger;
+    database?: DatabaseHandle;
+    /** A server process: SQLite checkpoints in a worker thread (openDatabase). */
+    backgroundCheckpoints?: boolean;
+  } = {},
 ): AppContext {
-  const handle = overrides.database ?? openDatabase(config);
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const handle =
+    overrides.database ??
+    openDatabase(config, {
+      backgroundCheckpoints: overrides.backgroundCheckpoints,
+      onCheckpointError: (err) => logger.error({ err }, "background WAL checkpoint failed"),
+    });
   const key = config.encryptionKey ?? loadOrCreateKeyFile(config.dataDir);
   return {
     config,
@@ -33,7 +45,7 @@ export function createAppContext(
     dbKind: handle.kind,
     secretBox: new SecretBox(key),
     clock: overrides.clock ?? systemClock,
-    logger: overrides.logger ?? createLogger(config.logLevel),
+    logger,
     metrics: createMetrics(),
     close: () => handle.close(),
   };

@@ -21,7 +21,7 @@ export async function startServer(
   config: Config,
   opts: { handleSignals?: boolean } = {},
 ): Promise<RunningServer> {
-  const ctx = createAppContext(config);
+  const ctx = createAppContext(config, { backgroundCheckpoints: true });
   await migrateToLatest(ctx.db);
   const app = await buildApp(ctx);
   await app.listen({ host: config.host, port: config.port });
