@@ -332,26 +332,26 @@ export async function insertOrders(
     if (!pending) await settle(bdb);
     return;
   }
-  // PostgreSQL: in slices, so that one statement never runs for minutes.
+  // PostgreSQL: in slices, so that one statement never runs for minutes. The ids (time-ordered,
+  // made here like the server's) and the client ids are arrays unnested once per statement: an
+  // array parameter subscripted per row is parsed again for every row (a 200k-row slice took
+  // 90 s that way, most of B4's PostgreSQL set-up).
   const SLICE = 200_000;
   for (let a = from; a < from + opts.count; a += SLICE) {
     const b = Math.min(from + opts.count, a + SLICE) - 1;
-    const status = pending ? "'pending'" : "CASE WHEN i % 4 <> 0 THEN 'failed' ELSE 'expired' END";
+    const status = pending ? "'pending'" : "CASE WHEN g.i % 4 <> 0 THEN 'failed' ELSE 'expired' END";
     await bdb.raw.exec(
       `INSERT INTO deposits (${DEPOSIT_COLUMNS})
-       SELECT (?::text[])[i - ? + 1], ?, ? || lpad(i::text, ?, '0'), (?::text[])[1 + i % ?], ?, ?, 'USD', 2,
+       SELECT g.id, ?, ? || lpad(g.i::text, ?, '0'), c.id, ?, ?, 'USD', 2,
               ?, ?, ?, ${status}, '{}', 'https://psp.example.com/pay/x',
-              ?::bigint, ?::bigint + ${pending ? 0 : "i"}, ?::bigint, ?::bigint,
-              ${pending ? "NULL" : "CASE WHEN i % 4 <> 0 THEN 'psp_reported_failure' END"}
-       FROM generate_series(?::int, ?::int) AS i`,
+              ?::bigint, ?::bigint + ${pending ? 0 : "g.i"}, ?::bigint, ?::bigint,
+              ${pending ? "NULL" : "CASE WHEN g.i % 4 <> 0 THEN 'psp_reported_failure' END"}
+       FROM (SELECT u.id, (?::int + u.k::int - 1) AS i FROM unnest(?::text[]) WITH ORDINALITY AS u (id, k)) AS g
+       JOIN unnest(?::text[]) WITH ORDINALITY AS c (id, k) ON c.k = 1 + g.i % ?`,
       [
-        Array.from({ length: b - a + 1 }, () => newId()),
-        a,
         s.tenantId,
         opts.prefix,
         12 - opts.prefix.length,
-        s.clientIds,
-        s.clientIds.length,
         s.methodId,
         s.integrationId,
         ORDER.amountMinor,
@@ -362,7 +362,9 @@ export async function insertOrders(
         pending ? now : now - 86_000_000,
         pending ? null : now - 86_000_000,
         a,
-        b,
+        Array.from({ length: b - a + 1 }, () => newId()),
+        s.clientIds,
+        s.clientIds.length,
       ],
     );
   }
