@@ -559,6 +559,9 @@ function buildReport(x: {
   const rows: string[][] = [];
   const fmt = (n: number | null | undefined, unit = "") =>
     n === null || n === undefined || !Number.isFinite(n) ? "—" : `${n}${unit}`;
+  /** A difference with its sign: +2.38, −0.01. */
+  const added = (n: number | null | undefined) =>
+    n === null || n === undefined || !Number.isFinite(n) ? "—" : n < 0 ? `−${-n}` : `+${n}`;
   if (stubDirect)
     rows.push(
       [
@@ -649,7 +652,7 @@ function buildReport(x: {
         fmt(r.b3.rps),
         fmt(r.b3.p50),
         fmt(r.b3.p99),
-        `+${fmt(r.b3.addedP50)}/+${fmt(r.b3.addedP99)} ms`,
+        `${added(r.b3.addedP50)}/${added(r.b3.addedP99)} ms`,
         `evenly spaced; added p50 ≤ 2 ms, p99 ≤ 10 ms; ${fmt(r.b3.cpuUsPerReq)} µs CPU/req; non-201: ${r.b3.failedOrders}`,
       ]);
       rows.push([
@@ -658,7 +661,7 @@ function buildReport(x: {
         fmt(r.b3.floor.rps),
         fmt(r.b3.floor.p50),
         fmt(r.b3.floor.p99),
-        `+${fmt(r.b3.floor.addedP50)}/+${fmt(r.b3.floor.addedP99)} ms`,
+        `${added(r.b3.floor.addedP50)}/${added(r.b3.floor.addedP99)} ms`,
         `evenly spaced; what a route that does nothing adds on this machine; ${fmt(r.b3.floor.cpuUsPerReq)} µs CPU/req`,
       ]);
       rows.push([
@@ -667,7 +670,7 @@ function buildReport(x: {
         fmt(r.b3.burst.rps),
         fmt(r.b3.burst.p50),
         fmt(r.b3.burst.p99),
-        `+${fmt(r.b3.burst.addedP50)}/+${fmt(r.b3.burst.addedP99)} ms`,
+        `${added(r.b3.burst.addedP50)}/${added(r.b3.burst.addedP99)} ms`,
         `${RATE} per second sent as one burst, 10 at a time; ${fmt(r.b3.burst.cpuUsPerReq)} µs CPU/req`,
       ]);
     }
