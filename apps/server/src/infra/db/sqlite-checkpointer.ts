@@ -65,7 +65,12 @@ export function startSqliteCheckpointer(file: string, opts: CheckpointerOptions 
     eval: true,
     workerData: { file, module: require.resolve("better-sqlite3"), intervalMs: opts.intervalMs ?? 500 },
     // It holds one connection and a timer: keep its heap small (bench B4 counts peak RSS).
-    resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1, codeRangeSizeMb: 4, stackSizeMb: 1 },
+    resourceLimits: {
+      maxOldGenerationSizeMb: 8,
+      maxYoungGenerationSizeMb: 1,
+      codeRangeSizeMb: 4,
+      stackSizeMb: 1,
+    },
   });
   // Never keeps the process alive on its own; stop() is what closes it cleanly.
   worker.unref();
