@@ -105,8 +105,21 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       record(ms);
     });
   });
-  const elapsedS = (performance.now() - started) / 1000;
-  const sorted = latencies.slice(0, count).sort();
+  return summarise(latencies.slice(0, count), (performance.now() - started) / 1000, {
+    statuses,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  });
+}
+
+/** Percentiles and rates of a run from every answer's latency (ms). */
+function summarise(
+  latencies: Float64Array,
+  elapsedS: number,
+  counts: Pick<LoadResult, "statuses" | "errors" | "timeouts">,
+): LoadResult {
+  const sorted = latencies.sort();
+  const count = sorted.length;
   let sum = 0;
   for (const v of sorted) sum += v;
   return {
@@ -118,9 +131,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     max: sorted[count - 1] ?? Number.NaN,
     mean: sum / count,
     elapsedS,
-    statuses,
-    errors: result.errors,
-    timeouts: result.timeouts,
+    ...counts,
   };
 }
 
@@ -196,21 +207,9 @@ export async function runPaced(o: PacedOptions): Promise<LoadResult> {
   } finally {
     await pool.close();
   }
-  const elapsedS = (performance.now() - started) / 1000;
-  const sorted = latencies.slice(0, count).sort();
-  let sum = 0;
-  for (const v of sorted) sum += v;
-  return {
-    requests: count,
-    rps: count / elapsedS,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    max: sorted[count - 1] ?? Number.NaN,
-    mean: sum / count,
-    elapsedS,
+  return summarise(latencies.slice(0, count), (performance.now() - started) / 1000, {
     statuses,
     errors,
     timeouts: 0,
-  };
+  });
 }

@@ -25,17 +25,7 @@ export type BatchWrite = {
  */
 export async function runWrites(trx: Db, kind: DbKind, writes: readonly BatchWrite[]): Promise<void> {
   if (writes.length === 0) return;
-  if (kind === "sqlite") {
-    for (const w of writes) {
-      const { rows } = await trx.executeQuery<{ id: string }>(w.query.compile());
-      if (w.returnsIds)
-        expectIds(
-          rows.map((r) => r.id),
-          w.returnsIds,
-        );
-    }
-    return;
-  }
+  if (kind === "sqlite") return runWritesInOrder(trx, writes);
   const named = writes.map((w, i) => ({ ...w, name: `w${i}` }));
   const checked = named.filter((w) => w.returnsIds);
   const results =
