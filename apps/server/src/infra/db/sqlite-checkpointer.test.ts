@@ -55,10 +55,12 @@ describe("background WAL checkpoints (SQLite)", () => {
   it("move committed pages into the database file from the worker, not from the committing thread", async () => {
     const file = join(dir, "a.sqlite");
     const db = mainConnection(file);
+    // Every row is in the WAL before the worker starts: its first complete checkpoint must copy
+    // them all (one that ran during the writes would cover only the frames written by then).
+    writeRows(db, 3_000);
     const results: CheckpointResult[] = [];
     const ckpt = startSqliteCheckpointer(file, { intervalMs: 50, onCheckpoint: (r) => results.push(r) });
     try {
-      writeRows(db, 3_000);
       const r = await completeCheckpoint(results);
       expect(r.log).toBeGreaterThan(100);
       // The database file alone (no WAL beside it) holds every committed row.
