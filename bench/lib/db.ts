@@ -334,8 +334,8 @@ export async function insertOrders(
   }
   // PostgreSQL: in slices, so that one statement never runs for minutes. The ids (time-ordered,
   // made here like the server's) and the client ids are arrays unnested once per statement: an
-  // array parameter subscripted per row has its cast evaluated again for every row (a 200k-row slice took
-  // 90 s that way, most of B4's PostgreSQL set-up).
+  // array parameter subscripted per row has its cast evaluated again for every row (a 200k-row
+  // slice took 90 s that way, most of B4's PostgreSQL set-up).
   const SLICE = 200_000;
   for (let a = from; a < from + opts.count; a += SLICE) {
     const b = Math.min(from + opts.count, a + SLICE) - 1;
