@@ -38,11 +38,6 @@ export function computeSecurityHeaders(options: HelmetOptions): SecurityHeaders 
       remove.push(name);
     },
   };
-  let failed: unknown;
-  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, (err?: unknown) => {
-    failed = err;
-  });
-  if (failed) throw failed instanceof Error ? failed : new Error(String(failed));
   for (const d of Object.values(
     (typeof options.contentSecurityPolicy === "object" && options.contentSecurityPolicy.directives) || {},
   )) {
@@ -51,6 +46,11 @@ export function computeSecurityHeaders(options: HelmetOptions): SecurityHeaders 
       throw new Error("security headers are computed once: a CSP directive may not be a function");
     }
   }
+  let failed: unknown;
+  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, (err?: unknown) => {
+    failed = err;
+  });
+  if (failed) throw failed instanceof Error ? failed : new Error(String(failed));
   return { set, remove };
 }
 

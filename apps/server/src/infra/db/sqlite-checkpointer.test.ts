@@ -51,6 +51,25 @@ function completeCheckpoint(results: CheckpointResult[]): Promise<CheckpointResu
   });
 }
 
+/**
+ * Runs `fn` with a checkpointer on `file` (50 ms apart) whose reports go to `results`, then
+ * stops it and closes `db`, whatever happened.
+ */
+async function withCheckpointer(
+  file: string,
+  db: SQLite.Database,
+  fn: (results: CheckpointResult[]) => Promise<void>,
+): Promise<void> {
+  const results: CheckpointResult[] = [];
+  const ckpt = startSqliteCheckpointer(file, { intervalMs: 50, onCheckpoint: (r) => results.push(r) });
+  try {
+    await fn(results);
+  } finally {
+    await ckpt.stop();
+    db.close();
+  }
+}
+
 describe("background WAL checkpoints (SQLite)", () => {
   it("move committed pages into the database file from the worker, not from the committing thread", async () => {
     const file = join(dir, "a.sqlite");
@@ -58,9 +77,7 @@ describe("background WAL checkpoints (SQLite)", () => {
     // Every row is in the WAL before the worker starts: its first complete checkpoint must copy
     // them all (one that ran during the writes would cover only the frames written by then).
     writeRows(db, 3_000);
-    const results: CheckpointResult[] = [];
-    const ckpt = startSqliteCheckpointer(file, { intervalMs: 50, onCheckpoint: (r) => results.push(r) });
-    try {
+    await withCheckpointer(file, db, async (results) => {
       const r = await completeCheckpoint(results);
       expect(r.log).toBeGreaterThan(100);
       // The database file alone (no WAL beside it) holds every committed row.
@@ -69,18 +86,13 @@ describe("background WAL checkpoints (SQLite)", () => {
       const alone = new SQLite(copy, { readonly: true });
       expect(alone.prepare("SELECT count(*) AS n FROM t").get()).toEqual({ n: 3_000 });
       alone.close();
-    } finally {
-      await ckpt.stop();
-      db.close();
-    }
+    });
   });
 
   it("keep the WAL file from growing: after a complete checkpoint the next writer starts it over", async () => {
     const file = join(dir, "b.sqlite");
     const db = mainConnection(file);
-    const results: CheckpointResult[] = [];
-    const ckpt = startSqliteCheckpointer(file, { intervalMs: 50, onCheckpoint: (r) => results.push(r) });
-    try {
+    await withCheckpointer(file, db, async (results) => {
       const sizes: number[] = [];
       for (let round = 0; round < 8; round++) {
         writeRows(db, 1_000);
@@ -90,10 +102,7 @@ describe("background WAL checkpoints (SQLite)", () => {
       // Eight rounds of 1,000 rows without checkpoints would make a WAL eight times the first.
       expect(Math.max(...sizes)).toBeLessThan(sizes[0]! * 2);
       expect(db.prepare("SELECT count(*) AS n FROM t").get()).toEqual({ n: 8_000 });
-    } finally {
-      await ckpt.stop();
-      db.close();
-    }
+    });
   });
 
   it("stop() closes the worker's connection: the last connection's close then removes the WAL", async () => {
