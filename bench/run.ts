@@ -17,12 +17,13 @@ import {
   successBodies,
   walletMismatches,
 } from "./lib/db.js";
-import { type LoadResult, runLoad, runPaced } from "./lib/load.js";
+import { type LoadResult, type PacedSamples, pacedSamples, pooled, runLoad, runPaced } from "./lib/load.js";
 import {
   buildServer,
   type Child,
   killAll,
   type PsphubProcess,
+  postgresCpuMs,
   REPO_ROOT,
   type ServerMode,
   startPsphub,
@@ -67,6 +68,8 @@ const WARMUP = Number(flags.warmup);
 const GROWTH = Number(flags.growth);
 const CONNECTIONS = Number(flags.connections);
 const RATE = Number(flags.rate);
+/** B3's evenly spaced deposits alternate with the stub called directly, in segments this long. */
+const B3_SEGMENT_S = 2;
 const MODE = flags.mode as ServerMode;
 const B2_ORDERS = 200;
 const B2_CALLBACKS = 20_000;
@@ -85,11 +88,35 @@ type Figures = {
   requests: number;
   /** Server CPU time (user + system) per answered request, µs. */
   cpuUsPerReq?: number;
+  /** PostgreSQL's CPU time (all its processes) per answered request, µs: the database's share. */
+  dbCpuUsPerReq?: number;
   statuses: Record<string, number>;
 };
-const figures = (r: LoadResult, cpuMs?: number): Figures => ({
+
+/** CPU time spent over a run, ms: the server's, and PostgreSQL's when it is the database. */
+type Cpu = { serverMs: number; dbMs?: number };
+
+/** Starts measuring; the function returned gives the CPU spent since. */
+function cpuMeter(server: { cpuMs(): number }, kind?: DbKind): () => Cpu {
+  const read = (): Cpu => ({
+    serverMs: server.cpuMs(),
+    ...(kind === "postgres" ? { dbMs: postgresCpuMs() } : {}),
+  });
+  const start = read();
+  return () => {
+    const end = read();
+    return {
+      serverMs: end.serverMs - start.serverMs,
+      ...(start.dbMs !== undefined && end.dbMs !== undefined ? { dbMs: end.dbMs - start.dbMs } : {}),
+    };
+  };
+}
+
+const perRequestUs = (ms: number, r: LoadResult) => round((ms * 1000) / Math.max(1, r.requests), 0)!;
+const figures = (r: LoadResult, cpu?: Cpu): Figures => ({
   rps: round(r.rps, 0)!,
-  ...(cpuMs !== undefined ? { cpuUsPerReq: round((cpuMs * 1000) / Math.max(1, r.requests), 0)! } : {}),
+  ...(cpu ? { cpuUsPerReq: perRequestUs(cpu.serverMs, r) } : {}),
+  ...(cpu?.dbMs !== undefined ? { dbCpuUsPerReq: perRequestUs(cpu.dbMs, r) } : {}),
   p50: round(r.p50)!,
   p99: round(r.p99)!,
   requests: r.requests,
@@ -106,11 +133,20 @@ const over = (f: Figures, floor: Figures | undefined): Added => ({
   addedP99: floor ? round(f.p99 - floor.p99)! : Number.NaN,
 });
 
-/** A run's figures with the server's CPU over it. */
-async function measured(server: PsphubProcess, run: () => Promise<LoadResult>): Promise<Figures> {
-  const cpu0 = server.cpuMs();
+/** "N µs CPU/req", with PostgreSQL's share when it was measured. */
+const cpuNote = (f: Figures) =>
+  `${f.cpuUsPerReq ?? "–"} µs CPU/req` +
+  (f.dbCpuUsPerReq !== undefined ? ` (+ PostgreSQL ${f.dbCpuUsPerReq} µs)` : "");
+
+/** A run's figures with the server's (and PostgreSQL's) CPU over it. */
+async function measured(
+  server: PsphubProcess,
+  kind: DbKind,
+  run: () => Promise<LoadResult>,
+): Promise<Figures> {
+  const cpu = cpuMeter(server, kind);
   const r = await run();
-  return figures(r, server.cpuMs() - cpu0);
+  return figures(r, cpu());
 }
 
 type KindResults = {
@@ -119,6 +155,8 @@ type KindResults = {
   b2?: Figures & { credits: number; ledgerSum: number; expectedSum: number; verified: boolean };
   /** Evenly spaced arrivals (the target's figures); `burst` the same rate as autocannon sends it. */
   b3?: Figures & {
+    /** The stub called directly in the segments between the deposits' (what `added` is over). */
+    stubAlongside: Figures;
     /** Deposits not answered 201 and bare requests not answered 200, over the three runs. */
     failedAnswers: number;
     burst: Added;
@@ -156,10 +194,10 @@ async function callbackRun(
   s: Seed,
   prefix: string,
   ordersReady: number,
-): Promise<{ load: LoadResult; cpuMs: number; verified: boolean; credited: number; answered204: number }> {
+): Promise<{ load: LoadResult; cpu: Cpu; verified: boolean; credited: number; answered204: number }> {
   const bodies = successBodies(s, prefix, ordersReady);
   const statusOf = new Int16Array(ordersReady);
-  const cpu0 = server.cpuMs();
+  const meter = cpuMeter(server, db.kind);
   const load = await runLoad({
     url: server.url,
     path: CALLBACK_PATH,
@@ -172,7 +210,7 @@ async function callbackRun(
       statusOf[i] = status;
     },
   });
-  const cpuMs = server.cpuMs() - cpu0;
+  const cpu = meter();
   const credits = await orderCredits(db, prefix);
   let answered204 = 0;
   let bad = 0;
@@ -193,7 +231,7 @@ async function callbackRun(
     log(
       `VERIFY FAILED ${prefix}: bad=${bad} doubles=${totals.doubles} walletMismatches=${mismatches.length}`,
     );
-  return { load, cpuMs, verified, credited, answered204 };
+  return { load, cpu, verified, credited, answered204 };
 }
 
 const bodiesOrderNo = (body: string) => /"order_no":"([^"]+)"/.exec(body)![1]!;
@@ -262,14 +300,14 @@ async function runKind(
       log(`${kind}: B1: ${n} pending orders ready, ${CONNECTIONS} connections, ${DURATION} s`);
       const r = await callbackRun(server, db, s, "a", n);
       out.b1 = {
-        ...figures(r.load, r.cpuMs),
+        ...figures(r.load, r.cpu),
         credited: r.credited,
         answered204: r.answered204,
         verified: r.verified,
         peakRssMb: 0,
       };
       log(
-        `${kind}: B1 ${r.load.rps.toFixed(0)}/s (${out.b1.cpuUsPerReq} µs CPU each) p50 ${r.load.p50.toFixed(2)} ms p99 ${r.load.p99.toFixed(2)} ms, ` +
+        `${kind}: B1 ${r.load.rps.toFixed(0)}/s (${cpuNote(out.b1)}) p50 ${r.load.p50.toFixed(2)} ms p99 ${r.load.p99.toFixed(2)} ms, ` +
           `${r.answered204} answered 204, verified=${r.verified}`,
       );
     }
@@ -277,7 +315,7 @@ async function runKind(
     if (only.has("b2")) {
       await insertOrders(db, s, { prefix: "d", count: B2_ORDERS, kind: "pending" });
       const bodies = successBodies(s, "d", B2_ORDERS);
-      const cpu0 = server.cpuMs();
+      const cpu = cpuMeter(server, kind);
       // Each order's body about 100 times, interleaved so that duplicates of one order overlap.
       const load = await runLoad({
         url: server.url,
@@ -304,7 +342,7 @@ async function runKind(
         wrong === 0 &&
         (await walletMismatches(db)).length === 0;
       out.b2 = {
-        ...figures(load, server.cpuMs() - cpu0),
+        ...figures(load, cpu()),
         credits: creditsN,
         ledgerSum: sum,
         expectedSum,
@@ -329,11 +367,27 @@ async function runKind(
       const srv = server;
       // Warm the route and the outbound connection pool first.
       await runPaced({ ...deposits, rate: RATE, durationS: 2 });
-      const load = await measured(srv, () => runPaced({ ...deposits, rate: RATE, durationS: DURATION }));
-      const burst = await measured(srv, () =>
+      // The deposits and the stub called directly (their floor) in alternating segments of
+      // B3_SEGMENT_S, each side's answers pooled: on this shared machine the floor moves from
+      // minute to minute, so it is measured in the same seconds as what it is subtracted from.
+      const depositRuns: PacedSamples[] = [];
+      const stubRuns: PacedSamples[] = [];
+      const cpu: Cpu = { serverMs: 0, ...(kind === "postgres" ? { dbMs: 0 } : {}) };
+      for (let left = DURATION; left > 0; left -= B3_SEGMENT_S) {
+        const durationS = Math.min(B3_SEGMENT_S, left);
+        stubRuns.push(await pacedSamples({ ...stubRequest(stub), rate: RATE, durationS }));
+        const meter = cpuMeter(srv, kind);
+        depositRuns.push(await pacedSamples({ ...deposits, rate: RATE, durationS }));
+        const spent = meter();
+        cpu.serverMs += spent.serverMs;
+        if (cpu.dbMs !== undefined) cpu.dbMs += spent.dbMs ?? Number.NaN;
+      }
+      const load = figures(pooled(depositRuns), cpu);
+      const stubAlongside = figures(pooled(stubRuns));
+      const burst = await measured(srv, kind, () =>
         runLoad({ ...deposits, durationS: DURATION, overallRate: RATE }),
       );
-      const floor = await measured(srv, () =>
+      const floor = await measured(srv, kind, () =>
         runPaced({
           url: srv.url,
           path: "/healthz",
@@ -347,14 +401,15 @@ async function runKind(
         Object.entries(f.statuses).reduce((a, [code, n]) => (code === ok ? a : a + n), 0);
       const failed = notOk(load, "201") + notOk(burst, "201") + notOk(floor, "200");
       out.b3 = {
-        ...over(load, stub.direct),
+        ...over(load, stubAlongside),
+        stubAlongside,
         failedAnswers: failed,
         burst: over(burst, stub.direct.burst),
-        floor: over(floor, stub.direct),
+        floor: over(floor, stubAlongside),
       };
       log(
         `${kind}: B3 ${load.requests} deposits at ${load.rps.toFixed(0)}/s evenly spaced: p50 ${load.p50.toFixed(2)} ms ` +
-          `p99 ${load.p99} ms; in autocannon's bursts: p50 ${burst.p50} ms p99 ${burst.p99} ms; failed answers: ${failed}`,
+          `p99 ${load.p99} ms (the stub alongside: p50 ${stubAlongside.p50} ms p99 ${stubAlongside.p99} ms); in autocannon's bursts: p50 ${burst.p50} ms p99 ${burst.p99} ms; failed answers: ${failed}`,
       );
     }
 
@@ -364,7 +419,9 @@ async function runKind(
       await server.stop();
       server = undefined;
       if (flags.profile) {
-        const files = readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"));
+        // CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: the main thread's (id 0), not
+        // the SQLite checkpoint worker's.
+        const files = readdirSync(profileDir).filter((f) => /\.0\.\d+\.cpuprofile$/.test(f));
         const newest = files.sort().at(-1);
         if (newest) {
           const summary = summariseProfile(readFileSync(join(profileDir, newest), "utf8"));
@@ -392,7 +449,7 @@ async function runKind(
       const [{ n: total } = { n: 0 }] = await db.raw.all<{ n: number }>("SELECT COUNT(*) AS n FROM deposits");
       const rss = server.peakRssMb();
       out.b4 = {
-        ...figures(r.load, r.cpuMs),
+        ...figures(r.load, r.cpu),
         ordersInDb: Number(total),
         p99RatioToB1: out.b1 ? round(r.load.p99 / out.b1.p99)! : Number.NaN,
         peakRssMb: round(rss, 1)!,
@@ -428,16 +485,16 @@ async function baselineRun(): Promise<Figures> {
       connections: CONNECTIONS,
     };
     await runLoad({ ...opts, durationS: WARMUP });
-    const cpu0 = server.cpuMs();
+    const cpu = cpuMeter(server);
     const r = await runLoad({ ...opts, durationS: DURATION });
-    return figures(r, server.cpuMs() - cpu0);
+    return figures(r, cpu());
   } finally {
     await server.stop();
   }
 }
 
-/** The same generators against the stub directly: B3's floor (evenly spaced, and in bursts). */
-async function stubDirectRun(stub: Child & { url: string }): Promise<StubDirect> {
+/** An API-1 request as psphub sends it to the stub, for calling the stub directly. */
+function stubRequest(stub: { url: string }) {
   const body = JSON.stringify({
     merchant_id: "0".repeat(32),
     order_no: "abcdefghijkl",
@@ -451,13 +508,18 @@ async function stubDirectRun(stub: Child & { url: string }): Promise<StubDirect>
     language: "en-us",
     sign: "0".repeat(40),
   });
-  const opts = {
+  return {
     url: stub.url,
     path: "/pay/url",
     headers: { "content-type": "application/json", "crm-pay-token": "x".repeat(43) },
     body: () => body,
     connections: 10,
   };
+}
+
+/** The same generators against the stub directly: B3's floor (evenly spaced, and in bursts). */
+async function stubDirectRun(stub: Child & { url: string }): Promise<StubDirect> {
+  const opts = stubRequest(stub);
   await runPaced({ ...opts, rate: RATE, durationS: 2 });
   const paced = figures(await runPaced({ ...opts, rate: RATE, durationS: DURATION }));
   const burst = figures(await runLoad({ ...opts, overallRate: RATE, durationS: DURATION }));
@@ -552,7 +614,7 @@ function buildReport(x: {
         fmt(stubDirect.p50),
         fmt(stubDirect.p99),
         "",
-        "evenly spaced: B3's floor",
+        "evenly spaced, at the start (B3's floor is taken again beside each database's deposits)",
       ],
       [
         "stub direct, bursts",
@@ -596,7 +658,7 @@ function buildReport(x: {
         fmt(r.b1.p50),
         fmt(r.b1.p99),
         fmt(rr),
-        `rps ≥ ${goal}× baseline; p50 ${fmt(ratio(r.b1.p50, baseline?.p50))}×, p99 ${fmt(ratio(r.b1.p99, baseline?.p99))}×; ${fmt(r.b1.cpuUsPerReq)} µs CPU/req; ${r.b1.answered204} × 204 verified=${r.b1.verified}`,
+        `rps ≥ ${goal}× baseline; p50 ${fmt(ratio(r.b1.p50, baseline?.p50))}×, p99 ${fmt(ratio(r.b1.p99, baseline?.p99))}×; ${cpuNote(r.b1)}; ${r.b1.answered204} × 204 verified=${r.b1.verified}`,
       ]);
       verified &&= r.b1.verified;
     }
@@ -608,7 +670,7 @@ function buildReport(x: {
         fmt(r.b2.p50),
         fmt(r.b2.p99),
         fmt(ratio(r.b2.rps, baseline?.rps)),
-        `${r.b2.requests} callbacks / ${B2_ORDERS} orders, ${fmt(r.b2.cpuUsPerReq)} µs CPU/req: ${r.b2.credits} credits, ledger ${r.b2.ledgerSum}/${r.b2.expectedSum} verified=${r.b2.verified}`,
+        `${r.b2.requests} callbacks / ${B2_ORDERS} orders, ${cpuNote(r.b2)}: ${r.b2.credits} credits, ledger ${r.b2.ledgerSum}/${r.b2.expectedSum} verified=${r.b2.verified}`,
       ]);
       verified &&= r.b2.verified;
     }
@@ -628,13 +690,22 @@ function buildReport(x: {
         met: r.b3.addedP99 <= 10,
       });
       rows.push([
+        `stub direct @${RATE}/s, alongside`,
+        kind,
+        fmt(r.b3.stubAlongside.rps),
+        fmt(r.b3.stubAlongside.p50),
+        fmt(r.b3.stubAlongside.p99),
+        "",
+        `evenly spaced, in the ${B3_SEGMENT_S} s segments between B3's: its floor`,
+      ]);
+      rows.push([
         `B3 deposit create @${RATE}/s`,
         kind,
         fmt(r.b3.rps),
         fmt(r.b3.p50),
         fmt(r.b3.p99),
         `${added(r.b3.addedP50)}/${added(r.b3.addedP99)} ms`,
-        `evenly spaced; added p50 ≤ 2 ms, p99 ≤ 10 ms; ${fmt(r.b3.cpuUsPerReq)} µs CPU/req; failed answers: ${r.b3.failedAnswers}`,
+        `evenly spaced; added p50 ≤ 2 ms, p99 ≤ 10 ms; ${cpuNote(r.b3)}; failed answers: ${r.b3.failedAnswers}`,
       ]);
       rows.push([
         `GET /healthz @${RATE}/s`,
@@ -643,7 +714,7 @@ function buildReport(x: {
         fmt(r.b3.floor.p50),
         fmt(r.b3.floor.p99),
         `${added(r.b3.floor.addedP50)}/${added(r.b3.floor.addedP99)} ms`,
-        `evenly spaced; what a route that does nothing adds on this machine; ${fmt(r.b3.floor.cpuUsPerReq)} µs CPU/req`,
+        `evenly spaced; what a route that does nothing adds on this machine; ${cpuNote(r.b3.floor)}`,
       ]);
       rows.push([
         `B3 in autocannon bursts`,
@@ -652,7 +723,7 @@ function buildReport(x: {
         fmt(r.b3.burst.p50),
         fmt(r.b3.burst.p99),
         `${added(r.b3.burst.addedP50)}/${added(r.b3.burst.addedP99)} ms`,
-        `${RATE} per second sent as one burst, 10 at a time; ${fmt(r.b3.burst.cpuUsPerReq)} µs CPU/req`,
+        `${RATE} per second sent as one burst, 10 at a time; ${cpuNote(r.b3.burst)}`,
       ]);
     }
     if (r.b4) {
@@ -677,7 +748,7 @@ function buildReport(x: {
         fmt(r.b4.p50),
         fmt(r.b4.p99),
         fmt(ratio(r.b4.rps, baseline?.rps)),
-        `p99 ${fmt(r.b4.p99RatioToB1)}× B1 (≤ 1.3); ${fmt(r.b4.cpuUsPerReq)} µs CPU/req; peak RSS ${fmt(r.b4.peakRssMb)} MB (< 250); verified=${r.b4.verified}`,
+        `p99 ${fmt(r.b4.p99RatioToB1)}× B1 (≤ 1.3); ${cpuNote(r.b4)}; peak RSS ${fmt(r.b4.peakRssMb)} MB (< 250); verified=${r.b4.verified}`,
       ]);
       verified &&= r.b4.verified;
     }

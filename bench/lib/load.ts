@@ -161,6 +161,36 @@ export type PacedOptions = {
  * queues, not what one request at 200/s costs. Both are reported (bench/run.ts, B3).
  */
 export async function runPaced(o: PacedOptions): Promise<LoadResult> {
+  return pooled([await pacedSamples(o)]);
+}
+
+/** One paced run's raw answers, to be pooled with others (see {@link pooled}). */
+export type PacedSamples = {
+  latencies: Float64Array;
+  elapsedS: number;
+  statuses: Record<string, number>;
+  errors: number;
+};
+
+/** The figures of several paced runs taken as one: their answers pooled, their times added. */
+export function pooled(runs: readonly PacedSamples[]): LoadResult {
+  const all = new Float64Array(runs.reduce((n, r) => n + r.latencies.length, 0));
+  const statuses: Record<string, number> = {};
+  let at = 0;
+  for (const r of runs) {
+    all.set(r.latencies, at);
+    at += r.latencies.length;
+    for (const [code, n] of Object.entries(r.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
+  }
+  return summarise(
+    all,
+    runs.reduce((t, r) => t + r.elapsedS, 0),
+    { statuses, errors: runs.reduce((e, r) => e + r.errors, 0), timeouts: 0 },
+  );
+}
+
+/** {@link runPaced}'s answers, unsummarised. */
+export async function pacedSamples(o: PacedOptions): Promise<PacedSamples> {
   const pool = new Pool(o.url, { connections: o.connections, pipelining: 1 });
   const total = Math.max(1, Math.round(o.rate * o.durationS));
   const interval = 1000 / o.rate;
@@ -207,9 +237,10 @@ export async function runPaced(o: PacedOptions): Promise<LoadResult> {
   } finally {
     await pool.close();
   }
-  return summarise(latencies.slice(0, count), (performance.now() - started) / 1000, {
+  return {
+    latencies: latencies.slice(0, count),
+    elapsedS: (performance.now() - started) / 1000,
     statuses,
     errors,
-    timeouts: 0,
-  });
+  };
 }

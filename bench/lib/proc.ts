@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,6 +67,42 @@ export type Child = {
 /** USER_HZ: 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100;
 
+/**
+ * user + system CPU of a process from its /proc/<pid>/stat text, ms; with `reaped`, plus that of
+ * its children that have exited and been waited for.
+ */
+function statCpuMs(stat: string, reaped = false): number {
+  // Fields after the command name (which may hold spaces): utime, stime, cutime and cstime are
+  // fields 14–17.
+  const f = stat
+    .slice(stat.lastIndexOf(")") + 2)
+    .split(" ")
+    .slice(11, 15)
+    .map(Number);
+  const ticks = (f[0] ?? 0) + (f[1] ?? 0) + (reaped ? (f[2] ?? 0) + (f[3] ?? 0) : 0);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/**
+ * CPU time of PostgreSQL on this machine, ms: every live postgres process (backends, WAL
+ * writer, checkpointer, autovacuum) and every one that has exited (a closed connection, an
+ * autovacuum worker: the postmaster reaps them, so their time is in its children's counters).
+ * The difference over a run is the database's share of the work.
+ */
+export function postgresCpuMs(): number {
+  let total = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (stat.includes("(postgres)")) total += statCpuMs(stat, true);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
 /** Every child that is still running, so a crashed harness can still kill them (see killAll). */
 const live = new Set<Child>();
 
@@ -111,10 +147,7 @@ function wrap(proc: ChildProcess, keepOutput: boolean, onLine?: (line: string) =
     },
     cpuMs() {
       try {
-        const stat = readFileSync(`/proc/${proc.pid}/stat`, "utf8");
-        // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+        return statCpuMs(readFileSync(`/proc/${proc.pid}/stat`, "utf8"));
       } catch {
         return Number.NaN;
       }
