@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, type SqliteDatabase, SqliteDialect, 
 import pg from "pg";
 import type { Config } from "../../config/config.js";
 import { migrationProvider } from "./migrations/index.js";
+import { PreparingClient } from "./pg-prepared.js";
 import type { Database } from "./schema.js";
 import { startSqliteCheckpointer } from "./sqlite-checkpointer.js";
 
@@ -47,6 +48,8 @@ export function openDatabase(
     const pool = new pg.Pool({
       connectionString: c.url,
       max: c.poolSize,
+      // The hot paths' statements as named statements (pg-prepared.ts).
+      Client: PreparingClient,
       types: {
         getTypeParser: ((oid: number, format?: "text" | "binary") =>
           oid === PG_INT8 ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,

@@ -1,7 +1,9 @@
-import { PostgresAdapter, sql } from "kysely";
+import { CompiledQuery, PostgresAdapter, sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import { createMicroBatcher, type MicroBatcher } from "../../infra/batching/micro-batcher.js";
+import { allColumns } from "../../infra/db/columns.js";
 import type { Db } from "../../infra/db/database.js";
+import { preparedOnPostgres } from "../../infra/db/pg-prepared.js";
 import type { SessionsTable } from "../../infra/db/schema.js";
 
 export type SessionRow = SessionsTable;
@@ -42,6 +44,19 @@ export function createSessionRepo(db: Db) {
 }
 export type SessionRepo = ReturnType<typeof createSessionRepo>;
 
+/** One text for any number of sessions: a named statement (pg-prepared.ts), its columns named. */
+const PG_FIND_SESSIONS = preparedOnPostgres(
+  `select ${allColumns<SessionsTable>()([
+    "id_hash",
+    "kind",
+    "subject_id",
+    "tenant_id",
+    "csrf_token",
+    "expires_at",
+    "created_at",
+  ]).join(", ")} from sessions where id_hash = any($1::text[])`,
+);
+
 /** Per database: the PostgreSQL session reader, or null on SQLite (in-process, nothing to save). */
 const sessionReaders = new WeakMap<Db, MicroBatcher<string, SessionRow | undefined> | null>();
 
@@ -52,9 +67,9 @@ function pgSessionReader(db: Db): MicroBatcher<string, SessionRow | undefined> |
       db.getExecutor().adapter instanceof PostgresAdapter
         ? createMicroBatcher<string, SessionRow | undefined>(
             async (idHashes) => {
-              const { rows } = await sql<SessionRow>`select * from sessions where id_hash = any(${[
-                ...new Set(idHashes),
-              ]}::text[])`.execute(db);
+              const { rows } = await db.executeQuery<SessionRow>(
+                CompiledQuery.raw(PG_FIND_SESSIONS, [[...new Set(idHashes)]]),
+              );
               const byHash = new Map(rows.map((r) => [r.id_hash, r]));
               return idHashes.map((h) => ({ ok: true, value: byHash.get(h) }));
             },

@@ -2,6 +2,7 @@ import { formatAmount } from "@psphub/protocol";
 import { sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import { type Db, type DbKind, isLedgerCreditViolation, toDbMinor } from "../../infra/db/database.js";
+import { preparedOnPostgres } from "../../infra/db/pg-prepared.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { type BatchWrite, compilableRaw, runWrites } from "../../infra/db/write-batch.js";
 import { NotFoundError } from "../../shared/errors.js";
@@ -299,7 +300,7 @@ export async function readDepositsForApply(
 ): Promise<Map<string, LockedDeposit & OrderFacts>> {
   const keys = [...new Set("ids" in by ? by.ids : by.orderNos)];
   if (keys.length === 0) return new Map();
-  const rows = await trx
+  const query = trx
     .selectFrom("deposits as d")
     .leftJoin("deposit_methods as m", (join) =>
       join
@@ -328,10 +329,18 @@ export async function readDepositsForApply(
       "m.id as live_method_id",
       "w.id as wallet_id",
     ])
-    .where("ids" in by ? "d.id" : "d.order_no", "in", keys)
+    .$if(kind === "sqlite", (q) => q.where("ids" in by ? "d.id" : "d.order_no", "in", keys))
+    // PostgreSQL: one array parameter, so that the text is the same for any number of keys and
+    // is sent as a named statement (pg-prepared.ts): parsed and planned once per connection.
+    .$if(kind === "postgres", (q) =>
+      q
+        .where("ids" in by ? "d.id" : "d.order_no", "=", sql<string>`any(${keys}::text[])`)
+        .forNoKeyUpdate("d"),
+    )
     .orderBy("d.id")
-    .$if(kind === "postgres", (q) => q.forNoKeyUpdate("d"))
-    .execute();
+    .compile();
+  if (kind === "postgres") preparedOnPostgres(query.sql);
+  const { rows } = await trx.executeQuery(query);
   return new Map(rows.map((r) => ["ids" in by ? r.id : r.order_no, r]));
 }
 

@@ -1,7 +1,9 @@
 import { CompiledQuery } from "kysely";
 import { createMicroBatcher, type MicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
+import { allColumns } from "../../infra/db/columns.js";
 import type { Db, DbKind } from "../../infra/db/database.js";
 import { encodeJson } from "../../infra/db/database.js";
+import { preparedOnPostgres } from "../../infra/db/pg-prepared.js";
 import type {
   ClientsTable,
   DepositMethodsTable,
@@ -26,6 +28,10 @@ import {
  * statement is a round trip, a batch is one statement (data-modifying CTEs run in the
  * statement's own transaction, all or nothing) instead of BEGIN, two statements and COMMIT per
  * deposit; on SQLite a batch is one short transaction.
+ *
+ * On PostgreSQL each statement has ONE text whatever the batch size (the rows come as one array
+ * per column, `unnest`ed), sent as a named statement (pg-prepared.ts): parsed and planned once
+ * per connection instead of on every call.
  */
 
 /** SQL text with `?` placeholders for SQLite and `$n` for PostgreSQL (no `?` inside literals). */
@@ -34,18 +40,11 @@ type Statement = { sqlite: string; postgres: string };
 function statement(text: string): Statement {
   const sqlite = text.replace(/\s+/g, " ").trim();
   let n = 0;
-  return { sqlite, postgres: sqlite.replace(/\?/g, () => `$${++n}`) };
+  return { sqlite, postgres: preparedOnPostgres(sqlite.replace(/\?/g, () => `$${++n}`)) };
 }
 
 function run<R>(db: Db, kind: DbKind, s: Statement, parameters: readonly unknown[]) {
   return db.executeQuery<R>(CompiledQuery.raw(s[kind], parameters as unknown[]));
-}
-
-/** Every column of a table, checked by the compiler: a column added to the table must be added here. */
-function allColumns<T>() {
-  return <const C extends readonly (keyof T & string)[]>(
-    cols: C & ([Exclude<keyof T, C[number]>] extends [never] ? unknown : never),
-  ) => cols;
 }
 
 const METHOD_COLUMNS = allColumns<DepositMethodsTable>()([
@@ -142,14 +141,12 @@ const FIND_CONTEXT = statement(`
   left join psp_integrations i on i.tenant_id = ? and i.id = m.integration_id
   where c.tenant_id = ? and c.id = ?`);
 // PostgreSQL: the contexts of n requests in one round trip (same joins, one row per request found).
-const PG_FIND_CONTEXTS = perSize(
-  (n) => `
+const PG_FIND_CONTEXTS = statement(`
   select v.n, ${CONTEXT_COLUMNS}
-  from (values ${rowsOf(n, "(?::int, ?::text, ?::text, ?::text)")}) as v (n, tenant_id, client_id, method_id)
+  from unnest(?::int[], ?::text[], ?::text[], ?::text[]) as v (n, tenant_id, client_id, method_id)
   join clients c on c.tenant_id = v.tenant_id and c.id = v.client_id
   left join deposit_methods m on m.tenant_id = v.tenant_id and m.id = v.method_id
-  left join psp_integrations i on i.tenant_id = v.tenant_id and i.id = m.integration_id`,
-);
+  left join psp_integrations i on i.tenant_id = v.tenant_id and i.id = m.integration_id`);
 
 export type DepositContext = {
   client: DepositClient;
@@ -188,9 +185,12 @@ async function findContexts(
   keys: ContextKey[],
 ): Promise<(DepositContext | undefined)[]> {
   if (kind === "postgres") {
-    const params: unknown[] = [];
-    for (const [n, k] of keys.entries()) params.push(n, k.tenantId, k.clientId, k.methodId);
-    const { rows } = await run<Record<string, unknown>>(db, kind, PG_FIND_CONTEXTS(keys.length), params);
+    const { rows } = await run<Record<string, unknown>>(db, kind, PG_FIND_CONTEXTS, [
+      keys.map((_, n) => n),
+      keys.map((k) => k.tenantId),
+      keys.map((k) => k.clientId),
+      keys.map((k) => k.methodId),
+    ]);
     const byN = new Map(rows.map((r) => [Number(r.n), r]));
     return keys.map((_, n) => {
       const r = byN.get(n);
@@ -226,6 +226,7 @@ export async function findDepositContext(
 }
 
 const EVENT_COLUMNS = "id, tenant_id, deposit_id, kind, data, created_at";
+const EVENT_WIDTH = 6;
 
 /** A timeline row's values in EVENT_COLUMNS order, as insertEventRows (deposit-repo.ts) writes it. */
 function eventValues(e: NewDepositEvent): unknown[] {
@@ -234,8 +235,49 @@ function eventValues(e: NewDepositEvent): unknown[] {
 
 const DEPOSIT_PLACEHOLDERS = `(${DEPOSIT_COLUMNS.map(() => "?").join(", ")})`;
 const EVENT_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?)";
-// Typed for VALUES lists that are not the rows of an INSERT (PostgreSQL infers nothing there).
-const EVENT_PLACEHOLDERS_TYPED = "(?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint)";
+
+/** Each deposit column's PostgreSQL type (the migration's), for the array its values are sent in. */
+const DEPOSIT_PG_TYPES: { [C in keyof DepositsTable]-?: "text" | "integer" | "bigint" } = {
+  id: "text",
+  tenant_id: "text",
+  order_no: "text",
+  client_id: "text",
+  method_id: "text",
+  integration_id: "text",
+  currency: "text",
+  decimals: "integer",
+  amount_minor: "bigint",
+  fee_minor: "bigint",
+  credit_minor: "bigint",
+  paid_amount_minor: "bigint",
+  status: "text",
+  fields: "text",
+  device: "text",
+  language: "text",
+  idempotency_key: "text",
+  request_hash: "text",
+  payment_url: "text",
+  failure_reason: "text",
+  failure_message: "text",
+  transaction_id: "text",
+  psp_time: "bigint",
+  created_by: "text",
+  expires_at: "bigint",
+  created_at: "bigint",
+  updated_at: "bigint",
+  finalized_at: "bigint",
+};
+/** PostgreSQL: `unnest` of one array parameter per column, in the columns' order. */
+const unnestOf = (types: readonly string[]) => `unnest(${types.map((t) => `?::${t}[]`).join(", ")})`;
+const DEPOSITS_UNNEST = unnestOf(DEPOSIT_COLUMNS.map((c) => DEPOSIT_PG_TYPES[c]));
+const EVENTS_UNNEST = unnestOf(["text", "text", "text", "text", "text", "bigint"]);
+
+/** The rows' values as one array per column (`rows` are each in column order). */
+function columnsOf(rows: readonly (readonly unknown[])[], width: number): unknown[][] {
+  const cols: unknown[][] = Array.from({ length: width }, () => []);
+  for (const row of rows) for (let i = 0; i < width; i++) cols[i]?.push(row[i]);
+  return cols;
+}
 // Insert-or-ignore on (tenant, client, idempotency key): concurrent requests with one key never
 // raise a constraint error (failure mode 3); NULL keys never conflict.
 const ON_KEY_CONFLICT = "on conflict (tenant_id, client_id, idempotency_key) do nothing";
@@ -246,34 +288,18 @@ const INSERT_DEPOSIT = statement(
 );
 const INSERT_EVENT = statement(`insert into deposit_events (${EVENT_COLUMNS}) values ${EVENT_PLACEHOLDERS}`);
 
-/** The statement of one batch size, written once (at most {@link BATCH_MAX} of each). */
-function perSize(build: (n: number) => string): (n: number) => Statement {
-  const made = new Map<number, Statement>();
-  return (n) => {
-    let s = made.get(n);
-    if (!s) {
-      s = statement(build(n));
-      made.set(n, s);
-    }
-    return s;
-  };
-}
-const rowsOf = (n: number, placeholders: string) => Array.from({ length: n }, () => placeholders).join(", ");
-
 // PostgreSQL: n orders and their `created` events in one statement. An event is written only
 // for an order that was inserted (joined to the insert's RETURNING), and the statement returns
 // the ids of the orders it inserted.
-const PG_INSERT_DEPOSITS = perSize(
-  (n) => `
+const PG_INSERT_DEPOSITS = statement(`
   with d as (
-    insert into deposits (${DEPOSIT_COLUMNS.join(", ")}) values ${rowsOf(n, DEPOSIT_PLACEHOLDERS)}
+    insert into deposits (${DEPOSIT_COLUMNS.join(", ")}) select * from ${DEPOSITS_UNNEST}
     ${ON_KEY_CONFLICT} returning id)
   insert into deposit_events (${EVENT_COLUMNS})
   select v.id, v.tenant_id, v.deposit_id, v.kind, v.data, v.created_at
-  from (values ${rowsOf(n, EVENT_PLACEHOLDERS_TYPED)}) as v (${EVENT_COLUMNS})
+  from ${EVENTS_UNNEST} as v (${EVENT_COLUMNS})
   join d on d.id = v.deposit_id
-  returning deposit_id`,
-);
+  returning deposit_id`);
 
 /** What the answer to a create request is made of. */
 export type CreatedDepositRow = Pick<
@@ -296,15 +322,13 @@ const SET_PAYMENT_URL = statement(`
   where tenant_id = ? and id = ? and status in ('pending', 'processing') and payment_url is null
   returning ${ANSWER_COLUMNS.join(", ")}`);
 // PostgreSQL: n events and n URLs in one statement (the events are written either way).
-const PG_SET_PAYMENT_URLS = perSize(
-  (n) => `
-  with e as (insert into deposit_events (${EVENT_COLUMNS}) values ${rowsOf(n, EVENT_PLACEHOLDERS)}),
-  v (url, now, tenant_id, id) as (values ${rowsOf(n, "(?::text, ?::bigint, ?::text, ?::text)")})
+const PG_SET_PAYMENT_URLS = statement(`
+  with e as (insert into deposit_events (${EVENT_COLUMNS}) select * from ${EVENTS_UNNEST}),
+  v (url, now, tenant_id, id) as (select * from ${unnestOf(["text", "bigint", "text", "text"])})
   update deposits d set payment_url = v.url, updated_at = v.now
   from v
   where d.tenant_id = v.tenant_id and d.id = v.id and d.status in ('pending', 'processing') and d.payment_url is null
-  returning ${ANSWER_COLUMNS.map((c) => `d.${c}`).join(", ")}`,
-);
+  returning ${ANSWER_COLUMNS.map((c) => `d.${c}`).join(", ")}`);
 
 /*
  * Group commit. The two write steps of every deposit creation go through a batcher per
@@ -369,10 +393,17 @@ function aloneOnFailure<I, O>(run: (items: I[]) => Promise<O[]>) {
 
 async function insertDeposits(db: Db, kind: DbKind, items: InsertItem[]): Promise<boolean[]> {
   if (kind === "postgres") {
-    const params: unknown[] = [];
-    for (const { row } of items) for (const c of DEPOSIT_COLUMNS) params.push(row[c]);
-    for (const { event } of items) params.push(...eventValues(event));
-    const r = await run<{ deposit_id: string }>(db, kind, PG_INSERT_DEPOSITS(items.length), params);
+    const params = [
+      ...columnsOf(
+        items.map(({ row }) => DEPOSIT_COLUMNS.map((c) => row[c])),
+        DEPOSIT_COLUMNS.length,
+      ),
+      ...columnsOf(
+        items.map(({ event }) => eventValues(event)),
+        EVENT_WIDTH,
+      ),
+    ];
+    const r = await run<{ deposit_id: string }>(db, kind, PG_INSERT_DEPOSITS, params);
     const inserted = new Set(r.rows.map((x) => x.deposit_id));
     return items.map(({ row }) => inserted.has(row.id));
   }
@@ -399,10 +430,17 @@ async function setPaymentUrls(
   items: SetUrlItem[],
 ): Promise<(CreatedDepositRow | undefined)[]> {
   if (kind === "postgres") {
-    const params: unknown[] = [];
-    for (const { event } of items) params.push(...eventValues(event));
-    for (const i of items) params.push(i.url, i.now, i.tenantId, i.id);
-    const r = await run<CreatedDepositRow>(db, kind, PG_SET_PAYMENT_URLS(items.length), params);
+    const params = [
+      ...columnsOf(
+        items.map(({ event }) => eventValues(event)),
+        EVENT_WIDTH,
+      ),
+      ...columnsOf(
+        items.map((i) => [i.url, i.now, i.tenantId, i.id]),
+        4,
+      ),
+    ];
+    const r = await run<CreatedDepositRow>(db, kind, PG_SET_PAYMENT_URLS, params);
     const byId = new Map(r.rows.map((x) => [x.id, x]));
     return items.map((i) => byId.get(i.id));
   }
