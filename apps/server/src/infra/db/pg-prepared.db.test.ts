@@ -1,8 +1,8 @@
 import { CompiledQuery, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionRepo } from "../../modules/auth/session-repo.js";
-import { findDepositContext } from "../../modules/deposits/create-deposit-repo.js";
 import { readDepositsForApply } from "../../modules/deposits/apply-result.js";
+import { findDepositContext } from "../../modules/deposits/create-deposit-repo.js";
 import { createTestDatabase, testDbKind } from "../../test/test-database.js";
 import { type DatabaseHandle, migrateToLatest, openDatabase } from "./database.js";
 import { preparedName, preparedOnPostgres } from "./pg-prepared.js";
@@ -15,8 +15,7 @@ let h: DatabaseHandle;
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
-  const database =
-    tdb.database.kind === "postgres" ? { ...tdb.database, poolSize: 1 } : { ...tdb.database };
+  const database = tdb.database.kind === "postgres" ? { ...tdb.database, poolSize: 1 } : { ...tdb.database };
   h = openDatabase({ database });
   await migrateToLatest(h.db);
 });
