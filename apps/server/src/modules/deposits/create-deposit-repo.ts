@@ -81,36 +81,41 @@ const INTEGRATION_COLUMNS = allColumns<PspIntegrationsTable>()([
   "created_at",
   "updated_at",
 ]);
-const DEPOSIT_COLUMNS = allColumns<DepositsTable>()([
-  "id",
-  "tenant_id",
-  "order_no",
-  "client_id",
-  "method_id",
-  "integration_id",
-  "currency",
-  "decimals",
-  "amount_minor",
-  "fee_minor",
-  "credit_minor",
-  "paid_amount_minor",
-  "status",
-  "fields",
-  "device",
-  "language",
-  "idempotency_key",
-  "request_hash",
-  "payment_url",
-  "failure_reason",
-  "failure_message",
-  "transaction_id",
-  "psp_time",
-  "created_by",
-  "expires_at",
-  "created_at",
-  "updated_at",
-  "finalized_at",
-]);
+/**
+ * Every deposit column (the compiler checks that none is missing) with its PostgreSQL type (the
+ * migration's), for the array its values are sent in.
+ */
+const DEPOSIT_PG_TYPES: { [C in keyof DepositsTable]-?: "text" | "integer" | "bigint" } = {
+  id: "text",
+  tenant_id: "text",
+  order_no: "text",
+  client_id: "text",
+  method_id: "text",
+  integration_id: "text",
+  currency: "text",
+  decimals: "integer",
+  amount_minor: "bigint",
+  fee_minor: "bigint",
+  credit_minor: "bigint",
+  paid_amount_minor: "bigint",
+  status: "text",
+  fields: "text",
+  device: "text",
+  language: "text",
+  idempotency_key: "text",
+  request_hash: "text",
+  payment_url: "text",
+  failure_reason: "text",
+  failure_message: "text",
+  transaction_id: "text",
+  psp_time: "bigint",
+  created_by: "text",
+  expires_at: "bigint",
+  created_at: "bigint",
+  updated_at: "bigint",
+  finalized_at: "bigint",
+};
+const DEPOSIT_COLUMNS = Object.keys(DEPOSIT_PG_TYPES) as (keyof DepositsTable)[];
 
 /** The client columns API-1 and the validation need (never the password hash). */
 export type DepositClient = Pick<
@@ -226,7 +231,6 @@ export async function findDepositContext(
 }
 
 const EVENT_COLUMNS = "id, tenant_id, deposit_id, kind, data, created_at";
-const EVENT_WIDTH = 6;
 
 /** A timeline row's values in EVENT_COLUMNS order, as insertEventRows (deposit-repo.ts) writes it. */
 function eventValues(e: NewDepositEvent): unknown[] {
@@ -236,44 +240,14 @@ function eventValues(e: NewDepositEvent): unknown[] {
 const DEPOSIT_PLACEHOLDERS = `(${DEPOSIT_COLUMNS.map(() => "?").join(", ")})`;
 const EVENT_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?)";
 
-/** Each deposit column's PostgreSQL type (the migration's), for the array its values are sent in. */
-const DEPOSIT_PG_TYPES: { [C in keyof DepositsTable]-?: "text" | "integer" | "bigint" } = {
-  id: "text",
-  tenant_id: "text",
-  order_no: "text",
-  client_id: "text",
-  method_id: "text",
-  integration_id: "text",
-  currency: "text",
-  decimals: "integer",
-  amount_minor: "bigint",
-  fee_minor: "bigint",
-  credit_minor: "bigint",
-  paid_amount_minor: "bigint",
-  status: "text",
-  fields: "text",
-  device: "text",
-  language: "text",
-  idempotency_key: "text",
-  request_hash: "text",
-  payment_url: "text",
-  failure_reason: "text",
-  failure_message: "text",
-  transaction_id: "text",
-  psp_time: "bigint",
-  created_by: "text",
-  expires_at: "bigint",
-  created_at: "bigint",
-  updated_at: "bigint",
-  finalized_at: "bigint",
-};
 /** PostgreSQL: `unnest` of one array parameter per column, in the columns' order. */
 const unnestOf = (types: readonly string[]) => `unnest(${types.map((t) => `?::${t}[]`).join(", ")})`;
 const DEPOSITS_UNNEST = unnestOf(DEPOSIT_COLUMNS.map((c) => DEPOSIT_PG_TYPES[c]));
 const EVENTS_UNNEST = unnestOf(["text", "text", "text", "text", "text", "bigint"]);
 
-/** The rows' values as one array per column (`rows` are each in column order). */
-function columnsOf(rows: readonly (readonly unknown[])[], width: number): unknown[][] {
+/** The rows' values as one array per column (`rows` are each in column order, all as wide). */
+function columnsOf(rows: readonly (readonly unknown[])[]): unknown[][] {
+  const width = rows[0]?.length ?? 0;
   const cols: unknown[][] = Array.from({ length: width }, () => []);
   for (const row of rows) for (let i = 0; i < width; i++) cols[i]?.push(row[i]);
   return cols;
@@ -394,14 +368,8 @@ function aloneOnFailure<I, O>(run: (items: I[]) => Promise<O[]>) {
 async function insertDeposits(db: Db, kind: DbKind, items: InsertItem[]): Promise<boolean[]> {
   if (kind === "postgres") {
     const params = [
-      ...columnsOf(
-        items.map(({ row }) => DEPOSIT_COLUMNS.map((c) => row[c])),
-        DEPOSIT_COLUMNS.length,
-      ),
-      ...columnsOf(
-        items.map(({ event }) => eventValues(event)),
-        EVENT_WIDTH,
-      ),
+      ...columnsOf(items.map(({ row }) => DEPOSIT_COLUMNS.map((c) => row[c]))),
+      ...columnsOf(items.map(({ event }) => eventValues(event))),
     ];
     const r = await run<{ deposit_id: string }>(db, kind, PG_INSERT_DEPOSITS, params);
     const inserted = new Set(r.rows.map((x) => x.deposit_id));
@@ -431,14 +399,8 @@ async function setPaymentUrls(
 ): Promise<(CreatedDepositRow | undefined)[]> {
   if (kind === "postgres") {
     const params = [
-      ...columnsOf(
-        items.map(({ event }) => eventValues(event)),
-        EVENT_WIDTH,
-      ),
-      ...columnsOf(
-        items.map((i) => [i.url, i.now, i.tenantId, i.id]),
-        4,
-      ),
+      ...columnsOf(items.map(({ event }) => eventValues(event))),
+      ...columnsOf(items.map((i) => [i.url, i.now, i.tenantId, i.id])),
     ];
     const r = await run<CreatedDepositRow>(db, kind, PG_SET_PAYMENT_URLS, params);
     const byId = new Map(r.rows.map((x) => [x.id, x]));
