@@ -91,10 +91,18 @@ type Figures = {
   /** PostgreSQL's CPU time (all its processes) per answered request, µs: the database's share. */
   dbCpuUsPerReq?: number;
   statuses: Record<string, number>;
+  /** Requests that got no answer at all (connection errors, timeouts): not in the latencies. */
+  unanswered: number;
 };
 
 /** CPU time spent over a run, ms: the server's, and PostgreSQL's when it is the database. */
 type Cpu = { serverMs: number; dbMs?: number };
+
+/** The CPU of two runs together. */
+const addCpu = (a: Cpu, b: Cpu): Cpu => ({
+  serverMs: a.serverMs + b.serverMs,
+  ...(a.dbMs !== undefined && b.dbMs !== undefined ? { dbMs: a.dbMs + b.dbMs } : {}),
+});
 
 /** Starts measuring; the function returned gives the CPU spent since. */
 function cpuMeter(server: { cpuMs(): number }, kind?: DbKind): () => Cpu {
@@ -121,6 +129,7 @@ const figures = (r: LoadResult, cpu?: Cpu): Figures => ({
   p99: round(r.p99)!,
   requests: r.requests,
   statuses: r.statuses,
+  unanswered: r.errors + r.timeouts,
 });
 
 type StubDirect = Figures & { burst: Figures };
@@ -157,7 +166,10 @@ type KindResults = {
   b3?: Figures & {
     /** The stub called directly in the segments between the deposits' (what `added` is over). */
     stubAlongside: Figures;
-    /** Deposits not answered 201 and bare requests not answered 200, over the three runs. */
+    /**
+     * Deposits not answered 201, and requests to the bare route and to the stub not answered
+     * 200, over the four runs (no answer at all counts too).
+     */
     failedAnswers: number;
     burst: Added;
     /** GET /healthz at the same rate: what any route adds on this machine. */
@@ -372,15 +384,14 @@ async function runKind(
       // minute to minute, so it is measured in the same seconds as what it is subtracted from.
       const depositRuns: PacedSamples[] = [];
       const stubRuns: PacedSamples[] = [];
-      const cpu: Cpu = { serverMs: 0, ...(kind === "postgres" ? { dbMs: 0 } : {}) };
+      const toStub = stubRequest(stub);
+      let cpu: Cpu | undefined;
       for (let left = DURATION; left > 0; left -= B3_SEGMENT_S) {
         const durationS = Math.min(B3_SEGMENT_S, left);
-        stubRuns.push(await pacedSamples({ ...stubRequest(stub), rate: RATE, durationS }));
+        stubRuns.push(await pacedSamples({ ...toStub, rate: RATE, durationS }));
         const meter = cpuMeter(srv, kind);
         depositRuns.push(await pacedSamples({ ...deposits, rate: RATE, durationS }));
-        const spent = meter();
-        cpu.serverMs += spent.serverMs;
-        if (cpu.dbMs !== undefined) cpu.dbMs += spent.dbMs ?? Number.NaN;
+        cpu = cpu ? addCpu(cpu, meter()) : meter();
       }
       const load = figures(pooled(depositRuns), cpu);
       const stubAlongside = figures(pooled(stubRuns));
@@ -398,8 +409,9 @@ async function runKind(
         }),
       );
       const notOk = (f: Figures, ok: string) =>
-        Object.entries(f.statuses).reduce((a, [code, n]) => (code === ok ? a : a + n), 0);
-      const failed = notOk(load, "201") + notOk(burst, "201") + notOk(floor, "200");
+        Object.entries(f.statuses).reduce((a, [code, n]) => (code === ok ? a : a + n), f.unanswered);
+      const failed =
+        notOk(load, "201") + notOk(burst, "201") + notOk(floor, "200") + notOk(stubAlongside, "200");
       out.b3 = {
         ...over(load, stubAlongside),
         stubAlongside,
