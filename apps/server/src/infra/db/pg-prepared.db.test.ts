@@ -1,11 +1,13 @@
 import { CompiledQuery, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionRepo } from "../../modules/auth/session-repo.js";
-import { readDepositsForApply } from "../../modules/deposits/apply-result.js";
+import { callbackLogsWrite } from "../../modules/callbacks/callback-log-repo.js";
+import { depositResultWrites, readDepositsForApply } from "../../modules/deposits/apply-result.js";
 import { findDepositContext } from "../../modules/deposits/create-deposit-repo.js";
 import { createTestDatabase, testDbKind } from "../../test/test-database.js";
 import { type DatabaseHandle, migrateToLatest, openDatabase } from "./database.js";
 import { preparedName, preparedOnPostgres } from "./pg-prepared.js";
+import { runWrites } from "./write-batch.js";
 
 // Named statements on PostgreSQL (pg-prepared.ts). One connection (pool size 1), so that
 // pg_prepared_statements, which is per connection, shows what this test's statements left.
@@ -78,11 +80,74 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
     const texts = afterOne.map((r) => r.statement).join("\n");
     expect(texts).toMatch(/from sessions where id_hash = any\(\$1::text\[\]\)/);
     expect(texts).toMatch(/from unnest\(\$1::int\[\], \$2::text\[\], \$3::text\[\], \$4::text\[\]\)/);
-    expect(texts).toMatch(/"d"\."order_no" = any\(\$1::text\[\]\)/);
-    expect(texts).toMatch(/"d"\."id" = any\(\$1::text\[\]\)/);
+    expect(texts).toMatch(/WHERE d\.order_no = any\(\$1::text\[\]\) ORDER BY d\.id FOR NO KEY UPDATE OF d/);
+    expect(texts).toMatch(/WHERE d\.id = any\(\$1::text\[\]\) ORDER BY d\.id FOR NO KEY UPDATE OF d/);
     await runAll(7);
     await runAll(3);
     expect((await prepared()).length).toBe(before + added);
+  });
+
+  it("a batch of writes is one named statement, one text whatever the number of rows", async () => {
+    const before = (await prepared()).length;
+    const batch = async (n: number) => {
+      const keys = Array.from({ length: n }, (_, i) => `b${n}-${i}`);
+      const writes = [
+        // No such deposits: the update changes nothing, and the batch is refused after it ran.
+        ...depositResultWrites("postgres", {
+          outcomes: [],
+          changes: keys.map((id) => ({
+            id,
+            expected: "pending" as const,
+            status: "succeeded" as const,
+            finalizedAt: 1,
+            creditMinor: 100n,
+            paidMinor: 100n,
+            transactionId: null,
+            pspTime: 1,
+            failureReason: null,
+            clearFailure: true,
+          })),
+          postings: [],
+          events: keys.map((k) => ({
+            tenantId: "t",
+            depositId: k,
+            now: 1,
+            event: {
+              kind: "status_change" as const,
+              data: { from: "pending", to: "succeeded", cause: "callback" },
+            },
+          })),
+          now: 1,
+        }),
+        callbackLogsWrite(
+          "postgres",
+          keys.map((k) => ({
+            tenant_id: null,
+            integration_id: null,
+            deposit_id: null,
+            merchant_id: null,
+            order_no: k,
+            content_type: null,
+            raw_body: "{}",
+            verdict: "rejected" as const,
+            error_type: "payment_not_found",
+            http_status: 400,
+            remote_addr: null,
+            created_at: 1,
+          })),
+        ),
+      ];
+      await expect(runWrites(h.db, "postgres", writes)).rejects.toThrow(/changed meanwhile/);
+    };
+    await batch(1);
+    const afterOne = await prepared();
+    expect(afterOne.length).toBe(before + 1);
+    const text = afterOne.map((r) => r.statement).find((t) => t.startsWith("WITH w0 AS (UPDATE deposits"));
+    expect(text).toMatch(/w1 AS \(INSERT INTO deposit_events .* FROM unnest\(/);
+    expect(text).toMatch(/w2 AS \(INSERT INTO callback_logs .* FROM unnest\(/);
+    await batch(5);
+    await batch(64);
+    expect((await prepared()).length).toBe(before + 1);
   });
 });
 

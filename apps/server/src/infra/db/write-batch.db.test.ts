@@ -43,14 +43,16 @@ describe("runWrites", () => {
     await inTx((trx) =>
       runWrites(trx as never, h.kind, [
         {
-          query: trx.insertInto("wb_parent").values({ id: "p1", n: 1 }).returning("id"),
+          sql: "INSERT INTO wb_parent (id, n) VALUES (?, ?) RETURNING id",
+          parameters: ["p1", 1],
           returnsIds: ["p1"],
         },
-        { query: trx.insertInto("wb_child").values({ id: "c1", parent_id: "p1" }) },
+        { sql: "INSERT INTO wb_child (id, parent_id) VALUES (?, ?)", parameters: ["c1", "p1"] },
         // Writes of one batch touch different rows: on PostgreSQL they all see the database as
         // it was before the statement.
         {
-          query: trx.updateTable("wb_parent").set({ n: 2 }).where("id", "=", "p0").returning("id"),
+          sql: "UPDATE wb_parent SET n = ? WHERE id = ? RETURNING id",
+          parameters: [2, "p0"],
           returnsIds: ["p0"],
         },
       ]),
@@ -68,15 +70,11 @@ describe("runWrites", () => {
   it("refuses the whole batch when a write returns other rows than expected: nothing of it stays", async () => {
     const attempt = inTx((trx) =>
       runWrites(trx as never, h.kind, [
-        { query: trx.insertInto("wb_parent").values({ id: "p2", n: 1 }) },
+        { sql: "INSERT INTO wb_parent (id, n) VALUES (?, ?)", parameters: ["p2", 1] },
         // A guarded update whose guard no longer holds (n is 2 now): no row comes back.
         {
-          query: trx
-            .updateTable("wb_parent")
-            .set({ n: 9 })
-            .where("id", "=", "p0")
-            .where("n", "=", 1)
-            .returning("id"),
+          sql: "UPDATE wb_parent SET n = ? WHERE id = ? AND n = ? RETURNING id",
+          parameters: [9, "p0", 1],
           returnsIds: ["p0"],
         },
       ]),
@@ -88,8 +86,8 @@ describe("runWrites", () => {
   it("a constraint failing in any write rolls back the writes before it", async () => {
     const attempt = inTx((trx) =>
       runWrites(trx as never, h.kind, [
-        { query: trx.insertInto("wb_parent").values({ id: "p3", n: 1 }) },
-        { query: trx.insertInto("wb_child").values({ id: "c1", parent_id: "p3" }) },
+        { sql: "INSERT INTO wb_parent (id, n) VALUES (?, ?)", parameters: ["p3", 1] },
+        { sql: "INSERT INTO wb_child (id, parent_id) VALUES (?, ?)", parameters: ["c1", "p3"] },
       ]),
     );
     await expect(attempt).rejects.toThrow();
@@ -108,12 +106,21 @@ describe("runWrites", () => {
         return orig(q);
       };
       await runWrites(trx as never, "postgres", [
-        { query: trx.insertInto("wb_parent").values({ id: "p4", n: 1 }).returning("id"), returnsIds: ["p4"] },
-        { query: trx.insertInto("wb_child").values({ id: "c4", parent_id: "p4" }) },
+        {
+          sql: "INSERT INTO wb_parent (id, n) VALUES (?, ?) RETURNING id",
+          parameters: ["p4", 1],
+          returnsIds: ["p4"],
+        },
+        { sql: "INSERT INTO wb_child (id, parent_id) VALUES (?, ?)", parameters: ["c4", "p4"] },
       ]);
     });
     expect(seen).toHaveLength(1);
-    expect(seen[0]?.sql).toMatch(/^WITH "w0" AS \(insert into "wb_parent"/);
+    expect(seen[0]?.sql).toBe(
+      "WITH w0 AS (INSERT INTO wb_parent (id, n) VALUES ($1, $2) RETURNING id), " +
+        "w1 AS (INSERT INTO wb_child (id, parent_id) VALUES ($3, $4)) " +
+        "SELECT (SELECT coalesce(json_agg(w0.id), '[]'::json) FROM w0) AS w0",
+    );
+    expect(seen[0]?.parameters).toEqual(["p4", 1, "c4", "p4"]);
     expect(await ids("wb_child")).toEqual(["c1", "c4"]);
   });
 });

@@ -1,5 +1,7 @@
-import type { Db } from "../../infra/db/database.js";
+import type { Db, DbKind } from "../../infra/db/database.js";
 import type { CallbackLogsTable } from "../../infra/db/schema.js";
+import { insertRows, tableColumns } from "../../infra/db/sql-text.js";
+import type { BatchWrite } from "../../infra/db/write-batch.js";
 import { newId } from "../../shared/ids.js";
 
 /** Most characters of a raw body kept in the log (bodies over the route's limit are never read). */
@@ -22,22 +24,49 @@ export async function insertCallbackLog(db: Db, log: CallbackLogInput): Promise<
 /** Several callbacks' rows in one statement, in order; returns their ids. */
 export async function insertCallbackLogs(db: Db, logs: readonly CallbackLogInput[]): Promise<string[]> {
   if (logs.length === 0) return [];
-  const q = callbackLogsInsert(db, logs);
-  await q.execute();
-  return q.ids;
+  const rows = logs.map(callbackLogRow);
+  await db.insertInto("callback_logs").values(rows).execute();
+  return rows.map((r) => r.id);
 }
 
-/** The INSERT of {@link insertCallbackLogs}, unexecuted (for a batch of writes), and its ids. */
-export function callbackLogsInsert(db: Db, logs: readonly CallbackLogInput[]) {
-  const rows = logs.map((log) => ({
+/**
+ * The same rows as {@link insertCallbackLogs}, as hand-written SQL for a batch of writes
+ * (write-batch.ts), and their ids.
+ */
+export function callbackLogsWrite(
+  kind: DbKind,
+  logs: readonly CallbackLogInput[],
+): BatchWrite & { ids: string[] } {
+  const rows = logs.map(callbackLogRow);
+  return { ...insertRows(kind, CALLBACK_LOGS, rows), ids: rows.map((r) => r.id) };
+}
+
+const CALLBACK_LOGS = tableColumns<CallbackLogsTable>("callback_logs", {
+  id: "text",
+  tenant_id: "text",
+  integration_id: "text",
+  deposit_id: "text",
+  merchant_id: "text",
+  order_no: "text",
+  content_type: "text",
+  raw_body: "text",
+  verdict: "text",
+  error_type: "text",
+  http_status: "integer",
+  remote_addr: "text",
+  created_at: "bigint",
+});
+
+/** A callback's log row, with a new id, and its texts cut to what is kept. */
+function callbackLogRow(log: CallbackLogInput): CallbackLogsTable {
+  return {
     ...log,
     id: newId(),
     raw_body: storable(log.raw_body ?? "", RAW_BODY_LOG_CAP),
     content_type: log.content_type === null ? null : storable(log.content_type, 200),
     merchant_id: log.merchant_id === null ? null : storable(log.merchant_id, 200),
     order_no: log.order_no === null ? null : storable(log.order_no, 200),
-  }));
-  return Object.assign(db.insertInto("callback_logs").values(rows), { ids: rows.map((r) => r.id) });
+  };
 }
 
 /** Cut to `max` characters, with U+0000 (which PostgreSQL text refuses) shown as U+FFFD. */

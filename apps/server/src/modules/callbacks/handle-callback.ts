@@ -24,7 +24,7 @@ import {
   readDepositsForApply,
   statusAfter,
 } from "../deposits/apply-result.js";
-import { eventRowsInsert, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
+import { eventRowsWrite, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
 import {
   type CallbackIntegration,
@@ -33,7 +33,7 @@ import {
 } from "../psp-integrations/integration-repo.js";
 import { keepReviewItem, type ReviewClaim, type ReviewReason } from "../review/review-repo.js";
 import { readCallbackBody } from "./callback-body.js";
-import { callbackLogsInsert, insertCallbackLog } from "./callback-log-repo.js";
+import { callbackLogsWrite, insertCallbackLog } from "./callback-log-repo.js";
 import { type CallbackVerdict, claimOutcome, creditForPaid } from "./callback-outcome.js";
 
 export type CallbackDeps = Pick<AppContext, "db" | "dbKind" | "clock" | "metrics" | "secretBox" | "logger">;
@@ -159,8 +159,14 @@ async function runBatch(deps: CallbackDeps, items: Screened[], apply: boolean): 
     const outcomes = plan?.outcomes ?? inputs.map((): ApplyOutcome => ({ kind: "repeat" }));
     let next = 0;
     const final = judged.map((x) => ("input" in x ? x.judge(outcomes[next++] as ApplyOutcome) : x));
-    const records = await callbackRecordWrites(trx, deps, items, final);
-    await runWrites(trx, deps.dbKind, [...(plan ? depositResultWrites(trx, plan) : []), ...records]);
+    const records = await callbackRecords(trx, deps, items, final);
+    // The callbacks' timeline entries go in the same insert as the apply step's.
+    const applied = plan
+      ? depositResultWrites(deps.dbKind, plan, records.events)
+      : records.events.length > 0
+        ? [eventRowsWrite(deps.dbKind, records.events)]
+        : [];
+    await runWrites(trx, deps.dbKind, [...applied, records.logs]);
     return { final, outcomes };
   });
   for (const o of done.outcomes) {
@@ -170,18 +176,19 @@ async function runBatch(deps: CallbackDeps, items: Screened[], apply: boolean): 
 }
 
 /**
- * Every callback's log row and timeline entry, as writes for the batch, and (written at once:
- * rare, and each needs its own dedupe) the review items they ask for.
+ * Every callback's log row (a write for the batch) and timeline entries (for the batch's insert
+ * of them), and (written at once: rare, and each needs its own dedupe) the review items they
+ * ask for.
  */
-async function callbackRecordWrites(
+async function callbackRecords(
   trx: Db,
   deps: CallbackDeps,
   items: Screened[],
   judged: Judgement[],
-): Promise<BatchWrite[]> {
+): Promise<{ logs: BatchWrite; events: NewDepositEvent[] }> {
   const now = deps.clock.now();
-  const logs = callbackLogsInsert(
-    trx,
+  const logs = callbackLogsWrite(
+    deps.dbKind,
     items.map(({ req }, i) => {
       const j = judged[i] as Judgement;
       return {
@@ -218,7 +225,7 @@ async function callbackRecordWrites(
     if (kept.created)
       events.push({ ...at, now, event: { kind: "review", data: { reviewItemId: kept.id, reason } } });
   }
-  return [{ query: logs }, ...(events.length > 0 ? [{ query: eventRowsInsert(trx, events) }] : [])];
+  return { logs, events };
 }
 
 /**

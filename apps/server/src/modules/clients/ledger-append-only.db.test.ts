@@ -25,7 +25,7 @@ beforeAll(async () => {
   }));
   const { clientId } = await insertClient(t.ctx, tenantId);
   ({ entryId } = await t.ctx.db.transaction().execute((trx) =>
-    postLedgerEntry(trx, {
+    postLedgerEntry(trx, t.ctx.dbKind, {
       tenantId,
       clientId,
       currency: "USD",
@@ -70,7 +70,7 @@ describe("ledger entries are append-only", () => {
   it("appending still works, in the same transaction as the balance", async () => {
     const { clientId } = await insertClient(t.ctx, tenantId);
     await t.ctx.db.transaction().execute((trx) =>
-      postLedgerEntry(trx, {
+      postLedgerEntry(trx, t.ctx.dbKind, {
         tenantId,
         clientId,
         currency: "EUR",

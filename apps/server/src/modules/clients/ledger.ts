@@ -1,7 +1,8 @@
 import { sql } from "kysely";
-import { type Db, toBigInt, toDbMinor } from "../../infra/db/database.js";
-import type { LedgerEntriesTable } from "../../infra/db/schema.js";
-import { type BatchWrite, runWritesInOrder } from "../../infra/db/write-batch.js";
+import { type Db, type DbKind, toBigInt, toDbMinor } from "../../infra/db/database.js";
+import type { LedgerEntriesTable, WalletsTable } from "../../infra/db/schema.js";
+import { insertRows, tableColumns } from "../../infra/db/sql-text.js";
+import { type BatchWrite, runWrites } from "../../infra/db/write-batch.js";
 import { newId } from "../../shared/ids.js";
 
 export type LedgerPosting = {
@@ -50,9 +51,10 @@ export async function ensureWallet(
  */
 export async function postLedgerEntry(
   trx: Db,
+  kind: DbKind,
   p: LedgerPosting,
 ): Promise<{ walletId: string; entryId: string }> {
-  const [posted] = await postLedgerEntries(trx, [p]);
+  const [posted] = await postLedgerEntries(trx, kind, [p]);
   return posted as { walletId: string; entryId: string };
 }
 
@@ -67,6 +69,7 @@ export type PlannedPosting = LedgerPosting & { walletId: string; entryId: string
  */
 export async function postLedgerEntries(
   trx: Db,
+  kind: DbKind,
   postings: readonly LedgerPosting[],
 ): Promise<{ walletId: string; entryId: string }[]> {
   if (postings.length === 0) return [];
@@ -89,7 +92,7 @@ export async function postLedgerEntries(
     }
     return { ...p, walletId, entryId: newId() };
   });
-  await runWritesInOrder(trx, ledgerWrites(trx, planned));
+  await runWrites(trx, kind, ledgerWrites(kind, planned));
   return planned.map((p) => ({ walletId: p.walletId, entryId: p.entryId }));
 }
 
@@ -100,7 +103,7 @@ export async function postLedgerEntries(
  * another transaction created meanwhile has another id: the batch is refused and retried),
  * then the entries in one insert.
  */
-export function ledgerWrites(trx: Db, postings: readonly PlannedPosting[]): BatchWrite[] {
+export function ledgerWrites(kind: DbKind, postings: readonly PlannedPosting[]): BatchWrite[] {
   if (postings.length === 0) return [];
   const sums = new Map<string, { p: PlannedPosting; amount: bigint }>();
   for (const p of postings) {
@@ -109,28 +112,22 @@ export function ledgerWrites(trx: Db, postings: readonly PlannedPosting[]): Batc
     else sums.set(p.walletId, { p, amount: p.amountMinor });
   }
   const wallets = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const upsert = trx
-    .insertInto("wallets")
-    .values(
-      wallets.map(([id, { p, amount }]) => ({
-        id,
-        tenant_id: p.tenantId,
-        client_id: p.clientId,
-        currency: p.currency,
-        balance_minor: toDbMinor(amount),
-        created_at: p.now,
-      })),
-    )
-    .onConflict((oc) =>
-      oc
-        .columns(["client_id", "currency"])
-        .doUpdateSet({ balance_minor: sql`wallets.balance_minor + excluded.balance_minor` })
-        // A client belongs to one tenant; a wallet of another tenant is never touched (no row
-        // comes back, and the batch is refused).
-        .whereRef("wallets.tenant_id", "=", "excluded.tenant_id"),
-    )
-    .returning("id");
-  const entries = trx.insertInto("ledger_entries").values(
+  const upsert = insertRows(
+    kind,
+    WALLETS,
+    wallets.map(([id, { p, amount }]) => ({
+      id,
+      tenant_id: p.tenantId,
+      client_id: p.clientId,
+      currency: p.currency,
+      balance_minor: toDbMinor(amount),
+      created_at: p.now,
+    })),
+    { tail: WALLET_UPSERT, ordered: true },
+  );
+  const entries = insertRows(
+    kind,
+    LEDGER_ENTRIES,
     postings.map((p) => ({
       id: p.entryId,
       tenant_id: p.tenantId,
@@ -142,8 +139,34 @@ export function ledgerWrites(trx: Db, postings: readonly PlannedPosting[]): Batc
       created_at: p.now,
     })),
   );
-  return [{ query: upsert, returnsIds: wallets.map(([id]) => id) }, { query: entries }];
+  return [{ ...upsert, returnsIds: wallets.map(([id]) => id) }, entries];
 }
+
+const WALLETS = tableColumns<WalletsTable>("wallets", {
+  id: "text",
+  tenant_id: "text",
+  client_id: "text",
+  currency: "text",
+  balance_minor: "bigint",
+  created_at: "bigint",
+});
+// A client belongs to one tenant; a wallet of another tenant is never touched (no row comes
+// back, and the batch is refused).
+const WALLET_UPSERT = `ON CONFLICT (client_id, currency) DO UPDATE
+  SET balance_minor = wallets.balance_minor + excluded.balance_minor
+  WHERE wallets.tenant_id = excluded.tenant_id
+  RETURNING id`.replace(/\s+/g, " ");
+
+const LEDGER_ENTRIES = tableColumns<LedgerEntriesTable>("ledger_entries", {
+  id: "text",
+  tenant_id: "text",
+  wallet_id: "text",
+  amount_minor: "bigint",
+  kind: "text",
+  deposit_id: "text",
+  memo: "text",
+  created_at: "bigint",
+});
 
 export type LedgerMismatch = { walletId: string; balanceMinor: bigint; ledgerSumMinor: bigint };
 

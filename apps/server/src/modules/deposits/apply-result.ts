@@ -1,14 +1,13 @@
 import { formatAmount } from "@psphub/protocol";
-import { sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import { type Db, type DbKind, isLedgerCreditViolation, toDbMinor } from "../../infra/db/database.js";
-import { preparedOnPostgres } from "../../infra/db/pg-prepared.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { type BatchWrite, compilableRaw, runWrites } from "../../infra/db/write-batch.js";
+import { perDatabase, rowsAsTable, runStatement } from "../../infra/db/sql-text.js";
+import { type BatchWrite, runWrites } from "../../infra/db/write-batch.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { ledgerWrites, type PlannedPosting } from "../clients/ledger.js";
-import { eventRowsInsert, type NewDepositEvent } from "./deposit-repo.js";
+import { eventRowsWrite, type NewDepositEvent } from "./deposit-repo.js";
 import { canResolveLate, canTransition, decideCallback, isTerminal, sourcesOf } from "./deposit-state.js";
 
 export type ResultStatus = "succeeded" | "failed" | "processing";
@@ -98,7 +97,7 @@ export async function applyDepositResultInTx(
 ): Promise<ApplyOutcome> {
   const found = await readDepositsForApply(trx, deps.dbKind, { ids: [input.depositId] });
   const plan = planDepositResults(found, [input], deps.clock.now());
-  await runWrites(trx, deps.dbKind, depositResultWrites(trx, plan));
+  await runWrites(trx, deps.dbKind, depositResultWrites(deps.dbKind, plan));
   return plan.outcomes[0] as ApplyOutcome;
 }
 
@@ -273,13 +272,19 @@ export function planDepositResults(
 /**
  * The writes of a plan, for {@link runWrites} (which makes them one statement on PostgreSQL):
  * the deposits' UPDATE (each guarded by the status it was read with), the ledger's (wallets,
- * then entries), the timeline's. Callers may add their own writes to the same list.
+ * then entries), the timeline's, with `moreEvents` (the caller's own timeline entries) in the
+ * same insert. Callers may add their own writes to the same list.
  */
-export function depositResultWrites(trx: Db, plan: DepositResultPlan): BatchWrite[] {
+export function depositResultWrites(
+  kind: DbKind,
+  plan: DepositResultPlan,
+  moreEvents: readonly NewDepositEvent[] = [],
+): BatchWrite[] {
+  const events = moreEvents.length > 0 ? [...moreEvents, ...plan.events] : plan.events;
   return [
-    ...(plan.changes.length > 0 ? [updateDeposits(trx, plan.changes, plan.now)] : []),
-    ...ledgerWrites(trx, plan.postings),
-    ...(plan.events.length > 0 ? [{ query: eventRowsInsert(trx, plan.events) }] : []),
+    ...(plan.changes.length > 0 ? [updateDeposits(kind, plan.changes, plan.now)] : []),
+    ...ledgerWrites(kind, plan.postings),
+    ...(events.length > 0 ? [eventRowsWrite(kind, events)] : []),
   ];
 }
 
@@ -298,51 +303,36 @@ export async function readDepositsForApply(
   kind: DbKind,
   by: { ids: readonly string[] } | { orderNos: readonly string[] },
 ): Promise<Map<string, LockedDeposit & OrderFacts>> {
-  const keys = [...new Set("ids" in by ? by.ids : by.orderNos)];
+  const byId = "ids" in by;
+  const keys = [...new Set(byId ? by.ids : by.orderNos)];
   if (keys.length === 0) return new Map();
-  const query = trx
-    .selectFrom("deposits as d")
-    .leftJoin("deposit_methods as m", (join) =>
-      join
-        .onRef("m.id", "=", "d.method_id")
-        .onRef("m.tenant_id", "=", "d.tenant_id")
-        .on("m.deleted_at", "is", null),
-    )
-    .leftJoin("wallets as w", (join) =>
-      join
-        .onRef("w.client_id", "=", "d.client_id")
-        .onRef("w.currency", "=", "d.currency")
-        .onRef("w.tenant_id", "=", "d.tenant_id"),
-    )
-    .select([
-      "d.id",
-      "d.order_no",
-      "d.integration_id",
-      "d.tenant_id",
-      "d.client_id",
-      "d.status",
-      "d.currency",
-      "d.decimals",
-      "d.amount_minor",
-      "d.fee_minor",
-      "d.credit_minor",
-      "m.id as live_method_id",
-      "w.id as wallet_id",
-    ])
-    .$if(kind === "sqlite", (q) => q.where("ids" in by ? "d.id" : "d.order_no", "in", keys))
-    // PostgreSQL: one array parameter, so that the text is the same for any number of keys and
-    // is sent as a named statement (pg-prepared.ts): parsed and planned once per connection.
-    .$if(kind === "postgres", (q) =>
-      q
-        .where("ids" in by ? "d.id" : "d.order_no", "=", sql<string>`any(${keys}::text[])`)
-        .forNoKeyUpdate("d"),
-    )
-    .orderBy("d.id")
-    .compile();
-  if (kind === "postgres") preparedOnPostgres(query.sql);
-  const { rows } = await trx.executeQuery(query);
-  return new Map(rows.map((r) => ["ids" in by ? r.id : r.order_no, r]));
+  // One text whatever the number of keys: a JSON array on SQLite, an array on PostgreSQL.
+  const { rows } = await runStatement<LockedDeposit & OrderFacts>(
+    trx,
+    kind,
+    byId ? READ_BY_ID : READ_BY_ORDER_NO,
+    [kind === "sqlite" ? JSON.stringify(keys) : keys],
+  );
+  return new Map(rows.map((r) => [byId ? r.id : r.order_no, r]));
 }
+
+const readBy = (key: "id" | "order_no") => {
+  const select = `
+    SELECT d.id, d.order_no, d.integration_id, d.tenant_id, d.client_id, d.status, d.currency,
+      d.decimals, d.amount_minor, d.fee_minor, d.credit_minor,
+      m.id AS live_method_id, w.id AS wallet_id
+    FROM deposits d
+    LEFT JOIN deposit_methods m
+      ON m.id = d.method_id AND m.tenant_id = d.tenant_id AND m.deleted_at IS NULL
+    LEFT JOIN wallets w
+      ON w.client_id = d.client_id AND w.currency = d.currency AND w.tenant_id = d.tenant_id`;
+  return perDatabase({
+    sqlite: `${select} WHERE d.${key} IN (SELECT value FROM json_each(?)) ORDER BY d.id`,
+    postgres: `${select} WHERE d.${key} = any(?::text[]) ORDER BY d.id FOR NO KEY UPDATE OF d`,
+  });
+};
+const READ_BY_ID = readBy("id");
+const READ_BY_ORDER_NO = readBy("order_no");
 
 /** What the API-2 checks read of an order beside what the apply step needs. */
 export type OrderFacts = {
@@ -356,34 +346,59 @@ export type OrderFacts = {
 
 /**
  * One UPDATE for every changed deposit, each guarded by the status it was read with: a row
- * another process changed meanwhile is not touched, and the whole batch is refused. The
- * changes come as a VALUES list, whose columns both databases name column1, column2, …
+ * another process changed meanwhile is not touched, and the whole batch is refused.
  */
-function updateDeposits(trx: Db, changes: DepositChange[], now: number): BatchWrite {
-  const bigint = (v: bigint | number | null) =>
-    sql`CAST(${v === null ? null : toDbMinor(BigInt(v))} AS BIGINT)`;
-  const rows = changes.map(
-    (c) =>
-      sql`(${c.id}, ${c.expected}, ${c.status}, ${bigint(c.finalizedAt)}, ${bigint(c.creditMinor)}, ${bigint(c.paidMinor)}, CAST(${c.transactionId} AS TEXT), ${bigint(c.pspTime)}, CAST(${c.failureReason} AS TEXT), CAST(${c.clearFailure ? 1 : 0} AS INTEGER))`,
+function updateDeposits(kind: DbKind, changes: DepositChange[], now: number): BatchWrite {
+  const minor = (v: bigint | null) => (v === null ? null : toDbMinor(v));
+  const v = rowsAsTable(
+    kind,
+    CHANGE_COLUMNS,
+    changes.map((c) => [
+      c.id,
+      c.expected,
+      c.status,
+      c.finalizedAt,
+      minor(c.creditMinor),
+      minor(c.paidMinor),
+      c.transactionId,
+      c.pspTime,
+      c.failureReason,
+      c.clearFailure ? 1 : 0,
+    ]),
   );
-  // column1 id, 2 expected status, 3 status, 4 finalized_at, 5 credit_minor, 6 paid_amount_minor,
-  // 7 transaction_id, 8 psp_time, 9 failure_reason, 10 clear_failure
-  const query = sql<{ id: string }>`
-    UPDATE deposits SET
-      status = v.column3,
-      updated_at = ${bigint(now)},
-      finalized_at = COALESCE(v.column4, deposits.finalized_at),
-      credit_minor = COALESCE(v.column5, deposits.credit_minor),
-      paid_amount_minor = COALESCE(v.column6, deposits.paid_amount_minor),
-      transaction_id = COALESCE(v.column7, deposits.transaction_id),
-      psp_time = COALESCE(v.column8, deposits.psp_time),
-      failure_reason = CASE WHEN v.column10 = 1 THEN NULL ELSE COALESCE(v.column9, deposits.failure_reason) END,
-      failure_message = CASE WHEN v.column10 = 1 THEN NULL ELSE deposits.failure_message END
-    FROM (VALUES ${sql.join(rows)}) AS v
-    WHERE deposits.id = v.column1 AND deposits.status = v.column2
-    RETURNING deposits.id`;
-  return { query: compilableRaw(trx, query), returnsIds: changes.map((c) => c.id) };
+  return {
+    sql: `UPDATE deposits SET ${CHANGE_SET} FROM ${v.sql} ${CHANGE_WHERE}`,
+    parameters: [now, ...v.parameters],
+    returnsIds: changes.map((c) => c.id),
+  };
 }
+
+const CHANGE_COLUMNS = [
+  ["id", "text"],
+  ["expected", "text"],
+  ["status", "text"],
+  ["finalized_at", "bigint"],
+  ["credit_minor", "bigint"],
+  ["paid_minor", "bigint"],
+  ["transaction_id", "text"],
+  ["psp_time", "bigint"],
+  ["failure_reason", "text"],
+  ["clear_failure", "integer"],
+] as const;
+const CHANGE_SET = `
+  status = v.status,
+  updated_at = ?,
+  finalized_at = COALESCE(v.finalized_at, deposits.finalized_at),
+  credit_minor = COALESCE(v.credit_minor, deposits.credit_minor),
+  paid_amount_minor = COALESCE(v.paid_minor, deposits.paid_amount_minor),
+  transaction_id = COALESCE(v.transaction_id, deposits.transaction_id),
+  psp_time = COALESCE(v.psp_time, deposits.psp_time),
+  failure_reason = CASE WHEN v.clear_failure = 1 THEN NULL ELSE COALESCE(v.failure_reason, deposits.failure_reason) END,
+  failure_message = CASE WHEN v.clear_failure = 1 THEN NULL ELSE deposits.failure_message END`.replace(
+  /\s+/g,
+  " ",
+);
+const CHANGE_WHERE = "WHERE deposits.id = v.id AND deposits.status = v.expected RETURNING deposits.id";
 
 /** Why a result does not apply to a deposit in `current` (pure). */
 export function classifyResult(

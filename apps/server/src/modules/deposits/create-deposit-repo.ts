@@ -1,22 +1,27 @@
-import { CompiledQuery } from "kysely";
 import { createMicroBatcher, type MicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
 import { allColumns } from "../../infra/db/columns.js";
 import type { Db, DbKind } from "../../infra/db/database.js";
-import { encodeJson } from "../../infra/db/database.js";
-import { preparedOnPostgres } from "../../infra/db/pg-prepared.js";
 import type {
   ClientsTable,
   DepositMethodsTable,
   DepositsTable,
   PspIntegrationsTable,
 } from "../../infra/db/schema.js";
+import {
+  type ColumnTypes,
+  columnsOf,
+  runStatement as run,
+  statement,
+  unnestOf,
+} from "../../infra/db/sql-text.js";
 import { toDepositMethod } from "../deposit-methods/method-model.js";
 import { toIntegration } from "../psp-integrations/integration-model.js";
 import {
+  DEPOSIT_EVENTS,
   type DepositRow,
+  eventRow,
   type MethodWithIntegration,
   type NewDepositEvent,
-  newEventId,
 } from "./deposit-repo.js";
 
 /**
@@ -33,19 +38,6 @@ import {
  * per column, `unnest`ed), sent as a named statement (pg-prepared.ts): parsed and planned once
  * per connection instead of on every call.
  */
-
-/** SQL text with `?` placeholders for SQLite and `$n` for PostgreSQL (no `?` inside literals). */
-type Statement = { sqlite: string; postgres: string };
-
-function statement(text: string): Statement {
-  const sqlite = text.replace(/\s+/g, " ").trim();
-  let n = 0;
-  return { sqlite, postgres: preparedOnPostgres(sqlite.replace(/\?/g, () => `$${++n}`)) };
-}
-
-function run<R>(db: Db, kind: DbKind, s: Statement, parameters: readonly unknown[]) {
-  return db.executeQuery<R>(CompiledQuery.raw(s[kind], parameters as unknown[]));
-}
 
 const METHOD_COLUMNS = allColumns<DepositMethodsTable>()([
   "id",
@@ -85,7 +77,7 @@ const INTEGRATION_COLUMNS = allColumns<PspIntegrationsTable>()([
  * Every deposit column (the compiler checks that none is missing) with its PostgreSQL type (the
  * migration's), for the array its values are sent in.
  */
-const DEPOSIT_PG_TYPES: { [C in keyof DepositsTable]-?: "text" | "integer" | "bigint" } = {
+const DEPOSIT_PG_TYPES: ColumnTypes<DepositsTable> = {
   id: "text",
   tenant_id: "text",
   order_no: "text",
@@ -230,28 +222,20 @@ export async function findDepositContext(
   return (await findContexts(db, kind, [t]))[0];
 }
 
-const EVENT_COLUMNS = "id, tenant_id, deposit_id, kind, data, created_at";
+const EVENT_COLUMNS = DEPOSIT_EVENTS.names.join(", ");
 
 /** A timeline row's values in EVENT_COLUMNS order, as insertEventRows (deposit-repo.ts) writes it. */
 function eventValues(e: NewDepositEvent): unknown[] {
-  return [e.id ?? newEventId(), e.tenantId, e.depositId, e.event.kind, encodeJson(e.event.data), e.now];
+  const row = eventRow(e);
+  return DEPOSIT_EVENTS.names.map((c) => row[c]);
 }
 
 const DEPOSIT_PLACEHOLDERS = `(${DEPOSIT_COLUMNS.map(() => "?").join(", ")})`;
-const EVENT_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?)";
+const EVENT_PLACEHOLDERS = `(${DEPOSIT_EVENTS.names.map(() => "?").join(", ")})`;
 
-/** PostgreSQL: `unnest` of one array parameter per column, in the columns' order. */
-const unnestOf = (types: readonly string[]) => `unnest(${types.map((t) => `?::${t}[]`).join(", ")})`;
 const DEPOSITS_UNNEST = unnestOf(DEPOSIT_COLUMNS.map((c) => DEPOSIT_PG_TYPES[c]));
-const EVENTS_UNNEST = unnestOf(["text", "text", "text", "text", "text", "bigint"]);
+const EVENTS_UNNEST = unnestOf(DEPOSIT_EVENTS.types);
 
-/** The rows' values as one array per column (`rows` are each in column order, all as wide). */
-function columnsOf(rows: readonly (readonly unknown[])[]): unknown[][] {
-  const width = rows[0]?.length ?? 0;
-  const cols: unknown[][] = Array.from({ length: width }, () => []);
-  for (const row of rows) for (let i = 0; i < width; i++) cols[i]?.push(row[i]);
-  return cols;
-}
 // Insert-or-ignore on (tenant, client, idempotency key): concurrent requests with one key never
 // raise a constraint error (failure mode 3); NULL keys never conflict.
 const ON_KEY_CONFLICT = "on conflict (tenant_id, client_id, idempotency_key) do nothing";

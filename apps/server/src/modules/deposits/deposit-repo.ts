@@ -1,12 +1,15 @@
 import type { Selectable } from "kysely";
-import { type Db, decodeJson, encodeJson } from "../../infra/db/database.js";
+import { type Db, type DbKind, decodeJson, encodeJson } from "../../infra/db/database.js";
 import type {
   ClientsTable,
+  DepositEventsTable,
   DepositMethodsTable,
   DepositStatus,
   DepositsTable,
   PspIntegrationsTable,
 } from "../../infra/db/schema.js";
+import { insertRows, tableColumns } from "../../infra/db/sql-text.js";
+import type { BatchWrite } from "../../infra/db/write-batch.js";
 import { newId } from "../../shared/ids.js";
 import { toDepositMethod } from "../deposit-methods/method-model.js";
 import { type Integration, toIntegration } from "../psp-integrations/integration-model.js";
@@ -109,17 +112,36 @@ export async function insertEventRows(db: Db, events: readonly NewDepositEvent[]
   return q.ids;
 }
 
-/** The INSERT of {@link insertEventRows}, unexecuted (for a batch of writes), and its ids. */
-export function eventRowsInsert(db: Db, events: readonly NewDepositEvent[]) {
-  const rows = events.map((e) => ({
+/** The INSERT of {@link insertEventRows}, unexecuted, and its ids. */
+function eventRowsInsert(db: Db, events: readonly NewDepositEvent[]) {
+  const rows = events.map(eventRow);
+  return Object.assign(db.insertInto("deposit_events").values(rows), { ids: rows.map((r) => r.id) });
+}
+
+/** The same rows as {@link insertEventRows}, as hand-written SQL for a batch of writes (write-batch.ts). */
+export function eventRowsWrite(kind: DbKind, events: readonly NewDepositEvent[]): BatchWrite {
+  return insertRows(kind, DEPOSIT_EVENTS, events.map(eventRow));
+}
+
+export const DEPOSIT_EVENTS = tableColumns<DepositEventsTable>("deposit_events", {
+  id: "text",
+  tenant_id: "text",
+  deposit_id: "text",
+  kind: "text",
+  data: "text",
+  created_at: "bigint",
+});
+
+/** A timeline entry as its row: its id taken now unless it has one. */
+export function eventRow(e: NewDepositEvent): DepositEventsTable {
+  return {
     id: e.id ?? newEventId(),
     tenant_id: e.tenantId,
     deposit_id: e.depositId,
     kind: e.event.kind,
     data: encodeJson(e.event.data),
     created_at: e.now,
-  }));
-  return Object.assign(db.insertInto("deposit_events").values(rows), { ids: rows.map((r) => r.id) });
+  };
 }
 
 export type StoredDepositEvent = {

@@ -381,7 +381,7 @@ describe("back office", () => {
         })
         .where("id", "=", row.id)
         .execute();
-      await postLedgerEntry(trx, {
+      await postLedgerEntry(trx, t.ctx.dbKind, {
         tenantId: a.tenantId,
         clientId: fa.clientId,
         currency: "USD",

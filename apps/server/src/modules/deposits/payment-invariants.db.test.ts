@@ -41,7 +41,7 @@ const change = (dep: TestDeposit, from: DepositStatus, to: DepositStatus, cause 
     event: { kind: "status_change", data: { from, to, cause: cause as "callback" } },
   });
 const credit = (dep: TestDeposit) =>
-  postLedgerEntry(t.ctx.db, {
+  postLedgerEntry(t.ctx.db, t.ctx.dbKind, {
     tenantId: fx.tenantId,
     clientId: fx.clientId,
     currency: "USD",

@@ -1,0 +1,126 @@
+import { CompiledQuery } from "kysely";
+import type { Db, DbKind } from "./database.js";
+import { preparedOnPostgres } from "./pg-prepared.js";
+
+/**
+ * Hand-written SQL for the hot paths (deposit creation, the API-2 batch), where building and
+ * compiling a Kysely query on every call cost as much CPU as running it (bench B1 and B3
+ * profiles). Everything else uses Kysely.
+ *
+ * Texts are written with `?` placeholders and no `?` anywhere else (no literal, comment or
+ * operator holds one): SQLite takes them as they are, PostgreSQL numbered (`$1`, `$2`, …).
+ * On PostgreSQL rows travel as one array parameter per column, `unnest`ed, so that a statement
+ * has ONE text whatever the number of rows and is sent as a named statement (pg-prepared.ts).
+ * On SQLite they travel as a VALUES list, one text per number of rows, each prepared once
+ * (the statement cache in database.ts).
+ */
+
+/** A column type as PostgreSQL's arrays of a column's values are cast (the migration's type). */
+export type PgType = "text" | "integer" | "bigint";
+
+/** Every column of a table with its PostgreSQL type: the compiler checks that none is missing. */
+export type ColumnTypes<T> = { [C in keyof T]-?: PgType };
+
+/** SQL and its parameters, with `?` placeholders (see above). */
+export type SqlText = { sql: string; parameters: readonly unknown[] };
+
+/** One text per database, written once. */
+export type Statement = { sqlite: string; postgres: string };
+
+/** `text` for both databases: whitespace collapsed; numbered and named on PostgreSQL. */
+export function statement(text: string): Statement {
+  return perDatabase({ sqlite: text, postgres: text });
+}
+
+/** A statement written differently for each database (see {@link statement}). */
+export function perDatabase(text: { sqlite: string; postgres: string }): Statement {
+  const collapsed = (t: string) => t.replace(/\s+/g, " ").trim();
+  return { sqlite: collapsed(text.sqlite), postgres: preparedOnPostgres(numbered(collapsed(text.postgres))) };
+}
+
+/** `?` placeholders as PostgreSQL's `$1`, `$2`, … */
+export function numbered(text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+}
+
+/** Runs a {@link Statement} on `db` (a transaction or not). */
+export function runStatement<R>(db: Db, kind: DbKind, s: Statement, parameters: readonly unknown[]) {
+  return db.executeQuery<R>(CompiledQuery.raw(s[kind], parameters as unknown[]));
+}
+
+/** PostgreSQL: `unnest` of one typed array parameter per column, in the columns' order. */
+export const unnestOf = (types: readonly PgType[]) => `unnest(${types.map((t) => `?::${t}[]`).join(", ")})`;
+
+/** The rows' values as one array per column (`rows` are each in column order, all as wide). */
+export function columnsOf(rows: readonly (readonly unknown[])[]): unknown[][] {
+  const width = rows[0]?.length ?? 0;
+  const cols: unknown[][] = Array.from({ length: width }, () => []);
+  for (const row of rows) for (let i = 0; i < width; i++) cols[i]?.push(row[i]);
+  return cols;
+}
+
+const valuesTexts = new Map<string, string>();
+
+/** SQLite: `VALUES (?, …), (?, …)` for `n` rows of `width` columns (texts kept, one per shape). */
+export function valuesList(width: number, n: number): string {
+  const key = `${width}x${n}`;
+  let text = valuesTexts.get(key);
+  if (text === undefined) {
+    const row = `(${Array.from({ length: width }, () => "?").join(", ")})`;
+    text = `VALUES ${Array.from({ length: n }, () => row).join(", ")}`;
+    valuesTexts.set(key, text);
+  }
+  return text;
+}
+
+/** A table for {@link insertRows}: its name and its columns in order, with their types. */
+export type TableColumns<T> = {
+  table: string;
+  names: readonly (keyof T & string)[];
+  types: readonly PgType[];
+};
+
+export function tableColumns<T>(table: string, types: ColumnTypes<T>): TableColumns<T> {
+  const names = Object.keys(types) as (keyof T & string)[];
+  return { table, names, types: names.map((n) => types[n]) };
+}
+
+/**
+ * `INSERT INTO <table> (<every column>) <rows> <tail>`: the rows as `SELECT * FROM unnest(…)`
+ * on PostgreSQL (ordered by the first column when `ordered`), as `VALUES …` on SQLite (in the
+ * order given). `tail` is what follows (`ON CONFLICT …`, `RETURNING …`).
+ */
+export function insertRows<T>(
+  kind: DbKind,
+  t: TableColumns<T>,
+  rows: readonly T[],
+  { tail = "", ordered = false }: { tail?: string; ordered?: boolean } = {},
+): SqlText {
+  const head = `INSERT INTO ${t.table} (${t.names.join(", ")}) `;
+  const values = rows.map((r) => t.names.map((n) => r[n]));
+  if (kind === "postgres") {
+    const source = `SELECT * FROM ${unnestOf(t.types)} AS v${ordered ? " ORDER BY 1" : ""}`;
+    return { sql: `${head}${source} ${tail}`, parameters: columnsOf(values) };
+  }
+  return { sql: `${head}${valuesList(t.names.length, rows.length)} ${tail}`, parameters: values.flat() };
+}
+
+/**
+ * Rows as a FROM item `v` with named columns (for an UPDATE … FROM): an `unnest` on
+ * PostgreSQL, a VALUES list renamed on SQLite (whose VALUES columns are column1, column2, …).
+ */
+export function rowsAsTable(
+  kind: DbKind,
+  columns: readonly (readonly [name: string, type: PgType])[],
+  rows: readonly (readonly unknown[])[],
+): SqlText {
+  const names = columns.map(([name]) => name);
+  if (kind === "postgres") {
+    const sql = `${unnestOf(columns.map(([, type]) => type))} AS v (${names.join(", ")})`;
+    return { sql, parameters: columnsOf(rows) };
+  }
+  const renamed = names.map((name, i) => `column${i + 1} AS ${name}`).join(", ");
+  const sql = `(SELECT ${renamed} FROM (${valuesList(names.length, rows.length)})) AS v`;
+  return { sql, parameters: rows.flat() };
+}
