@@ -8,10 +8,10 @@ import type {
   PspIntegrationsTable,
 } from "../../infra/db/schema.js";
 import {
-  type ColumnTypes,
   columnsOf,
   runStatement as run,
   statement,
+  tableColumns,
   unnestOf,
 } from "../../infra/db/sql-text.js";
 import { toDepositMethod } from "../deposit-methods/method-model.js";
@@ -77,7 +77,7 @@ const INTEGRATION_COLUMNS = allColumns<PspIntegrationsTable>()([
  * Every deposit column (the compiler checks that none is missing) with its PostgreSQL type (the
  * migration's), for the array its values are sent in.
  */
-const DEPOSIT_PG_TYPES: ColumnTypes<DepositsTable> = {
+const DEPOSITS = tableColumns<DepositsTable>("deposits", {
   id: "text",
   tenant_id: "text",
   order_no: "text",
@@ -106,8 +106,8 @@ const DEPOSIT_PG_TYPES: ColumnTypes<DepositsTable> = {
   created_at: "bigint",
   updated_at: "bigint",
   finalized_at: "bigint",
-};
-const DEPOSIT_COLUMNS = Object.keys(DEPOSIT_PG_TYPES) as (keyof DepositsTable)[];
+});
+const DEPOSIT_COLUMNS = DEPOSITS.names;
 
 /** The client columns API-1 and the validation need (never the password hash). */
 export type DepositClient = Pick<
@@ -233,7 +233,7 @@ function eventValues(e: NewDepositEvent): unknown[] {
 const DEPOSIT_PLACEHOLDERS = `(${DEPOSIT_COLUMNS.map(() => "?").join(", ")})`;
 const EVENT_PLACEHOLDERS = `(${DEPOSIT_EVENTS.names.map(() => "?").join(", ")})`;
 
-const DEPOSITS_UNNEST = unnestOf(DEPOSIT_COLUMNS.map((c) => DEPOSIT_PG_TYPES[c]));
+const DEPOSITS_UNNEST = unnestOf(DEPOSITS.types);
 const EVENTS_UNNEST = unnestOf(DEPOSIT_EVENTS.types);
 
 // Insert-or-ignore on (tenant, client, idempotency key): concurrent requests with one key never

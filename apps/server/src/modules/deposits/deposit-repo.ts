@@ -107,15 +107,9 @@ export async function insertDepositEvent(db: Db, e: NewDepositEvent): Promise<st
  */
 export async function insertEventRows(db: Db, events: readonly NewDepositEvent[]): Promise<string[]> {
   if (events.length === 0) return [];
-  const q = eventRowsInsert(db, events);
-  await q.execute();
-  return q.ids;
-}
-
-/** The INSERT of {@link insertEventRows}, unexecuted, and its ids. */
-function eventRowsInsert(db: Db, events: readonly NewDepositEvent[]) {
   const rows = events.map(eventRow);
-  return Object.assign(db.insertInto("deposit_events").values(rows), { ids: rows.map((r) => r.id) });
+  await db.insertInto("deposit_events").values(rows).execute();
+  return rows.map((r) => r.id);
 }
 
 /** The same rows as {@link insertEventRows}, as hand-written SQL for a batch of writes (write-batch.ts). */

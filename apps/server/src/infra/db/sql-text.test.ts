@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { preparedName } from "./pg-prepared.js";
+import { insertRows, numbered, perDatabase, rowsAsTable, statement, tableColumns } from "./sql-text.js";
+
+type Row = { id: string; n: number; note: string | null };
+const T = tableColumns<Row>("t", { id: "text", n: "bigint", note: "text" });
+const rows: Row[] = [
+  { note: "a", n: 1, id: "x" },
+  { id: "y", n: 2, note: null },
+];
+
+describe("sql-text", () => {
+  it("numbers placeholders for PostgreSQL, in order", () => {
+    expect(numbered("a = ? and b in (?, ?)")).toBe("a = $1 and b in ($2, $3)");
+  });
+
+  it("collapses whitespace, and names only the PostgreSQL text", () => {
+    const s = statement(`select *\n  from t\n  where id = ?`);
+    expect(s).toEqual({ sqlite: "select * from t where id = ?", postgres: "select * from t where id = $1" });
+    expect(preparedName(s.postgres)).toMatch(/^psphub_/);
+    const d = perDatabase({ sqlite: "select ? as only_sqlite", postgres: "select ?::int as only_pg" });
+    expect(preparedName(d.postgres)).toBeDefined();
+    expect(preparedName(numbered(d.sqlite))).toBeUndefined();
+  });
+
+  it("inserts rows in the table's column order, whatever order their keys come in", () => {
+    const lite = insertRows("sqlite", T, rows, { tail: "RETURNING id" });
+    expect(lite.sql).toBe("INSERT INTO t (id, n, note) VALUES (?, ?, ?), (?, ?, ?) RETURNING id");
+    expect(lite.parameters).toEqual(["x", 1, "a", "y", 2, null]);
+
+    const pg = insertRows("postgres", T, rows, { ordered: true });
+    expect(pg.sql).toBe(
+      "INSERT INTO t (id, n, note) SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[]) AS v ORDER BY 1 ",
+    );
+    expect(pg.parameters).toEqual([
+      ["x", "y"],
+      [1, 2],
+      ["a", null],
+    ]);
+  });
+
+  it("has one PostgreSQL text whatever the number of rows; SQLite's grows with them", () => {
+    const one = rows.slice(0, 1);
+    expect(insertRows("postgres", T, one).sql).toBe(insertRows("postgres", T, rows).sql);
+    expect(insertRows("sqlite", T, one).sql).not.toBe(insertRows("sqlite", T, rows).sql);
+  });
+
+  it("names the columns of rows used as a table", () => {
+    const cols = [
+      ["id", "text"],
+      ["n", "integer"],
+    ] as const;
+    const values = [
+      ["x", 1],
+      ["y", 2],
+    ];
+    expect(rowsAsTable("sqlite", cols, values)).toEqual({
+      sql: "(SELECT column1 AS id, column2 AS n FROM (VALUES (?, ?), (?, ?))) AS v",
+      parameters: ["x", 1, "y", 2],
+    });
+    expect(rowsAsTable("postgres", cols, values)).toEqual({
+      sql: "unnest(?::text[], ?::integer[]) AS v (id, n)",
+      parameters: [
+        ["x", "y"],
+        [1, 2],
+      ],
+    });
+  });
+});
