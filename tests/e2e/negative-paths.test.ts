@@ -197,8 +197,33 @@ describe.skipIf(!hasChromium)("negative paths (Chromium)", () => {
     expect(refused.body).not.toMatch(/token"\s*:/);
 
     // Logout, and a session that ends elsewhere sends the user back to login with a notice.
+    // A request still in flight when the user logs out answers 401 after the logout: the notice
+    // stays "logged out" (it once turned into "session expired", seen in CI). The deposits
+    // list's request is held until the logout is done.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let sent = () => {};
+    const inFlight = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    await admin.route("**/api/admin/deposits?**", async (route) => {
+      sent();
+      await held;
+      await route.continue();
+    });
+    await admin.getByRole("link", { name: "Deposits" }).click();
+    await inFlight;
     await admin.getByRole("button", { name: "Log out" }).click();
     await expectText(admin.getByTestId("login-notice"), "logged out");
+    const late = admin.waitForResponse((r) => r.url().includes("/api/admin/deposits?"));
+    release();
+    expect((await late).status()).toBe(401);
+    // The late 401 has been handled by now or within a few frames; the notice has not changed.
+    await admin.waitForTimeout(300);
+    await expectText(admin.getByTestId("login-notice"), "logged out");
+    await admin.unroute("**/api/admin/deposits?**");
     await adminLogin(admin, e2e.stack.baseUrl, e2e.stack.viewer.email, e2e.stack.viewer.password);
     // Let the dashboard's own requests finish first, then end the session behind the page's back.
     await admin.waitForLoadState("networkidle");

@@ -51,9 +51,14 @@ export function SessionProvider<Me>(props: {
   const [session, setSession] = useState<SessionData<Me> | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  // Set from the moment the session ends here (or a logout starts) until the next login: a
+  // request that was in flight then and answers 401 afterwards must not replace the notice
+  // ("logged out") with "session expired".
+  const ended = useRef(false);
 
   const clear = useCallback(
     (message: string | null) => {
+      ended.current = true;
       if (timer.current) clearTimeout(timer.current);
       timer.current = null;
       api.setCsrfToken(null);
@@ -64,10 +69,16 @@ export function SessionProvider<Me>(props: {
     [api],
   );
 
-  const expire = useCallback((message?: string) => clear(message ?? t("session.expired")), [clear]);
+  const expire = useCallback(
+    (message?: string) => {
+      if (!ended.current) clear(message ?? t("session.expired"));
+    },
+    [clear],
+  );
 
   const start = useCallback(
     (data: SessionData<Me>) => {
+      ended.current = false;
       api.setCsrfToken(data.csrfToken);
       setSession(data);
       setStatus("in");
@@ -110,6 +121,7 @@ export function SessionProvider<Me>(props: {
   );
 
   const logout = useCallback(async () => {
+    ended.current = true;
     try {
       await api.post(endpoints.logout);
     } catch {
