@@ -160,7 +160,14 @@ async function measured(
 
 type KindResults = {
   baseline?: Figures;
-  b1?: Figures & { credited: number; answered204: number; verified: boolean; peakRssMb: number };
+  b1?: Figures & {
+    credited: number;
+    answered204: number;
+    verified: boolean;
+    peakRssMb: number;
+    /** Callbacks per batch (group commit), on average. */
+    meanBatch: number;
+  };
   b2?: Figures & { credits: number; ledgerSum: number; expectedSum: number; verified: boolean };
   /** Evenly spaced arrivals (the target's figures); `burst` the same rate as autocannon sends it. */
   b3?: Figures & {
@@ -181,6 +188,7 @@ type KindResults = {
     peakRssMb: number;
     verified: boolean;
     insertSeconds: number;
+    meanBatch: number;
   };
   profile?: string;
 };
@@ -206,9 +214,18 @@ async function callbackRun(
   s: Seed,
   prefix: string,
   ordersReady: number,
-): Promise<{ load: LoadResult; cpu: Cpu; verified: boolean; credited: number; answered204: number }> {
+): Promise<{
+  load: LoadResult;
+  cpu: Cpu;
+  verified: boolean;
+  credited: number;
+  answered204: number;
+  /** Callbacks per batch (group commit), on average over the run. */
+  meanBatch: number;
+}> {
   const bodies = successBodies(s, prefix, ordersReady);
   const statusOf = new Int16Array(ordersReady);
+  const batchesBefore = await callbackBatches(server);
   const meter = cpuMeter(server, db.kind);
   const load = await runLoad({
     url: server.url,
@@ -223,6 +240,11 @@ async function callbackRun(
     },
   });
   const cpu = meter();
+  const batchesAfter = await callbackBatches(server);
+  const meanBatch = round(
+    (batchesAfter.sum - batchesBefore.sum) / Math.max(1, batchesAfter.count - batchesBefore.count),
+    1,
+  )!;
   const credits = await orderCredits(db, prefix);
   let answered204 = 0;
   let bad = 0;
@@ -243,7 +265,14 @@ async function callbackRun(
     log(
       `VERIFY FAILED ${prefix}: bad=${bad} doubles=${totals.doubles} walletMismatches=${mismatches.length}`,
     );
-  return { load, cpu, verified, credited, answered204 };
+  return { load, cpu, verified, credited, answered204, meanBatch };
+}
+
+/** The server's count and sum of API-2 batch sizes so far (its /metrics histogram). */
+async function callbackBatches(server: PsphubProcess): Promise<{ count: number; sum: number }> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const of = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+  return { count: of("psphub_callback_batch_size_count"), sum: of("psphub_callback_batch_size_sum") };
 }
 
 const bodiesOrderNo = (body: string) => /"order_no":"([^"]+)"/.exec(body)![1]!;
@@ -317,10 +346,11 @@ async function runKind(
         answered204: r.answered204,
         verified: r.verified,
         peakRssMb: 0,
+        meanBatch: r.meanBatch,
       };
       log(
         `${kind}: B1 ${r.load.rps.toFixed(0)}/s (${cpuNote(out.b1)}) p50 ${r.load.p50.toFixed(2)} ms p99 ${r.load.p99.toFixed(2)} ms, ` +
-          `${r.answered204} answered 204, verified=${r.verified}`,
+          `${r.meanBatch} callbacks per batch, ${r.answered204} answered 204, verified=${r.verified}`,
       );
     }
 
@@ -467,6 +497,7 @@ async function runKind(
         peakRssMb: round(rss, 1)!,
         verified: r.verified,
         insertSeconds: round(insertSeconds, 1)!,
+        meanBatch: r.meanBatch,
       };
       log(
         `${kind}: B4 ${r.load.rps.toFixed(0)}/s p50 ${r.load.p50.toFixed(2)} ms p99 ${r.load.p99.toFixed(2)} ms ` +
@@ -670,7 +701,7 @@ function buildReport(x: {
         fmt(r.b1.p50),
         fmt(r.b1.p99),
         fmt(rr),
-        `rps ≥ ${goal}× baseline; p50 ${fmt(ratio(r.b1.p50, baseline?.p50))}×, p99 ${fmt(ratio(r.b1.p99, baseline?.p99))}×; ${cpuNote(r.b1)}; ${r.b1.answered204} × 204 verified=${r.b1.verified}`,
+        `rps ≥ ${goal}× baseline; p50 ${fmt(ratio(r.b1.p50, baseline?.p50))}×, p99 ${fmt(ratio(r.b1.p99, baseline?.p99))}×; ${cpuNote(r.b1)}; ${r.b1.meanBatch} per batch; ${r.b1.answered204} × 204 verified=${r.b1.verified}`,
       ]);
       verified &&= r.b1.verified;
     }
@@ -760,7 +791,7 @@ function buildReport(x: {
         fmt(r.b4.p50),
         fmt(r.b4.p99),
         fmt(ratio(r.b4.rps, baseline?.rps)),
-        `p99 ${fmt(r.b4.p99RatioToB1)}× B1 (≤ 1.3); ${cpuNote(r.b4)}; peak RSS ${fmt(r.b4.peakRssMb)} MB (< 250); verified=${r.b4.verified}`,
+        `p99 ${fmt(r.b4.p99RatioToB1)}× B1 (≤ 1.3); ${cpuNote(r.b4)}; ${r.b4.meanBatch} per batch; peak RSS ${fmt(r.b4.peakRssMb)} MB (< 250); verified=${r.b4.verified}`,
       ]);
       verified &&= r.b4.verified;
     }

@@ -19,6 +19,12 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    callbackBatches: new Histogram({
+      name: "psphub_callback_batch_size",
+      help: "API-2 callbacks judged and applied together in one transaction (group commit)",
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers: [registry],
+    }),
     credits: new Counter({
       name: "psphub_credits_total",
       help: "Wallet credits applied",

@@ -454,12 +454,20 @@ describe("one batch, every callback answered as if alone", () => {
   it("many successes of one client at once: one batch, every order credited once", async () => {
     const deps = await Promise.all(Array.from({ length: 40 }, () => insertDeposit(t.ctx, fx)));
     const balance = await walletBalance(t.ctx, fx.clientId);
+    const batches = async () => {
+      const m = await t.ctx.metrics.callbackBatches.get();
+      const of = (name: string) => m.values.find((v) => v.metricName === name)?.value ?? 0;
+      return { count: of("psphub_callback_batch_size_count"), sum: of("psphub_callback_batch_size_sum") };
+    };
+    const before = await batches();
     const res = await sendAtOnce(
       deps.map((d) => req(fx, d)),
       [fx],
     );
     expect(res.map((r) => r.statusCode)).toEqual(deps.map(() => 204));
     expect(applied.calls.map((c) => c.depositIds)).toEqual([deps.map((d) => d.id)]);
+    // The batch's size is exported for operators (/metrics).
+    expect(await batches()).toEqual({ count: before.count + 1, sum: before.sum + 40 });
     for (const d of deps) expect(await ledgerEntriesOf(t.ctx, d.id)).toHaveLength(1);
     expect(await walletBalance(t.ctx, fx.clientId)).toBe(balance + 40n * 9_720n);
   });

@@ -100,7 +100,10 @@ export type CallbackBatching = { maxBatch: number; concurrency: number };
  * mode 4). Only a storage failure of a lone callback answers 500, and the tenant backend retries.
  */
 export function createCallbackHandler(deps: CallbackDeps, batching: CallbackBatching): CallbackHandler {
-  const batcher = createMicroBatcher<Screened, Judgement>((items) => judgeAndApply(deps, items), batching);
+  const batcher = createMicroBatcher<Screened, Judgement>((items) => {
+    deps.metrics.callbackBatches.observe(items.length);
+    return judgeAndApply(deps, items);
+  }, batching);
   return async (req) => {
     const j = await batcher.submit(await screenCallback(deps, req));
     deps.metrics.callbacks.inc({ verdict: j.verdict, type: j.errorType ?? "none" });
