@@ -37,7 +37,7 @@ import { summariseProfile } from "./lib/profile.js";
  *   npm run bench                          everything (about 5 minutes on 2 cores)
  *   npm run bench -- --only b1 --db sqlite one benchmark on one database
  *   npm run bench -- --duration 3 --growth 100000   shorter runs
- *   npm run bench -- --profile             also write CPU profiles of the server during B1
+ *   npm run bench -- --profile             also write CPU profiles of the servers (B1–B3, B4)
  *
  * Every server runs as a child process on 127.0.0.1 (the production bundle, built first into
  * bench/.build); every run is bounded in time and count. Results: a table on stdout and JSON in
@@ -191,7 +191,25 @@ type KindResults = {
     meanBatch: number;
   };
   profile?: string;
+  b4Profile?: string;
 };
+
+/**
+ * Prints and saves the summary of the newest main-thread CPU profile in `dir`; returns its path.
+ * Files are CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: the main thread's (id 0), not
+ * the SQLite checkpoint worker's.
+ */
+function printProfile(dir: string, name: string, what: string): string | undefined {
+  const newest = readdirSync(dir)
+    .filter((f) => /\.0\.\d+\.cpuprofile$/.test(f))
+    .sort()
+    .at(-1);
+  if (!newest) return undefined;
+  const summary = summariseProfile(readFileSync(join(dir, newest), "utf8"));
+  writeFileSync(join(dir, "summary.txt"), summary);
+  console.log(`\n--- CPU profile of the ${name.replace(/-.*/, "")} server during ${what} ---\n${summary}`);
+  return join("bench", "results", "profiles", name, newest);
+}
 
 const serverEnv = (db: BenchDb): Record<string, string> => ({
   ...db.env,
@@ -460,20 +478,7 @@ async function runKind(
       if (out.b1) out.b1.peakRssMb = round(rss, 1)!;
       await server.stop();
       server = undefined;
-      if (flags.profile) {
-        // CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: the main thread's (id 0), not
-        // the SQLite checkpoint worker's.
-        const files = readdirSync(profileDir).filter((f) => /\.0\.\d+\.cpuprofile$/.test(f));
-        const newest = files.sort().at(-1);
-        if (newest) {
-          const summary = summariseProfile(readFileSync(join(profileDir, newest), "utf8"));
-          writeFileSync(join(profileDir, "summary.txt"), summary);
-          out.profile = join("bench", "results", "profiles", `${kind}-b1`, newest);
-          console.log(
-            `\n--- CPU profile of the ${kind} server during warm-up, B1, B2 and B3 ---\n${summary}`,
-          );
-        }
-      }
+      if (flags.profile) out.profile = printProfile(profileDir, `${kind}-b1`, "warm-up, B1, B2 and B3");
     }
 
     if (only.has("b4")) {
@@ -482,7 +487,14 @@ async function runKind(
       await insertOrders(db, s, { prefix: "h", count: GROWTH, kind: "history" });
       const insertSeconds = (performance.now() - t0) / 1000;
       log(`${kind}: B4: inserted in ${insertSeconds.toFixed(1)} s`);
-      server = await startPsphub({ mode: MODE, env: serverEnv(db), ...bundleOpt });
+      const b4ProfileDir = join(PROFILE_DIR, `${kind}-b4`);
+      if (flags.profile) mkdirSync(b4ProfileDir, { recursive: true });
+      server = await startPsphub({
+        mode: MODE,
+        env: serverEnv(db),
+        nodeArgs: flags.profile ? ["--cpu-prof", `--cpu-prof-dir=${b4ProfileDir}`] : [],
+        ...bundleOpt,
+      });
       await insertOrders(db, s, { prefix: "v", count: 30_000, kind: "pending" });
       const warm = await warmUp(server, s, "v", 30_000);
       const n = ordersFor(warm.rps);
@@ -505,6 +517,7 @@ async function runKind(
       );
       await server.stop();
       server = undefined;
+      if (flags.profile) out.b4Profile = printProfile(b4ProfileDir, `${kind}-b4`, "B4's warm-up and B4");
     }
   } finally {
     await server?.stop().catch(() => {});
