@@ -9,6 +9,7 @@ import { createAppContext } from "../../apps/server/src/app-context.js";
 import { loadConfig } from "../../apps/server/src/config/config.js";
 import { hashPassword } from "../../apps/server/src/infra/crypto/hashing.js";
 import { migrateToLatest } from "../../apps/server/src/infra/db/database.js";
+import { numbered } from "../../apps/server/src/infra/db/sql-text.js";
 import { createTenant } from "../../apps/server/src/modules/tenants/create-tenant.js";
 import { newId } from "../../apps/server/src/shared/ids.js";
 import { insertIntegration, insertMethod } from "../../apps/server/src/test/payment-fixtures.js";
@@ -47,11 +48,6 @@ export type RawDb = {
   close(): Promise<void>;
 };
 
-const toPg = (sql: string) => {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-};
-
 function openRaw(kind: DbKind, url: string): RawDb {
   if (kind === "sqlite") {
     const db = new SQLite(url.slice("sqlite:".length));
@@ -85,10 +81,10 @@ function openRaw(kind: DbKind, url: string): RawDb {
   pool.on("error", () => {});
   return {
     async exec(sql, params = []) {
-      await pool.query(toPg(sql), params);
+      await pool.query(numbered(sql), params);
     },
     async all<T>(sql: string, params: unknown[] = []) {
-      return (await pool.query(toPg(sql), params)).rows as T[];
+      return (await pool.query(numbered(sql), params)).rows as T[];
     },
     async close() {
       await pool.end();

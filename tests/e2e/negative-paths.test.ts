@@ -217,11 +217,12 @@ describe.skipIf(!hasChromium)("negative paths (Chromium)", () => {
     await inFlight;
     await admin.getByRole("button", { name: "Log out" }).click();
     await expectText(admin.getByTestId("login-notice"), "logged out");
-    const late = admin.waitForResponse((r) => r.url().includes("/api/admin/deposits?"));
+    const late = admin.waitForEvent("requestfinished", (r) => r.url().includes("/api/admin/deposits?"));
     release();
-    expect((await late).status()).toBe(401);
-    // The late 401 has been handled by now or within a few frames; the notice has not changed.
-    await admin.waitForTimeout(300);
+    expect((await (await late).response())?.status()).toBe(401);
+    // The page has its body now; let its handlers run and React render (a task after a frame),
+    // then the notice must be unchanged.
+    await admin.evaluate(() => new Promise<void>((done) => requestAnimationFrame(() => setTimeout(done, 0))));
     await expectText(admin.getByTestId("login-notice"), "logged out");
     await admin.unroute("**/api/admin/deposits?**");
     await adminLogin(admin, e2e.stack.baseUrl, e2e.stack.viewer.email, e2e.stack.viewer.password);

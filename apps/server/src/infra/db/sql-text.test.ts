@@ -45,24 +45,21 @@ describe("sql-text", () => {
     expect(insertRows("sqlite", T, one).sql).not.toBe(insertRows("sqlite", T, rows).sql);
   });
 
-  it("names the columns of rows used as a table", () => {
-    const cols = [
-      ["id", "text"],
-      ["n", "integer"],
-    ] as const;
-    const values = [
-      ["x", 1],
-      ["y", 2],
+  it("names the columns of rows used as a table, in the columns' order", () => {
+    const values: Row[] = [
+      { n: 1, id: "x", note: null },
+      { id: "y", note: "b", n: 2 },
     ];
-    expect(rowsAsTable("sqlite", cols, values)).toEqual({
-      sql: "(SELECT column1 AS id, column2 AS n FROM (VALUES (?, ?), (?, ?))) AS v",
-      parameters: ["x", 1, "y", 2],
+    expect(rowsAsTable("sqlite", T, values)).toEqual({
+      sql: "(SELECT column1 AS id, column2 AS n, column3 AS note FROM (VALUES (?, ?, ?), (?, ?, ?))) AS v",
+      parameters: ["x", 1, null, "y", 2, "b"],
     });
-    expect(rowsAsTable("postgres", cols, values)).toEqual({
-      sql: "unnest(?::text[], ?::integer[]) AS v (id, n)",
+    expect(rowsAsTable("postgres", T, values)).toEqual({
+      sql: "unnest(?::text[], ?::bigint[], ?::text[]) AS v (id, n, note)",
       parameters: [
         ["x", "y"],
         [1, 2],
+        [null, "b"],
       ],
     });
   });

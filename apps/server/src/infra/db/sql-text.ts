@@ -107,20 +107,16 @@ export function insertRows<T>(
 }
 
 /**
- * Rows as a FROM item `v` with named columns (for an UPDATE … FROM): an `unnest` on
- * PostgreSQL, a VALUES list renamed on SQLite (whose VALUES columns are column1, column2, …).
+ * Rows as a FROM item `v` with `t`'s columns (for an UPDATE … FROM; `t.table` is not used): an
+ * `unnest` on PostgreSQL, a VALUES list renamed on SQLite (whose VALUES columns are column1,
+ * column2, …).
  */
-export function rowsAsTable(
-  kind: DbKind,
-  columns: readonly (readonly [name: string, type: PgType])[],
-  rows: readonly (readonly unknown[])[],
-): SqlText {
-  const names = columns.map(([name]) => name);
+export function rowsAsTable<T>(kind: DbKind, t: TableColumns<T>, rows: readonly T[]): SqlText {
+  const values = rows.map((r) => t.names.map((n) => r[n]));
   if (kind === "postgres") {
-    const sql = `${unnestOf(columns.map(([, type]) => type))} AS v (${names.join(", ")})`;
-    return { sql, parameters: columnsOf(rows) };
+    return { sql: `${unnestOf(t.types)} AS v (${t.names.join(", ")})`, parameters: columnsOf(values) };
   }
-  const renamed = names.map((name, i) => `column${i + 1} AS ${name}`).join(", ");
-  const sql = `(SELECT ${renamed} FROM (${valuesList(names.length, rows.length)})) AS v`;
-  return { sql, parameters: rows.flat() };
+  const renamed = t.names.map((name, i) => `column${i + 1} AS ${name}`).join(", ");
+  const sql = `(SELECT ${renamed} FROM (${valuesList(t.names.length, rows.length)})) AS v`;
+  return { sql, parameters: values.flat() };
 }

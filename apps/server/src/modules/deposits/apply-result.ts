@@ -2,7 +2,7 @@ import { formatAmount } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
 import { type Db, type DbKind, isLedgerCreditViolation, toDbMinor } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { perDatabase, rowsAsTable, runStatement } from "../../infra/db/sql-text.js";
+import { perDatabase, rowsAsTable, runStatement, tableColumns } from "../../infra/db/sql-text.js";
 import { type BatchWrite, runWrites } from "../../infra/db/write-batch.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
@@ -352,19 +352,19 @@ function updateDeposits(kind: DbKind, changes: DepositChange[], now: number): Ba
   const minor = (v: bigint | null) => (v === null ? null : toDbMinor(v));
   const v = rowsAsTable(
     kind,
-    CHANGE_COLUMNS,
-    changes.map((c) => [
-      c.id,
-      c.expected,
-      c.status,
-      c.finalizedAt,
-      minor(c.creditMinor),
-      minor(c.paidMinor),
-      c.transactionId,
-      c.pspTime,
-      c.failureReason,
-      c.clearFailure ? 1 : 0,
-    ]),
+    CHANGES,
+    changes.map((c) => ({
+      id: c.id,
+      expected: c.expected,
+      status: c.status,
+      finalized_at: c.finalizedAt,
+      credit_minor: minor(c.creditMinor),
+      paid_minor: minor(c.paidMinor),
+      transaction_id: c.transactionId,
+      psp_time: c.pspTime,
+      failure_reason: c.failureReason,
+      clear_failure: c.clearFailure ? 1 : 0,
+    })),
   );
   return {
     sql: `UPDATE deposits SET ${CHANGE_SET} FROM ${v.sql} ${CHANGE_WHERE}`,
@@ -373,18 +373,31 @@ function updateDeposits(kind: DbKind, changes: DepositChange[], now: number): Ba
   };
 }
 
-const CHANGE_COLUMNS = [
-  ["id", "text"],
-  ["expected", "text"],
-  ["status", "text"],
-  ["finalized_at", "bigint"],
-  ["credit_minor", "bigint"],
-  ["paid_minor", "bigint"],
-  ["transaction_id", "text"],
-  ["psp_time", "bigint"],
-  ["failure_reason", "text"],
-  ["clear_failure", "integer"],
-] as const;
+/** One deposit's change as the UPDATE reads it (`v`). */
+type ChangeRow = {
+  id: string;
+  expected: DepositStatus;
+  status: DepositStatus;
+  finalized_at: number | null;
+  credit_minor: number | null;
+  paid_minor: number | null;
+  transaction_id: string | null;
+  psp_time: number | null;
+  failure_reason: string | null;
+  clear_failure: 0 | 1;
+};
+const CHANGES = tableColumns<ChangeRow>("v", {
+  id: "text",
+  expected: "text",
+  status: "text",
+  finalized_at: "bigint",
+  credit_minor: "bigint",
+  paid_minor: "bigint",
+  transaction_id: "text",
+  psp_time: "bigint",
+  failure_reason: "text",
+  clear_failure: "integer",
+});
 const CHANGE_SET = `
   status = v.status,
   updated_at = ?,
