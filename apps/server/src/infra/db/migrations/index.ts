@@ -1,10 +1,23 @@
 import type { Migration, MigrationProvider } from "kysely";
 import * as m0001 from "./0001-initial.js";
 import * as m0002 from "./0002-ledger-append-only.js";
+import * as m0003 from "./0003-currency-exponent-and-ledger-delete.js";
+import * as m0004 from "./0004-deposit-fee-rules.js";
+import * as m0005 from "./0005-login-attempts.js";
+import * as m0006 from "./0006-staff-email-per-tenant.js";
+import * as m0007 from "./0007-callback-rejections.js";
 
 /** Migrations are listed in code (not read from disk) so they work from source and from a build. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { "0001-initial": m0001, "0002-ledger-append-only": m0002 };
+    return {
+      "0001-initial": m0001,
+      "0002-ledger-append-only": m0002,
+      "0003-currency-exponent-and-ledger-delete": m0003,
+      "0004-deposit-fee-rules": m0004,
+      "0005-login-attempts": m0005,
+      "0006-staff-email-per-tenant": m0006,
+      "0007-callback-rejections": m0007,
+    };
   },
 };
