@@ -4,6 +4,7 @@ import { safeEqual, sha256Hex } from "../infra/crypto/hashing.js";
 import type { Role } from "../infra/db/schema.js";
 import { can, type Permission } from "../modules/auth/permissions.js";
 import { createSessionRepo } from "../modules/auth/session-repo.js";
+import { authenticateApiKey } from "../modules/users/api-keys.js";
 import { ForbiddenError, UnauthenticatedError } from "../shared/errors.js";
 
 export const STAFF_COOKIE = "psphub_session";
@@ -96,19 +97,8 @@ export function registerAccessControl(app: FastifyInstance, ctx: AppContext): vo
   async function resolveStaff(request: FastifyRequest): Promise<StaffActor> {
     const auth = request.headers.authorization;
     if (auth?.startsWith("Bearer ")) {
-      const key = auth.slice(7).trim();
-      const row = await ctx.db
-        .selectFrom("api_keys")
-        .select(["id", "tenant_id", "role", "key_hash", "last_used_at"])
-        .where("key_hash", "=", sha256Hex(key))
-        .where("revoked_at", "is", null)
-        .executeTakeFirst();
-      if (!row) throw new UnauthenticatedError("Invalid API key");
-      const now = ctx.clock.now();
-      if (!row.last_used_at || now - row.last_used_at > 60_000) {
-        await ctx.db.updateTable("api_keys").set({ last_used_at: now }).where("id", "=", row.id).execute();
-      }
-      return { kind: "api_key", id: row.id, tenantId: row.tenant_id, role: row.role };
+      const key = await authenticateApiKey(ctx, auth.slice(7).trim());
+      return { kind: "api_key", ...key };
     }
     const raw = request.cookies[STAFF_COOKIE];
     if (!raw) throw new UnauthenticatedError();

@@ -63,14 +63,53 @@ export function createUserRepo(db: Db) {
       await db.insertInto("api_keys").values(row).execute();
     },
 
+    /** The tenant's keys with their creator's current role and disabled flag (null: no such user). */
     async listApiKeys(tenantId: string) {
       return db
-        .selectFrom("api_keys")
-        .select(["id", "name", "role", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"])
-        .where("tenant_id", "=", tenantId)
-        .orderBy("created_at", "desc")
-        .orderBy("id")
+        .selectFrom("api_keys as k")
+        .leftJoin("users as u", (j) =>
+          j.onRef("u.id", "=", "k.created_by").onRef("u.tenant_id", "=", "k.tenant_id"),
+        )
+        .select([
+          "k.id",
+          "k.name",
+          "k.role",
+          "k.prefix",
+          "k.created_by",
+          "k.created_at",
+          "k.last_used_at",
+          "k.revoked_at",
+          "u.role as creator_role",
+          "u.disabled as creator_disabled",
+        ])
+        .where("k.tenant_id", "=", tenantId)
+        .orderBy("k.created_at", "desc")
+        .orderBy("k.id")
         .execute();
+    },
+
+    /** An unrevoked key by the SHA-256 of its secret, with its creator as listApiKeys gives it. */
+    async findLiveApiKeyByHash(keyHash: string) {
+      return db
+        .selectFrom("api_keys as k")
+        .leftJoin("users as u", (j) =>
+          j.onRef("u.id", "=", "k.created_by").onRef("u.tenant_id", "=", "k.tenant_id"),
+        )
+        .select([
+          "k.id",
+          "k.tenant_id",
+          "k.role",
+          "k.last_used_at",
+          "u.role as creator_role",
+          "u.disabled as creator_disabled",
+        ])
+        .where("k.key_hash", "=", keyHash)
+        .where("k.revoked_at", "is", null)
+        .executeTakeFirst();
+    },
+
+    async touchApiKey(id: string, now: number): Promise<void> {
+      await db.updateTable("api_keys").set({ last_used_at: now }).where("id", "=", id).execute();
     },
 
     async findApiKey(tenantId: string, id: string) {

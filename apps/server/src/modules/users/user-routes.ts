@@ -25,6 +25,12 @@ const apiKeyOut = z.object({
   createdAt: z.number(),
   lastUsedAt: z.number().nullable(),
   revokedAt: z.number().nullable(),
+  status: z
+    .enum(["active", "limited", "suspended", "revoked"])
+    .describe(
+      "active: acts with its role; limited: its creator's role is now lower, so it acts with that; suspended: its creator is disabled, so it authenticates nothing until re-enabled; revoked: never again",
+    ),
+  effectiveRole: roleSchema.nullable().describe("The role the key acts with now (null: it acts with none)"),
 });
 const idParams = z.object({ id: z.string().min(1).max(64) });
 const access = { staff: "users:manage" } as const;

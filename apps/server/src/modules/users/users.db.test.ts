@@ -181,6 +181,8 @@ describe("API keys", () => {
         createdAt: expect.any(Number),
         lastUsedAt: null,
         revokedAt: null,
+        status: "active",
+        effectiveRole: "viewer",
       },
     ]);
     expect(list.body).not.toContain(created.key.slice(4));
@@ -236,7 +238,7 @@ describe("API keys", () => {
     expect(res.json().error.code).toBe("unauthenticated");
     expect((await s.owner.delete(`/api/admin/api-keys/${created.id}`)).statusCode).toBe(204);
     const listed = (await s.owner.get("/api/admin/api-keys")).json().items[0];
-    expect(listed.revokedAt).toEqual(expect.any(Number));
+    expect(listed).toMatchObject({ revokedAt: expect.any(Number), status: "revoked", effectiveRole: null });
     expect(await auditActions(s.tenantId)).toEqual(
       expect.arrayContaining(["api_key.create", "api_key.revoke"]),
     );
@@ -262,6 +264,94 @@ describe("API keys", () => {
       headers: bearer(created.key),
     });
     expect(still.statusCode).toBe(200);
+  });
+
+  // Issue 14 item 7: a key acts with at most its creator's current role, and not at all while
+  // the creator is disabled. Before the fix this key still worked and could create an owner.
+  it("stops working while its creator is disabled, shows as suspended, and works again on re-enable", async () => {
+    const s = await seedTenant(t);
+    await s.owner.patch(`/api/admin/users/${s.admin.me.id}`, { role: "owner" });
+    const created = (await s.owner.post("/api/admin/api-keys", { name: "ops", role: "owner" })).json();
+    const asKey = (method: "GET" | "POST", url: string, payload?: object) =>
+      t.app.inject({ method, url, headers: bearer(created.key), payload });
+    expect((await asKey("GET", "/api/admin/users")).statusCode).toBe(200);
+
+    expect((await s.admin.patch(`/api/admin/users/${s.owner.me.id}`, { disabled: true })).statusCode).toBe(
+      200,
+    );
+    const newOwner = await asKey("POST", "/api/admin/users", {
+      email: `intruder@${s.slug}.test`,
+      name: "Intruder",
+      password: "intruder password",
+      role: "owner",
+    });
+    expect(newOwner.statusCode).toBe(401);
+    expect(newOwner.json().error.message).toContain("suspended");
+    expect((await asKey("GET", "/api/admin/clients")).statusCode).toBe(401);
+    const users = (await s.admin.get("/api/admin/users")).json().items;
+    expect(users.map((u: { email: string }) => u.email)).not.toContain(`intruder@${s.slug}.test`);
+    const listed = (await s.admin.get("/api/admin/api-keys")).json().items[0];
+    expect(listed).toMatchObject({ id: created.id, role: "owner", status: "suspended", effectiveRole: null });
+
+    // Decision: disabling suspends, it does not revoke; re-enabling the creator revives the key.
+    await s.admin.patch(`/api/admin/users/${s.owner.me.id}`, { disabled: false });
+    expect((await asKey("GET", "/api/admin/users")).statusCode).toBe(200);
+    expect((await s.admin.get("/api/admin/api-keys")).json().items[0]).toMatchObject({
+      status: "active",
+      effectiveRole: "owner",
+    });
+  });
+
+  it("acts with at most its creator's current role, and the list says so", async () => {
+    const s = await seedTenant(t);
+    await s.owner.patch(`/api/admin/users/${s.admin.me.id}`, { role: "owner" });
+    const ownerKey = (await s.owner.post("/api/admin/api-keys", { name: "o", role: "owner" })).json();
+    const viewerKey = (await s.owner.post("/api/admin/api-keys", { name: "v", role: "viewer" })).json();
+    const as = (key: string, method: "GET" | "POST", url: string, payload?: object) =>
+      t.app.inject({ method, url, headers: bearer(key), payload });
+
+    await s.admin.patch(`/api/admin/users/${s.owner.me.id}`, { role: "finance" });
+    expect((await as(ownerKey.key, "GET", "/api/admin/users")).statusCode).toBe(403);
+    expect(
+      (await as(ownerKey.key, "POST", "/api/admin/api-keys", { name: "x", role: "owner" })).statusCode,
+    ).toBe(403);
+    // Still what a finance user may do.
+    const client = await as(ownerKey.key, "POST", "/api/admin/clients", { name: "C", email: "c@key.test" });
+    expect(client.statusCode).toBe(201);
+    // A key below its creator's role keeps its own, lower role.
+    expect(
+      (await as(viewerKey.key, "POST", "/api/admin/clients", { name: "D", email: "d@key.test" })).statusCode,
+    ).toBe(403);
+    const byId = Object.fromEntries(
+      (await s.admin.get("/api/admin/api-keys")).json().items.map((k: { id: string }) => [k.id, k]),
+    );
+    expect(byId[ownerKey.id]).toMatchObject({ role: "owner", status: "limited", effectiveRole: "finance" });
+    expect(byId[viewerKey.id]).toMatchObject({ role: "viewer", status: "active", effectiveRole: "viewer" });
+
+    await s.admin.patch(`/api/admin/users/${s.owner.me.id}`, { role: "owner" });
+    expect((await as(ownerKey.key, "GET", "/api/admin/users")).statusCode).toBe(200);
+  });
+
+  it("binds a key issued with an API key to that key's user", async () => {
+    const s = await seedTenant(t);
+    await s.owner.patch(`/api/admin/users/${s.admin.me.id}`, { role: "owner" });
+    const first = (await s.owner.post("/api/admin/api-keys", { name: "first", role: "owner" })).json();
+    const second = await t.app.inject({
+      method: "POST",
+      url: "/api/admin/api-keys",
+      headers: bearer(first.key),
+      payload: { name: "second", role: "admin" },
+    });
+    expect(second.statusCode).toBe(201);
+    const listed = (await s.admin.get("/api/admin/api-keys")).json().items;
+    expect(listed.find((k: { id: string }) => k.id === second.json().id).createdBy).toBe(s.owner.me.id);
+    await s.admin.patch(`/api/admin/users/${s.owner.me.id}`, { disabled: true });
+    const res = await t.app.inject({
+      method: "GET",
+      url: "/api/admin/clients",
+      headers: bearer(second.json().key),
+    });
+    expect(res.statusCode).toBe(401);
   });
 
   it("is for owners only and validates the role", async () => {
