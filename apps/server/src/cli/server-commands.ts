@@ -83,7 +83,9 @@ export const userCreateCommand: Command = {
   usage: "user create --tenant acme --email u@acme.test --password '…' --role admin [--name N]",
   options: {
     tenant: d("tenant slug"),
-    email: d("the user's email"),
+    email: d(
+      "the user's email, unique within the tenant (the same person may be staff at several tenants; the back-office login then asks for the company code, the tenant slug)",
+    ),
     password: d("password (10+ characters)"),
     role: d("owner | admin | finance | viewer"),
     name: d("display name"),

@@ -57,7 +57,17 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags: ["auth"],
         summary: "Back-office login; sets the session cookie and returns the CSRF token",
-        body: z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(200) }),
+        body: z.object({
+          email: z.string().min(1).max(254),
+          password: z.string().min(1).max(200),
+          tenant: z
+            .string()
+            .max(40)
+            .optional()
+            .describe(
+              "Company code (tenant slug): needed only when the e-mail and password open accounts at several tenants (400 tenant_required)",
+            ),
+        }),
         response: { 200: sessionOut(staffMe) },
       },
     },

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import { DUMMY_PASSWORD_HASH, sha256Hex, verifyPassword } from "../../infra/crypto/hashing.js";
-import { UnauthenticatedError } from "../../shared/errors.js";
+import { AppError, UnauthenticatedError } from "../../shared/errors.js";
 import { ROLE_PERMISSIONS } from "./permissions.js";
 import { createSessionRepo } from "./session-repo.js";
 
@@ -32,12 +33,20 @@ async function issueSession(
 
 const BAD_LOGIN = "Email or password is wrong";
 
-/** Back-office login. Unknown email and wrong password cost the same and say the same. */
+/**
+ * Back-office login. One e-mail may be staff at several tenants (unique per tenant), so the
+ * login may name the tenant by its slug, the "company code", as the portal login does:
+ * - named: one account is looked up and checked, exactly as an unknown one costs (dummy hash);
+ * - not named: every account of the e-mail is checked (at once). One active account whose
+ *   password matches logs in; several answer 400 `tenant_required` with those tenants, which
+ *   only someone who knows the password learns; none answers the same 401 as an unknown e-mail.
+ */
 export async function loginStaff(
   ctx: Pick<AppContext, "db" | "clock" | "config">,
-  input: { email: string; password: string },
+  input: { email: string; password: string; tenant?: string | undefined },
 ) {
-  const user = await ctx.db
+  const slug = input.tenant?.trim().toLowerCase() || null;
+  let query = ctx.db
     .selectFrom("users")
     .innerJoin("tenants", "tenants.id", "users.tenant_id")
     .select([
@@ -51,10 +60,22 @@ export async function loginStaff(
       "tenants.name as tenant_name",
       "tenants.slug as tenant_slug",
     ])
-    .where("users.email", "=", input.email.trim().toLowerCase())
-    .executeTakeFirst();
-  const ok = await verifyPassword(input.password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
-  if (!user || !ok || user.disabled) throw new UnauthenticatedError(BAD_LOGIN);
+    .where(sql<string>`lower(${sql.ref("users.email")})`, "=", input.email.trim().toLowerCase());
+  if (slug) query = query.where("tenants.slug", "=", slug);
+  const candidates = await query.orderBy("tenants.slug").execute();
+  const checks = await Promise.all(
+    (candidates.length ? candidates : [null]).map((c) =>
+      verifyPassword(input.password, c?.password_hash ?? DUMMY_PASSWORD_HASH),
+    ),
+  );
+  const matches = candidates.filter((c, i) => checks[i] && !c.disabled);
+  if (matches.length > 1) {
+    const codes = matches.map((m) => m.tenant_slug).join(", ");
+    const message = `This e-mail is staff at several companies: enter the company code, one of ${codes}`;
+    throw new AppError("tenant_required", 400, message, { issues: [{ path: "tenant", message }] });
+  }
+  const user = matches[0];
+  if (!user) throw new UnauthenticatedError(BAD_LOGIN);
   const session = await issueSession(ctx, "user", user.id, user.tenant_id);
   return {
     session,

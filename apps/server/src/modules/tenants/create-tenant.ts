@@ -62,8 +62,8 @@ export async function createTenant(ctx: Pick<AppContext, "db" | "clock">, input:
       );
     });
   } catch (err) {
-    if (isUniqueViolation(err))
-      throw new ConflictError("A tenant with that slug, or a user with that email, exists");
+    // A new tenant has no users yet, so only its slug can clash (e-mail is unique per tenant).
+    if (isUniqueViolation(err)) throw new ConflictError("A tenant with that slug exists", "slug_taken");
     throw err;
   }
   return { tenantId, ownerId: userId, slug: data.slug };
@@ -115,7 +115,10 @@ export async function createUser(
       );
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError("A user with that email exists", "email_taken");
+    // Only within this tenant: the same address may be staff at other tenants, and saying so would
+    // tell this tenant about another's staff.
+    if (isUniqueViolation(err))
+      throw new ConflictError("A user with that email exists in this company", "email_taken");
     throw err;
   }
   return { id, email: data.email, name: data.name, role: data.role };

@@ -121,3 +121,55 @@ describe("psphub tenant create", () => {
     expect(r.err).toContain("usage: psphub tenant create");
   });
 });
+
+// Issue 14 item 8: staff e-mail is unique per tenant, so `user create` takes an address that is
+// staff at another tenant, and that person's login names the company code.
+describe("psphub user create", () => {
+  it("creates a user whose email is staff at another tenant, and refuses it twice in one tenant", async () => {
+    const beta = await runPsphub([
+      "tenant",
+      "create",
+      "--slug",
+      "beta",
+      "--name",
+      "Beta",
+      "--owner-email",
+      "owner@beta.test",
+      "--owner-password",
+      "a long password",
+    ]);
+    expect(beta.code, beta.err).toBe(0);
+    const create = (tenant: string) =>
+      runPsphub([
+        "user",
+        "create",
+        "--tenant",
+        tenant,
+        "--email",
+        "Owner@Acme.test",
+        "--password",
+        "a long password",
+        "--role",
+        "viewer",
+      ]);
+    const r = await create("beta");
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ email: "owner@acme.test", role: "viewer" });
+    const again = await create("acme");
+    expect(again.code).toBe(1);
+    expect(again.err).toContain("A user with that email exists in this company");
+
+    await withCtx(async (ctx) => {
+      // Same password at both: the login asks which company, then opens the one named.
+      await expect(
+        loginStaff(ctx, { email: "owner@acme.test", password: "a long password" }),
+      ).rejects.toThrow(/company code, one of acme, beta/);
+      const { me } = await loginStaff(ctx, {
+        email: "owner@acme.test",
+        password: "a long password",
+        tenant: "beta",
+      });
+      expect(me).toMatchObject({ role: "viewer", tenant: { slug: "beta" } });
+    });
+  });
+});

@@ -71,6 +71,31 @@ describe("users", () => {
     expect(audit.after).not.toContain("new password");
   });
 
+  // Issue 14 item 8: e-mail was unique across tenants, so a 409 told tenant A that an address
+  // was staff at some other tenant (and let A reserve it). Unique per tenant now.
+  it("creates a user whose email is staff at another tenant; 409 only within the same tenant", async () => {
+    const a = await seedTenant(t);
+    const b = await seedTenant(t);
+    const body = {
+      email: `owner@${b.slug}.test`,
+      name: "Same address",
+      password: "another password",
+      role: "viewer",
+    };
+    const res = await a.owner.post("/api/admin/users", body);
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ email: `owner@${b.slug}.test`, role: "viewer" });
+    const again = await a.owner.post("/api/admin/users", {
+      ...body,
+      email: `Owner@${b.slug.toUpperCase()}.test`,
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe("email_taken");
+    // B's owner is untouched and still logs in to B with B's password.
+    const bOwner = await loginStaff(t.app, `owner@${b.slug}.test`, TEST_PASSWORD);
+    expect(bOwner.me.tenant.id).toBe(b.tenantId);
+  });
+
   it("renames and changes roles, and audits the change", async () => {
     const s = await seedTenant(t);
     const res = await s.owner.patch(`/api/admin/users/${s.viewer.me.id}`, { name: "Vera", role: "admin" });
