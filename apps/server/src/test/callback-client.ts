@@ -45,6 +45,10 @@ export function depositRowFor(
     amount_minor: amount,
     fee_minor: fee,
     credit_minor: amount - fee,
+    // The fixture method's USD fee rule (2.5 % + 0.30, at most 20.00).
+    fee_rule_bps: 250,
+    fee_rule_fixed_minor: 30,
+    fee_rule_max_minor: 2_000,
     paid_amount_minor: null,
     status: "pending",
     fields: "{}",

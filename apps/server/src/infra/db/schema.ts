@@ -149,6 +149,13 @@ export interface DepositsTable {
   amount_minor: number;
   fee_minor: number;
   credit_minor: number;
+  /**
+   * The method's fee rule for the order's currency when the order was created (migration 0004):
+   * the fee of a paid amount other than the ordered one. Basis points; minor units; null: no cap.
+   */
+  fee_rule_bps: number;
+  fee_rule_fixed_minor: number;
+  fee_rule_max_minor: number | null;
   paid_amount_minor: number | null;
   status: DepositStatus;
   /** JSON: Record<customKey, string> the client entered */

@@ -79,6 +79,8 @@ let otherTenantId: string;
 let fx: PaymentFixture;
 /** Tenant A, amount policy review. */
 let review: PaymentFixture;
+/** Tenant A, amount policy credit_paid. */
+let creditPaid: PaymentFixture;
 /** Tenant B. */
 let other: PaymentFixture;
 
@@ -100,6 +102,7 @@ beforeAll(async () => {
   otherTenantId = await newTenant("cb-batch-b");
   fx = await insertPaymentSetup(t.ctx, tenantId);
   review = await insertPaymentSetup(t.ctx, tenantId, { amountPolicy: "review" });
+  creditPaid = await insertPaymentSetup(t.ctx, tenantId, { amountPolicy: "credit_paid" });
   other = await insertPaymentSetup(t.ctx, otherTenantId);
 });
 afterAll(async () => t?.close());
@@ -758,7 +761,7 @@ describe("amount policies in a batch", () => {
             status: 1,
             amount: "80",
             paidMinor: "8000",
-            creditMinor: "7720",
+            creditMinor: "7770",
             depositStatus: "pending",
           },
         },
@@ -770,7 +773,7 @@ describe("amount policies in a batch", () => {
       items: [
         {
           reason: "amount_mismatch",
-          claim: { paidMinor: "12000", creditMinor: "11720", depositStatus: "pending" },
+          claim: { paidMinor: "12000", creditMinor: "11670", depositStatus: "pending" },
         },
       ],
     });
@@ -791,20 +794,54 @@ describe("checks before the status, judged against the order as the earlier call
   // amount-policy step (check 8) decides from that status whether a refused payment is kept
   // for review and what the item records: serially, the later callback sees the earlier one's
   // effect.
-  it("exact policy: a success, then a mismatched success for the same order: refused, no review item (the order is credited)", async () => {
+  it("exact policy: a success, then a mismatched success for the same order: refused, kept as a conflict (perhaps a second payment)", async () => {
     const batch = await expectBatchEqualsSerial([
       { name: "success, mismatched success", fx, steps: [SUCCESS, { ...SUCCESS, ...amount("120") }] },
     ]);
     // What the same two callbacks get one after the other (callback-flows.db.test.ts, "exact").
     expect(batch.answers[0]!.map((a) => [a.step, a.status, a.type, a.verdict])).toEqual([
       [0, 204, null, "accepted"],
-      [1, 400, "payment_amount_not_allowed", "rejected"],
+      [1, 400, "payment_amount_not_allowed", "review"],
     ]);
     expect(await outcomeOf(batch.deps[0]!)).toMatchObject({
       status: "succeeded",
       credits: [9_720],
-      items: [],
+      items: [{ reason: "conflict", claim: { paidMinor: "12000", depositStatus: "succeeded" } }],
     });
+  });
+
+  it("credit_paid and review: a success with another amount than the one the batch settled the order with is a conflict", async () => {
+    const batch = await expectBatchEqualsSerial([
+      {
+        name: "credit_paid: 90, 90 again, then 100",
+        fx: creditPaid,
+        steps: [{ ...SUCCESS, ...amount("90") }, { ...SUCCESS, ...amount("90.00") }, SUCCESS],
+      },
+      {
+        name: "review: 80 held, 100 credited, 80 again",
+        fx: review,
+        steps: [{ ...SUCCESS, ...amount("80") }, SUCCESS, { ...SUCCESS, ...amount("80") }],
+      },
+    ]);
+    expect(batch.answers.map((a) => a.map((x) => [x.status, x.type, x.verdict]))).toEqual([
+      [
+        [204, null, "accepted"],
+        [204, null, "duplicate"],
+        [400, "payment_status_not_pending", "review"],
+      ],
+      [
+        [204, null, "review"],
+        [204, null, "accepted"],
+        [400, "payment_status_not_pending", "review"],
+      ],
+    ]);
+    expect(await outcomeOf(batch.deps[0]!)).toMatchObject({
+      status: "succeeded",
+      paidMinor: 9_000,
+      credits: [9_000 - 255],
+      items: [{ reason: "conflict", claim: { paidMinor: "10000", depositStatus: "succeeded" } }],
+    });
+    expect(await outcomeOf(batch.deps[1]!)).toMatchObject({ status: "succeeded", credits: [9_720] });
   });
 
   it("review policy: processing, then a mismatched success: the review item records the order as processing", async () => {

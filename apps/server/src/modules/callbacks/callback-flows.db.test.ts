@@ -132,7 +132,8 @@ describe("amount policies", () => {
     expect((await depositRow(t.ctx, dep.id)).status).toBe("pending");
     const items = await reviewItems(dep.id);
     expect(items.map((i) => i.reason)).toEqual(["amount_mismatch"]);
-    expect(JSON.parse(items[0]!.data)).toMatchObject({ paidMinor: "12000", creditMinor: "11720" });
+    // Fee on the paid 120.00 by the order's rule: 3.00 + 0.30.
+    expect(JSON.parse(items[0]!.data)).toMatchObject({ paidMinor: "12000", creditMinor: "11670" });
     // A failure with a wrong amount is refused too (amount is checked before status), but
     // reports no payment: no item.
     const fail = await sendSignedCallback(t.app, exact, dep, { ...amount("1"), status: 0 });
@@ -143,14 +144,16 @@ describe("amount policies", () => {
     expect((await ledgerEntriesOf(t.ctx, dep.id)).map((e) => e.amount_minor)).toEqual([9_720]);
   });
 
+  // The fee is the order's rule (2.5 % half up + 0.30, at most 20.00) on the amount paid.
   const paidCases: [string, string, number][] = [
-    ["more than ordered", "120", 11_720],
-    ["less than ordered", "50.5", 4_770],
-    ["less than the fee", "2", 0],
+    ["more than ordered", "120", 12_000 - 330],
+    ["less than ordered", "50.5", 5_050 - 156],
+    ["a little more than the fee", "2", 200 - 35],
+    ["less than the fee", "0.2", 0],
     ["exactly the order", "100.00", 9_720],
   ];
   for (const [name, paid, credit] of paidCases) {
-    it(`credit_paid: credits the paid amount minus the order's fee (${name})`, async () => {
+    it(`credit_paid: credits the paid amount minus its fee (${name})`, async () => {
       const dep = await insertDeposit(t.ctx, creditPaid);
       const balance = await walletBalance(t.ctx, creditPaid.clientId);
       expect((await sendSignedCallback(t.app, creditPaid, dep, amount(paid))).statusCode).toBe(204);
@@ -163,8 +166,12 @@ describe("amount policies", () => {
       });
       expect(row.paid_amount_minor).toBe(Math.round(Number(paid) * 100));
       expect(await walletBalance(t.ctx, creditPaid.clientId)).toBe(balance + BigInt(credit));
-      // A duplicate with yet another amount changes nothing.
-      expect((await sendSignedCallback(t.app, creditPaid, dep, amount("999"))).statusCode).toBe(204);
+      // The same amount again is a duplicate; yet another amount is a conflict kept for review
+      // (issue 14, item 2); neither changes the credit.
+      expect((await sendSignedCallback(t.app, creditPaid, dep, amount(paid))).statusCode).toBe(204);
+      const other = await sendSignedCallback(t.app, creditPaid, dep, amount("999"));
+      expect(other.json()).toEqual(callbackError("payment_status_not_pending"));
+      expect((await reviewItems(dep.id)).map((i) => i.reason)).toEqual(["conflict"]);
       expect(await ledgerEntriesOf(t.ctx, dep.id)).toHaveLength(1);
     });
   }
@@ -185,8 +192,10 @@ describe("amount policies", () => {
     ]);
     expect((await sendSignedCallback(t.app, review, dep)).statusCode).toBe(204);
     expect((await ledgerEntriesOf(t.ctx, dep.id)).map((e) => e.amount_minor)).toEqual([9_720]);
-    // A mismatched success after the credit is a duplicate.
-    expect((await sendSignedCallback(t.app, review, dep, amount("80"))).statusCode).toBe(204);
+    // A mismatched success after the credit contradicts it: kept as a conflict, never credited.
+    const after = await sendSignedCallback(t.app, review, dep, amount("80"));
+    expect(after.json()).toEqual(callbackError("payment_status_not_pending"));
+    expect((await reviewItems(dep.id)).map((i) => i.reason).sort()).toEqual(["amount_mismatch", "conflict"]);
     expect(await ledgerEntriesOf(t.ctx, dep.id)).toHaveLength(1);
   });
 
@@ -201,6 +210,6 @@ describe("amount policies", () => {
     expect(late.json()).toEqual(callbackError("payment_status_not_pending"));
     const items = await reviewItems(b.id);
     expect(items.map((i) => i.reason)).toEqual(["late_success"]);
-    expect(JSON.parse(items[0]!.data)).toMatchObject({ paidMinor: "8000", creditMinor: "7720" });
+    expect(JSON.parse(items[0]!.data)).toMatchObject({ paidMinor: "8000", creditMinor: "7770" });
   });
 });

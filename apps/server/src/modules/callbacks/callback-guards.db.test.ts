@@ -269,7 +269,13 @@ describe("callbacks for one order arriving at once, in any mix (property)", () =
       return { ...m, status: "processing" };
     if (m.status === to || !OPEN.has(m.status)) return m;
     if (to !== "succeeded") return { ...m, status: to };
-    return { status: to, credit: mismatch ? (paid > FEE ? paid - FEE : 0n) : ORDERED - FEE };
+    return { status: to, credit: mismatch ? creditOfPaid(paid) : ORDERED - FEE };
+  }
+  /** A paid amount's credit: its own fee by the order's rule (2.5 % half up + 0.30, at most 20.00). */
+  function creditOfPaid(paid: bigint): bigint {
+    const pct = (paid * 250n + 5_000n) / 10_000n + 30n;
+    const fee = pct > 2_000n ? 2_000n : pct;
+    return paid > fee ? paid - fee : 0n;
   }
 
   /** Every end state some serialisation of the steps reaches. */

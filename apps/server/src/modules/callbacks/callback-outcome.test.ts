@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import type { ResultStatus } from "../deposits/apply-result.js";
 import { readCallbackBody } from "./callback-body.js";
-import { claimOutcome, creditForPaid } from "./callback-outcome.js";
+import { claimOutcome, contradictsSettledAmount } from "./callback-outcome.js";
 
 describe("claimOutcome", () => {
   it("answers 204 for applied and repeated results", () => {
@@ -52,13 +52,27 @@ describe("claimOutcome", () => {
   });
 });
 
-describe("creditForPaid", () => {
-  it("is the paid amount minus the order's fee, never below zero", () => {
-    expect(creditForPaid(10_000n, 280n)).toBe(9_720n);
-    expect(creditForPaid(12_000n, 280n)).toBe(11_720n);
-    expect(creditForPaid(280n, 280n)).toBe(0n);
-    expect(creditForPaid(100n, 280n)).toBe(0n);
-    expect(creditForPaid(0n, 0n)).toBe(0n);
+describe("contradictsSettledAmount", () => {
+  const order = (status: DepositStatus, paid: number | null) => ({
+    status,
+    amount_minor: 10_000,
+    paid_amount_minor: paid,
+  });
+  it("is a success with another amount than the one a succeeded order was settled with", () => {
+    expect(contradictsSettledAmount(order("succeeded", 10_000), 1, 9_000n)).toBe(true);
+    expect(contradictsSettledAmount(order("succeeded", 9_000), 1, 10_000n)).toBe(true);
+    // Approved by hand, no paid amount reported: the ordered amount is what it settled with.
+    expect(contradictsSettledAmount(order("succeeded", null), 1, 12_000n)).toBe(true);
+  });
+  it("is not the same amount again, a failure or processing, or an order that did not succeed", () => {
+    expect(contradictsSettledAmount(order("succeeded", 9_000), 1, 9_000n)).toBe(false);
+    expect(contradictsSettledAmount(order("succeeded", null), 1, 10_000n)).toBe(false);
+    for (const requested of [0, 2]) {
+      expect(contradictsSettledAmount(order("succeeded", 10_000), requested, 1n)).toBe(false);
+    }
+    for (const status of ["pending", "processing", "failed", "expired", "cancelled"] as const) {
+      expect(contradictsSettledAmount(order(status, 10_000), 1, 1n)).toBe(false);
+    }
   });
 });
 

@@ -44,12 +44,17 @@ export function claimOutcome(requested: ResultStatus, result: ApplyOutcome): Cla
 const isSettled = (s: DepositStatus): boolean => s === "succeeded" || s === "failed";
 
 /**
- * The credit when the PSP reports a paid amount other than the ordered one and the amount is
- * credited anyway (policy `credit_paid`, or an admin crediting a held or mismatched payment):
- * the paid amount minus the fee fixed when the order was created, floored at 0. The fee is not
- * recomputed on the paid amount: the client was quoted it, and the method's fee settings may
- * have changed since. `paid_amount_minor` keeps what was paid beside the ordered amount.
+ * Whether a success reporting `paidMinor` contradicts an order that already succeeded: it was
+ * settled with another amount (what the PSP reported as paid then, or the ordered amount when
+ * nothing was reported, e.g. approved by hand). That may be a second, real payment: kept for
+ * review as a `conflict`, never a 204 duplicate and never credited (issue 14, item 2). Under
+ * every amount policy: the first success decides the credit.
  */
-export function creditForPaid(paidMinor: bigint, feeMinor: bigint): bigint {
-  return paidMinor > feeMinor ? paidMinor - feeMinor : 0n;
+export function contradictsSettledAmount(
+  order: { status: DepositStatus; amount_minor: number | bigint; paid_amount_minor: number | bigint | null },
+  requested: number,
+  paidMinor: bigint,
+): boolean {
+  if (order.status !== "succeeded" || requested !== 1) return false;
+  return paidMinor !== BigInt(order.paid_amount_minor ?? order.amount_minor);
 }

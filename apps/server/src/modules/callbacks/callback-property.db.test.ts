@@ -63,11 +63,18 @@ const sequence = fc
       ),
   );
 
-type Model = { status: DepositStatus; credit: bigint | null };
+type Model = { status: DepositStatus; credit: bigint | null; paid: bigint | null };
 type Expect = { code: 204 } | { code: 400; type: string };
 
 const TO: Record<Step["status"], DepositStatus> = { 0: "failed", 1: "succeeded", 2: "processing" };
 const OPEN = new Set<DepositStatus>(["pending", "processing"]);
+
+/** A paid amount's credit: its own fee by the order's rule (2.5 % half up + 0.30, at most 20.00). */
+function creditOfPaid(paid: bigint): bigint {
+  const pct = (paid * 250n + 5_000n) / 10_000n + 30n;
+  const fee = pct > 2_000n ? 2_000n : pct;
+  return paid > fee ? paid - fee : 0n;
+}
 
 /** The reference model of one callback (spec "API-2" decisions and the amount policies). */
 function modelStep(m: Model, s: Step, policy: AmountPolicy): Expect {
@@ -79,10 +86,16 @@ function modelStep(m: Model, s: Step, policy: AmountPolicy): Expect {
     m.status = "processing"; // held for an admin
     return { code: 204 };
   }
+  // A success with another amount than the one the order succeeded with: a conflict (item 2).
+  if (m.status === "succeeded" && to === "succeeded" && paid !== m.paid)
+    return { code: 400, type: "payment_status_not_pending" };
   if (m.status === to) return { code: 204 };
   if (OPEN.has(m.status)) {
     m.status = to;
-    if (to === "succeeded") m.credit = mismatch ? (paid > FEE ? paid - FEE : 0n) : ORDERED - FEE;
+    if (to === "succeeded") {
+      m.credit = mismatch ? creditOfPaid(paid) : ORDERED - FEE;
+      m.paid = paid;
+    }
     return { code: 204 };
   }
   return {
@@ -100,7 +113,7 @@ describe("callback sequences (property)", () => {
         async (policy, steps) => {
           const fx = fixtures[policy];
           const dep = await insertDeposit(t.ctx, fx);
-          const model: Model = { status: "pending", credit: null };
+          const model: Model = { status: "pending", credit: null, paid: null };
           for (const s of steps) {
             const want = modelStep(model, s, policy);
             const res = await sendSignedCallback(t.app, fx, dep, {

@@ -26,6 +26,7 @@ import {
 } from "../deposits/apply-result.js";
 import { eventRowsWrite, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
+import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
 import {
   type CallbackIntegration,
   callbackTokens,
@@ -34,7 +35,7 @@ import {
 import { keepReviewItem, type ReviewClaim, type ReviewReason } from "../review/review-repo.js";
 import { readCallbackBody } from "./callback-body.js";
 import { callbackLogsWrite, insertCallbackLog } from "./callback-log-repo.js";
-import { type CallbackVerdict, claimOutcome, creditForPaid } from "./callback-outcome.js";
+import { type CallbackVerdict, claimOutcome, contradictsSettledAmount } from "./callback-outcome.js";
 
 export type CallbackDeps = Pick<AppContext, "db" | "dbKind" | "clock" | "metrics" | "secretBox" | "logger">;
 
@@ -145,14 +146,22 @@ async function runBatch(deps: CallbackDeps, items: Screened[], apply: boolean): 
     const orderNos = items.flatMap((i) => (i.passed ? [i.passed.cb.orderNo] : []));
     const orders = await readDepositsForApply(trx, deps.dbKind, { orderNos });
     // Each callback is judged against its order as the callbacks before it in the batch leave
-    // it, exactly as if they had come one by one.
-    const statusNow = new Map<string, DepositStatus>();
+    // it (status, and the paid amount a success settled it with), exactly as if they had come
+    // one by one.
+    const orderNow = new Map<string, { status: DepositStatus; paid_amount_minor: number | null }>();
     const judged = items.map((item) => {
       if (!item.passed) return item.judgement;
       const found = orders.get(item.passed.cb.orderNo);
-      const row = found && { ...found, status: statusNow.get(found.id) ?? found.status };
+      const row = found && { ...found, ...orderNow.get(found.id) };
       const x = judgeOrder(item.judgement, item.passed, row);
-      if (row && "input" in x) statusNow.set(row.id, statusAfter(row.status, x.input));
+      if (row && "input" in x) {
+        const status = statusAfter(row.status, x.input);
+        const paid = status !== row.status ? x.input.paidAmountMinor : undefined;
+        orderNow.set(row.id, {
+          status,
+          paid_amount_minor: paid === undefined ? row.paid_amount_minor : Number(paid),
+        });
+      }
       return x;
     });
     const plans = judged.filter((x): x is Plan => "input" in x);
@@ -344,10 +353,10 @@ function judgeOrder(
   if (!parsed.ok) return reject("payment_amount_not_allowed");
   const paid = parsed.minor;
   const mismatch = paid !== BigInt(dep.amount_minor);
-  const fee = BigInt(dep.fee_minor);
   // The credit a success earns: the order's, or, when another amount was paid and is credited
-  // (policy credit_paid, or an admin crediting a held payment), paid minus the order's fee.
-  const credit = mismatch ? creditForPaid(paid, fee) : BigInt(dep.credit_minor);
+  // (policy credit_paid, or an admin crediting a held payment), paid minus the fee the order's
+  // stored rule gives on it (paid-credit.ts).
+  const credit = creditForPaid(paid, orderAmounts(dep)).creditMinor;
   const claim = (depositStatus: DepositStatus): ReviewClaim => ({
     status: cb.status,
     amount: cb.amountText,
@@ -357,6 +366,16 @@ function judgeOrder(
     time: cb.time,
     depositStatus,
   });
+  if (contradictsSettledAmount(dep, cb.status, paid)) {
+    // A success with another amount than the one the order succeeded with: perhaps a second,
+    // real payment. Refused as the first failing check says (amount under `exact`, else status),
+    // and kept for an admin.
+    const type =
+      mismatch && integ.amount_policy === "exact"
+        ? "payment_amount_not_allowed"
+        : "payment_status_not_pending";
+    return { ...reject(type), verdict: "review", review: { reason: "conflict", claim: claim(dep.status) } };
+  }
   if (mismatch && integ.amount_policy === "exact") {
     // Refused, but a reported payment is never lost: an admin sees it (unless already credited).
     const keep = cb.status === 1 && dep.status !== "succeeded";

@@ -319,7 +319,8 @@ export async function readDepositsForApply(
 const readBy = (key: "id" | "order_no") => {
   const select = `
     SELECT d.id, d.order_no, d.integration_id, d.tenant_id, d.client_id, d.status, d.currency,
-      d.decimals, d.amount_minor, d.fee_minor, d.credit_minor,
+      d.decimals, d.amount_minor, d.fee_minor, d.credit_minor, d.paid_amount_minor,
+      d.fee_rule_bps, d.fee_rule_fixed_minor, d.fee_rule_max_minor,
       m.id AS live_method_id, w.id AS wallet_id
     FROM deposits d
     LEFT JOIN deposit_methods m
@@ -340,6 +341,12 @@ export type OrderFacts = {
   integration_id: string;
   amount_minor: number;
   fee_minor: number;
+  /** What the PSP reported as paid (set with the result that reported it). */
+  paid_amount_minor: number | null;
+  /** The fee rule kept with the order when it was created (paid-credit.ts). */
+  fee_rule_bps: number;
+  fee_rule_fixed_minor: number;
+  fee_rule_max_minor: number | null;
   /** The order's deposit method, unless it was deleted since. */
   live_method_id: string | null;
 };

@@ -175,6 +175,10 @@ export async function createDeposit(
     amount_minor: toDbMinor(v.amountMinor),
     fee_minor: toDbMinor(v.feeMinor),
     credit_minor: toDbMinor(v.creditMinor),
+    // The fee rule as it is now, kept with the order: a paid amount's fee is computed with it later.
+    fee_rule_bps: v.currency.feePercentBps,
+    fee_rule_fixed_minor: toDbMinor(v.currency.feeFixedMinor),
+    fee_rule_max_minor: v.currency.feeMaxMinor === null ? null : toDbMinor(v.currency.feeMaxMinor),
     paid_amount_minor: null,
     status: "pending",
     fields: encodeJson(v.fields),

@@ -8,6 +8,7 @@ import { recordAudit } from "../audit/audit-repo.js";
 import { applyDepositResultInTx } from "../deposits/apply-result.js";
 import { insertDepositEvent } from "../deposits/deposit-repo.js";
 import { LATE_CREDIT_SOURCES } from "../deposits/deposit-state.js";
+import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
 import { findReviewItem, type ReviewClaim, type ReviewItemView } from "./review-repo.js";
 
 export const resolveReviewInput = z.object({
@@ -18,7 +19,8 @@ export type ResolveReviewInput = z.infer<typeof resolveReviewInput>;
 
 /**
  * An admin resolves a review item, once (a second resolution is a 409):
- * - `credit` credits the success the callback reported, through the one `applyDepositResult`,
+ * - `credit` credits the success the callback reported, through the one `applyDepositResult`:
+ *   the paid amount less the fee the order's stored rule gives on it (paid-credit.ts),
  *   also from expired/cancelled/failed (the human exception of `canResolveLate`). The ledger's
  *   unique index still allows one credit per deposit, so an already credited deposit is a 409;
  * - `dismiss` only closes the item.
@@ -37,10 +39,24 @@ export async function resolveReviewItem(
   try {
     await ctx.db.transaction().execute(async (trx) => {
       const item = await trx
-        .selectFrom("review_items")
-        .select(["id", "deposit_id", "reason", "status", "data"])
-        .where("id", "=", itemId)
-        .where("tenant_id", "=", tenantId)
+        .selectFrom("review_items as r")
+        .innerJoin("deposits as d", (j) =>
+          j.onRef("d.id", "=", "r.deposit_id").onRef("d.tenant_id", "=", "r.tenant_id"),
+        )
+        .select([
+          "r.id",
+          "r.deposit_id",
+          "r.reason",
+          "r.status",
+          "r.data",
+          "d.amount_minor",
+          "d.fee_minor",
+          "d.fee_rule_bps",
+          "d.fee_rule_fixed_minor",
+          "d.fee_rule_max_minor",
+        ])
+        .where("r.id", "=", itemId)
+        .where("r.tenant_id", "=", tenantId)
         .executeTakeFirst();
       if (!item) throw new NotFoundError("Review item");
       const now = ctx.clock.now();
@@ -66,12 +82,15 @@ export async function resolveReviewItem(
         if (claim.status !== 1) {
           throw new ConflictError("The callback reported no payment: there is nothing to credit; dismiss it");
         }
+        // The credit is computed now from what was paid and the order's stored fee rule, not
+        // taken from the item: items kept before the rule was stored hold another figure.
+        const paid = BigInt(claim.paidMinor);
         const r = await applyDepositResultInTx(trx, ctx, {
           tenantId,
           depositId: item.deposit_id,
           to: "succeeded",
-          creditMinor: BigInt(claim.creditMinor),
-          paidAmountMinor: BigInt(claim.paidMinor),
+          creditMinor: creditForPaid(paid, orderAmounts(item)).creditMinor,
+          paidAmountMinor: paid,
           ...(claim.transactionId ? { transactionId: claim.transactionId } : {}),
           ...(claim.time !== null ? { pspTime: claim.time } : {}),
           cause: "review",

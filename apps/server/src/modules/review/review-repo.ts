@@ -2,6 +2,7 @@ import { formatAmount } from "@psphub/protocol";
 import { type Db, decodeJson, encodeJson } from "../../infra/db/database.js";
 import type { DepositStatus, ReviewItemsTable } from "../../infra/db/schema.js";
 import { newId } from "../../shared/ids.js";
+import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
 
 /** Why a callback waits for a human: success after expiry/cancel, contradiction, amount. */
 export type ReviewReason = "late_success" | "conflict" | "amount_mismatch";
@@ -14,7 +15,10 @@ export type ReviewClaim = {
   /** The amount exactly as the PSP sent it. */
   amount: string;
   paidMinor: string;
-  /** What resolving with `credit` credits (policy applied when the callback arrived). */
+  /**
+   * The credit as judged when the callback arrived, kept as history. Resolving with `credit`
+   * computes it again from `paidMinor` and the order's stored fee rule (resolve-review.ts).
+   */
   creditMinor: string;
   transactionId: string | null;
   time: number | null;
@@ -95,10 +99,12 @@ export type ReviewItemView = {
     integrationId: string;
   };
   client: { id: string; name: string; email: string };
+  /** What the callback reported, and what crediting it would credit (fee on the paid amount). */
   claim: {
     status: number;
     amount: string;
     paidAmount: string;
+    fee: string;
     credit: string;
     transactionId: string | null;
     time: number | null;
@@ -136,6 +142,9 @@ const VIEW_COLUMNS = [
   "d.amount_minor",
   "d.fee_minor",
   "d.credit_minor",
+  "d.fee_rule_bps",
+  "d.fee_rule_fixed_minor",
+  "d.fee_rule_max_minor",
   "d.paid_amount_minor",
   "d.integration_id",
   "c.id as client_id",
@@ -162,6 +171,9 @@ type ViewRow = {
   amount_minor: number;
   fee_minor: number;
   credit_minor: number;
+  fee_rule_bps: number;
+  fee_rule_fixed_minor: number;
+  fee_rule_max_minor: number | null;
   paid_amount_minor: number | null;
   integration_id: string;
   client_id: string;
@@ -172,6 +184,8 @@ type ViewRow = {
 function toView(r: ViewRow): ReviewItemView {
   const money = (minor: number | string | bigint) => formatAmount(BigInt(minor), r.decimals);
   const claim = decodeJson<ReviewClaim>(r.data, {} as ReviewClaim);
+  // As resolve-review.ts credits it: from the paid amount and the order's stored fee rule.
+  const paid = creditForPaid(BigInt(claim.paidMinor ?? 0), orderAmounts(r));
   return {
     id: r.id,
     reason: r.reason,
@@ -197,8 +211,9 @@ function toView(r: ViewRow): ReviewItemView {
     claim: {
       status: claim.status,
       amount: claim.amount,
-      paidAmount: money(claim.paidMinor),
-      credit: money(claim.creditMinor),
+      paidAmount: money(claim.paidMinor ?? 0),
+      fee: money(paid.feeMinor),
+      credit: money(paid.creditMinor),
       transactionId: claim.transactionId,
       time: claim.time,
     },

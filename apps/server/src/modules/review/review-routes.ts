@@ -34,6 +34,8 @@ export const reviewItemSchema = z.object({
     status: z.number(),
     amount: z.string(),
     paidAmount: z.string(),
+    /** The fee on the paid amount, by the order's fee rule as it was when the order was created. */
+    fee: z.string(),
     credit: z.string(),
     transactionId: z.string().nullable(),
     time: z.number().nullable(),

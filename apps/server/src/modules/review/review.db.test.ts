@@ -69,6 +69,7 @@ describe("review queue", () => {
         status: 1,
         amount: "100",
         paidAmount: "100.00",
+        fee: "2.80",
         credit: "97.20",
         transactionId: "psp-77",
         time: 1_700_000_000_000,
@@ -239,7 +240,8 @@ describe("review queue", () => {
     ).toBe(200);
     expect(await depositRow(t.ctx, dep2.id)).toMatchObject({
       status: "succeeded",
-      credit_minor: 14_720,
+      // The fee of the 150.00 paid by the order's rule: 3.75 + 0.30.
+      credit_minor: 14_595,
       paid_amount_minor: 15_000,
     });
   });
