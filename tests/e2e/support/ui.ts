@@ -3,15 +3,18 @@ import { expect } from "vitest";
 
 /** The few UI steps several tests share, written as a person would do them. */
 
+/** `tenant`: the company code, for a person who is staff at several companies. */
 export async function adminLogin(
   page: Page,
   baseUrl: string,
   email: string,
   password: string,
+  tenant?: string,
 ): Promise<void> {
   await page.goto(`${baseUrl}/admin/`);
   await page.getByRole("textbox", { name: "Email", exact: true }).fill(email);
   await page.getByRole("textbox", { name: "Password", exact: true }).fill(password);
+  if (tenant) await page.getByRole("textbox", { name: "Company code", exact: true }).fill(tenant);
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByTestId("me-role").waitFor();
 }

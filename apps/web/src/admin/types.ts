@@ -274,4 +274,7 @@ export interface ApiKey {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** What it may do now: its creator's current role and disabled flag bound it. */
+  status: "active" | "limited" | "suspended" | "revoked";
+  effectiveRole: Role | null;
 }

@@ -47,6 +47,7 @@ export const en = {
   "field.language": "Language",
   "field.group": "Group",
   "field.tenant": "Company",
+  "field.companyCode": "Company code",
   "field.comment": "Comment",
   "field.id": "ID",
   "field.balance": "Balance",
@@ -87,6 +88,7 @@ export const en = {
   "auth.portalSubtitle": "Log in to see your wallets and deposit.",
   "auth.badCredentials": "Wrong email or password.",
   "auth.badPortalCredentials": "Wrong company, email or password.",
+  "auth.companyCodeHint": "Only needed if your email works for several companies.",
   "auth.rateLimited": "Too many attempts. Wait a minute and try again.",
 
   // navigation
@@ -126,6 +128,8 @@ export const en = {
   "status.disabled": "Disabled",
   "status.revoked": "Revoked",
   "status.active": "Active",
+  "status.suspended": "Suspended",
+  "status.limited": "Limited",
 
   // tables
   "table.empty": "Nothing here yet.",
@@ -459,7 +463,12 @@ export const en = {
   "users.roleOf": "Role of {name}",
   "users.activeOf": "{name} may log in",
   "apiKeys.title": "API keys",
-  "apiKeys.description": "For scripts: Authorization: Bearer psk_…, with a role like a user.",
+  "apiKeys.description":
+    "For scripts: Authorization: Bearer psk_…, with a role like a user. A key never does more than the user who issued it may do now, and stops while that user is disabled.",
+  "apiKeys.issuedBy": "Issued by",
+  "apiKeys.suspendedHint": "Works again if {name} is enabled again.",
+  "apiKeys.limitedHint": "Acts as {role}: the role of {name} now.",
+  "apiKeys.unknownIssuer": "an unknown user",
   "apiKeys.new": "New API key",
   "apiKeys.issue": "Issue key",
   "apiKeys.empty": "No API key.",

@@ -11,6 +11,9 @@ export interface LoginField {
   type?: "text" | "email" | "password";
   autoComplete?: string;
   initial?: string;
+  /** May be left empty (the admin login's company code); `description` says when it is needed. */
+  optional?: boolean;
+  description?: string;
 }
 
 /**
@@ -35,7 +38,9 @@ export function LoginCard(props: {
         f.name,
         (v: string) =>
           v.trim() === ""
-            ? t("validation.required")
+            ? f.optional
+              ? null
+              : t("validation.required")
             : f.type === "email" && !/^[^\s@]+@[^\s@]+$/.test(v.trim())
               ? t("validation.email")
               : null,
@@ -101,6 +106,7 @@ export function LoginCard(props: {
                   name={f.name}
                   type={f.type ?? "text"}
                   autoComplete={f.autoComplete}
+                  description={f.description}
                   {...form.getInputProps(f.name)}
                 />
               ),

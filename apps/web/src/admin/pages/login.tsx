@@ -19,8 +19,20 @@ export function LoginPage() {
       fields={[
         { name: "email", label: t("field.email"), type: "email", autoComplete: "username" },
         { name: "password", label: t("field.password"), type: "password", autoComplete: "current-password" },
+        // Staff e-mail is unique per tenant: one person may be staff at several. The server asks
+        // for the code (400 tenant_required, shown under this field) only when it is needed.
+        {
+          name: "tenant",
+          label: t("field.companyCode"),
+          autoComplete: "organization",
+          optional: true,
+          description: t("auth.companyCodeHint"),
+          initial: params.get("tenant") ?? "",
+        },
       ]}
-      onSubmit={(v) => login({ email: v.email ?? "", password: v.password ?? "" })}
+      onSubmit={(v) =>
+        login({ email: v.email ?? "", password: v.password ?? "", ...(v.tenant ? { tenant: v.tenant } : {}) })
+      }
     />
   );
 }

@@ -1,5 +1,6 @@
 import {
   Alert,
+  Badge,
   Button,
   Code,
   CopyButton,
@@ -29,6 +30,13 @@ import { api } from "../api.js";
 import { ROLES, type Role } from "../permissions.js";
 import type { ApiKey, StaffUser } from "../types.js";
 import { useStaff } from "../use-staff.js";
+
+/** A key's status: suspended (its issuer is disabled) and limited (its issuer lost rights) stand out. */
+const KEY_STATUS_COLORS: Record<Exclude<ApiKey["status"], "revoked">, string> = {
+  active: "teal",
+  limited: "yellow",
+  suspended: "orange",
+};
 
 const roleOptions = () => ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }));
 
@@ -174,8 +182,12 @@ export function UsersPage() {
     } catch (err) {
       notifyError(err);
     }
-    await users.reload();
+    // A user's role and disabled flag bound the keys they issued: their statuses change with them.
+    await Promise.all([users.reload(), keys.reload()]);
   };
+
+  const issuerName = (k: ApiKey) =>
+    users.data?.items.find((u) => u.id === k.createdBy)?.name ?? t("apiKeys.unknownIssuer");
 
   const revoke = (k: ApiKey) =>
     modals.openConfirmModal({
@@ -284,18 +296,43 @@ export function UsersPage() {
               render: (k) => <span className="mono">psk_{k.prefix}…</span>,
             },
             { key: "role", header: t("field.role"), render: (k) => t(`role.${k.role}`) },
+            { key: "issuer", header: t("apiKeys.issuedBy"), render: (k) => issuerName(k) },
             { key: "created", header: t("field.created"), render: (k) => dateTime(k.createdAt) },
             { key: "used", header: t("apiKeys.lastUsed"), render: (k) => dateTime(k.lastUsedAt) },
             {
               key: "status",
               header: t("field.status"),
               render: (k) =>
-                k.revokedAt ? (
+                k.status === "revoked" ? (
                   <StatusBadge status="disabled">{t("status.revoked")}</StatusBadge>
                 ) : (
-                  <Button size="compact-xs" color="red" variant="light" onClick={() => revoke(k)}>
-                    {t("apiKeys.revoke")}
-                  </Button>
+                  <Stack gap={4} align="flex-start">
+                    <Group gap="xs" wrap="nowrap">
+                      <Badge
+                        color={KEY_STATUS_COLORS[k.status]}
+                        variant="light"
+                        data-status={k.status}
+                        style={{ flexShrink: 0 }}
+                      >
+                        {t(`status.${k.status}`)}
+                      </Badge>
+                      <Button size="compact-xs" color="red" variant="light" onClick={() => revoke(k)}>
+                        {t("apiKeys.revoke")}
+                      </Button>
+                    </Group>
+                    {k.status === "suspended" ? (
+                      <Text size="xs" c="dimmed">
+                        {t("apiKeys.suspendedHint", { name: issuerName(k) })}
+                      </Text>
+                    ) : k.status === "limited" && k.effectiveRole ? (
+                      <Text size="xs" c="dimmed">
+                        {t("apiKeys.limitedHint", {
+                          role: t(`role.${k.effectiveRole}`),
+                          name: issuerName(k),
+                        })}
+                      </Text>
+                    ) : null}
+                  </Stack>
                 ),
             },
           ]}
