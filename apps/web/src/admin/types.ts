@@ -235,6 +235,8 @@ export interface ReviewItem {
     status: number;
     amount: string;
     paidAmount: string;
+    /** The fee on the paid amount, by the order's fee rule as it was when the order was created. */
+    fee: string;
     credit: string;
     transactionId: string | null;
     time: number | null;

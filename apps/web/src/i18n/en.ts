@@ -336,6 +336,8 @@ export const en = {
   "deposit.approveTitle": "Approve deposit {orderNo}?",
   "deposit.rejectTitle": "Reject deposit {orderNo}?",
   "deposit.approveText": "The deposit succeeds and the client's wallet is credited {credit}, once.",
+  "deposit.approvePaidDiffers":
+    "The PSP reported {paid} paid, not the ordered {ordered}. Approving credits the ordered amount's credit; to credit what was paid, resolve the order's review item instead.",
   "deposit.rejectText": "The deposit fails; nothing is credited.",
   "deposit.approved": "Deposit {orderNo} was approved.",
   "deposit.rejected": "Deposit {orderNo} was rejected.",
@@ -409,8 +411,18 @@ export const en = {
   "review.creditText": "The client's wallet is credited {credit}, once.",
   "review.dismissText": "Nothing is credited; the item is closed.",
   "review.resolved": "The review item for {orderNo} is resolved.",
+  "review.creditColumn": "Credit if credited",
+  "review.feeOf": "fee {fee}",
+
+  // the figures behind a credit (review resolution, manual approval)
+  "credit.ordered": "Ordered amount",
+  "credit.orderedFee": "Fee quoted on the order",
+  "credit.paid": "Paid amount (reported by the PSP)",
+  "credit.notReported": "not reported",
+  "credit.fee": "Fee charged",
+  "credit.credit": "Credited to the wallet",
   "reason.late_success": "Paid after expiry or cancellation",
-  "reason.conflict": "Contradicts a final status",
+  "reason.conflict": "Contradicts a final status or its paid amount",
   "reason.amount_mismatch": "Paid amount differs",
 
   // clients

@@ -25,6 +25,7 @@ import { openCommentModal } from "../../ui/comment-modal.js";
 import { ErrorAlert, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
+import { CreditFigures } from "../credit-figures.js";
 import type { AdminDepositDetail, TimelineEvent } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
@@ -166,9 +167,30 @@ export function DepositDetailPage() {
   const resolve = (action: "approve" | "reject") =>
     openCommentModal({
       title: t(action === "approve" ? "deposit.approveTitle" : "deposit.rejectTitle", { orderNo: d.orderNo }),
-      text: t(action === "approve" ? "deposit.approveText" : "deposit.rejectText", {
-        credit: money(d.credit, d.currency),
-      }),
+      text:
+        action === "approve" ? (
+          <Stack gap="xs">
+            <Text size="sm">{t("deposit.approveText", { credit: money(d.credit, d.currency) })}</Text>
+            <CreditFigures
+              currency={d.currency}
+              ordered={d.amount}
+              orderedFee={d.fee}
+              paid={d.paidAmount}
+              fee={d.fee}
+              credit={d.credit}
+            />
+            {d.paidAmount !== null && d.paidAmount !== d.amount ? (
+              <Alert color="orange" data-testid="approve-paid-differs">
+                {t("deposit.approvePaidDiffers", {
+                  paid: money(d.paidAmount, d.currency),
+                  ordered: money(d.amount, d.currency),
+                })}
+              </Alert>
+            ) : null}
+          </Stack>
+        ) : (
+          t("deposit.rejectText", { credit: money(d.credit, d.currency) })
+        ),
       confirmLabel: t(action === "approve" ? "deposit.approve" : "deposit.reject"),
       color: action === "approve" ? "teal" : "red",
       onConfirm: async (comment) => {

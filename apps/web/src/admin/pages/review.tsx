@@ -10,6 +10,7 @@ import { DataTable, serverPaged } from "../../ui/data-table.js";
 import { ErrorAlert, notifySuccess, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
+import { CreditFigures } from "../credit-figures.js";
 import type { Page, ReviewItem } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
@@ -38,9 +39,24 @@ export function ReviewPage() {
       title: t(action === "credit" ? "review.creditTitle" : "review.dismissTitle", {
         orderNo: item.deposit.orderNo,
       }),
-      text: t(action === "credit" ? "review.creditText" : "review.dismissText", {
-        credit: money(item.claim.credit, item.deposit.currency),
-      }),
+      text:
+        action === "credit" ? (
+          <Stack gap="xs">
+            <Text size="sm">
+              {t("review.creditText", { credit: money(item.claim.credit, item.deposit.currency) })}
+            </Text>
+            <CreditFigures
+              currency={item.deposit.currency}
+              ordered={item.deposit.amount}
+              orderedFee={item.deposit.fee}
+              paid={item.claim.paidAmount}
+              fee={item.claim.fee}
+              credit={item.claim.credit}
+            />
+          </Stack>
+        ) : (
+          t("review.dismissText")
+        ),
       confirmLabel: t(action === "credit" ? "review.credit" : "review.dismiss"),
       color: action === "credit" ? "teal" : "gray",
       onConfirm: async (comment) => {
@@ -136,6 +152,22 @@ export function ReviewPage() {
                   </Text>
                 </Stack>
               ),
+            },
+            {
+              key: "credit",
+              header: t("review.creditColumn"),
+              align: "right",
+              render: (r) =>
+                r.claim.status === 1 ? (
+                  <Stack gap={0} data-testid="review-credit">
+                    <span className="num">{money(r.claim.credit, r.deposit.currency)}</span>
+                    <Text size="xs" c="dimmed" className="num">
+                      {t("review.feeOf", { fee: money(r.claim.fee, r.deposit.currency) })}
+                    </Text>
+                  </Stack>
+                ) : (
+                  "—"
+                ),
             },
             {
               key: "resolution",
