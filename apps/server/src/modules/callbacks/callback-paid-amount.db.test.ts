@@ -262,6 +262,19 @@ describe("the fee of a paid amount (item 3)", () => {
       credit_minor: 14_595,
     });
     expect(await walletBalance(t.ctx, fx.clientId)).toBe(14_595n);
+    const audit = await t.ctx.db
+      .selectFrom("audit_log")
+      .select("after")
+      .where("action", "=", "review.resolve")
+      .where("target_id", "=", item.id)
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(audit.after!)).toMatchObject({
+      resolution: "credit",
+      amount: "100.00",
+      paidAmount: "150.00",
+      fee: "4.05",
+      credit: "145.95",
+    });
   });
 
   it("review: an item whose stored credit predates the stored rule is credited by the order's rule", async () => {

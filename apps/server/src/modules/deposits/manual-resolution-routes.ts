@@ -10,6 +10,12 @@ const result = z.object({
   orderNo: z.string(),
   status: z.enum(["pending", "processing", "succeeded", "failed", "expired", "cancelled"]),
   ledgerEntryId: z.string().nullable(),
+  currency: z.string(),
+  /** The ordered amount, its fee and credit (what an approval credits), and the paid amount reported. */
+  amount: z.string(),
+  fee: z.string(),
+  credit: z.string(),
+  paidAmount: z.string().nullable(),
 });
 
 /** Manual approve / reject of an open deposit (back office, with a mandatory comment). */

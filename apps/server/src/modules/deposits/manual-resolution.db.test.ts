@@ -41,6 +41,11 @@ describe("manual approve / reject", () => {
         orderNo: dep.orderNo,
         status: "succeeded",
         ledgerEntryId: expect.any(String),
+        currency: "USD",
+        amount: "100.00",
+        paidAmount: null,
+        fee: "2.80",
+        credit: "97.20",
       });
       expect(await walletBalance(t.ctx, fx.clientId)).toBe(balance + 9_720n);
       const events = await t.ctx.db
@@ -68,6 +73,39 @@ describe("manual approve / reject", () => {
       expect(JSON.parse(audit[0]!.before!)).toEqual({ status: from });
     });
   }
+
+  it("answers and audits the figures it decided: ordered and paid amounts, fee, credit", async () => {
+    // Held for review: the PSP reported 80.00 paid for the 100.00 order.
+    const dep = await insertDeposit(t.ctx, fx, { status: "processing", paid_amount_minor: 8_000 });
+    const res = await approve(dep.id);
+    expect(res.json()).toMatchObject({
+      status: "succeeded",
+      currency: "USD",
+      amount: "100.00",
+      paidAmount: "80.00",
+      fee: "2.80",
+      credit: "97.20",
+    });
+    const audit = await t.ctx.db
+      .selectFrom("audit_log")
+      .select("after")
+      .where("target_id", "=", dep.id)
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(audit.after!)).toMatchObject({
+      status: "succeeded",
+      amount: "100.00",
+      paidAmount: "80.00",
+      fee: "2.80",
+      credit: "97.20",
+    });
+    const rejected = await insertDeposit(t.ctx, fx, { status: "processing" });
+    expect((await reject(rejected.id)).json()).toMatchObject({
+      status: "failed",
+      amount: "100.00",
+      paidAmount: null,
+      credit: "97.20",
+    });
+  });
 
   it("rejects an open deposit: failed, no credit", async () => {
     const dep = await insertDeposit(t.ctx, fx, { status: "processing" });

@@ -8,18 +8,53 @@ import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { applyDepositResultInTx } from "./apply-result.js";
 import { insertDepositEvent } from "./deposit-repo.js";
+import { money } from "./deposit-view.js";
 
 export const manualResolutionInput = z.object({ comment: z.string().trim().min(1).max(500) });
 export type ManualResolutionInput = z.infer<typeof manualResolutionInput>;
 
 export type ManualAction = "approve" | "reject";
 
+/** The figures behind an approval (issue 14, item 3: both amounts wherever a credit is decided). */
+export type CreditFigures = {
+  currency: string;
+  /** The ordered amount, its quoted fee and its credit: what an approval credits. */
+  amount: string;
+  fee: string;
+  credit: string;
+  /** What the PSP reported as paid, if it did. */
+  paidAmount: string | null;
+};
+
 export type ManualResolutionResult = {
   id: string;
   orderNo: string;
   status: DepositStatus;
   ledgerEntryId: string | null;
-};
+} & CreditFigures;
+
+const figuresOf = (d: {
+  currency: string;
+  decimals: number;
+  amount_minor: number;
+  fee_minor: number;
+  credit_minor: number;
+  paid_amount_minor: number | null;
+}): CreditFigures => ({
+  currency: d.currency,
+  amount: money(d.amount_minor, d.decimals),
+  fee: money(d.fee_minor, d.decimals),
+  credit: money(d.credit_minor, d.decimals),
+  paidAmount: d.paid_amount_minor === null ? null : money(d.paid_amount_minor, d.decimals),
+});
+const FIGURE_COLUMNS = [
+  "currency",
+  "decimals",
+  "amount_minor",
+  "fee_minor",
+  "credit_minor",
+  "paid_amount_minor",
+] as const;
 
 /**
  * A staff member approves (credits once) or rejects an open deposit by hand, through the one
@@ -58,6 +93,13 @@ export async function resolveDepositByHand(
       if (r.kind !== "applied") throw refused(r.current);
       ledgerEntryId = r.ledgerEntryId ?? null;
       const now = ctx.clock.now();
+      // As the change left the order: the audit keeps what the person saw and decided.
+      const after = await trx
+        .selectFrom("deposits")
+        .select(FIGURE_COLUMNS)
+        .where("id", "=", depositId)
+        .where("tenant_id", "=", tenantId)
+        .executeTakeFirstOrThrow();
       await insertDepositEvent(trx, {
         tenantId,
         depositId,
@@ -76,7 +118,7 @@ export async function resolveDepositByHand(
           targetType: "deposit",
           targetId: depositId,
           before: { status: r.from },
-          after: { status: r.to, comment, ledgerEntryId },
+          after: { status: r.to, comment, ledgerEntryId, ...figuresOf(after) },
           ip,
         },
         now,
@@ -89,9 +131,9 @@ export async function resolveDepositByHand(
   if (ledgerEntryId) ctx.metrics.credits.inc();
   const dep = await ctx.db
     .selectFrom("deposits")
-    .select(["id", "order_no", "status"])
+    .select(["id", "order_no", "status", ...FIGURE_COLUMNS])
     .where("id", "=", depositId)
     .where("tenant_id", "=", tenantId)
     .executeTakeFirstOrThrow();
-  return { id: dep.id, orderNo: dep.order_no, status: dep.status, ledgerEntryId };
+  return { id: dep.id, orderNo: dep.order_no, status: dep.status, ledgerEntryId, ...figuresOf(dep) };
 }

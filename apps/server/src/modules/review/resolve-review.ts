@@ -1,3 +1,4 @@
+import { formatAmount } from "@psphub/protocol";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import type { StaffActor } from "../../http/access.js";
@@ -36,6 +37,8 @@ export async function resolveReviewItem(
   const input = parseInput(resolveReviewInput, raw);
   const tenantId = actor.tenantId;
   let ledgerEntryId: string | null = null;
+  // What a credit decided (decimal text), for the audit record.
+  let figures: Record<string, string> = {};
   try {
     await ctx.db.transaction().execute(async (trx) => {
       const item = await trx
@@ -49,6 +52,7 @@ export async function resolveReviewItem(
           "r.reason",
           "r.status",
           "r.data",
+          "d.decimals",
           "d.amount_minor",
           "d.fee_minor",
           "d.fee_rule_bps",
@@ -85,11 +89,20 @@ export async function resolveReviewItem(
         // The credit is computed now from what was paid and the order's stored fee rule, not
         // taken from the item: items kept before the rule was stored hold another figure.
         const paid = BigInt(claim.paidMinor);
+        const order = orderAmounts(item);
+        const credit = creditForPaid(paid, order);
+        const text = (minor: bigint) => formatAmount(minor, item.decimals);
+        figures = {
+          amount: text(order.amountMinor),
+          paidAmount: text(paid),
+          fee: text(credit.feeMinor),
+          credit: text(credit.creditMinor),
+        };
         const r = await applyDepositResultInTx(trx, ctx, {
           tenantId,
           depositId: item.deposit_id,
           to: "succeeded",
-          creditMinor: creditForPaid(paid, orderAmounts(item)).creditMinor,
+          creditMinor: credit.creditMinor,
           paidAmountMinor: paid,
           ...(claim.transactionId ? { transactionId: claim.transactionId } : {}),
           ...(claim.time !== null ? { pspTime: claim.time } : {}),
@@ -124,7 +137,13 @@ export async function resolveReviewItem(
           targetType: "review_item",
           targetId: item.id,
           before: { status: "open", reason: item.reason, depositId: item.deposit_id },
-          after: { status: "resolved", resolution: input.action, comment: input.comment, ledgerEntryId },
+          after: {
+            status: "resolved",
+            resolution: input.action,
+            comment: input.comment,
+            ledgerEntryId,
+            ...figures,
+          },
           ip,
         },
         now,
