@@ -13,7 +13,10 @@ import { type Kysely, sql } from "kysely";
  *   most likely created with, and one that credits an exactly paid order what it always did;
  * - otherwise (the rule changed since, or the method or currency is gone) as a fixed fee equal to
  *   the stored fee: what was charged when the order was created, which is also what such an
- *   order credited before this change. Never a rule the order was not created under.
+ *   order credited before this change.
+ * Either way an order paid exactly its ordered amount credits what it always did. (A method
+ * whose rule changed to another one giving the same fee on that amount is taken for the
+ * original: the stored fee is the only record of the old rule.)
  */
 
 // Above this the percentage product (amount × at most 10 000 bps) could overflow a BIGINT on
@@ -43,46 +46,94 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await sql`update deposits set fee_rule_fixed_minor = fee_minor`.execute(db);
 
-  const methods = await db.selectFrom("deposit_methods").select(["id", "tenant_id", "currencies"]).execute();
-  for (const m of methods as { id: string; tenant_id: string; currencies: string }[]) {
-    let rules: StoredRule[];
+  // Every method's current rules, checked against the orders in one pass per chunk of rules
+  // (a VALUES table joined to the orders: there is no index on deposits.method_id to make one
+  // statement per rule cheap on a large table).
+  const rules = currentRules(
+    (await db.selectFrom("deposit_methods").select(["id", "tenant_id", "currencies"]).execute()) as {
+      id: string;
+      tenant_id: string;
+      currencies: string;
+    }[],
+  );
+  for (let i = 0; i < rules.length; i += RULES_PER_STATEMENT) {
+    const chunk = rules.slice(i, i + RULES_PER_STATEMENT);
+    // Integers are inlined (validated as such by currentRules) so that both dialects compute
+    // in integers; ids and codes are bound.
+    const int = (v: bigint | null) => sql.raw(v === null ? "cast(null as bigint)" : String(v));
+    const values = sql.join(
+      chunk.map(
+        (r) =>
+          sql`(${r.methodId}, ${r.tenantId}, ${r.code}, ${int(r.decimals)}, ${int(r.bps)}, ${int(r.fixed)}, ${int(r.max)})`,
+      ),
+    );
+    const pct = sql.raw("((deposits.amount_minor * v.bps + 5000) / 10000 + v.fixed)");
+    await sql`
+      with v (method_id, tenant_id, currency, decimals, bps, fixed, cap) as (values ${values})
+      update deposits
+      set fee_rule_bps = v.bps, fee_rule_fixed_minor = v.fixed, fee_rule_max_minor = v.cap
+      from v
+      where deposits.method_id = v.method_id and deposits.tenant_id = v.tenant_id
+        and deposits.currency = v.currency and deposits.decimals = v.decimals
+        and deposits.amount_minor >= 0 and deposits.amount_minor <= ${sql.raw(String(SAFE_AMOUNT))}
+        and deposits.fee_minor = (case when v.cap is not null and ${pct} > v.cap then v.cap else ${pct} end)`.execute(
+      db,
+    );
+  }
+}
+
+const RULES_PER_STATEMENT = 100;
+// Fixed parts and caps beyond this are not fees anyone configured: such a rule is skipped.
+const MAX_MINOR = BigInt(Number.MAX_SAFE_INTEGER);
+
+type Rule = {
+  methodId: string;
+  tenantId: string;
+  code: string;
+  decimals: bigint;
+  bps: bigint;
+  fixed: bigint;
+  max: bigint | null;
+};
+
+/** The methods' stored currency rules that are whole, in range integers; others are skipped. */
+function currentRules(methods: { id: string; tenant_id: string; currencies: string }[]): Rule[] {
+  const out: Rule[] = [];
+  for (const m of methods) {
+    let stored: unknown;
     try {
-      rules = JSON.parse(m.currencies) as StoredRule[];
+      stored = JSON.parse(m.currencies);
     } catch {
       continue;
     }
-    for (const r of Array.isArray(rules) ? rules : []) {
-      // Integers from our own stored settings; BigInt() refuses anything else, and the values
-      // are inlined so that both dialects compute in integers.
-      let bps: bigint;
-      let fixed: bigint;
-      let max: bigint | null;
-      let decimals: bigint;
+    for (const r of Array.isArray(stored) ? (stored as StoredRule[]) : []) {
       try {
-        bps = BigInt(r.fee_bps);
-        fixed = BigInt(r.fee_fixed);
-        max = r.fee_max === null || r.fee_max === undefined ? null : BigInt(r.fee_max);
-        decimals = BigInt(r.decimals);
+        const rule: Rule = {
+          methodId: m.id,
+          tenantId: m.tenant_id,
+          code: r.code,
+          decimals: BigInt(r.decimals),
+          bps: BigInt(r.fee_bps),
+          fixed: BigInt(r.fee_fixed),
+          max: r.fee_max === null || r.fee_max === undefined ? null : BigInt(r.fee_max),
+        };
+        const inRange = (v: bigint) => v >= 0n && v <= MAX_MINOR;
+        if (
+          typeof r.code === "string" &&
+          rule.decimals >= 0n &&
+          rule.decimals <= 18n &&
+          rule.bps >= 0n &&
+          rule.bps <= 10_000n &&
+          inRange(rule.fixed) &&
+          (rule.max === null || inRange(rule.max))
+        )
+          out.push(rule);
       } catch {
-        continue;
+        // BigInt() refused a value that is not a whole number: not a rule to trust.
       }
-      if (bps < 0n || bps > 10_000n || typeof r.code !== "string") continue;
-      const pct = sql.raw(`((amount_minor * ${bps} + 5000) / 10000 + ${fixed})`);
-      const fee =
-        max === null
-          ? pct
-          : sql`(case when ${pct} > ${sql.raw(String(max))} then ${sql.raw(String(max))} else ${pct} end)`;
-      await sql`
-        update deposits
-        set fee_rule_bps = ${sql.raw(String(bps))},
-            fee_rule_fixed_minor = ${sql.raw(String(fixed))},
-            fee_rule_max_minor = ${max === null ? sql`null` : sql.raw(String(max))}
-        where method_id = ${m.id} and tenant_id = ${m.tenant_id} and currency = ${r.code}
-          and decimals = ${sql.raw(String(decimals))}
-          and amount_minor >= 0 and amount_minor <= ${sql.raw(String(SAFE_AMOUNT))}
-          and fee_minor = ${fee}`.execute(db);
     }
   }
+  return out;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: see up()
