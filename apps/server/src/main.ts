@@ -1,15 +1,21 @@
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import { type AppContext, createAppContext } from "./app-context.js";
-import type { Config } from "./config/config.js";
+import { type Config, SCRYPT_N_FLOOR } from "./config/config.js";
+import { passwordHashCost } from "./infra/crypto/hashing.js";
 import { migrateToLatest } from "./infra/db/database.js";
+import { pruneLoginAttemptsJob } from "./modules/auth/login-throttle.js";
 import { deleteExpiredSessionsJob } from "./modules/auth/session-repo.js";
 import { expireDepositsJob } from "./modules/deposits/expire-deposits.js";
 
 export type BackgroundJob = (ctx: AppContext) => Promise<void>;
 
 /** Jobs that run every EXPIRY_SWEEP_SECONDS in every process; each must be safe to run concurrently. */
-export const BACKGROUND_JOBS: BackgroundJob[] = [expireDepositsJob, deleteExpiredSessionsJob];
+export const BACKGROUND_JOBS: BackgroundJob[] = [
+  expireDepositsJob,
+  deleteExpiredSessionsJob,
+  pruneLoginAttemptsJob,
+];
 
 export type RunningServer = { app: FastifyInstance; ctx: AppContext; url: string; stop(): Promise<void> };
 
@@ -69,6 +75,12 @@ export async function startServer(
       });
     }
   }
+  // Only reachable with NODE_ENV=test (config.ts): say so, in case that is not a test.
+  if (passwordHashCost() < SCRYPT_N_FLOOR)
+    ctx.logger.warn(
+      { scryptN: passwordHashCost() },
+      "PSPHUB_SCRYPT_N is below 2^17: test-only password hashing",
+    );
   ctx.logger.info({ url, database: ctx.dbKind }, "psphub listening");
   return { app, ctx, url, stop };
 }

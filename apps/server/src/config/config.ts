@@ -5,6 +5,43 @@ const bool = z
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
 /**
+ * scrypt's cost for new password hashes. 2^17 (with r=8, p=1: 128 MiB, OWASP's minimum for
+ * scrypt) or more; less only when the process says it runs tests (NODE_ENV=test, which the test
+ * runner sets), so that a production process cannot run weak hashing by a stray variable.
+ */
+export const SCRYPT_N_FLOOR = 2 ** 17;
+const scryptN = z.coerce
+  .number()
+  .int()
+  .min(1024)
+  .max(2 ** 20)
+  .refine((n) => (n & (n - 1)) === 0, "must be a power of two")
+  .default(SCRYPT_N_FLOOR);
+const scryptFloor = (e: { PSPHUB_SCRYPT_N: number; NODE_ENV?: string | undefined }, ctx: z.RefinementCtx) => {
+  if (e.PSPHUB_SCRYPT_N < SCRYPT_N_FLOOR && e.NODE_ENV !== "test")
+    ctx.addIssue({
+      code: "custom",
+      path: ["PSPHUB_SCRYPT_N"],
+      message: `must be at least ${SCRYPT_N_FLOOR} (2^17) outside tests (NODE_ENV=test)`,
+    });
+};
+
+/**
+ * The scrypt cost the environment asks for, by the rules of loadConfig (throws ConfigError).
+ * Read by infra/crypto/hashing.ts from the process's environment, because passwords are hashed
+ * in places that have no Config (seeding, CLI); loadConfig checks the same rule at start-up.
+ */
+export function scryptCostFrom(env: Record<string, string | undefined>): number {
+  const parsed = z
+    .object({ PSPHUB_SCRYPT_N: scryptN, NODE_ENV: z.string().optional() })
+    .superRefine(scryptFloor)
+    .safeParse({ PSPHUB_SCRYPT_N: env.PSPHUB_SCRYPT_N || undefined, NODE_ENV: env.NODE_ENV });
+  if (!parsed.success)
+    throw new ConfigError(`Invalid configuration:\n  PSPHUB_SCRYPT_N: ${parsed.error.issues[0]?.message}`);
+  return parsed.data.PSPHUB_SCRYPT_N;
+}
+
+/**
  * Every setting the server reads from the environment, validated once at start-up.
  * A bad value stops the process with a message naming the variable.
  */
@@ -36,6 +73,10 @@ const envSchema = z.object({
     .default(8 * 60),
   COOKIE_SECURE: bool.optional(),
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  LOGIN_RATE_LIMIT_PER_ACCOUNT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  LOGIN_RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).default(100),
+  PSPHUB_SCRYPT_N: scryptN,
+  NODE_ENV: z.string().optional(),
   DEPOSIT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   CALLBACK_BODY_LIMIT_BYTES: z.coerce.number().int().min(512).max(1_048_576).default(16_384),
   EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(0).default(30),
@@ -60,7 +101,12 @@ export type Config = {
   loginRateLimitPerMinute: number;
   /** New deposit orders one client may create per minute (each calls the tenant backend). */
   depositRateLimitPerMinute: number;
+  /** Login attempts per (address, account) per minute; failures only (login-throttle.ts). */
   callbackBodyLimit: number;
+  /** Login attempts per account across addresses per minute. */
+  loginRateLimitPerAccountPerMinute: number;
+  /** Login attempts per address across accounts per minute. */
+  loginRateLimitPerIpPerMinute: number;
   expirySweepMs: number;
   logLevel: string;
   trustProxy: boolean;
@@ -71,7 +117,7 @@ export class ConfigError extends Error {}
 /** Parses the environment into a Config, or throws a ConfigError listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = envSchema.superRefine(scryptFloor).safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
@@ -103,3 +149,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.TRUST_PROXY,
   };
 }
+    loginRateLimitPerAccountPerMinute: e.LOGIN_RATE_LIMIT_PER_ACCOUNT_PER_MINUTE,
+    loginRateLimitPerIpPerMinute: e.LOGIN_RATE_LIMIT_PER_IP_PER_MINUTE,

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
-import { AppError } from "../shared/errors.js";
+import { AppError, RateLimitedError } from "../shared/errors.js";
 
 /** The JSON error envelope of every back-office and portal route. */
 export type ErrorBody = {
@@ -18,6 +18,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const body: ErrorBody = { error: { code: err.code, message: err.message } };
       if (err.details?.issues) body.error.issues = err.details.issues;
       if (err.statusCode >= 500) request.log.error({ err }, "request failed");
+      if (err instanceof RateLimitedError && err.retryAfterSeconds !== undefined)
+        reply.header("retry-after", String(err.retryAfterSeconds));
       return reply.status(err.statusCode).send(body);
     }
     if (hasZodFastifySchemaValidationErrors(err)) {

@@ -55,9 +55,12 @@ export class ConflictError extends AppError {
   }
 }
 
-/** 429 */
+/** 429; `retryAfterSeconds` becomes the Retry-After header (error-handler.ts). */
 export class RateLimitedError extends AppError {
-  constructor(message = "Too many attempts, try again later") {
+  constructor(
+    message = "Too many attempts, try again later",
+    readonly retryAfterSeconds?: number,
+  ) {
     super("rate_limited", 429, message);
   }
 }

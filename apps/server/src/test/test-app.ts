@@ -40,6 +40,8 @@ export async function createTestApp(
       PUBLIC_BASE_URL: "https://crm.test",
       LOG_LEVEL: "info",
       LOGIN_RATE_LIMIT_PER_MINUTE: "1000",
+      LOGIN_RATE_LIMIT_PER_ACCOUNT_PER_MINUTE: "1000",
+      LOGIN_RATE_LIMIT_PER_IP_PER_MINUTE: "1000",
       DEPOSIT_RATE_LIMIT_PER_MINUTE: "10000",
       EXPIRY_SWEEP_SECONDS: "0",
       ...opts.env,

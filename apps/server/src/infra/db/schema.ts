@@ -243,6 +243,14 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
+/** Login attempt counters shared by every process (migration 0005, modules/auth/login-throttle.ts). */
+export interface LoginAttemptsTable {
+  /** sha256 of the counter's scope and subject: never the typed e-mail itself */
+  key: string;
+  window_start: number;
+  count: number;
+}
+
   psp_integrations: PspIntegrationsTable;
   deposit_methods: DepositMethodsTable;
   clients: ClientsTable;
@@ -254,3 +262,4 @@ export interface Database {
   review_items: ReviewItemsTable;
   audit_log: AuditLogTable;
 }
+  login_attempts: LoginAttemptsTable;

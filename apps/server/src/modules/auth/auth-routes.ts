@@ -5,7 +5,7 @@ import type { AppContext } from "../../app-context.js";
 import { CLIENT_COOKIE, clientOf, STAFF_COOKIE, staffOf } from "../../http/access.js";
 import { NotFoundError, UnauthenticatedError } from "../../shared/errors.js";
 import { currentSession, loginClient, loginStaff, logout } from "./login.js";
-import { LoginThrottle } from "./login-throttle.js";
+import { loginLimitsOf, reserveLoginAttempt } from "./login-throttle.js";
 import { ROLE_PERMISSIONS } from "./permissions.js";
 
 const staffMe = z.object({
@@ -35,17 +35,21 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
     path: "/",
     expires: new Date(expiresAt),
   });
-  const throttle = new LoginThrottle(ctx.config.loginRateLimitPerMinute, 60_000, () => ctx.clock.now());
-  /** Runs a login under the failure throttle: only wrong credentials count against the limit. */
+  const limits = loginLimitsOf(ctx.config);
+  /**
+   * Runs a login under the throttle (login-throttle.ts): the attempt is reserved before the
+   * password is checked (429 when full); only wrong credentials keep their reservation.
+   */
   async function throttled<T>(ip: string, account: string, login: () => Promise<T>): Promise<T> {
-    const key = LoginThrottle.key(ip, account);
-    throttle.check(key);
+    const attempt = await reserveLoginAttempt(ctx.db, limits, ctx.clock.now(), ip, account);
+    const giveBack = () =>
+      attempt.release().catch((err) => ctx.logger.warn({ err }, "could not give back a login attempt"));
     try {
       const result = await login();
-      throttle.succeed(key);
+      await giveBack();
       return result;
     } catch (err) {
-      if (err instanceof UnauthenticatedError) throttle.fail(key);
+      if (!(err instanceof UnauthenticatedError)) await giveBack();
       throw err;
     }
   }
@@ -72,7 +76,9 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (req, reply) => {
-      const { session, me } = await throttled(req.ip, req.body.email, () => loginStaff(ctx, req.body));
+      const { session, me } = await throttled(req.ip, `staff:${req.body.email}`, () =>
+        loginStaff(ctx, req.body),
+      );
       reply.setCookie(STAFF_COOKIE, session.secret, cookieOpts(session.expiresAt));
       return { me, csrfToken: session.csrfToken, expiresAt: session.expiresAt };
     },
@@ -157,7 +163,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (req, reply) => {
-      const { session, me } = await throttled(req.ip, `${req.body.tenant}/${req.body.email}`, () =>
+      const { session, me } = await throttled(req.ip, `portal:${req.body.tenant}/${req.body.email}`, () =>
         loginClient(ctx, req.body),
       );
       reply.setCookie(CLIENT_COOKIE, session.secret, cookieOpts(session.expiresAt));

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
-import { DUMMY_PASSWORD_HASH, sha256Hex, verifyPassword } from "../../infra/crypto/hashing.js";
+import { dummyPasswordHash, sha256Hex, verifyPassword } from "../../infra/crypto/hashing.js";
 import { AppError, UnauthenticatedError } from "../../shared/errors.js";
+import { upgradePasswordHash } from "./password-upgrade.js";
 import { ROLE_PERMISSIONS } from "./permissions.js";
 import { createSessionRepo } from "./session-repo.js";
 
@@ -65,7 +66,7 @@ export async function loginStaff(
   const candidates = await query.orderBy("tenants.slug").execute();
   const checks = await Promise.all(
     (candidates.length ? candidates : [null]).map((c) =>
-      verifyPassword(input.password, c?.password_hash ?? DUMMY_PASSWORD_HASH),
+      verifyPassword(input.password, c?.password_hash ?? dummyPasswordHash()),
     ),
   );
   const matches = candidates.filter((c, i) => checks[i] && !c.disabled);
@@ -76,6 +77,7 @@ export async function loginStaff(
   }
   const user = matches[0];
   if (!user) throw new UnauthenticatedError(BAD_LOGIN);
+  await upgradePasswordHash(ctx.db, "users", user, input.password);
   const session = await issueSession(ctx, "user", user.id, user.tenant_id);
   return {
     session,
@@ -110,8 +112,14 @@ export async function loginClient(
     .where("tenants.slug", "=", input.tenant.trim().toLowerCase())
     .where("clients.email", "=", input.email.trim().toLowerCase())
     .executeTakeFirst();
-  const ok = await verifyPassword(input.password, client?.password_hash ?? DUMMY_PASSWORD_HASH);
+  const ok = await verifyPassword(input.password, client?.password_hash ?? dummyPasswordHash());
   if (!client?.password_hash || !ok) throw new UnauthenticatedError(BAD_LOGIN);
+  await upgradePasswordHash(
+    ctx.db,
+    "clients",
+    { ...client, password_hash: client.password_hash },
+    input.password,
+  );
   const session = await issueSession(ctx, "client", client.id, client.tenant_id);
   return {
     session,
