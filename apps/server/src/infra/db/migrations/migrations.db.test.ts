@@ -42,6 +42,7 @@ const APP_TABLES = [
   "deposit_methods",
   "deposits",
   "ledger_entries",
+  "login_attempts",
   "psp_integrations",
   "review_items",
   "sessions",
