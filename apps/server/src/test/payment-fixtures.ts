@@ -147,8 +147,9 @@ export async function insertPaymentSetup(
 /**
  * A deposit credit of 0 written straight into the ledger, as if another path had credited the
  * order without moving it: the status check then lets a success callback through and only the
- * ledger's unique index stops a second credit. Returns the entry's id: delete the entry at the
- * end of the test (the payment invariants run after each test).
+ * ledger's unique index stops a second credit. Returns the entry's id. The entry can never be
+ * deleted (migration 0003): run such a test on a database of its own, since the payment
+ * invariants checked after each test refuse a credit of a pending order.
  */
 export async function insertEarlierCredit(
   ctx: Pick<AppContext, "db">,

@@ -37,7 +37,7 @@ let fx: PaymentFixture;
 let sibling: PaymentFixture;
 const policies = {} as Record<AmountPolicy, PaymentFixture>;
 
-beforeAll(async () => {
+async function setUp() {
   t = await createTestApp();
   ({ tenantId } = await createTenant(t.ctx, {
     slug: "cb-guards",
@@ -49,9 +49,27 @@ beforeAll(async () => {
   for (const policy of ["exact", "credit_paid", "review"] as const) {
     policies[policy] = await insertPaymentSetup(t.ctx, tenantId, { amountPolicy: policy });
   }
-});
+}
+beforeAll(setUp);
 afterAll(async () => t?.close());
 paymentInvariantsAfterEach(() => t?.ctx);
+
+/**
+ * Runs one case on a fresh database of its own, dropped at its end: a case that leaves a
+ * credit on a pending order (the ledger refuses DELETE, migration 0003) keeps it out of the
+ * shared database that the invariants check after each case.
+ */
+async function onOwnDatabase(test: () => Promise<void>) {
+  const shared = { t, tenantId, fx, sibling, policies: { ...policies } };
+  await setUp();
+  try {
+    await test();
+  } finally {
+    await t.close();
+    ({ t, tenantId, fx, sibling } = shared);
+    Object.assign(policies, shared.policies);
+  }
+}
 
 const logsOf = (orderNo: string) =>
   t.ctx.db
@@ -123,9 +141,10 @@ describe("exactly-once: each guard holds on its own", () => {
   it("a duplicate stopped only by the ledger's unique index rolls back, answers 204 and keeps its record (failure mode 4)", async () => {
     // Another path already credited this order without moving it: the status check lets the
     // callback through, the unique index refuses the second credit and everything rolls back.
-    const dep = await insertDeposit(t.ctx, fx);
-    const earlier = await insertEarlierCredit(t.ctx, { tenantId, clientId: fx.clientId }, dep.id);
-    try {
+    // The pending order keeps that credit (the ledger refuses DELETE): a database of its own.
+    await onOwnDatabase(async () => {
+      const dep = await insertDeposit(t.ctx, fx);
+      const earlier = await insertEarlierCredit(t.ctx, { tenantId, clientId: fx.clientId }, dep.id);
       const before = await depositRow(t.ctx, dep.id);
       const res = await sendSignedCallback(t.app, fx, dep);
       expect(res.statusCode, res.body).toBe(204);
@@ -140,10 +159,7 @@ describe("exactly-once: each guard holds on its own", () => {
       expect((await callbackEvents(dep.id)).map((e) => [e.verdict, e.callbackLogId])).toEqual([
         ["duplicate", logs[0]!.id],
       ]);
-    } finally {
-      // The pending order must not keep a credit (the ledger invariant runs after this test).
-      await t.ctx.db.deleteFrom("ledger_entries").where("id", "=", earlier).execute();
-    }
+    });
   });
 
   it("a refused contradiction changes nothing and still leaves its log row, timeline entry and review item", async () => {

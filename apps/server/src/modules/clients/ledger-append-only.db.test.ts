@@ -3,14 +3,15 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as migration0003 from "../../infra/db/migrations/0003-currency-exponent-and-ledger-delete.js";
 import { newId } from "../../shared/ids.js";
 import { insertClient } from "../../test/payment-fixtures.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
 import { createTenant } from "../tenants/create-tenant.js";
 import { findLedgerMismatches, postLedgerEntry } from "./ledger.js";
 
-// Issue 3: "Ledger entries are append-only." The database itself refuses to rewrite an entry
-// (migration 0002, on both dialects), and no application code updates or deletes one.
+// Issue 3: "Ledger entries are append-only." The database itself refuses to rewrite or delete an
+// entry (migrations 0002 and 0003, on both dialects), and no application code updates or deletes one.
 
 let t: TestApp;
 let tenantId: string;
@@ -60,6 +61,39 @@ describe("ledger entries are append-only", () => {
     ).rejects.toThrow(/append-only/);
     expect(await entry()).toEqual(before);
     expect(await findLedgerMismatches(t.ctx.db, tenantId)).toEqual([]);
+  });
+
+  it("the database refuses to delete an entry, one or all (issue 14 item 5)", async () => {
+    const before = await entry();
+    await expect(t.ctx.db.deleteFrom("ledger_entries").where("id", "=", entryId).execute()).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(sql`delete from ledger_entries`.execute(t.ctx.db)).rejects.toThrow(/append-only/);
+    // Inside a transaction that also moves the balance back, the whole transaction fails.
+    await expect(
+      t.ctx.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable("wallets")
+          .set({ balance_minor: 0 })
+          .where("id", "=", before.wallet_id)
+          .execute();
+        await trx.deleteFrom("ledger_entries").where("wallet_id", "=", before.wallet_id).execute();
+      }),
+    ).rejects.toThrow(/append-only/);
+    expect(await entry()).toEqual(before);
+    expect(await findLedgerMismatches(t.ctx.db, tenantId)).toEqual([]);
+  });
+
+  it("the refusal survives the migration's down and up again", async () => {
+    await migration0003.down(t.ctx.db);
+    await migration0003.up(t.ctx.db);
+    await expect(t.ctx.db.deleteFrom("ledger_entries").where("id", "=", entryId).execute()).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(t.ctx.db.updateTable("ledger_entries").set({ memo: "x" }).execute()).rejects.toThrow(
+      /append-only/,
+    );
+    expect(await entry()).toBeDefined();
   });
 
   it.runIf(process.env.PSPHUB_TEST_DB === "postgres")("PostgreSQL refuses TRUNCATE too", async () => {

@@ -14,7 +14,7 @@ import { paymentInvariantsAfterEach } from "./payment-invariants.js";
 let t: TestApp;
 let fx: PaymentFixture;
 
-beforeAll(async () => {
+async function setUp() {
   t = await createTestApp();
   const { tenantId } = await createTenant(t.ctx, {
     slug: "apply-result",
@@ -22,9 +22,26 @@ beforeAll(async () => {
     owner: { email: "owner@apply.test", name: "Owner", password: "correct horse battery" },
   });
   fx = await insertPaymentSetup(t.ctx, tenantId);
-});
+}
+beforeAll(setUp);
 afterAll(async () => t?.close());
 paymentInvariantsAfterEach(() => t?.ctx);
+
+/**
+ * Runs one case on a fresh database of its own, dropped at its end: a case that leaves a
+ * credit on a pending order (the ledger refuses DELETE, migration 0003) keeps it out of the
+ * shared database that the invariants check after each case.
+ */
+async function onOwnDatabase(test: () => Promise<void>) {
+  const shared = { t, fx };
+  await setUp();
+  try {
+    await test();
+  } finally {
+    await t.close();
+    ({ t, fx } = shared);
+  }
+}
 
 const eventsOf = (depositId: string) =>
   t.ctx.db
@@ -115,41 +132,42 @@ describe("applyDepositResult", () => {
   });
 
   it("rolls everything back and answers repeat when the ledger's unique index fires", async () => {
-    // Another path already credited this deposit without moving it (the database guard, not
-    // the status check, must stop the second credit).
-    const dep = await insertDeposit(t.ctx, fx);
-    const walletId = await ensureWallet(t.ctx.db, {
-      tenantId: fx.tenantId,
-      clientId: fx.clientId,
-      currency: "USD",
-      now: 1,
+    // The pending order keeps that credit (the ledger refuses DELETE): a database of its own.
+    await onOwnDatabase(async () => {
+      // Another path already credited this deposit without moving it (the database guard, not
+      // the status check, must stop the second credit).
+      const dep = await insertDeposit(t.ctx, fx);
+      const walletId = await ensureWallet(t.ctx.db, {
+        tenantId: fx.tenantId,
+        clientId: fx.clientId,
+        currency: "USD",
+        now: 1,
+      });
+      await t.ctx.db
+        .insertInto("ledger_entries")
+        .values({
+          id: newId(),
+          tenant_id: fx.tenantId,
+          wallet_id: walletId,
+          amount_minor: 0,
+          kind: "deposit",
+          deposit_id: dep.id,
+          memo: "earlier credit",
+          created_at: 1,
+        })
+        .execute();
+      const before = await depositRow(t.ctx, dep.id);
+      const r = await applyDepositResult(t.ctx, {
+        tenantId: fx.tenantId,
+        depositId: dep.id,
+        to: "succeeded",
+        cause: "callback",
+      });
+      expect(r).toEqual({ kind: "repeat" });
+      expect(await depositRow(t.ctx, dep.id)).toEqual(before);
+      expect(await eventsOf(dep.id)).toEqual([]);
+      expect(await ledgerEntriesOf(t.ctx, dep.id)).toHaveLength(1);
     });
-    await t.ctx.db
-      .insertInto("ledger_entries")
-      .values({
-        id: newId(),
-        tenant_id: fx.tenantId,
-        wallet_id: walletId,
-        amount_minor: 0,
-        kind: "deposit",
-        deposit_id: dep.id,
-        memo: "earlier credit",
-        created_at: 1,
-      })
-      .execute();
-    const before = await depositRow(t.ctx, dep.id);
-    const r = await applyDepositResult(t.ctx, {
-      tenantId: fx.tenantId,
-      depositId: dep.id,
-      to: "succeeded",
-      cause: "callback",
-    });
-    expect(r).toEqual({ kind: "repeat" });
-    expect(await depositRow(t.ctx, dep.id)).toEqual(before);
-    expect(await eventsOf(dep.id)).toEqual([]);
-    expect(await ledgerEntriesOf(t.ctx, dep.id)).toHaveLength(1);
-    // Leave the ledger invariant intact: the pending deposit must not keep a credit.
-    await t.ctx.db.deleteFrom("ledger_entries").where("deposit_id", "=", dep.id).execute();
   });
 
   it("takes only the ledger's own unique guard for a repeat: another unique violation in the transaction is an error, and nothing is applied", async () => {

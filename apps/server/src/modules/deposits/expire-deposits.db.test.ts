@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { BACKGROUND_JOBS } from "../../main.js";
 import { fixedClock } from "../../shared/clock.js";
@@ -19,7 +19,10 @@ let fx: PaymentFixture;
 const T0 = 1_800_000_000_000;
 const clock = fixedClock(T0);
 
-beforeAll(async () => {
+// Each test starts from a fresh database, so counts are its own (the ledger refuses DELETE,
+// migration 0003, so nothing is cleaned up in place).
+beforeEach(async () => {
+  clock.set(T0);
   t = await createTestApp({ clock });
   const { tenantId } = await createTenant(t.ctx, {
     slug: "expiry",
@@ -28,16 +31,12 @@ beforeAll(async () => {
   });
   fx = await insertPaymentSetup(t.ctx, tenantId);
 });
-afterAll(async () => t?.close());
 afterEach(async () => {
-  await expectPaymentInvariants(t.ctx);
-  // Each test starts from a clean deposit table, so counts are its own.
-  await t.ctx.db.deleteFrom("ledger_entries").execute();
-  await t.ctx.db.deleteFrom("wallets").execute();
-  await t.ctx.db.deleteFrom("review_items").execute();
-  await t.ctx.db.deleteFrom("deposit_events").execute();
-  await t.ctx.db.deleteFrom("deposits").execute();
-  clock.set(T0);
+  try {
+    await expectPaymentInvariants(t.ctx);
+  } finally {
+    await t?.close();
+  }
 });
 
 const expiryEvents = async (depositId: string) =>

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { newId } from "../../shared/ids.js";
 import { insertDeposit, type TestDeposit } from "../../test/callback-client.js";
@@ -15,7 +15,9 @@ import { expectPaymentInvariants } from "./payment-invariants.js";
 let t: TestApp;
 let fx: PaymentFixture;
 
-beforeAll(async () => {
+// A fresh database per case: the cases leave broken histories behind on purpose, and the
+// ledger refuses DELETE (migration 0003), so nothing is cleaned up in place.
+beforeEach(async () => {
   t = await createTestApp();
   const { tenantId } = await createTenant(t.ctx, {
     slug: "invariants",
@@ -24,14 +26,7 @@ beforeAll(async () => {
   });
   fx = await insertPaymentSetup(t.ctx, tenantId);
 });
-afterAll(async () => t?.close());
-afterEach(async () => {
-  // Leave nothing behind for the next case (the ledger is append-only to the app, not to tests).
-  await t.ctx.db.deleteFrom("deposit_events").execute();
-  await t.ctx.db.deleteFrom("ledger_entries").execute();
-  await t.ctx.db.deleteFrom("wallets").execute();
-  await t.ctx.db.deleteFrom("deposits").execute();
-});
+afterEach(async () => t?.close());
 
 const change = (dep: TestDeposit, from: DepositStatus, to: DepositStatus, cause = "callback") =>
   insertDepositEvent(t.ctx.db, {
