@@ -79,6 +79,9 @@ const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   DEPOSIT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   CALLBACK_BODY_LIMIT_BYTES: z.coerce.number().int().min(512).max(1_048_576).default(16_384),
+  CALLBACK_REJECTIONS_PER_MINUTE_PER_ADDRESS: z.coerce.number().int().min(1).default(30),
+  CALLBACK_REJECTIONS_PER_MINUTE_PER_MERCHANT: z.coerce.number().int().min(1).default(60),
+  PORTAL_STREAMS_PER_SESSION: z.coerce.number().int().min(1).max(100).default(5),
   EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(0).default(30),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -98,15 +101,23 @@ export type Config = {
   tokenGraceMs: number;
   sessionTtlMs: number;
   cookieSecure: boolean;
-  loginRateLimitPerMinute: number;
-  /** New deposit orders one client may create per minute (each calls the tenant backend). */
-  depositRateLimitPerMinute: number;
   /** Login attempts per (address, account) per minute; failures only (login-throttle.ts). */
-  callbackBodyLimit: number;
+  loginRateLimitPerMinute: number;
   /** Login attempts per account across addresses per minute. */
   loginRateLimitPerAccountPerMinute: number;
   /** Login attempts per address across accounts per minute. */
   loginRateLimitPerIpPerMinute: number;
+  /** New deposit orders one client may create per minute (each calls the tenant backend). */
+  depositRateLimitPerMinute: number;
+  callbackBodyLimit: number;
+  /**
+   * API-2 requests refused before the token or sign passed (callback-flood-guard.ts), per
+   * source address (IPv6: per /64) and per merchant, per minute; more are answered 429.
+   */
+  callbackRejectionsPerMinutePerAddress: number;
+  callbackRejectionsPerMinutePerMerchant: number;
+  /** Live status streams (SSE) one portal session may hold open at once (session-streams.ts). */
+  portalStreamsPerSession: number;
   expirySweepMs: number;
   logLevel: string;
   trustProxy: boolean;
@@ -142,12 +153,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTtlMs: e.SESSION_TTL_MINUTES * 60_000,
     cookieSecure: e.COOKIE_SECURE ?? publicBaseUrl.startsWith("https://"),
     loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE,
+    loginRateLimitPerAccountPerMinute: e.LOGIN_RATE_LIMIT_PER_ACCOUNT_PER_MINUTE,
+    loginRateLimitPerIpPerMinute: e.LOGIN_RATE_LIMIT_PER_IP_PER_MINUTE,
     depositRateLimitPerMinute: e.DEPOSIT_RATE_LIMIT_PER_MINUTE,
     callbackBodyLimit: e.CALLBACK_BODY_LIMIT_BYTES,
+    callbackRejectionsPerMinutePerAddress: e.CALLBACK_REJECTIONS_PER_MINUTE_PER_ADDRESS,
+    callbackRejectionsPerMinutePerMerchant: e.CALLBACK_REJECTIONS_PER_MINUTE_PER_MERCHANT,
+    portalStreamsPerSession: e.PORTAL_STREAMS_PER_SESSION,
     expirySweepMs: e.EXPIRY_SWEEP_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
   };
 }
-    loginRateLimitPerAccountPerMinute: e.LOGIN_RATE_LIMIT_PER_ACCOUNT_PER_MINUTE,
-    loginRateLimitPerIpPerMinute: e.LOGIN_RATE_LIMIT_PER_IP_PER_MINUTE,

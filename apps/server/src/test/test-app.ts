@@ -43,6 +43,9 @@ export async function createTestApp(
       LOGIN_RATE_LIMIT_PER_ACCOUNT_PER_MINUTE: "1000",
       LOGIN_RATE_LIMIT_PER_IP_PER_MINUTE: "1000",
       DEPOSIT_RATE_LIMIT_PER_MINUTE: "10000",
+      // Many tests send refused callbacks from one address; the flood limits have their own tests.
+      CALLBACK_REJECTIONS_PER_MINUTE_PER_ADDRESS: "100000",
+      CALLBACK_REJECTIONS_PER_MINUTE_PER_MERCHANT: "100000",
       EXPIRY_SWEEP_SECONDS: "0",
       ...opts.env,
     }),

@@ -202,6 +202,11 @@ export interface CallbackLogsTable {
   http_status: number;
   remote_addr: string | null;
   created_at: number;
+  /**
+   * Requests this row stands for: 1 (the column's default, so inserts may leave it out), or for
+   * a summary of throttled requests (http_status 429) their count (migration 0007).
+   */
+  request_count?: number;
 }
 
 export interface ReviewItemsTable {
@@ -238,11 +243,6 @@ export interface AuditLogTable {
   created_at: number;
 }
 
-export interface Database {
-  tenants: TenantsTable;
-  users: UsersTable;
-  sessions: SessionsTable;
-  api_keys: ApiKeysTable;
 /** Login attempt counters shared by every process (migration 0005, modules/auth/login-throttle.ts). */
 export interface LoginAttemptsTable {
   /** sha256 of the counter's scope and subject: never the typed e-mail itself */
@@ -251,6 +251,11 @@ export interface LoginAttemptsTable {
   count: number;
 }
 
+export interface Database {
+  tenants: TenantsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
   psp_integrations: PspIntegrationsTable;
   deposit_methods: DepositMethodsTable;
   clients: ClientsTable;
@@ -261,5 +266,5 @@ export interface LoginAttemptsTable {
   callback_logs: CallbackLogsTable;
   review_items: ReviewItemsTable;
   audit_log: AuditLogTable;
-}
   login_attempts: LoginAttemptsTable;
+}

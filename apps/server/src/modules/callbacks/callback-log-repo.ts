@@ -7,7 +7,22 @@ import { newId } from "../../shared/ids.js";
 /** Most characters of a raw body kept in the log (bodies over the route's limit are never read). */
 export const RAW_BODY_LOG_CAP = 16_384;
 
-export type CallbackLogInput = Omit<CallbackLogsTable, "id" | "raw_body"> & { raw_body: string | undefined };
+/**
+ * Most characters kept of a body refused before its token and sign passed: anyone who knows a
+ * merchant_id can send those, so only enough to see what was sent (issue 14 item 16).
+ */
+export const REFUSED_BODY_LOG_CAP = 512;
+
+/** The part of a refused request's body that the log keeps. */
+export function refusedBodyPrefix(raw: string | undefined): string | undefined {
+  return raw !== undefined && raw.length > REFUSED_BODY_LOG_CAP ? raw.slice(0, REFUSED_BODY_LOG_CAP) : raw;
+}
+
+export type CallbackLogInput = Omit<CallbackLogsTable, "id" | "raw_body" | "request_count"> & {
+  raw_body: string | undefined;
+  /** 1 unless the row summarises throttled requests. */
+  request_count?: number;
+};
 
 /**
  * One row per API-2 callback, whatever its outcome. Never the headers, so never the token.
@@ -55,6 +70,7 @@ const CALLBACK_LOGS = tableColumns<CallbackLogsTable>("callback_logs", {
   http_status: "integer",
   remote_addr: "text",
   created_at: "bigint",
+  request_count: "integer",
 });
 
 /** A callback's log row, with a new id, and its texts cut to what is kept. */
@@ -62,11 +78,21 @@ function callbackLogRow(log: CallbackLogInput): CallbackLogsTable {
   return {
     ...log,
     id: newId(),
+    request_count: log.request_count ?? 1,
     raw_body: storable(log.raw_body ?? "", RAW_BODY_LOG_CAP),
     content_type: log.content_type === null ? null : storable(log.content_type, 200),
     merchant_id: log.merchant_id === null ? null : storable(log.merchant_id, 200),
     order_no: log.order_no === null ? null : storable(log.order_no, 200),
   };
+}
+
+/** Adds `n` throttled requests to a summary row. */
+export async function addToCallbackLogCount(db: Db, id: string, n: number): Promise<void> {
+  await db
+    .updateTable("callback_logs")
+    .set((eb) => ({ request_count: eb("request_count", "+", n) }))
+    .where("id", "=", id)
+    .execute();
 }
 
 /** Cut to `max` characters, with U+0000 (which PostgreSQL text refuses) shown as U+FFFD. */
@@ -87,6 +113,8 @@ export type CallbackLogView = {
   contentType: string | null;
   rawBody: string;
   remoteAddr: string | null;
+  /** 1, or for a summary of throttled requests (httpStatus 429) how many it stands for. */
+  requestCount: number;
 };
 
 /** An integration's callbacks, newest first. The caller has checked the integration's tenant. */
@@ -124,6 +152,7 @@ export async function listCallbackLogs(
       contentType: r.content_type,
       rawBody: r.raw_body,
       remoteAddr: r.remote_addr,
+      requestCount: Number(r.request_count ?? 1),
     })),
   };
 }

@@ -20,6 +20,8 @@ const logItem = z.object({
   contentType: z.string().nullable(),
   rawBody: z.string(),
   remoteAddr: z.string().nullable(),
+  /** 1, or for a summary of requests throttled with 429 (not stored one by one) their number. */
+  requestCount: z.number().int(),
 });
 
 /** The API-2 callbacks an integration received, with their verdicts (back office). */

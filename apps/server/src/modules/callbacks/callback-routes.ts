@@ -2,6 +2,7 @@ import { callbackErrorBody } from "@psphub/protocol";
 import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { createFloodGuard } from "./callback-flood-log.js";
 import { type CallbackBatching, createCallbackHandler, recordUnreadCallback } from "./handle-callback.js";
 
 export const CALLBACK_PATH = "/api/psp/pay/callback";
@@ -34,7 +35,9 @@ function callbackBatching(ctx: AppContext): CallbackBatching {
 export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(async (scope) => {
     const bodyLimit = ctx.config.callbackBodyLimit;
-    const handleCallback = createCallbackHandler(ctx, callbackBatching(ctx));
+    const flood = createFloodGuard(ctx);
+    scope.addHook("onClose", () => flood.close());
+    const handleCallback = createCallbackHandler(ctx, callbackBatching(ctx), flood);
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "string", bodyLimit }, (_req, body, done) => done(null, body));
 
@@ -48,6 +51,22 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
       const status = typeof err.statusCode === "number" ? err.statusCode : 500;
       if (err.code?.startsWith("FST_") && status >= 400 && status < 500) {
         const type = status === 413 ? "request_too_large" : "request_malformed";
+        // As unauthenticated as a bad token: the same flood limits (the body was never read).
+        const { contentType, remoteAddr } = facts(req);
+        const retryAfter = flood.refuse({
+          remoteAddr,
+          contentType,
+          rawBody: undefined,
+          errorType: type,
+          integration: null,
+        });
+        if (retryAfter !== null) {
+          ctx.metrics.callbacks.inc({ verdict: "throttled", type });
+          return reply
+            .status(429)
+            .header("retry-after", String(retryAfter))
+            .send({ ...callbackErrorBody(type), code: 429 });
+        }
         try {
           await recordUnreadCallback(ctx, facts(req), type);
         } catch (logErr) {
@@ -73,11 +92,15 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
           description:
             "Checks in order: body → merchant_id → crm-pay-token → sign → order_no → deposit method → " +
             "currency → amount → status. Answers 204 with no body, or 400/413 with " +
-            '`{"error": true, "code": 400, "type": "<type>"}`.',
+            '`{"error": true, "code": 400, "type": "<type>"}`. Requests refused before the token ' +
+            "matched (body, merchant_id, token) are rate-limited per source address and per merchant: " +
+            "over the limit they are answered 429 with Retry-After and the type of the check that failed, " +
+            "and are counted rather than logged. A request whose token matches is never throttled.",
           response: {
             204: z.null().describe("Applied, duplicate or held: no body"),
             400: errorEnvelope,
             413: errorEnvelope,
+            429: errorEnvelope,
           },
         },
       },
@@ -88,6 +111,12 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
           token: req.headers["crm-pay-token"],
         });
         if (answer.httpStatus === 204) return reply.status(204).send();
+        if (answer.httpStatus === 429) {
+          return reply
+            .status(429)
+            .header("retry-after", String(answer.retryAfterSeconds))
+            .send({ ...callbackErrorBody(answer.type), code: 429 });
+        }
         return reply.status(answer.httpStatus).send(callbackErrorBody(answer.type));
       },
     );

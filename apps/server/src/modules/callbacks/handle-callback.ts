@@ -34,7 +34,8 @@ import {
 } from "../psp-integrations/integration-repo.js";
 import { keepReviewItem, type ReviewClaim, type ReviewReason } from "../review/review-repo.js";
 import { readCallbackBody } from "./callback-body.js";
-import { callbackLogsWrite, insertCallbackLog } from "./callback-log-repo.js";
+import type { FloodGuard } from "./callback-flood-log.js";
+import { callbackLogsWrite, insertCallbackLog, refusedBodyPrefix } from "./callback-log-repo.js";
 import { type CallbackVerdict, claimOutcome, contradictsSettledAmount } from "./callback-outcome.js";
 
 export type CallbackDeps = Pick<AppContext, "db" | "dbKind" | "clock" | "metrics" | "secretBox" | "logger">;
@@ -48,7 +49,11 @@ export type CallbackRequest = {
   remoteAddr: string | null;
 };
 
-export type CallbackAnswer = { httpStatus: 204 } | { httpStatus: 400 | 413; type: CallbackErrorType };
+export type CallbackAnswer =
+  | { httpStatus: 204 }
+  | { httpStatus: 400 | 413; type: CallbackErrorType }
+  /** Refused before the token matched, over the flood limits: counted, not stored one by one. */
+  | { httpStatus: 429; type: CallbackErrorType; retryAfterSeconds: number };
 
 /** The judgement of one callback, before it is recorded. */
 type Judgement = {
@@ -76,6 +81,11 @@ type Screened = {
   judgement: Judgement;
   /** Set when checks 1–4 passed: what the order-level checks (5–9) need. */
   passed?: { cb: ParsedCallback; integ: CallbackIntegration };
+  /**
+   * Set when refused by checks 1–4. Its body is logged as a prefix only; unless the token
+   * matched (only the sign failed), it also counts against the flood limits.
+   */
+  refused?: { tokenMatched: boolean };
 };
 
 /** A callback that passed every check but the status: the result to apply, and its judgement. */
@@ -100,13 +110,41 @@ export type CallbackBatching = { maxBatch: number; concurrency: number };
  * ledger's unique guard is a duplicate: it is recorded in a transaction of its own (failure
  * mode 4). Only a storage failure of a lone callback answers 500, and the tenant backend retries.
  */
-export function createCallbackHandler(deps: CallbackDeps, batching: CallbackBatching): CallbackHandler {
+export function createCallbackHandler(
+  deps: CallbackDeps,
+  batching: CallbackBatching,
+  flood?: FloodGuard,
+): CallbackHandler {
   const batcher = createMicroBatcher<Screened, Judgement>((items) => {
     deps.metrics.callbackBatches.observe(items.length);
     return judgeAndApply(deps, items);
   }, batching);
   return async (req) => {
-    const j = await batcher.submit(await screenCallback(deps, req));
+    let screened = await screenCallback(deps, req);
+    if (screened.refused) {
+      // Anyone who knows a merchant_id can send these: rate-limited (never once the token
+      // matched) and logged as a prefix of the body (issue 14 item 16).
+      const { judgement: sj } = screened;
+      const type = sj.errorType as CallbackErrorType;
+      const retryAfterSeconds = screened.refused.tokenMatched
+        ? null
+        : (flood?.refuse({
+            remoteAddr: req.remoteAddr,
+            contentType: req.contentType,
+            rawBody: req.rawBody,
+            errorType: type,
+            integration:
+              sj.tenantId && sj.integrationId && sj.merchantId
+                ? { tenantId: sj.tenantId, integrationId: sj.integrationId, merchantId: sj.merchantId }
+                : null,
+          }) ?? null);
+      if (retryAfterSeconds !== null) {
+        deps.metrics.callbacks.inc({ verdict: "throttled", type });
+        return { httpStatus: 429, type, retryAfterSeconds };
+      }
+      screened = { ...screened, req: { ...req, rawBody: refusedBodyPrefix(req.rawBody) } };
+    }
+    const j = await batcher.submit(screened);
     deps.metrics.callbacks.inc({ verdict: j.verdict, type: j.errorType ?? "none" });
     return j.errorType
       ? { httpStatus: CALLBACK_ERROR_TYPES[j.errorType].httpStatus as 400 | 413, type: j.errorType }
@@ -282,7 +320,11 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
     receivedAt: deps.clock.now(),
     eventId: newEventId(),
   };
-  const reject = (type: CallbackErrorType): Screened => ({ req, judgement: { ...j, errorType: type } });
+  const reject = (type: CallbackErrorType, tokenMatched = false): Screened => ({
+    req,
+    judgement: { ...j, errorType: type },
+    refused: { tokenMatched },
+  });
 
   // 1. The body parses: one flat JSON object (or form), right types, mandatory keys.
   const read = readCallbackBody(req.rawBody, req.contentType);
@@ -319,7 +361,7 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
       { merchantId: cb.merchantId, orderNo: cb.orderNo, reason: v.reason, stringA: v.stringA },
       "API-2 callback signature does not verify",
     );
-    return reject("psp_token_invalid");
+    return reject("psp_token_invalid", true);
   }
   return { req, judgement: j, passed: { cb, integ } };
 }
