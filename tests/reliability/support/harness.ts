@@ -50,6 +50,11 @@ export async function serve(db: BenchDb, env: Record<string, string> = {}): Prom
       PUBLIC_BASE_URL: "http://127.0.0.1:3000",
       LOG_LEVEL: "info",
       EXPIRY_SWEEP_SECONDS: "0",
+      // The runner's lower scrypt cost (vitest.reliability.config.ts) for its servers too; the
+      // server accepts it only with NODE_ENV=test (config.ts).
+      ...(process.env.PSPHUB_SCRYPT_N
+        ? { PSPHUB_SCRYPT_N: process.env.PSPHUB_SCRYPT_N, NODE_ENV: "test" }
+        : {}),
       ...env,
     },
     startTimeoutMs: 90_000,
