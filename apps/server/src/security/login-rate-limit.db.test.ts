@@ -2,6 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../app.js";
 import { type AppContext, createAppContext } from "../app-context.js";
+import { BACKGROUND_JOBS } from "../main.js";
 import { pruneLoginAttemptsJob } from "../modules/auth/login-throttle.js";
 import { createClient } from "../modules/clients/create-client.js";
 import { createUser } from "../modules/tenants/create-tenant.js";
@@ -214,5 +215,7 @@ describe("windows", () => {
     clock.advance(61_000);
     await pruneLoginAttemptsJob(t.ctx);
     expect(await count()).toBe(0);
+    // Every server process runs it with the other periodic jobs (EXPIRY_SWEEP_SECONDS).
+    expect(BACKGROUND_JOBS).toContain(pruneLoginAttemptsJob);
   });
 });
