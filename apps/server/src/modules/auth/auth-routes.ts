@@ -7,6 +7,7 @@ import { NotFoundError, UnauthenticatedError } from "../../shared/errors.js";
 import { currentSession, loginClient, loginStaff, logout } from "./login.js";
 import { loginLimitsOf, reserveLoginAttempt } from "./login-throttle.js";
 import { ROLE_PERMISSIONS } from "./permissions.js";
+import { endSessionStreams } from "./session-streams.js";
 
 const staffMe = z.object({
   id: z.string(),
@@ -131,6 +132,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
   const doLogout =
     (cookie: string) => async (req: { cookies: Record<string, string | undefined> }, reply: FastifyReply) => {
       await logout(ctx, req.cookies[cookie]);
+      endSessionStreams(ctx, req.cookies[cookie]);
       reply.clearCookie(cookie, { path: "/" });
       return reply.status(204).send();
     };

@@ -2,8 +2,12 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
-import { clientOf, staffOf } from "../../http/access.js";
+import { CLIENT_COOKIE, clientOf, staffOf } from "../../http/access.js";
+import { sha256Hex } from "../../infra/crypto/hashing.js";
 import { createGuardedClient, type GuardedClient } from "../../infra/http-out/guarded-client.js";
+import { RateLimitedError } from "../../shared/errors.js";
+import { createSessionRepo } from "../auth/session-repo.js";
+import { sessionStreams } from "../auth/session-streams.js";
 import { cancelDeposit } from "./cancel-deposit.js";
 import { createDeposit, type DepositActor } from "./create-deposit.js";
 import {
@@ -143,6 +147,7 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
     );
 
     const streams = new Set<() => void>();
+    const sessions = createSessionRepo(ctx.db);
     app.addHook("preClose", async () => {
       for (const stop of streams) stop();
     });
@@ -157,7 +162,9 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
             "text/event-stream. Every ~1 s an `event: status` whose data is the deposit (same shape as " +
             "GET /api/portal/deposits/:orderNo). Once the status is final the stream sends it, then " +
             "`event: end` (data {reason: 'final'}), and closes; after 10 minutes it sends `event: end` with " +
-            "{reason: 'timeout'} and closes (reconnect to continue).",
+            "{reason: 'timeout'} and closes (reconnect to continue). When the session ends (logout, expiry) " +
+            "it sends `event: end` with {reason: 'session_ended'} and closes. A session holds at most " +
+            "PORTAL_STREAMS_PER_SESSION streams at once (per server process); one more is refused with 429.",
           params: orderNoParams,
         },
       },
@@ -165,6 +172,17 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
         const c = clientOf(req);
         const actor = { tenantId: c.tenantId, clientId: c.id };
         let view = await getClientDeposit(ctx, actor, req.params.orderNo); // 404 before the stream starts
+        // Capped per session, and ended with the session (issue 14 item 17; session-streams.ts).
+        const sessionHash = sha256Hex(req.cookies[CLIENT_COOKIE] ?? "");
+        let sessionEnded = false;
+        let wake: (() => void) | undefined;
+        const slot = sessionStreams(ctx).open(sessionHash, () => {
+          sessionEnded = true;
+          wake?.();
+        });
+        if (!slot) throw new RateLimitedError("Too many live status streams for this session");
+        const sessionLive = async () =>
+          !sessionEnded && (await sessions.findLive(sessionHash, ctx.clock.now()))?.kind === "client";
         reply.hijack();
         const raw = reply.raw;
         raw.writeHead(200, {
@@ -175,13 +193,13 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
           "x-content-type-options": "nosniff",
         });
         let open = true;
-        let wake: (() => void) | undefined;
         const stop = () => {
           open = false;
           wake?.();
         };
         streams.add(stop);
         raw.on("close", stop);
+        if (raw.destroyed) stop(); // gone while the deposit was read: never holds a place
         const send = (event: string, data: unknown) => {
           if (open) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
         };
@@ -208,12 +226,17 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
             });
             wake = undefined;
             if (!open) break;
+            if (!(await sessionLive())) {
+              send("end", { reason: "session_ended" });
+              break;
+            }
             view = await getClientDeposit(ctx, actor, req.params.orderNo);
           }
         } catch (err) {
           req.log.warn({ err }, "deposit status stream stopped");
         } finally {
           streams.delete(stop);
+          slot.release();
           raw.end();
         }
       },
