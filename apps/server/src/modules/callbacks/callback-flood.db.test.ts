@@ -175,6 +175,26 @@ describe("a flood of callbacks that fail the token check", () => {
     expect((await post(bigBody(other, "x", "wrong"), "wrong", "2001:db8:1:2::1")).statusCode).toBe(400);
   });
 
+  it("throttles bodies refused unread (too large) from one address the same way", async () => {
+    clock.set(Date.UTC(2026, 0, 1, 12, 5, 30));
+    const address = "192.0.2.99";
+    const huge = `{"pad":"${"x".repeat(17_000)}"}`;
+    const statuses = [];
+    for (let i = 0; i < PER_ADDRESS + 3; i++) statuses.push((await post(huge, "wrong", address)).statusCode);
+    expect(statuses.slice(0, PER_ADDRESS).every((s) => s === 413)).toBe(true);
+    expect(statuses.slice(PER_ADDRESS).every((s) => s === 429)).toBe(true);
+    const last = await post(huge, "wrong", address);
+    expect(last.json()).toEqual({ error: true, code: 429, type: "request_too_large" });
+    expect(last.headers["retry-after"]).toBeDefined();
+    const stored = await t.ctx.db
+      .selectFrom("callback_logs")
+      .select("http_status")
+      .where("remote_addr", "=", address)
+      .where("http_status", "=", 413)
+      .execute();
+    expect(stored).toHaveLength(PER_ADDRESS);
+  });
+
   it("stores in full a callback that passes the token and sign checks but cannot be applied", async () => {
     clock.set(Date.UTC(2026, 0, 1, 12, 4, 30));
     const fields = callbackFields(fx, {
