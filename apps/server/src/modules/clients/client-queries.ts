@@ -5,7 +5,7 @@ import type { LedgerEntriesTable } from "../../infra/db/schema.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { type Client, toClient } from "./client-model.js";
 import { type ClientListFilter, createClientRepo, type Page } from "./client-repo.js";
-import { currencyDecimalsResolver } from "./currency-decimals.js";
+import { currencyDecimalsResolver, findWalletExponentMismatches } from "./currency-decimals.js";
 import { findLedgerMismatches } from "./ledger.js";
 
 export type WalletView = {
@@ -99,15 +99,21 @@ export async function clientLedger(
   };
 }
 
-/** The ledger invariant for one tenant: every wallet balance equals the sum of its entries. */
+/**
+ * The ledger invariants for one tenant: every wallet balance equals the sum of its entries, and
+ * every entry of a wallet is counted in the wallet's exponent (a deposit entry in its order's
+ * decimals; issue 14 item 1), or the sum means nothing.
+ */
 export async function checkLedger(ctx: Ctx, tenantId: string) {
   const mismatches = await findLedgerMismatches(ctx.db, tenantId);
+  const exponentMismatches = await findWalletExponentMismatches(ctx.db, tenantId);
   return {
-    ok: mismatches.length === 0,
+    ok: mismatches.length === 0 && exponentMismatches.length === 0,
     mismatches: mismatches.map((m) => ({
       walletId: m.walletId,
       balanceMinor: m.balanceMinor.toString(),
       ledgerSumMinor: m.ledgerSumMinor.toString(),
     })),
+    exponentMismatches,
   };
 }

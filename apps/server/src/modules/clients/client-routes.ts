@@ -135,12 +135,23 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       config: { access: { staff: "clients:read" } },
       schema: {
         tags: ["clients"],
-        summary: "Check that every wallet balance equals the sum of its ledger entries",
+        summary:
+          "Check that every wallet balance equals the sum of its ledger entries, each in the wallet's exponent",
         response: {
           200: z.object({
             ok: z.boolean(),
             mismatches: z.array(
               z.object({ walletId: z.string(), balanceMinor: z.string(), ledgerSumMinor: z.string() }),
+            ),
+            /** Wallets with entries counted in another exponent than the wallet's (issue 14 item 1). */
+            exponentMismatches: z.array(
+              z.object({
+                walletId: z.string(),
+                clientId: z.string(),
+                currency: z.string(),
+                decimals: z.number(),
+                entries: z.array(z.object({ decimals: z.number(), count: z.number() })),
+              }),
             ),
           }),
         },

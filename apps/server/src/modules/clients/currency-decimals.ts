@@ -1,5 +1,12 @@
 import { isoExponent, MAX_EXPONENT, MIN_EXPONENT } from "@psphub/protocol";
-import type { Db } from "../../infra/db/database.js";
+import type { Db, DbKind } from "../../infra/db/database.js";
+import {
+  type ExponentFacts,
+  type ExponentInUse,
+  type ExponentProblems,
+  findMixedExponents,
+  type WalletExponentMismatch,
+} from "../deposit-methods/currency-exponents.js";
 import { decodeCurrencies } from "../deposit-methods/method-model.js";
 
 /** The exponent used when neither a deposit method nor ISO 4217 defines one. */
@@ -50,4 +57,137 @@ export async function currencyDecimalsResolver(db: Db, tenantId: string): Promis
 /** The exponent (decimals) of a currency for a tenant: see {@link currencyDecimalsResolver}. */
 export async function currencyDecimals(db: Db, tenantId: string, code: string): Promise<number> {
   return (await currencyDecimalsResolver(db, tenantId))(code);
+}
+
+const currenciesOf = (text: string): { code: string; decimals: number }[] => {
+  try {
+    return decodeCurrencies(text);
+  } catch {
+    return [];
+  }
+};
+
+/**
+ * Serialises changes of a tenant's currency exponents (method create and update) on
+ * PostgreSQL, so that two methods giving a currency different decimals cannot both pass the
+ * check at once. NO KEY UPDATE: inserts that reference the tenant (KEY SHARE) never wait for it.
+ * SQLite has one writer, whose transactions are serialised anyway.
+ */
+export async function lockTenantExponents(trx: Db, kind: DbKind, tenantId: string): Promise<void> {
+  if (kind !== "postgres") return;
+  await trx.selectFrom("tenants").select("id").where("id", "=", tenantId).forNoKeyUpdate().execute();
+}
+
+/**
+ * What already fixes the decimals of `codes` at a tenant: its live methods (except
+ * `exceptMethodId`, the one being changed), its orders (each keeps the decimals it was created
+ * with), and its wallets (counted in the tenant's exponent for their currency).
+ */
+export async function exponentsInUse(
+  db: Db,
+  tenantId: string,
+  codes: readonly string[],
+  opts: { exceptMethodId?: string } = {},
+): Promise<ExponentInUse[]> {
+  if (codes.length === 0) return [];
+  const wanted = new Set(codes);
+  const uses: ExponentInUse[] = [];
+  const methods = await db
+    .selectFrom("deposit_methods")
+    .select(["id", "name", "currencies"])
+    .where("tenant_id", "=", tenantId)
+    .where("deleted_at", "is", null)
+    .orderBy("sort_order")
+    .orderBy("id")
+    .execute();
+  for (const m of methods) {
+    if (m.id === opts.exceptMethodId) continue;
+    for (const c of currenciesOf(m.currencies)) {
+      if (wanted.has(c.code)) uses.push({ code: c.code, decimals: c.decimals, kind: "method", name: m.name });
+    }
+  }
+  const orders = await db
+    .selectFrom("deposits")
+    .select((eb) => ["currency", "decimals", eb.fn.countAll().as("n")])
+    .where("tenant_id", "=", tenantId)
+    .where("currency", "in", [...wanted])
+    .groupBy(["currency", "decimals"])
+    .execute();
+  for (const o of orders) {
+    uses.push({ code: o.currency, decimals: o.decimals, kind: "orders", count: Number(o.n) });
+  }
+  const wallets = await db
+    .selectFrom("wallets")
+    .select((eb) => ["currency", eb.fn.countAll().as("n")])
+    .where("tenant_id", "=", tenantId)
+    .where("currency", "in", [...wanted])
+    .groupBy("currency")
+    .execute();
+  if (wallets.length > 0) {
+    const decimals = await currencyDecimalsResolver(db, tenantId);
+    for (const w of wallets) {
+      uses.push({ code: w.currency, decimals: decimals(w.currency), kind: "wallets", count: Number(w.n) });
+    }
+  }
+  return uses;
+}
+
+/**
+ * Where one tenant's data mixes exponents (see findMixedExponents): live methods disagreeing on
+ * a currency's decimals, orders and wallet entries in another exponent than the tenant's.
+ */
+export async function findExponentProblems(db: Db, tenantId: string): Promise<ExponentProblems> {
+  const methods = await db
+    .selectFrom("deposit_methods")
+    .select(["name", "currencies"])
+    .where("tenant_id", "=", tenantId)
+    .where("deleted_at", "is", null)
+    .orderBy("sort_order")
+    .orderBy("id")
+    .execute();
+  const orders = await db
+    .selectFrom("deposits")
+    .select((eb) => ["currency", "decimals", eb.fn.countAll().as("n")])
+    .where("tenant_id", "=", tenantId)
+    .groupBy(["currency", "decimals"])
+    .execute();
+  const walletEntries = await walletEntriesByExponent(db, tenantId);
+  return findMixedExponents(
+    {
+      methods: methods.map((m) => ({ name: m.name, currencies: currenciesOf(m.currencies) })),
+      orders: orders.map((o) => ({ currency: o.currency, decimals: o.decimals, count: Number(o.n) })),
+      walletEntries,
+    },
+    await currencyDecimalsResolver(db, tenantId),
+  );
+}
+
+/** Wallets of a tenant holding entries in another exponent than the wallet's (for ledger/check). */
+export async function findWalletExponentMismatches(
+  db: Db,
+  tenantId: string,
+): Promise<WalletExponentMismatch[]> {
+  const walletEntries = await walletEntriesByExponent(db, tenantId);
+  if (walletEntries.length === 0) return [];
+  const facts = { methods: [], orders: [], walletEntries };
+  return findMixedExponents(facts, await currencyDecimalsResolver(db, tenantId)).wallets;
+}
+
+/** A tenant's wallet entries counted by exponent: a deposit entry's is its order's (adjustments carry none). */
+async function walletEntriesByExponent(db: Db, tenantId: string): Promise<ExponentFacts["walletEntries"]> {
+  const rows = await db
+    .selectFrom("ledger_entries as e")
+    .innerJoin("wallets as w", "w.id", "e.wallet_id")
+    .innerJoin("deposits as d", "d.id", "e.deposit_id")
+    .select((eb) => ["w.id", "w.client_id", "w.currency", "d.decimals", eb.fn.countAll().as("n")])
+    .where("w.tenant_id", "=", tenantId)
+    .groupBy(["w.id", "w.client_id", "w.currency", "d.decimals"])
+    .execute();
+  return rows.map((e) => ({
+    walletId: e.id,
+    clientId: e.client_id,
+    currency: e.currency,
+    decimals: e.decimals,
+    count: Number(e.n),
+  }));
 }

@@ -5,8 +5,10 @@ import { ValidationError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
+import { exponentsInUse, lockTenantExponents } from "../clients/currency-decimals.js";
 import { toIntegration } from "../psp-integrations/integration-model.js";
 import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
+import { exponentIssues } from "./currency-exponents.js";
 import { parseCurrencies } from "./method-currencies.js";
 import { encodeCurrencies } from "./method-model.js";
 import { createMethodRepo, type MethodRow } from "./method-repo.js";
@@ -22,7 +24,7 @@ export const unknownIntegration = () =>
 
 /** Creates a deposit method at the end of the tenant's display order. */
 export async function createMethod(
-  ctx: Pick<AppContext, "db" | "clock">,
+  ctx: Pick<AppContext, "db" | "dbKind" | "clock">,
   actor: AdminActor,
   input: CreateMethodInput,
 ): Promise<MethodView> {
@@ -33,9 +35,20 @@ export async function createMethod(
     const integration = toIntegration(integrationRow);
 
     const cur = parseCurrencies(data.currencies);
+    await lockTenantExponents(trx, ctx.dbKind, actor.tenantId);
+    const inUse = await exponentsInUse(
+      trx,
+      actor.tenantId,
+      cur.currencies.map((c) => c.code),
+    );
     const labels = checkFieldLabels(data.fieldLabels, integration.customParams);
     const vis = checkVisibility(data.visibility, data.clientGroups);
-    const issues = [...cur.issues, ...vis.issues, ...labels.issues];
+    const issues = [
+      ...cur.issues,
+      ...exponentIssues(data.currencies, cur.currencies, inUse),
+      ...vis.issues,
+      ...labels.issues,
+    ];
     if (issues.length > 0) throw new ValidationError("The deposit method settings are invalid", issues);
 
     const repo = createMethodRepo(trx);

@@ -4,9 +4,11 @@ import { decodeJson, encodeJson, fromBool, toBool } from "../../infra/db/databas
 import { type FieldIssue, NotFoundError, ValidationError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
+import { exponentsInUse, lockTenantExponents } from "../clients/currency-decimals.js";
 import { toIntegration } from "../psp-integrations/integration-model.js";
 import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
 import { unknownIntegration } from "./create-method.js";
+import { exponentIssues } from "./currency-exponents.js";
 import { parseCurrencies } from "./method-currencies.js";
 import { encodeCurrencies } from "./method-model.js";
 import { createMethodRepo, type MethodPatch, type MethodRow } from "./method-repo.js";
@@ -48,7 +50,14 @@ export async function updateMethod(
     if (data.integrationId !== undefined) patch.integration_id = integration.id;
     if (data.currencies !== undefined) {
       const cur = parseCurrencies(data.currencies);
-      issues.push(...cur.issues);
+      await lockTenantExponents(trx, ctx.dbKind, actor.tenantId);
+      const inUse = await exponentsInUse(
+        trx,
+        actor.tenantId,
+        cur.currencies.map((c) => c.code),
+        { exceptMethodId: id },
+      );
+      issues.push(...cur.issues, ...exponentIssues(data.currencies, cur.currencies, inUse));
       patch.currencies = encodeCurrencies(cur.currencies);
     }
     if (data.visibility !== undefined || data.clientGroups !== undefined) {
