@@ -102,6 +102,8 @@ export interface CallbackLogEntry {
   contentType: string | null;
   rawBody: string;
   remoteAddr: string | null;
+  /** 1, or for a summary of requests throttled with 429 how many it stands for. */
+  requestCount: number;
 }
 
 export interface MethodCurrency {

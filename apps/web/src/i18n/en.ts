@@ -254,6 +254,8 @@ export const en = {
   "callbacks.detail": "Callback",
   "callbacks.contentType": "Content type",
   "callbacks.rawBody": "Body as received",
+  "callbacks.throttled":
+    "{count} requests like this one failed the token check over the flood limit in this minute: answered 429 and counted, not stored one by one. The body is the first one's beginning.",
   // deposit methods (back office)
   "methods.title": "Deposit methods",
   "methods.description": "What clients choose from in the portal, in this order.",

@@ -85,7 +85,13 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
             header: t("callbacks.errorType"),
             render: (r) => (r.errorType ? <Code>{r.errorType}</Code> : "—"),
           },
-          { key: "http", header: t("callbacks.http"), align: "right", render: (r) => r.httpStatus },
+          {
+            key: "http",
+            header: t("callbacks.http"),
+            align: "right",
+            // A summary of throttled requests (issue 14 item 16) shows how many it stands for.
+            render: (r) => (r.requestCount > 1 ? `${r.httpStatus} × ${r.requestCount}` : r.httpStatus),
+          },
           { key: "from", header: t("callbacks.from"), render: (r) => r.remoteAddr ?? "—" },
         ]}
       />
@@ -99,6 +105,9 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
                 HTTP {open.httpStatus} · {dateTimeSeconds(open.createdAt)}
               </Text>
             </Group>
+            {open.httpStatus === 429 ? (
+              <Text size="sm">{t("callbacks.throttled", { count: open.requestCount })}</Text>
+            ) : null}
             <Text size="sm">
               {t("callbacks.contentType")}: <span className="mono">{open.contentType ?? "—"}</span>
             </Text>
