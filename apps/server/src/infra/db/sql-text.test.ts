@@ -28,9 +28,9 @@ describe("sql-text", () => {
     expect(lite.sql).toBe("INSERT INTO t (id, n, note) VALUES (?, ?, ?), (?, ?, ?) RETURNING id");
     expect(lite.parameters).toEqual(["x", 1, "a", "y", 2, null]);
 
-    const pg = insertRows("postgres", T, rows, { ordered: true });
+    const pg = insertRows("postgres", T, rows, { orderBy: ["note", "id"] });
     expect(pg.sql).toBe(
-      "INSERT INTO t (id, n, note) SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[]) AS v ORDER BY 1 ",
+      "INSERT INTO t (id, n, note) SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[]) AS v ORDER BY 3, 1 ",
     );
     expect(pg.parameters).toEqual([
       ["x", "y"],

@@ -88,19 +88,23 @@ export function tableColumns<T>(table: string, types: ColumnTypes<T>): TableColu
 
 /**
  * `INSERT INTO <table> (<every column>) <rows> <tail>`: the rows as `SELECT * FROM unnest(…)`
- * on PostgreSQL (ordered by the first column when `ordered`), as `VALUES …` on SQLite (in the
- * order given). `tail` is what follows (`ON CONFLICT …`, `RETURNING …`).
+ * on PostgreSQL (sorted by the `orderBy` columns when given: rows then take their locks in
+ * that order), as `VALUES …` on SQLite (in the order given). `tail` is what follows
+ * (`ON CONFLICT …`, `RETURNING …`).
  */
 export function insertRows<T>(
   kind: DbKind,
   t: TableColumns<T>,
   rows: readonly T[],
-  { tail = "", ordered = false }: { tail?: string; ordered?: boolean } = {},
+  { tail = "", orderBy = [] }: { tail?: string; orderBy?: readonly (keyof T & string)[] } = {},
 ): SqlText {
   const head = `INSERT INTO ${t.table} (${t.names.join(", ")}) `;
   const values = rows.map((r) => t.names.map((n) => r[n]));
   if (kind === "postgres") {
-    const source = `SELECT * FROM ${unnestOf(t.types)} AS v${ordered ? " ORDER BY 1" : ""}`;
+    // By position: the columns of a multi-array unnest have no names of their own.
+    const order =
+      orderBy.length > 0 ? ` ORDER BY ${orderBy.map((c) => t.names.indexOf(c) + 1).join(", ")}` : "";
+    const source = `SELECT * FROM ${unnestOf(t.types)} AS v${order}`;
     return { sql: `${head}${source} ${tail}`, parameters: columnsOf(values) };
   }
   return { sql: `${head}${valuesList(t.names.length, rows.length)} ${tail}`, parameters: values.flat() };

@@ -82,3 +82,12 @@ function expectIds(got: readonly string[], want: readonly string[]): void {
     throw new ConflictError("A row changed meanwhile; try again", "concurrent_change");
   }
 }
+
+/**
+ * PostgreSQL rolled the transaction back to break a deadlock or a serialization conflict: the
+ * same work, run again, may pass (SQLite has one writer and raises neither).
+ */
+export function isTransientConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "40P01" || code === "40001";
+}

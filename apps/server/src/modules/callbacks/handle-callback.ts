@@ -11,7 +11,8 @@ import { createMicroBatcher, type Settled } from "../../infra/batching/micro-bat
 import { safeEqual } from "../../infra/crypto/hashing.js";
 import { type Db, isLedgerCreditViolation, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { type BatchWrite, runWrites } from "../../infra/db/write-batch.js";
+import { type BatchWrite, isTransientConflict, runWrites } from "../../infra/db/write-batch.js";
+import { isWalletCreationRace } from "../clients/ledger.js";
 import {
   type ApplyOutcome,
   type ApplyResultInput,
@@ -104,11 +105,12 @@ export type CallbackBatching = { maxBatch: number; concurrency: number };
  * one; then its writes, one statement on PostgreSQL), and their records (log rows, timeline entries,
  * review items) in the same commit. A callback is answered only after its batch committed.
  *
- * If a batch fails (the ledger's unique guard fired, another process changed an order between
- * read and write, a deadlock), it rolls back whole and every callback in it is retried alone, so
- * one bad callback never costs another its answer. A lone callback that rolled back on the
- * ledger's unique guard is a duplicate: it is recorded in a transaction of its own (failure
- * mode 4). Only a storage failure of a lone callback answers 500, and the tenant backend retries.
+ * A batch that lost a race with another lane or process (a client's first wallet created by
+ * both, a deadlock) is run again, read and all. If a batch fails otherwise (the ledger's unique
+ * guard fired, another process changed an order between read and write), it rolls back whole
+ * and every callback in it is retried alone, so one bad callback never costs another its
+ * answer. A lone callback that rolled back on the ledger's unique guard is a duplicate: it is
+ * recorded in a transaction of its own (failure mode 4). Only a storage failure of a lone callback answers 500, and the tenant backend retries.
  */
 export function createCallbackHandler(
   deps: CallbackDeps,
@@ -155,7 +157,7 @@ export function createCallbackHandler(
 /** One batch, and when it fails, each of its callbacks alone. */
 async function judgeAndApply(deps: CallbackDeps, items: Screened[]): Promise<Settled<Judgement>[]> {
   try {
-    return (await runBatch(deps, items, true)).map((value) => ({ ok: true, value }));
+    return (await applyBatch(deps, items)).map((value) => ({ ok: true, value }));
   } catch (err) {
     if (items.length > 1) {
       const out: Settled<Judgement>[] = [];
@@ -169,6 +171,26 @@ async function judgeAndApply(deps: CallbackDeps, items: Screened[]): Promise<Set
       return (await runBatch(deps, items, false)).map((value) => ({ ok: true, value }));
     } catch (recordErr) {
       return [{ ok: false, error: recordErr }];
+    }
+  }
+}
+
+/** Most runs of one batch that lost a race another run resolves (see {@link applyBatch}). */
+const RACE_ATTEMPTS = 3;
+
+/**
+ * {@link runBatch}, run again when it rolled back on a race with another lane or process: a
+ * client's first wallet that another transaction created meanwhile (issue 14 item 4: the run
+ * read no wallet and planned a new one; read again, it finds the other's, committed by then),
+ * or a deadlock. Costs nothing when nothing raced.
+ */
+async function applyBatch(deps: CallbackDeps, items: Screened[]): Promise<Judgement[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runBatch(deps, items, true);
+    } catch (err) {
+      if (attempt >= RACE_ATTEMPTS || !(isWalletCreationRace(err) || isTransientConflict(err))) throw err;
+      deps.logger.debug({ attempt, callbacks: items.length }, "API-2 batch lost a race; reading again");
     }
   }
 }

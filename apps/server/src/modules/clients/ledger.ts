@@ -98,10 +98,14 @@ export async function postLedgerEntries(
 
 /**
  * The writes that post planned entries: one upsert of their wallets (each created with its
- * planned id, or its balance moved by the postings' sum; in wallet-id order, so that two
- * transactions lock wallets in the same order) returning exactly the planned ids (a wallet that
- * another transaction created meanwhile has another id: the batch is refused and retried),
- * then the entries in one insert.
+ * planned id, or its balance moved by the postings' sum) returning exactly the planned ids,
+ * then the entries in one insert. A wallet planned as new that another transaction created
+ * meanwhile has another id: on PostgreSQL the entries' foreign key then fails the statement
+ * ({@link isWalletCreationRace}), and the caller reads again and finds it.
+ *
+ * Wallets are written in (client, currency) order, the key their upsert conflicts on, not in id
+ * order: a new wallet's planned id differs from one transaction to another, so two transactions
+ * creating the same two wallets would otherwise lock them in opposite orders and deadlock.
  */
 export function ledgerWrites(kind: DbKind, postings: readonly PlannedPosting[]): BatchWrite[] {
   if (postings.length === 0) return [];
@@ -111,7 +115,7 @@ export function ledgerWrites(kind: DbKind, postings: readonly PlannedPosting[]):
     if (s) s.amount += p.amountMinor;
     else sums.set(p.walletId, { p, amount: p.amountMinor });
   }
-  const wallets = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const wallets = [...sums.entries()].sort(([, a], [, b]) => compareWalletKeys(a.p, b.p));
   const upsert = insertRows(
     kind,
     WALLETS,
@@ -123,7 +127,7 @@ export function ledgerWrites(kind: DbKind, postings: readonly PlannedPosting[]):
       balance_minor: toDbMinor(amount),
       created_at: p.now,
     })),
-    { tail: WALLET_UPSERT, ordered: true },
+    { tail: WALLET_UPSERT, orderBy: ["client_id", "currency"] },
   );
   const entries = insertRows(
     kind,
@@ -140,6 +144,27 @@ export function ledgerWrites(kind: DbKind, postings: readonly PlannedPosting[]):
     })),
   );
   return [{ ...upsert, returnsIds: wallets.map(([id]) => id) }, entries];
+}
+
+/** (client, currency) order, for SQLite's VALUES list (PostgreSQL sorts the rows itself). */
+function compareWalletKeys(
+  a: { clientId: string; currency: string },
+  b: { clientId: string; currency: string },
+) {
+  const c = a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0;
+  return c !== 0 ? c : a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0;
+}
+
+/**
+ * A transaction that planned a client's wallet as new (none when it read) while another one
+ * created it: PostgreSQL's upsert moved the other wallet's balance, and the entries, which name
+ * the planned id, fail their foreign key at the end of the statement. Nothing was written (the
+ * transaction must roll back); the wallet is committed by then (the upsert waited for it), so
+ * the same work read again finds it. SQLite has one writer, and never races here.
+ */
+export function isWalletCreationRace(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === "23503" && e.constraint === "ledger_entries_wallet_id_fkey";
 }
 
 const WALLETS = tableColumns<WalletsTable>("wallets", {
