@@ -479,7 +479,13 @@ describe.each(["sqlite", "postgres"] as DbKind[])("R3 fuzz on %s", (kind) => {
     await insertOrders(db, a, { prefix: "p", count: 40, kind: "pending" });
     await insertOrders(db, a, { prefix: "s", count: 40, kind: "pending" });
     await insertOrders(db, b, { prefix: "f", count: 20, kind: "pending" });
-    server = await serve(db, { ALLOW_PRIVATE_APP_URLS: "true", DEPOSIT_RATE_LIMIT_PER_MINUTE: "1000000" });
+    server = await serve(db, {
+      ALLOW_PRIVATE_APP_URLS: "true",
+      DEPOSIT_RATE_LIMIT_PER_MINUTE: "1000000",
+      // Every fuzzed request is judged, not throttled (the flood limits have their own tests).
+      CALLBACK_REJECTIONS_PER_MINUTE_PER_ADDRESS: "1000000",
+      CALLBACK_REJECTIONS_PER_MINUTE_PER_MERCHANT: "1000000",
+    });
     // The "s" orders succeed for real, so replays have a settled order (and money) to contradict.
     await pool(
       Array.from({ length: 40 }, (_, i) => orderNo("s", i)),
