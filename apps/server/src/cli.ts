@@ -1,6 +1,7 @@
 import { clientCreateCommand } from "./cli/client-commands.js";
 import { type Command, helpText, parseCommandArgs, UsageError } from "./cli/command.js";
 import { demoCommand } from "./cli/demo-command.js";
+import { doctorCommand } from "./cli/doctor-command.js";
 import { callbackCommand, signCommand, verifyCommand } from "./cli/protocol-commands.js";
 import {
   migrateCommand,
@@ -15,6 +16,7 @@ import { AppError } from "./shared/errors.js";
 export const COMMANDS: Command[] = [
   serveCommand,
   migrateCommand,
+  doctorCommand,
   tenantCreateCommand,
   userCreateCommand,
   clientCreateCommand,
