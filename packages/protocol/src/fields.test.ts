@@ -333,6 +333,103 @@ describe("parseApi1Response", () => {
     const forged = parseApi1Response({ result: false, msg: "bad\r\nADMIN: ok\u0000" }, { allowHttp: false });
     expect(forged.ok === false && forged.msg).toBe("bad ADMIN: ok");
   });
+
+  const msgOf = (msg: unknown) => {
+    const r = parseApi1Response({ result: false, msg }, { allowHttp: false });
+    return r.ok ? undefined : r.msg;
+  };
+
+  it.each([
+    ["U+202E right-to-left override", "\u202e"],
+    ["U+202A left-to-right embedding", "\u202a"],
+    ["U+202B right-to-left embedding", "\u202b"],
+    ["U+202C pop directional formatting", "\u202c"],
+    ["U+202D left-to-right override", "\u202d"],
+    ["U+2066 left-to-right isolate", "\u2066"],
+    ["U+2067 right-to-left isolate", "\u2067"],
+    ["U+2068 first strong isolate", "\u2068"],
+    ["U+2069 pop directional isolate", "\u2069"],
+    ["U+200E left-to-right mark", "\u200e"],
+    ["U+200F right-to-left mark", "\u200f"],
+    ["U+061C Arabic letter mark", "\u061c"],
+    ["U+200B zero width space", "\u200b"],
+    ["U+200C zero width non-joiner", "\u200c"],
+    ["U+200D zero width joiner", "\u200d"],
+    ["U+2060 word joiner", "\u2060"],
+    ["U+FEFF byte order mark", "\ufeff"],
+    ["U+00AD soft hyphen", "\u00ad"],
+    ["U+180E Mongolian vowel separator", "\u180e"],
+    ["U+E0041 tag latin capital A", "\u{e0041}"],
+    ["U+3164 Hangul filler", "\u3164"],
+    ["a lone surrogate", "\ud800"],
+  ])("removes %s from msg", (_name, c) => {
+    expect(msgOf(`Card${c} declined${c}${c}`)).toBe("Card declined");
+    expect(msgOf(c.repeat(3))).toBeUndefined();
+  });
+
+  it("keeps a bidi override from reordering what a client reads (the spoofed 'exe.pdf' trick)", () => {
+    expect(msgOf("Refund: open invoice_\u202Efdp.exe")).toBe("Refund: open invoice_fdp.exe");
+    expect(msgOf("\u2067\u202eAccount blocked\u2069, call +1 555")).toBe("Account blocked, call +1 555");
+    expect(msgOf("\u2028second line\u2029")).toBe("second line");
+  });
+
+  /** Letters (Lo) that render as nothing; removed too. */
+  const HANGUL_FILLERS = /[\u115f\u1160\u3164\uffa0]/u;
+  const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+  /** Every code point of Unicode's Cc and Cf categories (as this Node knows them), and Zl, Zp. */
+  const invisibles: string[] = [];
+  for (let cp = 0; cp <= 0x10ffff; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    const c = String.fromCodePoint(cp);
+    if (INVISIBLE.test(c)) invisibles.push(c);
+  }
+  const msgText = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 300 }),
+    fc.string({
+      unit: fc.constantFrom(...invisibles, "\ud800", "\udfff", "a", " ", "é", "😀"),
+      maxLength: 300,
+    }),
+    fc.string({
+      unit: fc.oneof(fc.constantFrom(...invisibles), fc.string({ unit: "binary", maxLength: 1 })),
+      maxLength: 260,
+    }),
+  );
+
+  it("a cleaned msg never holds a control (Cc), format (Cf), separator (Zl, Zp) character or a lone surrogate", () => {
+    expect(invisibles.length).toBeGreaterThan(150);
+    fc.assert(
+      fc.property(msgText, (msg) => {
+        const out = msgOf(msg);
+        if (out === undefined) return;
+        expect(out).not.toMatch(INVISIBLE);
+        expect(out).toBe(out.trim());
+        expect(out).not.toBe("");
+        expect(Array.from(out).length).toBeLessThanOrEqual(200);
+      }),
+      RUNS,
+    );
+  });
+
+  it("removes only the invisible characters: visible text is kept as it was", () => {
+    const visible = fc
+      .string({ unit: "binary", maxLength: 1 })
+      .filter((c) => c !== "" && !INVISIBLE.test(c) && !HANGUL_FILLERS.test(c) && c.trim() !== "");
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(visible, fc.array(fc.constantFrom(...invisibles), { maxLength: 3 })), {
+          minLength: 1,
+          maxLength: 150,
+        }),
+        (parts) => {
+          const msg = parts
+            .map(([c, inv]) => c + inv.filter((x) => !/[\p{Cc}\p{Zl}\p{Zp}]/u.test(x)).join(""))
+            .join("");
+          expect(msgOf(msg)).toBe(parts.map(([c]) => c).join(""));
+        },
+      ),
+      RUNS,
+    );
+  });
 });
 
 describe("parseCallback", () => {

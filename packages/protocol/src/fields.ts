@@ -281,13 +281,34 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Characters that are not seen but change what is seen, removed outright: Unicode's format
+ * category Cf (the bidi controls U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C, which
+ * reorder text, "invoice_\u202Efdp.exe" reads "invoice_exe.pdf"; the zero-width U+200B–U+200D,
+ * U+2060, U+FEFF; soft hyphen, tags), lone surrogates (Cs: not text), and the Hangul fillers,
+ * letters that render as nothing.
+ */
+const INVISIBLE_FORMAT = /[\p{Cf}\p{Cs}\u115f\u1160\u3164\uffa0]/gu;
+/** Control characters (Cc) and the line and paragraph separators would forge lines: each run becomes a space. */
+const LINE_BREAKING = /[\p{Cc}\p{Zl}\p{Zp}]+/gu;
+
+/**
+ * Cleans text a tenant backend wrote for people to read (API-1's `msg`), before it is stored,
+ * logged or shown: invisible formatting removed, control characters and line breaks turned into
+ * spaces, trimmed. The result holds no Cc, Cf, Zl or Zp character.
+ */
+export function cleanTenantText(text: string): string {
+  return text.replace(INVISIBLE_FORMAT, "").replace(LINE_BREAKING, " ").trim();
+}
+
 function shortMessage(msg: unknown): string | undefined {
   if (typeof msg !== "string") return undefined;
-  // Control characters would let a tenant forge lines in logs and admin screens.
-  const cleaned = msg.replace(/\p{Cc}+/gu, " ").trim();
+  const cleaned = cleanTenantText(msg);
   if (cleaned === "") return undefined;
   const chars = Array.from(cleaned);
-  return chars.length <= API1_MSG_MAX_LENGTH ? cleaned : chars.slice(0, API1_MSG_MAX_LENGTH).join("");
+  return chars.length <= API1_MSG_MAX_LENGTH
+    ? cleaned
+    : chars.slice(0, API1_MSG_MAX_LENGTH).join("").trimEnd();
 }
 
 /**
@@ -298,7 +319,7 @@ function shortMessage(msg: unknown): string | undefined {
  * URL, so anything else would let a tenant run script there (failure mode 15).
  *
  * On success `url` is the normalised `URL.href`, the exact text that was checked. When `result`
- * is not true, the tenant's `msg` is passed on, control characters removed, trimmed, at most 200
+ * is not true, the tenant's `msg` is passed on, cleaned by {@link cleanTenantText}, at most 200
  * characters.
  */
 export function parseApi1Response(json: unknown, opts: { readonly allowHttp: boolean }): Api1ResponseResult {

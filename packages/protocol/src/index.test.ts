@@ -22,6 +22,7 @@ describe("index", () => {
       "toConfiguredKeys",
       "fromConfiguredKeys",
       "parseApi1Response",
+      "cleanTenantText",
       "parseCallback",
       "callbackErrorBody",
       "ProtocolError",

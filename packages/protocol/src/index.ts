@@ -30,6 +30,7 @@ export {
   type CallbackMalformed,
   type CallbackParseResult,
   type ConfigIssue,
+  cleanTenantText,
   type DecodedApi1Body,
   defaultApi1ParamConfig,
   fromConfiguredKeys,

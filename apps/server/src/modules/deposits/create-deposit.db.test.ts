@@ -233,6 +233,24 @@ describe("API-1 failures end the order as failed", () => {
       "Card not supported in your country",
     ],
     [
+      "result:false with bidi controls and invisible characters in the msg",
+      () => ({
+        status: 200,
+        body: JSON.stringify({
+          result: false,
+          msg: "\u2067Refund: open invoice_\u202Efdp.exe\u202C\u2069\u200B\r\n\uFEFFcall +1\u2060555",
+        }),
+      }),
+      "result_false: Refund: open invoice_fdp.exe call +1555",
+      "Refund: open invoice_fdp.exe call +1555",
+    ],
+    [
+      "a 403 whose msg is only invisible characters",
+      () => ({ status: 403, body: '{"result":false,"msg":"\\u202e\\u200f\\u061c\\u2066"}' }),
+      "http_status_403",
+      PROVIDER_UNAVAILABLE_MESSAGE,
+    ],
+    [
       "a javascript: URL",
       () => ({
         status: 200,

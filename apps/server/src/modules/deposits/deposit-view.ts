@@ -1,4 +1,4 @@
-import { formatAmount } from "@psphub/protocol";
+import { cleanTenantText, formatAmount } from "@psphub/protocol";
 import { decodeJson } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { PROVIDER_UNAVAILABLE_MESSAGE } from "./api1-request.js";
@@ -24,23 +24,31 @@ export type ClientFailure = {
 const API1_REASON =
   /^(timeout|connection_refused|blocked_address|dns_failure|too_large|network_error|http_status_\d+|bad_json|result_false|missing_url|bad_url|insecure_url|config_error|internal_error)\b/;
 
+/**
+ * A tenant's text as stored: rows written before `cleanTenantText` also removed invisible
+ * formatting (bidi controls) still hold it, so it is cleaned again on the way out.
+ */
+const shownText = (text: string | null): string | null =>
+  text === null ? null : cleanTenantText(text) || null;
+
 export function clientFailureOf(
   row: Pick<DepositRow, "status" | "failure_reason" | "failure_message">,
 ): ClientFailure | null {
   if (row.status !== "failed") return null;
   const reason = row.failure_reason ?? "";
+  const message = shownText(row.failure_message);
   if (API1_REASON.test(reason)) {
-    const declined = row.failure_message !== null && row.failure_message !== PROVIDER_UNAVAILABLE_MESSAGE;
+    const declined = message !== null && message !== PROVIDER_UNAVAILABLE_MESSAGE;
     return {
       code: "payment_provider_failed",
       reason: declined ? "provider_declined" : "provider_unavailable",
-      message: row.failure_message ?? PROVIDER_UNAVAILABLE_MESSAGE,
+      message: message ?? PROVIDER_UNAVAILABLE_MESSAGE,
     };
   }
   return {
     code: "payment_failed",
     reason: "payment_failed",
-    message: row.failure_message ?? "The payment failed",
+    message: message ?? "The payment failed",
   };
 }
 
@@ -161,8 +169,8 @@ export function adminDepositView(
     paymentUrl: row.payment_url,
     transactionId: row.transaction_id,
     pspTime: row.psp_time,
-    failureReason: row.failure_reason,
-    failureMessage: row.failure_message,
+    failureReason: shownText(row.failure_reason),
+    failureMessage: shownText(row.failure_message),
     fields: decodeJson<Record<string, string>>(row.fields, {}),
     device: row.device,
     language: row.language,

@@ -20,6 +20,7 @@ import { type MessageKey, t } from "../../i18n/index.js";
 import { dateTime, dateTimeSeconds } from "../../lib/format.js";
 import { money } from "../../lib/money.js";
 import { safePaymentUrl } from "../../lib/payment-url.js";
+import { revealInvisible } from "../../lib/reveal-invisible.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { openCommentModal } from "../../ui/comment-modal.js";
 import { ErrorAlert, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
@@ -73,7 +74,7 @@ function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
           </Text>
           {data.reason ? (
             <Text size="sm" c="red">
-              {str(data.reason)}
+              {revealInvisible(str(data.reason))}
             </Text>
           ) : null}
           <Spoiler maxHeight={0} showLabel={t("timeline.showRequest")} hideLabel={t("timeline.hide")}>
@@ -85,7 +86,7 @@ function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
               {t("timeline.response")}
             </Text>
             <Code block style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>
-              {str(data.response)}
+              {revealInvisible(str(data.response))}
             </Code>
           </Spoiler>
         </Stack>
