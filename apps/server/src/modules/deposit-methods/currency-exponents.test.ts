@@ -30,8 +30,8 @@ describe("exponentIssues", () => {
       {
         path: "currencies.1.decimals",
         message:
-          'USDT already has 0 decimals (1 wallet) and 2 decimals (method "Tether", 3 orders) at this company: ' +
-          "a currency's decimals are the same for every method and cannot change while orders or wallets hold it",
+          'USDT already has 0 decimals (1 wallet) and 2 decimals (method "Tether", 3 orders): ' +
+          "a currency keeps the same decimals in every method, and while orders or wallets hold it",
       },
     ]);
   });

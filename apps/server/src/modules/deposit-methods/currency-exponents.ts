@@ -44,8 +44,8 @@ export function exponentIssues(
     issues.push({
       path: `currencies.${inputs.findIndex((i) => i.code === c.code)}.decimals`,
       message:
-        `${c.code} already has ${held} at this company: a currency's decimals are the same for ` +
-        "every method and cannot change while orders or wallets hold it",
+        `${c.code} already has ${held}: a currency keeps the same decimals in every method, ` +
+        "and while orders or wallets hold it",
     });
   }
   return issues;
