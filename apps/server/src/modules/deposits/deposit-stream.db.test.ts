@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { buildApp } from "../../app.js";
+import { createAppContext } from "../../app-context.js";
 import { fixedClock } from "../../shared/clock.js";
 import { insertDeposit } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
@@ -37,9 +39,9 @@ afterAll(async () => t?.close());
 type Stream = { status: number; next(): Promise<string | null>; rest(): Promise<string>; abort(): void };
 
 /** Opens a deposit's event stream over real HTTP and returns once the answer's head arrived. */
-async function openStream(session: Session, orderNo: string): Promise<Stream> {
+async function openStream(session: Session, orderNo: string, server = base): Promise<Stream> {
   const ac = new AbortController();
-  const res = await fetch(`${base}/api/portal/deposits/${orderNo}/events`, {
+  const res = await fetch(`${server}/api/portal/deposits/${orderNo}/events`, {
     headers: { cookie: session.cookie },
     signal: ac.signal,
   });
@@ -126,6 +128,27 @@ describe("live status streams of a portal session", () => {
     clock.advance(TTL_MINUTES * 60_000 + 1);
     const rest = await s.rest();
     expect(lastEvent(rest)).toBe('event: end\ndata: {"reason":"session_ended"}');
+  });
+
+  it("ends a stream served by another process when the session is logged out in this one", {
+    timeout: 15_000,
+  }, async () => {
+    // A second server process on the same database (its own app and stream registry).
+    const ctx2 = createAppContext(t.ctx.config, { clock, logger: t.ctx.logger });
+    const app2 = await buildApp(ctx2);
+    try {
+      const base2 = await app2.listen({ port: 0, host: "127.0.0.1" });
+      const session = await loginClient(t.app, slug, fx.clientEmail, fx.clientPassword);
+      const dep = await insertDeposit(t.ctx, fx, { expires_at: clock.now() + 24 * 3_600_000 });
+      const s = await openStream(session, dep.orderNo, base2);
+      expect(s.status).toBe(200);
+      await untilStatus(s);
+      expect((await session.post("/api/portal/auth/logout")).statusCode).toBe(204);
+      expect(lastEvent(await s.rest())).toBe('event: end\ndata: {"reason":"session_ended"}');
+    } finally {
+      await app2.close();
+      await ctx2.close();
+    }
   });
 
   it("ends a stream when the session is deleted elsewhere (another process, a password change)", {
