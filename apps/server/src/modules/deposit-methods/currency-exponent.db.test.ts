@@ -207,6 +207,20 @@ describe("data that already mixes exponents (written before this rule)", () => {
     expect([m.decimals, m.entries[0].decimals].sort()).toEqual([2, 6]);
   });
 
+  it("a method keeps its decimals when saved again, whatever orders of other exponents exist; changing them is refused", async () => {
+    const s = await seedTenant(t);
+    const fx = await insertPaymentSetup(t.ctx, s.tenantId);
+    const six = await insertMethod(t.ctx, s.tenantId, fx.integrationId, { currencies: [usdtMinor(6)] });
+    for (const decimals of [2, 6]) {
+      await insertDeposit(t.ctx, { ...fx, methodId: six }, { currency: "USDT", decimals, status: "failed" });
+    }
+    const kept = await s.owner.patch(`${BASE}/${six}`, { name: "Renamed", currencies: [usdt(6)] });
+    expect(kept.statusCode, kept.body).toBe(200);
+    const changed = await s.owner.patch(`${BASE}/${six}`, { currencies: [usdt(2)] });
+    expect(changed.statusCode, changed.body).toBe(400);
+    expect(issuesOf(changed)[0]?.message).toMatch(/USDT already has 6 decimals \(1 order\)/);
+  });
+
   it("ledger/check stays ok for a tenant whose wallets use one exponent per currency", async () => {
     const s = await seedTenant(t);
     const fx = await insertPaymentSetup(t.ctx, s.tenantId, { currencies: [USD, usdtMinor(6)] });

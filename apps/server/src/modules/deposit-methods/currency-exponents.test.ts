@@ -36,6 +36,23 @@ describe("exponentIssues", () => {
     ]);
   });
 
+  it("on an update, keeping a currency's decimals is no change: orders and wallets do not refuse it, other methods do", () => {
+    const inUse: ExponentInUse[] = [
+      { code: "USDT", decimals: 2, kind: "orders", count: 3 },
+      { code: "USDT", decimals: 2, kind: "wallets", count: 1 },
+    ];
+    const usdt6 = [{ code: "USDT", decimals: 6 }];
+    expect(exponentIssues(usdt6, usdt6, inUse, usdt6)).toEqual([]);
+    expect(exponentIssues(usdt6, usdt6, inUse, [{ code: "USDT", decimals: 2 }])).toHaveLength(1);
+    const withMethod: ExponentInUse[] = [...inUse, { code: "USDT", decimals: 2, kind: "method", name: "A" }];
+    expect(exponentIssues(usdt6, usdt6, withMethod, usdt6)).toEqual([
+      {
+        path: "currencies.0.decimals",
+        message: expect.stringMatching(/^USDT already has 2 decimals \(method "A"\):/),
+      },
+    ]);
+  });
+
   it("refuses a currency exactly when something uses it with other decimals", () => {
     fc.assert(
       fc.property(code, decimals, fc.array(use, { maxLength: 6 }), (c, d, inUse) => {

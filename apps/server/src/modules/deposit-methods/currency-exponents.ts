@@ -24,15 +24,22 @@ export function describeUse(u: ExponentInUse): string {
  * Issues for the currencies of a method (create or update) whose decimals differ from those
  * already in use at the tenant, at `currencies.<i>.decimals` of the input, each naming the
  * currency, the decimals in use and where. `inputs` give the input index of each code.
+ * `current`: the method's currencies before an update. Keeping a currency's decimals is no
+ * change, so orders and wallets do not refuse it (data that already mixes exponents must not
+ * lock a method; `psphub doctor` reports it); other methods still must agree.
  */
 export function exponentIssues(
   inputs: readonly { code: string }[],
   currencies: readonly { code: string; decimals: number }[],
   inUse: readonly ExponentInUse[],
+  current: readonly { code: string; decimals: number }[] = [],
 ): FieldIssue[] {
   const issues: FieldIssue[] = [];
   for (const c of currencies) {
-    const others = inUse.filter((u) => u.code === c.code && u.decimals !== c.decimals);
+    const kept = current.some((k) => k.code === c.code && k.decimals === c.decimals);
+    const others = inUse.filter(
+      (u) => u.code === c.code && u.decimals !== c.decimals && !(kept && u.kind !== "method"),
+    );
     if (others.length === 0) continue;
     const byDecimals = new Map<number, string[]>();
     for (const u of others)

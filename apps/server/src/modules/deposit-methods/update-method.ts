@@ -10,7 +10,7 @@ import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
 import { unknownIntegration } from "./create-method.js";
 import { exponentIssues } from "./currency-exponents.js";
 import { parseCurrencies } from "./method-currencies.js";
-import { encodeCurrencies } from "./method-model.js";
+import { decodeCurrencies, encodeCurrencies } from "./method-model.js";
 import { createMethodRepo, type MethodPatch, type MethodRow } from "./method-repo.js";
 import { type MethodView, type UpdateMethodInput, updateMethodInput } from "./method-schemas.js";
 import { checkFieldLabels, checkVisibility, keepKnownLabels } from "./method-settings.js";
@@ -57,7 +57,8 @@ export async function updateMethod(
         cur.currencies.map((c) => c.code),
         { exceptMethodId: id },
       );
-      issues.push(...cur.issues, ...exponentIssues(data.currencies, cur.currencies, inUse));
+      const current = decodeCurrencies(row.currencies);
+      issues.push(...cur.issues, ...exponentIssues(data.currencies, cur.currencies, inUse, current));
       patch.currencies = encodeCurrencies(cur.currencies);
     }
     if (data.visibility !== undefined || data.clientGroups !== undefined) {
