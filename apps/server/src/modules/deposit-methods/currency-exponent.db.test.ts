@@ -127,6 +127,23 @@ describe("a currency's decimals are fixed per tenant once a method uses them", (
     expect(issuesOf(res)[0]?.message).toMatch(/USDT.*2 decimals.*1 wallet/);
   });
 
+  it("methods created at the same time with USDT in 2 and 6 decimals: only one exponent is accepted", async () => {
+    const { s, integrationId } = await tenantWithIntegration();
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        post(s, integrationId, `Tether ${i}`, [usdt(i % 2 === 0 ? 2 : 6)]),
+      ),
+    );
+    expect(answers.every((r) => r.statusCode === 201 || r.statusCode === 400)).toBe(true);
+    const decimals = new Set(
+      (await s.owner.get(BASE))
+        .json()
+        .items.map((m: { currencies: { decimals: number }[] }) => m.currencies[0]!.decimals),
+    );
+    expect(decimals.size).toBe(1);
+    expect(answers.filter((r) => r.statusCode === 201)).toHaveLength(8);
+  });
+
   it("whatever methods are created and changed, at most one exponent per currency is ever accepted", async () => {
     const step = fc.record({
       code: fc.constantFrom("USDT", "BTC", "XAU1"),
