@@ -15,9 +15,6 @@ export function createTenantRepo(db: Db) {
     async insertUser(row: UsersTable): Promise<void> {
       await db.insertInto("users").values(row).execute();
     },
-    async findUserByEmail(email: string): Promise<UsersTable | undefined> {
-      return db.selectFrom("users").selectAll().where("email", "=", email.toLowerCase()).executeTakeFirst();
-    },
     async findUser(tenantId: string, id: string): Promise<UsersTable | undefined> {
       return db
         .selectFrom("users")

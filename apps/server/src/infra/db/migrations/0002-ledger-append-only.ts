@@ -6,8 +6,7 @@ import { type Kysely, PostgresAdapter, sql } from "kysely";
  * both dialects, so neither a bug nor a hand-written statement can rewrite money history.
  * (PostgreSQL also refuses TRUNCATE.) Corrections are new entries of kind `adjustment`.
  *
- * DELETE is not blocked here yet: two storage tests still clean up ledger rows between cases;
- * no application code deletes entries (ledger-append-only.db.test.ts scans for it).
+ * DELETE is refused by migration 0003 (tests that cleaned up ledger rows now take a fresh database).
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on today's table types
 export async function up(db: Kysely<any>): Promise<void> {
