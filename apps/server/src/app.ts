@@ -13,6 +13,7 @@ import type { AppContext } from "./app-context.js";
 import { registerAccessControl } from "./http/access.js";
 import { registerErrorHandling } from "./http/error-handler.js";
 import { opsRoutes } from "./http/ops-routes.js";
+import { registerBodyTimeout, serverTimeoutOptions } from "./http/request-timeouts.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
 import { webRoutes } from "./http/web-routes.js";
 import { auditRoutes } from "./modules/audit/audit-routes.js";
@@ -56,10 +57,13 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     trustProxy: ctx.config.trustProxy,
     bodyLimit: 256 * 1024,
     genReqId: () => crypto.randomUUID(),
+    // Slow-drip headers and bodies are cut (issue 14 item 14); answers are never limited.
+    ...serverTimeoutOptions(ctx.config),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerBodyTimeout(app, ctx.config.bodyTimeoutMs);
 
   await app.register(cookie);
   registerSecurityHeaders(app, {

@@ -82,11 +82,24 @@ const envSchema = z.object({
   CALLBACK_REJECTIONS_PER_MINUTE_PER_ADDRESS: z.coerce.number().int().min(1).default(30),
   CALLBACK_REJECTIONS_PER_MINUTE_PER_MERCHANT: z.coerce.number().int().min(1).default(60),
   PORTAL_STREAMS_PER_SESSION: z.coerce.number().int().min(1).max(100).default(5),
+  HEADERS_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+  BODY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(15),
+  REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(0).default(30),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   TRUST_PROXY: bool.default(false),
 });
+
+/** The whole request's limit contains its parts' (Node refuses headersTimeout > requestTimeout). */
+function timeoutsFit(
+  e: { HEADERS_TIMEOUT_SECONDS: number; BODY_TIMEOUT_SECONDS: number; REQUEST_TIMEOUT_SECONDS: number },
+  ctx: z.RefinementCtx,
+): void {
+  for (const key of ["HEADERS_TIMEOUT_SECONDS", "BODY_TIMEOUT_SECONDS"] as const)
+    if (e[key] > e.REQUEST_TIMEOUT_SECONDS)
+      ctx.addIssue({ code: "custom", path: [key], message: "must not exceed REQUEST_TIMEOUT_SECONDS" });
+}
 
 export type Config = {
   database: { kind: "sqlite"; file: string } | { kind: "postgres"; url: string; poolSize: number };
@@ -118,6 +131,10 @@ export type Config = {
   callbackRejectionsPerMinutePerMerchant: number;
   /** Live status streams (SSE) one portal session may hold open at once (session-streams.ts). */
   portalStreamsPerSession: number;
+  /** Receiving a request (http/request-timeouts.ts): its headers, its body, and the whole of it. */
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  requestTimeoutMs: number;
   expirySweepMs: number;
   logLevel: string;
   trustProxy: boolean;
@@ -128,7 +145,7 @@ export class ConfigError extends Error {}
 /** Parses the environment into a Config, or throws a ConfigError listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = envSchema.superRefine(scryptFloor).safeParse(cleaned);
+  const parsed = envSchema.superRefine(scryptFloor).superRefine(timeoutsFit).safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
@@ -160,6 +177,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     callbackRejectionsPerMinutePerAddress: e.CALLBACK_REJECTIONS_PER_MINUTE_PER_ADDRESS,
     callbackRejectionsPerMinutePerMerchant: e.CALLBACK_REJECTIONS_PER_MINUTE_PER_MERCHANT,
     portalStreamsPerSession: e.PORTAL_STREAMS_PER_SESSION,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_SECONDS * 1000,
+    bodyTimeoutMs: e.BODY_TIMEOUT_SECONDS * 1000,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
     expirySweepMs: e.EXPIRY_SWEEP_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

@@ -65,6 +65,13 @@ export class RateLimitedError extends AppError {
   }
 }
 
+/** 408: the request's body did not arrive in time (http/request-timeouts.ts). */
+export class RequestTimeoutError extends AppError {
+  constructor(message = "The request was not received in time") {
+    super("request_timeout", 408, message);
+  }
+}
+
 /**
  * A deposit's tenant backend (API-1) failed. Not an HTTP error of ours: the use-case records it
  * on the order and answers the client with `clientMessage`.

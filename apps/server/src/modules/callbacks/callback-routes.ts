@@ -2,6 +2,7 @@ import { callbackErrorBody } from "@psphub/protocol";
 import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { RequestTimeoutError } from "../../shared/errors.js";
 import { createFloodGuard } from "./callback-flood-log.js";
 import { type CallbackBatching, createCallbackHandler, recordUnreadCallback } from "./handle-callback.js";
 
@@ -46,10 +47,12 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
       remoteAddr: req.ip ?? null,
     });
 
-    // Fastify's own refusals before the handler (body too large, bad content type or length).
+    // Fastify's own refusals before the handler (body too large, bad content type or length),
+    // and a body that did not arrive in time (http/request-timeouts.ts).
     scope.setErrorHandler(async (err: FastifyError, req, reply) => {
       const status = typeof err.statusCode === "number" ? err.statusCode : 500;
-      if (err.code?.startsWith("FST_") && status >= 400 && status < 500) {
+      const unread = err.code?.startsWith("FST_") || err instanceof RequestTimeoutError;
+      if (unread && status >= 400 && status < 500) {
         const type = status === 413 ? "request_too_large" : "request_malformed";
         // As unauthenticated as a bad token: the same flood limits (the body was never read).
         const { contentType, remoteAddr } = facts(req);
@@ -72,6 +75,7 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
         } catch (logErr) {
           req.log.error({ err: logErr }, "could not record a refused API-2 callback");
         }
+        if (status === 408) return reply.status(408).send({ ...callbackErrorBody(type), code: 408 });
         return reply.status(status === 413 ? 413 : 400).send(callbackErrorBody(type));
       }
       req.log.error({ err }, "API-2 callback failed");
@@ -99,6 +103,7 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
           response: {
             204: z.null().describe("Applied, duplicate or held: no body"),
             400: errorEnvelope,
+            408: errorEnvelope,
             413: errorEnvelope,
             429: errorEnvelope,
           },
