@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Config } from "./config/config.js";
+import { type Config, missingKeyRefusal } from "./config/config.js";
 import { loadOrCreateKeyFile, SecretBox } from "./infra/crypto/secret-box.js";
 import { type DatabaseHandle, type Db, type DbKind, openDatabase } from "./infra/db/database.js";
 import { createLogger } from "./infra/observability/logger.js";
@@ -38,15 +38,26 @@ export function createAppContext(
       backgroundCheckpoints: overrides.backgroundCheckpoints,
       onCheckpointError: (err) => logger.error({ err }, "background WAL checkpoint failed"),
     });
-  const key = config.encryptionKey ?? loadOrCreateKeyFile(config.dataDir);
   return {
     config,
     db: handle.db,
     dbKind: handle.kind,
-    secretBox: new SecretBox(key),
+    secretBox: secretBoxFor(config),
     clock: overrides.clock ?? systemClock,
     logger,
     metrics: createMetrics(),
     close: () => handle.close(),
   };
+}
+
+/**
+ * ENCRYPTION_KEY (and ENCRYPTION_KEY_PREVIOUS); without it, the key file in DATA_DIR on SQLite.
+ * On PostgreSQL a key file would be this process's own, and what it sealed no other process
+ * could open (issue 14 item 10): the box then refuses, and `serve` does not start at all.
+ */
+function secretBoxFor(config: Config): SecretBox {
+  if (config.encryptionKey) return new SecretBox(config.encryptionKey, config.previousEncryptionKey);
+  if (config.database.kind === "postgres")
+    return SecretBox.keyless(missingKeyRefusal(config) ?? "ENCRYPTION_KEY is required on PostgreSQL");
+  return new SecretBox(loadOrCreateKeyFile(config.dataDir));
 }

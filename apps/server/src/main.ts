@@ -1,12 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import { type AppContext, createAppContext } from "./app-context.js";
-import { type Config, SCRYPT_N_FLOOR } from "./config/config.js";
+import { type Config, ConfigError, SCRYPT_N_FLOOR } from "./config/config.js";
 import { passwordHashCost } from "./infra/crypto/hashing.js";
 import { migrateToLatest } from "./infra/db/database.js";
 import { pruneLoginAttemptsJob } from "./modules/auth/login-throttle.js";
 import { deleteExpiredSessionsJob } from "./modules/auth/session-repo.js";
 import { expireDepositsJob } from "./modules/deposits/expire-deposits.js";
+import { storedTokenKeyProblem } from "./modules/psp-integrations/reencrypt-tokens.js";
 
 export type BackgroundJob = (ctx: AppContext) => Promise<void>;
 
@@ -28,7 +29,15 @@ export async function startServer(
   opts: { handleSignals?: boolean } = {},
 ): Promise<RunningServer> {
   const ctx = createAppContext(config, { backgroundCheckpoints: true });
-  await migrateToLatest(ctx.db);
+  try {
+    await migrateToLatest(ctx.db);
+    // A wrong or lost key would answer 500 to every callback: refuse to start instead.
+    const keyProblem = await storedTokenKeyProblem(ctx);
+    if (keyProblem) throw new ConfigError(keyProblem);
+  } catch (err) {
+    await ctx.close();
+    throw err;
+  }
   const app = await buildApp(ctx);
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { decodeKey, weakKeyProblem } from "./key-rules.js";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -56,8 +57,22 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).default("http://localhost:3000"),
   ENCRYPTION_KEY: z
     .string()
-    .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded")
+    .superRefine((v, ctx) => {
+      const d = decodeKey(v);
+      const problem = "problem" in d ? d.problem : weakKeyProblem(d.key);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
     .optional(),
+  // The key before a rotation: opens what it sealed until `psphub keys reencrypt` has run. Only
+  // the format is checked, so that a key refused as weak can still be rotated away.
+  ENCRYPTION_KEY_PREVIOUS: z
+    .string()
+    .superRefine((v, ctx) => {
+      const d = decodeKey(v);
+      if ("problem" in d) ctx.addIssue({ code: "custom", message: d.problem });
+    })
+    .optional(),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   ALLOW_PRIVATE_APP_URLS: bool.default(false),
   ALLOW_HTTP_PAYMENT_URLS: bool.default(false),
   TOKEN_GRACE_HOURS: z.coerce
@@ -107,8 +122,15 @@ export type Config = {
   host: string;
   port: number;
   publicBaseUrl: string;
-  /** 32-byte key for AES-256-GCM; when absent the embedded default keeps one in DATA_DIR. */
+  /**
+   * 32-byte key for AES-256-GCM; when absent the embedded default keeps one in DATA_DIR
+   * (SQLite only: on PostgreSQL secrets cannot be sealed without it, app-context.ts).
+   */
   encryptionKey?: Buffer;
+  /** ENCRYPTION_KEY_PREVIOUS: opens secrets sealed before a key rotation, never seals. */
+  previousEncryptionKey?: Buffer;
+  /** When set, /metrics answers only `Authorization: Bearer <metricsToken>` (ops-routes.ts). */
+  metricsToken?: string;
   allowPrivateAppUrls: boolean;
   allowHttpPaymentUrls: boolean;
   tokenGraceMs: number;
@@ -142,10 +164,46 @@ export type Config = {
 
 export class ConfigError extends Error {}
 
+/**
+ * Production, for the start-up checks: PostgreSQL (several processes share the data) or an
+ * https PUBLIC_BASE_URL (reachable by others). The demo and a local SQLite on http are not.
+ */
+export function isProduction(config: Pick<Config, "database" | "publicBaseUrl">): boolean {
+  return config.database.kind === "postgres" || config.publicBaseUrl.startsWith("https://");
+}
+
+/**
+ * Why `serve` must not start without ENCRYPTION_KEY, or null. A key file in DATA_DIR is one
+ * process's own: a second process on the same PostgreSQL would make another (issue 14 item 10).
+ */
+export function missingKeyRefusal(
+  config: Pick<Config, "database" | "publicBaseUrl" | "encryptionKey">,
+): string | null {
+  if (config.encryptionKey || !isProduction(config)) return null;
+  const why = config.database.kind === "postgres" ? "on PostgreSQL" : "with an https PUBLIC_BASE_URL";
+  return `ENCRYPTION_KEY is required ${why}: every server process must seal and open the integration tokens with the same key (make one with: openssl rand -base64 32; see README, Keys and backups)`;
+}
+
+const previousKeyNeedsCurrent = (
+  e: { ENCRYPTION_KEY?: string | undefined; ENCRYPTION_KEY_PREVIOUS?: string | undefined },
+  ctx: z.RefinementCtx,
+) => {
+  if (e.ENCRYPTION_KEY_PREVIOUS && !e.ENCRYPTION_KEY)
+    ctx.addIssue({
+      code: "custom",
+      path: ["ENCRYPTION_KEY_PREVIOUS"],
+      message: "is only read with ENCRYPTION_KEY (the key secrets are sealed with now)",
+    });
+};
+
 /** Parses the environment into a Config, or throws a ConfigError listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = envSchema.superRefine(scryptFloor).superRefine(timeoutsFit).safeParse(cleaned);
+  const parsed = envSchema
+    .superRefine(scryptFloor)
+    .superRefine(timeoutsFit)
+    .superRefine(previousKeyNeedsCurrent)
+    .safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
@@ -164,6 +222,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     publicBaseUrl,
     encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, "base64") : undefined,
+    previousEncryptionKey: e.ENCRYPTION_KEY_PREVIOUS
+      ? Buffer.from(e.ENCRYPTION_KEY_PREVIOUS, "base64")
+      : undefined,
+    metricsToken: e.METRICS_TOKEN,
     allowPrivateAppUrls: e.ALLOW_PRIVATE_APP_URLS,
     allowHttpPaymentUrls: e.ALLOW_HTTP_PAYMENT_URLS,
     tokenGraceMs: Math.round(e.TOKEN_GRACE_HOURS * 3_600_000),

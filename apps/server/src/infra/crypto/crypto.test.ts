@@ -69,6 +69,35 @@ describe("SecretBox: tokens at rest with AES-256-GCM", () => {
   });
 });
 
+describe("SecretBox with a previous key (ENCRYPTION_KEY_PREVIOUS, issue 14 item 10)", () => {
+  const oldKey = randomBytes(32);
+  const newKey = randomBytes(32);
+
+  it("opens what either key sealed and seals with the current key only", () => {
+    const before = new SecretBox(oldKey).seal("sealed before the rotation");
+    const box = new SecretBox(newKey, oldKey);
+    expect(box.open(before)).toBe("sealed before the rotation");
+    const after = box.seal("sealed after");
+    expect(new SecretBox(newKey).open(after)).toBe("sealed after");
+    expect(() => new SecretBox(oldKey).open(after)).toThrow();
+    expect(box.sealedWithCurrent(after)).toBe(true);
+    expect(box.sealedWithCurrent(before)).toBe(false);
+    // A third key's secret opens with neither.
+    expect(() => box.open(new SecretBox(randomBytes(32)).seal("x"))).toThrow();
+  });
+
+  it("never serialises the previous key either", () => {
+    const box = new SecretBox(newKey, oldKey);
+    expect(JSON.stringify({ box })).not.toContain(oldKey.toString("base64"));
+  });
+
+  it("a box without a key refuses to seal or open, naming ENCRYPTION_KEY", () => {
+    const box = SecretBox.keyless("ENCRYPTION_KEY is required on PostgreSQL");
+    expect(() => box.seal("t")).toThrow(/ENCRYPTION_KEY is required/);
+    expect(() => box.open(new SecretBox(newKey).seal("t"))).toThrow(/ENCRYPTION_KEY is required/);
+  });
+});
+
 describe("the embedded default key file", () => {
   it("is created on first run with owner-only permissions, and the same key is read on later runs", () => {
     const dir = join(tempDir(), "nested", "data");
@@ -76,6 +105,8 @@ describe("the embedded default key file", () => {
     expect(first).toHaveLength(32);
     const file = join(dir, "secret.key");
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    // The data directory it made is the owner's only (issue 14 item 12), whatever the umask.
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(Buffer.from(readFileSync(file, "utf8").trim(), "base64").equals(first)).toBe(true);
     const again = loadOrCreateKeyFile(dir);
     expect(again.equals(first)).toBe(true);

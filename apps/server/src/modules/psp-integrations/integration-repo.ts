@@ -167,7 +167,7 @@ export async function findCallbackIntegration(
     enabled: toBool(row.enabled),
     amount_policy: row.amount_policy,
     token: box.open(row.token_enc),
-    prevToken: row.prev_token_enc ? box.open(row.prev_token_enc) : null,
+    prevToken: row.prev_token_enc ? openPrevious(box, row.prev_token_enc) : null,
     prevTokenExpiresAt: row.prev_token_expires_at,
   };
   // A change made while this read ran may not be in it: don't keep it.
@@ -176,6 +176,18 @@ export async function findCallbackIntegration(
     cache.set(merchantId, { value, generation, expiresAt: now + CALLBACK_INTEGRATION_TTL_MS });
   }
   return value;
+}
+
+/**
+ * A previous token that no key opens (sealed before a key change that was not reencrypted, or
+ * damaged) is no token: the current one must keep working (issue 14 item 10).
+ */
+function openPrevious(box: SecretBox, sealed: string): string | null {
+  try {
+    return box.open(sealed);
+  } catch {
+    return null;
+  }
 }
 
 /** The tokens API-2 accepts now: the current one, and the previous one during its grace. */
