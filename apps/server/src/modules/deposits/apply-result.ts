@@ -3,10 +3,10 @@ import type { AppContext } from "../../app-context.js";
 import { type Db, type DbKind, isLedgerCreditViolation, toDbMinor } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { perDatabase, rowsAsTable, runStatement, tableColumns } from "../../infra/db/sql-text.js";
-import { type BatchWrite, runWrites } from "../../infra/db/write-batch.js";
+import { type BatchWrite, isTransientConflict, runWrites } from "../../infra/db/write-batch.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
-import { ledgerWrites, type PlannedPosting } from "../clients/ledger.js";
+import { isWalletCreationRace, ledgerWrites, type PlannedPosting } from "../clients/ledger.js";
 import { eventRowsWrite, type NewDepositEvent } from "./deposit-repo.js";
 import { canResolveLate, canTransition, decideCallback, isTerminal, sourcesOf } from "./deposit-state.js";
 
@@ -69,7 +69,7 @@ export async function applyDepositResult(
 ): Promise<ApplyOutcome> {
   let outcome: ApplyOutcome;
   try {
-    outcome = await deps.db.transaction().execute(async (trx) => {
+    outcome = await transactionRetryingRaces(deps, async (trx) => {
       const o = await applyDepositResultInTx(trx, deps, input);
       if (within) await within(trx, o);
       return o;
@@ -82,6 +82,31 @@ export async function applyDepositResult(
   return outcome;
 }
 
+/** Most runs of one transaction that lost a race another run resolves. */
+export const RACE_ATTEMPTS = 3;
+
+/**
+ * A transaction that credits (or may credit) a deposit, run again, read and all, when
+ * PostgreSQL rolled it back on a race that a fresh read resolves: the client's first wallet in
+ * the currency created meanwhile by another transaction ({@link isWalletCreationRace}: this run
+ * planned it as new; read again, it finds the other's, committed by then), or a deadlock or
+ * serialization conflict ({@link isTransientConflict}). At most {@link RACE_ATTEMPTS} runs; the
+ * last one's error is thrown. `fn` may run more than once: whatever it writes must be in `trx`,
+ * and whatever it returns must come from its last run.
+ */
+export async function transactionRetryingRaces<T>(
+  deps: Pick<AppContext, "db">,
+  fn: (trx: Db) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.db.transaction().execute(fn);
+    } catch (err) {
+      if (attempt >= RACE_ATTEMPTS || !(isWalletCreationRace(err) || isTransientConflict(err))) throw err;
+    }
+  }
+}
+
 /**
  * The body of {@link applyDepositResult}, for callers that must do more in the same transaction
  * (review resolution, manual approval write their audit record with it): read the deposit
@@ -89,6 +114,8 @@ export async function applyDepositResult(
  * callbacks (handle-callback.ts). The caller owns the transaction, so a ledger unique violation
  * (or a `concurrent_change` ConflictError: the deposit changed between read and write) reaches
  * it as an error: treat the former as `repeat`, and increment the credits metric after commit.
+ * Run the transaction with {@link transactionRetryingRaces}: a client's first credit can race
+ * another transaction creating the same wallet.
  */
 export async function applyDepositResultInTx(
   trx: Db,

@@ -6,7 +6,7 @@ import type { DepositStatus } from "../../infra/db/schema.js";
 import { ConflictError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import { applyDepositResultInTx } from "./apply-result.js";
+import { applyDepositResultInTx, transactionRetryingRaces } from "./apply-result.js";
 import { insertDepositEvent } from "./deposit-repo.js";
 import { money } from "./deposit-view.js";
 
@@ -81,7 +81,9 @@ export async function resolveDepositByHand(
     );
   let ledgerEntryId: string | null = null;
   try {
-    await ctx.db.transaction().execute(async (trx) => {
+    // Run again, audit record and all, when a first credit raced another wallet creation.
+    await transactionRetryingRaces(ctx, async (trx) => {
+      ledgerEntryId = null;
       const r = await applyDepositResultInTx(trx, ctx, {
         tenantId,
         depositId,

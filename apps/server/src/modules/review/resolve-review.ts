@@ -6,7 +6,7 @@ import { decodeJson, isLedgerCreditViolation } from "../../infra/db/database.js"
 import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import { applyDepositResultInTx } from "../deposits/apply-result.js";
+import { applyDepositResultInTx, transactionRetryingRaces } from "../deposits/apply-result.js";
 import { insertDepositEvent } from "../deposits/deposit-repo.js";
 import { LATE_CREDIT_SOURCES } from "../deposits/deposit-state.js";
 import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
@@ -40,7 +40,10 @@ export async function resolveReviewItem(
   // What a credit decided (decimal text), for the audit record.
   let figures: Record<string, string> = {};
   try {
-    await ctx.db.transaction().execute(async (trx) => {
+    // Run again, claim and audit record and all, when a first credit raced another wallet creation.
+    await transactionRetryingRaces(ctx, async (trx) => {
+      ledgerEntryId = null;
+      figures = {};
       const item = await trx
         .selectFrom("review_items as r")
         .innerJoin("deposits as d", (j) =>
