@@ -2,6 +2,7 @@ import { clientCreateCommand } from "./cli/client-commands.js";
 import { type Command, helpText, parseCommandArgs, UsageError } from "./cli/command.js";
 import { demoCommand } from "./cli/demo-command.js";
 import { doctorCommand } from "./cli/doctor-command.js";
+import { keysReencryptCommand } from "./cli/key-commands.js";
 import { callbackCommand, signCommand, verifyCommand } from "./cli/protocol-commands.js";
 import {
   migrateCommand,
@@ -17,6 +18,7 @@ export const COMMANDS: Command[] = [
   serveCommand,
   migrateCommand,
   doctorCommand,
+  keysReencryptCommand,
   tenantCreateCommand,
   userCreateCommand,
   clientCreateCommand,

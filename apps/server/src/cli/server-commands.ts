@@ -1,5 +1,5 @@
 import { createAppContext } from "../app-context.js";
-import { loadConfig } from "../config/config.js";
+import { type Config, ConfigError, isProduction, loadConfig, missingKeyRefusal } from "../config/config.js";
 import { migrateToLatest } from "../infra/db/database.js";
 import { startServer } from "../main.js";
 import { createTenant, createUser } from "../modules/tenants/create-tenant.js";
@@ -18,13 +18,34 @@ async function withContext<T>(fn: (ctx: ReturnType<typeof createAppContext>) => 
   }
 }
 
+/**
+ * What `serve` logs as warnings at start-up: a key file inside DATA_DIR (it must stay out of
+ * the data directory's backups) and an open /metrics in production (config.ts isProduction).
+ */
+export function serveWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (!config.encryptionKey)
+    warnings.push(
+      `the encryption key is the file ${config.dataDir}/secret.key, inside the data directory: keep it out of backups of DATA_DIR, or set ENCRYPTION_KEY (README: Keys and backups)`,
+    );
+  if (isProduction(config) && !config.metricsToken)
+    warnings.push(
+      "METRICS_TOKEN is not set: /metrics (counts of every tenant) answers anyone who can reach this server",
+    );
+  return warnings;
+}
+
 export const serveCommand: Command = {
   name: "serve",
   summary: "start the server (configuration from the environment, see README)",
   usage: "serve",
   options: {},
   async run() {
-    const server = await startServer(loadConfig(), { handleSignals: true });
+    const config = loadConfig();
+    const refusal = missingKeyRefusal(config);
+    if (refusal) throw new ConfigError(refusal);
+    const server = await startServer(config, { handleSignals: true });
+    for (const w of serveWarnings(config)) server.ctx.logger.warn(w);
     console.log(`psphub listening on ${server.url} (${server.ctx.dbKind})`);
     await new Promise(() => {});
     return 0;
