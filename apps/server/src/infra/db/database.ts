@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from "kysely";
@@ -60,7 +60,12 @@ export function openDatabase(
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: "postgres", close: () => db.destroy() };
   }
-  if (c.file !== ":memory:") mkdirSync(dirname(c.file), { recursive: true });
+  if (c.file !== ":memory:") {
+    // Owner-only (issue 14 item 12): the file holds password hashes and sealed tokens. Created
+    // here before SQLite opens it, since SQLite gives -wal and -shm the database file's mode.
+    mkdirSync(dirname(c.file), { recursive: true, mode: 0o700 });
+    closeSync(openSync(c.file, "a", 0o600));
+  }
   const sqlite = new SQLite(c.file);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = NORMAL");
