@@ -2,7 +2,9 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../app-context.js";
+import { safeEqual, sha256Hex } from "../infra/crypto/hashing.js";
 import { pingDatabase } from "../infra/db/database.js";
+import { UnauthenticatedError } from "../shared/errors.js";
 
 /**
  * Liveness, readiness (checks the database), Prometheus metrics and the OpenAPI document; and
@@ -23,6 +25,12 @@ export function opsRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (closing) reply.header("connection", "close");
     done(null, payload);
   });
+
+  // With METRICS_TOKEN, /metrics (counts of every tenant) answers only its bearer. The digests
+  // are compared, so the comparison takes the same time whatever the header's length.
+  const metricsAuthorization = ctx.config.metricsToken
+    ? sha256Hex(`Bearer ${ctx.config.metricsToken}`)
+    : null;
 
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
@@ -66,9 +74,20 @@ export function opsRoutes(app: FastifyInstance, ctx: AppContext): void {
     {
       config: { access: "public" },
       logLevel: "warn",
-      schema: { tags: ["ops"], summary: "Prometheus metrics" },
+      schema: {
+        tags: ["ops"],
+        summary:
+          "Prometheus metrics (with METRICS_TOKEN set: only for `Authorization: Bearer <METRICS_TOKEN>`)",
+      },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
+      if (
+        metricsAuthorization !== null &&
+        !safeEqual(sha256Hex(req.headers.authorization ?? ""), metricsAuthorization)
+      ) {
+        reply.header("www-authenticate", "Bearer");
+        throw new UnauthenticatedError("/metrics needs Authorization: Bearer <METRICS_TOKEN>");
+      }
       reply.header("content-type", ctx.metrics.registry.contentType);
       return ctx.metrics.registry.metrics();
     },
