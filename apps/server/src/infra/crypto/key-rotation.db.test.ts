@@ -12,7 +12,7 @@ import { reencryptTokens } from "../../modules/psp-integrations/reencrypt-tokens
 import { createTenant } from "../../modules/tenants/create-tenant.js";
 import { insertDeposit, sendSignedCallback } from "../../test/callback-client.js";
 import { insertIntegration, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
-import { createTestApp, type TestApp } from "../../test/test-app.js";
+import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
 import { testDbKind } from "../../test/test-database.js";
 import { SecretBox } from "./secret-box.js";
 
@@ -184,6 +184,25 @@ describe("key rotation: ENCRYPTION_KEY_PREVIOUS, then psphub keys reencrypt", ()
     expect(now.token_enc).toBe(stored.token_enc);
     // Tidy up: the other tests' start-up checks read the newest integration.
     await t.ctx.db.deleteFrom("psp_integrations").where("id", "=", integrationId).execute();
+  });
+});
+
+describe("a current token that no key opens", () => {
+  it("reveal answers 409 token_unreadable (not 500), and a rotation makes a new token that reveals", async () => {
+    const s = await seedTenant(t);
+    const lost = await process2({ encryptionKey: randomBytes(32) });
+    const { integrationId } = await insertIntegration(lost.ctx, s.tenantId);
+    const reveal = await s.owner.post(`/api/admin/integrations/${integrationId}/reveal`);
+    expect(reveal.statusCode).toBe(409);
+    expect(reveal.json()).toMatchObject({ error: { code: "token_unreadable" } });
+    expect(reveal.body).toMatch(/ENCRYPTION_KEY/);
+    const rotated = await s.owner.post(`/api/admin/integrations/${integrationId}/rotate-token`, {
+      graceHours: 0,
+    });
+    expect(rotated.statusCode).toBe(200);
+    const again = await s.owner.post(`/api/admin/integrations/${integrationId}/reveal`);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().token).toEqual(expect.any(String));
   });
 });
 

@@ -1,6 +1,7 @@
 import type { AppContext } from "../../app-context.js";
 import type { AdminActor } from "../../http/admin-actor.js";
-import { NotFoundError } from "../../shared/errors.js";
+import type { SecretBox } from "../../infra/crypto/secret-box.js";
+import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { callbackBaseUrl } from "./integration-model.js";
 import { createIntegrationRepo } from "./integration-repo.js";
@@ -33,8 +34,23 @@ export async function revealIntegration(
     );
     return {
       merchantId: row.merchant_id,
-      token: ctx.secretBox.open(row.token_enc),
+      token: openCurrent(ctx.secretBox, row.token_enc),
       callbackUrl: callbackBaseUrl(ctx.config.publicBaseUrl),
     };
   });
+}
+
+/**
+ * A token no key opens (sealed under a key this server no longer has) is a state to fix, not a
+ * server error: rotating it makes a new one under the current key.
+ */
+function openCurrent(box: SecretBox, sealed: string): string {
+  try {
+    return box.open(sealed);
+  } catch {
+    throw new ConflictError(
+      "The stored token cannot be decrypted with this server's ENCRYPTION_KEY (or ENCRYPTION_KEY_PREVIOUS): rotate the token to make a new one",
+      "token_unreadable",
+    );
+  }
 }
