@@ -233,7 +233,6 @@ function eventValues(e: NewDepositEvent): unknown[] {
   return DEPOSIT_EVENTS.names.map((c) => row[c]);
 }
 
-const DEPOSIT_PLACEHOLDERS = `(${DEPOSIT_COLUMNS.map(() => "?").join(", ")})`;
 const EVENT_PLACEHOLDERS = `(${DEPOSIT_EVENTS.names.map(() => "?").join(", ")})`;
 
 const DEPOSITS_UNNEST = unnestOf(DEPOSITS.types);
@@ -243,9 +242,36 @@ const EVENTS_UNNEST = unnestOf(DEPOSIT_EVENTS.types);
 // raise a constraint error (failure mode 3); NULL keys never conflict.
 const ON_KEY_CONFLICT = "on conflict (tenant_id, client_id, idempotency_key) do nothing";
 
-/** SQLite: one statement per row, inside the batch's transaction (in-process, prepared once). */
+/*
+ * The order was built from its method as read before this insert (its currency's decimals).
+ * The insert only happens while that method is live and still gives the currency those
+ * decimals: a change committed in between (update-method.ts checks the orders holding a
+ * currency before changing its decimals, and saw none of this one) would otherwise leave an
+ * order, then a wallet, in another exponent than the tenant's (issue 14 item 1). A refused row
+ * is not inserted, as one whose key is taken; the caller tells them apart. On PostgreSQL the
+ * method row is locked FOR SHARE: a change in progress (update-method.ts locks the row first)
+ * is waited for, and its committed version is checked again (READ COMMITTED re-checks a locked
+ * row that changed); a change that starts later waits for this order and then sees it.
+ */
+const SQLITE_METHOD_GUARD = `exists (
+  select 1 from deposit_methods m, json_each(m.currencies) c
+  where m.tenant_id = ? and m.id = ? and m.deleted_at is null
+    and json_extract(c.value, '$.code') = ? and json_extract(c.value, '$.decimals') = ?)`;
+const PG_METHOD_GUARD = `exists (
+  select 1 from deposit_methods m
+  where m.tenant_id = v.tenant_id and m.id = v.method_id and m.deleted_at is null
+    and m.currencies::jsonb @> jsonb_build_array(jsonb_build_object('code', v.currency, 'decimals', v.decimals))
+  for share)`;
+/** The guard's parameters on SQLite, after the row's values. */
+const guardValues = (row: DepositsTable) => [row.tenant_id, row.method_id, row.currency, row.decimals];
+
+/**
+ * SQLite: one statement per row, inside the batch's transaction (in-process, prepared once).
+ * A WHERE on the SELECT also keeps SQLite from reading ON CONFLICT as a join's constraint.
+ */
 const INSERT_DEPOSIT = statement(
-  `insert into deposits (${DEPOSIT_COLUMNS.join(", ")}) values ${DEPOSIT_PLACEHOLDERS} ${ON_KEY_CONFLICT}`,
+  `insert into deposits (${DEPOSIT_COLUMNS.join(", ")})
+  select ${DEPOSIT_COLUMNS.map(() => "?").join(", ")} where ${SQLITE_METHOD_GUARD} ${ON_KEY_CONFLICT}`,
 );
 const INSERT_EVENT = statement(`insert into deposit_events (${EVENT_COLUMNS}) values ${EVENT_PLACEHOLDERS}`);
 
@@ -254,7 +280,9 @@ const INSERT_EVENT = statement(`insert into deposit_events (${EVENT_COLUMNS}) va
 // the ids of the orders it inserted.
 const PG_INSERT_DEPOSITS = statement(`
   with d as (
-    insert into deposits (${DEPOSIT_COLUMNS.join(", ")}) select * from ${DEPOSITS_UNNEST}
+    insert into deposits (${DEPOSIT_COLUMNS.join(", ")})
+    select * from ${DEPOSITS_UNNEST} as v (${DEPOSIT_COLUMNS.join(", ")})
+    where ${PG_METHOD_GUARD}
     ${ON_KEY_CONFLICT} returning id)
   insert into deposit_events (${EVENT_COLUMNS})
   select v.id, v.tenant_id, v.deposit_id, v.kind, v.data, v.created_at
@@ -365,12 +393,10 @@ async function insertDeposits(db: Db, kind: DbKind, items: InsertItem[]): Promis
   return db.transaction().execute(async (trx) => {
     const out: boolean[] = [];
     for (const { row, event } of items) {
-      const r = await run(
-        trx,
-        kind,
-        INSERT_DEPOSIT,
-        DEPOSIT_COLUMNS.map((c) => row[c]),
-      );
+      const r = await run(trx, kind, INSERT_DEPOSIT, [
+        ...DEPOSIT_COLUMNS.map((c) => row[c]),
+        ...guardValues(row),
+      ]);
       const inserted = Number(r.numAffectedRows ?? 0n) > 0;
       if (inserted) await run(trx, kind, INSERT_EVENT, eventValues(event));
       out.push(inserted);
@@ -407,8 +433,9 @@ async function setPaymentUrls(
 /**
  * Inserts a new order with its first timeline event (`event.depositId` is the order's id), all
  * or nothing, unless an order with the same (tenant, client, idempotency key) exists (also one
- * earlier in the same batch). Returns whether this call inserted it. Pass the database, never a
- * transaction: the write is committed with its batch.
+ * earlier in the same batch), or its method is no longer live with the order's currency in the
+ * order's decimals (it changed since it was read). Returns whether this call inserted it. Pass
+ * the database, never a transaction: the write is committed with its batch.
  */
 export async function insertDepositWithEvent(
   db: Db,

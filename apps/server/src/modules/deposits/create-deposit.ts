@@ -44,6 +44,8 @@ import { type CreateDepositView, createDepositView, money } from "./deposit-view
  * 2. validate against the method (pure, deposit-validation.ts);
  * 3. in one short transaction: insert-or-ignore the order (status pending) and its `created`
  *    event; a concurrent request with the same key that lost the race reads the winner back;
+ *    the insert only happens while the method still gives the currency the decimals read in 2
+ *    (create-deposit-repo.ts), else 409 `method_changed`: send again;
  * 4. with NO transaction open, call API-1 through the SSRF-guarded client;
  * 5. in a second short transaction: log the call (`api1_call`) and either store the payment
  *    URL or fail the order with a conditional update (`where status = 'pending'`), so a callback
@@ -217,9 +219,15 @@ export async function createDeposit(
   });
   if (!inserted) {
     // Lost a race with a concurrent request carrying the same key: answer what it stored.
-    const winner = await findDepositByIdempotencyKey(deps.db, tenantId, clientId, key as string);
-    if (!winner) throw new Error("idempotent insert ignored but no order stored under the key");
-    return replayOrConflict(winner, hash);
+    const winner =
+      key === null ? undefined : await findDepositByIdempotencyKey(deps.db, tenantId, clientId, key);
+    if (winner) return replayOrConflict(winner, hash);
+    // No order holds the key: the insert's guard refused this one, since the method changed
+    // after it was read (its currency's decimals, or it was deleted). Nothing was created.
+    throw new ConflictError(
+      "The deposit method changed while the order was being created: nothing was created; send the request again",
+      "method_changed",
+    );
   }
 
   // The transaction above is committed: from here on nothing holds a database transaction
