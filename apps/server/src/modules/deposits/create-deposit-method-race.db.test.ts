@@ -1,3 +1,5 @@
+import { MAX_EXPONENT, MIN_EXPONENT } from "@psphub/protocol";
+import fc from "fast-check";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { depositRowFor } from "../../test/callback-client.js";
@@ -84,12 +86,12 @@ const ordersOf = (s: Setup) =>
     .where("method_id", "=", s.methodId)
     .execute();
 
-/** An order of USDT 1.5 as deposit creation builds it from the method it read (6 decimals). */
-function usdtOrder(s: Setup) {
+/** An order of USDT as deposit creation builds it from the method it read (in 6 decimals unless given). */
+function usdtOrder(s: Setup, decimals = 6) {
   const now = t.ctx.clock.now();
   const row = depositRowFor(s, now, {
     currency: "USDT",
-    decimals: 6,
+    decimals,
     amount_minor: 1_500_000,
     fee_minor: 0,
     credit_minor: 1_500_000,
@@ -131,6 +133,26 @@ describe("the order insert and a change of its method's decimals", () => {
     const { row, event } = usdtOrder(s);
     expect(await insertDepositWithEvent(t.ctx.db, t.ctx.dbKind, row, event)).toBe(false);
     expect(await ordersOf(s)).toEqual([]);
+  });
+
+  it("inserts an order exactly when the method's decimals now are those it was read with (property)", async () => {
+    const s = await setup();
+    const exponent = fc.integer({ min: MIN_EXPONENT, max: MAX_EXPONENT });
+    await fc.assert(
+      fc.asyncProperty(exponent, exponent, async (read, now) => {
+        await setCurrencies(s, [USD, USDT(now)]);
+        const { row, event } = usdtOrder(s, read);
+        const inserted = await insertDepositWithEvent(t.ctx.db, t.ctx.dbKind, row, event);
+        expect(inserted).toBe(read === now);
+        const stored = await t.ctx.db
+          .selectFrom("deposits")
+          .select("decimals")
+          .where("id", "=", row.id)
+          .execute();
+        expect(stored).toEqual(read === now ? [{ decimals: now }] : []);
+      }),
+      { numRuns: 30 },
+    );
   });
 
   it("inserts nothing when the method no longer accepts the currency, or was deleted", async () => {
