@@ -163,6 +163,50 @@ describe("key rotation: ENCRYPTION_KEY_PREVIOUS, then psphub keys reencrypt", ()
     expect(await callbackThrough(after.app, after.ctx, fxs[0]!, "the-token-before")).toBe(204);
   });
 
+  it("is safe beside a running server: a token rotated between its read and its write is read again, not overwritten", async () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const before = await process2({ encryptionKey: oldKey });
+    const fx = await insertPaymentSetup(before.ctx, tenantId);
+    const newBox = new SecretBox(newKey);
+    const rotatedTo = newBox.seal("rotated-meanwhile");
+    let rotated = false;
+    // Another server rotates the token right after reencrypt has read its page of rows.
+    const racing = t.ctx.db.withPlugin({
+      transformQuery: (a) => a.node,
+      transformResult: async (a) => {
+        if (!rotated && a.result.rows.some((r) => (r as { id?: string }).id === fx.integrationId)) {
+          rotated = true;
+          // Through another connection, as another process would (SQLite: one connection each).
+          const row = await before.ctx.db
+            .selectFrom("psp_integrations")
+            .select("token_enc")
+            .where("id", "=", fx.integrationId)
+            .executeTakeFirstOrThrow();
+          await before.ctx.db
+            .updateTable("psp_integrations")
+            .set({
+              token_enc: rotatedTo,
+              prev_token_enc: row.token_enc,
+              prev_token_expires_at: Date.now() + 3_600_000,
+            })
+            .where("id", "=", fx.integrationId)
+            .execute();
+        }
+        return a.result;
+      },
+    });
+    await reencryptTokens({ db: racing, secretBox: new SecretBox(newKey, oldKey) });
+    expect(rotated).toBe(true);
+    const row = await t.ctx.db
+      .selectFrom("psp_integrations")
+      .select(["token_enc", "prev_token_enc"])
+      .where("id", "=", fx.integrationId)
+      .executeTakeFirstOrThrow();
+    expect(row.token_enc).toBe(rotatedTo);
+    expect(newBox.open(row.prev_token_enc!)).toBe(fx.token);
+  });
+
   it("leaves a token that neither key opens as it is and reports its integration", async () => {
     const lostKey = randomBytes(32);
     const key = randomBytes(32);
