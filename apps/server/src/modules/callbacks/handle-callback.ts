@@ -11,8 +11,7 @@ import { createMicroBatcher, type Settled } from "../../infra/batching/micro-bat
 import { safeEqual } from "../../infra/crypto/hashing.js";
 import { type Db, isLedgerCreditViolation, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { type BatchWrite, isTransientConflict, runWrites } from "../../infra/db/write-batch.js";
-import { isWalletCreationRace } from "../clients/ledger.js";
+import { type BatchWrite, runWrites } from "../../infra/db/write-batch.js";
 import {
   type ApplyOutcome,
   type ApplyResultInput,
@@ -23,6 +22,7 @@ import {
   planDepositResults,
   type ResultStatus,
   readDepositsForApply,
+  retryingRaces,
   statusAfter,
 } from "../deposits/apply-result.js";
 import { eventRowsWrite, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
@@ -175,9 +175,6 @@ async function judgeAndApply(deps: CallbackDeps, items: Screened[]): Promise<Set
   }
 }
 
-/** Most runs of one batch that lost a race another run resolves (see {@link applyBatch}). */
-const RACE_ATTEMPTS = 3;
-
 /**
  * {@link runBatch}, run again when it rolled back on a race with another lane or process: a
  * client's first wallet that another transaction created meanwhile (issue 14 item 4: the run
@@ -185,14 +182,11 @@ const RACE_ATTEMPTS = 3;
  * or a deadlock. Costs nothing when nothing raced.
  */
 async function applyBatch(deps: CallbackDeps, items: Screened[]): Promise<Judgement[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await runBatch(deps, items, true);
-    } catch (err) {
-      if (attempt >= RACE_ATTEMPTS || !(isWalletCreationRace(err) || isTransientConflict(err))) throw err;
-      deps.logger.debug({ attempt, callbacks: items.length }, "API-2 batch lost a race; reading again");
-    }
-  }
+  return retryingRaces(
+    () => runBatch(deps, items, true),
+    (attempt) =>
+      deps.logger.debug({ attempt, callbacks: items.length }, "API-2 batch lost a race; reading again"),
+  );
 }
 
 /**

@@ -98,11 +98,24 @@ export async function transactionRetryingRaces<T>(
   deps: Pick<AppContext, "db">,
   fn: (trx: Db) => Promise<T>,
 ): Promise<T> {
+  return retryingRaces(() => deps.db.transaction().execute(fn));
+}
+
+/**
+ * Runs `run` (one whole transaction) again when it failed on a race a fresh read resolves, as
+ * {@link transactionRetryingRaces} explains; `onRetry` hears of each rerun. The API-2 batch uses
+ * it with its own write transaction.
+ */
+export async function retryingRaces<T>(
+  run: () => Promise<T>,
+  onRetry?: (attempt: number) => void,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.db.transaction().execute(fn);
+      return await run();
     } catch (err) {
       if (attempt >= RACE_ATTEMPTS || !(isWalletCreationRace(err) || isTransientConflict(err))) throw err;
+      onRetry?.(attempt);
     }
   }
 }

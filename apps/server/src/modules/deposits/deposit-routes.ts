@@ -93,7 +93,8 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
           description:
             "201: created (status pending with paymentUrl). 200: the Idempotency-Key answered an earlier order. " +
             "502: the order was created but the payment provider gave no payment page; it is `failed` and " +
-            "`error.message` is the text to show the client. 409 idempotency_key_reused. 400 with field paths " +
+            "`error.message` is the text to show the client. 409 idempotency_key_reused; 409 method_changed when " +
+            "the method was deleted or its decimals changed while the order was being made (nothing created: send again). 400 with field paths " +
             "(amount, currency, fields.<key>, methodId when the method is disabled). 404 when the method does not " +
             "exist or is not visible to this client.",
           headers: idempotencyHeaders,
