@@ -1,5 +1,4 @@
 import type { ServerOptions } from "node:http";
-import { PassThrough } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config/config.js";
 import { RequestTimeoutError } from "../shared/errors.js";
@@ -37,40 +36,36 @@ export function serverTimeoutOptions(t: RequestTimeouts): { requestTimeout: numb
 }
 
 /**
- * Cuts a body that has not fully arrived `bodyTimeoutMs` after its headers: the body parser gets
- * a RequestTimeoutError (408, so the handler never runs) and the connection is closed after the
- * answer, instead of being kept alive for the rest of the drip.
+ * Cuts a body that has not fully arrived `bodyTimeoutMs` after its headers: Fastify's body
+ * reader gets a RequestTimeoutError (408, so the handler never runs) and the connection is
+ * closed after the answer, instead of being kept alive for the rest of the drip.
+ *
+ * On the hot path (every API-2 callback) this is one timer and one `end` listener per request
+ * with a body: the body is not piped through another stream (that cost about 5 µs a callback).
  */
 export function registerBodyTimeout(app: FastifyInstance, bodyTimeoutMs: number): void {
-  app.addHook("preParsing", async (req, reply, payload) => {
+  app.addHook("preParsing", (req, reply, payload, done) => {
     const headers = req.headers;
     const hasBody =
       headers["transfer-encoding"] !== undefined ||
       (headers["content-length"] !== undefined && headers["content-length"] !== "0");
-    if (!hasBody) return payload;
-    const guarded = new PassThrough();
-    // Fastify's body reader listens for errors; this one keeps a timeout that fires after the
-    // route stopped reading (a handler that ignores its body) from being an uncaught error.
-    guarded.on("error", () => {});
-    let ended = false;
+    if (!hasBody) return done(null, payload);
+    const raw = req.raw;
     const timer = setTimeout(() => {
-      if (ended) return;
-      payload.unpipe(guarded);
+      payload.removeListener("end", finished);
+      if (raw.complete || payload.destroyed || payload.readableEnded) return;
       // Node then sends `Connection: close` and closes the socket once the answer is written.
       reply.raw.shouldKeepAlive = false;
       reply.header("connection", "close");
-      guarded.destroy(new RequestTimeoutError());
+      const err = new RequestTimeoutError();
+      // Fastify's body reader listens for `error` while it reads; a route that does not read
+      // its body has no listener, and there the request is simply dropped.
+      if (payload.listenerCount("error") > 0) payload.emit("error", err);
+      else payload.destroy();
     }, bodyTimeoutMs);
     timer.unref();
-    const done = () => {
-      ended = true;
-      clearTimeout(timer);
-    };
-    payload.once("end", done);
-    payload.once("error", done);
-    payload.once("close", done);
-    reply.raw.once("close", done);
-    payload.pipe(guarded);
-    return guarded;
+    const finished = () => clearTimeout(timer);
+    payload.once("end", finished);
+    done(null, payload);
   });
 }

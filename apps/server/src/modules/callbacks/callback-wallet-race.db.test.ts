@@ -1,4 +1,3 @@
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../app.js";
 import { createAppContext } from "../../app-context.js";
@@ -14,6 +13,7 @@ import {
   type TestDeposit,
   walletBalance,
 } from "../../test/callback-client.js";
+import { untilSomeoneWaitsOnALock } from "../../test/lock-waits.js";
 import { insertClient, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
 import { testDbKind } from "../../test/test-database.js";
@@ -50,23 +50,6 @@ async function newClientWithOrders(n: number): Promise<{ clientId: string; order
 
 const successBody = (dep: TestDeposit) => callbackJson(callbackFields(fx, dep), fx.token);
 
-/**
- * PostgreSQL: resolves once a backend of this database waits on a lock (the callback's wallet
- * upsert queued behind the open transaction's new wallet). SQLite has one writer connection:
- * the callback cannot start before the open transaction ends, so there is nothing to wait for.
- */
-async function someoneWaitsOnALock(): Promise<void> {
-  if (t.ctx.dbKind !== "postgres") return;
-  for (let i = 0; i < 2_000; i++) {
-    const { rows } = await sql<{ n: string }>`
-      SELECT count(*) AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(t.ctx.db);
-    if (Number(rows[0]?.n) > 0) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error("the callback never waited on the open transaction's wallet");
-}
-
 describe("a client's first credit while another transaction creates the same wallet", () => {
   it("answers 204 at the first try and credits both orders into one wallet", async () => {
     const { clientId, orders } = await newClientWithOrders(2);
@@ -82,7 +65,7 @@ describe("a client's first credit while another transaction creates the same wal
         cause: "manual",
       });
       answer = sendCallback(t.app, successBody(mine), { token: fx.token });
-      await someoneWaitsOnALock();
+      await untilSomeoneWaitsOnALock(t.ctx, "the callback waiting on the open transaction's wallet");
     });
     const res = await answer!;
     expect({ status: res.statusCode, body: res.body }).toEqual({ status: 204, body: "" });

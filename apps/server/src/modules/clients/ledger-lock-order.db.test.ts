@@ -1,7 +1,7 @@
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTransaction } from "../../infra/db/database.js";
 import { isTransientConflict, runWrites } from "../../infra/db/write-batch.js";
+import { untilSomeoneWaitsOnALock } from "../../test/lock-waits.js";
 import { insertClient } from "../../test/payment-fixtures.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
 import { testDbKind } from "../../test/test-database.js";
@@ -38,17 +38,6 @@ const posting = (clientId: string, walletId: string): PlannedPosting => ({
   entryId: `e-${walletId}`,
 });
 
-async function someoneWaitsOnALock(): Promise<void> {
-  for (let i = 0; i < 2_000; i++) {
-    const { rows } = await sql<{ n: string }>`
-      SELECT count(*) AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(t.ctx.db);
-    if (Number(rows[0]?.n) > 0) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error("the second transaction never waited on the first");
-}
-
 describe("wallet lock order", () => {
   it.skipIf(testDbKind() !== "postgres")(
     "two transactions creating the same two new wallets never deadlock, whatever ids they planned",
@@ -73,7 +62,7 @@ describe("wallet lock order", () => {
           () => null,
           (err: unknown) => err,
         );
-        await someoneWaitsOnALock();
+        await untilSomeoneWaitsOnALock(t.ctx, "the second transaction waiting on the first");
         // Then the first creates c2's wallet: in id order the second would hold it already.
         await runWrites(trx, dbKind, ledgerWrites(dbKind, [posting(c2!, "w-first-2")]));
       }).then(

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { depositRowFor } from "../../test/callback-client.js";
+import { untilSomeoneWaitsOnALock } from "../../test/lock-waits.js";
 import { insertPaymentSetup, type PaymentFixture, USD } from "../../test/payment-fixtures.js";
 import {
   createTestApp,
@@ -172,21 +173,6 @@ describe("the order insert and a change of its method's decimals", () => {
   });
 });
 
-/**
- * PostgreSQL: resolves once a backend of this database waits on a lock. SQLite has one writer
- * connection: nothing can wait there (the same race is covered above, at the insert).
- */
-async function someoneWaitsOnALock(): Promise<void> {
-  for (let i = 0; i < 2_000; i++) {
-    const { rows } = await sql<{ n: string }>`
-      SELECT count(*) AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(t.ctx.db);
-    if (Number(rows[0]?.n) > 0) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error("the deposit creation never waited on the method's change");
-}
-
 describe("creating a deposit while its method's decimals change (PostgreSQL)", () => {
   it.skipIf(testDbKind() !== "postgres")(
     "answers 409 method_changed and keeps no order in the old exponent",
@@ -207,7 +193,10 @@ describe("creating a deposit while its method's decimals change (PostgreSQL)", (
           payload: { methodId: s.methodId, currency: "USDT", amount: "1.5" },
         });
         // Before the guard the order went in at once, in 6 decimals, unseen by the check above.
-        await Promise.race([someoneWaitsOnALock(), answer]);
+        await Promise.race([
+          untilSomeoneWaitsOnALock(t.ctx, "the deposit creation waiting on the method's change"),
+          answer,
+        ]);
         await trx
           .updateTable("deposit_methods")
           .set({ currencies: encodeCurrencies([USD, USDT(2)]) })

@@ -1,4 +1,3 @@
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTransaction } from "../../infra/db/database.js";
 import {
@@ -9,6 +8,7 @@ import {
   type TestDeposit,
   walletBalance,
 } from "../../test/callback-client.js";
+import { untilSomeoneWaitsOnALock } from "../../test/lock-waits.js";
 import { insertClient, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
 import { applyDepositResult, applyDepositResultInTx } from "./apply-result.js";
@@ -33,23 +33,6 @@ afterAll(async () => t?.close());
 paymentInvariantsAfterEach(() => t?.ctx);
 
 /**
- * PostgreSQL: resolves once a backend of this database waits on a lock (the person's wallet
- * upsert queued behind the open transaction's new wallet). SQLite has one writer connection:
- * the request cannot start before the open transaction ends, so there is nothing to wait for.
- */
-async function someoneWaitsOnALock(): Promise<void> {
-  if (t.ctx.dbKind !== "postgres") return;
-  for (let i = 0; i < 2_000; i++) {
-    const { rows } = await sql<{ n: string }>`
-      SELECT count(*) AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(t.ctx.db);
-    if (Number(rows[0]?.n) > 0) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error("the request never waited on the open transaction's wallet");
-}
-
-/**
  * Runs `request` while another transaction credits `other` (the client's first credit: it
  * creates the wallet) and stays open until the request waits on that wallet.
  */
@@ -64,7 +47,10 @@ async function whileAnotherCreatesTheWallet<R>(other: TestDeposit, request: () =
     });
     answer = request();
     // An answer before any lock wait would be a path that never races: fail on it, not hang.
-    await Promise.race([someoneWaitsOnALock(), answer]);
+    await Promise.race([
+      untilSomeoneWaitsOnALock(t.ctx, "the request waiting on the open transaction's wallet"),
+      answer,
+    ]);
   });
   return answer as Promise<R>;
 }

@@ -4,6 +4,14 @@ import type { ApiKeysTable, UsersTable } from "../../infra/db/schema.js";
 
 /** Back-office users and API keys of one tenant. */
 export function createUserRepo(db: Db) {
+  // An API key with its creator as the creator is now: a key acts with at most that role.
+  const keysWithCreator = () =>
+    db
+      .selectFrom("api_keys as k")
+      .leftJoin("users as u", (j) =>
+        j.onRef("u.id", "=", "k.created_by").onRef("u.tenant_id", "=", "k.tenant_id"),
+      );
+
   return {
     async list(tenantId: string): Promise<UsersTable[]> {
       return db
@@ -65,11 +73,7 @@ export function createUserRepo(db: Db) {
 
     /** The tenant's keys with their creator's current role and disabled flag (null: no such user). */
     async listApiKeys(tenantId: string) {
-      return db
-        .selectFrom("api_keys as k")
-        .leftJoin("users as u", (j) =>
-          j.onRef("u.id", "=", "k.created_by").onRef("u.tenant_id", "=", "k.tenant_id"),
-        )
+      return keysWithCreator()
         .select([
           "k.id",
           "k.name",
@@ -90,11 +94,7 @@ export function createUserRepo(db: Db) {
 
     /** An unrevoked key by the SHA-256 of its secret, with its creator as listApiKeys gives it. */
     async findLiveApiKeyByHash(keyHash: string) {
-      return db
-        .selectFrom("api_keys as k")
-        .leftJoin("users as u", (j) =>
-          j.onRef("u.id", "=", "k.created_by").onRef("u.tenant_id", "=", "k.tenant_id"),
-        )
+      return keysWithCreator()
         .select([
           "k.id",
           "k.tenant_id",
