@@ -43,6 +43,41 @@ export function scryptCostFrom(env: Record<string, string | undefined>): number 
 }
 
 /**
+ * How many password hashes (scrypt, 128 MiB each at 2^17) run at once in this process, and how
+ * many more may wait. scrypt runs on libuv's thread pool (4 threads by default), which dns.lookup
+ * (the outbound client's resolver, infra/http-out/) and file I/O share: the cap leaves them threads.
+ */
+const passwordHashConcurrency = z.coerce.number().int().min(1).max(16).default(2);
+const passwordHashQueueLimit = z.coerce.number().int().min(0).max(10_000).default(100);
+
+/**
+ * The password hashing limits the environment asks for, by loadConfig's rules (throws
+ * ConfigError). Read by infra/crypto/hashing.ts from the process's environment, as PSPHUB_SCRYPT_N.
+ */
+export function passwordHashLimitsFrom(env: Record<string, string | undefined>): {
+  concurrency: number;
+  queueLimit: number;
+} {
+  const parsed = z
+    .object({
+      PASSWORD_HASH_CONCURRENCY: passwordHashConcurrency,
+      PASSWORD_HASH_QUEUE_LIMIT: passwordHashQueueLimit,
+    })
+    .safeParse({
+      PASSWORD_HASH_CONCURRENCY: env.PASSWORD_HASH_CONCURRENCY || undefined,
+      PASSWORD_HASH_QUEUE_LIMIT: env.PASSWORD_HASH_QUEUE_LIMIT || undefined,
+    });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return {
+    concurrency: parsed.data.PASSWORD_HASH_CONCURRENCY,
+    queueLimit: parsed.data.PASSWORD_HASH_QUEUE_LIMIT,
+  };
+}
+
+/**
  * Every setting the server reads from the environment, validated once at start-up.
  * A bad value stops the process with a message naming the variable.
  */
@@ -91,6 +126,8 @@ const envSchema = z.object({
   LOGIN_RATE_LIMIT_PER_ACCOUNT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   LOGIN_RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).default(100),
   PSPHUB_SCRYPT_N: scryptN,
+  PASSWORD_HASH_CONCURRENCY: passwordHashConcurrency,
+  PASSWORD_HASH_QUEUE_LIMIT: passwordHashQueueLimit,
   NODE_ENV: z.string().optional(),
   DEPOSIT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   CALLBACK_BODY_LIMIT_BYTES: z.coerce.number().int().min(512).max(1_048_576).default(16_384),

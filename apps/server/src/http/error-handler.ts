@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
-import { AppError, RateLimitedError } from "../shared/errors.js";
+import { AppError, RateLimitedError, ServiceBusyError } from "../shared/errors.js";
 
 /** The JSON error envelope of every back-office and portal route. */
 export type ErrorBody = {
@@ -17,8 +17,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (err instanceof AppError) {
       const body: ErrorBody = { error: { code: err.code, message: err.message } };
       if (err.details?.issues) body.error.issues = err.details.issues;
-      if (err.statusCode >= 500) request.log.error({ err }, "request failed");
-      if (err instanceof RateLimitedError && err.retryAfterSeconds !== undefined)
+      // A full queue is load, not a fault: one short line, no stack (a burst writes one per request).
+      if (err instanceof ServiceBusyError) request.log.warn({ code: err.code }, "busy, refused");
+      else if (err.statusCode >= 500) request.log.error({ err }, "request failed");
+      if (
+        (err instanceof RateLimitedError || err instanceof ServiceBusyError) &&
+        err.retryAfterSeconds !== undefined
+      )
         reply.header("retry-after", String(err.retryAfterSeconds));
       return reply.status(err.statusCode).send(body);
     }

@@ -65,6 +65,20 @@ export class RateLimitedError extends AppError {
   }
 }
 
+/**
+ * 503: a capped resource is saturated and its queue full (password hashing: infra/crypto/
+ * hashing.ts); nothing was done, the same request may be sent again after `retryAfterSeconds`.
+ */
+export class ServiceBusyError extends AppError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(code, 503, message);
+  }
+}
+
 /** 408: the request's body did not arrive in time (http/request-timeouts.ts). */
 export class RequestTimeoutError extends AppError {
   constructor(message = "The request was not received in time") {

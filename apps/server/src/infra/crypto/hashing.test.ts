@@ -1,7 +1,13 @@
 import { randomBytes, scryptSync } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, SCRYPT_N_FLOOR, scryptCostFrom } from "../../config/config.js";
+import {
+  ConfigError,
+  loadConfig,
+  passwordHashLimitsFrom,
+  SCRYPT_N_FLOOR,
+  scryptCostFrom,
+} from "../../config/config.js";
 import * as hashing from "./hashing.js";
 
 const { hashPassword, verifyPassword } = hashing;
@@ -38,6 +44,25 @@ describe("password hashing cost (issue 14 item 9)", () => {
       expect(() => loadConfig(env), JSON.stringify(env)).toThrow(/PSPHUB_SCRYPT_N/);
     }
     expect(() => loadConfig({ PSPHUB_SCRYPT_N: "1024", NODE_ENV: "test" })).not.toThrow();
+  });
+
+  it("password hashing limits: 2 at once and 100 waiting by default, 1..16 and 0..10000, anything else refused", () => {
+    expect(passwordHashLimitsFrom({})).toEqual({ concurrency: 2, queueLimit: 100 });
+    expect(
+      passwordHashLimitsFrom({ PASSWORD_HASH_CONCURRENCY: "16", PASSWORD_HASH_QUEUE_LIMIT: "0" }),
+    ).toEqual({ concurrency: 16, queueLimit: 0 });
+    for (const env of [
+      { PASSWORD_HASH_CONCURRENCY: "0" },
+      { PASSWORD_HASH_CONCURRENCY: "17" },
+      { PASSWORD_HASH_CONCURRENCY: "1.5" },
+      { PASSWORD_HASH_CONCURRENCY: "many" },
+      { PASSWORD_HASH_QUEUE_LIMIT: "-1" },
+      { PASSWORD_HASH_QUEUE_LIMIT: "10001" },
+    ]) {
+      const name = Object.keys(env)[0] as string;
+      expect(() => passwordHashLimitsFrom(env), JSON.stringify(env)).toThrow(name);
+      expect(() => loadConfig(env), JSON.stringify(env)).toThrow(name);
+    }
   });
 
   it("under the test runner new hashes use the runner's lower cost, and the dummy hash has the same cost", async () => {

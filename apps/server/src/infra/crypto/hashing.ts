@@ -1,5 +1,7 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
-import { scryptCostFrom } from "../../config/config.js";
+import { passwordHashLimitsFrom, scryptCostFrom } from "../../config/config.js";
+import { ServiceBusyError } from "../../shared/errors.js";
+import { createLimiter, type Limiter, LimiterFullError } from "../concurrency/limiter.js";
 
 export type ScryptParams = { N: number; r: number; p: number };
 
@@ -17,12 +19,48 @@ export function passwordHashCost(): number {
   return cost;
 }
 
-function scryptAsync(password: string, salt: Buffer, { N, r, p }: ScryptParams, keylen: number) {
+/** What a refused hash or check tells the client to wait before sending the same request again. */
+export const PASSWORD_HASH_RETRY_AFTER_SECONDS = 5;
+
+let limiter: Limiter | undefined;
+/**
+ * Every scrypt of this process (hashes, checks, the dummy check of an unknown account alike)
+ * passes one FIFO limiter: at most PASSWORD_HASH_CONCURRENCY at once, so that a burst of logins
+ * leaves libuv's other threads to dns.lookup and file I/O, and holds at most that many 128 MiB
+ * blocks; at most PASSWORD_HASH_QUEUE_LIMIT wait, one more is refused (config.ts).
+ */
+function hashingLimiter(): Limiter {
+  if (!limiter) {
+    const { concurrency, queueLimit } = passwordHashLimitsFrom(process.env);
+    limiter = createLimiter({ concurrency, maxQueue: queueLimit });
+  }
+  return limiter;
+}
+
+/** Password hashes running and waiting in this process (for tests and diagnostics). */
+export function passwordHashingLoad(): { running: number; waiting: number } {
+  const l = hashingLimiter();
+  return { running: l.running, waiting: l.waiting };
+}
+
+async function scryptAsync(password: string, salt: Buffer, { N, r, p }: ScryptParams, keylen: number) {
   // scrypt needs 128·r·(N + p + 2) bytes; node's default ceiling (32 MiB) refuses N = 2^17.
   const maxmem = 128 * r * (N + p + 2) + 1024 * 1024;
-  return new Promise<Buffer>((resolve, reject) =>
-    scrypt(password, salt, keylen, { N, r, p, maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  const run = () =>
+    new Promise<Buffer>((resolve, reject) =>
+      scrypt(password, salt, keylen, { N, r, p, maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
+    );
+  try {
+    return await hashingLimiter().run(run);
+  } catch (err) {
+    if (!(err instanceof LimiterFullError)) throw err;
+    // Refused before any work: the password was not checked, so this is neither a failure nor a success.
+    throw new ServiceBusyError(
+      "password_hashing_busy",
+      "Too many sign-ins and password changes are in progress; try again in a few seconds",
+      PASSWORD_HASH_RETRY_AFTER_SECONDS,
+    );
+  }
 }
 
 /** The parameters of a stored hash, or undefined when it is not a well-formed hash of ours. */
