@@ -88,7 +88,8 @@ export const en = {
   "auth.portalSubtitle": "Log in to see your wallets and deposit.",
   "auth.badCredentials": "Wrong email or password.",
   "auth.badPortalCredentials": "Wrong company, email or password.",
-  "auth.companyCodeHint": "Only needed if your email works for several companies.",
+  "auth.companyCodeHint":
+    "If your email works for several companies, enter the code of the one to open: without it, the one you joined first opens.",
   "auth.rateLimited": "Too many attempts. Wait a minute and try again.",
 
   // navigation

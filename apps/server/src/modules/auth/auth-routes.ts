@@ -70,7 +70,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
             .max(40)
             .optional()
             .describe(
-              "Company code (tenant slug): needed only when the e-mail and password open accounts at several tenants (400 tenant_required)",
+              "Company code (tenant slug). Without it, the e-mail's oldest active account is the one checked (one password check per login), so a person who is staff at several tenants names the one to open",
             ),
         }),
         response: { 200: sessionOut(staffMe) },

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import { dummyPasswordHash, sha256Hex, verifyPassword } from "../../infra/crypto/hashing.js";
-import { AppError, UnauthenticatedError } from "../../shared/errors.js";
+import { UnauthenticatedError } from "../../shared/errors.js";
 import { upgradePasswordHash } from "./password-upgrade.js";
 import { ROLE_PERMISSIONS } from "./permissions.js";
 import { createSessionRepo } from "./session-repo.js";
@@ -36,15 +36,18 @@ const BAD_LOGIN = "Email or password is wrong";
 
 /**
  * Back-office login. One e-mail may be staff at several tenants (unique per tenant), so the
- * login may name the tenant by its slug, the "company code", as the portal login does:
- * - named: one account is looked up and checked, exactly as an unknown one costs (dummy hash);
- * - not named: every account of the e-mail is checked (at once). One active account whose
- *   password matches logs in; several answer 400 `tenant_required` with those tenants, which
- *   only someone who knows the password learns; none answers the same 401 as an unknown e-mail.
+ * login may name the tenant by its slug, the "company code", as the portal login does. Every
+ * login checks exactly one password, so neither the answer nor the scrypt work (one check at
+ * N=2^17 each) tells someone without the password at how many tenants the e-mail is staff:
+ * - named: that tenant's account (disabled: checked, then refused), else the dummy hash;
+ * - not named: the oldest active account of the e-mail (created_at, then id), else the dummy
+ *   hash. A match logs in to it; a person whose password is for another of their accounts gets
+ *   the 401 of a wrong password, and the login page's hint asks for the company code.
  */
 export async function loginStaff(
   ctx: Pick<AppContext, "db" | "clock" | "config">,
   input: { email: string; password: string; tenant?: string | undefined },
+  deps: { verifyPassword: typeof verifyPassword } = { verifyPassword },
 ) {
   const slug = input.tenant?.trim().toLowerCase() || null;
   let query = ctx.db
@@ -62,20 +65,12 @@ export async function loginStaff(
       "tenants.slug as tenant_slug",
     ])
     .where(sql<string>`lower(${sql.ref("users.email")})`, "=", input.email.trim().toLowerCase());
-  if (slug) query = query.where("tenants.slug", "=", slug);
-  const candidates = await query.orderBy("tenants.slug").execute();
-  const checks = await Promise.all(
-    (candidates.length ? candidates : [null]).map((c) =>
-      verifyPassword(input.password, c?.password_hash ?? dummyPasswordHash()),
-    ),
-  );
-  const matches = candidates.filter((c, i) => checks[i] && !c.disabled);
-  if (matches.length > 1) {
-    const codes = matches.map((m) => m.tenant_slug).join(", ");
-    const message = `This e-mail is staff at several companies: enter the company code, one of ${codes}`;
-    throw new AppError("tenant_required", 400, message, { issues: [{ path: "tenant", message }] });
-  }
-  const user = matches[0];
+  query = slug
+    ? query.where("tenants.slug", "=", slug)
+    : query.where("users.disabled", "=", 0).orderBy("users.created_at").orderBy("users.id");
+  const account = await query.limit(1).executeTakeFirst();
+  const ok = await deps.verifyPassword(input.password, account?.password_hash ?? dummyPasswordHash());
+  const user = ok && account && !account.disabled ? account : undefined;
   if (!user) throw new UnauthenticatedError(BAD_LOGIN);
   await upgradePasswordHash(ctx.db, "users", user, input.password);
   const session = await issueSession(ctx, "user", user.id, user.tenant_id);

@@ -19,8 +19,8 @@ export function LoginPage() {
       fields={[
         { name: "email", label: t("field.email"), type: "email", autoComplete: "username" },
         { name: "password", label: t("field.password"), type: "password", autoComplete: "current-password" },
-        // Staff e-mail is unique per tenant: one person may be staff at several. The server asks
-        // for the code (400 tenant_required, shown under this field) only when it is needed.
+        // Staff e-mail is unique per tenant: one person may be staff at several. Without a code
+        // the server checks only the e-mail's oldest account (login.ts), so the hint always shows.
         {
           name: "tenant",
           label: t("field.companyCode"),
