@@ -105,7 +105,7 @@ export const userCreateCommand: Command = {
   options: {
     tenant: d("tenant slug"),
     email: d(
-      "the user's email, unique within the tenant (the same person may be staff at several tenants; the back-office login then asks for the company code, the tenant slug)",
+      "the user's email, unique within the tenant (the same person may be staff at several tenants; the back-office login then opens the oldest of their accounts, or the one whose company code, the tenant slug, is given)",
     ),
     password: d("password (10+ characters)"),
     role: d("owner | admin | finance | viewer"),
