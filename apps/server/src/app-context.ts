@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { type Config, missingKeyRefusal } from "./config/config.js";
 import { loadOrCreateKeyFile, SecretBox } from "./infra/crypto/secret-box.js";
-import { type DatabaseHandle, type Db, type DbKind, openDatabase } from "./infra/db/database.js";
+import { type DatabaseHandle, type Db, openDatabase } from "./infra/db/database.js";
 import { createLogger } from "./infra/observability/logger.js";
 import { createMetrics, type Metrics } from "./infra/observability/metrics.js";
 import { type Clock, systemClock } from "./shared/clock.js";
@@ -12,8 +12,8 @@ import { type Clock, systemClock } from "./shared/clock.js";
  */
 export interface AppContext {
   config: Config;
+  /** Knows its dialect (`dialectOf`): repositories choose their SQL by it, use-cases never do. */
   db: Db;
-  dbKind: DbKind;
   secretBox: SecretBox;
   clock: Clock;
   logger: Logger;
@@ -41,7 +41,6 @@ export function createAppContext(
   return {
     config,
     db: handle.db,
-    dbKind: handle.kind,
     secretBox: secretBoxFor(config),
     clock: overrides.clock ?? systemClock,
     logger,

@@ -3,7 +3,7 @@ import { buildApp } from "./app.js";
 import { type AppContext, createAppContext } from "./app-context.js";
 import { type Config, ConfigError, SCRYPT_N_FLOOR } from "./config/config.js";
 import { passwordHashCost } from "./infra/crypto/hashing.js";
-import { migrateToLatest } from "./infra/db/database.js";
+import { dialectOf, migrateToLatest } from "./infra/db/database.js";
 import { pruneLoginAttemptsJob } from "./modules/auth/login-throttle.js";
 import { deleteExpiredSessionsJob } from "./modules/auth/session-repo.js";
 import { expireDepositsJob } from "./modules/deposits/expire-deposits.js";
@@ -90,6 +90,6 @@ export async function startServer(
       { scryptN: passwordHashCost() },
       "PSPHUB_SCRYPT_N is below 2^17: test-only password hashing",
     );
-  ctx.logger.info({ url, database: ctx.dbKind }, "psphub listening");
+  ctx.logger.info({ url, database: dialectOf(ctx.db) }, "psphub listening");
   return { app, ctx, url, stop };
 }

@@ -45,7 +45,7 @@ async function creditTen(fx: PaymentFixture, methodId: string, decimals: number)
     { ...fx, methodId },
     { currency: "USDT", decimals, amount_minor: ten, fee_minor: 0, credit_minor: ten, status: "succeeded" },
   );
-  await postLedgerEntry(ctx.db, ctx.dbKind, {
+  await postLedgerEntry(ctx.db, {
     tenantId: fx.tenantId,
     clientId: fx.clientId,
     currency: "USDT",

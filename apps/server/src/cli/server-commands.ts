@@ -1,6 +1,6 @@
 import { createAppContext } from "../app-context.js";
 import { type Config, ConfigError, isProduction, loadConfig, missingKeyRefusal } from "../config/config.js";
-import { migrateToLatest } from "../infra/db/database.js";
+import { dialectOf, migrateToLatest } from "../infra/db/database.js";
 import { startServer } from "../main.js";
 import { createTenant, createUser } from "../modules/tenants/create-tenant.js";
 import { type Command, requireString, UsageError } from "./command.js";
@@ -46,7 +46,7 @@ export const serveCommand: Command = {
     if (refusal) throw new ConfigError(refusal);
     const server = await startServer(config, { handleSignals: true });
     for (const w of serveWarnings(config)) server.ctx.logger.warn(w);
-    console.log(`psphub listening on ${server.url} (${server.ctx.dbKind})`);
+    console.log(`psphub listening on ${server.url} (${dialectOf(server.ctx.db)})`);
     await new Promise(() => {});
     return 0;
   },

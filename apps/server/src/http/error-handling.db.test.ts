@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ConflictError, ValidationError } from "../shared/errors.js";
 import { createTestApp, type TestApp } from "../test/test-app.js";
+import { testDbKind } from "../test/test-database.js";
 
 // Issue 3, "Errors": one error handler; 400 with field paths; JSON 404 for unknown routes; a 5xx
 // never leaks internals; response schemas strip unlisted fields. The real app, plus a few test
@@ -207,11 +208,11 @@ describe("readiness", () => {
   it("answers /readyz 503 once the database is gone, while /healthz stays 200", async () => {
     const ready = await get("/readyz");
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: "ready", database: t.ctx.dbKind });
+    expect(ready.json()).toEqual({ status: "ready", database: testDbKind() });
     await t.closeDatabase();
     const down = await get("/readyz");
     expect(down.statusCode).toBe(503);
-    expect(down.json()).toEqual({ status: "unavailable", database: t.ctx.dbKind });
+    expect(down.json()).toEqual({ status: "unavailable", database: testDbKind() });
     expect((await get("/healthz")).statusCode).toBe(200);
   });
 });

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../app-context.js";
 import { safeEqual, sha256Hex } from "../infra/crypto/hashing.js";
-import { pingDatabase } from "../infra/db/database.js";
+import { dialectOf, pingDatabase } from "../infra/db/database.js";
 import { UnauthenticatedError } from "../shared/errors.js";
 
 /**
@@ -63,9 +63,9 @@ export function opsRoutes(app: FastifyInstance, ctx: AppContext): void {
     async (_req, reply) => {
       try {
         await pingDatabase(ctx.db);
-        return { status: "ready" as const, database: ctx.dbKind };
+        return { status: "ready" as const, database: dialectOf(ctx.db) };
       } catch {
-        return reply.status(503).send({ status: "unavailable" as const, database: ctx.dbKind });
+        return reply.status(503).send({ status: "unavailable" as const, database: dialectOf(ctx.db) });
       }
     },
   );

@@ -10,6 +10,7 @@ import {
   TEST_PASSWORD,
   type TestApp,
 } from "../test/test-app.js";
+import { testDbKind } from "../test/test-database.js";
 
 /**
  * Passwords, API keys, integration tokens and session secrets never reach a log line, a
@@ -182,7 +183,7 @@ describe("secrets in logs, responses and storage", () => {
     }
     // Stored rows: audit records, callback logs, every table.
     const tables =
-      t.ctx.dbKind === "sqlite"
+      testDbKind() === "sqlite"
         ? await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(t.ctx.db)
         : await sql<{ name: string }>`select table_name as name from information_schema.tables
             where table_schema = current_schema()`.execute(t.ctx.db);

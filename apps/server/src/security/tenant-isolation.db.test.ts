@@ -6,6 +6,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RouteEntry } from "../http/access.js";
 import { createTestApp, loginClient, type Session, type TestApp } from "../test/test-app.js";
+import { testDbKind } from "../test/test-database.js";
 import {
   apiKeyCaller,
   brief,
@@ -268,7 +269,7 @@ afterAll(async () => {
 /** Every row of every table with a tenant_id column that belongs to the tenant, plus its tenants row. */
 async function snapshot(tenantId: string): Promise<Record<string, string[]>> {
   const tables =
-    t.ctx.dbKind === "sqlite"
+    testDbKind() === "sqlite"
       ? await sql<{ name: string }>`select m.name as name from sqlite_master m, pragma_table_info(m.name) p
           where m.type = 'table' and p.name = 'tenant_id' order by m.name`.execute(t.ctx.db)
       : await sql<{ name: string }>`select table_name as name from information_schema.columns

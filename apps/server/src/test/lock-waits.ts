@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { AppContext } from "../app-context.js";
+import { dialectOf } from "../infra/db/database.js";
 
 /**
  * Race tests: resolves once a backend of this PostgreSQL database waits on a lock (the request
@@ -7,11 +8,8 @@ import type { AppContext } from "../app-context.js";
  * watch what the request does. SQLite has one writer connection: nothing can wait there, and
  * this resolves at once. `what` names the wait in the error when it never happens.
  */
-export async function untilSomeoneWaitsOnALock(
-  ctx: Pick<AppContext, "db" | "dbKind">,
-  what: string,
-): Promise<void> {
-  if (ctx.dbKind !== "postgres") return;
+export async function untilSomeoneWaitsOnALock(ctx: Pick<AppContext, "db">, what: string): Promise<void> {
+  if (dialectOf(ctx.db) !== "postgres") return;
   for (let i = 0; i < 2_000; i++) {
     const { rows } = await sql<{ n: string }>`
       SELECT count(*) AS n FROM pg_stat_activity

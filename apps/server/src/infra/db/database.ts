@@ -1,7 +1,15 @@
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, Migrator, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from "kysely";
+import {
+  Kysely,
+  Migrator,
+  PostgresAdapter,
+  PostgresDialect,
+  type SqliteDatabase,
+  SqliteDialect,
+  sql,
+} from "kysely";
 import pg from "pg";
 import type { Config } from "../../config/config.js";
 import { migrationProvider } from "./migrations/index.js";
@@ -9,8 +17,24 @@ import { PreparingClient } from "./pg-prepared.js";
 import type { Database } from "./schema.js";
 import { startSqliteCheckpointer } from "./sqlite-checkpointer.js";
 
+/**
+ * The database handle every repository takes: a Kysely instance or one of its transactions. It
+ * knows its dialect ({@link dialectOf}), so SQL that differs by database is chosen where it is
+ * built (infra/db and repositories) and use-cases never branch on the database.
+ */
 export type Db = Kysely<Database>;
 export type DbKind = "sqlite" | "postgres";
+
+/** The dialect of a handle (the database itself or any of its transactions). */
+export function dialectOf(db: Db): DbKind {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? "postgres" : "sqlite";
+}
+
+/**
+ * Whether `SELECT … FOR UPDATE` means anything on this handle: PostgreSQL has row locks; SQLite
+ * has one writer (every write path runs in {@link writeTransaction}) and needs none.
+ */
+export const hasRowLocks = (db: Db): boolean => dialectOf(db) === "postgres";
 
 export interface DatabaseHandle {
   db: Db;
@@ -130,13 +154,13 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
 }
 
 /**
- * A transaction that writes: on SQLite it takes the write lock at its start (`BEGIN IMMEDIATE`,
- * waiting up to the busy timeout for another process's writer) instead of at its first write,
- * where a read snapshot that another process has written past fails at once with "database is
- * locked". On PostgreSQL, a plain transaction.
+ * THE transaction of every write path. On SQLite it takes the write lock at its start (`BEGIN
+ * IMMEDIATE`, waiting up to the busy timeout for another process's writer) instead of at its
+ * first write, where a read snapshot that another process has written past fails at once with
+ * "database is locked". On PostgreSQL, a plain transaction.
  */
-export async function writeTransaction<T>(db: Db, kind: DbKind, fn: (trx: Db) => Promise<T>): Promise<T> {
-  if (kind === "postgres") return db.transaction().execute(fn);
+export async function writeTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
+  if (dialectOf(db) === "postgres") return db.transaction().execute(fn);
   return db.connection().execute(async (conn) => {
     await sql`BEGIN IMMEDIATE`.execute(conn);
     try {

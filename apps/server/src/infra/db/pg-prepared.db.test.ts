@@ -67,10 +67,10 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
       const keys = Array.from({ length: n }, (_, i) => `k${n}-${i}`);
       await Promise.all(keys.map((k) => sessions.findLive(k, Date.now())));
       await Promise.all(
-        keys.map((k) => findDepositContext(h.db, "postgres", { tenantId: "t", clientId: k, methodId: "m" })),
+        keys.map((k) => findDepositContext(h.db, { tenantId: "t", clientId: k, methodId: "m" })),
       );
-      await readDepositsForApply(h.db, "postgres", { orderNos: keys });
-      await readDepositsForApply(h.db, "postgres", { ids: keys });
+      await readDepositsForApply(h.db, { orderNos: keys });
+      await readDepositsForApply(h.db, { ids: keys });
     };
     await runAll(1);
     const afterOne = await prepared();
@@ -93,7 +93,7 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
       const keys = Array.from({ length: n }, (_, i) => `b${n}-${i}`);
       const writes = [
         // No such deposits: the update changes nothing, and the batch is refused after it ran.
-        ...depositResultWrites("postgres", {
+        ...depositResultWrites(h.db, {
           outcomes: [],
           changes: keys.map((id) => ({
             id,
@@ -120,7 +120,7 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
           now: 1,
         }),
         callbackLogsWrite(
-          "postgres",
+          h.db,
           keys.map((k) => ({
             tenant_id: null,
             integration_id: null,
@@ -137,7 +137,7 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
           })),
         ),
       ];
-      await expect(runWrites(h.db, "postgres", writes)).rejects.toThrow(/changed meanwhile/);
+      await expect(runWrites(h.db, writes)).rejects.toThrow(/changed meanwhile/);
     };
     await batch(1);
     const afterOne = await prepared();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { offlineDb } from "../../test/offline-db.js";
 import { preparedName } from "./pg-prepared.js";
 import { insertRows, numbered, perDatabase, rowsAsTable, statement, tableColumns } from "./sql-text.js";
 
@@ -8,6 +9,9 @@ const rows: Row[] = [
   { note: "a", n: 1, id: "x" },
   { id: "y", n: 2, note: null },
 ];
+
+const liteDb = offlineDb("sqlite");
+const pgDb = offlineDb("postgres");
 
 describe("sql-text", () => {
   it("numbers placeholders for PostgreSQL, in order", () => {
@@ -24,11 +28,11 @@ describe("sql-text", () => {
   });
 
   it("inserts rows in the table's column order, whatever order their keys come in", () => {
-    const lite = insertRows("sqlite", T, rows, { tail: "RETURNING id" });
+    const lite = insertRows(liteDb, T, rows, { tail: "RETURNING id" });
     expect(lite.sql).toBe("INSERT INTO t (id, n, note) VALUES (?, ?, ?), (?, ?, ?) RETURNING id");
     expect(lite.parameters).toEqual(["x", 1, "a", "y", 2, null]);
 
-    const pg = insertRows("postgres", T, rows, { orderBy: ["note", "id"] });
+    const pg = insertRows(pgDb, T, rows, { orderBy: ["note", "id"] });
     expect(pg.sql).toBe(
       "INSERT INTO t (id, n, note) SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[]) AS v ORDER BY 3, 1 ",
     );
@@ -41,8 +45,8 @@ describe("sql-text", () => {
 
   it("has one PostgreSQL text whatever the number of rows; SQLite's grows with them", () => {
     const one = rows.slice(0, 1);
-    expect(insertRows("postgres", T, one).sql).toBe(insertRows("postgres", T, rows).sql);
-    expect(insertRows("sqlite", T, one).sql).not.toBe(insertRows("sqlite", T, rows).sql);
+    expect(insertRows(pgDb, T, one).sql).toBe(insertRows(pgDb, T, rows).sql);
+    expect(insertRows(liteDb, T, one).sql).not.toBe(insertRows(liteDb, T, rows).sql);
   });
 
   it("names the columns of rows used as a table, in the columns' order", () => {
@@ -50,11 +54,11 @@ describe("sql-text", () => {
       { n: 1, id: "x", note: null },
       { id: "y", note: "b", n: 2 },
     ];
-    expect(rowsAsTable("sqlite", T, values)).toEqual({
+    expect(rowsAsTable(liteDb, T, values)).toEqual({
       sql: "(SELECT column1 AS id, column2 AS n, column3 AS note FROM (VALUES (?, ?, ?), (?, ?, ?))) AS v",
       parameters: ["x", 1, null, "y", 2, "b"],
     });
-    expect(rowsAsTable("postgres", T, values)).toEqual({
+    expect(rowsAsTable(pgDb, T, values)).toEqual({
       sql: "unnest(?::text[], ?::bigint[], ?::text[]) AS v (id, n, note)",
       parameters: [
         ["x", "y"],

@@ -1,5 +1,5 @@
 import { CompiledQuery } from "kysely";
-import type { Db, DbKind } from "./database.js";
+import { type Db, dialectOf } from "./database.js";
 import { preparedOnPostgres } from "./pg-prepared.js";
 
 /**
@@ -44,9 +44,9 @@ export function numbered(text: string): string {
   return text.replace(/\?/g, () => `$${++n}`);
 }
 
-/** Runs a {@link Statement} on `db` (a transaction or not). */
-export function runStatement<R>(db: Db, kind: DbKind, s: Statement, parameters: readonly unknown[]) {
-  return db.executeQuery<R>(CompiledQuery.raw(s[kind], parameters as unknown[]));
+/** Runs a {@link Statement} on `db` (a transaction or not), in `db`'s dialect. */
+export function runStatement<R>(db: Db, s: Statement, parameters: readonly unknown[]) {
+  return db.executeQuery<R>(CompiledQuery.raw(s[dialectOf(db)], parameters as unknown[]));
 }
 
 /** PostgreSQL: `unnest` of one typed array parameter per column, in the columns' order. */
@@ -93,14 +93,14 @@ export function tableColumns<T>(table: string, types: ColumnTypes<T>): TableColu
  * (`ON CONFLICT …`, `RETURNING …`).
  */
 export function insertRows<T>(
-  kind: DbKind,
+  db: Db,
   t: TableColumns<T>,
   rows: readonly T[],
   { tail = "", orderBy = [] }: { tail?: string; orderBy?: readonly (keyof T & string)[] } = {},
 ): SqlText {
   const head = `INSERT INTO ${t.table} (${t.names.join(", ")}) `;
   const values = rows.map((r) => t.names.map((n) => r[n]));
-  if (kind === "postgres") {
+  if (dialectOf(db) === "postgres") {
     // By position: the columns of a multi-array unnest have no names of their own.
     const order =
       orderBy.length > 0 ? ` ORDER BY ${orderBy.map((c) => t.names.indexOf(c) + 1).join(", ")}` : "";
@@ -115,9 +115,9 @@ export function insertRows<T>(
  * `unnest` on PostgreSQL, a VALUES list renamed on SQLite (whose VALUES columns are column1,
  * column2, …).
  */
-export function rowsAsTable<T>(kind: DbKind, t: TableColumns<T>, rows: readonly T[]): SqlText {
+export function rowsAsTable<T>(db: Db, t: TableColumns<T>, rows: readonly T[]): SqlText {
   const values = rows.map((r) => t.names.map((n) => r[n]));
-  if (kind === "postgres") {
+  if (dialectOf(db) === "postgres") {
     return { sql: `${unnestOf(t.types)} AS v (${t.names.join(", ")})`, parameters: columnsOf(values) };
   }
   const renamed = t.names.map((name, i) => `column${i + 1} AS ${name}`).join(", ");

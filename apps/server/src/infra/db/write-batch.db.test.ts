@@ -36,12 +36,12 @@ const ids = async (table: "wb_parent" | "wb_child") =>
   (await db().selectFrom(table).select("id").orderBy("id").execute()).map((r) => r.id);
 
 const inTx = <R>(fn: (trx: Kysely<T>) => Promise<R>) =>
-  writeTransaction(h.db, h.kind, (trx) => fn(trx as unknown as Kysely<T>));
+  writeTransaction(h.db, (trx) => fn(trx as unknown as Kysely<T>));
 
 describe("runWrites", () => {
   it("runs every write, a parent and the child that references it included, in one transaction", async () => {
     await inTx((trx) =>
-      runWrites(trx as never, h.kind, [
+      runWrites(trx as never, [
         {
           sql: "INSERT INTO wb_parent (id, n) VALUES (?, ?) RETURNING id",
           parameters: ["p1", 1],
@@ -69,7 +69,7 @@ describe("runWrites", () => {
 
   it("refuses the whole batch when a write returns other rows than expected: nothing of it stays", async () => {
     const attempt = inTx((trx) =>
-      runWrites(trx as never, h.kind, [
+      runWrites(trx as never, [
         { sql: "INSERT INTO wb_parent (id, n) VALUES (?, ?)", parameters: ["p2", 1] },
         // A guarded update whose guard no longer holds (n is 2 now): no row comes back.
         {
@@ -85,7 +85,7 @@ describe("runWrites", () => {
 
   it("a constraint failing in any write rolls back the writes before it", async () => {
     const attempt = inTx((trx) =>
-      runWrites(trx as never, h.kind, [
+      runWrites(trx as never, [
         { sql: "INSERT INTO wb_parent (id, n) VALUES (?, ?)", parameters: ["p3", 1] },
         { sql: "INSERT INTO wb_child (id, parent_id) VALUES (?, ?)", parameters: ["c1", "p3"] },
       ]),
@@ -105,7 +105,7 @@ describe("runWrites", () => {
         seen.push(q);
         return orig(q);
       };
-      await runWrites(trx as never, "postgres", [
+      await runWrites(trx as never, [
         {
           sql: "INSERT INTO wb_parent (id, n) VALUES (?, ?) RETURNING id",
           parameters: ["p4", 1],

@@ -1,6 +1,6 @@
 import { CompiledQuery } from "kysely";
 import { ConflictError } from "../../shared/errors.js";
-import type { Db, DbKind } from "./database.js";
+import { type Db, dialectOf } from "./database.js";
 import { preparedOnPostgres } from "./pg-prepared.js";
 import { numbered, type SqlText } from "./sql-text.js";
 
@@ -26,9 +26,9 @@ export type BatchWrite = SqlText & { returnsIds?: readonly string[] };
  * Throws {@link ConflictError} (`concurrent_change`) when a write returns other ids than
  * expected; the caller's transaction must then roll back.
  */
-export async function runWrites(trx: Db, kind: DbKind, writes: readonly BatchWrite[]): Promise<void> {
+export async function runWrites(trx: Db, writes: readonly BatchWrite[]): Promise<void> {
   if (writes.length === 0) return;
-  if (kind === "sqlite") {
+  if (dialectOf(trx) === "sqlite") {
     for (const w of writes) {
       const { rows } = await trx.executeQuery<{ id: string }>(
         CompiledQuery.raw(w.sql, w.parameters as unknown[]),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKGROUND_JOBS } from "../../main.js";
 import { createTestApp, loginStaff, seedTenant, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
+import { testDbKind } from "../../test/test-database.js";
 import { deleteExpiredSessionsJob } from "./session-repo.js";
 
 let t: TestApp;
@@ -135,6 +136,6 @@ describe("back-office auth", () => {
   it("reports ready with the database kind", async () => {
     const res = await t.app.inject({ method: "GET", url: "/readyz" });
     expect(res.statusCode).toBe(200);
-    expect(res.json().database).toBe(t.ctx.dbKind);
+    expect(res.json().database).toBe(testDbKind());
   });
 });

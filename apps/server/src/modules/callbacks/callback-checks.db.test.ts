@@ -19,8 +19,8 @@ import {
   insertPaymentSetup,
   type PaymentFixture,
 } from "../../test/payment-fixtures.js";
+import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
-import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
 let t: TestApp;

@@ -19,9 +19,9 @@ import {
   walletBalance,
 } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { testDbKind } from "../../test/test-database.js";
-import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
 // Exactly-once crediting under duplicate storms (failure mode 2): many identical success

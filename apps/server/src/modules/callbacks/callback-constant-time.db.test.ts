@@ -9,8 +9,8 @@ import {
   sendCallback,
 } from "../../test/callback-client.js";
 import { insertIntegration, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
-import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
 // Failure mode 13: tokens and signs are compared in constant time. Timing itself belongs in

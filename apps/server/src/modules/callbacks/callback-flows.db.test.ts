@@ -9,8 +9,8 @@ import {
   walletBalance,
 } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
-import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
 
 // Idempotency, contradictions, late successes and the amount policies, through app.inject.
 

@@ -1,4 +1,4 @@
-import type { Db, DbKind } from "../../infra/db/database.js";
+import type { Db } from "../../infra/db/database.js";
 import type { CallbackLogsTable } from "../../infra/db/schema.js";
 import { insertRows, tableColumns } from "../../infra/db/sql-text.js";
 import type { BatchWrite } from "../../infra/db/write-batch.js";
@@ -48,12 +48,9 @@ export async function insertCallbackLogs(db: Db, logs: readonly CallbackLogInput
  * The same rows as {@link insertCallbackLogs}, as hand-written SQL for a batch of writes
  * (write-batch.ts), and their ids.
  */
-export function callbackLogsWrite(
-  kind: DbKind,
-  logs: readonly CallbackLogInput[],
-): BatchWrite & { ids: string[] } {
+export function callbackLogsWrite(db: Db, logs: readonly CallbackLogInput[]): BatchWrite & { ids: string[] } {
   const rows = logs.map(callbackLogRow);
-  return { ...insertRows(kind, CALLBACK_LOGS, rows), ids: rows.map((r) => r.id) };
+  return { ...insertRows(db, CALLBACK_LOGS, rows), ids: rows.map((r) => r.id) };
 }
 
 const CALLBACK_LOGS = tableColumns<CallbackLogsTable>("callback_logs", {

@@ -8,8 +8,8 @@ import {
   sendSignedCallback,
 } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
-import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
 import type { AmountPolicy } from "../psp-integrations/integration-model.js";
 import { createTenant } from "../tenants/create-tenant.js";
 

@@ -39,7 +39,7 @@ import type { FloodGuard } from "./callback-flood-log.js";
 import { callbackLogsWrite, insertCallbackLog, refusedBodyPrefix } from "./callback-log-repo.js";
 import { type CallbackVerdict, claimOutcome, contradictsSettledAmount } from "./callback-outcome.js";
 
-export type CallbackDeps = Pick<AppContext, "db" | "dbKind" | "clock" | "metrics" | "secretBox" | "logger">;
+export type CallbackDeps = Pick<AppContext, "db" | "clock" | "metrics" | "secretBox" | "logger">;
 
 /** What arrived: the raw body as text, and the few request facts the log keeps. */
 export type CallbackRequest = {
@@ -196,9 +196,9 @@ async function applyBatch(deps: CallbackDeps, items: Screened[]): Promise<Judgem
  * lone callback that rolled back on the ledger's unique guard).
  */
 async function runBatch(deps: CallbackDeps, items: Screened[], apply: boolean): Promise<Judgement[]> {
-  const done = await writeTransaction(deps.db, deps.dbKind, async (trx) => {
+  const done = await writeTransaction(deps.db, async (trx) => {
     const orderNos = items.flatMap((i) => (i.passed ? [i.passed.cb.orderNo] : []));
-    const orders = await readDepositsForApply(trx, deps.dbKind, { orderNos });
+    const orders = await readDepositsForApply(trx, { orderNos });
     // Each callback is judged against its order as the callbacks before it in the batch leave
     // it (status, and the paid amount a success settled it with), exactly as if they had come
     // one by one.
@@ -228,11 +228,11 @@ async function runBatch(deps: CallbackDeps, items: Screened[], apply: boolean): 
     const records = await callbackRecords(trx, deps, items, final);
     // The callbacks' timeline entries go in the same insert as the apply step's.
     const applied = plan
-      ? depositResultWrites(deps.dbKind, plan, records.events)
+      ? depositResultWrites(trx, plan, records.events)
       : records.events.length > 0
-        ? [eventRowsWrite(deps.dbKind, records.events)]
+        ? [eventRowsWrite(trx, records.events)]
         : [];
-    await runWrites(trx, deps.dbKind, [...applied, records.logs]);
+    await runWrites(trx, [...applied, records.logs]);
     return { final, outcomes };
   });
   for (const o of done.outcomes) {
@@ -254,7 +254,7 @@ async function callbackRecords(
 ): Promise<{ logs: BatchWrite; events: NewDepositEvent[] }> {
   const now = deps.clock.now();
   const logs = callbackLogsWrite(
-    deps.dbKind,
+    trx,
     items.map(({ req }, i) => {
       const j = judged[i] as Judgement;
       return {

@@ -15,7 +15,7 @@ afterAll(async () => t?.close());
 
 const credit = (tenantId: string, clientId: string, currency: string, amountMinor: bigint, memo?: string) =>
   t.ctx.db.transaction().execute((trx) =>
-    postLedgerEntry(trx, t.ctx.dbKind, {
+    postLedgerEntry(trx, {
       tenantId,
       clientId,
       currency,

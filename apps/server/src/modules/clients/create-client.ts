@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { hashPassword } from "../../infra/crypto/hashing.js";
-import { isUniqueViolation } from "../../infra/db/database.js";
+import { isUniqueViolation, writeTransaction } from "../../infra/db/database.js";
 import { ConflictError } from "../../shared/errors.js";
 import { newClientId } from "../../shared/ids.js";
 import { parseInput } from "../../shared/validation.js";
@@ -80,7 +80,7 @@ export async function createClient(
     };
     const client = toClient(row);
     try {
-      await ctx.db.transaction().execute(async (trx) => {
+      await writeTransaction(ctx.db, async (trx) => {
         await createClientRepo(trx).insert(row);
         await recordAudit(
           trx,

@@ -1,5 +1,5 @@
 import { isoExponent, MAX_EXPONENT, MIN_EXPONENT } from "@psphub/protocol";
-import type { Db, DbKind } from "../../infra/db/database.js";
+import { type Db, hasRowLocks } from "../../infra/db/database.js";
 import {
   type ExponentFacts,
   type ExponentInUse,
@@ -73,8 +73,8 @@ const currenciesOf = (text: string): { code: string; decimals: number }[] => {
  * check at once. NO KEY UPDATE: inserts that reference the tenant (KEY SHARE) never wait for it.
  * SQLite has one writer, whose transactions are serialised anyway.
  */
-export async function lockTenantExponents(trx: Db, kind: DbKind, tenantId: string): Promise<void> {
-  if (kind !== "postgres") return;
+export async function lockTenantExponents(trx: Db, tenantId: string): Promise<void> {
+  if (!hasRowLocks(trx)) return;
   await trx.selectFrom("tenants").select("id").where("id", "=", tenantId).forNoKeyUpdate().execute();
 }
 

@@ -26,7 +26,7 @@ beforeAll(async () => {
   }));
   const { clientId } = await insertClient(t.ctx, tenantId);
   ({ entryId } = await t.ctx.db.transaction().execute((trx) =>
-    postLedgerEntry(trx, t.ctx.dbKind, {
+    postLedgerEntry(trx, {
       tenantId,
       clientId,
       currency: "USD",
@@ -104,7 +104,7 @@ describe("ledger entries are append-only", () => {
   it("appending still works, in the same transaction as the balance", async () => {
     const { clientId } = await insertClient(t.ctx, tenantId);
     await t.ctx.db.transaction().execute((trx) =>
-      postLedgerEntry(trx, t.ctx.dbKind, {
+      postLedgerEntry(trx, {
         tenantId,
         clientId,
         currency: "EUR",

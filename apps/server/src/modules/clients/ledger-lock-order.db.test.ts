@@ -46,25 +46,21 @@ describe("wallet lock order", () => {
         (await insertClient(t.ctx, tenantId)).clientId,
         (await insertClient(t.ctx, tenantId)).clientId,
       ].sort();
-      const { db, dbKind } = t.ctx;
+      const { db } = t.ctx;
       let second: Promise<unknown> | undefined;
-      const first = writeTransaction(db, dbKind, async (trx) => {
+      const first = writeTransaction(db, async (trx) => {
         // The first transaction creates c1's wallet and keeps it locked...
-        await runWrites(trx, dbKind, ledgerWrites(dbKind, [posting(c1!, "w-first-1")]));
+        await runWrites(trx, ledgerWrites(trx, [posting(c1!, "w-first-1")]));
         // ...while the second posts to both clients' wallets, having planned c2's id below c1's.
-        second = writeTransaction(db, dbKind, (trx2) =>
-          runWrites(
-            trx2,
-            dbKind,
-            ledgerWrites(dbKind, [posting(c1!, "w-second-b"), posting(c2!, "w-second-a")]),
-          ),
+        second = writeTransaction(db, (trx2) =>
+          runWrites(trx2, ledgerWrites(trx2, [posting(c1!, "w-second-b"), posting(c2!, "w-second-a")])),
         ).then(
           () => null,
           (err: unknown) => err,
         );
         await untilSomeoneWaitsOnALock(t.ctx, "the second transaction waiting on the first");
         // Then the first creates c2's wallet: in id order the second would hold it already.
-        await runWrites(trx, dbKind, ledgerWrites(dbKind, [posting(c2!, "w-first-2")]));
+        await runWrites(trx, ledgerWrites(trx, [posting(c2!, "w-first-2")]));
       }).then(
         () => null,
         (err: unknown) => err,

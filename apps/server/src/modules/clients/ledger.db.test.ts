@@ -65,7 +65,7 @@ describe("ledger posting", () => {
           const clientId = clientIds[p.client]!;
           const amountMinor = p.kind === "deposit" && p.amount < 0n ? -p.amount : p.amount;
           await t.ctx.db.transaction().execute((trx) =>
-            postLedgerEntry(trx, t.ctx.dbKind, {
+            postLedgerEntry(trx, {
               tenantId,
               clientId,
               currency: p.currency,
@@ -97,7 +97,7 @@ describe("ledger posting", () => {
     const depositId = newId();
     const post = (amountMinor: bigint) =>
       t.ctx.db.transaction().execute((trx) =>
-        postLedgerEntry(trx, t.ctx.dbKind, {
+        postLedgerEntry(trx, {
           tenantId,
           clientId,
           currency: "EUR",
@@ -125,7 +125,7 @@ describe("ledger posting", () => {
   it("reports a wallet whose cached balance drifted from its entries", async () => {
     const clientId = clientIds[1]!;
     const { walletId } = await t.ctx.db.transaction().execute((trx) =>
-      postLedgerEntry(trx, t.ctx.dbKind, {
+      postLedgerEntry(trx, {
         tenantId,
         clientId,
         currency: "GBP",
@@ -184,7 +184,7 @@ describe("ledger posting across tenants", () => {
     const before = await balanceOf(clientId, "EUR");
     await expect(
       t.ctx.db.transaction().execute((trx) =>
-        postLedgerEntry(trx, t.ctx.dbKind, {
+        postLedgerEntry(trx, {
           tenantId: otherTenant,
           clientId,
           currency: "EUR",

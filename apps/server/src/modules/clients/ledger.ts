@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import { type Db, type DbKind, toBigInt, toDbMinor } from "../../infra/db/database.js";
+import { type Db, toBigInt, toDbMinor } from "../../infra/db/database.js";
 import type { LedgerEntriesTable, WalletsTable } from "../../infra/db/schema.js";
 import { insertRows, tableColumns } from "../../infra/db/sql-text.js";
 import { type BatchWrite, runWrites } from "../../infra/db/write-batch.js";
@@ -51,10 +51,9 @@ export async function ensureWallet(
  */
 export async function postLedgerEntry(
   trx: Db,
-  kind: DbKind,
   p: LedgerPosting,
 ): Promise<{ walletId: string; entryId: string }> {
-  const [posted] = await postLedgerEntries(trx, kind, [p]);
+  const [posted] = await postLedgerEntries(trx, [p]);
   return posted as { walletId: string; entryId: string };
 }
 
@@ -69,7 +68,6 @@ export type PlannedPosting = LedgerPosting & { walletId: string; entryId: string
  */
 export async function postLedgerEntries(
   trx: Db,
-  kind: DbKind,
   postings: readonly LedgerPosting[],
 ): Promise<{ walletId: string; entryId: string }[]> {
   if (postings.length === 0) return [];
@@ -92,7 +90,7 @@ export async function postLedgerEntries(
     }
     return { ...p, walletId, entryId: newId() };
   });
-  await runWrites(trx, kind, ledgerWrites(kind, planned));
+  await runWrites(trx, ledgerWrites(trx, planned));
   return planned.map((p) => ({ walletId: p.walletId, entryId: p.entryId }));
 }
 
@@ -107,7 +105,7 @@ export async function postLedgerEntries(
  * order: a new wallet's planned id differs from one transaction to another, so two transactions
  * creating the same two wallets would otherwise lock them in opposite orders and deadlock.
  */
-export function ledgerWrites(kind: DbKind, postings: readonly PlannedPosting[]): BatchWrite[] {
+export function ledgerWrites(db: Db, postings: readonly PlannedPosting[]): BatchWrite[] {
   if (postings.length === 0) return [];
   const sums = new Map<string, { p: PlannedPosting; amount: bigint }>();
   for (const p of postings) {
@@ -117,7 +115,7 @@ export function ledgerWrites(kind: DbKind, postings: readonly PlannedPosting[]):
   }
   const wallets = [...sums.entries()].sort(([, a], [, b]) => compareWalletKeys(a.p, b.p));
   const upsert = insertRows(
-    kind,
+    db,
     WALLETS,
     wallets.map(([id, { p, amount }]) => ({
       id,
@@ -130,7 +128,7 @@ export function ledgerWrites(kind: DbKind, postings: readonly PlannedPosting[]):
     { tail: WALLET_UPSERT, orderBy: ["client_id", "currency"] },
   );
   const entries = insertRows(
-    kind,
+    db,
     LEDGER_ENTRIES,
     postings.map((p) => ({
       id: p.entryId,

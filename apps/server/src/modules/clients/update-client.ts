@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { hashPassword } from "../../infra/crypto/hashing.js";
+import { writeTransaction } from "../../infra/db/database.js";
 import type { ClientsTable } from "../../infra/db/schema.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
@@ -44,7 +45,7 @@ export async function updateClient(
         ? null
         : await hashPassword(data.password);
 
-  return ctx.db.transaction().execute(async (trx) => {
+  return writeTransaction(ctx.db, async (trx) => {
     const repo = createClientRepo(trx);
     const row = await repo.find(tenantId, clientId);
     if (!row) throw new NotFoundError("Client");

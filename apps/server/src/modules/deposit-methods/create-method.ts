@@ -1,6 +1,6 @@
 import type { AppContext } from "../../app-context.js";
 import type { AdminActor } from "../../http/admin-actor.js";
-import { encodeJson, fromBool } from "../../infra/db/database.js";
+import { encodeJson, fromBool, writeTransaction } from "../../infra/db/database.js";
 import { ValidationError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { parseInput } from "../../shared/validation.js";
@@ -24,18 +24,18 @@ export const unknownIntegration = () =>
 
 /** Creates a deposit method at the end of the tenant's display order. */
 export async function createMethod(
-  ctx: Pick<AppContext, "db" | "dbKind" | "clock">,
+  ctx: Pick<AppContext, "db" | "clock">,
   actor: AdminActor,
   input: CreateMethodInput,
 ): Promise<MethodView> {
   const data = parseInput(createMethodInput, input);
-  return ctx.db.transaction().execute(async (trx) => {
+  return writeTransaction(ctx.db, async (trx) => {
     const integrationRow = await createIntegrationRepo(trx).find(actor.tenantId, data.integrationId);
     if (!integrationRow) throw unknownIntegration();
     const integration = toIntegration(integrationRow);
 
     const cur = parseCurrencies(data.currencies);
-    await lockTenantExponents(trx, ctx.dbKind, actor.tenantId);
+    await lockTenantExponents(trx, actor.tenantId);
     const inUse = await exponentsInUse(
       trx,
       actor.tenantId,

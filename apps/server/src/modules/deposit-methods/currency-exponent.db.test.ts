@@ -113,7 +113,7 @@ describe("a currency's decimals are fixed per tenant once a method uses them", (
     const { s, integrationId } = await tenantWithIntegration();
     const fx = await insertPaymentSetup(t.ctx, s.tenantId);
     const m = (await post(s, integrationId, "Tether", [usdt(2)])).json();
-    await postLedgerEntry(t.ctx.db, t.ctx.dbKind, {
+    await postLedgerEntry(t.ctx.db, {
       tenantId: s.tenantId,
       clientId: fx.clientId,
       currency: "USDT",

@@ -1,5 +1,6 @@
 import type { AppContext } from "../../app-context.js";
 import type { AdminActor } from "../../http/admin-actor.js";
+import { writeTransaction } from "../../infra/db/database.js";
 import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { createMethodRepo } from "./method-repo.js";
@@ -11,13 +12,13 @@ import { auditSnapshot } from "./method-view.js";
  * need the method. The method row is locked (PostgreSQL) for the check and the delete.
  */
 export async function deleteMethod(
-  ctx: Pick<AppContext, "db" | "dbKind" | "clock">,
+  ctx: Pick<AppContext, "db" | "clock">,
   actor: AdminActor,
   id: string,
 ): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await writeTransaction(ctx.db, async (trx) => {
     const repo = createMethodRepo(trx);
-    const row = await repo.find(actor.tenantId, id, { forUpdate: ctx.dbKind === "postgres" });
+    const row = await repo.find(actor.tenantId, id, { forUpdate: true });
     if (!row) throw new NotFoundError("Deposit method");
     const open = await repo.countOpenDeposits(actor.tenantId, id);
     if (open > 0) {

@@ -1,4 +1,4 @@
-import type { Db } from "../../infra/db/database.js";
+import { type Db, hasRowLocks } from "../../infra/db/database.js";
 import type { DepositMethodsTable } from "../../infra/db/schema.js";
 
 export type MethodRow = DepositMethodsTable;
@@ -19,7 +19,7 @@ export function createMethodRepo(db: Db) {
         .execute();
     },
 
-    /** `forUpdate` locks the row on PostgreSQL (SQLite transactions are serialised anyway). */
+    /** `forUpdate` locks the row where the database has row locks (PostgreSQL); SQLite has one writer. */
     async find(
       tenantId: string,
       id: string,
@@ -31,7 +31,7 @@ export function createMethodRepo(db: Db) {
         .where("tenant_id", "=", tenantId)
         .where("id", "=", id)
         .where("deleted_at", "is", null);
-      if (opts.forUpdate) q = q.forUpdate();
+      if (opts.forUpdate && hasRowLocks(db)) q = q.forUpdate();
       return q.executeTakeFirst();
     },
 

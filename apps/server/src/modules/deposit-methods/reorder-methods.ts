@@ -1,5 +1,6 @@
 import type { AppContext } from "../../app-context.js";
 import type { AdminActor } from "../../http/admin-actor.js";
+import { writeTransaction } from "../../infra/db/database.js";
 import { ValidationError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
@@ -18,7 +19,7 @@ export async function reorderMethods(
   input: { ids: string[] },
 ): Promise<MethodView[]> {
   const { ids } = parseInput(reorderInput, input);
-  return ctx.db.transaction().execute(async (trx) => {
+  return writeTransaction(ctx.db, async (trx) => {
     const repo = createMethodRepo(trx);
     const rows = await repo.list(actor.tenantId);
     const known = new Set(rows.map((r) => r.id));

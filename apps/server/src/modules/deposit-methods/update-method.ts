@@ -1,6 +1,6 @@
 import type { AppContext } from "../../app-context.js";
 import type { AdminActor } from "../../http/admin-actor.js";
-import { decodeJson, encodeJson, fromBool, toBool } from "../../infra/db/database.js";
+import { decodeJson, encodeJson, fromBool, toBool, writeTransaction } from "../../infra/db/database.js";
 import { type FieldIssue, NotFoundError, ValidationError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
@@ -16,7 +16,7 @@ import { type MethodView, type UpdateMethodInput, updateMethodInput } from "./me
 import { checkFieldLabels, checkVisibility, keepKnownLabels } from "./method-settings.js";
 import { auditSnapshot, methodView } from "./method-view.js";
 
-type Ctx = Pick<AppContext, "db" | "dbKind" | "clock">;
+type Ctx = Pick<AppContext, "db" | "clock">;
 
 /**
  * Changes a deposit method. Lists (`currencies`, `clientGroups`, `fieldLabels`) are replaced
@@ -30,9 +30,9 @@ export async function updateMethod(
   input: UpdateMethodInput,
 ): Promise<MethodView> {
   const data = parseInput(updateMethodInput, input);
-  return ctx.db.transaction().execute(async (trx) => {
+  return writeTransaction(ctx.db, async (trx) => {
     const repo = createMethodRepo(trx);
-    const row = await repo.find(actor.tenantId, id, { forUpdate: ctx.dbKind === "postgres" });
+    const row = await repo.find(actor.tenantId, id, { forUpdate: true });
     if (!row) throw new NotFoundError("Deposit method");
     const integrationId = data.integrationId ?? row.integration_id;
     const integrationRow = await createIntegrationRepo(trx).find(actor.tenantId, integrationId);
@@ -50,7 +50,7 @@ export async function updateMethod(
     if (data.integrationId !== undefined) patch.integration_id = integration.id;
     if (data.currencies !== undefined) {
       const cur = parseCurrencies(data.currencies);
-      await lockTenantExponents(trx, ctx.dbKind, actor.tenantId);
+      await lockTenantExponents(trx, actor.tenantId);
       const inUse = await exponentsInUse(
         trx,
         actor.tenantId,
@@ -112,9 +112,9 @@ export async function setMethodEnabled(
   id: string,
   enabled: boolean,
 ): Promise<MethodView> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return writeTransaction(ctx.db, async (trx) => {
     const repo = createMethodRepo(trx);
-    const row = await repo.find(actor.tenantId, id, { forUpdate: ctx.dbKind === "postgres" });
+    const row = await repo.find(actor.tenantId, id, { forUpdate: true });
     if (!row) throw new NotFoundError("Deposit method");
     const integrationRow = await createIntegrationRepo(trx).find(actor.tenantId, row.integration_id);
     if (!integrationRow) throw new NotFoundError("Deposit method");

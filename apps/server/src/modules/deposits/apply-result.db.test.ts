@@ -4,12 +4,12 @@ import { NotFoundError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { depositRow, insertDeposit, ledgerEntriesOf, walletBalance } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { ensureWallet } from "../clients/ledger.js";
 import { createTenant } from "../tenants/create-tenant.js";
 import { applyDepositResult, type ResultStatus } from "./apply-result.js";
 import { canTransition, DEPOSIT_STATUSES } from "./deposit-state.js";
-import { paymentInvariantsAfterEach } from "./payment-invariants.js";
 
 let t: TestApp;
 let fx: PaymentFixture;

@@ -1,6 +1,12 @@
 import { formatAmount } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
-import { type Db, type DbKind, isLedgerCreditViolation, toDbMinor } from "../../infra/db/database.js";
+import {
+  type Db,
+  dialectOf,
+  isLedgerCreditViolation,
+  toDbMinor,
+  writeTransaction,
+} from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { perDatabase, rowsAsTable, runStatement, tableColumns } from "../../infra/db/sql-text.js";
 import { type BatchWrite, isTransientConflict, runWrites } from "../../infra/db/write-batch.js";
@@ -43,7 +49,7 @@ export type ApplyOutcome =
   /** A success for an expired or cancelled deposit: nothing changed, keep it for review. */
   | { kind: "late"; current: DepositStatus };
 
-export type ApplyDeps = Pick<AppContext, "db" | "dbKind" | "clock" | "metrics">;
+export type ApplyDeps = Pick<AppContext, "db" | "clock" | "metrics">;
 
 /**
  * THE way a deposit's outcome is applied, from every path (API-2 callback, manual approve and
@@ -98,7 +104,7 @@ export async function transactionRetryingRaces<T>(
   deps: Pick<AppContext, "db">,
   fn: (trx: Db) => Promise<T>,
 ): Promise<T> {
-  return retryingRaces(() => deps.db.transaction().execute(fn));
+  return retryingRaces(() => writeTransaction(deps.db, fn));
 }
 
 /**
@@ -132,12 +138,12 @@ export async function retryingRaces<T>(
  */
 export async function applyDepositResultInTx(
   trx: Db,
-  deps: Pick<AppContext, "dbKind" | "clock">,
+  deps: Pick<AppContext, "clock">,
   input: ApplyResultInput,
 ): Promise<ApplyOutcome> {
-  const found = await readDepositsForApply(trx, deps.dbKind, { ids: [input.depositId] });
+  const found = await readDepositsForApply(trx, { ids: [input.depositId] });
   const plan = planDepositResults(found, [input], deps.clock.now());
-  await runWrites(trx, deps.dbKind, depositResultWrites(deps.dbKind, plan));
+  await runWrites(trx, depositResultWrites(trx, plan));
   return plan.outcomes[0] as ApplyOutcome;
 }
 
@@ -316,15 +322,15 @@ export function planDepositResults(
  * same insert. Callers may add their own writes to the same list.
  */
 export function depositResultWrites(
-  kind: DbKind,
+  db: Db,
   plan: DepositResultPlan,
   moreEvents: readonly NewDepositEvent[] = [],
 ): BatchWrite[] {
   const events = moreEvents.length > 0 ? [...moreEvents, ...plan.events] : plan.events;
   return [
-    ...(plan.changes.length > 0 ? [updateDeposits(kind, plan.changes, plan.now)] : []),
-    ...ledgerWrites(kind, plan.postings),
-    ...(events.length > 0 ? [eventRowsWrite(kind, events)] : []),
+    ...(plan.changes.length > 0 ? [updateDeposits(db, plan.changes, plan.now)] : []),
+    ...ledgerWrites(db, plan.postings),
+    ...(events.length > 0 ? [eventRowsWrite(db, events)] : []),
   ];
 }
 
@@ -340,19 +346,15 @@ export function depositResultWrites(
  */
 export async function readDepositsForApply(
   trx: Db,
-  kind: DbKind,
   by: { ids: readonly string[] } | { orderNos: readonly string[] },
 ): Promise<Map<string, LockedDeposit & OrderFacts>> {
   const byId = "ids" in by;
   const keys = [...new Set(byId ? by.ids : by.orderNos)];
   if (keys.length === 0) return new Map();
   // One text whatever the number of keys: a JSON array on SQLite, an array on PostgreSQL.
-  const { rows } = await runStatement<LockedDeposit & OrderFacts>(
-    trx,
-    kind,
-    byId ? READ_BY_ID : READ_BY_ORDER_NO,
-    [kind === "sqlite" ? JSON.stringify(keys) : keys],
-  );
+  const { rows } = await runStatement<LockedDeposit & OrderFacts>(trx, byId ? READ_BY_ID : READ_BY_ORDER_NO, [
+    dialectOf(trx) === "sqlite" ? JSON.stringify(keys) : keys,
+  ]);
   return new Map(rows.map((r) => [byId ? r.id : r.order_no, r]));
 }
 
@@ -395,10 +397,10 @@ export type OrderFacts = {
  * One UPDATE for every changed deposit, each guarded by the status it was read with: a row
  * another process changed meanwhile is not touched, and the whole batch is refused.
  */
-function updateDeposits(kind: DbKind, changes: DepositChange[], now: number): BatchWrite {
+function updateDeposits(db: Db, changes: DepositChange[], now: number): BatchWrite {
   const minor = (v: bigint | null) => (v === null ? null : toDbMinor(v));
   const v = rowsAsTable(
-    kind,
+    db,
     CHANGES,
     changes.map((c) => ({
       id: c.id,

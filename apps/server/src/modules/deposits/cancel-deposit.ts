@@ -1,4 +1,5 @@
 import type { AppContext } from "../../app-context.js";
+import { writeTransaction } from "../../infra/db/database.js";
 import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import type { DepositActor } from "./create-deposit.js";
@@ -49,7 +50,7 @@ export async function cancelDeposit(
     }
     const now = ctx.clock.now();
     const from = row.status;
-    const moved = await ctx.db.transaction().execute(async (trx) => {
+    const moved = await writeTransaction(ctx.db, async (trx) => {
       const ok = await transitionDeposit(trx, {
         tenantId: actor.tenantId,
         id: row.id,

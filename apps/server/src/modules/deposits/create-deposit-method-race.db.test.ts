@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { depositRowFor } from "../../test/callback-client.js";
 import { untilSomeoneWaitsOnALock } from "../../test/lock-waits.js";
 import { insertPaymentSetup, type PaymentFixture, USD } from "../../test/payment-fixtures.js";
+import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import {
   createTestApp,
   loginClient,
@@ -19,7 +20,6 @@ import { createTenant } from "../tenants/create-tenant.js";
 import { type Api1Stub, startApi1Stub } from "./api1-test-stub.js";
 import { findDepositContext, insertDepositWithEvent } from "./create-deposit-repo.js";
 import type { NewDepositEvent } from "./deposit-repo.js";
-import { paymentInvariantsAfterEach } from "./payment-invariants.js";
 
 // Deposit creation reads the method (its currency's decimals) before the insert. A change of the
 // method committed in between must not leave an order in the old exponent: the insert only
@@ -117,13 +117,13 @@ describe("the order insert and a change of its method's decimals", () => {
   it("inserts an order while the method still gives its currency the decimals it was read with", async () => {
     const s = await setup();
     const { row, event } = usdtOrder(s);
-    expect(await insertDepositWithEvent(t.ctx.db, t.ctx.dbKind, row, event)).toBe(true);
+    expect(await insertDepositWithEvent(t.ctx.db, row, event)).toBe(true);
     expect(await ordersOf(s)).toEqual([{ currency: "USDT", decimals: 6 }]);
   });
 
   it("inserts nothing when the method's decimals for the currency changed after it was read", async () => {
     const s = await setup();
-    const found = await findDepositContext(t.ctx.db, t.ctx.dbKind, {
+    const found = await findDepositContext(t.ctx.db, {
       tenantId: s.tenantId,
       clientId: s.clientId,
       methodId: s.methodId,
@@ -132,7 +132,7 @@ describe("the order insert and a change of its method's decimals", () => {
     // Committed between the read and the insert (no order held USDT: the change was allowed).
     await setCurrencies(s, [USD, USDT(2)]);
     const { row, event } = usdtOrder(s);
-    expect(await insertDepositWithEvent(t.ctx.db, t.ctx.dbKind, row, event)).toBe(false);
+    expect(await insertDepositWithEvent(t.ctx.db, row, event)).toBe(false);
     expect(await ordersOf(s)).toEqual([]);
   });
 
@@ -143,7 +143,7 @@ describe("the order insert and a change of its method's decimals", () => {
       fc.asyncProperty(exponent, exponent, async (read, now) => {
         await setCurrencies(s, [USD, USDT(now)]);
         const { row, event } = usdtOrder(s, read);
-        const inserted = await insertDepositWithEvent(t.ctx.db, t.ctx.dbKind, row, event);
+        const inserted = await insertDepositWithEvent(t.ctx.db, row, event);
         expect(inserted).toBe(read === now);
         const stored = await t.ctx.db
           .selectFrom("deposits")
@@ -160,7 +160,7 @@ describe("the order insert and a change of its method's decimals", () => {
     const s = await setup();
     await setCurrencies(s, [USD]);
     const first = usdtOrder(s);
-    expect(await insertDepositWithEvent(t.ctx.db, t.ctx.dbKind, first.row, first.event)).toBe(false);
+    expect(await insertDepositWithEvent(t.ctx.db, first.row, first.event)).toBe(false);
     await setCurrencies(s, [USD, USDT(6)]);
     await t.ctx.db
       .updateTable("deposit_methods")
@@ -168,7 +168,7 @@ describe("the order insert and a change of its method's decimals", () => {
       .where("id", "=", s.methodId)
       .execute();
     const second = usdtOrder(s);
-    expect(await insertDepositWithEvent(t.ctx.db, t.ctx.dbKind, second.row, second.event)).toBe(false);
+    expect(await insertDepositWithEvent(t.ctx.db, second.row, second.event)).toBe(false);
     expect(await ordersOf(s)).toEqual([]);
   });
 });

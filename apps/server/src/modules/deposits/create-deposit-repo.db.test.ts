@@ -4,6 +4,7 @@ import { newId } from "../../shared/ids.js";
 import { depositRowFor } from "../../test/callback-client.js";
 import { insertClient, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
+import { testDbKind } from "../../test/test-database.js";
 import { createTenant } from "../tenants/create-tenant.js";
 import { findDepositContext, insertDepositWithEvent, setPaymentUrlWithEvent } from "./create-deposit-repo.js";
 import { findClient, findMethodWithIntegration, type NewDepositEvent, newEventId } from "./deposit-repo.js";
@@ -34,7 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-const kind = () => t.ctx.dbKind;
+const kind = () => testDbKind();
 
 /** A new order as creation writes it (before API-1 answers): no payment URL yet. */
 function newRow(fx: PaymentFixture, key: string | null = null): DepositsTable {
@@ -96,7 +97,7 @@ async function storedEvents(depositId: string) {
 
 describe("findDepositContext", () => {
   it("reads the client, the method and its integration exactly as the query-builder lookups do", async () => {
-    const found = await findDepositContext(t.ctx.db, kind(), {
+    const found = await findDepositContext(t.ctx.db, {
       tenantId: a.tenantId,
       clientId: a.clientId,
       methodId: a.methodId,
@@ -112,7 +113,7 @@ describe("findDepositContext", () => {
 
   it("finds no client of another tenant, and no method or integration of another tenant", async () => {
     const ctx = (tenantId: string, clientId: string, methodId: string) =>
-      findDepositContext(t.ctx.db, kind(), { tenantId, clientId, methodId });
+      findDepositContext(t.ctx.db, { tenantId, clientId, methodId });
     expect(await ctx(a.tenantId, b.clientId, a.methodId)).toBeUndefined();
     expect(await ctx(a.tenantId, "no-such-client", a.methodId)).toBeUndefined();
     const foreignMethod = await ctx(a.tenantId, a.clientId, b.methodId);
@@ -133,7 +134,7 @@ describe("findDepositContext", () => {
       .insertInto("deposit_methods")
       .values({ ...methodRow, id, integration_id: b.integrationId })
       .execute();
-    const found = await findDepositContext(t.ctx.db, kind(), {
+    const found = await findDepositContext(t.ctx.db, {
       tenantId: a.tenantId,
       clientId: a.clientId,
       methodId: id,
@@ -152,7 +153,7 @@ describe("findDepositContext for requests that arrive together (one query on Pos
       { tenantId: a.tenantId, clientId: a.clientId, methodId: b.methodId }, // another tenant's method
       { tenantId: a.tenantId, clientId: a.clientId, methodId: a.methodId }, // the first again
     ];
-    const found = await Promise.all(keys.map((k) => findDepositContext(t.ctx.db, kind(), k)));
+    const found = await Promise.all(keys.map((k) => findDepositContext(t.ctx.db, k)));
     const one = async (k: (typeof keys)[number]) => ({
       client: await findClient(t.ctx.db, k.tenantId, k.clientId),
       mi: await findMethodWithIntegration(t.ctx.db, k.tenantId, k.methodId),
@@ -179,7 +180,7 @@ describe("findDepositContext for requests that arrive together (one query on Pos
 describe("insertDepositWithEvent", () => {
   it("writes the order and its created event", async () => {
     const row = newRow(a);
-    expect(await insertDepositWithEvent(t.ctx.db, kind(), row, createdEvent(row))).toBe(true);
+    expect(await insertDepositWithEvent(t.ctx.db, row, createdEvent(row))).toBe(true);
     expect(await storedRow(row.id)).toEqual(row);
     const events = await storedEvents(row.id);
     expect(events.map((e) => [e.kind, e.tenant_id, e.created_at])).toEqual([
@@ -191,25 +192,23 @@ describe("insertDepositWithEvent", () => {
   it("ignores a second order with the same idempotency key, and writes no event for it", async () => {
     const first = newRow(a, "repo-key");
     const second = newRow(a, "repo-key");
-    expect(await insertDepositWithEvent(t.ctx.db, kind(), first, createdEvent(first))).toBe(true);
-    expect(await insertDepositWithEvent(t.ctx.db, kind(), second, createdEvent(second))).toBe(false);
+    expect(await insertDepositWithEvent(t.ctx.db, first, createdEvent(first))).toBe(true);
+    expect(await insertDepositWithEvent(t.ctx.db, second, createdEvent(second))).toBe(false);
     expect(await storedRow(second.id)).toBeUndefined();
     expect(await storedEvents(second.id)).toEqual([]);
     // Without a key, nothing conflicts.
     const x = newRow(a);
     const y = newRow(a);
-    expect(await insertDepositWithEvent(t.ctx.db, kind(), x, createdEvent(x))).toBe(true);
-    expect(await insertDepositWithEvent(t.ctx.db, kind(), y, createdEvent(y))).toBe(true);
+    expect(await insertDepositWithEvent(t.ctx.db, x, createdEvent(x))).toBe(true);
+    expect(await insertDepositWithEvent(t.ctx.db, y, createdEvent(y))).toBe(true);
   });
 
   it("is all or nothing: when the event cannot be written, the order is not either", async () => {
     const taken = newRow(a);
     const takenEventId = newEventId();
-    await insertDepositWithEvent(t.ctx.db, kind(), taken, createdEvent(taken, takenEventId));
+    await insertDepositWithEvent(t.ctx.db, taken, createdEvent(taken, takenEventId));
     const row = newRow(a);
-    await expect(
-      insertDepositWithEvent(t.ctx.db, kind(), row, createdEvent(row, takenEventId)),
-    ).rejects.toThrow();
+    await expect(insertDepositWithEvent(t.ctx.db, row, createdEvent(row, takenEventId))).rejects.toThrow();
     expect(await storedRow(row.id)).toBeUndefined();
   });
 });
@@ -217,12 +216,11 @@ describe("insertDepositWithEvent", () => {
 describe("setPaymentUrlWithEvent", () => {
   it("stores the URL of an open order with its api1_call event and answers the row", async () => {
     const row = newRow(a);
-    await insertDepositWithEvent(t.ctx.db, kind(), row, createdEvent(row));
+    await insertDepositWithEvent(t.ctx.db, row, createdEvent(row));
     const now = row.created_at + 1;
     const url = "https://pay.example.com/p/1";
     const answer = await setPaymentUrlWithEvent(
       t.ctx.db,
-      kind(),
       { tenantId: a.tenantId, id: row.id, url, now },
       api1Event(row),
     );
@@ -240,11 +238,10 @@ describe("setPaymentUrlWithEvent", () => {
 
   it("never touches an order of another tenant, a final one, or one that already has a URL; the event is kept", async () => {
     const row = newRow(a);
-    await insertDepositWithEvent(t.ctx.db, kind(), row, createdEvent(row));
+    await insertDepositWithEvent(t.ctx.db, row, createdEvent(row));
     const set = (tenantId: string, url: string) =>
       setPaymentUrlWithEvent(
         t.ctx.db,
-        kind(),
         { tenantId, id: row.id, url, now: row.created_at + 1 },
         api1Event(row),
       );
@@ -255,11 +252,10 @@ describe("setPaymentUrlWithEvent", () => {
     expect((await storedRow(row.id))?.payment_url).toBe("https://pay.example.com/first");
     await t.ctx.db.updateTable("deposits").set({ status: "cancelled" }).where("id", "=", row.id).execute();
     const other = newRow(a);
-    await insertDepositWithEvent(t.ctx.db, kind(), { ...other, status: "failed" }, createdEvent(other));
+    await insertDepositWithEvent(t.ctx.db, { ...other, status: "failed" }, createdEvent(other));
     expect(
       await setPaymentUrlWithEvent(
         t.ctx.db,
-        kind(),
         { tenantId: a.tenantId, id: other.id, url: "https://pay.example.com/x", now: other.created_at + 1 },
         api1Event(other),
       ),
@@ -271,11 +267,10 @@ describe("setPaymentUrlWithEvent", () => {
   it("is all or nothing: when the event cannot be written, the URL is not stored", async () => {
     const row = newRow(a);
     const takenEventId = newEventId();
-    await insertDepositWithEvent(t.ctx.db, kind(), row, createdEvent(row, takenEventId));
+    await insertDepositWithEvent(t.ctx.db, row, createdEvent(row, takenEventId));
     await expect(
       setPaymentUrlWithEvent(
         t.ctx.db,
-        kind(),
         { tenantId: a.tenantId, id: row.id, url: "https://pay.example.com/p/2", now: row.created_at + 1 },
         api1Event(row, takenEventId),
       ),
@@ -294,9 +289,7 @@ describe("group commit: steps submitted together are written together, each with
       newRow(b, "batch-key"),
     ];
     // Submitted in the same tick: one batch.
-    const answers = await Promise.all(
-      rows.map((r) => insertDepositWithEvent(t.ctx.db, kind(), r, createdEvent(r))),
-    );
+    const answers = await Promise.all(rows.map((r) => insertDepositWithEvent(t.ctx.db, r, createdEvent(r))));
     expect(answers).toEqual([true, true, true, false, true]);
     for (const [i, r] of rows.entries()) {
       expect(await storedRow(r.id)).toEqual(answers[i] ? r : undefined);
@@ -307,14 +300,14 @@ describe("group commit: steps submitted together are written together, each with
   it("one failing item fails alone: the others of its batch are written", async () => {
     const taken = newRow(a);
     const takenEventId = newEventId();
-    await insertDepositWithEvent(t.ctx.db, kind(), taken, createdEvent(taken, takenEventId));
+    await insertDepositWithEvent(t.ctx.db, taken, createdEvent(taken, takenEventId));
     const good1 = newRow(a);
     const bad = newRow(a);
     const good2 = newRow(b);
     const results = await Promise.allSettled([
-      insertDepositWithEvent(t.ctx.db, kind(), good1, createdEvent(good1)),
-      insertDepositWithEvent(t.ctx.db, kind(), bad, createdEvent(bad, takenEventId)),
-      insertDepositWithEvent(t.ctx.db, kind(), good2, createdEvent(good2)),
+      insertDepositWithEvent(t.ctx.db, good1, createdEvent(good1)),
+      insertDepositWithEvent(t.ctx.db, bad, createdEvent(bad, takenEventId)),
+      insertDepositWithEvent(t.ctx.db, good2, createdEvent(good2)),
     ]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(await storedRow(good1.id)).toEqual(good1);
@@ -324,7 +317,7 @@ describe("group commit: steps submitted together are written together, each with
 
   it("stores a batch of payment URLs, each answered with its own order (or nothing when it did not apply)", async () => {
     const rows = [newRow(a), newRow(b), newRow(a), newRow(a)];
-    for (const r of rows) await insertDepositWithEvent(t.ctx.db, kind(), r, createdEvent(r));
+    for (const r of rows) await insertDepositWithEvent(t.ctx.db, r, createdEvent(r));
     await t.ctx.db
       .updateTable("deposits")
       .set({ status: "cancelled" })
@@ -334,7 +327,6 @@ describe("group commit: steps submitted together are written together, each with
       rows.map((r, i) =>
         setPaymentUrlWithEvent(
           t.ctx.db,
-          kind(),
           // The last one names another tenant: never applied.
           {
             tenantId: i === 3 ? b.tenantId : r.tenant_id,
@@ -363,13 +355,12 @@ describe("group commit: steps submitted together are written together, each with
   it("one failing URL step fails alone", async () => {
     const rows = [newRow(a), newRow(a), newRow(a)];
     const takenEventId = newEventId();
-    await insertDepositWithEvent(t.ctx.db, kind(), rows[0]!, createdEvent(rows[0]!, takenEventId));
-    for (const r of rows.slice(1)) await insertDepositWithEvent(t.ctx.db, kind(), r, createdEvent(r));
+    await insertDepositWithEvent(t.ctx.db, rows[0]!, createdEvent(rows[0]!, takenEventId));
+    for (const r of rows.slice(1)) await insertDepositWithEvent(t.ctx.db, r, createdEvent(r));
     const results = await Promise.allSettled(
       rows.map((r, i) =>
         setPaymentUrlWithEvent(
           t.ctx.db,
-          kind(),
           { tenantId: r.tenant_id, id: r.id, url: `https://pay.example.com/q/${i}`, now: r.created_at + 1 },
           api1Event(r, i === 1 ? takenEventId : undefined),
         ),
@@ -385,7 +376,7 @@ describe("group commit: steps submitted together are written together, each with
 describe("tenant scoping of a second client", () => {
   it("reads a second client of the same tenant with its own fields", async () => {
     const c = await insertClient(t.ctx, a.tenantId);
-    const found = await findDepositContext(t.ctx.db, kind(), {
+    const found = await findDepositContext(t.ctx.db, {
       tenantId: a.tenantId,
       clientId: c.clientId,
       methodId: a.methodId,

@@ -1,6 +1,6 @@
 import { createMicroBatcher, type MicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
 import { allColumns } from "../../infra/db/columns.js";
-import type { Db, DbKind } from "../../infra/db/database.js";
+import { type Db, type DbKind, dialectOf, writeTransaction } from "../../infra/db/database.js";
 import type {
   ClientsTable,
   DepositMethodsTable,
@@ -185,7 +185,7 @@ async function findContexts(
   keys: ContextKey[],
 ): Promise<(DepositContext | undefined)[]> {
   if (kind === "postgres") {
-    const { rows } = await run<Record<string, unknown>>(db, kind, PG_FIND_CONTEXTS, [
+    const { rows } = await run<Record<string, unknown>>(db, PG_FIND_CONTEXTS, [
       keys.map((_, n) => n),
       keys.map((k) => k.tenantId),
       keys.map((k) => k.clientId),
@@ -199,7 +199,7 @@ async function findContexts(
   }
   const out: (DepositContext | undefined)[] = [];
   for (const k of keys) {
-    const { rows } = await run<Record<string, unknown>>(db, kind, FIND_CONTEXT, [
+    const { rows } = await run<Record<string, unknown>>(db, FIND_CONTEXT, [
       k.tenantId,
       k.methodId,
       k.tenantId,
@@ -216,11 +216,8 @@ async function findContexts(
  * Undefined when the client does not exist in the tenant. On PostgreSQL the lookups of the
  * requests that arrive together are one query (one round trip); SQLite runs each at once.
  */
-export async function findDepositContext(
-  db: Db,
-  kind: DbKind,
-  t: ContextKey,
-): Promise<DepositContext | undefined> {
+export async function findDepositContext(db: Db, t: ContextKey): Promise<DepositContext | undefined> {
+  const kind = dialectOf(db);
   if (kind === "postgres") return batchersOf(db, kind).context.submit(t);
   return (await findContexts(db, kind, [t]))[0];
 }
@@ -386,19 +383,16 @@ async function insertDeposits(db: Db, kind: DbKind, items: InsertItem[]): Promis
       ...columnsOf(items.map(({ row }) => DEPOSIT_COLUMNS.map((c) => row[c]))),
       ...columnsOf(items.map(({ event }) => eventValues(event))),
     ];
-    const r = await run<{ deposit_id: string }>(db, kind, PG_INSERT_DEPOSITS, params);
+    const r = await run<{ deposit_id: string }>(db, PG_INSERT_DEPOSITS, params);
     const inserted = new Set(r.rows.map((x) => x.deposit_id));
     return items.map(({ row }) => inserted.has(row.id));
   }
-  return db.transaction().execute(async (trx) => {
+  return writeTransaction(db, async (trx) => {
     const out: boolean[] = [];
     for (const { row, event } of items) {
-      const r = await run(trx, kind, INSERT_DEPOSIT, [
-        ...DEPOSIT_COLUMNS.map((c) => row[c]),
-        ...guardValues(row),
-      ]);
+      const r = await run(trx, INSERT_DEPOSIT, [...DEPOSIT_COLUMNS.map((c) => row[c]), ...guardValues(row)]);
       const inserted = Number(r.numAffectedRows ?? 0n) > 0;
-      if (inserted) await run(trx, kind, INSERT_EVENT, eventValues(event));
+      if (inserted) await run(trx, INSERT_EVENT, eventValues(event));
       out.push(inserted);
     }
     return out;
@@ -415,15 +409,15 @@ async function setPaymentUrls(
       ...columnsOf(items.map(({ event }) => eventValues(event))),
       ...columnsOf(items.map((i) => [i.url, i.now, i.tenantId, i.id])),
     ];
-    const r = await run<CreatedDepositRow>(db, kind, PG_SET_PAYMENT_URLS, params);
+    const r = await run<CreatedDepositRow>(db, PG_SET_PAYMENT_URLS, params);
     const byId = new Map(r.rows.map((x) => [x.id, x]));
     return items.map((i) => byId.get(i.id));
   }
-  return db.transaction().execute(async (trx) => {
+  return writeTransaction(db, async (trx) => {
     const out: (CreatedDepositRow | undefined)[] = [];
     for (const i of items) {
-      await run(trx, kind, INSERT_EVENT, eventValues(i.event));
-      const r = await run<CreatedDepositRow>(trx, kind, SET_PAYMENT_URL, [i.url, i.now, i.tenantId, i.id]);
+      await run(trx, INSERT_EVENT, eventValues(i.event));
+      const r = await run<CreatedDepositRow>(trx, SET_PAYMENT_URL, [i.url, i.now, i.tenantId, i.id]);
       out.push(r.rows[0]);
     }
     return out;
@@ -439,11 +433,10 @@ async function setPaymentUrls(
  */
 export async function insertDepositWithEvent(
   db: Db,
-  kind: DbKind,
   row: DepositsTable,
   event: NewDepositEvent,
 ): Promise<boolean> {
-  return batchersOf(db, kind).insert.submit({ row, event });
+  return batchersOf(db, dialectOf(db)).insert.submit({ row, event });
 }
 
 /**
@@ -453,9 +446,8 @@ export async function insertDepositWithEvent(
  */
 export async function setPaymentUrlWithEvent(
   db: Db,
-  kind: DbKind,
   t: { tenantId: string; id: string; url: string; now: number },
   event: NewDepositEvent,
 ): Promise<CreatedDepositRow | undefined> {
-  return batchersOf(db, kind).setUrl.submit({ ...t, event });
+  return batchersOf(db, dialectOf(db)).setUrl.submit({ ...t, event });
 }

@@ -2,12 +2,12 @@ import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGuardedClient } from "../../infra/http-out/guarded-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, loginClient, type Session, seedTenant, type TestApp } from "../../test/test-app.js";
 import type { CustomParam } from "../psp-integrations/integration-model.js";
 import { PROVIDER_UNAVAILABLE_MESSAGE } from "./api1-request.js";
 import { type Api1Stub, type StubAnswer, startApi1Stub, successAnswer } from "./api1-test-stub.js";
 import { createDeposit } from "./create-deposit.js";
-import { paymentInvariantsAfterEach } from "./payment-invariants.js";
 
 /**
  * Creating deposits end to end: the real app on SQLite or PostgreSQL, API-1 against a real HTTP

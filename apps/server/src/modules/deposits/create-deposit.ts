@@ -3,7 +3,7 @@ import { ProtocolError } from "@psphub/protocol";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import type { SecretBox } from "../../infra/crypto/secret-box.js";
-import { encodeJson, toDbMinor } from "../../infra/db/database.js";
+import { encodeJson, toDbMinor, writeTransaction } from "../../infra/db/database.js";
 import type { DepositsTable } from "../../infra/db/schema.js";
 import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../shared/errors.js";
@@ -59,10 +59,7 @@ export type DepositActor =
   | { kind: "client"; tenantId: string; clientId: string }
   | { kind: "staff"; tenantId: string; actorType: "user" | "api_key"; actorId: string };
 
-export type CreateDepositDeps = Pick<
-  AppContext,
-  "db" | "dbKind" | "clock" | "secretBox" | "config" | "logger"
-> &
+export type CreateDepositDeps = Pick<AppContext, "db" | "clock" | "secretBox" | "config" | "logger"> &
   Partial<Pick<AppContext, "metrics">> & {
     /** Outbound client for API-1; built from config.allowPrivateAppUrls by the routes. */
     httpOut: GuardedClient;
@@ -153,7 +150,7 @@ export async function createDeposit(
   }
 
   // The client, the method and its integration in one query.
-  const found = await findDepositContext(deps.db, deps.dbKind, {
+  const found = await findDepositContext(deps.db, {
     tenantId,
     clientId,
     methodId: data.methodId,
@@ -202,7 +199,7 @@ export async function createDeposit(
 
   // The order and its `created` event, committed (with the orders of other requests that arrived
   // meanwhile: group commit, create-deposit-repo.ts) before anything else happens.
-  const inserted = await insertDepositWithEvent(deps.db, deps.dbKind, row, {
+  const inserted = await insertDepositWithEvent(deps.db, row, {
     tenantId,
     depositId: row.id,
     now,
@@ -380,7 +377,7 @@ async function callApi1(
  * order as its conditional update left it, `undefined` when that update did not apply.
  */
 async function recordApi1Outcome(
-  deps: Pick<CreateDepositDeps, "db" | "dbKind">,
+  deps: Pick<CreateDepositDeps, "db">,
   now: number,
   row: DepositsTable,
   call: {
@@ -412,14 +409,9 @@ async function recordApi1Outcome(
   };
   if (outcome.ok) {
     const url = outcome.paymentUrl;
-    return setPaymentUrlWithEvent(
-      deps.db,
-      deps.dbKind,
-      { tenantId: row.tenant_id, id: row.id, url, now },
-      event,
-    );
+    return setPaymentUrlWithEvent(deps.db, { tenantId: row.tenant_id, id: row.id, url, now }, event);
   }
-  return deps.db.transaction().execute(async (trx) => {
+  return writeTransaction(deps.db, async (trx) => {
     await insertDepositEvent(trx, event);
     const failed = await failPendingDeposit(trx, {
       tenantId: row.tenant_id,

@@ -14,11 +14,11 @@ import {
   type PaymentFixture,
   USD,
 } from "../../test/payment-fixtures.js";
+import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, loginClient, type Session, seedTenant, type TestApp } from "../../test/test-app.js";
 import { testDbKind } from "../../test/test-database.js";
 import { type Api1Stub, startApi1Stub, successAnswer } from "./api1-test-stub.js";
 import { expireDeposits } from "./expire-deposits.js";
-import { paymentInvariantsAfterEach } from "./payment-invariants.js";
 
 // Issue 4 items that the other deposit tests left loose: the method's own TTL, language and
 // device from the request, the token never stored even when a tenant backend echoes it, the

@@ -1,5 +1,5 @@
 import type { Selectable } from "kysely";
-import { type Db, type DbKind, decodeJson, encodeJson } from "../../infra/db/database.js";
+import { type Db, decodeJson, encodeJson } from "../../infra/db/database.js";
 import type {
   ClientsTable,
   DepositEventsTable,
@@ -113,8 +113,8 @@ export async function insertEventRows(db: Db, events: readonly NewDepositEvent[]
 }
 
 /** The same rows as {@link insertEventRows}, as hand-written SQL for a batch of writes (write-batch.ts). */
-export function eventRowsWrite(kind: DbKind, events: readonly NewDepositEvent[]): BatchWrite {
-  return insertRows(kind, DEPOSIT_EVENTS, events.map(eventRow));
+export function eventRowsWrite(db: Db, events: readonly NewDepositEvent[]): BatchWrite {
+  return insertRows(db, DEPOSIT_EVENTS, events.map(eventRow));
 }
 
 export const DEPOSIT_EVENTS = tableColumns<DepositEventsTable>("deposit_events", {

@@ -5,10 +5,10 @@ import {
   insertPaymentSetup,
   type PaymentFixture,
 } from "../../test/payment-fixtures.js";
+import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, loginClient, type Session, seedTenant, type TestApp } from "../../test/test-app.js";
 import { postLedgerEntry } from "../clients/ledger.js";
 import { type Api1Stub, startApi1Stub } from "./api1-test-stub.js";
-import { paymentInvariantsAfterEach } from "./payment-invariants.js";
 
 /** The deposit routes: portal and back office, tenant isolation, cancel, the live status stream. */
 
@@ -381,7 +381,7 @@ describe("back office", () => {
         })
         .where("id", "=", row.id)
         .execute();
-      await postLedgerEntry(trx, t.ctx.dbKind, {
+      await postLedgerEntry(trx, {
         tenantId: a.tenantId,
         clientId: fa.clientId,
         currency: "USD",

@@ -9,10 +9,10 @@ import {
   sendSignedCallback,
 } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import { expectPaymentInvariants } from "../../test/payment-invariants.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { createTenant } from "../tenants/create-tenant.js";
 import { expireDeposits, expireDepositsJob } from "./expire-deposits.js";
-import { expectPaymentInvariants } from "./payment-invariants.js";
 
 let t: TestApp;
 let fx: PaymentFixture;

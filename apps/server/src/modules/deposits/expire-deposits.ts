@@ -1,4 +1,5 @@
 import type { AppContext } from "../../app-context.js";
+import { hasRowLocks, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { insertDepositEvent } from "./deposit-repo.js";
 import { sourcesOf } from "./deposit-state.js";
@@ -18,7 +19,7 @@ export const EXPIRY_BATCH_SIZE = 500;
  * status_change event's `from` exact. SQLite has one writer: no lock needed.
  */
 export async function expireDeposits(
-  ctx: Pick<AppContext, "db" | "dbKind" | "clock">,
+  ctx: Pick<AppContext, "db" | "clock">,
   opts: { batchSize?: number } = {},
 ): Promise<{ expired: number }> {
   const batchSize = opts.batchSize ?? EXPIRY_BATCH_SIZE;
@@ -26,7 +27,7 @@ export async function expireDeposits(
   let expired = 0;
   for (;;) {
     const now = ctx.clock.now();
-    const batch = await ctx.db.transaction().execute(async (trx) => {
+    const batch = await writeTransaction(ctx.db, async (trx) => {
       let q = trx
         .selectFrom("deposits")
         .select(["id", "tenant_id", "status"])
@@ -34,7 +35,7 @@ export async function expireDeposits(
         .where("expires_at", "<", now)
         .orderBy("expires_at")
         .limit(batchSize);
-      if (ctx.dbKind === "postgres") q = q.forUpdate().skipLocked();
+      if (hasRowLocks(trx)) q = q.forUpdate().skipLocked();
       const rows = await q.execute();
       if (rows.length === 0) return { seen: 0, changed: 0 };
       const changed = await trx
@@ -72,7 +73,7 @@ export async function expireDeposits(
 }
 
 /** The BACKGROUND_JOBS entry (main.ts). */
-export async function expireDepositsJob(ctx: Pick<AppContext, "db" | "dbKind" | "clock" | "logger">) {
+export async function expireDepositsJob(ctx: Pick<AppContext, "db" | "clock" | "logger">) {
   const { expired } = await expireDeposits(ctx);
   if (expired > 0) ctx.logger.info({ expired }, "expired deposits");
 }

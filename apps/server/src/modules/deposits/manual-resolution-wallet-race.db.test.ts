@@ -10,9 +10,9 @@ import {
 } from "../../test/callback-client.js";
 import { untilSomeoneWaitsOnALock } from "../../test/lock-waits.js";
 import { insertClient, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
 import { applyDepositResult, applyDepositResultInTx } from "./apply-result.js";
-import { paymentInvariantsAfterEach } from "./payment-invariants.js";
 
 // A person's credit (manual approval, review resolution) that is a client's first in its currency,
 // while another transaction creates the same wallet: on PostgreSQL the credit planned a new
@@ -38,7 +38,7 @@ paymentInvariantsAfterEach(() => t?.ctx);
  */
 async function whileAnotherCreatesTheWallet<R>(other: TestDeposit, request: () => Promise<R>): Promise<R> {
   let answer: Promise<R> | undefined;
-  await writeTransaction(t.ctx.db, t.ctx.dbKind, async (trx) => {
+  await writeTransaction(t.ctx.db, async (trx) => {
     await applyDepositResultInTx(trx, t.ctx, {
       tenantId: fx.tenantId,
       depositId: other.id,

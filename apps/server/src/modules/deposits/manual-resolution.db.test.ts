@@ -7,8 +7,8 @@ import {
   walletBalance,
 } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
-import { paymentInvariantsAfterEach } from "./payment-invariants.js";
 
 let t: TestApp;
 let tenant: Awaited<ReturnType<typeof seedTenant>>;

@@ -63,7 +63,7 @@ const FIGURE_COLUMNS = [
  * The change, its `manual` timeline entry and its audit record commit together.
  */
 export async function resolveDepositByHand(
-  ctx: Pick<AppContext, "db" | "dbKind" | "clock" | "metrics">,
+  ctx: Pick<AppContext, "db" | "clock" | "metrics">,
   actor: StaffActor,
   depositId: string,
   action: ManualAction,

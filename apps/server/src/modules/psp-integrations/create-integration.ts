@@ -1,7 +1,7 @@
 import { defaultApi1ParamConfig } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
 import type { AdminActor } from "../../http/admin-actor.js";
-import { encodeJson, fromBool } from "../../infra/db/database.js";
+import { encodeJson, fromBool, writeTransaction } from "../../infra/db/database.js";
 import { type FieldIssue, ValidationError } from "../../shared/errors.js";
 import { newId, newIntegrationToken, newMerchantId } from "../../shared/ids.js";
 import { parseInput } from "../../shared/validation.js";
@@ -52,7 +52,7 @@ export async function createIntegration(
     created_at: now,
     updated_at: now,
   };
-  await ctx.db.transaction().execute(async (trx) => {
+  await writeTransaction(ctx.db, async (trx) => {
     await createIntegrationRepo(trx).insert(row);
     await recordAudit(
       trx,

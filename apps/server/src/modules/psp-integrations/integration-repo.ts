@@ -1,5 +1,5 @@
 import type { SecretBox } from "../../infra/crypto/secret-box.js";
-import { type Db, toBool } from "../../infra/db/database.js";
+import { type Db, hasRowLocks, toBool, writeTransaction } from "../../infra/db/database.js";
 import type { PspIntegrationsTable } from "../../infra/db/schema.js";
 
 export type IntegrationRow = PspIntegrationsTable;
@@ -20,7 +20,7 @@ export function createIntegrationRepo(db: Db) {
         .execute();
     },
 
-    /** `forUpdate` locks the row on PostgreSQL (SQLite transactions are serialised anyway). */
+    /** `forUpdate` locks the row where the database has row locks (PostgreSQL); SQLite has one writer. */
     async find(
       tenantId: string,
       id: string,
@@ -31,7 +31,7 @@ export function createIntegrationRepo(db: Db) {
         .selectAll()
         .where("tenant_id", "=", tenantId)
         .where("id", "=", id);
-      if (opts.forUpdate) q = q.forUpdate();
+      if (opts.forUpdate && hasRowLocks(db)) q = q.forUpdate();
       return q.executeTakeFirst();
     },
 
@@ -119,7 +119,7 @@ export function integrationsChanged(): void {
  */
 export async function inIntegrationTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
   try {
-    return await db.transaction().execute(fn);
+    return await writeTransaction(db, fn);
   } finally {
     integrationsChanged();
   }

@@ -1,6 +1,7 @@
 import type { AppContext } from "../../app-context.js";
 import type { AdminActor } from "../../http/admin-actor.js";
 import type { SecretBox } from "../../infra/crypto/secret-box.js";
+import { writeTransaction } from "../../infra/db/database.js";
 import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { callbackBaseUrl } from "./integration-model.js";
@@ -15,7 +16,7 @@ export async function revealIntegration(
   actor: AdminActor,
   id: string,
 ): Promise<{ merchantId: string; token: string; callbackUrl: string }> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return writeTransaction(ctx.db, async (trx) => {
     const row = await createIntegrationRepo(trx).find(actor.tenantId, id);
     if (!row) throw new NotFoundError("Integration");
     const now = ctx.clock.now();

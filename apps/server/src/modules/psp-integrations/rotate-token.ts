@@ -14,7 +14,7 @@ import { rotateTokenInput } from "./integration-schemas.js";
  * grace period ends the older one's grace. The answer never carries a token: reveal it.
  */
 export async function rotateToken(
-  ctx: Pick<AppContext, "db" | "dbKind" | "clock" | "config" | "secretBox">,
+  ctx: Pick<AppContext, "db" | "clock" | "config" | "secretBox">,
   actor: AdminActor,
   id: string,
   input: { graceHours?: number | undefined },
@@ -24,7 +24,7 @@ export async function rotateToken(
     data.graceHours === undefined ? ctx.config.tokenGraceMs : Math.round(data.graceHours * 3_600_000);
   return inIntegrationTransaction(ctx.db, async (trx) => {
     const repo = createIntegrationRepo(trx);
-    const row = await repo.find(actor.tenantId, id, { forUpdate: ctx.dbKind === "postgres" });
+    const row = await repo.find(actor.tenantId, id, { forUpdate: true });
     if (!row) throw new NotFoundError("Integration");
     const now = ctx.clock.now();
     const previousTokenValidUntil = graceMs > 0 ? now + graceMs : null;

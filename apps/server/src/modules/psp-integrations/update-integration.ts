@@ -20,7 +20,7 @@ import {
 import { auditSnapshot, integrationView } from "./integration-view.js";
 import { buildParamSetup } from "./param-setup.js";
 
-type Ctx = Pick<AppContext, "db" | "dbKind" | "clock" | "config">;
+type Ctx = Pick<AppContext, "db" | "clock" | "config">;
 
 /**
  * Changes an integration's settings. `paramConfig` is merged over the current configuration;
@@ -45,7 +45,7 @@ export async function updateIntegration(
 
   return inIntegrationTransaction(ctx.db, async (trx) => {
     const repo = createIntegrationRepo(trx);
-    const row = await repo.find(actor.tenantId, id, { forUpdate: ctx.dbKind === "postgres" });
+    const row = await repo.find(actor.tenantId, id, { forUpdate: true });
     if (!row) throw new NotFoundError("Integration");
     const issues = [...urlIssues];
     const patch: IntegrationPatch = {};
@@ -102,7 +102,7 @@ export async function setIntegrationEnabled(
 ): Promise<IntegrationView> {
   return inIntegrationTransaction(ctx.db, async (trx) => {
     const repo = createIntegrationRepo(trx);
-    const row = await repo.find(actor.tenantId, id, { forUpdate: ctx.dbKind === "postgres" });
+    const row = await repo.find(actor.tenantId, id, { forUpdate: true });
     if (!row) throw new NotFoundError("Integration");
     const now = ctx.clock.now();
     if (toBool(row.enabled) === enabled) return integrationView(row, now, ctx.config.publicBaseUrl);

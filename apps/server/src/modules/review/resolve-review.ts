@@ -28,7 +28,7 @@ export type ResolveReviewInput = z.infer<typeof resolveReviewInput>;
  * The item, the deposit, the ledger, the timeline and the audit record change in one transaction.
  */
 export async function resolveReviewItem(
-  ctx: Pick<AppContext, "db" | "dbKind" | "clock" | "metrics">,
+  ctx: Pick<AppContext, "db" | "clock" | "metrics">,
   actor: StaffActor,
   itemId: string,
   raw: ResolveReviewInput,

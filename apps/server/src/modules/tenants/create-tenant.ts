@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { hashPassword } from "../../infra/crypto/hashing.js";
-import { isUniqueViolation } from "../../infra/db/database.js";
+import { isUniqueViolation, writeTransaction } from "../../infra/db/database.js";
 import type { Role } from "../../infra/db/schema.js";
 import { ConflictError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
@@ -35,7 +35,7 @@ export async function createTenant(ctx: Pick<AppContext, "db" | "clock">, input:
   const userId = newId();
   const passwordHash = await hashPassword(data.owner.password);
   try {
-    await ctx.db.transaction().execute(async (trx) => {
+    await writeTransaction(ctx.db, async (trx) => {
       const repo = createTenantRepo(trx);
       await repo.insertTenant({ id: tenantId, slug: data.slug, name: data.name, created_at: now });
       await repo.insertUser({
@@ -89,7 +89,7 @@ export async function createUser(
   const id = newId();
   const passwordHash = await hashPassword(data.password);
   try {
-    await ctx.db.transaction().execute(async (trx) => {
+    await writeTransaction(ctx.db, async (trx) => {
       await createTenantRepo(trx).insertUser({
         id,
         tenant_id: tenantId,

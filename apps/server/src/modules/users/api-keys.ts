@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { sha256Hex } from "../../infra/crypto/hashing.js";
+import { writeTransaction } from "../../infra/db/database.js";
 import type { Role } from "../../infra/db/schema.js";
 import { NotFoundError, UnauthenticatedError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
@@ -67,7 +68,7 @@ export async function createApiKey(
   const id = newId();
   const prefix = secret.slice(0, 8);
   const now = ctx.clock.now();
-  await ctx.db.transaction().execute(async (trx) => {
+  await writeTransaction(ctx.db, async (trx) => {
     const repo = createUserRepo(trx);
     const createdBy =
       actor.type === "api_key" && actor.id
@@ -134,7 +135,7 @@ export async function revokeApiKey(
   actor: AuditActor,
   ip: string | null = null,
 ): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await writeTransaction(ctx.db, async (trx) => {
     const repo = createUserRepo(trx);
     const key = await repo.findApiKey(tenantId, id);
     if (!key) throw new NotFoundError("API key");

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
-import { fromBool, toBool } from "../../infra/db/database.js";
+import { fromBool, toBool, writeTransaction } from "../../infra/db/database.js";
 import type { Role, UsersTable } from "../../infra/db/schema.js";
 import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
@@ -70,7 +70,7 @@ export async function updateUser(
   ip: string | null = null,
 ): Promise<User> {
   const data = parseInput(updateUserInput, input);
-  return ctx.db.transaction().execute(async (trx) => {
+  return writeTransaction(ctx.db, async (trx) => {
     const repo = createUserRepo(trx);
     await repo.lockTenant(tenantId);
     const row = await repo.find(tenantId, userId);

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createAppContext } from "../../../app-context.js";
 import { loadConfig } from "../../../config/config.js";
 import { databaseUrl, runPsphub, useEnvTestDatabase } from "../../../test/cli-env.js";
+import { testDbKind } from "../../../test/test-database.js";
 import { migrateToLatest } from "../database.js";
 import { migrationProvider } from "./index.js";
 
@@ -22,7 +23,7 @@ async function tables(): Promise<string[]> {
   const ctx = createAppContext(loadConfig());
   try {
     const rows =
-      ctx.dbKind === "sqlite"
+      testDbKind() === "sqlite"
         ? await sql<{ name: string }>`select name from sqlite_master where type = 'table'
             and name not like 'sqlite_%' order by name`.execute(ctx.db)
         : await sql<{ name: string }>`select table_name as name from information_schema.tables

@@ -1,12 +1,12 @@
 import { afterEach, expect } from "vitest";
-import type { AppContext } from "../../app-context.js";
-import type { Db } from "../../infra/db/database.js";
-import type { DepositStatus } from "../../infra/db/schema.js";
-import { expectLedgerInvariant } from "../../test/callback-client.js";
-import { canResolveLate, canTransition } from "./deposit-state.js";
+import type { AppContext } from "../app-context.js";
+import { type Db, dialectOf } from "../infra/db/database.js";
+import type { DepositStatus } from "../infra/db/schema.js";
+import { canResolveLate, canTransition } from "../modules/deposits/deposit-state.js";
+import { expectLedgerInvariant } from "./callback-client.js";
 
 /**
- * TEST HELPER (not used by the server): the money and state invariants every payment test must
+ * The money and state invariants every payment test must
  * leave behind (issue 4: "the ledger invariant holds after every test"). Register it once per
  * test file with {@link paymentInvariantsAfterEach}; it runs after EVERY test of that file.
  *
@@ -22,10 +22,12 @@ import { canResolveLate, canTransition } from "./deposit-state.js";
  * Deposits that a test inserted in a final status directly (fixtures) have no such events and are
  * only held to the ledger rules.
  */
-export async function expectPaymentInvariants(ctx: Pick<AppContext, "db" | "dbKind">): Promise<void> {
+export async function expectPaymentInvariants(ctx: Pick<AppContext, "db">): Promise<void> {
   // One snapshot for every query, so a callback committing meanwhile cannot fake a mismatch.
   const tx = ctx.db.transaction();
-  await (ctx.dbKind === "postgres" ? tx.setIsolationLevel("repeatable read") : tx).execute((db) => check(db));
+  await (dialectOf(ctx.db) === "postgres" ? tx.setIsolationLevel("repeatable read") : tx).execute((db) =>
+    check(db),
+  );
 }
 
 async function check(db: Db): Promise<void> {
@@ -86,7 +88,7 @@ async function check(db: Db): Promise<void> {
 }
 
 /** Registers {@link expectPaymentInvariants} to run after every test of the calling file. */
-export function paymentInvariantsAfterEach(ctx: () => Pick<AppContext, "db" | "dbKind"> | undefined): void {
+export function paymentInvariantsAfterEach(ctx: () => Pick<AppContext, "db"> | undefined): void {
   afterEach(async () => {
     const c = ctx();
     if (c) await expectPaymentInvariants(c);

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { DepositStatus } from "../../infra/db/schema.js";
-import { newId } from "../../shared/ids.js";
-import { insertDeposit, type TestDeposit } from "../../test/callback-client.js";
-import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
-import { createTestApp, type TestApp } from "../../test/test-app.js";
-import { postLedgerEntry } from "../clients/ledger.js";
-import { createTenant } from "../tenants/create-tenant.js";
-import { insertDepositEvent } from "./deposit-repo.js";
+import type { DepositStatus } from "../infra/db/schema.js";
+import { postLedgerEntry } from "../modules/clients/ledger.js";
+import { insertDepositEvent } from "../modules/deposits/deposit-repo.js";
+import { createTenant } from "../modules/tenants/create-tenant.js";
+import { newId } from "../shared/ids.js";
+import { insertDeposit, type TestDeposit } from "./callback-client.js";
+import { insertPaymentSetup, type PaymentFixture } from "./payment-fixtures.js";
 import { expectPaymentInvariants } from "./payment-invariants.js";
+import { createTestApp, type TestApp } from "./test-app.js";
 
 // The check that runs after every payment test must itself be able to fail: each case below
 // breaks one invariant on purpose and expects the check to refuse it.
@@ -36,7 +36,7 @@ const change = (dep: TestDeposit, from: DepositStatus, to: DepositStatus, cause 
     event: { kind: "status_change", data: { from, to, cause: cause as "callback" } },
   });
 const credit = (dep: TestDeposit) =>
-  postLedgerEntry(t.ctx.db, t.ctx.dbKind, {
+  postLedgerEntry(t.ctx.db, {
     tenantId: fx.tenantId,
     clientId: fx.clientId,
     currency: "USD",
