@@ -2,8 +2,8 @@ import { CompiledQuery, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionRepo } from "../../modules/auth/session-repo.js";
 import { callbackLogsWrite } from "../../modules/callbacks/callback-log-repo.js";
-import { depositResultWrites, readDepositsForApply } from "../../modules/deposits/apply-result.js";
 import { findDepositContext } from "../../modules/deposits/create-deposit-repo.js";
+import { readOrders, settlementWrites } from "../../modules/settlement/settlement-store.js";
 import { createTestDatabase, testDbKind } from "../../test/test-database.js";
 import { type DatabaseHandle, migrateToLatest, openDatabase } from "./database.js";
 import { preparedName, preparedOnPostgres } from "./pg-prepared.js";
@@ -69,13 +69,13 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
       await Promise.all(
         keys.map((k) => findDepositContext(h.db, { tenantId: "t", clientId: k, methodId: "m" })),
       );
-      await readDepositsForApply(h.db, { orderNos: keys });
-      await readDepositsForApply(h.db, { ids: keys });
+      await readOrders(h.db, { orderNos: keys });
+      await readOrders(h.db, { ids: keys });
     };
     await runAll(1);
     const afterOne = await prepared();
     const added = afterOne.length - before;
-    // sessions, deposit contexts, the apply step's read by order number and by id
+    // sessions, deposit contexts, the settlement's read by order number and by id
     expect(added).toBe(4);
     const texts = afterOne.map((r) => r.statement).join("\n");
     expect(texts).toMatch(/from sessions where id_hash = any\(\$1::text\[\]\)/);
@@ -91,11 +91,11 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
     const before = (await prepared()).length;
     const batch = async (n: number) => {
       const keys = Array.from({ length: n }, (_, i) => `b${n}-${i}`);
-      const writes = [
-        // No such deposits: the update changes nothing, and the batch is refused after it ran.
-        ...depositResultWrites(h.db, {
-          outcomes: [],
-          changes: keys.map((id) => ({
+      // No such deposits: the update changes nothing, and the batch is refused after it ran.
+      const writes = settlementWrites(
+        h.db,
+        {
+          transitions: keys.map((id) => ({
             id,
             expected: "pending" as const,
             status: "succeeded" as const,
@@ -105,6 +105,7 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
             transactionId: null,
             pspTime: 1,
             failureReason: null,
+            failureMessage: null,
             clearFailure: true,
           })),
           postings: [],
@@ -118,33 +119,35 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
             },
           })),
           now: 1,
-        }),
-        callbackLogsWrite(
-          h.db,
-          keys.map((k) => ({
-            tenant_id: null,
-            integration_id: null,
-            deposit_id: null,
-            merchant_id: null,
-            order_no: k,
-            content_type: null,
-            raw_body: "{}",
-            verdict: "rejected" as const,
-            error_type: "payment_not_found",
-            http_status: 400,
-            remote_addr: null,
-            created_at: 1,
-          })),
-        ),
-      ];
+        },
+        {
+          log: callbackLogsWrite(
+            h.db,
+            keys.map((k) => ({
+              tenant_id: null,
+              integration_id: null,
+              deposit_id: null,
+              merchant_id: null,
+              order_no: k,
+              content_type: null,
+              raw_body: "{}",
+              verdict: "rejected" as const,
+              error_type: "payment_not_found",
+              http_status: 400,
+              remote_addr: null,
+              created_at: 1,
+            })),
+          ),
+        },
+      );
       await expect(runWrites(h.db, writes)).rejects.toThrow(/changed meanwhile/);
     };
     await batch(1);
     const afterOne = await prepared();
     expect(afterOne.length).toBe(before + 1);
     const text = afterOne.map((r) => r.statement).find((t) => t.startsWith("WITH w0 AS (UPDATE deposits"));
-    expect(text).toMatch(/w1 AS \(INSERT INTO deposit_events .* FROM unnest\(/);
-    expect(text).toMatch(/w2 AS \(INSERT INTO callback_logs .* FROM unnest\(/);
+    expect(text).toMatch(/w1 AS \(INSERT INTO callback_logs .* FROM unnest\(/);
+    expect(text).toMatch(/w2 AS \(INSERT INTO deposit_events .* FROM unnest\(/);
     await batch(5);
     await batch(64);
     expect((await prepared()).length).toBe(before + 1);

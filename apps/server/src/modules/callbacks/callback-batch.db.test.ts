@@ -33,25 +33,32 @@ import { createTenant } from "../tenants/create-tenant.js";
 // - the clock ticks on every read, so every batch records its log rows with a `created_at` of
 //   its own: callbacks logged with one `created_at` were judged in one batch (and their log ids,
 //   time-ordered, give the batch's order, i.e. arrival order);
-// - the set-based apply step's planning is wrapped (passing through) to see which results went to
-//   it together, and its writes to see which batch failed.
+// - the settlement planner is wrapped (passing through) to see which results were applied in
+//   one settlement, and its writes to see which batch failed.
 
 const applied = vi.hoisted(() => ({
   calls: [] as { depositIds: string[]; to: string[]; threw: boolean }[],
 }));
-vi.mock("../deposits/apply-result.js", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("../deposits/apply-result.js")>();
+vi.mock("../settlement/settlement-planner.js", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("../settlement/settlement-planner.js")>();
   return {
     ...actual,
-    planDepositResults: (...args: Parameters<typeof actual.planDepositResults>) => {
-      const call = {
-        depositIds: args[1].map((i) => i.depositId),
-        to: args[1].map((i) => i.to),
-        threw: false,
-      };
+    planSettlement: (...args: Parameters<typeof actual.planSettlement>) => {
+      const planner = actual.planSettlement(...args);
       // A batch whose callbacks were all refused before the status applies nothing: not kept.
-      if (call.depositIds.length > 0) applied.calls.push(call);
-      return actual.planDepositResults(...args);
+      let call: (typeof applied.calls)[number] | undefined;
+      return {
+        ...planner,
+        apply: (result: Parameters<typeof planner.apply>[0]) => {
+          if (!call) {
+            call = { depositIds: [], to: [], threw: false };
+            applied.calls.push(call);
+          }
+          call.depositIds.push(result.depositId);
+          call.to.push(result.to);
+          return planner.apply(result);
+        },
+      };
     },
   };
 });
@@ -421,7 +428,7 @@ describe("one batch, every callback answered as if alone", () => {
       cases.map((c) => [c.verdict, c.type ?? null, c.status, c.dep?.id ?? null, c.tenant]),
     );
     expect(logs.map((l) => l.integration_id)).toEqual(cases.map((c) => integrationOf(c.tenant)));
-    // Every result that passed the checks went to the apply step together, in arrival order.
+    // Every result that passed the checks was applied in one settlement, in arrival order.
     expect(applied.calls).toEqual([
       {
         depositIds: [s1!.id, s2!.id, f1!.id, s1!.id, b1.id, s3!.id],
@@ -536,7 +543,7 @@ describe("a failing batch falls back to one callback at a time", () => {
         [204, null],
       ]);
 
-      // The batch went to the apply step whole and failed; then each callback alone.
+      // The batch went to one settlement whole and failed; then each callback alone.
       const plans = [o1.id, o2.id, pre.id, o3.id, failing.id, foreign.id, o5.id];
       expect(applied.calls[0]).toEqual({
         depositIds: plans,

@@ -1,7 +1,7 @@
 import { sign } from "@psphub/protocol";
 import { describe, expect, it } from "vitest";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import type { ResultStatus } from "../deposits/apply-result.js";
+import type { ResultStatus } from "../settlement/settlement-planner.js";
 import { readCallbackBody } from "./callback-body.js";
 import { claimOutcome, contradictsSettledAmount } from "./callback-outcome.js";
 

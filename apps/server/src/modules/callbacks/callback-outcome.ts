@@ -1,7 +1,7 @@
 import type { CallbackErrorType } from "@psphub/protocol";
 import type { CallbackLogsTable, DepositStatus } from "../../infra/db/schema.js";
-import type { ApplyOutcome, ResultStatus } from "../deposits/apply-result.js";
 import type { ReviewReason } from "../review/review-repo.js";
+import type { ResultStatus, SettlementOutcome } from "../settlement/settlement-planner.js";
 
 export type CallbackVerdict = CallbackLogsTable["verdict"];
 
@@ -22,10 +22,13 @@ export type ClaimOutcome = {
  * - success for an expired/cancelled order → `payment_status_not_pending` + `late_success` item;
  * - success vs failed, or failure vs succeeded → `payment_status_not_pending` + `conflict` item;
  * - failure for an expired/cancelled order → `payment_status_not_pending`, logged only: the order
- *   is closed and nothing was paid.
+ *   is closed and nothing was paid;
+ * - an order the settlement did not read (or another tenant's) → `payment_not_found`.
  */
-export function claimOutcome(requested: ResultStatus, result: ApplyOutcome): ClaimOutcome {
+export function claimOutcome(requested: ResultStatus, result: SettlementOutcome): ClaimOutcome {
   switch (result.kind) {
+    case "unknown":
+      return { verdict: "rejected", errorType: "payment_not_found", review: null };
     case "applied":
       return { verdict: "accepted", errorType: null, review: null };
     case "repeat":

@@ -18,7 +18,7 @@ import { insertClient, insertPaymentSetup, type PaymentFixture } from "../../tes
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
 import { testDbKind } from "../../test/test-database.js";
-import { applyDepositResultInTx } from "../deposits/apply-result.js";
+import { settleResult } from "../settlement/settle.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
 // Issue 14 item 4: a client's first credit in a currency, while another lane, transaction or
@@ -58,7 +58,7 @@ describe("a client's first credit while another transaction creates the same wal
     // Another lane (or process) credits the client's other order and so creates its wallet; its
     // transaction stays open until the callback has read "no wallet yet" and queued behind it.
     await writeTransaction(t.ctx.db, async (trx) => {
-      await applyDepositResultInTx(trx, t.ctx, {
+      await settleResult(trx, t.ctx, {
         tenantId: fx.tenantId,
         depositId: other.id,
         to: "succeeded",

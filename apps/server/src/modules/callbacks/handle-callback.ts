@@ -11,21 +11,8 @@ import { createMicroBatcher, type Settled } from "../../infra/batching/micro-bat
 import { safeEqual } from "../../infra/crypto/hashing.js";
 import { type Db, isLedgerCreditViolation, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { type BatchWrite, runWrites } from "../../infra/db/write-batch.js";
-import {
-  type ApplyOutcome,
-  type ApplyResultInput,
-  classifyResult,
-  depositResultWrites,
-  type LockedDeposit,
-  type OrderFacts,
-  planDepositResults,
-  type ResultStatus,
-  readDepositsForApply,
-  retryingRaces,
-  statusAfter,
-} from "../deposits/apply-result.js";
-import { eventRowsWrite, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
+import { newId } from "../../shared/ids.js";
+import { type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
 import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
 import {
@@ -33,7 +20,16 @@ import {
   callbackTokens,
   findCallbackIntegration,
 } from "../psp-integrations/integration-repo.js";
-import { keepReviewItem, type ReviewClaim, type ReviewReason } from "../review/review-repo.js";
+import type { ReviewClaim, ReviewReason } from "../review/review-repo.js";
+import { settle } from "../settlement/settle.js";
+import {
+  classifyResult,
+  type ResultStatus,
+  type SettlementOutcome,
+  type SettlementPlanner,
+  type SettlementResult,
+} from "../settlement/settlement-planner.js";
+import { type PlannedReview, retryingRaces, type SettlementRecords } from "../settlement/settlement-store.js";
 import { readCallbackBody } from "./callback-body.js";
 import type { FloodGuard } from "./callback-flood-log.js";
 import { callbackLogsWrite, insertCallbackLog, refusedBodyPrefix } from "./callback-log-repo.js";
@@ -89,9 +85,6 @@ type Screened = {
   refused?: { tokenMatched: boolean };
 };
 
-/** A callback that passed every check but the status: the result to apply, and its judgement. */
-type Plan = { input: ApplyResultInput; judge: (outcome: ApplyOutcome) => Judgement };
-
 export type CallbackHandler = (req: CallbackRequest) => Promise<CallbackAnswer>;
 
 export type CallbackBatching = { maxBatch: number; concurrency: number };
@@ -100,10 +93,11 @@ export type CallbackBatching = { maxBatch: number; concurrency: number };
  * API-2 (spec "API-2: payment callback"). Each request is screened on its own (body, merchant,
  * token, signature: checks 1–4, no database write), then joins the next **batch**: callbacks
  * that arrive while a batch is being written are judged and applied together, in arrival order,
- * in one transaction (group commit): one read of their orders, the one idempotent apply step
- * for all of them ({@link planDepositResults}: every result classified as if applied one by
- * one; then its writes, one statement on PostgreSQL), and their records (log rows, timeline entries,
- * review items) in the same commit. A callback is answered only after its batch committed.
+ * in one transaction (group commit) through the settlement ({@link settle}): one read of their
+ * orders, each callback judged against its order as the callbacks before it left it and its
+ * result applied there by the planner, then every write (the changes, then the records: log
+ * rows, the review items that point to them, timeline entries; one statement on PostgreSQL) in
+ * the same commit. A callback is answered only after its batch committed.
  *
  * A batch that lost a race with another lane or process (a client's first wallet created by
  * both, a deadlock) is run again, read and all. If a batch fails otherwise (the ledger's unique
@@ -190,70 +184,37 @@ async function applyBatch(deps: CallbackDeps, items: Screened[]): Promise<Judgem
 }
 
 /**
- * Checks 5–9 of every screened callback, the apply step, and the records, in one transaction:
- * one read of the orders (locked on PostgreSQL), then every write in one batch (one statement on
- * PostgreSQL). With `apply` false nothing is applied: every result is recorded as a repeat (a
- * lone callback that rolled back on the ledger's unique guard).
+ * Checks 5–9 of every screened callback, each result applied as it is judged, and the records,
+ * in one settlement transaction. With `apply` false nothing is applied: every result is recorded
+ * as a repeat (a lone callback that rolled back on the ledger's unique guard).
  */
 async function runBatch(deps: CallbackDeps, items: Screened[], apply: boolean): Promise<Judgement[]> {
-  const done = await writeTransaction(deps.db, async (trx) => {
-    const orderNos = items.flatMap((i) => (i.passed ? [i.passed.cb.orderNo] : []));
-    const orders = await readDepositsForApply(trx, { orderNos });
-    // Each callback is judged against its order as the callbacks before it in the batch leave
-    // it (status, and the paid amount a success settled it with), exactly as if they had come
-    // one by one.
-    const orderNow = new Map<string, { status: DepositStatus; paid_amount_minor: number | null }>();
-    const judged = items.map((item) => {
-      if (!item.passed) return item.judgement;
-      const found = orders.get(item.passed.cb.orderNo);
-      const row = found && { ...found, ...orderNow.get(found.id) };
-      const x = judgeOrder(item.judgement, item.passed, row);
-      if (row && "input" in x) {
-        const status = statusAfter(row.status, x.input);
-        const paid = status !== row.status ? x.input.paidAmountMinor : undefined;
-        orderNow.set(row.id, {
-          status,
-          paid_amount_minor: paid === undefined ? row.paid_amount_minor : Number(paid),
-        });
-      }
-      return x;
-    });
-    const plans = judged.filter((x): x is Plan => "input" in x);
-    const inputs = plans.map((p) => p.input);
-    const locked = new Map([...orders.values()].map((o) => [o.id, o]));
-    const plan = apply ? planDepositResults(locked, inputs, deps.clock.now()) : undefined;
-    const outcomes = plan?.outcomes ?? inputs.map((): ApplyOutcome => ({ kind: "repeat" }));
-    let next = 0;
-    const final = judged.map((x) => ("input" in x ? x.judge(outcomes[next++] as ApplyOutcome) : x));
-    const records = await callbackRecords(trx, deps, items, final);
-    // The callbacks' timeline entries go in the same insert as the apply step's.
-    const applied = plan
-      ? depositResultWrites(trx, plan, records.events)
-      : records.events.length > 0
-        ? [eventRowsWrite(trx, records.events)]
-        : [];
-    await runWrites(trx, [...applied, records.logs]);
-    return { final, outcomes };
-  });
-  for (const o of done.outcomes) {
-    if (o.kind === "applied" && o.to === "succeeded") deps.metrics.credits.inc();
-  }
-  return done.final;
+  const orderNos = items.flatMap((i) => (i.passed ? [i.passed.cb.orderNo] : []));
+  const done = await writeTransaction(deps.db, (trx) =>
+    settle(trx, deps, { orderNos }, (planner) => {
+      const judged = items.map((item) =>
+        item.passed ? judgeOrder(item.judgement, item.passed, planner, apply) : item.judgement,
+      );
+      return { value: judged, records: callbackRecords(trx, deps, items, judged) };
+    }),
+  );
+  if (done.credits > 0) deps.metrics.credits.inc(done.credits);
+  return done.value;
 }
 
 /**
- * Every callback's log row (a write for the batch) and timeline entries (for the batch's insert
- * of them), and (written at once: rare, and each needs its own dedupe) the review items they
- * ask for.
+ * Every callback's log row, then the review items that point to them and the timeline entries
+ * (the callback's own, before those of the changes it caused), for the settlement to write in
+ * that order.
  */
-async function callbackRecords(
+function callbackRecords(
   trx: Db,
   deps: CallbackDeps,
   items: Screened[],
   judged: Judgement[],
-): Promise<{ logs: BatchWrite; events: NewDepositEvent[] }> {
+): SettlementRecords {
   const now = deps.clock.now();
-  const logs = callbackLogsWrite(
+  const log = callbackLogsWrite(
     trx,
     items.map(({ req }, i) => {
       const j = judged[i] as Judgement;
@@ -274,24 +235,22 @@ async function callbackRecords(
     }),
   );
   const events: NewDepositEvent[] = [];
+  const reviews: PlannedReview[] = [];
   for (const [i, j] of judged.entries()) {
     if (!j.tenantId || !j.depositId) continue;
     const at = { tenantId: j.tenantId, depositId: j.depositId };
     const { verdict, errorType, status, amount } = j;
-    const callbackLogId = logs.ids[i] as string;
+    const callbackLogId = log.ids[i] as string;
     events.push({
       ...at,
       id: j.eventId,
       now: j.receivedAt,
       event: { kind: "callback", data: { callbackLogId, status, amount, verdict, errorType } },
     });
-    if (!j.review) continue;
-    const { reason, claim } = j.review;
-    const kept = await keepReviewItem(trx, { ...at, callbackLogId, reason, claim, now });
-    if (kept.created)
-      events.push({ ...at, now, event: { kind: "review", data: { reviewItemId: kept.id, reason } } });
+    if (j.review)
+      reviews.push({ ...at, ...j.review, callbackLogId, now, id: newId(), eventId: newEventId() });
   }
-  return { logs, events };
+  return { log, reviews, events };
 }
 
 /**
@@ -383,20 +342,25 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
 }
 
 /**
- * Checks 5–9 against the order as read in the batch's transaction (pure): a judgement, or the
- * result to apply and how its outcome is judged.
+ * Checks 5–9 against the order as the callbacks before it in the batch left it (status, and the
+ * paid amount a success settled it with), exactly as if they had come one by one; a result that
+ * passes them is applied there, so its outcome is judged where it is known.
  */
 function judgeOrder(
   screened: Judgement,
   { cb, integ }: { cb: ParsedCallback; integ: CallbackIntegration },
-  found: (LockedDeposit & OrderFacts) | undefined,
-): Judgement | Plan {
+  planner: SettlementPlanner,
+  apply: boolean,
+): Judgement {
   const j: Judgement = { ...screened };
   const reject = (type: CallbackErrorType): Judgement => ({ ...j, verdict: "rejected", errorType: type });
 
   // 5. The order, under THIS integration: another integration's or tenant's order is unknown.
+  const found = planner.find({ orderNo: cb.orderNo });
   const dep =
-    found && found.integration_id === integ.id && found.tenant_id === integ.tenant_id ? found : undefined;
+    found && found.integration_id === integ.id && found.tenant_id === integ.tenant_id
+      ? planner.current(found)
+      : undefined;
   if (!dep) return reject("payment_not_found");
   j.depositId = dep.id;
 
@@ -454,7 +418,9 @@ function judgeOrder(
     pspTime: cb.time,
     cause: "callback" as const,
   };
-  const judged = (result: ApplyOutcome): Judgement => {
+  const settled = (result: SettlementResult): SettlementOutcome =>
+    apply ? planner.apply(result) : { kind: "repeat" };
+  const judged = (result: SettlementOutcome): Judgement => {
     const out = claimOutcome(requested, result);
     const current = result.kind === "conflict" || result.kind === "late" ? result.current : dep.status;
     return {
@@ -467,24 +433,19 @@ function judgeOrder(
 
   if (mismatch && integ.amount_policy === "review" && requested === "succeeded" && OPEN.has(dep.status)) {
     // Policy `review`: hold the order (pending → processing) and let an admin decide.
-    return {
-      input: { ...common, to: "processing" },
-      judge: (held) => {
-        if (held.kind === "applied" || held.kind === "repeat") {
-          return { ...j, verdict: "review", review: { reason: "amount_mismatch", claim: claim(dep.status) } };
-        }
-        // The order moved on meanwhile: judge the success against where it is now.
-        return judged(classifyResult(held.current, "succeeded"));
-      },
-    };
+    const held = settled({ ...common, to: "processing" });
+    if (held.kind === "applied" || held.kind === "repeat") {
+      return { ...j, verdict: "review", review: { reason: "amount_mismatch", claim: claim(dep.status) } };
+    }
+    // The order moved on meanwhile: judge the success against where it is now.
+    return judged(held.kind === "unknown" ? held : classifyResult(held.current, "succeeded"));
   }
-  return {
-    input: {
+  return judged(
+    settled({
       ...common,
       to: requested,
       ...(requested === "succeeded" ? { creditMinor: credit } : {}),
       ...(requested === "failed" ? { failureReason: "psp_reported_failure" } : {}),
-    },
-    judge: judged,
-  };
+    }),
+  );
 }

@@ -9,6 +9,7 @@ import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../shared/errors.js";
 import { newId, newOrderNo } from "../../shared/ids.js";
 import { parseInput } from "../../shared/validation.js";
+import { settle } from "../settlement/settle.js";
 import {
   type Api1Outcome,
   api1Url,
@@ -26,10 +27,8 @@ import {
 } from "./create-deposit-repo.js";
 import {
   type DepositRow,
-  failPendingDeposit,
   findDepositById,
   findDepositByIdempotencyKey,
-  insertDepositEvent,
   type MethodWithIntegration,
   type NewDepositEvent,
 } from "./deposit-repo.js";
@@ -411,23 +410,30 @@ async function recordApi1Outcome(
     const url = outcome.paymentUrl;
     return setPaymentUrlWithEvent(deps.db, { tenantId: row.tenant_id, id: row.id, url, now }, event);
   }
-  return writeTransaction(deps.db, async (trx) => {
-    await insertDepositEvent(trx, event);
-    const failed = await failPendingDeposit(trx, {
-      tenantId: row.tenant_id,
-      id: row.id,
-      now,
-      reason: outcome.reason,
-      message: outcome.clientMessage,
-    });
-    if (failed) {
-      await insertDepositEvent(trx, {
+  // The failure goes through the settlement's guarded transition, from `pending` only: a
+  // callback that raced ahead is never overwritten.
+  const failed = await writeTransaction(deps.db, async (trx) => {
+    const { value } = await settle(trx, { clock: { now: () => now } }, { ids: [row.id] }, (planner) => ({
+      value: planner.apply({
         tenantId: row.tenant_id,
         depositId: row.id,
-        now,
-        event: { kind: "status_change", data: { from: "pending", to: "failed", cause: "api1" } },
-      });
-    }
-    return failed;
+        to: "failed",
+        cause: "api1",
+        onlyFrom: ["pending"],
+        failureReason: outcome.reason,
+        failureMessage: outcome.clientMessage,
+      }),
+      records: { events: [event] },
+    }));
+    return value.kind === "applied";
   });
+  if (!failed) return undefined;
+  return {
+    id: row.id,
+    order_no: row.order_no,
+    status: "failed",
+    payment_url: row.payment_url,
+    failure_reason: outcome.reason,
+    failure_message: outcome.clientMessage,
+  };
 }

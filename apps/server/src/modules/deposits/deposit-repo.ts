@@ -4,7 +4,6 @@ import type {
   ClientsTable,
   DepositEventsTable,
   DepositMethodsTable,
-  DepositStatus,
   DepositsTable,
   PspIntegrationsTable,
 } from "../../infra/db/schema.js";
@@ -58,20 +57,6 @@ export async function findDepositByIdempotencyKey(
     .where("client_id", "=", clientId)
     .where("idempotency_key", "=", key)
     .executeTakeFirst();
-}
-
-/**
- * Inserts a new order unless one with the same (tenant, client, idempotency key) exists:
- * insert-or-ignore, so concurrent requests with one key never raise a constraint error
- * (failure mode 3). Returns whether this call inserted it.
- */
-export async function insertDepositIfAbsent(db: Db, row: DepositsTable): Promise<boolean> {
-  const r = await db
-    .insertInto("deposits")
-    .values(row)
-    .onConflict((oc) => oc.columns(["tenant_id", "client_id", "idempotency_key"]).doNothing())
-    .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
 /**
@@ -165,81 +150,6 @@ export async function listDepositEvents(
     data: decodeJson<Record<string, unknown>>(r.data, {}),
     createdAt: r.created_at,
   }));
-}
-
-/**
- * Moves a deposit from exactly `from` to `to` with a conditional update, so a concurrent change
- * (a callback, a cancel, the expiry sweep) is never overwritten. Returns whether it moved.
- */
-export async function transitionDeposit(
-  db: Db,
-  t: {
-    tenantId: string;
-    id: string;
-    from: DepositStatus | readonly DepositStatus[];
-    to: DepositStatus;
-    now: number;
-    final: boolean;
-    set?: Partial<Pick<DepositsTable, "failure_reason" | "failure_message">>;
-  },
-): Promise<boolean> {
-  const from = typeof t.from === "string" ? [t.from] : [...t.from];
-  const r = await db
-    .updateTable("deposits")
-    .set({
-      ...t.set,
-      status: t.to,
-      updated_at: t.now,
-      ...(t.final ? { finalized_at: t.now } : {}),
-    })
-    .where("tenant_id", "=", t.tenantId)
-    .where("id", "=", t.id)
-    .where("status", "in", from)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
-}
-
-/**
- * Stores the payment URL of an order that is still open (a cancelled order keeps none). Returns
- * the order as this update left it, or `undefined` when it did not apply.
- */
-export async function setPaymentUrl(
-  db: Db,
-  t: { tenantId: string; id: string; url: string; now: number },
-): Promise<DepositRow | undefined> {
-  return db
-    .updateTable("deposits")
-    .set({ payment_url: t.url, updated_at: t.now })
-    .where("tenant_id", "=", t.tenantId)
-    .where("id", "=", t.id)
-    .where("status", "in", ["pending", "processing"])
-    .where("payment_url", "is", null)
-    .returningAll()
-    .executeTakeFirst();
-}
-
-/**
- * Fails an order that is still `pending` (conditional update, so a callback that raced ahead is
- * never overwritten). Returns the order as this update left it, or `undefined` if it did not move.
- */
-export async function failPendingDeposit(
-  db: Db,
-  t: { tenantId: string; id: string; now: number; reason: string; message: string },
-): Promise<DepositRow | undefined> {
-  return db
-    .updateTable("deposits")
-    .set({
-      status: "failed",
-      updated_at: t.now,
-      finalized_at: t.now,
-      failure_reason: t.reason,
-      failure_message: t.message,
-    })
-    .where("tenant_id", "=", t.tenantId)
-    .where("id", "=", t.id)
-    .where("status", "=", "pending")
-    .returningAll()
-    .executeTakeFirst();
 }
 
 export type MethodWithIntegration = Omit<MethodContext, "integration"> & {

@@ -12,7 +12,8 @@ import { untilSomeoneWaitsOnALock } from "../../test/lock-waits.js";
 import { insertClient, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
-import { applyDepositResult, applyDepositResultInTx } from "./apply-result.js";
+import { settleResult } from "../settlement/settle.js";
+import { transactionRetryingRaces } from "../settlement/settlement-store.js";
 
 // A person's credit (manual approval, review resolution) that is a client's first in its currency,
 // while another transaction creates the same wallet: on PostgreSQL the credit planned a new
@@ -39,7 +40,7 @@ paymentInvariantsAfterEach(() => t?.ctx);
 async function whileAnotherCreatesTheWallet<R>(other: TestDeposit, request: () => Promise<R>): Promise<R> {
   let answer: Promise<R> | undefined;
   await writeTransaction(t.ctx.db, async (trx) => {
-    await applyDepositResultInTx(trx, t.ctx, {
+    await settleResult(trx, t.ctx, {
       tenantId: fx.tenantId,
       depositId: other.id,
       to: "succeeded",
@@ -87,18 +88,20 @@ describe("a person's credit while another transaction creates the client's walle
     expect(await auditOf(mine.id)).toEqual([{ action: "deposit.approve" }]);
   });
 
-  it("applyDepositResult applies the credit: one wallet, one credit", async () => {
+  it("a settlement run with transactionRetryingRaces applies the credit: one wallet, one credit", async () => {
     const { clientId } = await insertClient(t.ctx, fx.tenantId);
     const other = await insertDeposit(t.ctx, fx, { client_id: clientId });
     const mine = await insertDeposit(t.ctx, fx, { client_id: clientId });
 
     const outcome = await whileAnotherCreatesTheWallet(other, () =>
-      applyDepositResult(t.ctx, {
-        tenantId: fx.tenantId,
-        depositId: mine.id,
-        to: "succeeded",
-        cause: "callback",
-      }),
+      transactionRetryingRaces(t.ctx, (trx) =>
+        settleResult(trx, t.ctx, {
+          tenantId: fx.tenantId,
+          depositId: mine.id,
+          to: "succeeded",
+          cause: "callback",
+        }),
+      ),
     );
     expect(outcome).toMatchObject({ kind: "applied", from: "pending", to: "succeeded" });
     expect((await ledgerEntriesOf(t.ctx, mine.id)).map((e) => e.amount_minor)).toEqual([9_720]);

@@ -3,10 +3,11 @@ import type { AppContext } from "../../app-context.js";
 import type { StaffActor } from "../../http/access.js";
 import { isLedgerCreditViolation } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { ConflictError } from "../../shared/errors.js";
+import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import { applyDepositResultInTx, transactionRetryingRaces } from "./apply-result.js";
+import { settleResult } from "../settlement/settle.js";
+import { transactionRetryingRaces } from "../settlement/settlement-store.js";
 import { insertDepositEvent } from "./deposit-repo.js";
 import { money } from "./deposit-view.js";
 
@@ -57,8 +58,8 @@ const FIGURE_COLUMNS = [
 ] as const;
 
 /**
- * A staff member approves (credits once) or rejects an open deposit by hand, through the one
- * idempotent `applyDepositResult` (failure mode 1: the callback and the human cannot both
+ * A staff member approves (credits once) or rejects an open deposit by hand, through the
+ * settlement (settlement/settle.ts, failure mode 1: the callback and the human cannot both
  * credit). Only pending/processing deposits: a terminal one answers 409 and changes nothing.
  * The change, its `manual` timeline entry and its audit record commit together.
  */
@@ -84,13 +85,14 @@ export async function resolveDepositByHand(
     // Run again, audit record and all, when a first credit raced another wallet creation.
     await transactionRetryingRaces(ctx, async (trx) => {
       ledgerEntryId = null;
-      const r = await applyDepositResultInTx(trx, ctx, {
+      const r = await settleResult(trx, ctx, {
         tenantId,
         depositId,
         to,
         cause: "manual",
         ...(action === "reject" ? { failureReason: "rejected_by_staff" } : {}),
       });
+      if (r.kind === "unknown") throw new NotFoundError("Deposit");
       if (r.kind === "repeat") throw refused(to);
       if (r.kind !== "applied") throw refused(r.current);
       ledgerEntryId = r.ledgerEntryId ?? null;

@@ -6,10 +6,11 @@ import { decodeJson, isLedgerCreditViolation } from "../../infra/db/database.js"
 import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import { applyDepositResultInTx, transactionRetryingRaces } from "../deposits/apply-result.js";
 import { insertDepositEvent } from "../deposits/deposit-repo.js";
 import { LATE_CREDIT_SOURCES } from "../deposits/deposit-state.js";
 import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
+import { settleResult } from "../settlement/settle.js";
+import { transactionRetryingRaces } from "../settlement/settlement-store.js";
 import { findReviewItem, type ReviewClaim, type ReviewItemView } from "./review-repo.js";
 
 export const resolveReviewInput = z.object({
@@ -20,7 +21,7 @@ export type ResolveReviewInput = z.infer<typeof resolveReviewInput>;
 
 /**
  * An admin resolves a review item, once (a second resolution is a 409):
- * - `credit` credits the success the callback reported, through the one `applyDepositResult`:
+ * - `credit` credits the success the callback reported, through the settlement (settle.ts):
  *   the paid amount less the fee the order's stored rule gives on it (paid-credit.ts),
  *   also from expired/cancelled/failed (the human exception of `canResolveLate`). The ledger's
  *   unique index still allows one credit per deposit, so an already credited deposit is a 409;
@@ -101,7 +102,7 @@ export async function resolveReviewItem(
           fee: text(credit.feeMinor),
           credit: text(credit.creditMinor),
         };
-        const r = await applyDepositResultInTx(trx, ctx, {
+        const r = await settleResult(trx, ctx, {
           tenantId,
           depositId: item.deposit_id,
           to: "succeeded",

@@ -1,7 +1,8 @@
 import { formatAmount } from "@psphub/protocol";
-import { type Db, decodeJson, encodeJson } from "../../infra/db/database.js";
+import { type Db, decodeJson, dialectOf, encodeJson } from "../../infra/db/database.js";
 import type { DepositStatus, ReviewItemsTable } from "../../infra/db/schema.js";
-import { newId } from "../../shared/ids.js";
+import { insertRows, perDatabase, runStatement, tableColumns } from "../../infra/db/sql-text.js";
+import type { BatchWrite } from "../../infra/db/write-batch.js";
 import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
 
 /** Why a callback waits for a human: success after expiry/cancel, contradiction, amount. */
@@ -30,52 +31,75 @@ export type ReviewClaim = {
 export const reviewDedupeKey = (depositId: string, reason: ReviewReason, claim: ReviewClaim): string =>
   `${depositId}:${reason}:${claim.status}:${claim.paidMinor}`;
 
+/** A review item to store (insert-or-ignore on its dedupe key). */
+export type NewReviewItem = {
+  id: string;
+  tenantId: string;
+  depositId: string;
+  callbackLogId: string | null;
+  reason: ReviewReason;
+  claim: ReviewClaim;
+  now: number;
+};
+
 /**
- * Keeps a review item, insert-or-ignore on its dedupe key, then reads back the stored one
- * (failure mode 3: concurrent identical callbacks never raise constraint errors). `created`
- * tells whether this call stored it. Written with the callback's log row, never in a transaction
- * that a refused duplicate rolls back (failure mode 4).
+ * Review items as hand-written SQL for a batch of writes (write-batch.ts), insert-or-ignore on
+ * their dedupe keys (failure mode 3: concurrent identical callbacks never raise constraint
+ * errors). Written with the callback log rows they point to, never in a transaction that a
+ * refused duplicate rolls back (failure mode 4).
  */
-export async function keepReviewItem(
-  db: Db,
-  item: {
-    tenantId: string;
-    depositId: string;
-    callbackLogId: string | null;
-    reason: ReviewReason;
-    claim: ReviewClaim;
-    now: number;
-  },
-): Promise<{ id: string; created: boolean }> {
-  const id = newId();
-  const dedupeKey = reviewDedupeKey(item.depositId, item.reason, item.claim);
-  await db
-    .insertInto("review_items")
-    .values({
-      id,
+export function reviewItemsWrite(db: Db, items: readonly NewReviewItem[]): BatchWrite {
+  return insertRows(
+    db,
+    REVIEW_ITEMS,
+    items.map((item) => ({
+      id: item.id,
       tenant_id: item.tenantId,
       deposit_id: item.depositId,
       callback_log_id: item.callbackLogId,
       reason: item.reason,
-      dedupe_key: dedupeKey,
-      status: "open",
+      dedupe_key: reviewDedupeKey(item.depositId, item.reason, item.claim),
+      status: "open" as const,
       resolution: null,
       resolved_by: null,
       comment: null,
       data: encodeJson(item.claim),
       created_at: item.now,
       resolved_at: null,
-    })
-    .onConflict((oc) => oc.column("dedupe_key").doNothing())
-    .execute();
-  const stored = await db
-    .selectFrom("review_items")
-    .select("id")
-    .where("dedupe_key", "=", dedupeKey)
-    .where("tenant_id", "=", item.tenantId)
-    .executeTakeFirstOrThrow();
-  return { id: stored.id, created: stored.id === id };
+    })),
+    { tail: "ON CONFLICT (dedupe_key) DO NOTHING" },
+  );
 }
+
+const REVIEW_ITEMS = tableColumns<ReviewItemsTable>("review_items", {
+  id: "text",
+  tenant_id: "text",
+  deposit_id: "text",
+  callback_log_id: "text",
+  reason: "text",
+  dedupe_key: "text",
+  status: "text",
+  resolution: "text",
+  resolved_by: "text",
+  comment: "text",
+  data: "text",
+  created_at: "bigint",
+  resolved_at: "bigint",
+});
+
+/** Which of these dedupe keys a stored review item (open or resolved) already has. */
+export async function findReviewDedupeKeys(db: Db, keys: readonly string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const { rows } = await runStatement<{ dedupe_key: string }>(db, READ_DEDUPE_KEYS, [
+    dialectOf(db) === "sqlite" ? JSON.stringify(keys) : [...keys],
+  ]);
+  return new Set(rows.map((r) => r.dedupe_key));
+}
+
+const READ_DEDUPE_KEYS = perDatabase({
+  sqlite: "SELECT dedupe_key FROM review_items WHERE dedupe_key IN (SELECT value FROM json_each(?))",
+  postgres: "SELECT dedupe_key FROM review_items WHERE dedupe_key = any(?::text[])",
+});
 
 export type ReviewItemView = {
   id: string;

@@ -1,18 +1,45 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Db, isLedgerCreditViolation } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { NotFoundError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import { depositRow, insertDeposit, ledgerEntriesOf, walletBalance } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { ensureWallet } from "../clients/ledger.js";
+import { canTransition, DEPOSIT_STATUSES } from "../deposits/deposit-state.js";
 import { createTenant } from "../tenants/create-tenant.js";
-import { applyDepositResult, type ResultStatus } from "./apply-result.js";
-import { canTransition, DEPOSIT_STATUSES } from "./deposit-state.js";
+import { settleResult } from "./settle.js";
+import type { ResultStatus, SettlementOutcome, SettlementResult } from "./settlement-planner.js";
+import { transactionRetryingRaces } from "./settlement-store.js";
 
 let t: TestApp;
 let fx: PaymentFixture;
+
+/**
+ * One result in a transaction of its own, as the use-cases run it (manual-resolution.ts,
+ * resolve-review.ts): run again on a race, the ledger's unique guard taken for a repeat, the
+ * credit counted after commit. `within` writes more in the same transaction.
+ */
+async function settleAlone(
+  ctx: TestApp["ctx"],
+  result: SettlementResult,
+  within?: (trx: Db) => Promise<void>,
+): Promise<SettlementOutcome> {
+  let outcome: SettlementOutcome;
+  try {
+    outcome = await transactionRetryingRaces(ctx, async (trx) => {
+      const o = await settleResult(trx, ctx, result);
+      if (within) await within(trx);
+      return o;
+    });
+  } catch (err) {
+    if (isLedgerCreditViolation(err)) return { kind: "repeat" };
+    throw err;
+  }
+  if (outcome.kind === "applied" && outcome.to === "succeeded") ctx.metrics.credits.inc();
+  return outcome;
+}
 
 async function setUp() {
   t = await createTestApp();
@@ -50,7 +77,7 @@ const eventsOf = (depositId: string) =>
     .where("deposit_id", "=", depositId)
     .execute();
 
-describe("applyDepositResult", () => {
+describe("settling one result", () => {
   for (const current of DEPOSIT_STATUSES) {
     for (const to of ["processing", "succeeded", "failed"] as ResultStatus[]) {
       const expected = canTransition(current, to)
@@ -63,7 +90,7 @@ describe("applyDepositResult", () => {
       it(`${to} on a ${current} deposit: ${expected}`, async () => {
         const dep = await insertDeposit(t.ctx, fx, { status: current });
         const before = await depositRow(t.ctx, dep.id);
-        const r = await applyDepositResult(t.ctx, {
+        const r = await settleAlone(t.ctx, {
           tenantId: fx.tenantId,
           depositId: dep.id,
           to,
@@ -88,7 +115,7 @@ describe("applyDepositResult", () => {
           const kinds = (await eventsOf(dep.id)).map((e) => e.kind).sort();
           expect(kinds).toEqual(to === "succeeded" ? ["ledger", "status_change"] : ["status_change"]);
         } else {
-          if (r.kind !== "repeat") expect(r.current).toBe(current);
+          if (r.kind === "conflict" || r.kind === "late") expect(r.current).toBe(current);
           expect(after).toEqual(before);
           expect(credits).toEqual([]);
           expect(await eventsOf(dep.id)).toEqual([]);
@@ -107,8 +134,8 @@ describe("applyDepositResult", () => {
       to: "succeeded" as const,
       cause: "manual" as const,
     };
-    const first = await applyDepositResult(t.ctx, input);
-    const second = await applyDepositResult(t.ctx, input);
+    const first = await settleAlone(t.ctx, input);
+    const second = await settleAlone(t.ctx, input);
     expect(first.kind).toBe("applied");
     expect(first.kind === "applied" && first.ledgerEntryId).toBeTruthy();
     expect(second).toEqual({ kind: "repeat" });
@@ -119,7 +146,7 @@ describe("applyDepositResult", () => {
   it("credits the given amount and keeps it as the deposit's credit", async () => {
     const dep = await insertDeposit(t.ctx, fx);
     const balance = await walletBalance(t.ctx, fx.clientId);
-    await applyDepositResult(t.ctx, {
+    await settleAlone(t.ctx, {
       tenantId: fx.tenantId,
       depositId: dep.id,
       to: "succeeded",
@@ -157,7 +184,7 @@ describe("applyDepositResult", () => {
         })
         .execute();
       const before = await depositRow(t.ctx, dep.id);
-      const r = await applyDepositResult(t.ctx, {
+      const r = await settleAlone(t.ctx, {
         tenantId: fx.tenantId,
         depositId: dep.id,
         to: "succeeded",
@@ -173,7 +200,7 @@ describe("applyDepositResult", () => {
   it("takes only the ledger's own unique guard for a repeat: another unique violation in the transaction is an error, and nothing is applied", async () => {
     const dep = await insertDeposit(t.ctx, fx);
     const before = await walletBalance(t.ctx, fx.clientId);
-    const clash = applyDepositResult(
+    const clash = settleAlone(
       { ...t.ctx },
       { tenantId: fx.tenantId, depositId: dep.id, to: "succeeded", cause: "callback" },
       async (trx) => {
@@ -193,26 +220,24 @@ describe("applyDepositResult", () => {
   it("credits a closed deposit only through allowFrom, which admits only human late credits", async () => {
     const dep = await insertDeposit(t.ctx, fx, { status: "expired", finalized_at: 1 });
     const base = { tenantId: fx.tenantId, depositId: dep.id, cause: "review" as const };
-    expect(await applyDepositResult(t.ctx, { ...base, to: "succeeded" })).toEqual({
+    expect(await settleAlone(t.ctx, { ...base, to: "succeeded" })).toEqual({
       kind: "late",
       current: "expired",
     });
-    const r = await applyDepositResult(t.ctx, { ...base, to: "succeeded", allowFrom: ["expired"] });
+    const r = await settleAlone(t.ctx, { ...base, to: "succeeded", allowFrom: ["expired"] });
     expect(r).toMatchObject({ kind: "applied", from: "expired", to: "succeeded" });
-    expect(await applyDepositResult(t.ctx, { ...base, to: "succeeded", allowFrom: ["expired"] })).toEqual({
+    expect(await settleAlone(t.ctx, { ...base, to: "succeeded", allowFrom: ["expired"] })).toEqual({
       kind: "repeat",
     });
     const bad: DepositStatus[] = ["succeeded"];
-    await expect(applyDepositResult(t.ctx, { ...base, to: "failed", allowFrom: bad })).rejects.toThrow(
-      /allowFrom/,
-    );
+    await expect(settleAlone(t.ctx, { ...base, to: "failed", allowFrom: bad })).rejects.toThrow(/allowFrom/);
   });
 
   it("serialises concurrent duplicates: 50 at once, one applied, one credit", async () => {
     const dep = await insertDeposit(t.ctx, fx);
     const results = await Promise.all(
       Array.from({ length: 50 }, () =>
-        applyDepositResult(t.ctx, {
+        settleAlone(t.ctx, {
           tenantId: fx.tenantId,
           depositId: dep.id,
           to: "succeeded",
@@ -229,7 +254,7 @@ describe("applyDepositResult", () => {
     const dep = await insertDeposit(t.ctx, fx);
     const results = await Promise.all(
       (["succeeded", "failed", "succeeded", "failed"] as const).map((to) =>
-        applyDepositResult(t.ctx, { tenantId: fx.tenantId, depositId: dep.id, to, cause: "callback" }),
+        settleAlone(t.ctx, { tenantId: fx.tenantId, depositId: dep.id, to, cause: "callback" }),
       ),
     );
     const applied = results.filter((r) => r.kind === "applied");
@@ -240,11 +265,11 @@ describe("applyDepositResult", () => {
     expect(applied[0]).toMatchObject({ to: final });
   });
 
-  it("answers NotFound for another tenant's deposit, changing nothing", async () => {
+  it("answers unknown for another tenant's deposit, changing nothing", async () => {
     const dep = await insertDeposit(t.ctx, fx);
-    await expect(
-      applyDepositResult(t.ctx, { tenantId: newId(), depositId: dep.id, to: "succeeded", cause: "manual" }),
-    ).rejects.toBeInstanceOf(NotFoundError);
+    expect(
+      await settleAlone(t.ctx, { tenantId: newId(), depositId: dep.id, to: "succeeded", cause: "manual" }),
+    ).toEqual({ kind: "unknown" });
     expect((await depositRow(t.ctx, dep.id)).status).toBe("pending");
   });
 });

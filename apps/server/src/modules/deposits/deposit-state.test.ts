@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { classifyResult, type ResultStatus } from "./apply-result.js";
+import { classifyResult, type ResultStatus } from "../settlement/settlement-planner.js";
 import {
   canResolveLate,
   canTransition,
