@@ -26,10 +26,9 @@ export type CallbackLogInput = Omit<CallbackLogsTable, "id" | "raw_body" | "requ
 
 /**
  * One row per API-2 callback, whatever its outcome. Never the headers, so never the token.
- * The caller (handle-callback.ts) writes it inside the apply transaction when that commits, and
- * in a transaction of its own when the callback was refused before applying or its apply rolled
- * back on the ledger's unique guard, so a rolled-back duplicate keeps its record (failure mode 4;
- * callback-guards.db.test.ts).
+ * handle-callback.ts writes the rows of a batch with its settlement, and again in a transaction
+ * of its own for a lone callback whose settlement rolled back on the ledger's unique guard, so a
+ * rolled-back duplicate keeps its record (failure mode 4; callback-guards.db.test.ts).
  */
 export async function insertCallbackLog(db: Db, log: CallbackLogInput): Promise<string> {
   const [id] = await insertCallbackLogs(db, [log]);

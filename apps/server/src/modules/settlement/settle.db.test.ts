@@ -44,7 +44,7 @@ async function settleAlone(
 async function setUp() {
   t = await createTestApp();
   const { tenantId } = await createTenant(t.ctx, {
-    slug: "apply-result",
+    slug: "settle",
     name: "Apply",
     owner: { email: "owner@apply.test", name: "Owner", password: "correct horse battery" },
   });
@@ -207,7 +207,7 @@ describe("settling one result", () => {
         // Something recorded with the change hits a different unique constraint.
         await trx
           .insertInto("tenants")
-          .values({ id: newId(), slug: "apply-result", name: "Clash", created_at: 1 })
+          .values({ id: newId(), slug: "settle", name: "Clash", created_at: 1 })
           .execute();
       },
     );
