@@ -20,11 +20,11 @@ import {
 import { useForm } from "@mantine/form";
 import { randomId } from "@mantine/hooks";
 import { modals } from "@mantine/modals";
-import { isoExponent, tryParseAmount } from "@psphub/protocol";
+import { computeFee, isoExponent, tryParseAmount } from "@psphub/protocol";
 import { useEffect, useMemo, useState } from "react";
 import { useNavigate, useParams } from "react-router";
 import { t } from "../../i18n/index.js";
-import { computeFee, formatAmount, percentToBps } from "../../lib/money.js";
+import { formatAmount, percentToBps } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { ErrorAlert, notifyError, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { IconPlus, IconTrash } from "../../ui/icons.js";
@@ -198,7 +198,7 @@ function feeExample(c: CurrencyRow): string | null {
   if (!min.ok || bps === null || !fixed.ok || (cap && !cap.ok)) return null;
   const sample = 10n ** BigInt(d) * 100n > min.minor ? 10n ** BigInt(d) * 100n : min.minor;
   const fee = computeFee(sample, {
-    feeBps: bps,
+    feePercentBps: bps,
     feeFixedMinor: fixed.minor,
     feeMaxMinor: cap?.ok ? cap.minor : null,
   });
