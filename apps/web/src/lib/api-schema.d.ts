@@ -3721,16 +3721,67 @@ export interface paths {
         put?: never;
         /**
          * API-2 payment callback (PSP Open API): JSON or form body, signed, header crm-pay-token
-         * @description Checks in order: body → merchant_id → crm-pay-token → sign → order_no → deposit method → currency → amount → status. Answers 204 with no body, or 400/413 with `{"error": true, "code": 400, "type": "<type>"}`. Requests refused before the token matched (body, merchant_id, token) are rate-limited per source address and per merchant: over the limit they are answered 429 with Retry-After and the type of the check that failed, and are counted rather than logged. A request whose token matches is never throttled.
+         * @description Checks in order: body → merchant_id → crm-pay-token → sign → order_no → deposit method → currency → amount → status. Answers 204 with no body, or 400/413 with `{"error": true, "code": 400, "type": "<type>"}`. Requests refused before the token matched (body, merchant_id, token) are rate-limited per source address and per merchant: over the limit they are answered 429 with Retry-After and the type of the check that failed, and are counted rather than logged. A request whose token matches is never throttled. 500 internal_error when storage failed: send the callback again.
          */
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header: {
+                    /** @description the integration's token (current, or previous during its grace period) */
+                    "crm-pay-token": string;
+                };
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            /** @description Flat key/value pairs, as JSON or as a form; further keys are allowed and signed. `sign` is over every other key. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the integration's merchant id */
+                        merchant_id: string;
+                        /** @description the CRM's order id */
+                        order_no: string;
+                        /** @description the tenant's or PSP's own transaction id */
+                        transaction_id?: string;
+                        /** @description amount paid (decimal text in a form body) */
+                        amount: number;
+                        /** @description currency code */
+                        currency: string;
+                        /** @description completion time, Unix milliseconds (decimal text in a form body) */
+                        time: number;
+                        /** @description 0 fail, 1 success, 2 processing (decimal text in a form body) */
+                        status: number;
+                        /** @description the client's CRM id */
+                        user_id?: string;
+                        /** @description signature */
+                        sign: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    "application/x-www-form-urlencoded": {
+                        /** @description the integration's merchant id */
+                        merchant_id: string;
+                        /** @description the CRM's order id */
+                        order_no: string;
+                        /** @description the tenant's or PSP's own transaction id */
+                        transaction_id?: string;
+                        /** @description amount paid (decimal text in a form body) */
+                        amount: number;
+                        /** @description currency code */
+                        currency: string;
+                        /** @description completion time, Unix milliseconds (decimal text in a form body) */
+                        time: number;
+                        /** @description 0 fail, 1 success, 2 processing (decimal text in a form body) */
+                        status: number;
+                        /** @description the client's CRM id */
+                        user_id?: string;
+                        /** @description signature */
+                        sign: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
             responses: {
                 /** @description Applied, duplicate or held: no body */
                 204: {
@@ -3741,7 +3792,7 @@ export interface paths {
                         "application/json": null;
                     };
                 };
-                /** @description Default Response */
+                /** @description Refused: `type` names the check that failed */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3755,7 +3806,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description The body did not arrive in time */
                 408: {
                     headers: {
                         [name: string]: unknown;
@@ -3769,7 +3820,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description The body is larger than CALLBACK_BODY_LIMIT_BYTES */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -3783,8 +3834,24 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Too many refused callbacks from this address or merchant */
                 429: {
+                    headers: {
+                        /** @description seconds to wait before sending again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            error: true;
+                            code: number;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Storage failed: nothing was applied; send the callback again */
+                500: {
                     headers: {
                         [name: string]: unknown;
                     };
