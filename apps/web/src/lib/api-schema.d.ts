@@ -3455,14 +3455,6 @@ export interface paths {
                                     resolution?: string;
                                     comment?: string;
                                 };
-                            } | {
-                                id: string;
-                                kind: string;
-                                /** @description epoch milliseconds */
-                                createdAt: number;
-                                data: {
-                                    [key: string]: unknown;
-                                };
                             })[];
                             ledgerEntry: {
                                 id: string;
@@ -3670,14 +3662,6 @@ export interface paths {
                                     reason: string;
                                     resolution?: string;
                                     comment?: string;
-                                };
-                            } | {
-                                id: string;
-                                kind: string;
-                                /** @description epoch milliseconds */
-                                createdAt: number;
-                                data: {
-                                    [key: string]: unknown;
                                 };
                             })[];
                             ledgerEntry: {
