@@ -31,7 +31,7 @@ import { IconPlus, IconTrash } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { SaveBar, showSaveError } from "../../ui/save-bar.js";
 import { api } from "../api.js";
-import type { DepositMethod, Integration } from "../types.js";
+import type { DepositMethod } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 interface CurrencyRow {
@@ -220,10 +220,11 @@ export function MethodEditPage() {
   const [formError, setFormError] = useState<string | null>(null);
 
   const method = useQuery(
-    () => (id ? api.get<DepositMethod>(`/api/admin/deposit-methods/${id}`) : Promise.resolve(null)),
+    () =>
+      id ? api.GET("/api/admin/deposit-methods/{id}", { params: { path: { id } } }) : Promise.resolve(null),
     [id],
   );
-  const integrations = useQuery(() => api.get<{ items: Integration[] }>("/api/admin/integrations"), []);
+  const integrations = useQuery(() => api.GET("/api/admin/integrations"), []);
 
   const form = useForm<MethodFormValues>({
     initialValues: emptyValues(),
@@ -255,11 +256,14 @@ export function MethodEditPage() {
       try {
         const body = toInput(values);
         if (isNew) {
-          const created = await api.post<DepositMethod>("/api/admin/deposit-methods", body);
+          const created = await api.POST("/api/admin/deposit-methods", { body });
           notifySuccess(t("methods.created", { name: created.name }));
           navigate(`/methods/${created.id}`, { replace: true });
         } else {
-          const updated = await api.patch<DepositMethod>(`/api/admin/deposit-methods/${id}`, body);
+          const updated = await api.PATCH("/api/admin/deposit-methods/{id}", {
+            params: { path: { id } },
+            body,
+          });
           method.setData(updated);
           notifySuccess(t("methods.saved", { name: updated.name }));
         }
@@ -280,7 +284,7 @@ export function MethodEditPage() {
       confirmProps: { color: "red" },
       onConfirm: async () => {
         try {
-          await api.del(`/api/admin/deposit-methods/${id}`);
+          await api.DELETE("/api/admin/deposit-methods/{id}", { params: { path: { id: id ?? "" } } });
           notifySuccess(t("methods.deleted", { name: method.data?.name ?? "" }));
           navigate("/methods", { replace: true });
         } catch (err) {
