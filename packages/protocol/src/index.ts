@@ -13,6 +13,7 @@ export {
   ProtocolError,
   type ProtocolErrorCode,
 } from "./errors.js";
+export { computeFee, type FeeRule } from "./fees.js";
 export {
   API1_MSG_MAX_LENGTH,
   API1_PARAM_NAMES,

@@ -138,12 +138,8 @@ export function eventRow(e: NewDepositEvent): DepositEventsTable {
   };
 }
 
-export type StoredDepositEvent = {
-  id: string;
-  kind: string;
-  data: Record<string, unknown>;
-  createdAt: number;
-};
+/** A timeline row: as written, so typed by its writers' DepositEvent. */
+export type StoredDepositEvent = DepositEvent & { id: string; createdAt: number };
 
 /** A deposit's timeline in order (insertion order breaks ties of equal timestamps). */
 export async function listDepositEvents(
@@ -159,12 +155,15 @@ export async function listDepositEvents(
     .orderBy("created_at", "asc")
     .orderBy("id", "asc")
     .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    kind: r.kind,
-    data: decodeJson<Record<string, unknown>>(r.data, {}),
-    createdAt: r.created_at,
-  }));
+  return rows.map(
+    (r) =>
+      ({
+        id: r.id,
+        kind: r.kind,
+        data: decodeJson<Record<string, unknown>>(r.data, {}),
+        createdAt: r.created_at,
+      }) as StoredDepositEvent,
+  );
 }
 
 /**
