@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Api1Stub, startApi1Stub } from "../../test/api1-stub.js";
 import {
   callbackError,
   depositRow,
@@ -11,7 +12,6 @@ import {
 import { insertPaymentSetup, type PaymentFixture, USD } from "../../test/payment-fixtures.js";
 import { createTestApp, loginClient, seedTenant, type TestApp } from "../../test/test-app.js";
 import { encodeCurrencies } from "../deposit-methods/method-model.js";
-import { type Api1Stub, startApi1Stub } from "../deposits/api1-test-stub.js";
 import { paymentInvariantsAfterEach } from "../deposits/payment-invariants.js";
 
 // Issue 14, items 2 and 3: a second success with another amount on a succeeded order is kept

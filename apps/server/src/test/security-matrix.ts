@@ -12,7 +12,7 @@ import {
   seedTenant,
   TEST_PASSWORD,
   type TestApp,
-} from "../test/test-app.js";
+} from "./test-app.js";
 
 /**
  * Support for the security matrices: they walk `app.routeTable`, so every route that any module
