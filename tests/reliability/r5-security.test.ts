@@ -13,8 +13,8 @@ import {
   seedTenant,
   type TestApp,
 } from "../../apps/server/src/test/test-app.js";
-import { seed } from "../../bench/lib/db.js";
-import { REPO_ROOT } from "../../bench/lib/proc.js";
+import { REPO_ROOT } from "../support/processes.js";
+import { seed } from "../support/seed.js";
 import { cleanUp, freshDatabase, linesMentioning, serve } from "./support/harness.js";
 
 // R5 (issue 7): security under attack.
