@@ -1,4 +1,4 @@
-import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol";
+import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol/admin";
 import type { AppContext } from "../app-context.js";
 import { hashPassword } from "../infra/crypto/hashing.js";
 import { encodeCurrencies, type MethodCurrency } from "../modules/deposit-methods/method-model.js";

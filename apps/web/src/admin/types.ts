@@ -1,4 +1,4 @@
-import type { Api1ParamConfig } from "@psphub/protocol";
+import type { Api1ParamConfig } from "@psphub/protocol/admin";
 import type { Role } from "./permissions.js";
 
 /** Shapes of the back-office API answers (the server's response schemas list every field). */

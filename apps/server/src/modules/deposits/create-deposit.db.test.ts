@@ -1,4 +1,4 @@
-import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol";
+import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol/admin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGuardedClient } from "../../infra/http-out/guarded-client.js";
 import {
