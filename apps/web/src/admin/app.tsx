@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 import { createBrowserRouter, Navigate, Outlet, RouterProvider, useLocation } from "react-router";
-import { SessionProvider, useSession } from "../lib/session.js";
+import { type SessionCalls, SessionProvider, useSession } from "../lib/session.js";
 import { PageLoader } from "../ui/feedback.js";
 import { api, bindExpire } from "./api.js";
 import { AdminLayout } from "./layout.js";
@@ -19,7 +19,13 @@ import { ReviewPage } from "./pages/review.js";
 import { UsersPage } from "./pages/users.js";
 import type { Permission } from "./permissions.js";
 import { RequirePermission } from "./require-permission.js";
-import type { StaffMe } from "./types.js";
+import type { StaffLogin, StaffMe } from "./types.js";
+
+const sessionCalls: SessionCalls<StaffMe, StaffLogin> = {
+  me: () => api.GET("/api/auth/me"),
+  login: (body) => api.POST("/api/auth/login", { body }),
+  logout: () => api.POST("/api/auth/logout"),
+};
 
 function RequireSession() {
   const { status } = useSession<StaffMe>();
@@ -67,11 +73,7 @@ const router = createBrowserRouter(
 
 export function AdminApp() {
   return (
-    <SessionProvider
-      api={api}
-      bindExpire={bindExpire}
-      endpoints={{ me: "/api/auth/me", login: "/api/auth/login", logout: "/api/auth/logout" }}
-    >
+    <SessionProvider api={api} bindExpire={bindExpire} calls={sessionCalls}>
       <RouterProvider router={router} />
     </SessionProvider>
   );

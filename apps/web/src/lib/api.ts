@@ -1,7 +1,12 @@
+import createClient, { type FetchResponse, type MaybeOptionalInit } from "openapi-fetch";
+import type { paths } from "./api-schema.js";
+
 /**
- * The one HTTP client of both apps. Cookies carry the session (httpOnly, never readable
- * here); writes send the CSRF token the login or `me` answer gave. Errors come back as
- * ApiError with the server's code, message and field issues, so forms can show them inline.
+ * The one HTTP client of both apps, typed by the server's OpenAPI document (api-schema.d.ts,
+ * generated): a path, its parameters, its body and its answer are checked by the compiler.
+ * Cookies carry the session (httpOnly, never readable here); writes send the CSRF token the
+ * login or `me` answer gave. Errors come back as ApiError with the server's code, message and
+ * field issues, so forms can show them inline.
  */
 export type FieldIssue = { path: string; message: string };
 
@@ -17,28 +22,58 @@ export class ApiError extends Error {
   }
 }
 
-type Method = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
-export type Query = Record<string, string | number | boolean | null | undefined>;
+type Method = "get" | "post" | "patch" | "put" | "delete";
+type PathsWith<M extends Method> = {
+  [P in keyof paths]: paths[P] extends { [K in M]: object } ? P : never;
+}[keyof paths];
+type Init<P extends keyof paths, M extends Method> = MaybeOptionalInit<paths[P], M>;
+/** The init argument, optional when the operation needs no parameter and no body. */
+type InitArg<P extends keyof paths, M extends Method> =
+  undefined extends Init<P, M> ? [init?: Init<P, M>] : [init: Init<P, M>];
+type Answer<P extends keyof paths, M extends Method> = FetchResponse<
+  paths[P][M] & Record<string | number, unknown>,
+  unknown,
+  "application/json"
+>;
+/** The JSON answer of a successful call (`undefined` for 204). */
+export type ApiData<P extends keyof paths, M extends Method> = NonNullable<Answer<P, M>["data"]>;
+/** The JSON answer of a documented error status. */
+export type ApiErrorData<P extends keyof paths, M extends Method> = NonNullable<Answer<P, M>["error"]>;
 
-export function withQuery(path: string, query?: Query): string {
-  if (!query) return path;
+/** The JSON body an operation takes. */
+export type ApiBody<P extends keyof paths, M extends Method> = paths[P][M] extends {
+  requestBody?: { content: { "application/json": infer B } };
+}
+  ? B
+  : never;
+
+type Call<M extends Method> = <P extends PathsWith<M>>(
+  path: P,
+  ...init: InitArg<P, M>
+) => Promise<ApiData<P, M>>;
+
+export interface ApiClient {
+  setCsrfToken(token: string | null): void;
+  GET: Call<"get">;
+  POST: Call<"post">;
+  PATCH: Call<"patch">;
+  PUT: Call<"put">;
+  DELETE: Call<"delete">;
+  /** A POST whose answer is data also for the listed error statuses (e.g. 502 with a result). */
+  postAccepting<P extends PathsWith<"post">>(
+    path: P,
+    init: Init<P, "post">,
+    statuses: number[],
+  ): Promise<ApiData<P, "post"> | ApiErrorData<P, "post">>;
+}
+
+/** Query parameters as the server reads them: empty filters (undefined, null, "") are left out. */
+function queryString(query: Record<string, unknown>): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
     if (v !== undefined && v !== null && v !== "") params.set(k, String(v));
   }
-  const qs = params.toString();
-  return qs ? `${path}?${qs}` : path;
-}
-
-export interface ApiClient {
-  setCsrfToken(token: string | null): void;
-  get<T>(path: string, query?: Query): Promise<T>;
-  post<T>(path: string, body?: unknown): Promise<T>;
-  patch<T>(path: string, body?: unknown): Promise<T>;
-  put<T>(path: string, body?: unknown): Promise<T>;
-  del<T>(path: string): Promise<T>;
-  /** A POST whose answer is data also for the listed error statuses (e.g. 502 with a result). */
-  postAccepting<T>(path: string, body: unknown, statuses: number[]): Promise<T>;
+  return params.toString();
 }
 
 /**
@@ -47,61 +82,51 @@ export interface ApiClient {
  */
 export function createApi(opts: { onUnauthenticated?: (message: string) => void } = {}): ApiClient {
   let csrf: string | null = null;
+  const client = createClient<paths>({
+    credentials: "same-origin",
+    headers: { accept: "application/json" },
+    querySerializer: queryString,
+  });
+  client.use({
+    onRequest({ request }) {
+      if (request.method !== "GET" && csrf) request.headers.set("x-csrf-token", csrf);
+    },
+    // fetch itself failed (offline, connection refused): no answer to read.
+    onError: () => new ApiError(0, "network", "network"),
+  });
 
-  async function request<T>(
-    method: Method,
-    path: string,
-    body?: unknown,
-    okStatuses: number[] = [],
-  ): Promise<T> {
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    if (method !== "GET" && csrf) headers["x-csrf-token"] = csrf;
-    let res: Response;
-    try {
-      res = await fetch(path, {
-        method,
-        headers,
-        credentials: "same-origin",
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch {
-      throw new ApiError(0, "network", "network");
+  async function request(method: Method, path: string, init: unknown, okStatuses: number[] = []) {
+    const { data, error, response: res } = await client.request(method, path as never, init as never);
+    if (res.ok) return data;
+    if (okStatuses.includes(res.status)) return error;
+    const err = (error as { error?: { code?: string; message?: string; issues?: FieldIssue[] } } | undefined)
+      ?.error;
+    const apiError = new ApiError(
+      res.status,
+      err?.code ?? `http_${res.status}`,
+      err?.message ?? res.statusText,
+      err?.issues ?? [],
+    );
+    if (res.status === 401 && !path.endsWith("/login") && !path.endsWith("/me")) {
+      opts.onUnauthenticated?.(apiError.message);
     }
-    if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    if (!res.ok && !okStatuses.includes(res.status)) {
-      const err = (json as { error?: { code?: string; message?: string; issues?: FieldIssue[] } })?.error;
-      const error = new ApiError(
-        res.status,
-        err?.code ?? `http_${res.status}`,
-        err?.message ?? res.statusText,
-        err?.issues ?? [],
-      );
-      if (res.status === 401 && !path.endsWith("/login") && !path.endsWith("/me")) {
-        opts.onUnauthenticated?.(error.message);
-      }
-      throw error;
-    }
-    return json as T;
+    throw apiError;
   }
 
+  const call =
+    <M extends Method>(method: M): Call<M> =>
+    (path, ...init) =>
+      request(method, path, init[0]) as never;
   return {
     setCsrfToken: (token) => {
       csrf = token;
     },
-    get: (path, query) => request("GET", withQuery(path, query)),
-    post: (path, body) => request("POST", path, body),
-    patch: (path, body) => request("PATCH", path, body),
-    put: (path, body) => request("PUT", path, body),
-    del: (path) => request("DELETE", path),
-    postAccepting: (path, body, statuses) => request("POST", path, body, statuses),
+    GET: call("get"),
+    POST: call("post"),
+    PATCH: call("patch"),
+    PUT: call("put"),
+    DELETE: call("delete"),
+    postAccepting: (path, init, statuses) => request("post", path, init, statuses) as never,
   };
 }
 

@@ -1,47 +1,7 @@
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { computeFee as serverComputeFee } from "../../../server/src/modules/deposit-methods/method-model.js";
-import {
-  bpsToPercent,
-  checkAmount,
-  computeFee,
-  decimalSortKey,
-  groupDigits,
-  money,
-  percentToBps,
-} from "./money.js";
+import { bpsToPercent, checkAmount, decimalSortKey, groupDigits, money, percentToBps } from "./money.js";
 
-describe("portal fee preview", () => {
-  it("computes exactly the server's fee for every amount and setting (property)", () => {
-    fc.assert(
-      fc.property(
-        fc.bigInt({ min: 0n, max: 9_007_199_254_740_991n }),
-        fc.integer({ min: 0, max: 10_000 }),
-        fc.bigInt({ min: 0n, max: 10_000_000n }),
-        fc.option(fc.bigInt({ min: 0n, max: 10_000_000n }), { nil: null }),
-        (amount, bps, fixed, cap) => {
-          const web = computeFee(amount, { feeBps: BigInt(bps), feeFixedMinor: fixed, feeMaxMinor: cap });
-          const server = serverComputeFee(amount, {
-            feePercentBps: bps,
-            feeFixedMinor: fixed,
-            feeMaxMinor: cap,
-          });
-          expect(web).toBe(server);
-        },
-      ),
-      { numRuns: 2_000 },
-    );
-  });
-
-  it("rounds the percentage half up to the minor unit", () => {
-    const s = { feeBps: 250n, feeFixedMinor: 30n, feeMaxMinor: 2_000n };
-    expect(computeFee(10_000n, s)).toBe(280n); // 2.5 % of 100.00 + 0.30
-    expect(computeFee(1_010n, s)).toBe(55n); // 25.25 → 25, + 30
-    expect(computeFee(1_030n, s)).toBe(56n); // 25.75 → 26, + 30
-    expect(computeFee(1_020n, s)).toBe(56n); // 25.50 → 26 (half up), + 30
-    expect(computeFee(10_000_000n, s)).toBe(2_000n); // capped
-  });
-
+describe("money in the browser", () => {
   it("reads percentages as basis points without floats", () => {
     expect(percentToBps("2.5")).toBe(250n);
     expect(percentToBps("2.50")).toBe(250n);

@@ -2,7 +2,8 @@ import { formatAmount, tryParseAmount } from "@psphub/protocol";
 
 /**
  * Money in the browser: decimal text from the API is shown as text, and arithmetic (the live
- * fee preview) runs on bigint minor units. No amount is ever a float.
+ * fee preview) runs on bigint minor units. No amount is ever a float. The fee is the server's
+ * own rule (`computeFee` of @psphub/protocol), so the preview and the order always agree.
  */
 
 /** "1234567.50" → "1,234,567.50": grouping done on the text, never through Number. */
@@ -18,25 +19,6 @@ export function groupDigits(amount: string): string {
 export function money(amount: string | null | undefined, currency: string): string {
   if (amount === null || amount === undefined || amount === "") return "—";
   return `${groupDigits(amount)} ${currency}`;
-}
-
-export interface FeeSettings {
-  /** Percentage in basis points (2.5 % = 250). */
-  feeBps: bigint;
-  feeFixedMinor: bigint;
-  /** null: no cap. */
-  feeMaxMinor: bigint | null;
-}
-
-/**
- * The fee of a deposit: percentage rounded half up to the minor unit, plus the fixed part,
- * capped at the maximum. Mirrors the server's computeFee (deposit-methods/method-model.ts),
- * so the preview and the order always agree.
- */
-export function computeFee(amountMinor: bigint, s: FeeSettings): bigint {
-  const pct = (amountMinor * s.feeBps + 5_000n) / 10_000n;
-  const fee = pct + s.feeFixedMinor;
-  return s.feeMaxMinor !== null && fee > s.feeMaxMinor ? s.feeMaxMinor : fee;
 }
 
 /** "2.5" (percent, decimal text) → 250n basis points; null when not a valid percentage. */

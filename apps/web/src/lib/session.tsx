@@ -18,12 +18,12 @@ export interface SessionData<Me> {
   expiresAt: number;
 }
 
-export interface SessionState<Me> {
+export interface SessionState<Me, Login = unknown> {
   status: "loading" | "in" | "out";
   session: SessionData<Me> | null;
   /** Why the user was sent back to login (session expired, logged out elsewhere). */
   notice: string | null;
-  login(body: Record<string, string>): Promise<void>;
+  login(body: Login): Promise<void>;
   logout(): Promise<void>;
   /** Called by the API client on a 401: the session is gone. */
   expire(message?: string): void;
@@ -35,18 +35,25 @@ const SessionContext = createContext<SessionState<any> | null>(null);
 /** setTimeout's delay is a signed 32-bit number of ms. */
 const MAX_TIMER_MS = 2_000_000_000;
 
+/** The session calls of one app, through its typed API client. */
+export interface SessionCalls<Me, Login> {
+  me(): Promise<SessionData<Me>>;
+  login(body: Login): Promise<SessionData<Me>>;
+  logout(): Promise<unknown>;
+}
+
 /**
  * The login session of one app (back office or portal): loaded from `me` at start, set by
  * login, cleared by logout, by a 401 from any request, and by a timer at `expiresAt`.
  */
-export function SessionProvider<Me>(props: {
-  api: ApiClient;
-  endpoints: { me: string; login: string; logout: string };
+export function SessionProvider<Me, Login>(props: {
+  api: Pick<ApiClient, "setCsrfToken">;
+  calls: SessionCalls<Me, Login>;
   /** The API client calls this on 401; the provider fills it in. */
   bindExpire: (fn: (message?: string) => void) => void;
   children: ReactNode;
 }) {
-  const { api, endpoints } = props;
+  const { api, calls } = props;
   const [status, setStatus] = useState<"loading" | "in" | "out">("loading");
   const [session, setSession] = useState<SessionData<Me> | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -96,8 +103,8 @@ export function SessionProvider<Me>(props: {
 
   useEffect(() => {
     let cancelled = false;
-    api
-      .get<SessionData<Me>>(endpoints.me)
+    calls
+      .me()
       .then((data) => {
         if (!cancelled) start(data);
       })
@@ -110,35 +117,35 @@ export function SessionProvider<Me>(props: {
       cancelled = true;
       if (timer.current) clearTimeout(timer.current);
     };
-  }, [api, endpoints.me, start, clear]);
+  }, [calls, start, clear]);
 
   const login = useCallback(
-    async (body: Record<string, string>) => {
-      const data = await api.post<SessionData<Me>>(endpoints.login, body);
+    async (body: Login) => {
+      const data = await calls.login(body);
       start(data);
     },
-    [api, endpoints.login, start],
+    [calls, start],
   );
 
   const logout = useCallback(async () => {
     ended.current = true;
     try {
-      await api.post(endpoints.logout);
+      await calls.logout();
     } catch {
       // The session may already be gone; the user is logged out here either way.
     }
     clear(t("session.loggedOut"));
-  }, [api, endpoints.logout, clear]);
+  }, [calls, clear]);
 
-  const value = useMemo<SessionState<Me>>(
+  const value = useMemo<SessionState<Me, Login>>(
     () => ({ status, session, notice, login, logout, expire }),
     [status, session, notice, login, logout, expire],
   );
   return <SessionContext.Provider value={value}>{props.children}</SessionContext.Provider>;
 }
 
-export function useSession<Me>(): SessionState<Me> {
+export function useSession<Me, Login = unknown>(): SessionState<Me, Login> {
   const ctx = useContext(SessionContext);
   if (!ctx) throw new Error("useSession outside SessionProvider");
-  return ctx as SessionState<Me>;
+  return ctx as SessionState<Me, Login>;
 }

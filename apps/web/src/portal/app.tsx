@@ -1,5 +1,5 @@
 import { createBrowserRouter, Navigate, Outlet, RouterProvider, useLocation } from "react-router";
-import { SessionProvider, useSession } from "../lib/session.js";
+import { type SessionCalls, SessionProvider, useSession } from "../lib/session.js";
 import { PageLoader } from "../ui/feedback.js";
 import { api, bindExpire } from "./api.js";
 import { PortalLayout } from "./layout.js";
@@ -8,7 +8,13 @@ import { DepositStatusPage } from "./pages/deposit-status.js";
 import { HistoryPage } from "./pages/history.js";
 import { PortalLoginPage } from "./pages/login.js";
 import { WalletsPage } from "./pages/wallets.js";
-import type { ClientMe } from "./types.js";
+import type { ClientLogin, ClientMe } from "./types.js";
+
+const sessionCalls: SessionCalls<ClientMe, ClientLogin> = {
+  me: () => api.GET("/api/portal/auth/me"),
+  login: (body) => api.POST("/api/portal/auth/login", { body }),
+  logout: () => api.POST("/api/portal/auth/logout"),
+};
 
 function RequireSession() {
   const { status } = useSession<ClientMe>();
@@ -43,15 +49,7 @@ const router = createBrowserRouter(
 
 export function PortalApp() {
   return (
-    <SessionProvider
-      api={api}
-      bindExpire={bindExpire}
-      endpoints={{
-        me: "/api/portal/auth/me",
-        login: "/api/portal/auth/login",
-        logout: "/api/portal/auth/logout",
-      }}
-    >
+    <SessionProvider api={api} bindExpire={bindExpire} calls={sessionCalls}>
       <RouterProvider router={router} />
     </SessionProvider>
   );

@@ -1,13 +1,6 @@
-import { isJsonNumberText } from "@psphub/protocol";
+import { computeFee, isJsonNumberText } from "@psphub/protocol";
 import { t } from "../i18n/index.js";
-import {
-  checkAmount,
-  computeFee,
-  formatAmount,
-  groupDigits,
-  percentToBps,
-  tryParseAmount,
-} from "../lib/money.js";
+import { checkAmount, formatAmount, groupDigits, percentToBps, tryParseAmount } from "../lib/money.js";
 import type { PortalCurrency, PortalField, PortalMethod } from "./types.js";
 
 /**
@@ -26,7 +19,7 @@ export interface CurrencyLimits {
   decimals: number;
   minMinor: bigint;
   maxMinor: bigint;
-  feeBps: bigint;
+  feePercentBps: bigint;
   feeFixedMinor: bigint;
   feeMaxMinor: bigint | null;
 }
@@ -43,7 +36,7 @@ export function limitsOf(c: PortalCurrency): CurrencyLimits | null {
     decimals: c.decimals,
     minMinor: min.minor,
     maxMinor: max.minor,
-    feeBps: bps,
+    feePercentBps: bps,
     feeFixedMinor: fixed.minor,
     feeMaxMinor: cap?.ok ? cap.minor : null,
   };
@@ -61,11 +54,7 @@ export function previewFee(c: PortalCurrency, amountText: string): FeePreview | 
   if (!l) return null;
   const r = tryParseAmount(amountText.trim(), l.decimals);
   if (!r.ok || r.minor <= 0n) return null;
-  const fee = computeFee(r.minor, {
-    feeBps: l.feeBps,
-    feeFixedMinor: l.feeFixedMinor,
-    feeMaxMinor: l.feeMaxMinor,
-  });
+  const fee = computeFee(r.minor, l);
   return {
     amount: formatAmount(r.minor, l.decimals),
     fee: formatAmount(fee, l.decimals),

@@ -1,66 +1,16 @@
-/** Shapes of the portal API answers. */
-export interface ClientMe {
-  id: string;
-  name: string;
-  email: string;
-  tenant: { id: string; name: string; slug: string };
-}
+import type { ApiBody, ApiData } from "../lib/api.js";
 
-export interface PortalWallet {
-  currency: string;
-  balance: string;
-  balanceMinor: string;
-}
+/**
+ * Names for the portal API's answers, taken from the generated schema (lib/api-schema.d.ts):
+ * the server's response schemas are the one definition, nothing here is written by hand.
+ */
 
-export interface PortalCurrency {
-  code: string;
-  decimals: number;
-  min: string;
-  max: string;
-  /** Percent as decimal text ("2.50"). */
-  feePercent: string;
-  feeFixed: string;
-  feeMax: string | null;
-}
-
-export interface PortalField {
-  key: string;
-  label: string;
-  type: "text" | "number" | "email" | "phone" | "select";
-  required: boolean;
-  options: string[];
-}
-
-export interface PortalMethod {
-  id: string;
-  name: string;
-  currencies: PortalCurrency[];
-  fields: PortalField[];
-}
-
-export type DepositStatus = "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
-
-export interface PortalDeposit {
-  orderNo: string;
-  status: DepositStatus;
-  amount: string;
-  fee: string;
-  credit: string;
-  currency: string;
-  methodName: string;
-  paymentUrl: string | null;
-  failureMessage: string | null;
-  createdAt: number;
-  updatedAt: number;
-  finalizedAt: number | null;
-}
-
-export interface CreateDepositResult {
-  orderNo: string;
-  status: DepositStatus;
-  paymentUrl: string | null;
-  error: { code: string; reason: string; message: string } | null;
-  replayed: boolean;
-}
+export type ClientMe = ApiData<"/api/portal/auth/me", "get">["me"];
+export type ClientLogin = ApiBody<"/api/portal/auth/login", "post">;
+export type PortalMethod = ApiData<"/api/portal/deposit-methods", "get">["items"][number];
+export type PortalCurrency = PortalMethod["currencies"][number];
+export type PortalField = PortalMethod["fields"][number];
+export type PortalDeposit = ApiData<"/api/portal/deposits/{orderNo}", "get">;
+export type DepositStatus = PortalDeposit["status"];
 
 export const isFinal = (s: DepositStatus) => s !== "pending" && s !== "processing";

@@ -1,4 +1,4 @@
-import { callbackErrorBody } from "@psphub/protocol";
+import { CALLBACK_FIELDS, callbackErrorBody } from "@psphub/protocol";
 import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
@@ -8,7 +8,34 @@ import { type CallbackBatching, createCallbackHandler, recordUnreadCallback } fr
 
 export const CALLBACK_PATH = "/api/psp/pay/callback";
 
-const errorEnvelope = z.object({ error: z.literal(true), code: z.number().int(), type: z.string() });
+const errorEnvelope = z
+  .object({ error: z.literal(true), code: z.number().int(), type: z.string() })
+  .describe("The PSP Open API's error envelope: `code` is the HTTP status, `type` the check that failed");
+
+// The request as the OpenAPI document shows it. The route reads the raw body itself (the
+// signature is over the bytes sent) and never validates against these: see `documentOnly`.
+const callbackHeaders = z.object({
+  "crm-pay-token": z
+    .string()
+    .describe("the integration's token (current, or previous during its grace period)"),
+});
+const callbackBody = z
+  .looseObject(
+    Object.fromEntries(
+      CALLBACK_FIELDS.map((f) => {
+        const type =
+          f.type === "number"
+            ? z.number().describe(`${f.meaning} (decimal text in a form body)`)
+            : z.string().describe(f.meaning);
+        return [f.key, f.required ? type : type.optional()];
+      }),
+    ),
+  )
+  .describe(
+    "Flat key/value pairs, as JSON or as a form; further keys are allowed and signed. `sign` is over every other key.",
+  );
+/** A validator that accepts anything unchanged: the callback's schemas are documentation only. */
+const documentOnly = () => () => true;
 
 /** Our answer when storage fails: the tenant backend retries 5xx (never for any input). */
 const INTERNAL = callbackErrorBody("internal_error");
@@ -90,6 +117,7 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
         // headers (CSP, frame options…) protect nothing here, and setting them was a measurable
         // part of each callback's cost (bench B1 profile).
         config: { access: "public", securityHeaders: false },
+        validatorCompiler: documentOnly,
         schema: {
           tags: ["psp"],
           summary: "API-2 payment callback (PSP Open API): JSON or form body, signed, header crm-pay-token",
@@ -99,13 +127,22 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
             '`{"error": true, "code": 400, "type": "<type>"}`. Requests refused before the token ' +
             "matched (body, merchant_id, token) are rate-limited per source address and per merchant: " +
             "over the limit they are answered 429 with Retry-After and the type of the check that failed, " +
-            "and are counted rather than logged. A request whose token matches is never throttled.",
+            "and are counted rather than logged. A request whose token matches is never throttled. " +
+            "500 internal_error when storage failed: send the callback again.",
+          headers: callbackHeaders,
+          body: callbackBody,
+          consumes: ["application/json", "application/x-www-form-urlencoded"],
           response: {
             204: z.null().describe("Applied, duplicate or held: no body"),
-            400: errorEnvelope,
-            408: errorEnvelope,
-            413: errorEnvelope,
-            429: errorEnvelope,
+            400: errorEnvelope.describe("Refused: `type` names the check that failed"),
+            408: errorEnvelope.describe("The body did not arrive in time"),
+            413: errorEnvelope.describe("The body is larger than CALLBACK_BODY_LIMIT_BYTES"),
+            429: errorEnvelope.describe("Too many refused callbacks from this address or merchant").meta({
+              headers: {
+                "retry-after": { type: "integer", description: "seconds to wait before sending again" },
+              },
+            }),
+            500: errorEnvelope.describe("Storage failed: nothing was applied; send the callback again"),
           },
         },
       },

@@ -91,18 +91,8 @@ export function toDepositMethod(row: DepositMethodsTable): DepositMethod {
   };
 }
 
-/**
- * The fee of a deposit: percentage (rounded half up to the minor unit) plus the fixed part,
- * capped at the maximum. Integer arithmetic only.
- */
-export function computeFee(
-  amountMinor: bigint,
-  c: Pick<MethodCurrency, "feePercentBps" | "feeFixedMinor" | "feeMaxMinor">,
-): bigint {
-  const pct = (amountMinor * BigInt(c.feePercentBps) + 5_000n) / 10_000n;
-  const fee = pct + c.feeFixedMinor;
-  return c.feeMaxMinor !== null && fee > c.feeMaxMinor ? c.feeMaxMinor : fee;
-}
+// The fee rule is the protocol package's, shared with the web's fee preview.
+export { computeFee } from "@psphub/protocol";
 
 /** A deposit field as the client sees it: the integration's custom parameter, relabelled per method. */
 export interface DepositField extends CustomParam {

@@ -32,7 +32,7 @@ export function Api1Preview(props: { values: IntegrationFormValues }) {
     let stale = false;
     setLoading(true);
     api
-      .post<Preview>("/api/admin/integrations/api1-preview", JSON.parse(debounced))
+      .POST("/api/admin/integrations/api1-preview", { body: JSON.parse(debounced) })
       .then((p) => {
         if (stale) return;
         setPreview(p);

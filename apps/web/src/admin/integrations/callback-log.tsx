@@ -7,7 +7,7 @@ import { useQuery } from "../../lib/use-api-query.js";
 import { DataTable, serverPaged } from "../../ui/data-table.js";
 import { ErrorAlert, StatusBadge } from "../../ui/feedback.js";
 import { api } from "../api.js";
-import type { CallbackLogEntry, Page } from "../types.js";
+import type { CallbackLogEntry } from "../types.js";
 
 const PAGE_SIZE = 25;
 const VERDICTS = ["accepted", "duplicate", "rejected", "review"] as const;
@@ -19,10 +19,15 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
   const [open, setOpen] = useState<CallbackLogEntry | null>(null);
   const q = useQuery(
     () =>
-      api.get<Page<CallbackLogEntry>>(`/api/admin/integrations/${integrationId}/callbacks`, {
-        verdict,
-        limit: PAGE_SIZE,
-        offset: (page - 1) * PAGE_SIZE,
+      api.GET("/api/admin/integrations/{id}/callbacks", {
+        params: {
+          path: { id: integrationId },
+          query: {
+            verdict: (verdict ?? undefined) as CallbackLogEntry["verdict"] | undefined,
+            limit: PAGE_SIZE,
+            offset: (page - 1) * PAGE_SIZE,
+          },
+        },
       }),
     [integrationId, page, verdict],
   );

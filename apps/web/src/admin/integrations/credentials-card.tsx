@@ -84,7 +84,9 @@ export function CredentialsCard(props: { integration: Integration; onChanged: ()
   const reveal = async () => {
     setBusy(true);
     try {
-      const r = await api.post<Revealed>(`/api/admin/integrations/${integration.id}/reveal`);
+      const r = await api.POST("/api/admin/integrations/{id}/reveal", {
+        params: { path: { id: integration.id } },
+      });
       setRevealed(r);
       if (hideTimer.current) clearTimeout(hideTimer.current);
       hideTimer.current = setTimeout(() => setRevealed(null), AUTO_HIDE_MS);
@@ -120,10 +122,10 @@ export function CredentialsCard(props: { integration: Integration; onChanged: ()
       confirmProps: { color: "red" },
       onConfirm: async () => {
         try {
-          const r = await api.post<{ tokenRotatedAt: number; previousTokenValidUntil: number | null }>(
-            `/api/admin/integrations/${integration.id}/rotate-token`,
-            { graceHours },
-          );
+          const r = await api.POST("/api/admin/integrations/{id}/rotate-token", {
+            params: { path: { id: integration.id } },
+            body: { graceHours },
+          });
           hide();
           notifySuccess(
             r.previousTokenValidUntil

@@ -7,7 +7,7 @@ import { DataTable, serverPaged } from "../../ui/data-table.js";
 import { ErrorAlert } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
-import type { AuditRecord, Page } from "../types.js";
+import type { AuditRecord } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 50;
@@ -34,10 +34,8 @@ export function AuditPage() {
   const actorName = useActorNames();
   const q = useQuery(
     () =>
-      api.get<Page<AuditRecord>>("/api/admin/audit", {
-        ...filters,
-        limit: PAGE_SIZE,
-        offset: (page - 1) * PAGE_SIZE,
+      api.GET("/api/admin/audit", {
+        params: { query: { ...filters, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE } },
       }),
     [filters, page],
   );

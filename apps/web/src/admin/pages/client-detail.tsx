@@ -9,7 +9,6 @@ import { DataTable } from "../../ui/data-table.js";
 import { ErrorAlert, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
-import type { AdminDeposit, Client, LedgerEntry, Page, Wallet } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 20;
@@ -19,19 +18,21 @@ export function ClientDetailPage() {
   const { can } = useStaff();
   const navigate = useNavigate();
   const [ledgerPage, setLedgerPage] = useState(1);
-  const client = useQuery(() => api.get<Client & { wallets: Wallet[] }>(`/api/admin/clients/${id}`), [id]);
+  const client = useQuery(
+    () => api.GET("/api/admin/clients/{id}", { params: { path: { id: id ?? "" } } }),
+    [id],
+  );
   const ledger = useQuery(
     () =>
-      api.get<Page<LedgerEntry>>(`/api/admin/clients/${id}/ledger`, {
-        limit: PAGE_SIZE,
-        offset: (ledgerPage - 1) * PAGE_SIZE,
+      api.GET("/api/admin/clients/{id}/ledger", {
+        params: { path: { id: id ?? "" }, query: { limit: PAGE_SIZE, offset: (ledgerPage - 1) * PAGE_SIZE } },
       }),
     [id, ledgerPage],
   );
   const deposits = useQuery(
     () =>
       can("deposits:read")
-        ? api.get<Page<AdminDeposit>>("/api/admin/deposits", { clientId: id, limit: 10 })
+        ? api.GET("/api/admin/deposits", { params: { query: { clientId: id, limit: 10 } } })
         : Promise.resolve({ items: [], total: 0 }),
     [id],
   );

@@ -23,7 +23,7 @@ import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/fe
 import { IconPlus } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
-import type { Client, Page } from "../types.js";
+import type { Client } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 25;
@@ -64,7 +64,7 @@ function CreateClientModal(props: { opened: boolean; onClose: () => void; onCrea
           .map(([k, x]) => [k, k === "password" ? x : x.trim()])
           .filter(([, x]) => x !== ""),
       );
-      const c = await api.post<Client>("/api/admin/clients", body);
+      const c = await api.POST("/api/admin/clients", { body });
       form.reset();
       props.onCreated(c);
     } catch (err) {
@@ -121,10 +121,8 @@ export function ClientsPage() {
   const [opened, { open, close }] = useDisclosure(false);
   const q = useQuery(
     () =>
-      api.get<Page<Client>>("/api/admin/clients", {
-        q: query,
-        limit: PAGE_SIZE,
-        offset: (page - 1) * PAGE_SIZE,
+      api.GET("/api/admin/clients", {
+        params: { query: { q: query, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE } },
       }),
     [query, page],
   );

@@ -46,15 +46,14 @@ function Fact({ label, children }: { label: string; children: ReactNode }) {
 const str = (v: unknown): string => (v === null || v === undefined ? "—" : String(v));
 
 function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
-  const data = e.data;
   switch (e.kind) {
     case "created":
       return (
         <Text size="sm">
           {t("timeline.createdBy", {
-            by: data.by === "staff" ? t("timeline.byStaff") : t("timeline.byClient"),
-            amount: money(str(data.amount), str(data.currency)),
-            fee: money(str(data.fee), str(data.currency)),
+            by: e.data.by === "staff" ? t("timeline.byStaff") : t("timeline.byClient"),
+            amount: money(str(e.data.amount), str(e.data.currency)),
+            fee: money(str(e.data.fee), str(e.data.currency)),
           })}
         </Text>
       );
@@ -62,31 +61,31 @@ function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
       return (
         <Stack gap={4}>
           <Group gap="xs">
-            <Badge color={data.outcome === "ok" ? "teal" : "red"} variant="light">
-              {data.outcome === "ok" ? t("timeline.api1Ok") : t("timeline.api1Failed")}
+            <Badge color={e.data.outcome === "ok" ? "teal" : "red"} variant="light">
+              {e.data.outcome === "ok" ? t("timeline.api1Ok") : t("timeline.api1Failed")}
             </Badge>
             <Text size="sm">
-              HTTP {str(data.httpStatus)} · {str(data.latencyMs)} ms
+              HTTP {str(e.data.httpStatus)} · {str(e.data.latencyMs)} ms
             </Text>
           </Group>
           <Text size="xs" className="mono">
-            POST {str(data.url)}
+            POST {str(e.data.url)}
           </Text>
-          {data.reason ? (
+          {e.data.reason ? (
             <Text size="sm" c="red">
-              {revealInvisible(str(data.reason))}
+              {revealInvisible(str(e.data.reason))}
             </Text>
           ) : null}
           <Spoiler maxHeight={0} showLabel={t("timeline.showRequest")} hideLabel={t("timeline.hide")}>
             <Text size="xs" fw={600}>
               {t("timeline.request")}
             </Text>
-            <Code block>{JSON.stringify(data.request, null, 2)}</Code>
+            <Code block>{JSON.stringify(e.data.request, null, 2)}</Code>
             <Text size="xs" fw={600} mt={4}>
               {t("timeline.response")}
             </Text>
             <Code block style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>
-              {revealInvisible(str(data.response))}
+              {revealInvisible(str(e.data.response))}
             </Code>
           </Spoiler>
         </Stack>
@@ -94,12 +93,12 @@ function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
     case "callback":
       return (
         <Group gap="xs">
-          <StatusBadge status={str(data.verdict)} />
-          {data.errorType ? <Code>{str(data.errorType)}</Code> : null}
+          <StatusBadge status={str(e.data.verdict)} />
+          {e.data.errorType ? <Code>{str(e.data.errorType)}</Code> : null}
           <Text size="sm">
             {t("timeline.callbackClaim", {
-              status: str(data.status),
-              amount: data.amount ? money(str(data.amount), d.currency) : "—",
+              status: str(e.data.status),
+              amount: e.data.amount ? money(str(e.data.amount), d.currency) : "—",
             })}
           </Text>
         </Group>
@@ -107,41 +106,44 @@ function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
     case "status_change":
       return (
         <Group gap={6}>
-          <StatusBadge status={str(data.from)} />
+          <StatusBadge status={str(e.data.from)} />
           <Text size="sm">→</Text>
-          <StatusBadge status={str(data.to)} />
+          <StatusBadge status={str(e.data.to)} />
           <Text size="sm" c="dimmed">
-            {t(`cause.${str(data.cause)}` as MessageKey)}
+            {t(`cause.${str(e.data.cause)}` as MessageKey)}
           </Text>
         </Group>
       );
     case "ledger":
       return (
-        <Text size="sm">{t("timeline.ledger", { amount: money(str(data.amount), str(data.currency)) })}</Text>
+        <Text size="sm">
+          {t("timeline.ledger", { amount: money(str(e.data.amount), str(e.data.currency)) })}
+        </Text>
       );
     case "manual":
       return (
         <Text size="sm">
           {t("timeline.manual", {
-            action: t(`manualAction.${str(data.action)}` as MessageKey),
-            comment: str(data.comment),
+            action: t(`manualAction.${str(e.data.action)}` as MessageKey),
+            comment: str(e.data.comment),
           })}
         </Text>
       );
     case "review":
       return (
         <Text size="sm">
-          {data.resolution
+          {e.data.resolution
             ? t("timeline.reviewResolved", {
-                reason: t(`reason.${str(data.reason)}` as MessageKey),
-                resolution: t(`resolution.${str(data.resolution)}` as MessageKey),
-                comment: str(data.comment),
+                reason: t(`reason.${str(e.data.reason)}` as MessageKey),
+                resolution: t(`resolution.${str(e.data.resolution)}` as MessageKey),
+                comment: str(e.data.comment),
               })
-            : t("timeline.reviewOpened", { reason: t(`reason.${str(data.reason)}` as MessageKey) })}
+            : t("timeline.reviewOpened", { reason: t(`reason.${str(e.data.reason)}` as MessageKey) })}
         </Text>
       );
     default:
-      return <Code block>{JSON.stringify(data, null, 2)}</Code>;
+      // A kind this page does not know yet (a newer server): shown as it came.
+      return <Code block>{JSON.stringify((e as TimelineEvent).data, null, 2)}</Code>;
   }
 }
 
@@ -158,7 +160,7 @@ const KIND_COLORS: Record<string, string> = {
 export function DepositDetailPage() {
   const { id } = useParams();
   const { can } = useStaff();
-  const q = useQuery(() => api.get<AdminDepositDetail>(`/api/admin/deposits/${id}`), [id]);
+  const q = useQuery(() => api.GET("/api/admin/deposits/{id}", { params: { path: { id: id ?? "" } } }), [id]);
   const d = q.data;
 
   if (q.loading && !d) return <PageLoader />;
@@ -195,7 +197,10 @@ export function DepositDetailPage() {
       confirmLabel: t(action === "approve" ? "deposit.approve" : "deposit.reject"),
       color: action === "approve" ? "teal" : "red",
       onConfirm: async (comment) => {
-        await api.post(`/api/admin/deposits/${d.id}/${action}`, { comment });
+        await api.POST(
+          action === "approve" ? "/api/admin/deposits/{id}/approve" : "/api/admin/deposits/{id}/reject",
+          { params: { path: { id: d.id } }, body: { comment } },
+        );
         notifySuccess(
           t(action === "approve" ? "deposit.approved" : "deposit.rejected", { orderNo: d.orderNo }),
         );

@@ -9,13 +9,7 @@ import { DataTable } from "../../ui/data-table.js";
 import { ErrorAlert, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
-import {
-  type AdminDeposit,
-  DEPOSIT_STATUSES,
-  type DepositMethod,
-  type Integration,
-  type Page,
-} from "../types.js";
+import { DEPOSIT_STATUSES, type DepositStatus } from "../types.js";
 
 const PAGE_SIZE = 25;
 
@@ -52,20 +46,24 @@ export function DepositsPage() {
     setParams(next, { replace: true });
   };
 
-  const methods = useQuery(() => api.get<{ items: DepositMethod[] }>("/api/admin/deposit-methods"), []);
-  const integrations = useQuery(() => api.get<{ items: Integration[] }>("/api/admin/integrations"), []);
+  const methods = useQuery(() => api.GET("/api/admin/deposit-methods"), []);
+  const integrations = useQuery(() => api.GET("/api/admin/integrations"), []);
   const q = useQuery(
     () =>
-      api.get<Page<AdminDeposit>>("/api/admin/deposits", {
-        status: filters.status,
-        orderNo: filters.orderNo,
-        clientId: filters.clientId,
-        methodId: filters.methodId,
-        integrationId: filters.integrationId,
-        from: dayToMs(filters.from, false),
-        to: dayToMs(filters.to, true),
-        limit: PAGE_SIZE,
-        offset: (page - 1) * PAGE_SIZE,
+      api.GET("/api/admin/deposits", {
+        params: {
+          query: {
+            status: (filters.status || undefined) as DepositStatus | undefined,
+            orderNo: filters.orderNo,
+            clientId: filters.clientId,
+            methodId: filters.methodId,
+            integrationId: filters.integrationId,
+            from: dayToMs(filters.from, false),
+            to: dayToMs(filters.to, true),
+            limit: PAGE_SIZE,
+            offset: (page - 1) * PAGE_SIZE,
+          },
+        },
       }),
     [params.toString()],
   );

@@ -36,7 +36,6 @@ import {
   valuesOf,
 } from "../integrations/integration-form.js";
 import { ParamTable } from "../integrations/param-table.js";
-import type { Integration } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 export function IntegrationEditPage() {
@@ -49,7 +48,8 @@ export function IntegrationEditPage() {
   const [formError, setFormError] = useState<string | null>(null);
 
   const q = useQuery(
-    () => (id ? api.get<Integration>(`/api/admin/integrations/${id}`) : Promise.resolve(null)),
+    () =>
+      id ? api.GET("/api/admin/integrations/{id}", { params: { path: { id } } }) : Promise.resolve(null),
     [id],
   );
   const integration = q.data ?? null;
@@ -75,11 +75,11 @@ export function IntegrationEditPage() {
       try {
         const body = toInput(values);
         if (isNew) {
-          const created = await api.post<Integration>("/api/admin/integrations", body);
+          const created = await api.POST("/api/admin/integrations", { body });
           notifySuccess(t("integrations.created", { name: created.name }));
           navigate(`/integrations/${created.id}`, { replace: true });
         } else {
-          const updated = await api.patch<Integration>(`/api/admin/integrations/${id}`, body);
+          const updated = await api.PATCH("/api/admin/integrations/{id}", { params: { path: { id } }, body });
           q.setData(updated);
           notifySuccess(t("integrations.saved", { name: updated.name }));
         }

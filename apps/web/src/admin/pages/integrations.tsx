@@ -15,13 +15,16 @@ import { useStaff } from "../use-staff.js";
 export function IntegrationsPage() {
   const { can } = useStaff();
   const navigate = useNavigate();
-  const q = useQuery(() => api.get<{ items: Integration[] }>("/api/admin/integrations"), []);
+  const q = useQuery(() => api.GET("/api/admin/integrations"), []);
   const [busy, setBusy] = useState<string | null>(null);
 
   const setEnabled = async (row: Integration, enabled: boolean) => {
     setBusy(row.id);
     try {
-      await api.post(`/api/admin/integrations/${row.id}/${enabled ? "enable" : "disable"}`);
+      await api.POST(
+        enabled ? "/api/admin/integrations/{id}/enable" : "/api/admin/integrations/{id}/disable",
+        { params: { path: { id: row.id } } },
+      );
       notifySuccess(
         t(enabled ? "integrations.enabledToast" : "integrations.disabledToast", { name: row.name }),
       );

@@ -4,10 +4,10 @@ import { safeNext } from "../../lib/safe-next.js";
 import { useSession } from "../../lib/session.js";
 import { PageLoader } from "../../ui/feedback.js";
 import { LoginCard } from "../../ui/login-card.js";
-import type { StaffMe } from "../types.js";
+import type { StaffLogin, StaffMe } from "../types.js";
 
 export function LoginPage() {
-  const { status, login, notice } = useSession<StaffMe>();
+  const { status, login, notice } = useSession<StaffMe, StaffLogin>();
   const [params] = useSearchParams();
   if (status === "loading") return <PageLoader />;
   if (status === "in") return <Navigate to={safeNext(params.get("next"), "/integrations")} replace />;

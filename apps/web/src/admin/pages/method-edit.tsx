@@ -20,18 +20,18 @@ import {
 import { useForm } from "@mantine/form";
 import { randomId } from "@mantine/hooks";
 import { modals } from "@mantine/modals";
-import { isoExponent, tryParseAmount } from "@psphub/protocol";
+import { computeFee, isoExponent, tryParseAmount } from "@psphub/protocol";
 import { useEffect, useMemo, useState } from "react";
 import { useNavigate, useParams } from "react-router";
 import { t } from "../../i18n/index.js";
-import { computeFee, formatAmount, percentToBps } from "../../lib/money.js";
+import { formatAmount, percentToBps } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { ErrorAlert, notifyError, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { IconPlus, IconTrash } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { SaveBar, showSaveError } from "../../ui/save-bar.js";
 import { api } from "../api.js";
-import type { DepositMethod, Integration } from "../types.js";
+import type { DepositMethod } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 interface CurrencyRow {
@@ -198,7 +198,7 @@ function feeExample(c: CurrencyRow): string | null {
   if (!min.ok || bps === null || !fixed.ok || (cap && !cap.ok)) return null;
   const sample = 10n ** BigInt(d) * 100n > min.minor ? 10n ** BigInt(d) * 100n : min.minor;
   const fee = computeFee(sample, {
-    feeBps: bps,
+    feePercentBps: bps,
     feeFixedMinor: fixed.minor,
     feeMaxMinor: cap?.ok ? cap.minor : null,
   });
@@ -220,10 +220,11 @@ export function MethodEditPage() {
   const [formError, setFormError] = useState<string | null>(null);
 
   const method = useQuery(
-    () => (id ? api.get<DepositMethod>(`/api/admin/deposit-methods/${id}`) : Promise.resolve(null)),
+    () =>
+      id ? api.GET("/api/admin/deposit-methods/{id}", { params: { path: { id } } }) : Promise.resolve(null),
     [id],
   );
-  const integrations = useQuery(() => api.get<{ items: Integration[] }>("/api/admin/integrations"), []);
+  const integrations = useQuery(() => api.GET("/api/admin/integrations"), []);
 
   const form = useForm<MethodFormValues>({
     initialValues: emptyValues(),
@@ -255,11 +256,14 @@ export function MethodEditPage() {
       try {
         const body = toInput(values);
         if (isNew) {
-          const created = await api.post<DepositMethod>("/api/admin/deposit-methods", body);
+          const created = await api.POST("/api/admin/deposit-methods", { body });
           notifySuccess(t("methods.created", { name: created.name }));
           navigate(`/methods/${created.id}`, { replace: true });
         } else {
-          const updated = await api.patch<DepositMethod>(`/api/admin/deposit-methods/${id}`, body);
+          const updated = await api.PATCH("/api/admin/deposit-methods/{id}", {
+            params: { path: { id } },
+            body,
+          });
           method.setData(updated);
           notifySuccess(t("methods.saved", { name: updated.name }));
         }
@@ -280,7 +284,7 @@ export function MethodEditPage() {
       confirmProps: { color: "red" },
       onConfirm: async () => {
         try {
-          await api.del(`/api/admin/deposit-methods/${id}`);
+          await api.DELETE("/api/admin/deposit-methods/{id}", { params: { path: { id: id ?? "" } } });
           notifySuccess(t("methods.deleted", { name: method.data?.name ?? "" }));
           navigate("/methods", { replace: true });
         } catch (err) {

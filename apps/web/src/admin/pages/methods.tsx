@@ -23,7 +23,7 @@ export function feeText(c: MethodCurrency): string {
 export function MethodsPage() {
   const { can } = useStaff();
   const mayWrite = can("methods:write");
-  const q = useQuery(() => api.get<{ items: DepositMethod[] }>("/api/admin/deposit-methods"), []);
+  const q = useQuery(() => api.GET("/api/admin/deposit-methods"), []);
   const [busy, setBusy] = useState(false);
   const items = q.data?.items;
 
@@ -34,7 +34,7 @@ export function MethodsPage() {
     ids.splice(index + delta, 0, id!);
     setBusy(true);
     try {
-      const r = await api.post<{ items: DepositMethod[] }>("/api/admin/deposit-methods/reorder", { ids });
+      const r = await api.POST("/api/admin/deposit-methods/reorder", { body: { ids } });
       q.setData(r);
     } catch (err) {
       notifyError(err);
@@ -46,7 +46,10 @@ export function MethodsPage() {
   const setEnabled = async (m: DepositMethod, enabled: boolean) => {
     setBusy(true);
     try {
-      await api.post(`/api/admin/deposit-methods/${m.id}/${enabled ? "enable" : "disable"}`);
+      await api.POST(
+        enabled ? "/api/admin/deposit-methods/{id}/enable" : "/api/admin/deposit-methods/{id}/disable",
+        { params: { path: { id: m.id } } },
+      );
       notifySuccess(t(enabled ? "methods.enabledToast" : "methods.disabledToast", { name: m.name }));
       await q.reload();
     } catch (err) {

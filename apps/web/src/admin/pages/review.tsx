@@ -11,7 +11,7 @@ import { ErrorAlert, notifySuccess, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
 import { CreditFigures } from "../credit-figures.js";
-import type { Page, ReviewItem } from "../types.js";
+import type { ReviewItem } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 25;
@@ -25,11 +25,15 @@ export function ReviewPage() {
   const [page, setPage] = useState(1);
   const q = useQuery(
     () =>
-      api.get<Page<ReviewItem>>("/api/admin/review", {
-        status: status === "all" ? undefined : status,
-        reason,
-        limit: PAGE_SIZE,
-        offset: (page - 1) * PAGE_SIZE,
+      api.GET("/api/admin/review", {
+        params: {
+          query: {
+            status: status === "all" ? undefined : status,
+            reason: (reason ?? undefined) as (typeof REASONS)[number] | undefined,
+            limit: PAGE_SIZE,
+            offset: (page - 1) * PAGE_SIZE,
+          },
+        },
       }),
     [status, reason, page],
   );
@@ -60,7 +64,10 @@ export function ReviewPage() {
       confirmLabel: t(action === "credit" ? "review.credit" : "review.dismiss"),
       color: action === "credit" ? "teal" : "gray",
       onConfirm: async (comment) => {
-        await api.post(`/api/admin/review/${item.id}/resolve`, { action, comment });
+        await api.POST("/api/admin/review/{id}/resolve", {
+          params: { path: { id: item.id } },
+          body: { action, comment },
+        });
         notifySuccess(t("review.resolved", { orderNo: item.deposit.orderNo }));
         await q.reload();
       },

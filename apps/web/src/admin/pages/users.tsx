@@ -54,7 +54,7 @@ function CreateUserModal(props: { opened: boolean; onClose: () => void; onCreate
   const submit = form.onSubmit(async (v) => {
     setBusy(true);
     try {
-      await api.post("/api/admin/users", { ...v, name: v.name.trim(), email: v.email.trim() });
+      await api.POST("/api/admin/users", { body: { ...v, name: v.name.trim(), email: v.email.trim() } });
       form.reset();
       props.onCreated();
     } catch (err) {
@@ -112,7 +112,7 @@ function CreateKeyModal(props: { opened: boolean; onClose: () => void; onCreated
   const submit = form.onSubmit(async (v) => {
     setBusy(true);
     try {
-      const r = await api.post<{ key: string }>("/api/admin/api-keys", { name: v.name.trim(), role: v.role });
+      const r = await api.POST("/api/admin/api-keys", { body: { name: v.name.trim(), role: v.role } });
       setIssued(r.key);
       props.onCreated();
     } catch (err) {
@@ -170,14 +170,14 @@ function CreateKeyModal(props: { opened: boolean; onClose: () => void; onCreated
 
 export function UsersPage() {
   const { me } = useStaff();
-  const users = useQuery(() => api.get<{ items: StaffUser[] }>("/api/admin/users"), []);
-  const keys = useQuery(() => api.get<{ items: ApiKey[] }>("/api/admin/api-keys"), []);
+  const users = useQuery(() => api.GET("/api/admin/users"), []);
+  const keys = useQuery(() => api.GET("/api/admin/api-keys"), []);
   const [userOpen, setUserOpen] = useState(false);
   const [keyOpen, setKeyOpen] = useState(false);
 
   const patch = async (u: StaffUser, body: Partial<Pick<StaffUser, "role" | "disabled">>) => {
     try {
-      await api.patch(`/api/admin/users/${u.id}`, body);
+      await api.PATCH("/api/admin/users/{id}", { params: { path: { id: u.id } }, body });
       notifySuccess(t("users.saved", { name: u.name }));
     } catch (err) {
       notifyError(err);
@@ -197,7 +197,7 @@ export function UsersPage() {
       confirmProps: { color: "red" },
       onConfirm: async () => {
         try {
-          await api.del(`/api/admin/api-keys/${k.id}`);
+          await api.DELETE("/api/admin/api-keys/{id}", { params: { path: { id: k.id } } });
           notifySuccess(t("apiKeys.revoked", { name: k.name }));
         } catch (err) {
           notifyError(err);

@@ -22,7 +22,7 @@ import { useQuery } from "../../lib/use-api-query.js";
 import { ErrorAlert, notifyError, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { IconAlert, IconCheck, IconExternal } from "../../ui/icons.js";
 import { api } from "../api.js";
-import { isFinal, type PortalDeposit, type PortalWallet } from "../types.js";
+import { isFinal, type PortalDeposit } from "../types.js";
 
 const POLL_MS = 2_000;
 
@@ -45,7 +45,7 @@ function useLiveDeposit(orderNo: string) {
       if (stopped) return;
       setLive("poll");
       try {
-        const d = await api.get<PortalDeposit>(path);
+        const d = await api.GET("/api/portal/deposits/{orderNo}", { params: { path: { orderNo } } });
         if (stopped) return;
         setDeposit(d);
         if (isFinal(d.status)) {
@@ -64,7 +64,7 @@ function useLiveDeposit(orderNo: string) {
     };
 
     api
-      .get<PortalDeposit>(path)
+      .GET("/api/portal/deposits/{orderNo}", { params: { path: { orderNo } } })
       .then((d) => {
         if (stopped) return;
         setDeposit(d);
@@ -88,7 +88,7 @@ function useLiveDeposit(orderNo: string) {
           source = null;
           setLive("off");
           // Reached the stream's time cap while still open: keep watching by polling.
-          void api.get<PortalDeposit>(path).then((d) => {
+          void api.GET("/api/portal/deposits/{orderNo}", { params: { path: { orderNo } } }).then((d) => {
             if (!stopped && !isFinal(d.status)) void poll();
           });
         });
@@ -120,10 +120,7 @@ export function DepositStatusPage() {
   const { deposit: d, error, live } = useLiveDeposit(orderNo);
   const final = d ? isFinal(d.status) : false;
   const wallets = useQuery(
-    () =>
-      d?.status === "succeeded"
-        ? api.get<{ items: PortalWallet[] }>("/api/portal/wallets")
-        : Promise.resolve(null),
+    () => (d?.status === "succeeded" ? api.GET("/api/portal/wallets") : Promise.resolve(null)),
     [d?.status],
   );
   const [cancelling, setCancelling] = useState(false);
@@ -137,7 +134,7 @@ export function DepositStatusPage() {
   const cancel = async () => {
     setCancelling(true);
     try {
-      await api.post(`/api/portal/deposits/${encodeURIComponent(d.orderNo)}/cancel`);
+      await api.POST("/api/portal/deposits/{orderNo}/cancel", { params: { path: { orderNo: d.orderNo } } });
     } catch (err) {
       notifyError(err);
     } finally {

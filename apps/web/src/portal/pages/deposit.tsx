@@ -35,7 +35,7 @@ import {
   previewFee,
   validateDeposit,
 } from "../deposit-form-model.js";
-import type { CreateDepositResult, PortalField, PortalMethod } from "../types.js";
+import type { PortalField, PortalMethod } from "../types.js";
 
 function MethodCard({ m }: { m: PortalMethod }) {
   return (
@@ -122,15 +122,17 @@ function DepositForm({ method }: { method: PortalMethod }) {
       if (value) fields[f.key] = value;
     });
     api
-      .postAccepting<CreateDepositResult>(
+      .postAccepting(
         "/api/portal/deposits",
         {
-          methodId: method.id,
-          currency: v.currency,
-          amount: v.amount.trim(),
-          fields,
-          device: deviceKind(),
-          language: navigator.language?.toLowerCase().slice(0, 35) || undefined,
+          body: {
+            methodId: method.id,
+            currency: v.currency,
+            amount: v.amount.trim(),
+            fields,
+            device: deviceKind(),
+            language: navigator.language?.toLowerCase().slice(0, 35) || undefined,
+          },
         },
         [502],
       )
@@ -292,7 +294,7 @@ function DepositForm({ method }: { method: PortalMethod }) {
 }
 
 export function DepositPage() {
-  const methods = useQuery(() => api.get<{ items: PortalMethod[] }>("/api/portal/deposit-methods"), []);
+  const methods = useQuery(() => api.GET("/api/portal/deposit-methods"), []);
   const [methodId, setMethodId] = useState<string | null>(null);
   const items = methods.data?.items ?? [];
   const selected = items.find((m) => m.id === methodId) ?? (items.length === 1 ? items[0] : undefined);

@@ -45,10 +45,7 @@ function DepositList({ items }: { items: PortalDeposit[] }) {
 }
 
 export function RecentDeposits({ limit }: { limit: number }) {
-  const q = useQuery(
-    () => api.get<{ items: PortalDeposit[]; total: number }>("/api/portal/deposits", { limit }),
-    [],
-  );
+  const q = useQuery(() => api.GET("/api/portal/deposits", { params: { query: { limit } } }), []);
   if (q.loading && !q.data) return <PageLoader />;
   if (q.error) return <ErrorAlert error={q.error} />;
   if (!q.data?.items.length) return <Text c="dimmed">{t("history.empty")}</Text>;
@@ -68,9 +65,8 @@ export function HistoryPage() {
   const [page, setPage] = useState(1);
   const q = useQuery(
     () =>
-      api.get<{ items: PortalDeposit[]; total: number }>("/api/portal/deposits", {
-        limit: PAGE_SIZE,
-        offset: (page - 1) * PAGE_SIZE,
+      api.GET("/api/portal/deposits", {
+        params: { query: { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE } },
       }),
     [page],
   );

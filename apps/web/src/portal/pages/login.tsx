@@ -4,7 +4,7 @@ import { safeNext } from "../../lib/safe-next.js";
 import { useSession } from "../../lib/session.js";
 import { PageLoader } from "../../ui/feedback.js";
 import { LoginCard } from "../../ui/login-card.js";
-import type { ClientMe } from "../types.js";
+import type { ClientLogin, ClientMe } from "../types.js";
 
 const TENANT_KEY = "psphub.portal.tenant";
 
@@ -17,7 +17,7 @@ function rememberedTenant(): string {
 }
 
 export function PortalLoginPage() {
-  const { status, login, notice } = useSession<ClientMe>();
+  const { status, login, notice } = useSession<ClientMe, ClientLogin>();
   const [params] = useSearchParams();
   if (status === "loading") return <PageLoader />;
   if (status === "in") return <Navigate to={safeNext(params.get("next"), "/")} replace />;

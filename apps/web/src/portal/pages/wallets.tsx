@@ -5,11 +5,10 @@ import { money } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { ErrorAlert, PageLoader } from "../../ui/feedback.js";
 import { api } from "../api.js";
-import type { PortalWallet } from "../types.js";
 import { RecentDeposits } from "./history.js";
 
 export function WalletsPage() {
-  const q = useQuery(() => api.get<{ items: PortalWallet[] }>("/api/portal/wallets"), []);
+  const q = useQuery(() => api.GET("/api/portal/wallets"), []);
   if (q.loading && !q.data) return <PageLoader />;
   const items = q.data?.items ?? [];
   return (
