@@ -1,9 +1,9 @@
 import { CompiledQuery, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessionRepo } from "../../modules/auth/session-repo.js";
+import { createSessionReader } from "../../modules/auth/session-repo.js";
 import { callbackLogsWrite } from "../../modules/callbacks/callback-log-repo.js";
 import { depositResultWrites, readDepositsForApply } from "../../modules/deposits/apply-result.js";
-import { findDepositContext } from "../../modules/deposits/create-deposit-repo.js";
+import { createDepositWriter } from "../../modules/deposits/create-deposit-repo.js";
 import { createTestDatabase, testDbKind } from "../../test/test-database.js";
 import { type DatabaseHandle, migrateToLatest, openDatabase } from "./database.js";
 import { preparedName, preparedOnPostgres } from "./pg-prepared.js";
@@ -61,14 +61,13 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
   });
 
   it("the hot paths' statements are named, one text whatever the number of keys", async () => {
-    const sessions = createSessionRepo(h.db);
+    const sessions = createSessionReader(h.db);
+    const deposits = createDepositWriter(h.db);
     const before = (await prepared()).length;
     const runAll = async (n: number) => {
       const keys = Array.from({ length: n }, (_, i) => `k${n}-${i}`);
       await Promise.all(keys.map((k) => sessions.findLive(k, Date.now())));
-      await Promise.all(
-        keys.map((k) => findDepositContext(h.db, { tenantId: "t", clientId: k, methodId: "m" })),
-      );
+      await Promise.all(keys.map((k) => deposits.findContext({ tenantId: "t", clientId: k, methodId: "m" })));
       await readDepositsForApply(h.db, { orderNos: keys });
       await readDepositsForApply(h.db, { ids: keys });
     };

@@ -1,4 +1,4 @@
-import { createMicroBatcher, type MicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
+import { createMicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
 import { allColumns } from "../../infra/db/columns.js";
 import { type Db, type DbKind, dialectOf, writeTransaction } from "../../infra/db/database.js";
 import type {
@@ -153,7 +153,7 @@ export type DepositContext = {
   /** The method with its integration; undefined when either is missing (or of another tenant). */
   methodWithIntegration: MethodWithIntegration | undefined;
 };
-type ContextKey = { tenantId: string; clientId: string; methodId: string };
+export type ContextKey = { tenantId: string; clientId: string; methodId: string };
 
 function pick<T>(row: Record<string, unknown>, prefix: string, cols: readonly string[]): T {
   const out: Record<string, unknown> = {};
@@ -209,17 +209,6 @@ async function findContexts(
     out.push(rows[0] ? toContext(rows[0]) : undefined);
   }
   return out;
-}
-
-/**
- * The client, the method and the method's integration in one query, all of the tenant.
- * Undefined when the client does not exist in the tenant. On PostgreSQL the lookups of the
- * requests that arrive together are one query (one round trip); SQLite runs each at once.
- */
-export async function findDepositContext(db: Db, t: ContextKey): Promise<DepositContext | undefined> {
-  const kind = dialectOf(db);
-  if (kind === "postgres") return batchersOf(db, kind).context.submit(t);
-  return (await findContexts(db, kind, [t]))[0];
 }
 
 const EVENT_COLUMNS = DEPOSIT_EVENTS.names.join(", ");
@@ -330,38 +319,6 @@ const BATCH_MAX = 64;
 
 type InsertItem = { row: DepositsTable; event: NewDepositEvent };
 type SetUrlItem = { url: string; now: number; tenantId: string; id: string; event: NewDepositEvent };
-type Batchers = {
-  /** PostgreSQL only: the context lookups of requests that arrive together, one query. */
-  context: MicroBatcher<ContextKey, DepositContext | undefined>;
-  insert: MicroBatcher<InsertItem, boolean>;
-  setUrl: MicroBatcher<SetUrlItem, CreatedDepositRow | undefined>;
-};
-const batchers = new WeakMap<Db, Batchers>();
-
-function batchersOf(db: Db, kind: DbKind): Batchers {
-  let b = batchers.get(db);
-  if (!b) {
-    // One writer on SQLite; on PostgreSQL two batches at once at most, as API-2's batches.
-    const opts = { maxBatch: BATCH_MAX, concurrency: kind === "postgres" ? 2 : 1 };
-    b = {
-      context: createMicroBatcher(
-        aloneOnFailure((keys) => findContexts(db, kind, keys)),
-        opts,
-      ),
-      insert: createMicroBatcher(
-        aloneOnFailure((items) => insertDeposits(db, kind, items)),
-        opts,
-      ),
-      setUrl: createMicroBatcher(
-        aloneOnFailure((items) => setPaymentUrls(db, kind, items)),
-        opts,
-      ),
-    };
-    batchers.set(db, b);
-  }
-  return b;
-}
-
 /** A batch; when it fails, each of its items alone (its own transaction or statement). */
 function aloneOnFailure<I, O>(run: (items: I[]) => Promise<O[]>) {
   const each = async (items: I[]): Promise<Settled<O>[]> => {
@@ -425,29 +382,58 @@ async function setPaymentUrls(
 }
 
 /**
- * Inserts a new order with its first timeline event (`event.depositId` is the order's id), all
- * or nothing, unless an order with the same (tenant, client, idempotency key) exists (also one
- * earlier in the same batch), or its method is no longer live with the order's currency in the
- * order's decimals (it changed since it was read). Returns whether this call inserted it. Pass
- * the database, never a transaction: the write is committed with its batch.
+ * Deposit creation's reads and writes, over the root database: it takes no transaction, since
+ * each write is committed with its batch. One per AppContext (app-context.ts): three
+ * micro-batchers of at most 64 items each, one batch in flight on SQLite (one writer), two on
+ * PostgreSQL (as API-2's batches).
  */
-export async function insertDepositWithEvent(
-  db: Db,
-  row: DepositsTable,
-  event: NewDepositEvent,
-): Promise<boolean> {
-  return batchersOf(db, dialectOf(db)).insert.submit({ row, event });
-}
+export type DepositWriter = {
+  /**
+   * The client, the method and the method's integration in one query, all of the tenant.
+   * Undefined when the client does not exist in the tenant. On PostgreSQL the lookups of the
+   * requests that arrive together are one query (one round trip); SQLite runs each at once.
+   */
+  findContext(key: ContextKey): Promise<DepositContext | undefined>;
+  /**
+   * Inserts a new order with its first timeline event (`event.depositId` is the order's id), all
+   * or nothing, unless an order with the same (tenant, client, idempotency key) exists (also one
+   * earlier in the same batch), or its method is no longer live with the order's currency in the
+   * order's decimals (it changed since it was read). Returns whether this call inserted it.
+   */
+  insert(row: DepositsTable, event: NewDepositEvent): Promise<boolean>;
+  /**
+   * Writes a timeline event (`api1_call`) and stores the payment URL of the order when it is
+   * still open and has none, all or nothing. Returns the order as the update left it,
+   * `undefined` when the update did not apply.
+   */
+  setPaymentUrl(
+    t: { tenantId: string; id: string; url: string; now: number },
+    event: NewDepositEvent,
+  ): Promise<CreatedDepositRow | undefined>;
+};
 
-/**
- * Writes a timeline event (`api1_call`) and stores the payment URL of the order when it is still
- * open and has none, all or nothing. Returns the order as the update left it, `undefined` when
- * the update did not apply. Pass the database, never a transaction (as above).
- */
-export async function setPaymentUrlWithEvent(
-  db: Db,
-  t: { tenantId: string; id: string; url: string; now: number },
-  event: NewDepositEvent,
-): Promise<CreatedDepositRow | undefined> {
-  return batchersOf(db, dialectOf(db)).setUrl.submit({ ...t, event });
+export function createDepositWriter(db: Db): DepositWriter {
+  const kind = dialectOf(db);
+  // One writer on SQLite; on PostgreSQL two batches at once at most, as API-2's batches.
+  const opts = { maxBatch: BATCH_MAX, concurrency: kind === "postgres" ? 2 : 1 };
+  const context = createMicroBatcher(
+    aloneOnFailure((keys: ContextKey[]) => findContexts(db, kind, keys)),
+    opts,
+  );
+  const insert = createMicroBatcher(
+    aloneOnFailure((items: InsertItem[]) => insertDeposits(db, kind, items)),
+    opts,
+  );
+  const setUrl = createMicroBatcher(
+    aloneOnFailure((items: SetUrlItem[]) => setPaymentUrls(db, kind, items)),
+    opts,
+  );
+  return {
+    async findContext(key) {
+      if (kind === "postgres") return context.submit(key);
+      return (await findContexts(db, kind, [key]))[0];
+    },
+    insert: (row, event) => insert.submit({ row, event }),
+    setPaymentUrl: (t, event) => setUrl.submit({ ...t, event }),
+  };
 }
