@@ -4,6 +4,8 @@ import { createSessionReader } from "../../modules/auth/session-repo.js";
 import { callbackLogsWrite } from "../../modules/callbacks/callback-log-repo.js";
 import { depositResultWrites, readDepositsForApply } from "../../modules/deposits/apply-result.js";
 import { createDepositWriter } from "../../modules/deposits/create-deposit-repo.js";
+import { depositRowFor } from "../../test/callback-client.js";
+import type { PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestDatabase, testDbKind } from "../../test/test-database.js";
 import { type DatabaseHandle, migrateToLatest, openDatabase } from "./database.js";
 import { preparedName, preparedOnPostgres } from "./pg-prepared.js";
@@ -78,12 +80,47 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
     expect(added).toBe(4);
     const texts = afterOne.map((r) => r.statement).join("\n");
     expect(texts).toMatch(/from sessions where id_hash = any\(\$1::text\[\]\)/);
-    expect(texts).toMatch(/from unnest\(\$1::int\[\], \$2::text\[\], \$3::text\[\], \$4::text\[\]\)/);
+    expect(texts).toMatch(
+      /FROM unnest\(\$1::integer\[\], \$2::text\[\], \$3::text\[\], \$4::text\[\]\) AS v \(n, tenant_id, client_id, method_id\)/,
+    );
     expect(texts).toMatch(/WHERE d\.order_no = any\(\$1::text\[\]\) ORDER BY d\.id FOR NO KEY UPDATE OF d/);
     expect(texts).toMatch(/WHERE d\.id = any\(\$1::text\[\]\) ORDER BY d\.id FOR NO KEY UPDATE OF d/);
     await runAll(7);
     await runAll(3);
     expect((await prepared()).length).toBe(before + added);
+  });
+
+  it("deposit creation's insert step is one named statement, one text whatever the number of orders", async () => {
+    const deposits = createDepositWriter(h.db);
+    const before = (await prepared()).length;
+    const insertAll = async (n: number) => {
+      const fx = { tenantId: "t", clientId: "c", methodId: "m", integrationId: "i" } as PaymentFixture;
+      const rows = Array.from({ length: n }, () => depositRowFor(fx, 1, { payment_url: null }));
+      // No such method: the guard refuses every order, and no event is written.
+      const inserted = await Promise.all(
+        rows.map((r) =>
+          deposits.insert(r, {
+            tenantId: "t",
+            depositId: r.id,
+            now: 1,
+            event: {
+              kind: "created",
+              data: { by: "client", actorId: "c", amount: "1", currency: "USD", fee: "0" },
+            },
+          }),
+        ),
+      );
+      expect(inserted).toEqual(rows.map(() => false));
+    };
+    await insertAll(1);
+    const afterOne = await prepared();
+    expect(afterOne.length).toBe(before + 1);
+    expect(afterOne.map((r) => r.statement).join("\n")).toMatch(
+      /WITH d AS \(INSERT INTO deposits .* FOR SHARE\) ON CONFLICT .* RETURNING id\) INSERT INTO deposit_events .* JOIN d ON d\.id = v\.deposit_id/,
+    );
+    await insertAll(5);
+    await insertAll(2);
+    expect((await prepared()).length).toBe(before + 1);
   });
 
   it("a batch of writes is one named statement, one text whatever the number of rows", async () => {
