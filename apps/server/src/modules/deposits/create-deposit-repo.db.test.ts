@@ -4,7 +4,6 @@ import { newId } from "../../shared/ids.js";
 import { depositRowFor } from "../../test/callback-client.js";
 import { insertClient, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
-import { testDbKind } from "../../test/test-database.js";
 import { createTenant } from "../tenants/create-tenant.js";
 import { findClient, findMethodWithIntegration, type NewDepositEvent, newEventId } from "./deposit-repo.js";
 
@@ -33,8 +32,6 @@ beforeAll(async () => {
   b = await tenantWithSetup("repo-b");
 });
 afterAll(async () => t?.close());
-
-const kind = () => testDbKind();
 
 /** A new order as creation writes it (before API-1 answers): no payment URL yet. */
 function newRow(fx: PaymentFixture, key: string | null = null): DepositsTable {
