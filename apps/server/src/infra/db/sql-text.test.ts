@@ -9,7 +9,6 @@ import {
   numbered,
   perDatabase,
   rowsAsTable,
-  statement,
   tableColumns,
 } from "./sql-text.js";
 
@@ -29,7 +28,8 @@ describe("sql-text", () => {
   });
 
   it("collapses whitespace, and names only the PostgreSQL text", () => {
-    const s = statement(`select *\n  from t\n  where id = ?`);
+    const text = `select *\n  from t\n  where id = ?`;
+    const s = perDatabase({ sqlite: text, postgres: text });
     expect(s).toEqual({ sqlite: "select * from t where id = ?", postgres: "select * from t where id = $1" });
     expect(preparedName(s.postgres)).toMatch(/^psphub_/);
     const d = perDatabase({ sqlite: "select ? as only_sqlite", postgres: "select ?::int as only_pg" });

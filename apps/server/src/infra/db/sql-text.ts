@@ -27,12 +27,7 @@ export type SqlText = { sql: string; parameters: readonly unknown[] };
 /** One text per database, written once. */
 export type Statement = { sqlite: string; postgres: string };
 
-/** `text` for both databases: whitespace collapsed; numbered and named on PostgreSQL. */
-export function statement(text: string): Statement {
-  return perDatabase({ sqlite: text, postgres: text });
-}
-
-/** A statement written differently for each database (see {@link statement}). */
+/** A statement, whitespace collapsed; its PostgreSQL text numbered and named. */
 export function perDatabase(text: { sqlite: string; postgres: string }): Statement {
   const collapsed = (t: string) => t.replace(/\s+/g, " ").trim();
   return { sqlite: collapsed(text.sqlite), postgres: preparedOnPostgres(numbered(collapsed(text.postgres))) };
@@ -98,10 +93,10 @@ export function runStatement<R>(db: Db, s: Statement, parameters: readonly unkno
 }
 
 /** PostgreSQL: `unnest` of one typed array parameter per column, in the columns' order. */
-export const unnestOf = (types: readonly PgType[]) => `unnest(${types.map((t) => `?::${t}[]`).join(", ")})`;
+const unnestOf = (types: readonly PgType[]) => `unnest(${types.map((t) => `?::${t}[]`).join(", ")})`;
 
 /** The rows' values as one array per column (`rows` are each in column order, all as wide). */
-export function columnsOf(rows: readonly (readonly unknown[])[]): unknown[][] {
+function columnsOf(rows: readonly (readonly unknown[])[]): unknown[][] {
   const width = rows[0]?.length ?? 0;
   const cols: unknown[][] = Array.from({ length: width }, () => []);
   for (const row of rows) for (let i = 0; i < width; i++) cols[i]?.push(row[i]);
