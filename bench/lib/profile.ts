@@ -1,3 +1,7 @@
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "../../tests/support/processes.js";
+
 /**
  * A text summary of a V8 CPU profile (`node --cpu-prof`): self time by function and by module
  * (npm package, node internals, or the server's own source file), heaviest first.
@@ -58,13 +62,12 @@ export function summariseProfile(text: string, top = 30): string {
 
 // `tsx bench/lib/profile.ts file.cpuprofile` prints the summary of one profile.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { readFileSync } = await import("node:fs");
   const text = readFileSync(process.argv[2]!, "utf8");
   console.log(process.argv[3] === "inclusive" ? inclusive(text, 60) : summariseProfile(text));
 }
 
 /** Inclusive (total) time per function name, for finding which caller owns the cost. */
-export function inclusive(text: string, top = 40): string {
+function inclusive(text: string, top = 40): string {
   const profile = JSON.parse(text) as { nodes: (ProfileNode & { children?: number[] })[] };
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -92,4 +95,24 @@ export function inclusive(text: string, top = 40): string {
     .slice(0, top)
     .map(([k, v]) => `  ${((100 * v) / all).toFixed(1).padStart(5)}%  ${k}`)
     .join("\n");
+}
+
+/** Where `--profile` writes the servers' CPU profiles, one folder per database and server. */
+export const PROFILE_DIR = join(REPO_ROOT, "bench", "results", "profiles");
+
+/**
+ * Prints and saves the summary of the newest main-thread CPU profile in `dir`; returns its path.
+ * Files are CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: the main thread's (id 0), not
+ * the SQLite checkpoint worker's.
+ */
+export function printProfile(dir: string, name: string, what: string): string | undefined {
+  const newest = readdirSync(dir)
+    .filter((f) => /\.0\.\d+\.cpuprofile$/.test(f))
+    .sort()
+    .at(-1);
+  if (!newest) return undefined;
+  const summary = summariseProfile(readFileSync(join(dir, newest), "utf8"));
+  writeFileSync(join(dir, "summary.txt"), summary);
+  console.log(`\n--- CPU profile of the ${name.replace(/-.*/, "")} server during ${what} ---\n${summary}`);
+  return join("bench", "results", "profiles", name, newest);
 }

@@ -1,7 +1,7 @@
 import type { SendCallbackResult } from "@psphub/sdk";
 import { afterAll, describe, expect, it } from "vitest";
-import { insertOrders, seed } from "../../bench/lib/db.js";
-import { freePort, type PsphubProcess } from "../../bench/lib/proc.js";
+import { freePort, type PsphubProcess } from "../support/processes.js";
+import { insertOrders, seed } from "../support/seed.js";
 import {
   cleanUp,
   type DbKind,

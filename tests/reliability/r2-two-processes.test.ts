@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { insertOrders, seed } from "../../bench/lib/db.js";
+import { insertOrders, seed } from "../support/seed.js";
 import {
   cleanUp,
   expectEachCreditedOnce,

@@ -3,10 +3,9 @@ import fc from "fast-check";
 import { Pool } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertIntegration } from "../../apps/server/src/test/payment-fixtures.js";
-import { insertOrders, type Seed, seed, withContext } from "../../bench/lib/db.js";
-import type { PsphubProcess } from "../../bench/lib/proc.js";
+import type { PsphubProcess } from "../support/processes.js";
+import { insertOrders, type Seed, seed, withContext } from "../support/seed.js";
 import {
-  type BenchDb,
   cleanUp,
   type DbKind,
   freshDatabase,
@@ -17,6 +16,7 @@ import {
   pool,
   portalLogin,
   reportSuccess,
+  type ScratchDb,
   serve,
 } from "./support/harness.js";
 
@@ -465,7 +465,7 @@ async function send(client: Pool, path: string, r: Req): Promise<{ status: numbe
 }
 
 describe.each(["sqlite", "postgres"] as DbKind[])("R3 fuzz on %s", (kind) => {
-  let db: BenchDb;
+  let db: ScratchDb;
   let server: PsphubProcess;
   let w: World;
   let client: Pool;

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { insertOrders, seed } from "../../bench/lib/db.js";
-import { REPO_ROOT, startScript } from "../../bench/lib/proc.js";
+import { REPO_ROOT, startScript } from "../support/processes.js";
+import { insertOrders, seed } from "../support/seed.js";
 import {
   cleanUp,
   freshDatabase,
@@ -33,7 +33,7 @@ async function timed(fn: () => Promise<Response>): Promise<number> {
 
 describe("R4 a tenant backend that never answers", () => {
   it(`${HUNG} hung API-1 calls: login and callbacks keep their latency, every order fails with timeout`, async () => {
-    const stub = await startScript(join(REPO_ROOT, "bench", "servers", "api1-stub.ts"), ["hang"]);
+    const stub = await startScript(join(REPO_ROOT, "tests", "support", "api1-stub-server.ts"), ["hang"]);
     const db = await freshDatabase("sqlite", "r4");
     const s = await seed(db, { clients: 5, appUrl: stub.url, api1TimeoutMs: API1_TIMEOUT_MS });
     await insertOrders(db, s, { prefix: "n", count: 3_000, kind: "pending" });
@@ -115,7 +115,7 @@ describe("R4 a tenant backend that never answers", () => {
       expect(a.ms).toBeLessThan(API1_TIMEOUT_MS + 5_000);
     }
     const rows = await db.raw.all<{ status: string; failure_reason: string | null }>(
-      // Orders made through the API have no payment URL here (the bench's inserted ones do).
+      // Orders made through the API have no payment URL here (the seeded ones do).
       "SELECT status, failure_reason FROM deposits WHERE payment_url IS NULL",
     );
     expect(rows).toHaveLength(HUNG);

@@ -3,12 +3,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkAppUrl } from "../../apps/server/src/infra/http-out/address-policy.js";
 import { createGuardedClient, type Resolver } from "../../apps/server/src/infra/http-out/guarded-client.js";
-import {
-  type Api1Stub,
-  startApi1Stub,
-  successAnswer,
-} from "../../apps/server/src/modules/deposits/api1-test-stub.js";
 import { createDeposit } from "../../apps/server/src/modules/deposits/create-deposit.js";
+import { type Api1Stub, startApi1Stub, successAnswer } from "../../apps/server/src/test/api1-stub.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../apps/server/src/test/payment-fixtures.js";
 import {
   createTestApp,
@@ -17,8 +13,8 @@ import {
   seedTenant,
   type TestApp,
 } from "../../apps/server/src/test/test-app.js";
-import { seed } from "../../bench/lib/db.js";
-import { REPO_ROOT } from "../../bench/lib/proc.js";
+import { REPO_ROOT } from "../support/processes.js";
+import { seed } from "../support/seed.js";
 import { cleanUp, freshDatabase, linesMentioning, serve } from "./support/harness.js";
 
 // R5 (issue 7): security under attack.

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { insertOrders, ORDER, seed, successBodies } from "../../bench/lib/db.js";
-import type { PsphubProcess } from "../../bench/lib/proc.js";
+import type { PsphubProcess } from "../support/processes.js";
+import { insertOrders, ORDER, seed, successBodies } from "../support/seed.js";
 import {
   cleanUp,
   expectEachCreditedOnce,

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { type DbKind, seed } from "../../bench/lib/db.js";
-import type { PsphubProcess } from "../../bench/lib/proc.js";
+import type { PsphubProcess } from "../support/processes.js";
+import { type DbKind, seed } from "../support/seed.js";
 import { cleanUp, freshDatabase, serve } from "./support/harness.js";
 
 // R7 (issue 14 item 6): password guessing in parallel against real `psphub serve` processes.

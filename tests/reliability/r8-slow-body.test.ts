@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { type DbKind, insertOrders, orderCredits, seed, successBodies } from "../../bench/lib/db.js";
-import type { PsphubProcess } from "../../bench/lib/proc.js";
+import type { PsphubProcess } from "../support/processes.js";
+import { type DbKind, insertOrders, orderCredits, seed, successBodies } from "../support/seed.js";
 import { cleanUp, freshDatabase, orderNo, serve } from "./support/harness.js";
 
 // R8 (issue 14 item 14): slow-drip clients against a real `psphub serve` process. Before, 80

@@ -10,7 +10,6 @@ import {
   createApi1Handler,
   type OutcomeName,
   type PaymentRequest,
-  readNodeBody,
   SdkError,
   sendCallback,
   toNodeHandler,
@@ -73,6 +72,31 @@ export interface Sim {
 }
 
 const FORM_LIMIT = 8 * 1024;
+
+/**
+ * A url-encoded form body of at most `limit` bytes; undefined as soon as the declared or received
+ * length passes it (the rest of the body then flows into nothing, so the 413 can still be sent).
+ */
+function readForm(req: IncomingMessage, limit: number): Promise<URLSearchParams | undefined> {
+  if (Number(req.headers["content-length"] ?? 0) > limit) {
+    req.resume();
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > limit) {
+        req.off("data", onData).off("end", onEnd);
+        req.resume();
+        resolve(undefined);
+      } else chunks.push(chunk);
+    };
+    const onEnd = (): void => resolve(new URLSearchParams(Buffer.concat(chunks).toString("utf8")));
+    req.on("data", onData).on("end", onEnd).once("error", reject);
+  });
+}
 const PAGE_CSP =
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -330,9 +354,8 @@ export function createSim(options: SimOptions): Sim {
 
     let form: URLSearchParams | undefined;
     if (wantsPost) {
-      const read = await readNodeBody(req, FORM_LIMIT);
-      if (!read.ok) return html(res, 413, messagePage("Too large", "The form is too large."));
-      form = new URLSearchParams(new TextDecoder().decode(read.body));
+      form = await readForm(req, FORM_LIMIT);
+      if (!form) return html(res, 413, messagePage("Too large", "The form is too large."));
     }
     const order = findOrder(match[1]!, form ? form.get("key") : url.searchParams.get("key"));
     if (!order) {

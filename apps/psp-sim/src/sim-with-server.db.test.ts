@@ -1,7 +1,7 @@
 import { parseAmount } from "@psphub/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { paymentInvariantsAfterEach } from "../../server/src/test/payment-invariants.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../server/src/test/payment-fixtures.js";
+import { paymentInvariantsAfterEach } from "../../server/src/test/payment-invariants.js";
 import {
   createTestApp,
   loginClient,

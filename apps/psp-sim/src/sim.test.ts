@@ -2,18 +2,16 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
-  type Api1ParamConfig,
   type CallbackErrorType,
   callbackErrorBody,
-  defaultApi1ParamConfig,
   isoExponent,
   parseAmount,
   parseCallback,
   parseFlatJson,
   sign,
-  toConfiguredKeys,
   verify,
 } from "@psphub/protocol";
+import { type Api1ParamConfig, defaultApi1ParamConfig, toConfiguredKeys } from "@psphub/protocol/admin";
 import { afterEach, describe, expect, it } from "vitest";
 import { type SimOptions, startSim } from "./sim-server.js";
 

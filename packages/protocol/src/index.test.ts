@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import * as admin from "./admin.js";
 import * as protocol from "./index.js";
 
 describe("index", () => {
@@ -16,13 +17,7 @@ describe("index", () => {
       "tryParseAmount",
       "formatAmount",
       "formatAmountNumber",
-      "defaultApi1ParamConfig",
-      "validateApi1ParamConfig",
-      "nextCustomKey",
-      "toConfiguredKeys",
-      "fromConfiguredKeys",
       "parseApi1Response",
-      "cleanTenantText",
       "parseCallback",
       "callbackErrorBody",
       "ProtocolError",
@@ -38,5 +33,25 @@ describe("index", () => {
   it("has no test helpers in the public API", () => {
     expect(protocol).not.toHaveProperty("RUNS");
     expect(protocol).not.toHaveProperty("sha1Pure");
+  });
+
+  it("keeps the API-1 parameter configuration in the admin entry, apart from the wire protocol", () => {
+    const configuration = [
+      "API1_PARAM_NAMES",
+      "API1_PARAMS",
+      "defaultApi1ParamConfig",
+      "validateApi1ParamConfig",
+      "nextCustomKey",
+      "toConfiguredKeys",
+      "fromConfiguredKeys",
+      "isApi1ParamName",
+      "PARAM_KEY_PATTERN",
+      "cleanTenantText",
+    ];
+    for (const name of configuration) {
+      expect(admin, name).toHaveProperty(name);
+      expect(protocol, name).not.toHaveProperty(name);
+    }
+    expect(Object.keys(admin).sort()).toEqual([...configuration].sort());
   });
 });

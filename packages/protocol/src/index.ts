@@ -1,4 +1,5 @@
-// @psphub/protocol: the PSP Open API (signatures, wire contracts, error types, money).
+// @psphub/protocol: the PSP Open API on the wire (signatures, fields, error types, money).
+// Configuring an integration's API-1 parameters is @psphub/protocol/admin (admin.ts).
 // Runs in Node and in browsers; no runtime dependencies.
 
 export {
@@ -16,35 +17,18 @@ export {
 export { computeFee, type FeeRule } from "./fees.js";
 export {
   API1_MSG_MAX_LENGTH,
-  API1_PARAM_NAMES,
-  API1_PARAMS,
   API1_URL_MAX_LENGTH,
-  type Api1ParamConfig,
-  type Api1ParamName,
-  type Api1ParamSetting,
-  type Api1ParamSpec,
   type Api1ResponseFailure,
   type Api1ResponseResult,
-  type Api1Values,
   CALLBACK_FIELDS,
   type CallbackFieldSpec,
   type CallbackMalformed,
   type CallbackParseResult,
-  type ConfigIssue,
-  cleanTenantText,
-  type DecodedApi1Body,
-  defaultApi1ParamConfig,
-  fromConfiguredKeys,
-  isApi1ParamName,
-  nextCustomKey,
-  PARAM_KEY_PATTERN,
   type ParseCallbackOptions,
   type ParsedCallback,
   parseApi1Response,
   parseCallback,
   SIGN_KEY,
-  toConfiguredKeys,
-  validateApi1ParamConfig,
 } from "./fields.js";
 export { type ParsedFlatJson, parseFlatJson, parseFormBody } from "./flat-json.js";
 export {

@@ -5,9 +5,6 @@ import type { FlatParams, FlatValue } from "./signature.js";
 /** Settings for every property: the brief asks for at least 1000 runs each. */
 export const RUNS = { numRuns: 1000 } as const;
 
-/** Any Unicode code point (astral included, never a lone surrogate). */
-export const anyChar = fc.string({ unit: "binary", minLength: 1, maxLength: 1 });
-
 /** Strings that stress signing: Unicode incl. astral, `&`, `=`, spaces, and ASCII. */
 export const wildString = (maxLength = 12): fc.Arbitrary<string> =>
   fc.oneof(

@@ -38,7 +38,7 @@ function declaredLength(headers: NodeLikeRequest["headers"]): number | undefined
  * Reads a request body, at most `maxBytes`. Answers `{ ok: false }` as soon as the declared or
  * received length passes the cap (and leaves the rest of the stream flowing into nothing).
  */
-export function readNodeBody(req: NodeLikeRequest, maxBytes: number): Promise<BodyRead> {
+function readNodeBody(req: NodeLikeRequest, maxBytes: number): Promise<BodyRead> {
   const declared = declaredLength(req.headers);
   if (declared !== undefined && declared > maxBytes) {
     req.resume();
@@ -85,7 +85,7 @@ export function readNodeBody(req: NodeLikeRequest, maxBytes: number): Promise<Bo
 }
 
 /** Writes an {@link Api1Output} to a Node response. `close` asks the client to drop the connection. */
-export function writeNodeOutput(res: NodeLikeResponse, output: Api1Output, close = false): void {
+function writeNodeOutput(res: NodeLikeResponse, output: Api1Output, close = false): void {
   if (res.headersSent === true) return;
   res.statusCode = output.status;
   for (const [name, value] of Object.entries(output.headers)) res.setHeader(name, value);

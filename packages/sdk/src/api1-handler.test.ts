@@ -1,11 +1,5 @@
-import {
-  API1_PARAM_NAMES,
-  defaultApi1ParamConfig,
-  type FlatValue,
-  fromConfiguredKeys,
-  parseFlatJson,
-  sign,
-} from "@psphub/protocol";
+import { type FlatValue, parseFlatJson, sign } from "@psphub/protocol";
+import { API1_PARAM_NAMES, defaultApi1ParamConfig, fromConfiguredKeys } from "@psphub/protocol/admin";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import vectorsFile from "../../protocol/test-fixtures/signature-vectors.json" with { type: "json" };

@@ -1,22 +1,24 @@
 import {
-  API1_PARAM_NAMES,
-  type Api1ParamConfig,
-  type Api1ParamName,
-  type Api1ParamSetting,
   constantTimeEquals,
-  defaultApi1ParamConfig,
   type FlatParams,
   type FlatValue,
-  fromConfiguredKeys,
-  isApi1ParamName,
   isoExponent,
   MAX_EXPONENT,
   ProtocolError,
   parseFlatJson,
   tryParseAmount,
-  validateApi1ParamConfig,
   verifyDetailed,
 } from "@psphub/protocol";
+import {
+  API1_PARAM_NAMES,
+  type Api1ParamConfig,
+  type Api1ParamName,
+  type Api1ParamSetting,
+  defaultApi1ParamConfig,
+  fromConfiguredKeys,
+  isApi1ParamName,
+  validateApi1ParamConfig,
+} from "@psphub/protocol/admin";
 import { SdkError } from "./errors.js";
 
 /** The header that carries the integration's token on both APIs (spec). */

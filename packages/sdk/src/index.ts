@@ -7,11 +7,9 @@ export {
   type ExpressLikeRequest,
   type NodeLikeRequest,
   type NodeLikeResponse,
-  readNodeBody,
   toExpressHandler,
   toFetchHandler,
   toNodeHandler,
-  writeNodeOutput,
 } from "./adapters.js";
 export {
   type Api1Handler,

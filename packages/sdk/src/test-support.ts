@@ -2,13 +2,13 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { sign } from "@psphub/protocol";
 import {
   type Api1ParamConfig,
   type Api1Values,
   defaultApi1ParamConfig,
-  sign,
   toConfiguredKeys,
-} from "@psphub/protocol";
+} from "@psphub/protocol/admin";
 
 export const TOKEN = "9f2c4e7a1b3d5f60718293a4b5c6d7e8";
 

@@ -1,32 +1,32 @@
 import { type SendCallbackResult, sendCallback } from "@psphub/sdk";
 import { expect } from "vitest";
+import { killAll, type PsphubProcess, startPsphub } from "../../support/processes.js";
 import {
-  type BenchDb,
-  createBenchDatabase,
+  createScratchDatabase,
   creditTotals,
   type DbKind,
   ORDER,
   orderCredits,
   orderNo,
+  type ScratchDb,
   type Seed,
   walletMismatches,
-} from "../../../bench/lib/db.js";
-import { killAll, type PsphubProcess, startPsphub } from "../../../bench/lib/proc.js";
+} from "../../support/seed.js";
 
 /**
  * The reliability suite's harness: real `psphub serve` child processes (TypeScript source through
- * tsx, so CI needs no build) on loopback, fresh databases from bench/lib/db.ts, the SDK's
+ * tsx, so CI needs no build) on loopback, fresh databases from tests/support/seed.ts, the SDK's
  * retrying callback sender, and the money invariants checked straight in the database.
  */
 
-export { type BenchDb, createBenchDatabase, type DbKind, ORDER, orderNo, type Seed };
+export { createScratchDatabase, type DbKind, ORDER, orderNo, type ScratchDb, type Seed };
 
 /** Every database and child a test file made, for afterAll. */
-const dbs = new Set<BenchDb>();
+const dbs = new Set<ScratchDb>();
 const servers: PsphubProcess[] = [];
 
-export async function freshDatabase(kind: DbKind, label: string): Promise<BenchDb> {
-  const db = await createBenchDatabase(kind, label);
+export async function freshDatabase(kind: DbKind, label: string): Promise<ScratchDb> {
+  const db = await createScratchDatabase(kind, label);
   dbs.add(db);
   return db;
 }
@@ -39,7 +39,7 @@ export async function cleanUp(): Promise<void> {
 }
 
 /** A `psphub serve` child on the database, logging at info (every line kept for the token check). */
-export async function serve(db: BenchDb, env: Record<string, string> = {}): Promise<PsphubProcess> {
+export async function serve(db: ScratchDb, env: Record<string, string> = {}): Promise<PsphubProcess> {
   const p = await startPsphub({
     mode: "source",
     keepOutput: true,
@@ -124,7 +124,7 @@ export async function pool<T>(
  * exactly once with its credit; no deposit credited twice anywhere; every wallet's balance equals
  * its ledger sum; and exactly one `accepted` callback log per order (the rest are duplicates).
  */
-export async function expectEachCreditedOnce(db: BenchDb, prefix: string, count: number): Promise<void> {
+export async function expectEachCreditedOnce(db: ScratchDb, prefix: string, count: number): Promise<void> {
   const credits = await orderCredits(db, prefix);
   expect(credits.size).toBe(count);
   const wrong = [...credits.values()].filter(
@@ -144,7 +144,7 @@ export async function expectEachCreditedOnce(db: BenchDb, prefix: string, count:
 }
 
 /** Everything a refused request must leave alone: orders, wallets, ledger. */
-export async function moneySnapshot(db: BenchDb): Promise<string> {
+export async function moneySnapshot(db: ScratchDb): Promise<string> {
   const deposits = await db.raw.all(
     "SELECT id, status, amount_minor, credit_minor, paid_amount_minor, transaction_id, finalized_at FROM deposits ORDER BY id",
   );

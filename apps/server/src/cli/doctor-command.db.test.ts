@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppContext, createAppContext } from "../app-context.js";
 import { loadConfig } from "../config/config.js";
 import { migrateToLatest } from "../infra/db/database.js";
-import { postLedgerEntry } from "../modules/clients/ledger.js";
 import type { MethodCurrency } from "../modules/deposit-methods/method-model.js";
 import { createTenant } from "../modules/tenants/create-tenant.js";
 import { insertDeposit } from "../test/callback-client.js";
 import { runPsphub, useEnvTestDatabase } from "../test/cli-env.js";
+import { postLedgerEntry } from "../test/ledger-postings.js";
 import { insertMethod, insertPaymentSetup, type PaymentFixture, USD } from "../test/payment-fixtures.js";
 
 // Issue 14 item 1: data written before one exponent per currency was enforced may already mix

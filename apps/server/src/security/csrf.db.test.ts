@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { CSRF_HEADER } from "../http/access.js";
-import { brief, EMPTY_BODY, Failures, fillUrl, isUnsafe, randomParams, useMatrixApp } from "./matrix.js";
+import {
+  brief,
+  EMPTY_BODY,
+  Failures,
+  fillUrl,
+  isUnsafe,
+  randomParams,
+  useMatrixApp,
+} from "../test/security-matrix.js";
 
 /**
  * Every unsafe route a cookie can authenticate (back office and portal) refuses a request

@@ -13,7 +13,7 @@ import {
   randomParams,
   sessionCaller,
   useMatrixApp,
-} from "./matrix.js";
+} from "../test/security-matrix.js";
 
 /**
  * The RBAC matrix, over every route the app registers: a role lacking a route's permission gets

@@ -5,8 +5,6 @@ import type { LightMyRequestResponse } from "fastify";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RouteEntry } from "../http/access.js";
-import { createTestApp, loginClient, type Session, type TestApp } from "../test/test-app.js";
-import { testDbKind } from "../test/test-database.js";
 import {
   apiKeyCaller,
   brief,
@@ -21,7 +19,9 @@ import {
   paramNames,
   seedMatrixTenant,
   sessionCaller,
-} from "./matrix.js";
+} from "../test/security-matrix.js";
+import { createTestApp, loginClient, type Session, type TestApp } from "../test/test-app.js";
+import { testDbKind } from "../test/test-database.js";
 
 /**
  * The tenant isolation matrix. Tenant A gets one object of every kind a route parameter can

@@ -85,17 +85,3 @@ export class RequestTimeoutError extends AppError {
     super("request_timeout", 408, message);
   }
 }
-
-/**
- * A deposit's tenant backend (API-1) failed. Not an HTTP error of ours: the use-case records it
- * on the order and answers the client with `clientMessage`.
- */
-export class UpstreamError extends AppError {
-  constructor(
-    readonly reason: string,
-    readonly adminMessage: string,
-    readonly clientMessage: string,
-  ) {
-    super("upstream_failed", 502, clientMessage);
-  }
-}

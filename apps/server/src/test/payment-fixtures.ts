@@ -1,10 +1,10 @@
-import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol";
+import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol/admin";
 import type { AppContext } from "../app-context.js";
 import { hashPassword } from "../infra/crypto/hashing.js";
-import { ensureWallet } from "../modules/clients/ledger.js";
 import { encodeCurrencies, type MethodCurrency } from "../modules/deposit-methods/method-model.js";
 import type { AmountPolicy, CustomParam } from "../modules/psp-integrations/integration-model.js";
 import { newClientId, newId, newIntegrationToken, newMerchantId } from "../shared/ids.js";
+import { ensureWallet } from "./ledger-postings.js";
 
 /**
  * Direct inserts of the rows a payment test needs (integration, method, client), so payment

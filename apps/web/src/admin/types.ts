@@ -17,9 +17,6 @@ export type Api1Preview = ApiData<"/api/admin/integrations/api1-preview", "post"
 export type CallbackLogEntry = ApiData<"/api/admin/integrations/{id}/callbacks", "get">["items"][number];
 
 export type Client = ApiData<"/api/admin/clients", "get">["items"][number];
-export type ClientDetail = ApiData<"/api/admin/clients/{id}", "get">;
-export type Wallet = ClientDetail["wallets"][number];
-export type LedgerEntry = ApiData<"/api/admin/clients/{id}/ledger", "get">["items"][number];
 
 export type DepositMethod = ApiData<"/api/admin/deposit-methods/{id}", "get">;
 export type MethodCurrency = DepositMethod["currencies"][number];

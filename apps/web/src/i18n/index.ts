@@ -8,17 +8,8 @@ import { en } from "./en.js";
 export type MessageKey = keyof typeof en;
 export type Messages = Record<MessageKey, string>;
 
-const dictionaries: Record<string, Messages> = { en };
-let current: Messages = en;
-let currentLocale = "en";
-
-export function setLocale(locale: string): void {
-  const dict = dictionaries[locale];
-  if (dict) {
-    current = dict;
-    currentLocale = locale;
-  }
-}
+const current: Messages = en;
+const currentLocale = "en";
 
 export const locale = (): string => currentLocale;
 

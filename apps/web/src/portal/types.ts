@@ -1,4 +1,4 @@
-import type { ApiBody, ApiData, ApiErrorData } from "../lib/api.js";
+import type { ApiBody, ApiData } from "../lib/api.js";
 
 /**
  * Names for the portal API's answers, taken from the generated schema (lib/api-schema.d.ts):
@@ -7,14 +7,10 @@ import type { ApiBody, ApiData, ApiErrorData } from "../lib/api.js";
 
 export type ClientMe = ApiData<"/api/portal/auth/me", "get">["me"];
 export type ClientLogin = ApiBody<"/api/portal/auth/login", "post">;
-export type PortalWallet = ApiData<"/api/portal/wallets", "get">["items"][number];
 export type PortalMethod = ApiData<"/api/portal/deposit-methods", "get">["items"][number];
 export type PortalCurrency = PortalMethod["currencies"][number];
 export type PortalField = PortalMethod["fields"][number];
 export type PortalDeposit = ApiData<"/api/portal/deposits/{orderNo}", "get">;
 export type DepositStatus = PortalDeposit["status"];
-export type CreateDepositResult =
-  | ApiData<"/api/portal/deposits", "post">
-  | ApiErrorData<"/api/portal/deposits", "post">;
 
 export const isFinal = (s: DepositStatus) => s !== "pending" && s !== "processing";

@@ -50,12 +50,6 @@ export const IconCheck = (p: IconProps) => (
     <path d="M5 12l5 5l10 -10" />
   </Icon>
 );
-export const IconX = (p: IconProps) => (
-  <Icon {...p}>
-    <path d="M18 6l-12 12" />
-    <path d="M6 6l12 12" />
-  </Icon>
-);
 export const IconArrowUp = (p: IconProps) => (
   <Icon {...p}>
     <path d="M12 5l0 14" />

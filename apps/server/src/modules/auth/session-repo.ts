@@ -24,7 +24,6 @@ export function createSessionRepo(db: Db) {
     },
   };
 }
-export type SessionRepo = ReturnType<typeof createSessionRepo>;
 
 /** One text for any number of sessions: a named statement (pg-prepared.ts), its columns named. */
 const PG_FIND_SESSIONS = preparedOnPostgres(

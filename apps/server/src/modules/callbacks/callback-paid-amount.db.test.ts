@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Api1Stub, startApi1Stub } from "../../test/api1-stub.js";
 import {
   callbackError,
   depositRow,
@@ -12,7 +13,6 @@ import { insertPaymentSetup, type PaymentFixture, USD } from "../../test/payment
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, loginClient, seedTenant, type TestApp } from "../../test/test-app.js";
 import { encodeCurrencies } from "../deposit-methods/method-model.js";
-import { type Api1Stub, startApi1Stub } from "../deposits/api1-test-stub.js";
 
 // Issue 14, items 2 and 3: a second success with another amount on a succeeded order is kept
 // for review as a conflict (never a 204 duplicate, never a credit); a credit of a paid amount

@@ -116,4 +116,3 @@ export function createClientRepo(db: Db) {
     },
   };
 }
-export type ClientRepo = ReturnType<typeof createClientRepo>;

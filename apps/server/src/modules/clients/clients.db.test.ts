@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postLedgerEntry } from "../../test/ledger-postings.js";
 import { insertIntegration, insertMethod } from "../../test/payment-fixtures.js";
 import { createTestApp, loginClient, seedTenant, type TestApp } from "../../test/test-app.js";
 import { createClient } from "./create-client.js";
 import { currencyDecimals } from "./currency-decimals.js";
-import { postLedgerEntry } from "./ledger.js";
 
 let t: TestApp;
 let s: Awaited<ReturnType<typeof seedTenant>>;

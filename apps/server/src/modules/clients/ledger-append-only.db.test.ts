@@ -5,10 +5,11 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as migration0003 from "../../infra/db/migrations/0003-currency-exponent-and-ledger-delete.js";
 import { newId } from "../../shared/ids.js";
+import { postLedgerEntry } from "../../test/ledger-postings.js";
 import { insertClient } from "../../test/payment-fixtures.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
 import { createTenant } from "../tenants/create-tenant.js";
-import { findLedgerMismatches, postLedgerEntry } from "./ledger.js";
+import { findLedgerMismatches } from "./ledger.js";
 
 // Issue 3: "Ledger entries are append-only." The database itself refuses to rewrite or delete an
 // entry (migrations 0002 and 0003, on both dialects), and no application code updates or deletes one.

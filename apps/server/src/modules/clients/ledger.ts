@@ -2,8 +2,7 @@ import { sql } from "kysely";
 import { type Db, toBigInt, toDbMinor } from "../../infra/db/database.js";
 import type { LedgerEntriesTable, WalletsTable } from "../../infra/db/schema.js";
 import { insertRows, tableColumns } from "../../infra/db/sql-text.js";
-import { type BatchWrite, runWrites } from "../../infra/db/write-batch.js";
-import { newId } from "../../shared/ids.js";
+import type { BatchWrite } from "../../infra/db/write-batch.js";
 
 export type LedgerPosting = {
   tenantId: string;
@@ -17,82 +16,8 @@ export type LedgerPosting = {
   now: number;
 };
 
-/** Finds the client's wallet in a currency, creating it if needed (insert-or-ignore, then read). */
-export async function ensureWallet(
-  db: Db,
-  w: { tenantId: string; clientId: string; currency: string; now: number },
-): Promise<string> {
-  await db
-    .insertInto("wallets")
-    .values({
-      id: newId(),
-      tenant_id: w.tenantId,
-      client_id: w.clientId,
-      currency: w.currency,
-      balance_minor: 0,
-      created_at: w.now,
-    })
-    .onConflict((oc) => oc.columns(["client_id", "currency"]).doNothing())
-    .execute();
-  const row = await db
-    .selectFrom("wallets")
-    .select("id")
-    .where("client_id", "=", w.clientId)
-    .where("currency", "=", w.currency)
-    .where("tenant_id", "=", w.tenantId)
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
-/**
- * Appends one ledger entry and moves the wallet's cached balance by the same amount.
- * Must run inside the caller's transaction, so that both happen or neither does; see
- * {@link postLedgerEntries}.
- */
-export async function postLedgerEntry(
-  trx: Db,
-  p: LedgerPosting,
-): Promise<{ walletId: string; entryId: string }> {
-  const [posted] = await postLedgerEntries(trx, [p]);
-  return posted as { walletId: string; entryId: string };
-}
-
 /** A posting whose wallet is known (read, or planned as new) and whose entry id is taken. */
 export type PlannedPosting = LedgerPosting & { walletId: string; entryId: string };
-
-/**
- * Appends ledger entries and moves their wallets' cached balances by the same amounts. Must run
- * inside the caller's transaction, so that both happen or neither does; if an entry fails (a
- * second `deposit` entry for the same deposit violates `ledger_one_credit_per_deposit` and
- * throws) the caller's transaction must roll back, as every caller's does.
- */
-export async function postLedgerEntries(
-  trx: Db,
-  postings: readonly LedgerPosting[],
-): Promise<{ walletId: string; entryId: string }[]> {
-  if (postings.length === 0) return [];
-  const key = (p: { clientId: string; currency: string }) => JSON.stringify([p.clientId, p.currency]);
-  const existing = await trx
-    .selectFrom("wallets")
-    .select(["id", "client_id", "currency", "tenant_id"])
-    .where("client_id", "in", [...new Set(postings.map((p) => p.clientId))])
-    .execute();
-  const known = new Map(existing.map((w) => [key({ clientId: w.client_id, currency: w.currency }), w]));
-  const created = new Map<string, string>();
-  const planned = postings.map((p): PlannedPosting => {
-    const w = known.get(key(p));
-    // A client belongs to one tenant: a wallet of another tenant is never touched.
-    if (w && w.tenant_id !== p.tenantId) throw new Error("no wallet of this tenant for the client");
-    let walletId = w?.id ?? created.get(key(p));
-    if (walletId === undefined) {
-      walletId = newId();
-      created.set(key(p), walletId);
-    }
-    return { ...p, walletId, entryId: newId() };
-  });
-  await runWrites(trx, ledgerWrites(trx, planned));
-  return planned.map((p) => ({ walletId: p.walletId, entryId: p.entryId }));
-}
 
 /**
  * The writes that post planned entries: one upsert of their wallets (each created with its

@@ -2,9 +2,9 @@ import fc from "fast-check";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertDeposit, sendSignedCallback } from "../../test/callback-client.js";
+import { postLedgerEntry } from "../../test/ledger-postings.js";
 import { insertIntegration, insertMethod, insertPaymentSetup, USD } from "../../test/payment-fixtures.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
-import { postLedgerEntry } from "../clients/ledger.js";
 import type { MethodCurrency } from "./method-model.js";
 
 // Issue 14 item 1: one exponent per currency per tenant. A wallet is keyed by (client, currency)

@@ -74,4 +74,3 @@ export function createMethodRepo(db: Db) {
     },
   };
 }
-export type MethodRepo = ReturnType<typeof createMethodRepo>;

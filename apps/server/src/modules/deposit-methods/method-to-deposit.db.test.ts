@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Api1Stub, startApi1Stub } from "../../test/api1-stub.js";
 import { createTestApp, loginClient, type Session, seedTenant, type TestApp } from "../../test/test-app.js";
-import { type Api1Stub, startApi1Stub } from "../deposits/api1-test-stub.js";
 
 // Issue 3, "Deposit methods", end to end through the admin API only: what an admin sets on a
 // method is what a client's deposit gets. The TTL of pending orders is the method's own (and

@@ -1,4 +1,5 @@
-import { defaultApi1ParamConfig, verify } from "@psphub/protocol";
+import { verify } from "@psphub/protocol";
+import { defaultApi1ParamConfig } from "@psphub/protocol/admin";
 import { describe, expect, it } from "vitest";
 import type { GuardedResponse } from "../../infra/http-out/guarded-client.js";
 import {

@@ -1,12 +1,5 @@
-import {
-  type Api1ParamConfig,
-  type FlatParams,
-  formatAmountNumber,
-  parseApi1Response,
-  SIGN_KEY,
-  sign,
-  toConfiguredKeys,
-} from "@psphub/protocol";
+import { type FlatParams, formatAmountNumber, parseApi1Response, SIGN_KEY, sign } from "@psphub/protocol";
+import { type Api1ParamConfig, toConfiguredKeys } from "@psphub/protocol/admin";
 import type { GuardedResponse } from "../../infra/http-out/guarded-client.js";
 
 /**

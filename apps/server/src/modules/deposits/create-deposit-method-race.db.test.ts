@@ -2,6 +2,7 @@ import { MAX_EXPONENT, MIN_EXPONENT } from "@psphub/protocol";
 import fc from "fast-check";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Api1Stub, startApi1Stub } from "../../test/api1-stub.js";
 import { depositRowFor } from "../../test/callback-client.js";
 import { untilSomeoneWaitsOnALock } from "../../test/lock-waits.js";
 import { insertPaymentSetup, type PaymentFixture, USD } from "../../test/payment-fixtures.js";
@@ -17,7 +18,6 @@ import { testDbKind } from "../../test/test-database.js";
 import { exponentsInUse } from "../clients/currency-decimals.js";
 import { encodeCurrencies, type MethodCurrency } from "../deposit-methods/method-model.js";
 import { createTenant } from "../tenants/create-tenant.js";
-import { type Api1Stub, startApi1Stub } from "./api1-test-stub.js";
 import type { NewDepositEvent } from "./deposit-repo.js";
 
 // Deposit creation reads the method (its currency's decimals) before the insert. A change of the

@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DepositsTable } from "../../infra/db/schema.js";
 import { newId } from "../../shared/ids.js";
 import { depositRowFor } from "../../test/callback-client.js";
+import { findMethodWithIntegration } from "../../test/deposit-lookups.js";
 import { insertClient, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
 import { createTenant } from "../tenants/create-tenant.js";
-import { findClient, findMethodWithIntegration, type NewDepositEvent, newEventId } from "./deposit-repo.js";
+import { findClient, type NewDepositEvent, newEventId } from "./deposit-repo.js";
 
 /**
  * The hand-written statements of deposit creation (create-deposit-repo.ts) on the database of

@@ -1,12 +1,18 @@
-import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol";
+import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol/admin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGuardedClient } from "../../infra/http-out/guarded-client.js";
+import {
+  type Api1Stub,
+  type StubAnswer,
+  type StubRequest,
+  startApi1Stub,
+  successAnswer,
+} from "../../test/api1-stub.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, loginClient, type Session, seedTenant, type TestApp } from "../../test/test-app.js";
 import type { CustomParam } from "../psp-integrations/integration-model.js";
 import { PROVIDER_UNAVAILABLE_MESSAGE } from "./api1-request.js";
-import { type Api1Stub, type StubAnswer, startApi1Stub, successAnswer } from "./api1-test-stub.js";
 import { createDeposit } from "./create-deposit.js";
 
 /**
@@ -22,7 +28,7 @@ type Setup = PaymentFixture & { stub: Api1Stub; portal: Session };
 
 async function setup(
   opts: Parameters<typeof insertPaymentSetup>[2] & {
-    respond?: (r: import("./api1-test-stub.js").StubRequest) => StubAnswer;
+    respond?: (r: StubRequest) => StubAnswer;
   } = {},
 ): Promise<Setup> {
   const stub = await startApi1Stub();
@@ -210,7 +216,7 @@ describe("creating a deposit and calling API-1", () => {
 });
 
 describe("API-1 failures end the order as failed", () => {
-  const cases: [string, (r: import("./api1-test-stub.js").StubRequest) => StubAnswer, string, string][] = [
+  const cases: [string, (r: StubRequest) => StubAnswer, string, string][] = [
     [
       "a 500",
       () => ({ status: 500, body: "Internal Server Error" }),

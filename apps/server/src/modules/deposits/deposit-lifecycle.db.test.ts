@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppContext, createAppContext } from "../../app-context.js";
+import { type Api1Stub, startApi1Stub, successAnswer } from "../../test/api1-stub.js";
 import {
   depositRow,
   insertDeposit,
@@ -17,7 +18,6 @@ import {
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, loginClient, type Session, seedTenant, type TestApp } from "../../test/test-app.js";
 import { testDbKind } from "../../test/test-database.js";
-import { type Api1Stub, startApi1Stub, successAnswer } from "./api1-test-stub.js";
 import { expireDeposits } from "./expire-deposits.js";
 
 // Issue 4 items that the other deposit tests left loose: the method's own TTL, language and

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { type Api1Stub, startApi1Stub } from "../../test/api1-stub.js";
 import { insertClient, insertPaymentSetup } from "../../test/payment-fixtures.js";
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, loginClient, seedTenant, type TestApp } from "../../test/test-app.js";
-import { type Api1Stub, startApi1Stub } from "./api1-test-stub.js";
 
 /** Each new order calls the tenant backend, so one client's order rate is bounded. */
 let t: TestApp;

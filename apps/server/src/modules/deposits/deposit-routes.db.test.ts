@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Api1Stub, startApi1Stub } from "../../test/api1-stub.js";
+import { postLedgerEntry } from "../../test/ledger-postings.js";
 import {
   insertClient,
   insertMethod,
@@ -7,8 +9,6 @@ import {
 } from "../../test/payment-fixtures.js";
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, loginClient, type Session, seedTenant, type TestApp } from "../../test/test-app.js";
-import { postLedgerEntry } from "../clients/ledger.js";
-import { type Api1Stub, startApi1Stub } from "./api1-test-stub.js";
 
 /** The deposit routes: portal and back office, tenant isolation, cancel, the live status stream. */
 

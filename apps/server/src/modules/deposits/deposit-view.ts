@@ -1,4 +1,5 @@
-import { cleanTenantText, formatAmount } from "@psphub/protocol";
+import { formatAmount } from "@psphub/protocol";
+import { cleanTenantText } from "@psphub/protocol/admin";
 import { decodeJson } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { PROVIDER_UNAVAILABLE_MESSAGE } from "./api1-request.js";

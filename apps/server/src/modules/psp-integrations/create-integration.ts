@@ -1,4 +1,4 @@
-import { defaultApi1ParamConfig } from "@psphub/protocol";
+import { defaultApi1ParamConfig } from "@psphub/protocol/admin";
 import type { AppContext } from "../../app-context.js";
 import type { AdminActor } from "../../http/admin-actor.js";
 import { encodeJson, fromBool, writeTransaction } from "../../infra/db/database.js";

@@ -1,4 +1,4 @@
-import type { Api1ParamConfig } from "@psphub/protocol";
+import type { Api1ParamConfig } from "@psphub/protocol/admin";
 import type { SecretBox } from "../../infra/crypto/secret-box.js";
 import { decodeJson, toBool } from "../../infra/db/database.js";
 import type { PspIntegrationsTable } from "../../infra/db/schema.js";

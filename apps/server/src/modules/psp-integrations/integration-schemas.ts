@@ -1,4 +1,4 @@
-import { API1_PARAM_NAMES, type Api1ParamName } from "@psphub/protocol";
+import { API1_PARAM_NAMES, type Api1ParamName } from "@psphub/protocol/admin";
 import { z } from "zod";
 import { DEFAULT_API1_TIMEOUT_MS } from "./integration-model.js";
 

@@ -1,4 +1,4 @@
-import { defaultApi1ParamConfig } from "@psphub/protocol";
+import { defaultApi1ParamConfig } from "@psphub/protocol/admin";
 import { describe, expect, it } from "vitest";
 import { buildParamSetup } from "./param-setup.js";
 

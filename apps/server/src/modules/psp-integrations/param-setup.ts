@@ -3,7 +3,7 @@ import {
   type Api1ParamConfig,
   nextCustomKey,
   validateApi1ParamConfig,
-} from "@psphub/protocol";
+} from "@psphub/protocol/admin";
 import type { FieldIssue } from "../../shared/errors.js";
 import type { CustomParam } from "./integration-model.js";
 import { type CustomParamInput, MAX_SELECT_OPTIONS, type ParamConfigInput } from "./integration-schemas.js";

@@ -1,11 +1,5 @@
-import {
-  defaultApi1ParamConfig,
-  type FlatParams,
-  formatAmountNumber,
-  sign,
-  stringA,
-  toConfiguredKeys,
-} from "@psphub/protocol";
+import { type FlatParams, formatAmountNumber, sign, stringA } from "@psphub/protocol";
+import { defaultApi1ParamConfig, toConfiguredKeys } from "@psphub/protocol/admin";
 import { ValidationError } from "../../shared/errors.js";
 import { parseInput } from "../../shared/validation.js";
 import { type Api1PreviewInput, api1PreviewInput } from "./integration-schemas.js";

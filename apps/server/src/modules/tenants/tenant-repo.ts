@@ -25,4 +25,3 @@ export function createTenantRepo(db: Db) {
     },
   };
 }
-export type TenantRepo = ReturnType<typeof createTenantRepo>;

@@ -133,4 +133,3 @@ export function createUserRepo(db: Db) {
     },
   };
 }
-export type UserRepo = ReturnType<typeof createUserRepo>;

@@ -5,7 +5,7 @@ import {
   defaultApi1ParamConfig,
   nextCustomKey,
   validateApi1ParamConfig,
-} from "@psphub/protocol";
+} from "@psphub/protocol/admin";
 import { t } from "../../i18n/index.js";
 import type { AmountPolicy, CustomParamType, Integration } from "../types.js";
 

@@ -1,6 +1,6 @@
 import { Badge, Group, Switch, Table, Text, TextInput, Tooltip } from "@mantine/core";
 import type { UseFormReturnType } from "@mantine/form";
-import { API1_PARAM_NAMES, API1_PARAMS } from "@psphub/protocol";
+import { API1_PARAM_NAMES, API1_PARAMS } from "@psphub/protocol/admin";
 import { t } from "../../i18n/index.js";
 import { IconLock } from "../../ui/icons.js";
 import { monoInput } from "../../ui/theme.js";

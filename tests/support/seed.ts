@@ -31,7 +31,7 @@ export const ORDER = {
   amountText: "100.00",
 } as const;
 
-export type BenchDb = {
+export type ScratchDb = {
   kind: DbKind;
   /** The server's environment for this database (DATABASE_URL, DATA_DIR, ENCRYPTION_KEY). */
   env: Record<string, string>;
@@ -92,7 +92,7 @@ function openRaw(kind: DbKind, url: string): RawDb {
   };
 }
 
-const open = new Set<BenchDb>();
+const open = new Set<ScratchDb>();
 
 /** Drops every database this process made and has not dropped yet (for signal handlers). */
 export async function dropAll(): Promise<void> {
@@ -100,7 +100,7 @@ export async function dropAll(): Promise<void> {
 }
 
 /** A fresh, migrated database of the given kind. */
-export async function createBenchDatabase(kind: DbKind, label = "bench"): Promise<BenchDb> {
+export async function createScratchDatabase(kind: DbKind, label = "bench"): Promise<ScratchDb> {
   const dataDir = mkdtempSync(join(tmpdir(), `psphub-${label}-`));
   const key = randomBytes(32).toString("base64");
   let url: string;
@@ -132,7 +132,7 @@ export async function createBenchDatabase(kind: DbKind, label = "bench"): Promis
   }
   const raw = openRaw(kind, url);
   let dropped = false;
-  const bdb: BenchDb = {
+  const bdb: ScratchDb = {
     kind,
     env,
     raw,
@@ -170,7 +170,7 @@ export const clientEmail = (i: number) => `client-${i}@bench.test`;
  * method and `clients` clients, through the server's own code except the clients (bulk).
  */
 export async function seed(
-  bdb: BenchDb,
+  bdb: ScratchDb,
   opts: {
     clients: number;
     appUrl?: string;
@@ -247,7 +247,7 @@ export async function seed(
 
 /** Runs `fn` with a server AppContext on the database (for the server's own insert helpers). */
 export async function withContext<T>(
-  bdb: BenchDb,
+  bdb: ScratchDb,
   fn: (ctx: ReturnType<typeof createAppContext>) => Promise<T>,
 ): Promise<T> {
   const ctx = createAppContext(loadConfig({ ...bdb.env, LOG_LEVEL: "silent" }));
@@ -259,7 +259,7 @@ export async function withContext<T>(
 }
 
 /** Row inserts: SQLite in one prepared-statement transaction, PostgreSQL in multi-row batches. */
-async function insertRows(bdb: BenchDb, sql: string, rows: unknown[][]): Promise<void> {
+async function insertRows(bdb: ScratchDb, sql: string, rows: unknown[][]): Promise<void> {
   if (bdb.raw.bulk) {
     bdb.raw.bulk(sql, rows);
     return;
@@ -287,7 +287,7 @@ export const orderNo = (prefix: string, i: number) =>
  * PostgreSQL: INSERT … SELECT generate_series.
  */
 export async function insertOrders(
-  bdb: BenchDb,
+  bdb: ScratchDb,
   s: Seed,
   opts: { prefix: string; from?: number; count: number; kind: "pending" | "history" },
 ): Promise<void> {
@@ -373,7 +373,7 @@ export async function insertOrders(
  * checkpointed, PostgreSQL's vacuum done. Otherwise a run measures the load's aftermath
  * (autovacuum and a checkpoint of a million fresh rows), not the size.
  */
-async function settle(bdb: BenchDb): Promise<void> {
+async function settle(bdb: ScratchDb): Promise<void> {
   if (bdb.kind === "sqlite") {
     await bdb.raw.exec("ANALYZE");
     await bdb.raw.all("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -407,7 +407,7 @@ export function successBodies(s: Seed, prefix: string, count: number, from = 0):
 export type OrderCredit = { order_no: string; status: string; credits: number; credited: number };
 
 /** Every order with the prefix: its status, how many deposit credits it got and their sum. */
-export async function orderCredits(bdb: BenchDb, prefix: string): Promise<Map<string, OrderCredit>> {
+export async function orderCredits(bdb: ScratchDb, prefix: string): Promise<Map<string, OrderCredit>> {
   const rows = await bdb.raw.all<OrderCredit>(
     `SELECT d.order_no, d.status, COUNT(e.id) AS credits, COALESCE(SUM(e.amount_minor), 0) AS credited
      FROM deposits d LEFT JOIN ledger_entries e ON e.deposit_id = d.id AND e.kind = 'deposit'
@@ -424,7 +424,7 @@ export async function orderCredits(bdb: BenchDb, prefix: string): Promise<Map<st
 
 /** Wallets whose cached balance differs from the sum of their ledger entries (always none). */
 export async function walletMismatches(
-  bdb: BenchDb,
+  bdb: ScratchDb,
 ): Promise<{ id: string; balance: number; sum: number }[]> {
   const rows = await bdb.raw.all<{ id: string; balance: number | string; sum: number | string | null }>(
     `SELECT w.id, w.balance_minor AS balance, SUM(e.amount_minor) AS sum
@@ -436,7 +436,9 @@ export async function walletMismatches(
 }
 
 /** Deposit ledger entries in total, and any deposit credited more than once (always none). */
-export async function creditTotals(bdb: BenchDb): Promise<{ entries: number; sum: number; doubles: number }> {
+export async function creditTotals(
+  bdb: ScratchDb,
+): Promise<{ entries: number; sum: number; doubles: number }> {
   const [t] = await bdb.raw.all<{ n: number | string; s: number | string | null }>(
     "SELECT COUNT(*) AS n, SUM(amount_minor) AS s FROM ledger_entries WHERE kind = 'deposit'",
   );

@@ -1,5 +1,5 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,28 +11,12 @@ import { fileURLToPath } from "node:url";
  */
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-/** Where `buildServer` puts the production bundle (bench's own copy, so apps/server/dist is left alone). */
-export const BUILD_DIR = join(REPO_ROOT, "bench", ".build");
 
 export type ServerMode =
-  /** `node bench/.build/psphub.js serve`: the production bundle (tsup, as `npm run build`). */
+  /** `node <bundle> serve`: a production bundle (tsup, as `npm run build`). */
   | "built"
   /** `node --conditions=source --import tsx apps/server/src/psphub.ts serve`. */
   | "source";
-
-/**
- * Builds the server bundle into bench/.build with the server's own tsup config (from `serverDir`,
- * default apps/server: another copy of the server builds a "before" bundle to compare with).
- */
-export function buildServer(serverDir = join(REPO_ROOT, "apps", "server"), outDir = BUILD_DIR): string {
-  execFileSync("npx", ["tsup", "--out-dir", outDir, "--silent"], {
-    cwd: serverDir,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const entry = join(outDir, "psphub.js");
-  if (!existsSync(entry)) throw new Error(`the server build produced no ${entry}`);
-  return entry;
-}
 
 /** A free TCP port on 127.0.0.1 (bound and released; a restart can reuse it for a fixed URL). */
 export function freePort(): Promise<number> {
@@ -71,7 +55,7 @@ const CLOCK_TICKS = 100;
  * user + system CPU of a process from its /proc/<pid>/stat text, ms; with `reaped`, plus that of
  * its children that have exited and been waited for.
  */
-function statCpuMs(stat: string, reaped = false): number {
+export function statCpuMs(stat: string, reaped = false): number {
   // Fields after the command name (which may hold spaces): utime, stime, cutime and cstime are
   // fields 14–17.
   const f = stat
@@ -81,26 +65,6 @@ function statCpuMs(stat: string, reaped = false): number {
     .map(Number);
   const ticks = (f[0] ?? 0) + (f[1] ?? 0) + (reaped ? (f[2] ?? 0) + (f[3] ?? 0) : 0);
   return (ticks * 1000) / CLOCK_TICKS;
-}
-
-/**
- * CPU time of PostgreSQL on this machine, ms: every live postgres process (backends, WAL
- * writer, checkpointer, autovacuum) and every one that has exited (a closed connection, an
- * autovacuum worker: the postmaster reaps them, so their time is in its children's counters).
- * The difference over a run is the database's share of the work.
- */
-export function postgresCpuMs(): number {
-  let total = 0;
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      if (stat.includes("(postgres)")) total += statCpuMs(stat, true);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
 }
 
 /** Every child that is still running, so a crashed harness can still kill them (see killAll). */
@@ -227,18 +191,23 @@ export type StartPsphubOptions = {
   env: Record<string, string>;
   /** Extra node flags, e.g. ["--cpu-prof", "--cpu-prof-dir=…"]. */
   nodeArgs?: string[];
-  /** The built bundle to run in "built" mode (default bench/.build/psphub.js). */
+  /** The built bundle to run in "built" mode (the bench builds its own: bench/lib/build.ts). */
   bundle?: string;
   /** Keep every output line (for "the token never appears in a log line" checks). */
   keepOutput?: boolean;
   startTimeoutMs?: number;
 };
 
+function bundleOf(opts: StartPsphubOptions): string {
+  if (!opts.bundle) throw new Error('startPsphub: mode "built" needs the bundle to run');
+  return opts.bundle;
+}
+
 /** Starts `psphub serve` as a child and waits for its "psphub listening on <url>" line. */
 export async function startPsphub(opts: StartPsphubOptions): Promise<PsphubProcess> {
   const args =
     opts.mode === "built"
-      ? [...(opts.nodeArgs ?? []), opts.bundle ?? join(BUILD_DIR, "psphub.js"), "serve"]
+      ? [...(opts.nodeArgs ?? []), bundleOf(opts), "serve"]
       : [
           ...(opts.nodeArgs ?? []),
           "--conditions=source",

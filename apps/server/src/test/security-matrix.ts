@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from "node:crypto";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll } from "vitest";
-import type { Access, RouteEntry } from "../http/access.js";
+import type { RouteEntry } from "../http/access.js";
 import type { Role } from "../infra/db/schema.js";
 import { ROLES } from "../modules/auth/permissions.js";
 import {
@@ -12,7 +12,7 @@ import {
   seedTenant,
   TEST_PASSWORD,
   type TestApp,
-} from "../test/test-app.js";
+} from "./test-app.js";
 
 /**
  * Support for the security matrices: they walk `app.routeTable`, so every route that any module
@@ -22,7 +22,6 @@ import {
 export const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export const isUnsafe = (r: Pick<RouteEntry, "method">): boolean => UNSAFE_METHODS.has(r.method);
 export const label = (r: Pick<RouteEntry, "method" | "url">): string => `${r.method} ${r.url}`;
-export const permissionOf = (a: Access): string | null => (typeof a === "object" ? a.staff : null);
 
 const PARAM = /:([A-Za-z0-9_]+)|\*/g;
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
  * It reads the body and answers a fixed success with an https payment URL; it does not verify
  * the signature (the CRM's own tests do), so its cost is the floor of any API-1 call.
  *
- * Usage: api1-stub.ts [hang]   (prints "listening <url>")
+ * Usage: api1-stub-server.ts [hang]   (prints "listening <url>")
  */
 const hang = process.argv[2] === "hang";
 const answer = JSON.stringify({ data: { url: "https://pay.example.com/p/bench" }, result: true, msg: "" });

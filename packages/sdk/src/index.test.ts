@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import * as sdk from "./index.js";
+
+describe("index", () => {
+  it("exports the handler adapters and the callback sender", () => {
+    for (const name of [
+      "createApi1Handler",
+      "toNodeHandler",
+      "toExpressHandler",
+      "toFetchHandler",
+      "api1FastifyPlugin",
+      "buildCallback",
+      "encodeCallback",
+      "sendCallback",
+      "SdkError",
+    ]) {
+      expect(sdk, name).toHaveProperty(name);
+    }
+  });
+
+  it("keeps the node:http plumbing of the adapters internal", () => {
+    expect(sdk).not.toHaveProperty("readNodeBody");
+    expect(sdk).not.toHaveProperty("writeNodeOutput");
+  });
+});
