@@ -4,11 +4,21 @@ import { loadOrCreateKeyFile, SecretBox } from "./infra/crypto/secret-box.js";
 import { type DatabaseHandle, type Db, openDatabase } from "./infra/db/database.js";
 import { createLogger } from "./infra/observability/logger.js";
 import { createMetrics, type Metrics } from "./infra/observability/metrics.js";
+import { createSessionReader, type SessionReader } from "./modules/auth/session-repo.js";
+import { SessionStreams } from "./modules/auth/session-streams.js";
+import { Api1TokenCache } from "./modules/deposits/api1-token-cache.js";
+import { createDepositWriter, type DepositWriter } from "./modules/deposits/create-deposit-repo.js";
+import { CallbackIntegrations } from "./modules/psp-integrations/integration-repo.js";
 import { type Clock, systemClock } from "./shared/clock.js";
 
 /**
  * Everything a use-case may depend on, built once per process and passed explicitly.
  * Tests build their own with a fresh database and, where they need one, a fixed clock.
+ *
+ * The process state lives here too, each piece built over this context's root database or
+ * key, so that two contexts in one process (a test's second "process") share none of it. Each
+ * lives as long as the context; its size is bounded where it is built (docs/architecture.md,
+ * "Process state").
  */
 export interface AppContext {
   config: Config;
@@ -18,6 +28,22 @@ export interface AppContext {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  /**
+   * Deposit creation's context read and two writes, group-committed (create-deposit-repo.ts):
+   * three micro-batchers of at most 64 waiting items; built over `db`, it takes no transaction.
+   */
+  depositWriter: DepositWriter;
+  /**
+   * API-2's integrations by merchant_id, tokens decrypted, kept 1 s, at most 10 000; every
+   * change of an integration goes through its `change` (integration-repo.ts).
+   */
+  callbackIntegrations: CallbackIntegrations;
+  /** Plaintext API-1 tokens by ciphertext, at most 256, least recently used out first. */
+  api1Tokens: Api1TokenCache;
+  /** Session lookups; on PostgreSQL a micro-batcher of at most 256 (session-repo.ts). */
+  sessionReader: SessionReader;
+  /** The portal's live streams per session, at most PORTAL_STREAMS_PER_SESSION each. */
+  sessionStreams: SessionStreams;
   close(): Promise<void>;
 }
 
@@ -38,13 +64,19 @@ export function createAppContext(
       backgroundCheckpoints: overrides.backgroundCheckpoints,
       onCheckpointError: (err) => logger.error({ err }, "background WAL checkpoint failed"),
     });
+  const secretBox = secretBoxFor(config);
   return {
     config,
     db: handle.db,
-    secretBox: secretBoxFor(config),
+    secretBox,
     clock: overrides.clock ?? systemClock,
     logger,
     metrics: createMetrics(),
+    depositWriter: createDepositWriter(handle.db),
+    callbackIntegrations: new CallbackIntegrations(handle.db, secretBox),
+    api1Tokens: new Api1TokenCache(secretBox),
+    sessionReader: createSessionReader(handle.db),
+    sessionStreams: new SessionStreams(config.portalStreamsPerSession),
     close: () => handle.close(),
   };
 }

@@ -3,7 +3,6 @@ import type { AppContext } from "../app-context.js";
 import { safeEqual, sha256Hex } from "../infra/crypto/hashing.js";
 import type { Role } from "../infra/db/schema.js";
 import { can, type Permission } from "../modules/auth/permissions.js";
-import { createSessionRepo } from "../modules/auth/session-repo.js";
 import { authenticateApiKey } from "../modules/users/api-keys.js";
 import { ForbiddenError, UnauthenticatedError } from "../shared/errors.js";
 
@@ -59,7 +58,7 @@ export function clientOf(request: FastifyRequest): ClientActor {
  * - { staff: permission }: staff whose role has that permission, else 403.
  */
 export function registerAccessControl(app: FastifyInstance, ctx: AppContext): void {
-  const sessions = createSessionRepo(ctx.db);
+  const sessions = ctx.sessionReader;
   app.decorateRequest("staff", null);
   app.decorateRequest("client", null);
   const routeTable: RouteEntry[] = [];

@@ -6,7 +6,7 @@ import type { MethodWithIntegration } from "../modules/deposits/deposit-repo.js"
 import { toIntegration } from "../modules/psp-integrations/integration-model.js";
 
 // The query-builder lookup of a method and its integration: the reference that the hand-written
-// `findDepositContext` (create-deposit-repo.ts) is tested against.
+// `depositWriter.findContext` (create-deposit-repo.ts) is tested against.
 
 /**
  * A method of the tenant with its integration (the token stays encrypted in `integrationRow`),

@@ -1,9 +1,11 @@
 import { CompiledQuery, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessionRepo } from "../../modules/auth/session-repo.js";
+import { createSessionReader } from "../../modules/auth/session-repo.js";
 import { callbackLogsWrite } from "../../modules/callbacks/callback-log-repo.js";
-import { findDepositContext } from "../../modules/deposits/create-deposit-repo.js";
+import { createDepositWriter } from "../../modules/deposits/create-deposit-repo.js";
 import { readOrders, settlementWrites } from "../../modules/settlement/settlement-store.js";
+import { depositRowFor } from "../../test/callback-client.js";
+import type { PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestDatabase, testDbKind } from "../../test/test-database.js";
 import { type DatabaseHandle, migrateToLatest, openDatabase } from "./database.js";
 import { preparedName, preparedOnPostgres } from "./pg-prepared.js";
@@ -61,14 +63,13 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
   });
 
   it("the hot paths' statements are named, one text whatever the number of keys", async () => {
-    const sessions = createSessionRepo(h.db);
+    const sessions = createSessionReader(h.db);
+    const deposits = createDepositWriter(h.db);
     const before = (await prepared()).length;
     const runAll = async (n: number) => {
       const keys = Array.from({ length: n }, (_, i) => `k${n}-${i}`);
       await Promise.all(keys.map((k) => sessions.findLive(k, Date.now())));
-      await Promise.all(
-        keys.map((k) => findDepositContext(h.db, { tenantId: "t", clientId: k, methodId: "m" })),
-      );
+      await Promise.all(keys.map((k) => deposits.findContext({ tenantId: "t", clientId: k, methodId: "m" })));
       await readOrders(h.db, { orderNos: keys });
       await readOrders(h.db, { ids: keys });
     };
@@ -79,12 +80,47 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
     expect(added).toBe(4);
     const texts = afterOne.map((r) => r.statement).join("\n");
     expect(texts).toMatch(/from sessions where id_hash = any\(\$1::text\[\]\)/);
-    expect(texts).toMatch(/from unnest\(\$1::int\[\], \$2::text\[\], \$3::text\[\], \$4::text\[\]\)/);
+    expect(texts).toMatch(
+      /FROM unnest\(\$1::integer\[\], \$2::text\[\], \$3::text\[\], \$4::text\[\]\) AS v \(n, tenant_id, client_id, method_id\)/,
+    );
     expect(texts).toMatch(/WHERE d\.order_no = any\(\$1::text\[\]\) ORDER BY d\.id FOR NO KEY UPDATE OF d/);
     expect(texts).toMatch(/WHERE d\.id = any\(\$1::text\[\]\) ORDER BY d\.id FOR NO KEY UPDATE OF d/);
     await runAll(7);
     await runAll(3);
     expect((await prepared()).length).toBe(before + added);
+  });
+
+  it("deposit creation's insert step is one named statement, one text whatever the number of orders", async () => {
+    const deposits = createDepositWriter(h.db);
+    const before = (await prepared()).length;
+    const insertAll = async (n: number) => {
+      const fx = { tenantId: "t", clientId: "c", methodId: "m", integrationId: "i" } as PaymentFixture;
+      const rows = Array.from({ length: n }, () => depositRowFor(fx, 1, { payment_url: null }));
+      // No such method: the guard refuses every order, and no event is written.
+      const inserted = await Promise.all(
+        rows.map((r) =>
+          deposits.insert(r, {
+            tenantId: "t",
+            depositId: r.id,
+            now: 1,
+            event: {
+              kind: "created",
+              data: { by: "client", actorId: "c", amount: "1", currency: "USD", fee: "0" },
+            },
+          }),
+        ),
+      );
+      expect(inserted).toEqual(rows.map(() => false));
+    };
+    await insertAll(1);
+    const afterOne = await prepared();
+    expect(afterOne.length).toBe(before + 1);
+    expect(afterOne.map((r) => r.statement).join("\n")).toMatch(
+      /WITH d AS \(INSERT INTO deposits .* FOR SHARE\) ON CONFLICT .* RETURNING id\) INSERT INTO deposit_events .* JOIN d ON d\.id = v\.deposit_id/,
+    );
+    await insertAll(5);
+    await insertAll(2);
+    expect((await prepared()).length).toBe(before + 1);
   });
 
   it("a batch of writes is one named statement, one text whatever the number of rows", async () => {

@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { offlineDb } from "../../test/offline-db.js";
 import { preparedName } from "./pg-prepared.js";
-import { insertRows, numbered, perDatabase, rowsAsTable, statement, tableColumns } from "./sql-text.js";
+import {
+  builtForPostgres,
+  forShare,
+  insertRows,
+  jsonArrayHolds,
+  numbered,
+  perDatabase,
+  rowsAsTable,
+  tableColumns,
+} from "./sql-text.js";
 
 type Row = { id: string; n: number; note: string | null };
 const T = tableColumns<Row>("t", { id: "text", n: "bigint", note: "text" });
@@ -19,7 +28,8 @@ describe("sql-text", () => {
   });
 
   it("collapses whitespace, and names only the PostgreSQL text", () => {
-    const s = statement(`select *\n  from t\n  where id = ?`);
+    const text = `select *\n  from t\n  where id = ?`;
+    const s = perDatabase({ sqlite: text, postgres: text });
     expect(s).toEqual({ sqlite: "select * from t where id = ?", postgres: "select * from t where id = $1" });
     expect(preparedName(s.postgres)).toMatch(/^psphub_/);
     const d = perDatabase({ sqlite: "select ? as only_sqlite", postgres: "select ?::int as only_pg" });
@@ -66,5 +76,25 @@ describe("sql-text", () => {
         [null, "b"],
       ],
     });
+  });
+
+  it("tests a JSON array for an object with json_each on SQLite and jsonb containment on PostgreSQL", () => {
+    const fields = { code: "v.currency", decimals: "v.decimals" };
+    expect(jsonArrayHolds(liteDb, "m.currencies", fields)).toBe(
+      "EXISTS (SELECT 1 FROM json_each(m.currencies) j WHERE json_extract(j.value, '$.code') = v.currency AND json_extract(j.value, '$.decimals') = v.decimals)",
+    );
+    expect(jsonArrayHolds(pgDb, "m.currencies", fields)).toBe(
+      "m.currencies::jsonb @> jsonb_build_array(jsonb_build_object('code', v.currency, 'decimals', v.decimals))",
+    );
+    expect(forShare(liteDb)).toBe("");
+    expect(forShare(pgDb)).toBe(" FOR SHARE");
+  });
+
+  it("numbers a built text for PostgreSQL and names it, once per text", () => {
+    const text = `SELECT ? AS a, ? AS b FROM t${Math.random()}`;
+    const pg = builtForPostgres(text);
+    expect(pg).toMatch(/^SELECT \$1 AS a, \$2 AS b FROM t/);
+    expect(builtForPostgres(text)).toBe(pg);
+    expect(preparedName(pg)).toMatch(/^psphub_/);
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConflictError } from "../../shared/errors.js";
 import { createTestDatabase, testDbKind } from "../../test/test-database.js";
 import { type DatabaseHandle, migrateToLatest, openDatabase, writeTransaction } from "./database.js";
-import { runWrites } from "./write-batch.js";
+import { runWrites, writeThen } from "./write-batch.js";
 
 const require = createRequire(import.meta.url);
 
@@ -153,5 +153,54 @@ describe.runIf(testDbKind() === "sqlite")("writeTransaction on SQLite", () => {
     });
     await new Promise((resolve) => other.once("exit", resolve));
     expect(await ids("wb_parent")).toEqual(expect.arrayContaining(["o1", "o2"]));
+  });
+});
+
+describe("writeThen", () => {
+  const parents = (ps: [string, number][]) => ({
+    sql: `INSERT INTO wb_parent (id, n) SELECT * FROM (SELECT ? AS id, CAST(? AS INTEGER) AS n${" UNION ALL SELECT ?, CAST(? AS INTEGER)".repeat(ps.length - 1)}) p WHERE p.n > 0 ON CONFLICT (id) DO NOTHING RETURNING id`,
+    parameters: ps.flat(),
+  });
+  const childrenOfInserted = (cs: [string, string][]) => ({
+    sql: `INSERT INTO wb_child (id, parent_id) SELECT c.id, c.parent_id FROM (SELECT ? AS id, ? AS parent_id${" UNION ALL SELECT ?, ?".repeat(cs.length - 1)}) c JOIN d ON d.id = c.parent_id RETURNING id`,
+    parameters: cs.flat(),
+  });
+
+  it("writes the second only for the rows the first returned, and returns the second's rows", async () => {
+    const rows = await writeThen<{ id: string }>(
+      h.db,
+      parents([
+        ["t1", 1],
+        ["t2", 0], // refused by the first write's WHERE
+        ["p0", 1], // exists: ignored
+      ]),
+      childrenOfInserted([
+        ["tc1", "t1"],
+        ["tc2", "t2"],
+        ["tc0", "p0"],
+      ]),
+      { readsFirst: true },
+    );
+    expect(rows.map((r) => r.id)).toEqual(["tc1"]);
+    expect(await ids("wb_child")).toContain("tc1");
+    expect(await ids("wb_child")).not.toContain("tc0");
+  });
+
+  it("when the first returns nothing, a second that reads it writes nothing", async () => {
+    const rows = await writeThen(h.db, parents([["t3", 0]]), childrenOfInserted([["tc3", "t3"]]), {
+      readsFirst: true,
+    });
+    expect(rows).toEqual([]);
+    expect(await ids("wb_parent")).not.toContain("t3");
+  });
+
+  it("is all or nothing: when the second fails, the first is not written either", async () => {
+    await expect(
+      writeThen(h.db, parents([["t4", 1]]), {
+        sql: "INSERT INTO wb_child (id, parent_id) VALUES (?, ?)",
+        parameters: ["tc4", "no-such-parent"],
+      }),
+    ).rejects.toThrow();
+    expect(await ids("wb_parent")).not.toContain("t4");
   });
 });

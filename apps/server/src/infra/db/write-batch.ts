@@ -1,8 +1,7 @@
 import { CompiledQuery } from "kysely";
 import { ConflictError } from "../../shared/errors.js";
-import { type Db, dialectOf } from "./database.js";
-import { preparedOnPostgres } from "./pg-prepared.js";
-import { numbered, type SqlText } from "./sql-text.js";
+import { type Db, dialectOf, writeTransaction } from "./database.js";
+import { builtForPostgres, runSql, type SqlText } from "./sql-text.js";
 
 /**
  * One write of a batch: hand-written SQL (sql-text.ts: `?` placeholders, and on PostgreSQL one
@@ -52,27 +51,50 @@ export async function runWrites(trx: Db, writes: readonly BatchWrite[]): Promise
   });
 }
 
-const combined = new Map<string, string>();
-/**
- * Most combined texts named. The batches of this app make a handful; past this a text is sent
- * unnamed, so that a write whose text varied with its rows could not fill every connection
- * with prepared statements.
- */
-const MAX_NAMED = 64;
-
-/** PostgreSQL: the writes as one statement, numbered and named (one text per list of texts). */
+/** PostgreSQL: the writes as one statement (its text depends only on the writes' texts). */
 function combinedText(writes: readonly BatchWrite[]): string {
   const ctes = writes.map((w, i) => `w${i} AS (${w.sql})`).join(", ");
   const results = writes.flatMap((w, i) =>
     w.returnsIds ? [`(SELECT coalesce(json_agg(w${i}.id), '[]'::json) FROM w${i}) AS w${i}`] : [],
   );
-  const text = `WITH ${ctes} SELECT ${results.length > 0 ? results.join(", ") : "1 AS none"}`;
-  let pg = combined.get(text);
-  if (pg === undefined) {
-    pg = numbered(text);
-    if (combined.size < MAX_NAMED) combined.set(text, preparedOnPostgres(pg));
+  return builtForPostgres(`WITH ${ctes} SELECT ${results.length > 0 ? results.join(", ") : "1 AS none"}`);
+}
+
+/**
+ * Two writes as a unit of their own (never inside a transaction of the caller's), returning the
+ * rows of `then`. `then` may read the ids `first` returned (it ends in `RETURNING id`) as the
+ * table `d (id)`: say so with `readsFirst`.
+ *
+ * PostgreSQL: ONE statement, `WITH d AS (first) then`: all or nothing by itself, one round trip,
+ * and named (one text whatever the number of rows). SQLite has no data-modifying CTEs: `first`,
+ * then `then`, in one {@link writeTransaction}, with `d` read from the returned ids as one JSON
+ * array parameter (one text whatever their number); when `first` returned none, a `then` that
+ * reads `d` has nothing to do and is not run.
+ */
+export async function writeThen<R>(
+  db: Db,
+  first: SqlText,
+  then: SqlText,
+  { readsFirst = false }: { readsFirst?: boolean } = {},
+): Promise<R[]> {
+  if (dialectOf(db) === "postgres") {
+    const s = {
+      sql: `WITH d AS (${first.sql}) ${then.sql}`,
+      parameters: [...first.parameters, ...then.parameters],
+    };
+    return (await runSql<R>(db, s)).rows;
   }
-  return pg;
+  return writeTransaction(db, async (trx) => {
+    const { rows } = await runSql<{ id: string }>(trx, first);
+    if (!readsFirst) return (await runSql<R>(trx, then)).rows;
+    if (rows.length === 0) return [];
+    const ids = JSON.stringify(rows.map((r) => r.id));
+    const s = {
+      sql: `WITH d (id) AS (SELECT value FROM json_each(?)) ${then.sql}`,
+      parameters: [ids, ...then.parameters],
+    };
+    return (await runSql<R>(trx, s)).rows;
+  });
 }
 
 function expectIds(got: readonly string[], want: readonly string[]): void {

@@ -132,7 +132,10 @@ export async function logout(ctx: Pick<AppContext, "db">, secret: string | undef
 }
 
 /** The live session behind a cookie, to hand the SPA its CSRF token again after a reload. */
-export async function currentSession(ctx: Pick<AppContext, "db" | "clock">, secret: string | undefined) {
+export async function currentSession(
+  ctx: Pick<AppContext, "sessionReader" | "clock">,
+  secret: string | undefined,
+) {
   if (!secret) return undefined;
-  return createSessionRepo(ctx.db).findLive(sha256Hex(secret), ctx.clock.now());
+  return ctx.sessionReader.findLive(sha256Hex(secret), ctx.clock.now());
 }

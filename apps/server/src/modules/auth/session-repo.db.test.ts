@@ -35,7 +35,7 @@ function session(expiresAt: number): SessionRow {
   };
 }
 
-describe("findLive", () => {
+describe("sessionReader.findLive", () => {
   it("answers each lookup of a batch with its own live session, or nothing", async () => {
     const repo = createSessionRepo(t.ctx.db);
     const live = session(NOW + 60_000);
@@ -53,21 +53,24 @@ describe("findLive", () => {
       [other.id_hash, NOW + 120_000], // its own now: expired by then
       [endsNow.id_hash, NOW - 1], // its own now: still live then
     ];
-    const found = await Promise.all(lookups.map(([h, now]) => repo.findLive(h, now)));
+    const found = await Promise.all(lookups.map(([h, now]) => t.ctx.sessionReader.findLive(h, now)));
     expect(found).toEqual([live, other, undefined, undefined, undefined, live, undefined, endsNow]);
     // And one at a time, the same answers.
-    for (const [i, [h, now]] of lookups.entries()) expect(await repo.findLive(h, now)).toEqual(found[i]);
+    for (const [i, [h, now]] of lookups.entries())
+      expect(await t.ctx.sessionReader.findLive(h, now)).toEqual(found[i]);
   });
 
   it("never answers a deleted session", async () => {
     const repo = createSessionRepo(t.ctx.db);
     const s = session(NOW + 60_000);
     await repo.insert(s);
-    expect(await repo.findLive(s.id_hash, NOW)).toEqual(s);
+    expect(await t.ctx.sessionReader.findLive(s.id_hash, NOW)).toEqual(s);
     await repo.delete(s.id_hash);
-    expect(await Promise.all([repo.findLive(s.id_hash, NOW), repo.findLive(s.id_hash, NOW)])).toEqual([
-      undefined,
-      undefined,
-    ]);
+    expect(
+      await Promise.all([
+        t.ctx.sessionReader.findLive(s.id_hash, NOW),
+        t.ctx.sessionReader.findLive(s.id_hash, NOW),
+      ]),
+    ).toEqual([undefined, undefined]);
   });
 });

@@ -1,8 +1,8 @@
-import { CompiledQuery, PostgresAdapter, sql } from "kysely";
+import { CompiledQuery, sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
-import { createMicroBatcher, type MicroBatcher } from "../../infra/batching/micro-batcher.js";
+import { createMicroBatcher } from "../../infra/batching/micro-batcher.js";
 import { allColumns } from "../../infra/db/columns.js";
-import type { Db } from "../../infra/db/database.js";
+import { type Db, dialectOf } from "../../infra/db/database.js";
 import { preparedOnPostgres } from "../../infra/db/pg-prepared.js";
 import type { SessionsTable } from "../../infra/db/schema.js";
 
@@ -12,24 +12,6 @@ export function createSessionRepo(db: Db) {
   return {
     async insert(row: SessionRow): Promise<void> {
       await db.insertInto("sessions").values(row).execute();
-    },
-    /**
-     * Every request of a logged-in client makes this lookup (pass the database, not a
-     * transaction). SQLite: one statement (a SQL template, compiled without building a query
-     * tree). PostgreSQL, where a statement is a round trip: the lookups of the requests that
-     * arrive together are one query, and each is checked against its own `now` here.
-     */
-    async findLive(idHash: string, now: number): Promise<SessionRow | undefined> {
-      const batcher = pgSessionReader(db);
-      if (batcher) {
-        const row = await batcher.submit(idHash);
-        return row !== undefined && row.expires_at > now ? row : undefined;
-      }
-      const r =
-        await sql<SessionRow>`select * from sessions where id_hash = ${idHash} and expires_at > ${now}`.execute(
-          db,
-        );
-      return r.rows[0];
     },
     async delete(idHash: string): Promise<void> {
       await db.deleteFrom("sessions").where("id_hash", "=", idHash).execute();
@@ -56,28 +38,43 @@ const PG_FIND_SESSIONS = preparedOnPostgres(
   ]).join(", ")} from sessions where id_hash = any($1::text[])`,
 );
 
-/** Per database: the PostgreSQL session reader, or null on SQLite (in-process, nothing to save). */
-const sessionReaders = new WeakMap<Db, MicroBatcher<string, SessionRow | undefined> | null>();
+/**
+ * The session lookup every request of a logged-in user or client makes, over the root database
+ * (it takes no transaction). SQLite: one statement (a SQL template, compiled without building a
+ * query tree). PostgreSQL, where a statement is a round trip: the lookups of the requests that
+ * arrive together are one query (a micro-batcher: at most 256 at once, two queries in flight),
+ * each checked against its own `now` here. One per AppContext (app-context.ts).
+ */
+export type SessionReader = { findLive(idHash: string, now: number): Promise<SessionRow | undefined> };
 
-function pgSessionReader(db: Db): MicroBatcher<string, SessionRow | undefined> | null {
-  let reader = sessionReaders.get(db);
-  if (reader === undefined) {
-    reader =
-      db.getExecutor().adapter instanceof PostgresAdapter
-        ? createMicroBatcher<string, SessionRow | undefined>(
-            async (idHashes) => {
-              const { rows } = await db.executeQuery<SessionRow>(
-                CompiledQuery.raw(PG_FIND_SESSIONS, [[...new Set(idHashes)]]),
-              );
-              const byHash = new Map(rows.map((r) => [r.id_hash, r]));
-              return idHashes.map((h) => ({ ok: true, value: byHash.get(h) }));
-            },
-            { maxBatch: 256, concurrency: 2 },
-          )
-        : null;
-    sessionReaders.set(db, reader);
+export function createSessionReader(db: Db): SessionReader {
+  if (dialectOf(db) === "sqlite") {
+    return {
+      async findLive(idHash, now) {
+        const r =
+          await sql<SessionRow>`select * from sessions where id_hash = ${idHash} and expires_at > ${now}`.execute(
+            db,
+          );
+        return r.rows[0];
+      },
+    };
   }
-  return reader;
+  const batcher = createMicroBatcher<string, SessionRow | undefined>(
+    async (idHashes) => {
+      const { rows } = await db.executeQuery<SessionRow>(
+        CompiledQuery.raw(PG_FIND_SESSIONS, [[...new Set(idHashes)]]),
+      );
+      const byHash = new Map(rows.map((r) => [r.id_hash, r]));
+      return idHashes.map((h) => ({ ok: true, value: byHash.get(h) }));
+    },
+    { maxBatch: 256, concurrency: 2 },
+  );
+  return {
+    async findLive(idHash, now) {
+      const row = await batcher.submit(idHash);
+      return row !== undefined && row.expires_at > now ? row : undefined;
+    },
+  };
 }
 
 /** Background job: expired sessions are deleted (they are already refused; this keeps the table small). */

@@ -8,7 +8,9 @@ import { sha256Hex } from "../../infra/crypto/hashing.js";
  * two tabs' reconnects take turns evicting each other. A logout here ends the session's streams
  * at once; a session ended elsewhere (another process, expiry, a password change) is seen by the
  * stream's own re-check of the session on its next tick. With several processes the cap holds
- * per process, so one session holds at most cap × processes streams.
+ * per process, so one session holds at most cap × processes streams. One per AppContext
+ * (app-context.ts), shared by the stream routes and logout; it holds an entry per session with
+ * a stream open, each at most `cap` callbacks.
  */
 export class SessionStreams {
   private readonly bySession = new Map<string, Set<() => void>>();
@@ -39,19 +41,7 @@ export class SessionStreams {
   }
 }
 
-const registries = new WeakMap<object, SessionStreams>();
-
-/** The app's registry (one per AppContext, shared by the stream routes and logout). */
-export function sessionStreams(ctx: Pick<AppContext, "config">): SessionStreams {
-  let r = registries.get(ctx);
-  if (!r) {
-    r = new SessionStreams(ctx.config.portalStreamsPerSession);
-    registries.set(ctx, r);
-  }
-  return r;
-}
-
 /** Ends the streams of the session behind a cookie's secret (at logout). */
-export function endSessionStreams(ctx: Pick<AppContext, "config">, secret: string | undefined): void {
-  if (secret) sessionStreams(ctx).endSession(sha256Hex(secret));
+export function endSessionStreams(ctx: Pick<AppContext, "sessionStreams">, secret: string | undefined): void {
+  if (secret) ctx.sessionStreams.endSession(sha256Hex(secret));
 }

@@ -22,7 +22,6 @@ import {
 } from "../../test/payment-fixtures.js";
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
-import { findCallbackIntegration } from "../psp-integrations/integration-repo.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
 // API-2 callbacks applied in batches (group commit, handle-callback.ts): callbacks sent at once
@@ -157,7 +156,7 @@ const req = (
  */
 async function warm(...fixtures: PaymentFixture[]) {
   for (const f of fixtures) {
-    await findCallbackIntegration(t.ctx.db, t.ctx.secretBox, f.merchantId, t.ctx.clock.now());
+    await t.ctx.callbackIntegrations.find(f.merchantId, t.ctx.clock.now());
   }
 }
 

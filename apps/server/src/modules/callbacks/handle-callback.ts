@@ -15,11 +15,7 @@ import { newId } from "../../shared/ids.js";
 import { type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
 import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
-import {
-  type CallbackIntegration,
-  callbackTokens,
-  findCallbackIntegration,
-} from "../psp-integrations/integration-repo.js";
+import { type CallbackIntegration, callbackTokens } from "../psp-integrations/integration-repo.js";
 import type { ReviewClaim, ReviewReason } from "../review/review-repo.js";
 import { settle } from "../settlement/settle.js";
 import {
@@ -35,7 +31,7 @@ import type { FloodGuard } from "./callback-flood-log.js";
 import { callbackLogsWrite, insertCallbackLog, refusedBodyPrefix } from "./callback-log-repo.js";
 import { type CallbackVerdict, claimOutcome, contradictsSettledAmount } from "./callback-outcome.js";
 
-export type CallbackDeps = Pick<AppContext, "db" | "clock" | "metrics" | "secretBox" | "logger">;
+export type CallbackDeps = Pick<AppContext, "db" | "clock" | "metrics" | "callbackIntegrations" | "logger">;
 
 /** What arrived: the raw body as text, and the few request facts the log keeps. */
 export type CallbackRequest = {
@@ -312,7 +308,7 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
 
   // 2. The integration, by merchant_id, enabled.
   const now = deps.clock.now();
-  const integ = await findCallbackIntegration(deps.db, deps.secretBox, cb.merchantId, now);
+  const integ = await deps.callbackIntegrations.find(cb.merchantId, now);
   if (!integ?.enabled) return reject("psp_setting_not_found");
   j.tenantId = integ.tenant_id;
   j.integrationId = integ.id;

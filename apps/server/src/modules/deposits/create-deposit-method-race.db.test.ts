@@ -18,7 +18,6 @@ import { testDbKind } from "../../test/test-database.js";
 import { exponentsInUse } from "../clients/currency-decimals.js";
 import { encodeCurrencies, type MethodCurrency } from "../deposit-methods/method-model.js";
 import { createTenant } from "../tenants/create-tenant.js";
-import { findDepositContext, insertDepositWithEvent } from "./create-deposit-repo.js";
 import type { NewDepositEvent } from "./deposit-repo.js";
 
 // Deposit creation reads the method (its currency's decimals) before the insert. A change of the
@@ -117,13 +116,13 @@ describe("the order insert and a change of its method's decimals", () => {
   it("inserts an order while the method still gives its currency the decimals it was read with", async () => {
     const s = await setup();
     const { row, event } = usdtOrder(s);
-    expect(await insertDepositWithEvent(t.ctx.db, row, event)).toBe(true);
+    expect(await t.ctx.depositWriter.insert(row, event)).toBe(true);
     expect(await ordersOf(s)).toEqual([{ currency: "USDT", decimals: 6 }]);
   });
 
   it("inserts nothing when the method's decimals for the currency changed after it was read", async () => {
     const s = await setup();
-    const found = await findDepositContext(t.ctx.db, {
+    const found = await t.ctx.depositWriter.findContext({
       tenantId: s.tenantId,
       clientId: s.clientId,
       methodId: s.methodId,
@@ -132,7 +131,7 @@ describe("the order insert and a change of its method's decimals", () => {
     // Committed between the read and the insert (no order held USDT: the change was allowed).
     await setCurrencies(s, [USD, USDT(2)]);
     const { row, event } = usdtOrder(s);
-    expect(await insertDepositWithEvent(t.ctx.db, row, event)).toBe(false);
+    expect(await t.ctx.depositWriter.insert(row, event)).toBe(false);
     expect(await ordersOf(s)).toEqual([]);
   });
 
@@ -143,7 +142,7 @@ describe("the order insert and a change of its method's decimals", () => {
       fc.asyncProperty(exponent, exponent, async (read, now) => {
         await setCurrencies(s, [USD, USDT(now)]);
         const { row, event } = usdtOrder(s, read);
-        const inserted = await insertDepositWithEvent(t.ctx.db, row, event);
+        const inserted = await t.ctx.depositWriter.insert(row, event);
         expect(inserted).toBe(read === now);
         const stored = await t.ctx.db
           .selectFrom("deposits")
@@ -160,7 +159,7 @@ describe("the order insert and a change of its method's decimals", () => {
     const s = await setup();
     await setCurrencies(s, [USD]);
     const first = usdtOrder(s);
-    expect(await insertDepositWithEvent(t.ctx.db, first.row, first.event)).toBe(false);
+    expect(await t.ctx.depositWriter.insert(first.row, first.event)).toBe(false);
     await setCurrencies(s, [USD, USDT(6)]);
     await t.ctx.db
       .updateTable("deposit_methods")
@@ -168,7 +167,7 @@ describe("the order insert and a change of its method's decimals", () => {
       .where("id", "=", s.methodId)
       .execute();
     const second = usdtOrder(s);
-    expect(await insertDepositWithEvent(t.ctx.db, second.row, second.event)).toBe(false);
+    expect(await t.ctx.depositWriter.insert(second.row, second.event)).toBe(false);
     expect(await ordersOf(s)).toEqual([]);
   });
 });

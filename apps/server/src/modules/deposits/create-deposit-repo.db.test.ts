@@ -5,9 +5,7 @@ import { depositRowFor } from "../../test/callback-client.js";
 import { findMethodWithIntegration } from "../../test/deposit-lookups.js";
 import { insertClient, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
-import { testDbKind } from "../../test/test-database.js";
 import { createTenant } from "../tenants/create-tenant.js";
-import { findDepositContext, insertDepositWithEvent, setPaymentUrlWithEvent } from "./create-deposit-repo.js";
 import { findClient, type NewDepositEvent, newEventId } from "./deposit-repo.js";
 
 /**
@@ -35,8 +33,6 @@ beforeAll(async () => {
   b = await tenantWithSetup("repo-b");
 });
 afterAll(async () => t?.close());
-
-const kind = () => testDbKind();
 
 /** A new order as creation writes it (before API-1 answers): no payment URL yet. */
 function newRow(fx: PaymentFixture, key: string | null = null): DepositsTable {
@@ -96,9 +92,9 @@ async function storedEvents(depositId: string) {
   return rows.map((r) => ({ ...r, data: JSON.parse(r.data) }));
 }
 
-describe("findDepositContext", () => {
+describe("depositWriter.findContext", () => {
   it("reads the client, the method and its integration exactly as the query-builder lookups do", async () => {
-    const found = await findDepositContext(t.ctx.db, {
+    const found = await t.ctx.depositWriter.findContext({
       tenantId: a.tenantId,
       clientId: a.clientId,
       methodId: a.methodId,
@@ -114,7 +110,7 @@ describe("findDepositContext", () => {
 
   it("finds no client of another tenant, and no method or integration of another tenant", async () => {
     const ctx = (tenantId: string, clientId: string, methodId: string) =>
-      findDepositContext(t.ctx.db, { tenantId, clientId, methodId });
+      t.ctx.depositWriter.findContext({ tenantId, clientId, methodId });
     expect(await ctx(a.tenantId, b.clientId, a.methodId)).toBeUndefined();
     expect(await ctx(a.tenantId, "no-such-client", a.methodId)).toBeUndefined();
     const foreignMethod = await ctx(a.tenantId, a.clientId, b.methodId);
@@ -135,7 +131,7 @@ describe("findDepositContext", () => {
       .insertInto("deposit_methods")
       .values({ ...methodRow, id, integration_id: b.integrationId })
       .execute();
-    const found = await findDepositContext(t.ctx.db, {
+    const found = await t.ctx.depositWriter.findContext({
       tenantId: a.tenantId,
       clientId: a.clientId,
       methodId: id,
@@ -145,7 +141,7 @@ describe("findDepositContext", () => {
   });
 });
 
-describe("findDepositContext for requests that arrive together (one query on PostgreSQL)", () => {
+describe("depositWriter.findContext for requests that arrive together (one query on PostgreSQL)", () => {
   it("answers each lookup with its own client, method and integration, or nothing", async () => {
     const keys = [
       { tenantId: a.tenantId, clientId: a.clientId, methodId: a.methodId },
@@ -154,7 +150,7 @@ describe("findDepositContext for requests that arrive together (one query on Pos
       { tenantId: a.tenantId, clientId: a.clientId, methodId: b.methodId }, // another tenant's method
       { tenantId: a.tenantId, clientId: a.clientId, methodId: a.methodId }, // the first again
     ];
-    const found = await Promise.all(keys.map((k) => findDepositContext(t.ctx.db, k)));
+    const found = await Promise.all(keys.map((k) => t.ctx.depositWriter.findContext(k)));
     const one = async (k: (typeof keys)[number]) => ({
       client: await findClient(t.ctx.db, k.tenantId, k.clientId),
       mi: await findMethodWithIntegration(t.ctx.db, k.tenantId, k.methodId),
@@ -178,10 +174,10 @@ describe("findDepositContext for requests that arrive together (one query on Pos
   });
 });
 
-describe("insertDepositWithEvent", () => {
+describe("depositWriter.insert", () => {
   it("writes the order and its created event", async () => {
     const row = newRow(a);
-    expect(await insertDepositWithEvent(t.ctx.db, row, createdEvent(row))).toBe(true);
+    expect(await t.ctx.depositWriter.insert(row, createdEvent(row))).toBe(true);
     expect(await storedRow(row.id)).toEqual(row);
     const events = await storedEvents(row.id);
     expect(events.map((e) => [e.kind, e.tenant_id, e.created_at])).toEqual([
@@ -193,35 +189,34 @@ describe("insertDepositWithEvent", () => {
   it("ignores a second order with the same idempotency key, and writes no event for it", async () => {
     const first = newRow(a, "repo-key");
     const second = newRow(a, "repo-key");
-    expect(await insertDepositWithEvent(t.ctx.db, first, createdEvent(first))).toBe(true);
-    expect(await insertDepositWithEvent(t.ctx.db, second, createdEvent(second))).toBe(false);
+    expect(await t.ctx.depositWriter.insert(first, createdEvent(first))).toBe(true);
+    expect(await t.ctx.depositWriter.insert(second, createdEvent(second))).toBe(false);
     expect(await storedRow(second.id)).toBeUndefined();
     expect(await storedEvents(second.id)).toEqual([]);
     // Without a key, nothing conflicts.
     const x = newRow(a);
     const y = newRow(a);
-    expect(await insertDepositWithEvent(t.ctx.db, x, createdEvent(x))).toBe(true);
-    expect(await insertDepositWithEvent(t.ctx.db, y, createdEvent(y))).toBe(true);
+    expect(await t.ctx.depositWriter.insert(x, createdEvent(x))).toBe(true);
+    expect(await t.ctx.depositWriter.insert(y, createdEvent(y))).toBe(true);
   });
 
   it("is all or nothing: when the event cannot be written, the order is not either", async () => {
     const taken = newRow(a);
     const takenEventId = newEventId();
-    await insertDepositWithEvent(t.ctx.db, taken, createdEvent(taken, takenEventId));
+    await t.ctx.depositWriter.insert(taken, createdEvent(taken, takenEventId));
     const row = newRow(a);
-    await expect(insertDepositWithEvent(t.ctx.db, row, createdEvent(row, takenEventId))).rejects.toThrow();
+    await expect(t.ctx.depositWriter.insert(row, createdEvent(row, takenEventId))).rejects.toThrow();
     expect(await storedRow(row.id)).toBeUndefined();
   });
 });
 
-describe("setPaymentUrlWithEvent", () => {
+describe("depositWriter.setPaymentUrl", () => {
   it("stores the URL of an open order with its api1_call event and answers the row", async () => {
     const row = newRow(a);
-    await insertDepositWithEvent(t.ctx.db, row, createdEvent(row));
+    await t.ctx.depositWriter.insert(row, createdEvent(row));
     const now = row.created_at + 1;
     const url = "https://pay.example.com/p/1";
-    const answer = await setPaymentUrlWithEvent(
-      t.ctx.db,
+    const answer = await t.ctx.depositWriter.setPaymentUrl(
       { tenantId: a.tenantId, id: row.id, url, now },
       api1Event(row),
     );
@@ -239,10 +234,9 @@ describe("setPaymentUrlWithEvent", () => {
 
   it("never touches an order of another tenant, a final one, or one that already has a URL; the event is kept", async () => {
     const row = newRow(a);
-    await insertDepositWithEvent(t.ctx.db, row, createdEvent(row));
+    await t.ctx.depositWriter.insert(row, createdEvent(row));
     const set = (tenantId: string, url: string) =>
-      setPaymentUrlWithEvent(
-        t.ctx.db,
+      t.ctx.depositWriter.setPaymentUrl(
         { tenantId, id: row.id, url, now: row.created_at + 1 },
         api1Event(row),
       );
@@ -253,10 +247,9 @@ describe("setPaymentUrlWithEvent", () => {
     expect((await storedRow(row.id))?.payment_url).toBe("https://pay.example.com/first");
     await t.ctx.db.updateTable("deposits").set({ status: "cancelled" }).where("id", "=", row.id).execute();
     const other = newRow(a);
-    await insertDepositWithEvent(t.ctx.db, { ...other, status: "failed" }, createdEvent(other));
+    await t.ctx.depositWriter.insert({ ...other, status: "failed" }, createdEvent(other));
     expect(
-      await setPaymentUrlWithEvent(
-        t.ctx.db,
+      await t.ctx.depositWriter.setPaymentUrl(
         { tenantId: a.tenantId, id: other.id, url: "https://pay.example.com/x", now: other.created_at + 1 },
         api1Event(other),
       ),
@@ -268,10 +261,9 @@ describe("setPaymentUrlWithEvent", () => {
   it("is all or nothing: when the event cannot be written, the URL is not stored", async () => {
     const row = newRow(a);
     const takenEventId = newEventId();
-    await insertDepositWithEvent(t.ctx.db, row, createdEvent(row, takenEventId));
+    await t.ctx.depositWriter.insert(row, createdEvent(row, takenEventId));
     await expect(
-      setPaymentUrlWithEvent(
-        t.ctx.db,
+      t.ctx.depositWriter.setPaymentUrl(
         { tenantId: a.tenantId, id: row.id, url: "https://pay.example.com/p/2", now: row.created_at + 1 },
         api1Event(row, takenEventId),
       ),
@@ -290,7 +282,7 @@ describe("group commit: steps submitted together are written together, each with
       newRow(b, "batch-key"),
     ];
     // Submitted in the same tick: one batch.
-    const answers = await Promise.all(rows.map((r) => insertDepositWithEvent(t.ctx.db, r, createdEvent(r))));
+    const answers = await Promise.all(rows.map((r) => t.ctx.depositWriter.insert(r, createdEvent(r))));
     expect(answers).toEqual([true, true, true, false, true]);
     for (const [i, r] of rows.entries()) {
       expect(await storedRow(r.id)).toEqual(answers[i] ? r : undefined);
@@ -301,14 +293,14 @@ describe("group commit: steps submitted together are written together, each with
   it("one failing item fails alone: the others of its batch are written", async () => {
     const taken = newRow(a);
     const takenEventId = newEventId();
-    await insertDepositWithEvent(t.ctx.db, taken, createdEvent(taken, takenEventId));
+    await t.ctx.depositWriter.insert(taken, createdEvent(taken, takenEventId));
     const good1 = newRow(a);
     const bad = newRow(a);
     const good2 = newRow(b);
     const results = await Promise.allSettled([
-      insertDepositWithEvent(t.ctx.db, good1, createdEvent(good1)),
-      insertDepositWithEvent(t.ctx.db, bad, createdEvent(bad, takenEventId)),
-      insertDepositWithEvent(t.ctx.db, good2, createdEvent(good2)),
+      t.ctx.depositWriter.insert(good1, createdEvent(good1)),
+      t.ctx.depositWriter.insert(bad, createdEvent(bad, takenEventId)),
+      t.ctx.depositWriter.insert(good2, createdEvent(good2)),
     ]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(await storedRow(good1.id)).toEqual(good1);
@@ -318,7 +310,7 @@ describe("group commit: steps submitted together are written together, each with
 
   it("stores a batch of payment URLs, each answered with its own order (or nothing when it did not apply)", async () => {
     const rows = [newRow(a), newRow(b), newRow(a), newRow(a)];
-    for (const r of rows) await insertDepositWithEvent(t.ctx.db, r, createdEvent(r));
+    for (const r of rows) await t.ctx.depositWriter.insert(r, createdEvent(r));
     await t.ctx.db
       .updateTable("deposits")
       .set({ status: "cancelled" })
@@ -326,8 +318,7 @@ describe("group commit: steps submitted together are written together, each with
       .execute();
     const answers = await Promise.all(
       rows.map((r, i) =>
-        setPaymentUrlWithEvent(
-          t.ctx.db,
+        t.ctx.depositWriter.setPaymentUrl(
           // The last one names another tenant: never applied.
           {
             tenantId: i === 3 ? b.tenantId : r.tenant_id,
@@ -356,12 +347,11 @@ describe("group commit: steps submitted together are written together, each with
   it("one failing URL step fails alone", async () => {
     const rows = [newRow(a), newRow(a), newRow(a)];
     const takenEventId = newEventId();
-    await insertDepositWithEvent(t.ctx.db, rows[0]!, createdEvent(rows[0]!, takenEventId));
-    for (const r of rows.slice(1)) await insertDepositWithEvent(t.ctx.db, r, createdEvent(r));
+    await t.ctx.depositWriter.insert(rows[0]!, createdEvent(rows[0]!, takenEventId));
+    for (const r of rows.slice(1)) await t.ctx.depositWriter.insert(r, createdEvent(r));
     const results = await Promise.allSettled(
       rows.map((r, i) =>
-        setPaymentUrlWithEvent(
-          t.ctx.db,
+        t.ctx.depositWriter.setPaymentUrl(
           { tenantId: r.tenant_id, id: r.id, url: `https://pay.example.com/q/${i}`, now: r.created_at + 1 },
           api1Event(r, i === 1 ? takenEventId : undefined),
         ),
@@ -377,7 +367,7 @@ describe("group commit: steps submitted together are written together, each with
 describe("tenant scoping of a second client", () => {
   it("reads a second client of the same tenant with its own fields", async () => {
     const c = await insertClient(t.ctx, a.tenantId);
-    const found = await findDepositContext(t.ctx.db, {
+    const found = await t.ctx.depositWriter.findContext({
       tenantId: a.tenantId,
       clientId: c.clientId,
       methodId: a.methodId,

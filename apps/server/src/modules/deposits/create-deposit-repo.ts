@@ -1,6 +1,6 @@
-import { createMicroBatcher, type MicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
+import { createMicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
 import { allColumns } from "../../infra/db/columns.js";
-import { type Db, type DbKind, dialectOf, writeTransaction } from "../../infra/db/database.js";
+import { type Db, dialectOf } from "../../infra/db/database.js";
 import type {
   ClientsTable,
   DepositMethodsTable,
@@ -8,12 +8,14 @@ import type {
   PspIntegrationsTable,
 } from "../../infra/db/schema.js";
 import {
-  columnsOf,
-  runStatement as run,
-  statement,
+  forShare,
+  insertRows,
+  jsonArrayHolds,
+  rowsAsTable,
+  runSql,
   tableColumns,
-  unnestOf,
 } from "../../infra/db/sql-text.js";
+import { writeThen } from "../../infra/db/write-batch.js";
 import { toDepositMethod } from "../deposit-methods/method-model.js";
 import { toIntegration } from "../psp-integrations/integration-model.js";
 import {
@@ -25,18 +27,17 @@ import {
 } from "./deposit-repo.js";
 
 /**
- * The statements of creating a deposit, the hottest write path after API-2 (bench B3), as SQL
- * written once instead of a Kysely query built and compiled on every call (building and
- * compiling was as much CPU as running the SQL on SQLite). Same tables, columns, conditions and
- * transactions as the query-builder versions in deposit-repo.ts; every statement is scoped by
- * tenant_id. The two write steps are group-committed (see below): on PostgreSQL, where every
- * statement is a round trip, a batch is one statement (data-modifying CTEs run in the
- * statement's own transaction, all or nothing) instead of BEGIN, two statements and COMMIT per
- * deposit; on SQLite a batch is one short transaction.
- *
- * On PostgreSQL each statement has ONE text whatever the batch size (the rows come as one array
- * per column, `unnest`ed), sent as a named statement (pg-prepared.ts): parsed and planned once
- * per connection instead of on every call.
+ * The statements of creating a deposit, the hottest write path after API-2 (bench B3), as
+ * hand-written SQL (sql-text.ts) instead of a Kysely query built and compiled on every call
+ * (building and compiling was as much CPU as running the SQL on SQLite). Same tables, columns,
+ * conditions and transactions as the query-builder versions in deposit-repo.ts; every
+ * statement is scoped by tenant_id. Each operation is written once for both databases: the
+ * rows travel through `rowsAsTable`/`insertRows`, and the two write steps through `writeThen`
+ * (write-batch.ts), which makes each step ONE statement on PostgreSQL, where every statement
+ * is a round trip (data-modifying CTEs run in the statement's own transaction, all or
+ * nothing), and one short transaction on SQLite. On PostgreSQL every statement has ONE text
+ * whatever the number of rows, sent as a named statement (pg-prepared.ts): parsed and planned
+ * once per connection. The two write steps are group-committed (see below).
  */
 
 const METHOD_COLUMNS = allColumns<DepositMethodsTable>()([
@@ -110,7 +111,6 @@ const DEPOSITS = tableColumns<DepositsTable>("deposits", {
   updated_at: "bigint",
   finalized_at: "bigint",
 });
-const DEPOSIT_COLUMNS = DEPOSITS.names;
 
 /** The client columns API-1 and the validation need (never the password hash). */
 export type DepositClient = Pick<
@@ -130,30 +130,14 @@ const CLIENT_COLUMNS = [
 const aliased = (table: string, cols: readonly string[]) =>
   cols.map((c) => `${table}.${c} as ${table}_${c}`).join(", ");
 
-// The method and its integration are joined to the client's row, each matched on its own id and
-// the tenant (a method or integration of another tenant is never found), LEFT so that a missing
-// method still returns the client: the caller tells "no client" from "no method".
 const CONTEXT_COLUMNS = `${aliased("c", CLIENT_COLUMNS)}, ${aliased("m", METHOD_COLUMNS)}, ${aliased("i", INTEGRATION_COLUMNS)}`;
-const FIND_CONTEXT = statement(`
-  select ${CONTEXT_COLUMNS}
-  from clients c
-  left join deposit_methods m on m.tenant_id = ? and m.id = ?
-  left join psp_integrations i on i.tenant_id = ? and i.id = m.integration_id
-  where c.tenant_id = ? and c.id = ?`);
-// PostgreSQL: the contexts of n requests in one round trip (same joins, one row per request found).
-const PG_FIND_CONTEXTS = statement(`
-  select v.n, ${CONTEXT_COLUMNS}
-  from unnest(?::int[], ?::text[], ?::text[], ?::text[]) as v (n, tenant_id, client_id, method_id)
-  join clients c on c.tenant_id = v.tenant_id and c.id = v.client_id
-  left join deposit_methods m on m.tenant_id = v.tenant_id and m.id = v.method_id
-  left join psp_integrations i on i.tenant_id = v.tenant_id and i.id = m.integration_id`);
 
 export type DepositContext = {
   client: DepositClient;
   /** The method with its integration; undefined when either is missing (or of another tenant). */
   methodWithIntegration: MethodWithIntegration | undefined;
 };
-type ContextKey = { tenantId: string; clientId: string; methodId: string };
+export type ContextKey = { tenantId: string; clientId: string; methodId: string };
 
 function pick<T>(row: Record<string, unknown>, prefix: string, cols: readonly string[]): T {
   const out: Record<string, unknown> = {};
@@ -179,114 +163,6 @@ function toContext(r: Record<string, unknown>): DepositContext {
   };
 }
 
-async function findContexts(
-  db: Db,
-  kind: DbKind,
-  keys: ContextKey[],
-): Promise<(DepositContext | undefined)[]> {
-  if (kind === "postgres") {
-    const { rows } = await run<Record<string, unknown>>(db, PG_FIND_CONTEXTS, [
-      keys.map((_, n) => n),
-      keys.map((k) => k.tenantId),
-      keys.map((k) => k.clientId),
-      keys.map((k) => k.methodId),
-    ]);
-    const byN = new Map(rows.map((r) => [Number(r.n), r]));
-    return keys.map((_, n) => {
-      const r = byN.get(n);
-      return r ? toContext(r) : undefined;
-    });
-  }
-  const out: (DepositContext | undefined)[] = [];
-  for (const k of keys) {
-    const { rows } = await run<Record<string, unknown>>(db, FIND_CONTEXT, [
-      k.tenantId,
-      k.methodId,
-      k.tenantId,
-      k.tenantId,
-      k.clientId,
-    ]);
-    out.push(rows[0] ? toContext(rows[0]) : undefined);
-  }
-  return out;
-}
-
-/**
- * The client, the method and the method's integration in one query, all of the tenant.
- * Undefined when the client does not exist in the tenant. On PostgreSQL the lookups of the
- * requests that arrive together are one query (one round trip); SQLite runs each at once.
- */
-export async function findDepositContext(db: Db, t: ContextKey): Promise<DepositContext | undefined> {
-  const kind = dialectOf(db);
-  if (kind === "postgres") return batchersOf(db, kind).context.submit(t);
-  return (await findContexts(db, kind, [t]))[0];
-}
-
-const EVENT_COLUMNS = DEPOSIT_EVENTS.names.join(", ");
-
-/** A timeline row's values in EVENT_COLUMNS order, as insertEventRows (deposit-repo.ts) writes it. */
-function eventValues(e: NewDepositEvent): unknown[] {
-  const row = eventRow(e);
-  return DEPOSIT_EVENTS.names.map((c) => row[c]);
-}
-
-const EVENT_PLACEHOLDERS = `(${DEPOSIT_EVENTS.names.map(() => "?").join(", ")})`;
-
-const DEPOSITS_UNNEST = unnestOf(DEPOSITS.types);
-const EVENTS_UNNEST = unnestOf(DEPOSIT_EVENTS.types);
-
-// Insert-or-ignore on (tenant, client, idempotency key): concurrent requests with one key never
-// raise a constraint error (failure mode 3); NULL keys never conflict.
-const ON_KEY_CONFLICT = "on conflict (tenant_id, client_id, idempotency_key) do nothing";
-
-/*
- * The order was built from its method as read before this insert (its currency's decimals).
- * The insert only happens while that method is live and still gives the currency those
- * decimals: a change committed in between (update-method.ts checks the orders holding a
- * currency before changing its decimals, and saw none of this one) would otherwise leave an
- * order, then a wallet, in another exponent than the tenant's (issue 14 item 1). A refused row
- * is not inserted, as one whose key is taken; the caller tells them apart. On PostgreSQL the
- * method row is locked FOR SHARE: a change in progress (update-method.ts locks the row first)
- * is waited for, and its committed version is checked again (READ COMMITTED re-checks a locked
- * row that changed); a change that starts later waits for this order and then sees it.
- */
-const SQLITE_METHOD_GUARD = `exists (
-  select 1 from deposit_methods m, json_each(m.currencies) c
-  where m.tenant_id = ? and m.id = ? and m.deleted_at is null
-    and json_extract(c.value, '$.code') = ? and json_extract(c.value, '$.decimals') = ?)`;
-const PG_METHOD_GUARD = `exists (
-  select 1 from deposit_methods m
-  where m.tenant_id = v.tenant_id and m.id = v.method_id and m.deleted_at is null
-    and m.currencies::jsonb @> jsonb_build_array(jsonb_build_object('code', v.currency, 'decimals', v.decimals))
-  for share)`;
-/** The guard's parameters on SQLite, after the row's values. */
-const guardValues = (row: DepositsTable) => [row.tenant_id, row.method_id, row.currency, row.decimals];
-
-/**
- * SQLite: one statement per row, inside the batch's transaction (in-process, prepared once).
- * A WHERE on the SELECT also keeps SQLite from reading ON CONFLICT as a join's constraint.
- */
-const INSERT_DEPOSIT = statement(
-  `insert into deposits (${DEPOSIT_COLUMNS.join(", ")})
-  select ${DEPOSIT_COLUMNS.map(() => "?").join(", ")} where ${SQLITE_METHOD_GUARD} ${ON_KEY_CONFLICT}`,
-);
-const INSERT_EVENT = statement(`insert into deposit_events (${EVENT_COLUMNS}) values ${EVENT_PLACEHOLDERS}`);
-
-// PostgreSQL: n orders and their `created` events in one statement. An event is written only
-// for an order that was inserted (joined to the insert's RETURNING), and the statement returns
-// the ids of the orders it inserted.
-const PG_INSERT_DEPOSITS = statement(`
-  with d as (
-    insert into deposits (${DEPOSIT_COLUMNS.join(", ")})
-    select * from ${DEPOSITS_UNNEST} as v (${DEPOSIT_COLUMNS.join(", ")})
-    where ${PG_METHOD_GUARD}
-    ${ON_KEY_CONFLICT} returning id)
-  insert into deposit_events (${EVENT_COLUMNS})
-  select v.id, v.tenant_id, v.deposit_id, v.kind, v.data, v.created_at
-  from ${EVENTS_UNNEST} as v (${EVENT_COLUMNS})
-  join d on d.id = v.deposit_id
-  returning deposit_id`);
-
 /** What the answer to a create request is made of. */
 export type CreatedDepositRow = Pick<
   DepositRow,
@@ -301,28 +177,97 @@ const ANSWER_COLUMNS = [
   "failure_message",
 ] as const;
 
-// The URL is stored only on an order still open and without one (a cancelled or failed order
-// keeps none; a callback that raced ahead keeps its status): as setPaymentUrl in deposit-repo.ts.
-const SET_PAYMENT_URL = statement(`
-  update deposits set payment_url = ?, updated_at = ?
-  where tenant_id = ? and id = ? and status in ('pending', 'processing') and payment_url is null
-  returning ${ANSWER_COLUMNS.join(", ")}`);
-// PostgreSQL: n events and n URLs in one statement (the events are written either way).
-const PG_SET_PAYMENT_URLS = statement(`
-  with e as (insert into deposit_events (${EVENT_COLUMNS}) select * from ${EVENTS_UNNEST}),
-  v (url, now, tenant_id, id) as (select * from ${unnestOf(["text", "bigint", "text", "text"])})
-  update deposits d set payment_url = v.url, updated_at = v.now
-  from v
-  where d.tenant_id = v.tenant_id and d.id = v.id and d.status in ('pending', 'processing') and d.payment_url is null
-  returning ${ANSWER_COLUMNS.map((c) => `d.${c}`).join(", ")}`);
+type ContextKeyRow = { n: number; tenant_id: string; client_id: string; method_id: string };
+const CONTEXT_KEYS = tableColumns<ContextKeyRow>("v", {
+  n: "integer",
+  tenant_id: "text",
+  client_id: "text",
+  method_id: "text",
+});
+
+/** One text of each statement per database, built once per writer (per AppContext). */
+function depositSql(db: Db) {
+  return {
+    // The contexts of n requests (one row per request whose client exists). The method and its
+    // integration are joined to the client's row, each matched on its own id and the tenant (a
+    // method or integration of another tenant is never found), LEFT so that a missing method
+    // still returns the client: the caller tells "no client" from "no method".
+    contexts: withFromItem(
+      (keys: FromItem) => `
+      SELECT v.n, ${CONTEXT_COLUMNS}
+      FROM ${keys}
+      JOIN clients c ON c.tenant_id = v.tenant_id AND c.id = v.client_id
+      LEFT JOIN deposit_methods m ON m.tenant_id = v.tenant_id AND m.id = v.method_id
+      LEFT JOIN psp_integrations i ON i.tenant_id = v.tenant_id AND i.id = m.integration_id`,
+    ),
+
+    /*
+     * Insert-or-ignore on (tenant, client, idempotency key): concurrent requests with one key
+     * never raise a constraint error (failure mode 3); NULL keys never conflict.
+     *
+     * The order was built from its method as read before this insert (its currency's
+     * decimals). The insert only happens while that method is live and still gives the
+     * currency those decimals: a change committed in between (update-method.ts checks the
+     * orders holding a currency before changing its decimals, and saw none of this one) would
+     * otherwise leave an order, then a wallet, in another exponent than the tenant's (issue 14
+     * item 1). A refused row is not inserted, as one whose key is taken; the caller tells them
+     * apart. Where the database has row locks (PostgreSQL) the method row is locked FOR SHARE:
+     * a change in progress (update-method.ts locks the row first) is waited for, and its
+     * committed version is checked again (READ COMMITTED re-checks a locked row that changed);
+     * a change that starts later waits for this order and then sees it. The WHERE also keeps
+     * SQLite from reading ON CONFLICT as a join's constraint.
+     */
+    insertDeposits: withFromItem(
+      (rows: FromItem) => `
+      INSERT INTO deposits (${DEPOSITS.names.join(", ")})
+      SELECT v.* FROM ${rows}
+      WHERE EXISTS (
+        SELECT 1 FROM deposit_methods m
+        WHERE m.tenant_id = v.tenant_id AND m.id = v.method_id AND m.deleted_at IS NULL
+          AND ${jsonArrayHolds(db, "m.currencies", { code: "v.currency", decimals: "v.decimals" })}${forShare(db)})
+      ON CONFLICT (tenant_id, client_id, idempotency_key) DO NOTHING
+      RETURNING id`,
+    ),
+    // Each inserted order's `created` event (`d`: the orders the insert returned).
+    insertCreatedEvents: withFromItem(
+      (events: FromItem) => `
+      INSERT INTO deposit_events (${DEPOSIT_EVENTS.names.join(", ")})
+      SELECT v.* FROM ${events} JOIN d ON d.id = v.deposit_id
+      RETURNING deposit_id`,
+    ),
+
+    // The URL is stored only on an order still open and without one (a cancelled or failed
+    // order keeps none; a callback that raced ahead keeps its status): as setPaymentUrl in
+    // deposit-repo.ts. The `api1_call` events are written either way.
+    setPaymentUrls: withFromItem(
+      (urls: FromItem) => `
+      UPDATE deposits SET payment_url = v.url, updated_at = v.now
+      FROM ${urls}
+      WHERE deposits.tenant_id = v.tenant_id AND deposits.id = v.id
+        AND deposits.status IN ('pending', 'processing') AND deposits.payment_url IS NULL
+      RETURNING ${ANSWER_COLUMNS.map((c) => `deposits.${c}`).join(", ")}`,
+    ),
+  };
+}
+/** A FROM item's SQL (`rowsAsTable`), named `v`. */
+type FromItem = string;
+
+/** A text around one FROM item, its whitespace collapsed once instead of on every call. */
+function withFromItem(text: (from: FromItem) => string): (from: FromItem) => string {
+  const [head, tail] = text("\u0000").replace(/\s+/g, " ").trim().split("\u0000");
+  return (from) => `${head}${from}${tail}`;
+}
+
+type SetUrlRow = { url: string; now: number; tenant_id: string; id: string };
+const SET_URLS = tableColumns<SetUrlRow>("v", { url: "text", now: "bigint", tenant_id: "text", id: "text" });
 
 /*
- * Group commit. The two write steps of every deposit creation go through a batcher per
- * database: the steps that arrive while one batch is being written are written together in the
- * next one: ONE transaction on SQLite (a commit writes each touched page once for all of them:
- * under bench B3's load a third of the WAL writes and file locks per deposit), ONE statement on
- * PostgreSQL (one round trip). A lone request waits for nothing but the end of the current I/O
- * phase. Each deposit's own rows stay all or nothing; when a batch fails (a unique violation, a
+ * Group commit. The two write steps of every deposit creation go through a batcher: the steps
+ * that arrive while one batch is being written are written together in the next one: ONE
+ * transaction on SQLite (a commit writes each touched page once for all of them: under bench
+ * B3's load a third of the WAL writes and file locks per deposit), ONE statement on PostgreSQL
+ * (one round trip). A lone request waits for nothing but the end of the current I/O phase.
+ * Each deposit's own rows stay all or nothing; when a batch fails (a unique violation, a
  * deadlock, a deleted client), it rolls back whole and every item is retried alone, so one bad
  * item never fails another.
  */
@@ -330,37 +275,6 @@ const BATCH_MAX = 64;
 
 type InsertItem = { row: DepositsTable; event: NewDepositEvent };
 type SetUrlItem = { url: string; now: number; tenantId: string; id: string; event: NewDepositEvent };
-type Batchers = {
-  /** PostgreSQL only: the context lookups of requests that arrive together, one query. */
-  context: MicroBatcher<ContextKey, DepositContext | undefined>;
-  insert: MicroBatcher<InsertItem, boolean>;
-  setUrl: MicroBatcher<SetUrlItem, CreatedDepositRow | undefined>;
-};
-const batchers = new WeakMap<Db, Batchers>();
-
-function batchersOf(db: Db, kind: DbKind): Batchers {
-  let b = batchers.get(db);
-  if (!b) {
-    // One writer on SQLite; on PostgreSQL two batches at once at most, as API-2's batches.
-    const opts = { maxBatch: BATCH_MAX, concurrency: kind === "postgres" ? 2 : 1 };
-    b = {
-      context: createMicroBatcher(
-        aloneOnFailure((keys) => findContexts(db, kind, keys)),
-        opts,
-      ),
-      insert: createMicroBatcher(
-        aloneOnFailure((items) => insertDeposits(db, kind, items)),
-        opts,
-      ),
-      setUrl: createMicroBatcher(
-        aloneOnFailure((items) => setPaymentUrls(db, kind, items)),
-        opts,
-      ),
-    };
-    batchers.set(db, b);
-  }
-  return b;
-}
 
 /** A batch; when it fails, each of its items alone (its own transaction or statement). */
 function aloneOnFailure<I, O>(run: (items: I[]) => Promise<O[]>) {
@@ -377,77 +291,111 @@ function aloneOnFailure<I, O>(run: (items: I[]) => Promise<O[]>) {
   return each;
 }
 
-async function insertDeposits(db: Db, kind: DbKind, items: InsertItem[]): Promise<boolean[]> {
-  if (kind === "postgres") {
-    const params = [
-      ...columnsOf(items.map(({ row }) => DEPOSIT_COLUMNS.map((c) => row[c]))),
-      ...columnsOf(items.map(({ event }) => eventValues(event))),
-    ];
-    const r = await run<{ deposit_id: string }>(db, PG_INSERT_DEPOSITS, params);
-    const inserted = new Set(r.rows.map((x) => x.deposit_id));
-    return items.map(({ row }) => inserted.has(row.id));
-  }
-  return writeTransaction(db, async (trx) => {
-    const out: boolean[] = [];
-    for (const { row, event } of items) {
-      const r = await run(trx, INSERT_DEPOSIT, [...DEPOSIT_COLUMNS.map((c) => row[c]), ...guardValues(row)]);
-      const inserted = Number(r.numAffectedRows ?? 0n) > 0;
-      if (inserted) await run(trx, INSERT_EVENT, eventValues(event));
-      out.push(inserted);
-    }
-    return out;
-  });
-}
+/**
+ * Deposit creation's reads and writes, over the root database: it takes no transaction, since
+ * each write is committed with its batch. One per AppContext (app-context.ts): three
+ * micro-batchers of at most 64 items each, one batch in flight on SQLite (one writer), two on
+ * PostgreSQL (as API-2's batches).
+ */
+export type DepositWriter = {
+  /**
+   * The client, the method and the method's integration in one query, all of the tenant.
+   * Undefined when the client does not exist in the tenant. On PostgreSQL the lookups of the
+   * requests that arrive together are one query (one round trip); SQLite runs each at once.
+   */
+  findContext(key: ContextKey): Promise<DepositContext | undefined>;
+  /**
+   * Inserts a new order with its first timeline event (`event.depositId` is the order's id), all
+   * or nothing, unless an order with the same (tenant, client, idempotency key) exists (also one
+   * earlier in the same batch), or its method is no longer live with the order's currency in the
+   * order's decimals (it changed since it was read). Returns whether this call inserted it.
+   */
+  insert(row: DepositsTable, event: NewDepositEvent): Promise<boolean>;
+  /**
+   * Writes a timeline event (`api1_call`) and stores the payment URL of the order when it is
+   * still open and has none, all or nothing. Returns the order as the update left it,
+   * `undefined` when the update did not apply.
+   */
+  setPaymentUrl(
+    t: { tenantId: string; id: string; url: string; now: number },
+    event: NewDepositEvent,
+  ): Promise<CreatedDepositRow | undefined>;
+};
 
-async function setPaymentUrls(
-  db: Db,
-  kind: DbKind,
-  items: SetUrlItem[],
-): Promise<(CreatedDepositRow | undefined)[]> {
-  if (kind === "postgres") {
-    const params = [
-      ...columnsOf(items.map(({ event }) => eventValues(event))),
-      ...columnsOf(items.map((i) => [i.url, i.now, i.tenantId, i.id])),
-    ];
-    const r = await run<CreatedDepositRow>(db, PG_SET_PAYMENT_URLS, params);
-    const byId = new Map(r.rows.map((x) => [x.id, x]));
+export function createDepositWriter(db: Db): DepositWriter {
+  const q = depositSql(db);
+
+  async function findContexts(keys: ContextKey[]): Promise<(DepositContext | undefined)[]> {
+    const v = rowsAsTable(
+      db,
+      CONTEXT_KEYS,
+      keys.map((k, n) => ({ n, tenant_id: k.tenantId, client_id: k.clientId, method_id: k.methodId })),
+    );
+    const { rows } = await runSql<Record<string, unknown>>(db, {
+      sql: q.contexts(v.sql),
+      parameters: v.parameters,
+    });
+    if (keys.length === 1) return [rows[0] ? toContext(rows[0]) : undefined];
+    const byN = new Map(rows.map((r) => [Number(r.n), r]));
+    return keys.map((_, n) => {
+      const r = byN.get(n);
+      return r ? toContext(r) : undefined;
+    });
+  }
+
+  async function insertDeposits(items: InsertItem[]): Promise<boolean[]> {
+    const orders = rowsAsTable(
+      db,
+      DEPOSITS,
+      items.map((i) => i.row),
+    );
+    const events = rowsAsTable(
+      db,
+      DEPOSIT_EVENTS,
+      items.map((i) => eventRow(i.event)),
+    );
+    const inserted = await writeThen<{ deposit_id: string }>(
+      db,
+      { sql: q.insertDeposits(orders.sql), parameters: orders.parameters },
+      { sql: q.insertCreatedEvents(events.sql), parameters: events.parameters },
+      { readsFirst: true },
+    );
+    const ids = new Set(inserted.map((x) => x.deposit_id));
+    return items.map(({ row }) => ids.has(row.id));
+  }
+
+  async function setPaymentUrls(items: SetUrlItem[]): Promise<(CreatedDepositRow | undefined)[]> {
+    const urls = rowsAsTable(
+      db,
+      SET_URLS,
+      items.map((i) => ({ url: i.url, now: i.now, tenant_id: i.tenantId, id: i.id })),
+    );
+    const set = await writeThen<CreatedDepositRow>(
+      db,
+      insertRows(
+        db,
+        DEPOSIT_EVENTS,
+        items.map((i) => eventRow(i.event)),
+      ),
+      { sql: q.setPaymentUrls(urls.sql), parameters: urls.parameters },
+    );
+    const byId = new Map(set.map((x) => [x.id, x]));
     return items.map((i) => byId.get(i.id));
   }
-  return writeTransaction(db, async (trx) => {
-    const out: (CreatedDepositRow | undefined)[] = [];
-    for (const i of items) {
-      await run(trx, INSERT_EVENT, eventValues(i.event));
-      const r = await run<CreatedDepositRow>(trx, SET_PAYMENT_URL, [i.url, i.now, i.tenantId, i.id]);
-      out.push(r.rows[0]);
-    }
-    return out;
-  });
-}
 
-/**
- * Inserts a new order with its first timeline event (`event.depositId` is the order's id), all
- * or nothing, unless an order with the same (tenant, client, idempotency key) exists (also one
- * earlier in the same batch), or its method is no longer live with the order's currency in the
- * order's decimals (it changed since it was read). Returns whether this call inserted it. Pass
- * the database, never a transaction: the write is committed with its batch.
- */
-export async function insertDepositWithEvent(
-  db: Db,
-  row: DepositsTable,
-  event: NewDepositEvent,
-): Promise<boolean> {
-  return batchersOf(db, dialectOf(db)).insert.submit({ row, event });
-}
-
-/**
- * Writes a timeline event (`api1_call`) and stores the payment URL of the order when it is still
- * open and has none, all or nothing. Returns the order as the update left it, `undefined` when
- * the update did not apply. Pass the database, never a transaction (as above).
- */
-export async function setPaymentUrlWithEvent(
-  db: Db,
-  t: { tenantId: string; id: string; url: string; now: number },
-  event: NewDepositEvent,
-): Promise<CreatedDepositRow | undefined> {
-  return batchersOf(db, dialectOf(db)).setUrl.submit({ ...t, event });
+  // One writer on SQLite; on PostgreSQL two batches at once at most, as API-2's batches.
+  const postgres = dialectOf(db) === "postgres";
+  const opts = { maxBatch: BATCH_MAX, concurrency: postgres ? 2 : 1 };
+  const insert = createMicroBatcher(aloneOnFailure(insertDeposits), opts);
+  const setUrl = createMicroBatcher(aloneOnFailure(setPaymentUrls), opts);
+  // A lookup is a round trip on PostgreSQL only: SQLite answers each at once, in process.
+  const context = postgres ? createMicroBatcher(aloneOnFailure(findContexts), opts) : undefined;
+  return {
+    async findContext(key) {
+      if (context) return context.submit(key);
+      return (await findContexts([key]))[0];
+    },
+    insert: (row, event) => insert.submit({ row, event }),
+    setPaymentUrl: (t, event) => setUrl.submit({ ...t, event }),
+  };
 }

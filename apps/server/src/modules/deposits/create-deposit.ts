@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { ProtocolError } from "@psphub/protocol";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
-import type { SecretBox } from "../../infra/crypto/secret-box.js";
 import { encodeJson, toDbMinor, writeTransaction } from "../../infra/db/database.js";
 import type { DepositsTable } from "../../infra/db/schema.js";
 import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
@@ -18,13 +17,7 @@ import {
   PROVIDER_UNAVAILABLE_MESSAGE,
   truncateBody,
 } from "./api1-request.js";
-import {
-  type CreatedDepositRow,
-  type DepositClient,
-  findDepositContext,
-  insertDepositWithEvent,
-  setPaymentUrlWithEvent,
-} from "./create-deposit-repo.js";
+import type { CreatedDepositRow, DepositClient } from "./create-deposit-repo.js";
 import {
   type DepositRow,
   findDepositById,
@@ -58,7 +51,10 @@ export type DepositActor =
   | { kind: "client"; tenantId: string; clientId: string }
   | { kind: "staff"; tenantId: string; actorType: "user" | "api_key"; actorId: string };
 
-export type CreateDepositDeps = Pick<AppContext, "db" | "clock" | "secretBox" | "config" | "logger"> &
+export type CreateDepositDeps = Pick<
+  AppContext,
+  "db" | "clock" | "config" | "logger" | "depositWriter" | "api1Tokens"
+> &
   Partial<Pick<AppContext, "metrics">> & {
     /** Outbound client for API-1; built from config.allowPrivateAppUrls by the routes. */
     httpOut: GuardedClient;
@@ -149,7 +145,7 @@ export async function createDeposit(
   }
 
   // The client, the method and its integration in one query.
-  const found = await findDepositContext(deps.db, {
+  const found = await deps.depositWriter.findContext({
     tenantId,
     clientId,
     methodId: data.methodId,
@@ -198,7 +194,7 @@ export async function createDeposit(
 
   // The order and its `created` event, committed (with the orders of other requests that arrived
   // meanwhile: group commit, create-deposit-repo.ts) before anything else happens.
-  const inserted = await insertDepositWithEvent(deps.db, row, {
+  const inserted = await deps.depositWriter.insert(row, {
     tenantId,
     depositId: row.id,
     now,
@@ -235,33 +231,6 @@ export async function createDeposit(
   return createDepositView(after ?? row, false);
 }
 
-const OPENED_TOKENS_MAX = 256;
-const openedTokens = new WeakMap<SecretBox, Map<string, string>>();
-
-/**
- * The integration's API-1 token, decrypted once per ciphertext and kept in this process (an
- * AES-GCM open per deposit was a visible cost in bench B3). The ciphertext is the key: a rotated
- * or replaced token has a new one, so a kept token is never stale; at most 256 are kept, the
- * least recently used dropped first. Kept per SecretBox, so another key never sees them.
- */
-export function openApi1Token(box: SecretBox, sealed: string): string {
-  let tokens = openedTokens.get(box);
-  if (!tokens) {
-    tokens = new Map();
-    openedTokens.set(box, tokens);
-  }
-  const kept = tokens.get(sealed);
-  if (kept !== undefined) {
-    tokens.delete(sealed);
-    tokens.set(sealed, kept);
-    return kept;
-  }
-  const token = box.open(sealed);
-  if (tokens.size >= OPENED_TOKENS_MAX) tokens.delete(tokens.keys().next().value as string);
-  tokens.set(sealed, token);
-  return token;
-}
-
 /** `text` with every occurrence of the integration's token replaced (never stored or logged). */
 export function redactToken(text: string, token: string | undefined): string {
   return token ? text.replaceAll(token, "[redacted]") : text;
@@ -287,7 +256,7 @@ async function callApi1(
   let latencyMs = 0;
   let token: string | undefined;
   try {
-    token = openApi1Token(deps.secretBox, m.integrationRow.token_enc);
+    token = deps.api1Tokens.open(m.integrationRow.token_enc);
     const req = buildApi1Request(
       {
         merchantId: integration.merchantId,
@@ -376,7 +345,7 @@ async function callApi1(
  * order as its conditional update left it, `undefined` when that update did not apply.
  */
 async function recordApi1Outcome(
-  deps: Pick<CreateDepositDeps, "db">,
+  deps: Pick<CreateDepositDeps, "db" | "depositWriter">,
   now: number,
   row: DepositsTable,
   call: {
@@ -408,7 +377,7 @@ async function recordApi1Outcome(
   };
   if (outcome.ok) {
     const url = outcome.paymentUrl;
-    return setPaymentUrlWithEvent(deps.db, { tenantId: row.tenant_id, id: row.id, url, now }, event);
+    return deps.depositWriter.setPaymentUrl({ tenantId: row.tenant_id, id: row.id, url, now }, event);
   }
   // The failure goes through the settlement's guarded transition, from `pending` only: a
   // callback that raced ahead is never overwritten.

@@ -6,8 +6,6 @@ import { CLIENT_COOKIE, clientOf, staffOf } from "../../http/access.js";
 import { sha256Hex } from "../../infra/crypto/hashing.js";
 import { createGuardedClient, type GuardedClient } from "../../infra/http-out/guarded-client.js";
 import { RateLimitedError } from "../../shared/errors.js";
-import { createSessionRepo } from "../auth/session-repo.js";
-import { sessionStreams } from "../auth/session-streams.js";
 import { cancelDeposit } from "./cancel-deposit.js";
 import { createDeposit, type DepositActor } from "./create-deposit.js";
 import {
@@ -148,7 +146,7 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
     );
 
     const streams = new Set<() => void>();
-    const sessions = createSessionRepo(ctx.db);
+    const sessions = ctx.sessionReader;
     app.addHook("preClose", async () => {
       for (const stop of streams) stop();
     });
@@ -177,7 +175,7 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
         const sessionHash = sha256Hex(req.cookies[CLIENT_COOKIE] ?? "");
         let sessionEnded = false;
         let wake: (() => void) | undefined;
-        const slot = sessionStreams(ctx).open(sessionHash, () => {
+        const slot = ctx.sessionStreams.open(sessionHash, () => {
           sessionEnded = true;
           wake?.();
         });

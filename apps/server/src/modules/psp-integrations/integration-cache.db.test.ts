@@ -1,5 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { createAppContext } from "../../app-context.js";
 import {
   callbackError,
   callbackFields,
@@ -66,3 +67,17 @@ it.skipIf(testDbKind() !== "postgres")(
     expect((await processing()).json()).toEqual(callbackError("psp_token_invalid"));
   },
 );
+
+it("is its context's own: a second context in this process keeps none of this one's lookups", async () => {
+  const now = t.ctx.clock.now();
+  expect(await t.ctx.callbackIntegrations.find(fx.merchantId, now)).toBeDefined();
+  expect(t.ctx.callbackIntegrations.size).toBeGreaterThan(0);
+  const second = createAppContext(t.ctx.config, { logger: t.ctx.logger });
+  try {
+    expect(second.callbackIntegrations).not.toBe(t.ctx.callbackIntegrations);
+    expect(second.callbackIntegrations.size).toBe(0);
+    expect((await second.callbackIntegrations.find(fx.merchantId, now))?.id).toBe(fx.integrationId);
+  } finally {
+    await second.close();
+  }
+});

@@ -49,9 +49,20 @@ export function createIntegrationRepo(db: Db) {
     async insert(row: IntegrationRow): Promise<void> {
       await db.insertInto("psp_integrations").values(row).execute();
     },
+  };
+}
+type IntegrationRepo = ReturnType<typeof createIntegrationRepo>;
+
+/**
+ * The repository with the writes that change what API-2 may have cached. Only
+ * {@link CallbackIntegrations.change} hands one out, so no change can miss the cache.
+ */
+function createIntegrationWriter(db: Db, changed: () => void) {
+  return {
+    ...createIntegrationRepo(db),
 
     async update(tenantId: string, id: string, patch: IntegrationPatch): Promise<boolean> {
-      integrationsChanged();
+      changed();
       const r = await db
         .updateTable("psp_integrations")
         .set(patch)
@@ -71,7 +82,7 @@ export function createIntegrationRepo(db: Db) {
         "token_enc" | "prev_token_enc" | "prev_token_expires_at" | "token_rotated_at" | "updated_at"
       >,
     ): Promise<boolean> {
-      integrationsChanged();
+      changed();
       const r = await db
         .updateTable("psp_integrations")
         .set(set)
@@ -83,7 +94,7 @@ export function createIntegrationRepo(db: Db) {
     },
   };
 }
-export type IntegrationRepo = ReturnType<typeof createIntegrationRepo>;
+export type IntegrationWriter = ReturnType<typeof createIntegrationWriter>;
 
 /** What API-2 needs of an integration: its scope, state, policy, and the tokens it accepts. */
 export type CallbackIntegration = {
@@ -102,81 +113,98 @@ export type CallbackIntegration = {
  * takes effect everywhere within this time; in the process that made the change, at once.
  */
 export const CALLBACK_INTEGRATION_TTL_MS = 1_000;
-const CACHE_MAX = 10_000;
+/** Most integrations kept; past it the cache starts again empty (merchant ids in use are few). */
+export const CALLBACK_INTEGRATIONS_MAX = 10_000;
+
+/**
+ * API-2's integration lookups by `merchant_id`, with their tokens decrypted: the hot path looks
+ * an integration up (and decrypts its tokens) once per {@link CALLBACK_INTEGRATION_TTL_MS}
+ * instead of on every callback (bench B1's profile). Unknown merchant ids are never kept, so
+ * garbage cannot fill it. One per AppContext (app-context.ts), over its root database; every
+ * change of an integration in this process goes through {@link CallbackIntegrations.change}.
+ */
+export class CallbackIntegrations {
+  private readonly kept = new Map<string, Cached>();
+  /** Moves on every change: a lookup read under an older generation is not reused. */
+  private generation = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+  ) {}
+
+  /** Integrations kept now (at most {@link CALLBACK_INTEGRATIONS_MAX}). */
+  get size(): number {
+    return this.kept.size;
+  }
+
+  /** Drops every kept lookup. */
+  changed(): void {
+    this.generation++;
+  }
+
+  /**
+   * Runs a transaction that changes integrations, with a repository whose writes drop the kept
+   * lookups when the change is written AND again once it has committed: a callback that read
+   * the old row between the two (PostgreSQL, read committed) must not keep it for the TTL.
+   */
+  async change<T>(fn: (repo: IntegrationWriter, trx: Db) => Promise<T>): Promise<T> {
+    try {
+      return await writeTransaction(this.db, (trx) =>
+        fn(
+          createIntegrationWriter(trx, () => this.changed()),
+          trx,
+        ),
+      );
+    } finally {
+      this.changed();
+    }
+  }
+
+  /** The integration with this `merchant_id`, kept for the TTL. */
+  async find(merchantId: string, now: number): Promise<CallbackIntegration | undefined> {
+    const hit = this.kept.get(merchantId);
+    if (hit && hit.generation === this.generation && hit.expiresAt > now) return hit.value;
+    const seenGeneration = this.generation;
+    const row = await this.db
+      .selectFrom("psp_integrations")
+      .select([
+        "id",
+        "tenant_id",
+        "enabled",
+        "amount_policy",
+        "token_enc",
+        "prev_token_enc",
+        "prev_token_expires_at",
+      ])
+      .where("merchant_id", "=", merchantId)
+      .executeTakeFirst();
+    if (!row) {
+      this.kept.delete(merchantId);
+      return undefined;
+    }
+    const value: CallbackIntegration = {
+      id: row.id,
+      tenant_id: row.tenant_id,
+      enabled: toBool(row.enabled),
+      amount_policy: row.amount_policy,
+      token: this.box.open(row.token_enc),
+      prevToken: row.prev_token_enc ? openPrevious(this.box, row.prev_token_enc) : null,
+      prevTokenExpiresAt: row.prev_token_expires_at,
+    };
+    // A change made while this read ran may not be in it: don't keep it.
+    if (seenGeneration === this.generation) {
+      if (this.kept.size >= CALLBACK_INTEGRATIONS_MAX) this.kept.clear();
+      this.kept.set(merchantId, {
+        value,
+        generation: this.generation,
+        expiresAt: now + CALLBACK_INTEGRATION_TTL_MS,
+      });
+    }
+    return value;
+  }
+}
 type Cached = { value: CallbackIntegration; generation: number; expiresAt: number };
-const caches = new WeakMap<Db, Map<string, Cached>>();
-let generation = 0;
-
-/** Drops every cached lookup (any integration changed in this process). */
-export function integrationsChanged(): void {
-  generation++;
-}
-
-/**
- * Runs a transaction that changes integrations, dropping cached lookups when the change is
- * written AND again once it has committed: a callback that read the old row between the two
- * (PostgreSQL, read committed) must not keep it cached for the rest of the TTL.
- */
-export async function inIntegrationTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
-  try {
-    return await writeTransaction(db, fn);
-  } finally {
-    integrationsChanged();
-  }
-}
-
-/**
- * The integration with this `merchant_id`, for API-2: the hot path looks it up (and decrypts its
- * tokens) once per {@link CALLBACK_INTEGRATION_TTL_MS} instead of on every callback (bench B1's
- * profile). Unknown merchant ids are never cached, so garbage cannot fill the cache.
- */
-export async function findCallbackIntegration(
-  db: Db,
-  box: SecretBox,
-  merchantId: string,
-  now: number,
-): Promise<CallbackIntegration | undefined> {
-  let cache = caches.get(db);
-  if (!cache) {
-    cache = new Map();
-    caches.set(db, cache);
-  }
-  const hit = cache.get(merchantId);
-  if (hit && hit.generation === generation && hit.expiresAt > now) return hit.value;
-  const seenGeneration = generation;
-  const row = await db
-    .selectFrom("psp_integrations")
-    .select([
-      "id",
-      "tenant_id",
-      "enabled",
-      "amount_policy",
-      "token_enc",
-      "prev_token_enc",
-      "prev_token_expires_at",
-    ])
-    .where("merchant_id", "=", merchantId)
-    .executeTakeFirst();
-  if (!row) {
-    cache.delete(merchantId);
-    return undefined;
-  }
-  const value: CallbackIntegration = {
-    id: row.id,
-    tenant_id: row.tenant_id,
-    enabled: toBool(row.enabled),
-    amount_policy: row.amount_policy,
-    token: box.open(row.token_enc),
-    prevToken: row.prev_token_enc ? openPrevious(box, row.prev_token_enc) : null,
-    prevTokenExpiresAt: row.prev_token_expires_at,
-  };
-  // A change made while this read ran may not be in it: don't keep it.
-  if (seenGeneration === generation) {
-    if (cache.size >= CACHE_MAX) cache.clear();
-    cache.set(merchantId, { value, generation, expiresAt: now + CALLBACK_INTEGRATION_TTL_MS });
-  }
-  return value;
-}
 
 /**
  * A previous token that no key opens (sealed before a key change that was not reencrypted, or

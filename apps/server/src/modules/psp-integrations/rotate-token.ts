@@ -4,7 +4,6 @@ import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { newIntegrationToken } from "../../shared/ids.js";
 import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import { createIntegrationRepo, inIntegrationTransaction } from "./integration-repo.js";
 import { rotateTokenInput } from "./integration-schemas.js";
 
 /**
@@ -14,7 +13,7 @@ import { rotateTokenInput } from "./integration-schemas.js";
  * grace period ends the older one's grace. The answer never carries a token: reveal it.
  */
 export async function rotateToken(
-  ctx: Pick<AppContext, "db" | "clock" | "config" | "secretBox">,
+  ctx: Pick<AppContext, "clock" | "config" | "secretBox" | "callbackIntegrations">,
   actor: AdminActor,
   id: string,
   input: { graceHours?: number | undefined },
@@ -22,8 +21,7 @@ export async function rotateToken(
   const data = parseInput(rotateTokenInput, input);
   const graceMs =
     data.graceHours === undefined ? ctx.config.tokenGraceMs : Math.round(data.graceHours * 3_600_000);
-  return inIntegrationTransaction(ctx.db, async (trx) => {
-    const repo = createIntegrationRepo(trx);
+  return ctx.callbackIntegrations.change(async (repo, trx) => {
     const row = await repo.find(actor.tenantId, id, { forUpdate: true });
     if (!row) throw new NotFoundError("Integration");
     const now = ctx.clock.now();

@@ -6,12 +6,7 @@ import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { checkedAppUrl } from "./app-url.js";
 import { toIntegration } from "./integration-model.js";
-import {
-  createIntegrationRepo,
-  type IntegrationPatch,
-  type IntegrationRow,
-  inIntegrationTransaction,
-} from "./integration-repo.js";
+import type { IntegrationPatch, IntegrationRow } from "./integration-repo.js";
 import {
   type IntegrationView,
   type UpdateIntegrationInput,
@@ -20,7 +15,7 @@ import {
 import { auditSnapshot, integrationView } from "./integration-view.js";
 import { buildParamSetup } from "./param-setup.js";
 
-type Ctx = Pick<AppContext, "db" | "clock" | "config">;
+type Ctx = Pick<AppContext, "clock" | "config" | "callbackIntegrations">;
 
 /**
  * Changes an integration's settings. `paramConfig` is merged over the current configuration;
@@ -43,8 +38,7 @@ export async function updateIntegration(
     else urlIssues.push(url.issue);
   }
 
-  return inIntegrationTransaction(ctx.db, async (trx) => {
-    const repo = createIntegrationRepo(trx);
+  return ctx.callbackIntegrations.change(async (repo, trx) => {
     const row = await repo.find(actor.tenantId, id, { forUpdate: true });
     if (!row) throw new NotFoundError("Integration");
     const issues = [...urlIssues];
@@ -100,8 +94,7 @@ export async function setIntegrationEnabled(
   id: string,
   enabled: boolean,
 ): Promise<IntegrationView> {
-  return inIntegrationTransaction(ctx.db, async (trx) => {
-    const repo = createIntegrationRepo(trx);
+  return ctx.callbackIntegrations.change(async (repo, trx) => {
     const row = await repo.find(actor.tenantId, id, { forUpdate: true });
     if (!row) throw new NotFoundError("Integration");
     const now = ctx.clock.now();

@@ -1,7 +1,7 @@
 import { formatAmount } from "@psphub/protocol";
-import { type Db, decodeJson, dialectOf, encodeJson } from "../../infra/db/database.js";
+import { type Db, decodeJson, encodeJson } from "../../infra/db/database.js";
 import type { DepositStatus, ReviewItemsTable } from "../../infra/db/schema.js";
-import { insertRows, perDatabase, runStatement, tableColumns } from "../../infra/db/sql-text.js";
+import { insertRows, keyList, perDatabase, runStatement, tableColumns } from "../../infra/db/sql-text.js";
 import type { BatchWrite } from "../../infra/db/write-batch.js";
 import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
 
@@ -91,7 +91,7 @@ const REVIEW_ITEMS = tableColumns<ReviewItemsTable>("review_items", {
 export async function findReviewDedupeKeys(db: Db, keys: readonly string[]): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
   const { rows } = await runStatement<{ dedupe_key: string }>(db, READ_DEDUPE_KEYS, [
-    dialectOf(db) === "sqlite" ? JSON.stringify(keys) : [...keys],
+    keyList(db, keys),
   ]);
   return new Set(rows.map((r) => r.dedupe_key));
 }

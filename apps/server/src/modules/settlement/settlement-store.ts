@@ -1,7 +1,7 @@
 import type { AppContext } from "../../app-context.js";
-import { type Db, dialectOf, toDbMinor, writeTransaction } from "../../infra/db/database.js";
+import { type Db, toDbMinor, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { perDatabase, rowsAsTable, runStatement, tableColumns } from "../../infra/db/sql-text.js";
+import { keyList, perDatabase, rowsAsTable, runStatement, tableColumns } from "../../infra/db/sql-text.js";
 import { type BatchWrite, isTransientConflict, runWrites } from "../../infra/db/write-batch.js";
 import { isWalletCreationRace, ledgerWrites } from "../clients/ledger.js";
 import { eventRowsWrite, type NewDepositEvent } from "../deposits/deposit-repo.js";
@@ -45,9 +45,8 @@ export async function readOrders(trx: Db, by: OrderKeys): Promise<SettlementOrde
   const byId = "ids" in by;
   const keys = [...new Set(byId ? by.ids : by.orderNos)];
   if (keys.length === 0) return [];
-  // One text whatever the number of keys: a JSON array on SQLite, an array on PostgreSQL.
   const { rows } = await runStatement<SettlementOrder>(trx, byId ? READ_BY_ID : READ_BY_ORDER_NO, [
-    dialectOf(trx) === "sqlite" ? JSON.stringify(keys) : keys,
+    keyList(trx, keys),
   ]);
   return rows;
 }
