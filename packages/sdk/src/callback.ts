@@ -148,7 +148,7 @@ export function encodeCallback(
   const transactionId = optionalText(callback.transactionId, "transactionId");
   const userId = optionalText(callback.userId, "userId");
 
-  // Spec order of the API-2 table; the order does not matter for the signature.
+  // The API-2 table's order (docs/psp-open-api.md#api-2-fields); the order does not matter for the signature.
   const params: FlatParams = {
     merchant_id: merchantId,
     order_no: orderNo,

@@ -118,6 +118,7 @@ describe("slow clients are cut off", () => {
     expect(reached).not.toContain("/test/echo");
   });
 
+  // The API-2 envelope: docs/psp-open-api.md#api-2-answers.
   it("a slow body on the API-2 callback route is answered 408 in the spec's envelope, never 500", async () => {
     let n = 0;
     const payload = new Readable({

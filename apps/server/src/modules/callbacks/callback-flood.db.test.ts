@@ -89,7 +89,8 @@ describe("a flood of callbacks that fail the token check", () => {
     expect(statuses.filter((s) => s === 400)).toHaveLength(PER_MERCHANT);
     expect(statuses.filter((s) => s === 429)).toHaveLength(200 - PER_MERCHANT);
     const throttled = answers.find((a) => a.statusCode === 429);
-    // The spec's envelope: the type of the check that failed, with the HTTP status.
+    // The API-2 envelope: the type of the check that failed, with the HTTP status
+    // (docs/psp-open-api.md#api-2-answers).
     expect(throttled?.json()).toEqual({ error: true, code: 429, type: "psp_token_invalid" });
     expect(Number(throttled?.headers["retry-after"])).toBeGreaterThanOrEqual(1);
     expect(Number(throttled?.headers["retry-after"])).toBeLessThanOrEqual(60);
