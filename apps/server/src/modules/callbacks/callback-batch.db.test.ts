@@ -281,7 +281,7 @@ async function runTogether(groups: Group[]) {
 }
 
 /**
- * The same groups applied the old way: for each group a fresh order of the same shape, its
+ * The same groups applied without batching: for each group a fresh order of the same shape, its
  * callbacks sent one at a time, each awaited, in the given order of steps.
  */
 async function runAlone(groups: Group[], orders: number[][]) {

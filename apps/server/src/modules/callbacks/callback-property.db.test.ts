@@ -90,7 +90,7 @@ function modelStep(m: Model, s: Step, policy: AmountPolicy): Expect {
     m.status = "processing"; // held for an admin
     return { code: 204 };
   }
-  // A success with another amount than the one the order succeeded with: a conflict (item 2).
+  // A success with another amount than the one the order succeeded with: a conflict.
   if (m.status === "succeeded" && to === "succeeded" && paid !== m.paid)
     return { code: 400, type: "payment_status_not_pending" };
   if (m.status === to) return { code: 204 };
