@@ -7,7 +7,7 @@ import { useSeededStack } from "./support/fixture.js";
 import { adminLogin, expectText } from "./support/ui.js";
 
 /**
- * Issue 14, items 2 and 3, in a real browser: wherever an admin decides a credit (resolving a
+ * Credit figures in a real browser: wherever an admin decides a credit (resolving a
  * review item, approving by hand) the ordered amount, the paid amount, the fee and the credit
  * are shown; the fee of a paid amount follows the fee rule the order was created with; a second
  * success with another amount on a credited order waits in the review queue as a conflict.

@@ -6,7 +6,7 @@ import { useSeededStack } from "./support/fixture.js";
 import { adminLogin, choose, expectText } from "./support/ui.js";
 
 /**
- * Issue 14 item 1 in the back office: a deposit method that gives a currency other decimals
+ * One exponent per currency, in the back office: a deposit method that gives a currency other decimals
  * than the company already uses is refused by the server, and the method form shows the
  * server's message on that currency's Decimals field, where it can be corrected.
  */

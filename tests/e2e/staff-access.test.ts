@@ -13,7 +13,7 @@ import { type Stack, startStack } from "./support/stack.js";
 import { adminLogin, choose, expectText } from "./support/ui.js";
 
 /**
- * Issue 14 items 7 and 8 in a real browser: a person who is staff at two companies logs in to
+ * Staff access in a real browser: a person who is staff at two companies logs in to
  * the first without a company code and to the other with its code, and the API keys table
  * shows a key limited by, then suspended with, the user who issued it.
  */

@@ -15,7 +15,7 @@ import {
   serve,
 } from "./support/harness.js";
 
-// R1 (issue 7): a callback storm over distinct orders from senders that retry until 204 or a
+// R1: a callback storm over distinct orders from senders that retry until 204 or a
 // 4xx, as tenant backends do, while the server is killed with SIGKILL at random moments and
 // restarted on the same port. At the end every order succeeded and was credited exactly once,
 // every balance equals its ledger sum, and no callback was lost.

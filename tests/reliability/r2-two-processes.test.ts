@@ -11,7 +11,7 @@ import {
   serve,
 } from "./support/harness.js";
 
-// R2 (issue 7): two `psphub serve` processes on one PostgreSQL database, the same success
+// R2: two `psphub serve` processes on one PostgreSQL database, the same success
 // callback for each order sent several times, split between them and concurrent: one credit
 // per order (the row lock and the ledger's unique index, not luck, decide).
 

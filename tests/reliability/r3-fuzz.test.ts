@@ -20,7 +20,7 @@ import {
   serve,
 } from "./support/harness.js";
 
-// R3 (issue 7): generated bad requests, over real HTTP to a `psphub serve` child.
+// R3: generated bad requests, over real HTTP to a `psphub serve` child.
 // API-2: at least 10,000 per database (broken JSON, wrong types, huge and deep bodies, missing
 // and extra keys, bad headers, valid signs over wrong data, replays with changed fields): every
 // answer is 400/401/413 with a JSON error `type`, never 5xx, and no money moves.

@@ -12,7 +12,7 @@ import {
   serve,
 } from "./support/harness.js";
 
-// R4 (issue 7): 100 concurrent deposits to a tenant backend that accepts the connection and
+// R4: 100 concurrent deposits to a tenant backend that accepts the connection and
 // never answers. Meanwhile the other endpoints keep their latency (login, the API-2 callback),
 // and every hung order ends `failed` with reason `timeout` once the integration's API-1 limit
 // passes. Latency is compared by medians with a small absolute allowance, so that a noisy

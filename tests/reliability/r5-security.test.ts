@@ -17,7 +17,7 @@ import { REPO_ROOT } from "../support/processes.js";
 import { seed } from "../support/seed.js";
 import { cleanUp, freshDatabase, linesMentioning, serve } from "./support/harness.js";
 
-// R5 (issue 7): security under attack.
+// R5: security under attack.
 //
 // Gathered, not duplicated (run by the "security" project of vitest.reliability.config.ts on
 // SQLite, and by `npm test` on both databases):

@@ -10,11 +10,11 @@ import {
   serve,
 } from "./support/harness.js";
 
-// R6 (issue 14 item 4): new clients' first credits racing over two `psphub serve` processes on
+// R6: new clients' first credits racing over two `psphub serve` processes on
 // one PostgreSQL database. Each client has two orders and no wallet yet; the two success
 // callbacks of a client go out together, one to each process, so both processes plan the
 // client's wallet as new. Every callback is sent ONCE (no retry): each must be answered 204 at
-// the first try (before the fix, the loser of each wallet race answered 500), and every order is
+// the first try (the loser of a wallet race must not answer 500), and every order is
 // credited exactly once into the client's one wallet.
 
 const CLIENTS = 300;

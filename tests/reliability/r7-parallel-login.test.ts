@@ -3,7 +3,7 @@ import type { PsphubProcess } from "../support/processes.js";
 import { type DbKind, seed } from "../support/seed.js";
 import { cleanUp, freshDatabase, serve } from "./support/harness.js";
 
-// R7 (issue 14 item 6): password guessing in parallel against real `psphub serve` processes.
+// R7: password guessing in parallel against real `psphub serve` processes.
 // A login attempt is reserved in the database before its password is checked, so however many
 // guesses arrive at once, and at however many processes, at most the limit are checked: the
 // others are answered 429 without a password check. A check of a wrong password answers 401, so

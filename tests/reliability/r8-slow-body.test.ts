@@ -4,8 +4,7 @@ import type { PsphubProcess } from "../support/processes.js";
 import { type DbKind, insertOrders, orderCredits, seed, successBodies } from "../support/seed.js";
 import { cleanUp, freshDatabase, orderNo, serve } from "./support/harness.js";
 
-// R8 (issue 14 item 14): slow-drip clients against a real `psphub serve` process. Before, 80
-// connections sending a byte every 15 s stayed open for 150 s. With short limits set for the
+// R8: slow-drip clients against a real `psphub serve` process. With short limits set for the
 // test, every connection that drips its headers or its signed, valid API-2 body a byte a second
 // is answered 408 and closed before it has sent everything, and no dripped callback reaches the
 // handler (its order stays pending, uncredited); the same body sent at once credits the order.

@@ -25,9 +25,10 @@ type CrmOrder = {
 };
 
 /**
- * A small fake CRM on loopback: API-2 with the spec's checks (header token, sign over the raw
- * body with the protocol's verify, order, currency, amount in minor units, status transitions,
- * idempotent repeats). Not a mock of the SDK: the simulator talks real HTTP to it.
+ * A small fake CRM on loopback: API-2 with the spec's checks (docs/psp-open-api.md#api-2-checks:
+ * header token, sign over the raw body with the protocol's verify, order, currency, amount in
+ * minor units, status transitions, idempotent repeats). Not a mock of the SDK: the simulator
+ * talks real HTTP to it.
  */
 async function fakeCrm() {
   const orders = new Map<string, CrmOrder>();

@@ -8,6 +8,7 @@ import {
   ProtocolError,
 } from "./errors.js";
 
+// The spec's API-2 error types (docs/psp-open-api.md#api-2-error-types).
 const SPEC_TYPES = [
   "psp_token_invalid",
   "psp_setting_not_found",
@@ -37,7 +38,7 @@ describe("errors", () => {
     expect(error).toMatchObject({ name: "MoneyError", code: "amount_negative" });
   });
 
-  it("lists the spec's nine API-2 types with status 400, then our two", () => {
+  it("lists the spec's nine API-2 types with status 400, then our three", () => {
     const types = Object.keys(CALLBACK_ERROR_TYPES);
     expect(types).toEqual([...SPEC_TYPES, "request_malformed", "request_too_large", "internal_error"]);
     for (const type of SPEC_TYPES) {
@@ -48,6 +49,7 @@ describe("errors", () => {
     for (const info of Object.values(CALLBACK_ERROR_TYPES)) expect(info.meaning.length).toBeGreaterThan(10);
   });
 
+  // docs/psp-open-api.md#api-2-answers
   it("builds the error body of the spec", () => {
     expect(callbackErrorBody("psp_token_invalid")).toEqual({
       error: true,

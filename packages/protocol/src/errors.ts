@@ -55,7 +55,10 @@ export class MoneyError extends ProtocolError {
   }
 }
 
-/** One row of {@link CALLBACK_ERROR_TYPES}. `ours` marks types this project added to the spec's nine. */
+/**
+ * One row of {@link CALLBACK_ERROR_TYPES}. `ours` marks types this project added to the spec's nine
+ * (docs/psp-open-api.md#api-2-error-types).
+ */
 export interface CallbackErrorTypeInfo {
   readonly httpStatus: 400 | 413 | 500;
   readonly meaning: string;
@@ -63,9 +66,9 @@ export interface CallbackErrorTypeInfo {
 }
 
 /**
- * API-2 error types (spec "API-2: payment callback", error table), each with the HTTP status
- * the CRM answers and when it applies. The last three are ours: the spec lists no type for a
- * body that cannot be read at all, nor for the CRM's own storage failing (retry those).
+ * API-2 error types (docs/psp-open-api.md#api-2-error-types), each with the HTTP status the CRM
+ * answers and when it applies. The last three are ours: the spec lists no type for a body that
+ * cannot be read at all, nor for the CRM's own storage failing (retry those).
  */
 export const CALLBACK_ERROR_TYPES = {
   psp_token_invalid: {
@@ -142,12 +145,15 @@ export interface CallbackErrorBody {
   readonly type: CallbackErrorType;
 }
 
-/** Whether `value` names an API-2 error type (spec error table plus our three). */
+/** Whether `value` names an API-2 error type (docs/psp-open-api.md#api-2-error-types). */
 export function isCallbackErrorType(value: unknown): value is CallbackErrorType {
   return typeof value === "string" && Object.hasOwn(CALLBACK_ERROR_TYPES, value);
 }
 
-/** The API-2 error answer body for `type` (spec: `{"error": true, "code": 400, "type": ...}`). */
+/**
+ * The API-2 error answer body for `type`: `{"error": true, "code": 400, "type": ...}`
+ * (docs/psp-open-api.md#api-2-answers).
+ */
 export function callbackErrorBody(type: CallbackErrorType): CallbackErrorBody {
   return { error: true, code: CALLBACK_ERROR_TYPES[type].httpStatus, type };
 }

@@ -19,6 +19,7 @@ import { parseFlatJson, parseFormBody } from "./flat-json.js";
 import type { FlatParams, FlatValue } from "./signature.js";
 import { fromEntries, jsonFlatValue, RUNS } from "./test-arbitraries.js";
 
+// The spec's API-1 parameter table: docs/psp-open-api.md#api-1-parameters.
 describe("API-1 parameters", () => {
   it("lists the standard parameters in spec order with the first four mandatory", () => {
     expect(API1_PARAM_NAMES).toEqual([
@@ -433,6 +434,7 @@ describe("parseApi1Response", () => {
 });
 
 describe("parseCallback", () => {
+  // The spec's api2-sample (docs/psp-open-api.md#signature-vectors).
   const api2 =
     '{"merchant_id":"f23eb3a856284d0a87913e33ed581852","order_no":"td0bhyp3lqm1","transaction_id":"98765434567876","amount":432.98,"currency":"USD","time":1631696419516,"user_id":"ewem9cab","status":1,"sign":"1A178654826B595FDBCBD517C0A20B21B1E04204"}';
 

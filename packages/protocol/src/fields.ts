@@ -4,10 +4,10 @@ import { isJsonNumberText } from "./money.js";
 import type { FlatParams, FlatValue } from "./signature.js";
 
 // ---------------------------------------------------------------------------------------------
-// API-1 request parameters (spec "PSP Settings" and "API-1: get payment URL")
+// API-1 request parameters (docs/psp-open-api.md#api-1-parameter-configuration, #api-1-parameters)
 // ---------------------------------------------------------------------------------------------
 
-/** The API-1 standard parameters, in spec order. */
+/** The API-1 standard parameters, in the spec's order (docs/psp-open-api.md#api-1-parameters). */
 export const API1_PARAM_NAMES = [
   "merchant_id",
   "order_no",
@@ -34,7 +34,7 @@ export interface Api1ParamSpec {
   readonly meaning: string;
 }
 
-/** The API-1 standard parameters with type, mandatory flag and meaning (spec API-1 table). */
+/** The API-1 standard parameters: type, mandatory flag, meaning (docs/psp-open-api.md#api-1-parameters). */
 export const API1_PARAMS: Readonly<Record<Api1ParamName, Api1ParamSpec>> = {
   merchant_id: {
     name: "merchant_id",
@@ -75,17 +75,20 @@ export interface Api1ParamSetting {
   enabled: boolean;
 }
 
-/** An integration's API-1 request parameter configuration (spec "PSP Settings"). */
+/** An integration's API-1 parameter configuration (docs/psp-open-api.md#api-1-parameter-configuration). */
 export type Api1ParamConfig = Record<Api1ParamName, Api1ParamSetting>;
 
-/** Every standard parameter enabled under its default key (spec API-1 "default keys"). */
+/** Every standard parameter enabled under its default key (docs/psp-open-api.md#api-1-parameters). */
 export function defaultApi1ParamConfig(): Api1ParamConfig {
   const config = {} as Api1ParamConfig;
   for (const name of API1_PARAM_NAMES) config[name] = { key: name, enabled: true };
   return config;
 }
 
-/** The key under which the signature travels; never renamed, never a parameter key (spec, ours). */
+/**
+ * The key under which the signature travels; never renamed, never a parameter key
+ * (docs/psp-open-api.md#api-1-parameter-configuration).
+ */
 export const SIGN_KEY = "sign";
 
 /**
@@ -113,7 +116,8 @@ function keyIssue(key: unknown): string | undefined {
 }
 
 /**
- * Checks an API-1 parameter configuration and the custom parameter keys (spec "PSP Settings"):
+ * Checks an API-1 parameter configuration and the custom parameter keys
+ * (docs/psp-open-api.md#api-1-parameter-configuration):
  * every key non-empty, not `sign`, unique across standard AND custom keys (disabled parameters
  * included, so re-enabling one can never clash), and the four mandatory parameters
  * (`merchant_id`, `order_no`, `amount`, `currency`) enabled (ours). Keys must match
@@ -160,7 +164,10 @@ export function validateApi1ParamConfig(
   return issues;
 }
 
-/** The default key of a new custom parameter: `custom_<n>` above every `custom_<m>` in use (spec). */
+/**
+ * The default key of a new custom parameter: `custom_<n>` above every `custom_<m>` in use
+ * (docs/psp-open-api.md#custom-parameters).
+ */
 export function nextCustomKey(existing: Iterable<string>): string {
   let highest = 0;
   for (const key of existing) {
@@ -194,10 +201,11 @@ function assertFlatValue(key: string, value: unknown): void {
 }
 
 /**
- * Builds the API-1 wire body (without `sign`) under the configured keys (spec "PSP Settings":
- * keys renamed and parameters disabled as configured). Disabled parameters and `undefined`
- * values are left out; custom values go under their own keys. Throws `duplicate_key` when two
- * values would land on one key (validate the config first) and `nested_value` for objects.
+ * Builds the API-1 wire body (without `sign`) under the configured keys: keys renamed and
+ * parameters disabled as configured (docs/psp-open-api.md#api-1-parameter-configuration).
+ * Disabled parameters and `undefined` values are left out; custom values go under their own keys.
+ * Throws `duplicate_key` when two values would land on one key (validate the config first) and
+ * `nested_value` for objects.
  * The result has a null prototype.
  */
 export function toConfiguredKeys(values: Api1Values, config: Api1ParamConfig): FlatParams {
@@ -255,7 +263,7 @@ export function fromConfiguredKeys(
 }
 
 // ---------------------------------------------------------------------------------------------
-// API-1 response (spec "API-1": `{"data": {"url": ...}, "result": true, "msg": ""}`)
+// API-1 response: `{"data": {"url": ...}, "result": true, "msg": ""}` (docs/psp-open-api.md#api-1-response)
 // ---------------------------------------------------------------------------------------------
 
 /** Longest tenant `msg` passed on (ours); it reaches clients and admins. */
@@ -312,11 +320,11 @@ function shortMessage(msg: unknown): string | undefined {
 }
 
 /**
- * Reads a parsed API-1 answer (spec "API-1", ours): `result` must be exactly `true` and
+ * Reads a parsed API-1 answer (docs/psp-open-api.md#api-1-outcomes): `result` must be exactly `true` and
  * `data.url` an absolute `https:` URL (`http:` only with `allowHttp`), at most 8192 characters,
  * without user info (`https://bank@evil.example`). `javascript:`, `data:` and every other scheme
  * answer `bad_url`; `http:` without `allowHttp` answers `insecure_url`: the portal opens this
- * URL, so anything else would let a tenant run script there (failure mode 15).
+ * URL, so anything else would let a tenant run script there (docs/failure-modes.md#failure-mode-15).
  *
  * On success `url` is the normalised `URL.href`, the exact text that was checked. When `result`
  * is not true, the tenant's `msg` is passed on, cleaned by {@link cleanTenantText}, at most 200
@@ -351,7 +359,7 @@ export function parseApi1Response(json: unknown, opts: { readonly allowHttp: boo
 }
 
 // ---------------------------------------------------------------------------------------------
-// API-2 callback (spec "API-2: payment callback"; keys are fixed)
+// API-2 callback, keys fixed (docs/psp-open-api.md#api-2)
 // ---------------------------------------------------------------------------------------------
 
 /** Description of one API-2 callback field. */
@@ -362,7 +370,7 @@ export interface CallbackFieldSpec {
   readonly meaning: string;
 }
 
-/** The API-2 callback fields in spec order, with type and required flag (spec API-2 table). */
+/** The API-2 callback fields in order, with type and required flag (docs/psp-open-api.md#api-2-fields). */
 export const CALLBACK_FIELDS: readonly CallbackFieldSpec[] = [
   { key: "merchant_id", type: "string", required: true, meaning: "the integration's merchant id" },
   { key: "order_no", type: "string", required: true, meaning: "the CRM's order id" },
@@ -428,7 +436,8 @@ class Malformed extends Error {
 }
 
 /**
- * Types and checks an API-2 body (spec API-2 table; a bad one answers `request_malformed`, ours).
+ * Types and checks an API-2 body (docs/psp-open-api.md#api-2-fields); a bad one answers
+ * `request_malformed`.
  *
  * JSON bodies: `merchant_id`, `order_no`, `currency`, `sign`, and `transaction_id`/`user_id` when
  * present, must be strings; `amount`, `time`, `status` numbers (`literals` from `parseFlatJson`

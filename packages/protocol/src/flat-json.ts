@@ -67,9 +67,9 @@ function hexValue(c: number): number {
 }
 
 /**
- * Parses a body that must be ONE flat JSON object (spec: "Nested objects and arrays are not
- * allowed in either API"), strictly by the RFC 8259 grammar, and records each number's literal
- * text (spec signature rule: "numbers as their literal text in the JSON body", ours).
+ * Parses a body that must be ONE flat JSON object ("Nested objects and arrays are not allowed in
+ * either API": docs/psp-open-api.md#signature-refusals), strictly by the RFC 8259 grammar, and
+ * records each number's literal text, which is what gets signed (docs/psp-open-api.md#signature-numbers).
  *
  * Rejects, always with a {@link ProtocolError}: syntax errors and trailing text (`invalid_json`),
  * valid JSON that is not an object (`not_object`), object or array values (`nested_value`),

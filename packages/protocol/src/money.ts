@@ -1,7 +1,7 @@
 import { MoneyError, type MoneyErrorCode } from "./errors.js";
 
-// Money never touches floating point here: amounts are bigint minor units, text in and out
-// (failure mode 9: "Integer minor units, exponent per currency, reject excess precision").
+// Money never touches floating point here: amounts are bigint minor units, text in and out, one
+// exponent per currency, excess precision refused (docs/failure-modes.md#failure-mode-9).
 
 /**
  * Most significant digits an amount may have (ours). Every decimal with at most 15 significant
@@ -76,7 +76,8 @@ function isKnownToIntl(code: string): boolean {
 /**
  * The ISO 4217 exponent (decimals) of a currency code, or `undefined` for codes ISO does not
  * define a minor unit for, such as `USDT` or `BTC`, whose exponent must be configured
- * (engineering guide "Money"). Codes must be upper case (spec: "ISO 4217 code, upper case").
+ * (docs/psp-open-api.md#amounts). Codes must be upper case: "ISO 4217 code, upper case"
+ * (docs/psp-open-api.md#api-1-parameters).
  * Based on Intl, which reports CLDR's digits, corrected to ISO where the two differ (IQD is 3,
  * IDR 2, …) so Node and every browser answer the same.
  */
@@ -107,16 +108,16 @@ const JSON_NUMBER = /^(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/
 
 /**
  * Whether `text` is a JSON number literal (RFC 8259), e.g. for the numbers of a form-encoded
- * API-2 body, which arrive as strings (spec "API-2": form bodies accepted, ours).
+ * API-2 body, which arrive as strings (docs/psp-open-api.md#api-2-body-encodings).
  */
 export function isJsonNumberText(text: string): boolean {
   return JSON_NUMBER.test(text);
 }
 
 /**
- * Parses an amount to minor units of a currency with `exponent` decimals (spec "Amount": compared
- * in minor units, never floating point). `input` is a JSON number literal or the same as decimal
- * text: `"162.48"`, `"100"`, `"100.0"`, `"1e2"`, `"1.5E+1"`.
+ * Parses an amount to minor units of a currency with `exponent` decimals: compared in minor
+ * units, never floating point (docs/psp-open-api.md#amounts). `input` is a JSON number literal
+ * or the same as decimal text: `"162.48"`, `"100"`, `"100.0"`, `"1e2"`, `"1.5E+1"`.
  *
  * Throws {@link MoneyError}:
  * - `amount_invalid`: not the JSON number grammar (empty, whitespace, `+1`, `007`, `.5`, `5.`,
@@ -194,8 +195,8 @@ function assertMinor(minor: bigint): void {
 }
 
 /**
- * Minor units as decimal text with exactly `exponent` decimals (engineering guide "Money":
- * decimal text at every HTTP edge, never a float), for people and forms:
+ * Minor units as decimal text with exactly `exponent` decimals (decimal text at every HTTP edge,
+ * never a float: docs/psp-open-api.md#amounts), for people and forms:
  * `16248n, 2` → `"162.48"`, `10000n, 2` → `"100.00"`, `5n, 0` → `"5"`. Negative values get `-`.
  */
 export function formatAmount(minor: bigint, exponent: number): string {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import pkg from "../package.json" with { type: "json" };
 
-// Issue 2: "@psphub/protocol has no runtime dependencies", usable in Node and in a browser.
+// @psphub/protocol has no runtime dependencies, so it is usable in Node and in a browser.
 // A dependency can arrive two ways: declared in package.json, or imported by a source file.
 
 // This package compiles without Node's types (it runs in browsers), so node:fs is fetched here.

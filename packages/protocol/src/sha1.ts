@@ -33,7 +33,7 @@ export function nodeCrypto(): NodeCryptoLike | null {
 
 const encoder = new TextEncoder();
 
-/** UTF-8 bytes of a string (the spec signs "the UTF-8 bytes of StringB"). */
+/** UTF-8 bytes of a string: the bytes that get signed (docs/psp-open-api.md#signature-string-a). */
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }

@@ -14,7 +14,7 @@ interface Vector {
   sign_from_parsed_numbers?: string;
 }
 
-// The project's copy of /shared/spec/signature-vectors.json: every implementation must pass all.
+// The protocol's test vectors (docs/psp-open-api.md#signature-vectors): every implementation must pass all.
 const vectors: Vector[] = vectorsFile.vectors;
 
 /** Flips one hex digit of a signature, keeping it well-formed. */
@@ -72,6 +72,7 @@ describe("signature vectors", () => {
       });
     });
 
+    // Guards against a verifier that always passes (docs/failure-modes.md#failure-mode-11).
     it("refuses forged signs (failure mode 11)", () => {
       for (const index of [0, 17, 39]) expect(verify(v.body, v.token, flipDigit(v.sign, index))).toBe(false);
       expect(verify(v.body, `${v.token}x`, v.sign)).toBe(false);

@@ -2,7 +2,7 @@ import { ProtocolError } from "./errors.js";
 import { describeKey, hasLoneSurrogate, parseFlatJson } from "./flat-json.js";
 import { constantTimeEqual, sha1Hex, utf8 } from "./sha1.js";
 
-/** A parameter value of either API: flat, never an object or array (spec "Signature algorithm"). */
+/** A parameter value of either API: flat, never an object or array (docs/psp-open-api.md#signature). */
 export type FlatValue = string | number | boolean | null | undefined;
 
 /** A flat body: parameter name → value. */
@@ -12,7 +12,7 @@ export type FlatParams = Record<string, FlatValue>;
 export interface SignOptions {
   /**
    * key → a number's exact text in the raw JSON (`100.0`), as {@link parseFlatJson} records it.
-   * Used instead of `String(n)` for numbers (spec: "numbers as their literal text", ours).
+   * Used instead of `String(n)` for numbers (docs/psp-open-api.md#signature-numbers).
    */
   readonly literals?: Readonly<Record<string, string>> | undefined;
 }
@@ -43,10 +43,10 @@ const SIGN_KEY = "sign";
 const HEX_40 = /^[0-9A-Fa-f]{40}$/;
 
 /**
- * Orders keys by the bytes of their UTF-8 form (spec step 2: "ascending byte (ASCII) order",
- * case-sensitive). UTF-8 byte order equals code point order, so this walks code points;
- * plain `<` on strings would compare UTF-16 units and misplace astral characters, and
- * `localeCompare` would not even put `B` before `a`.
+ * Orders keys by the bytes of their UTF-8 form: "ascending byte (ASCII) order", case-sensitive
+ * (docs/psp-open-api.md#signature-string-a). UTF-8 byte order equals code point order, so this
+ * walks code points; plain `<` on strings would compare UTF-16 units and misplace astral
+ * characters, and `localeCompare` would not even put `B` before `a`.
  */
 export function compareKeys(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
@@ -74,7 +74,10 @@ function nestedError(key: string, value: object): ProtocolError {
   );
 }
 
-/** The text a value contributes to StringA, or `undefined` when the spec leaves it out. */
+/**
+ * The text a value contributes to StringA, or `undefined` when it is left out
+ * (docs/psp-open-api.md#signature-string-a).
+ */
 function valueText(
   key: string,
   value: unknown,
@@ -112,8 +115,8 @@ function valueText(
 }
 
 /**
- * StringA (spec "Signature algorithm", steps 1–3): every parameter except `sign` whose value is
- * not null, missing or `""` (`0` and `false` are kept, ours), sorted by key in byte order
+ * StringA (docs/psp-open-api.md#signature-string-a): every parameter except `sign` whose value is
+ * not null, missing or `""` (`0` and `false` are kept), sorted by key in byte order
  * ({@link compareKeys}), joined as `key=value` with `&`, nothing escaped or trimmed. Numbers are
  * `String(n)` unless `opts.literals` gives their literal JSON text.
  *
@@ -147,8 +150,8 @@ function assertToken(token: string): void {
 }
 
 /**
- * Constant-time string equality, for the `crm-pay-token` header (spec "API-2": "Token and sign
- * compare in constant time", ours; failure mode 13). Compares the SHA-1 digests of both strings,
+ * Constant-time string equality, for the `crm-pay-token` header (docs/psp-open-api.md#api-2-checks,
+ * docs/failure-modes.md#failure-mode-13). Compares the SHA-1 digests of both strings,
  * so timing reveals neither how much of the expected value matched nor its length. An empty
  * expected value never matches, so an unset token cannot be "guessed" by sending nothing.
  */
@@ -159,16 +162,19 @@ export function constantTimeEquals(provided: string, expected: string): boolean 
   return digestsEqual && provided === expected;
 }
 
-/** `sign` (spec steps 4–5): SHA-1 of the UTF-8 bytes of StringA + token, upper-case hex. */
+/**
+ * `sign`: SHA-1 of the UTF-8 bytes of StringA + token, upper-case hex
+ * (docs/psp-open-api.md#signature-string-a).
+ */
 export function sign(params: FlatParams, token: string, opts?: SignOptions): string {
   assertToken(token);
   return sha1Hex(stringA(params, opts) + token);
 }
 
 /**
- * {@link verify} with the details needed to debug a mismatch (failure mode 10: show the
- * canonical string). Same arguments and throws as `verify`; `stringA` never holds the token,
- * but it does hold every signed value (names, emails): log it with care.
+ * {@link verify} with the details needed to debug a mismatch: the canonical string
+ * (docs/failure-modes.md#failure-mode-10). Same arguments and throws as `verify`; `stringA` never
+ * holds the token, but it does hold every signed value (names, emails): log it with care.
  */
 export function verifyDetailed(
   body: string | FlatParams,
@@ -200,8 +206,9 @@ export function verifyDetailed(
   }
   if (typeof provided !== "string" || !HEX_40.test(provided)) return { ...base, reason: "malformed_sign" };
 
-  // Case-insensitive by design: the spec asks signers for upper case, but a lower-case digest
-  // carries the same proof. Every candidate is compared in full; none short-circuits another.
+  // Case-insensitive by design: signers are asked for upper case, but a lower-case digest
+  // carries the same proof (docs/psp-open-api.md#signature-refusals). Every candidate is compared
+  // in full; none short-circuits another.
   const given = utf8(provided.toUpperCase());
   const literalOk = constantTimeEqual(utf8(sha1Hex(literalForm + token)), given);
   const parsedOk =
@@ -211,11 +218,12 @@ export function verifyDetailed(
 }
 
 /**
- * Verifies `sign` (spec "Signature algorithm"; checks in constant time, ours).
+ * Verifies `sign` in constant time (docs/psp-open-api.md#signature).
  *
  * - `body` as raw JSON text is parsed with {@link parseFlatJson}, and a signature over either
- *   the literal number text (`100.0`) or `String(number)` (`100`) is accepted (spec, ours).
- *   Verify against the raw body, never against re-serialised JSON (failure mode 10).
+ *   the literal number text (`100.0`) or `String(number)` (`100`) is accepted
+ *   (docs/psp-open-api.md#signature-numbers). Verify against the raw body, never against
+ *   re-serialised JSON (docs/failure-modes.md#failure-mode-10).
  * - `body` as parsed params: only the `String(n)` form, unless `opts.literals` is given.
  * - `signature` omitted: the body's own `sign` is used.
  * - Upper- or lower-case hex is accepted (the provided sign is upper-cased before comparing).

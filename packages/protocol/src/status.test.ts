@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CallbackStatus, callbackStatusName, isCallbackStatus, isFinalCallbackStatus } from "./status.js";
 
 describe("CallbackStatus", () => {
+  // docs/psp-open-api.md#statuses
   it("has the spec's values", () => {
     expect(CallbackStatus).toEqual({ FAILED: 0, SUCCEEDED: 1, PROCESSING: 2 });
   });

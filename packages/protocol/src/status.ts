@@ -1,4 +1,4 @@
-/** API-2 `status` values (spec "API-2": 0 fail, 1 success, 2 processing). */
+/** API-2 `status` values: 0 fail, 1 success, 2 processing (docs/psp-open-api.md#api-2-fields). */
 export const CallbackStatus = { FAILED: 0, SUCCEEDED: 1, PROCESSING: 2 } as const;
 
 /** One of the three API-2 status numbers. */
@@ -8,14 +8,14 @@ export type CallbackStatusValue = (typeof CallbackStatus)[keyof typeof CallbackS
 export type CallbackStatusName = keyof typeof CallbackStatus;
 
 /**
- * Whether `value` is one of the spec's status numbers (0, 1, 2). Anything else in a callback
- * answers `payment_status_not_allowed` (spec error table), not `request_malformed`.
+ * Whether `value` is one of the API-2 status numbers (0, 1, 2). Anything else in a callback
+ * answers `payment_status_not_allowed`, not `request_malformed` (docs/psp-open-api.md#api-2-error-types).
  */
 export function isCallbackStatus(value: unknown): value is CallbackStatusValue {
   return value === 0 || value === 1 || value === 2;
 }
 
-/** Whether a status is final (spec: "1 and 0 are final"); 2 (processing) is not. */
+/** Whether a status is final ("1 and 0 are final": docs/psp-open-api.md#statuses); 2 (processing) is not. */
 export function isFinalCallbackStatus(value: CallbackStatusValue): boolean {
   return value !== CallbackStatus.PROCESSING;
 }

@@ -212,6 +212,7 @@ describe("api1FastifyPlugin on a real Fastify server", () => {
     expect(other).toEqual({ status: 200, json: { parsed: { a: 1 } } });
   });
 
+  // The API-1 envelope: docs/psp-open-api.md#api-1-response.
   it("answers the spec's envelope for a bad token, an empty body and an oversized one", async () => {
     const { base } = await serve((app, handler) => app.register(api1FastifyPlugin(handler)));
     expect(

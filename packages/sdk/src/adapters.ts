@@ -223,8 +223,9 @@ function sendFastify(reply: FastifyLikeReply, output: Api1Output): unknown {
  * The API-1 handler as a Fastify plugin: `app.register(api1FastifyPlugin(handler))` serves
  * `POST /pay/url` (or `path`; `register`'s `prefix` applies). Inside its own encapsulated
  * context it replaces every content-type parser by one that keeps the raw bytes (capped at the
- * handler's `maxBodyBytes`: 413 in the spec's envelope), so the rest of the app keeps Fastify's
- * JSON parser. Do not wrap it with `fastify-plugin`: that would remove the app's parsers.
+ * handler's `maxBodyBytes`: 413 in the API-1 envelope, docs/psp-open-api.md#api-1-response), so
+ * the rest of the app keeps Fastify's JSON parser. Do not wrap it with `fastify-plugin`: that
+ * would remove the app's parsers.
  */
 export function api1FastifyPlugin(
   handler: Api1Handler,

@@ -46,6 +46,7 @@ const post = (
 });
 
 describe("createApi1Handler: success", () => {
+  // The spec's api1-sample (docs/psp-open-api.md#signature-vectors).
   it("accepts the spec's api1-sample vector and gives the fields by name", async () => {
     const v = vector("api1-sample");
     const { handler, seen } = handlerWith({ token: v.token });

@@ -21,7 +21,7 @@ import {
 } from "@psphub/protocol/admin";
 import { SdkError } from "./errors.js";
 
-/** The header that carries the integration's token on both APIs (spec). */
+/** The header that carries the integration's token on both APIs (docs/psp-open-api.md#token). */
 export const TOKEN_HEADER = "crm-pay-token";
 
 /** Default cap on an API-1 body (ours): a real one is well under 4 KiB. */
@@ -162,7 +162,7 @@ export interface Api1HandlerOptions {
   readonly tokens?:
     | readonly string[]
     | ((merchantId: string | undefined) => readonly string[] | Promise<readonly string[]>);
-  /** The integration's API-1 key configuration (renames, disabled parameters). Default: spec keys. */
+  /** The integration's API-1 key configuration (renames, disabled parameters). Default: the default keys. */
   readonly paramConfig?: Api1ParamConfigInput;
   /** The integration's custom parameter keys (`custom_1`, …). See {@link PaymentRequest.custom}. */
   readonly customKeys?: readonly string[];
@@ -184,7 +184,7 @@ export interface Api1Handler {
   readonly maxBodyBytes: number;
   /** The 413 answer, for adapters that refuse a body before reading it. */
   tooLarge(): Api1Output;
-  /** An answer in the spec's envelope with `result: false` (for adapters' own errors). */
+  /** An answer in the API-1 envelope with `result: false`, for adapters' own errors. */
   failure(status: number, msg: string): Api1Output;
 }
 
@@ -193,7 +193,7 @@ const JSON_HEADERS: Readonly<Record<string, string>> = {
   "cache-control": "no-store",
 };
 
-/** `{"data":{"url":…},"result":true,"msg":""}` (spec "API-1" success answer). */
+/** API-1 success: `{"data":{"url":…},"result":true,"msg":""}` (docs/psp-open-api.md#api-1-response). */
 export function api1Success(url: string): Api1Output {
   return {
     status: 200,
@@ -202,7 +202,7 @@ export function api1Success(url: string): Api1Output {
   };
 }
 
-/** `{"data":null,"result":false,"msg":…}` (spec "API-1" failure answer). */
+/** The API-1 failure answer, `{"data":null,"result":false,"msg":…}` (docs/psp-open-api.md#api-1-response). */
 export function api1Failure(status: number, msg: string): Api1Output {
   return { status, headers: JSON_HEADERS, body: JSON.stringify({ data: null, result: false, msg }) };
 }
@@ -281,7 +281,7 @@ const OPTIONAL_FIELDS = {
 } as const satisfies Partial<Record<Api1ParamName, keyof PaymentRequest>>;
 
 /**
- * Creates the API-1 handler (spec "API-1: get payment URL"). For each request, in this order:
+ * Creates the API-1 handler (docs/psp-open-api.md#api-1). For each request, in this order:
  *
  * 1. body at most `maxBodyBytes` (413), valid UTF-8 and one flat JSON object (400);
  * 2. `crm-pay-token` equal to one of the tokens, compared in constant time (401);
@@ -294,8 +294,8 @@ const OPTIONAL_FIELDS = {
  *    `{ error }` answers `{"data":null,"result":false,"msg":error}` with 200. A throw or a URL
  *    that is not absolute `http(s):` answers 500 (and `onError`).
  *
- * Every refusal answers the spec's envelope with `result: false`. The CRM sends the same
- * `order_no` only for the same order: answer the same URL when it asks again.
+ * Every refusal answers the API-1 envelope with `result: false` (docs/psp-open-api.md#api-1-response).
+ * The CRM sends the same `order_no` only for the same order: answer the same URL when it asks again.
  */
 export function createApi1Handler(options: Api1HandlerOptions): Api1Handler {
   if (typeof options !== "object" || options === null) {

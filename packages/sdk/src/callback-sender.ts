@@ -149,7 +149,7 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
 }
 
 /**
- * Signs and posts an API-2 callback (spec "API-2"), retrying where that can help:
+ * Signs and posts an API-2 callback, retrying where that can help (docs/psp-open-api.md#api-2-retries):
  *
  * - 2xx (the CRM answers 204) → `done`. A repeat of the status the order already has is `done`
  *   too: the CRM is idempotent and credits once.

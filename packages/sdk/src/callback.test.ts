@@ -19,6 +19,7 @@ const SAMPLE: Callback = {
 };
 
 describe("encodeCallback", () => {
+  // The spec's api2-sample (docs/psp-open-api.md#signature-vectors).
   it("signs the spec's api2-sample exactly", () => {
     const encoded = encodeCallback(SAMPLE, api2.token);
     expect(encoded.stringA).toBe(api2.string_a);

@@ -9,7 +9,7 @@ import {
 } from "@psphub/protocol";
 import { SdkError } from "./errors.js";
 
-/** An API-2 callback (spec "API-2: payment callback"), fields by name. */
+/** An API-2 callback (docs/psp-open-api.md#api-2), fields by name. */
 export interface Callback {
   readonly merchantId: string;
   readonly orderNo: string;
@@ -109,10 +109,10 @@ function optionalText(value: unknown, name: string): string | undefined {
 }
 
 /**
- * Encodes and signs a callback (spec "API-2" and "Signature algorithm"). The amount is decimal
- * text written as a JSON number literal exactly as given: `"100.10"` goes out as `100.10` and is
- * signed as `100.10`, so the CRM's literal-text check matches (and its `String(n)` check would
- * match a signer that prints `100.1`). `time` defaults to `now`.
+ * Encodes and signs a callback (docs/psp-open-api.md#api-2-fields, docs/psp-open-api.md#signature).
+ * The amount is decimal text written as a JSON number literal exactly as given: `"100.10"` goes
+ * out as `100.10` and is signed as `100.10`, so the CRM's literal-text check matches (and its
+ * `String(n)` check would match a signer that prints `100.1`). `time` defaults to `now`.
  *
  * Throws `invalid_callback` for a missing field, an amount that is not a non-negative JSON
  * number, a status other than 0/1/2, or a time that is not a non-negative integer; and
@@ -148,7 +148,7 @@ export function encodeCallback(
   const transactionId = optionalText(callback.transactionId, "transactionId");
   const userId = optionalText(callback.userId, "userId");
 
-  // Spec order of the API-2 table; the order does not matter for the signature.
+  // The API-2 table's order (docs/psp-open-api.md#api-2-fields); the order does not matter for the signature.
   const params: FlatParams = {
     merchant_id: merchantId,
     order_no: orderNo,

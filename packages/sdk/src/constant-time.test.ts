@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { createApi1Handler } from "./api1-handler.js";
 import { SAMPLE_ORDER, signedApi1Body } from "./test-support.js";
 
-// Issue 6 / failure mode 13: the API-1 handler compares the crm-pay-token header in constant
+// docs/failure-modes.md#failure-mode-13: the API-1 handler compares the crm-pay-token header in constant
 // time with EVERY configured token (no early exit telling which one matched), and checks the
 // sign through the protocol's verifyDetailed (a constant-time compare, tested in
 // @psphub/protocol) with the token the header matched. A plain `===` fails these tests.

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { COMMANDS, runCli } from "../cli.js";
 
-// Issue 6, CLI: every subcommand of the table exists, answers --help, and refuses bad flags and
+// Every subcommand of the CLI's table exists, answers --help, and refuses bad flags and
 // stray arguments with a clear message and its usage (exit 2), before doing anything.
 
 const TABLE = [
@@ -27,7 +27,7 @@ const out = () => log.mock.calls.map((c) => String(c[0])).join("\n");
 const err = () => error.mock.calls.map((c) => String(c[0])).join("\n");
 
 describe("psphub", () => {
-  it("has every subcommand of issue 6's table, each listed in the overview", async () => {
+  it("has every subcommand of the table, each listed in the overview", async () => {
     expect(COMMANDS.map((c) => c.name)).toEqual(expect.arrayContaining(TABLE));
     expect(await runCli(["--help"])).toBe(0);
     for (const name of TABLE) expect(out()).toMatch(new RegExp(`\\n {2}${name} +\\S`));

@@ -9,8 +9,8 @@ import { runPsphub, useEnvTestDatabase } from "../test/cli-env.js";
 import { postLedgerEntry } from "../test/ledger-postings.js";
 import { insertMethod, insertPaymentSetup, type PaymentFixture, USD } from "../test/payment-fixtures.js";
 
-// Issue 14 item 1: data written before one exponent per currency was enforced may already mix
-// exponents. `psphub doctor` finds and reports it (exit 1), and never rescales anything.
+// Data written by a version that did not enforce one exponent per currency may mix exponents.
+// `psphub doctor` finds and reports it (exit 1), and never rescales anything.
 
 useEnvTestDatabase({ LOG_LEVEL: "silent" });
 

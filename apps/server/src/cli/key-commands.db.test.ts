@@ -38,7 +38,7 @@ function serve(env: Record<string, string>) {
   return { status: r.status, stderr: r.stderr, dataDir };
 }
 
-describe("psphub serve without ENCRYPTION_KEY (issue 14 item 10)", () => {
+describe("psphub serve without ENCRYPTION_KEY", () => {
   it("refuses on PostgreSQL, and with an https PUBLIC_BASE_URL, saying ENCRYPTION_KEY is required", () => {
     for (const env of [
       // A database that does not exist: the refusal comes before any connection.
@@ -54,7 +54,7 @@ describe("psphub serve without ENCRYPTION_KEY (issue 14 item 10)", () => {
 
 describe("serve's start-up warnings", () => {
   const base = { LOG_LEVEL: "silent" };
-  it("names the key file inside DATA_DIR when no ENCRYPTION_KEY is given (issue 14 item 12)", () => {
+  it("names the key file inside DATA_DIR when no ENCRYPTION_KEY is given", () => {
     const w = serveWarnings(loadConfig({ ...base, DATA_DIR: "/srv/psphub" }));
     expect(w.join("\n")).toMatch(/\/srv\/psphub\/secret\.key.*backups/);
     expect(
@@ -62,7 +62,7 @@ describe("serve's start-up warnings", () => {
     ).toEqual([]);
   });
 
-  it("says /metrics is open when METRICS_TOKEN is unset in production: PostgreSQL or https (issue 14 item 13)", () => {
+  it("says /metrics is open when METRICS_TOKEN is unset in production: PostgreSQL or https", () => {
     const key = randomBytes(32).toString("base64");
     for (const env of [
       { DATABASE_URL: "postgres://u@db/psphub" },

@@ -211,7 +211,7 @@ export function isProduction(config: Pick<Config, "database" | "publicBaseUrl">)
 
 /**
  * Why `serve` must not start without ENCRYPTION_KEY, or null. A key file in DATA_DIR is one
- * process's own: a second process on the same PostgreSQL would make another (issue 14 item 10).
+ * process's own: a second process on the same PostgreSQL would make another.
  */
 export function missingKeyRefusal(
   config: Pick<Config, "database" | "publicBaseUrl" | "encryptionKey">,

@@ -15,7 +15,7 @@ const configError = (env: Record<string, string>): string => {
   throw new Error("loadConfig accepted the environment");
 };
 
-describe("ENCRYPTION_KEY: 32 random bytes in canonical base64 (issue 14 item 11)", () => {
+describe("ENCRYPTION_KEY: 32 random bytes in canonical base64", () => {
   it("accepts keys made as the README says (openssl rand -base64 32)", () => {
     for (let i = 0; i < 2_000; i++) {
       const key = randomBytes(32);

@@ -1,5 +1,5 @@
 /**
- * The rules for ENCRYPTION_KEY (issue 14 item 11), kept apart from config.ts so they can be
+ * The rules for ENCRYPTION_KEY, kept apart from config.ts so they can be
  * tested on their own. A key is 32 random bytes written in canonical base64, as
  * `openssl rand -base64 32` prints them.
  */

@@ -10,7 +10,8 @@ export type ErrorBody = {
 /**
  * The one error handler: AppErrors map to their status, schema failures to 400 with field
  * paths, everything else to a 500 that says nothing about internals. The PSP callback route
- * answers in the spec's own envelope and never reaches this handler with a thrown error.
+ * answers in the API-2 envelope (docs/psp-open-api.md#api-2-answers) and never reaches this
+ * handler with a thrown error.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, request, reply) => {

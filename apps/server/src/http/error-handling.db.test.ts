@@ -6,7 +6,7 @@ import { ConflictError, ValidationError } from "../shared/errors.js";
 import { createTestApp, type TestApp } from "../test/test-app.js";
 import { testDbKind } from "../test/test-database.js";
 
-// Issue 3, "Errors": one error handler; 400 with field paths; JSON 404 for unknown routes; a 5xx
+// One error handler; 400 with field paths; JSON 404 for unknown routes; a 5xx
 // never leaks internals; response schemas strip unlisted fields. The real app, plus a few test
 // routes that fail on purpose, registered before it is ready.
 

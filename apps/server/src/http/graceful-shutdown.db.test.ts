@@ -9,7 +9,7 @@ import { createTenant } from "../modules/tenants/create-tenant.js";
 import { insertPaymentSetup, type PaymentFixture } from "../test/payment-fixtures.js";
 import { createTestDatabase } from "../test/test-database.js";
 
-// Issue 3, "Operations": graceful shutdown, and "one migration set, applied at start-up".
+// Graceful shutdown, and one migration set applied at start-up.
 // The real server process entry (startServer: migrate, build, listen) on a fresh, empty database
 // over real HTTP. A deposit is in flight (its tenant backend holds the API-1 call) when the
 // server is told to stop: new connections are refused at once, the in-flight request still

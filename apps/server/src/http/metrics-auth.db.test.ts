@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "../test/test-app.js";
 
-// Issue 14 item 13: /metrics shows counts of every tenant; with METRICS_TOKEN set it answers
+// /metrics shows counts of every tenant; with METRICS_TOKEN set it answers
 // only `Authorization: Bearer <METRICS_TOKEN>`. /docs and the probes stay public.
 
 const TOKEN = randomBytes(24).toString("base64url");

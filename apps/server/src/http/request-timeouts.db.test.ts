@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config/config.js";
 import { createTestApp, type TestApp } from "../test/test-app.js";
 
-// Issue 14 item 14: a client that sends its headers or its body a byte at a time must not hold a
+// A client that sends its headers or its body a byte at a time must not hold a
 // connection (and a request) open. The real app on a real socket, with short timeouts set by the
 // test: the slow request is answered 408 or its connection closed, and never reaches a handler.
 
@@ -118,6 +118,7 @@ describe("slow clients are cut off", () => {
     expect(reached).not.toContain("/test/echo");
   });
 
+  // The API-2 envelope: docs/psp-open-api.md#api-2-answers.
   it("a slow body on the API-2 callback route is answered 408 in the spec's envelope, never 500", async () => {
     let n = 0;
     const payload = new Readable({

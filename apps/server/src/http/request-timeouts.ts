@@ -4,8 +4,8 @@ import type { Config } from "../config/config.js";
 import { RequestTimeoutError } from "../shared/errors.js";
 
 /**
- * How long a client may take to send a request (issue 14 item 14: slow-drip connections held
- * the server's sockets and requests for minutes). Three limits, all on RECEIVING the request;
+ * How long a client may take to send a request, so that slow-drip connections cannot hold the
+ * server's sockets and requests for minutes. Three limits, all on RECEIVING the request;
  * none applies to the answer, so live status streams (SSE) and slow API-1 calls are never cut:
  * - headers: Node's `headersTimeout`, from the first byte to the end of the headers;
  * - body: from the end of the headers to the end of the body (`registerBodyTimeout`);

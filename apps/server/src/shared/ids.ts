@@ -50,10 +50,10 @@ export function newId(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** The spec's `order_no`: 12 lower-case alphanumerics, ~62 bits, unguessable. */
+/** The API-1 `order_no` (docs/psp-open-api.md#api-1-parameters): 12 lower-case alphanumerics, ~62 bits. */
 export const newOrderNo = (): string => randomString(12);
 
-/** The spec's `user_id` for clients: 8 lower-case alphanumerics. */
+/** The API-1 `user_id` of clients (docs/psp-open-api.md#api-1-parameters): 8 lower-case alphanumerics. */
 export const newClientId = (): string => randomString(8);
 
 /** `merchant_id` (ours): 32 lower-case hex characters. */

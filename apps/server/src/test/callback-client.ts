@@ -116,7 +116,7 @@ export function callbackFields(
 const isLiteral = (v: CallbackValue): v is { literal: string } => typeof v === "object" && v !== null;
 
 export type SignAs =
-  /** Over the numbers' literal text in the body (the spec's rule). */
+  /** Over the numbers' literal text in the body (docs/psp-open-api.md#signature-numbers). */
   | "literal"
   /** Over JavaScript's String(number) of the parsed values (also accepted). */
   | "parsed";

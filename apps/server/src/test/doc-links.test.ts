@@ -101,8 +101,7 @@ describe("links into docs/", () => {
     expect(problems).toEqual([]);
   });
 
-  // Enabled by the link pass that adds a docs/ link to every citing comment.
-  it.skip("every spec and failure-mode citation links to an anchor", () => {
+  it("every spec and failure-mode citation links to an anchor", () => {
     const citation = /\bspec(?:'s)? ["'‘“]|\bfailure modes? \d+|\(spec[,)]/i;
     const link = /\bdocs\/[\w.-]+\.md#[\w-]+/;
     const unlinked: string[] = [];

@@ -6,9 +6,9 @@ import { canResolveLate, canTransition } from "../modules/deposits/deposit-state
 import { expectLedgerInvariant } from "./callback-client.js";
 
 /**
- * The money and state invariants every payment test must
- * leave behind (issue 4: "the ledger invariant holds after every test"). Register it once per
- * test file with {@link paymentInvariantsAfterEach}; it runs after EVERY test of that file.
+ * The money and state invariants every payment test must leave behind: the ledger invariant
+ * holds after every test. Register it once per test file with {@link paymentInvariantsAfterEach};
+ * it runs after EVERY test of that file.
  *
  * On top of `expectLedgerInvariant` (balance = sum of entries; at most one deposit credit per
  * deposit, only for a succeeded one, of exactly its credit), it checks what the timeline says

@@ -5,7 +5,7 @@ import { money } from "../lib/money.js";
 /**
  * The figures behind a credit an admin is about to decide (review resolution, manual approval):
  * the ordered amount with its quoted fee, the amount the PSP reported as paid, the fee charged
- * and the credit. Issue 14 (item 3): both amounts wherever the credit is decided.
+ * and the credit: both amounts wherever the credit is decided.
  */
 export function CreditFigures(props: {
   currency: string;

@@ -69,7 +69,7 @@ describe("SecretBox: tokens at rest with AES-256-GCM", () => {
   });
 });
 
-describe("SecretBox with a previous key (ENCRYPTION_KEY_PREVIOUS, issue 14 item 10)", () => {
+describe("SecretBox with a previous key (ENCRYPTION_KEY_PREVIOUS)", () => {
   const oldKey = randomBytes(32);
   const newKey = randomBytes(32);
 
@@ -105,7 +105,7 @@ describe("the embedded default key file", () => {
     expect(first).toHaveLength(32);
     const file = join(dir, "secret.key");
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    // The data directory it made is the owner's only (issue 14 item 12), whatever the umask.
+    // The data directory it made is the owner's only, whatever the umask.
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(Buffer.from(readFileSync(file, "utf8").trim(), "base64").equals(first)).toBe(true);
     const again = loadOrCreateKeyFile(dir);
@@ -147,7 +147,7 @@ describe("passwords: scrypt", () => {
     expect(await verifyPassword("correct horse battery", stored)).toBe(true);
     expect(await verifyPassword("correct horse batterY", stored)).toBe(false);
     expect(await verifyPassword("", stored)).toBe(false);
-    // The former production cost (N = 16384): hashes stored before issue 14 still verify.
+    // Hashes stored at the lower cost of older versions (N = 16384) still verify.
     const salt = randomBytes(16);
     const key = scryptSync("pw", salt, 32, { N: 16384, r: 8, p: 1 });
     const production = ["scrypt", 16384, 8, 1, salt.toString("base64url"), key.toString("base64url")].join(

@@ -18,7 +18,7 @@ function storedHash(password: string, N: number): string {
   return ["scrypt", N, 8, 1, salt.toString("base64url"), key.toString("base64url")].join("$");
 }
 
-describe("password hashing cost (issue 14 item 9)", () => {
+describe("password hashing cost", () => {
   it("hashes and verifies at N = 2^17 (r = 8, p = 1), which needs more than node's default memory ceiling", async () => {
     const stored = await hashPassword("correct horse battery", 2 ** 17);
     expect(stored.split("$").slice(0, 4)).toEqual(["scrypt", String(2 ** 17), "8", "1"]);

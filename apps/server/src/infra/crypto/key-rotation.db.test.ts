@@ -16,7 +16,7 @@ import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js"
 import { testDbKind } from "../../test/test-database.js";
 import { SecretBox } from "./secret-box.js";
 
-// Issue 14 item 10: one key for every process, rotation with ENCRYPTION_KEY_PREVIOUS and
+// One key for every process, rotation with ENCRYPTION_KEY_PREVIOUS and
 // `psphub keys reencrypt`, and a previous token that cannot be opened never breaking the current.
 
 let t: TestApp;

@@ -8,7 +8,7 @@ import { loadConfig } from "../../config/config.js";
 import type { DatabaseHandle, Db } from "../db/database.js";
 import { SecretBox } from "./secret-box.js";
 
-// Issue 3: "The key comes from config; the embedded default creates a key file on first run."
+// The key comes from config; the embedded default creates a key file on first run.
 // Which key the running context seals tokens with, decided once per process in createAppContext.
 
 const dirs: string[] = [];

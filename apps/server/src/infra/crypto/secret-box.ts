@@ -87,7 +87,7 @@ export function loadOrCreateKeyFile(dataDir: string): Buffer {
     if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);
     return key;
   }
-  // Owner-only when psphub makes it (issue 14 item 12); an existing directory is left as it is.
+  // Owner-only when psphub makes it; an existing directory is left as it is.
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   writeFileSync(file, `${key.toString("base64")}\n`, { mode: 0o600, flag: "wx" });

@@ -5,7 +5,7 @@ import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "./database.js";
 
-// Issue 14 item 12: the SQLite database holds password hashes and sealed tokens; its files are
+// The SQLite database holds password hashes and sealed tokens; its files are
 // the owner's only whatever the process's umask (0022 here: files 0644 otherwise).
 
 const dirs: string[] = [];

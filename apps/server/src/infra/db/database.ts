@@ -85,7 +85,7 @@ export function openDatabase(
     return { db, kind: "postgres", close: () => db.destroy() };
   }
   if (c.file !== ":memory:") {
-    // Owner-only (issue 14 item 12): the file holds password hashes and sealed tokens. Created
+    // Owner-only: the file holds password hashes and sealed tokens. Created
     // here before SQLite opens it, since SQLite gives -wal and -shm the database file's mode.
     mkdirSync(dirname(c.file), { recursive: true, mode: 0o700 });
     closeSync(openSync(c.file, "a", 0o600));

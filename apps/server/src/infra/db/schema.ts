@@ -100,7 +100,10 @@ export interface DepositMethodsTable {
 }
 
 export interface ClientsTable {
-  /** The spec's `user_id`: 8 lower-case alphanumerics, globally unique. */
+  /**
+   * The API-1 `user_id`: 8 lower-case alphanumerics, globally unique
+   * (docs/psp-open-api.md#api-1-parameters).
+   */
   id: string;
   tenant_id: string;
   name: string;

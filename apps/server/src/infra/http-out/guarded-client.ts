@@ -5,8 +5,8 @@ import { Agent, request } from "undici";
 import { type AddressVerdict, checkAddress, literalAddress } from "./address-policy.js";
 
 /**
- * The SSRF-guarded outbound HTTP client for tenant-configured URLs (spec "API-1", failure
- * mode 14; engineering guide "Outbound calls to tenant-configured URLs"):
+ * The SSRF-guarded outbound HTTP client for tenant-configured URLs (docs/psp-open-api.md#app-url-rules,
+ * docs/failure-modes.md#failure-mode-14):
  *
  * - a host name is resolved by the socket's own `lookup`, every address is checked against the
  *   address policy, and the socket connects to exactly the address that was checked, so DNS

@@ -4,8 +4,8 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "./logger.js";
 
-// Issue 3: "Structured pino logs that redact tokens, passwords, API keys and cookies. A test
-// proves the token never reaches the log." The route-level tests (secrets-in-logs) prove no code
+// Structured pino logs redact tokens, passwords, API keys and cookies, and a test proves the
+// token never reaches the log. The route-level tests (secrets-in-logs) prove no code
 // path logs a secret today; this one proves the redaction itself works, so that a careless
 // `log.info({ token })` tomorrow still writes nothing secret.
 

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "../../shared/clock.js";
 import { createTestApp, seedTenant, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
 
-// Issue 3, "Audit log": it "covers every settings change, reveal and rotation", with who, when,
-// before and after, secrets redacted. This walks the route table: every unsafe back-office route
+// The audit log covers every settings change, reveal and rotation, with who, when, before and
+// after, secrets redacted. This walks the route table: every unsafe back-office route
 // is either a settings route driven here (one successful call must write exactly one audit
 // record naming the caller, the target and the change, with no secret in it) or listed in
 // ELSEWHERE with the reason. A new unsafe route that is in neither fails the test.

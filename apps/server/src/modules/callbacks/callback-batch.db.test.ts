@@ -287,7 +287,7 @@ async function runTogether(groups: Group[]) {
 }
 
 /**
- * The same groups applied the old way: for each group a fresh order of the same shape, its
+ * The same groups applied without batching: for each group a fresh order of the same shape, its
  * callbacks sent one at a time, each awaited, in the given order of steps.
  */
 async function runAlone(groups: Group[], orders: number[][]) {
@@ -406,7 +406,8 @@ describe("one batch, every callback answered as if alone", () => {
       [fx, other],
     );
 
-    // Every answer is the one the spec gives the same callback alone.
+    // Every answer is the one the spec gives the same callback alone
+    // (docs/psp-open-api.md#callback-status-table).
     for (const [i, c] of cases.entries()) {
       expect(res[i]!.statusCode, `${c.name}: ${res[i]!.body}`).toBe(c.status);
       if (c.type) expect(res[i]!.json(), c.name).toEqual(callbackError(c.type));
@@ -616,7 +617,8 @@ describe("several callbacks for one order in one batch: as if applied one by one
       },
       { name: "review policy: processing, success", fx: review, steps: [PROCESSING, SUCCESS] },
     ]);
-    // The spec's answers, for the orders as they arrived (the order sent, in one batch).
+    // The spec's answers (docs/psp-open-api.md#callback-status-table), for the orders as they
+    // arrived (the order sent, in one batch).
     const summary = batch.answers.map((a) => a.map((x) => [x.step, x.status, x.type, x.verdict]));
     expect(summary).toEqual([
       [

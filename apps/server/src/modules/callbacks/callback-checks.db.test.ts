@@ -349,6 +349,7 @@ describe("API-2 checks: each refusal answers its type, changes nothing, never 50
     expect(res.json()).toEqual(callbackError("psp_token_invalid"));
   });
 
+  // docs/psp-open-api.md#api-2-checks
   it("checks in the spec's order: a bad token wins over an unknown order, a wrong currency over a wrong amount", async () => {
     const dep = await insertDeposit(t.ctx, fx);
     const r1 = await sendCallback(
@@ -480,6 +481,7 @@ describe("API-2 accepted forms", () => {
   });
 });
 
+// Answers in the API-2 envelope: docs/psp-open-api.md#api-2-answers.
 describe("API-2 robustness", () => {
   it("answers any body with 204, 400 or 413 in the spec envelope, never 500, and changes no money", async () => {
     const dep = await insertDeposit(t.ctx, fx);

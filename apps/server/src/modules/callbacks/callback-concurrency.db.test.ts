@@ -24,9 +24,9 @@ import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { testDbKind } from "../../test/test-database.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
-// Exactly-once crediting under duplicate storms (failure mode 2): many identical success
-// callbacks at once, in one process, over real HTTP, and from several server processes sharing
-// one PostgreSQL database. Durations are printed as figures, never asserted.
+// Exactly-once crediting under duplicate storms (docs/failure-modes.md#failure-mode-2): many
+// identical success callbacks at once, in one process, over real HTTP, and from several server
+// processes sharing one PostgreSQL database. Durations are printed as figures, never asserted.
 
 const STORM = 200;
 const REPO_ROOT = fileURLToPath(new URL("../../../../../", import.meta.url));

@@ -13,11 +13,11 @@ import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
-// Failure mode 13: tokens and signs are compared in constant time. Timing itself belongs in
-// benchmarks, so this proves the route to it: the header token goes through the constant-time
-// `safeEqual` against EVERY token the integration accepts (no early exit that would tell which
-// one matched), and the sign through the protocol's `verifyDetailed` (constant-time compare,
-// tested in @psphub/protocol) with the token that matched. A plain `===` fails these tests.
+// Tokens and signs are compared in constant time (docs/failure-modes.md#failure-mode-13).
+// Timing itself belongs in benchmarks, so this proves the route to it: the header token goes
+// through the constant-time `safeEqual` against EVERY token the integration accepts (no early
+// exit that would tell which one matched), and the sign through the protocol's `verifyDetailed`
+// (constant-time compare, tested in @psphub/protocol) with the token that matched. A plain `===` fails these tests.
 
 vi.mock("../../infra/crypto/hashing.js", async (importOriginal) => {
   const actual = await importOriginal<typeof import("../../infra/crypto/hashing.js")>();

@@ -1,8 +1,8 @@
 import ipaddr from "ipaddr.js";
 
 /**
- * Rate limits for API-2 requests that fail authentication (issue 14 item 16), pure: counts in
- * fixed windows, per source and per merchant. Only requests refused before the token matched
+ * Rate limits for API-2 requests that fail authentication (docs/psp-open-api.md#api-2-throttling),
+ * pure: counts in fixed windows, per source and per merchant. Only requests refused before the token matched
  * are counted, so a tenant backend that knows its token is never throttled.
  */
 export type FloodLimits = {

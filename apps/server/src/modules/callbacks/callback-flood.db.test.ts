@@ -7,10 +7,10 @@ import { createTenant } from "../tenants/create-tenant.js";
 import { REFUSED_BODY_LOG_CAP } from "./callback-log-repo.js";
 import { CALLBACK_PATH } from "./callback-routes.js";
 
-// Issue 14 item 16: requests that fail the token or sign check cannot fill a tenant's callback
-// log. Over the limits (per source address, per merchant) they are answered 429 and only
-// counted; a callback that passes the token check is never throttled, and one that passes every
-// authentication check but cannot be applied is still stored in full.
+// Requests that fail the token or sign check cannot fill a tenant's callback log
+// (docs/psp-open-api.md#api-2-throttling). Over the limits (per source address, per merchant) they
+// are answered 429 and only counted; a callback that passes the token check is never throttled, and
+// one that passes every authentication check but cannot be applied is still stored in full.
 
 const PER_MERCHANT = 20;
 const PER_ADDRESS = 30;
@@ -80,7 +80,7 @@ describe("a flood of callbacks that fail the token check", () => {
       );
     }
     // What the tenant's log holds for the flood: at most the limit's rows and one summary, each a
-    // short prefix (before the fix: 200 rows of the full 16 KB body, 3.2 MB).
+    // short prefix (not 200 rows of the full 16 KB body, 3.2 MB).
     const logged = await rowsOf(fx.integrationId);
     expect(logged.reduce((n, r) => n + r.raw_body.length, 0)).toBeLessThanOrEqual(
       (PER_MERCHANT + 1) * REFUSED_BODY_LOG_CAP,
@@ -89,7 +89,8 @@ describe("a flood of callbacks that fail the token check", () => {
     expect(statuses.filter((s) => s === 400)).toHaveLength(PER_MERCHANT);
     expect(statuses.filter((s) => s === 429)).toHaveLength(200 - PER_MERCHANT);
     const throttled = answers.find((a) => a.statusCode === 429);
-    // The spec's envelope: the type of the check that failed, with the HTTP status.
+    // The API-2 envelope: the type of the check that failed, with the HTTP status
+    // (docs/psp-open-api.md#api-2-answers).
     expect(throttled?.json()).toEqual({ error: true, code: 429, type: "psp_token_invalid" });
     expect(Number(throttled?.headers["retry-after"])).toBeGreaterThanOrEqual(1);
     expect(Number(throttled?.headers["retry-after"])).toBeLessThanOrEqual(60);

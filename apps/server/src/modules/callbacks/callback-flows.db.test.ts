@@ -166,8 +166,8 @@ describe("amount policies", () => {
       });
       expect(row.paid_amount_minor).toBe(Math.round(Number(paid) * 100));
       expect(await walletBalance(t.ctx, creditPaid.clientId)).toBe(balance + BigInt(credit));
-      // The same amount again is a duplicate; yet another amount is a conflict kept for review
-      // (issue 14, item 2); neither changes the credit.
+      // The same amount again is a duplicate; yet another amount is a conflict kept for review;
+      // neither changes the credit.
       expect((await sendSignedCallback(t.app, creditPaid, dep, amount(paid))).statusCode).toBe(204);
       const other = await sendSignedCallback(t.app, creditPaid, dep, amount("999"));
       expect(other.json()).toEqual(callbackError("payment_status_not_pending"));

@@ -25,8 +25,9 @@ import { createTestApp, type TestApp } from "../../test/test-app.js";
 import type { AmountPolicy } from "../psp-integrations/integration-model.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
-// The guards behind exactly-once crediting, each proven on its own (failure modes 2 and 4),
-// every adjacent pair of the spec's check order, URL-encoded form values (failure mode 10), and
+// The guards behind exactly-once crediting, each proven on its own (docs/failure-modes.md#failure-mode-2,
+// docs/failure-modes.md#failure-mode-4), every adjacent pair of the spec's check order
+// (docs/psp-open-api.md#api-2-checks), URL-encoded form values (docs/failure-modes.md#failure-mode-10), and
 // callbacks for one order arriving at the same time in any mix (the concurrent counterpart of
 // callback-property.db.test.ts).
 
@@ -138,6 +139,7 @@ describe("exactly-once: each guard holds on its own", () => {
     expect(wallets.map((w) => BigInt(w.balance_minor))).toEqual([20n * 9_720n]);
   });
 
+  // docs/failure-modes.md#failure-mode-4
   it("a duplicate stopped only by the ledger's unique index rolls back, answers 204 and keeps its record (failure mode 4)", async () => {
     // Another path already credited this order without moving it: the status check lets the
     // callback through, the unique index refuses the second credit and everything rolls back.
@@ -181,6 +183,7 @@ describe("exactly-once: each guard holds on its own", () => {
   });
 });
 
+// docs/psp-open-api.md#api-2-checks
 describe("the spec's check order, pair by pair: the earlier check decides", () => {
   const send = (fields: Record<string, unknown>, signWith: string, header: string | null) =>
     sendCallback(t.app, callbackJson(fields as never, signWith), { token: header });
@@ -251,6 +254,7 @@ describe("the spec's check order, pair by pair: the earlier check decides", () =
   });
 });
 
+// docs/failure-modes.md#failure-mode-10
 describe("signatures over form values (failure mode 10)", () => {
   it("verifies a form body over its decoded values: spaces, +, &, =, % and non-ASCII survive URL-encoding", async () => {
     const dep = await insertDeposit(t.ctx, fx);

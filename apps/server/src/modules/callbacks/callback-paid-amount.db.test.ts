@@ -14,7 +14,7 @@ import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, loginClient, seedTenant, type TestApp } from "../../test/test-app.js";
 import { encodeCurrencies } from "../deposit-methods/method-model.js";
 
-// Issue 14, items 2 and 3: a second success with another amount on a succeeded order is kept
+// A second success with another amount on a succeeded order is kept
 // for review as a conflict (never a 204 duplicate, never a credit); a credit of a paid amount
 // other than the ordered one has its fee computed on the paid amount with the fee rule stored
 // with the order, whatever the method's fee has become since.
@@ -67,7 +67,7 @@ const raiseFee = (methodId: string) =>
     .where("id", "=", methodId)
     .execute();
 
-describe("a second success with another amount on a succeeded order (item 2)", () => {
+describe("a second success with another amount on a succeeded order", () => {
   for (const policy of ["credit_paid", "review"] as const) {
     it(`${policy}: is kept for review as a conflict, answered payment_status_not_pending, never credited`, async () => {
       const fx = policy === "credit_paid" ? creditPaid : review;
@@ -170,7 +170,7 @@ describe("a second success with another amount on a succeeded order (item 2)", (
   });
 });
 
-describe("the fee of a paid amount (item 3)", () => {
+describe("the fee of a paid amount", () => {
   // Fixture fee: 2.5 % (rounded half up) + 0.30, at most 20.00.
   const paidCases: [string, string, number][] = [
     ["less than ordered", "50.5", 5_050 - (126 + 30)],

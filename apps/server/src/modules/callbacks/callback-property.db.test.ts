@@ -14,9 +14,10 @@ import type { AmountPolicy } from "../psp-integrations/integration-model.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
 // Any sequence of callbacks for one order (statuses 0/1/2, duplicates, right and wrong amounts,
-// in any order) ends where the spec says: the first applicable final callback decides, there is
-// at most one credit, and it is the expected amount. A small reference model predicts each
-// answer; the real app, on a real database, must agree with it step by step.
+// in any order) ends where the spec says (docs/psp-open-api.md#callback-status-table): the first
+// applicable final callback decides, there is at most one credit, and it is the expected amount.
+// A small reference model predicts each answer; the real app, on a real database, must agree with
+// it step by step.
 
 const RUNS = 100;
 const ORDERED = 10_000n;
@@ -76,7 +77,10 @@ function creditOfPaid(paid: bigint): bigint {
   return paid > fee ? paid - fee : 0n;
 }
 
-/** The reference model of one callback (spec "API-2" decisions and the amount policies). */
+/**
+ * The reference model of one callback: the API-2 decisions and the amount policies
+ * (docs/psp-open-api.md#api-2-idempotency, docs/psp-open-api.md#amount-policies).
+ */
 function modelStep(m: Model, s: Step, policy: AmountPolicy): Expect {
   const paid = AMOUNTS[s.amount]!;
   const mismatch = paid !== ORDERED;
@@ -86,7 +90,7 @@ function modelStep(m: Model, s: Step, policy: AmountPolicy): Expect {
     m.status = "processing"; // held for an admin
     return { code: 204 };
   }
-  // A success with another amount than the one the order succeeded with: a conflict (item 2).
+  // A success with another amount than the one the order succeeded with: a conflict.
   if (m.status === "succeeded" && to === "succeeded" && paid !== m.paid)
     return { code: 400, type: "payment_status_not_pending" };
   if (m.status === to) return { code: 204 };
@@ -105,6 +109,7 @@ function modelStep(m: Model, s: Step, policy: AmountPolicy): Expect {
 }
 
 describe("callback sequences (property)", () => {
+  // The states the spec allows: docs/psp-open-api.md#state-machine.
   it(`end in a state the spec allows, with at most one credit of the expected amount (${RUNS} runs)`, async () => {
     await fc.assert(
       fc.asyncProperty(

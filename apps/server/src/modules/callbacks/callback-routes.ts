@@ -57,8 +57,8 @@ function callbackBatching(ctx: AppContext): CallbackBatching {
 /**
  * API-2 `POST /api/psp/pay/callback` in its own encapsulated plugin: its content-type parsers
  * (every body as raw text, so the signature is checked against the bytes sent) and its error
- * handler (the spec's `{"error":true,"code":…,"type":…}` envelope, never the back-office one)
- * apply to this route only.
+ * handler (the API-2 `{"error":true,"code":…,"type":…}` envelope, never the back-office one:
+ * docs/psp-open-api.md#api-2-answers) apply to this route only.
  */
 export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(async (scope) => {

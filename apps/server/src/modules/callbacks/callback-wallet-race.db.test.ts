@@ -21,9 +21,9 @@ import { testDbKind } from "../../test/test-database.js";
 import { settleResult } from "../settlement/settle.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
-// Issue 14 item 4: a client's first credit in a currency, while another lane, transaction or
-// process creates the same wallet, is answered 204 at the first try (before: 500 on
-// PostgreSQL, `ledger_entries_wallet_id_fkey`, for the lane that planned the wallet as new).
+// A client's first credit in a currency, while another lane, transaction or process creates the
+// same wallet, is answered 204 at the first try: the lane that planned the wallet as new must not
+// fail on `ledger_entries_wallet_id_fkey` (PostgreSQL) and answer 500.
 
 let t: TestApp;
 let fx: PaymentFixture;

@@ -102,7 +102,7 @@ export async function clientLedger(
 /**
  * The ledger invariants for one tenant: every wallet balance equals the sum of its entries, and
  * every entry of a wallet is counted in the wallet's exponent (a deposit entry in its order's
- * decimals; issue 14 item 1), or the sum means nothing.
+ * decimals), or the sum means nothing.
  */
 export async function checkLedger(ctx: Ctx, tenantId: string) {
   const mismatches = await findLedgerMismatches(ctx.db, tenantId);

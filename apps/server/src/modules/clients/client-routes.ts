@@ -143,7 +143,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
             mismatches: z.array(
               z.object({ walletId: z.string(), balanceMinor: z.string(), ledgerSumMinor: z.string() }),
             ),
-            /** Wallets with entries counted in another exponent than the wallet's (issue 14 item 1). */
+            /** Wallets with entries counted in another exponent than the wallet's. */
             exponentMismatches: z.array(
               z.object({
                 walletId: z.string(),

@@ -49,8 +49,9 @@ export type CreateClientInput = z.input<typeof createClientInput>;
 const ID_ATTEMPTS = 5;
 
 /**
- * Creates a client of a tenant. The id is the spec's `user_id` (`newClientId()`); the email is
- * unique per tenant (409 `email_taken`). A password, when given, opens the client portal.
+ * Creates a client of a tenant. The id is the API-1 `user_id` (`newClientId()`,
+ * docs/psp-open-api.md#api-1-parameters); the email is unique per tenant (409 `email_taken`).
+ * A password, when given, opens the client portal.
  */
 export async function createClient(
   ctx: Pick<AppContext, "db" | "clock">,

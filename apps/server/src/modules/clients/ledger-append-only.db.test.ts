@@ -11,7 +11,7 @@ import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.
 import { createTenant } from "../tenants/create-tenant.js";
 import { findLedgerMismatches } from "./ledger.js";
 
-// Issue 3: "Ledger entries are append-only." The database itself refuses to rewrite or delete an
+// Ledger entries are append-only: the database itself refuses to rewrite or delete an
 // entry (migrations 0002 and 0003, on both dialects), and no application code updates or deletes one.
 
 let t: TestApp;
@@ -64,7 +64,7 @@ describe("ledger entries are append-only", () => {
     expect(await findLedgerMismatches(t.ctx.db, tenantId)).toEqual([]);
   });
 
-  it("the database refuses to delete an entry, one or all (issue 14 item 5)", async () => {
+  it("the database refuses to delete an entry, one or all", async () => {
     const before = await entry();
     await expect(t.ctx.db.deleteFrom("ledger_entries").where("id", "=", entryId).execute()).rejects.toThrow(
       /append-only/,

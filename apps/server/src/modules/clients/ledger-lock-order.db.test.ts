@@ -8,10 +8,10 @@ import { testDbKind } from "../../test/test-database.js";
 import { createTenant } from "../tenants/create-tenant.js";
 import { findLedgerMismatches, isWalletCreationRace, ledgerWrites, type PlannedPosting } from "./ledger.js";
 
-// Issue 14 item 4: two transactions creating the same clients' first wallets must not deadlock.
-// A new wallet's planned id differs from one transaction to the other, so wallets locked in id
-// order were locked in opposite orders; they are locked in (client, currency) order, the key
-// the upsert conflicts on. PostgreSQL only: SQLite has one writer and takes no row locks.
+// Two transactions creating the same clients' first wallets must not deadlock. A new wallet's
+// planned id differs from one transaction to the other, so locking wallets in id order could lock
+// them in opposite orders; they are locked in (client, currency) order, the key the upsert
+// conflicts on. PostgreSQL only: SQLite has one writer and takes no row locks.
 
 let t: TestApp;
 let tenantId: string;

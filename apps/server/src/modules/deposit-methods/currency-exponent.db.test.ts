@@ -7,7 +7,7 @@ import { insertIntegration, insertMethod, insertPaymentSetup, USD } from "../../
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
 import type { MethodCurrency } from "./method-model.js";
 
-// Issue 14 item 1: one exponent per currency per tenant. A wallet is keyed by (client, currency)
+// One exponent per currency per tenant. A wallet is keyed by (client, currency)
 // and holds minor units, so two methods crediting it in different exponents corrupt its balance.
 
 const BASE = "/api/admin/deposit-methods";

@@ -1,7 +1,7 @@
 import type { FieldIssue } from "../../shared/errors.js";
 
 /**
- * One exponent per currency per tenant (issue 14 item 1). A wallet is keyed by (client,
+ * One exponent per currency per tenant. A wallet is keyed by (client,
  * currency) and holds minor units, so every method, order and wallet of a tenant must count a
  * currency in the same exponent: once something uses a currency's decimals they are fixed.
  * Pure: the use-cases read what is in use and pass it here.

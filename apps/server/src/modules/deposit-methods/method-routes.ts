@@ -21,7 +21,7 @@ const BASE = "/api/admin/deposit-methods";
 const idParams = z.object({ id: z.string().min(1).max(100) });
 const tags = ["deposit-methods"];
 
-/** Deposit methods (spec "Deposit methods"): amounts as decimal text, fields derived live. */
+/** Deposit methods (docs/psp-open-api.md#deposit-methods): amounts as decimal text, fields derived live. */
 export function methodRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 

@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api1Stub, startApi1Stub } from "../../test/api1-stub.js";
 import { createTestApp, loginClient, type Session, seedTenant, type TestApp } from "../../test/test-app.js";
 
-// Issue 3, "Deposit methods", end to end through the admin API only: what an admin sets on a
-// method is what a client's deposit gets. The TTL of pending orders is the method's own (and
-// follows an edit), and a custom parameter added to the integration after the method was made
-// shows up on the portal form under the method's label and reaches API-1 under its key.
+// Deposit methods (docs/psp-open-api.md#deposit-methods) end to end through the admin API only:
+// what an admin sets on a method is what a client's deposit gets. The TTL of pending orders is the
+// method's own (and follows an edit), and a custom parameter added to the integration after the
+// method was made shows up on the portal form under the method's label and reaches API-1 under its
+// key.
 
 let t: TestApp;
 let stub: Api1Stub;

@@ -4,7 +4,7 @@ import { loadConfig } from "../../config/config.js";
 import { runPsphub, useEnvTestDatabase } from "../../test/cli-env.js";
 import { loginStaff } from "../auth/login.js";
 
-// Issue 3: "A CLI command creates a tenant with its first owner" — the README's command, run
+// A CLI command creates a tenant with its first owner: the README's command, run
 // in-process against an empty database of either kind (it migrates first).
 
 useEnvTestDatabase({ LOG_LEVEL: "silent" });
@@ -122,7 +122,7 @@ describe("psphub tenant create", () => {
   });
 });
 
-// Issue 14 item 8: staff e-mail is unique per tenant, so `user create` takes an address that is
+// Staff e-mail is unique per tenant, so `user create` takes an address that is
 // staff at another tenant, and that person's login names the company code to open it.
 describe("psphub user create", () => {
   it("creates a user whose email is staff at another tenant, and refuses it twice in one tenant", async () => {

@@ -71,8 +71,8 @@ describe("users", () => {
     expect(audit.after).not.toContain("new password");
   });
 
-  // Issue 14 item 8: e-mail was unique across tenants, so a 409 told tenant A that an address
-  // was staff at some other tenant (and let A reserve it). Unique per tenant now.
+  // Staff e-mail is unique per tenant: a 409 across tenants would tell tenant A that an address
+  // is staff at some other tenant (and let A reserve it).
   it("creates a user whose email is staff at another tenant; 409 only within the same tenant", async () => {
     const a = await seedTenant(t);
     const b = await seedTenant(t);
@@ -291,8 +291,8 @@ describe("API keys", () => {
     expect(still.statusCode).toBe(200);
   });
 
-  // Issue 14 item 7: a key acts with at most its creator's current role, and not at all while
-  // the creator is disabled. Before the fix this key still worked and could create an owner.
+  // A key acts with at most its creator's current role, and not at all while the creator is
+  // disabled; otherwise this key could still create an owner.
   it("stops working while its creator is disabled, shows as suspended, and works again on re-enable", async () => {
     const s = await seedTenant(t);
     await s.owner.patch(`/api/admin/users/${s.admin.me.id}`, { role: "owner" });

@@ -94,7 +94,7 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
             key: "http",
             header: t("callbacks.http"),
             align: "right",
-            // A summary of throttled requests (issue 14 item 16) shows how many it stands for.
+            // A summary of throttled requests shows how many it stands for.
             render: (r) => (r.requestCount > 1 ? `${r.httpStatus} × ${r.requestCount}` : r.httpStatus),
           },
           { key: "from", header: t("callbacks.from"), render: (r) => r.remoteAddr ?? "—" },

@@ -1,7 +1,7 @@
 import { type Kysely, PostgresAdapter, sql } from "kysely";
 
 /**
- * Ledger entries are append-only (issue 3): a wallet's history is its entries, and its cached
+ * Ledger entries are append-only: a wallet's history is its entries, and its cached
  * balance is their sum. No code path updates an entry; this makes the database refuse it too, on
  * both dialects, so neither a bug nor a hand-written statement can rewrite money history.
  * (PostgreSQL also refuses TRUNCATE.) Corrections are new entries of kind `adjustment`.

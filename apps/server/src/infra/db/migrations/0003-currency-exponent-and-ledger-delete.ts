@@ -1,12 +1,12 @@
 import { type Kysely, PostgresAdapter, sql } from "kysely";
 
 /**
- * Ledger entries: the database refuses DELETE too (issue 14 item 5), on both dialects, as
+ * Ledger entries: the database refuses DELETE too, on both dialects, as
  * 0002 made it refuse UPDATE (and TRUNCATE on PostgreSQL). 0002 left DELETE open only because
  * storage tests cleaned up ledger rows between cases; they now use a fresh database instead.
  * On PostgreSQL the trigger reuses 0002's function, which names the operation refused.
  *
- * Currency exponents (issue 14 item 1) need no schema change: an order keeps the decimals it
+ * Currency exponents (one per currency per tenant) need no schema change: an order keeps the decimals it
  * was created with (`deposits.decimals`), so a deposit entry's exponent is its order's, and
  * existing data that mixes exponents is reported by `psphub doctor`, never rescaled here.
  */

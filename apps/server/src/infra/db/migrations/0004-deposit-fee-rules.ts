@@ -1,9 +1,9 @@
 import { type Kysely, sql } from "kysely";
 
 /**
- * Each deposit keeps the fee rule of its method's currency as it was when the order was created
- * (issue 14, item 3): a credit of a paid amount other than the ordered one (policy `credit_paid`,
- * a review resolution) takes its fee from this rule, so editing the method's fee later never
+ * Each deposit keeps the fee rule of its method's currency as it was when the order was
+ * created: a credit of a paid amount other than the ordered one (policy `credit_paid`, a review
+ * resolution) takes its fee from this rule, so editing the method's fee later never
  * changes what an existing order credits. `fee_rule_bps` is in basis points, the other two in
  * the order's minor units; a null maximum is no cap.
  *

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 
 /**
- * Login attempt counters (issue 14 item 6), in the database so that every server process
+ * Login attempt counters, in the database so that every server process
  * shares them: one row per counter key (an (address, account) pair, an account, an address;
  * hashed, so that no typed e-mail is stored), counting the attempts reserved in the window that
  * began at `window_start` (epoch ms). Rows of past windows are pruned by a background job.

@@ -1,14 +1,14 @@
 import { type Kysely, PostgresAdapter, sql } from "kysely";
 
 /**
- * Staff e-mail is unique per tenant, no longer across tenants (issue 14 item 8): the global
+ * Staff e-mail is unique per tenant, no longer across tenants: the global
  * unique index let one tenant learn, from a 409, that an address was staff at another tenant,
  * and reserve it. Now (tenant_id, lower(email)) is unique, and lower(email) is indexed for the
  * login, which may find one address at several tenants. Existing rows are kept as they are; a
  * tenant that already holds two addresses differing only in case stops the migration with a
  * message, since picking one would lose an account.
  *
- * Also (issue 14 item 7): an API key's created_by is the user whose role bounds it. Keys issued
+ * Also: an API key's created_by is the user whose role bounds it. Keys issued
  * with another key stored that key's id; they now name the user behind it.
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on today's table types

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 
 /**
- * Callback log flooding (issue 14 item 16): API-2 requests that fail the token or sign check
+ * Callback log flooding: API-2 requests that fail the token or sign check
  * are rate-limited, and those refused over the limit are not stored one by one but counted in
  * one summary row per minute and source (`http_status` 429). `request_count` is how many
  * requests a row stands for: 1 for every ordinary row (existing rows included), the number of

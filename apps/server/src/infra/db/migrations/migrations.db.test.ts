@@ -8,7 +8,7 @@ import { testDbKind } from "../../../test/test-database.js";
 import { migrateToLatest } from "../database.js";
 import { migrationProvider } from "./index.js";
 
-// Issue 3, "Storage": one migration set for SQLite and PostgreSQL, applied at start-up (see
+// One migration set for SQLite and PostgreSQL, applied at start-up (see
 // http/graceful-shutdown.db.test.ts) and by `psphub migrate`; the embedded SQLite file in WAL mode.
 
 const tdb = useEnvTestDatabase({ LOG_LEVEL: "silent" });

@@ -4,7 +4,7 @@ import { createTestDatabase } from "../../../test/test-database.js";
 import { type DatabaseHandle, isUniqueViolation, openDatabase } from "../database.js";
 import { migrationProvider } from "./index.js";
 
-// Issue 14 items 7 and 8: 0006 makes staff e-mail unique per tenant on a database that already
+// 0006 makes staff e-mail unique per tenant on a database that already
 // holds users, keeping them, and points API keys issued with a key at the user behind it.
 
 let tdb: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -57,7 +57,7 @@ describe("migration 0006-staff-email-per-tenant", () => {
       .insertInto("users")
       .values([user("u1", "ta", "pat@x.test"), user("u2", "tb", "sam@x.test")])
       .execute();
-    // Refused before: the same address at another tenant.
+    // Refused before 0006: the same address at another tenant.
     await expect(
       h.db
         .insertInto("users")
