@@ -84,7 +84,7 @@ export function createAppContext(
 /**
  * ENCRYPTION_KEY (and ENCRYPTION_KEY_PREVIOUS); without it, the key file in DATA_DIR on SQLite.
  * On PostgreSQL a key file would be this process's own, and what it sealed no other process
- * could open (issue 14 item 10): the box then refuses, and `serve` does not start at all.
+ * could open: the box then refuses, and `serve` does not start at all.
  */
 function secretBoxFor(config: Config): SecretBox {
   if (config.encryptionKey) return new SecretBox(config.encryptionKey, config.previousEncryptionKey);

@@ -57,7 +57,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     trustProxy: ctx.config.trustProxy,
     bodyLimit: 256 * 1024,
     genReqId: () => crypto.randomUUID(),
-    // Slow-drip headers and bodies are cut (issue 14 item 14); answers are never limited.
+    // Slow-drip headers and bodies are cut; answers are never limited.
     ...serverTimeoutOptions(ctx.config),
   });
   app.setValidatorCompiler(validatorCompiler);

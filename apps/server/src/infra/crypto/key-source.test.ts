@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createAppContext } from "../../app-context.js";
 import { loadConfig } from "../../config/config.js";
-import type { DatabaseHandle, Db } from "../db/database.js";
+import { offlineDb } from "../../test/offline-db.js";
+import type { DatabaseHandle } from "../db/database.js";
 import { SecretBox } from "./secret-box.js";
 
 // The key comes from config; the embedded default creates a key file on first run.
@@ -15,7 +16,7 @@ const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-const noDatabase: DatabaseHandle = { db: {} as Db, kind: "sqlite", close: async () => {} };
+const noDatabase: DatabaseHandle = { db: offlineDb("sqlite"), kind: "sqlite", close: async () => {} };
 const contextFor = (env: Record<string, string>) => {
   const dataDir = mkdtempSync(join(tmpdir(), "psphub-key-"));
   dirs.push(dataDir);

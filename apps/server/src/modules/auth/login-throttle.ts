@@ -6,7 +6,7 @@ import type { Db } from "../../infra/db/database.js";
 import { RateLimitedError } from "../../shared/errors.js";
 
 /**
- * Limits password guessing (issue 14 item 6). Three counters per attempt, each with its own
+ * Limits password guessing. Three counters per attempt, each with its own
  * limit per window: the (address, account) pair, the account across addresses, and the address
  * across accounts. They live in the database (`login_attempts`), so every server process shares
  * them.

@@ -2,7 +2,7 @@ import type { AppContext } from "../../app-context.js";
 import { sha256Hex } from "../../infra/crypto/hashing.js";
 
 /**
- * The live streams (SSE) each session holds open in this process (issue 14 item 17): at most
+ * The live streams (SSE) each session holds open in this process: at most
  * `cap` per session, a new one beyond it refused (429) rather than closing the oldest, since a
  * refused EventSource makes the portal fall back to polling while closing the oldest would make
  * two tabs' reconnects take turns evicting each other. A logout here ends the session's streams

@@ -6,7 +6,7 @@ import { createTestApp, seedTenant, TEST_PASSWORD, type TestApp } from "../../te
 import { createTenant, createUser } from "../tenants/create-tenant.js";
 import { loginStaff } from "./login.js";
 
-// Issue 14 item 8: staff e-mail is unique per tenant, so one person may be staff at several
+// staff e-mail is unique per tenant, so one person may be staff at several
 // tenants. The back-office login may name the tenant ("company code", the slug), as the portal
 // login does. Every login checks exactly one password (login.ts): without a code, the oldest
 // active account of the e-mail, so neither the answer nor the scrypt work tells someone without

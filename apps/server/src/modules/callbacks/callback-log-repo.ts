@@ -9,7 +9,7 @@ export const RAW_BODY_LOG_CAP = 16_384;
 
 /**
  * Most characters kept of a body refused before its token and sign passed: anyone who knows a
- * merchant_id can send those, so only enough to see what was sent (issue 14 item 16).
+ * merchant_id can send those, so only enough to see what was sent.
  */
 export const REFUSED_BODY_LOG_CAP = 512;
 
@@ -28,7 +28,7 @@ export type CallbackLogInput = Omit<CallbackLogsTable, "id" | "raw_body" | "requ
  * One row per API-2 callback, whatever its outcome. Never the headers, so never the token.
  * handle-callback.ts writes the rows of a batch with its settlement, and again in a transaction
  * of its own for a lone callback whose settlement rolled back on the ledger's unique guard, so a
- * rolled-back duplicate keeps its record (failure mode 4; callback-guards.db.test.ts).
+ * rolled-back duplicate keeps its record (docs/failure-modes.md#failure-mode-4; callback-guards.db.test.ts).
  */
 export async function insertCallbackLog(db: Db, log: CallbackLogInput): Promise<string> {
   const [id] = await insertCallbackLogs(db, [log]);

@@ -10,15 +10,15 @@ export type ClaimOutcome = {
   verdict: CallbackVerdict;
   /** null: answer 204. */
   errorType: CallbackErrorType | null;
-  /** A review item to keep, so that no reported payment is ever lost (spec, failure mode 7). */
+  /** A review item to keep, so that no reported payment is ever lost (docs/psp-open-api.md#review-queue, docs/failure-modes.md#failure-mode-7). */
   review: ReviewReason | null;
 };
 
 /**
- * Maps the result of applying a callback's status to the answer (spec "Idempotency"):
+ * Maps the result of applying a callback's status to the answer (docs/psp-open-api.md#api-2-idempotency):
  * - applied → 204 `accepted`; the same status again → 204 `duplicate`, nothing changed;
  * - a stale `processing` after any final status → `payment_status_not_allowed` (a regression is
- *   refused, never applied: failure mode 5), logged only;
+ *   refused, never applied: docs/failure-modes.md#failure-mode-5), logged only;
  * - success for an expired/cancelled order → `payment_status_not_pending` + `late_success` item;
  * - success vs failed, or failure vs succeeded → `payment_status_not_pending` + `conflict` item;
  * - failure for an expired/cancelled order → `payment_status_not_pending`, logged only: the order
@@ -50,7 +50,7 @@ const isSettled = (s: DepositStatus): boolean => s === "succeeded" || s === "fai
  * Whether a success reporting `paidMinor` contradicts an order that already succeeded: it was
  * settled with another amount (what the PSP reported as paid then, or the ordered amount when
  * nothing was reported, e.g. approved by hand). That may be a second, real payment: kept for
- * review as a `conflict`, never a 204 duplicate and never credited (issue 14, item 2). Under
+ * review as a `conflict`, never a 204 duplicate and never credited. Under
  * every amount policy: the first success decides the credit.
  */
 export function contradictsSettledAmount(

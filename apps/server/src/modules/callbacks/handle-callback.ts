@@ -86,7 +86,7 @@ export type CallbackHandler = (req: CallbackRequest) => Promise<CallbackAnswer>;
 export type CallbackBatching = { maxBatch: number; concurrency: number };
 
 /**
- * API-2 (spec "API-2: payment callback"). Each request is screened on its own (body, merchant,
+ * API-2 (docs/psp-open-api.md#api-2). Each request is screened on its own (body, merchant,
  * token, signature: checks 1–4, no database write), then joins the next **batch**: callbacks
  * that arrive while a batch is being written are judged and applied together, in arrival order,
  * in one transaction (group commit) through the settlement ({@link settle}): one read of their
@@ -100,7 +100,7 @@ export type CallbackBatching = { maxBatch: number; concurrency: number };
  * guard fired, another process changed an order between read and write), it rolls back whole
  * and every callback in it is retried alone, so one bad callback never costs another its
  * answer. A lone callback that rolled back on the ledger's unique guard is a duplicate: it is
- * recorded in a transaction of its own (failure mode 4). Only a storage failure of a lone callback answers 500, and the tenant backend retries.
+ * recorded in a transaction of its own (docs/failure-modes.md#failure-mode-4). Only a storage failure of a lone callback answers 500, and the tenant backend retries.
  */
 export function createCallbackHandler(
   deps: CallbackDeps,
@@ -115,7 +115,7 @@ export function createCallbackHandler(
     let screened = await screenCallback(deps, req);
     if (screened.refused) {
       // Anyone who knows a merchant_id can send these: rate-limited (never once the token
-      // matched) and logged as a prefix of the body (issue 14 item 16).
+      // matched) and logged as a prefix of the body.
       const { judgement: sj } = screened;
       const type = sj.errorType as CallbackErrorType;
       const retryAfterSeconds = screened.refused.tokenMatched
@@ -167,7 +167,7 @@ async function judgeAndApply(deps: CallbackDeps, items: Screened[]): Promise<Set
 
 /**
  * {@link runBatch}, run again when it rolled back on a race with another lane or process: a
- * client's first wallet that another transaction created meanwhile (issue 14 item 4: the run
+ * client's first wallet that another transaction created meanwhile (the run
  * read no wallet and planned a new one; read again, it finds the other's, committed by then),
  * or a deadlock. Costs nothing when nothing raced.
  */
@@ -275,7 +275,7 @@ export async function recordUnreadCallback(
   deps.metrics.callbacks.inc({ verdict: "rejected", type });
 }
 
-/** Checks 1–4, in the spec's order; the first that fails decides the answer. */
+/** Checks 1–4, in the spec's order (docs/psp-open-api.md#api-2-checks); the first that fails decides the answer. */
 async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise<Screened> {
   const j: Judgement = {
     verdict: "rejected",
@@ -326,7 +326,7 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
   //    their literal text), with the token that matched.
   const v = verifyDetailed(read.body.params, token, cb.sign, { literals: read.body.literals });
   if (!v.valid) {
-    // The canonical string helps an integrator find their mistake (failure mode 10); it
+    // The canonical string helps an integrator find their mistake (docs/failure-modes.md#failure-mode-10); it
     // holds the signed values but never the token.
     deps.logger.info(
       { merchantId: cb.merchantId, orderNo: cb.orderNo, reason: v.reason, stringA: v.stringA },

@@ -154,7 +154,7 @@ describe("interpretApi1Answer", () => {
     [ok(200, '{"result":true,"data":{"url":"javascript:alert(1)"}}'), "bad_url", false],
     [ok(200, '{"result":true,"data":{"url":"data:text/html,hi"}}'), "bad_url", false],
     [ok(200, '{"result":true,"data":{"url":"http://pay.example.com"}}'), "insecure_url", false],
-    // Failure mode 15: every spelling of a script URL the browser would still run, and URLs the
+    // docs/failure-modes.md#failure-mode-15: every spelling of a script URL the browser would still run, and URLs the
     // portal cannot open safely.
     [ok(200, '{"result":true,"data":{"url":"JAVASCRIPT:alert(1)"}}'), "bad_url", false],
     [ok(200, '{"result":true,"data":{"url":" javascript:alert(1)"}}'), "bad_url", false],

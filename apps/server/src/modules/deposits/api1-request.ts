@@ -3,7 +3,7 @@ import { type Api1ParamConfig, toConfiguredKeys } from "@psphub/protocol/admin";
 import type { GuardedResponse } from "../../infra/http-out/guarded-client.js";
 
 /**
- * API-1 on the CRM side, pure (spec "API-1: get payment URL"): the URL, the signed JSON body
+ * API-1 on the CRM side, pure (docs/psp-open-api.md#api-1): the URL, the signed JSON body
  * under the integration's configured keys, and the reading of the tenant's answer into a
  * payment URL or a failure reason for admins plus a short message for the client.
  */
@@ -132,7 +132,7 @@ function tenantMessage(json: unknown): string | undefined {
 }
 
 /**
- * Reads the guarded client's result (spec "API-1" decisions): a timeout, a network error, a
+ * Reads the guarded client's result (docs/psp-open-api.md#api-1-outcomes): a timeout, a network error, a
  * non-2xx answer (a 3xx included: redirects are not followed), a body that is not JSON,
  * `result` not `true`, or a missing/invalid/unsafe URL all fail the order.
  */
@@ -150,7 +150,7 @@ export function interpretApi1Answer(res: GuardedResponse, opts: { allowHttp: boo
     isJson = false;
   }
   if (res.status < 200 || res.status > 299) {
-    // Tenants may answer a refusal with a non-2xx status and a `msg` (spec "API-1").
+    // Tenants may answer a refusal with a non-2xx status and a `msg` (docs/psp-open-api.md#api-1-response).
     return failure(`http_status_${res.status}`, isJson ? tenantMessage(json) : undefined);
   }
   if (!isJson) return failure("bad_json");

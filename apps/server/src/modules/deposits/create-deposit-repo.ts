@@ -203,14 +203,13 @@ function depositSql(db: Db) {
 
     /*
      * Insert-or-ignore on (tenant, client, idempotency key): concurrent requests with one key
-     * never raise a constraint error (failure mode 3); NULL keys never conflict.
+     * never raise a constraint error (docs/failure-modes.md#failure-mode-3); NULL keys never conflict.
      *
      * The order was built from its method as read before this insert (its currency's
      * decimals). The insert only happens while that method is live and still gives the
      * currency those decimals: a change committed in between (update-method.ts checks the
      * orders holding a currency before changing its decimals, and saw none of this one) would
-     * otherwise leave an order, then a wallet, in another exponent than the tenant's (issue 14
-     * item 1). A refused row is not inserted, as one whose key is taken; the caller tells them
+     * otherwise leave an order, then a wallet, in another exponent than the tenant's. A refused row is not inserted, as one whose key is taken; the caller tells them
      * apart. Where the database has row locks (PostgreSQL) the method row is locked FOR SHARE:
      * a change in progress (update-method.ts locks the row first) is waited for, and its
      * committed version is checked again (READ COMMITTED re-checks a locked row that changed);

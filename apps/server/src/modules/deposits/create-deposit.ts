@@ -29,7 +29,7 @@ import { validateDepositRequest } from "./deposit-validation.js";
 import { type CreateDepositView, createDepositView, money } from "./deposit-view.js";
 
 /**
- * Creating a deposit (spec "Payment flow" 1–3, "API-1"):
+ * Creating a deposit (docs/psp-open-api.md#payment-flow, docs/psp-open-api.md#api-1):
  *
  * 1. parse the input; with an idempotency key already used, answer the stored order (same
  *    content) or 409 (different content) without touching anything;
@@ -44,7 +44,7 @@ import { type CreateDepositView, createDepositView, money } from "./deposit-view
  *    that raced ahead is never overwritten.
  *
  * A timeout with unknown outcome fails this order and never creates another; the same key
- * answers the same (failed) order (failure mode 8).
+ * answers the same (failed) order (docs/failure-modes.md#failure-mode-8).
  */
 
 export type DepositActor =

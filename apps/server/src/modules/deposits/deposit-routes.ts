@@ -171,7 +171,7 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
         const c = clientOf(req);
         const actor = { tenantId: c.tenantId, clientId: c.id };
         let view = await getClientDeposit(ctx, actor, req.params.orderNo); // 404 before the stream starts
-        // Capped per session, and ended with the session (issue 14 item 17; session-streams.ts).
+        // Capped per session, and ended with the session (session-streams.ts).
         const sessionHash = sha256Hex(req.cookies[CLIENT_COOKIE] ?? "");
         let sessionEnded = false;
         let wake: (() => void) | undefined;

@@ -77,6 +77,7 @@ describe("what a result means for a deposit in each status", () => {
     }
   }
 
+  // docs/failure-modes.md#failure-mode-5
   it("refuses a stale processing after a final status (monotonic, failure mode 5)", () => {
     for (const s of ["succeeded", "failed", "expired", "cancelled"] as const) {
       expect(decideCallback(s, "processing").kind).toBe("conflict");

@@ -8,7 +8,7 @@ import type { DepositStatus } from "../../infra/db/schema.js";
  *   pending | processing ─▶ expired (TTL sweep) | cancelled (client or admin)
  *
  * Terminal states are final: nothing leaves them. Transitions are monotonic, so a stale
- * "processing" after "succeeded" is refused, never applied (failure mode 5).
+ * "processing" after "succeeded" is refused, never applied (docs/failure-modes.md#failure-mode-5).
  */
 export const DEPOSIT_STATUSES: readonly DepositStatus[] = [
   "pending",
@@ -38,7 +38,7 @@ export function canTransition(from: DepositStatus, to: DepositStatus): boolean {
 }
 
 /**
- * The one exception to "terminal states are final", for a human only (failure mode 7): when an
+ * The one exception to "terminal states are final", for a human only (docs/failure-modes.md#failure-mode-7): when an
  * admin resolves a review item holding a success callback, a deposit that ended without a credit
  * (expired, cancelled, or failed before the PSP reported success) may still be credited.
  * Callbacks and the expiry sweep never use it; `succeeded` stays final for everyone.

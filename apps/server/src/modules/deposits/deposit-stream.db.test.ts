@@ -7,7 +7,7 @@ import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixt
 import { createTestApp, loginClient, type Session, type TestApp } from "../../test/test-app.js";
 import { createTenant } from "../tenants/create-tenant.js";
 
-// Issue 14 item 17: a portal session holds at most PORTAL_STREAMS_PER_SESSION live status
+// a portal session holds at most PORTAL_STREAMS_PER_SESSION live status
 // streams, and its streams end when the session does (logout, expiry, deleted), in this
 // process or another one (the session is re-read from the database on every tick).
 
@@ -115,7 +115,7 @@ describe("live status streams of a portal session", () => {
     await untilStatus(s);
     const out = await session.post("/api/portal/auth/logout");
     expect(out.statusCode).toBe(204);
-    // The stream ends by itself, with a last event saying why (before the fix it kept sending).
+    // The stream ends by itself, with a last event saying why.
     const rest = await s.rest();
     expect(lastEvent(rest)).toBe('event: end\ndata: {"reason":"session_ended"}');
   });

@@ -6,7 +6,7 @@ export const EXPIRY_BATCH_SIZE = 500;
 
 /**
  * Moves open deposits (pending, processing) whose `expires_at` has passed to `expired`, so no
- * order stays pending forever when its callback never comes (failure mode 6). A success that
+ * order stays pending forever when its callback never comes (docs/failure-modes.md#failure-mode-6). A success that
  * arrives afterwards is kept for review, never dropped.
  *
  * Batches of `batchSize`, each one settlement in its own transaction (settlement/settle.ts):

@@ -16,7 +16,7 @@ export type ManualResolutionInput = z.infer<typeof manualResolutionInput>;
 
 export type ManualAction = "approve" | "reject";
 
-/** The figures behind an approval (issue 14, item 3: both amounts wherever a credit is decided). */
+/** The figures behind an approval (both amounts wherever a credit is decided). */
 export type CreditFigures = {
   currency: string;
   /** The ordered amount, its quoted fee and its credit: what an approval credits. */
@@ -59,7 +59,7 @@ const FIGURE_COLUMNS = [
 
 /**
  * A staff member approves (credits once) or rejects an open deposit by hand, through the
- * settlement (settlement/settle.ts, failure mode 1: the callback and the human cannot both
+ * settlement (settlement/settle.ts, docs/failure-modes.md#failure-mode-1: the callback and the human cannot both
  * credit). Only pending/processing deposits: a terminal one answers 409 and changes nothing.
  * The change, its `manual` timeline entry and its audit record commit together.
  */

@@ -3,7 +3,7 @@ import { checkAppUrl } from "../../infra/http-out/address-policy.js";
 import type { FieldIssue } from "../../shared/errors.js";
 
 /**
- * Save-time APP_URL check (spec "API-1", ours): https, no private/loopback/link-local address
+ * Save-time APP_URL check (docs/psp-open-api.md#app-url-rules, ours): https, no private/loopback/link-local address
  * unless the deployment allows it. Does DNS I/O: call it before opening a transaction.
  * The stored form has no trailing slash, so `{APP_URL}/pay/url` never doubles one.
  */

@@ -51,7 +51,6 @@ export function createIntegrationRepo(db: Db) {
     },
   };
 }
-type IntegrationRepo = ReturnType<typeof createIntegrationRepo>;
 
 /**
  * The repository with the writes that change what API-2 may have cached. Only
@@ -208,7 +207,7 @@ type Cached = { value: CallbackIntegration; generation: number; expiresAt: numbe
 
 /**
  * A previous token that no key opens (sealed before a key change that was not reencrypted, or
- * damaged) is no token: the current one must keep working (issue 14 item 10).
+ * damaged) is no token: the current one must keep working.
  */
 function openPrevious(box: SecretBox, sealed: string): string | null {
   try {

@@ -26,7 +26,7 @@ const BASE = "/api/admin/integrations";
 const idParams = z.object({ id: z.string().min(1).max(100) });
 const tags = ["psp-integrations"];
 
-/** PSP Settings (spec "PSP Settings"). No response but reveal ever carries the token. */
+/** PSP Settings (docs/psp-open-api.md#psp-settings). No response but reveal ever carries the token. */
 export function integrationRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 

@@ -14,7 +14,8 @@ export type ParamSetup = { paramConfig: Api1ParamConfig; customParams: CustomPar
  * Builds an integration's API-1 parameter setup from input (pure): the standard parameter
  * settings merged over `base`, and the custom parameters with their keys (default: the next
  * free `custom_<n>`) and display order (default: position) filled in. Every rule of the spec's
- * "PSP Settings" is checked by protocol's validateApi1ParamConfig, over standard AND custom keys.
+ * "PSP Settings" (docs/psp-open-api.md#api-1-parameter-configuration) is checked by protocol's
+ * validateApi1ParamConfig, over standard AND custom keys.
  *
  * Returns the setup and the issues found, with paths `paramConfig.<name>.key`,
  * `paramConfig.<name>.enabled`, `customParams.<i>.key|options`.

@@ -44,9 +44,9 @@ export type NewReviewItem = {
 
 /**
  * Review items as hand-written SQL for a batch of writes (write-batch.ts), insert-or-ignore on
- * their dedupe keys (failure mode 3: concurrent identical callbacks never raise constraint
+ * their dedupe keys (docs/failure-modes.md#failure-mode-3: concurrent identical callbacks never raise constraint
  * errors). Written with the callback log rows they point to, never in a transaction that a
- * refused duplicate rolls back (failure mode 4).
+ * refused duplicate rolls back (docs/failure-modes.md#failure-mode-4).
  */
 export function reviewItemsWrite(db: Db, items: readonly NewReviewItem[]): BatchWrite {
   return insertRows(
@@ -90,9 +90,7 @@ const REVIEW_ITEMS = tableColumns<ReviewItemsTable>("review_items", {
 /** Which of these dedupe keys a stored review item (open or resolved) already has. */
 export async function findReviewDedupeKeys(db: Db, keys: readonly string[]): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
-  const { rows } = await runStatement<{ dedupe_key: string }>(db, READ_DEDUPE_KEYS, [
-    keyList(db, keys),
-  ]);
+  const { rows } = await runStatement<{ dedupe_key: string }>(db, READ_DEDUPE_KEYS, [keyList(db, keys)]);
   return new Set(rows.map((r) => r.dedupe_key));
 }
 

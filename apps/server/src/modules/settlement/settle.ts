@@ -11,7 +11,7 @@ import { type OrderKeys, readOrders, type SettlementRecords, writeSettlement } f
 /**
  * THE way a deposit's status changes and a deposit is credited, from every path: API-2
  * callbacks (a batch of them), manual approve and reject, review resolution, cancel, the API-1
- * failure, the expiry sweep (failure mode 1). A source of results (API-2 today, the API-3
+ * failure, the expiry sweep (docs/failure-modes.md#failure-mode-1). A source of results (API-2 today, the API-3
  * status query next) submits them through {@link settle} with its `cause`, judging each against
  * the order as the earlier ones left it.
  *
@@ -20,7 +20,7 @@ import { type OrderKeys, readOrders, type SettlementRecords, writeSettlement } f
  * one batch (one statement on PostgreSQL). Exactly once: the row lock (PostgreSQL) or the single
  * writer (SQLite) serialises results for a deposit; the transition's status guard refuses a
  * deposit changed since it was read (`concurrent_change`); the unique index
- * `ledger_one_credit_per_deposit` refuses a second credit (failure mode 2). Either of the last two
+ * `ledger_one_credit_per_deposit` refuses a second credit (docs/failure-modes.md#failure-mode-2). Either of the last two
  * rolls the caller's transaction back: a ledger violation means "already credited" (a repeat).
  * Run the transaction with `transactionRetryingRaces` when it may credit: a client's first
  * credit can race another transaction creating the same wallet.
