@@ -139,10 +139,14 @@ describe("manual approve / reject", () => {
 
   it("approves once when asked twice, and a later success callback is a duplicate (one credit, two paths)", async () => {
     const dep = await insertDeposit(t.ctx, fx);
+    const credits = async () => (await t.ctx.metrics.credits.get()).values[0]?.value ?? 0;
+    const before = await credits();
     expect((await approve(dep.id)).statusCode).toBe(200);
     expect((await approve(dep.id)).statusCode).toBe(409);
     expect((await sendSignedCallback(t.app, fx, dep)).statusCode).toBe(204);
     expect(await ledgerEntriesOf(t.ctx, dep.id)).toHaveLength(1);
+    // psphub_credits_total counts the one credit, not the repeat or the duplicate.
+    expect(await credits()).toBe(before + 1);
   });
 
   it("credits once when the callback and the approval race", async () => {
