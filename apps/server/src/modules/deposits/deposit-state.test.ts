@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DepositStatus } from "../../infra/db/schema.js";
+import { ALLOWED_TRANSITIONS } from "../../test/settlement-fixtures.js";
 import { classifyResult, type ResultStatus } from "../settlement/settlement-planner.js";
 import {
   canResolveLate,
@@ -11,19 +12,8 @@ import {
   statusFromCallback,
 } from "./deposit-state.js";
 
-// The state machine the apply function relies on, written out pair by pair (not derived from
-// the code under test), so any change to a transition shows up here.
-const ALLOWED = new Set([
-  "pending>processing",
-  "pending>succeeded",
-  "pending>failed",
-  "pending>expired",
-  "pending>cancelled",
-  "processing>succeeded",
-  "processing>failed",
-  "processing>expired",
-  "processing>cancelled",
-]);
+// The state machine the settlement relies on is written out pair by pair in ALLOWED_TRANSITIONS;
+// the late credits a person may make, here.
 const LATE = new Set(["expired>succeeded", "cancelled>succeeded", "failed>succeeded"]);
 const PAIRS = DEPOSIT_STATUSES.flatMap((from) => DEPOSIT_STATUSES.map((to) => [from, to] as const));
 const RESULTS: ResultStatus[] = ["processing", "succeeded", "failed"];
@@ -34,7 +24,7 @@ describe("deposit state machine, every pair", () => {
   });
 
   for (const [from, to] of PAIRS) {
-    const allowed = ALLOWED.has(`${from}>${to}`);
+    const allowed = ALLOWED_TRANSITIONS.has(`${from}>${to}`);
     it(`${from} → ${to}: ${allowed ? "allowed" : "refused"}`, () => {
       expect(canTransition(from, to)).toBe(allowed);
       expect(sourcesOf(to).includes(from)).toBe(allowed);
@@ -59,7 +49,7 @@ describe("deposit state machine, every pair", () => {
 describe("what a result means for a deposit in each status", () => {
   const expected = (current: DepositStatus, to: ResultStatus) => {
     if (current === to) return "repeat";
-    if (ALLOWED.has(`${current}>${to}`)) return "apply";
+    if (ALLOWED_TRANSITIONS.has(`${current}>${to}`)) return "apply";
     if (to === "succeeded" && (current === "expired" || current === "cancelled")) return "late";
     return "conflict";
   };

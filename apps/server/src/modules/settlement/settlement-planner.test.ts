@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { DepositStatus } from "../../infra/db/schema.js";
+import { ALLOWED_TRANSITIONS, settlementOrder } from "../../test/settlement-fixtures.js";
 import { DEPOSIT_STATUSES } from "../deposits/deposit-state.js";
 import {
   planSettlement,
@@ -12,40 +13,10 @@ import {
 // The planner against the state machine written out pair by pair (not derived from the code
 // under test), then against itself: a batch of results equals the same results one by one.
 
-const ALLOWED = new Set([
-  "pending>processing",
-  "pending>succeeded",
-  "pending>failed",
-  "pending>expired",
-  "pending>cancelled",
-  "processing>succeeded",
-  "processing>failed",
-  "processing>expired",
-  "processing>cancelled",
-]);
 const TARGETS: SettlementTarget[] = ["processing", "succeeded", "failed", "expired", "cancelled"];
 const NOW = 1_000;
 
-const order = (o: Partial<SettlementOrder> = {}): SettlementOrder => ({
-  id: "d1",
-  order_no: "o1",
-  tenant_id: "t1",
-  integration_id: "i1",
-  client_id: "c1",
-  status: "pending",
-  currency: "USD",
-  decimals: 2,
-  amount_minor: 10_000,
-  fee_minor: 280,
-  credit_minor: 9_720,
-  paid_amount_minor: null,
-  fee_rule_bps: 250,
-  fee_rule_fixed_minor: 30,
-  fee_rule_max_minor: null,
-  live_method_id: "m1",
-  wallet_id: "w1",
-  ...o,
-});
+const order = settlementOrder;
 const result = (to: SettlementTarget, r: Partial<SettlementResult> = {}): SettlementResult => ({
   tenantId: "t1",
   depositId: "d1",
@@ -56,7 +27,7 @@ const result = (to: SettlementTarget, r: Partial<SettlementResult> = {}): Settle
 
 describe("one result on a deposit in each status, every pair", () => {
   const expected = (current: DepositStatus, to: SettlementTarget) => {
-    if (ALLOWED.has(`${current}>${to}`)) return "applied";
+    if (ALLOWED_TRANSITIONS.has(`${current}>${to}`)) return "applied";
     if (current === to) return "repeat";
     if (to === "succeeded" && (current === "expired" || current === "cancelled")) return "late";
     return "conflict";

@@ -1,33 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { offlineDb } from "../../test/offline-db.js";
+import { settlementOrder } from "../../test/settlement-fixtures.js";
 import { callbackLogsWrite } from "../callbacks/callback-log-repo.js";
 import type { ReviewClaim } from "../review/review-repo.js";
-import { planSettlement, type SettlementOrder } from "./settlement-planner.js";
+import { planSettlement } from "./settlement-planner.js";
 import { settlementWrites } from "./settlement-store.js";
 
 // Records after what they point to: a review item names its callback log row, its timeline
 // entry names the item. SQLite runs the writes one after another, so each must come after what
 // it points to; PostgreSQL runs them as one statement and checks its foreign keys at the end.
 
-const order: SettlementOrder = {
-  id: "d1",
-  order_no: "o1",
-  tenant_id: "t1",
-  integration_id: "i1",
-  client_id: "c1",
-  status: "pending",
-  currency: "USD",
-  decimals: 2,
-  amount_minor: 10_000,
-  fee_minor: 280,
-  credit_minor: 9_720,
-  paid_amount_minor: null,
-  fee_rule_bps: 250,
-  fee_rule_fixed_minor: 30,
-  fee_rule_max_minor: null,
-  live_method_id: "m1",
-  wallet_id: null,
-};
+const order = settlementOrder({ wallet_id: null });
 const claim: ReviewClaim = {
   status: 1,
   amount: "100.00",
