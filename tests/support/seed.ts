@@ -6,12 +6,12 @@ import { encodeCallback } from "@psphub/sdk";
 import SQLite from "better-sqlite3";
 import pg from "pg";
 import { createAppContext } from "../../apps/server/src/app-context.js";
+import { newId } from "../../apps/server/src/common/ids.js";
 import { loadConfig } from "../../apps/server/src/config/config.js";
 import { hashPassword } from "../../apps/server/src/infra/crypto/hashing.js";
 import { migrateToLatest } from "../../apps/server/src/infra/db/database.js";
 import { numbered } from "../../apps/server/src/infra/db/sql-text.js";
 import { createTenant } from "../../apps/server/src/modules/tenants/create-tenant.js";
-import { newId } from "../../apps/server/src/shared/ids.js";
 import { insertIntegration, insertMethod } from "../../apps/server/src/test/payment-fixtures.js";
 
 /**

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { type Clock, systemClock } from "./common/clock.js";
 import { type Config, missingKeyRefusal } from "./config/config.js";
 import { loadOrCreateKeyFile, SecretBox } from "./infra/crypto/secret-box.js";
 import { type DatabaseHandle, type Db, openDatabase } from "./infra/db/database.js";
@@ -9,7 +10,6 @@ import { SessionStreams } from "./modules/auth/session-streams.js";
 import { Api1TokenCache } from "./modules/deposits/api1-token-cache.js";
 import { createDepositWriter, type DepositWriter } from "./modules/deposits/create-deposit-repo.js";
 import { CallbackIntegrations } from "./modules/psp-integrations/integration-repo.js";
-import { type Clock, systemClock } from "./shared/clock.js";
 
 /**
  * Everything a use-case may depend on, built once per process and passed explicitly.

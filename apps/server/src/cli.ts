@@ -10,8 +10,8 @@ import {
   tenantCreateCommand,
   userCreateCommand,
 } from "./cli/server-commands.js";
+import { AppError } from "./common/errors.js";
 import { ConfigError } from "./config/config.js";
-import { AppError } from "./shared/errors.js";
 
 /** Every subcommand of `psphub`. */
 export const COMMANDS: Command[] = [

@@ -2,6 +2,7 @@ import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { type RunningSim, startSim } from "@psphub/psp-sim";
 import { type AppContext, createAppContext } from "../app-context.js";
+import { AppError } from "../common/errors.js";
 import { type Config, loadConfig } from "../config/config.js";
 import type { AdminActor } from "../http/admin-actor.js";
 import { migrateToLatest } from "../infra/db/database.js";
@@ -14,7 +15,6 @@ import { listIntegrations } from "../modules/psp-integrations/list-integrations.
 import { revealIntegration } from "../modules/psp-integrations/reveal-integration.js";
 import { updateIntegration } from "../modules/psp-integrations/update-integration.js";
 import { createTenant } from "../modules/tenants/create-tenant.js";
-import { AppError } from "../shared/errors.js";
 import { type Command, UsageError } from "./command.js";
 
 /** The demo's fixed names and logins (printed at start; a demo, never a production setup). */

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AppContext } from "../app-context.js";
+import { ForbiddenError, UnauthenticatedError } from "../common/errors.js";
 import { safeEqual, sha256Hex } from "../infra/crypto/hashing.js";
 import type { Role } from "../infra/db/schema.js";
 import { can, type Permission } from "../modules/auth/permissions.js";
 import { authenticateApiKey } from "../modules/users/api-keys.js";
-import { ForbiddenError, UnauthenticatedError } from "../shared/errors.js";
 
 export const STAFF_COOKIE = "psphub_session";
 export const CLIENT_COOKIE = "psphub_portal";

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
-import { AppError, RateLimitedError, ServiceBusyError } from "../shared/errors.js";
+import { AppError, RateLimitedError, ServiceBusyError } from "../common/errors.js";
 
 /** The JSON error envelope of every back-office and portal route. */
 export type ErrorBody = {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ConflictError, ValidationError } from "../shared/errors.js";
+import { ConflictError, ValidationError } from "../common/errors.js";
 import { createTestApp, type TestApp } from "../test/test-app.js";
 import { testDbKind } from "../test/test-database.js";
 

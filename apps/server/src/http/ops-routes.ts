@@ -2,9 +2,9 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../app-context.js";
+import { UnauthenticatedError } from "../common/errors.js";
 import { safeEqual, sha256Hex } from "../infra/crypto/hashing.js";
 import { dialectOf, pingDatabase } from "../infra/db/database.js";
-import { UnauthenticatedError } from "../shared/errors.js";
 
 /**
  * Liveness, readiness (checks the database), Prometheus metrics and the OpenAPI document; and

@@ -1,7 +1,7 @@
 import type { ServerOptions } from "node:http";
 import type { FastifyInstance } from "fastify";
+import { RequestTimeoutError } from "../common/errors.js";
 import type { Config } from "../config/config.js";
-import { RequestTimeoutError } from "../shared/errors.js";
 
 /**
  * How long a client may take to send a request, so that slow-drip connections cannot hold the

@@ -2,11 +2,11 @@ import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../app.js";
 import { type AppContext, createAppContext } from "../app-context.js";
+import { fixedClock } from "../common/clock.js";
 import { BACKGROUND_JOBS } from "../main.js";
 import { pruneLoginAttemptsJob } from "../modules/auth/login-throttle.js";
 import { createClient } from "../modules/clients/create-client.js";
 import { createUser } from "../modules/tenants/create-tenant.js";
-import { fixedClock } from "../shared/clock.js";
 import { createTestApp, seedTenant, TEST_PASSWORD, type TestApp } from "../test/test-app.js";
 
 /**

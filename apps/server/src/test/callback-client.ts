@@ -2,10 +2,10 @@ import { formatAmountNumber, sign } from "@psphub/protocol";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { expect } from "vitest";
 import type { AppContext } from "../app-context.js";
+import { newId, newOrderNo } from "../common/ids.js";
 import type { DepositsTable } from "../infra/db/schema.js";
 import { CALLBACK_PATH } from "../modules/callbacks/callback-routes.js";
 import { findLedgerMismatches } from "../modules/clients/ledger.js";
-import { newId, newOrderNo } from "../shared/ids.js";
 import type { PaymentFixture } from "./payment-fixtures.js";
 
 /**

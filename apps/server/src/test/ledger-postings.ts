@@ -1,7 +1,7 @@
+import { newId } from "../common/ids.js";
 import type { Db } from "../infra/db/database.js";
 import { runWrites } from "../infra/db/write-batch.js";
 import { type LedgerPosting, ledgerWrites, type PlannedPosting } from "../modules/clients/ledger.js";
-import { newId } from "../shared/ids.js";
 
 /**
  * Ledger postings for tests that need money in a wallet without going through a deposit. They

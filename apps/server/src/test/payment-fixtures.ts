@@ -1,9 +1,9 @@
 import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol/admin";
 import type { AppContext } from "../app-context.js";
+import { newClientId, newId, newIntegrationToken, newMerchantId } from "../common/ids.js";
 import { hashPassword } from "../infra/crypto/hashing.js";
 import { encodeCurrencies, type MethodCurrency } from "../modules/deposit-methods/method-model.js";
 import type { AmountPolicy, CustomParam } from "../modules/psp-integrations/integration-model.js";
-import { newClientId, newId, newIntegrationToken, newMerchantId } from "../shared/ids.js";
 import { ensureWallet } from "./ledger-postings.js";
 
 /**

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { newId } from "../common/ids.js";
 import type { DepositStatus } from "../infra/db/schema.js";
 import { insertDepositEvent } from "../modules/deposits/deposit-repo.js";
 import { createTenant } from "../modules/tenants/create-tenant.js";
-import { newId } from "../shared/ids.js";
 import { insertDeposit, type TestDeposit } from "./callback-client.js";
 import { postLedgerEntry } from "./ledger-postings.js";
 import { insertPaymentSetup, type PaymentFixture } from "./payment-fixtures.js";

@@ -3,12 +3,12 @@ import { Writable } from "node:stream";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { buildApp } from "../app.js";
 import { type AppContext, createAppContext } from "../app-context.js";
+import { type Clock, systemClock } from "../common/clock.js";
 import { type Config, loadConfig } from "../config/config.js";
 import { migrateToLatest } from "../infra/db/database.js";
 import type { Role } from "../infra/db/schema.js";
 import { createLogger } from "../infra/observability/logger.js";
 import { createTenant, createUser } from "../modules/tenants/create-tenant.js";
-import { type Clock, systemClock } from "../shared/clock.js";
 import { createTestDatabase, testDbKind } from "./test-database.js";
 
 export type TestApp = {

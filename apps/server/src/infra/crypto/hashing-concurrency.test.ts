@@ -1,6 +1,6 @@
 import { randomBytes, scryptSync } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { AppError } from "../../shared/errors.js";
+import { AppError } from "../../common/errors.js";
 import { scryptProbe } from "../../test/scrypt-probe.js";
 
 // The process-wide cap on scrypt work (PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE_LIMIT),

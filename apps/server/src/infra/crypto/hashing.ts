@@ -1,6 +1,6 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { ServiceBusyError } from "../../common/errors.js";
 import { passwordHashLimitsFrom, scryptCostFrom } from "../../config/config.js";
-import { ServiceBusyError } from "../../shared/errors.js";
 import { createLimiter, type Limiter, LimiterFullError } from "../concurrency/limiter.js";
 
 export type ScryptParams = { N: number; r: number; p: number };

@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { type CompiledQuery, type Kysely, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConflictError } from "../../shared/errors.js";
+import { ConflictError } from "../../common/errors.js";
 import { createTestDatabase, testDbKind } from "../../test/test-database.js";
 import { type DatabaseHandle, migrateToLatest, openDatabase, writeTransaction } from "./database.js";
 import { runWrites, writeThen } from "./write-batch.js";

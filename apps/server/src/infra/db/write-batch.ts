@@ -1,5 +1,5 @@
 import { CompiledQuery } from "kysely";
-import { ConflictError } from "../../shared/errors.js";
+import { ConflictError } from "../../common/errors.js";
 import { type Db, dialectOf, writeTransaction } from "./database.js";
 import { builtForPostgres, runSql, type SqlText } from "./sql-text.js";
 

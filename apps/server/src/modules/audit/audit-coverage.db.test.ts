@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixedClock } from "../../shared/clock.js";
+import { fixedClock } from "../../common/clock.js";
 import { createTestApp, seedTenant, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
 
 // The audit log covers every settings change, reveal and rotation, with who, when, before and

@@ -1,6 +1,6 @@
+import { newId } from "../../common/ids.js";
 import type { Db } from "../../infra/db/database.js";
 import type { AuditLogTable } from "../../infra/db/schema.js";
-import { newId } from "../../shared/ids.js";
 import { redactSecrets } from "./redact.js";
 
 export type AuditActor = { type: AuditLogTable["actor_type"]; id: string | null };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixedClock } from "../../shared/clock.js";
+import { fixedClock } from "../../common/clock.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
 import { recordAudit } from "./audit-repo.js";
 

@@ -1,9 +1,9 @@
 import ipaddr from "ipaddr.js";
 import { sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
+import { RateLimitedError } from "../../common/errors.js";
 import { sha256Hex } from "../../infra/crypto/hashing.js";
 import type { Db } from "../../infra/db/database.js";
-import { RateLimitedError } from "../../shared/errors.js";
 
 /**
  * Limits password guessing. Three counters per attempt, each with its own

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
+import { UnauthenticatedError } from "../../common/errors.js";
 import { dummyPasswordHash, sha256Hex, verifyPassword } from "../../infra/crypto/hashing.js";
-import { UnauthenticatedError } from "../../shared/errors.js";
 import { upgradePasswordHash } from "./password-upgrade.js";
 import { ROLE_PERMISSIONS } from "./permissions.js";
 import { createSessionRepo } from "./session-repo.js";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AppError } from "../../common/errors.js";
 import { dummyPasswordHash, verifyPassword } from "../../infra/crypto/hashing.js";
-import { AppError } from "../../shared/errors.js";
 import { createTestApp, seedTenant, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";
 import { createTenant, createUser } from "../tenants/create-tenant.js";
 import { loginStaff } from "./login.js";

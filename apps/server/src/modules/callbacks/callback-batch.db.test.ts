@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { newOrderNo } from "../../common/ids.js";
 import type { DepositsTable } from "../../infra/db/schema.js";
-import { newOrderNo } from "../../shared/ids.js";
 import {
   type CallbackFields,
   callbackError,

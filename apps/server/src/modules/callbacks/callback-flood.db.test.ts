@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { fixedClock } from "../../shared/clock.js";
+import { fixedClock } from "../../common/clock.js";
 import { callbackFields, callbackJson, insertDeposit } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";

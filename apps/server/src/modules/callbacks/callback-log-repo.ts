@@ -1,8 +1,8 @@
+import { newId } from "../../common/ids.js";
 import type { Db } from "../../infra/db/database.js";
 import type { CallbackLogsTable } from "../../infra/db/schema.js";
 import { insertRows, tableColumns } from "../../infra/db/sql-text.js";
 import type { BatchWrite } from "../../infra/db/write-batch.js";
-import { newId } from "../../shared/ids.js";
 
 /** Most characters of a raw body kept in the log (bodies over the route's limit are never read). */
 export const RAW_BODY_LOG_CAP = 16_384;

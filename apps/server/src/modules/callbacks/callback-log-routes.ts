@@ -2,8 +2,8 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { NotFoundError } from "../../common/errors.js";
 import { staffOf } from "../../http/access.js";
-import { NotFoundError } from "../../shared/errors.js";
 import { listCallbackLogs } from "./callback-log-repo.js";
 
 const VERDICTS = ["accepted", "duplicate", "rejected", "review"] as const;

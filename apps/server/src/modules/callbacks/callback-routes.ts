@@ -2,7 +2,7 @@ import { CALLBACK_FIELDS, callbackErrorBody } from "@psphub/protocol";
 import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
-import { RequestTimeoutError } from "../../shared/errors.js";
+import { RequestTimeoutError } from "../../common/errors.js";
 import { createFloodGuard } from "./callback-flood-log.js";
 import { type CallbackBatching, createCallbackHandler, recordUnreadCallback } from "./handle-callback.js";
 

@@ -7,11 +7,11 @@ import {
   verifyDetailed,
 } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
+import { newId } from "../../common/ids.js";
 import { createMicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
 import { safeEqual } from "../../infra/crypto/hashing.js";
 import { type Db, isLedgerCreditViolation, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { newId } from "../../shared/ids.js";
 import { type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
 import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";

@@ -1,8 +1,8 @@
 import { formatAmount } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
+import { NotFoundError } from "../../common/errors.js";
 import { toBigInt } from "../../infra/db/database.js";
 import type { LedgerEntriesTable } from "../../infra/db/schema.js";
-import { NotFoundError } from "../../shared/errors.js";
 import { type Client, toClient } from "./client-model.js";
 import { type ClientListFilter, createClientRepo, type Page } from "./client-repo.js";
 import { currencyDecimalsResolver, findWalletExponentMismatches } from "./currency-decimals.js";

@@ -3,8 +3,8 @@ import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js"
 import { createClient } from "./create-client.js";
 
 const ids = vi.hoisted(() => ({ queue: [] as string[] }));
-vi.mock("../../shared/ids.js", async (importOriginal) => {
-  const real = await importOriginal<typeof import("../../shared/ids.js")>();
+vi.mock("../../common/ids.js", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../../common/ids.js")>();
   return { ...real, newClientId: () => ids.queue.shift() ?? real.newClientId() };
 });
 

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { ConflictError } from "../../common/errors.js";
+import { newClientId } from "../../common/ids.js";
+import { parseInput } from "../../common/validation.js";
 import { hashPassword } from "../../infra/crypto/hashing.js";
 import { isUniqueViolation, writeTransaction } from "../../infra/db/database.js";
-import { ConflictError } from "../../shared/errors.js";
-import { newClientId } from "../../shared/ids.js";
-import { parseInput } from "../../shared/validation.js";
 import { type AuditActor, recordAudit } from "../audit/audit-repo.js";
 import { emailSchema, passwordSchema } from "../tenants/create-tenant.js";
 import { auditView, type Client, toClient } from "./client-model.js";

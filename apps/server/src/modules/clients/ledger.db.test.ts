@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newId } from "../../common/ids.js";
 import { isUniqueViolation, toBigInt } from "../../infra/db/database.js";
-import { newId } from "../../shared/ids.js";
 import { ensureWallet, postLedgerEntry } from "../../test/ledger-postings.js";
 import { insertClient } from "../../test/payment-fixtures.js";
 import { createTestApp, TEST_PASSWORD, type TestApp } from "../../test/test-app.js";

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { NotFoundError } from "../../common/errors.js";
+import { parseInput } from "../../common/validation.js";
 import { hashPassword } from "../../infra/crypto/hashing.js";
 import { writeTransaction } from "../../infra/db/database.js";
 import type { ClientsTable } from "../../infra/db/schema.js";
-import { NotFoundError } from "../../shared/errors.js";
-import { parseInput } from "../../shared/validation.js";
 import { type AuditActor, recordAudit } from "../audit/audit-repo.js";
 import { createSessionRepo } from "../auth/session-repo.js";
 import { auditView, type Client, toClient } from "./client-model.js";

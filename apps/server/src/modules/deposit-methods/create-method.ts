@@ -1,9 +1,9 @@
 import type { AppContext } from "../../app-context.js";
+import { ValidationError } from "../../common/errors.js";
+import { newId } from "../../common/ids.js";
+import { parseInput } from "../../common/validation.js";
 import type { AdminActor } from "../../http/admin-actor.js";
 import { encodeJson, fromBool, writeTransaction } from "../../infra/db/database.js";
-import { ValidationError } from "../../shared/errors.js";
-import { newId } from "../../shared/ids.js";
-import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { exponentsInUse, lockTenantExponents } from "../clients/currency-decimals.js";
 import { toIntegration } from "../psp-integrations/integration-model.js";

@@ -1,4 +1,4 @@
-import type { FieldIssue } from "../../shared/errors.js";
+import type { FieldIssue } from "../../common/errors.js";
 
 /**
  * One exponent per currency per tenant. A wallet is keyed by (client,

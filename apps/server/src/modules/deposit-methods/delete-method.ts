@@ -1,7 +1,7 @@
 import type { AppContext } from "../../app-context.js";
+import { ConflictError, NotFoundError } from "../../common/errors.js";
 import type { AdminActor } from "../../http/admin-actor.js";
 import { writeTransaction } from "../../infra/db/database.js";
-import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { createMethodRepo } from "./method-repo.js";
 import { auditSnapshot } from "./method-view.js";

@@ -1,5 +1,5 @@
 import type { AppContext } from "../../app-context.js";
-import { NotFoundError } from "../../shared/errors.js";
+import { NotFoundError } from "../../common/errors.js";
 import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
 import { createMethodRepo } from "./method-repo.js";
 import type { MethodView } from "./method-schemas.js";

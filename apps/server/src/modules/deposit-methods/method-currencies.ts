@@ -1,6 +1,6 @@
 import { formatAmount, isoExponent, MoneyError, parseAmount } from "@psphub/protocol";
 import { z } from "zod";
-import type { FieldIssue } from "../../shared/errors.js";
+import type { FieldIssue } from "../../common/errors.js";
 import type { MethodCurrency } from "./method-model.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { FieldIssue } from "../../shared/errors.js";
+import type { FieldIssue } from "../../common/errors.js";
 import type { CustomParam } from "../psp-integrations/integration-model.js";
 import { MAX_FIELD_LABEL } from "./method-schemas.js";
 

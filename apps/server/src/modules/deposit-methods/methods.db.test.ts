@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newClientId, newId, newOrderNo } from "../../shared/ids.js";
+import { newClientId, newId, newOrderNo } from "../../common/ids.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
 import { computeFee, toDepositMethod } from "./method-model.js";
 

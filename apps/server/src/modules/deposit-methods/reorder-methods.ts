@@ -1,8 +1,8 @@
 import type { AppContext } from "../../app-context.js";
+import { ValidationError } from "../../common/errors.js";
+import { parseInput } from "../../common/validation.js";
 import type { AdminActor } from "../../http/admin-actor.js";
 import { writeTransaction } from "../../infra/db/database.js";
-import { ValidationError } from "../../shared/errors.js";
-import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
 import { createMethodRepo } from "./method-repo.js";

@@ -1,8 +1,8 @@
 import type { AppContext } from "../../app-context.js";
+import { type FieldIssue, NotFoundError, ValidationError } from "../../common/errors.js";
+import { parseInput } from "../../common/validation.js";
 import type { AdminActor } from "../../http/admin-actor.js";
 import { decodeJson, encodeJson, fromBool, toBool, writeTransaction } from "../../infra/db/database.js";
-import { type FieldIssue, NotFoundError, ValidationError } from "../../shared/errors.js";
-import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { exponentsInUse, lockTenantExponents } from "../clients/currency-decimals.js";
 import { toIntegration } from "../psp-integrations/integration-model.js";

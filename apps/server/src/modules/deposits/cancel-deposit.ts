@@ -1,6 +1,6 @@
 import type { AppContext } from "../../app-context.js";
+import { ConflictError, NotFoundError } from "../../common/errors.js";
 import { writeTransaction } from "../../infra/db/database.js";
-import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { settle } from "../settlement/settle.js";
 import type { DepositActor } from "./create-deposit.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newId } from "../../common/ids.js";
 import type { DepositsTable } from "../../infra/db/schema.js";
-import { newId } from "../../shared/ids.js";
 import { depositRowFor } from "../../test/callback-client.js";
 import { findMethodWithIntegration } from "../../test/deposit-lookups.js";
 import { insertClient, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";

@@ -2,12 +2,12 @@ import { createHash } from "node:crypto";
 import { ProtocolError } from "@psphub/protocol";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { ConflictError, NotFoundError, ValidationError } from "../../common/errors.js";
+import { newId, newOrderNo } from "../../common/ids.js";
+import { parseInput } from "../../common/validation.js";
 import { encodeJson, toDbMinor, writeTransaction } from "../../infra/db/database.js";
 import type { DepositsTable } from "../../infra/db/schema.js";
 import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
-import { ConflictError, NotFoundError, ValidationError } from "../../shared/errors.js";
-import { newId, newOrderNo } from "../../shared/ids.js";
-import { parseInput } from "../../shared/validation.js";
 import { settle } from "../settlement/settle.js";
 import {
   type Api1Outcome,

@@ -1,9 +1,9 @@
 import { formatAmount } from "@psphub/protocol";
 import type { SelectQueryBuilder } from "kysely";
 import type { AppContext } from "../../app-context.js";
+import { NotFoundError } from "../../common/errors.js";
 import type { Db } from "../../infra/db/database.js";
 import type { Database, DepositStatus, DepositsTable } from "../../infra/db/schema.js";
-import { NotFoundError } from "../../shared/errors.js";
 import { depositFields } from "../deposit-methods/method-model.js";
 import type { CustomParamType } from "../psp-integrations/integration-model.js";
 import {

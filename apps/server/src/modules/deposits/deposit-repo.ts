@@ -1,4 +1,5 @@
 import type { Selectable } from "kysely";
+import { newId } from "../../common/ids.js";
 import { type Db, decodeJson, encodeJson } from "../../infra/db/database.js";
 import type {
   ClientsTable,
@@ -9,7 +10,6 @@ import type {
 } from "../../infra/db/schema.js";
 import { insertRows, tableColumns } from "../../infra/db/sql-text.js";
 import type { BatchWrite } from "../../infra/db/write-batch.js";
-import { newId } from "../../shared/ids.js";
 import { toDepositMethod } from "../deposit-methods/method-model.js";
 import { type Integration, toIntegration } from "../psp-integrations/integration-model.js";
 import type { DepositEvent } from "./deposit-events.js";

@@ -2,10 +2,10 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { RateLimitedError } from "../../common/errors.js";
 import { CLIENT_COOKIE, clientOf, staffOf } from "../../http/access.js";
 import { sha256Hex } from "../../infra/crypto/hashing.js";
 import { createGuardedClient, type GuardedClient } from "../../infra/http-out/guarded-client.js";
-import { RateLimitedError } from "../../shared/errors.js";
 import { cancelDeposit } from "./cancel-deposit.js";
 import { createDeposit, type DepositActor } from "./create-deposit.js";
 import {

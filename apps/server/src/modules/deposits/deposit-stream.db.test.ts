@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildApp } from "../../app.js";
 import { createAppContext } from "../../app-context.js";
-import { fixedClock } from "../../shared/clock.js";
+import { fixedClock } from "../../common/clock.js";
 import { insertDeposit } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, loginClient, type Session, type TestApp } from "../../test/test-app.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppError, NotFoundError, ValidationError } from "../../shared/errors.js";
+import { AppError, NotFoundError, ValidationError } from "../../common/errors.js";
 import type { DepositMethod, MethodCurrency } from "../deposit-methods/method-model.js";
 import type { CustomParam } from "../psp-integrations/integration-model.js";
 import {

@@ -1,5 +1,5 @@
 import { formatAmount, isJsonNumberText, tryParseAmount } from "@psphub/protocol";
-import { type FieldIssue, NotFoundError, ValidationError } from "../../shared/errors.js";
+import { type FieldIssue, NotFoundError, ValidationError } from "../../common/errors.js";
 import {
   computeFee,
   type DepositField,

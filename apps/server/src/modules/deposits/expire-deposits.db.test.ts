@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fixedClock } from "../../common/clock.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { BACKGROUND_JOBS } from "../../main.js";
-import { fixedClock } from "../../shared/clock.js";
 import {
   depositRow,
   insertDeposit,

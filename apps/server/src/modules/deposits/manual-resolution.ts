@@ -1,10 +1,10 @@
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { ConflictError, NotFoundError } from "../../common/errors.js";
+import { parseInput } from "../../common/validation.js";
 import type { StaffActor } from "../../http/access.js";
 import { isLedgerCreditViolation } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { ConflictError, NotFoundError } from "../../shared/errors.js";
-import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { settleResult } from "../settlement/settle.js";
 import { transactionRetryingRaces } from "../settlement/settlement-store.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { newOrderNo } from "../../shared/ids.js";
+import { newOrderNo } from "../../common/ids.js";
 
 // Issue 4: order_no is 12 lower-case alphanumerics, unique and unguessable. Unguessable means
 // drawn uniformly from a CSPRNG, not derived from time or a counter: over 6000 draws every

@@ -1,6 +1,6 @@
 import type { AppContext } from "../../app-context.js";
+import type { FieldIssue } from "../../common/errors.js";
 import { checkAppUrl } from "../../infra/http-out/address-policy.js";
-import type { FieldIssue } from "../../shared/errors.js";
 
 /**
  * Save-time APP_URL check (docs/psp-open-api.md#app-url-rules, ours): https, no private/loopback/link-local address

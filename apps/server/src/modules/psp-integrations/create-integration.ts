@@ -1,10 +1,10 @@
 import { defaultApi1ParamConfig } from "@psphub/protocol/admin";
 import type { AppContext } from "../../app-context.js";
+import { type FieldIssue, ValidationError } from "../../common/errors.js";
+import { newId, newIntegrationToken, newMerchantId } from "../../common/ids.js";
+import { parseInput } from "../../common/validation.js";
 import type { AdminActor } from "../../http/admin-actor.js";
 import { encodeJson, fromBool, writeTransaction } from "../../infra/db/database.js";
-import { type FieldIssue, ValidationError } from "../../shared/errors.js";
-import { newId, newIntegrationToken, newMerchantId } from "../../shared/ids.js";
-import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { checkedAppUrl } from "./app-url.js";
 import { createIntegrationRepo, type IntegrationRow } from "./integration-repo.js";

@@ -1,7 +1,7 @@
 import { verify } from "@psphub/protocol";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { fixedClock } from "../../shared/clock.js";
+import { fixedClock } from "../../common/clock.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
 import { acceptedTokens } from "./integration-model.js";
 import { SAMPLE_TOKEN } from "./preview-api1.js";

@@ -1,5 +1,5 @@
 import type { AppContext } from "../../app-context.js";
-import { NotFoundError } from "../../shared/errors.js";
+import { NotFoundError } from "../../common/errors.js";
 import { createIntegrationRepo } from "./integration-repo.js";
 import type { IntegrationView } from "./integration-schemas.js";
 import { integrationView } from "./integration-view.js";

@@ -4,7 +4,7 @@ import {
   nextCustomKey,
   validateApi1ParamConfig,
 } from "@psphub/protocol/admin";
-import type { FieldIssue } from "../../shared/errors.js";
+import type { FieldIssue } from "../../common/errors.js";
 import type { CustomParam } from "./integration-model.js";
 import { type CustomParamInput, MAX_SELECT_OPTIONS, type ParamConfigInput } from "./integration-schemas.js";
 

@@ -1,7 +1,7 @@
 import { type FlatParams, formatAmountNumber, sign, stringA } from "@psphub/protocol";
 import { defaultApi1ParamConfig, toConfiguredKeys } from "@psphub/protocol/admin";
-import { ValidationError } from "../../shared/errors.js";
-import { parseInput } from "../../shared/validation.js";
+import { ValidationError } from "../../common/errors.js";
+import { parseInput } from "../../common/validation.js";
 import { type Api1PreviewInput, api1PreviewInput } from "./integration-schemas.js";
 import { buildParamSetup } from "./param-setup.js";
 

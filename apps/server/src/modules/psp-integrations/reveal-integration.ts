@@ -1,8 +1,8 @@
 import type { AppContext } from "../../app-context.js";
+import { ConflictError, NotFoundError } from "../../common/errors.js";
 import type { AdminActor } from "../../http/admin-actor.js";
 import type { SecretBox } from "../../infra/crypto/secret-box.js";
 import { writeTransaction } from "../../infra/db/database.js";
-import { ConflictError, NotFoundError } from "../../shared/errors.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { callbackBaseUrl } from "./integration-model.js";
 import { createIntegrationRepo } from "./integration-repo.js";

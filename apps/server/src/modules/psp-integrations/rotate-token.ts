@@ -1,8 +1,8 @@
 import type { AppContext } from "../../app-context.js";
+import { ConflictError, NotFoundError } from "../../common/errors.js";
+import { newIntegrationToken } from "../../common/ids.js";
+import { parseInput } from "../../common/validation.js";
 import type { AdminActor } from "../../http/admin-actor.js";
-import { ConflictError, NotFoundError } from "../../shared/errors.js";
-import { newIntegrationToken } from "../../shared/ids.js";
-import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { rotateTokenInput } from "./integration-schemas.js";
 

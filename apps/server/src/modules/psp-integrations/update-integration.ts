@@ -1,8 +1,8 @@
 import type { AppContext } from "../../app-context.js";
+import { type FieldIssue, NotFoundError, ValidationError } from "../../common/errors.js";
+import { parseInput } from "../../common/validation.js";
 import type { AdminActor } from "../../http/admin-actor.js";
 import { encodeJson, fromBool, toBool } from "../../infra/db/database.js";
-import { type FieldIssue, NotFoundError, ValidationError } from "../../shared/errors.js";
-import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { checkedAppUrl } from "./app-url.js";
 import { toIntegration } from "./integration-model.js";

@@ -1,10 +1,10 @@
 import { formatAmount } from "@psphub/protocol";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { ConflictError, NotFoundError } from "../../common/errors.js";
+import { parseInput } from "../../common/validation.js";
 import type { StaffActor } from "../../http/access.js";
 import { decodeJson, isLedgerCreditViolation } from "../../infra/db/database.js";
-import { ConflictError, NotFoundError } from "../../shared/errors.js";
-import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { insertDepositEvent } from "../deposits/deposit-repo.js";
 import { LATE_CREDIT_SOURCES } from "../deposits/deposit-state.js";

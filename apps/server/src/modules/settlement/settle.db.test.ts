@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newId } from "../../common/ids.js";
 import { type Db, isLedgerCreditViolation } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { newId } from "../../shared/ids.js";
 import { depositRow, insertDeposit, ledgerEntriesOf, walletBalance } from "../../test/callback-client.js";
 import { ensureWallet } from "../../test/ledger-postings.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";

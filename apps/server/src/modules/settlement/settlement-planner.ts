@@ -1,6 +1,6 @@
 import { formatAmount } from "@psphub/protocol";
+import { newId } from "../../common/ids.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { newId } from "../../shared/ids.js";
 import type { PlannedPosting } from "../clients/ledger.js";
 import type { NewDepositEvent } from "../deposits/deposit-repo.js";
 import {

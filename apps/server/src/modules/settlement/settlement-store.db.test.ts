@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConflictError } from "../../common/errors.js";
 import { writeTransaction } from "../../infra/db/database.js";
 import type { DepositsTable } from "../../infra/db/schema.js";
-import { ConflictError } from "../../shared/errors.js";
 import { depositRow, insertDeposit, ledgerEntriesOf } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";

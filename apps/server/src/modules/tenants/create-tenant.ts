@@ -1,11 +1,11 @@
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { ConflictError } from "../../common/errors.js";
+import { newId } from "../../common/ids.js";
+import { parseInput } from "../../common/validation.js";
 import { hashPassword } from "../../infra/crypto/hashing.js";
 import { isUniqueViolation, writeTransaction } from "../../infra/db/database.js";
 import type { Role } from "../../infra/db/schema.js";
-import { ConflictError } from "../../shared/errors.js";
-import { newId } from "../../shared/ids.js";
-import { parseInput } from "../../shared/validation.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { createTenantRepo } from "./tenant-repo.js";
 

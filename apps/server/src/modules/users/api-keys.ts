@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { NotFoundError, UnauthenticatedError } from "../../common/errors.js";
+import { newId } from "../../common/ids.js";
+import { parseInput } from "../../common/validation.js";
 import { sha256Hex } from "../../infra/crypto/hashing.js";
 import { writeTransaction } from "../../infra/db/database.js";
 import type { Role } from "../../infra/db/schema.js";
-import { NotFoundError, UnauthenticatedError } from "../../shared/errors.js";
-import { newId } from "../../shared/ids.js";
-import { parseInput } from "../../shared/validation.js";
 import { type AuditActor, recordAudit } from "../audit/audit-repo.js";
 import { type KeyAccess, keyAccess } from "./api-key-access.js";
 import { roleSchema } from "./manage-users.js";

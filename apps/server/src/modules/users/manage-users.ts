@@ -1,9 +1,9 @@
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { ConflictError, NotFoundError } from "../../common/errors.js";
+import { parseInput } from "../../common/validation.js";
 import { fromBool, toBool, writeTransaction } from "../../infra/db/database.js";
 import type { Role, UsersTable } from "../../infra/db/schema.js";
-import { ConflictError, NotFoundError } from "../../shared/errors.js";
-import { parseInput } from "../../shared/validation.js";
 import { type AuditActor, recordAudit } from "../audit/audit-repo.js";
 import { createSessionRepo } from "../auth/session-repo.js";
 import { createUser, type createUserInput } from "../tenants/create-tenant.js";
