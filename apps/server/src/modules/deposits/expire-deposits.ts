@@ -22,9 +22,8 @@ export async function expireDeposits(
   const batchSize = opts.batchSize ?? EXPIRY_BATCH_SIZE;
   let expired = 0;
   for (;;) {
-    const now = ctx.clock.now();
     const { value: batch } = await writeTransaction(ctx.db, (trx) =>
-      settle(trx, { clock: { now: () => now } }, { expiredBefore: now, limit: batchSize }, (planner) => {
+      settle(trx, ctx, { expiredBefore: ctx.clock.now(), limit: batchSize }, (planner) => {
         const rows = planner.all();
         let changed = 0;
         for (const r of rows) {
