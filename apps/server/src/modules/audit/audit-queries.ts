@@ -1,8 +1,24 @@
+import { sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import { decodeJson } from "../../infra/db/database.js";
+import { applySort, type Sort, type SortSpec, textKey } from "../../infra/db/list-order.js";
 import type { AuditLogTable } from "../../infra/db/schema.js";
 
+/** The audit log's sortable columns (`sort=column:dir`). */
+export const AUDIT_SORT_COLUMNS = ["created_at", "action", "target_type"] as const;
+type AuditSortColumn = (typeof AUDIT_SORT_COLUMNS)[number];
+
+const auditSort: SortSpec<AuditSortColumn> = {
+  id: "id",
+  keys: (db) => ({
+    created_at: [sql.ref("created_at")],
+    action: [textKey(db, sql.ref("action"))],
+    target_type: [textKey(db, sql.ref("target_type"))],
+  }),
+};
+
 export type AuditFilter = {
+  sort?: Sort<AuditSortColumn>;
   action?: string;
   targetType?: string;
   targetId?: string;
@@ -30,7 +46,7 @@ export type AuditRecord = {
   createdAt: number;
 };
 
-/** The tenant's audit records, newest first, with before/after decoded from their JSON text. */
+/** The tenant's audit records in the sort's order (newest first by default), with before/after decoded from their JSON text. */
 export async function listAudit(
   ctx: Pick<AppContext, "db">,
   tenantId: string,
@@ -43,10 +59,12 @@ export async function listAudit(
   if (f.actorId !== undefined) q = q.where("actor_id", "=", f.actorId);
   if (f.from !== undefined) q = q.where("created_at", ">=", f.from);
   if (f.to !== undefined) q = q.where("created_at", "<=", f.to);
-  const rows = await q
-    .selectAll()
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
+  const rows = await applySort(
+    ctx.db,
+    q.selectAll(),
+    auditSort,
+    f.sort ?? { column: "created_at", dir: "desc" },
+  )
     .limit(f.limit)
     .offset(f.offset)
     .execute();

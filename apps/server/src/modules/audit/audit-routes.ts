@@ -3,7 +3,8 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { staffOf } from "../../http/access.js";
-import { listAudit } from "./audit-queries.js";
+import { parseSort, sortParam } from "../../infra/db/list-order.js";
+import { AUDIT_SORT_COLUMNS, listAudit } from "./audit-queries.js";
 
 const filterText = z.string().trim().min(1).max(200).optional();
 const epochMs = z.coerce.number().int().min(0).optional();
@@ -17,7 +18,8 @@ export function auditRoutes(app: FastifyInstance, ctx: AppContext): void {
       config: { access: { staff: "audit:read" } },
       schema: {
         tags: ["audit"],
-        summary: "Audit records, newest first; from/to are epoch ms, both inclusive",
+        summary:
+          "Audit records, sorted over the whole log (newest first by default); from/to are epoch ms, both inclusive",
         querystring: z.object({
           action: filterText,
           targetType: filterText,
@@ -25,6 +27,7 @@ export function auditRoutes(app: FastifyInstance, ctx: AppContext): void {
           actorId: filterText,
           from: epochMs,
           to: epochMs,
+          sort: sortParam(AUDIT_SORT_COLUMNS, "created_at:desc"),
           limit: z.coerce.number().int().min(1).max(200).default(50),
           offset: z.coerce.number().int().min(0).default(0),
         }),
@@ -50,6 +53,6 @@ export function auditRoutes(app: FastifyInstance, ctx: AppContext): void {
         },
       },
     },
-    async (req) => listAudit(ctx, staffOf(req).tenantId, req.query),
+    async (req) => listAudit(ctx, staffOf(req).tenantId, { ...req.query, sort: parseSort(req.query.sort) }),
   );
 }

@@ -1,5 +1,14 @@
+import { sql } from "kysely";
 import { newId } from "../../common/ids.js";
 import type { Db } from "../../infra/db/database.js";
+import {
+  applySort,
+  keysetBatches,
+  keysetOf,
+  type Sort,
+  type SortSpec,
+  textKey,
+} from "../../infra/db/list-order.js";
 import type { CallbackLogsTable } from "../../infra/db/schema.js";
 import { insertRows, tableColumns } from "../../infra/db/sql-text.js";
 import type { BatchWrite } from "../../infra/db/write-batch.js";
@@ -113,42 +122,88 @@ export type CallbackLogView = {
   requestCount: number;
 };
 
-/** An integration's callbacks, newest first. The caller has checked the integration's tenant. */
-export async function listCallbackLogs(
-  db: Db,
-  tenantId: string,
-  integrationId: string,
-  f: { verdict?: CallbackLogsTable["verdict"]; errorType?: string; limit: number; offset: number },
-): Promise<{ items: CallbackLogView[]; total: number }> {
+/** The callback log's sortable columns (`sort=column:dir`). */
+export const CALLBACK_LOG_SORT_COLUMNS = ["created_at", "verdict", "http_status"] as const;
+export type CallbackLogSortColumn = (typeof CALLBACK_LOG_SORT_COLUMNS)[number];
+
+const callbackLogSort: SortSpec<CallbackLogSortColumn> = {
+  id: "id",
+  keys: (db) => ({
+    created_at: [sql.ref("created_at")],
+    verdict: [textKey(db, sql.ref("verdict"))],
+    http_status: [sql.ref("http_status")],
+  }),
+};
+
+export type CallbackLogFilter = { verdict?: CallbackLogsTable["verdict"]; errorType?: string };
+const NEWEST_FIRST: Sort<CallbackLogSortColumn> = { column: "created_at", dir: "desc" };
+
+function filteredLogs(db: Db, tenantId: string, integrationId: string, f: CallbackLogFilter) {
   let q = db
     .selectFrom("callback_logs")
     .where("tenant_id", "=", tenantId)
     .where("integration_id", "=", integrationId);
   if (f.verdict) q = q.where("verdict", "=", f.verdict);
   if (f.errorType) q = q.where("error_type", "=", f.errorType);
-  const rows = await q
-    .selectAll()
-    .orderBy("created_at", "desc")
-    .orderBy("id")
+  return q;
+}
+
+/** An integration's callbacks in the sort's order (newest first by default). The caller has checked the integration's tenant. */
+export async function listCallbackLogs(
+  db: Db,
+  tenantId: string,
+  integrationId: string,
+  f: CallbackLogFilter & { limit: number; offset: number; sort?: Sort<CallbackLogSortColumn> },
+): Promise<{ items: CallbackLogView[]; total: number }> {
+  const q = filteredLogs(db, tenantId, integrationId, f);
+  const rows = await applySort(db, q.selectAll(), callbackLogSort, f.sort ?? NEWEST_FIRST)
     .limit(f.limit)
     .offset(f.offset)
     .execute();
   const count = await q.select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirstOrThrow();
+  return { total: Number(count.n), items: rows.map(callbackLogView) };
+}
+
+/** Every callback of the filtered log in the sort's order, one keyset page at a time (the CSV export). */
+export function callbackLogBatches(
+  db: Db,
+  tenantId: string,
+  integrationId: string,
+  f: CallbackLogFilter,
+  sort: Sort<CallbackLogSortColumn>,
+): AsyncGenerator<CallbackLogView[]> {
+  const keyCount = callbackLogSort.keys(db)[sort.column].length;
+  return keysetBatches(async (after, limit) => {
+    const rows = await applySort(
+      db,
+      filteredLogs(db, tenantId, integrationId, f).selectAll(),
+      callbackLogSort,
+      sort,
+      after,
+    )
+      .limit(limit)
+      .execute();
+    const last = rows.at(-1);
+    return {
+      rows: rows.map(callbackLogView),
+      last: last && keysetOf(last as Record<string, unknown>, keyCount, last.id),
+    };
+  });
+}
+
+function callbackLogView(r: CallbackLogsTable): CallbackLogView {
   return {
-    total: Number(count.n),
-    items: rows.map((r) => ({
-      id: r.id,
-      createdAt: r.created_at,
-      verdict: r.verdict,
-      errorType: r.error_type,
-      httpStatus: r.http_status,
-      merchantId: r.merchant_id,
-      orderNo: r.order_no,
-      depositId: r.deposit_id,
-      contentType: r.content_type,
-      rawBody: r.raw_body,
-      remoteAddr: r.remote_addr,
-      requestCount: Number(r.request_count ?? 1),
-    })),
+    id: r.id,
+    createdAt: r.created_at,
+    verdict: r.verdict,
+    errorType: r.error_type,
+    httpStatus: r.http_status,
+    merchantId: r.merchant_id,
+    orderNo: r.order_no,
+    depositId: r.deposit_id,
+    contentType: r.content_type,
+    rawBody: r.raw_body,
+    remoteAddr: r.remote_addr,
+    requestCount: Number(r.request_count ?? 1),
   };
 }

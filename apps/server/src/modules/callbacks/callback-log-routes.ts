@@ -4,7 +4,10 @@ import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { NotFoundError } from "../../common/errors.js";
 import { staffOf } from "../../http/access.js";
-import { listCallbackLogs } from "./callback-log-repo.js";
+import { sendCsv } from "../../http/csv-export.js";
+import { parseSort, sortParam } from "../../infra/db/list-order.js";
+import { exportCallbackLog } from "./callback-log-export.js";
+import { CALLBACK_LOG_SORT_COLUMNS, listCallbackLogs } from "./callback-log-repo.js";
 
 const VERDICTS = ["accepted", "duplicate", "rejected", "review"] as const;
 
@@ -24,20 +27,39 @@ const logItem = z.object({
   requestCount: z.number().int(),
 });
 
+const filters = {
+  verdict: z.enum(VERDICTS).optional(),
+  errorType: z.string().min(1).max(64).optional(),
+  sort: sortParam(CALLBACK_LOG_SORT_COLUMNS, "created_at:desc"),
+};
+const integrationParams = z.object({ id: z.string().min(1).max(100) });
+
 /** The API-2 callbacks an integration received, with their verdicts (back office). */
 export function callbackLogRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
+
+  /** The integration, if it is the tenant's (404 otherwise, as for one that does not exist). */
+  const tenantIntegration = async (tenantId: string, id: string): Promise<string> => {
+    const integ = await ctx.db
+      .selectFrom("psp_integrations")
+      .select("id")
+      .where("id", "=", id)
+      .where("tenant_id", "=", tenantId)
+      .executeTakeFirst();
+    if (!integ) throw new NotFoundError("Integration");
+    return integ.id;
+  };
+
   r.get(
     "/api/admin/integrations/:id/callbacks",
     {
       config: { access: { staff: "deposits:read" } },
       schema: {
         tags: ["callbacks"],
-        summary: "An integration's API-2 callback log, newest first",
-        params: z.object({ id: z.string().min(1).max(100) }),
+        summary: "An integration's API-2 callback log, sorted over the whole log (newest first by default)",
+        params: integrationParams,
         querystring: z.object({
-          verdict: z.enum(VERDICTS).optional(),
-          errorType: z.string().min(1).max(64).optional(),
+          ...filters,
           limit: z.coerce.number().int().min(1).max(200).default(50),
           offset: z.coerce.number().int().min(0).default(0),
         }),
@@ -46,14 +68,35 @@ export function callbackLogRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
     async (req) => {
       const actor = staffOf(req);
-      const integ = await ctx.db
-        .selectFrom("psp_integrations")
-        .select("id")
-        .where("id", "=", req.params.id)
-        .where("tenant_id", "=", actor.tenantId)
-        .executeTakeFirst();
-      if (!integ) throw new NotFoundError("Integration");
-      return listCallbackLogs(ctx.db, actor.tenantId, integ.id, req.query);
+      const integrationId = await tenantIntegration(actor.tenantId, req.params.id);
+      return listCallbackLogs(ctx.db, actor.tenantId, integrationId, {
+        ...req.query,
+        sort: parseSort(req.query.sort),
+      });
+    },
+  );
+
+  r.get(
+    "/api/admin/integrations/:id/callbacks/export.csv",
+    {
+      config: { access: { staff: "deposits:read" } },
+      schema: {
+        tags: ["callbacks"],
+        summary: "Every callback of the log's filters, in its order, as CSV (streamed)",
+        description:
+          "text/csv; charset=utf-8, an attachment. RFC 4180; times ISO 8601 UTC; a cell that a spreadsheet " +
+          "would run as a formula starts with an apostrophe. Never a header of the request (no token).",
+        params: integrationParams,
+        querystring: z.object(filters),
+        produces: ["text/csv"],
+      },
+    },
+    async (req, reply) => {
+      const actor = staffOf(req);
+      const integrationId = await tenantIntegration(actor.tenantId, req.params.id);
+      const { sort, ...filter } = req.query;
+      const body = exportCallbackLog(ctx, actor.tenantId, integrationId, filter, parseSort(sort));
+      return sendCsv(reply, "callbacks", ctx.clock.now(), body);
     },
   );
 }

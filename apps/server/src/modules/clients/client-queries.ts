@@ -2,6 +2,7 @@ import { formatAmount } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
 import { NotFoundError } from "../../common/errors.js";
 import { toBigInt } from "../../infra/db/database.js";
+import { keysetBatches } from "../../infra/db/list-order.js";
 import type { LedgerEntriesTable } from "../../infra/db/schema.js";
 import { type Client, toClient } from "./client-model.js";
 import { type ClientListFilter, createClientRepo, type Page } from "./client-repo.js";
@@ -73,6 +74,21 @@ export async function clientWallets(ctx: Ctx, tenantId: string, clientId: string
   return walletsOf(ctx, tenantId, clientId);
 }
 
+type LedgerRow = Awaited<ReturnType<ReturnType<typeof createClientRepo>["ledger"]>>["rows"][number];
+
+const ledgerEntryView =
+  (decimals: (currency: string) => number) =>
+  (e: LedgerRow): LedgerEntryView => ({
+    id: e.id,
+    walletId: e.wallet_id,
+    currency: e.currency,
+    amount: formatAmount(toBigInt(e.amount_minor), decimals(e.currency)),
+    kind: e.kind,
+    depositId: e.deposit_id,
+    memo: e.memo,
+    createdAt: e.created_at,
+  });
+
 /** A client's ledger entries across its wallets, newest first; 404 when the client is not the tenant's. */
 export async function clientLedger(
   ctx: Ctx,
@@ -84,19 +100,25 @@ export async function clientLedger(
   if (!(await repo.find(tenantId, clientId))) throw new NotFoundError("Client");
   const { rows, total } = await repo.ledger(tenantId, clientId, page);
   const decimals = await currencyDecimalsResolver(ctx.db, tenantId);
-  return {
-    items: rows.map((e) => ({
-      id: e.id,
-      walletId: e.wallet_id,
-      currency: e.currency,
-      amount: formatAmount(toBigInt(e.amount_minor), decimals(e.currency)),
-      kind: e.kind,
-      depositId: e.deposit_id,
-      memo: e.memo,
-      createdAt: e.created_at,
-    })),
-    total,
-  };
+  return { items: rows.map(ledgerEntryView(decimals)), total };
+}
+
+/**
+ * A client's whole ledger, newest first, one keyset page at a time (the CSV export); 404, before
+ * anything is sent, when the client is not the tenant's.
+ */
+export async function clientLedgerBatches(
+  ctx: Ctx,
+  tenantId: string,
+  clientId: string,
+): Promise<AsyncGenerator<LedgerEntryView[]>> {
+  const repo = createClientRepo(ctx.db);
+  if (!(await repo.find(tenantId, clientId))) throw new NotFoundError("Client");
+  const decimals = await currencyDecimalsResolver(ctx.db, tenantId);
+  return keysetBatches(async (after, limit) => {
+    const { rows, last } = await repo.ledgerAfter(tenantId, clientId, after, limit);
+    return { rows: rows.map(ledgerEntryView(decimals)), last };
+  });
 }
 
 /**

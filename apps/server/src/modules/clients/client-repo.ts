@@ -1,15 +1,66 @@
 import { sql } from "kysely";
 import type { Db } from "../../infra/db/database.js";
+import {
+  applySort,
+  foldedTextKey,
+  type Keyset,
+  keysetOf,
+  type Sort,
+  type SortSpec,
+} from "../../infra/db/list-order.js";
 import type { ClientsTable } from "../../infra/db/schema.js";
 
-export type ClientListFilter = { q?: string; group?: string; limit: number; offset: number };
+/** The client list's sortable columns (`sort=column:dir`). */
+export const CLIENT_SORT_COLUMNS = ["name", "email", "created_at"] as const;
+type ClientSortColumn = (typeof CLIENT_SORT_COLUMNS)[number];
+
+const clientSort: SortSpec<ClientSortColumn> = {
+  id: "id",
+  keys: (db) => ({
+    name: [foldedTextKey(db, sql.ref("name"))],
+    email: [foldedTextKey(db, sql.ref("email"))],
+    created_at: [sql.ref("created_at")],
+  }),
+};
+
+export type ClientListFilter = {
+  q?: string;
+  group?: string;
+  sort?: Sort<ClientSortColumn>;
+  limit: number;
+  offset: number;
+};
 export type Page = { limit: number; offset: number };
 
 /** `%` and `_` in a search term are literal characters, not wildcards. */
 const likePattern = (q: string): string => `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+const ledgerSort: SortSpec<"created_at"> = {
+  id: "e.id",
+  keys: () => ({ created_at: [sql.ref("e.created_at")] }),
+};
+const NEWEST_FIRST: Sort<"created_at"> = { column: "created_at", dir: "desc" };
+
 /** Clients, wallets and ledger entries, always scoped to one tenant. */
 export function createClientRepo(db: Db) {
+  const ledgerOf = (tenantId: string, clientId: string) =>
+    db
+      .selectFrom("ledger_entries as e")
+      .innerJoin("wallets as w", "w.id", "e.wallet_id")
+      .where("e.tenant_id", "=", tenantId)
+      .where("w.tenant_id", "=", tenantId)
+      .where("w.client_id", "=", clientId);
+  const withLedgerColumns = (q: ReturnType<typeof ledgerOf>) =>
+    q.select([
+      "e.id",
+      "e.wallet_id",
+      "w.currency",
+      "e.amount_minor",
+      "e.kind",
+      "e.deposit_id",
+      "e.memo",
+      "e.created_at",
+    ]);
   return {
     async insert(row: ClientsTable): Promise<void> {
       await db.insertInto("clients").values(row).execute();
@@ -48,7 +99,7 @@ export function createClientRepo(db: Db) {
         .execute();
     },
 
-    /** Newest first. `q` matches name, email or id (case-insensitive substring). */
+    /** In the sort's order (newest first by default). `q` matches name, email or id (case-insensitive substring). */
     async list(tenantId: string, f: ClientListFilter): Promise<{ rows: ClientsTable[]; total: number }> {
       let q = db.selectFrom("clients").where("tenant_id", "=", tenantId);
       if (f.group !== undefined) q = q.where("client_group", "=", f.group);
@@ -62,10 +113,12 @@ export function createClientRepo(db: Db) {
           ]),
         );
       }
-      const rows = await q
-        .selectAll()
-        .orderBy("created_at", "desc")
-        .orderBy("id")
+      const rows = await applySort(
+        db,
+        q.selectAll(),
+        clientSort,
+        f.sort ?? { column: "created_at", dir: "desc" },
+      )
         .limit(f.limit)
         .offset(f.offset)
         .execute();
@@ -87,25 +140,8 @@ export function createClientRepo(db: Db) {
 
     /** A client's ledger entries across its wallets, newest first. */
     async ledger(tenantId: string, clientId: string, page: Page) {
-      const q = db
-        .selectFrom("ledger_entries as e")
-        .innerJoin("wallets as w", "w.id", "e.wallet_id")
-        .where("e.tenant_id", "=", tenantId)
-        .where("w.tenant_id", "=", tenantId)
-        .where("w.client_id", "=", clientId);
-      const rows = await q
-        .select([
-          "e.id",
-          "e.wallet_id",
-          "w.currency",
-          "e.amount_minor",
-          "e.kind",
-          "e.deposit_id",
-          "e.memo",
-          "e.created_at",
-        ])
-        .orderBy("e.created_at", "desc")
-        .orderBy("e.id", "desc")
+      const q = ledgerOf(tenantId, clientId);
+      const rows = await applySort(db, withLedgerColumns(q), ledgerSort, NEWEST_FIRST)
         .limit(page.limit)
         .offset(page.offset)
         .execute();
@@ -113,6 +149,21 @@ export function createClientRepo(db: Db) {
         .select((eb) => eb.fn.countAll<string | number>().as("n"))
         .executeTakeFirstOrThrow();
       return { rows, total: Number(count.n) };
+    },
+
+    /** The entries after `after` (a keyset position in newest-first order), at most `limit`. */
+    async ledgerAfter(tenantId: string, clientId: string, after: Keyset | undefined, limit: number) {
+      const rows = await applySort(
+        db,
+        withLedgerColumns(ledgerOf(tenantId, clientId)),
+        ledgerSort,
+        NEWEST_FIRST,
+        after,
+      )
+        .limit(limit)
+        .execute();
+      const last = rows.at(-1);
+      return { rows, last: last && keysetOf(last as Record<string, unknown>, 1, last.id) };
     },
   };
 }

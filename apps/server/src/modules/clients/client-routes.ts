@@ -3,9 +3,13 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { clientOf, staffOf } from "../../http/access.js";
+import { sendCsv } from "../../http/csv-export.js";
+import { parseSort, sortParam } from "../../infra/db/list-order.js";
 import { auditActorOf } from "../audit/audit-repo.js";
 import { checkLedger, clientLedger, clientWallets, getClient, listClients } from "./client-queries.js";
+import { CLIENT_SORT_COLUMNS } from "./client-repo.js";
 import { createClient, createClientInput } from "./create-client.js";
+import { exportClientLedger } from "./ledger-export.js";
 import { updateClient, updateClientInput } from "./update-client.js";
 
 const clientOut = z.object({
@@ -53,15 +57,16 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       config: { access: { staff: "clients:read" } },
       schema: {
         tags: ["clients"],
-        summary: "Search clients (name, email or id), newest first",
+        summary: "Search clients (name, email or id), sorted over the whole list (newest first by default)",
         querystring: pageQuery.extend({
           q: z.string().trim().max(120).optional(),
           group: z.string().trim().min(1).max(60).optional(),
+          sort: sortParam(CLIENT_SORT_COLUMNS, "created_at:desc"),
         }),
         response: { 200: z.object({ items: z.array(clientOut), total: z.number() }) },
       },
     },
-    async (req) => listClients(ctx, staffOf(req).tenantId, req.query),
+    async (req) => listClients(ctx, staffOf(req).tenantId, { ...req.query, sort: parseSort(req.query.sort) }),
   );
 
   r.post(
@@ -127,6 +132,26 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (req) => clientLedger(ctx, staffOf(req).tenantId, req.params.id, req.query),
+  );
+
+  r.get(
+    "/api/admin/clients/:id/ledger/export.csv",
+    {
+      config: { access: { staff: "clients:read" } },
+      schema: {
+        tags: ["clients"],
+        summary: "A client's whole ledger, newest first, as CSV (streamed)",
+        description:
+          "text/csv; charset=utf-8, an attachment. RFC 4180; amounts as decimal text, times ISO 8601 UTC; " +
+          "a cell that a spreadsheet would run as a formula starts with an apostrophe.",
+        params: idParams,
+        produces: ["text/csv"],
+      },
+    },
+    async (req, reply) => {
+      const body = await exportClientLedger(ctx, staffOf(req).tenantId, req.params.id);
+      return sendCsv(reply, `ledger-${req.params.id}`, ctx.clock.now(), body);
+    },
   );
 
   r.get(

@@ -1,8 +1,17 @@
-import { formatAmount } from "@psphub/protocol";
-import type { SelectQueryBuilder } from "kysely";
+import { formatAmount, MAX_EXPONENT } from "@psphub/protocol";
+import { type Expression, type SelectQueryBuilder, sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import { NotFoundError } from "../../common/errors.js";
 import type { Db } from "../../infra/db/database.js";
+import {
+  applySort,
+  foldedTextKey,
+  keysetBatches,
+  keysetOf,
+  type Sort,
+  type SortSpec,
+  textKey,
+} from "../../infra/db/list-order.js";
 import type { Database, DepositStatus, DepositsTable } from "../../infra/db/schema.js";
 import { depositFields } from "../deposit-methods/method-model.js";
 import type { CustomParamType } from "../psp-integrations/integration-model.js";
@@ -159,14 +168,50 @@ function withNames(q: SelectQueryBuilder<Database & { d: DepositsTable }, "d", o
     .select(["c.name as client_name", "m.name as method_name", "i.name as integration_name"]);
 }
 
-/** The tenant's deposits, newest first, filtered, with the total for paging. */
-export async function listAdminDeposits(
-  ctx: Ctx,
-  tenantId: string,
-  filters: AdminDepositFilters,
-  page: Page,
-): Promise<{ items: AdminDepositView[]; total: number }> {
-  let base = ctx.db.selectFrom("deposits as d").where("d.tenant_id", "=", tenantId);
+/** The deposit list's sortable columns (`sort=column:dir`). */
+export const DEPOSIT_SORT_COLUMNS = [
+  "created_at",
+  "order_no",
+  "client_name",
+  "method_name",
+  "amount",
+  "status",
+] as const;
+export type DepositSortColumn = (typeof DEPOSIT_SORT_COLUMNS)[number];
+
+/** `power(d)` for each exponent d a currency may have (0..8), as SQL on the decimals column. */
+const byDecimals = (decimals: Expression<unknown>, power: (d: number) => number) =>
+  sql`case ${decimals} ${sql.join(
+    Array.from(
+      { length: MAX_EXPONENT + 1 },
+      (_, d) => sql`when ${sql.lit(d)} then ${sql.lit(10 ** power(d))}`,
+    ),
+    sql` `,
+  )} end`;
+
+const depositSort: SortSpec<DepositSortColumn> = {
+  id: "d.id",
+  keys: (db) => ({
+    created_at: [sql.ref("d.created_at")],
+    order_no: [textKey(db, sql.ref("d.order_no"))],
+    client_name: [foldedTextKey(db, sql.ref("c.name"))],
+    method_name: [foldedTextKey(db, sql.ref("m.name"))],
+    // The amount's value across exponents, exactly: whole units, then the fraction in 10^-8
+    // units (both integers; amount_minor is a positive safe integer), never a float.
+    amount: [
+      sql`${sql.ref("d.amount_minor")} / ${byDecimals(sql.ref("d.decimals"), (d) => d)}`,
+      sql`(${sql.ref("d.amount_minor")} % ${byDecimals(sql.ref("d.decimals"), (d) => d)}) * ${byDecimals(
+        sql.ref("d.decimals"),
+        (d) => MAX_EXPONENT - d,
+      )}`,
+    ],
+    status: [textKey(db, sql.ref("d.status"))],
+  }),
+};
+
+/** The tenant's deposits matching the filters (the list's and the export's query). */
+function filteredDeposits(db: Db, tenantId: string, filters: AdminDepositFilters) {
+  let base = db.selectFrom("deposits as d").where("d.tenant_id", "=", tenantId);
   if (filters.status) base = base.where("d.status", "=", filters.status);
   if (filters.clientId) base = base.where("d.client_id", "=", filters.clientId);
   if (filters.methodId) base = base.where("d.method_id", "=", filters.methodId);
@@ -174,23 +219,63 @@ export async function listAdminDeposits(
   if (filters.orderNo) base = base.where("d.order_no", "=", filters.orderNo);
   if (filters.from !== undefined) base = base.where("d.created_at", ">=", filters.from);
   if (filters.to !== undefined) base = base.where("d.created_at", "<", filters.to);
-  const rows = await withNames(base)
-    .orderBy("d.created_at", "desc")
-    .orderBy("d.id", "desc")
+  return base;
+}
+
+type NamedDepositRow = DepositRow & {
+  client_name: string | null;
+  method_name: string | null;
+  integration_name: string | null;
+};
+
+const toAdminView = ({ client_name, method_name, integration_name, ...row }: NamedDepositRow) =>
+  adminDepositView(row, {
+    clientName: client_name,
+    methodName: method_name,
+    integrationName: integration_name,
+  });
+
+/** The tenant's deposits, filtered, in the sort's order over the whole list, with the total for paging. */
+export async function listAdminDeposits(
+  ctx: Ctx,
+  tenantId: string,
+  filters: AdminDepositFilters,
+  page: Page,
+  sort: Sort<DepositSortColumn> = { column: "created_at", dir: "desc" },
+): Promise<{ items: AdminDepositView[]; total: number }> {
+  const base = filteredDeposits(ctx.db, tenantId, filters);
+  const rows = await applySort(ctx.db, withNames(base), depositSort, sort)
     .limit(page.limit)
     .offset(page.offset)
     .execute();
   const count = await base.select((eb) => eb.fn.countAll<string | number>().as("n")).executeTakeFirst();
-  return {
-    items: rows.map(({ client_name, method_name, integration_name, ...row }) =>
-      adminDepositView(row, {
-        clientName: client_name,
-        methodName: method_name,
-        integrationName: integration_name,
-      }),
-    ),
-    total: Number(count?.n ?? 0),
-  };
+  return { items: rows.map(toAdminView), total: Number(count?.n ?? 0) };
+}
+
+/** Every deposit of the list, in its order, one keyset page at a time (the CSV export). */
+export function adminDepositBatches(
+  ctx: Ctx,
+  tenantId: string,
+  filters: AdminDepositFilters,
+  sort: Sort<DepositSortColumn>,
+): AsyncGenerator<AdminDepositView[]> {
+  const keyCount = depositSort.keys(ctx.db)[sort.column].length;
+  return keysetBatches(async (after, limit) => {
+    const rows = await applySort(
+      ctx.db,
+      withNames(filteredDeposits(ctx.db, tenantId, filters)),
+      depositSort,
+      sort,
+      after,
+    )
+      .limit(limit)
+      .execute();
+    const last = rows.at(-1);
+    return {
+      rows: rows.map(toAdminView),
+      last: last && keysetOf(last as Record<string, unknown>, keyCount, last.id),
+    };
+  });
 }
 
 export type AdminDepositDetail = AdminDepositView & {

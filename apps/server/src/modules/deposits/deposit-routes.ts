@@ -4,10 +4,13 @@ import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { RateLimitedError } from "../../common/errors.js";
 import { CLIENT_COOKIE, clientOf, staffOf } from "../../http/access.js";
+import { sendCsv } from "../../http/csv-export.js";
 import { sha256Hex } from "../../infra/crypto/hashing.js";
+import { parseSort } from "../../infra/db/list-order.js";
 import { createGuardedClient, type GuardedClient } from "../../infra/http-out/guarded-client.js";
 import { cancelDeposit } from "./cancel-deposit.js";
 import { createDeposit, type DepositActor } from "./create-deposit.js";
+import { exportDeposits } from "./deposit-export.js";
 import {
   getAdminDeposit,
   getClientDeposit,
@@ -21,6 +24,7 @@ import {
   adminCreateResult,
   adminDeposit,
   adminDepositDetail,
+  adminExportQuery,
   adminListQuery,
   idempotencyHeaders,
   page,
@@ -296,14 +300,35 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
         config: { access: { staff: "deposits:read" } },
         schema: {
           tags: ["deposits"],
-          summary: "The tenant's deposits, newest first, with filters",
+          summary: "The tenant's deposits with filters, sorted over the whole list (newest first by default)",
           querystring: adminListQuery,
           response: { 200: z.object({ items: z.array(adminDeposit), total: z.number().int() }) },
         },
       },
       async (req) => {
-        const { limit, offset, ...filters } = req.query;
-        return listAdminDeposits(ctx, staffOf(req).tenantId, filters, { limit, offset });
+        const { limit, offset, sort, ...filters } = req.query;
+        return listAdminDeposits(ctx, staffOf(req).tenantId, filters, { limit, offset }, parseSort(sort));
+      },
+    );
+
+    r.get(
+      "/api/admin/deposits/export.csv",
+      {
+        config: { access: { staff: "deposits:read" } },
+        schema: {
+          tags: ["deposits"],
+          summary: "Every deposit the list's filters match, in its order, as CSV (streamed)",
+          description:
+            "text/csv; charset=utf-8, an attachment. RFC 4180; amounts as decimal text, times ISO 8601 UTC; " +
+            "a cell that a spreadsheet would run as a formula starts with an apostrophe.",
+          querystring: adminExportQuery,
+          produces: ["text/csv"],
+        },
+      },
+      async (req, reply) => {
+        const { sort, ...filters } = req.query;
+        const body = exportDeposits(ctx, staffOf(req).tenantId, filters, parseSort(sort));
+        return sendCsv(reply, "deposits", ctx.clock.now(), body);
       },
     );
 

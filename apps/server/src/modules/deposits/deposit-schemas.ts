@@ -1,6 +1,8 @@
 import { z } from "zod";
+import { sortParam } from "../../infra/db/list-order.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import type { DepositEventKind } from "./deposit-events.js";
+import { DEPOSIT_SORT_COLUMNS } from "./deposit-queries.js";
 import { DEPOSIT_STATUSES } from "./deposit-state.js";
 
 /**
@@ -112,7 +114,7 @@ export const portalMethod = z.object({
   ),
 });
 
-export const adminListQuery = z.object({
+const adminListFilters = {
   status: depositStatus.optional(),
   clientId: z.string().min(1).max(64).optional(),
   methodId: z.string().min(1).max(64).optional(),
@@ -120,8 +122,11 @@ export const adminListQuery = z.object({
   orderNo: z.string().min(1).max(64).optional(),
   from: z.coerce.number().int().min(0).optional().describe("created at or after (epoch ms)"),
   to: z.coerce.number().int().min(0).optional().describe("created before (epoch ms)"),
-  ...page,
-});
+  sort: sortParam(DEPOSIT_SORT_COLUMNS, "created_at:desc"),
+};
+export const adminListQuery = z.object({ ...adminListFilters, ...page });
+/** The export takes the list's filters and order, and no page: it is every row. */
+export const adminExportQuery = z.object(adminListFilters);
 
 const adminDepositFields = {
   id: z.string(),
