@@ -60,6 +60,7 @@ type RouteFixture = {
 const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   "/api/admin/clients/:id": { params: (f) => ({ id: f.clientId }), body: { PATCH: { name: "Mallory" } } },
   "/api/admin/clients/:id/ledger": { params: (f) => ({ id: f.clientId }) },
+  "/api/admin/clients/:id/ledger/export.csv": { params: (f) => ({ id: f.clientId }) },
   "/api/admin/users/:id": {
     params: (f) => ({ id: f.userId }),
     body: { PATCH: { name: "Mallory", role: "viewer", disabled: true } },
@@ -77,6 +78,7 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     body: { POST: {} },
   },
   "/api/admin/integrations/:id/callbacks": { params: (f) => ({ id: f.integrationId }) },
+  "/api/admin/integrations/:id/callbacks/export.csv": { params: (f) => ({ id: f.integrationId }) },
   "/api/admin/deposit-methods/:id": {
     params: (f) => ({ id: f.methodId }),
     body: { PATCH: { name: "Mallory" } },

@@ -258,6 +258,7 @@ export function adminDepositBatches(
   tenantId: string,
   filters: AdminDepositFilters,
   sort: Sort<DepositSortColumn>,
+  batchSize?: number,
 ): AsyncGenerator<AdminDepositView[]> {
   const keyCount = depositSort.keys(ctx.db)[sort.column].length;
   return keysetBatches(async (after, limit) => {
@@ -275,7 +276,7 @@ export function adminDepositBatches(
       rows: rows.map(toAdminView),
       last: last && keysetOf(last as Record<string, unknown>, keyCount, last.id),
     };
-  });
+  }, batchSize);
 }
 
 export type AdminDepositDetail = AdminDepositView & {
