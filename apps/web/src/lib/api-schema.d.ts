@@ -462,7 +462,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search clients (name, email or id), newest first */
+        /** Search clients (name, email or id), sorted over the whole list (newest first by default) */
         get: {
             parameters: {
                 query?: {
@@ -470,6 +470,8 @@ export interface paths {
                     offset?: number;
                     q?: string;
                     group?: string;
+                    /** @description order of the whole list: column:asc or column:desc, one of name:asc, name:desc, email:asc, email:desc, created_at:asc, created_at:desc; default created_at:desc */
+                    sort?: "name:asc" | "name:desc" | "email:asc" | "email:desc" | "created_at:asc" | "created_at:desc";
                 };
                 header?: never;
                 path?: never;
@@ -693,6 +695,45 @@ export interface paths {
                             total: number;
                         };
                     };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/clients/{id}/ledger/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A client's whole ledger, newest first, as CSV (streamed)
+         * @description text/csv; charset=utf-8, an attachment. RFC 4180; amounts as decimal text, times ISO 8601 UTC; a cell that a spreadsheet would run as a formula starts with an apostrophe.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
             };
         };
@@ -1129,7 +1170,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit records, newest first; from/to are epoch ms, both inclusive */
+        /** Audit records, sorted over the whole log (newest first by default); from/to are epoch ms, both inclusive */
         get: {
             parameters: {
                 query?: {
@@ -1139,6 +1180,8 @@ export interface paths {
                     actorId?: string;
                     from?: number;
                     to?: number;
+                    /** @description order of the whole list: column:asc or column:desc, one of created_at:asc, created_at:desc, action:asc, action:desc, target_type:asc, target_type:desc; default created_at:desc */
+                    sort?: "created_at:asc" | "created_at:desc" | "action:asc" | "action:desc" | "target_type:asc" | "target_type:desc";
                     limit?: number;
                     offset?: number;
                 };
@@ -3090,7 +3133,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's deposits, newest first, with filters */
+        /** The tenant's deposits with filters, sorted over the whole list (newest first by default) */
         get: {
             parameters: {
                 query?: {
@@ -3103,6 +3146,8 @@ export interface paths {
                     from?: number;
                     /** @description created before (epoch ms) */
                     to?: number;
+                    /** @description order of the whole list: column:asc or column:desc, one of created_at:asc, created_at:desc, order_no:asc, order_no:desc, client_name:asc, client_name:desc, method_name:asc, method_name:desc, amount:asc, amount:desc, status:asc, status:desc; default created_at:desc */
+                    sort?: "created_at:asc" | "created_at:desc" | "order_no:asc" | "order_no:desc" | "client_name:asc" | "client_name:desc" | "method_name:asc" | "method_name:desc" | "amount:asc" | "amount:desc" | "status:asc" | "status:desc";
                     limit?: number;
                     offset?: number;
                 };
@@ -3282,6 +3327,55 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/deposits/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every deposit the list's filters match, in its order, as CSV (streamed)
+         * @description text/csv; charset=utf-8, an attachment. RFC 4180; amounts as decimal text, times ISO 8601 UTC; a cell that a spreadsheet would run as a formula starts with an apostrophe.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                    clientId?: string;
+                    methodId?: string;
+                    integrationId?: string;
+                    orderNo?: string;
+                    /** @description created at or after (epoch ms) */
+                    from?: number;
+                    /** @description created before (epoch ms) */
+                    to?: number;
+                    /** @description order of the whole list: column:asc or column:desc, one of created_at:asc, created_at:desc, order_no:asc, order_no:desc, client_name:asc, client_name:desc, method_name:asc, method_name:desc, amount:asc, amount:desc, status:asc, status:desc; default created_at:desc */
+                    sort?: "created_at:asc" | "created_at:desc" | "order_no:asc" | "order_no:desc" | "client_name:asc" | "client_name:desc" | "method_name:asc" | "method_name:desc" | "amount:asc" | "amount:desc" | "status:asc" | "status:desc";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3863,12 +3957,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An integration's API-2 callback log, newest first */
+        /** An integration's API-2 callback log, sorted over the whole log (newest first by default) */
         get: {
             parameters: {
                 query?: {
                     verdict?: "accepted" | "duplicate" | "rejected" | "review";
                     errorType?: string;
+                    /** @description order of the whole list: column:asc or column:desc, one of created_at:asc, created_at:desc, verdict:asc, verdict:desc, http_status:asc, http_status:desc; default created_at:desc */
+                    sort?: "created_at:asc" | "created_at:desc" | "verdict:asc" | "verdict:desc" | "http_status:asc" | "http_status:desc";
                     limit?: number;
                     offset?: number;
                 };
@@ -3905,6 +4001,50 @@ export interface paths {
                             total: number;
                         };
                     };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/integrations/{id}/callbacks/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every callback of the log's filters, in its order, as CSV (streamed)
+         * @description text/csv; charset=utf-8, an attachment. RFC 4180; times ISO 8601 UTC; a cell that a spreadsheet would run as a formula starts with an apostrophe. Never a header of the request (no token).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    verdict?: "accepted" | "duplicate" | "rejected" | "review";
+                    errorType?: string;
+                    /** @description order of the whole list: column:asc or column:desc, one of created_at:asc, created_at:desc, verdict:asc, verdict:desc, http_status:asc, http_status:desc; default created_at:desc */
+                    sort?: "created_at:asc" | "created_at:desc" | "verdict:asc" | "verdict:desc" | "http_status:asc" | "http_status:desc";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
             };
         };

@@ -7,10 +7,35 @@ export interface Column<Row> {
   key: string;
   header: ReactNode;
   render: (row: Row) => ReactNode;
-  /** Makes the column sortable (within the rows shown). */
+  /** Makes the column sortable in a table that holds the whole list (client-side paging). */
   sortValue?: (row: Row) => string | number | bigint;
+  /**
+   * Makes the column sortable on the server: the `sort` column name the list's API takes. Used
+   * with `sort`, for a server-paged table, which must sort the whole list, not the page shown.
+   */
+  sortKey?: string;
   width?: number | string;
   align?: "left" | "right" | "center";
+}
+
+export type SortDir = "asc" | "desc";
+export interface SortState {
+  key: string;
+  dir: SortDir;
+}
+
+/** The list API's `sort` parameter (`column:dir`) for a sort state. */
+export const sortParam = (s: SortState): string => `${s.key}:${s.dir}`;
+
+/** A `sort` parameter read back (from the page's URL); `fallback` when absent or malformed. */
+export function parseSortParam(value: string | null, fallback: SortState): SortState {
+  const m = value ? /^([a-z_]+):(asc|desc)$/.exec(value) : null;
+  return m ? { key: m[1] as string, dir: m[2] as SortDir } : fallback;
+}
+
+export interface ServerSort {
+  value: SortState;
+  onChange: (sort: SortState) => void;
 }
 
 export interface ServerPaging {
@@ -29,8 +54,10 @@ interface DataTableProps<Row> {
   onRowClick?: (row: Row) => void;
   /** Server-side paging (the API returns one page and a total); otherwise pages client-side. */
   paging?: ServerPaging;
+  /** Server-side sorting (columns with `sortKey`): the API orders the whole list. */
+  sort?: ServerSort;
   pageSize?: number;
-  defaultSort?: { key: string; dir: "asc" | "desc" };
+  defaultSort?: SortState;
   testId?: string;
   minWidth?: number;
 }
@@ -53,17 +80,25 @@ export function serverPaged<Row>(
 }
 
 /**
- * A table with sortable headers and pagination on Mantine's Table and Pagination. Sorting is
- * of the rows at hand; paging is client-side, or server-side when `paging` is given.
+ * A table with sortable headers and pagination on Mantine's Table and Pagination. A table that
+ * holds the whole list sorts and pages it here; a server-paged one (`paging`) shows one page of
+ * the server's order, and its headers sort through `sort` (the API orders the whole list), never
+ * just the rows shown.
  */
 export function DataTable<Row>(props: DataTableProps<Row>) {
   const { columns, rows, rowKey, loading, onRowClick, paging } = props;
   const pageSize = props.pageSize ?? 20;
-  const [sort, setSort] = useState(props.defaultSort ?? null);
+  const [localSort, setLocalSort] = useState(props.defaultSort ?? null);
   const [clientPage, setClientPage] = useState(1);
+  const serverSort = props.sort;
+  const sort = serverSort ? serverSort.value : localSort;
+  const sortable = (c: Column<Row>) =>
+    serverSort ? c.sortKey !== undefined : !paging && c.sortValue !== undefined;
+  const keyOf = (c: Column<Row>) => (serverSort ? (c.sortKey ?? c.key) : c.key);
 
   const sorted = useMemo(() => {
     if (!rows) return [];
+    if (paging || serverSort) return rows;
     const col = sort && columns.find((c) => c.key === sort.key);
     if (!sort || !col?.sortValue) return rows;
     const get = col.sortValue;
@@ -73,7 +108,7 @@ export function DataTable<Row>(props: DataTableProps<Row>) {
       const vb = get(b);
       return (va < vb ? -1 : va > vb ? 1 : 0) * factor;
     });
-  }, [rows, sort, columns]);
+  }, [rows, sort, columns, paging, serverSort]);
 
   const pageCount = paging
     ? Math.max(1, Math.ceil(paging.total / paging.pageSize))
@@ -81,8 +116,10 @@ export function DataTable<Row>(props: DataTableProps<Row>) {
   const page = paging ? paging.page : Math.min(clientPage, pageCount);
   const visible = paging ? sorted : sorted.slice((page - 1) * pageSize, page * pageSize);
 
+  const next = (s: SortState | null, key: string): SortState =>
+    s?.key === key ? { key, dir: s.dir === "asc" ? "desc" : "asc" } : { key, dir: "asc" };
   const toggle = (key: string) =>
-    setSort((s) => (s?.key === key ? { key, dir: s.dir === "asc" ? "desc" : "asc" } : { key, dir: "asc" }));
+    serverSort ? serverSort.onChange(next(serverSort.value, key)) : setLocalSort((s) => next(s, key));
 
   return (
     <div data-testid={props.testId}>
@@ -100,18 +137,25 @@ export function DataTable<Row>(props: DataTableProps<Row>) {
                 <Table.Th
                   key={c.key}
                   w={c.width}
+                  aria-sort={
+                    sortable(c) && sort?.key === keyOf(c)
+                      ? sort.dir === "asc"
+                        ? "ascending"
+                        : "descending"
+                      : undefined
+                  }
                   style={{ textAlign: c.align ?? "left", whiteSpace: "nowrap" }}
                 >
-                  {c.sortValue ? (
+                  {sortable(c) ? (
                     <UnstyledButton
-                      onClick={() => toggle(c.key)}
+                      onClick={() => toggle(keyOf(c))}
                       aria-label={t("table.sortBy", { column: String(c.header) })}
                       fw={600}
                       fz="sm"
                     >
                       <Group gap={4} wrap="nowrap" justify={c.align === "right" ? "flex-end" : "flex-start"}>
                         {c.header}
-                        {sort?.key === c.key ? (
+                        {sort?.key === keyOf(c) ? (
                           sort.dir === "asc" ? (
                             <IconChevronUp size={14} />
                           ) : (

@@ -1,35 +1,43 @@
-import { Anchor, Code, Group, Modal, Select, Stack, Text } from "@mantine/core";
+import { Anchor, Button, Code, Group, Modal, Select, Stack, Text } from "@mantine/core";
 import { useState } from "react";
 import { Link } from "react-router";
 import { t } from "../../i18n/index.js";
+import type { paths } from "../../lib/api-schema.js";
+import { csvExportUrl } from "../../lib/export-url.js";
 import { dateTimeSeconds } from "../../lib/format.js";
 import { useQuery } from "../../lib/use-api-query.js";
-import { DataTable, serverPaged } from "../../ui/data-table.js";
+import { DataTable, type SortState, serverPaged, sortParam } from "../../ui/data-table.js";
 import { ErrorAlert, StatusBadge } from "../../ui/feedback.js";
 import { api } from "../api.js";
 import type { CallbackLogEntry } from "../types.js";
 
 const PAGE_SIZE = 25;
 const VERDICTS = ["accepted", "duplicate", "rejected", "review"] as const;
+const NEWEST_FIRST: SortState = { key: "created_at", dir: "desc" };
+type LogSort = NonNullable<
+  NonNullable<paths["/api/admin/integrations/{id}/callbacks"]["get"]["parameters"]["query"]>["sort"]
+>;
 
 /** Every API-2 callback an integration received, with its verdict and error type. */
 export function CallbackLog({ integrationId }: { integrationId: string }) {
   const [page, setPage] = useState(1);
   const [verdict, setVerdict] = useState<string | null>(null);
+  const [sort, setSort] = useState<SortState>(NEWEST_FIRST);
   const [open, setOpen] = useState<CallbackLogEntry | null>(null);
+  // The log's filter and order, as the list and its CSV export both take them.
+  const listQuery = {
+    verdict: (verdict ?? undefined) as CallbackLogEntry["verdict"] | undefined,
+    sort: sortParam(sort) as LogSort,
+  };
   const q = useQuery(
     () =>
       api.GET("/api/admin/integrations/{id}/callbacks", {
         params: {
           path: { id: integrationId },
-          query: {
-            verdict: (verdict ?? undefined) as CallbackLogEntry["verdict"] | undefined,
-            limit: PAGE_SIZE,
-            offset: (page - 1) * PAGE_SIZE,
-          },
+          query: { ...listQuery, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE },
         },
       }),
-    [integrationId, page, verdict],
+    [integrationId, page, verdict, sort],
   );
 
   return (
@@ -47,11 +55,30 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
           }}
           w={200}
         />
+        <Button
+          component="a"
+          href={csvExportUrl("/api/admin/integrations/{id}/callbacks/export.csv", {
+            path: { id: integrationId },
+            query: listQuery,
+          })}
+          download
+          variant="default"
+          mt="auto"
+        >
+          {t("callbacks.export")}
+        </Button>
       </Group>
       <ErrorAlert error={q.error} />
       <DataTable
         testId="callback-log"
         {...serverPaged(q, page, PAGE_SIZE, setPage)}
+        sort={{
+          value: sort,
+          onChange: (s) => {
+            setSort(s);
+            setPage(1);
+          },
+        }}
         rowKey={(r) => r.id}
         empty={t("callbacks.empty")}
         onRowClick={setOpen}
@@ -59,7 +86,7 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
           {
             key: "at",
             header: t("field.time"),
-            sortValue: (r) => r.createdAt,
+            sortKey: "created_at",
             render: (r) => <span className="num">{dateTimeSeconds(r.createdAt)}</span>,
           },
           {
@@ -82,7 +109,7 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
           {
             key: "verdict",
             header: t("callbacks.verdict"),
-            sortValue: (r) => r.verdict,
+            sortKey: "verdict",
             render: (r) => <StatusBadge status={r.verdict} />,
           },
           {
@@ -94,6 +121,7 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
             key: "http",
             header: t("callbacks.http"),
             align: "right",
+            sortKey: "http_status",
             // A summary of throttled requests shows how many it stands for.
             render: (r) => (r.requestCount > 1 ? `${r.httpStatus} × ${r.requestCount}` : r.httpStatus),
           },

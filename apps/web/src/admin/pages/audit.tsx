@@ -1,9 +1,10 @@
 import { Button, Code, Group, Modal, Paper, SimpleGrid, Stack, Text, TextInput } from "@mantine/core";
 import { useState } from "react";
 import { t } from "../../i18n/index.js";
+import type { paths } from "../../lib/api-schema.js";
 import { dateTimeSeconds } from "../../lib/format.js";
 import { useQuery } from "../../lib/use-api-query.js";
-import { DataTable, serverPaged } from "../../ui/data-table.js";
+import { DataTable, type SortState, serverPaged, sortParam } from "../../ui/data-table.js";
 import { ErrorAlert } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
@@ -11,6 +12,8 @@ import type { AuditRecord } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 50;
+const NEWEST_FIRST: SortState = { key: "created_at", dir: "desc" };
+type AuditSort = NonNullable<NonNullable<paths["/api/admin/audit"]["get"]["parameters"]["query"]>["sort"]>;
 
 /** Who did it: the server names users and API keys; "you" marks the logged-in user. */
 function useActorNames() {
@@ -30,14 +33,22 @@ export function AuditPage() {
   const [targetType, setTargetType] = useState("");
   const [filters, setFilters] = useState({ action: "", targetType: "" });
   const [page, setPage] = useState(1);
+  const [sort, setSort] = useState<SortState>(NEWEST_FIRST);
   const [open, setOpen] = useState<AuditRecord | null>(null);
   const actorName = useActorNames();
   const q = useQuery(
     () =>
       api.GET("/api/admin/audit", {
-        params: { query: { ...filters, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE } },
+        params: {
+          query: {
+            ...filters,
+            sort: sortParam(sort) as AuditSort,
+            limit: PAGE_SIZE,
+            offset: (page - 1) * PAGE_SIZE,
+          },
+        },
       }),
-    [filters, page],
+    [filters, page, sort],
   );
 
   return (
@@ -74,6 +85,13 @@ export function AuditPage() {
           testId="audit-table"
           minWidth={960}
           {...serverPaged(q, page, PAGE_SIZE, setPage)}
+          sort={{
+            value: sort,
+            onChange: (s) => {
+              setSort(s);
+              setPage(1);
+            },
+          }}
           rowKey={(r) => r.id}
           empty={t("audit.empty")}
           onRowClick={setOpen}
@@ -81,13 +99,13 @@ export function AuditPage() {
             {
               key: "at",
               header: t("field.time"),
-              sortValue: (r) => r.createdAt,
+              sortKey: "created_at",
               render: (r) => <span className="num">{dateTimeSeconds(r.createdAt)}</span>,
             },
             {
               key: "action",
               header: t("audit.action"),
-              sortValue: (r) => r.action,
+              sortKey: "action",
               render: (r) => <Code>{r.action}</Code>,
             },
             {

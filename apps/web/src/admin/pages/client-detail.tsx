@@ -1,7 +1,8 @@
-import { Anchor, Card, Grid, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { Anchor, Button, Card, Grid, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { type MessageKey, t } from "../../i18n/index.js";
+import { csvExportUrl } from "../../lib/export-url.js";
 import { dateTime } from "../../lib/format.js";
 import { money } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
@@ -106,9 +107,18 @@ export function ClientDetailPage() {
           )}
         </Grid.Col>
       </Grid>
-      <Title order={4} mt="lg" mb="xs">
-        {t("clients.ledger")}
-      </Title>
+      <Group justify="space-between" mt="lg" mb="xs">
+        <Title order={4}>{t("clients.ledger")}</Title>
+        <Button
+          component="a"
+          href={csvExportUrl("/api/admin/clients/{id}/ledger/export.csv", { path: { id: c.id } })}
+          download
+          variant="default"
+          size="xs"
+        >
+          {t("clients.exportLedger")}
+        </Button>
+      </Group>
       <ErrorAlert error={ledger.error} />
       <Paper withBorder p="sm">
         <DataTable

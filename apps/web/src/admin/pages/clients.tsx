@@ -16,9 +16,10 @@ import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { t } from "../../i18n/index.js";
 import { ApiError, issuesToFormErrors } from "../../lib/api.js";
+import type { paths } from "../../lib/api-schema.js";
 import { dateTime } from "../../lib/format.js";
 import { useQuery } from "../../lib/use-api-query.js";
-import { DataTable, serverPaged } from "../../ui/data-table.js";
+import { DataTable, type SortState, serverPaged, sortParam } from "../../ui/data-table.js";
 import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/feedback.js";
 import { IconPlus } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
@@ -27,6 +28,8 @@ import type { Client } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 25;
+const NEWEST_FIRST: SortState = { key: "created_at", dir: "desc" };
+type ClientSort = NonNullable<NonNullable<paths["/api/admin/clients"]["get"]["parameters"]["query"]>["sort"]>;
 
 interface NewClient {
   name: string;
@@ -118,13 +121,21 @@ export function ClientsPage() {
   const [search, setSearch] = useState("");
   const [query, setQuery] = useState("");
   const [page, setPage] = useState(1);
+  const [sort, setSort] = useState<SortState>(NEWEST_FIRST);
   const [opened, { open, close }] = useDisclosure(false);
   const q = useQuery(
     () =>
       api.GET("/api/admin/clients", {
-        params: { query: { q: query, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE } },
+        params: {
+          query: {
+            q: query,
+            sort: sortParam(sort) as ClientSort,
+            limit: PAGE_SIZE,
+            offset: (page - 1) * PAGE_SIZE,
+          },
+        },
       }),
-    [query, page],
+    [query, page, sort],
   );
 
   return (
@@ -166,6 +177,13 @@ export function ClientsPage() {
           testId="clients-table"
           minWidth={820}
           {...serverPaged(q, page, PAGE_SIZE, setPage)}
+          sort={{
+            value: sort,
+            onChange: (s) => {
+              setSort(s);
+              setPage(1);
+            },
+          }}
           rowKey={(c) => c.id}
           empty={t("clients.empty")}
           onRowClick={(c) => navigate(`/clients/${c.id}`)}
@@ -173,7 +191,7 @@ export function ClientsPage() {
             {
               key: "name",
               header: t("field.name"),
-              sortValue: (c) => c.name.toLowerCase(),
+              sortKey: "name",
               render: (c) => (
                 <Anchor
                   component={Link}
@@ -185,7 +203,7 @@ export function ClientsPage() {
                 </Anchor>
               ),
             },
-            { key: "email", header: t("field.email"), sortValue: (c) => c.email, render: (c) => c.email },
+            { key: "email", header: t("field.email"), sortKey: "email", render: (c) => c.email },
             {
               key: "id",
               header: t("clients.userId"),
@@ -200,7 +218,7 @@ export function ClientsPage() {
             {
               key: "created",
               header: t("field.created"),
-              sortValue: (c) => c.createdAt,
+              sortKey: "created_at",
               render: (c) => <span className="num">{dateTime(c.createdAt)}</span>,
             },
           ]}

@@ -2,16 +2,22 @@ import { Anchor, Button, Group, Paper, Select, Stack, Text, TextInput } from "@m
 import { useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { t } from "../../i18n/index.js";
+import type { paths } from "../../lib/api-schema.js";
+import { csvExportUrl } from "../../lib/export-url.js";
 import { dateTime } from "../../lib/format.js";
-import { decimalSortKey, money } from "../../lib/money.js";
+import { money } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
-import { DataTable } from "../../ui/data-table.js";
+import { DataTable, parseSortParam, type SortState, sortParam } from "../../ui/data-table.js";
 import { ErrorAlert, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
 import { DEPOSIT_STATUSES, type DepositStatus } from "../types.js";
 
 const PAGE_SIZE = 25;
+const NEWEST_FIRST: SortState = { key: "created_at", dir: "desc" };
+type DepositSort = NonNullable<
+  NonNullable<paths["/api/admin/deposits"]["get"]["parameters"]["query"]>["sort"]
+>;
 
 /** yyyy-mm-dd (local) → epoch ms at the start of that day, or of the next day for `to`. */
 function dayToMs(day: string, end: boolean): number | undefined {
@@ -33,6 +39,7 @@ export function DepositsPage() {
     to: params.get("to") ?? "",
   };
   const page = Number(params.get("page") ?? "1") || 1;
+  const sort = parseSortParam(params.get("sort"), NEWEST_FIRST);
   const [orderNo, setOrderNo] = useState(filters.orderNo);
   const [clientId, setClientId] = useState(filters.clientId);
 
@@ -48,29 +55,41 @@ export function DepositsPage() {
 
   const methods = useQuery(() => api.GET("/api/admin/deposit-methods"), []);
   const integrations = useQuery(() => api.GET("/api/admin/integrations"), []);
+  // The list's filters and order, as the list and its CSV export both take them.
+  const listQuery = {
+    status: (filters.status || undefined) as DepositStatus | undefined,
+    orderNo: filters.orderNo,
+    clientId: filters.clientId,
+    methodId: filters.methodId,
+    integrationId: filters.integrationId,
+    from: dayToMs(filters.from, false),
+    to: dayToMs(filters.to, true),
+    sort: sortParam(sort) as DepositSort,
+  };
   const q = useQuery(
     () =>
       api.GET("/api/admin/deposits", {
-        params: {
-          query: {
-            status: (filters.status || undefined) as DepositStatus | undefined,
-            orderNo: filters.orderNo,
-            clientId: filters.clientId,
-            methodId: filters.methodId,
-            integrationId: filters.integrationId,
-            from: dayToMs(filters.from, false),
-            to: dayToMs(filters.to, true),
-            limit: PAGE_SIZE,
-            offset: (page - 1) * PAGE_SIZE,
-          },
-        },
+        params: { query: { ...listQuery, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE } },
       }),
     [params.toString()],
   );
 
   return (
     <>
-      <PageHeader title={t("deposits.title")} description={t("deposits.description")} />
+      <PageHeader
+        title={t("deposits.title")}
+        description={t("deposits.description")}
+        actions={
+          <Button
+            component="a"
+            href={csvExportUrl("/api/admin/deposits/export.csv", { query: listQuery })}
+            download
+            variant="default"
+          >
+            {t("deposits.export")}
+          </Button>
+        }
+      />
       <Paper withBorder p="sm" mb="md">
         <form
           onSubmit={(e) => {
@@ -165,17 +184,18 @@ export function DepositsPage() {
             total: q.data?.total ?? 0,
             onPageChange: (p) => set({ page: String(p) }),
           }}
+          sort={{ value: sort, onChange: (s) => set({ sort: sortParam(s) }) }}
           columns={[
             {
               key: "created",
               header: t("field.created"),
-              sortValue: (d) => d.createdAt,
+              sortKey: "created_at",
               render: (d) => <span className="num">{dateTime(d.createdAt)}</span>,
             },
             {
               key: "orderNo",
               header: t("field.orderNo"),
-              sortValue: (d) => d.orderNo,
+              sortKey: "order_no",
               render: (d) => (
                 <Anchor
                   component={Link}
@@ -190,7 +210,7 @@ export function DepositsPage() {
             {
               key: "client",
               header: t("field.client"),
-              sortValue: (d) => (d.clientName ?? "").toLowerCase(),
+              sortKey: "client_name",
               render: (d) => (
                 <Stack gap={0}>
                   <Text size="sm">{d.clientName ?? "—"}</Text>
@@ -203,14 +223,14 @@ export function DepositsPage() {
             {
               key: "method",
               header: t("field.method"),
-              sortValue: (d) => d.methodName ?? "",
+              sortKey: "method_name",
               render: (d) => d.methodName ?? "—",
             },
             {
               key: "amount",
               header: t("field.amount"),
               align: "right",
-              sortValue: (d) => decimalSortKey(d.amount),
+              sortKey: "amount",
               render: (d) => <span className="num">{money(d.amount, d.currency)}</span>,
             },
             {
@@ -224,7 +244,7 @@ export function DepositsPage() {
             {
               key: "status",
               header: t("field.status"),
-              sortValue: (d) => d.status,
+              sortKey: "status",
               render: (d) => <StatusBadge status={d.status} />,
             },
           ]}
