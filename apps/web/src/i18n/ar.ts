@@ -178,7 +178,8 @@ export const ar = {
   "integrations.params.keyAria": "مفتاح {name}",
   "integrations.params.sentAria": "إرسال {name}",
   "integrations.custom.title": "المعاملات المخصصة",
-  "integrations.custom.hint": "معاملات إضافية في API-1 يملؤها العميل في نموذج الإيداع، وتُوقَّع مثل سائر المعاملات.",
+  "integrations.custom.hint":
+    "معاملات إضافية في API-1 يملؤها العميل في نموذج الإيداع، وتُوقَّع مثل سائر المعاملات.",
   "integrations.custom.none": "لا توجد معاملات مخصصة.",
   "integrations.custom.rowTitle": "المعامل {n}",
   "integrations.custom.key": "المفتاح",

@@ -567,7 +567,8 @@ export const en = {
   "portalError.password_hashing_busy": "The server is busy. Try again in a few seconds.",
   "portalError.request_timeout": "The request did not arrive in time. Check your connection and try again.",
   "portalError.body_too_large": "What you sent is too large.",
-  "portalError.idempotency_key_reused": "This request was already used for another deposit. Start a new deposit.",
+  "portalError.idempotency_key_reused":
+    "This request was already used for another deposit. Start a new deposit.",
   "portalError.method_changed":
     "The deposit method changed while your deposit was being created. Nothing was created: send it again.",
   "portalError.deposit_final": "This deposit is already finished, so it can no longer be cancelled.",

@@ -1,7 +1,7 @@
 import { useSyncExternalStore } from "react";
 import { ar } from "./ar.js";
 import { en } from "./en.js";
-import { chooseLocale, type LocaleInfo, type LocaleTag, LOCALES } from "./locales.js";
+import { chooseLocale, LOCALES, type LocaleInfo, type LocaleTag } from "./locales.js";
 import type { MessageKey, Messages } from "./messages.js";
 import { zh } from "./zh.js";
 

@@ -29,8 +29,7 @@ export const LOCALES: Readonly<Record<LocaleTag, LocaleInfo>> = {
 
 export const ALL_LOCALES: readonly LocaleTag[] = ["en", "zh", "ar"];
 
-export const isLocaleTag = (v: unknown): v is LocaleTag =>
-  typeof v === "string" && Object.hasOwn(LOCALES, v);
+export const isLocaleTag = (v: unknown): v is LocaleTag => typeof v === "string" && Object.hasOwn(LOCALES, v);
 
 /** Chinese written in Traditional characters: not what the Simplified dictionary offers. */
 const TRADITIONAL = new Set(["hant", "tw", "hk", "mo"]);

@@ -267,7 +267,8 @@ export const zh = {
   "methods.moveUp": "上移 {name}",
   "methods.moveDown": "下移 {name}",
   "methods.currencies": "币种、限额和手续费",
-  "methods.currenciesHint": "金额为该币种的十进制文本。小数位默认按 ISO 4217，其他代码（USDT、BTC）需要填写。",
+  "methods.currenciesHint":
+    "金额为该币种的十进制文本。小数位默认按 ISO 4217，其他代码（USDT、BTC）需要填写。",
   "methods.fields": "入金字段",
   "methods.toggleAria": "启用 {name}",
   "methods.enabledToast": "{name} 已启用。",

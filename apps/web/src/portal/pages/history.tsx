@@ -33,7 +33,7 @@ function DepositList({ items }: { items: PortalDeposit[] }) {
               <StatusBadge status={d.status} />
               {d.status === "succeeded" ? (
                 <Text size="xs" c="teal.8" className="num">
-                  +{money(d.credit, d.currency)}
+                  {money(d.credit, d.currency, { plus: true })}
                 </Text>
               ) : null}
             </Stack>
