@@ -1,4 +1,4 @@
-import { Button, Menu } from "@mantine/core";
+import { Box, Button, Menu } from "@mantine/core";
 import { offeredLocales, setLocale, t, useLocale } from "../i18n/index.js";
 import { LOCALES } from "../i18n/locales.js";
 
@@ -42,7 +42,10 @@ export function LanguageSwitcher() {
           aria-label={t("language.current", { name })}
           data-testid="language-switcher"
         >
-          {name}
+          {/* On a phone the globe alone: the header keeps its room for the company's name. */}
+          <Box component="span" visibleFrom="xs">
+            {name}
+          </Box>
         </Button>
       </Menu.Target>
       <Menu.Dropdown aria-label={t("language.label")}>
