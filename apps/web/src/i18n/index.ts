@@ -13,7 +13,7 @@ import { zh } from "./zh.js";
  * and followed by React through useLocale(). It also sets `<html lang dir>`, which Mantine's
  * DirectionProvider watches for right-to-left layout.
  */
-export type { MessageKey, Messages };
+export type { MessageKey };
 
 const DICTIONARIES: Readonly<Record<LocaleTag, Messages>> = { en, zh, ar };
 const STORAGE_KEY = "psphub.locale";
