@@ -554,4 +554,35 @@ export const en = {
   "history.title": "Deposit history",
   "history.empty": "No deposit yet.",
   "history.all": "See all deposits",
+
+  // portal: language switcher (a language's own name is in i18n/locales.ts, the same in every dictionary)
+  "language.label": "Language",
+  "language.current": "Language: {name}",
+
+  // portal: server errors, by the code the server sends (lib/api.ts); never the server's own words
+  "portalError.generic": "Something went wrong. Try again, and contact support if it keeps happening.",
+  "portalError.unauthenticated": "Your session has ended. Log in again.",
+  "portalError.forbidden": "This is not allowed.",
+  "portalError.csrf_failed": "Your session needs refreshing. Reload the page and try again.",
+  "portalError.not_found": "This was not found. It may have been removed, or it is not available to you.",
+  "portalError.validation_failed": "Some details were not accepted. Check them and try again.",
+  "portalError.rate_limited": "Too many attempts. Wait a minute and try again.",
+  "portalError.password_hashing_busy": "The server is busy. Try again in a few seconds.",
+  "portalError.request_timeout": "The request did not arrive in time. Check your connection and try again.",
+  "portalError.body_too_large": "What you sent is too large.",
+  "portalError.idempotency_key_reused":
+    "This request was already used for another deposit. Start a new deposit.",
+  "portalError.method_changed":
+    "The deposit method changed while your deposit was being created. Nothing was created: send it again.",
+  "portalError.deposit_final": "This deposit is already finished, so it can no longer be cancelled.",
+  "portalError.provider_unavailable": "The payment provider is not available. Try again later.",
+  "portalError.provider_declined": "The payment provider declined the deposit: {message}",
+  "portalError.payment_failed": "The payment did not go through.",
+
+  // portal: a field the server refused, by its path
+  "portalIssue.generic": "This value is not accepted",
+  "portalIssue.amount": "This amount is not accepted. Check the limits and try again.",
+  "portalIssue.currency": "Choose one of the currencies offered",
+  "portalIssue.methodId": "This deposit method is not available right now",
+  "portalIssue.fields": "Check this field",
 } as const;

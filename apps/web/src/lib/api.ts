@@ -1,4 +1,5 @@
 import createClient, { type FetchResponse, type MaybeOptionalInit } from "openapi-fetch";
+import { isMessageKey, type MessageKey, t } from "../i18n/index.js";
 import type { paths } from "./api-schema.js";
 
 /**
@@ -10,16 +11,91 @@ import type { paths } from "./api-schema.js";
  */
 export type FieldIssue = { path: string; message: string };
 
+/**
+ * A refused request. In a client-facing app (the portal) `message` and each issue's `message`
+ * are the client's language, read from the dictionary by the error's code and the issue's
+ * field path whenever they are shown (so a language switch applies to errors already on the
+ * page); the server's English words stay in `serverMessage` and `serverIssues`, never shown.
+ * The back office shows the server's own (English) words, which name the exact rule broken.
+ */
 export class ApiError extends Error {
+  readonly serverMessage: string;
+  readonly issues: FieldIssue[];
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly issues: FieldIssue[] = [],
+    readonly serverIssues: FieldIssue[] = [],
+    readonly clientFacing = false,
   ) {
     super(message);
     this.name = "ApiError";
+    this.serverMessage = message;
+    if (clientFacing) {
+      Object.defineProperty(this, "message", {
+        get: () => clientErrorText(status, code),
+        configurable: true,
+      });
+      this.issues = serverIssues.map((i) => ({
+        path: i.path,
+        get message() {
+          return clientIssueText(i.path);
+        },
+      }));
+    } else {
+      this.issues = serverIssues;
+    }
   }
+}
+
+/** Codes whose words already exist outside the `portalError.` group. */
+const SHARED_ERROR_KEYS: Readonly<Record<string, MessageKey>> = {
+  network: "error.network",
+  internal: "error.server",
+};
+
+/** `portalError.<code>` for the first code that has one ("payment_provider_failed" has a reason too). */
+function portalErrorKey(codes: readonly (string | null | undefined)[]): MessageKey | null {
+  for (const code of codes) {
+    if (!code) continue;
+    const shared = SHARED_ERROR_KEYS[code];
+    if (shared) return shared;
+    const key = `portalError.${code}`;
+    if (isMessageKey(key)) return key;
+  }
+  return null;
+}
+
+/**
+ * What a client reads for a refused request: the words of its code, else a generic text by
+ * status (a new server code shows the generic text until it has its own key).
+ */
+export function clientErrorText(status: number, code: string): string {
+  const key = portalErrorKey([code]);
+  if (key) return t(key);
+  return t(status >= 500 || status === 0 ? "error.server" : "portalError.generic");
+}
+
+/** What a client reads next to a field the server refused, by the field's path. */
+export function clientIssueText(path: string): string {
+  const field = path.replace(/^body\.?/, "").split(".")[0] ?? "";
+  const key = `portalIssue.${field}`;
+  return t(isMessageKey(key) ? key : "portalIssue.generic");
+}
+
+/**
+ * An order's failure as a client reads it (the create answer's `error`, a deposit's failure):
+ * by its reason, then its code. `message` is the tenant's own text, already cleaned by the
+ * server; only a key that shows it ("the provider declined: {message}") uses it.
+ */
+export function clientFailureText(
+  failure: { code?: string | null; reason?: string | null; message?: string | null } | null | undefined,
+): string {
+  const key = portalErrorKey([failure?.reason, failure?.code]);
+  if (!key) return t("deposit.failedGeneric");
+  if (key === "portalError.provider_declined" && !failure?.message)
+    return t("portalError.provider_unavailable");
+  return t(key, { message: failure?.message ?? "" });
 }
 
 type Method = "get" | "post" | "patch" | "put" | "delete";
@@ -80,7 +156,14 @@ function queryString(query: Record<string, unknown>): string {
  * `onUnauthenticated` runs when a request other than login answers 401: the session expired
  * or was ended elsewhere, and the app goes back to its login page.
  */
-export function createApi(opts: { onUnauthenticated?: (message: string) => void } = {}): ApiClient {
+export function createApi(
+  opts: {
+    onUnauthenticated?: (message: string) => void;
+    /** The portal: errors speak the client's language, never the server's words. */
+    clientFacing?: boolean;
+  } = {},
+): ApiClient {
+  const clientFacing = opts.clientFacing ?? false;
   let csrf: string | null = null;
   const client = createClient<paths>({
     credentials: "same-origin",
@@ -92,7 +175,7 @@ export function createApi(opts: { onUnauthenticated?: (message: string) => void 
       if (request.method !== "GET" && csrf) request.headers.set("x-csrf-token", csrf);
     },
     // fetch itself failed (offline, connection refused): no answer to read.
-    onError: () => new ApiError(0, "network", "network"),
+    onError: () => new ApiError(0, "network", "network", [], clientFacing),
   });
 
   async function request(method: Method, path: string, init: unknown, okStatuses: number[] = []) {
@@ -106,6 +189,7 @@ export function createApi(opts: { onUnauthenticated?: (message: string) => void 
       err?.code ?? `http_${res.status}`,
       err?.message ?? res.statusText,
       err?.issues ?? [],
+      clientFacing,
     );
     if (res.status === 401 && !path.endsWith("/login") && !path.endsWith("/me")) {
       opts.onUnauthenticated?.(apiError.message);

@@ -1,4 +1,5 @@
 import { formatAmount, tryParseAmount } from "@psphub/protocol";
+import { locale, localeInfo } from "../i18n/index.js";
 
 /**
  * Money in the browser: decimal text from the API is shown as text, and arithmetic (the live
@@ -6,19 +7,54 @@ import { formatAmount, tryParseAmount } from "@psphub/protocol";
  * own rule (`computeFee` of @psphub/protocol), so the preview and the order always agree.
  */
 
-/** "1234567.50" → "1,234,567.50": grouping done on the text, never through Number. */
-export function groupDigits(amount: string): string {
+export interface Separators {
+  group: string;
+  decimal: string;
+}
+
+const separatorCache = new Map<string, Separators>();
+
+/** The grouping and decimal signs of an Intl locale ("en": "," and "."; "de": "." and ","). */
+export function separatorsOf(intlLocale: string): Separators {
+  let s = separatorCache.get(intlLocale);
+  if (!s) {
+    // A sample number, only to learn the signs: amounts themselves never pass through Intl.
+    const parts = new Intl.NumberFormat(intlLocale).formatToParts(12345.6);
+    s = {
+      group: parts.find((p) => p.type === "group")?.value ?? ",",
+      decimal: parts.find((p) => p.type === "decimal")?.value ?? ".",
+    };
+    separatorCache.set(intlLocale, s);
+  }
+  return s;
+}
+
+/**
+ * "1234567.50" → "1,234,567.50" in the current language's signs: grouping done on the text,
+ * never through Number, so every digit of any amount is kept.
+ */
+export function groupDigits(amount: string, intlLocale = locale()): string {
+  const { group, decimal } = separatorsOf(intlLocale);
   const negative = amount.startsWith("-");
   const body = negative ? amount.slice(1) : amount;
   const [whole = "", fraction] = body.split(".");
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return `${negative ? "-" : ""}${grouped}${fraction !== undefined ? `.${fraction}` : ""}`;
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, group);
+  return `${negative ? "-" : ""}${grouped}${fraction !== undefined ? `${decimal}${fraction}` : ""}`;
 }
 
-/** "162.48", "USD" → "162.48 USD" (grouped). */
-export function money(amount: string | null | undefined, currency: string): string {
+/** Left-to-right isolate: in Arabic text an amount, its sign and its code stay one "+97.20 USD". */
+const LRI = "\u2066";
+const PDI = "\u2069";
+
+/** "162.48", "USD" → "162.48 USD" (grouped; `plus` for a credit: "+162.48 USD"). */
+export function money(
+  amount: string | null | undefined,
+  currency: string,
+  opts: { plus?: boolean } = {},
+): string {
   if (amount === null || amount === undefined || amount === "") return "—";
-  return `${groupDigits(amount)} ${currency}`;
+  const text = `${opts.plus ? "+" : ""}${groupDigits(amount)} ${currency}`;
+  return localeInfo().dir === "rtl" ? `${LRI}${text}${PDI}` : text;
 }
 
 /** "2.5" (percent, decimal text) → 250n basis points; null when not a valid percentage. */

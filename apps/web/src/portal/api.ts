@@ -4,7 +4,7 @@ let onExpire: (message?: string) => void = () => {};
 
 /** The portal's API client; a 401 anywhere ends the session in the UI. */
 // The UI says it in its own words (i18n), whatever the server's English message was.
-export const api = createApi({ onUnauthenticated: () => onExpire() });
+export const api = createApi({ onUnauthenticated: () => onExpire(), clientFacing: true });
 export const bindExpire = (fn: (message?: string) => void) => {
   onExpire = fn;
 };

@@ -4,6 +4,7 @@ import { useLocation, useNavigate } from "react-router";
 import { t } from "../i18n/index.js";
 import { useSession } from "../lib/session.js";
 import { IconLogout } from "../ui/icons.js";
+import { LanguageSwitcher } from "../ui/language-switcher.js";
 import type { ClientMe } from "./types.js";
 
 const TABS = [
@@ -38,15 +39,19 @@ export function PortalLayout({ children }: { children: ReactNode }) {
                 {session?.me.name}
               </Text>
             </div>
-            <Button
-              variant="subtle"
-              color="gray"
-              size="compact-sm"
-              leftSection={<IconLogout size={16} />}
-              onClick={() => void logout()}
-            >
-              {t("auth.logout")}
-            </Button>
+            <Group gap={4} wrap="nowrap" style={{ flexShrink: 0 }}>
+              <LanguageSwitcher />
+              <Button
+                variant="subtle"
+                color="gray"
+                size="compact-sm"
+                leftSection={<IconLogout size={16} />}
+                onClick={() => void logout()}
+                data-testid="logout"
+              >
+                {t("auth.logout")}
+              </Button>
+            </Group>
           </Group>
         </Container>
         <Container size="sm" px="md">

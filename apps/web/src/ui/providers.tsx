@@ -1,22 +1,40 @@
 import "@mantine/core/styles.css";
 import "@mantine/notifications/styles.css";
 import "./global.css";
-import { MantineProvider } from "@mantine/core";
+import { DirectionProvider, MantineProvider } from "@mantine/core";
 import { ModalsProvider } from "@mantine/modals";
 import { Notifications } from "@mantine/notifications";
-import { type ReactNode, StrictMode } from "react";
-import { t } from "../i18n/index.js";
+import { Fragment, type ReactNode, StrictMode, useState } from "react";
+import { configureLocales, localeInfo, t, useLocale } from "../i18n/index.js";
+import type { LocaleTag } from "../i18n/locales.js";
 import { theme } from "./theme.js";
 
-export function Providers({ children }: { children: ReactNode }) {
+/**
+ * What both apps run inside. `locales` are the languages the app offers (the back office: English
+ * only; the portal: all). A change of language re-mounts the app below, so every text, date and
+ * amount is drawn again in the new language (t() is a plain function, not a hook); Mantine's
+ * DirectionProvider follows `<html dir>`, which the language store sets.
+ */
+export function Providers({
+  children,
+  locales = ["en"],
+}: {
+  children: ReactNode;
+  locales?: readonly LocaleTag[];
+}) {
+  useState(() => configureLocales(locales));
+  const tag = useLocale();
+  const { dir } = localeInfo();
   return (
     <StrictMode>
-      <MantineProvider theme={theme} defaultColorScheme="light">
-        <ModalsProvider labels={{ confirm: t("common.confirm"), cancel: t("common.cancel") }}>
-          <Notifications position="top-right" limit={4} />
-          {children}
-        </ModalsProvider>
-      </MantineProvider>
+      <DirectionProvider initialDirection={dir}>
+        <MantineProvider theme={theme} defaultColorScheme="light">
+          <ModalsProvider labels={{ confirm: t("common.confirm"), cancel: t("common.cancel") }}>
+            <Notifications position={dir === "rtl" ? "top-left" : "top-right"} limit={4} />
+            <Fragment key={tag}>{children}</Fragment>
+          </ModalsProvider>
+        </MantineProvider>
+      </DirectionProvider>
     </StrictMode>
   );
 }

@@ -15,8 +15,8 @@ import {
 import { type GetInputPropsReturnType, useForm } from "@mantine/form";
 import { useEffect, useRef, useState } from "react";
 import { useNavigate } from "react-router";
-import { t } from "../../i18n/index.js";
-import { ApiError } from "../../lib/api.js";
+import { apiLanguage, t } from "../../i18n/index.js";
+import { ApiError, clientFailureText } from "../../lib/api.js";
 import { groupDigits } from "../../lib/money.js";
 import {
   closePendingTab,
@@ -131,7 +131,7 @@ function DepositForm({ method }: { method: PortalMethod }) {
             amount: v.amount.trim(),
             fields,
             device: deviceKind(),
-            language: navigator.language?.toLowerCase().slice(0, 35) || undefined,
+            language: apiLanguage(),
           },
         },
         [502],
@@ -139,7 +139,7 @@ function DepositForm({ method }: { method: PortalMethod }) {
       .then((r) => {
         if (r.error || r.status === "failed") {
           closePendingTab(tab);
-          setOutcome({ kind: "failed", message: r.error?.message ?? t("deposit.failedGeneric") });
+          setOutcome({ kind: "failed", message: clientFailureText(r.error) });
           return;
         }
         const url = safePaymentUrl(r.paymentUrl);

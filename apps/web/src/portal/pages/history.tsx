@@ -23,7 +23,8 @@ function DepositList({ items }: { items: PortalDeposit[] }) {
                 {money(d.amount, d.currency)}
               </Text>
               <Text size="xs" c="dimmed" lineClamp={1}>
-                {d.methodName} · {dateTime(d.createdAt)}
+                {/* Isolated, so a Latin method name and an Arabic date never swap pieces. */}
+                <bdi>{d.methodName}</bdi> · <bdi>{dateTime(d.createdAt)}</bdi>
               </Text>
               <Text size="xs" c="dimmed" className="mono">
                 {d.orderNo}
@@ -33,7 +34,7 @@ function DepositList({ items }: { items: PortalDeposit[] }) {
               <StatusBadge status={d.status} />
               {d.status === "succeeded" ? (
                 <Text size="xs" c="teal.8" className="num">
-                  +{money(d.credit, d.currency)}
+                  {money(d.credit, d.currency, { plus: true })}
                 </Text>
               ) : null}
             </Stack>
