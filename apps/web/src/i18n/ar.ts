@@ -247,6 +247,7 @@ export const ar = {
 
   // callback log
   "callbacks.verdict": "النتيجة",
+  "callbacks.export": "تصدير CSV",
   "callbacks.errorType": "نوع الخطأ",
   "callbacks.http": "HTTP",
   "callbacks.from": "المصدر",
@@ -325,6 +326,7 @@ export const ar = {
 
   // deposits (back office)
   "deposits.title": "الإيداعات",
+  "deposits.export": "تصدير CSV",
   "deposits.description": "جميع طلبات الإيداع لجميع العملاء، الأحدث أولًا.",
   "deposits.empty": "لا يوجد إيداع مطابق.",
   "deposits.clientId": "معرّف العميل",
@@ -445,6 +447,7 @@ export const ar = {
   "clients.wallets": "المحافظ",
   "clients.noWallets": "لا توجد محفظة بعد: تُفتح واحدة مع أول إضافة.",
   "clients.ledger": "دفتر الحساب",
+  "clients.exportLedger": "تصدير CSV",
   "clients.noLedger": "لا توجد قيود بعد.",
   "clients.openDeposit": "فتح الإيداع",
   "clients.recentDeposits": "أحدث الإيداعات",

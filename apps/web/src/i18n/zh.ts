@@ -246,6 +246,7 @@ export const zh = {
 
   // callback log
   "callbacks.verdict": "结果",
+  "callbacks.export": "导出 CSV",
   "callbacks.errorType": "错误类型",
   "callbacks.http": "HTTP",
   "callbacks.from": "来源",
@@ -322,6 +323,7 @@ export const zh = {
 
   // deposits (back office)
   "deposits.title": "入金记录",
+  "deposits.export": "导出 CSV",
   "deposits.description": "所有客户的全部入金订单，最新的在前。",
   "deposits.empty": "没有符合条件的入金。",
   "deposits.clientId": "客户 ID",
@@ -442,6 +444,7 @@ export const zh = {
   "clients.wallets": "钱包",
   "clients.noWallets": "还没有钱包：首次入账时会开立。",
   "clients.ledger": "账目",
+  "clients.exportLedger": "导出 CSV",
   "clients.noLedger": "还没有账目。",
   "clients.openDeposit": "打开入金",
   "clients.recentDeposits": "最近的入金",
