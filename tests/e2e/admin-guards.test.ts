@@ -89,6 +89,16 @@ describe.skipIf(!hasChromium)("back-office guards (Chromium)", () => {
     expect(page.url()).toContain(`/admin/integrations/${e2e.setup.integrationId}`);
     expect(await nameInput().inputValue()).toBe("Stub PSP renamed");
 
+    // The browser's back button: asked too; staying keeps the page.
+    const back = await page.goBack().then(
+      () => "went",
+      (e: Error) => e.message,
+    );
+    await expectText(leaveDialog(), "not saved");
+    expect(page.url(), back).toContain(`/admin/integrations/${e2e.setup.integrationId}`);
+    await leaveDialog().getByRole("button", { name: "Stay on this page" }).click();
+    await expect.poll(() => leaveDialog().count()).toBe(0);
+
     // Tab close (and reload): the browser's own question; dismissed, the page stays.
     const dialogTypes: string[] = [];
     page.once("dialog", (d) => {
@@ -100,7 +110,7 @@ describe.skipIf(!hasChromium)("back-office guards (Chromium)", () => {
     expect(page.isClosed()).toBe(false);
     expect(await nameInput().inputValue()).toBe("Stub PSP renamed");
 
-    // The browser's back button: asked too; leaving goes back and drops the edit.
+    // Back again, and leave: back on the list, the edit dropped.
     await page.goBack().catch(() => {});
     await expectText(leaveDialog(), "not saved");
     expect(page.url()).toContain(`/admin/integrations/${e2e.setup.integrationId}`);
