@@ -200,6 +200,7 @@ describe.skipIf(!hasChromium)("back office (Chromium)", () => {
     await expectText(dialog, "grace period");
     await dialog.getByRole("textbox", { name: "Grace period (hours)" }).fill("2");
     await dialog.getByRole("button", { name: "Rotate" }).click();
+    await page.getByRole("button", { name: "I have copied it" }).click();
     await expectText(page.getByTestId("grace-notice"), "still accepted for callbacks until");
     await page.getByTestId("reveal-toggle").click();
     await expect.poll(() => page.getByTestId("secret-token").textContent()).not.toBe(secrets.token);

@@ -191,6 +191,7 @@ describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
     const row = page.getByTestId("integrations-table").locator("tbody tr", { hasText: "Stub PSP" });
     await expectText(row, "Enabled");
     await row.getByRole("switch").click({ force: true });
+    await page.getByRole("dialog").getByRole("button", { name: "Disable", exact: true }).click();
     await expectText(row.locator("[data-status]"), "Disabled");
     expect((await integration()).enabled).toBe(false);
     await row.getByRole("switch").click({ force: true });

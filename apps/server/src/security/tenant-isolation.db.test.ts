@@ -73,6 +73,7 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   "/api/admin/integrations/:id/enable": { params: (f) => ({ id: f.integrationId }) },
   "/api/admin/integrations/:id/disable": { params: (f) => ({ id: f.integrationId }) },
   "/api/admin/integrations/:id/reveal": { params: (f) => ({ id: f.integrationId }) },
+  "/api/admin/integrations/:id/impact": { params: (f) => ({ id: f.integrationId }) },
   "/api/admin/integrations/:id/rotate-token": {
     params: (f) => ({ id: f.integrationId }),
     body: { POST: {} },

@@ -22,7 +22,10 @@ import { RequirePermission } from "./require-permission.js";
 import type { StaffLogin, StaffMe } from "./types.js";
 
 const sessionCalls: SessionCalls<StaffMe, StaffLogin> = {
-  me: () => api.GET("/api/auth/me"),
+  probe: async () => {
+    const s = await api.GET("/api/auth/session");
+    return s.authenticated ? s : null;
+  },
   login: (body) => api.POST("/api/auth/login", { body }),
   logout: () => api.POST("/api/auth/logout"),
 };

@@ -69,6 +69,11 @@ export const en = {
   "validation.aboveMax": "The maximum is {max}",
   "validation.phone": "Digits, spaces and ( ) . - only, with an optional leading +",
   "validation.select": "Choose one of the options",
+  "form.readOnly": "Your role can see these settings but not change them.",
+  "form.unsaved.title": "Leave without saving?",
+  "form.unsaved.text": "Your changes on this page are not saved. If you leave now, they are lost.",
+  "form.unsaved.stay": "Stay on this page",
+  "form.unsaved.leave": "Leave without saving",
 
   // errors
   "error.title": "Something went wrong",
@@ -220,6 +225,21 @@ export const en = {
   "integrations.rotate.lastRotated": "Token last rotated {at}.",
   "integrations.rotate.never": "The token was never rotated.",
   "integrations.rotate.graceUntil": "The previous token is still accepted for callbacks until {until}.",
+  "integrations.rotate.newTitle": "The new token",
+  "integrations.rotate.newText":
+    "Copy it into the tenant backend now: it is shown here once. Later, only the eye icon reveals it again, and that is audited.",
+  "integrations.rotate.copyToken": "Copy the new token",
+  "integrations.rotate.dismiss": "I have copied it",
+  "integrations.toggleLabel": "{name}: {state}",
+  "integrations.disable.title": "Disable {name}?",
+  "integrations.disable.affects": "This affects {methods} and {orders}.",
+  "integrations.disable.methodsOne": "1 deposit method",
+  "integrations.disable.methodsOther": "{count} deposit methods",
+  "integrations.disable.ordersOne": "1 pending order",
+  "integrations.disable.ordersOther": "{count} pending orders",
+  "integrations.disable.text":
+    "Its deposit methods disappear from every client's cashier, and the callbacks of its pending orders are refused until you enable it again.",
+  "integrations.disable.confirm": "Disable",
 
   "amountPolicy.exact": "Refuse (exact amount only)",
   "amountPolicy.credit_paid": "Credit the amount paid",

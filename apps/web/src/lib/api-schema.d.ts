@@ -277,6 +277,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The back-office session, if any: 200 either way (the app's start-up probe)
+         * @description Like `me`, but a missing or ended session answers `{authenticated:false}` instead of 401, so a page that is not logged in yet makes no failed request. API keys have no session.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            authenticated: false;
+                        } | {
+                            /** @enum {boolean} */
+                            authenticated: true;
+                            me: {
+                                id: string;
+                                email: string;
+                                name: string;
+                                /** @enum {string} */
+                                role: "owner" | "admin" | "finance" | "viewer";
+                                permissions: string[];
+                                tenant: {
+                                    id: string;
+                                    name: string;
+                                    slug: string;
+                                };
+                            };
+                            csrfToken: string;
+                            expiresAt: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/logout": {
         parameters: {
             query?: never;
@@ -394,6 +454,63 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            me: {
+                                id: string;
+                                name: string;
+                                email: string;
+                                tenant: {
+                                    id: string;
+                                    name: string;
+                                    slug: string;
+                                };
+                            };
+                            csrfToken: string;
+                            expiresAt: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The portal session, if any: 200 either way (the portal's start-up probe)
+         * @description Like `me`, but a missing or ended session answers `{authenticated:false}` instead of 401.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            authenticated: false;
+                        } | {
+                            /** @enum {boolean} */
+                            authenticated: true;
                             me: {
                                 id: string;
                                 name: string;
@@ -1866,6 +1983,49 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/admin/integrations/{id}/impact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What disabling the integration affects: its enabled deposit methods and open orders */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Enabled deposit methods on the integration: hidden while it is off */
+                            depositMethods: number;
+                            /** @description Open orders through it: their callbacks are refused while it is off */
+                            pendingOrders: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/integrations/{id}/enable": {
         parameters: {
             query?: never;
@@ -2131,7 +2291,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate the token; the previous one stays valid for API-2 during the grace period */
+        /** Rotate the token; the answer shows the new one once, the previous one stays valid for API-2 during the grace period */
         post: {
             parameters: {
                 query?: never;
@@ -2156,6 +2316,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description The new token, in this answer only; reveal it again later if needed */
+                            token: string;
                             tokenRotatedAt: number;
                             previousTokenValidUntil: number | null;
                         };

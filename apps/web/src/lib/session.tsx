@@ -9,7 +9,7 @@ import {
   useState,
 } from "react";
 import { t } from "../i18n/index.js";
-import { type ApiClient, ApiError } from "./api.js";
+import type { ApiClient } from "./api.js";
 
 export interface SessionData<Me> {
   me: Me;
@@ -37,13 +37,17 @@ const MAX_TIMER_MS = 2_000_000_000;
 
 /** The session calls of one app, through its typed API client. */
 export interface SessionCalls<Me, Login> {
-  me(): Promise<SessionData<Me>>;
+  /**
+   * The session at start-up, or null when there is none. It asks an endpoint that answers 200
+   * either way, so a page that is not logged in yet makes no failed request (and logs no 401).
+   */
+  probe(): Promise<SessionData<Me> | null>;
   login(body: Login): Promise<SessionData<Me>>;
   logout(): Promise<unknown>;
 }
 
 /**
- * The login session of one app (back office or portal): loaded from `me` at start, set by
+ * The login session of one app (back office or portal): loaded by `probe` at start, set by
  * login, cleared by logout, by a 401 from any request, and by a timer at `expiresAt`.
  */
 export function SessionProvider<Me, Login>(props: {
@@ -104,14 +108,15 @@ export function SessionProvider<Me, Login>(props: {
   useEffect(() => {
     let cancelled = false;
     calls
-      .me()
+      .probe()
       .then((data) => {
-        if (!cancelled) start(data);
-      })
-      .catch((err: unknown) => {
         if (cancelled) return;
-        // 401 is the normal "not logged in"; anything else is shown on the login page.
-        clear(err instanceof ApiError && err.status === 401 ? null : t("error.network"));
+        if (data) start(data);
+        else clear(null);
+      })
+      .catch(() => {
+        // Not "logged out": the probe itself failed (network, server); said on the login page.
+        if (!cancelled) clear(t("error.network"));
       });
     return () => {
       cancelled = true;

@@ -11,7 +11,10 @@ import { WalletsPage } from "./pages/wallets.js";
 import type { ClientLogin, ClientMe } from "./types.js";
 
 const sessionCalls: SessionCalls<ClientMe, ClientLogin> = {
-  me: () => api.GET("/api/portal/auth/me"),
+  probe: async () => {
+    const s = await api.GET("/api/portal/auth/session");
+    return s.authenticated ? s : null;
+  },
   login: (body) => api.POST("/api/portal/auth/login", { body }),
   logout: () => api.POST("/api/portal/auth/logout"),
 };

@@ -177,7 +177,15 @@ export function DataTable<Row>(props: DataTableProps<Row>) {
             {visible.map((row) => (
               <Table.Tr
                 key={rowKey(row)}
-                onClick={onRowClick ? () => onRowClick(row) : undefined}
+                // A link in the row navigates by itself: the row navigating too would push a
+                // second history entry, and Back would seem to do nothing.
+                onClick={
+                  onRowClick
+                    ? (e) => {
+                        if (!(e.target as Element).closest("a")) onRowClick(row);
+                      }
+                    : undefined
+                }
                 style={onRowClick ? { cursor: "pointer" } : undefined}
               >
                 {columns.map((c) => (

@@ -3,7 +3,7 @@ import { notifications } from "@mantine/notifications";
 import type { ReactNode } from "react";
 import { t } from "../i18n/index.js";
 import { ApiError } from "../lib/api.js";
-import { IconAlert } from "./icons.js";
+import { IconAlert, IconLock } from "./icons.js";
 
 /** The readable message of an error: the server's own message, or a generic one. */
 export function errorMessage(err: unknown): string {
@@ -29,6 +29,15 @@ export function ErrorAlert({ error, title }: { error: unknown; title?: string })
   return (
     <Alert color="red" variant="light" title={title ?? t("error.title")} icon={<IconAlert />} role="alert">
       {errorMessage(error)}
+    </Alert>
+  );
+}
+
+/** Above a form the role may see but not change: its inputs are read-only (and look it). */
+export function ReadOnlyNotice() {
+  return (
+    <Alert color="gray" variant="light" icon={<IconLock />} mb="md" data-testid="read-only-notice">
+      {t("form.readOnly")}
     </Alert>
   );
 }

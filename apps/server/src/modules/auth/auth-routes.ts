@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
-import { NotFoundError, UnauthenticatedError } from "../../common/errors.js";
+import { UnauthenticatedError } from "../../common/errors.js";
 import { CLIENT_COOKIE, clientOf, STAFF_COOKIE, staffOf } from "../../http/access.js";
-import { currentSession, loginClient, loginStaff, logout } from "./login.js";
+import { loginClient, loginStaff, logout } from "./login.js";
 import { loginLimitsOf, reserveLoginAttempt } from "./login-throttle.js";
-import { ROLE_PERMISSIONS } from "./permissions.js";
+import { clientSession, staffSession } from "./session-probe.js";
 import { endSessionStreams } from "./session-streams.js";
 
 const staffMe = z.object({
@@ -26,6 +26,11 @@ const clientMe = z.object({
 });
 const sessionOut = <T extends z.ZodType>(me: T) =>
   z.object({ me, csrfToken: z.string(), expiresAt: z.number() });
+const probeOut = <T extends z.ZodType>(me: T) =>
+  z.discriminatedUnion("authenticated", [
+    z.object({ authenticated: z.literal(false) }),
+    z.object({ authenticated: z.literal(true), me, csrfToken: z.string(), expiresAt: z.number() }),
+  ]);
 
 export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -96,36 +101,29 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (req) => {
-      const actor = staffOf(req);
-      const s = await currentSession(ctx, req.cookies[STAFF_COOKIE]);
-      if (actor.kind !== "user" || !s) throw new UnauthenticatedError("API keys have no session");
-      const u = await ctx.db
-        .selectFrom("users")
-        .innerJoin("tenants", "tenants.id", "users.tenant_id")
-        .select([
-          "users.id",
-          "users.email",
-          "users.name",
-          "users.role",
-          "tenants.name as tn",
-          "tenants.slug as ts",
-        ])
-        .where("users.id", "=", actor.id)
-        .where("users.tenant_id", "=", actor.tenantId)
-        .executeTakeFirst();
-      if (!u) throw new NotFoundError("User");
-      return {
-        me: {
-          id: u.id,
-          email: u.email,
-          name: u.name,
-          role: u.role,
-          permissions: [...ROLE_PERMISSIONS[u.role]],
-          tenant: { id: actor.tenantId, name: u.tn, slug: u.ts },
-        },
-        csrfToken: s.csrf_token,
-        expiresAt: s.expires_at,
-      };
+      if (staffOf(req).kind !== "user") throw new UnauthenticatedError("API keys have no session");
+      const data = await staffSession(ctx, req.cookies[STAFF_COOKIE]);
+      if (!data) throw new UnauthenticatedError();
+      return data;
+    },
+  );
+
+  r.get(
+    "/api/auth/session",
+    {
+      config: { access: "public" },
+      schema: {
+        tags: ["auth"],
+        summary: "The back-office session, if any: 200 either way (the app's start-up probe)",
+        description:
+          "Like `me`, but a missing or ended session answers `{authenticated:false}` instead of 401, so a page that is not logged in yet makes no failed request. API keys have no session.",
+        response: { 200: probeOut(staffMe) },
+      },
+    },
+    async (req, reply) => {
+      reply.header("cache-control", "no-store");
+      const data = await staffSession(ctx, req.cookies[STAFF_COOKIE]);
+      return data ? { authenticated: true as const, ...data } : { authenticated: false as const };
     },
   );
 
@@ -180,26 +178,29 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: { tags: ["portal"], summary: "The logged-in client", response: { 200: sessionOut(clientMe) } },
     },
     async (req) => {
-      const actor = clientOf(req);
-      const s = await currentSession(ctx, req.cookies[CLIENT_COOKIE]);
-      const c = await ctx.db
-        .selectFrom("clients")
-        .innerJoin("tenants", "tenants.id", "clients.tenant_id")
-        .select(["clients.id", "clients.name", "clients.email", "tenants.name as tn", "tenants.slug as ts"])
-        .where("clients.id", "=", actor.id)
-        .where("clients.tenant_id", "=", actor.tenantId)
-        .executeTakeFirst();
-      if (!c || !s) throw new UnauthenticatedError();
-      return {
-        me: {
-          id: c.id,
-          name: c.name,
-          email: c.email,
-          tenant: { id: actor.tenantId, name: c.tn, slug: c.ts },
-        },
-        csrfToken: s.csrf_token,
-        expiresAt: s.expires_at,
-      };
+      clientOf(req);
+      const data = await clientSession(ctx, req.cookies[CLIENT_COOKIE]);
+      if (!data) throw new UnauthenticatedError();
+      return data;
+    },
+  );
+
+  r.get(
+    "/api/portal/auth/session",
+    {
+      config: { access: "public" },
+      schema: {
+        tags: ["portal"],
+        summary: "The portal session, if any: 200 either way (the portal's start-up probe)",
+        description:
+          "Like `me`, but a missing or ended session answers `{authenticated:false}` instead of 401.",
+        response: { 200: probeOut(clientMe) },
+      },
+    },
+    async (req, reply) => {
+      reply.header("cache-control", "no-store");
+      const data = await clientSession(ctx, req.cookies[CLIENT_COOKIE]);
+      return data ? { authenticated: true as const, ...data } : { authenticated: false as const };
     },
   );
 

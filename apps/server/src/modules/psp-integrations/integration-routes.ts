@@ -5,10 +5,12 @@ import type { AppContext } from "../../app-context.js";
 import { staffOf } from "../../http/access.js";
 import { adminActorOf } from "../../http/admin-actor.js";
 import { createIntegration } from "./create-integration.js";
+import { integrationImpact } from "./integration-impact.js";
 import {
   api1PreviewInput,
   api1PreviewOut,
   createIntegrationInput,
+  impactOut,
   integrationListOut,
   integrationOut,
   revealOut,
@@ -26,7 +28,10 @@ const BASE = "/api/admin/integrations";
 const idParams = z.object({ id: z.string().min(1).max(100) });
 const tags = ["psp-integrations"];
 
-/** PSP Settings (docs/psp-open-api.md#psp-settings). No response but reveal ever carries the token. */
+/**
+ * PSP Settings (docs/psp-open-api.md#psp-settings). No response but reveal and the rotation's
+ * ever carries the token.
+ */
 export function integrationRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -61,6 +66,20 @@ export function integrationRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: { tags, summary: "One PSP integration", params: idParams, response: { 200: integrationOut } },
     },
     async (req) => getIntegration(ctx, staffOf(req).tenantId, req.params.id),
+  );
+
+  r.get(
+    `${BASE}/:id/impact`,
+    {
+      config: { access: { staff: "settings:read" } },
+      schema: {
+        tags,
+        summary: "What disabling the integration affects: its enabled deposit methods and open orders",
+        params: idParams,
+        response: { 200: impactOut },
+      },
+    },
+    async (req) => integrationImpact(ctx, staffOf(req).tenantId, req.params.id),
   );
 
   r.post(
@@ -134,12 +153,16 @@ export function integrationRoutes(app: FastifyInstance, ctx: AppContext): void {
       config: { access: { staff: "settings:rotate" } },
       schema: {
         tags,
-        summary: "Rotate the token; the previous one stays valid for API-2 during the grace period",
+        summary:
+          "Rotate the token; the answer shows the new one once, the previous one stays valid for API-2 during the grace period",
         params: idParams,
         body: rotateTokenInput.nullish(),
         response: { 200: rotateOut },
       },
     },
-    async (req) => rotateToken(ctx, adminActorOf(req), req.params.id, req.body ?? {}),
+    async (req, reply) => {
+      reply.header("cache-control", "no-store");
+      return rotateToken(ctx, adminActorOf(req), req.params.id, req.body ?? {});
+    },
   );
 }

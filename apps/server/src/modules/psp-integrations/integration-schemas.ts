@@ -88,7 +88,7 @@ export const api1PreviewInput = z.object({
 });
 export type Api1PreviewInput = z.input<typeof api1PreviewInput>;
 
-// ---- responses: every field listed, and never the token (except revealOut) ----------------
+// ---- responses: every field listed, and never the token (except revealOut and rotateOut) ----
 
 const paramSettingOut = z.object({ key: z.string(), enabled: z.boolean() });
 const paramConfigOutShape = {} as Record<Api1ParamName, typeof paramSettingOut>;
@@ -129,6 +129,7 @@ export const integrationListOut = z.object({ items: z.array(integrationOut) });
 export const revealOut = z.object({ merchantId: z.string(), token: z.string(), callbackUrl: z.string() });
 
 export const rotateOut = z.object({
+  token: z.string().describe("The new token, in this answer only; reveal it again later if needed"),
   tokenRotatedAt: z.number(),
   previousTokenValidUntil: z.number().nullable(),
 });
@@ -140,4 +141,15 @@ export const api1PreviewOut = z.object({
   sign: z.string(),
   /** The fixed, public sample token the preview signs with: never a real token. */
   sampleToken: z.string(),
+});
+
+export const impactOut = z.object({
+  depositMethods: z
+    .number()
+    .int()
+    .describe("Enabled deposit methods on the integration: hidden while it is off"),
+  pendingOrders: z
+    .number()
+    .int()
+    .describe("Open orders through it: their callbacks are refused while it is off"),
 });

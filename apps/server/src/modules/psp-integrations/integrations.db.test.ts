@@ -2,6 +2,8 @@ import { verify } from "@psphub/protocol";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "../../common/clock.js";
+import { insertDeposit } from "../../test/callback-client.js";
+import { insertMethod, insertPaymentSetup } from "../../test/payment-fixtures.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
 import { acceptedTokens } from "./integration-model.js";
 import { SAMPLE_TOKEN } from "./preview-api1.js";
@@ -15,7 +17,7 @@ let t: TestApp;
 type Seeded = Awaited<ReturnType<typeof seedTenant>>;
 let a: Seeded;
 let b: Seeded;
-/** Every response of this file, to prove no body but reveal's ever carries a token. */
+/** Every response of this file, to prove no body but reveal's and rotation's ever carries a token. */
 const seen: { method: string; url: string; status: number; body: string }[] = [];
 
 beforeAll(async () => {
@@ -169,7 +171,7 @@ describe("PSP integrations: CRUD", () => {
 });
 
 describe("PSP integrations: OpenAPI", () => {
-  it("documents every route, and no response schema but reveal's lists a token", async () => {
+  it("documents every route, and no response schema but reveal's and rotation's lists a token", async () => {
     const res = await t.app.inject({ method: "GET", url: "/openapi.json" });
     expect(res.statusCode).toBe(200);
     const paths = res.json().paths as Record<string, Record<string, { responses: unknown }>>;
@@ -180,12 +182,13 @@ describe("PSP integrations: OpenAPI", () => {
       "/{id}/disable",
       "/{id}/reveal",
       "/{id}/rotate-token",
+      "/{id}/impact",
       "/api1-preview",
     ]) {
       expect(paths).toHaveProperty([`${BASE}${p}`]);
     }
     for (const [path, ops] of Object.entries(paths)) {
-      if (!path.startsWith(BASE) || path.endsWith("/reveal")) continue;
+      if (!path.startsWith(BASE) || path.endsWith("/reveal") || path.endsWith("/rotate-token")) continue;
       expect(JSON.stringify(ops), path).not.toMatch(/"token"/);
     }
   });
@@ -246,6 +249,53 @@ describe("PSP integrations: access", () => {
   });
 });
 
+describe("PSP integrations: what disabling affects", () => {
+  it("counts the enabled methods and open orders of that integration only, and 404s another tenant", async () => {
+    const fx = await insertPaymentSetup(t.ctx, a.tenantId);
+    await insertMethod(t.ctx, a.tenantId, fx.integrationId);
+    await insertMethod(t.ctx, a.tenantId, fx.integrationId, { enabled: false });
+    const deleted = await insertMethod(t.ctx, a.tenantId, fx.integrationId);
+    await t.ctx.db.updateTable("deposit_methods").set({ deleted_at: T0 }).where("id", "=", deleted).execute();
+    for (const status of ["pending", "pending", "processing", "succeeded", "failed", "expired"] as const) {
+      await insertDeposit(t.ctx, fx, { status });
+    }
+    // The same tenant's other integration, and another tenant's: none of theirs counts.
+    const other = await insertPaymentSetup(t.ctx, a.tenantId);
+    await insertDeposit(t.ctx, other, { status: "pending" });
+    const foreign = await insertPaymentSetup(t.ctx, b.tenantId);
+    await insertDeposit(t.ctx, foreign, { status: "pending" });
+
+    const url = `${BASE}/${fx.integrationId}/impact`;
+    for (const s of [a.owner, a.viewer, a.finance]) {
+      const res = await s.get(url);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toEqual({ depositMethods: 2, pendingOrders: 3 });
+    }
+    expect((await a.owner.get(`${BASE}/${other.integrationId}/impact`)).json()).toEqual({
+      depositMethods: 1,
+      pendingOrders: 1,
+    });
+
+    // Tenant isolation: B gets exactly the answer an unknown id gets.
+    const fromB = await b.owner.get(url);
+    const unknown = await b.owner.get(`${BASE}/00000000-0000-4000-8000-000000000000/impact`);
+    expect(fromB.statusCode).toBe(404);
+    expect(fromB.json()).toEqual(unknown.json());
+    expect((await b.owner.get(`${BASE}/${foreign.integrationId}/impact`)).json()).toEqual({
+      depositMethods: 1,
+      pendingOrders: 1,
+    });
+  });
+
+  it("answers zeros for an integration with nothing on it", async () => {
+    const i = await create();
+    expect((await a.owner.get(`${BASE}/${i.id}/impact`)).json()).toEqual({
+      depositMethods: 0,
+      pendingOrders: 0,
+    });
+  });
+});
+
 describe("PSP integrations: token rotation", () => {
   afterEach(() => clock.set(T0));
 
@@ -257,9 +307,16 @@ describe("PSP integrations: token rotation", () => {
     const now = clock.now();
     const rot = await a.admin.post(`${BASE}/${i.id}/rotate-token`, { graceHours: 2 });
     expect(rot.statusCode, rot.body).toBe(200);
-    expect(rot.json()).toEqual({ tokenRotatedAt: now, previousTokenValidUntil: now + 2 * HOUR });
+    expect(rot.json()).toEqual({
+      token: expect.any(String),
+      tokenRotatedAt: now,
+      previousTokenValidUntil: now + 2 * HOUR,
+    });
+    expect(rot.headers["cache-control"]).toBe("no-store");
     const t2 = (await a.owner.post(`${BASE}/${i.id}/reveal`)).json().token;
     expect(t2).not.toBe(t1);
+    // The rotation's answer shows the new token once: the one reveal now gives.
+    expect(rot.json().token).toBe(t2);
 
     const row = () =>
       t.ctx.db.selectFrom("psp_integrations").selectAll().where("id", "=", i.id).executeTakeFirstOrThrow();
@@ -609,25 +666,24 @@ describe("PSP integrations: API-1 preview", () => {
 });
 
 describe("PSP integrations: the token stays secret", () => {
-  it("appears in no response but reveal, in no log line and in no audit record", async () => {
+  it("appears in no response but reveal and rotation, in no log line and in no audit record", async () => {
     const rows = await t.ctx.db.selectFrom("psp_integrations").selectAll().execute();
     const tokens = new Set<string>();
     for (const r of rows) {
       tokens.add(t.ctx.secretBox.open(r.token_enc));
       if (r.prev_token_enc) tokens.add(t.ctx.secretBox.open(r.prev_token_enc));
     }
+    const shows = (s: (typeof seen)[number]) =>
+      (s.url.endsWith("/reveal") || s.url.endsWith("/rotate-token")) && s.status === 200;
     for (const s of seen) {
-      if (s.url.endsWith("/reveal") && s.status === 200) {
-        const revealed = JSON.parse(s.body).token;
-        tokens.add(revealed);
-      }
+      if (shows(s)) tokens.add(JSON.parse(s.body).token);
     }
     expect(tokens.size).toBeGreaterThan(5);
     expect(seen.length).toBeGreaterThan(50);
     const reveals = seen.filter((s) => s.url.endsWith("/reveal") && s.status === 200);
     expect(reveals.length).toBeGreaterThan(3);
     for (const s of seen) {
-      if (s.url.endsWith("/reveal") && s.status === 200) continue;
+      if (shows(s)) continue;
       for (const tok of tokens) expect(s.body.includes(tok), `${s.method} ${s.url}`).toBe(false);
     }
     const logs = t.logs.join("\n");

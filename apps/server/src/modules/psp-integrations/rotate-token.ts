@@ -10,14 +10,15 @@ import { rotateTokenInput } from "./integration-schemas.js";
  * Rotates an integration's token. The new token is current at once (API-1 signs with it);
  * the old one stays valid for API-2 until `now + grace` (see acceptedTokens). A grace of 0
  * drops the old token immediately. Only one previous token is kept: rotating again within a
- * grace period ends the older one's grace. The answer never carries a token: reveal it.
+ * grace period ends the older one's grace. The answer carries the new token once, for the admin
+ * to hand to the tenant backend (docs/psp-open-api.md#token); it is never logged or audited.
  */
 export async function rotateToken(
   ctx: Pick<AppContext, "clock" | "config" | "secretBox" | "callbackIntegrations">,
   actor: AdminActor,
   id: string,
   input: { graceHours?: number | undefined },
-): Promise<{ tokenRotatedAt: number; previousTokenValidUntil: number | null }> {
+): Promise<{ token: string; tokenRotatedAt: number; previousTokenValidUntil: number | null }> {
   const data = parseInput(rotateTokenInput, input);
   const graceMs =
     data.graceHours === undefined ? ctx.config.tokenGraceMs : Math.round(data.graceHours * 3_600_000);
@@ -26,8 +27,9 @@ export async function rotateToken(
     if (!row) throw new NotFoundError("Integration");
     const now = ctx.clock.now();
     const previousTokenValidUntil = graceMs > 0 ? now + graceMs : null;
+    const token = newIntegrationToken();
     const ok = await repo.replaceToken(actor.tenantId, id, row.token_enc, {
-      token_enc: ctx.secretBox.seal(newIntegrationToken()),
+      token_enc: ctx.secretBox.seal(token),
       prev_token_enc: previousTokenValidUntil === null ? null : row.token_enc,
       prev_token_expires_at: previousTokenValidUntil,
       token_rotated_at: now,
@@ -50,6 +52,6 @@ export async function rotateToken(
       },
       now,
     );
-    return { tokenRotatedAt: now, previousTokenValidUntil };
+    return { token, tokenRotatedAt: now, previousTokenValidUntil };
   });
 }

@@ -56,6 +56,43 @@ function SecretRow(props: { label: string; value: string | null; testId: string 
   );
 }
 
+const NEW_TOKEN_MODAL = "new-token";
+
+/**
+ * The token a rotation answered with, shown once for the admin to copy into the tenant backend.
+ * It lives only in this modal: closing it drops it (the eye icon reveals it again, audited).
+ */
+function showNewToken(token: string): void {
+  modals.open({
+    modalId: NEW_TOKEN_MODAL,
+    title: t("integrations.rotate.newTitle"),
+    closeOnClickOutside: false,
+    children: (
+      <Stack gap="sm">
+        <Text size="sm">{t("integrations.rotate.newText")}</Text>
+        <Text size="sm" className="mono" p="xs" bg="gray.1" data-testid="new-token">
+          {token}
+        </Text>
+        <Group justify="space-between">
+          <CopyButton value={token} timeout={1500}>
+            {({ copied, copy }) => (
+              <Button
+                variant="light"
+                color={copied ? "teal" : undefined}
+                leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />}
+                onClick={copy}
+              >
+                {copied ? t("common.copied") : t("integrations.rotate.copyToken")}
+              </Button>
+            )}
+          </CopyButton>
+          <Button onClick={() => modals.close(NEW_TOKEN_MODAL)}>{t("integrations.rotate.dismiss")}</Button>
+        </Group>
+      </Stack>
+    ),
+  });
+}
+
 /**
  * merchant_id, token and CRM_Callback_URL behind the eye icon (each reveal is audited by the
  * server), with copy buttons; and token rotation with its grace period.
@@ -132,6 +169,7 @@ export function CredentialsCard(props: { integration: Integration; onChanged: ()
               ? t("integrations.rotate.doneGrace", { until: dateTime(r.previousTokenValidUntil) })
               : t("integrations.rotate.done"),
           );
+          showNewToken(r.token);
           props.onChanged();
         } catch (err) {
           notifyError(err);

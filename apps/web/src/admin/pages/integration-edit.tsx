@@ -17,10 +17,12 @@ import { useEffect, useState } from "react";
 import { useNavigate, useParams } from "react-router";
 import { t } from "../../i18n/index.js";
 import { useQuery } from "../../lib/use-api-query.js";
-import { ErrorAlert, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
+import { ErrorAlert, notifySuccess, PageLoader, ReadOnlyNotice, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { SaveBar, showSaveError } from "../../ui/save-bar.js";
 import { monoInput } from "../../ui/theme.js";
+import { useFormError } from "../../ui/use-form-error.js";
+import { useUnsavedGuard } from "../../ui/use-unsaved-guard.js";
 import { api } from "../api.js";
 import { Api1Preview } from "../integrations/api1-preview.js";
 import { CallbackLog } from "../integrations/callback-log.js";
@@ -36,6 +38,7 @@ import {
   valuesOf,
 } from "../integrations/integration-form.js";
 import { ParamTable } from "../integrations/param-table.js";
+import type { Integration } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 export function IntegrationEditPage() {
@@ -45,7 +48,6 @@ export function IntegrationEditPage() {
   const { can } = useStaff();
   const readOnly = !can("settings:write");
   const [saving, setSaving] = useState(false);
-  const [formError, setFormError] = useState<string | null>(null);
 
   const q = useQuery(
     () =>
@@ -59,13 +61,19 @@ export function IntegrationEditPage() {
     validate: validateIntegration,
     validateInputOnBlur: true,
   });
+  const { formError, setFormError } = useFormError(form.errors);
+  const guard = useUnsavedGuard(!readOnly && form.isDirty());
 
+  // One copy of the values for both: valuesOf gives custom parameters fresh row ids.
+  const load = (i: Integration) => {
+    const values = valuesOf(i);
+    form.setValues(values);
+    form.resetDirty(values);
+  };
+  // A newer version that is not this form's own save (a token rotation) keeps unsaved edits.
   // biome-ignore lint/correctness/useExhaustiveDependencies: load the form once per integration version
   useEffect(() => {
-    if (integration) {
-      form.setValues(valuesOf(integration));
-      form.resetDirty(valuesOf(integration));
-    }
+    if (integration && !form.isDirty()) load(integration);
   }, [integration?.id, integration?.updatedAt]);
 
   const submit = form.onSubmit(
@@ -77,9 +85,11 @@ export function IntegrationEditPage() {
         if (isNew) {
           const created = await api.POST("/api/admin/integrations", { body });
           notifySuccess(t("integrations.created", { name: created.name }));
+          guard.release();
           navigate(`/integrations/${created.id}`, { replace: true });
         } else {
           const updated = await api.PATCH("/api/admin/integrations/{id}", { params: { path: { id } }, body });
+          load(updated);
           q.setData(updated);
           notifySuccess(t("integrations.saved", { name: updated.name }));
         }
@@ -96,7 +106,12 @@ export function IntegrationEditPage() {
   if (!isNew && q.error) return <ErrorAlert error={q.error} />;
 
   const settings = (
-    <form onSubmit={submit} noValidate aria-label={t("integrations.formAria")}>
+    <form
+      onSubmit={submit}
+      noValidate
+      aria-label={t("integrations.formAria")}
+      data-read-only={readOnly || undefined}
+    >
       <Grid gap="md">
         <Grid.Col span={{ base: 12, lg: 7 }}>
           <Stack gap="md">
@@ -192,6 +207,7 @@ export function IntegrationEditPage() {
 
   return (
     <>
+      {guard.prompt}
       <PageHeader
         title={isNew ? t("integrations.newTitle") : (integration?.name ?? "")}
         description={
@@ -202,6 +218,7 @@ export function IntegrationEditPage() {
           )
         }
       />
+      {readOnly ? <ReadOnlyNotice /> : null}
       {isNew ? (
         settings
       ) : (

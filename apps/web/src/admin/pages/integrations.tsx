@@ -1,16 +1,22 @@
-import { Anchor, Button, Paper, Switch, Text } from "@mantine/core";
-import { useState } from "react";
+import { Anchor, Button, Paper, Stack, Switch, Text } from "@mantine/core";
+import { modals } from "@mantine/modals";
+import { type MouseEvent, useState } from "react";
 import { Link, useNavigate } from "react-router";
-import { t } from "../../i18n/index.js";
+import { locale, type MessageKey, t } from "../../i18n/index.js";
 import { dateTime } from "../../lib/format.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { DataTable } from "../../ui/data-table.js";
-import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/feedback.js";
+import { ErrorAlert, notifyError, notifySuccess, StatusBadge, statusLabel } from "../../ui/feedback.js";
 import { IconPlus } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
 import type { Integration } from "../types.js";
 import { useStaff } from "../use-staff.js";
+
+/** "1 deposit method" / "3 deposit methods", by the current language's plural rule. */
+function counted(count: number, one: MessageKey, other: MessageKey): string {
+  return t(new Intl.PluralRules(locale()).select(count) === "one" ? one : other, { count });
+}
 
 export function IntegrationsPage() {
   const { can } = useStaff();
@@ -34,6 +40,46 @@ export function IntegrationsPage() {
     } finally {
       setBusy(null);
     }
+  };
+
+  // Enabling only brings methods back, so it needs no question; disabling takes them away from
+  // every client and refuses pending orders' callbacks, so it says how many first.
+  const confirmDisable = async (row: Integration) => {
+    setBusy(row.id);
+    let impact: { depositMethods: number; pendingOrders: number };
+    try {
+      impact = await api.GET("/api/admin/integrations/{id}/impact", { params: { path: { id: row.id } } });
+    } catch (err) {
+      notifyError(err);
+      return;
+    } finally {
+      setBusy(null);
+    }
+    modals.openConfirmModal({
+      title: t("integrations.disable.title", { name: row.name }),
+      children: (
+        <Stack gap="xs">
+          <Text size="sm" fw={600} data-testid="disable-impact">
+            {t("integrations.disable.affects", {
+              methods: counted(
+                impact.depositMethods,
+                "integrations.disable.methodsOne",
+                "integrations.disable.methodsOther",
+              ),
+              orders: counted(
+                impact.pendingOrders,
+                "integrations.disable.ordersOne",
+                "integrations.disable.ordersOther",
+              ),
+            })}
+          </Text>
+          <Text size="sm">{t("integrations.disable.text")}</Text>
+        </Stack>
+      ),
+      labels: { confirm: t("integrations.disable.confirm"), cancel: t("common.cancel") },
+      confirmProps: { color: "red" },
+      onConfirm: () => void setEnabled(row, false),
+    });
   };
 
   return (
@@ -104,9 +150,15 @@ export function IntegrationsPage() {
                 <Switch
                   checked={r.enabled}
                   disabled={!can("settings:write") || busy === r.id}
-                  onChange={(e) => void setEnabled(r, e.currentTarget.checked)}
+                  onChange={(e) => void (e.currentTarget.checked ? setEnabled(r, true) : confirmDisable(r))}
                   onClick={(e) => e.stopPropagation()}
-                  aria-label={t("integrations.toggleAria", { name: r.name })}
+                  // A click on the label must not open the row either.
+                  wrapperProps={{ onClick: (e: MouseEvent) => e.stopPropagation() }}
+                  label={statusLabel(r.enabled ? "enabled" : "disabled")}
+                  aria-label={t("integrations.toggleLabel", {
+                    name: r.name,
+                    state: statusLabel(r.enabled ? "enabled" : "disabled"),
+                  })}
                 />
               ),
             },

@@ -26,10 +26,19 @@ import { useNavigate, useParams } from "react-router";
 import { t } from "../../i18n/index.js";
 import { formatAmount, percentToBps } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
-import { ErrorAlert, notifyError, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
+import {
+  ErrorAlert,
+  notifyError,
+  notifySuccess,
+  PageLoader,
+  ReadOnlyNotice,
+  StatusBadge,
+} from "../../ui/feedback.js";
 import { IconPlus, IconTrash } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { SaveBar, showSaveError } from "../../ui/save-bar.js";
+import { useFormError } from "../../ui/use-form-error.js";
+import { useUnsavedGuard } from "../../ui/use-unsaved-guard.js";
 import { api } from "../api.js";
 import type { DepositMethod } from "../types.js";
 import { useStaff } from "../use-staff.js";
@@ -217,7 +226,6 @@ export function MethodEditPage() {
   const { can } = useStaff();
   const readOnly = !can("methods:write");
   const [saving, setSaving] = useState(false);
-  const [formError, setFormError] = useState<string | null>(null);
 
   const method = useQuery(
     () =>
@@ -231,13 +239,18 @@ export function MethodEditPage() {
     validate,
     validateInputOnBlur: true,
   });
+  const { formError, setFormError } = useFormError(form.errors);
+  const guard = useUnsavedGuard(!readOnly && form.isDirty());
 
+  // One copy of the values for both: valuesOf gives currency rows fresh ids.
+  const load = (m: DepositMethod) => {
+    const values = valuesOf(m);
+    form.setValues(values);
+    form.resetDirty(values);
+  };
   // biome-ignore lint/correctness/useExhaustiveDependencies: load once per method version
   useEffect(() => {
-    if (method.data) {
-      form.setValues(valuesOf(method.data));
-      form.resetDirty(valuesOf(method.data));
-    }
+    if (method.data && !form.isDirty()) load(method.data);
   }, [method.data?.id, method.data?.updatedAt]);
 
   const integration = useMemo(
@@ -258,12 +271,14 @@ export function MethodEditPage() {
         if (isNew) {
           const created = await api.POST("/api/admin/deposit-methods", { body });
           notifySuccess(t("methods.created", { name: created.name }));
+          guard.release();
           navigate(`/methods/${created.id}`, { replace: true });
         } else {
           const updated = await api.PATCH("/api/admin/deposit-methods/{id}", {
             params: { path: { id } },
             body,
           });
+          load(updated);
           method.setData(updated);
           notifySuccess(t("methods.saved", { name: updated.name }));
         }
@@ -286,6 +301,7 @@ export function MethodEditPage() {
         try {
           await api.DELETE("/api/admin/deposit-methods/{id}", { params: { path: { id: id ?? "" } } });
           notifySuccess(t("methods.deleted", { name: method.data?.name ?? "" }));
+          guard.release();
           navigate("/methods", { replace: true });
         } catch (err) {
           notifyError(err);
@@ -298,6 +314,7 @@ export function MethodEditPage() {
 
   return (
     <>
+      {guard.prompt}
       <PageHeader
         title={isNew ? t("methods.newTitle") : (method.data?.name ?? "")}
         description={
@@ -315,7 +332,13 @@ export function MethodEditPage() {
           ) : null
         }
       />
-      <form onSubmit={submit} noValidate aria-label={t("methods.formAria")}>
+      {readOnly ? <ReadOnlyNotice /> : null}
+      <form
+        onSubmit={submit}
+        noValidate
+        aria-label={t("methods.formAria")}
+        data-read-only={readOnly || undefined}
+      >
         <Stack gap="md">
           <Card>
             <Title order={4} mb="sm">
