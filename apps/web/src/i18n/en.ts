@@ -159,7 +159,6 @@ export const en = {
   "integrations.appUrl": "APP_URL",
   "integrations.appUrlHint": "Base URL of the tenant backend; API-1 is POST {APP_URL}/pay/url.",
   "integrations.customParamsCount": "Custom params",
-  "integrations.toggleAria": "Enable {name}",
   "integrations.enabledToast": "{name} is enabled.",
   "integrations.disabledToast": "{name} is disabled.",
   "integrations.created": "{name} was created.",
