@@ -524,6 +524,12 @@ export const en = {
   "deposit.unsafeUrl":
     "The payment provider returned an address that cannot be opened safely. Nothing was charged.",
   "deposit.securityNote": "You pay on the payment provider's page; your wallet is credited when it confirms.",
+  "deposit.amountInvalid": "Enter an amount such as {example}",
+  "deposit.failedReason.api1_declined": "The payment provider declined to start this payment.",
+  "deposit.failedReason.api1_unavailable": "The payment provider is not available right now. Try again later.",
+  "deposit.failedReason.payment_failed": "The payment did not go through.",
+  "deposit.providerSaid": "The payment provider says: {message}",
+  "portalError.deposit_under_review": "A payment for this deposit is being checked, so it cannot be cancelled now.",
 
   // portal: deposit status
   "track.title": "Deposit status",
@@ -546,6 +552,18 @@ export const en = {
   "track.livePoll": "Checking every few seconds",
   "track.cancel": "Cancel this deposit",
   "track.newDeposit": "New deposit",
+  "track.nothingCharged": "We have not charged you anything for this deposit, and no fee applies.",
+  "track.tryAgain": "Try again",
+  "track.otherMethod": "Choose another method",
+  "track.checkingBadge": "Being checked",
+  "track.checkingTitle": "We received a payment for this deposit and are checking it",
+  "track.checkingText":
+    "There is nothing more to do, and please do not pay again. Once the check is done the amount is added to your wallet, or we contact you. This page updates by itself.",
+  "track.cancelConfirmTitle": "Cancel this deposit?",
+  "track.cancelConfirmText":
+    "Cancel only if you have not paid. A payment made after cancelling is not added to your wallet right away: it has to be checked first.",
+  "track.cancelConfirm": "Cancel the deposit",
+  "track.cancelKeep": "Keep it",
 
   // portal: history
   "history.title": "Deposit history",
