@@ -88,7 +88,9 @@ describe.skipIf(!hasChromium)("the portal tells the client the truth (Chromium)"
     await expectText(dialog, "Cancel only if you have not paid");
     await dialog.getByRole("button", { name: "Keep it" }).click();
     await dialog.waitFor({ state: "hidden" });
-    expect((await owner.get(`/api/admin/deposits?orderNo=${orderNo}`)).json().items[0].status).toBe("pending");
+    expect((await owner.get(`/api/admin/deposits?orderNo=${orderNo}`)).json().items[0].status).toBe(
+      "pending",
+    );
     await waiting.getByRole("button", { name: "Cancel this deposit" }).click();
     await dialog.getByRole("button", { name: "Cancel the deposit" }).click();
     await expectText(portal.getByTestId("deposit-failure"), "Deposit cancelled");
@@ -194,7 +196,10 @@ describe.skipIf(!hasChromium)("the portal tells the client the truth (Chromium)"
     await retried.payTab.getByRole("button", { name: "Decline" }).click();
     await expectText(portal.getByTestId("deposit-failure"), "Payment failed");
 
-    await portal.getByTestId("deposit-failure").getByRole("button", { name: "Choose another method" }).click();
+    await portal
+      .getByTestId("deposit-failure")
+      .getByRole("button", { name: "Choose another method" })
+      .click();
     await portal.waitForURL(/\/portal\/deposit$/);
     await portal.getByTestId("method-Card").waitFor();
     await payTab.close();

@@ -526,10 +526,12 @@ export const en = {
   "deposit.securityNote": "You pay on the payment provider's page; your wallet is credited when it confirms.",
   "deposit.amountInvalid": "Enter an amount such as {example}",
   "deposit.failedReason.api1_declined": "The payment provider declined to start this payment.",
-  "deposit.failedReason.api1_unavailable": "The payment provider is not available right now. Try again later.",
+  "deposit.failedReason.api1_unavailable":
+    "The payment provider is not available right now. Try again later.",
   "deposit.failedReason.payment_failed": "The payment did not go through.",
   "deposit.providerSaid": "The payment provider says: {message}",
-  "portalError.deposit_under_review": "A payment for this deposit is being checked, so it cannot be cancelled now.",
+  "portalError.deposit_under_review":
+    "A payment for this deposit is being checked, so it cannot be cancelled now.",
 
   // portal: deposit status
   "track.title": "Deposit status",

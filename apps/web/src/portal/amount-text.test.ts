@@ -2,7 +2,20 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatAmountText, parseAmountText, separatorsOf } from "./amount-text.js";
 
-const LOCALES = ["en", "en-IN", "de", "de-CH", "fr", "es", "pt-BR", "ru", "zh-CN", "ar", "ar-u-nu-latn", "hi"];
+const LOCALES = [
+  "en",
+  "en-IN",
+  "de",
+  "de-CH",
+  "fr",
+  "es",
+  "pt-BR",
+  "ru",
+  "zh-CN",
+  "ar",
+  "ar-u-nu-latn",
+  "hi",
+];
 // What the API accepts (apps/server/src/common/plain-decimal.ts).
 const PLAIN = /^\d+(\.\d+)?$/;
 
@@ -26,7 +39,22 @@ describe("amounts as clients type them", () => {
     expect(parseAmountText(" 100 ", "en")).toBe("100");
     expect(parseAmountText("007", "en")).toBe("7");
     expect(parseAmountText(".5", "en")).toBe("0.5");
-    for (const bad of ["1e2", "1E2", "+5", "-5", "", " ", "ten", "1,0,0", "1,000.000.0", "1.2.3,4", "12,34.5,6", "0x10", "Infinity", "1  000"]) {
+    for (const bad of [
+      "1e2",
+      "1E2",
+      "+5",
+      "-5",
+      "",
+      " ",
+      "ten",
+      "1,0,0",
+      "1,000.000.0",
+      "1.2.3,4",
+      "12,34.5,6",
+      "0x10",
+      "Infinity",
+      "1  000",
+    ]) {
       expect(parseAmountText(bad, "en"), bad).toBeNull();
     }
   });
@@ -48,13 +76,21 @@ describe("amounts as clients type them", () => {
 
   it("reads back what the browser's own Intl writes in each locale (grouping, digits, marks)", () => {
     fc.assert(
-      fc.property(wholeDigits, fc.option(fractionDigits, { nil: undefined }), fc.constantFrom(...LOCALES), (w, f, locale) => {
-        const digits = f?.length ?? 0;
-        const nf = new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits });
-        // A decimal string is formatted exactly (Intl.NumberFormat v3); a bigint is exact anyway.
-        const shown = f === undefined ? nf.format(BigInt(w)) : nf.format(`${w}.${f}` as unknown as number);
-        expect(parseAmountText(shown, locale)).toBe(f === undefined ? w : `${w}.${f}`);
-      }),
+      fc.property(
+        wholeDigits,
+        fc.option(fractionDigits, { nil: undefined }),
+        fc.constantFrom(...LOCALES),
+        (w, f, locale) => {
+          const digits = f?.length ?? 0;
+          const nf = new Intl.NumberFormat(locale, {
+            minimumFractionDigits: digits,
+            maximumFractionDigits: digits,
+          });
+          // A decimal string is formatted exactly (Intl.NumberFormat v3); a bigint is exact anyway.
+          const shown = f === undefined ? nf.format(BigInt(w)) : nf.format(`${w}.${f}` as unknown as number);
+          expect(parseAmountText(shown, locale)).toBe(f === undefined ? w : `${w}.${f}`);
+        },
+      ),
     );
   });
 

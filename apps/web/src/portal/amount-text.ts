@@ -22,9 +22,10 @@ export function separatorsOf(locale: string): LocaleSeparators {
   let group = ",";
   try {
     // An integer-valued sample (no rounding question) with a fraction forced on: 1234567.0.
-    const parts = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, useGrouping: true }).formatToParts(
-      1234567,
-    );
+    const parts = new Intl.NumberFormat(locale, {
+      minimumFractionDigits: 1,
+      useGrouping: true,
+    }).formatToParts(1234567);
     decimal = parts.find((p) => p.type === "decimal")?.value ?? decimal;
     group = parts.find((p) => p.type === "group")?.value ?? group;
   } catch {
@@ -82,7 +83,7 @@ export function parseAmountText(input: string, locale: string): string | null {
   // Spaces and apostrophes only ever group: their groups are checked like any other's.
   text = text.replace(new RegExp(SPACE_GROUP.source, "g"), " ");
   if (!/^[\d., ]+$/.test(text) || !/\d/.test(text)) return null;
-  if (/^ | $|  /.test(text)) return null;
+  if (/^ | $| {2}/.test(text)) return null;
 
   const dots = text.split(".").length - 1;
   const commas = text.split(",").length - 1;

@@ -310,7 +310,11 @@ describe("deposit methods: currencies", () => {
 
   it("takes amounts and fees as plain decimal text only, and says so", async () => {
     for (const text of ["1.0e1", "1,000.00", "+10", " 10", "10.", ".5"]) {
-      const res = await a.owner.post(BASE, { name: "X", integrationId: integA.id, currencies: [{ ...usd, min: text }] });
+      const res = await a.owner.post(BASE, {
+        name: "X",
+        integrationId: integA.id,
+        currencies: [{ ...usd, min: text }],
+      });
       expect(res.statusCode, text).toBe(400);
       expect(res.json().error.issues).toContainEqual({
         path: expect.stringMatching(/(^|\.)currencies\.0\.min$/),

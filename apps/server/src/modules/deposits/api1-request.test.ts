@@ -1,6 +1,6 @@
-import fc from "fast-check";
 import { verify } from "@psphub/protocol";
 import { defaultApi1ParamConfig } from "@psphub/protocol/admin";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { GuardedResponse } from "../../infra/http-out/guarded-client.js";
 import {
@@ -175,9 +175,7 @@ describe("interpretApi1Answer", () => {
     if (!r.ok && !declined) expect(r.clientMessage).toBe(PROVIDER_UNAVAILABLE_MESSAGE);
   });
   it("keeps a non-2xx answer's msg for admins and never gives it to the client", () => {
-    expect(
-      interpretApi1Answer(ok(401, '{"result":false,"msg":"invalid crm-pay-token"}'), strict),
-    ).toEqual({
+    expect(interpretApi1Answer(ok(401, '{"result":false,"msg":"invalid crm-pay-token"}'), strict)).toEqual({
       ok: false,
       reason: "http_status_401: invalid crm-pay-token",
       clientMessage: PROVIDER_UNAVAILABLE_MESSAGE,

@@ -1,5 +1,6 @@
 import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol/admin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PLAIN_DECIMAL_MESSAGE } from "../../common/plain-decimal.js";
 import { createGuardedClient } from "../../infra/http-out/guarded-client.js";
 import {
   type Api1Stub,
@@ -12,7 +13,6 @@ import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixt
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, loginClient, type Session, seedTenant, type TestApp } from "../../test/test-app.js";
 import type { CustomParam } from "../psp-integrations/integration-model.js";
-import { PLAIN_DECIMAL_MESSAGE } from "../../common/plain-decimal.js";
 import { PROVIDER_UNAVAILABLE_MESSAGE } from "./api1-request.js";
 import { createDeposit } from "./create-deposit.js";
 

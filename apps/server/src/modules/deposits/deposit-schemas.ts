@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { plainDecimal } from "../../common/plain-decimal.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import type { DepositEventKind } from "./deposit-events.js";
 import { DEPOSIT_STATUSES } from "./deposit-state.js";
-import { plainDecimal } from "../../common/plain-decimal.js";
 
 /**
  * Route schemas of the deposit endpoints. Response schemas list every field: fastify strips

@@ -54,7 +54,8 @@ export function clientFailureOf(
       message: message === PROVIDER_UNAVAILABLE_MESSAGE ? null : message,
     };
   }
-  if (API1_REASON.test(reason)) return { code: "payment_provider_failed", reason: "api1_unavailable", message: null };
+  if (API1_REASON.test(reason))
+    return { code: "payment_provider_failed", reason: "api1_unavailable", message: null };
   return { code: "payment_failed", reason: "payment_failed", message: null };
 }
 
@@ -107,7 +108,11 @@ export type PortalDepositView = {
   finalizedAt: number | null;
 };
 
-export function portalDepositView(row: DepositRow, methodName: string, underReview: boolean): PortalDepositView {
+export function portalDepositView(
+  row: DepositRow,
+  methodName: string,
+  underReview: boolean,
+): PortalDepositView {
   const failure = clientFailureOf(row);
   return {
     orderNo: row.order_no,
@@ -199,9 +204,9 @@ export function adminDepositView(
 export type OpenReviewClaim = { status: number };
 
 /**
- * Whether the client sees "we received a payment and are checking it": an open review item
- * whose callback reported a success (late, another amount, contradicting the order). A held
- * failure report is the admin's business only: no payment was received.
+ * Whether the client sees "we received a payment and are checking it" (docs/psp-open-api.md#client-review-state):
+ * an open review item whose callback reported a success (late, another amount, contradicting
+ * the order). A held failure report is the admin's business only: no payment was received.
  */
 export function isUnderReview(openClaims: readonly OpenReviewClaim[]): boolean {
   return openClaims.some((c) => c.status === 1);
@@ -211,7 +216,7 @@ export function isUnderReview(openClaims: readonly OpenReviewClaim[]): boolean {
  * Whether a live view of the order is done (the SSE stream's `final`): succeeded or failed with
  * nothing being checked. Cancelled and expired orders stay watched, since a payment page opened
  * before can still be paid and that payment lands in review
- * (docs/psp-open-api.md#callback-status-table).
+ * (docs/psp-open-api.md#client-review-state).
  */
 export function isSettledForClient(v: Pick<PortalDepositView, "status" | "underReview">): boolean {
   return !v.underReview && (v.status === "succeeded" || v.status === "failed");

@@ -123,7 +123,9 @@ describe("a payment held for review, as the portal shows it", () => {
     const decoder = new TextDecoder();
     let text = "";
     const statuses = () =>
-      [...text.matchAll(/event: status\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]!) as Record<string, unknown>);
+      [...text.matchAll(/event: status\ndata: (.*)\n/g)].map(
+        (m) => JSON.parse(m[1]!) as Record<string, unknown>,
+      );
     const until = async (done: () => boolean) => {
       while (!done()) {
         const chunk = await reader.read();

@@ -231,7 +231,9 @@ export function DepositStatusPage() {
           role="alert"
         >
           <Stack gap="xs">
-            <Text size="sm">{d.failure ? failureText(d.failure) : t("deposit.failedReason.payment_failed")}</Text>
+            <Text size="sm">
+              {d.failure ? failureText(d.failure) : t("deposit.failedReason.payment_failed")}
+            </Text>
             {d.failure?.message ? (
               <Text size="sm" data-testid="provider-message">
                 {t("deposit.providerSaid", { message: d.failure.message })}
@@ -297,7 +299,13 @@ export function DepositStatusPage() {
           </Group>
           {d.status === "pending" ? (
             <Group justify="flex-end" mt="sm">
-              <Button variant="subtle" color="gray" size="compact-sm" loading={cancelling} onClick={confirmCancel}>
+              <Button
+                variant="subtle"
+                color="gray"
+                size="compact-sm"
+                loading={cancelling}
+                onClick={confirmCancel}
+              >
                 {t("track.cancel")}
               </Button>
             </Group>

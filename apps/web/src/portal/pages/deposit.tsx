@@ -27,8 +27,8 @@ import {
 import { useQuery } from "../../lib/use-api-query.js";
 import { ErrorAlert, errorMessage, PageLoader } from "../../ui/feedback.js";
 import { IconExternal } from "../../ui/icons.js";
-import { api } from "../api.js";
 import { formatAmountText } from "../amount-text.js";
+import { api } from "../api.js";
 import {
   canonicalAmount,
   type DepositFormValues,
@@ -84,10 +84,7 @@ function FieldInput(props: { f: PortalField; inputProps: GetInputPropsReturnType
 }
 
 /** Why starting the deposit failed, in the client's words: a translated reason, the provider's own only when it refused. */
-type Outcome =
-  | { kind: "failed"; text: string; providerMessage: string | null }
-  | { kind: "unsafe" }
-  | null;
+type Outcome = { kind: "failed"; text: string; providerMessage: string | null } | { kind: "unsafe" } | null;
 
 /** What "Try again" on a failed deposit hands the form (deposit-status.tsx). */
 export type DepositPrefill = { methodId: string; currency: string; amount: string };
@@ -96,7 +93,9 @@ function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: Depo
   const navigate = useNavigate();
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>(null);
-  const prefillCurrency = method.currencies.some((c) => c.code === prefill?.currency) ? prefill?.currency : undefined;
+  const prefillCurrency = method.currencies.some((c) => c.code === prefill?.currency)
+    ? prefill?.currency
+    : undefined;
   const form = useForm<DepositFormValues>({
     initialValues: {
       currency: prefillCurrency ?? method.currencies[0]?.code ?? "",
