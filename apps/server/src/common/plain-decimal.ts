@@ -6,7 +6,7 @@ import { z } from "zod";
  * (docs/psp-open-api.md#deposit-creation). Decimals beyond the currency's are checked later,
  * against the currency.
  */
-export const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
+const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
 export const PLAIN_DECIMAL_MESSAGE =
   "must be plain decimal text: digits, optionally a dot and more digits (no sign, exponent, spaces or thousands separators), e.g. 1000.50";
 

@@ -20,7 +20,7 @@ const moneyOrNull = (minor: number | null, decimals: number): string | null =>
  * - `api1_unavailable`: anything else API-1 did (timeout, non-2xx, bad answer); never its text;
  * - `payment_failed`: the payment itself failed later (callback status 0, an admin's rejection).
  */
-export type ClientFailureReason = "api1_declined" | "api1_unavailable" | "payment_failed";
+type ClientFailureReason = "api1_declined" | "api1_unavailable" | "payment_failed";
 export type ClientFailure = {
   code: "payment_provider_failed" | "payment_failed";
   reason: ClientFailureReason;
