@@ -89,14 +89,14 @@ describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => 
     await payTab.getByRole("button", { name: "Decline" }).click();
     await expectText(payTab.locator("#result"), "Payment declined");
 
-    // Live (polling), no reload: the failure with the message the server chose for clients.
+    // Live (polling), no reload: the failure, in the portal's words for the server's reason code.
     const failure = portal.getByTestId("deposit-failure");
     await expectText(failure, "Payment failed");
     const shown = (
-      (await client.get(`/api/portal/deposits/${orderNo}`)).json() as { failureMessage: string | null }
-    ).failureMessage;
-    expect(shown).toBeTruthy();
-    await expectText(failure, shown!);
+      (await client.get(`/api/portal/deposits/${orderNo}`)).json() as { failure: { reason: string } | null }
+    ).failure;
+    expect(shown).toEqual({ reason: "payment_failed", message: null });
+    await expectText(failure, "The payment did not go through.");
     expect(await portal.getByTestId("deposit-waiting").count()).toBe(0);
     // Nothing was received, and the page does not claim otherwise.
     await expectText(portal.getByTestId("status-credit"), "—");

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type FlatParams, sign, verify } from "@psphub/protocol";
+import { type FlatParams, formatAmountNumber, parseAmount, sign, verify } from "@psphub/protocol";
 
 /**
  * A tenant backend on loopback for the browser tests. API-1 (`POST /pay/url`) answers with a
@@ -8,10 +8,15 @@ import { type FlatParams, sign, verify } from "@psphub/protocol";
  * callback to the CRM, as a real PSP would after taking the money, and its Decline button a
  * failure callback (status 0), as a PSP would after the bank refused the card.
  *
- * `mode` picks the API-1 answer: a payment page, a refusal with a message, or a
- * `javascript:` URL (which the CRM and the portal must never open).
+ * `mode` picks the API-1 answer: a payment page, a refusal with a message, a `javascript:` URL
+ * (which the CRM and the portal must never open), or a 401 carrying the backend's own error
+ * text (which the client must never read). The page's "Pay another amount" button reports a
+ * success for 1.00 more than the order (a payment the CRM holds for review).
  */
-export type StubMode = "ok" | "fail" | "javascript";
+export type StubMode = "ok" | "fail" | "javascript" | "unauthorized";
+
+/** What the stub answers API-1 with in `unauthorized` mode (HTTP 401). */
+export const STUB_UNAUTHORIZED_MESSAGE = "invalid crm-pay-token";
 
 export interface Api1Call {
   token: string;
@@ -87,6 +92,14 @@ export async function startStubPsp(): Promise<StubPsp> {
             JSON.stringify({ data: null, result: false, msg: "bad sign" }),
           );
         }
+        if (stub.mode === "unauthorized") {
+          return send(
+            res,
+            401,
+            "application/json",
+            JSON.stringify({ data: null, result: false, msg: STUB_UNAUTHORIZED_MESSAGE }),
+          );
+        }
         if (stub.mode === "fail") {
           return send(
             res,
@@ -107,7 +120,7 @@ export async function startStubPsp(): Promise<StubPsp> {
         );
       }
 
-      const pageMatch = /^\/pay\/page\/([^/]+)(\/pay|\/decline)?$/.exec(url.pathname);
+      const pageMatch = /^\/pay\/page\/([^/]+)(\/pay|\/decline|\/pay-other)?$/.exec(url.pathname);
       if (pageMatch) {
         const orderNo = decodeURIComponent(pageMatch[1]!);
         const call = orders.get(orderNo);
@@ -128,7 +141,9 @@ export async function startStubPsp(): Promise<StubPsp> {
 <dt>Amount</dt><dd id="amount">${esc(String(b.amount))} ${esc(String(b.currency))}</dd>${custom}</dl>
 <form method="post" action="/pay/page/${encodeURIComponent(orderNo)}/pay"><button type="submit">Pay</button></form>
 <form method="post" action="/pay/page/${encodeURIComponent(orderNo)}/decline" style="margin-top:.5rem">
-<button type="submit" style="background:#9b2226">Decline</button></form></div>`,
+<button type="submit" style="background:#9b2226">Decline</button></form>
+<form method="post" action="/pay/page/${encodeURIComponent(orderNo)}/pay-other" style="margin-top:.5rem">
+<button type="submit" style="background:#555">Pay another amount</button></form></div>`,
             ),
           );
         }
@@ -136,11 +151,16 @@ export async function startStubPsp(): Promise<StubPsp> {
           // The PSP took the money (or the bank refused it): tell the CRM (API-2), signed
           // with the integration's token.
           const declined = pageMatch[2] === "/decline";
+          // 1.00 more than ordered, in minor units (USD): an amount the CRM holds for review.
+          const amount =
+            pageMatch[2] === "/pay-other"
+              ? Number(formatAmountNumber(parseAmount(String(b.amount), 2) + 100n, 2))
+              : (b.amount as number);
           const params: FlatParams = {
             merchant_id: String(b.merchant_id),
             order_no: orderNo,
             transaction_id: `stub-${orderNo}`,
-            amount: b.amount as number,
+            amount,
             currency: String(b.currency),
             time: Date.now(),
             status: declined ? 0 : 1,

@@ -224,7 +224,8 @@ export const ar = {
   "integrations.rotate.never": "لم يُغيَّر الرمز المميز قط.",
   "integrations.rotate.graceUntil": "لا يزال الرمز السابق مقبولًا للاستدعاءات حتى {until}.",
   "integrations.rotate.newTitle": "الرمز الجديد",
-  "integrations.rotate.newText": "انسخه إلى الواجهة الخلفية للمستأجر الآن: يظهر هنا مرة واحدة فقط. لاحقًا لا تكشفه إلا أيقونة العين، ويُسجَّل ذلك في سجل التدقيق.",
+  "integrations.rotate.newText":
+    "انسخه إلى الواجهة الخلفية للمستأجر الآن: يظهر هنا مرة واحدة فقط. لاحقًا لا تكشفه إلا أيقونة العين، ويُسجَّل ذلك في سجل التدقيق.",
   "integrations.rotate.copyToken": "نسخ الرمز الجديد",
   "integrations.rotate.dismiss": "لقد نسخته",
   "integrations.toggleLabel": "{name}: {state}",
@@ -234,7 +235,8 @@ export const ar = {
   "integrations.disable.methodsOther": "{count} طرق إيداع",
   "integrations.disable.ordersOne": "طلب معلّق واحد",
   "integrations.disable.ordersOther": "{count} طلبات معلّقة",
-  "integrations.disable.text": "تختفي طرق الإيداع الخاصة به من صندوق كل عميل، وتُرفض استدعاءات طلباته المعلّقة حتى تعيد تفعيله.",
+  "integrations.disable.text":
+    "تختفي طرق الإيداع الخاصة به من صندوق كل عميل، وتُرفض استدعاءات طلباته المعلّقة حتى تعيد تفعيله.",
   "integrations.disable.confirm": "تعطيل",
 
   "amountPolicy.exact": "رفض (المبلغ المطابق فقط)",
@@ -542,6 +544,11 @@ export const ar = {
   "deposit.failedGeneric": "مزود الدفع غير متاح. حاول مرة أخرى لاحقًا.",
   "deposit.unsafeUrl": "أعاد مزود الدفع عنوانًا لا يمكن فتحه بأمان. لم يُخصم أي مبلغ.",
   "deposit.securityNote": "تدفع على صفحة مزود الدفع، ويُضاف المبلغ إلى محفظتك عندما يؤكّد الدفع.",
+  "deposit.amountInvalid": "أدخل مبلغًا مثل {example}",
+  "deposit.failedReason.api1_declined": "رفض مزوّد الدفع بدء هذه الدفعة.",
+  "deposit.failedReason.api1_unavailable": "مزوّد الدفع غير متاح حاليًا. حاول مرة أخرى لاحقًا.",
+  "deposit.failedReason.payment_failed": "لم تتم الدفعة.",
+  "deposit.providerSaid": "يقول مزوّد الدفع: {message}",
 
   // portal: deposit status
   "track.title": "حالة الإيداع",
@@ -564,6 +571,18 @@ export const ar = {
   "track.livePoll": "يجري التحقق كل بضع ثوانٍ",
   "track.cancel": "إلغاء هذا الإيداع",
   "track.newDeposit": "إيداع جديد",
+  "track.nothingCharged": "لم نحصّل منك أي مبلغ مقابل هذا الإيداع، ولا تُطبَّق أي رسوم.",
+  "track.tryAgain": "حاول مرة أخرى",
+  "track.otherMethod": "اختر طريقة أخرى",
+  "track.checkingBadge": "قيد التحقق",
+  "track.checkingTitle": "استلمنا دفعة لهذا الإيداع ونقوم بالتحقق منها",
+  "track.checkingText":
+    "لا حاجة لأي إجراء آخر، ويُرجى عدم الدفع مرة أخرى. بعد انتهاء التحقق يُضاف المبلغ إلى محفظتك، أو نتواصل معك. تتحدّث هذه الصفحة تلقائيًا.",
+  "track.cancelConfirmTitle": "إلغاء هذا الإيداع؟",
+  "track.cancelConfirmText":
+    "ألغِ فقط إذا لم تدفع بعد. الدفعة التي تتم بعد الإلغاء لا تُضاف إلى محفظتك فورًا، بل يجب التحقق منها أولًا.",
+  "track.cancelConfirm": "إلغاء الإيداع",
+  "track.cancelKeep": "الإبقاء عليه",
 
   // portal: history
   "history.title": "سجل الإيداعات",
@@ -588,9 +607,7 @@ export const ar = {
   "portalError.idempotency_key_reused": "سبق استخدام هذا الطلب لإيداع آخر. ابدأ إيداعًا جديدًا.",
   "portalError.method_changed": "تغيّرت طريقة الإيداع أثناء إنشاء إيداعك. لم يُنشأ أي شيء: أرسله مرة أخرى.",
   "portalError.deposit_final": "هذا الإيداع انتهى بالفعل، لذا لم يعد من الممكن إلغاؤه.",
-  "portalError.provider_unavailable": "مزود الدفع غير متاح. حاول مرة أخرى لاحقًا.",
-  "portalError.provider_declined": "رفض مزود الدفع الإيداع: {message}",
-  "portalError.payment_failed": "لم تتم عملية الدفع.",
+  "portalError.deposit_under_review": "يجري التحقق من دفعة لهذا الإيداع، لذا لا يمكن إلغاؤه الآن.",
 
   // portal: a field the server refused
   "portalIssue.generic": "هذه القيمة غير مقبولة",

@@ -546,6 +546,14 @@ export const en = {
   "deposit.unsafeUrl":
     "The payment provider returned an address that cannot be opened safely. Nothing was charged.",
   "deposit.securityNote": "You pay on the payment provider's page; your wallet is credited when it confirms.",
+  "deposit.amountInvalid": "Enter an amount such as {example}",
+  "deposit.failedReason.api1_declined": "The payment provider declined to start this payment.",
+  "deposit.failedReason.api1_unavailable":
+    "The payment provider is not available right now. Try again later.",
+  "deposit.failedReason.payment_failed": "The payment did not go through.",
+  "deposit.providerSaid": "The payment provider says: {message}",
+  "portalError.deposit_under_review":
+    "A payment for this deposit is being checked, so it cannot be cancelled now.",
 
   // portal: deposit status
   "track.title": "Deposit status",
@@ -568,6 +576,18 @@ export const en = {
   "track.livePoll": "Checking every few seconds",
   "track.cancel": "Cancel this deposit",
   "track.newDeposit": "New deposit",
+  "track.nothingCharged": "We have not charged you anything for this deposit, and no fee applies.",
+  "track.tryAgain": "Try again",
+  "track.otherMethod": "Choose another method",
+  "track.checkingBadge": "Being checked",
+  "track.checkingTitle": "We received a payment for this deposit and are checking it",
+  "track.checkingText":
+    "There is nothing more to do, and please do not pay again. Once the check is done the amount is added to your wallet, or we contact you. This page updates by itself.",
+  "track.cancelConfirmTitle": "Cancel this deposit?",
+  "track.cancelConfirmText":
+    "Cancel only if you have not paid. A payment made after cancelling is not added to your wallet right away: it has to be checked first.",
+  "track.cancelConfirm": "Cancel the deposit",
+  "track.cancelKeep": "Keep it",
 
   // portal: history
   "history.title": "Deposit history",
@@ -594,9 +614,6 @@ export const en = {
   "portalError.method_changed":
     "The deposit method changed while your deposit was being created. Nothing was created: send it again.",
   "portalError.deposit_final": "This deposit is already finished, so it can no longer be cancelled.",
-  "portalError.provider_unavailable": "The payment provider is not available. Try again later.",
-  "portalError.provider_declined": "The payment provider declined the deposit: {message}",
-  "portalError.payment_failed": "The payment did not go through.",
 
   // portal: a field the server refused, by its path
   "portalIssue.generic": "This value is not accepted",

@@ -222,9 +222,10 @@ export const zh = {
   "integrations.rotate.lastRotated": "token 上次更换于 {at}。",
   "integrations.rotate.never": "token 从未更换过。",
   "integrations.rotate.graceUntil": "在 {until} 之前，旧 token 仍可用于回调。",
-  "integrations.rotate.newTitle": "新令牌",
-  "integrations.rotate.newText": "请立即将其复制到租户后端：它只在此显示一次。之后只能通过眼睛图标再次查看，且该操作会被审计。",
-  "integrations.rotate.copyToken": "复制新令牌",
+  "integrations.rotate.newTitle": "新 token",
+  "integrations.rotate.newText":
+    "请立即将其复制到租户后端：它只在此显示一次。之后只能通过眼睛图标再次查看，且该操作会被审计。",
+  "integrations.rotate.copyToken": "复制新 token",
   "integrations.rotate.dismiss": "我已复制",
   "integrations.toggleLabel": "{name}：{state}",
   "integrations.disable.title": "停用 {name}？",
@@ -233,7 +234,8 @@ export const zh = {
   "integrations.disable.methodsOther": "{count} 个入金方式",
   "integrations.disable.ordersOne": "1 笔待处理订单",
   "integrations.disable.ordersOther": "{count} 笔待处理订单",
-  "integrations.disable.text": "其入金方式将从所有客户的收银台消失，其待处理订单的回调将被拒绝，直到您重新启用。",
+  "integrations.disable.text":
+    "其入金方式将从所有客户的收银台消失，其待处理订单的回调将被拒绝，直到您重新启用。",
   "integrations.disable.confirm": "停用",
 
   "amountPolicy.exact": "拒绝（只接受订单金额）",
@@ -539,6 +541,11 @@ export const zh = {
   "deposit.failedGeneric": "支付服务商暂时不可用，请稍后再试。",
   "deposit.unsafeUrl": "支付服务商返回的地址无法安全打开。未扣除任何费用。",
   "deposit.securityNote": "您将在支付服务商的页面上付款；对方确认后，款项会存入您的钱包。",
+  "deposit.amountInvalid": "请输入金额，例如 {example}",
+  "deposit.failedReason.api1_declined": "支付服务商拒绝发起这笔付款。",
+  "deposit.failedReason.api1_unavailable": "支付服务商暂时不可用，请稍后再试。",
+  "deposit.failedReason.payment_failed": "付款未成功。",
+  "deposit.providerSaid": "支付服务商的说明：{message}",
 
   // portal: deposit status
   "track.title": "入金状态",
@@ -561,6 +568,17 @@ export const zh = {
   "track.livePoll": "每隔几秒检查一次",
   "track.cancel": "取消这笔入金",
   "track.newDeposit": "再次入金",
+  "track.nothingCharged": "这笔入金我们没有向您收取任何费用，也不收取手续费。",
+  "track.tryAgain": "重试",
+  "track.otherMethod": "选择其他方式",
+  "track.checkingBadge": "核查中",
+  "track.checkingTitle": "我们已收到这笔入金的付款，正在核查",
+  "track.checkingText":
+    "您无需再做任何操作，请不要重复付款。核查完成后，金额将存入您的钱包，或由我们与您联系。本页面会自动更新。",
+  "track.cancelConfirmTitle": "取消这笔入金？",
+  "track.cancelConfirmText": "请仅在尚未付款时取消。取消后才完成的付款不会立即存入您的钱包，需要先经过核查。",
+  "track.cancelConfirm": "取消入金",
+  "track.cancelKeep": "保留",
 
   // portal: history
   "history.title": "入金记录",
@@ -585,9 +603,7 @@ export const zh = {
   "portalError.idempotency_key_reused": "此请求已用于另一笔入金，请重新发起入金。",
   "portalError.method_changed": "创建入金时该入金方式发生了变化。未创建任何订单，请重新提交。",
   "portalError.deposit_final": "这笔入金已经结束，无法再取消。",
-  "portalError.provider_unavailable": "支付服务商暂时不可用，请稍后再试。",
-  "portalError.provider_declined": "支付服务商拒绝了这笔入金：{message}",
-  "portalError.payment_failed": "支付未成功。",
+  "portalError.deposit_under_review": "这笔入金的一笔付款正在核查中，目前无法取消。",
 
   // portal: a field the server refused
   "portalIssue.generic": "此值不被接受",

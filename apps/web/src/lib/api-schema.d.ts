@@ -2990,6 +2990,7 @@ export interface paths {
                         "application/json": {
                             items: {
                                 orderNo: string;
+                                methodId: string;
                                 /** @enum {string} */
                                 status: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
                                 /** @description decimal text, e.g. 162.48 */
@@ -3000,8 +3001,20 @@ export interface paths {
                                 credit: string;
                                 currency: string;
                                 methodName: string;
+                                /** @description null unless pending/processing with nothing under review */
                                 paymentUrl: string | null;
-                                failureMessage: string | null;
+                                /** @description why a failed deposit failed; null unless failed */
+                                failure: {
+                                    /**
+                                     * @description api1_declined: the payment provider refused to start the payment; api1_unavailable: it gave no payment page (unreachable, an error); payment_failed: the payment itself failed
+                                     * @enum {string}
+                                     */
+                                    reason: "api1_declined" | "api1_unavailable" | "payment_failed";
+                                    /** @description the provider's own words (cleaned) when it refused properly (api1_declined); null otherwise */
+                                    message: string | null;
+                                } | null;
+                                /** @description a payment was reported for this order and waits for a person's check (paid after expiry or cancellation, another amount, …); it cannot be cancelled meanwhile */
+                                underReview: boolean;
                                 /** @description epoch milliseconds */
                                 createdAt: number;
                                 /** @description epoch milliseconds */
@@ -3018,7 +3031,7 @@ export interface paths {
         put?: never;
         /**
          * Create a deposit order and get its payment URL (API-1)
-         * @description 201: created (status pending with paymentUrl). 200: the Idempotency-Key answered an earlier order. 502: the order was created but the payment provider gave no payment page; it is `failed` and `error.message` is the text to show the client. 409 idempotency_key_reused; 409 method_changed when the method was deleted or its decimals changed while the order was being made (nothing created: send again). 400 with field paths (amount, currency, fields.<key>, methodId when the method is disabled). 404 when the method does not exist or is not visible to this client.
+         * @description 201: created (status pending with paymentUrl). 200: the Idempotency-Key answered an earlier order. 502: the order was created but the payment provider gave no payment page; it is `failed` and `error.reason` says why (api1_declined: the provider refused, `error.message` its own words or null; api1_unavailable: anything else, no text). 409 idempotency_key_reused; 409 method_changed when the method was deleted or its decimals changed while the order was being made (nothing created: send again). 400 with field paths (amount, currency, fields.<key>, methodId when the method is disabled). 404 when the method does not exist or is not visible to this client.
          */
         post: {
             parameters: {
@@ -3036,7 +3049,7 @@ export interface paths {
                         methodId: string;
                         /** @description currency code accepted by the method, e.g. USD */
                         currency: string;
-                        /** @description decimal text or JSON number text ("100.50", "100", "1e2"); at most the currency's decimals */
+                        /** @description plain decimal text ("100.50", "100"); at most the currency's decimals */
                         amount: string;
                         /** @description the method's deposit fields by key (see GET /api/portal/deposit-methods) */
                         fields?: {
@@ -3065,10 +3078,13 @@ export interface paths {
                             error: {
                                 /** @enum {string} */
                                 code: "payment_provider_failed" | "payment_failed";
-                                /** @enum {string} */
-                                reason: "provider_unavailable" | "provider_declined" | "payment_failed";
-                                /** @description client-safe message (the tenant backend's msg when it gave one) */
-                                message: string;
+                                /**
+                                 * @description api1_declined: the payment provider refused to start the payment; api1_unavailable: it gave no payment page (unreachable, an error); payment_failed: the payment itself failed
+                                 * @enum {string}
+                                 */
+                                reason: "api1_declined" | "api1_unavailable" | "payment_failed";
+                                /** @description the provider's own words (cleaned) when it refused properly (api1_declined); null otherwise */
+                                message: string | null;
                             } | null;
                             /** @description true when the Idempotency-Key answered an order created earlier */
                             replayed: boolean;
@@ -3090,10 +3106,13 @@ export interface paths {
                             error: {
                                 /** @enum {string} */
                                 code: "payment_provider_failed" | "payment_failed";
-                                /** @enum {string} */
-                                reason: "provider_unavailable" | "provider_declined" | "payment_failed";
-                                /** @description client-safe message (the tenant backend's msg when it gave one) */
-                                message: string;
+                                /**
+                                 * @description api1_declined: the payment provider refused to start the payment; api1_unavailable: it gave no payment page (unreachable, an error); payment_failed: the payment itself failed
+                                 * @enum {string}
+                                 */
+                                reason: "api1_declined" | "api1_unavailable" | "payment_failed";
+                                /** @description the provider's own words (cleaned) when it refused properly (api1_declined); null otherwise */
+                                message: string | null;
                             } | null;
                             /** @description true when the Idempotency-Key answered an order created earlier */
                             replayed: boolean;
@@ -3115,10 +3134,13 @@ export interface paths {
                             error: {
                                 /** @enum {string} */
                                 code: "payment_provider_failed" | "payment_failed";
-                                /** @enum {string} */
-                                reason: "provider_unavailable" | "provider_declined" | "payment_failed";
-                                /** @description client-safe message (the tenant backend's msg when it gave one) */
-                                message: string;
+                                /**
+                                 * @description api1_declined: the payment provider refused to start the payment; api1_unavailable: it gave no payment page (unreachable, an error); payment_failed: the payment itself failed
+                                 * @enum {string}
+                                 */
+                                reason: "api1_declined" | "api1_unavailable" | "payment_failed";
+                                /** @description the provider's own words (cleaned) when it refused properly (api1_declined); null otherwise */
+                                message: string | null;
                             } | null;
                             /** @description true when the Idempotency-Key answered an order created earlier */
                             replayed: boolean;
@@ -3160,6 +3182,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             orderNo: string;
+                            methodId: string;
                             /** @enum {string} */
                             status: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
                             /** @description decimal text, e.g. 162.48 */
@@ -3170,8 +3193,20 @@ export interface paths {
                             credit: string;
                             currency: string;
                             methodName: string;
+                            /** @description null unless pending/processing with nothing under review */
                             paymentUrl: string | null;
-                            failureMessage: string | null;
+                            /** @description why a failed deposit failed; null unless failed */
+                            failure: {
+                                /**
+                                 * @description api1_declined: the payment provider refused to start the payment; api1_unavailable: it gave no payment page (unreachable, an error); payment_failed: the payment itself failed
+                                 * @enum {string}
+                                 */
+                                reason: "api1_declined" | "api1_unavailable" | "payment_failed";
+                                /** @description the provider's own words (cleaned) when it refused properly (api1_declined); null otherwise */
+                                message: string | null;
+                            } | null;
+                            /** @description a payment was reported for this order and waits for a person's check (paid after expiry or cancellation, another amount, …); it cannot be cancelled meanwhile */
+                            underReview: boolean;
                             /** @description epoch milliseconds */
                             createdAt: number;
                             /** @description epoch milliseconds */
@@ -3200,7 +3235,7 @@ export interface paths {
         };
         /**
          * Live status of one deposit as server-sent events
-         * @description text/event-stream. Every ~1 s an `event: status` whose data is the deposit (same shape as GET /api/portal/deposits/:orderNo). Once the status is final the stream sends it, then `event: end` (data {reason: 'final'}), and closes; after 10 minutes it sends `event: end` with {reason: 'timeout'} and closes (reconnect to continue). When the session ends (logout, expiry) it sends `event: end` with {reason: 'session_ended'} and closes. A session holds at most PORTAL_STREAMS_PER_SESSION streams at once (per server process); one more is refused with 429.
+         * @description text/event-stream. Every ~1 s an `event: status` whose data is the deposit (same shape as GET /api/portal/deposits/:orderNo). Once the deposit succeeded or failed with no payment under review, the stream sends it, then `event: end` (data {reason: 'final'}), and closes; a cancelled or expired deposit stays watched (a payment page opened before may still be paid, and that payment goes to review: `underReview`). After 10 minutes it sends `event: end` with {reason: 'timeout'} and closes (reconnect to continue). When the session ends (logout, expiry) it sends `event: end` with {reason: 'session_ended'} and closes. A session holds at most PORTAL_STREAMS_PER_SESSION streams at once (per server process); one more is refused with 429.
          */
         get: {
             parameters: {
@@ -3239,7 +3274,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel one of the client's open deposits (pending or processing); 409 when already final */
+        /** Cancel one of the client's open deposits (pending or processing); 409 deposit_final when already final, 409 deposit_under_review while a payment for it is being checked */
         post: {
             parameters: {
                 query?: never;
@@ -3259,6 +3294,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             orderNo: string;
+                            methodId: string;
                             /** @enum {string} */
                             status: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
                             /** @description decimal text, e.g. 162.48 */
@@ -3269,8 +3305,20 @@ export interface paths {
                             credit: string;
                             currency: string;
                             methodName: string;
+                            /** @description null unless pending/processing with nothing under review */
                             paymentUrl: string | null;
-                            failureMessage: string | null;
+                            /** @description why a failed deposit failed; null unless failed */
+                            failure: {
+                                /**
+                                 * @description api1_declined: the payment provider refused to start the payment; api1_unavailable: it gave no payment page (unreachable, an error); payment_failed: the payment itself failed
+                                 * @enum {string}
+                                 */
+                                reason: "api1_declined" | "api1_unavailable" | "payment_failed";
+                                /** @description the provider's own words (cleaned) when it refused properly (api1_declined); null otherwise */
+                                message: string | null;
+                            } | null;
+                            /** @description a payment was reported for this order and waits for a person's check (paid after expiry or cancellation, another amount, …); it cannot be cancelled meanwhile */
+                            underReview: boolean;
                             /** @description epoch milliseconds */
                             createdAt: number;
                             /** @description epoch milliseconds */
@@ -3395,7 +3443,7 @@ export interface paths {
                         methodId: string;
                         /** @description currency code accepted by the method, e.g. USD */
                         currency: string;
-                        /** @description decimal text or JSON number text ("100.50", "100", "1e2"); at most the currency's decimals */
+                        /** @description plain decimal text ("100.50", "100"); at most the currency's decimals */
                         amount: string;
                         /** @description the method's deposit fields by key (see GET /api/portal/deposit-methods) */
                         fields?: {
@@ -3425,10 +3473,13 @@ export interface paths {
                             error: {
                                 /** @enum {string} */
                                 code: "payment_provider_failed" | "payment_failed";
-                                /** @enum {string} */
-                                reason: "provider_unavailable" | "provider_declined" | "payment_failed";
-                                /** @description client-safe message (the tenant backend's msg when it gave one) */
-                                message: string;
+                                /**
+                                 * @description api1_declined: the payment provider refused to start the payment; api1_unavailable: it gave no payment page (unreachable, an error); payment_failed: the payment itself failed
+                                 * @enum {string}
+                                 */
+                                reason: "api1_declined" | "api1_unavailable" | "payment_failed";
+                                /** @description the provider's own words (cleaned) when it refused properly (api1_declined); null otherwise */
+                                message: string | null;
                             } | null;
                             /** @description true when the Idempotency-Key answered an order created earlier */
                             replayed: boolean;
@@ -3451,10 +3502,13 @@ export interface paths {
                             error: {
                                 /** @enum {string} */
                                 code: "payment_provider_failed" | "payment_failed";
-                                /** @enum {string} */
-                                reason: "provider_unavailable" | "provider_declined" | "payment_failed";
-                                /** @description client-safe message (the tenant backend's msg when it gave one) */
-                                message: string;
+                                /**
+                                 * @description api1_declined: the payment provider refused to start the payment; api1_unavailable: it gave no payment page (unreachable, an error); payment_failed: the payment itself failed
+                                 * @enum {string}
+                                 */
+                                reason: "api1_declined" | "api1_unavailable" | "payment_failed";
+                                /** @description the provider's own words (cleaned) when it refused properly (api1_declined); null otherwise */
+                                message: string | null;
                             } | null;
                             /** @description true when the Idempotency-Key answered an order created earlier */
                             replayed: boolean;
@@ -3477,10 +3531,13 @@ export interface paths {
                             error: {
                                 /** @enum {string} */
                                 code: "payment_provider_failed" | "payment_failed";
-                                /** @enum {string} */
-                                reason: "provider_unavailable" | "provider_declined" | "payment_failed";
-                                /** @description client-safe message (the tenant backend's msg when it gave one) */
-                                message: string;
+                                /**
+                                 * @description api1_declined: the payment provider refused to start the payment; api1_unavailable: it gave no payment page (unreachable, an error); payment_failed: the payment itself failed
+                                 * @enum {string}
+                                 */
+                                reason: "api1_declined" | "api1_unavailable" | "payment_failed";
+                                /** @description the provider's own words (cleaned) when it refused properly (api1_declined); null otherwise */
+                                message: string | null;
                             } | null;
                             /** @description true when the Idempotency-Key answered an order created earlier */
                             replayed: boolean;

@@ -3,7 +3,7 @@ import { en } from "../i18n/en.js";
 import { configureLocales, setLocale } from "../i18n/index.js";
 import { ALL_LOCALES } from "../i18n/locales.js";
 import { zh } from "../i18n/zh.js";
-import { ApiError, clientFailureText } from "./api.js";
+import { ApiError } from "./api.js";
 
 /**
  * The codes the portal's endpoints answer (login, me, logout, deposit methods, deposits: create,
@@ -90,28 +90,5 @@ describe("errors as a client reads them", () => {
     ]);
     expect(err.message).toBe("currencies.0.min is too large");
     expect(err.issues[0]?.message).toBe("must be at most max");
-  });
-
-  it("shows a provider's decline in its own words, and every other failure in the client's", () => {
-    configureLocales(ALL_LOCALES);
-    setLocale("en");
-    const declined = {
-      code: "payment_provider_failed",
-      reason: "provider_declined",
-      message: "Card limit reached",
-    };
-    expect(clientFailureText(declined)).toBe("The payment provider declined the deposit: Card limit reached");
-    expect(clientFailureText({ ...declined, message: null })).toBe(en["portalError.provider_unavailable"]);
-    expect(
-      clientFailureText({
-        code: "payment_provider_failed",
-        reason: "provider_unavailable",
-        message: "HTTP 401",
-      }),
-    ).toBe(en["portalError.provider_unavailable"]);
-    expect(clientFailureText({ code: "something_new", message: "English" })).toBe(
-      en["deposit.failedGeneric"],
-    );
-    expect(clientFailureText(null)).toBe(en["deposit.failedGeneric"]);
   });
 });

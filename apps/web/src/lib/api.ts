@@ -83,21 +83,6 @@ export function clientIssueText(path: string): string {
   return t(isMessageKey(key) ? key : "portalIssue.generic");
 }
 
-/**
- * An order's failure as a client reads it (the create answer's `error`, a deposit's failure):
- * by its reason, then its code. `message` is the tenant's own text, already cleaned by the
- * server; only a key that shows it ("the provider declined: {message}") uses it.
- */
-export function clientFailureText(
-  failure: { code?: string | null; reason?: string | null; message?: string | null } | null | undefined,
-): string {
-  const key = portalErrorKey([failure?.reason, failure?.code]);
-  if (!key) return t("deposit.failedGeneric");
-  if (key === "portalError.provider_declined" && !failure?.message)
-    return t("portalError.provider_unavailable");
-  return t(key, { message: failure?.message ?? "" });
-}
-
 type Method = "get" | "post" | "patch" | "put" | "delete";
 type PathsWith<M extends Method> = {
   [P in keyof paths]: paths[P] extends { [K in M]: object } ? P : never;

@@ -1,6 +1,7 @@
 import { computeFee, isJsonNumberText } from "@psphub/protocol";
-import { t } from "../i18n/index.js";
+import { locale, t } from "../i18n/index.js";
 import { checkAmount, formatAmount, groupDigits, percentToBps, tryParseAmount } from "../lib/money.js";
+import { formatAmountText, parseAmountText } from "./amount-text.js";
 import type { PortalCurrency, PortalField, PortalMethod } from "./types.js";
 
 /**
@@ -48,11 +49,18 @@ export interface FeePreview {
   credit: string;
 }
 
+/**
+ * What the client typed, in their locale's way ("1,000.00", "25,50"), as the plain decimal text
+ * the API takes ("1000.00"); null when it is not an amount.
+ */
+export const canonicalAmount = (typed: string, loc = locale()): string | null => parseAmountText(typed, loc);
+
 /** Fee and credit for what the client typed, or null while it is not a valid amount. */
 export function previewFee(c: PortalCurrency, amountText: string): FeePreview | null {
   const l = limitsOf(c);
-  if (!l) return null;
-  const r = tryParseAmount(amountText.trim(), l.decimals);
+  const plain = canonicalAmount(amountText);
+  if (!l || plain === null) return null;
+  const r = tryParseAmount(plain, l.decimals);
   if (!r.ok || r.minor <= 0n) return null;
   const fee = computeFee(r.minor, l);
   return {
@@ -66,7 +74,13 @@ export function amountError(c: PortalCurrency | undefined, text: string): string
   if (!c) return t("validation.required");
   const l = limitsOf(c);
   if (!l) return null;
-  const r = checkAmount(text, l.decimals, l);
+  if (text.trim() === "") return t("validation.required");
+  const plain = canonicalAmount(text);
+  if (plain === null) {
+    const example = l.decimals === 0 ? "1000" : `1000.${"5".padEnd(l.decimals, "0")}`;
+    return t("deposit.amountInvalid", { example: formatAmountText(example, locale()) });
+  }
+  const r = checkAmount(plain, l.decimals, l);
   if (r.ok) {
     const fee = computeFee(r.minor, l);
     return r.minor - fee <= 0n ? t("deposit.feeExceedsAmount") : null;

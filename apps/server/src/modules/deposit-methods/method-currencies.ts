@@ -1,6 +1,7 @@
 import { formatAmount, isoExponent, MoneyError, parseAmount } from "@psphub/protocol";
 import { z } from "zod";
 import type { FieldIssue } from "../../common/errors.js";
+import { plainDecimal } from "../../common/plain-decimal.js";
 import type { MethodCurrency } from "./method-model.js";
 
 /**
@@ -12,13 +13,13 @@ export const currencyInput = z.object({
     .string()
     .regex(/^[A-Z][A-Z0-9]{2,9}$/, "3 to 10 upper-case letters or digits, starting with a letter"),
   decimals: z.number().int().min(0).max(8).optional(),
-  min: z.string().max(40),
-  max: z.string().max(40),
+  min: plainDecimal,
+  max: plainDecimal,
   /** Percent of the amount, 0..100 with at most 2 decimals ("2.5"). */
-  feePercent: z.string().max(40).default("0"),
-  feeFixed: z.string().max(40).default("0"),
+  feePercent: plainDecimal.default("0"),
+  feeFixed: plainDecimal.default("0"),
   /** Cap of the whole fee; null: no cap. */
-  feeMax: z.string().max(40).nullable().default(null),
+  feeMax: plainDecimal.nullable().default(null),
 });
 export type CurrencyInput = z.output<typeof currencyInput>;
 

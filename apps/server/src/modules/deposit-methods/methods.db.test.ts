@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newClientId, newId, newOrderNo } from "../../common/ids.js";
+import { PLAIN_DECIMAL_MESSAGE } from "../../common/plain-decimal.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
 import { computeFee, toDepositMethod } from "./method-model.js";
 
@@ -254,7 +255,8 @@ describe("deposit methods: currencies", () => {
       currencies: [...extra, currency],
     });
     expect(res.statusCode, res.body).toBe(400);
-    expect(issuePaths(res)).toContain(path);
+    // Text that is not plain decimal is refused by the route's schema (paths under `body.`).
+    expect(issuePaths(res).map((p) => p.replace(/^body\./, ""))).toContain(path);
   };
 
   it("requires decimals for USDT and accepts it with them", async () => {
@@ -303,7 +305,22 @@ describe("deposit methods: currencies", () => {
     await refuse({ ...usd, feePercent: "2.555" }, "currencies.0.feePercent");
     await refuse({ ...usd, feeFixed: "0.305" }, "currencies.0.feeFixed");
     await refuse({ ...usd, feeMax: "five" }, "currencies.0.feeMax");
-    await refuse({ ...usd, min: "1.0e1", max: "12.345" }, "currencies.0.max");
+    await refuse({ ...usd, min: "10", max: "12.345" }, "currencies.0.max");
+  });
+
+  it("takes amounts and fees as plain decimal text only, and says so", async () => {
+    for (const text of ["1.0e1", "1,000.00", "+10", " 10", "10.", ".5"]) {
+      const res = await a.owner.post(BASE, {
+        name: "X",
+        integrationId: integA.id,
+        currencies: [{ ...usd, min: text }],
+      });
+      expect(res.statusCode, text).toBe(400);
+      expect(res.json().error.issues).toContainEqual({
+        path: expect.stringMatching(/(^|\.)currencies\.0\.min$/),
+        message: PLAIN_DECIMAL_MESSAGE,
+      });
+    }
     await refuse(usd, "currencies.1.code", [usd]);
   });
 });

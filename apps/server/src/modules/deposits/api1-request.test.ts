@@ -1,5 +1,6 @@
 import { verify } from "@psphub/protocol";
 import { defaultApi1ParamConfig } from "@psphub/protocol/admin";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { GuardedResponse } from "../../infra/http-out/guarded-client.js";
 import {
@@ -173,13 +174,27 @@ describe("interpretApi1Answer", () => {
     expect(r).toMatchObject({ ok: false, reason, declined });
     if (!r.ok && !declined) expect(r.clientMessage).toBe(PROVIDER_UNAVAILABLE_MESSAGE);
   });
-  it("passes the tenant's msg of a non-2xx JSON refusal to the client", () => {
-    expect(interpretApi1Answer(ok(400, '{"result":false,"msg":"Amount too small"}'), strict)).toEqual({
+  it("keeps a non-2xx answer's msg for admins and never gives it to the client", () => {
+    expect(interpretApi1Answer(ok(401, '{"result":false,"msg":"invalid crm-pay-token"}'), strict)).toEqual({
       ok: false,
-      reason: "http_status_400",
-      clientMessage: "Amount too small",
-      declined: true,
+      reason: "http_status_401: invalid crm-pay-token",
+      clientMessage: PROVIDER_UNAVAILABLE_MESSAGE,
+      declined: false,
     });
+  });
+  it("gives the client the msg of a proper refusal (2xx, result false) only", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 100, max: 599 }),
+        fc.string({ minLength: 1, maxLength: 30 }).filter((m) => m.trim() !== "" && /^[\x20-\x7e]+$/.test(m)),
+        (status, msg) => {
+          const r = interpretApi1Answer(ok(status, JSON.stringify({ result: false, msg })), strict);
+          const proper = status >= 200 && status <= 299;
+          expect(r).toMatchObject({ ok: false, declined: proper });
+          if (!r.ok) expect(r.clientMessage === msg.trim()).toBe(proper);
+        },
+      ),
+    );
   });
   it("keeps transport details for admins", () => {
     expect(
@@ -237,12 +252,13 @@ describe("deposit views", () => {
     finalized_at: 0,
   };
   it("shows clients the message, never the admin reason, and no URL once final", () => {
-    const v = portalDepositView(row, "Card");
+    const v = portalDepositView(row, "Card", false);
     expect(v).toMatchObject({
       amount: "100.10",
       fee: "2.80",
       credit: "97.30",
-      failureMessage: "Card declined",
+      failure: { reason: "api1_declined", message: "Card declined" },
+      underReview: false,
     });
     expect(v.paymentUrl).toBeNull();
     expect(JSON.stringify(v)).not.toContain("result_false");
@@ -250,19 +266,31 @@ describe("deposit views", () => {
   it("answers 502 for API-1 failures, 201/200 otherwise", () => {
     expect(clientFailureOf(row)).toEqual({
       code: "payment_provider_failed",
-      reason: "provider_declined",
+      reason: "api1_declined",
       message: "Card declined",
     });
     expect(createDepositHttpStatus(createDepositView(row, false))).toBe(502);
     const timeout = { ...row, failure_reason: "timeout", failure_message: PROVIDER_UNAVAILABLE_MESSAGE };
-    expect(clientFailureOf(timeout)?.reason).toBe("provider_unavailable");
+    expect(clientFailureOf(timeout)).toEqual({
+      code: "payment_provider_failed",
+      reason: "api1_unavailable",
+      message: null,
+    });
+    // Stored before non-2xx answers lost their say: the backend's own error text stays hidden.
+    const old401 = { ...row, failure_reason: "http_status_401", failure_message: "invalid crm-pay-token" };
+    expect(clientFailureOf(old401)).toEqual({
+      code: "payment_provider_failed",
+      reason: "api1_unavailable",
+      message: null,
+    });
     const pending = { ...row, status: "pending" as const, failure_reason: null, failure_message: null };
     expect(createDepositHttpStatus(createDepositView(pending, false))).toBe(201);
     expect(createDepositHttpStatus(createDepositView(pending, true))).toBe(200);
     const byCallback = { ...row, failure_reason: "psp_reported_failure", failure_message: null };
-    expect(clientFailureOf(byCallback)).toMatchObject({
+    expect(clientFailureOf(byCallback)).toEqual({
       code: "payment_failed",
-      message: "The payment failed",
+      reason: "payment_failed",
+      message: null,
     });
     expect(createDepositHttpStatus(createDepositView(byCallback, true))).toBe(200);
   });

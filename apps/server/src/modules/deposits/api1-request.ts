@@ -108,9 +108,12 @@ export type Api1Outcome =
       ok: false;
       /** For admins: a stable code, then `: detail` where there is one (`result_false: Card declined`). */
       reason: string;
-      /** For the client: the tenant's `msg` when given, else {@link PROVIDER_UNAVAILABLE_MESSAGE}. */
+      /**
+       * Kept as `failure_message`: the tenant's `msg` of a proper refusal (2xx, `result: false`),
+       * else {@link PROVIDER_UNAVAILABLE_MESSAGE}.
+       */
       clientMessage: string;
-      /** Whether the tenant itself said no (with a message), rather than being unreachable or broken. */
+      /** Whether the tenant itself said no properly (with a message), rather than being unreachable or broken. */
       declined: boolean;
     };
 
@@ -150,8 +153,10 @@ export function interpretApi1Answer(res: GuardedResponse, opts: { allowHttp: boo
     isJson = false;
   }
   if (res.status < 200 || res.status > 299) {
-    // Tenants may answer a refusal with a non-2xx status and a `msg` (docs/psp-open-api.md#api-1-response).
-    return failure(`http_status_${res.status}`, isJson ? tenantMessage(json) : undefined);
+    // A non-2xx answer's `msg` is often the backend's own error ("invalid crm-pay-token"): admins
+    // read it, the client never does (docs/psp-open-api.md#client-failures).
+    const msg = isJson ? tenantMessage(json) : undefined;
+    return failure(msg === undefined ? `http_status_${res.status}` : `http_status_${res.status}: ${msg}`);
   }
   if (!isJson) return failure("bad_json");
   const r = parseApi1Response(json, opts);

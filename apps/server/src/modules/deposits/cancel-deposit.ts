@@ -4,6 +4,7 @@ import { writeTransaction } from "../../infra/db/database.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { settle } from "../settlement/settle.js";
 import type { DepositActor } from "./create-deposit.js";
+import { depositUnderReview } from "./deposit-queries.js";
 import { type DepositRow, findDepositById, insertDepositEvent } from "./deposit-repo.js";
 
 /**
@@ -12,6 +13,8 @@ import { type DepositRow, findDepositById, insertDepositEvent } from "./deposit-
  * single writer (SQLite), so a callback or the expiry sweep that moved it first is seen, never
  * overwritten. A final order answers 409. Staff cancels are audited in the same transaction.
  * A success callback arriving after the cancel is the callback side's "late" case (review).
+ * A client cannot cancel while a payment for the order is being checked (409
+ * `deposit_under_review`): staff, who do the checking, still can.
  */
 export async function cancelDeposit(
   ctx: Pick<AppContext, "db" | "clock">,
@@ -45,6 +48,14 @@ export async function cancelDeposit(
       return { value: { row, from: r.from, now: planner.now } };
     });
     const { row, from, now } = value;
+    // Checked with the order locked (PostgreSQL) or by the single writer (SQLite), so a callback
+    // putting a payment into review cannot slip in between; throwing rolls the cancel back.
+    if (actor.kind === "client" && (await depositUnderReview(trx, actor.tenantId, row.id))) {
+      throw new ConflictError(
+        "A payment for this deposit is being checked: it cannot be cancelled now",
+        "deposit_under_review",
+      );
+    }
     if (actor.kind === "staff") {
       await insertDepositEvent(trx, {
         tenantId: actor.tenantId,

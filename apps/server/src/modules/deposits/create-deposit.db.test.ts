@@ -1,5 +1,6 @@
 import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol/admin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PLAIN_DECIMAL_MESSAGE } from "../../common/plain-decimal.js";
 import { createGuardedClient } from "../../infra/http-out/guarded-client.js";
 import {
   type Api1Stub,
@@ -251,6 +252,12 @@ describe("API-1 failures end the order as failed", () => {
       "Refund: open invoice_fdp.exe call +1555",
     ],
     [
+      "a 401 whose msg is the backend's own error",
+      () => ({ status: 401, body: JSON.stringify({ result: false, msg: "invalid crm-pay-token" }) }),
+      "http_status_401: invalid crm-pay-token",
+      PROVIDER_UNAVAILABLE_MESSAGE,
+    ],
+    [
       "a 403 whose msg is only invisible characters",
       () => ({ status: 403, body: '{"result":false,"msg":"\\u202e\\u200f\\u061c\\u2066"}' }),
       "http_status_403",
@@ -287,14 +294,16 @@ describe("API-1 failures end the order as failed", () => {
     const res = await deposit(x, {});
     expect(res.statusCode, res.body).toBe(502);
     const body = res.json();
+    // Only a proper refusal's own words reach the client; every other failure is a code.
+    const declined = clientMessage !== PROVIDER_UNAVAILABLE_MESSAGE;
+    const failure = declined
+      ? { reason: "api1_declined", message: clientMessage }
+      : { reason: "api1_unavailable", message: null };
     expect(body).toMatchObject({
       status: "failed",
       paymentUrl: null,
-      error: { code: "payment_provider_failed", message: clientMessage },
+      error: { code: "payment_provider_failed", ...failure },
     });
-    expect(body.error.reason).toBe(
-      clientMessage === PROVIDER_UNAVAILABLE_MESSAGE ? "provider_unavailable" : "provider_declined",
-    );
     expect(x.stub.requests).toHaveLength(1);
     const r = await row(body.orderNo);
     expect(r).toMatchObject({
@@ -311,9 +320,11 @@ describe("API-1 failures end the order as failed", () => {
 
     // the client sees the client-safe message, never the admin reason
     const view = await x.portal.get(`/api/portal/deposits/${body.orderNo}`);
-    expect(view.json()).toMatchObject({ status: "failed", failureMessage: clientMessage, paymentUrl: null });
+    expect(view.json()).toMatchObject({ status: "failed", failure, paymentUrl: null, underReview: false });
     expect(view.body).not.toContain("http_status");
     expect(view.body).not.toContain("result_false");
+    expect(view.body).not.toContain("crm-pay-token");
+    expect(body.error.message ?? "").not.toContain("crm-pay-token");
   });
 
   it("a timeout fails the order; retrying with the same key returns that order and never calls API-1 again", async () => {
@@ -371,7 +382,7 @@ describe("API-1 failures end the order as failed", () => {
         { kind: "client", tenantId: tenant.tenantId, clientId: x.clientId },
         { methodId: x.methodId, currency: "USD", amount: "50" },
       );
-      expect(view).toMatchObject({ status: "failed", error: { reason: "provider_unavailable" } });
+      expect(view).toMatchObject({ status: "failed", error: { reason: "api1_unavailable", message: null } });
       expect(resolved).toEqual(["tenant-backend.example"]);
       expect(x.stub.requests).toHaveLength(0);
       const r = await row(view.orderNo);
@@ -478,7 +489,12 @@ describe("validation", () => {
     ["below the minimum", { amount: "9.99" }, "amount", "The minimum amount is 10.00 USD"],
     ["above the maximum", { amount: "5000.01" }, "amount", "The maximum amount is 5000.00 USD"],
     ["too many decimals", { amount: "10.001" }, "amount", "USD amounts may have at most 2 decimals"],
-    ["not a number", { amount: "ten" }, "amount", "Enter the amount as a decimal number, e.g. 100.50"],
+    ["not a number", { amount: "ten" }, "body.amount", PLAIN_DECIMAL_MESSAGE],
+    ["exponent notation", { amount: "1e2" }, "body.amount", PLAIN_DECIMAL_MESSAGE],
+    ["thousands separators", { amount: "1,000.00" }, "body.amount", PLAIN_DECIMAL_MESSAGE],
+    ["a decimal comma", { amount: "25,50" }, "body.amount", PLAIN_DECIMAL_MESSAGE],
+    ["a sign", { amount: "+10" }, "body.amount", PLAIN_DECIMAL_MESSAGE],
+    ["spaces", { amount: " 10" }, "body.amount", PLAIN_DECIMAL_MESSAGE],
     [
       "a currency the method does not take",
       { currency: "EUR" },

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../common/errors.js";
 import { newId, newOrderNo } from "../../common/ids.js";
+import { plainDecimal } from "../../common/plain-decimal.js";
 import { parseInput } from "../../common/validation.js";
 import { encodeJson, toDbMinor, writeTransaction } from "../../infra/db/database.js";
 import type { DepositsTable } from "../../infra/db/schema.js";
@@ -67,8 +68,8 @@ export const createDepositInput = z.object({
   clientId: z.string().min(1).max(64).optional(),
   methodId: z.string().min(1).max(64),
   currency: z.string().min(1).max(12),
-  /** Decimal text or a JSON number literal as text: "100.50", "100", "1e2". Never a float. */
-  amount: z.string().min(1).max(40),
+  /** Plain decimal text: "100.50", "100". Never a float, never exponent notation. */
+  amount: plainDecimal,
   fields: z
     .record(z.string().min(1).max(64), z.string().max(1000))
     .refine((f) => Object.keys(f).length <= 50, "at most 50 fields")

@@ -2,7 +2,7 @@ import { formatAmount, MAX_EXPONENT } from "@psphub/protocol";
 import { type Expression, type SelectQueryBuilder, sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import { NotFoundError } from "../../common/errors.js";
-import type { Db } from "../../infra/db/database.js";
+import { type Db, decodeJson } from "../../infra/db/database.js";
 import {
   applySort,
   foldedTextKey,
@@ -27,7 +27,9 @@ import { methodAvailability } from "./deposit-validation.js";
 import {
   type AdminDepositView,
   adminDepositView,
+  isUnderReview,
   money,
+  type OpenReviewClaim,
   type PortalDepositView,
   portalDepositView,
 } from "./deposit-view.js";
@@ -95,8 +97,41 @@ async function methodName(db: Db, tenantId: string, methodId: string): Promise<s
   return m?.name ?? "";
 }
 
+/** The open review items' claims of these deposits (one tenant's), by deposit id. */
+async function openReviewClaims(
+  db: Db,
+  tenantId: string,
+  depositIds: readonly string[],
+): Promise<Map<string, OpenReviewClaim[]>> {
+  const byDeposit = new Map<string, OpenReviewClaim[]>();
+  if (depositIds.length === 0) return byDeposit;
+  const rows = await db
+    .selectFrom("review_items")
+    .select(["deposit_id", "data"])
+    .where("tenant_id", "=", tenantId)
+    .where("status", "=", "open")
+    .where("deposit_id", "in", depositIds)
+    .execute();
+  for (const r of rows) {
+    const claim = decodeJson<Partial<OpenReviewClaim>>(r.data, {});
+    const list = byDeposit.get(r.deposit_id) ?? [];
+    list.push({ status: Number(claim.status) });
+    byDeposit.set(r.deposit_id, list);
+  }
+  return byDeposit;
+}
+
+/** Whether a payment reported for this deposit is being checked (see `isUnderReview`). */
+export async function depositUnderReview(db: Db, tenantId: string, depositId: string): Promise<boolean> {
+  return isUnderReview((await openReviewClaims(db, tenantId, [depositId])).get(depositId) ?? []);
+}
+
 export async function portalViewOf(db: Db, row: DepositRow): Promise<PortalDepositView> {
-  return portalDepositView(row, await methodName(db, row.tenant_id, row.method_id));
+  return portalDepositView(
+    row,
+    await methodName(db, row.tenant_id, row.method_id),
+    await depositUnderReview(db, row.tenant_id, row.id),
+  );
 }
 
 /** One of the client's own orders; another client's or tenant's is "not found". */
@@ -134,8 +169,15 @@ export async function listClientDeposits(
     .offset(page.offset)
     .execute();
   const count = await base.select((eb) => eb.fn.countAll<string | number>().as("n")).executeTakeFirst();
+  const reviews = await openReviewClaims(
+    ctx.db,
+    actor.tenantId,
+    rows.map((r) => r.id),
+  );
   return {
-    items: rows.map(({ method_name, ...row }) => portalDepositView(row, method_name ?? "")),
+    items: rows.map(({ method_name, ...row }) =>
+      portalDepositView(row, method_name ?? "", isUnderReview(reviews.get(row.id) ?? [])),
+    ),
     total: Number(count?.n ?? 0),
   };
 }

@@ -176,6 +176,7 @@ describe("portal deposits", () => {
     expect(body.items.map((d: { orderNo: string }) => d.orderNo)).toEqual([made[2], made[1]]);
     expect(body.items[0]).toEqual({
       orderNo: made[2],
+      methodId: fa.methodId,
       status: "pending",
       amount: "13.00",
       fee: "0.63",
@@ -183,7 +184,8 @@ describe("portal deposits", () => {
       currency: "USD",
       methodName: "Card",
       paymentUrl: `https://pay.example.com/p/${made[2]}`,
-      failureMessage: null,
+      failure: null,
+      underReview: false,
       createdAt: expect.any(Number),
       updatedAt: expect.any(Number),
       finalizedAt: null,

@@ -33,8 +33,7 @@ import {
   portalDeposit,
   portalMethod,
 } from "./deposit-schemas.js";
-import { isTerminal } from "./deposit-state.js";
-import { createDepositHttpStatus } from "./deposit-view.js";
+import { createDepositHttpStatus, isSettledForClient } from "./deposit-view.js";
 
 export type DepositRoutesOptions = {
   /** Outbound client for API-1 (tests inject one); default: built from config.allowPrivateAppUrls. */
@@ -95,7 +94,8 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
           description:
             "201: created (status pending with paymentUrl). 200: the Idempotency-Key answered an earlier order. " +
             "502: the order was created but the payment provider gave no payment page; it is `failed` and " +
-            "`error.message` is the text to show the client. 409 idempotency_key_reused; 409 method_changed when " +
+            "`error.reason` says why (api1_declined: the provider refused, `error.message` its own words or null; " +
+            "api1_unavailable: anything else, no text). 409 idempotency_key_reused; 409 method_changed when " +
             "the method was deleted or its decimals changed while the order was being made (nothing created: send again). 400 with field paths " +
             "(amount, currency, fields.<key>, methodId when the method is disabled). 404 when the method does not " +
             "exist or is not visible to this client.",
@@ -163,8 +163,10 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
           summary: "Live status of one deposit as server-sent events",
           description:
             "text/event-stream. Every ~1 s an `event: status` whose data is the deposit (same shape as " +
-            "GET /api/portal/deposits/:orderNo). Once the status is final the stream sends it, then " +
-            "`event: end` (data {reason: 'final'}), and closes; after 10 minutes it sends `event: end` with " +
+            "GET /api/portal/deposits/:orderNo). Once the deposit succeeded or failed with no payment under " +
+            "review, the stream sends it, then `event: end` (data {reason: 'final'}), and closes; a cancelled or " +
+            "expired deposit stays watched (a payment page opened before may still be paid, and that payment " +
+            "goes to review: `underReview`). After 10 minutes it sends `event: end` with " +
             "{reason: 'timeout'} and closes (reconnect to continue). When the session ends (logout, expiry) " +
             "it sends `event: end` with {reason: 'session_ended'} and closes. A session holds at most " +
             "PORTAL_STREAMS_PER_SESSION streams at once (per server process); one more is refused with 429.",
@@ -212,7 +214,7 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
           raw.write(`retry: ${pollMs * 3}\n\n`);
           while (open) {
             send("status", view);
-            if (isTerminal(view.status)) {
+            if (isSettledForClient(view)) {
               send("end", { reason: "final" });
               break;
             }
@@ -251,7 +253,9 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
         config: { access: "client" },
         schema: {
           tags: ["portal"],
-          summary: "Cancel one of the client's open deposits (pending or processing); 409 when already final",
+          summary:
+            "Cancel one of the client's open deposits (pending or processing); 409 deposit_final when already " +
+            "final, 409 deposit_under_review while a payment for it is being checked",
           params: orderNoParams,
           response: { 200: portalDeposit },
         },

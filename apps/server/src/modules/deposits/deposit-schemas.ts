@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { plainDecimal } from "../../common/plain-decimal.js";
 import { sortParam } from "../../infra/db/list-order.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import type { DepositEventKind } from "./deposit-events.js";
@@ -28,11 +29,7 @@ export const idempotencyHeaders = z.looseObject({
 const depositRequestFields = {
   methodId: z.string().min(1).max(64),
   currency: z.string().min(1).max(12).describe("currency code accepted by the method, e.g. USD"),
-  amount: z
-    .string()
-    .min(1)
-    .max(40)
-    .describe('decimal text or JSON number text ("100.50", "100", "1e2"); at most the currency\'s decimals'),
+  amount: plainDecimal.describe('plain decimal text ("100.50", "100"); at most the currency\'s decimals'),
   fields: z
     .record(z.string(), z.string())
     .optional()
@@ -48,12 +45,20 @@ const depositRequestFields = {
 export const portalCreateBody = z.object(depositRequestFields);
 export const adminCreateBody = z.object({ clientId: z.string().min(1).max(64), ...depositRequestFields });
 
+const failureFields = {
+  reason: z
+    .enum(["api1_declined", "api1_unavailable", "payment_failed"])
+    .describe(
+      "api1_declined: the payment provider refused to start the payment; api1_unavailable: it gave no " +
+        "payment page (unreachable, an error); payment_failed: the payment itself failed",
+    ),
+  message: z
+    .string()
+    .nullable()
+    .describe("the provider's own words (cleaned) when it refused properly (api1_declined); null otherwise"),
+};
 const clientFailure = z
-  .object({
-    code: z.enum(["payment_provider_failed", "payment_failed"]),
-    reason: z.enum(["provider_unavailable", "provider_declined", "payment_failed"]),
-    message: z.string().describe("client-safe message (the tenant backend's msg when it gave one)"),
-  })
+  .object({ code: z.enum(["payment_provider_failed", "payment_failed"]), ...failureFields })
   .nullable();
 
 const createResultFields = {
@@ -71,14 +76,21 @@ export const adminCreateResult = z.object({ id: z.string(), ...createResultField
 
 export const portalDeposit = z.object({
   orderNo: z.string(),
+  methodId: z.string(),
   status: depositStatus,
   amount: decimalText,
   fee: decimalText,
   credit: decimalText,
   currency: z.string(),
   methodName: z.string(),
-  paymentUrl: z.string().nullable(),
-  failureMessage: z.string().nullable(),
+  paymentUrl: z.string().nullable().describe("null unless pending/processing with nothing under review"),
+  failure: z.object(failureFields).nullable().describe("why a failed deposit failed; null unless failed"),
+  underReview: z
+    .boolean()
+    .describe(
+      "a payment was reported for this order and waits for a person's check (paid after expiry or " +
+        "cancellation, another amount, …); it cannot be cancelled meanwhile",
+    ),
   createdAt: epochMs,
   updatedAt: epochMs,
   finalizedAt: epochMs.nullable(),

@@ -13,17 +13,26 @@ export const money = (minor: number | bigint, decimals: number): string =>
 const moneyOrNull = (minor: number | null, decimals: number): string | null =>
   minor === null ? null : money(minor, decimals);
 
-/** Why an order failed, in words a client may read. */
+/**
+ * Why an order failed, as a code the portal translates (docs/psp-open-api.md#client-failures):
+ * - `api1_declined`: the tenant backend refused properly (HTTP 2xx, `result: false`); `message`
+ *   is its cleaned `msg`, or null when it gave none;
+ * - `api1_unavailable`: anything else API-1 did (timeout, non-2xx, bad answer); never its text;
+ * - `payment_failed`: the payment itself failed later (callback status 0, an admin's rejection).
+ */
+type ClientFailureReason = "api1_declined" | "api1_unavailable" | "payment_failed";
 export type ClientFailure = {
   code: "payment_provider_failed" | "payment_failed";
-  /** provider_unavailable: API-1 could not give a payment page; provider_declined: the tenant said no. */
-  reason: "provider_unavailable" | "provider_declined" | "payment_failed";
-  message: string;
+  reason: ClientFailureReason;
+  /** The tenant's own words, only for `api1_declined`; null otherwise. */
+  message: string | null;
 };
 
 /** failure_reason codes written by API-1 failures (create-deposit.ts); the rest come from callbacks or staff. */
 const API1_REASON =
   /^(timeout|connection_refused|blocked_address|dns_failure|too_large|network_error|http_status_\d+|bad_json|result_false|missing_url|bad_url|insecure_url|config_error|internal_error)\b/;
+/** Only a proper refusal's `msg` reaches a client; older rows kept a non-2xx answer's text too. */
+const API1_DECLINED = /^result_false\b/;
 
 /**
  * A tenant's text as stored: rows written before `cleanTenantText` also removed invisible
@@ -37,20 +46,17 @@ export function clientFailureOf(
 ): ClientFailure | null {
   if (row.status !== "failed") return null;
   const reason = row.failure_reason ?? "";
-  const message = shownText(row.failure_message);
-  if (API1_REASON.test(reason)) {
-    const declined = message !== null && message !== PROVIDER_UNAVAILABLE_MESSAGE;
+  if (API1_DECLINED.test(reason)) {
+    const message = shownText(row.failure_message);
     return {
       code: "payment_provider_failed",
-      reason: declined ? "provider_declined" : "provider_unavailable",
-      message: message ?? PROVIDER_UNAVAILABLE_MESSAGE,
+      reason: "api1_declined",
+      message: message === PROVIDER_UNAVAILABLE_MESSAGE ? null : message,
     };
   }
-  return {
-    code: "payment_failed",
-    reason: "payment_failed",
-    message: message ?? "The payment failed",
-  };
+  if (API1_REASON.test(reason))
+    return { code: "payment_provider_failed", reason: "api1_unavailable", message: null };
+  return { code: "payment_failed", reason: "payment_failed", message: null };
 }
 
 /** The answer of creating a deposit (portal and back office). */
@@ -86,6 +92,7 @@ export function createDepositHttpStatus(v: CreateDepositView): 200 | 201 | 502 {
 
 export type PortalDepositView = {
   orderNo: string;
+  methodId: string;
   status: DepositStatus;
   amount: string;
   fee: string;
@@ -93,23 +100,33 @@ export type PortalDepositView = {
   currency: string;
   methodName: string;
   paymentUrl: string | null;
-  failureMessage: string | null;
+  failure: Omit<ClientFailure, "code"> | null;
+  /** A payment reported for this order waits for a person's check (an open review item). */
+  underReview: boolean;
   createdAt: number;
   updatedAt: number;
   finalizedAt: number | null;
 };
 
-export function portalDepositView(row: DepositRow, methodName: string): PortalDepositView {
+export function portalDepositView(
+  row: DepositRow,
+  methodName: string,
+  underReview: boolean,
+): PortalDepositView {
+  const failure = clientFailureOf(row);
   return {
     orderNo: row.order_no,
+    methodId: row.method_id,
     status: row.status,
     amount: money(row.amount_minor, row.decimals),
     fee: money(row.fee_minor, row.decimals),
     credit: money(row.credit_minor, row.decimals),
     currency: row.currency,
     methodName,
-    paymentUrl: OPEN.has(row.status) ? row.payment_url : null,
-    failureMessage: row.status === "failed" ? (clientFailureOf(row)?.message ?? null) : null,
+    // No payment page while a payment is being checked: paying twice is what the check is about.
+    paymentUrl: OPEN.has(row.status) && !underReview ? row.payment_url : null,
+    failure: failure ? { reason: failure.reason, message: failure.message } : null,
+    underReview,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     finalizedAt: row.finalized_at,
@@ -181,4 +198,26 @@ export function adminDepositView(
     updatedAt: row.updated_at,
     finalizedAt: row.finalized_at,
   };
+}
+
+/** What a client's claim in a review item says was paid: API-2 status 1 (success). */
+export type OpenReviewClaim = { status: number };
+
+/**
+ * Whether the client sees "we received a payment and are checking it" (docs/psp-open-api.md#client-review-state):
+ * an open review item whose callback reported a success (late, another amount, contradicting
+ * the order). A held failure report is the admin's business only: no payment was received.
+ */
+export function isUnderReview(openClaims: readonly OpenReviewClaim[]): boolean {
+  return openClaims.some((c) => c.status === 1);
+}
+
+/**
+ * Whether a live view of the order is done (the SSE stream's `final`): succeeded or failed with
+ * nothing being checked. Cancelled and expired orders stay watched, since a payment page opened
+ * before can still be paid and that payment lands in review
+ * (docs/psp-open-api.md#client-review-state).
+ */
+export function isSettledForClient(v: Pick<PortalDepositView, "status" | "underReview">): boolean {
+  return !v.underReview && (v.status === "succeeded" || v.status === "failed");
 }

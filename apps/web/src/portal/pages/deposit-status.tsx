@@ -11,8 +11,9 @@ import {
   ThemeIcon,
   Title,
 } from "@mantine/core";
+import { modals } from "@mantine/modals";
 import { useEffect, useState } from "react";
-import { Link, useLocation, useParams } from "react-router";
+import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { t } from "../../i18n/index.js";
 import { ApiError } from "../../lib/api.js";
 import { dateTime } from "../../lib/format.js";
@@ -23,12 +24,22 @@ import { ErrorAlert, notifyError, PageLoader, StatusBadge } from "../../ui/feedb
 import { IconAlert, IconCheck, IconExternal } from "../../ui/icons.js";
 import { api } from "../api.js";
 import { isFinal, type PortalDeposit } from "../types.js";
+import type { DepositPrefill } from "./deposit.js";
 
 const POLL_MS = 2_000;
+/** How long a deposit that was cancelled or expired while watched stays watched by polling (~10 min). */
+const LATE_POLLS = 300;
+
+/** Nothing more can change for the client: succeeded or failed, nothing being checked (the server's `final`). */
+const settled = (d: PortalDeposit) => !d.underReview && (d.status === "succeeded" || d.status === "failed");
+/** Worth watching from the start: still open, or a payment for it is being checked. */
+const open = (d: PortalDeposit) => !isFinal(d.status) || d.underReview;
 
 /**
- * The deposit's status, live: server-sent events from /events until the status is final,
- * falling back to polling when the stream is unavailable.
+ * The deposit's status, live: server-sent events from /events until nothing more can change,
+ * falling back to polling when the stream is unavailable. A deposit cancelled or expired while
+ * watched stays watched for a while, since a payment page opened before can still be paid and
+ * that payment is then checked (the page shows it without a reload).
  */
 function useLiveDeposit(orderNo: string) {
   const [deposit, setDeposit] = useState<PortalDeposit | null>(null);
@@ -39,6 +50,7 @@ function useLiveDeposit(orderNo: string) {
     let stopped = false;
     let source: EventSource | null = null;
     let timer: ReturnType<typeof setTimeout> | null = null;
+    let latePolls = LATE_POLLS;
     const path = `/api/portal/deposits/${encodeURIComponent(orderNo)}`;
 
     const poll = async () => {
@@ -48,7 +60,7 @@ function useLiveDeposit(orderNo: string) {
         const d = await api.GET("/api/portal/deposits/{orderNo}", { params: { path: { orderNo } } });
         if (stopped) return;
         setDeposit(d);
-        if (isFinal(d.status)) {
+        if (settled(d) || (!open(d) && --latePolls <= 0)) {
           setLive("off");
           return;
         }
@@ -68,7 +80,7 @@ function useLiveDeposit(orderNo: string) {
       .then((d) => {
         if (stopped) return;
         setDeposit(d);
-        if (isFinal(d.status)) return;
+        if (!open(d)) return;
         if (typeof EventSource === "undefined") {
           void poll();
           return;
@@ -89,7 +101,9 @@ function useLiveDeposit(orderNo: string) {
           setLive("off");
           // Reached the stream's time cap while still open: keep watching by polling.
           void api.GET("/api/portal/deposits/{orderNo}", { params: { path: { orderNo } } }).then((d) => {
-            if (!stopped && !isFinal(d.status)) void poll();
+            if (stopped) return;
+            setDeposit(d);
+            if (open(d)) void poll();
           });
         });
         source.onerror = () => {
@@ -110,14 +124,15 @@ function useLiveDeposit(orderNo: string) {
     };
   }, [orderNo]);
 
-  return { deposit, error, live };
+  return { deposit, error, live, setDeposit };
 }
 
 export function DepositStatusPage() {
   const { orderNo = "" } = useParams();
   const location = useLocation();
   const state = (location.state ?? {}) as { opened?: boolean; fresh?: boolean };
-  const { deposit: d, error, live } = useLiveDeposit(orderNo);
+  const navigate = useNavigate();
+  const { deposit: d, error, live, setDeposit } = useLiveDeposit(orderNo);
   const final = d ? isFinal(d.status) : false;
   const wallets = useQuery(
     () => (d?.status === "succeeded" ? api.GET("/api/portal/wallets") : Promise.resolve(null)),
@@ -134,19 +149,41 @@ export function DepositStatusPage() {
   const cancel = async () => {
     setCancelling(true);
     try {
-      await api.POST("/api/portal/deposits/{orderNo}/cancel", { params: { path: { orderNo: d.orderNo } } });
+      setDeposit(
+        await api.POST("/api/portal/deposits/{orderNo}/cancel", { params: { path: { orderNo: d.orderNo } } }),
+      );
     } catch (err) {
-      notifyError(err);
+      if (err instanceof ApiError && err.code === "deposit_under_review") {
+        // A payment landed meanwhile: say so, and show it being checked.
+        notifyError(new ApiError(err.status, err.code, t("portalError.deposit_under_review")));
+        setDeposit({ ...d, underReview: true, paymentUrl: null });
+      } else notifyError(err);
     } finally {
       setCancelling(false);
     }
   };
+  const confirmCancel = () =>
+    modals.openConfirmModal({
+      title: t("track.cancelConfirmTitle"),
+      children: <Text size="sm">{t("track.cancelConfirmText")}</Text>,
+      labels: { confirm: t("track.cancelConfirm"), cancel: t("track.cancelKeep") },
+      confirmProps: { color: "red" },
+      onConfirm: () => void cancel(),
+    });
+  // "Try again" starts a new deposit of the same method, currency and amount.
+  const retry: DepositPrefill = { methodId: d.methodId, currency: d.currency, amount: d.amount };
+  const checking = d.underReview;
+  const failureText = (f: NonNullable<PortalDeposit["failure"]>) => t(`deposit.failedReason.${f.reason}`);
 
   return (
     <Stack gap="md">
       <Group justify="space-between" align="center">
         <Title order={2}>{t("track.title")}</Title>
-        <StatusBadge status={d.status} />
+        {checking && d.status !== "succeeded" ? (
+          <StatusBadge status="review">{t("track.checkingBadge")}</StatusBadge>
+        ) : (
+          <StatusBadge status={d.status} />
+        )}
       </Group>
 
       {d.status === "succeeded" ? (
@@ -172,20 +209,65 @@ export function DepositStatusPage() {
         </Alert>
       ) : null}
 
-      {d.status === "failed" || d.status === "expired" || d.status === "cancelled" ? (
+      {checking ? (
+        <Card data-testid="deposit-checking" role="status">
+          <Group wrap="nowrap" align="flex-start">
+            <Loader size="sm" mt={2} color="yellow" />
+            <Stack gap={4}>
+              <Text fw={600}>{t("track.checkingTitle")}</Text>
+              <Text size="sm">{t("track.checkingText")}</Text>
+            </Stack>
+          </Group>
+        </Card>
+      ) : null}
+
+      {d.status === "failed" && !checking ? (
         <Alert
-          color={d.status === "failed" ? "red" : "gray"}
+          color="red"
+          variant="light"
+          icon={<IconAlert />}
+          title={t("track.failedTitle")}
+          data-testid="deposit-failure"
+          role="alert"
+        >
+          <Stack gap="xs">
+            <Text size="sm">
+              {d.failure ? failureText(d.failure) : t("deposit.failedReason.payment_failed")}
+            </Text>
+            {d.failure?.message ? (
+              <Text size="sm" data-testid="provider-message">
+                {t("deposit.providerSaid", { message: d.failure.message })}
+              </Text>
+            ) : null}
+            <Text size="sm" fw={500}>
+              {t("track.nothingCharged")}
+            </Text>
+            <Group gap="sm">
+              <Button size="sm" onClick={() => navigate("/deposit", { state: { prefill: retry } })}>
+                {t("track.tryAgain")}
+              </Button>
+              <Button size="sm" variant="default" onClick={() => navigate("/deposit")}>
+                {t("track.otherMethod")}
+              </Button>
+            </Group>
+          </Stack>
+        </Alert>
+      ) : null}
+
+      {(d.status === "expired" || d.status === "cancelled") && !checking ? (
+        <Alert
+          color="gray"
           variant="light"
           icon={<IconAlert />}
           title={t(`track.${d.status}Title`)}
           data-testid="deposit-failure"
           role="alert"
         >
-          {d.failureMessage ?? t(`track.${d.status}Text`)}
+          {t(`track.${d.status}Text`)}
         </Alert>
       ) : null}
 
-      {!final ? (
+      {!final && !checking ? (
         <Card data-testid="deposit-waiting">
           <Group wrap="nowrap" align="flex-start">
             <Loader size="sm" mt={2} />
@@ -222,7 +304,7 @@ export function DepositStatusPage() {
                 color="gray"
                 size="compact-sm"
                 loading={cancelling}
-                onClick={() => void cancel()}
+                onClick={confirmCancel}
               >
                 {t("track.cancel")}
               </Button>
@@ -265,8 +347,9 @@ export function DepositStatusPage() {
             <Text size="xs" c="dimmed">
               {t("deposit.fee")}
             </Text>
-            <Text size="sm" className="num">
-              {money(d.fee, d.currency)}
+            {/* No money was taken for a deposit that failed, expired or was cancelled: no fee either. */}
+            <Text size="sm" className="num" data-testid="status-fee">
+              {final && d.status !== "succeeded" ? "—" : money(d.fee, d.currency)}
             </Text>
           </Stack>
           <Stack gap={0}>

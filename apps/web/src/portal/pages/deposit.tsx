@@ -14,9 +14,9 @@ import {
 } from "@mantine/core";
 import { type GetInputPropsReturnType, useForm } from "@mantine/form";
 import { useEffect, useRef, useState } from "react";
-import { useNavigate } from "react-router";
-import { apiLanguage, t } from "../../i18n/index.js";
-import { ApiError, clientFailureText } from "../../lib/api.js";
+import { useLocation, useNavigate } from "react-router";
+import { apiLanguage, locale, t } from "../../i18n/index.js";
+import { ApiError } from "../../lib/api.js";
 import { groupDigits } from "../../lib/money.js";
 import {
   closePendingTab,
@@ -27,8 +27,10 @@ import {
 import { useQuery } from "../../lib/use-api-query.js";
 import { ErrorAlert, errorMessage, PageLoader } from "../../ui/feedback.js";
 import { IconExternal } from "../../ui/icons.js";
+import { formatAmountText } from "../amount-text.js";
 import { api } from "../api.js";
 import {
+  canonicalAmount,
   type DepositFormValues,
   deviceKind,
   feeSummary,
@@ -81,16 +83,24 @@ function FieldInput(props: { f: PortalField; inputProps: GetInputPropsReturnType
   }
 }
 
-type Outcome = { kind: "failed"; message: string } | { kind: "unsafe" } | null;
+/** Why starting the deposit failed, in the client's words: a translated reason, the provider's own only when it refused. */
+type Outcome = { kind: "failed"; text: string; providerMessage: string | null } | { kind: "unsafe" } | null;
 
-function DepositForm({ method }: { method: PortalMethod }) {
+/** What "Try again" on a failed deposit hands the form (deposit-status.tsx). */
+export type DepositPrefill = { methodId: string; currency: string; amount: string };
+
+function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: DepositPrefill }) {
   const navigate = useNavigate();
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>(null);
+  const prefillCurrency = method.currencies.some((c) => c.code === prefill?.currency)
+    ? prefill?.currency
+    : undefined;
   const form = useForm<DepositFormValues>({
     initialValues: {
-      currency: method.currencies[0]?.code ?? "",
-      amount: "",
+      currency: prefillCurrency ?? method.currencies[0]?.code ?? "",
+      // Shown the way the client writes amounts; sent again as plain text.
+      amount: prefillCurrency && prefill ? formatAmountText(prefill.amount, locale()) : "",
       fieldValues: method.fields.map(() => ""),
     },
     validate: (v) => validateDeposit(method, v),
@@ -128,7 +138,8 @@ function DepositForm({ method }: { method: PortalMethod }) {
           body: {
             methodId: method.id,
             currency: v.currency,
-            amount: v.amount.trim(),
+            // Validated above, so it reads; the API takes plain decimal text only.
+            amount: canonicalAmount(v.amount) ?? v.amount.trim(),
             fields,
             device: deviceKind(),
             language: apiLanguage(),
@@ -139,7 +150,12 @@ function DepositForm({ method }: { method: PortalMethod }) {
       .then((r) => {
         if (r.error || r.status === "failed") {
           closePendingTab(tab);
-          setOutcome({ kind: "failed", message: clientFailureText(r.error) });
+          const reason = r.error?.reason ?? "api1_unavailable";
+          setOutcome({
+            kind: "failed",
+            text: t(`deposit.failedReason.${reason}`),
+            providerMessage: reason === "api1_declined" ? (r.error?.message ?? null) : null,
+          });
           return;
         }
         const url = safePaymentUrl(r.paymentUrl);
@@ -168,7 +184,7 @@ function DepositForm({ method }: { method: PortalMethod }) {
           }
           form.setErrors(errors);
         } else {
-          setOutcome({ kind: "failed", message: errorMessage(err) });
+          setOutcome({ kind: "failed", text: errorMessage(err), providerMessage: null });
         }
       })
       .finally(() => {
@@ -267,7 +283,14 @@ function DepositForm({ method }: { method: PortalMethod }) {
               role="alert"
               data-testid="deposit-error"
             >
-              {outcome.message}
+              <Stack gap={4}>
+                <Text size="sm">{outcome.text}</Text>
+                {outcome.providerMessage ? (
+                  <Text size="sm" data-testid="provider-message">
+                    {t("deposit.providerSaid", { message: outcome.providerMessage })}
+                  </Text>
+                ) : null}
+              </Stack>
             </Alert>
           ) : null}
           {outcome?.kind === "unsafe" ? (
@@ -295,7 +318,8 @@ function DepositForm({ method }: { method: PortalMethod }) {
 
 export function DepositPage() {
   const methods = useQuery(() => api.GET("/api/portal/deposit-methods"), []);
-  const [methodId, setMethodId] = useState<string | null>(null);
+  const prefill = ((useLocation().state ?? {}) as { prefill?: DepositPrefill }).prefill;
+  const [methodId, setMethodId] = useState<string | null>(prefill?.methodId ?? null);
   const items = methods.data?.items ?? [];
   const selected = items.find((m) => m.id === methodId) ?? (items.length === 1 ? items[0] : undefined);
 
@@ -320,7 +344,13 @@ export function DepositPage() {
           </Stack>
         </Radio.Group>
       )}
-      {selected ? <DepositForm key={selected.id} method={selected} /> : null}
+      {selected ? (
+        <DepositForm
+          key={selected.id}
+          method={selected}
+          prefill={prefill?.methodId === selected.id ? prefill : undefined}
+        />
+      ) : null}
       <Text size="xs" c="dimmed">
         {t("deposit.securityNote")}
       </Text>
