@@ -31,7 +31,11 @@ function DepositList({ items }: { items: PortalDeposit[] }) {
               </Text>
             </Stack>
             <Stack gap={2} align="flex-end">
-              <StatusBadge status={d.status} />
+              {d.underReview ? (
+                <StatusBadge status="review">{t("track.checkingBadge")}</StatusBadge>
+              ) : (
+                <StatusBadge status={d.status} />
+              )}
               {d.status === "succeeded" ? (
                 <Text size="xs" c="teal.8" className="num">
                   {money(d.credit, d.currency, { plus: true })}
