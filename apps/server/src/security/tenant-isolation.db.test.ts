@@ -60,6 +60,9 @@ type RouteFixture = {
 const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   "/api/admin/clients/:id": { params: (f) => ({ id: f.clientId }), body: { PATCH: { name: "Mallory" } } },
   "/api/admin/clients/:id/ledger": { params: (f) => ({ id: f.clientId }) },
+  "/api/admin/clients/:id/reset-password": { params: (f) => ({ id: f.clientId }) },
+  "/api/admin/clients/:id/disable": { params: (f) => ({ id: f.clientId }) },
+  "/api/admin/clients/:id/enable": { params: (f) => ({ id: f.clientId }) },
   "/api/admin/users/:id": {
     params: (f) => ({ id: f.userId }),
     body: { PATCH: { name: "Mallory", role: "viewer", disabled: true } },

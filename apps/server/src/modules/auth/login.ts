@@ -87,7 +87,7 @@ export async function loginStaff(
   };
 }
 
-/** Portal login: a client of one tenant (identified by its slug), by email and password. */
+/** Portal login: a client of one tenant (identified by its slug), by email and password; never a disabled one. */
 export async function loginClient(
   ctx: Pick<AppContext, "db" | "clock" | "config">,
   input: { tenant: string; email: string; password: string },
@@ -101,6 +101,7 @@ export async function loginClient(
       "clients.name",
       "clients.email",
       "clients.password_hash",
+      "clients.disabled",
       "tenants.name as tenant_name",
       "tenants.slug as tenant_slug",
     ])
@@ -108,7 +109,8 @@ export async function loginClient(
     .where("clients.email", "=", input.email.trim().toLowerCase())
     .executeTakeFirst();
   const ok = await verifyPassword(input.password, client?.password_hash ?? dummyPasswordHash());
-  if (!client?.password_hash || !ok) throw new UnauthenticatedError(BAD_LOGIN);
+  // A disabled client gets the answer of a wrong password, after the same work (as staff do).
+  if (!client?.password_hash || !ok || client.disabled) throw new UnauthenticatedError(BAD_LOGIN);
   await upgradePasswordHash(
     ctx.db,
     "clients",
