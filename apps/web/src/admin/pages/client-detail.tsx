@@ -1,4 +1,4 @@
-import { Anchor, Card, Grid, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { Anchor, Button, Card, Grid, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { type MessageKey, t } from "../../i18n/index.js";
@@ -6,9 +6,12 @@ import { dateTime } from "../../lib/format.js";
 import { money } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { DataTable } from "../../ui/data-table.js";
-import { ErrorAlert, PageLoader, StatusBadge } from "../../ui/feedback.js";
+import { ErrorAlert, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
+import { confirmDisabled, confirmPasswordReset, EditClientModal } from "../client-actions.js";
+import { ClientStatusBadge } from "../client-status.js";
+import { nationalityText } from "../country-select.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 20;
@@ -18,6 +21,7 @@ export function ClientDetailPage() {
   const { can } = useStaff();
   const navigate = useNavigate();
   const [ledgerPage, setLedgerPage] = useState(1);
+  const [editing, setEditing] = useState(false);
   const client = useQuery(
     () => api.GET("/api/admin/clients/{id}", { params: { path: { id: id ?? "" } } }),
     [id],
@@ -39,6 +43,7 @@ export function ClientDetailPage() {
   const c = client.data;
   if (client.loading && !c) return <PageLoader />;
   if (client.error || !c) return <ErrorAlert error={client.error} />;
+  const reload = () => void client.reload();
 
   return (
     <>
@@ -49,7 +54,42 @@ export function ClientDetailPage() {
             ← {t("clients.back")}
           </Anchor>
         }
+        actions={
+          <Group gap="xs">
+            {can("clients:write") ? (
+              <Button variant="default" onClick={() => setEditing(true)}>
+                {t("common.edit")}
+              </Button>
+            ) : null}
+            {can("clients:access") ? (
+              <>
+                <Button variant="default" onClick={() => confirmPasswordReset(c, reload)}>
+                  {t("clients.resetPassword")}
+                </Button>
+                <Button
+                  variant={c.disabled ? "filled" : "light"}
+                  color={c.disabled ? undefined : "red"}
+                  onClick={() => confirmDisabled(c, !c.disabled, reload)}
+                >
+                  {c.disabled ? t("clients.enable") : t("clients.disable")}
+                </Button>
+              </>
+            ) : null}
+          </Group>
+        }
       />
+      {editing ? (
+        <EditClientModal
+          client={c}
+          opened
+          onClose={() => setEditing(false)}
+          onSaved={(saved) => {
+            setEditing(false);
+            notifySuccess(t("clients.saved", { name: saved.name }));
+            reload();
+          }}
+        />
+      ) : null}
       <Grid gap="md">
         <Grid.Col span={{ base: 12, md: 4 }}>
           <Card>
@@ -64,8 +104,8 @@ export function ClientDetailPage() {
                 <b>{t("field.phone")}:</b> {c.phone ?? "—"}
               </Text>
               <Text size="sm">
-                <b>{t("field.nationality")}:</b> {c.nationality ?? "—"} · <b>{t("field.language")}:</b>{" "}
-                {c.language ?? "—"}
+                <b>{t("field.nationality")}:</b> {nationalityText(c.nationality)} ·{" "}
+                <b>{t("field.language")}:</b> {c.language ?? "—"}
               </Text>
               <Text size="sm">
                 <b>{t("field.group")}:</b> {c.group ?? "—"}
@@ -74,7 +114,7 @@ export function ClientDetailPage() {
                 <Text size="sm" fw={700}>
                   {t("clients.portal")}:
                 </Text>
-                <StatusBadge status={c.portalAccess ? "enabled" : "disabled"} />
+                <ClientStatusBadge client={c} />
               </Group>
               <Text size="xs" c="dimmed">
                 {t("field.created")} {dateTime(c.createdAt)}
