@@ -64,12 +64,12 @@ describe.skipIf(!hasChromium)("clients and the audit log (Chromium)", () => {
     const dialog = page.getByRole("dialog");
     await dialog.getByRole("textbox", { name: "Name", exact: true }).fill("Jane Q Client");
     await dialog.getByRole("textbox", { name: "Phone", exact: true }).fill("+34 600 000 000");
-    const country = dialog.getByRole("textbox", { name: "Nationality", exact: true });
+    const country = dialog.getByRole("combobox", { name: "Nationality", exact: true });
     await country.fill("Spain");
     await page.getByRole("option", { name: "Spain (ES)" }).click();
     await dialog.getByRole("button", { name: "Save" }).click();
     await page.getByRole("heading", { name: "Jane Q Client" }).waitFor();
-    await expectText(page.getByText("Nationality:"), "Spain (ES)");
+    await expectText(page.getByTestId("client-details"), "Nationality: Spain (ES)");
     expect((await owner.get(`/api/admin/clients/${clientId}`)).json()).toMatchObject({
       name: "Jane Q Client",
       nationality: "es",

@@ -93,7 +93,7 @@ export function ClientDetailPage() {
       <Grid gap="md">
         <Grid.Col span={{ base: 12, md: 4 }}>
           <Card>
-            <Stack gap="xs">
+            <Stack gap="xs" data-testid="client-details">
               <Text size="sm">
                 <b>{t("clients.userId")}:</b> <span className="mono">{c.id}</span>
               </Text>
