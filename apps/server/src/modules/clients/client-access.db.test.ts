@@ -1,7 +1,10 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyPassword } from "../../infra/crypto/hashing.js";
 import { postLedgerEntry } from "../../test/ledger-postings.js";
 import { createTestApp, loginClient, seedTenant, type TestApp } from "../../test/test-app.js";
+import { loginClient as loginClientUseCase } from "../auth/login.js";
+import { resetClientPassword, setClientDisabled } from "./client-access.js";
 import { generatePortalPassword } from "./client-model.js";
 import { createClientInput } from "./create-client.js";
 
@@ -140,6 +143,34 @@ describe("disable and enable", () => {
     expect(JSON.parse(records[1]!.before!)).toMatchObject({ disabled: false, name: expect.any(String) });
     expect(JSON.parse(records[1]!.after!)).toMatchObject({ disabled: true });
     expect(records[2]!.actor_id).toBe(s.admin.me.id);
+  });
+});
+
+describe("a login racing a disable or a reset", () => {
+  const sessionsOf = (clientId: string) =>
+    t.ctx.db.selectFrom("sessions").select("id_hash").where("subject_id", "=", clientId).execute();
+
+  it("issues no session when the client is disabled or its password reset while the password is checked", async () => {
+    const system = { type: "system" as const, id: null };
+    for (const change of [
+      (id: string) => setClientDisabled(t.ctx, s.tenantId, id, true, system),
+      (id: string) => resetClientPassword(t.ctx, s.tenantId, id, system),
+    ]) {
+      const c = await newClient();
+      const login = loginClientUseCase(
+        t.ctx,
+        { tenant: s.slug, email: c.email, password: c.password },
+        {
+          verifyPassword: async (password, hash) => {
+            const ok = await verifyPassword(password, hash);
+            await change(c.id);
+            return ok;
+          },
+        },
+      );
+      await expect(login).rejects.toMatchObject({ statusCode: 401 });
+      expect(await sessionsOf(c.id)).toEqual([]);
+    }
   });
 });
 
