@@ -53,7 +53,9 @@ export function EditClientModal(props: {
       name: (v) => (v.trim() ? null : t("validation.required")),
       email: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? null : t("validation.email")),
       phone: (v) => (!v.trim() || /^\+?[0-9][0-9 ().-]{2,39}$/.test(v.trim()) ? null : t("validation.phone")),
-      nationality: (v) => (!v || isCountryCode(v) ? null : t("clients.nationalityFormat")),
+      // A stored code that is no country may stay while other fields change; it is marked as such.
+      nationality: (v) =>
+        !v || isCountryCode(v) || v === (c.nationality ?? "") ? null : t("clients.nationalityFormat"),
       language: (v) =>
         !v.trim() || /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(v.trim())
           ? null
