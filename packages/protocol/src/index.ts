@@ -2,6 +2,7 @@
 // Configuring an integration's API-1 parameters is @psphub/protocol/admin (admin.ts).
 // Runs in Node and in browsers; no runtime dependencies.
 
+export { COUNTRY_CODES, isCountryCode } from "./countries.js";
 export {
   CALLBACK_ERROR_TYPES,
   type CallbackErrorBody,

@@ -56,6 +56,7 @@ describe("psphub client create", () => {
       language: "en-us",
       group: "vip",
       portalAccess: true,
+      disabled: false,
     });
     const ctx = createAppContext(loadConfig());
     try {

@@ -36,6 +36,8 @@ import { testDbKind } from "../test/test-database.js";
 
 type Fixtures = {
   clientId: string;
+  /** Another client of A, for the routes that end a client's sessions (reset, disable). */
+  spareClientId: string;
   userId: string;
   apiKeyId: string;
   integrationId?: string;
@@ -61,6 +63,9 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   "/api/admin/clients/:id": { params: (f) => ({ id: f.clientId }), body: { PATCH: { name: "Mallory" } } },
   "/api/admin/clients/:id/ledger": { params: (f) => ({ id: f.clientId }) },
   "/api/admin/clients/:id/ledger/export.csv": { params: (f) => ({ id: f.clientId }) },
+  "/api/admin/clients/:id/reset-password": { params: (f) => ({ id: f.spareClientId }) },
+  "/api/admin/clients/:id/disable": { params: (f) => ({ id: f.spareClientId }) },
+  "/api/admin/clients/:id/enable": { params: (f) => ({ id: f.spareClientId }) },
   "/api/admin/users/:id": {
     params: (f) => ({ id: f.userId }),
     body: { PATCH: { name: "Mallory", role: "viewer", disabled: true } },
@@ -217,7 +222,12 @@ beforeAll(async () => {
   await expectStatus(other, 201, "second client");
   aOtherClient = await loginClient(t.app, a.slug, "other@a.test", "other password 1");
 
-  fx = { clientId: a.clientId, userId: a.viewer.me.id, apiKeyId: a.keyIds.viewer };
+  fx = {
+    clientId: a.clientId,
+    spareClientId: other.json().id,
+    userId: a.viewer.me.id,
+    apiKeyId: a.keyIds.viewer,
+  };
   Object.assign(fx, await createPaymentSetup(a.owner, appUrl));
   bFx = await createPaymentSetup(b.owner, appUrl);
 

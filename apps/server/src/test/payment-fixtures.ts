@@ -126,6 +126,7 @@ export async function insertClient(
       language: "en-us",
       client_group: opts.group ?? null,
       password_hash: await hashPassword(password),
+      disabled: 0,
       created_at: ctx.clock.now(),
     })
     .execute();

@@ -13,6 +13,7 @@ export type Permission =
   | "methods:write"
   | "clients:read"
   | "clients:write"
+  | "clients:access"
   | "deposits:read"
   | "deposits:create"
   | "deposits:resolve"

@@ -612,6 +612,7 @@ export interface paths {
                                 language: string | null;
                                 group: string | null;
                                 portalAccess: boolean;
+                                disabled: boolean;
                                 createdAt: number;
                             }[];
                             total: number;
@@ -659,6 +660,7 @@ export interface paths {
                             language: string | null;
                             group: string | null;
                             portalAccess: boolean;
+                            disabled: boolean;
                             createdAt: number;
                         };
                     };
@@ -705,6 +707,7 @@ export interface paths {
                             language: string | null;
                             group: string | null;
                             portalAccess: boolean;
+                            disabled: boolean;
                             createdAt: number;
                             wallets: {
                                 id: string;
@@ -723,7 +726,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Edit a client; null clears a field, password null removes portal access */
+        /** Edit a client's details; null clears a field (the password and disabling have their own routes) */
         patch: {
             parameters: {
                 query?: never;
@@ -737,11 +740,12 @@ export interface paths {
                 content: {
                     "application/json": {
                         name?: string;
+                        /** Format: email */
+                        email?: string;
                         phone?: string | null;
                         nationality?: string | null;
                         language?: string | null;
                         group?: string | null;
-                        password?: string | null;
                     };
                 };
             };
@@ -761,12 +765,163 @@ export interface paths {
                             language: string | null;
                             group: string | null;
                             portalAccess: boolean;
+                            disabled: boolean;
                             createdAt: number;
                         };
                     };
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/admin/clients/{id}/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give the client a new generated portal password, shown in this answer only; the client's portal sessions end */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            client: {
+                                id: string;
+                                name: string;
+                                email: string;
+                                phone: string | null;
+                                nationality: string | null;
+                                language: string | null;
+                                group: string | null;
+                                portalAccess: boolean;
+                                disabled: boolean;
+                                createdAt: number;
+                            };
+                            password: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/clients/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disable a client: no portal login, its sessions end; wallets and deposits stay */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            email: string;
+                            phone: string | null;
+                            nationality: string | null;
+                            language: string | null;
+                            group: string | null;
+                            portalAccess: boolean;
+                            disabled: boolean;
+                            createdAt: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/clients/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable a disabled client again */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            email: string;
+                            phone: string | null;
+                            nationality: string | null;
+                            language: string | null;
+                            group: string | null;
+                            portalAccess: boolean;
+                            disabled: boolean;
+                            createdAt: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/admin/clients/{id}/ledger": {
@@ -3669,6 +3824,12 @@ export interface paths {
                             updatedAt: number;
                             /** @description epoch milliseconds */
                             finalizedAt: number | null;
+                            /** @description `fields` under their labels: the method's, else the integration's, else the key */
+                            enteredFields: {
+                                key: string;
+                                label: string;
+                                value: string;
+                            }[];
                             timeline: ({
                                 id: string;
                                 /** @enum {string} */
@@ -3877,6 +4038,12 @@ export interface paths {
                             updatedAt: number;
                             /** @description epoch milliseconds */
                             finalizedAt: number | null;
+                            /** @description `fields` under their labels: the method's, else the integration's, else the key */
+                            enteredFields: {
+                                key: string;
+                                label: string;
+                                value: string;
+                            }[];
                             timeline: ({
                                 id: string;
                                 /** @enum {string} */

@@ -113,6 +113,8 @@ export interface ClientsTable {
   language: string | null;
   client_group: string | null;
   password_hash: string | null;
+  /** 1: no portal login (migration 0008); the money stays. */
+  disabled: Bool01;
   created_at: number;
 }
 

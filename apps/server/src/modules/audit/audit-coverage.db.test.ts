@@ -25,7 +25,6 @@ type State = Record<string, string>;
 
 const APP_URL = "http://127.0.0.1:9";
 const CLIENT_PASSWORD = "client portal pass 1";
-const NEW_CLIENT_PASSWORD = "client portal pass 2";
 const USER_PASSWORD = "a brand new user pass";
 
 /** Route key (`METHOD url`) → the steps that drive it, in order. */
@@ -48,12 +47,46 @@ const SETTINGS: Record<string, Step[]> = {
   "PATCH /api/admin/clients/:id": [
     {
       url: (s) => `/api/admin/clients/${s.clientId}`,
-      body: () => ({ name: "Ann B", password: NEW_CLIENT_PASSWORD }),
+      body: () => ({ name: "Ann B", nationality: "ES" }),
       action: "client.update",
       targetId: (s) => s.clientId!,
       expect: ({ before, after }) => {
-        expect(before).toMatchObject({ name: "Ann" });
-        expect(after).toMatchObject({ name: "Ann B" });
+        expect(before).toMatchObject({ name: "Ann", nationality: null });
+        expect(after).toMatchObject({ name: "Ann B", nationality: "es" });
+      },
+    },
+  ],
+  "POST /api/admin/clients/:id/reset-password": [
+    {
+      url: (s) => `/api/admin/clients/${s.clientId}/reset-password`,
+      action: "client.password_reset",
+      targetId: (s) => s.clientId!,
+      expect: ({ before, after }) => {
+        expect(before).toMatchObject({ portalAccess: true });
+        expect(before).not.toHaveProperty("password");
+        expect(after).toMatchObject({ portalAccess: true, password: "[redacted]" });
+      },
+    },
+  ],
+  "POST /api/admin/clients/:id/disable": [
+    {
+      url: (s) => `/api/admin/clients/${s.clientId}/disable`,
+      action: "client.disable",
+      targetId: (s) => s.clientId!,
+      expect: ({ before, after }) => {
+        expect(before).toMatchObject({ name: "Ann B", disabled: false });
+        expect(after).toMatchObject({ name: "Ann B", disabled: true });
+      },
+    },
+  ],
+  "POST /api/admin/clients/:id/enable": [
+    {
+      url: (s) => `/api/admin/clients/${s.clientId}/enable`,
+      action: "client.enable",
+      targetId: (s) => s.clientId!,
+      expect: ({ before, after }) => {
+        expect(before).toMatchObject({ disabled: true });
+        expect(after).toMatchObject({ disabled: false });
       },
     },
   ],
@@ -303,7 +336,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const key = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
-const SECRETS = () => [TEST_PASSWORD, CLIENT_PASSWORD, NEW_CLIENT_PASSWORD, USER_PASSWORD];
+const SECRETS = () => [TEST_PASSWORD, CLIENT_PASSWORD, USER_PASSWORD];
 
 describe("audit coverage", () => {
   it("maps every unsafe back-office route to a settings step or to ELSEWHERE", () => {
@@ -344,6 +377,7 @@ describe("audit coverage", () => {
         step.keep?.(state, res);
         if (route.endsWith("/reveal")) secrets.push(state.token!);
         if (route === "POST /api/admin/api-keys") secrets.push(state.apiKey!, state.apiKey!.slice(4));
+        if (route.endsWith("/reset-password")) secrets.push(res.json().password);
         const rows = await t.ctx.db
           .selectFrom("audit_log")
           .selectAll()
@@ -390,7 +424,7 @@ describe("audit coverage", () => {
     const clientUpdate = await t.ctx.db
       .selectFrom("audit_log")
       .select(["before", "after"])
-      .where("action", "=", "client.update")
+      .where("action", "=", "client.password_reset")
       .where("target_id", "=", state.clientId!)
       .executeTakeFirstOrThrow();
     expect(clientUpdate.after).toMatch(/password/i);

@@ -35,7 +35,7 @@ export type AuditRecord = {
   id: string;
   actorType: AuditLogTable["actor_type"];
   actorId: string | null;
-  /** Who that was, readable: the user's name and email, or the API key's name. */
+  /** Who that was, readable: the user's or client's name and email, or the API key's name. */
   actorName: string | null;
   action: string;
   targetType: string;
@@ -117,6 +117,16 @@ async function actorNames(
       .where("id", "in", keys)
       .execute();
     for (const k of found) names.set(`api_key:${k.id}`, `API key "${k.name}"`);
+  }
+  const clients = ids("client");
+  if (clients.length) {
+    const found = await ctx.db
+      .selectFrom("clients")
+      .select(["id", "name", "email"])
+      .where("tenant_id", "=", tenantId)
+      .where("id", "in", clients)
+      .execute();
+    for (const c of found) names.set(`client:${c.id}`, `${c.name} <${c.email}>`);
   }
   return names;
 }

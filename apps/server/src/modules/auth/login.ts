@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import { UnauthenticatedError } from "../../common/errors.js";
 import { dummyPasswordHash, sha256Hex, verifyPassword } from "../../infra/crypto/hashing.js";
+import { hasRowLocks, writeTransaction } from "../../infra/db/database.js";
 import { upgradePasswordHash } from "./password-upgrade.js";
 import { ROLE_PERMISSIONS } from "./permissions.js";
 import { createSessionRepo } from "./session-repo.js";
@@ -87,10 +88,11 @@ export async function loginStaff(
   };
 }
 
-/** Portal login: a client of one tenant (identified by its slug), by email and password. */
+/** Portal login: a client of one tenant (identified by its slug), by email and password; never a disabled one. */
 export async function loginClient(
   ctx: Pick<AppContext, "db" | "clock" | "config">,
   input: { tenant: string; email: string; password: string },
+  deps: { verifyPassword: typeof verifyPassword } = { verifyPassword },
 ) {
   const client = await ctx.db
     .selectFrom("clients")
@@ -101,21 +103,28 @@ export async function loginClient(
       "clients.name",
       "clients.email",
       "clients.password_hash",
+      "clients.disabled",
       "tenants.name as tenant_name",
       "tenants.slug as tenant_slug",
     ])
     .where("tenants.slug", "=", input.tenant.trim().toLowerCase())
     .where("clients.email", "=", input.email.trim().toLowerCase())
     .executeTakeFirst();
-  const ok = await verifyPassword(input.password, client?.password_hash ?? dummyPasswordHash());
-  if (!client?.password_hash || !ok) throw new UnauthenticatedError(BAD_LOGIN);
-  await upgradePasswordHash(
-    ctx.db,
-    "clients",
-    { ...client, password_hash: client.password_hash },
-    input.password,
-  );
-  const session = await issueSession(ctx, "client", client.id, client.tenant_id);
+  const ok = await deps.verifyPassword(input.password, client?.password_hash ?? dummyPasswordHash());
+  // A disabled client gets the answer of a wrong password, after the same work (as staff do).
+  if (!client?.password_hash || !ok || client.disabled) throw new UnauthenticatedError(BAD_LOGIN);
+  const hash = client.password_hash;
+  // The check took a while: a disable or password reset committed meanwhile ended the client's
+  // sessions, so the session is issued only if the row is still as checked, read under a share
+  // lock (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises) that such a change waits for.
+  const session = await writeTransaction(ctx.db, async (trx) => {
+    let q = trx.selectFrom("clients").select(["disabled", "password_hash"]).where("id", "=", client.id);
+    if (hasRowLocks(trx)) q = q.forShare();
+    const now = await q.executeTakeFirst();
+    if (!now || now.disabled || now.password_hash !== hash) throw new UnauthenticatedError(BAD_LOGIN);
+    return issueSession({ ...ctx, db: trx }, "client", client.id, client.tenant_id);
+  });
+  await upgradePasswordHash(ctx.db, "clients", { ...client, password_hash: hash }, input.password);
   return {
     session,
     me: {

@@ -6,6 +6,7 @@ import { clientOf, staffOf } from "../../http/access.js";
 import { sendCsv } from "../../http/csv-export.js";
 import { parseSort, sortParam } from "../../infra/db/list-order.js";
 import { auditActorOf } from "../audit/audit-repo.js";
+import { resetClientPassword, setClientDisabled } from "./client-access.js";
 import { checkLedger, clientLedger, clientWallets, getClient, listClients } from "./client-queries.js";
 import { CLIENT_SORT_COLUMNS } from "./client-repo.js";
 import { createClient, createClientInput } from "./create-client.js";
@@ -21,6 +22,7 @@ const clientOut = z.object({
   language: z.string().nullable(),
   group: z.string().nullable(),
   portalAccess: z.boolean(),
+  disabled: z.boolean(),
   createdAt: z.number(),
 });
 const walletOut = z.object({
@@ -107,7 +109,8 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       config: { access: { staff: "clients:write" } },
       schema: {
         tags: ["clients"],
-        summary: "Edit a client; null clears a field, password null removes portal access",
+        summary:
+          "Edit a client's details; null clears a field (the password and disabling have their own routes)",
         params: idParams,
         body: updateClientInput,
         response: { 200: clientOut },
@@ -118,6 +121,49 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       return updateClient(ctx, actor.tenantId, req.params.id, req.body, auditActorOf(actor), req.ip);
     },
   );
+
+  r.post(
+    "/api/admin/clients/:id/reset-password",
+    {
+      config: { access: { staff: "clients:access" } },
+      schema: {
+        tags: ["clients"],
+        summary:
+          "Give the client a new generated portal password, shown in this answer only; the client's portal sessions end",
+        params: idParams,
+        response: { 200: z.object({ client: clientOut, password: z.string() }) },
+      },
+    },
+    async (req, reply) => {
+      const actor = staffOf(req);
+      reply.header("cache-control", "no-store");
+      return resetClientPassword(ctx, actor.tenantId, req.params.id, auditActorOf(actor), req.ip);
+    },
+  );
+
+  for (const [action, disabled] of [
+    ["disable", true],
+    ["enable", false],
+  ] as const) {
+    r.post(
+      `/api/admin/clients/:id/${action}`,
+      {
+        config: { access: { staff: "clients:access" } },
+        schema: {
+          tags: ["clients"],
+          summary: disabled
+            ? "Disable a client: no portal login, its sessions end; wallets and deposits stay"
+            : "Enable a disabled client again",
+          params: idParams,
+          response: { 200: clientOut },
+        },
+      },
+      async (req) => {
+        const actor = staffOf(req);
+        return setClientDisabled(ctx, actor.tenantId, req.params.id, disabled, auditActorOf(actor), req.ip);
+      },
+    );
+  }
 
   r.get(
     "/api/admin/clients/:id/ledger",

@@ -1,3 +1,4 @@
+import { isCountryCode } from "@psphub/protocol";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { ConflictError } from "../../common/errors.js";
@@ -17,11 +18,17 @@ export const clientFieldSchemas = {
     .string()
     .trim()
     .regex(/^\+?[0-9][0-9 ().-]{2,39}$/, "digits, spaces and ( ) . - only, with an optional leading +"),
-  /** ISO 3166 alpha-2, stored lower case as API-1 sends it (`us`). */
+  /**
+   * An assigned ISO 3166-1 alpha-2 code, stored lower case as API-1 sends it (`es`): a tenant
+   * backend cannot place `sp` or `uk` (docs/psp-open-api.md#api-1-parameters).
+   */
   nationality: z
     .string()
     .trim()
-    .regex(/^[A-Za-z]{2}$/, "an ISO 3166 alpha-2 country code, e.g. us")
+    .refine(
+      isCountryCode,
+      "not an ISO 3166-1 alpha-2 country code: e.g. es for Spain, gb for the United Kingdom",
+    )
     .transform((v) => v.toLowerCase()),
   /** A language tag, stored lower case as API-1 sends it (`en-us`, `de`). */
   language: z
@@ -77,6 +84,7 @@ export async function createClient(
       language: data.language ?? null,
       client_group: data.group ?? null,
       password_hash: passwordHash,
+      disabled: 0 as const,
       created_at: ctx.clock.now(),
     };
     const client = toClient(row);

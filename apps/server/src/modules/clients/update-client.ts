@@ -1,33 +1,38 @@
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
-import { NotFoundError } from "../../common/errors.js";
+import { ConflictError, NotFoundError } from "../../common/errors.js";
 import { parseInput } from "../../common/validation.js";
-import { hashPassword } from "../../infra/crypto/hashing.js";
-import { writeTransaction } from "../../infra/db/database.js";
+import { isUniqueViolation, writeTransaction } from "../../infra/db/database.js";
 import type { ClientsTable } from "../../infra/db/schema.js";
 import { type AuditActor, recordAudit } from "../audit/audit-repo.js";
-import { createSessionRepo } from "../auth/session-repo.js";
+import { emailSchema } from "../tenants/create-tenant.js";
 import { auditView, type Client, toClient } from "./client-model.js";
 import { createClientRepo } from "./client-repo.js";
 import { clientFieldSchemas } from "./create-client.js";
 
 /**
- * A partial update. Optional fields take `null` to clear them; `password: null` removes portal
- * access. The email is the client's identity and is not changed here.
+ * A partial update of a client's details. Optional fields take `null` to clear them. The portal
+ * password and the disabled flag are not details: they change through `client-access.ts`,
+ * which needs `clients:access`.
  */
-export const updateClientInput = z.object({
-  name: clientFieldSchemas.name.optional(),
-  phone: clientFieldSchemas.phone.nullable().optional(),
-  nationality: clientFieldSchemas.nationality.nullable().optional(),
-  language: clientFieldSchemas.language.nullable().optional(),
-  group: clientFieldSchemas.group.nullable().optional(),
-  password: clientFieldSchemas.password.nullable().optional(),
-});
+export const updateClientInput = z
+  .object({
+    name: clientFieldSchemas.name.optional(),
+    email: emailSchema.optional(),
+    phone: clientFieldSchemas.phone.nullable().optional(),
+    nationality: clientFieldSchemas.nationality.nullable().optional(),
+    language: clientFieldSchemas.language.nullable().optional(),
+    group: clientFieldSchemas.group.nullable().optional(),
+  })
+  .strict();
 export type UpdateClientInput = z.input<typeof updateClientInput>;
 
+const emailTaken = () => new ConflictError("A client with that email exists", "email_taken");
+
 /**
- * Updates a client of the tenant (404 for another tenant's). A password change or removal ends
- * the client's portal sessions. The audit record names a password change without its value.
+ * Updates a client of the tenant (404 for another tenant's); 409 `email_taken` when the new email
+ * is another client's. A change is audited with the client before and after; an edit that
+ * changes nothing writes nothing.
  */
 export async function updateClient(
   ctx: Pick<AppContext, "db" | "clock">,
@@ -38,45 +43,48 @@ export async function updateClient(
   ip: string | null = null,
 ): Promise<Client> {
   const data = parseInput(updateClientInput, input);
-  const passwordHash =
-    data.password === undefined
-      ? undefined
-      : data.password === null
-        ? null
-        : await hashPassword(data.password);
+  try {
+    return await writeTransaction(ctx.db, async (trx) => {
+      const repo = createClientRepo(trx);
+      const row = await repo.find(tenantId, clientId);
+      if (!row) throw new NotFoundError("Client");
+      const patch: Partial<ClientsTable> = {};
+      if (data.name !== undefined) patch.name = data.name;
+      if (data.email !== undefined) patch.email = data.email;
+      if (data.phone !== undefined) patch.phone = data.phone;
+      if (data.nationality !== undefined) patch.nationality = data.nationality;
+      if (data.language !== undefined) patch.language = data.language;
+      if (data.group !== undefined) patch.client_group = data.group;
+      const before = toClient(row);
+      const after = toClient({ ...row, ...patch });
+      if (JSON.stringify(auditView(before)) === JSON.stringify(auditView(after))) return before;
+      if (
+        patch.email !== undefined &&
+        patch.email !== row.email &&
+        (await repo.emailTaken(tenantId, patch.email))
+      )
+        throw emailTaken();
 
-  return writeTransaction(ctx.db, async (trx) => {
-    const repo = createClientRepo(trx);
-    const row = await repo.find(tenantId, clientId);
-    if (!row) throw new NotFoundError("Client");
-    const patch: Partial<ClientsTable> = {};
-    if (data.name !== undefined) patch.name = data.name;
-    if (data.phone !== undefined) patch.phone = data.phone;
-    if (data.nationality !== undefined) patch.nationality = data.nationality;
-    if (data.language !== undefined) patch.language = data.language;
-    if (data.group !== undefined) patch.client_group = data.group;
-    if (passwordHash !== undefined) patch.password_hash = passwordHash;
-    if (Object.keys(patch).length === 0) return toClient(row);
-
-    await repo.update(tenantId, clientId, patch);
-    if (passwordHash !== undefined) await createSessionRepo(trx).deleteForSubject("client", clientId);
-    const before = toClient(row);
-    const after = toClient({ ...row, ...patch });
-    await recordAudit(
-      trx,
-      {
-        tenantId,
-        actor,
-        action: "client.update",
-        targetType: "client",
-        targetId: clientId,
-        before: auditView(before),
-        // `password` is redacted by recordAudit: the record says it changed, never to what.
-        after: passwordHash !== undefined ? { ...auditView(after), password: "changed" } : auditView(after),
-        ip,
-      },
-      ctx.clock.now(),
-    );
-    return after;
-  });
+      await repo.update(tenantId, clientId, patch);
+      await recordAudit(
+        trx,
+        {
+          tenantId,
+          actor,
+          action: "client.update",
+          targetType: "client",
+          targetId: clientId,
+          before: auditView(before),
+          after: auditView(after),
+          ip,
+        },
+        ctx.clock.now(),
+      );
+      return after;
+    });
+  } catch (err) {
+    // Two edits racing for one address: the database's unique (tenant, email) decides.
+    if (isUniqueViolation(err)) throw emailTaken();
+    throw err;
+  }
 }

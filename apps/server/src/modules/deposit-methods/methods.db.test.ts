@@ -479,6 +479,7 @@ describe("deposit methods: order and deletion", () => {
         language: null,
         client_group: null,
         password_hash: null,
+        disabled: 0,
         created_at: now,
       })
       .execute();

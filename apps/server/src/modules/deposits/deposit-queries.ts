@@ -14,7 +14,7 @@ import {
 } from "../../infra/db/list-order.js";
 import type { Database, DepositStatus, DepositsTable } from "../../infra/db/schema.js";
 import { depositFields } from "../deposit-methods/method-model.js";
-import type { CustomParamType } from "../psp-integrations/integration-model.js";
+import type { CustomParam, CustomParamType } from "../psp-integrations/integration-model.js";
 import {
   type DepositRow,
   findClient,
@@ -33,6 +33,7 @@ import {
   type PortalDepositView,
   portalDepositView,
 } from "./deposit-view.js";
+import { type EnteredField, enteredFields } from "./entered-fields.js";
 
 /** Read side of deposits for the portal and the back office. Every query is tenant-scoped. */
 
@@ -322,6 +323,8 @@ export function adminDepositBatches(
 }
 
 export type AdminDepositDetail = AdminDepositView & {
+  /** `fields` labelled as people read them: the method's label, else the integration's, else the key. */
+  enteredFields: EnteredField[];
   timeline: StoredDepositEvent[];
   ledgerEntry: {
     id: string;
@@ -348,6 +351,7 @@ export async function getAdminDeposit(ctx: Ctx, tenantId: string, id: string): P
   ).executeTakeFirst();
   if (!found) throw new NotFoundError("Deposit");
   const { client_name, method_name, integration_name, ...row } = found;
+  const labels = await fieldLabelsOf(ctx.db, tenantId, row.method_id, row.integration_id);
   const timeline = await listDepositEvents(ctx.db, tenantId, row.id);
   const entry = await ctx.db
     .selectFrom("ledger_entries")
@@ -375,6 +379,11 @@ export async function getAdminDeposit(ctx: Ctx, tenantId: string, id: string): P
       methodName: method_name,
       integrationName: integration_name,
     }),
+    enteredFields: enteredFields(
+      decodeJson<Record<string, string>>(row.fields, {}),
+      labels.fieldLabels,
+      labels.customParams,
+    ),
     timeline,
     ledgerEntry: entry
       ? {
@@ -394,5 +403,25 @@ export async function getAdminDeposit(ctx: Ctx, tenantId: string, id: string): P
       createdAt: c.created_at,
       rawBody: c.raw_body,
     })),
+  };
+}
+
+/** The labels of a deposit's fields today: its method's (even if deleted since) and its integration's. */
+async function fieldLabelsOf(db: Db, tenantId: string, methodId: string, integrationId: string) {
+  const m = await db
+    .selectFrom("deposit_methods")
+    .select("field_labels")
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", methodId)
+    .executeTakeFirst();
+  const i = await db
+    .selectFrom("psp_integrations")
+    .select("custom_params")
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", integrationId)
+    .executeTakeFirst();
+  return {
+    fieldLabels: decodeJson<Record<string, string>>(m?.field_labels ?? null, {}),
+    customParams: decodeJson<CustomParam[]>(i?.custom_params ?? null, []),
   };
 }

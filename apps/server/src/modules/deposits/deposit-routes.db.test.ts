@@ -439,6 +439,24 @@ describe("back office", () => {
       request: { sign: expect.any(String) },
     });
 
+    // Each field under the method's label, else the integration's (custom_1 is "Bank" there).
+    const labelled = async (fieldLabels: Record<string, string>) => {
+      await t.ctx.db
+        .updateTable("deposit_methods")
+        .set({ field_labels: JSON.stringify(fieldLabels) })
+        .where("id", "=", fa.methodId)
+        .execute();
+      return (await a.viewer.get(`/api/admin/deposits/${row.id}`)).json().enteredFields;
+    };
+    const kept = await t.ctx.db
+      .selectFrom("deposit_methods")
+      .select("field_labels")
+      .where("id", "=", fa.methodId)
+      .executeTakeFirstOrThrow();
+    expect(await labelled({})).toEqual([{ key: "custom_1", label: "Bank", value: "abc" }]);
+    expect(await labelled({ custom_1: "IBAN" })).toEqual([{ key: "custom_1", label: "IBAN", value: "abc" }]);
+    await labelled(JSON.parse(kept.field_labels));
+
     expect((await b.owner.get(`/api/admin/deposits/${row.id}`)).statusCode).toBe(404);
     expect((await b.owner.post(`/api/admin/deposits/${row.id}/cancel`, {})).statusCode).toBe(404);
   });

@@ -241,6 +241,9 @@ export const timelineEvent = z.discriminatedUnion("kind", [
 
 export const adminDepositDetail = z.object({
   ...adminDepositFields,
+  enteredFields: z
+    .array(z.object({ key: z.string(), label: z.string(), value: z.string() }))
+    .describe("`fields` under their labels: the method's, else the integration's, else the key"),
   timeline: z.array(timelineEvent),
   ledgerEntry: z
     .object({

@@ -1,4 +1,4 @@
-import { Button, Code, Group, Modal, Paper, SimpleGrid, Stack, Text, TextInput } from "@mantine/core";
+import { Button, Code, Group, Modal, Paper, Stack, Text, TextInput } from "@mantine/core";
 import { useState } from "react";
 import { t } from "../../i18n/index.js";
 import type { paths } from "../../lib/api-schema.js";
@@ -8,6 +8,7 @@ import { DataTable, type SortState, serverPaged, sortParam } from "../../ui/data
 import { ErrorAlert } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
+import { AuditDiff, auditActionLabel } from "../audit-diff.js";
 import type { AuditRecord } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
@@ -25,8 +26,6 @@ function useActorNames() {
     return `${kind} ${r.actorName ?? r.actorId}`;
   };
 }
-
-const json = (v: unknown) => (v === null || v === undefined ? "—" : JSON.stringify(v, null, 2));
 
 export function AuditPage() {
   const [action, setAction] = useState("");
@@ -106,7 +105,11 @@ export function AuditPage() {
               key: "action",
               header: t("audit.action"),
               sortKey: "action",
-              render: (r) => <Code>{r.action}</Code>,
+              render: (r) => (
+                <Text size="sm" title={r.action}>
+                  {auditActionLabel(r.action)}
+                </Text>
+              ),
             },
             {
               key: "target",
@@ -130,26 +133,21 @@ export function AuditPage() {
           ]}
         />
       </Paper>
-      <Modal opened={open !== null} onClose={() => setOpen(null)} title={open?.action} size="xl">
+      <Modal
+        opened={open !== null}
+        onClose={() => setOpen(null)}
+        title={open ? auditActionLabel(open.action) : null}
+        size="xl"
+      >
         {open ? (
           <Stack gap="xs">
             <Text size="sm">
               {dateTimeSeconds(open.createdAt)} · {actorName(open)} · {open.ip ?? ""}
             </Text>
-            <SimpleGrid cols={{ base: 1, sm: 2 }}>
-              <Stack gap={4}>
-                <Text size="xs" fw={600} tt="uppercase" c="dimmed">
-                  {t("audit.before")}
-                </Text>
-                <Code block>{json(open.before)}</Code>
-              </Stack>
-              <Stack gap={4}>
-                <Text size="xs" fw={600} tt="uppercase" c="dimmed">
-                  {t("audit.after")}
-                </Text>
-                <Code block>{json(open.after)}</Code>
-              </Stack>
-            </SimpleGrid>
+            <Text size="sm" c="dimmed">
+              <Code>{open.action}</Code> {open.targetType} <span className="mono">{open.targetId ?? ""}</span>
+            </Text>
+            <AuditDiff before={open.before} after={open.after} />
           </Stack>
         ) : null}
       </Modal>

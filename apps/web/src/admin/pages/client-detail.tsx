@@ -7,9 +7,12 @@ import { dateTime } from "../../lib/format.js";
 import { money } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { DataTable } from "../../ui/data-table.js";
-import { ErrorAlert, PageLoader, StatusBadge } from "../../ui/feedback.js";
+import { ErrorAlert, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
+import { confirmDisabled, confirmPasswordReset, EditClientModal } from "../client-actions.js";
+import { ClientStatusBadge } from "../client-status.js";
+import { nationalityText } from "../country-select.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 20;
@@ -19,6 +22,7 @@ export function ClientDetailPage() {
   const { can } = useStaff();
   const navigate = useNavigate();
   const [ledgerPage, setLedgerPage] = useState(1);
+  const [editing, setEditing] = useState(false);
   const client = useQuery(
     () => api.GET("/api/admin/clients/{id}", { params: { path: { id: id ?? "" } } }),
     [id],
@@ -40,6 +44,7 @@ export function ClientDetailPage() {
   const c = client.data;
   if (client.loading && !c) return <PageLoader />;
   if (client.error || !c) return <ErrorAlert error={client.error} />;
+  const reload = () => void client.reload();
 
   return (
     <>
@@ -50,11 +55,46 @@ export function ClientDetailPage() {
             ← {t("clients.back")}
           </Anchor>
         }
+        actions={
+          <Group gap="xs">
+            {can("clients:write") ? (
+              <Button variant="default" onClick={() => setEditing(true)}>
+                {t("common.edit")}
+              </Button>
+            ) : null}
+            {can("clients:access") ? (
+              <>
+                <Button variant="default" onClick={() => confirmPasswordReset(c, reload)}>
+                  {t("clients.resetPassword")}
+                </Button>
+                <Button
+                  variant={c.disabled ? "filled" : "light"}
+                  color={c.disabled ? undefined : "red"}
+                  onClick={() => confirmDisabled(c, !c.disabled, reload)}
+                >
+                  {c.disabled ? t("clients.enable") : t("clients.disable")}
+                </Button>
+              </>
+            ) : null}
+          </Group>
+        }
       />
+      {editing ? (
+        <EditClientModal
+          client={c}
+          opened
+          onClose={() => setEditing(false)}
+          onSaved={(saved) => {
+            setEditing(false);
+            notifySuccess(t("clients.saved", { name: saved.name }));
+            reload();
+          }}
+        />
+      ) : null}
       <Grid gap="md">
         <Grid.Col span={{ base: 12, md: 4 }}>
           <Card>
-            <Stack gap="xs">
+            <Stack gap="xs" data-testid="client-details">
               <Text size="sm">
                 <b>{t("clients.userId")}:</b> <span className="mono">{c.id}</span>
               </Text>
@@ -65,8 +105,8 @@ export function ClientDetailPage() {
                 <b>{t("field.phone")}:</b> {c.phone ?? "—"}
               </Text>
               <Text size="sm">
-                <b>{t("field.nationality")}:</b> {c.nationality ?? "—"} · <b>{t("field.language")}:</b>{" "}
-                {c.language ?? "—"}
+                <b>{t("field.nationality")}:</b> {nationalityText(c.nationality)} ·{" "}
+                <b>{t("field.language")}:</b> {c.language ?? "—"}
               </Text>
               <Text size="sm">
                 <b>{t("field.group")}:</b> {c.group ?? "—"}
@@ -75,7 +115,7 @@ export function ClientDetailPage() {
                 <Text size="sm" fw={700}>
                   {t("clients.portal")}:
                 </Text>
-                <StatusBadge status={c.portalAccess ? "enabled" : "disabled"} />
+                <ClientStatusBadge client={c} />
               </Group>
               <Text size="xs" c="dimmed">
                 {t("field.created")} {dateTime(c.createdAt)}

@@ -12,6 +12,7 @@ import {
 } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useDisclosure } from "@mantine/hooks";
+import { isCountryCode } from "@psphub/protocol";
 import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { t } from "../../i18n/index.js";
@@ -24,6 +25,8 @@ import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/fe
 import { IconPlus } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
+import { ClientStatusBadge } from "../client-status.js";
+import { CountrySelect } from "../country-select.js";
 import type { Client } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
@@ -50,8 +53,7 @@ function CreateClientModal(props: { opened: boolean; onClose: () => void; onCrea
       name: (v) => (v.trim() ? null : t("validation.required")),
       email: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? null : t("validation.email")),
       phone: (v) => (!v.trim() || /^\+?[0-9][0-9 ().-]{2,39}$/.test(v.trim()) ? null : t("validation.phone")),
-      nationality: (v) =>
-        !v.trim() || /^[A-Za-z]{2}$/.test(v.trim()) ? null : t("clients.nationalityFormat"),
+      nationality: (v) => (!v || isCountryCode(v) ? null : t("clients.nationalityFormat")),
       language: (v) =>
         !v.trim() || /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(v.trim())
           ? null
@@ -86,10 +88,9 @@ function CreateClientModal(props: { opened: boolean; onClose: () => void; onCrea
             <TextInput label={t("field.name")} withAsterisk {...form.getInputProps("name")} />
             <TextInput label={t("field.email")} withAsterisk type="email" {...form.getInputProps("email")} />
             <TextInput label={t("field.phone")} {...form.getInputProps("phone")} />
-            <TextInput
+            <CountrySelect
               label={t("field.nationality")}
-              placeholder="us"
-              maxLength={2}
+              placeholder={t("clients.pickCountry")}
               {...form.getInputProps("nationality")}
             />
             <TextInput label={t("field.language")} placeholder="en-us" {...form.getInputProps("language")} />
@@ -213,7 +214,7 @@ export function ClientsPage() {
             {
               key: "portal",
               header: t("clients.portal"),
-              render: (c) => <StatusBadge status={c.portalAccess ? "enabled" : "disabled"} />,
+              render: (c) => <ClientStatusBadge client={c} />,
             },
             {
               key: "created",

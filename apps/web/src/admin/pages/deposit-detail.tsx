@@ -315,15 +315,15 @@ export function DepositDetailPage() {
               <Title order={5} mb="xs">
                 {t("deposit.fields")}
               </Title>
-              {Object.keys(d.fields).length === 0 ? (
+              {d.enteredFields.length === 0 ? (
                 <Text size="sm" c="dimmed">
                   {t("common.none")}
                 </Text>
               ) : (
-                <Stack gap={4}>
-                  {Object.entries(d.fields).map(([k, v]) => (
-                    <Text size="sm" key={k}>
-                      <span className="mono">{k}</span>: {v}
+                <Stack gap={4} data-testid="deposit-fields">
+                  {d.enteredFields.map((f) => (
+                    <Text size="sm" key={f.key} title={f.key}>
+                      <b>{f.label}</b>: {f.value}
                     </Text>
                   ))}
                 </Stack>
