@@ -21,7 +21,7 @@ import type { paths } from "../../lib/api-schema.js";
 import { dateTime } from "../../lib/format.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { DataTable, type SortState, serverPaged, sortParam } from "../../ui/data-table.js";
-import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/feedback.js";
+import { ErrorAlert, notifyError, notifySuccess } from "../../ui/feedback.js";
 import { IconPlus } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
