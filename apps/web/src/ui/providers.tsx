@@ -6,12 +6,12 @@ import { ModalsProvider } from "@mantine/modals";
 import { Notifications } from "@mantine/notifications";
 import { type ReactNode, StrictMode } from "react";
 import { t } from "../i18n/index.js";
-import { theme } from "./theme.js";
+import { cssVariablesResolver, theme } from "./theme.js";
 
 export function Providers({ children }: { children: ReactNode }) {
   return (
     <StrictMode>
-      <MantineProvider theme={theme} defaultColorScheme="light">
+      <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="light">
         <ModalsProvider labels={{ confirm: t("common.confirm"), cancel: t("common.cancel") }}>
           <Notifications position="top-right" limit={4} />
           {children}

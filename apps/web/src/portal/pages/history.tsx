@@ -32,7 +32,7 @@ function DepositList({ items }: { items: PortalDeposit[] }) {
             <Stack gap={2} align="flex-end">
               <StatusBadge status={d.status} />
               {d.status === "succeeded" ? (
-                <Text size="xs" c="teal.8" className="num">
+                <Text size="xs" c="teal" className="num">
                   +{money(d.credit, d.currency)}
                 </Text>
               ) : null}
