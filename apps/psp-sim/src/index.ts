@@ -8,4 +8,12 @@ export {
   USAGE,
 } from "./config.js";
 export type { SimEvent, SimOrder } from "./pages.js";
-export { createSim, type RunningSim, type Sim, type SimOptions, startSim } from "./sim-server.js";
+export {
+  createSim,
+  type RunningSim,
+  type Sim,
+  type SimIntegration,
+  type SimIntegrations,
+  type SimOptions,
+  startSim,
+} from "./sim-server.js";
