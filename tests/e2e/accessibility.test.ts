@@ -86,9 +86,7 @@ describe.skipIf(!hasChromium)("accessibility (axe-core in Chromium)", () => {
     );
     const heading = () => page.locator("main h2").first().waitFor();
     found["/ (wallets)"] = await check(page, `${base}/`, heading);
-    found["/deposit"] = await check(page, `${base}/deposit`, () =>
-      page.getByTestId("method-Card").waitFor(),
-    );
+    found["/deposit"] = await check(page, `${base}/deposit`, () => page.getByTestId("method-Card").waitFor());
 
     // The two texts issue 16 measured below AA: a method card's fee and limit line, and the
     // client's name in the header.
@@ -99,11 +97,16 @@ describe.skipIf(!hasChromium)("accessibility (axe-core in Chromium)", () => {
     expect(await name.textContent()).toBe("Jane Client");
     expect(await contrastRatio(name)).toBeGreaterThanOrEqual(4.5);
 
-    await page.getByTestId("deposit-form").getByRole("textbox", { name: /Amount/ }).fill("80");
+    await page
+      .getByTestId("deposit-form")
+      .getByRole("textbox", { name: /Amount/ })
+      .fill("80");
     await expectText(page.getByTestId("preview-fee"), "USD");
     found["/deposit (filled in)"] = await axeViolations(page);
 
-    await check(page, `${base}/deposits/${orders.pending}`, () => page.getByTestId("deposit-waiting").waitFor());
+    await check(page, `${base}/deposits/${orders.pending}`, () =>
+      page.getByTestId("deposit-waiting").waitFor(),
+    );
     found["/deposits/:pending"] = await axeViolations(page);
     found["/deposits/:succeeded"] = await check(page, `${base}/deposits/${orders.succeeded}`, () =>
       page.getByTestId("deposit-success").waitFor(),

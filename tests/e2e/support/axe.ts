@@ -41,7 +41,10 @@ export async function contrastRatio(locator: Locator): Promise<number> {
     const rgba = (text: string) => {
       const m = /rgba?\(([^)]+)\)/.exec(text);
       if (!m) throw new Error(`not an rgb colour: ${text}`);
-      const [r = 0, g = 0, b = 0, a = 1] = m[1]!.split(/[\s,/]+/).filter(Boolean).map(Number);
+      const [r = 0, g = 0, b = 0, a = 1] = m[1]!
+        .split(/[\s,/]+/)
+        .filter(Boolean)
+        .map(Number);
       return { r, g, b, a };
     };
     let bg = { r: 255, g: 255, b: 255, a: 1 };
