@@ -3,6 +3,7 @@ export {
   DEFAULT_PORT,
   loadSimConfig,
   type ParamConfigFile,
+  readIntegrationsFile,
   readParamConfigFile,
   SimConfigError,
   USAGE,
