@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PORT, loadSimConfig, readParamConfigFile, SimConfigError, USAGE } from "./config.js";
+import {
+  DEFAULT_PORT,
+  loadSimConfig,
+  readIntegrationsFile,
+  readParamConfigFile,
+  SimConfigError,
+  USAGE,
+} from "./config.js";
 
 const required = ["--callback-url", "http://127.0.0.1:3000/api/psp", "--token", "tk"];
 
@@ -88,6 +95,67 @@ describe("loadSimConfig", () => {
     };
     for (const path of Object.keys(bad)) {
       expect(() => readParamConfigFile(path, (p) => bad[p]!)).toThrow(SimConfigError);
+    }
+  });
+
+  it("serves several integrations from a file, read again on every call", async () => {
+    const files: Record<string, string> = {
+      "many.json": JSON.stringify({
+        integrations: [
+          { merchantId: "m1", token: "t1" },
+          {
+            token: "t2",
+            previousToken: "t2-old",
+            paramConfig: { order_no: { key: "orderId" } },
+            customKeys: ["custom_1"],
+          },
+        ],
+      }),
+    };
+    const read = (path: string) => files[path]!;
+    const url = ["--callback-url", "http://127.0.0.1:3000/api/psp"];
+    const options = loadSimConfig([...url, "--integrations", "many.json"], {}, read);
+    if (options === "help" || typeof options.integrations !== "function") throw new Error("no integrations");
+    expect(options.token).toBeUndefined();
+    expect(await options.integrations()).toEqual([
+      { merchantId: "m1", token: "t1" },
+      {
+        token: "t2",
+        previousToken: "t2-old",
+        paramConfig: { order_no: { key: "orderId" } },
+        customKeys: ["custom_1"],
+      },
+    ]);
+    files["many.json"] = JSON.stringify([{ token: "t3" }]);
+    expect(await options.integrations()).toEqual([{ token: "t3" }]);
+    expect(loadSimConfig(url, { PSP_SIM_INTEGRATIONS: "many.json" }, read)).toMatchObject({
+      port: DEFAULT_PORT,
+    });
+  });
+
+  it("refuses an integrations file it cannot serve, naming the entry", () => {
+    const bad: Record<string, [string, RegExp]> = {
+      "a.json": ["not json", /--integrations a.json/],
+      "b.json": [JSON.stringify({ integrations: {} }), /expected \{ "integrations"/],
+      "c.json": [
+        JSON.stringify([{ merchantId: "m" }]),
+        /integrations\[0\]\.token must be a non-empty string/,
+      ],
+      "d.json": [
+        JSON.stringify([{ token: "t" }, { token: "u", customKeys: "custom_1" }]),
+        /integrations\[1\]\.customKeys/,
+      ],
+      "e.json": [
+        JSON.stringify([{ token: "t", paramConfig: { amount: { enabled: false } } }]),
+        /integrations\[0\]/,
+      ],
+    };
+    for (const [path, [, message]] of Object.entries(bad)) {
+      const read = (p: string) => bad[p]![0];
+      expect(() => readIntegrationsFile(path, read)).toThrow(message);
+      expect(() =>
+        loadSimConfig(["--callback-url", "http://127.0.0.1:3000/api/psp", "--integrations", path], {}, read),
+      ).toThrow(SimConfigError);
     }
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type Api1ParamConfigInput, callbackEndpoint, resolveParamConfig, SdkError } from "@psphub/sdk";
-import type { SimOptions } from "./sim-server.js";
+import type { SimIntegration, SimOptions } from "./sim-server.js";
 
 /** A configuration the simulator cannot start with; the message names the flag or variable. */
 export class SimConfigError extends Error {
@@ -12,12 +12,16 @@ export const DEFAULT_PORT = 4100;
 
 export const USAGE = `psp-sim: the psphub reference tenant backend (API-1, a payment page, API-2 callbacks)
 
-usage: psp-sim --callback-url URL --token TOKEN [options]
+usage: psp-sim --callback-url URL (--token TOKEN | --integrations FILE) [options]
 
 options (each also read from the environment variable shown):
   --callback-url <url>       CRM_Callback_URL of the integration; /pay/callback is appended   PSP_SIM_CALLBACK_URL
   --token <token>            the integration's token                                           PSP_SIM_TOKEN
   --previous-token <token>   the token before a rotation, still accepted on API-1             PSP_SIM_PREVIOUS_TOKEN
+  --integrations <file>      JSON: { "integrations": [{ "token": "…", "merchantId": "…",      PSP_SIM_INTEGRATIONS
+                             "paramConfig": {…}, "customKeys": […] }, …] }: serve several
+                             integrations (with or without --token); read again on every
+                             API-1 request, so edits apply at once
   --port <n>                 port to listen on (default ${DEFAULT_PORT})                                 PSP_SIM_PORT
   --host <addr>              address to listen on (default 127.0.0.1)                          PSP_SIM_HOST
   --public-url <url>         this simulator's base URL for payment page links                 PSP_SIM_PUBLIC_URL
@@ -82,6 +86,61 @@ function readText(path: string): string {
   return readFileSync(path, "utf8");
 }
 
+/**
+ * Reads and checks an integrations file (JSON): `{ "integrations": [{ token, previousToken?,
+ * merchantId?, paramConfig?, customKeys? }, …] }` or the bare array.
+ */
+export function readIntegrationsFile(
+  path: string,
+  read: (path: string) => string = readText,
+): SimIntegration[] {
+  const fail = (message: string) => new SimConfigError(`--integrations ${path}: ${message}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(read(path));
+  } catch (error) {
+    throw fail((error as Error).message);
+  }
+  const list = Array.isArray(json) ? json : (json as { integrations?: unknown } | null)?.integrations;
+  if (!Array.isArray(list)) throw fail('expected { "integrations": [ … ] }');
+  return list.map((item: unknown, i): SimIntegration => {
+    if (typeof item !== "object" || item === null || Array.isArray(item))
+      throw fail(`integrations[${i}]: expected an object`);
+    const o = item as Record<string, unknown>;
+    const text = (key: string, required: boolean): string | undefined => {
+      const v = o[key];
+      if (v === undefined && !required) return undefined;
+      if (typeof v !== "string" || v === "")
+        throw fail(`integrations[${i}].${key} must be a non-empty string`);
+      return v;
+    };
+    const token = text("token", true)!;
+    const previousToken = text("previousToken", false);
+    const merchantId = text("merchantId", false);
+    const customKeys = o.customKeys;
+    if (
+      customKeys !== undefined &&
+      !(Array.isArray(customKeys) && customKeys.every((k) => typeof k === "string"))
+    ) {
+      throw fail(`integrations[${i}].customKeys must be an array of strings`);
+    }
+    const paramConfig = o.paramConfig as Api1ParamConfigInput | undefined;
+    try {
+      resolveParamConfig(paramConfig, (customKeys as string[] | undefined) ?? []);
+    } catch (error) {
+      if (error instanceof SdkError) throw fail(`integrations[${i}]: ${error.message}`);
+      throw error;
+    }
+    return {
+      token,
+      ...(previousToken === undefined ? {} : { previousToken }),
+      ...(merchantId === undefined ? {} : { merchantId }),
+      ...(paramConfig === undefined ? {} : { paramConfig }),
+      ...(customKeys === undefined ? {} : { customKeys: customKeys as string[] }),
+    };
+  });
+}
+
 function integer(text: string, name: string, min: number, max: number): number {
   if (!/^[0-9]{1,6}$/.test(text) || Number(text) < min || Number(text) > max) {
     throw new SimConfigError(`${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(text)}`);
@@ -106,6 +165,7 @@ export function loadSimConfig(
         "callback-url": { type: "string" },
         token: { type: "string" },
         "previous-token": { type: "string" },
+        integrations: { type: "string" },
         port: { type: "string" },
         host: { type: "string" },
         "public-url": { type: "string" },
@@ -139,8 +199,14 @@ export function loadSimConfig(
     throw new SimConfigError(`--callback-url: ${(error as Error).message}`);
   }
   const token = pick("token", "PSP_SIM_TOKEN");
-  if (token === undefined)
-    throw new SimConfigError("--token (or PSP_SIM_TOKEN) is required: the integration's token");
+  const integrationsPath = pick("integrations", "PSP_SIM_INTEGRATIONS");
+  if (token === undefined && integrationsPath === undefined) {
+    throw new SimConfigError(
+      "--token (or PSP_SIM_TOKEN) is required: the integration's token (or --integrations for several)",
+    );
+  }
+  // Checked now, so a broken file stops the start; read again on every request after that.
+  if (integrationsPath !== undefined) readIntegrationsFile(integrationsPath, read);
   const previousToken = pick("previous-token", "PSP_SIM_PREVIOUS_TOKEN");
   const portText = pick("port", "PSP_SIM_PORT");
   const port = portText === undefined ? DEFAULT_PORT : integer(portText, "--port", 0, 65535);
@@ -169,7 +235,10 @@ export function loadSimConfig(
 
   return {
     callbackUrl,
-    token,
+    ...(token === undefined ? {} : { token }),
+    ...(integrationsPath === undefined
+      ? {}
+      : { integrations: () => readIntegrationsFile(integrationsPath, read) }),
     port,
     host,
     ...(previousToken === undefined ? {} : { previousToken }),

@@ -3,9 +3,18 @@ export {
   DEFAULT_PORT,
   loadSimConfig,
   type ParamConfigFile,
+  readIntegrationsFile,
   readParamConfigFile,
   SimConfigError,
   USAGE,
 } from "./config.js";
 export type { SimEvent, SimOrder } from "./pages.js";
-export { createSim, type RunningSim, type Sim, type SimOptions, startSim } from "./sim-server.js";
+export {
+  createSim,
+  type RunningSim,
+  type Sim,
+  type SimIntegration,
+  type SimIntegrations,
+  type SimOptions,
+  startSim,
+} from "./sim-server.js";

@@ -8,10 +8,12 @@ import {
   buildCallback,
   callbackEndpoint,
   createApi1Handler,
+  headerValue,
   type OutcomeName,
   type PaymentRequest,
   SdkError,
   sendCallback,
+  TOKEN_HEADER,
   toNodeHandler,
 } from "@psphub/sdk";
 import {
@@ -25,21 +27,56 @@ import {
   STYLESHEET,
 } from "./pages.js";
 
-/** How the simulator runs. Only `callbackUrl` and `token` are required. */
+/**
+ * One integration the simulator is the tenant backend of: its token (checked on API-1, signing
+ * its callbacks) and its API-1 keys.
+ */
+export interface SimIntegration {
+  readonly token: string;
+  /** The token before a rotation: API-1 accepts it too (callbacks are signed with `token`). */
+  readonly previousToken?: string;
+  /**
+   * The integration's merchant_id, when known: API-1 requests carrying this token must name it,
+   * and a callback is signed with the token the integration has at the time it is sent.
+   */
+  readonly merchantId?: string;
+  readonly paramConfig?: Api1ParamConfigInput;
+  readonly customKeys?: readonly string[];
+}
+
+/**
+ * Where the simulator's integrations come from: a list, or a function asked on every API-1
+ * request and before every callback (so a list kept elsewhere, such as the demo's database, is
+ * always current).
+ */
+export type SimIntegrations =
+  | readonly SimIntegration[]
+  | (() => readonly SimIntegration[] | Promise<readonly SimIntegration[]>);
+
+/**
+ * How the simulator runs. `callbackUrl` is required, and `token` (one integration, configured by
+ * the options below) or `integrations` (any number), or both.
+ */
 export interface SimOptions {
   /** The integration's CRM_Callback_URL (`/pay/callback` is appended), or the full endpoint. */
   readonly callbackUrl: string;
   /** The integration's token: checked on API-1, used to sign API-2. */
-  readonly token: string;
+  readonly token?: string;
   /** The token before a rotation: API-1 accepts it too (callbacks are signed with `token`). */
   readonly previousToken?: string;
+  /**
+   * More integrations (or all of them, without `token`). An API-1 request is served by the
+   * integration whose token it carries, with that integration's keys; its callbacks are signed
+   * with that integration's token.
+   */
+  readonly integrations?: SimIntegrations;
   /** Default 127.0.0.1. */
   readonly host?: string;
   /** Default 4100; 0 picks a free port. */
   readonly port?: number;
   /** The simulator's own base URL for payment page links. Default `http://<host>:<port>`. */
   readonly publicUrl?: string;
-  /** The integration's API-1 key configuration and custom parameter keys. */
+  /** The `token` integration's API-1 key configuration and custom parameter keys. */
   readonly paramConfig?: Api1ParamConfigInput;
   readonly customKeys?: readonly string[];
   /** Exponents of currencies without an ISO 4217 minor unit (`{ USDT: 6 }`). */
@@ -164,53 +201,124 @@ export function createSim(options: SimOptions): Sim {
   const pageUrl = (order: SimOrder) =>
     `${publicUrl}/pay/page/${encodeURIComponent(order.request.orderNo)}?key=${order.key}`;
 
-  const api1 = toNodeHandler(
-    createApi1Handler({
-      tokens: options.previousToken ? [options.token, options.previousToken] : [options.token],
-      ...(options.paramConfig === undefined ? {} : { paramConfig: options.paramConfig }),
-      ...(options.customKeys === undefined ? {} : { customKeys: options.customKeys }),
-      currencyExponent: (currency) => options.currencyExponents?.[currency],
-      onPaymentRequest(req: PaymentRequest) {
-        const known = orders.get(req.orderNo);
-        if (known) {
-          const same =
-            known.request.merchantId === req.merchantId &&
-            known.request.currency === req.currency &&
-            (known.request.amountMinor !== undefined && req.amountMinor !== undefined
-              ? known.request.amountMinor === req.amountMinor
-              : known.request.amount === req.amount);
-          if (!same) {
-            log(`API-1 order ${req.orderNo}: refused, the order_no was used for another payment`);
-            return { error: "order_no already used for a different payment" };
-          }
-          log(`API-1 order ${req.orderNo}: asked again, same page`);
-          return { url: pageUrl(known) };
-        }
-        if (orders.size >= maxOrders) {
-          const oldest = orders.keys().next().value;
-          if (oldest !== undefined) orders.delete(oldest);
-        }
-        const order: SimOrder = {
-          request: req,
-          key: randomBytes(16).toString("hex"),
-          transactionId: `sim-${randomBytes(6).toString("hex")}`,
-          createdAt: Date.now(),
-          events: [],
+  const single: SimIntegration | undefined =
+    options.token === undefined
+      ? undefined
+      : {
+          token: options.token,
+          ...(options.previousToken === undefined ? {} : { previousToken: options.previousToken }),
+          ...(options.paramConfig === undefined ? {} : { paramConfig: options.paramConfig }),
+          ...(options.customKeys === undefined ? {} : { customKeys: options.customKeys }),
         };
-        orders.set(req.orderNo, order);
-        log(`API-1 order ${req.orderNo}: ${req.amount} ${req.currency}, page ready`);
-        return { url: pageUrl(order) };
-      },
+  if (single === undefined && options.integrations === undefined) {
+    throw new SdkError("invalid_config", "give token or integrations");
+  }
+  /** The integration each order came in with (orders forgotten from the map go with it). */
+  const integrationOf = new WeakMap<SimOrder, SimIntegration>();
+
+  async function integrationsNow(): Promise<readonly SimIntegration[]> {
+    const source = options.integrations;
+    const listed = typeof source === "function" ? await source() : (source ?? []);
+    return single === undefined ? listed : [single, ...listed];
+  }
+
+  /** The integration holding this token (current or previous), compared in constant time. */
+  function holderOf(
+    all: readonly SimIntegration[],
+    provided: string | undefined,
+  ): SimIntegration | undefined {
+    let found: SimIntegration | undefined;
+    for (const integration of all) {
+      for (const token of [integration.token, integration.previousToken]) {
+        if (token === undefined || token === "") continue;
+        if (constantTimeEquals(provided ?? "", token) && found === undefined) found = integration;
+      }
+    }
+    return found;
+  }
+
+  function onPaymentRequest(integration: SimIntegration, req: PaymentRequest) {
+    if (integration.merchantId !== undefined && integration.merchantId !== req.merchantId) {
+      log(
+        `API-1 order ${req.orderNo}: refused, merchant_id ${req.merchantId} is not this token's integration`,
+      );
+      return { error: "merchant_id does not match the token" };
+    }
+    const known = orders.get(req.orderNo);
+    if (known) {
+      const same =
+        known.request.merchantId === req.merchantId &&
+        known.request.currency === req.currency &&
+        (known.request.amountMinor !== undefined && req.amountMinor !== undefined
+          ? known.request.amountMinor === req.amountMinor
+          : known.request.amount === req.amount);
+      if (!same) {
+        log(`API-1 order ${req.orderNo}: refused, the order_no was used for another payment`);
+        return { error: "order_no already used for a different payment" };
+      }
+      log(`API-1 order ${req.orderNo}: asked again, same page`);
+      return { url: pageUrl(known) };
+    }
+    if (orders.size >= maxOrders) {
+      const oldest = orders.keys().next().value;
+      if (oldest !== undefined) orders.delete(oldest);
+    }
+    const order: SimOrder = {
+      request: req,
+      key: randomBytes(16).toString("hex"),
+      transactionId: `sim-${randomBytes(6).toString("hex")}`,
+      createdAt: Date.now(),
+      events: [],
+    };
+    orders.set(req.orderNo, order);
+    integrationOf.set(order, integration);
+    log(`API-1 order ${req.orderNo}: ${req.amount} ${req.currency}, page ready`);
+    return { url: pageUrl(order) };
+  }
+
+  /**
+   * API-1, served by the integration whose token the request carries (its keys decide how the
+   * body reads); a token no integration holds gets the SDK's own 401.
+   */
+  async function api1(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const all = await integrationsNow();
+    const integration = holderOf(all, headerValue(req.headers, TOKEN_HEADER));
+    const handler = createApi1Handler({
+      tokens: integration
+        ? [integration.token, ...(integration.previousToken ? [integration.previousToken] : [])]
+        : () => [],
+      ...(integration?.paramConfig === undefined ? {} : { paramConfig: integration.paramConfig }),
+      ...(integration?.customKeys === undefined ? {} : { customKeys: integration.customKeys }),
+      currencyExponent: (currency) => options.currencyExponents?.[currency],
+      onPaymentRequest: (request) =>
+        integration ? onPaymentRequest(integration, request) : { error: "unknown token" },
       onReject(r) {
+        const hint =
+          integration === undefined && r.reason === "token_invalid"
+            ? ` (no integration of the ${all.length} this simulator serves has that token)`
+            : "";
         log(
-          `API-1 refused (${r.status} ${r.reason}): ${r.message}${r.stringA ? `; our StringA: ${r.stringA}` : ""}`,
+          `API-1 refused (${r.status} ${r.reason}): ${r.message}${hint}${r.stringA ? `; our StringA: ${r.stringA}` : ""}`,
         );
       },
       onError(error) {
         log(`API-1 error: ${error instanceof Error ? error.message : String(error)}`);
       },
-    }),
-  );
+    });
+    return toNodeHandler(handler)(req, res);
+  }
+
+  /**
+   * The token an order's callbacks are signed with: its integration's token now (a rotation since
+   * API-1 is followed), or the one it came in with.
+   */
+  async function callbackToken(order: SimOrder): Promise<string> {
+    const first = integrationOf.get(order);
+    if (first === undefined) throw new Error(`order ${order.request.orderNo} has no integration`);
+    if (first.merchantId === undefined) return first.token;
+    const now = (await integrationsNow()).find((i) => i.merchantId === order.request.merchantId);
+    return now?.token ?? first.token;
+  }
 
   /** Sends one callback now and records it in `event`. */
   async function deliver(order: SimOrder, event: SimEvent, time?: number): Promise<void> {
@@ -220,7 +328,7 @@ export function createSim(options: SimOptions): Sim {
       try {
         const result = await sendCallback({
           callbackUrl: endpoint,
-          token: options.token,
+          token: await callbackToken(order),
           callback: buildCallback(order.request, {
             status: OUTCOME_OF[event.status],
             paidAmount: event.amount,

@@ -13,7 +13,7 @@ import {
 } from "@psphub/protocol";
 import { type Api1ParamConfig, defaultApi1ParamConfig, toConfiguredKeys } from "@psphub/protocol/admin";
 import { afterEach, describe, expect, it } from "vitest";
-import { type SimOptions, startSim } from "./sim-server.js";
+import { createSim, type SimIntegration, type SimOptions, startSim } from "./sim-server.js";
 
 const TOKEN = "sim-test-token-0123456789abcdef";
 const MERCHANT = "0123456789abcdef0123456789abcdef";
@@ -30,7 +30,7 @@ type CrmOrder = {
  * minor units, status transitions, idempotent repeats). Not a mock of the SDK: the simulator
  * talks real HTTP to it.
  */
-async function fakeCrm() {
+async function fakeCrm(tokens: Record<string, string> = { [MERCHANT]: TOKEN }) {
   const orders = new Map<string, CrmOrder>();
   const received: Array<{ body: string; answer: number; type?: string }> = [];
   const server = createServer(async (req, res) => {
@@ -51,8 +51,9 @@ async function fakeCrm() {
     }
     const cb = parseCallback(parsed.params, parsed.literals);
     if (!cb.ok) return answer("request_malformed");
-    if (cb.callback.merchantId !== MERCHANT) return answer("psp_setting_not_found");
-    if (req.headers["crm-pay-token"] !== TOKEN || !verify(body, TOKEN)) return answer("psp_token_invalid");
+    const token = tokens[cb.callback.merchantId];
+    if (token === undefined) return answer("psp_setting_not_found");
+    if (req.headers["crm-pay-token"] !== token || !verify(body, token)) return answer("psp_token_invalid");
     const order = orders.get(cb.callback.orderNo);
     if (!order) return answer("payment_not_found");
     if (cb.callback.currency !== order.currency) return answer("payment_currency_not_allowed");
@@ -99,8 +100,8 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function setup(overrides: Partial<SimOptions> = {}) {
-  const crm = await fakeCrm();
+async function setup(overrides: Partial<SimOptions> = {}, crmTokens?: Record<string, string>) {
+  const crm = await fakeCrm(crmTokens);
   const logs: string[] = [];
   const sim = await startSim({
     port: 0,
@@ -394,5 +395,66 @@ describe("psp-sim service", () => {
     await expect(
       startSim({ port: sim.port, callbackUrl: "http://127.0.0.1:1/api/psp", token: TOKEN }),
     ).rejects.toThrow(/EADDRINUSE/);
+  });
+});
+
+describe("psp-sim serving several integrations", () => {
+  const SECOND = "m-second-0123456789abcdef0123456";
+  const renamed = defaultApi1ParamConfig();
+  renamed.order_no = { key: "orderId", enabled: true };
+
+  it("serves each integration by its token and keys, learns new ones, and signs with each one's token", async () => {
+    const crmTokens: Record<string, string> = {
+      [MERCHANT]: TOKEN,
+      [SECOND]: "second-token-abcdef0123456789",
+    };
+    const known: SimIntegration[] = [{ merchantId: MERCHANT, token: TOKEN }];
+    const { api1, press, crm, logs } = await setup(
+      { token: undefined, integrations: async () => known },
+      crmTokens,
+    );
+    const asSecond = { token: crmTokens[SECOND]!, config: renamed };
+
+    // Not known yet: refused the way a wrong token is, and the log says why.
+    const early = await api1({ merchant_id: SECOND }, asSecond);
+    expect(early.status).toBe(401);
+    expect(early.json.msg).toBe("invalid crm-pay-token");
+    expect(logs.join("\n")).toContain("no integration of the 1 this simulator serves has that token");
+
+    // Created meanwhile: the next request finds it, with its own keys (order_no renamed).
+    known.push({
+      merchantId: SECOND,
+      token: crmTokens[SECOND]!,
+      paramConfig: { order_no: { key: "orderId" } },
+    });
+    const second = await api1({ merchant_id: SECOND, order_no: "second-1" }, asSecond);
+    expect(second.status).toBe(200);
+    const first = await api1({ order_no: "first-1" });
+    expect(first.status).toBe(200);
+
+    // A token names its integration: another merchant_id with it is refused.
+    const crossed = await api1({ merchant_id: MERCHANT, order_no: "crossed" }, asSecond);
+    expect(crossed.json).toMatchObject({ result: false, msg: "merchant_id does not match the token" });
+
+    // Each callback is signed with its own integration's token (the CRM checks both).
+    expect((await press(second.url, "success")).html).toContain("accepted");
+    expect((await press(first.url, "success")).html).toContain("accepted");
+    expect(crm.received.map((r) => r.answer)).toEqual([204, 204]);
+    expect(crm.orders.get("second-1")?.status).toBe("succeeded");
+    expect(crm.orders.get("first-1")?.status).toBe("succeeded");
+
+    // The token rotated after API-1: the callback is signed with the integration's token now.
+    const later = await api1({ merchant_id: SECOND, order_no: "second-2" }, asSecond);
+    crmTokens[SECOND] = "rotated-token-abcdef0123456789";
+    known[1] = { ...known[1]!, token: crmTokens[SECOND]! };
+    expect((await press(later.url, "success")).html).toContain("accepted");
+    expect(crm.orders.get("second-2")?.status).toBe("succeeded");
+    expect(logs.join("\n")).not.toContain(TOKEN);
+  });
+
+  it("needs a token or integrations", () => {
+    expect(() => createSim({ callbackUrl: "http://127.0.0.1:1/api/psp" })).toThrow(
+      "give token or integrations",
+    );
   });
 });

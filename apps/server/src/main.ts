@@ -39,7 +39,14 @@ export async function startServer(
     throw err;
   }
   const app = await buildApp(ctx);
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    // A busy port: close what was opened (pool, checkpoint worker), or the process never exits.
+    await app.close();
+    await ctx.close();
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;

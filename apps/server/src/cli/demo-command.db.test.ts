@@ -1,6 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -90,6 +90,24 @@ async function startDemo(simPort = 0): Promise<Demo> {
   return { child, out: () => out, base, sim };
 }
 
+/** Runs the demo expecting it to refuse to start: its exit code and everything it printed. */
+async function failedStart(args: string[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn(
+    process.execPath,
+    ["--conditions=source", "--import", "tsx", "apps/server/src/psphub.ts", "demo", ...args],
+    { cwd: ROOT, env: { ...process.env, PORT: "", PSP_SIM_PORT: "", DATA_DIR: "", DATABASE_URL: "" } },
+  );
+  let out = "";
+  child.stdout.on("data", (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr.on("data", (b: Buffer) => {
+    out += b.toString();
+  });
+  const [code] = (await once(child, "exit")) as [number | null];
+  return { code, out };
+}
+
 /** Ctrl-C: both stop gracefully and the process exits 0. */
 async function stopDemo(demo: Demo): Promise<void> {
   const exited = new Promise<number | null>((done) => demo.child.once("exit", (code) => done(code)));
@@ -133,8 +151,16 @@ async function portalLogin(base: string) {
 
 type Portal = Awaited<ReturnType<typeof portalLogin>>;
 
-/** One deposit through the simulator: create it, open the payment page, press "Pay". */
-async function depositAndPay(portal: Portal, simUrl: string, amount: string) {
+/**
+ * One deposit through the simulator: create it, open the payment page, press "Pay". By default on
+ * the demo's method, with its custom field.
+ */
+async function depositAndPay(
+  portal: Portal,
+  simUrl: string,
+  amount: string,
+  methodName: string = DEMO.methodName,
+) {
   const methods = (await portal.call("GET", "/api/portal/deposit-methods")).json as {
     items: Array<{
       id: string;
@@ -142,22 +168,32 @@ async function depositAndPay(portal: Portal, simUrl: string, amount: string) {
       fields: Array<{ key: string; label: string; required: boolean }>;
     }>;
   };
-  const method = methods.items.find((m) => m.name === DEMO.methodName)!;
-  expect(method.fields).toMatchObject([{ key: "custom_1", label: "IBAN or account number", required: true }]);
+  const method = methods.items.find((m) => m.name === methodName)!;
+  const demoMethod = methodName === DEMO.methodName;
+  if (demoMethod) {
+    expect(method.fields).toMatchObject([
+      { key: "custom_1", label: "IBAN or account number", required: true },
+    ]);
+  }
 
   const created = await portal.call("POST", "/api/portal/deposits", {
     methodId: method.id,
     currency: "USD",
     amount,
-    fields: { custom_1: "DE89 3704 0044 0532 0130 00" },
+    fields: demoMethod ? { custom_1: "DE89 3704 0044 0532 0130 00" } : {},
   });
   expect(created.status).toBe(201);
-  const { orderNo, paymentUrl } = created.json as { orderNo: string; paymentUrl: string };
+  const { orderNo, paymentUrl, error } = created.json as {
+    orderNo: string;
+    paymentUrl: string;
+    error: unknown;
+  };
+  expect(error).toBeNull();
   expect(paymentUrl.startsWith(`${simUrl}/pay/page/${orderNo}?key=`)).toBe(true);
 
   const page = await (await fetch(paymentUrl)).text();
   expect(page).toContain(`Pay ${amount} USD`);
-  expect(page).toContain("DE89 3704 0044 0532 0130 00");
+  if (demoMethod) expect(page).toContain("DE89 3704 0044 0532 0130 00");
   const form =
     /<form method="post" action="([^"]+)">\s*<input type="hidden" name="key" value="([^"]+)">\s*<input type="hidden" name="action" value="success">/.exec(
       page,
@@ -183,9 +219,60 @@ async function waitForBalance(portal: Portal, expected: string): Promise<void> {
   expect(balance).toBe(expected);
 }
 
+/** A staff session of the demo's owner over plain HTTP (cookie and CSRF token). */
+async function ownerLogin(base: string) {
+  const res = await fetch(`${base}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: DEMO.ownerEmail, password: DEMO.ownerPassword }),
+  });
+  expect(res.status).toBe(200);
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  const { csrfToken } = (await res.json()) as { csrfToken: string };
+  return async (path: string, json: unknown) => {
+    const r = await fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json", "x-csrf-token": csrfToken },
+      body: JSON.stringify(json),
+    });
+    return { status: r.status, json: (await r.json()) as Record<string, unknown> };
+  };
+}
+
 describe.skipIf(testDbKind() === "postgres")(
   "psphub demo (SQLite by design: skipped on the postgres project)",
   () => {
+    it("refuses a busy port before touching anything: names the port and its flag, exits 1", async () => {
+      const held = createServer().listen(0, "127.0.0.1");
+      await once(held, "listening");
+      const busy = (held.address() as AddressInfo).port;
+      const untouched = join(dataDir, "never-created");
+      try {
+        const server = await failedStart([
+          "--port",
+          String(busy),
+          "--sim-port",
+          "0",
+          "--data-dir",
+          untouched,
+        ]);
+        expect(server.code).toBe(1);
+        expect(server.out).toContain(`psphub demo: port ${busy} is in use: pass --port <another port>`);
+        const sim = await failedStart(["--port", "0", "--sim-port", String(busy), "--data-dir", untouched]);
+        expect(sim.code).toBe(1);
+        expect(sim.out).toContain(`psphub demo: port ${busy} is in use: pass --sim-port <another port>`);
+        const same = await failedStart(["--port", "4999", "--sim-port", "4999", "--data-dir", untouched]);
+        expect(same.code).toBe(1);
+        expect(same.out).toContain("cannot share port 4999");
+        expect(existsSync(untouched)).toBe(false);
+      } finally {
+        await new Promise((r) => held.close(r));
+      }
+    }, 120_000);
+
     let clientId = "";
     let firstOrder = "";
     let firstSim = "";
@@ -250,6 +337,32 @@ describe.skipIf(testDbKind() === "postgres")(
         expect(count("deposit_methods")).toBe(1);
       } finally {
         db.close();
+      }
+    }, 120_000);
+
+    it("serves a second integration created in the back office: its deposits open the simulator's page and credit", async () => {
+      const demo = await startDemo();
+      try {
+        const admin = await ownerLogin(demo.base);
+        const integration = await admin("/api/admin/integrations", { name: "My own PSP", appUrl: demo.sim });
+        expect(integration.status).toBe(201);
+        const method = await admin("/api/admin/deposit-methods", {
+          name: "Bank transfer (second integration)",
+          integrationId: integration.json.id,
+          currencies: [{ code: "USD", min: "1.00", max: "1000.00", feePercent: "0", feeFixed: "0" }],
+        });
+        expect(method.status).toBe(201);
+
+        const portal = await portalLogin(demo.base);
+        expect(await portal.usd()).toBe("106.65"); // the earlier runs' deposits
+        const orderNo = await depositAndPay(portal, demo.sim, "25.00", "Bank transfer (second integration)");
+        await waitForBalance(portal, "131.65"); // no fee on this method
+        const order = (await portal.call("GET", `/api/portal/deposits/${orderNo}`)).json;
+        expect(order).toMatchObject({ status: "succeeded", amount: "25.00", credit: "25.00" });
+        expect(demo.out()).not.toContain("invalid crm-pay-token");
+        expect(demo.out()).not.toContain("token_invalid");
+      } finally {
+        await stopDemo(demo);
       }
     }, 120_000);
   },

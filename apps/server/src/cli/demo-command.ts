@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import { resolve } from "node:path";
-import { type RunningSim, startSim } from "@psphub/psp-sim";
+import { type RunningSim, type SimIntegration, startSim } from "@psphub/psp-sim";
 import { type AppContext, createAppContext } from "../app-context.js";
 import { AppError } from "../common/errors.js";
 import { type Config, loadConfig } from "../config/config.js";
@@ -10,9 +10,10 @@ import { type RunningServer, startServer } from "../main.js";
 import { createClient } from "../modules/clients/create-client.js";
 import { createMethod } from "../modules/deposit-methods/create-method.js";
 import { createIntegration } from "../modules/psp-integrations/create-integration.js";
+import { createIntegrationRepo } from "../modules/psp-integrations/integration-repo.js";
 import type { IntegrationView } from "../modules/psp-integrations/integration-schemas.js";
+import { integrationView } from "../modules/psp-integrations/integration-view.js";
 import { listIntegrations } from "../modules/psp-integrations/list-integrations.js";
-import { revealIntegration } from "../modules/psp-integrations/reveal-integration.js";
 import { updateIntegration } from "../modules/psp-integrations/update-integration.js";
 import { createTenant } from "../modules/tenants/create-tenant.js";
 import { type Command, UsageError } from "./command.js";
@@ -81,16 +82,43 @@ function portOf(text: string, name: string): number {
   return Number(text);
 }
 
-/** A free TCP port on host (for port 0: the URLs must be known before anything listens). */
-async function freePort(host: string): Promise<number> {
+/** Listens on host:port for a moment: the port it got (port 0: any free one), or the error. */
+async function probe(host: string, port: number): Promise<number> {
   const srv = createServer();
   await new Promise<void>((ok, fail) => {
     srv.once("error", fail);
-    srv.listen(0, host, ok);
+    srv.listen(port, host, ok);
   });
-  const { port } = srv.address() as { port: number };
+  const got = (srv.address() as { port: number }).port;
   await new Promise<void>((ok) => srv.close(() => ok()));
-  return port;
+  return got;
+}
+
+/** A free TCP port on host other than `not` (for port 0: the URLs must be known before anything listens). */
+async function freePort(host: string, not?: number): Promise<number> {
+  for (;;) {
+    const port = await probe(host, 0);
+    if (port !== not) return port;
+  }
+}
+
+/**
+ * Refuses a port something else listens on, naming the flag that changes it. Run for both ports
+ * before the data directory is touched, so a busy port leaves nothing behind.
+ */
+async function ensureFree(host: string, port: number, flag: string): Promise<void> {
+  try {
+    await probe(host, port);
+  } catch (err) {
+    const code = (err as { code?: string } | null)?.code;
+    if (code === "EADDRINUSE") throw new DemoError(`port ${port} is in use: pass ${flag} <another port>`);
+    if (code === "EACCES") {
+      throw new DemoError(`port ${port} needs privileges this process lacks: pass ${flag} <another port>`);
+    }
+    if (code === "EADDRNOTAVAIL")
+      throw new DemoError(`${host} is not an address of this machine: pass --host`);
+    throw err;
+  }
 }
 
 const inUse = (err: unknown) => (err as { code?: string } | null)?.code === "EADDRINUSE";
@@ -194,9 +222,39 @@ async function findOrSeed(
 }
 
 /**
- * Starts the demo: migrates, seeds the demo tenant on the first run (or keeps an earlier run's
- * data), then starts the simulator with the integration's token and CRM_Callback_URL, points the
- * integration's APP_URL at it, and starts the server.
+ * Every integration of the demo tenant as the simulator serves it: merchant_id, current token and
+ * API-1 keys, read from the database on each call, so one created or rotated in the back office
+ * is served at once (no reveal: nothing to audit, the demo process holds the key anyway).
+ */
+export async function demoSimIntegrations(
+  ctx: Pick<AppContext, "db" | "clock" | "config" | "secretBox">,
+  tenantId: string,
+): Promise<SimIntegration[]> {
+  const rows = await createIntegrationRepo(ctx.db).list(tenantId);
+  const now = ctx.clock.now();
+  const out: SimIntegration[] = [];
+  for (const row of rows) {
+    let token: string;
+    try {
+      token = ctx.secretBox.open(row.token_enc);
+    } catch {
+      continue; // sealed under a key this demo no longer has: rotating the token fixes it
+    }
+    const view = integrationView(row, now, ctx.config.publicBaseUrl);
+    out.push({
+      merchantId: row.merchant_id,
+      token,
+      paramConfig: view.paramConfig,
+      customKeys: view.customParams.map((p) => p.key),
+    });
+  }
+  return out;
+}
+
+/**
+ * Starts the demo: checks both ports are free, migrates, seeds the demo tenant on the first run
+ * (or keeps an earlier run's data) and points its integration's APP_URL at the simulator, starts
+ * the server, then the simulator, which serves every integration of the demo tenant.
  */
 export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   const env = opts.env ?? process.env;
@@ -205,43 +263,30 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   let port = opts.port ?? (env.PORT ? portOf(env.PORT, "PORT") : DEMO_DEFAULT_PORT);
   let simPort =
     opts.simPort ?? (env.PSP_SIM_PORT ? portOf(env.PSP_SIM_PORT, "PSP_SIM_PORT") : DEMO_DEFAULT_SIM_PORT);
-  if (port === 0) port = await freePort(host);
-  if (simPort === 0) simPort = await freePort(host);
+  if (port !== 0 && port === simPort) {
+    throw new DemoError(
+      `the server and the simulator cannot share port ${port}: pass --sim-port <another port>`,
+    );
+  }
+  await ensureFree(host, port, "--port");
+  await ensureFree(host, simPort, "--sim-port");
+  if (port === 0) port = await freePort(host, simPort);
+  if (simPort === 0) simPort = await freePort(host, port);
   const { config, ignored } = demoConfig(env, { dataDir, host, port });
   const callbackUrl = `${config.publicBaseUrl}/api/psp`;
-  const expectedAppUrl = `http://${urlHost(host)}:${simPort}`;
+  const simUrl = `http://${urlHost(host)}:${simPort}`;
 
   const ctx = createAppContext(config);
-  let sim: RunningSim | undefined;
   let appUrlMovedFrom: string | null = null;
-  let seeded: boolean;
+  let found: Awaited<ReturnType<typeof findOrSeed>>;
   try {
     await migrateToLatest(ctx.db);
-    const found = await findOrSeed(ctx, expectedAppUrl);
-    seeded = found.seeded;
-    const actor: AdminActor = { tenantId: found.tenantId, audit: SYSTEM, ip: null };
-    const { token } = await revealIntegration(ctx, actor, found.integration.id);
-    try {
-      sim = await startSim({
-        host,
-        port: simPort,
-        callbackUrl,
-        token,
-        paramConfig: found.integration.paramConfig,
-        customKeys: found.integration.customParams.map((p) => p.key),
-        log: opts.log ?? ((line) => console.log(`psp-sim: ${line}`)),
-      });
-    } catch (err) {
-      if (inUse(err)) throw new DemoError(`port ${simPort} is in use: pass --sim-port <another port>`);
-      throw err;
-    }
-    if (found.integration.appUrl !== sim.url) {
+    found = await findOrSeed(ctx, simUrl);
+    if (found.integration.appUrl !== simUrl) {
       appUrlMovedFrom = found.integration.appUrl;
-      await updateIntegration(ctx, actor, found.integration.id, { appUrl: sim.url });
+      const actor: AdminActor = { tenantId: found.tenantId, audit: SYSTEM, ip: null };
+      await updateIntegration(ctx, actor, found.integration.id, { appUrl: simUrl });
     }
-  } catch (err) {
-    await sim?.close();
-    throw err;
   } finally {
     await ctx.close();
   }
@@ -250,11 +295,25 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   try {
     server = await startServer(config);
   } catch (err) {
-    await sim.close();
+    // Taken since the check above (another program was quicker).
     if (inUse(err)) throw new DemoError(`port ${port} is in use: pass --port <another port>`);
     throw err;
   }
-  const runningSim = sim;
+  const tenantId = found.tenantId;
+  let sim: RunningSim;
+  try {
+    sim = await startSim({
+      host,
+      port: simPort,
+      callbackUrl,
+      integrations: () => demoSimIntegrations(server.ctx, tenantId),
+      log: opts.log ?? ((line) => console.log(`psp-sim: ${line}`)),
+    });
+  } catch (err) {
+    await server.stop();
+    if (inUse(err)) throw new DemoError(`port ${simPort} is in use: pass --sim-port <another port>`);
+    throw err;
+  }
   const base = config.publicBaseUrl;
   let stopping: Promise<void> | undefined;
   return {
@@ -264,14 +323,14 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     simUrl: sim.url,
     callbackUrl,
     dataDir,
-    seeded,
+    seeded: found.seeded,
     appUrlMovedFrom,
     ignored,
     server,
     sim,
     stop() {
       stopping ??= (async () => {
-        await runningSim.close();
+        await sim.close();
         await server.stop();
       })();
       return stopping;
@@ -303,7 +362,8 @@ export function demoBanner(d: RunningDemo): string {
     `                 log in as ${DEMO.ownerEmail} / ${DEMO.ownerPassword} (owner)`,
     `  Client portal  ${d.portalUrl}`,
     `                 tenant (company code) ${DEMO.tenantSlug}, log in as ${DEMO.clientEmail} / ${DEMO.clientPassword}`,
-    `  Simulator      ${d.simUrl}  (the tenant backend of "${DEMO.integrationName}";`,
+    `  Simulator      ${d.simUrl}  (the tenant backend of "${DEMO.integrationName}" and of every`,
+    "                 other integration of the demo tenant whose APP_URL is this address;",
     `                 its payment page opens from a portal deposit, "Pay" credits the wallet)`,
     `  Callbacks      ${d.callbackUrl}/pay/callback  (CRM_Callback_URL + /pay/callback)`,
     `  API docs       ${d.url}/docs`,

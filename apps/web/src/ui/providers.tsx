@@ -7,7 +7,7 @@ import { Notifications } from "@mantine/notifications";
 import { Fragment, type ReactNode, StrictMode, useState } from "react";
 import { configureLocales, localeInfo, t, useLocale } from "../i18n/index.js";
 import type { LocaleTag } from "../i18n/locales.js";
-import { theme } from "./theme.js";
+import { cssVariablesResolver, theme } from "./theme.js";
 
 /**
  * What both apps run inside. `locales` are the languages the app offers (the back office: English
@@ -28,7 +28,7 @@ export function Providers({
   return (
     <StrictMode>
       <DirectionProvider initialDirection={dir}>
-        <MantineProvider theme={theme} defaultColorScheme="light">
+        <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="light">
           <ModalsProvider labels={{ confirm: t("common.confirm"), cancel: t("common.cancel") }}>
             <Notifications position={dir === "rtl" ? "top-left" : "top-right"} limit={4} />
             <Fragment key={tag}>{children}</Fragment>

@@ -261,7 +261,7 @@ function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: Depo
                 <Text size="sm" fw={600}>
                   {t("deposit.youGet")}
                 </Text>
-                <Text fw={700} c="teal.8" className="num" data-testid="preview-credit">
+                <Text fw={700} c="teal" className="num" data-testid="preview-credit">
                   {preview ? `${groupDigits(preview.credit)} ${form.values.currency}` : "—"}
                 </Text>
               </Group>
