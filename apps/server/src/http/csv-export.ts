@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { stringify } from "csv-stringify/sync";
 import type { FastifyReply } from "fastify";
+import { z } from "zod";
 
 /**
  * CSV exports of the back office's lists: RFC 4180 text (CRLF records, fields with a comma,
@@ -64,3 +65,14 @@ export function sendCsv(reply: FastifyReply, name: string, now: number, body: Re
 /** Epoch milliseconds as ISO 8601 UTC (`2026-12-04T16:22:05.000Z`); null stays empty. */
 export const isoTime = (ms: number | null | undefined): string | null =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
+
+/**
+ * The 200 answer of every CSV export in the OpenAPI document: a text/csv body. The body is a
+ * stream of the route's declared columns only (`csvStream`), so there is nothing to strip.
+ */
+export const csvResponse = {
+  200: {
+    description: "text/csv; charset=utf-8, sent as an attachment",
+    content: { "text/csv": { schema: z.string() } },
+  },
+} as const;

@@ -2,6 +2,7 @@ import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol/a
 import type { AppContext } from "../app-context.js";
 import { newClientId, newId, newIntegrationToken, newMerchantId } from "../common/ids.js";
 import { hashPassword } from "../infra/crypto/hashing.js";
+import type { ClientsTable } from "../infra/db/schema.js";
 import { encodeCurrencies, type MethodCurrency } from "../modules/deposit-methods/method-model.js";
 import type { AmountPolicy, CustomParam } from "../modules/psp-integrations/integration-model.js";
 import { ensureWallet } from "./ledger-postings.js";
@@ -114,21 +115,23 @@ export async function insertClient(
   const id = newClientId();
   const email = opts.email ?? `client-${id}@example.com`;
   const password = opts.password ?? "client password 1";
+  // `disabled` is left to its column default, so migration tests can seed a schema older
+  // than the migration that added it (0008).
+  const row: Omit<ClientsTable, "disabled"> = {
+    id,
+    tenant_id: tenantId,
+    name: "Jane Client",
+    email,
+    phone: "+1 555 0100",
+    nationality: "us",
+    language: "en-us",
+    client_group: opts.group ?? null,
+    password_hash: await hashPassword(password),
+    created_at: ctx.clock.now(),
+  };
   await ctx.db
     .insertInto("clients")
-    .values({
-      id,
-      tenant_id: tenantId,
-      name: "Jane Client",
-      email,
-      phone: "+1 555 0100",
-      nationality: "us",
-      language: "en-us",
-      client_group: opts.group ?? null,
-      password_hash: await hashPassword(password),
-      disabled: 0,
-      created_at: ctx.clock.now(),
-    })
+    .values(row as ClientsTable)
     .execute();
   return { clientId: id, clientEmail: email, clientPassword: password };
 }

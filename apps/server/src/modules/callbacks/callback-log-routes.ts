@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { NotFoundError } from "../../common/errors.js";
 import { staffOf } from "../../http/access.js";
-import { sendCsv } from "../../http/csv-export.js";
+import { csvResponse, sendCsv } from "../../http/csv-export.js";
 import { parseSort, sortParam } from "../../infra/db/list-order.js";
 import { exportCallbackLog } from "./callback-log-export.js";
 import { CALLBACK_LOG_SORT_COLUMNS, listCallbackLogs } from "./callback-log-repo.js";
@@ -89,6 +89,7 @@ export function callbackLogRoutes(app: FastifyInstance, ctx: AppContext): void {
         params: integrationParams,
         querystring: z.object(filters),
         produces: ["text/csv"],
+        response: csvResponse,
       },
     },
     async (req, reply) => {

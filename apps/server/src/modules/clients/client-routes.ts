@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { clientOf, staffOf } from "../../http/access.js";
-import { sendCsv } from "../../http/csv-export.js";
+import { csvResponse, sendCsv } from "../../http/csv-export.js";
 import { parseSort, sortParam } from "../../infra/db/list-order.js";
 import { auditActorOf } from "../audit/audit-repo.js";
 import { resetClientPassword, setClientDisabled } from "./client-access.js";
@@ -192,6 +192,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
           "a cell that a spreadsheet would run as a formula starts with an apostrophe.",
         params: idParams,
         produces: ["text/csv"],
+        response: csvResponse,
       },
     },
     async (req, reply) => {

@@ -115,7 +115,7 @@ const DEPOSITS = tableColumns<DepositsTable>("deposits", {
 /** The client columns API-1 and the validation need (never the password hash). */
 export type DepositClient = Pick<
   ClientsTable,
-  "id" | "name" | "email" | "phone" | "nationality" | "language" | "client_group"
+  "id" | "name" | "email" | "phone" | "nationality" | "language" | "client_group" | "disabled"
 >;
 const CLIENT_COLUMNS = [
   "id",
@@ -125,6 +125,7 @@ const CLIENT_COLUMNS = [
   "nationality",
   "language",
   "client_group",
+  "disabled",
 ] as const satisfies readonly (keyof DepositClient)[];
 
 const aliased = (table: string, cols: readonly string[]) =>

@@ -656,3 +656,25 @@ describe("secrets", () => {
     );
   });
 });
+
+describe("a disabled client", () => {
+  it("gets no new deposit, not even from staff, and the tenant backend is never called", async () => {
+    const s = await setup();
+    expect((await tenant.owner.post(`/api/admin/clients/${s.clientId}/disable`)).statusCode).toBe(200);
+    const res = await tenant.owner.post("/api/admin/deposits", {
+      clientId: s.clientId,
+      methodId: s.methodId,
+      currency: "USD",
+      amount: "100.10",
+    });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe("client_disabled");
+    expect(s.stub.requests).toHaveLength(0);
+    const orders = await t.ctx.db
+      .selectFrom("deposits")
+      .select("id")
+      .where("client_id", "=", s.clientId)
+      .execute();
+    expect(orders).toEqual([]);
+  });
+});

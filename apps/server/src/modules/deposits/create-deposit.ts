@@ -153,6 +153,8 @@ export async function createDeposit(
   });
   if (!found) throw new NotFoundError("Client");
   const { client, methodWithIntegration: mi } = found;
+  // Staff cannot deposit for a disabled client either: disabling stops new money, not old.
+  if (client.disabled === 1) throw new ConflictError("The client is disabled", "client_disabled");
   const v = validateDepositRequest(mi, client.client_group, data);
   // validateDepositRequest threw unless the method is usable.
   const m = mi as MethodWithIntegration;

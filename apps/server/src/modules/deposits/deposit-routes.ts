@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { RateLimitedError } from "../../common/errors.js";
 import { CLIENT_COOKIE, clientOf, staffOf } from "../../http/access.js";
-import { sendCsv } from "../../http/csv-export.js";
+import { csvResponse, sendCsv } from "../../http/csv-export.js";
 import { sha256Hex } from "../../infra/crypto/hashing.js";
 import { parseSort } from "../../infra/db/list-order.js";
 import { createGuardedClient, type GuardedClient } from "../../infra/http-out/guarded-client.js";
@@ -327,6 +327,7 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
             "a cell that a spreadsheet would run as a formula starts with an apostrophe.",
           querystring: adminExportQuery,
           produces: ["text/csv"],
+          response: csvResponse,
         },
       },
       async (req, reply) => {
