@@ -93,7 +93,7 @@ describe.skipIf(!hasChromium)("the portal in three languages (Chromium)", () => 
     await page.waitForURL(`**/portal/deposits/${orderNo}`);
     await expectText(page.getByTestId("deposit-waiting"), T["track.waitingTitle"]);
 
-    await payTab.getByRole("button", { name: "Pay" }).click();
+    await payTab.getByRole("button", { name: "Pay", exact: true }).click();
     await expectText(payTab.locator("#result"), "Payment complete");
     await payTab.close();
 

@@ -141,7 +141,7 @@ describe.skipIf(!hasChromium)("whole story (Chromium)", () => {
     await expectText(portal.getByTestId("deposit-waiting"), "Waiting for your payment");
 
     // ---- 4. The stub's callback arrives.
-    await payTab.getByRole("button", { name: "Pay" }).click();
+    await payTab.getByRole("button", { name: "Pay", exact: true }).click();
     await expectText(payTab.locator("#result"), "Payment complete");
     expect(stack.stub.callbacks.at(-1)?.httpStatus).toBe(204);
 

@@ -37,7 +37,7 @@ function DepositList({ items }: { items: PortalDeposit[] }) {
                 <StatusBadge status={d.status} />
               )}
               {d.status === "succeeded" ? (
-                <Text size="xs" c="teal.8" className="num">
+                <Text size="xs" c="teal" className="num">
                   {money(d.credit, d.currency, { plus: true })}
                 </Text>
               ) : null}
