@@ -1,22 +1,12 @@
-import {
-  Alert,
-  Button,
-  Code,
-  CopyButton,
-  Group,
-  Modal,
-  SimpleGrid,
-  Stack,
-  Text,
-  TextInput,
-} from "@mantine/core";
-import { useForm } from "@mantine/form";
+import { Button, Group, Modal, SimpleGrid, Stack, Text, TextInput } from "@mantine/core";
+import { type GetInputPropsReturnType, useForm } from "@mantine/form";
 import { modals } from "@mantine/modals";
 import { isCountryCode } from "@psphub/protocol";
 import { useState } from "react";
 import { t } from "../i18n/index.js";
 import { ApiError, issuesToFormErrors } from "../lib/api.js";
 import { notifyError, notifySuccess } from "../ui/feedback.js";
+import { ShownOnceSecret } from "../ui/shown-once-secret.js";
 import { api } from "./api.js";
 import { CountrySelect } from "./country-select.js";
 import type { Client } from "./types.js";
@@ -96,18 +86,7 @@ export function EditClientModal(props: {
     >
       <form onSubmit={submit} noValidate aria-label={t("clients.editTitle", { name: c.name })}>
         <Stack gap="sm">
-          <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
-            <TextInput label={t("field.name")} withAsterisk {...form.getInputProps("name")} />
-            <TextInput label={t("field.email")} withAsterisk type="email" {...form.getInputProps("email")} />
-            <TextInput label={t("field.phone")} {...form.getInputProps("phone")} />
-            <CountrySelect
-              label={t("field.nationality")}
-              placeholder={t("clients.pickCountry")}
-              {...form.getInputProps("nationality")}
-            />
-            <TextInput label={t("field.language")} placeholder="en-us" {...form.getInputProps("language")} />
-            <TextInput label={t("field.group")} {...form.getInputProps("group")} />
-          </SimpleGrid>
+          <ClientDetailsFields inputProps={(f) => form.getInputProps(f)} />
           <Group justify="flex-end">
             <Button variant="default" onClick={props.onClose}>
               {t("common.cancel")}
@@ -119,30 +98,6 @@ export function EditClientModal(props: {
         </Stack>
       </form>
     </Modal>
-  );
-}
-
-/** Shows a reset password this once, with a copy button: the server keeps only its hash. */
-function ShownOncePassword({ password, onClose }: { password: string; onClose: () => void }) {
-  return (
-    <Stack gap="sm">
-      <Alert color="yellow" variant="light">
-        {t("clients.passwordShownOnce")}
-      </Alert>
-      <Code block data-testid="reset-password">
-        {password}
-      </Code>
-      <Group justify="flex-end">
-        <CopyButton value={password}>
-          {({ copied, copy }) => (
-            <Button variant="light" onClick={copy}>
-              {copied ? t("common.copied") : t("common.copy")}
-            </Button>
-          )}
-        </CopyButton>
-        <Button onClick={onClose}>{t("common.close")}</Button>
-      </Group>
-    </Stack>
   );
 }
 
@@ -161,7 +116,14 @@ export function confirmPasswordReset(client: Client, onDone: (c: Client) => void
         const id = modals.open({
           title: t("clients.newPasswordTitle", { name: client.name }),
           closeOnClickOutside: false,
-          children: <ShownOncePassword password={res.password} onClose={() => modals.close(id)} />,
+          children: (
+            <ShownOnceSecret
+              notice={t("clients.passwordShownOnce")}
+              value={res.password}
+              testId="reset-password"
+              onClose={() => modals.close(id)}
+            />
+          ),
         });
       } catch (err) {
         notifyError(err);
@@ -188,4 +150,28 @@ export function confirmDisabled(client: Client, disabled: boolean, onDone: (c: C
       }
     },
   });
+}
+
+type DetailField = "name" | "email" | "phone" | "nationality" | "language" | "group";
+
+/** A client's details as the create and the edit forms ask for them. */
+export function ClientDetailsFields({
+  inputProps,
+}: {
+  inputProps: (field: DetailField) => GetInputPropsReturnType;
+}) {
+  return (
+    <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
+      <TextInput label={t("field.name")} withAsterisk {...inputProps("name")} />
+      <TextInput label={t("field.email")} withAsterisk type="email" {...inputProps("email")} />
+      <TextInput label={t("field.phone")} {...inputProps("phone")} />
+      <CountrySelect
+        label={t("field.nationality")}
+        placeholder={t("clients.pickCountry")}
+        {...inputProps("nationality")}
+      />
+      <TextInput label={t("field.language")} placeholder="en-us" {...inputProps("language")} />
+      <TextInput label={t("field.group")} {...inputProps("group")} />
+    </SimpleGrid>
+  );
 }

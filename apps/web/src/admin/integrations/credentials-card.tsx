@@ -17,6 +17,7 @@ import { t } from "../../i18n/index.js";
 import { dateTime } from "../../lib/format.js";
 import { notifyError, notifySuccess } from "../../ui/feedback.js";
 import { IconCheck, IconCopy, IconEye, IconEyeOff, IconRefresh } from "../../ui/icons.js";
+import { ShownOnceSecret } from "../../ui/shown-once-secret.js";
 import { api } from "../api.js";
 import type { Integration, Revealed } from "../types.js";
 import { useStaff } from "../use-staff.js";
@@ -68,27 +69,14 @@ function showNewToken(token: string): void {
     title: t("integrations.rotate.newTitle"),
     closeOnClickOutside: false,
     children: (
-      <Stack gap="sm">
-        <Text size="sm">{t("integrations.rotate.newText")}</Text>
-        <Text size="sm" className="mono" p="xs" bg="gray.1" data-testid="new-token">
-          {token}
-        </Text>
-        <Group justify="space-between">
-          <CopyButton value={token} timeout={1500}>
-            {({ copied, copy }) => (
-              <Button
-                variant="light"
-                color={copied ? "teal" : undefined}
-                leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />}
-                onClick={copy}
-              >
-                {copied ? t("common.copied") : t("integrations.rotate.copyToken")}
-              </Button>
-            )}
-          </CopyButton>
-          <Button onClick={() => modals.close(NEW_TOKEN_MODAL)}>{t("integrations.rotate.dismiss")}</Button>
-        </Group>
-      </Stack>
+      <ShownOnceSecret
+        notice={t("integrations.rotate.newText")}
+        value={token}
+        testId="new-token"
+        copyLabel={t("integrations.rotate.copyToken")}
+        closeLabel={t("integrations.rotate.dismiss")}
+        onClose={() => modals.close(NEW_TOKEN_MODAL)}
+      />
     ),
   });
 }

@@ -1,15 +1,4 @@
-import {
-  Anchor,
-  Button,
-  Group,
-  Modal,
-  Paper,
-  PasswordInput,
-  SimpleGrid,
-  Stack,
-  Text,
-  TextInput,
-} from "@mantine/core";
+import { Anchor, Button, Group, Modal, Paper, PasswordInput, Stack, Text, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useDisclosure } from "@mantine/hooks";
 import { isCountryCode } from "@psphub/protocol";
@@ -25,8 +14,8 @@ import { ErrorAlert, notifyError, notifySuccess } from "../../ui/feedback.js";
 import { IconPlus } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
+import { ClientDetailsFields } from "../client-actions.js";
 import { ClientStatusBadge } from "../client-status.js";
-import { CountrySelect } from "../country-select.js";
 import type { Client } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
@@ -84,18 +73,7 @@ function CreateClientModal(props: { opened: boolean; onClose: () => void; onCrea
     <Modal opened={props.opened} onClose={props.onClose} title={t("clients.new")} size="lg">
       <form onSubmit={submit} noValidate aria-label={t("clients.new")}>
         <Stack gap="sm">
-          <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
-            <TextInput label={t("field.name")} withAsterisk {...form.getInputProps("name")} />
-            <TextInput label={t("field.email")} withAsterisk type="email" {...form.getInputProps("email")} />
-            <TextInput label={t("field.phone")} {...form.getInputProps("phone")} />
-            <CountrySelect
-              label={t("field.nationality")}
-              placeholder={t("clients.pickCountry")}
-              {...form.getInputProps("nationality")}
-            />
-            <TextInput label={t("field.language")} placeholder="en-us" {...form.getInputProps("language")} />
-            <TextInput label={t("field.group")} {...form.getInputProps("group")} />
-          </SimpleGrid>
+          <ClientDetailsFields inputProps={(f) => form.getInputProps(f)} />
           <PasswordInput
             label={t("clients.portalPassword")}
             description={t("clients.portalPasswordHint")}

@@ -1,9 +1,6 @@
 import {
-  Alert,
   Badge,
   Button,
-  Code,
-  CopyButton,
   Group,
   Modal,
   Paper,
@@ -26,6 +23,7 @@ import { DataTable } from "../../ui/data-table.js";
 import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/feedback.js";
 import { IconPlus } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
+import { ShownOnceSecret } from "../../ui/shown-once-secret.js";
 import { api } from "../api.js";
 import { ROLES, type Role } from "../permissions.js";
 import type { ApiKey, StaffUser } from "../types.js";
@@ -125,24 +123,7 @@ function CreateKeyModal(props: { opened: boolean; onClose: () => void; onCreated
   return (
     <Modal opened={props.opened} onClose={close} title={t("apiKeys.new")}>
       {issued ? (
-        <Stack gap="sm">
-          <Alert color="yellow" variant="light">
-            {t("apiKeys.shownOnce")}
-          </Alert>
-          <Code block data-testid="issued-key">
-            {issued}
-          </Code>
-          <Group justify="flex-end">
-            <CopyButton value={issued}>
-              {({ copied, copy }) => (
-                <Button variant="light" onClick={copy}>
-                  {copied ? t("common.copied") : t("common.copy")}
-                </Button>
-              )}
-            </CopyButton>
-            <Button onClick={close}>{t("common.close")}</Button>
-          </Group>
-        </Stack>
+        <ShownOnceSecret notice={t("apiKeys.shownOnce")} value={issued} testId="issued-key" onClose={close} />
       ) : (
         <form onSubmit={submit} noValidate>
           <Stack gap="sm">
