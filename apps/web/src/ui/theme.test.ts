@@ -36,7 +36,7 @@ describe("theme contrast (WCAG AA, light scheme)", () => {
   });
 
   it("the brand's filled shade takes white text at AA", () => {
-    const filled = merged.colors.brand[7];
+    const filled = merged.colors.brand![7];
     expect(contrast("#ffffff", filled)).toBeGreaterThanOrEqual(4.5);
   });
 
