@@ -188,6 +188,8 @@ describe.skipIf(!hasChromium)("back-office guards (Chromium)", () => {
     await expect.poll(async () => (await integration()).enabled).toBe(false);
     const off = row.getByRole("switch", { name: "Stub PSP: Disabled", exact: true });
     await expect.poll(() => off.isChecked()).toBe(false);
+    // The switch is disabled while its change reloads the list, and a forced click would be lost.
+    await expect.poll(() => off.isEnabled()).toBe(true);
 
     // Enabling only brings the methods back: no question, a toast.
     await off.click({ force: true });

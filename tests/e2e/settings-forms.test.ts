@@ -202,6 +202,8 @@ describe.skipIf(!hasChromium)("settings forms (Chromium)", () => {
     await page.getByRole("dialog").getByRole("button", { name: "Disable", exact: true }).click();
     await expectText(row.locator("[data-status]"), "Disabled");
     expect((await integration()).enabled).toBe(false);
+    // The switch is disabled while its change reloads the list, and a forced click would be lost.
+    await expect.poll(() => row.getByRole("switch").isEnabled()).toBe(true);
     await row.getByRole("switch").click({ force: true });
     await expectText(row.locator("[data-status]"), "Enabled");
     expect((await integration()).enabled).toBe(true);

@@ -31,10 +31,11 @@ export function IntegrationsPage() {
         enabled ? "/api/admin/integrations/{id}/enable" : "/api/admin/integrations/{id}/disable",
         { params: { path: { id: row.id } } },
       );
+      await q.reload();
+      // Said once the list shows it.
       notifySuccess(
         t(enabled ? "integrations.enabledToast" : "integrations.disabledToast", { name: row.name }),
       );
-      await q.reload();
     } catch (err) {
       notifyError(err);
     } finally {
