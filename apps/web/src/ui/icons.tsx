@@ -128,3 +128,10 @@ export const IconAlert = (p: IconProps) => (
     <path d="M12 16h.01" />
   </Icon>
 );
+
+export const IconLanguage = (p: IconProps) => (
+  <Icon size={16} {...p}>
+    <circle cx="12" cy="12" r="9" />
+    <path d="M3.6 9h16.8M3.6 15h16.8M11.5 3a17 17 0 0 0 0 18M12.5 3a17 17 0 0 1 0 18" />
+  </Icon>
+);

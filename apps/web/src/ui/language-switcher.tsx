@@ -1,26 +1,7 @@
 import { Box, Button, Menu } from "@mantine/core";
 import { offeredLocales, setLocale, t, useLocale } from "../i18n/index.js";
 import { LOCALES } from "../i18n/locales.js";
-
-function IconLanguage({ size = 16 }: { size?: number }) {
-  return (
-    <svg
-      xmlns="http://www.w3.org/2000/svg"
-      width={size}
-      height={size}
-      viewBox="0 0 24 24"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth={2}
-      strokeLinecap="round"
-      strokeLinejoin="round"
-      aria-hidden="true"
-    >
-      <circle cx="12" cy="12" r="9" />
-      <path d="M3.6 9h16.8M3.6 15h16.8M11.5 3a17 17 0 0 0 0 18M12.5 3a17 17 0 0 1 0 18" />
-    </svg>
-  );
-}
+import { IconLanguage } from "./icons.js";
 
 /**
  * The language menu: each language under its own name (a reader finds "العربية" in any
