@@ -66,3 +66,11 @@ export {
   isCallbackStatus,
   isFinalCallbackStatus,
 } from "./status.js";
+export {
+  ORDER_NOT_FOUND,
+  parseStatusAnswer,
+  STATUS_QUERY_PATH,
+  type StatusAnswer,
+  type StatusQueryBody,
+  signStatusQuery,
+} from "./status-query.js";

@@ -66,6 +66,8 @@ export function depositRowFor(
     created_at: now,
     updated_at: now,
     finalized_at: null,
+    status_query_due_at: null,
+    status_query_step: 0,
     ...overrides,
   };
 }

@@ -38,6 +38,9 @@ export async function findMethodWithIntegration(
       "i.amount_policy as i_amount_policy",
       "i.param_config as i_param_config",
       "i.custom_params as i_custom_params",
+      "i.status_query_enabled as i_status_query_enabled",
+      "i.status_query_schedule as i_status_query_schedule",
+      "i.status_query_timeout_ms as i_status_query_timeout_ms",
       "i.created_at as i_created_at",
       "i.updated_at as i_updated_at",
     ])
@@ -60,6 +63,9 @@ export async function findMethodWithIntegration(
     i_amount_policy,
     i_param_config,
     i_custom_params,
+    i_status_query_enabled,
+    i_status_query_schedule,
+    i_status_query_timeout_ms,
     i_created_at,
     i_updated_at,
     ...methodRow
@@ -79,6 +85,9 @@ export async function findMethodWithIntegration(
     amount_policy: i_amount_policy,
     param_config: i_param_config,
     custom_params: i_custom_params,
+    status_query_enabled: i_status_query_enabled,
+    status_query_schedule: i_status_query_schedule,
+    status_query_timeout_ms: i_status_query_timeout_ms,
     created_at: i_created_at,
     updated_at: i_updated_at,
   };

@@ -65,6 +65,9 @@ export async function insertIntegration(
       amount_policy: opts.amountPolicy ?? "exact",
       param_config: JSON.stringify(opts.paramConfig ?? defaultApi1ParamConfig()),
       custom_params: JSON.stringify(opts.customParams ?? []),
+      status_query_enabled: 0,
+      status_query_schedule: null,
+      status_query_timeout_ms: 10_000,
       created_at: now,
       updated_at: now,
     })

@@ -14,6 +14,8 @@ export interface TenantsTable {
   id: string;
   slug: string;
   name: string;
+  /** JSON `{currency: decimal text}` (migration 0009): a needs-assistance credit above it needs a second approver. */
+  four_eyes_limits: string | null;
   created_at: number;
 }
 
@@ -74,6 +76,11 @@ export interface PspIntegrationsTable {
   param_config: string;
   /** JSON: CustomParam[] */
   custom_params: string;
+  /** API-3 (migration 0009): off by default. */
+  status_query_enabled: Bool01;
+  /** JSON array of delays in seconds between queries; null: the spec's default schedule. */
+  status_query_schedule: string | null;
+  status_query_timeout_ms: number;
   created_at: number;
   updated_at: number;
 }
@@ -179,6 +186,10 @@ export interface DepositsTable {
   created_at: number;
   updated_at: number;
   finalized_at: number | null;
+  /** When the next API-3 status query is due (migration 0009); null: none scheduled. */
+  status_query_due_at: number | null;
+  /** Queries of the current schedule already made. */
+  status_query_step: number;
 }
 
 export interface DepositEventsTable {
@@ -212,6 +223,8 @@ export interface CallbackLogsTable {
    * a summary of throttled requests (http_status 429) their count (migration 0007).
    */
   request_count?: number;
+  /** `callback` (API-2, the default) or `status_query` (an API-3 answer; migration 0009). */
+  source?: "callback" | "status_query";
 }
 
 export interface ReviewItemsTable {
@@ -231,6 +244,10 @@ export interface ReviewItemsTable {
   data: string;
   created_at: number;
   resolved_at: number | null;
+  /** Four eyes (migration 0009): the first admin's credit request, awaiting a second admin. */
+  approval_requested_by: string | null;
+  approval_requested_at: number | null;
+  approval_comment: string | null;
 }
 
 export interface AuditLogTable {

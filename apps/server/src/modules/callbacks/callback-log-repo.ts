@@ -76,6 +76,7 @@ const CALLBACK_LOGS = tableColumns<CallbackLogsTable>("callback_logs", {
   remote_addr: "text",
   created_at: "bigint",
   request_count: "integer",
+  source: "text",
 });
 
 /** A callback's log row, with a new id, and its texts cut to what is kept. */
@@ -84,6 +85,7 @@ function callbackLogRow(log: CallbackLogInput): CallbackLogsTable {
     ...log,
     id: newId(),
     request_count: log.request_count ?? 1,
+    source: log.source ?? "callback",
     raw_body: storable(log.raw_body ?? "", RAW_BODY_LOG_CAP),
     content_type: log.content_type === null ? null : storable(log.content_type, 200),
     merchant_id: log.merchant_id === null ? null : storable(log.merchant_id, 200),

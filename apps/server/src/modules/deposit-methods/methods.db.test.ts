@@ -515,6 +515,8 @@ describe("deposit methods: order and deletion", () => {
       created_at: now,
       updated_at: now,
       finalized_at: null,
+      status_query_due_at: null,
+      status_query_step: 0,
     });
     const pending = deposit("pending");
     const processing = deposit("processing");

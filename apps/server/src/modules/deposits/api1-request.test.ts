@@ -250,6 +250,8 @@ describe("deposit views", () => {
     created_at: 0,
     updated_at: 0,
     finalized_at: 0,
+    status_query_due_at: null,
+    status_query_step: 0,
   };
   it("shows clients the message, never the admin reason, and no URL once final", () => {
     const v = portalDepositView(row, "Card", false);

@@ -71,6 +71,9 @@ const INTEGRATION_COLUMNS = allColumns<PspIntegrationsTable>()([
   "amount_policy",
   "param_config",
   "custom_params",
+  "status_query_enabled",
+  "status_query_schedule",
+  "status_query_timeout_ms",
   "created_at",
   "updated_at",
 ]);
@@ -110,6 +113,8 @@ const DEPOSITS = tableColumns<DepositsTable>("deposits", {
   created_at: "bigint",
   updated_at: "bigint",
   finalized_at: "bigint",
+  status_query_due_at: "bigint",
+  status_query_step: "integer",
 });
 
 /** The client columns API-1 and the validation need (never the password hash). */

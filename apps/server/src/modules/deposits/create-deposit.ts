@@ -193,6 +193,8 @@ export async function createDeposit(
     created_at: now,
     updated_at: now,
     finalized_at: null,
+    status_query_due_at: null,
+    status_query_step: 0,
   };
 
   // The order and its `created` event, committed (with the orders of other requests that arrived

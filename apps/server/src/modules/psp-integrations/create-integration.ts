@@ -49,6 +49,9 @@ export async function createIntegration(
     amount_policy: data.amountPolicy,
     param_config: encodeJson(setup.paramConfig),
     custom_params: encodeJson(setup.customParams),
+    status_query_enabled: 0,
+    status_query_schedule: null,
+    status_query_timeout_ms: 10_000,
     created_at: now,
     updated_at: now,
   };

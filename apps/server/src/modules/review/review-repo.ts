@@ -66,6 +66,9 @@ export function reviewItemsWrite(db: Db, items: readonly NewReviewItem[]): Batch
       data: encodeJson(item.claim),
       created_at: item.now,
       resolved_at: null,
+      approval_requested_by: null,
+      approval_requested_at: null,
+      approval_comment: null,
     })),
     { tail: "ON CONFLICT (dedupe_key) DO NOTHING" },
   );
@@ -85,6 +88,9 @@ const REVIEW_ITEMS = tableColumns<ReviewItemsTable>("review_items", {
   data: "text",
   created_at: "bigint",
   resolved_at: "bigint",
+  approval_requested_by: "text",
+  approval_requested_at: "bigint",
+  approval_comment: "text",
 });
 
 /** Which of these dedupe keys a stored review item (open or resolved) already has. */

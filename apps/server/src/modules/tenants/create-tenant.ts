@@ -37,7 +37,13 @@ export async function createTenant(ctx: Pick<AppContext, "db" | "clock">, input:
   try {
     await writeTransaction(ctx.db, async (trx) => {
       const repo = createTenantRepo(trx);
-      await repo.insertTenant({ id: tenantId, slug: data.slug, name: data.name, created_at: now });
+      await repo.insertTenant({
+        id: tenantId,
+        slug: data.slug,
+        name: data.name,
+        four_eyes_limits: null,
+        created_at: now,
+      });
       await repo.insertUser({
         id: userId,
         tenant_id: tenantId,
