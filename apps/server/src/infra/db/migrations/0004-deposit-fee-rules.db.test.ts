@@ -6,6 +6,7 @@ import { encodeCurrencies } from "../../../modules/deposit-methods/method-model.
 import { depositRowFor } from "../../../test/callback-client.js";
 import { useEnvTestDatabase } from "../../../test/cli-env.js";
 import { insertPaymentSetup, type PaymentFixture, USD } from "../../../test/payment-fixtures.js";
+import * as m0009 from "./0009-status-queries.js";
 import { migrationProvider } from "./index.js";
 
 // Migration 0004 on a database that already holds orders: each order gets the fee rule it was
@@ -51,6 +52,9 @@ beforeAll(async () => {
   migrator = new Migrator({ db: ctx.db, provider: migrationProvider });
   const to = await migrator.migrateTo(BEFORE);
   if (to.error) throw to.error;
+  // The fixtures write today's rows: the later migrations' added columns (0009) must exist. They
+  // change nothing that 0004 reads or writes.
+  await m0009.up(ctx.db);
   await ctx.db
     .insertInto("tenants")
     .values({ id: "t-mig", slug: "mig", name: "Mig", created_at: 1 })
