@@ -5,9 +5,32 @@ import { insertRows, keyList, perDatabase, runStatement, tableColumns } from "..
 import type { BatchWrite } from "../../infra/db/write-batch.js";
 import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
 
-/** Why a callback waits for a human: success after expiry/cancel, contradiction, amount. */
-export type ReviewReason = "late_success" | "conflict" | "amount_mismatch";
-export const REVIEW_REASONS: readonly ReviewReason[] = ["late_success", "conflict", "amount_mismatch"];
+/**
+ * Why a deposit waits for a human: a callback's success after expiry/cancel, a contradiction, an
+ * amount; or an API-3 schedule that ended without a final status (`needs_assistance`).
+ */
+export type ReviewReason = "late_success" | "conflict" | "amount_mismatch" | "needs_assistance";
+export const REVIEW_REASONS: readonly ReviewReason[] = [
+  "late_success",
+  "conflict",
+  "amount_mismatch",
+  "needs_assistance",
+];
+
+/**
+ * Why the status-query schedule left an order unresolved (review_items.data of a
+ * `needs_assistance` item): the backend still reports it open, does not know it, or never
+ * answered usably.
+ */
+export type AssistanceClaim = {
+  why: "still_open" | "not_found" | "query_failed";
+  /** Queries made by the schedule that ended. */
+  queries: number;
+  /** The last query's outcome, for the admin (e.g. `timeout`, `http_status_502`, `processing`). */
+  lastOutcome: string | null;
+  /** The deposit's status when it was flagged. */
+  depositStatus: DepositStatus;
+};
 
 /** What the callback behind a review item claimed (review_items.data); minor units as text. */
 export type ReviewClaim = {
