@@ -7,6 +7,7 @@ import { dialectOf, migrateToLatest } from "./infra/db/database.js";
 import { pruneLoginAttemptsJob } from "./modules/auth/login-throttle.js";
 import { deleteExpiredSessionsJob } from "./modules/auth/session-repo.js";
 import { expireDepositsJob } from "./modules/deposits/expire-deposits.js";
+import { integrationHealthJob } from "./modules/integration-health/run-detectors.js";
 import { storedTokenKeyProblem } from "./modules/psp-integrations/reencrypt-tokens.js";
 
 export type BackgroundJob = (ctx: AppContext) => Promise<void>;
@@ -16,6 +17,7 @@ export const BACKGROUND_JOBS: BackgroundJob[] = [
   expireDepositsJob,
   deleteExpiredSessionsJob,
   pruneLoginAttemptsJob,
+  integrationHealthJob,
 ];
 
 export type RunningServer = { app: FastifyInstance; ctx: AppContext; url: string; stop(): Promise<void> };
