@@ -36,7 +36,8 @@ export async function rollUpHealth(ctx: Pick<AppContext, "db" | "clock">): Promi
     .where("id", "=", STATE_ID)
     .executeTakeFirst();
   const lookback = floorMinute(now) - RECOMPUTE_MINUTES * MINUTE_MS;
-  let from = Math.min(state ? Number(state.rolled_to) : lookback, lookback);
+  // The first run (a new install, or this migration) derives the last day from what is stored.
+  let from = Math.min(state ? Number(state.rolled_to) : now - CATCH_UP_MS, lookback);
   from = Math.max(floorMinute(from), floorMinute(now - CATCH_UP_MS));
   const to = floorMinute(now) + MINUTE_MS;
   let minutes = 0;
@@ -116,7 +117,8 @@ async function rollUpRange(db: Db, from: number, to: number): Promise<number> {
     }
   }
 
-  const minuteOf = sql<number>`created_at - (created_at % ${MINUTE_MS})`;
+  // A literal, not a parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
+  const minuteOf = sql<number>`created_at - (created_at % ${sql.lit(MINUTE_MS)})`;
   const logs = await db
     .selectFrom("callback_logs")
     .select([
