@@ -5,6 +5,7 @@ import type { LightMyRequestResponse } from "fastify";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RouteEntry } from "../http/access.js";
+import { openAlert } from "../modules/integration-health/alert-repo.js";
 import {
   apiKeyCaller,
   brief,
@@ -48,6 +49,7 @@ type Fixtures = {
   depositId?: string;
   orderNo?: string;
   reviewItemId?: string;
+  alertId?: string;
 };
 
 type RouteFixture = {
@@ -108,6 +110,8 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     params: (f) => ({ id: f.reviewItemId }),
     body: { POST: { action: "credit", comment: "Mallory" } },
   },
+  "/api/admin/integrations/:id/health": { params: (f) => ({ id: f.integrationId }) },
+  "/api/admin/alerts/:id/acknowledge": { params: (f) => ({ id: f.alertId }) },
   "/api/portal/deposits/:orderNo": { params: (f) => ({ orderNo: f.orderNo }) },
   "/api/portal/deposits/:orderNo/events": {
     params: (f) => ({ orderNo: f.orderNo }),
@@ -272,6 +276,18 @@ beforeAll(async () => {
       if (!fx.reviewItemId)
         throw new Error(`fixture review item: none after the late callback (${brief(res)})`);
     }
+  }
+  if (fx.integrationId && has("POST", "/api/admin/alerts/:id/acknowledge")) {
+    const data = { last5m: 9, usualPer5m: 0 };
+    const alert = {
+      tenantId: a.tenantId,
+      integrationId: fx.integrationId,
+      kind: "signature_failures" as const,
+      data,
+    };
+    await openAlert(t.ctx.db, alert, Date.now());
+    fx.alertId = (await a.owner.get("/api/admin/alerts")).json().items[0]?.id;
+    if (!fx.alertId) throw new Error("fixture alert: none listed after opening one");
   }
 });
 afterAll(async () => {
