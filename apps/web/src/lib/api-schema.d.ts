@@ -4460,7 +4460,7 @@ export interface paths {
             parameters: {
                 query?: {
                     status?: "open" | "resolved";
-                    reason?: "late_success" | "conflict" | "amount_mismatch";
+                    reason?: "late_success" | "conflict" | "amount_mismatch" | "needs_assistance";
                     limit?: number;
                     offset?: number;
                 };
@@ -4714,6 +4714,447 @@ export interface paths {
                             fee: string;
                             credit: string;
                             paidAmount: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/integrations/{id}/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An integration's figures over the last 5 minutes, hour and day, and its open alerts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            integrationId: string;
+                            asOf: number;
+                            windows: {
+                                "5m": {
+                                    api1: {
+                                        calls: number;
+                                        ok: number;
+                                        failed: number;
+                                        successRate: number | null;
+                                        latencyMs: {
+                                            ok: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                p99: number | null;
+                                            };
+                                            failed: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                p99: number | null;
+                                            };
+                                        };
+                                    };
+                                    callbacks: {
+                                        accepted: number;
+                                        duplicate: number;
+                                        rejected: number;
+                                        review: number;
+                                        statusQueryAnswers: number;
+                                    };
+                                    paymentUrlsIssued: number;
+                                    succeeded: number;
+                                    failed: number;
+                                    conversion: number | null;
+                                    timeToFinalMs: {
+                                        p50: number | null;
+                                        p95: number | null;
+                                    };
+                                    signatureFailures: number;
+                                    amountMismatches: number;
+                                };
+                                "1h": {
+                                    api1: {
+                                        calls: number;
+                                        ok: number;
+                                        failed: number;
+                                        successRate: number | null;
+                                        latencyMs: {
+                                            ok: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                p99: number | null;
+                                            };
+                                            failed: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                p99: number | null;
+                                            };
+                                        };
+                                    };
+                                    callbacks: {
+                                        accepted: number;
+                                        duplicate: number;
+                                        rejected: number;
+                                        review: number;
+                                        statusQueryAnswers: number;
+                                    };
+                                    paymentUrlsIssued: number;
+                                    succeeded: number;
+                                    failed: number;
+                                    conversion: number | null;
+                                    timeToFinalMs: {
+                                        p50: number | null;
+                                        p95: number | null;
+                                    };
+                                    signatureFailures: number;
+                                    amountMismatches: number;
+                                };
+                                "24h": {
+                                    api1: {
+                                        calls: number;
+                                        ok: number;
+                                        failed: number;
+                                        successRate: number | null;
+                                        latencyMs: {
+                                            ok: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                p99: number | null;
+                                            };
+                                            failed: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                p99: number | null;
+                                            };
+                                        };
+                                    };
+                                    callbacks: {
+                                        accepted: number;
+                                        duplicate: number;
+                                        rejected: number;
+                                        review: number;
+                                        statusQueryAnswers: number;
+                                    };
+                                    paymentUrlsIssued: number;
+                                    succeeded: number;
+                                    failed: number;
+                                    conversion: number | null;
+                                    timeToFinalMs: {
+                                        p50: number | null;
+                                        p95: number | null;
+                                    };
+                                    signatureFailures: number;
+                                    amountMismatches: number;
+                                };
+                            };
+                            pendingBeyondTtl: number;
+                            openAlerts: {
+                                id: string;
+                                integrationId: string;
+                                /** @enum {string} */
+                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches";
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                openedAt: number;
+                                resolvedAt: number | null;
+                                data: {
+                                    [key: string]: number;
+                                };
+                                acknowledgedBy: string | null;
+                                acknowledgedAt: number | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every integration of the tenant: its figures per window, last callback and open alerts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            asOf: number;
+                            integrations: {
+                                id: string;
+                                name: string;
+                                enabled: boolean;
+                                windows: {
+                                    "5m": {
+                                        api1: {
+                                            calls: number;
+                                            ok: number;
+                                            failed: number;
+                                            successRate: number | null;
+                                            latencyMs: {
+                                                ok: {
+                                                    p50: number | null;
+                                                    p95: number | null;
+                                                    p99: number | null;
+                                                };
+                                                failed: {
+                                                    p50: number | null;
+                                                    p95: number | null;
+                                                    p99: number | null;
+                                                };
+                                            };
+                                        };
+                                        callbacks: {
+                                            accepted: number;
+                                            duplicate: number;
+                                            rejected: number;
+                                            review: number;
+                                            statusQueryAnswers: number;
+                                        };
+                                        paymentUrlsIssued: number;
+                                        succeeded: number;
+                                        failed: number;
+                                        conversion: number | null;
+                                        timeToFinalMs: {
+                                            p50: number | null;
+                                            p95: number | null;
+                                        };
+                                        signatureFailures: number;
+                                        amountMismatches: number;
+                                    };
+                                    "1h": {
+                                        api1: {
+                                            calls: number;
+                                            ok: number;
+                                            failed: number;
+                                            successRate: number | null;
+                                            latencyMs: {
+                                                ok: {
+                                                    p50: number | null;
+                                                    p95: number | null;
+                                                    p99: number | null;
+                                                };
+                                                failed: {
+                                                    p50: number | null;
+                                                    p95: number | null;
+                                                    p99: number | null;
+                                                };
+                                            };
+                                        };
+                                        callbacks: {
+                                            accepted: number;
+                                            duplicate: number;
+                                            rejected: number;
+                                            review: number;
+                                            statusQueryAnswers: number;
+                                        };
+                                        paymentUrlsIssued: number;
+                                        succeeded: number;
+                                        failed: number;
+                                        conversion: number | null;
+                                        timeToFinalMs: {
+                                            p50: number | null;
+                                            p95: number | null;
+                                        };
+                                        signatureFailures: number;
+                                        amountMismatches: number;
+                                    };
+                                    "24h": {
+                                        api1: {
+                                            calls: number;
+                                            ok: number;
+                                            failed: number;
+                                            successRate: number | null;
+                                            latencyMs: {
+                                                ok: {
+                                                    p50: number | null;
+                                                    p95: number | null;
+                                                    p99: number | null;
+                                                };
+                                                failed: {
+                                                    p50: number | null;
+                                                    p95: number | null;
+                                                    p99: number | null;
+                                                };
+                                            };
+                                        };
+                                        callbacks: {
+                                            accepted: number;
+                                            duplicate: number;
+                                            rejected: number;
+                                            review: number;
+                                            statusQueryAnswers: number;
+                                        };
+                                        paymentUrlsIssued: number;
+                                        succeeded: number;
+                                        failed: number;
+                                        conversion: number | null;
+                                        timeToFinalMs: {
+                                            p50: number | null;
+                                            p95: number | null;
+                                        };
+                                        signatureFailures: number;
+                                        amountMismatches: number;
+                                    };
+                                };
+                                pendingBeyondTtl: number;
+                                lastCallbackAt: number | null;
+                                openAlerts: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Integration alerts, open ones first, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "open" | "resolved";
+                    integrationId?: string;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                integrationId: string;
+                                /** @enum {string} */
+                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches";
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                openedAt: number;
+                                resolvedAt: number | null;
+                                data: {
+                                    [key: string]: number;
+                                };
+                                acknowledgedBy: string | null;
+                                acknowledgedAt: number | null;
+                            }[];
+                            total: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/alerts/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge an alert (it stays open until its rule resolves it); audited */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alert: {
+                                id: string;
+                                integrationId: string;
+                                /** @enum {string} */
+                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches";
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                openedAt: number;
+                                resolvedAt: number | null;
+                                data: {
+                                    [key: string]: number;
+                                };
+                                acknowledgedBy: string | null;
+                                acknowledgedAt: number | null;
+                            };
                         };
                     };
                 };
