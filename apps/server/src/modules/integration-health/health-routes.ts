@@ -2,11 +2,11 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
-import { NotFoundError } from "../../common/errors.js";
 import { staffOf } from "../../http/access.js";
 import { acknowledgeAlert } from "./acknowledge-alert.js";
 import { ALERT_KINDS, listAlerts } from "./alert-repo.js";
-import { healthOf, WINDOWS } from "./health-figures.js";
+import { WINDOWS } from "./health-figures.js";
+import { integrationHealth, tenantHealth } from "./health-view.js";
 
 const pct = z.number().nullable();
 const windowSchema = z.object({
@@ -76,26 +76,7 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
         },
       },
     },
-    async (req) => {
-      const { tenantId } = staffOf(req);
-      const id = req.params.id;
-      const integ = await ctx.db
-        .selectFrom("psp_integrations")
-        .select("id")
-        .where("id", "=", id)
-        .where("tenant_id", "=", tenantId)
-        .executeTakeFirst();
-      if (!integ) throw new NotFoundError("Integration");
-      const now = ctx.clock.now();
-      const of = await healthOf(ctx.db, tenantId, now, id);
-      const alerts = await listAlerts(ctx.db, tenantId, {
-        status: "open",
-        integrationId: id,
-        limit: 50,
-        offset: 0,
-      });
-      return { integrationId: id, asOf: now, ...of(id), openAlerts: alerts.items };
-    },
+    async (req) => integrationHealth(ctx, staffOf(req).tenantId, req.params.id),
   );
 
   r.get(
@@ -123,46 +104,7 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
         },
       },
     },
-    async (req) => {
-      const { tenantId } = staffOf(req);
-      const now = ctx.clock.now();
-      const integrations = await ctx.db
-        .selectFrom("psp_integrations")
-        .select(["id", "name", "enabled"])
-        .where("tenant_id", "=", tenantId)
-        .orderBy("name")
-        .orderBy("id")
-        .execute();
-      const of = await healthOf(ctx.db, tenantId, now);
-      const open = await ctx.db
-        .selectFrom("alerts")
-        .select(["integration_id", (eb) => eb.fn.countAll<number>().as("n")])
-        .where("tenant_id", "=", tenantId)
-        .where("status", "=", "open")
-        .groupBy("integration_id")
-        .execute();
-      const openBy = new Map(open.map((o) => [o.integration_id, Number(o.n)]));
-      const out = [];
-      for (const i of integrations) {
-        // One indexed lookup each (callback_logs_integration: integration_id, created_at).
-        const last = await ctx.db
-          .selectFrom("callback_logs")
-          .select("created_at")
-          .where("integration_id", "=", i.id)
-          .orderBy("created_at", "desc")
-          .limit(1)
-          .executeTakeFirst();
-        out.push({
-          id: i.id,
-          name: i.name,
-          enabled: i.enabled === 1,
-          ...of(i.id),
-          lastCallbackAt: last ? Number(last.created_at) : null,
-          openAlerts: openBy.get(i.id) ?? 0,
-        });
-      }
-      return { asOf: now, integrations: out };
-    },
+    async (req) => tenantHealth(ctx, staffOf(req).tenantId),
   );
 
   r.get(
