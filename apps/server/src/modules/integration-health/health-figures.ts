@@ -80,63 +80,73 @@ const emptyTotals = (): Totals => ({
   toFinal: emptyHistogram(DURATION_BOUNDS_MS),
 });
 
+const COUNTERS = [
+  "api1_ok",
+  "api1_failed",
+  "urls_issued",
+  "cb_accepted",
+  "cb_duplicate",
+  "cb_rejected",
+  "cb_review",
+  "status_answers",
+  "signature_failures",
+  "amount_mismatches",
+  "succeeded",
+  "failed",
+] as const;
+
 /**
  * Sums the minutes in [from, to) per integration, for one tenant or (the detectors) all. The
- * window is aligned to minutes: a minute counts when it starts inside it.
+ * window is aligned to minutes: a minute counts when it starts inside it. Counters are summed
+ * by the database (one row per integration); the histograms, when asked for, are merged here.
  */
 export async function totalsByIntegration(
   db: Db,
   range: { from: number; to: number; tenantId?: string; integrationId?: string; histograms?: boolean },
 ): Promise<Map<string, Totals & { tenantId: string }>> {
-  let q = db
+  let base = db
     .selectFrom("integration_health_minutes")
-    .select([
-      "tenant_id",
-      "integration_id",
-      "minute",
-      "api1_ok",
-      "api1_failed",
-      "urls_issued",
-      "cb_accepted",
-      "cb_duplicate",
-      "cb_rejected",
-      "cb_review",
-      "status_answers",
-      "signature_failures",
-      "amount_mismatches",
-      "succeeded",
-      "failed",
-    ])
     .where("minute", ">=", range.from)
     .where("minute", "<", range.to);
-  if (range.histograms !== false) q = q.select(["api1_ok_latency", "api1_failed_latency", "time_to_final"]);
-  if (range.tenantId !== undefined) q = q.where("tenant_id", "=", range.tenantId);
-  if (range.integrationId !== undefined) q = q.where("integration_id", "=", range.integrationId);
+  if (range.tenantId !== undefined) base = base.where("tenant_id", "=", range.tenantId);
+  if (range.integrationId !== undefined) base = base.where("integration_id", "=", range.integrationId);
+  const sums = await base
+    .select(["tenant_id", "integration_id"])
+    .select((eb) => COUNTERS.map((c) => eb.fn.sum<number>(c).as(c)))
+    .groupBy(["tenant_id", "integration_id"])
+    .execute();
   const out = new Map<string, Totals & { tenantId: string }>();
-  for (const r of await q.execute()) {
-    let t = out.get(r.integration_id);
-    if (!t) {
-      t = { ...emptyTotals(), tenantId: r.tenant_id };
-      out.set(r.integration_id, t);
-    }
-    t.api1Ok += Number(r.api1_ok);
-    t.api1Failed += Number(r.api1_failed);
-    t.urlsIssued += Number(r.urls_issued);
-    t.callbacks.accepted += Number(r.cb_accepted);
-    t.callbacks.duplicate += Number(r.cb_duplicate);
-    t.callbacks.rejected += Number(r.cb_rejected);
-    t.callbacks.review += Number(r.cb_review);
-    t.statusAnswers += Number(r.status_answers);
-    t.signatureFailures += Number(r.signature_failures);
-    t.amountMismatches += Number(r.amount_mismatches);
-    t.succeeded += Number(r.succeeded);
-    t.failed += Number(r.failed);
-    const h = r as Partial<Record<"api1_ok_latency" | "api1_failed_latency" | "time_to_final", string>>;
-    if (h.api1_ok_latency !== undefined)
-      merge(t.okLatency, parseHistogram(h.api1_ok_latency, LATENCY_BOUNDS_MS));
-    if (h.api1_failed_latency !== undefined)
-      merge(t.failedLatency, parseHistogram(h.api1_failed_latency, LATENCY_BOUNDS_MS));
-    if (h.time_to_final !== undefined) merge(t.toFinal, parseHistogram(h.time_to_final, DURATION_BOUNDS_MS));
+  for (const r of sums) {
+    const n = (c: (typeof COUNTERS)[number]) => Number(r[c] ?? 0);
+    out.set(r.integration_id, {
+      ...emptyTotals(),
+      tenantId: r.tenant_id,
+      api1Ok: n("api1_ok"),
+      api1Failed: n("api1_failed"),
+      urlsIssued: n("urls_issued"),
+      callbacks: {
+        accepted: n("cb_accepted"),
+        duplicate: n("cb_duplicate"),
+        rejected: n("cb_rejected"),
+        review: n("cb_review"),
+      },
+      statusAnswers: n("status_answers"),
+      signatureFailures: n("signature_failures"),
+      amountMismatches: n("amount_mismatches"),
+      succeeded: n("succeeded"),
+      failed: n("failed"),
+    });
+  }
+  if (range.histograms === false) return out;
+  const hists = await base
+    .select(["integration_id", "api1_ok_latency", "api1_failed_latency", "time_to_final"])
+    .execute();
+  for (const h of hists) {
+    const t = out.get(h.integration_id);
+    if (!t) continue;
+    merge(t.okLatency, parseHistogram(h.api1_ok_latency, LATENCY_BOUNDS_MS));
+    merge(t.failedLatency, parseHistogram(h.api1_failed_latency, LATENCY_BOUNDS_MS));
+    merge(t.toFinal, parseHistogram(h.time_to_final, DURATION_BOUNDS_MS));
   }
   return out;
 }
