@@ -3,7 +3,7 @@ import { type Command, helpText, parseCommandArgs, UsageError } from "./cli/comm
 import { demoCommand } from "./cli/demo-command.js";
 import { doctorCommand } from "./cli/doctor-command.js";
 import { keysReencryptCommand } from "./cli/key-commands.js";
-import { callbackCommand, signCommand, verifyCommand } from "./cli/protocol-commands.js";
+import { callbackCommand, signCommand, statusCommand, verifyCommand } from "./cli/protocol-commands.js";
 import {
   migrateCommand,
   serveCommand,
@@ -26,6 +26,7 @@ export const COMMANDS: Command[] = [
   signCommand,
   verifyCommand,
   callbackCommand,
+  statusCommand,
 ];
 
 function overview(): string {
