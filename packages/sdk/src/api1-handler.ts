@@ -11,10 +11,12 @@ import {
 } from "@psphub/protocol/admin";
 import { SdkError } from "./errors.js";
 import {
+  type CheckRejection,
   checkTokenAndSign,
   type HandlerInput,
   type HandlerOutput,
   JSON_HEADERS,
+  PUBLIC_MESSAGE,
   positiveInteger,
   Reject,
   type RequestHandler,
@@ -118,24 +120,12 @@ export interface PaymentRequest {
 /** What the tenant's code answers: the payment page URL, or a failure message for the client. */
 export type PaymentAnswer = { readonly url: string } | { readonly error: string };
 
-/** Why a request was refused; given to `onReject` (log it to debug an integration). */
-export interface Api1Rejection {
-  readonly status: 400 | 401 | 413;
-  readonly reason:
-    | "too_large"
-    | "bad_encoding"
-    | "malformed_body"
-    | "token_invalid"
-    | "sign_invalid"
-    | "missing_field"
-    | "bad_field";
-  readonly message: string;
-  /**
-   * For `sign_invalid`: the StringA this side computed (literal number text), and the variant
-   * over parsed numbers when it differs. Compare them with the signer's. Never holds the token.
-   */
-  readonly stringA?: string;
-  readonly stringAParsed?: string;
+/**
+ * Why a request was refused; given to `onReject` (log it to debug an integration). API-1 checks
+ * no time, so never `stale_time`.
+ */
+export interface Api1Rejection extends CheckRejection {
+  readonly reason: Exclude<CheckRejection["reason"], "stale_time">;
 }
 
 /** Options of {@link createApi1Handler}. */
@@ -182,17 +172,6 @@ export function api1Success(url: string): Api1Output {
 export function api1Failure(status: number, msg: string): Api1Output {
   return { status, headers: JSON_HEADERS, body: JSON.stringify({ data: null, result: false, msg }) };
 }
-
-/** Short messages for the CRM (it may show `msg` to the client): no detail a forger could use. */
-const PUBLIC_MESSAGE: Record<Api1Rejection["reason"], string> = {
-  too_large: "request too large",
-  bad_encoding: "malformed request body",
-  malformed_body: "malformed request body",
-  token_invalid: "invalid crm-pay-token",
-  sign_invalid: "invalid sign",
-  missing_field: "missing parameter",
-  bad_field: "invalid parameter",
-};
 
 function valueAsText(value: FlatValue, literal: string | undefined): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
@@ -328,14 +307,12 @@ export function createApi1Handler(options: Api1HandlerOptions): Api1Handler {
         request = await check(input);
       } catch (error) {
         if (error instanceof Reject) {
-          // API-1 checks no time, so its rejections are Api1Rejection's.
-          const rejection = error.rejection as Api1Rejection;
           try {
-            options.onReject?.(rejection);
+            options.onReject?.(error.rejection as Api1Rejection);
           } catch {
             // A logging hook must not change the answer.
           }
-          return api1Failure(rejection.status, PUBLIC_MESSAGE[rejection.reason]);
+          return api1Failure(error.rejection.status, PUBLIC_MESSAGE[error.rejection.reason]);
         }
         onError(error);
         return api1Failure(500, "internal error");

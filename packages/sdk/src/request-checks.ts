@@ -136,6 +136,21 @@ export interface CheckRejection {
   readonly stringAParsed?: string;
 }
 
+/**
+ * Short messages for the CRM (it may show an API-1 `msg` to the client): no detail a forger could
+ * use. `onReject` gets the detail.
+ */
+export const PUBLIC_MESSAGE: Readonly<Record<CheckRejection["reason"], string>> = {
+  too_large: "request too large",
+  bad_encoding: "malformed request body",
+  malformed_body: "malformed request body",
+  token_invalid: "invalid crm-pay-token",
+  sign_invalid: "invalid sign",
+  missing_field: "missing parameter",
+  bad_field: "invalid parameter",
+  stale_time: "time is too far from now",
+};
+
 /** Thrown by the checks; a handler turns it into its failure answer. */
 export class Reject extends Error {
   constructor(readonly rejection: CheckRejection) {

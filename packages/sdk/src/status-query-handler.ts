@@ -13,6 +13,7 @@ import {
   type HandlerInput,
   type HandlerOutput,
   JSON_HEADERS,
+  PUBLIC_MESSAGE,
   positiveInteger,
   Reject,
   type RequestHandler,
@@ -102,18 +103,6 @@ export interface StatusQueryHandler extends RequestHandler {
 function statusFailure(status: number, msg: string, code: string): HandlerOutput {
   return { status, headers: JSON_HEADERS, body: JSON.stringify({ result: false, msg, data: { code } }) };
 }
-
-/** Short messages: no detail a forger could use (`onReject` gets the detail). */
-const PUBLIC_MESSAGE: Record<CheckRejection["reason"], string> = {
-  too_large: "request too large",
-  bad_encoding: "malformed request body",
-  malformed_body: "malformed request body",
-  token_invalid: "invalid crm-pay-token",
-  sign_invalid: "invalid sign",
-  missing_field: "missing parameter",
-  bad_field: "invalid parameter",
-  stale_time: "time is too far from now",
-};
 
 const OUTCOME_OF: Record<CallbackStatusValue, OutcomeName> = { 0: "failed", 1: "success", 2: "processing" };
 

@@ -127,26 +127,6 @@ function statusQueryUrl(appUrl: string): string {
   return url.href;
 }
 
-const ANSWER_CAP = 64 * 1024;
-
-/** The answer's text, at most {@link ANSWER_CAP} characters. */
-async function readAnswer(response: Response): Promise<string> {
-  if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  for (;;) {
-    const step = await reader.read();
-    if (step.done) break;
-    text += decoder.decode(step.value, { stream: true });
-    if (text.length > ANSWER_CAP) {
-      await reader.cancel().catch(() => {});
-      break;
-    }
-  }
-  return text.slice(0, ANSWER_CAP);
-}
-
 /** Builds the protocol commands around `io`. */
 export function createProtocolCommands(io: CliIo = processIo): {
   signCommand: Command;
@@ -371,7 +351,8 @@ export function createProtocolCommands(io: CliIo = processIo): {
           signal: AbortSignal.timeout(Math.max(1, timeoutSeconds) * 1000),
         });
         status = response.status;
-        text = await readAnswer(response);
+        // The timeout also bounds reading the body.
+        text = await response.text();
       } catch (error) {
         const why =
           error instanceof Error && error.name === "TimeoutError"
