@@ -418,6 +418,8 @@ export function createSim(options: SimOptions): Sim {
     if (modes.includes("slow")) {
       log(`API-3: answering in ${slowMs} ms (mode slow)`);
       await pause(slowMs);
+      // The CRM gave up meanwhile: nothing left to answer (or to read).
+      if (req.socket.destroyed) return;
     }
     if (modes.includes("garbage")) {
       req.resume();
