@@ -57,7 +57,8 @@ export async function staffSession(ctx: Ctx, secret: string | undefined): Promis
 /** The portal session behind a cookie with its client, or null when there is none. */
 export async function clientSession(ctx: Ctx, secret: string | undefined): Promise<ClientSession | null> {
   const s = await currentSession(ctx, secret);
-  if (s?.kind !== "client") return null;
+  // A suspended tenant's portal has no session (access control answers tenant_suspended).
+  if (s?.kind !== "client" || s.tenant_suspended_at !== null) return null;
   const c = await ctx.db
     .selectFrom("clients")
     .innerJoin("tenants", "tenants.id", "clients.tenant_id")

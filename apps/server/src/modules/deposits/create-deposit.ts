@@ -28,6 +28,7 @@ import {
 } from "./deposit-repo.js";
 import { validateDepositRequest } from "./deposit-validation.js";
 import { type CreateDepositView, createDepositView, money } from "./deposit-view.js";
+import { assertTenantActive } from "../platform/tenant-suspension.js";
 
 /**
  * Creating a deposit (docs/psp-open-api.md#payment-flow, docs/psp-open-api.md#api-1):
@@ -134,6 +135,7 @@ export async function createDeposit(
 ): Promise<CreateDepositView> {
   const data = parseInput(createDepositInput, input);
   const tenantId = actor.tenantId;
+  await assertTenantActive(deps.db, tenantId);
   const clientId = actor.kind === "client" ? actor.clientId : data.clientId;
   if (!clientId)
     throw new ValidationError("The input is invalid", [{ path: "clientId", message: "is required" }]);

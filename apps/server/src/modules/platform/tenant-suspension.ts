@@ -1,0 +1,108 @@
+import { z } from "zod";
+import type { AppContext } from "../../app-context.js";
+import { ConflictError, NotFoundError } from "../../common/errors.js";
+import { parseInput } from "../../common/validation.js";
+import { type Db, hasRowLocks, writeTransaction } from "../../infra/db/database.js";
+import { recordAudit } from "../audit/audit-repo.js";
+import type { OperatorActor } from "./operator-actor.js";
+
+/** The one refusal of a suspended tenant's portal and deposit creation (docs/security.md#suspension). */
+export const tenantSuspendedError = (): ConflictError =>
+  new ConflictError("This service is temporarily unavailable", "tenant_suspended");
+
+/**
+ * Refuses deposit creation for a suspended tenant, before any API-1 call. Callbacks, status
+ * queries and the expiry sweep never call this: money already in flight settles as before.
+ */
+export async function assertTenantActive(db: Db, tenantId: string): Promise<void> {
+  const t = await db.selectFrom("tenants").select("suspended_at").where("id", "=", tenantId).executeTakeFirst();
+  if (t && t.suspended_at !== null) throw tenantSuspendedError();
+}
+
+const reasonInput = z.object({ reason: z.string().trim().min(1).max(500) });
+
+/**
+ * Suspends a tenant: its portal refuses logins and live sessions, its deposit creation is
+ * refused; its back office keeps working. Audited against the tenant, so its admins see who
+ * suspended them and why. Suspending a suspended tenant is a 409 (nothing to do).
+ */
+export async function suspendTenant(
+  ctx: Pick<AppContext, "db" | "clock">,
+  actor: OperatorActor,
+  tenantId: string,
+  input: { reason: string },
+): Promise<{ suspendedAt: number }> {
+  const { reason } = parseInput(reasonInput, input);
+  const now = ctx.clock.now();
+  await changeSuspension(ctx.db, tenantId, async (trx, current) => {
+    if (current.suspended_at !== null) throw new ConflictError("The company is already suspended", "already_suspended");
+    await trx
+      .updateTable("tenants")
+      .set({ suspended_at: now, suspension_reason: reason })
+      .where("id", "=", tenantId)
+      .execute();
+    await recordAudit(
+      trx,
+      {
+        tenantId,
+        actor: { type: "operator", id: actor.id },
+        action: "tenant.suspend",
+        targetType: "tenant",
+        targetId: tenantId,
+        before: { suspended: false },
+        after: { suspended: true, reason },
+        ip: actor.ip,
+      },
+      now,
+    );
+  });
+  return { suspendedAt: now };
+}
+
+/** Resumes a suspended tenant (reason required and audited, as for suspension). */
+export async function resumeTenant(
+  ctx: Pick<AppContext, "db" | "clock">,
+  actor: OperatorActor,
+  tenantId: string,
+  input: { reason: string },
+): Promise<void> {
+  const { reason } = parseInput(reasonInput, input);
+  const now = ctx.clock.now();
+  await changeSuspension(ctx.db, tenantId, async (trx, current) => {
+    if (current.suspended_at === null) throw new ConflictError("The company is not suspended", "not_suspended");
+    await trx
+      .updateTable("tenants")
+      .set({ suspended_at: null, suspension_reason: null })
+      .where("id", "=", tenantId)
+      .execute();
+    await recordAudit(
+      trx,
+      {
+        tenantId,
+        actor: { type: "operator", id: actor.id },
+        action: "tenant.resume",
+        targetType: "tenant",
+        targetId: tenantId,
+        before: { suspended: true, reason: current.suspension_reason },
+        after: { suspended: false, reason },
+        ip: actor.ip,
+      },
+      now,
+    );
+  });
+}
+
+/** Reads the tenant under a row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises) and changes it. */
+async function changeSuspension(
+  db: Db,
+  tenantId: string,
+  change: (trx: Db, current: { suspended_at: number | null; suspension_reason: string | null }) => Promise<void>,
+): Promise<void> {
+  await writeTransaction(db, async (trx) => {
+    let q = trx.selectFrom("tenants").select(["suspended_at", "suspension_reason"]).where("id", "=", tenantId);
+    if (hasRowLocks(trx)) q = q.forUpdate();
+    const current = await q.executeTakeFirst();
+    if (!current) throw new NotFoundError("Company");
+    await change(trx, current);
+  });
+}
