@@ -9,13 +9,13 @@ import { migrateToLatest } from "../infra/db/database.js";
 import { type RunningServer, startServer } from "../main.js";
 import { createClient } from "../modules/clients/create-client.js";
 import { createMethod } from "../modules/deposit-methods/create-method.js";
+import { createOperator } from "../modules/platform/operator-auth.js";
 import { createIntegration } from "../modules/psp-integrations/create-integration.js";
 import { createIntegrationRepo } from "../modules/psp-integrations/integration-repo.js";
 import type { IntegrationView } from "../modules/psp-integrations/integration-schemas.js";
 import { integrationView } from "../modules/psp-integrations/integration-view.js";
 import { listIntegrations } from "../modules/psp-integrations/list-integrations.js";
 import { updateIntegration } from "../modules/psp-integrations/update-integration.js";
-import { createOperator } from "../modules/platform/operator-auth.js";
 import { createTenant } from "../modules/tenants/create-tenant.js";
 import { type Command, UsageError } from "./command.js";
 
@@ -233,7 +233,11 @@ async function ensureDemoOperator(ctx: AppContext): Promise<void> {
     .where("email", "=", DEMO.operatorEmail)
     .executeTakeFirst();
   if (!found)
-    await createOperator(ctx, { email: DEMO.operatorEmail, name: "Demo Operator", password: DEMO.operatorPassword });
+    await createOperator(ctx, {
+      email: DEMO.operatorEmail,
+      name: "Demo Operator",
+      password: DEMO.operatorPassword,
+    });
 }
 
 /**

@@ -17,7 +17,8 @@ export const operatorCreateCommand: Command = {
     password: d(`password (10+ characters); default: the ${OPERATOR_PASSWORD_ENV} environment variable`),
   },
   async run(v) {
-    const password = typeof v.password === "string" && v.password !== "" ? v.password : process.env[OPERATOR_PASSWORD_ENV];
+    const password =
+      typeof v.password === "string" && v.password !== "" ? v.password : process.env[OPERATOR_PASSWORD_ENV];
     if (!password) throw new UsageError(`--password or ${OPERATOR_PASSWORD_ENV} is required`);
     const input = { email: requireString(v, "email"), name: requireString(v, "name"), password };
     const operator = await withContext((ctx) => createOperator(ctx, input));

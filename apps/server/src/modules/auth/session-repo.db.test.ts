@@ -90,9 +90,16 @@ describe("sessionReader.findLive", () => {
     const repo = createSessionRepo(t.ctx.db);
     const s = session(NOW + 60_000);
     await repo.insert(s);
-    await t.ctx.db.updateTable("tenants").set({ suspended_at: NOW - 5 }).where("id", "=", tenantId).execute();
+    await t.ctx.db
+      .updateTable("tenants")
+      .set({ suspended_at: NOW - 5 })
+      .where("id", "=", tenantId)
+      .execute();
     try {
-      expect(await t.ctx.sessionReader.findLive(s.id_hash, NOW)).toEqual({ ...s, tenant_suspended_at: NOW - 5 });
+      expect(await t.ctx.sessionReader.findLive(s.id_hash, NOW)).toEqual({
+        ...s,
+        tenant_suspended_at: NOW - 5,
+      });
     } finally {
       await t.ctx.db.updateTable("tenants").set({ suspended_at: null }).where("id", "=", tenantId).execute();
     }

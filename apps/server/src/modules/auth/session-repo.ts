@@ -59,7 +59,8 @@ export function createSessionReader(db: Db): SessionReader {
   if (dialectOf(db) === "sqlite") {
     return {
       async findLive(idHash, now) {
-        const r = await sql<LiveSession>`select ${sql.raw(SESSION_COLUMNS)}, t.suspended_at as tenant_suspended_at
+        const r =
+          await sql<LiveSession>`select ${sql.raw(SESSION_COLUMNS)}, t.suspended_at as tenant_suspended_at
           from sessions s join tenants t on t.id = s.tenant_id
           where s.id_hash = ${idHash} and s.expires_at > ${now}`.execute(db);
         return r.rows[0];

@@ -9,6 +9,7 @@ import { parseInput } from "../../common/validation.js";
 import { encodeJson, toDbMinor, writeTransaction } from "../../infra/db/database.js";
 import type { DepositsTable } from "../../infra/db/schema.js";
 import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
+import { assertTenantActive } from "../platform/tenant-suspension.js";
 import { settle } from "../settlement/settle.js";
 import {
   type Api1Outcome,
@@ -28,7 +29,6 @@ import {
 } from "./deposit-repo.js";
 import { validateDepositRequest } from "./deposit-validation.js";
 import { type CreateDepositView, createDepositView, money } from "./deposit-view.js";
-import { assertTenantActive } from "../platform/tenant-suspension.js";
 
 /**
  * Creating a deposit (docs/psp-open-api.md#payment-flow, docs/psp-open-api.md#api-1):

@@ -84,7 +84,13 @@ export async function loginOperator(
   const expiresAt = now + ctx.config.sessionTtlMs;
   await ctx.db
     .insertInto("operator_sessions")
-    .values({ id_hash: sha256Hex(secret), operator_id: account.id, csrf_token: csrfToken, expires_at: expiresAt, created_at: now })
+    .values({
+      id_hash: sha256Hex(secret),
+      operator_id: account.id,
+      csrf_token: csrfToken,
+      expires_at: expiresAt,
+      created_at: now,
+    })
     .execute();
   return {
     session: { secret, csrfToken, expiresAt },

@@ -76,7 +76,10 @@ export async function listTenants(ctx: Ctx): Promise<TenantSummary[]> {
   }));
 }
 
-type Window = { deposits: Partial<Record<DepositStatus, number>>; callbacks: Partial<Record<CallbackLogsTable["verdict"], number>> };
+type Window = {
+  deposits: Partial<Record<DepositStatus, number>>;
+  callbacks: Partial<Record<CallbackLogsTable["verdict"], number>>;
+};
 
 export type TenantHealth = {
   tenant: { id: string; slug: string; name: string; suspendedAt: number | null };
@@ -124,7 +127,11 @@ export async function tenantHealth(
   const lastHourCase = sql<number>`case when created_at >= ${hourAgo} then 1 else 0 end`;
   const deposits = await ctx.db
     .selectFrom("deposits")
-    .select((eb) => ["status", eb.fn.countAll<string | number>().as("day"), eb.fn.sum<string | number>(lastHourCase).as("hour")])
+    .select((eb) => [
+      "status",
+      eb.fn.countAll<string | number>().as("day"),
+      eb.fn.sum<string | number>(lastHourCase).as("hour"),
+    ])
     .where("tenant_id", "=", tenantId)
     .where("created_at", ">=", since)
     .groupBy("status")
@@ -136,7 +143,11 @@ export async function tenantHealth(
         .select((eb) => [
           "verdict",
           eb.fn.sum<string | number>(sql`coalesce(request_count, 1)`).as("day"),
-          eb.fn.sum<string | number>(sql`case when created_at >= ${hourAgo} then coalesce(request_count, 1) else 0 end`).as("hour"),
+          eb.fn
+            .sum<string | number>(
+              sql`case when created_at >= ${hourAgo} then coalesce(request_count, 1) else 0 end`,
+            )
+            .as("hour"),
         ])
         .where(
           "integration_id",
@@ -214,7 +225,9 @@ export async function listUnroutedCallbacks(
     .limit(page.limit)
     .offset(page.offset)
     .execute();
-  const total = await base.select((eb) => eb.fn.countAll<string | number>().as("c")).executeTakeFirstOrThrow();
+  const total = await base
+    .select((eb) => eb.fn.countAll<string | number>().as("c"))
+    .executeTakeFirstOrThrow();
   return {
     items: rows.map((r) => ({
       id: r.id,
@@ -271,7 +284,9 @@ export async function listOperatorAudit(
     .limit(page.limit)
     .offset(page.offset)
     .execute();
-  const total = await base.select((eb) => eb.fn.countAll<string | number>().as("c")).executeTakeFirstOrThrow();
+  const total = await base
+    .select((eb) => eb.fn.countAll<string | number>().as("c"))
+    .executeTakeFirstOrThrow();
   return {
     items: rows.map((r) => ({
       id: r.id,

@@ -6,8 +6,8 @@ import { UnauthenticatedError } from "../../common/errors.js";
 import { OPERATOR_COOKIE } from "../../http/access.js";
 import { loginLimitsOf, reserveLoginAttempt } from "../auth/login-throttle.js";
 import { createTenant, createTenantInput } from "../tenants/create-tenant.js";
-import { loginOperator, logoutOperator, operatorSession } from "./operator-auth.js";
 import { operatorActorOf } from "./operator-actor.js";
+import { loginOperator, logoutOperator, operatorSession } from "./operator-auth.js";
 import { listOperatorAudit, listTenants, listUnroutedCallbacks, tenantHealth } from "./platform-queries.js";
 import { resumeTenant, suspendTenant } from "./tenant-suspension.js";
 
@@ -62,7 +62,13 @@ export function platformRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
     async (req, reply) => {
       // The staff logins' throttle (login-throttle.ts), counters of their own account scope.
-      const attempt = await reserveLoginAttempt(ctx.db, limits, ctx.clock.now(), req.ip, `operator:${req.body.email}`);
+      const attempt = await reserveLoginAttempt(
+        ctx.db,
+        limits,
+        ctx.clock.now(),
+        req.ip,
+        `operator:${req.body.email}`,
+      );
       const giveBack = () =>
         attempt.release().catch((err) => ctx.logger.warn({ err }, "could not give back a login attempt"));
       let result: Awaited<ReturnType<typeof loginOperator>>;
@@ -103,7 +109,10 @@ export function platformRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   r.get(
     "/api/platform/auth/me",
-    { config: { access: "operator" }, schema: { tags, summary: "The logged-in operator", response: { 200: sessionOut } } },
+    {
+      config: { access: "operator" },
+      schema: { tags, summary: "The logged-in operator", response: { 200: sessionOut } },
+    },
     async (req) => {
       const s = await operatorSession(ctx, req.cookies[OPERATOR_COOKIE]);
       if (!s) throw new UnauthenticatedError();
@@ -115,7 +124,11 @@ export function platformRoutes(app: FastifyInstance, ctx: AppContext): void {
     "/api/platform/auth/logout",
     {
       config: { access: "operator" },
-      schema: { tags, summary: "End the operator session", response: { 204: z.null().describe("Logged out: no body") } },
+      schema: {
+        tags,
+        summary: "End the operator session",
+        response: { 204: z.null().describe("Logged out: no body") },
+      },
     },
     async (req, reply) => {
       await logoutOperator(ctx.db, req.cookies[OPERATOR_COOKIE]);
@@ -187,16 +200,24 @@ export function platformRoutes(app: FastifyInstance, ctx: AppContext): void {
       config: { access: "operator" },
       schema: {
         tags,
-        summary: "A tenant's health tiles: integrations, deposits and callbacks in the last hour and 24 h, open review items",
+        summary:
+          "A tenant's health tiles: integrations, deposits and callbacks in the last hour and 24 h, open review items",
         params: idParams,
         response: {
           200: z.object({
-            tenant: z.object({ id: z.string(), slug: z.string(), name: z.string(), suspendedAt: z.number().nullable() }),
+            tenant: z.object({
+              id: z.string(),
+              slug: z.string(),
+              name: z.string(),
+              suspendedAt: z.number().nullable(),
+            }),
             integrations: z.array(z.object({ id: z.string(), name: z.string(), enabled: z.boolean() })),
             lastHour: window,
             last24h: window,
             openReviewItems: z.number(),
-            integrationHealth: z.null().describe("Per-integration health figures, once the health module is wired in"),
+            integrationHealth: z
+              .null()
+              .describe("Per-integration health figures, once the health module is wired in"),
           }),
         },
       },
@@ -210,7 +231,8 @@ export function platformRoutes(app: FastifyInstance, ctx: AppContext): void {
       config: { access: "operator" },
       schema: {
         tags,
-        summary: "Callbacks no tenant could be found for (unknown merchant_id, unreadable body), newest first",
+        summary:
+          "Callbacks no tenant could be found for (unknown merchant_id, unreadable body), newest first",
         querystring: page,
         response: {
           200: z.object({
@@ -250,7 +272,11 @@ export function platformRoutes(app: FastifyInstance, ctx: AppContext): void {
             items: z.array(
               z.object({
                 id: z.string(),
-                tenant: z.object({ id: z.string(), slug: z.string().nullable(), name: z.string().nullable() }),
+                tenant: z.object({
+                  id: z.string(),
+                  slug: z.string().nullable(),
+                  name: z.string().nullable(),
+                }),
                 operator: z.object({ id: z.string().nullable(), name: z.string().nullable() }),
                 action: z.string(),
                 before: z.unknown(),

@@ -15,7 +15,11 @@ export const tenantSuspendedError = (): ConflictError =>
  * queries and the expiry sweep never call this: money already in flight settles as before.
  */
 export async function assertTenantActive(db: Db, tenantId: string): Promise<void> {
-  const t = await db.selectFrom("tenants").select("suspended_at").where("id", "=", tenantId).executeTakeFirst();
+  const t = await db
+    .selectFrom("tenants")
+    .select("suspended_at")
+    .where("id", "=", tenantId)
+    .executeTakeFirst();
   if (t && t.suspended_at !== null) throw tenantSuspendedError();
 }
 
@@ -35,7 +39,8 @@ export async function suspendTenant(
   const { reason } = parseInput(reasonInput, input);
   const now = ctx.clock.now();
   await changeSuspension(ctx.db, tenantId, async (trx, current) => {
-    if (current.suspended_at !== null) throw new ConflictError("The company is already suspended", "already_suspended");
+    if (current.suspended_at !== null)
+      throw new ConflictError("The company is already suspended", "already_suspended");
     await trx
       .updateTable("tenants")
       .set({ suspended_at: now, suspension_reason: reason })
@@ -69,7 +74,8 @@ export async function resumeTenant(
   const { reason } = parseInput(reasonInput, input);
   const now = ctx.clock.now();
   await changeSuspension(ctx.db, tenantId, async (trx, current) => {
-    if (current.suspended_at === null) throw new ConflictError("The company is not suspended", "not_suspended");
+    if (current.suspended_at === null)
+      throw new ConflictError("The company is not suspended", "not_suspended");
     await trx
       .updateTable("tenants")
       .set({ suspended_at: null, suspension_reason: null })
@@ -96,10 +102,16 @@ export async function resumeTenant(
 async function changeSuspension(
   db: Db,
   tenantId: string,
-  change: (trx: Db, current: { suspended_at: number | null; suspension_reason: string | null }) => Promise<void>,
+  change: (
+    trx: Db,
+    current: { suspended_at: number | null; suspension_reason: string | null },
+  ) => Promise<void>,
 ): Promise<void> {
   await writeTransaction(db, async (trx) => {
-    let q = trx.selectFrom("tenants").select(["suspended_at", "suspension_reason"]).where("id", "=", tenantId);
+    let q = trx
+      .selectFrom("tenants")
+      .select(["suspended_at", "suspension_reason"])
+      .where("id", "=", tenantId);
     if (hasRowLocks(trx)) q = q.forUpdate();
     const current = await q.executeTakeFirst();
     if (!current) throw new NotFoundError("Company");

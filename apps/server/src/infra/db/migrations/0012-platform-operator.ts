@@ -30,7 +30,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("expires_at", "bigint", (c) => c.notNull())
     .addColumn("created_at", "bigint", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("operator_sessions_expiry").on("operator_sessions").column("expires_at").execute();
+  await db.schema
+    .createIndex("operator_sessions_expiry")
+    .on("operator_sessions")
+    .column("expires_at")
+    .execute();
   await db.schema.alterTable("tenants").addColumn("suspended_at", "bigint").execute();
   await db.schema.alterTable("tenants").addColumn("suspension_reason", "text").execute();
   // The console's list of unrouted callbacks: rows without a tenant, newest first.
