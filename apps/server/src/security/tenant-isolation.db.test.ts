@@ -301,7 +301,9 @@ async function snapshot(tenantId: string): Promise<Record<string, string[]>> {
   return out;
 }
 
-const paramRoutes = () => t.app.routeTable.filter((r) => hasParams(r.url));
+// Operator routes name tenants on purpose: they are above tenants, and no tenant's credential
+// opens them (rbac-matrix.db.test.ts, "operator routes").
+const paramRoutes = () => t.app.routeTable.filter((r) => hasParams(r.url) && r.access !== "operator");
 const tenantScoped = () => paramRoutes().filter((r) => NOT_TENANT_SCOPED[label(r)] === undefined);
 
 function resolveParams(r: RouteEntry): Record<string, string> {
