@@ -120,6 +120,7 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
 const NOT_TENANT_SCOPED: Record<string, string> = {
   "GET /admin/*": "static files of the back-office SPA",
   "GET /portal/*": "static files of the client portal SPA",
+  "GET /operator/*": "static files of the platform operator's console SPA",
   "GET /assets/*": "static assets of both SPAs",
 };
 

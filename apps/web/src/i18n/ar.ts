@@ -515,6 +515,8 @@ export const ar = {
   "audit.noDetail": "لا توجد تفاصيل مسجّلة.",
   "audit.redacted": "(سرّي، غير مسجّل)",
   "auditAction.tenant.create": "إنشاء شركة",
+  "auditAction.tenant.suspend": "أوقف مشغل المنصة الشركة مؤقتًا",
+  "auditAction.tenant.resume": "استأنف مشغل المنصة عمل الشركة",
   "auditAction.user.create": "إنشاء مستخدم",
   "auditAction.user.update": "تعديل مستخدم",
   "auditAction.api_key.create": "إصدار مفتاح API",
@@ -544,6 +546,7 @@ export const ar = {
   "actor.api_key": "مفتاح API",
   "actor.system": "النظام",
   "actor.client": "عميل",
+  "actor.operator": "مشغل المنصة",
 
   // users and API keys
   "users.title": "المستخدمون ومفاتيح API",
@@ -662,6 +665,7 @@ export const ar = {
   "portalError.idempotency_key_reused": "سبق استخدام هذا الطلب لإيداع آخر. ابدأ إيداعًا جديدًا.",
   "portalError.method_changed": "تغيّرت طريقة الإيداع أثناء إنشاء إيداعك. لم يُنشأ أي شيء: أرسله مرة أخرى.",
   "portalError.deposit_final": "هذا الإيداع انتهى بالفعل، لذا لم يعد من الممكن إلغاؤه.",
+  "portalError.tenant_suspended": "هذه الخدمة غير متاحة مؤقتًا",
   "portalError.deposit_under_review": "يجري التحقق من دفعة لهذا الإيداع، لذا لا يمكن إلغاؤه الآن.",
 
   // portal: a field the server refused

@@ -92,14 +92,14 @@ export type TenantHealth = {
    * from the integration-health module, when it is wired in (`IntegrationHealthSource`); null
    * until then.
    */
-  integrationHealth: null;
+  integrationHealth: unknown[] | null;
 };
 
 /**
  * The seam where per-integration health figures plug into the operator's tiles: given a
  * tenant, its integrations' figures. The console shows null as "not available yet".
  */
-export type IntegrationHealthSource = (ctx: Ctx, tenantId: string) => Promise<null>;
+export type IntegrationHealthSource = (ctx: Ctx, tenantId: string) => Promise<unknown[] | null>;
 export const noIntegrationHealth: IntegrationHealthSource = async () => null;
 
 /** A tenant's tiles: what can be counted from its own rows over the last hour and day. */

@@ -216,7 +216,8 @@ export function platformRoutes(app: FastifyInstance, ctx: AppContext): void {
             last24h: window,
             openReviewItems: z.number(),
             integrationHealth: z
-              .null()
+              .array(z.unknown())
+              .nullable()
               .describe("Per-integration health figures, once the health module is wired in"),
           }),
         },
