@@ -10,7 +10,7 @@ import {
   screenshotPath,
 } from "./support/chromium.js";
 import { type Stack, startStack } from "./support/stack.js";
-import { expectText, portalLogin } from "./support/ui.js";
+import { dismissToasts, expectText, portalLogin } from "./support/ui.js";
 
 /**
  * The platform operator's console in a real browser: the operator logs in, creates a company
@@ -91,6 +91,8 @@ describe.skipIf(!hasChromium)("the platform operator's console (Chromium)", () =
     await confirm.getByRole("textbox", { name: "Reason" }).fill("Licence under review");
     await confirm.getByRole("button", { name: "Suspend" }).click();
     await expectText(row, "Suspended");
+    await confirm.waitFor({ state: "detached" });
+    await dismissToasts(page);
     await page.screenshot({ path: screenshotPath("operator-tenants"), fullPage: true });
 
     // The client's live portal: the next request ends the session with the message.
