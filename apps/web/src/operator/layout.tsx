@@ -1,10 +1,10 @@
-import { AppShell, Burger, Button, Group, NavLink, Stack, Text, Title } from "@mantine/core";
+import { AppShell, Burger, Group, NavLink, Text, Title } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import type { ReactNode } from "react";
 import { NavLink as RouterNavLink, useLocation } from "react-router";
 import { t } from "../i18n/index.js";
 import { useSession } from "../lib/session.js";
-import { IconLogout } from "../ui/icons.js";
+import { HeaderAccount } from "../ui/header-account.js";
 import type { OperatorMe } from "./types.js";
 
 const NAV = [
@@ -35,25 +35,7 @@ export function OperatorLayout({ children }: { children: ReactNode }) {
               Platform console
             </Text>
           </Group>
-          <Group gap="sm" wrap="nowrap">
-            <Stack gap={0} align="flex-end" visibleFrom="sm">
-              <Text size="sm" fw={500} data-testid="me-name">
-                {me?.name}
-              </Text>
-              <Text size="xs" c="dimmed">
-                {me?.email}
-              </Text>
-            </Stack>
-            <Button
-              variant="subtle"
-              color="gray"
-              size="compact-sm"
-              leftSection={<IconLogout size={16} />}
-              onClick={() => void logout()}
-            >
-              {t("auth.logout")}
-            </Button>
-          </Group>
+          <HeaderAccount name={me?.name} email={me?.email} onLogout={logout} />
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label={t("nav.main")}>

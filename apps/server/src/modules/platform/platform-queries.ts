@@ -1,4 +1,4 @@
-import { sql } from "kysely";
+import { type SelectQueryBuilder, sql } from "kysely";
 import type { AppContext } from "../../app-context.js";
 import { NotFoundError } from "../../common/errors.js";
 import { decodeJson } from "../../infra/db/database.js";
@@ -185,6 +185,25 @@ export async function tenantHealth(
   };
 }
 
+/**
+ * One page of a list, newest first (then by id, so the order is total and offset pages never
+ * repeat or skip a row), and the list's total.
+ */
+async function newestFirstPage<DB, TB extends keyof DB, O>(
+  base: SelectQueryBuilder<DB, TB, object>,
+  select: (q: SelectQueryBuilder<DB, TB, object>) => SelectQueryBuilder<DB, TB, O>,
+  keys: { created: string; id: string },
+  page: { limit: number; offset: number },
+): Promise<{ rows: O[]; total: number }> {
+  const rows = await select(base)
+    .orderBy(sql`${sql.ref(keys.created)} desc, ${sql.ref(keys.id)} desc`)
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  const total = await base.select(sql<string | number>`count(*)`.as("c")).executeTakeFirstOrThrow();
+  return { rows, total: n((total as { c: string | number }).c) };
+}
+
 export type UnroutedCallback = {
   id: string;
   merchantId: string | null;
@@ -205,29 +224,25 @@ export async function listUnroutedCallbacks(
   ctx: Pick<AppContext, "db">,
   page: { limit: number; offset: number },
 ): Promise<{ items: UnroutedCallback[]; total: number }> {
-  const base = ctx.db.selectFrom("callback_logs").where("tenant_id", "is", null);
-  const rows = await base
-    .select([
-      "id",
-      "merchant_id",
-      "order_no",
-      "content_type",
-      "raw_body",
-      "verdict",
-      "error_type",
-      "http_status",
-      "remote_addr",
-      "request_count",
-      "created_at",
-    ])
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
-  const total = await base
-    .select((eb) => eb.fn.countAll<string | number>().as("c"))
-    .executeTakeFirstOrThrow();
+  const { rows, total } = await newestFirstPage(
+    ctx.db.selectFrom("callback_logs").where("tenant_id", "is", null),
+    (q) =>
+      q.select([
+        "id",
+        "merchant_id",
+        "order_no",
+        "content_type",
+        "raw_body",
+        "verdict",
+        "error_type",
+        "http_status",
+        "remote_addr",
+        "request_count",
+        "created_at",
+      ]),
+    { created: "created_at", id: "id" },
+    page,
+  );
   return {
     items: rows.map((r) => ({
       id: r.id,
@@ -242,7 +257,7 @@ export async function listUnroutedCallbacks(
       requestCount: n(r.request_count ?? 1),
       createdAt: r.created_at,
     })),
-    total: n(total.c),
+    total,
   };
 }
 
@@ -262,31 +277,29 @@ export async function listOperatorAudit(
   ctx: Pick<AppContext, "db">,
   page: { limit: number; offset: number },
 ): Promise<{ items: OperatorAuditRecord[]; total: number }> {
-  const base = ctx.db.selectFrom("audit_log as a").where("a.actor_type", "=", "operator");
-  const rows = await base
-    .leftJoin("tenants as t", "t.id", "a.tenant_id")
-    .leftJoin("platform_operators as o", "o.id", "a.actor_id")
-    .select([
-      "a.id",
-      "a.tenant_id",
-      "t.slug",
-      "t.name as tenant_name",
-      "a.actor_id",
-      "o.name as operator_name",
-      "a.action",
-      "a.before",
-      "a.after",
-      "a.ip",
-      "a.created_at",
-    ])
-    .orderBy("a.created_at", "desc")
-    .orderBy("a.id", "desc")
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
-  const total = await base
-    .select((eb) => eb.fn.countAll<string | number>().as("c"))
-    .executeTakeFirstOrThrow();
+  const { rows, total } = await newestFirstPage(
+    ctx.db
+      .selectFrom("audit_log as a")
+      .leftJoin("tenants as t", "t.id", "a.tenant_id")
+      .leftJoin("platform_operators as o", "o.id", "a.actor_id")
+      .where("a.actor_type", "=", "operator"),
+    (q) =>
+      q.select([
+        "a.id",
+        "a.tenant_id",
+        "t.slug",
+        "t.name as tenant_name",
+        "a.actor_id",
+        "o.name as operator_name",
+        "a.action",
+        "a.before",
+        "a.after",
+        "a.ip",
+        "a.created_at",
+      ]),
+    { created: "a.created_at", id: "a.id" },
+    page,
+  );
   return {
     items: rows.map((r) => ({
       id: r.id,
@@ -298,6 +311,6 @@ export async function listOperatorAudit(
       ip: r.ip,
       createdAt: r.created_at,
     })),
-    total: n(total.c),
+    total,
   };
 }

@@ -30,84 +30,27 @@ const reasonInput = z.object({ reason: z.string().trim().min(1).max(500) });
  * refused; its back office keeps working. Audited against the tenant, so its admins see who
  * suspended them and why. Suspending a suspended tenant is a 409 (nothing to do).
  */
-export async function suspendTenant(
-  ctx: Pick<AppContext, "db" | "clock">,
-  actor: OperatorActor,
-  tenantId: string,
-  input: { reason: string },
-): Promise<{ suspendedAt: number }> {
-  const { reason } = parseInput(reasonInput, input);
-  const now = ctx.clock.now();
-  await changeSuspension(ctx.db, tenantId, async (trx, current) => {
-    if (current.suspended_at !== null)
-      throw new ConflictError("The company is already suspended", "already_suspended");
-    await trx
-      .updateTable("tenants")
-      .set({ suspended_at: now, suspension_reason: reason })
-      .where("id", "=", tenantId)
-      .execute();
-    await recordAudit(
-      trx,
-      {
-        tenantId,
-        actor: { type: "operator", id: actor.id },
-        action: "tenant.suspend",
-        targetType: "tenant",
-        targetId: tenantId,
-        before: { suspended: false },
-        after: { suspended: true, reason },
-        ip: actor.ip,
-      },
-      now,
-    );
-  });
-  return { suspendedAt: now };
-}
+export const suspendTenant = (ctx: Ctx, actor: OperatorActor, tenantId: string, input: { reason: string }) =>
+  setSuspension(ctx, actor, tenantId, input, true);
 
 /** Resumes a suspended tenant (reason required and audited, as for suspension). */
-export async function resumeTenant(
-  ctx: Pick<AppContext, "db" | "clock">,
+export const resumeTenant = (ctx: Ctx, actor: OperatorActor, tenantId: string, input: { reason: string }) =>
+  setSuspension(ctx, actor, tenantId, input, false);
+
+type Ctx = Pick<AppContext, "db" | "clock">;
+
+async function setSuspension(
+  ctx: Ctx,
   actor: OperatorActor,
   tenantId: string,
   input: { reason: string },
+  suspend: boolean,
 ): Promise<void> {
   const { reason } = parseInput(reasonInput, input);
   const now = ctx.clock.now();
-  await changeSuspension(ctx.db, tenantId, async (trx, current) => {
-    if (current.suspended_at === null)
-      throw new ConflictError("The company is not suspended", "not_suspended");
-    await trx
-      .updateTable("tenants")
-      .set({ suspended_at: null, suspension_reason: null })
-      .where("id", "=", tenantId)
-      .execute();
-    await recordAudit(
-      trx,
-      {
-        tenantId,
-        actor: { type: "operator", id: actor.id },
-        action: "tenant.resume",
-        targetType: "tenant",
-        targetId: tenantId,
-        before: { suspended: true, reason: current.suspension_reason },
-        after: { suspended: false, reason },
-        ip: actor.ip,
-      },
-      now,
-    );
-  });
-}
-
-/** Reads the tenant under a row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises) and changes it. */
-async function changeSuspension(
-  db: Db,
-  tenantId: string,
-  change: (
-    trx: Db,
-    current: { suspended_at: number | null; suspension_reason: string | null },
-  ) => Promise<void>,
-): Promise<void> {
-  await writeTransaction(db, async (trx) => {
+  await writeTransaction(ctx.db, async (trx) => {
+    // Under a row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises): two operators at once
+    // cannot both suspend, and the audit's "before" is what was changed.
     let q = trx
       .selectFrom("tenants")
       .select(["suspended_at", "suspension_reason"])
@@ -115,6 +58,30 @@ async function changeSuspension(
     if (hasRowLocks(trx)) q = q.forUpdate();
     const current = await q.executeTakeFirst();
     if (!current) throw new NotFoundError("Company");
-    await change(trx, current);
+    const suspended = current.suspended_at !== null;
+    if (suspended === suspend) {
+      throw suspend
+        ? new ConflictError("The company is already suspended", "already_suspended")
+        : new ConflictError("The company is not suspended", "not_suspended");
+    }
+    await trx
+      .updateTable("tenants")
+      .set({ suspended_at: suspend ? now : null, suspension_reason: suspend ? reason : null })
+      .where("id", "=", tenantId)
+      .execute();
+    await recordAudit(
+      trx,
+      {
+        tenantId,
+        actor: { type: "operator", id: actor.id },
+        action: suspend ? "tenant.suspend" : "tenant.resume",
+        targetType: "tenant",
+        targetId: tenantId,
+        before: suspended ? { suspended, reason: current.suspension_reason } : { suspended },
+        after: { suspended: suspend, reason },
+        ip: actor.ip,
+      },
+      now,
+    );
   });
 }
