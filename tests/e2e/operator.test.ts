@@ -10,13 +10,13 @@ import {
   screenshotPath,
 } from "./support/chromium.js";
 import { type Stack, startStack } from "./support/stack.js";
-import { dismissToasts, expectText, portalLogin } from "./support/ui.js";
+import { adminLogin, dismissToasts, expectText, portalLogin } from "./support/ui.js";
 
 /**
  * The platform operator's console in a real browser: the operator logs in, creates a company
  * with its first owner, and suspends it (confirm dialog, reason); that company's client, logged
  * in to the portal meanwhile, is sent to the login page with "This service is temporarily
- * unavailable", and a new login says the same.
+ * unavailable", and a new login says the same; the company's back office shows a banner.
  */
 describe.skipIf(!hasChromium)("the platform operator's console (Chromium)", () => {
   let stack: Stack;
@@ -105,6 +105,14 @@ describe.skipIf(!hasChromium)("the platform operator's console (Chromium)", () =
     await portal.getByRole("button", { name: "Log in" }).click();
     await expectText(portal.getByTestId("login-error"), "This service is temporarily unavailable");
     await portal.screenshot({ path: screenshotPath("operator-portal-unavailable") });
+
+    // The company's back office still works and says what happened.
+    const office = await (await newContext(chrome.browser)).newPage();
+    await adminLogin(office, stack.baseUrl, "boss@newco.test", "owner password 1");
+    await expectText(
+      office.getByTestId("suspended-banner"),
+      "The platform operator has suspended this company",
+    );
 
     // The audit trail shows the operator's two actions.
     await page.getByRole("link", { name: "Audit trail" }).click();

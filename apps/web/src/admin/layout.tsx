@@ -1,4 +1,4 @@
-import { AppShell, Badge, Burger, Group, NavLink, Text, Title } from "@mantine/core";
+import { Alert, AppShell, Badge, Burger, Group, NavLink, Text, Title } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import type { ReactNode } from "react";
 import { NavLink as RouterNavLink, useLocation } from "react-router";
@@ -63,6 +63,11 @@ export function AdminLayout({ children }: { children: ReactNode }) {
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
+        {me?.tenant.suspended ? (
+          <Alert color="red" variant="light" mb="md" data-testid="suspended-banner">
+            {t("admin.suspendedBanner")}
+          </Alert>
+        ) : null}
         <div style={{ maxWidth: 1200, margin: "0 auto" }}>{children}</div>
       </AppShell.Main>
     </AppShell>

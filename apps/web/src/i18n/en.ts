@@ -98,6 +98,8 @@ export const en = {
   "auth.rateLimited": "Too many attempts. Wait a minute and try again.",
 
   // navigation
+  "admin.suspendedBanner":
+    "The platform operator has suspended this company: the client portal and new deposits are stopped. Callbacks for open orders are still applied. The audit log gives the reason.",
   "nav.menu": "Menu",
   "nav.main": "Main navigation",
   "nav.integrations": "PSP settings",

@@ -97,6 +97,8 @@ export const zh = {
   "auth.rateLimited": "尝试次数过多，请等一分钟后再试。",
 
   // navigation
+  "admin.suspendedBanner":
+    "平台运营方已暂停本公司：客户门户和新的入金已停止，进行中订单的回调仍会照常处理。原因见审计日志。",
   "nav.menu": "菜单",
   "nav.main": "主导航",
   "nav.integrations": "支付通道设置",

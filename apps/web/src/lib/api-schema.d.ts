@@ -210,6 +210,7 @@ export interface paths {
                                     id: string;
                                     name: string;
                                     slug: string;
+                                    suspended: boolean;
                                 };
                             };
                             csrfToken: string;
@@ -260,6 +261,7 @@ export interface paths {
                                     id: string;
                                     name: string;
                                     slug: string;
+                                    suspended: boolean;
                                 };
                             };
                             csrfToken: string;
@@ -320,6 +322,7 @@ export interface paths {
                                     id: string;
                                     name: string;
                                     slug: string;
+                                    suspended: boolean;
                                 };
                             };
                             csrfToken: string;

@@ -65,6 +65,7 @@ export async function loginStaff(
       "users.password_hash",
       "tenants.name as tenant_name",
       "tenants.slug as tenant_slug",
+      "tenants.suspended_at as tenant_suspended_at",
     ])
     .where(sql<string>`lower(${sql.ref("users.email")})`, "=", input.email.trim().toLowerCase());
   query = slug
@@ -84,7 +85,12 @@ export async function loginStaff(
       name: user.name,
       role: user.role,
       permissions: [...ROLE_PERMISSIONS[user.role]],
-      tenant: { id: user.tenant_id, name: user.tenant_name, slug: user.tenant_slug },
+      tenant: {
+        id: user.tenant_id,
+        name: user.tenant_name,
+        slug: user.tenant_slug,
+        suspended: user.tenant_suspended_at !== null,
+      },
     },
   };
 }

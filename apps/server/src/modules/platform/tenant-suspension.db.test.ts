@@ -97,8 +97,9 @@ describe("suspending and resuming a tenant", () => {
     expect(stub.requests).toHaveLength(0);
     expect(await depositCount()).toBe(count);
 
-    // The back office keeps working, its admins see why in the audit log.
+    // The back office keeps working, says the company is suspended, and its audit log says why.
     expect((await tenant.viewer.get("/api/admin/deposits")).statusCode).toBe(200);
+    expect((await tenant.viewer.get("/api/auth/me")).json().me.tenant.suspended).toBe(true);
     const audit = await tenant.owner.get("/api/admin/audit?action=tenant.suspend");
     expect(audit.json().items).toEqual([
       expect.objectContaining({
@@ -133,6 +134,7 @@ describe("suspending and resuming a tenant", () => {
     ).toBe(204);
     expect((await portal.get("/api/portal/wallets")).statusCode).toBe(200);
     expect((await portalLogin()).statusCode).toBe(200);
+    expect((await tenant.viewer.get("/api/auth/session")).json().me.tenant.suspended).toBe(false);
     const created = await staffDeposit();
     expect(created.statusCode, created.body).toBe(201);
     expect(stub.requests).toHaveLength(1);
