@@ -2,6 +2,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { createOperator } from "../../apps/server/src/modules/platform/operator-auth.js";
 import { loginStaff } from "../../apps/server/src/test/test-app.js";
+import { axeViolations } from "./support/axe.js";
 import {
   hasChromium,
   launchBrowser,
@@ -61,6 +62,7 @@ describe.skipIf(!hasChromium)("the platform operator's console (Chromium)", () =
     await page.getByRole("button", { name: "Log in" }).click();
     await expectText(page.getByTestId("me-name"), "Olga Operator");
     await expectText(page.getByTestId("tenants-table"), "Acme Brokers");
+    expect(await axeViolations(page)).toEqual([]);
 
     // Create a company with its first owner.
     await page.getByRole("button", { name: "Create a company" }).click();
@@ -118,6 +120,10 @@ describe.skipIf(!hasChromium)("the platform operator's console (Chromium)", () =
     await page.getByRole("link", { name: "Audit trail" }).click();
     await expectText(page.getByTestId("operator-audit-table"), "Company suspended");
     await expectText(page.getByTestId("operator-audit-table"), "Company created");
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole("link", { name: "Unrouted callbacks" }).click();
+    await expectText(page.getByTestId("unrouted-table"), "No unrouted callback.");
+    expect(await axeViolations(page)).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });
