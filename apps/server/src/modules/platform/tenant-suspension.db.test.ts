@@ -173,4 +173,29 @@ describe("suspending and resuming a tenant", () => {
       .execute();
     expect(rows).toEqual([{ action: "tenant.suspend", actor_type: "operator" }]);
   });
+
+  it("ends the portal's open live status stream of a suspended company", { timeout: 15_000 }, async () => {
+    const other = await seedTenant(t);
+    const ofx = await insertPaymentSetup(t.ctx, other.tenantId);
+    const client = await loginClient(t.app, other.slug, ofx.clientEmail, ofx.clientPassword);
+    const dep = await insertDeposit(t.ctx, ofx);
+    const base = await t.app.listen({ port: 0, host: "127.0.0.1" });
+    const res = await fetch(`${base}/api/portal/deposits/${dep.orderNo}/events`, {
+      headers: { cookie: client.cookie },
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while (!text.includes("event: status")) {
+      const c = await reader.read();
+      if (c.done) throw new Error(`stream ended early: ${text}`);
+      text += decoder.decode(c.value);
+    }
+    expect(
+      (await op.post(`/api/platform/tenants/${other.tenantId}/suspend`, { reason: "x" })).statusCode,
+    ).toBe(204);
+    for (let c = await reader.read(); !c.done; c = await reader.read()) text += decoder.decode(c.value);
+    expect(text.trim().split("\n\n").at(-1)).toBe('event: end\ndata: {"reason":"session_ended"}');
+  });
 });

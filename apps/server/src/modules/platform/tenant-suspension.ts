@@ -23,6 +23,11 @@ export async function assertTenantActive(db: Db, tenantId: string): Promise<void
   if (t && t.suspended_at !== null) throw tenantSuspendedError();
 }
 
+/** A portal session that may still be served: a client's, of a company not suspended. */
+export const isLivePortalSession = (
+  s: { kind: string; tenant_suspended_at: number | null } | undefined,
+): boolean => s?.kind === "client" && s.tenant_suspended_at === null;
+
 const reasonInput = z.object({ reason: z.string().trim().min(1).max(500) });
 
 /**
