@@ -24,6 +24,7 @@ import { clientRoutes } from "./modules/clients/client-routes.js";
 import { methodRoutes } from "./modules/deposit-methods/method-routes.js";
 import { depositRoutes } from "./modules/deposits/deposit-routes.js";
 import { manualResolutionRoutes } from "./modules/deposits/manual-resolution-routes.js";
+import { platformRoutes } from "./modules/platform/platform-routes.js";
 import { integrationRoutes } from "./modules/psp-integrations/integration-routes.js";
 import { reviewRoutes } from "./modules/review/review-routes.js";
 import { userRoutes } from "./modules/users/user-routes.js";
@@ -44,6 +45,7 @@ const MODULES: ModuleRoutes[] = [
   callbackLogRoutes,
   reviewRoutes,
   manualResolutionRoutes,
+  platformRoutes,
   webRoutes,
 ];
 

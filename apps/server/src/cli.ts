@@ -3,6 +3,7 @@ import { type Command, helpText, parseCommandArgs, UsageError } from "./cli/comm
 import { demoCommand } from "./cli/demo-command.js";
 import { doctorCommand } from "./cli/doctor-command.js";
 import { keysReencryptCommand } from "./cli/key-commands.js";
+import { operatorCreateCommand } from "./cli/operator-commands.js";
 import { callbackCommand, signCommand, statusCommand, verifyCommand } from "./cli/protocol-commands.js";
 import {
   migrateCommand,
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   tenantCreateCommand,
   userCreateCommand,
   clientCreateCommand,
+  operatorCreateCommand,
   demoCommand,
   signCommand,
   verifyCommand,
