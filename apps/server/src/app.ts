@@ -25,6 +25,7 @@ import { methodRoutes } from "./modules/deposit-methods/method-routes.js";
 import { depositRoutes } from "./modules/deposits/deposit-routes.js";
 import { manualResolutionRoutes } from "./modules/deposits/manual-resolution-routes.js";
 import { healthRoutes } from "./modules/integration-health/health-routes.js";
+import { platformRoutes } from "./modules/platform/platform-routes.js";
 import { integrationRoutes } from "./modules/psp-integrations/integration-routes.js";
 import { reviewRoutes } from "./modules/review/review-routes.js";
 import { userRoutes } from "./modules/users/user-routes.js";
@@ -46,6 +47,7 @@ const MODULES: ModuleRoutes[] = [
   reviewRoutes,
   manualResolutionRoutes,
   healthRoutes,
+  platformRoutes,
   webRoutes,
 ];
 

@@ -8,6 +8,7 @@ import { pruneLoginAttemptsJob } from "./modules/auth/login-throttle.js";
 import { deleteExpiredSessionsJob } from "./modules/auth/session-repo.js";
 import { expireDepositsJob } from "./modules/deposits/expire-deposits.js";
 import { integrationHealthJob } from "./modules/integration-health/run-detectors.js";
+import { deleteExpiredOperatorSessionsJob } from "./modules/platform/operator-auth.js";
 import { storedTokenKeyProblem } from "./modules/psp-integrations/reencrypt-tokens.js";
 
 export type BackgroundJob = (ctx: AppContext) => Promise<void>;
@@ -16,6 +17,7 @@ export type BackgroundJob = (ctx: AppContext) => Promise<void>;
 export const BACKGROUND_JOBS: BackgroundJob[] = [
   expireDepositsJob,
   deleteExpiredSessionsJob,
+  deleteExpiredOperatorSessionsJob,
   pruneLoginAttemptsJob,
   integrationHealthJob,
 ];

@@ -17,6 +17,9 @@ export interface TenantsTable {
   /** JSON `{currency: decimal text}` (migration 0009): a needs-assistance credit above it needs a second approver. */
   four_eyes_limits: string | null;
   created_at: number;
+  /** When the platform operator suspended the tenant (migration 0012); null: active. */
+  suspended_at: number | null;
+  suspension_reason: string | null;
 }
 
 export type Role = "owner" | "admin" | "finance" | "viewer";
@@ -253,7 +256,8 @@ export interface ReviewItemsTable {
 export interface AuditLogTable {
   id: string;
   tenant_id: string;
-  actor_type: "user" | "api_key" | "system" | "client";
+  /** `operator`: the platform operator, recorded against the tenant it acted on (migration 0012). */
+  actor_type: "user" | "api_key" | "system" | "client" | "operator";
   actor_id: string | null;
   action: string;
   target_type: string;
@@ -281,7 +285,7 @@ export interface IntegrationHealthMinutesTable {
   tenant_id: string;
   api1_ok: number;
   api1_failed: number;
-  /** JSON: counts per latency bucket (latency-histogram.ts). */
+  /** JSON: counts per latency bucket (modules/integration-health/histogram.ts). */
   api1_ok_latency: string;
   api1_failed_latency: string;
   urls_issued: number;
@@ -321,6 +325,25 @@ export interface AlertsTable {
   data: string;
   acknowledged_by: string | null;
   acknowledged_at: number | null;
+/** The platform operator, above tenants (migration 0012, modules/platform/). */
+export interface PlatformOperatorsTable {
+  id: string;
+  /** Lower-case; unique. */
+  email: string;
+  name: string;
+  password_hash: string;
+  disabled: Bool01;
+  created_at: number;
+}
+
+/** An operator's session: its own table, so no tenant session lookup can ever find one. */
+export interface OperatorSessionsTable {
+  /** SHA-256 of the session secret, as for `sessions`. */
+  id_hash: string;
+  operator_id: string;
+  csrf_token: string;
+  expires_at: number;
+  created_at: number;
 }
 
 export interface Database {
@@ -342,4 +365,6 @@ export interface Database {
   integration_health_minutes: IntegrationHealthMinutesTable;
   integration_health_state: IntegrationHealthStateTable;
   alerts: AlertsTable;
+  platform_operators: PlatformOperatorsTable;
+  operator_sessions: OperatorSessionsTable;
 }

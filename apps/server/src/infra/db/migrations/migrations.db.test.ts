@@ -47,6 +47,8 @@ const APP_TABLES = [
   "integration_health_state",
   "ledger_entries",
   "login_attempts",
+  "operator_sessions",
+  "platform_operators",
   "psp_integrations",
   "review_items",
   "sessions",
