@@ -325,6 +325,8 @@ export interface AlertsTable {
   data: string;
   acknowledged_by: string | null;
   acknowledged_at: number | null;
+}
+
 /** The platform operator, above tenants (migration 0012, modules/platform/). */
 export interface PlatformOperatorsTable {
   id: string;
