@@ -8,6 +8,7 @@ import { pruneLoginAttemptsJob } from "./modules/auth/login-throttle.js";
 import { deleteExpiredSessionsJob } from "./modules/auth/session-repo.js";
 import { expireDepositsJob } from "./modules/deposits/expire-deposits.js";
 import { storedTokenKeyProblem } from "./modules/psp-integrations/reencrypt-tokens.js";
+import { type StatusQueryWorker, startStatusQueryWorker } from "./modules/status-query/status-query-worker.js";
 
 export type BackgroundJob = (ctx: AppContext) => Promise<void>;
 
@@ -68,10 +69,18 @@ export async function startServer(
     timer.unref();
   }
 
+  let worker: StatusQueryWorker | undefined;
+  if (config.statusQueryPollMs > 0 && config.statusQueryConcurrency > 0)
+    worker = startStatusQueryWorker(ctx, {
+      pollMs: config.statusQueryPollMs,
+      concurrency: config.statusQueryConcurrency,
+    });
+
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       if (timer) clearInterval(timer);
+      await worker?.stop();
       await app.close();
       await ctx.close();
     })();

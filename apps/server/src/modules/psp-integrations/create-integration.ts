@@ -13,6 +13,7 @@ import {
   createIntegrationInput,
   type IntegrationView,
 } from "./integration-schemas.js";
+import { statusQueryColumns } from "./integration-model.js";
 import { auditSnapshot, integrationView } from "./integration-view.js";
 import { buildParamSetup } from "./param-setup.js";
 
@@ -49,9 +50,7 @@ export async function createIntegration(
     amount_policy: data.amountPolicy,
     param_config: encodeJson(setup.paramConfig),
     custom_params: encodeJson(setup.customParams),
-    status_query_enabled: 0,
-    status_query_schedule: null,
-    status_query_timeout_ms: 10_000,
+    ...statusQueryColumns(data.statusQuery),
     created_at: now,
     updated_at: now,
   };
