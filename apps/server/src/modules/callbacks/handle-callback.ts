@@ -265,13 +265,17 @@ function callbackRecords(
     const query = items[i]?.query;
     if (query) {
       // Every answer of a query is on the queried order's timeline, whatever it says.
-      const data = { trigger: query.trigger, step: query.step, outcome: "found" as const };
+      // Refused before its order was looked at (garbage, another integration or order, a bad
+      // sign): no answer at all, a failed query.
+      const refused = items[i]?.refused !== undefined;
+      const data = { trigger: query.trigger, step: query.step, outcome: refused ? "failed" : "found" } as const;
+      const reason = refused ? `invalid_answer: ${errorType}` : errorType;
       events.push({
         tenantId: query.tenantId,
         depositId: query.depositId,
         id: j.eventId,
         now: j.receivedAt,
-        event: { kind: "status_query", data: { ...data, reason: errorType, callbackLogId, verdict } },
+        event: { kind: "status_query", data: { ...data, reason, callbackLogId, verdict } },
       });
     }
     if (!j.tenantId || !j.depositId) continue;
@@ -492,6 +496,8 @@ export type StatusAnswerJudgement = {
   verdict: CallbackVerdict;
   errorType: CallbackErrorType | null;
   callbackLogId: string | null;
+  /** Refused before its order was looked at (checks 1, 2, the sign, the order number). */
+  refused: boolean;
   /**
    * The backend's answer is authentic (its integration, sign and order are the queried ones) and
    * reports a final status (success or failure), whatever the order-level checks made of it.
@@ -521,6 +527,7 @@ export async function judgeStatusAnswer(
     verdict: j.verdict,
     errorType: j.errorType,
     callbackLogId: j.callbackLogId ?? null,
+    refused: screened.refused !== undefined,
     final: screened.passed !== undefined && (j.status === 0 || j.status === 1),
     reportedStatus: j.status,
   };

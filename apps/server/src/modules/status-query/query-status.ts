@@ -124,7 +124,7 @@ async function queryAndRecord(
       step,
       httpStatus: answer.httpStatus,
     });
-    const authentic = j.errorType === null || !SCREEN_ERRORS.has(j.errorType);
+    const authentic = !j.refused;
     return {
       outcome: authentic ? "found" : "failed",
       reason: j.errorType === null ? null : authentic ? j.errorType : `invalid_answer: ${j.errorType}`,
@@ -156,17 +156,6 @@ async function queryAndRecord(
   await recordQueryEvent(deps.db, event(r));
   return r;
 }
-
-/**
- * The error types of an answer refused before its order was looked at (garbage, another
- * integration, a bad sign, another order): such an answer is no answer at all, a failed query.
- */
-const SCREEN_ERRORS = new Set<string>([
-  "request_malformed",
-  "psp_setting_not_found",
-  "psp_token_invalid",
-  "payment_not_found",
-]);
 
 export type QueryNowResult = {
   outcome: QueryResult["outcome"];
