@@ -15,6 +15,8 @@ import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixt
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { testDbKind } from "../../test/test-database.js";
+import { listCallbackLogs } from "../callbacks/callback-log-repo.js";
+import { expireDeposits } from "../deposits/expire-deposits.js";
 import { createTenant } from "../tenants/create-tenant.js";
 import { queryStatusNow } from "./query-status.js";
 import { CLAIM_LEASE_MS, runDueStatusQueries } from "./status-query-worker.js";
@@ -125,6 +127,13 @@ describe("the schedule", () => {
       .where("id", "=", ev.callbackLogId)
       .executeTakeFirstOrThrow();
     expect(log).toMatchObject({ source: "status_query", verdict: "accepted", http_status: 200 });
+    const listed = await listCallbackLogs(t.ctx.db, fx.tenantId, fx.integrationId, {
+      source: "status_query",
+      limit: 200,
+      offset: 0,
+    });
+    expect(listed.items.map((i) => i.id)).toContain(log.id);
+    expect(listed.items.every((i) => i.source === "status_query")).toBe(true);
     const change = await t.ctx.db
       .selectFrom("deposit_events")
       .select("data")
@@ -272,6 +281,32 @@ describe("races", () => {
     } finally {
       await ctx2.close();
     }
+  });
+});
+
+describe("the expiry sweep", () => {
+  it("queries first: a paid order is credited, not expired; an open one expires and keeps its schedule", async () => {
+    const paid = await scheduled();
+    const open = await scheduled();
+    await t.ctx.db
+      .updateTable("deposits")
+      .set({ expires_at: clock.now() - 1 })
+      .where("id", "in", [paid.id, open.id])
+      .execute();
+    stub.respond = (r) => answer(orderOf(r) === paid.orderNo ? found(paid) : found(open, { status: 2 }));
+    await expireDeposits(t.ctx, { queryFirst: { ...t.ctx, concurrency: 4 } });
+    expect((await depositRow(t.ctx, paid.id)).status).toBe("succeeded");
+    expect(await ledgerEntriesOf(t.ctx, paid.id)).toHaveLength(1);
+    expect((await depositRow(t.ctx, open.id)).status).toBe("expired");
+    expect((await schedule(open.id)).dueAt).not.toBeNull();
+    expect((await queryEvents(paid.id))[0]).toMatchObject({ trigger: "expiry", step: null, outcome: "found" });
+    // A later success of the expired order: a late_success review item, and the schedule ends.
+    stub.respond = () => answer(found(open));
+    clock.advance(10_001);
+    await runDueStatusQueries(deps(), 100);
+    expect((await depositRow(t.ctx, open.id)).status).toBe("expired");
+    expect((await reviewItems(open.id)).map((i) => i.reason)).toEqual(["late_success"]);
+    expect(await schedule(open.id)).toMatchObject({ dueAt: null });
   });
 });
 
