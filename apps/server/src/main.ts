@@ -8,7 +8,10 @@ import { pruneLoginAttemptsJob } from "./modules/auth/login-throttle.js";
 import { deleteExpiredSessionsJob } from "./modules/auth/session-repo.js";
 import { expireDepositsJob } from "./modules/deposits/expire-deposits.js";
 import { storedTokenKeyProblem } from "./modules/psp-integrations/reencrypt-tokens.js";
-import { type StatusQueryWorker, startStatusQueryWorker } from "./modules/status-query/status-query-worker.js";
+import {
+  type StatusQueryWorker,
+  startStatusQueryWorker,
+} from "./modules/status-query/status-query-worker.js";
 
 export type BackgroundJob = (ctx: AppContext) => Promise<void>;
 

@@ -268,7 +268,11 @@ function callbackRecords(
       // Refused before its order was looked at (garbage, another integration or order, a bad
       // sign): no answer at all, a failed query.
       const refused = items[i]?.refused !== undefined;
-      const data = { trigger: query.trigger, step: query.step, outcome: refused ? "failed" : "found" } as const;
+      const data = {
+        trigger: query.trigger,
+        step: query.step,
+        outcome: refused ? "failed" : "found",
+      } as const;
       const reason = refused ? `invalid_answer: ${errorType}` : errorType;
       events.push({
         tenantId: query.tenantId,
@@ -533,7 +537,11 @@ export async function judgeStatusAnswer(
   };
 }
 
-async function screenStatusAnswer(deps: CallbackDeps, dataText: string, query: StatusQueryMark): Promise<Screened> {
+async function screenStatusAnswer(
+  deps: CallbackDeps,
+  dataText: string,
+  query: StatusQueryMark,
+): Promise<Screened> {
   const req: CallbackRequest = {
     rawBody: dataText,
     contentType: "application/json",

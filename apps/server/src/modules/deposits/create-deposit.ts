@@ -323,14 +323,20 @@ async function callApi1(
     };
   }
 
-  const recorded = await recordApi1Outcome(deps, deps.clock.now(), row, {
-    url,
-    request: sent,
-    httpStatus,
-    response,
-    latencyMs,
-    outcome,
-  }, m.integrationRow);
+  const recorded = await recordApi1Outcome(
+    deps,
+    deps.clock.now(),
+    row,
+    {
+      url,
+      request: sent,
+      httpStatus,
+      response,
+      latencyMs,
+      outcome,
+    },
+    m.integrationRow,
+  );
   deps.metrics?.api1Calls.observe({ outcome: outcome.ok ? "ok" : "failed" }, latencyMs / 1000);
   const log = {
     orderNo: row.order_no,
@@ -388,7 +394,10 @@ async function recordApi1Outcome(
     const queryDueAt = toBool(integration.status_query_enabled)
       ? dueAt(scheduleOf(integration.status_query_schedule), 0, now, Math.random())
       : null;
-    return deps.depositWriter.setPaymentUrl({ tenantId: row.tenant_id, id: row.id, url, now, queryDueAt }, event);
+    return deps.depositWriter.setPaymentUrl(
+      { tenantId: row.tenant_id, id: row.id, url, now, queryDueAt },
+      event,
+    );
   }
   // The failure goes through the settlement's guarded transition, from `pending` only: a
   // callback that raced ahead is never overwritten.

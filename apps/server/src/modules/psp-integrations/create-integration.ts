@@ -7,13 +7,13 @@ import type { AdminActor } from "../../http/admin-actor.js";
 import { encodeJson, fromBool, writeTransaction } from "../../infra/db/database.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { checkedAppUrl } from "./app-url.js";
+import { statusQueryColumns } from "./integration-model.js";
 import { createIntegrationRepo, type IntegrationRow } from "./integration-repo.js";
 import {
   type CreateIntegrationInput,
   createIntegrationInput,
   type IntegrationView,
 } from "./integration-schemas.js";
-import { statusQueryColumns } from "./integration-model.js";
 import { auditSnapshot, integrationView } from "./integration-view.js";
 import { buildParamSetup } from "./param-setup.js";
 

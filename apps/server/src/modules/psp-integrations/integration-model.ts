@@ -93,8 +93,15 @@ export const callbackBaseUrl = (publicBaseUrl: string): string => `${publicBaseU
  * default schedule, 10 s). A schedule is stored as given; null means the spec's default.
  */
 export function statusQueryColumns(
-  input: { enabled?: boolean | undefined; scheduleSeconds?: number[] | undefined; timeoutMs?: number | undefined } = {},
-  current?: Pick<PspIntegrationsTable, "status_query_enabled" | "status_query_schedule" | "status_query_timeout_ms">,
+  input: {
+    enabled?: boolean | undefined;
+    scheduleSeconds?: number[] | undefined;
+    timeoutMs?: number | undefined;
+  } = {},
+  current?: Pick<
+    PspIntegrationsTable,
+    "status_query_enabled" | "status_query_schedule" | "status_query_timeout_ms"
+  >,
 ): Pick<PspIntegrationsTable, "status_query_enabled" | "status_query_schedule" | "status_query_timeout_ms"> {
   return {
     status_query_enabled:

@@ -18,7 +18,14 @@ export type ResultStatus = "succeeded" | "failed" | "processing";
 export type SettlementTarget = ResultStatus | "expired" | "cancelled";
 
 /** Who or what moved the deposit: kept on its `status_change` timeline entry. */
-export type SettlementCause = "callback" | "status_query" | "manual" | "review" | "cancel" | "api1" | "expiry";
+export type SettlementCause =
+  | "callback"
+  | "status_query"
+  | "manual"
+  | "review"
+  | "cancel"
+  | "api1"
+  | "expiry";
 
 /**
  * One result (a PSP's report, a person's decision) or transition (cancel, expiry, API-1 failure)

@@ -3,8 +3,8 @@ import type { AppContext } from "../../app-context.js";
 import { ConflictError, NotFoundError } from "../../common/errors.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
-import { judgeStatusAnswer } from "../callbacks/handle-callback.js";
 import type { CallbackVerdict } from "../callbacks/callback-outcome.js";
+import { judgeStatusAnswer } from "../callbacks/handle-callback.js";
 import { redactToken } from "../deposits/create-deposit.js";
 import { type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import type { QueryResultKind } from "./status-query-plan.js";
@@ -180,5 +180,10 @@ export async function queryStatusNow(
     throw new ConflictError("Status queries (API-3) are off for this integration", "status_query_disabled");
   const r = await runStatusQuery(deps, t, "manual", null);
   const after = await findQueryTarget(deps.db, input.tenantId, input.depositId);
-  return { outcome: r.outcome, reason: r.reason, verdict: r.verdict, depositStatus: after?.status ?? t.status };
+  return {
+    outcome: r.outcome,
+    reason: r.reason,
+    verdict: r.verdict,
+    depositStatus: after?.status ?? t.status,
+  };
 }

@@ -7,12 +7,17 @@ const NOW = 1_800_000_000_000;
 
 describe("nextStep", () => {
   it("a final answer ends the schedule at any step", () => {
-    for (const step of [0, 1, 2]) expect(nextStep(SCHEDULE, step, "final", NOW, 0.5)).toEqual({ kind: "end" });
+    for (const step of [0, 1, 2])
+      expect(nextStep(SCHEDULE, step, "final", NOW, 0.5)).toEqual({ kind: "end" });
   });
 
   it("anything else before the last step: the next step, its delay counted from now", () => {
     for (const result of ["still_open", "not_found", "failed"] as const) {
-      expect(nextStep(SCHEDULE, 0, result, NOW, 0.5)).toEqual({ kind: "next", step: 1, dueAt: NOW + 300_000 });
+      expect(nextStep(SCHEDULE, 0, result, NOW, 0.5)).toEqual({
+        kind: "next",
+        step: 1,
+        dueAt: NOW + 300_000,
+      });
     }
   });
 

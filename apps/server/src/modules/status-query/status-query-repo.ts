@@ -99,12 +99,7 @@ export type Claim = { target: QueryTarget; lease: number };
  * PostgreSQL skips rows another transaction holds (`SKIP LOCKED`: another worker's claim, a
  * settlement); SQLite has one writer.
  */
-export async function claimDueQueries(
-  db: Db,
-  now: number,
-  limit: number,
-  leaseMs: number,
-): Promise<Claim[]> {
+export async function claimDueQueries(db: Db, now: number, limit: number, leaseMs: number): Promise<Claim[]> {
   if (limit <= 0) return [];
   const lease = now + leaseMs;
   const claimed = await writeTransaction(db, async (trx) => {
@@ -210,7 +205,13 @@ export async function flagNeedsAssistance(
   db: Db,
   t: QueryTarget,
   lease: number,
-  f: { why: AssistanceClaim["why"]; queries: number; lastOutcome: string | null; callbackLogId: string | null; now: number },
+  f: {
+    why: AssistanceClaim["why"];
+    queries: number;
+    lastOutcome: string | null;
+    callbackLogId: string | null;
+    now: number;
+  },
 ): Promise<string | null> {
   return writeTransaction(db, async (trx) => {
     if (!(await advanceSchedule(trx, t.depositId, lease, null))) return null;

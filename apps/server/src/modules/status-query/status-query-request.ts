@@ -40,7 +40,12 @@ export function interpretStatusResponse(res: GuardedResponse): QueryAnswer {
     return { kind: "failed", reason: clip(reason), httpStatus: null, bodyText: null };
   }
   if (res.status < 200 || res.status > 299)
-    return { kind: "failed", reason: `http_status_${res.status}`, httpStatus: res.status, bodyText: res.bodyText };
+    return {
+      kind: "failed",
+      reason: `http_status_${res.status}`,
+      httpStatus: res.status,
+      bodyText: res.bodyText,
+    };
   const answer = parseStatusAnswer(res.bodyText);
   switch (answer.kind) {
     case "found":

@@ -52,7 +52,10 @@ export async function runClaim(deps: WorkerDeps, { target: t, lease }: Claim): P
       });
       if (flagged) {
         deps.metrics.assistanceFlags.inc();
-        deps.logger.warn({ orderNo: t.orderNo, depositId: t.depositId, why: next.why }, "order needs assistance");
+        deps.logger.warn(
+          { orderNo: t.orderNo, depositId: t.depositId, why: next.why },
+          "order needs assistance",
+        );
       }
     }
   } catch (err) {
@@ -70,7 +73,11 @@ function scheduleFor(stored: string | null): readonly number[] {
 }
 
 const lastOutcome = (r: QueryResult): string =>
-  r.kind === "still_open" ? "processing" : r.kind === "not_found" ? "order_not_found" : (r.reason ?? r.outcome);
+  r.kind === "still_open"
+    ? "processing"
+    : r.kind === "not_found"
+      ? "order_not_found"
+      : (r.reason ?? r.outcome);
 
 export type StatusQueryWorker = { stop(): Promise<void> };
 

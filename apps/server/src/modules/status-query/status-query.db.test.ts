@@ -19,8 +19,8 @@ import { listCallbackLogs } from "../callbacks/callback-log-repo.js";
 import { expireDeposits } from "../deposits/expire-deposits.js";
 import { createTenant } from "../tenants/create-tenant.js";
 import { queryStatusNow } from "./query-status.js";
-import { CLAIM_LEASE_MS, runDueStatusQueries } from "./status-query-worker.js";
 import { claimDueQueries } from "./status-query-repo.js";
+import { CLAIM_LEASE_MS, runDueStatusQueries } from "./status-query-worker.js";
 
 // API-3 end to end against a real backend on loopback (the API-1 stub, answering /pay/status as
 // each test says), with a fixed clock driving the schedule.
@@ -83,8 +83,12 @@ const answer = (body: unknown, status = 200): StubAnswer => ({
   headers: { "content-type": "application/json" },
 });
 /** The backend's answer for `dep`: `data` an API-2 body signed with `token`. */
-const found = (dep: TestDeposit, overrides = {}, token = fx.token, f: Pick<PaymentFixture, "merchantId"> = fx) =>
-  `{"result":true,"msg":"","data":${callbackJson(callbackFields(f, dep, overrides), token)}}`;
+const found = (
+  dep: TestDeposit,
+  overrides = {},
+  token = fx.token,
+  f: Pick<PaymentFixture, "merchantId"> = fx,
+) => `{"result":true,"msg":"","data":${callbackJson(callbackFields(f, dep, overrides), token)}}`;
 const orderOf = (r: StubRequest) => String(r.json?.order_no);
 
 async function queryEvents(depositId: string) {
@@ -99,7 +103,10 @@ async function queryEvents(depositId: string) {
 }
 const schedule = async (id: string) => {
   const r = await depositRow(t.ctx, id);
-  return { dueAt: r.status_query_due_at === null ? null : Number(r.status_query_due_at), step: Number(r.status_query_step) };
+  return {
+    dueAt: r.status_query_due_at === null ? null : Number(r.status_query_due_at),
+    step: Number(r.status_query_step),
+  };
 };
 async function reviewItems(depositId: string) {
   return t.ctx.db.selectFrom("review_items").selectAll().where("deposit_id", "=", depositId).execute();
@@ -120,7 +127,13 @@ describe("the schedule", () => {
     expect(await ledgerEntriesOf(t.ctx, dep.id)).toHaveLength(1);
     expect(await schedule(dep.id)).toMatchObject({ dueAt: null });
     const [ev] = await queryEvents(dep.id);
-    expect(ev).toMatchObject({ trigger: "schedule", step: 0, outcome: "found", reason: null, verdict: "accepted" });
+    expect(ev).toMatchObject({
+      trigger: "schedule",
+      step: 0,
+      outcome: "found",
+      reason: null,
+      verdict: "accepted",
+    });
     const log = await t.ctx.db
       .selectFrom("callback_logs")
       .selectAll()
@@ -230,7 +243,10 @@ describe("the schedule", () => {
     clock.advance(20_001);
     await runDueStatusQueries(deps(), 100);
     const [item] = await reviewItems(deps0[0]?.id as string);
-    expect(JSON.parse(item?.data ?? "{}")).toMatchObject({ why: "query_failed", lastOutcome: "http_status_500" });
+    expect(JSON.parse(item?.data ?? "{}")).toMatchObject({
+      why: "query_failed",
+      lastOutcome: "http_status_500",
+    });
   });
 
   it("a claim whose process died is taken again once its lease has passed", async () => {
@@ -264,24 +280,27 @@ describe("races", () => {
   });
 
   // SQLite has one writer process (docs/architecture.md): two processes are a PostgreSQL setup.
-  it.skipIf(testDbKind() !== "postgres")("two contexts (two processes) running the worker at once: each order queried and credited once", async () => {
-    const ctx2: AppContext = createAppContext(t.ctx.config, { logger: t.ctx.logger, clock });
-    try {
-      const orders = await Promise.all(Array.from({ length: 30 }, () => scheduled()));
-      const byOrder = new Map(orders.map((d) => [d.orderNo, d]));
-      stub.respond = (r) => answer(found(byOrder.get(orderOf(r)) as TestDeposit));
-      clock.advance(10_001);
-      const [a, b] = await Promise.all([
-        runDueStatusQueries(deps(), 100),
-        runDueStatusQueries({ ...ctx2, random: () => 0.5 }, 100),
-      ]);
-      expect(a + b).toBe(30);
-      expect(stub.requests.filter((r) => r.path === "/pay/status")).toHaveLength(30);
-      for (const d of orders) expect(await ledgerEntriesOf(t.ctx, d.id)).toHaveLength(1);
-    } finally {
-      await ctx2.close();
-    }
-  });
+  it.skipIf(testDbKind() !== "postgres")(
+    "two contexts (two processes) running the worker at once: each order queried and credited once",
+    async () => {
+      const ctx2: AppContext = createAppContext(t.ctx.config, { logger: t.ctx.logger, clock });
+      try {
+        const orders = await Promise.all(Array.from({ length: 30 }, () => scheduled()));
+        const byOrder = new Map(orders.map((d) => [d.orderNo, d]));
+        stub.respond = (r) => answer(found(byOrder.get(orderOf(r)) as TestDeposit));
+        clock.advance(10_001);
+        const [a, b] = await Promise.all([
+          runDueStatusQueries(deps(), 100),
+          runDueStatusQueries({ ...ctx2, random: () => 0.5 }, 100),
+        ]);
+        expect(a + b).toBe(30);
+        expect(stub.requests.filter((r) => r.path === "/pay/status")).toHaveLength(30);
+        for (const d of orders) expect(await ledgerEntriesOf(t.ctx, d.id)).toHaveLength(1);
+      } finally {
+        await ctx2.close();
+      }
+    },
+  );
 });
 
 describe("the expiry sweep", () => {
@@ -299,7 +318,11 @@ describe("the expiry sweep", () => {
     expect(await ledgerEntriesOf(t.ctx, paid.id)).toHaveLength(1);
     expect((await depositRow(t.ctx, open.id)).status).toBe("expired");
     expect((await schedule(open.id)).dueAt).not.toBeNull();
-    expect((await queryEvents(paid.id))[0]).toMatchObject({ trigger: "expiry", step: null, outcome: "found" });
+    expect((await queryEvents(paid.id))[0]).toMatchObject({
+      trigger: "expiry",
+      step: null,
+      outcome: "found",
+    });
     // A later success of the expired order: a late_success review item, and the schedule ends.
     stub.respond = () => answer(found(open));
     clock.advance(10_001);
@@ -319,11 +342,15 @@ describe("check status now", () => {
     expect(r).toEqual({ outcome: "found", reason: null, verdict: "accepted", depositStatus: "processing" });
     expect(await schedule(dep.id)).toEqual(before);
     expect((await queryEvents(dep.id))[0]).toMatchObject({ trigger: "manual", step: null });
-    await expect(queryStatusNow(t.ctx, { tenantId: other.tenantId, depositId: dep.id })).rejects.toMatchObject({
+    await expect(
+      queryStatusNow(t.ctx, { tenantId: other.tenantId, depositId: dep.id }),
+    ).rejects.toMatchObject({
       statusCode: 404,
     });
     const off = await scheduled(other);
-    await expect(queryStatusNow(t.ctx, { tenantId: other.tenantId, depositId: off.id })).rejects.toMatchObject({
+    await expect(
+      queryStatusNow(t.ctx, { tenantId: other.tenantId, depositId: off.id }),
+    ).rejects.toMatchObject({
       statusCode: 409,
     });
   });
