@@ -323,9 +323,9 @@ export async function recordUnreadCallback(
   deps.metrics.callbacks.inc({ verdict: "rejected", type });
 }
 
-/** Checks 1–4, in the spec's order (docs/psp-open-api.md#api-2-checks); the first that fails decides the answer. */
-async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise<Screened> {
-  const j: Judgement = {
+/** A judgement before any check: rejected, nothing known yet, received now. */
+function newJudgement(deps: Pick<CallbackDeps, "clock">): Judgement {
+  return {
     verdict: "rejected",
     errorType: null,
     merchantId: null,
@@ -339,6 +339,11 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
     receivedAt: deps.clock.now(),
     eventId: newEventId(),
   };
+}
+
+/** Checks 1–4, in the spec's order (docs/psp-open-api.md#api-2-checks); the first that fails decides the answer. */
+async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise<Screened> {
+  const j = newJudgement(deps);
   const reject = (type: CallbackErrorType, tokenMatched = false): Screened => ({
     req,
     judgement: { ...j, errorType: type },
@@ -548,20 +553,7 @@ async function screenStatusAnswer(
     token: undefined,
     remoteAddr: null,
   };
-  const j: Judgement = {
-    verdict: "rejected",
-    errorType: null,
-    merchantId: null,
-    orderNo: null,
-    tenantId: null,
-    integrationId: null,
-    depositId: null,
-    status: null,
-    amount: null,
-    review: null,
-    receivedAt: deps.clock.now(),
-    eventId: newEventId(),
-  };
+  const j = newJudgement(deps);
   const reject = (type: CallbackErrorType): Screened => ({
     req: { ...req, rawBody: refusedBodyPrefix(dataText) },
     judgement: { ...j, errorType: type },
