@@ -102,7 +102,7 @@ export type SettlementRecords = {
  * Writes a settlement in the caller's transaction, in one statement on PostgreSQL: the
  * deposits' guarded transitions, the ledger (wallets, then entries), then the records after
  * what they point to: the source's log rows, the review items that reference them, the
- * timeline. A review item folds into one already stored (or asked for earlier in the same
+ * timeline; last, the open `needs_assistance` items of deposits that became final. A review item folds into one already stored (or asked for earlier in the same
  * settlement) with its dedupe key; only a new one gets its timeline entry. Finding those costs a
  * read, only when review items are asked for: their deposits are locked, so no other
  * transaction can add one meanwhile.
@@ -147,7 +147,6 @@ export function settlementWrites(
   const final = planned.transitions.filter((t) => t.status === "succeeded" || t.status === "failed");
   return [
     ...(planned.transitions.length > 0 ? [transitionsWrite(db, planned.transitions, planned.now)] : []),
-    ...(final.length > 0 ? [assistanceSettledWrite(db, final, planned.now)] : []),
     ...ledgerWrites(db, planned.postings),
     ...(records.log ? [records.log] : []),
     ...(reviews.length > 0
@@ -167,6 +166,7 @@ export function settlementWrites(
         ]
       : []),
     ...(events.length > 0 ? [eventRowsWrite(db, events)] : []),
+    ...(final.length > 0 ? [assistanceSettledWrite(db, final, planned.now)] : []),
   ];
 }
 
