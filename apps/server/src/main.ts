@@ -77,6 +77,7 @@ export async function startServer(
     worker = startStatusQueryWorker(ctx, {
       pollMs: config.statusQueryPollMs,
       concurrency: config.statusQueryConcurrency,
+      leaseMs: config.statusQueryLeaseMs,
     });
 
   let stopping: Promise<void> | undefined;

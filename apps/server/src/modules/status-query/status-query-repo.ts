@@ -1,6 +1,7 @@
 import { newId } from "../../common/ids.js";
-import { type Db, encodeJson, hasRowLocks, writeTransaction } from "../../infra/db/database.js";
+import { type Db, encodeJson, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
+import { perDatabase, runStatement } from "../../infra/db/sql-text.js";
 import { insertCallbackLog } from "../callbacks/callback-log-repo.js";
 import { insertDepositEvent, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import type { AssistanceClaim } from "../review/review-repo.js";
@@ -61,6 +62,16 @@ const toTarget = (r: TargetRow): QueryTarget => ({
   statusQueryEnabled: Number(r.statusQueryEnabled) === 1,
 });
 
+// The due rows are picked in a CTE: PostgreSQL materialises it once, whereas a sub-select with
+// LIMIT … SKIP LOCKED in `WHERE id IN (…)` may be run again per row and claim more than the limit.
+const CLAIM_DUE_SELECT = `WITH c AS (SELECT id FROM deposits WHERE status_query_due_at <= ?
+  ORDER BY status_query_due_at LIMIT ?`;
+const CLAIM_DUE_UPDATE = `UPDATE deposits SET status_query_due_at = ? WHERE id IN (SELECT id FROM c) RETURNING id`;
+const CLAIM_DUE = perDatabase({
+  sqlite: `${CLAIM_DUE_SELECT}) ${CLAIM_DUE_UPDATE}`,
+  postgres: `${CLAIM_DUE_SELECT} FOR NO KEY UPDATE SKIP LOCKED) ${CLAIM_DUE_UPDATE}`,
+});
+
 /** One deposit of one tenant, as a query target; undefined when the tenant has no such deposit. */
 export async function findQueryTarget(
   db: Db,
@@ -102,22 +113,7 @@ export type Claim = { target: QueryTarget; lease: number };
 export async function claimDueQueries(db: Db, now: number, limit: number, leaseMs: number): Promise<Claim[]> {
   if (limit <= 0) return [];
   const lease = now + leaseMs;
-  const claimed = await writeTransaction(db, async (trx) => {
-    let due = trx
-      .selectFrom("deposits")
-      .select("id")
-      .where("status_query_due_at", "<=", now)
-      .orderBy("status_query_due_at")
-      .limit(limit);
-    if (hasRowLocks(trx)) due = due.forNoKeyUpdate().skipLocked();
-    return trx
-      .updateTable("deposits")
-      .set({ status_query_due_at: lease })
-      .where("id", "in", due)
-      .where("status_query_due_at", "<=", now)
-      .returning("id")
-      .execute();
-  });
+  const { rows: claimed } = await runStatement<{ id: string }>(db, CLAIM_DUE, [now, limit, lease]);
   if (claimed.length === 0) return [];
   const rows = await targetQuery(db)
     .where(
@@ -125,6 +121,8 @@ export async function claimDueQueries(db: Db, now: number, limit: number, leaseM
       "in",
       claimed.map((c) => c.id),
     )
+    .orderBy("d.status_query_due_at")
+    .orderBy("d.id")
     .execute();
   return rows.map((r) => ({ target: toTarget(r as TargetRow), lease }));
 }

@@ -17,8 +17,9 @@ export type WorkerDeps = StatusQueryDeps & {
 };
 
 /**
- * A claim's lease: the longest query timeout an integration may set (60 s) plus a margin for
- * judging the answer; only a process that died holds a claim that long.
+ * A claim's lease by default (STATUS_QUERY_LEASE_SECONDS): the longest query timeout an
+ * integration may set (60 s) plus a margin for judging the answer; only a process that died holds
+ * a claim that long.
  */
 export const CLAIM_LEASE_MS = 90_000;
 
@@ -87,8 +88,9 @@ export type StatusQueryWorker = { stop(): Promise<void> };
  */
 export function startStatusQueryWorker(
   deps: WorkerDeps,
-  opts: { pollMs: number; concurrency: number },
+  opts: { pollMs: number; concurrency: number; leaseMs?: number },
 ): StatusQueryWorker {
+  const leaseMs = opts.leaseMs ?? CLAIM_LEASE_MS;
   const inFlight = new Set<Promise<void>>();
   let claiming = false;
   let again = false;
@@ -102,7 +104,7 @@ export function startStatusQueryWorker(
     claiming = true;
     try {
       const free = opts.concurrency - inFlight.size;
-      const claims = await claimDueQueries(deps.db, deps.clock.now(), free, CLAIM_LEASE_MS);
+      const claims = await claimDueQueries(deps.db, deps.clock.now(), free, leaseMs);
       for (const c of claims) {
         // A slot that frees up is filled at once, not at the next tick: a backlog drains at the
         // speed of the queries.

@@ -262,6 +262,22 @@ describe("the schedule", () => {
   });
 });
 
+describe("claims", () => {
+  it("a claim takes at most its limit, the earliest due first, and moves them to the lease", async () => {
+    const orders = [];
+    for (let i = 0; i < 12; i++) {
+      orders.push(await scheduled());
+      clock.advance(1);
+    }
+    clock.advance(10_001);
+    const claims = await claimDueQueries(t.ctx.db, clock.now(), 5, CLAIM_LEASE_MS);
+    expect(claims.map((c) => c.target.depositId)).toEqual(orders.slice(0, 5).map((o) => o.id));
+    for (const o of orders.slice(0, 5))
+      expect((await schedule(o.id)).dueAt).toBe(clock.now() + CLAIM_LEASE_MS);
+    for (const o of orders.slice(5)) expect((await schedule(o.id)).dueAt).toBeLessThan(clock.now());
+  });
+});
+
 describe("races", () => {
   it("the query and the callback of one order at the same moment: one credit, many times over", async () => {
     const orders = await Promise.all(Array.from({ length: 20 }, () => scheduled()));
