@@ -10,7 +10,7 @@ import type { AppContext } from "../../app-context.js";
 import { newId } from "../../common/ids.js";
 import { createMicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
 import { safeEqual } from "../../infra/crypto/hashing.js";
-import { type Db, isLedgerCreditViolation, writeTransaction } from "../../infra/db/database.js";
+import { type Db, hasRowLocks, isLedgerCreditViolation, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
@@ -529,9 +529,7 @@ export async function judgeStatusAnswer(
   query: StatusQueryMark,
 ): Promise<StatusAnswerJudgement> {
   const screened = await screenStatusAnswer(deps, dataText, query);
-  const [settled] = await judgeAndApply(deps, [screened]);
-  if (!settled?.ok) throw settled?.error ?? new Error("status answer not judged");
-  const j = settled.value;
+  const j = await statusAnswers(deps)(screened);
   return {
     verdict: j.verdict,
     errorType: j.errorType,
@@ -540,6 +538,25 @@ export async function judgeStatusAnswer(
     final: screened.passed !== undefined && (j.status === 0 || j.status === 1),
     reportedStatus: j.status,
   };
+}
+
+/**
+ * API-3 answers are group-committed as callbacks are (their own batcher, over the same
+ * judge-and-apply), one batcher per database handle, so per AppContext: under a backlog of due
+ * queries (bench B5) one transaction settles many answers.
+ */
+const statusAnswerBatchers = new WeakMap<Db, (s: Screened) => Promise<Judgement>>();
+function statusAnswers(deps: CallbackDeps): (s: Screened) => Promise<Judgement> {
+  let submit = statusAnswerBatchers.get(deps.db);
+  if (!submit) {
+    const batcher = createMicroBatcher<Screened, Judgement>((items) => judgeAndApply(deps, items), {
+      maxBatch: 64,
+      concurrency: hasRowLocks(deps.db) ? 2 : 1,
+    });
+    submit = (item) => batcher.submit(item);
+    statusAnswerBatchers.set(deps.db, submit);
+  }
+  return submit;
 }
 
 async function screenStatusAnswer(

@@ -106,11 +106,11 @@ export function startStatusQueryWorker(
       const free = opts.concurrency - inFlight.size;
       const claims = await claimDueQueries(deps.db, deps.clock.now(), free, leaseMs);
       for (const c of claims) {
-        // A slot that frees up is filled at once, not at the next tick: a backlog drains at the
-        // speed of the queries.
+        // Freed slots are filled at once, not at the next tick, so a backlog drains at the speed
+        // of the queries; once half are free, so that one claim takes several orders.
         const p: Promise<void> = runClaim(deps, c).finally(() => {
           inFlight.delete(p);
-          void tick();
+          if (inFlight.size <= opts.concurrency / 2) void tick();
         });
         inFlight.add(p);
       }
