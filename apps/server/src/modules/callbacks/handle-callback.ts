@@ -512,14 +512,12 @@ export type StatusAnswerJudgement = {
    * reports a final status (success or failure), whatever the order-level checks made of it.
    */
   final: boolean;
-  /** The API-2 status it reported, when it parsed. */
-  reportedStatus: number | null;
 };
 
 /**
  * Judges the `data` of an API-3 answer (docs/psp-open-api.md#api-3-status-query) exactly as an
- * API-2 callback: checks 1, 2 and 4–9 and the settlement's apply step, alone (no batch, no flood
- * guard). Check 2 must find the integration that was queried, and its order number must be the
+ * API-2 callback: checks 1, 2 and 4–9 and the settlement's apply step, batched with other answers
+ * only (no flood guard). Check 2 must find the integration that was queried, and its order number must be the
  * queried order's; check 3 (the header token, which an answer has none of) is replaced by the
  * sign verified with every token the integration accepts now, each tried in full.
  */
@@ -536,7 +534,6 @@ export async function judgeStatusAnswer(
     callbackLogId: j.callbackLogId ?? null,
     refused: screened.refused !== undefined,
     final: screened.passed !== undefined && (j.status === 0 || j.status === 1),
-    reportedStatus: j.status,
   };
 }
 
