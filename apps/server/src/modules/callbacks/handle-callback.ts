@@ -341,6 +341,19 @@ function newJudgement(deps: Pick<CallbackDeps, "clock">): Judgement {
   };
 }
 
+/** Check 1, the body parses; what it claims is kept in `j` for the log. */
+function readInto(j: Judgement, raw: string | undefined, contentType: string | undefined) {
+  const read = readCallbackBody(raw, contentType);
+  if (read.ok) {
+    const cb = read.body.callback;
+    j.merchantId = cb.merchantId;
+    j.orderNo = cb.orderNo;
+    j.status = cb.status;
+    j.amount = cb.amountText;
+  }
+  return read;
+}
+
 /** Checks 1–4, in the spec's order (docs/psp-open-api.md#api-2-checks); the first that fails decides the answer. */
 async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise<Screened> {
   const j = newJudgement(deps);
@@ -351,13 +364,9 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
   });
 
   // 1. The body parses: one flat JSON object (or form), right types, mandatory keys.
-  const read = readCallbackBody(req.rawBody, req.contentType);
+  const read = readInto(j, req.rawBody, req.contentType);
   if (!read.ok) return reject("request_malformed");
   const cb = read.body.callback;
-  j.merchantId = cb.merchantId;
-  j.orderNo = cb.orderNo;
-  j.status = cb.status;
-  j.amount = cb.amountText;
 
   // 2. The integration, by merchant_id, enabled.
   const now = deps.clock.now();
@@ -574,13 +583,9 @@ async function screenStatusAnswer(
     refused: { tokenMatched: false },
     query,
   });
-  const read = readCallbackBody(dataText, "application/json");
+  const read = readInto(j, dataText, "application/json");
   if (!read.ok) return reject("request_malformed");
   const cb = read.body.callback;
-  j.merchantId = cb.merchantId;
-  j.orderNo = cb.orderNo;
-  j.status = cb.status;
-  j.amount = cb.amountText;
   const now = deps.clock.now();
   const integ = await deps.callbackIntegrations.find(cb.merchantId, now);
   if (!integ?.enabled || integ.id !== query.integrationId || integ.tenant_id !== query.tenantId)
