@@ -1592,6 +1592,11 @@ export interface paths {
                                     order: number;
                                 }[];
                                 callbackUrl: string;
+                                statusQuery: {
+                                    enabled: boolean;
+                                    scheduleSeconds: number[];
+                                    timeoutMs: number;
+                                };
                                 tokenRotatedAt: number | null;
                                 previousTokenValidUntil: number | null;
                                 createdAt: number;
@@ -1681,6 +1686,11 @@ export interface paths {
                             options?: string[];
                             order?: number;
                         }[];
+                        statusQuery?: {
+                            enabled?: boolean;
+                            scheduleSeconds?: number[];
+                            timeoutMs?: number;
+                        };
                     };
                 };
             };
@@ -1756,6 +1766,11 @@ export interface paths {
                                 order: number;
                             }[];
                             callbackUrl: string;
+                            statusQuery: {
+                                enabled: boolean;
+                                scheduleSeconds: number[];
+                                timeoutMs: number;
+                            };
                             tokenRotatedAt: number | null;
                             previousTokenValidUntil: number | null;
                             createdAt: number;
@@ -1969,6 +1984,11 @@ export interface paths {
                                 order: number;
                             }[];
                             callbackUrl: string;
+                            statusQuery: {
+                                enabled: boolean;
+                                scheduleSeconds: number[];
+                                timeoutMs: number;
+                            };
                             tokenRotatedAt: number | null;
                             previousTokenValidUntil: number | null;
                             createdAt: number;
@@ -2057,6 +2077,11 @@ export interface paths {
                             options?: string[];
                             order?: number;
                         }[];
+                        statusQuery?: {
+                            enabled?: boolean;
+                            scheduleSeconds?: number[];
+                            timeoutMs?: number;
+                        };
                     };
                 };
             };
@@ -2132,6 +2157,11 @@ export interface paths {
                                 order: number;
                             }[];
                             callbackUrl: string;
+                            statusQuery: {
+                                enabled: boolean;
+                                scheduleSeconds: number[];
+                                timeoutMs: number;
+                            };
                             tokenRotatedAt: number | null;
                             previousTokenValidUntil: number | null;
                             createdAt: number;
@@ -2278,6 +2308,11 @@ export interface paths {
                                 order: number;
                             }[];
                             callbackUrl: string;
+                            statusQuery: {
+                                enabled: boolean;
+                                scheduleSeconds: number[];
+                                timeoutMs: number;
+                            };
                             tokenRotatedAt: number | null;
                             previousTokenValidUntil: number | null;
                             createdAt: number;
@@ -2385,6 +2420,11 @@ export interface paths {
                                 order: number;
                             }[];
                             callbackUrl: string;
+                            statusQuery: {
+                                enabled: boolean;
+                                scheduleSeconds: number[];
+                                timeoutMs: number;
+                            };
                             tokenRotatedAt: number | null;
                             previousTokenValidUntil: number | null;
                             createdAt: number;
@@ -3897,7 +3937,26 @@ export interface paths {
                                     from: string;
                                     to: string;
                                     /** @enum {string} */
-                                    cause: "callback" | "manual" | "expiry" | "api1" | "review" | "cancel";
+                                    cause: "callback" | "status_query" | "manual" | "expiry" | "api1" | "review" | "cancel";
+                                };
+                            } | {
+                                id: string;
+                                /** @enum {string} */
+                                kind: "status_query";
+                                /** @description epoch milliseconds */
+                                createdAt: number;
+                                data: {
+                                    /** @enum {string} */
+                                    trigger: "schedule" | "expiry" | "manual";
+                                    /** @description the schedule's step (0-based); null for expiry and manual */
+                                    step: number | null;
+                                    /** @enum {string} */
+                                    outcome: "found" | "not_found" | "failed";
+                                    /** @description why the query failed, or the error type a found answer was refused with */
+                                    reason: string | null;
+                                    callbackLogId: string | null;
+                                    /** @enum {string|null} */
+                                    verdict: "accepted" | "duplicate" | "rejected" | "review" | null;
                                 };
                             } | {
                                 id: string;
@@ -4111,7 +4170,26 @@ export interface paths {
                                     from: string;
                                     to: string;
                                     /** @enum {string} */
-                                    cause: "callback" | "manual" | "expiry" | "api1" | "review" | "cancel";
+                                    cause: "callback" | "status_query" | "manual" | "expiry" | "api1" | "review" | "cancel";
+                                };
+                            } | {
+                                id: string;
+                                /** @enum {string} */
+                                kind: "status_query";
+                                /** @description epoch milliseconds */
+                                createdAt: number;
+                                data: {
+                                    /** @enum {string} */
+                                    trigger: "schedule" | "expiry" | "manual";
+                                    /** @description the schedule's step (0-based); null for expiry and manual */
+                                    step: number | null;
+                                    /** @enum {string} */
+                                    outcome: "found" | "not_found" | "failed";
+                                    /** @description why the query failed, or the error type a found answer was refused with */
+                                    reason: string | null;
+                                    callbackLogId: string | null;
+                                    /** @enum {string|null} */
+                                    verdict: "accepted" | "duplicate" | "rejected" | "review" | null;
                                 };
                             } | {
                                 id: string;
@@ -4356,6 +4434,7 @@ export interface paths {
                 query?: {
                     verdict?: "accepted" | "duplicate" | "rejected" | "review";
                     errorType?: string;
+                    source?: "callback" | "status_query";
                     /** @description order of the whole list: column:asc or column:desc, one of created_at:asc, created_at:desc, verdict:asc, verdict:desc, http_status:asc, http_status:desc; default created_at:desc */
                     sort?: "created_at:asc" | "created_at:desc" | "verdict:asc" | "verdict:desc" | "http_status:asc" | "http_status:desc";
                     limit?: number;
@@ -4390,6 +4469,8 @@ export interface paths {
                                 rawBody: string;
                                 remoteAddr: string | null;
                                 requestCount: number;
+                                /** @enum {string} */
+                                source: "callback" | "status_query";
                             }[];
                             total: number;
                         };
@@ -4421,6 +4502,7 @@ export interface paths {
                 query?: {
                     verdict?: "accepted" | "duplicate" | "rejected" | "review";
                     errorType?: string;
+                    source?: "callback" | "status_query";
                     /** @description order of the whole list: column:asc or column:desc, one of created_at:asc, created_at:desc, verdict:asc, verdict:desc, http_status:asc, http_status:desc; default created_at:desc */
                     sort?: "created_at:asc" | "created_at:desc" | "verdict:asc" | "verdict:desc" | "http_status:asc" | "http_status:desc";
                 };
