@@ -25,16 +25,17 @@ export type B5Result = {
 };
 
 /**
- * The status-query worker's settings for B5 (and for B1–B4 with --worker): 64 queries at once
- * per process (the server's default is 16: with it, PostgreSQL's round trips per query left the
- * last of 10 000 orders at 1.28× the first delay on 2 cores).
+ * The status-query worker's settings for B5 (and for B1–B4 with --worker): the server's defaults
+ * (64 queries at once per process; with 16, PostgreSQL's round trips per query left the last of
+ * 10 000 orders at 1.28× the first delay on 2 cores), set explicitly so a bench run does not
+ * depend on the environment.
  */
 export const WORKER_ENV = { STATUS_QUERY_POLL_MS: "1000", STATUS_QUERY_CONCURRENCY: "64" };
 
 /**
  * B5: `b5Orders` pending orders of an integration with API-3 on whose callbacks are all lost:
  * a backend that never calls back and answers every status query as paid
- * (tests/support/status-stub.ts; the simulator's API-3 mode is another helper's work). Every
+ * (tests/support/status-stub.ts: a stub that answers at once, so B5 measures the CRM alone). Every
  * order's API-1 succeeded at the same moment, so their first queries fall due together within the
  * ±5 % jitter of the first delay. Measured: the time until the last order is settled, against
  * that delay. Every order must be credited exactly once.

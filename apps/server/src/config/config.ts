@@ -139,7 +139,7 @@ const envSchema = z.object({
   REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(0).default(30),
   STATUS_QUERY_POLL_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
-  STATUS_QUERY_CONCURRENCY: z.coerce.number().int().min(0).max(1000).default(16),
+  STATUS_QUERY_CONCURRENCY: z.coerce.number().int().min(0).max(1000).default(64),
   STATUS_QUERY_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).default(90),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
