@@ -2488,6 +2488,229 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/integrations/{id}/breaker": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The integration's API-1 circuit breaker: mode, state, why and since when, recent transitions */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description off: never refuses; dry_run: records what it would do
+                             * @enum {string}
+                             */
+                            mode: "off" | "dry_run" | "on";
+                            /** @enum {string} */
+                            state: "closed" | "open" | "half_open";
+                            /** @description epoch ms */
+                            openedAt: number | null;
+                            /** @description why it opened */
+                            reason: string | null;
+                            /** @description half-open: the probe's lease end, epoch ms */
+                            probeUntil: number | null;
+                            /** @description API-1 calls in the last 5 minutes */
+                            window: {
+                                calls: number;
+                                failures: number;
+                            };
+                            policy: {
+                                windowMs: number;
+                                minFailures: number;
+                                failureRate: number;
+                                coolDownMs: number;
+                            };
+                            events: {
+                                at: number;
+                                /** @enum {string} */
+                                kind: "opened" | "half_open" | "closed" | "closed_by_hand" | "would_refuse" | "mode";
+                                dryRun: boolean;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/integrations/{id}/breaker/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close the API-1 circuit breaker by hand (audited) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description off: never refuses; dry_run: records what it would do
+                             * @enum {string}
+                             */
+                            mode: "off" | "dry_run" | "on";
+                            /** @enum {string} */
+                            state: "closed" | "open" | "half_open";
+                            /** @description epoch ms */
+                            openedAt: number | null;
+                            /** @description why it opened */
+                            reason: string | null;
+                            /** @description half-open: the probe's lease end, epoch ms */
+                            probeUntil: number | null;
+                            /** @description API-1 calls in the last 5 minutes */
+                            window: {
+                                calls: number;
+                                failures: number;
+                            };
+                            policy: {
+                                windowMs: number;
+                                minFailures: number;
+                                failureRate: number;
+                                coolDownMs: number;
+                            };
+                            events: {
+                                at: number;
+                                /** @enum {string} */
+                                kind: "opened" | "half_open" | "closed" | "closed_by_hand" | "would_refuse" | "mode";
+                                dryRun: boolean;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/integrations/{id}/breaker/mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the breaker's mode: on, dry_run (records what it would do, refuses nothing) or off (audited) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        mode: "off" | "dry_run" | "on";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description off: never refuses; dry_run: records what it would do
+                             * @enum {string}
+                             */
+                            mode: "off" | "dry_run" | "on";
+                            /** @enum {string} */
+                            state: "closed" | "open" | "half_open";
+                            /** @description epoch ms */
+                            openedAt: number | null;
+                            /** @description why it opened */
+                            reason: string | null;
+                            /** @description half-open: the probe's lease end, epoch ms */
+                            probeUntil: number | null;
+                            /** @description API-1 calls in the last 5 minutes */
+                            window: {
+                                calls: number;
+                                failures: number;
+                            };
+                            policy: {
+                                windowMs: number;
+                                minFailures: number;
+                                failureRate: number;
+                                coolDownMs: number;
+                            };
+                            events: {
+                                at: number;
+                                /** @enum {string} */
+                                kind: "opened" | "half_open" | "closed" | "closed_by_hand" | "would_refuse" | "mode";
+                                dryRun: boolean;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/deposit-methods": {
         parameters: {
             query?: never;
@@ -2545,6 +2768,7 @@ export interface paths {
                                     order: number;
                                 }[];
                                 orderTtlSeconds: number;
+                                fallbackMethodId: string | null;
                                 createdAt: number;
                                 updatedAt: number;
                             }[];
@@ -2594,6 +2818,8 @@ export interface paths {
                         };
                         /** @default 1800 */
                         orderTtlSeconds?: number;
+                        /** @default null */
+                        fallbackMethodId?: string | null;
                     };
                 };
             };
@@ -2637,6 +2863,7 @@ export interface paths {
                                 order: number;
                             }[];
                             orderTtlSeconds: number;
+                            fallbackMethodId: string | null;
                             createdAt: number;
                             updatedAt: number;
                         };
@@ -2715,6 +2942,7 @@ export interface paths {
                                     order: number;
                                 }[];
                                 orderTtlSeconds: number;
+                                fallbackMethodId: string | null;
                                 createdAt: number;
                                 updatedAt: number;
                             }[];
@@ -2787,6 +3015,7 @@ export interface paths {
                                 order: number;
                             }[];
                             orderTtlSeconds: number;
+                            fallbackMethodId: string | null;
                             createdAt: number;
                             updatedAt: number;
                         };
@@ -2856,6 +3085,7 @@ export interface paths {
                             [key: string]: string;
                         };
                         orderTtlSeconds?: number;
+                        fallbackMethodId?: string | null;
                     };
                 };
             };
@@ -2899,6 +3129,7 @@ export interface paths {
                                 order: number;
                             }[];
                             orderTtlSeconds: number;
+                            fallbackMethodId: string | null;
                             createdAt: number;
                             updatedAt: number;
                         };
@@ -2968,6 +3199,7 @@ export interface paths {
                                 order: number;
                             }[];
                             orderTtlSeconds: number;
+                            fallbackMethodId: string | null;
                             createdAt: number;
                             updatedAt: number;
                         };
@@ -3041,6 +3273,7 @@ export interface paths {
                                 order: number;
                             }[];
                             orderTtlSeconds: number;
+                            fallbackMethodId: string | null;
                             createdAt: number;
                             updatedAt: number;
                         };
@@ -3104,6 +3337,10 @@ export interface paths {
                                     /** @description the allowed values of a select; empty otherwise */
                                     options: string[];
                                 }[];
+                                /** @description its payment provider is not answering (API-1 breaker open): creating a deposit answers 503 method_temporarily_unavailable */
+                                temporarilyUnavailable: boolean;
+                                /** @description while temporarily unavailable: an available method of this list to offer instead; else null */
+                                fallbackMethodId: string | null;
                             }[];
                         };
                     };
@@ -4460,7 +4697,7 @@ export interface paths {
             parameters: {
                 query?: {
                     status?: "open" | "resolved";
-                    reason?: "late_success" | "conflict" | "amount_mismatch";
+                    reason?: "late_success" | "conflict" | "amount_mismatch" | "needs_assistance";
                     limit?: number;
                     offset?: number;
                 };
