@@ -586,7 +586,8 @@ export const ar = {
   "breaker.state.closed": "مغلق",
   "breaker.state.open": "مفتوح",
   "breaker.state.half_open": "نصف مفتوح",
-  "breaker.rule": "يُفتح عندما تفشل {failures} استدعاءات API-1 على الأقل وتبلغ نسبة الفشل {rate} % خلال {minutes} دقائق",
+  "breaker.rule":
+    "يُفتح عندما تفشل {failures} استدعاءات API-1 على الأقل وتبلغ نسبة الفشل {rate} % خلال {minutes} دقائق",
   "breaker.since": "مفتوح منذ {at}",
   "breaker.window": "آخر 5 دقائق: {calls} استدعاء، فشل منها {failures}",
   "breaker.mode.on": "مفعّل",
@@ -595,7 +596,8 @@ export const ar = {
   "breaker.modeSaved": "تم حفظ وضع القاطع",
   "breaker.close": "أغلق القاطع",
   "breaker.closeTitle": "إغلاق القاطع؟",
-  "breaker.closeText": "ستستدعي طرق الإيداع لهذا التكامل مزوّد الدفع مجددًا فورًا. افعل ذلك عندما تعلم أنه يستجيب مرة أخرى.",
+  "breaker.closeText":
+    "ستستدعي طرق الإيداع لهذا التكامل مزوّد الدفع مجددًا فورًا. افعل ذلك عندما تعلم أنه يستجيب مرة أخرى.",
   "breaker.closed": "تم إغلاق القاطع",
   "breaker.event.opened": "فُتح",
   "breaker.event.half_open": "نصف مفتوح: أُرسل اختبار",

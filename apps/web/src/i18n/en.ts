@@ -587,7 +587,8 @@ export const en = {
   "breaker.state.closed": "Closed",
   "breaker.state.open": "Open",
   "breaker.state.half_open": "Half-open",
-  "breaker.rule": "Opens when at least {failures} API-1 calls and {rate} % of them failed in {minutes} minutes",
+  "breaker.rule":
+    "Opens when at least {failures} API-1 calls and {rate} % of them failed in {minutes} minutes",
   "breaker.since": "Open since {at}",
   "breaker.window": "Last 5 minutes: {calls} calls, {failures} failed",
   "breaker.mode.on": "On",
@@ -596,7 +597,8 @@ export const en = {
   "breaker.modeSaved": "Breaker mode saved",
   "breaker.close": "Close the breaker",
   "breaker.closeTitle": "Close the breaker?",
-  "breaker.closeText": "Deposits on this integration's methods will call the payment provider again at once. Do this when you know it answers again.",
+  "breaker.closeText":
+    "Deposits on this integration's methods will call the payment provider again at once. Do this when you know it answers again.",
   "breaker.closed": "The breaker is closed",
   "breaker.event.opened": "Opened",
   "breaker.event.half_open": "Half-open: probe sent",
@@ -608,7 +610,8 @@ export const en = {
   "methods.fallbackHint": "Offered to clients instead while this method's payment provider is not answering",
   "methods.noFallback": "None",
   "deposit.methodUnavailable": "Temporarily unavailable",
-  "deposit.methodUnavailableReason": "The payment provider is not answering right now. Try again in a few minutes.",
+  "deposit.methodUnavailableReason":
+    "The payment provider is not answering right now. Try again in a few minutes.",
   "deposit.useFallback": "Use {name} instead",
   "deposit.fee": "Fee",
   "deposit.noFee": "no fee",

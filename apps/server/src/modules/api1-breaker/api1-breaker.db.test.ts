@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAppContext } from "../../app-context.js";
 import { fixedClock } from "../../common/clock.js";
 import { type Api1Stub, type StubAnswer, startApi1Stub, successAnswer } from "../../test/api1-stub.js";
-import { insertIntegration, insertMethod, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
+import {
+  insertIntegration,
+  insertMethod,
+  insertPaymentSetup,
+  type PaymentFixture,
+} from "../../test/payment-fixtures.js";
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, loginClient, type Session, seedTenant, type TestApp } from "../../test/test-app.js";
 import { BREAKER_POLICY } from "./breaker-policy.js";
@@ -32,22 +37,33 @@ async function setup(): Promise<Setup> {
   const other = await insertIntegration(t.ctx, tenant.tenantId, { appUrl: healthy.url });
   healthy.token = other.token;
   const fallbackId = await insertMethod(t.ctx, tenant.tenantId, other.integrationId);
-  const set = await tenant.admin.patch(`/api/admin/deposit-methods/${fx.methodId}`, { fallbackMethodId: fallbackId });
+  const set = await tenant.admin.patch(`/api/admin/deposit-methods/${fx.methodId}`, {
+    fallbackMethodId: fallbackId,
+  });
   expect(set.statusCode, set.body).toBe(200);
   const portal = await loginClient(t.app, tenant.slug, fx.clientEmail, fx.clientPassword);
   return { ...fx, stub, portal, fallbackId };
 }
 
 const deposit = (s: Setup, methodId = s.methodId) =>
-  s.portal.inject({ method: "POST", url: "/api/portal/deposits", payload: { methodId, currency: "USD", amount: "10" } });
+  s.portal.inject({
+    method: "POST",
+    url: "/api/portal/deposits",
+    payload: { methodId, currency: "USD", amount: "10" },
+  });
 
 async function methods(s: Setup) {
   const res = await s.portal.get("/api/portal/deposit-methods");
   expect(res.statusCode).toBe(200);
-  return res.json().items as { id: string; temporarilyUnavailable: boolean; fallbackMethodId: string | null }[];
+  return res.json().items as {
+    id: string;
+    temporarilyUnavailable: boolean;
+    fallbackMethodId: string | null;
+  }[];
 }
 
-const breaker = async (s: Setup, session = tenant.admin) => session.get(`/api/admin/integrations/${s.integrationId}/breaker`);
+const breaker = async (s: Setup, session = tenant.admin) =>
+  session.get(`/api/admin/integrations/${s.integrationId}/breaker`);
 
 async function failUntilOpen(s: Setup): Promise<void> {
   for (let i = 0; i < BREAKER_POLICY.minFailures; i++) {
@@ -58,7 +74,8 @@ async function failUntilOpen(s: Setup): Promise<void> {
 }
 
 const deposits = async (s: Setup) =>
-  (await t.ctx.db.selectFrom("deposits").select("id").where("integration_id", "=", s.integrationId).execute()).length;
+  (await t.ctx.db.selectFrom("deposits").select("id").where("integration_id", "=", s.integrationId).execute())
+    .length;
 
 beforeAll(async () => {
   t = await createTestApp({ clock, configOverrides: { allowPrivateAppUrls: true } });
@@ -79,7 +96,12 @@ describe("the API-1 breaker", () => {
     expect((await methods(s)).find((m) => m.id === s.methodId)?.temporarilyUnavailable).toBe(false);
     await deposit(s);
     const b = (await breaker(s)).json();
-    expect(b).toMatchObject({ state: "open", mode: "on", openedAt: clock.now(), window: { calls: 5, failures: 5 } });
+    expect(b).toMatchObject({
+      state: "open",
+      mode: "on",
+      openedAt: clock.now(),
+      window: { calls: 5, failures: 5 },
+    });
     expect(b.reason).toBe("5 of 5 API-1 calls failed in 5 min");
     expect(b.events[0]).toMatchObject({ kind: "opened", dryRun: false });
 
@@ -114,7 +136,11 @@ describe("the API-1 breaker", () => {
     const b = (await breaker(s)).json();
     expect(b.state).toBe("closed");
     expect(b.window).toEqual({ calls: 0, failures: 0 });
-    expect(b.events.map((e: { kind: string }) => e.kind).slice(0, 3)).toEqual(["closed", "half_open", "opened"]);
+    expect(b.events.map((e: { kind: string }) => e.kind).slice(0, 3)).toEqual([
+      "closed",
+      "half_open",
+      "opened",
+    ]);
     expect((await deposit(s)).json().status).toBe("pending");
   });
 
@@ -133,7 +159,10 @@ describe("the API-1 breaker", () => {
     const second = createAppContext(t.ctx.config, { logger: t.ctx.logger, clock });
     try {
       const target = { integrationId: s.integrationId, tenantId: s.tenantId, timeoutMs: 5_000 };
-      expect(await second.api1Breakers.admit(target, clock.now(), {})).toEqual({ kind: "pass", probe: false });
+      expect(await second.api1Breakers.admit(target, clock.now(), {})).toEqual({
+        kind: "pass",
+        probe: false,
+      });
       await failUntilOpen(s);
       // The second process kept the closed row for at most a second.
       clock.advance(1_000);
@@ -158,7 +187,9 @@ describe("the API-1 breaker", () => {
 
   it("dry run refuses nothing but records the transition and the deposits it would have refused", async () => {
     const s = await setup();
-    const set = await tenant.admin.put(`/api/admin/integrations/${s.integrationId}/breaker/mode`, { mode: "dry_run" });
+    const set = await tenant.admin.put(`/api/admin/integrations/${s.integrationId}/breaker/mode`, {
+      mode: "dry_run",
+    });
     expect(set.statusCode, set.body).toBe(200);
     await failUntilOpen(s);
     expect((await methods(s)).find((m) => m.id === s.methodId)?.temporarilyUnavailable).toBe(false);
@@ -168,7 +199,11 @@ describe("the API-1 breaker", () => {
     expect(s.stub.requests.length).toBe(calls + 1);
     const b = (await breaker(s)).json();
     expect(b).toMatchObject({ mode: "dry_run", state: "open" });
-    expect(b.events[0]).toMatchObject({ kind: "would_refuse", dryRun: true, detail: { methodId: s.methodId } });
+    expect(b.events[0]).toMatchObject({
+      kind: "would_refuse",
+      dryRun: true,
+      detail: { methodId: s.methodId },
+    });
     expect(b.events.find((e: { kind: string }) => e.kind === "opened")).toMatchObject({ dryRun: true });
     const audit = await t.ctx.db
       .selectFrom("audit_log")
@@ -190,10 +225,14 @@ describe("the API-1 breaker", () => {
   it("an admin closes it by hand (audited); a viewer may not; another tenant sees nothing", async () => {
     const s = await setup();
     await failUntilOpen(s);
-    expect((await tenant.viewer.post(`/api/admin/integrations/${s.integrationId}/breaker/close`)).statusCode).toBe(403);
+    expect(
+      (await tenant.viewer.post(`/api/admin/integrations/${s.integrationId}/breaker/close`)).statusCode,
+    ).toBe(403);
     const other = await seedTenant(t);
     expect((await breaker(s, other.admin)).statusCode).toBe(404);
-    expect((await other.admin.post(`/api/admin/integrations/${s.integrationId}/breaker/close`)).statusCode).toBe(404);
+    expect(
+      (await other.admin.post(`/api/admin/integrations/${s.integrationId}/breaker/close`)).statusCode,
+    ).toBe(404);
     expect((await breaker(s)).json().state).toBe("open");
 
     const closed = await tenant.admin.post(`/api/admin/integrations/${s.integrationId}/breaker/close`);

@@ -1,6 +1,12 @@
 import { createMicroBatcher, type MicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
 import { type Db, dialectOf } from "../../infra/db/database.js";
-import { BREAKER_POLICY, type BreakerPolicy, PROBE_FAILED_REASON, retryAfterSeconds, step } from "./breaker-policy.js";
+import {
+  BREAKER_POLICY,
+  type BreakerPolicy,
+  PROBE_FAILED_REASON,
+  retryAfterSeconds,
+  step,
+} from "./breaker-policy.js";
 import {
   addEvent,
   type BreakerRow,
@@ -21,8 +27,7 @@ export type BreakerTarget = { integrationId: string; tenantId: string; timeoutMs
 
 export type Admission =
   /** `probe`: this call is the half-open probe; its outcome closes or re-opens the breaker. */
-  | { kind: "pass"; probe: boolean }
-  | { kind: "refuse"; retryAfterSeconds: number };
+  { kind: "pass"; probe: boolean } | { kind: "refuse"; retryAfterSeconds: number };
 
 /** How long a breaker's row is reused by deposit creation in one process (as API-2's integrations). */
 export const BREAKER_TTL_MS = 1_000;
@@ -93,11 +98,22 @@ export class Api1Breakers {
     const mode = modeOf(row);
     if (mode === "off") return { kind: "pass", probe: false };
     const state = stateOf(row);
-    const s = step(state, { kind: "call", leaseMs: t.timeoutMs + this.policy.probeLeaseMs }, now, this.policy);
+    const s = step(
+      state,
+      { kind: "call", leaseMs: t.timeoutMs + this.policy.probeLeaseMs },
+      now,
+      this.policy,
+    );
     if (s.decision === "pass") return { kind: "pass", probe: false };
     const dryRun = mode === "dry_run";
     if (s.decision === "probe" && s.next.state === "half_open") {
-      const claimed = await claimProbe(this.db, t.integrationId, now, this.policy.coolDownMs, s.next.probeUntil);
+      const claimed = await claimProbe(
+        this.db,
+        t.integrationId,
+        now,
+        this.policy.coolDownMs,
+        s.next.probeUntil,
+      );
       this.changed();
       if (claimed) {
         await addEvent(this.db, t, now, "half_open", dryRun, { probeUntil: s.next.probeUntil });
@@ -151,10 +167,18 @@ export class Api1Breakers {
 
   /** One upsert for every call that finished together; old buckets go now and then. */
   private async count(items: Count[]): Promise<Settled<void>[]> {
-    const sums = new Map<string, { integrationId: string; bucketAt: number; calls: number; failures: number }>();
+    const sums = new Map<
+      string,
+      { integrationId: string; bucketAt: number; calls: number; failures: number }
+    >();
     for (const i of items) {
       const key = `${i.integrationId}\u0000${i.bucketAt}`;
-      const s = sums.get(key) ?? { integrationId: i.integrationId, bucketAt: i.bucketAt, calls: 0, failures: 0 };
+      const s = sums.get(key) ?? {
+        integrationId: i.integrationId,
+        bucketAt: i.bucketAt,
+        calls: 0,
+        failures: 0,
+      };
       s.calls++;
       if (i.failure) s.failures++;
       sums.set(key, s);

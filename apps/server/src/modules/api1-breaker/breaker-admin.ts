@@ -7,7 +7,16 @@ import { writeTransaction } from "../../infra/db/database.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
 import { BREAKER_POLICY } from "./breaker-policy.js";
-import { addEvent, close, modeOf, readBreaker, recentEvents, setMode, stateOf, windowCounts } from "./breaker-repo.js";
+import {
+  addEvent,
+  close,
+  modeOf,
+  readBreaker,
+  recentEvents,
+  setMode,
+  stateOf,
+  windowCounts,
+} from "./breaker-repo.js";
 
 /** The integration page's breaker panel, closing it by hand, and its mode (audited). */
 
@@ -58,13 +67,22 @@ export async function getBreaker(ctx: Ctx, tenantId: string, integrationId: stri
     reason: s.state === "closed" ? null : s.reason,
     probeUntil: s.state === "half_open" ? s.probeUntil : null,
     window: await windowCounts(ctx.db, integrationId, now - p.windowMs),
-    policy: { windowMs: p.windowMs, minFailures: p.minFailures, failureRate: p.failureRate, coolDownMs: p.coolDownMs },
+    policy: {
+      windowMs: p.windowMs,
+      minFailures: p.minFailures,
+      failureRate: p.failureRate,
+      coolDownMs: p.coolDownMs,
+    },
     events: await recentEvents(ctx.db, { tenantId, integrationId }, RECENT_EVENTS),
   };
 }
 
 /** Closes the breaker by hand (the backend is known to be back), audited; closed already: nothing. */
-export async function closeBreakerByHand(ctx: Ctx, actor: AdminActor, integrationId: string): Promise<BreakerView> {
+export async function closeBreakerByHand(
+  ctx: Ctx,
+  actor: AdminActor,
+  integrationId: string,
+): Promise<BreakerView> {
   await ownIntegration(ctx, actor.tenantId, integrationId);
   const now = ctx.clock.now();
   await writeTransaction(ctx.db, async (trx) => {

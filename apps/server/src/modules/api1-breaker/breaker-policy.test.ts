@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  BREAKER_POLICY as P,
   type BreakerEvent,
   type BreakerState,
   backendVerdict,
+  BREAKER_POLICY as P,
   PROBE_FAILED_REASON,
   retryAfterSeconds,
   step,
@@ -14,7 +14,12 @@ import {
 const T0 = 1_000_000;
 const closed: BreakerState = { state: "closed" };
 const open: BreakerState = { state: "open", openedAt: T0, reason: "r" };
-const halfOpen: BreakerState = { state: "half_open", openedAt: T0, reason: "r", probeUntil: T0 + P.coolDownMs + 10_000 };
+const halfOpen: BreakerState = {
+  state: "half_open",
+  openedAt: T0,
+  reason: "r",
+  probeUntil: T0 + P.coolDownMs + 10_000,
+};
 const call: BreakerEvent = { kind: "call", leaseMs: 10_000 };
 const outcome = (failure: boolean, probe: boolean, calls = 10, failures = 10): BreakerEvent => ({
   kind: "outcome",
@@ -40,7 +45,12 @@ describe("the breaker, state by event", () => {
     const s = step(open, call, T0 + P.coolDownMs);
     expect(s.decision).toBe("probe");
     expect(s.transition).toBe("half_open");
-    expect(s.next).toEqual({ state: "half_open", openedAt: T0, reason: "r", probeUntil: T0 + P.coolDownMs + 10_000 });
+    expect(s.next).toEqual({
+      state: "half_open",
+      openedAt: T0,
+      reason: "r",
+      probeUntil: T0 + P.coolDownMs + 10_000,
+    });
     // Outcomes of calls let through earlier do not move it.
     expect(step(open, outcome(false, false), T0 + 1).next).toBe(open);
     expect(step(open, outcome(true, false), T0 + 1).next).toBe(open);
@@ -66,7 +76,9 @@ describe("the breaker, state by event", () => {
       fc.property(fc.nat(1000), fc.nat(1000), (a, b) => {
         const calls = Math.max(a, b);
         const failures = Math.min(a, b);
-        expect(trips({ calls, failures })).toBe(failures >= P.minFailures && failures * 2 >= calls && calls > 0);
+        expect(trips({ calls, failures })).toBe(
+          failures >= P.minFailures && failures * 2 >= calls && calls > 0,
+        );
       }),
     );
   });
@@ -83,7 +95,14 @@ describe("what an API-1 outcome says about the backend", () => {
     backendVerdict({ ok: false, reason, clientMessage: "m", declined });
   it("unreachable, 5xx or garbage is a failure; a clean decline or a 4xx is an answer; our own error is nothing", () => {
     expect(backendVerdict({ ok: true, paymentUrl: "https://p" })).toBe("success");
-    for (const r of ["timeout", "connection_refused", "dns_failure: x", "network_error: y", "http_status_502", "bad_json"])
+    for (const r of [
+      "timeout",
+      "connection_refused",
+      "dns_failure: x",
+      "network_error: y",
+      "http_status_502",
+      "bad_json",
+    ])
       expect(failed(r)).toBe("failure");
     for (const r of ["missing_url", "bad_url", "insecure_url", "too_large", "http_status_500: boom"])
       expect(failed(r)).toBe("failure");

@@ -84,7 +84,10 @@ export function step(s: BreakerState, e: BreakerEvent, now: number, p: BreakerPo
     case "outcome": {
       if (s.state === "closed") {
         if (e.failure && trips(e.window, p)) {
-          return { next: { state: "open", openedAt: now, reason: openReason(e.window, p) }, transition: "opened" };
+          return {
+            next: { state: "open", openedAt: now, reason: openReason(e.window, p) },
+            transition: "opened",
+          };
         }
         return { next: s };
       }

@@ -23,7 +23,9 @@ export async function readBreaker(db: Db, integrationId: string): Promise<Breake
     .selectAll()
     .where("integration_id", "=", integrationId)
     .executeTakeFirst();
-  return row && { ...row, opened_at: nullableNumber(row.opened_at), probe_until: nullableNumber(row.probe_until) };
+  return (
+    row && { ...row, opened_at: nullableNumber(row.opened_at), probe_until: nullableNumber(row.probe_until) }
+  );
 }
 
 const nullableNumber = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -32,7 +34,13 @@ const nullableNumber = (v: unknown): number | null => (v === null || v === undef
 async function ensureRow(db: Db, integrationId: string, tenantId: string, now: number): Promise<void> {
   await db
     .insertInto("api1_breakers")
-    .values({ integration_id: integrationId, tenant_id: tenantId, mode: "on", state: "closed", updated_at: now })
+    .values({
+      integration_id: integrationId,
+      tenant_id: tenantId,
+      mode: "on",
+      state: "closed",
+      updated_at: now,
+    })
     .onConflict((oc) => oc.column("integration_id").doNothing())
     .execute();
 }

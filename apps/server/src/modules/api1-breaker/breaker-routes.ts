@@ -4,7 +4,13 @@ import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { staffOf } from "../../http/access.js";
 import { adminActorOf } from "../../http/admin-actor.js";
-import { breakerModeInput, breakerOut, closeBreakerByHand, getBreaker, setBreakerMode } from "./breaker-admin.js";
+import {
+  breakerModeInput,
+  breakerOut,
+  closeBreakerByHand,
+  getBreaker,
+  setBreakerMode,
+} from "./breaker-admin.js";
 
 const BASE = "/api/admin/integrations/:id/breaker";
 const idParams = z.object({ id: z.string().min(1).max(100) });
@@ -20,7 +26,8 @@ export function breakerRoutes(app: FastifyInstance, ctx: AppContext): void {
       config: { access: { staff: "settings:read" } },
       schema: {
         tags,
-        summary: "The integration's API-1 circuit breaker: mode, state, why and since when, recent transitions",
+        summary:
+          "The integration's API-1 circuit breaker: mode, state, why and since when, recent transitions",
         params: idParams,
         response: { 200: breakerOut },
       },
@@ -48,7 +55,8 @@ export function breakerRoutes(app: FastifyInstance, ctx: AppContext): void {
       config: { access: { staff: "settings:write" } },
       schema: {
         tags,
-        summary: "Set the breaker's mode: on, dry_run (records what it would do, refuses nothing) or off (audited)",
+        summary:
+          "Set the breaker's mode: on, dry_run (records what it would do, refuses nothing) or off (audited)",
         params: idParams,
         body: breakerModeInput,
         response: { 200: breakerOut },

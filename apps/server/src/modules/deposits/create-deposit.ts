@@ -338,7 +338,11 @@ async function callApi1(
     latencyMs,
     outcome,
   });
-  const breaker = { integrationId: row.integration_id, tenantId: row.tenant_id, timeoutMs: integration.api1TimeoutMs };
+  const breaker = {
+    integrationId: row.integration_id,
+    tenantId: row.tenant_id,
+    timeoutMs: integration.api1TimeoutMs,
+  };
   await deps.api1Breakers.record(breaker, backendVerdict(outcome), probe, deps.clock.now());
   deps.metrics?.api1Calls.observe({ outcome: outcome.ok ? "ok" : "failed" }, latencyMs / 1000);
   const log = {

@@ -78,7 +78,11 @@ export async function listPortalMethods(
   const refusing = new Map<string, boolean>();
   for (const { integration } of usable) {
     if (refusing.has(integration.id)) continue;
-    const target = { integrationId: integration.id, tenantId: actor.tenantId, timeoutMs: integration.api1TimeoutMs };
+    const target = {
+      integrationId: integration.id,
+      tenantId: actor.tenantId,
+      timeoutMs: integration.api1TimeoutMs,
+    };
     refusing.set(integration.id, await ctx.api1Breakers.refusing(target, now));
   }
   const available = new Set(usable.filter((m) => !refusing.get(m.integration.id)).map((m) => m.method.id));

@@ -48,7 +48,9 @@ export function BreakerCard({ integrationId }: { integrationId: string }) {
       labels: { confirm: t("breaker.close"), cancel: t("common.cancel") },
       onConfirm: async () => {
         try {
-          await api.POST("/api/admin/integrations/{id}/breaker/close", { params: { path: { id: integrationId } } });
+          await api.POST("/api/admin/integrations/{id}/breaker/close", {
+            params: { path: { id: integrationId } },
+          });
           notifySuccess(t("breaker.closed"));
           await q.reload();
         } catch (err) {
@@ -87,7 +89,10 @@ export function BreakerCard({ integrationId }: { integrationId: string }) {
             value={b.mode}
             disabled={!canWrite || busy}
             onChange={(v) => void setMode(v as Mode)}
-            data={(["on", "dry_run", "off"] as const).map((m) => ({ value: m, label: t(`breaker.mode.${m}`) }))}
+            data={(["on", "dry_run", "off"] as const).map((m) => ({
+              value: m,
+              label: t(`breaker.mode.${m}`),
+            }))}
             data-testid="breaker-mode"
           />
           {canWrite && b.state !== "closed" ? (
