@@ -209,7 +209,7 @@ describe("the API-1 breaker", () => {
       .selectFrom("audit_log")
       .select(["action", "after"])
       .where("target_id", "=", s.integrationId)
-      .where("action", "=", "psp_integration.breaker_mode")
+      .where("action", "=", "integration.breaker_mode")
       .execute();
     expect(audit.map((a) => JSON.parse(a.after ?? "{}"))).toEqual([{ mode: "dry_run" }]);
   });
@@ -243,7 +243,7 @@ describe("the API-1 breaker", () => {
       .selectFrom("audit_log")
       .select(["action", "actor_id", "before"])
       .where("target_id", "=", s.integrationId)
-      .where("action", "=", "psp_integration.breaker_close")
+      .where("action", "=", "integration.breaker_close")
       .execute();
     expect(audit).toHaveLength(1);
     expect(audit[0]?.actor_id).toBe(tenant.admin.me.id);

@@ -95,7 +95,7 @@ export async function closeBreakerByHand(
       {
         tenantId: actor.tenantId,
         actor: actor.audit,
-        action: "psp_integration.breaker_close",
+        action: "integration.breaker_close",
         targetType: "psp_integration",
         targetId: integrationId,
         before: { state: before.state, reason: before.state === "closed" ? null : before.reason },
@@ -129,7 +129,7 @@ export async function setBreakerMode(
       {
         tenantId: actor.tenantId,
         actor: actor.audit,
-        action: "psp_integration.breaker_mode",
+        action: "integration.breaker_mode",
         targetType: "psp_integration",
         targetId: integrationId,
         before: { mode: before },
