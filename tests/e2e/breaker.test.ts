@@ -3,6 +3,7 @@ import { beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vites
 import { loginClient, loginStaff } from "../../apps/server/src/test/test-app.js";
 import { hasChromium, newContext, screenshotPath } from "./support/chromium.js";
 import { useSeededStack } from "./support/fixture.js";
+import { ok } from "./support/stack.js";
 import { expectText, portalLogin } from "./support/ui.js";
 
 /**
@@ -17,10 +18,6 @@ describe.skipIf(!hasChromium)("the portal shows a method as temporarily unavaila
   beforeAll(async () => {
     const { stack, setup } = e2e;
     const owner = await loginStaff(stack.app.app, stack.owner.email, stack.owner.password);
-    const ok = (res: { statusCode: number; body: string }, what: string) => {
-      if (res.statusCode >= 300) throw new Error(`${what}: ${res.statusCode} ${res.body}`);
-      return JSON.parse(res.body) as { id: string };
-    };
     // A backend nobody listens on: every API-1 call fails to connect.
     const dead = ok(
       await owner.post("/api/admin/integrations", { name: "Dead PSP", appUrl: "http://127.0.0.1:9" }),
