@@ -41,7 +41,7 @@ export interface AppContext {
   callbackIntegrations: CallbackIntegrations;
   /** Plaintext API-1 tokens by ciphertext, at most 256, least recently used out first. */
   api1Tokens: Api1TokenCache;
-  /** The API-1 circuit breakers, rows kept 1 s, outcomes group-counted (api1-breakers.ts). */
+  /** The API-1 circuit breakers: rows kept 1 s, answers counted once a second (api1-breakers.ts). */
   api1Breakers: Api1Breakers;
   /** Session lookups; on PostgreSQL a micro-batcher of at most 256 (session-repo.ts). */
   sessionReader: SessionReader;
@@ -78,7 +78,7 @@ export function createAppContext(
     depositWriter: createDepositWriter(handle.db),
     callbackIntegrations: new CallbackIntegrations(handle.db, secretBox),
     api1Tokens: new Api1TokenCache(secretBox),
-    api1Breakers: new Api1Breakers(handle.db),
+    api1Breakers: new Api1Breakers(handle.db, (err) => logger.warn({ err }, "api1 breaker could not count")),
     sessionReader: createSessionReader(handle.db),
     sessionStreams: new SessionStreams(config.portalStreamsPerSession),
     close: () => handle.close(),

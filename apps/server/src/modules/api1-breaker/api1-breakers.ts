@@ -1,5 +1,4 @@
-import { createMicroBatcher, type MicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
-import { type Db, dialectOf } from "../../infra/db/database.js";
+import type { Db } from "../../infra/db/database.js";
 import {
   BREAKER_POLICY,
   type BreakerPolicy,
@@ -32,33 +31,39 @@ export type Admission =
 /** How long a breaker's row is reused by deposit creation in one process (as API-2's integrations). */
 export const BREAKER_TTL_MS = 1_000;
 const BREAKERS_MAX = 10_000;
+/**
+ * Answers (successes) are written at most this often per process, with the next call after it;
+ * a failure or a probe's outcome is written at once, with the answers waiting. One upsert per
+ * deposit was +10 % CPU in bench B3; a process that dies loses at most this much of answers,
+ * which only makes the failure rate read higher for that long.
+ */
+export const BREAKER_FLUSH_MS = 1_000;
 
-type Count = { integrationId: string; bucketAt: number; failure: boolean };
+type Count = { integrationId: string; bucketAt: number; calls: number; failures: number };
 type Cached = { row: BreakerRow | undefined; generation: number; expiresAt: number };
 
 /**
  * The API-1 breakers as deposit creation sees them, one per AppContext. The state lives in
  * the database (breaker-repo.ts), read at most once per {@link BREAKER_TTL_MS} per integration;
- * a closed breaker costs a call nothing more than the counting of its outcome, which is
- * group-committed (all calls finishing together: one upsert). Only failures read the window,
+ * a closed breaker costs a call nothing more than the counting of its outcome in memory,
+ * written with one upsert at most once a second ({@link BREAKER_FLUSH_MS}). Only failures read the window,
  * and only transitions write the breaker row, each a conditional update, so that two
  * processes never both open it, both probe, or both close it.
  */
 export class Api1Breakers {
   private readonly kept = new Map<string, Cached>();
   private generation = 0;
-  private readonly counter: MicroBatcher<Count, void>;
+  /** Counts not written yet, by integration and bucket (at most a second of answers). */
+  private pending = new Map<string, Count>();
+  private flushedAt = 0;
   private prunedAt = 0;
 
   constructor(
     private readonly db: Db,
+    /** A breaker that cannot write must not fail the deposit whose outcome it was counting. */
+    private readonly onError: (err: unknown) => void = () => {},
     private readonly policy: BreakerPolicy = BREAKER_POLICY,
-  ) {
-    this.counter = createMicroBatcher((items) => this.count(items), {
-      maxBatch: 256,
-      concurrency: dialectOf(db) === "sqlite" ? 1 : 2,
-    });
-  }
+  ) {}
 
   /** Drops every kept row (after a change made in this process). */
   changed(): void {
@@ -138,12 +143,30 @@ export class Api1Breakers {
     now: number,
   ): Promise<void> {
     if (verdict === null) return;
+    try {
+      await this.recordOutcome(t, verdict === "failure", probe, now);
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  private async recordOutcome(
+    t: BreakerTarget,
+    failure: boolean,
+    probe: boolean,
+    now: number,
+  ): Promise<void> {
     const row = await this.read(t.integrationId, now);
     const mode = modeOf(row);
     if (mode === "off") return;
-    const failure = verdict === "failure";
     const bucketAt = now - (now % this.policy.bucketMs);
-    await this.counter.submit({ integrationId: t.integrationId, bucketAt, failure });
+    const key = `${t.integrationId}\u0000${bucketAt}`;
+    const c = this.pending.get(key) ?? { integrationId: t.integrationId, bucketAt, calls: 0, failures: 0 };
+    c.calls++;
+    if (failure) c.failures++;
+    this.pending.set(key, c);
+    if (!failure && !probe && now - this.flushedAt < BREAKER_FLUSH_MS) return;
+    await this.flush(now);
     const dryRun = mode === "dry_run";
     if (probe) {
       const moved = failure
@@ -165,30 +188,16 @@ export class Api1Breakers {
     if (opened) await addEvent(this.db, t, now, "opened", dryRun, { reason: s.next.reason, ...window });
   }
 
-  /** One upsert for every call that finished together; old buckets go now and then. */
-  private async count(items: Count[]): Promise<Settled<void>[]> {
-    const sums = new Map<
-      string,
-      { integrationId: string; bucketAt: number; calls: number; failures: number }
-    >();
-    for (const i of items) {
-      const key = `${i.integrationId}\u0000${i.bucketAt}`;
-      const s = sums.get(key) ?? {
-        integrationId: i.integrationId,
-        bucketAt: i.bucketAt,
-        calls: 0,
-        failures: 0,
-      };
-      s.calls++;
-      if (i.failure) s.failures++;
-      sums.set(key, s);
+  /** Writes the counts waiting (one upsert); old buckets go now and then. */
+  async flush(now: number): Promise<void> {
+    this.flushedAt = now;
+    if (this.pending.size === 0) return;
+    const counts = [...this.pending.values()];
+    this.pending = new Map();
+    await countCalls(this.db, counts);
+    if (now - this.prunedAt >= this.policy.windowMs) {
+      this.prunedAt = now;
+      await pruneBuckets(this.db, now - 2 * this.policy.windowMs);
     }
-    await countCalls(this.db, [...sums.values()]);
-    const latest = Math.max(...items.map((i) => i.bucketAt));
-    if (latest - this.prunedAt >= this.policy.windowMs) {
-      this.prunedAt = latest;
-      await pruneBuckets(this.db, latest - 2 * this.policy.windowMs);
-    }
-    return items.map(() => ({ ok: true, value: undefined }));
   }
 }

@@ -56,10 +56,12 @@ async function ownIntegration(ctx: Ctx, tenantId: string, id: string): Promise<v
 
 export async function getBreaker(ctx: Ctx, tenantId: string, integrationId: string): Promise<BreakerView> {
   await ownIntegration(ctx, tenantId, integrationId);
+  const now = ctx.clock.now();
+  // This process's answers not written yet: the window shown includes them.
+  await ctx.api1Breakers.flush(now);
   const row = await readBreaker(ctx.db, integrationId);
   const s = stateOf(row);
   const p = BREAKER_POLICY;
-  const now = ctx.clock.now();
   return {
     mode: modeOf(row),
     state: s.state,
