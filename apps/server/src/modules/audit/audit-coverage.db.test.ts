@@ -226,6 +226,18 @@ const SETTINGS: Record<string, Step[]> = {
       },
     },
   ],
+  "PUT /api/admin/integrations/:id/breaker/mode": [
+    {
+      url: (s) => `/api/admin/integrations/${s.integrationId}/breaker/mode`,
+      body: () => ({ mode: "dry_run" }),
+      action: "integration.breaker_mode",
+      targetId: (s) => s.integrationId!,
+      expect: ({ before, after }) => {
+        expect(before).toEqual({ mode: "on" });
+        expect(after).toEqual({ mode: "dry_run" });
+      },
+    },
+  ],
   "POST /api/admin/deposit-methods": [
     {
       url: () => "/api/admin/deposit-methods",
@@ -326,6 +338,8 @@ const ELSEWHERE: Record<string, string> = {
   "POST /api/admin/deposits/:id/approve": "audited as deposit.approve (manual-resolution.db.test.ts)",
   "POST /api/admin/deposits/:id/reject": "audited as deposit.reject (manual-resolution.db.test.ts)",
   "POST /api/admin/review/:id/resolve": "audited as review.resolve (review.db.test.ts)",
+  "POST /api/admin/integrations/:id/breaker/close":
+    "needs an open breaker; audited as integration.breaker_close (api1-breaker.db.test.ts)",
 };
 
 const clock = fixedClock(Date.UTC(2025, 5, 1));
@@ -433,6 +447,7 @@ describe("audit coverage", () => {
     const byTarget = (await s.finance.get(`/api/admin/audit?targetId=${state.integrationId}`)).json();
     expect(byTarget.items.map((i: { action: string }) => i.action)).toEqual([
       "integration.reveal",
+      "integration.breaker_mode",
       "integration.rotate_token",
       "integration.reveal",
       "integration.enable",
