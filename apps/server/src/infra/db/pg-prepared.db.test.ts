@@ -79,7 +79,9 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
     // sessions, deposit contexts, the settlement's read by order number and by id
     expect(added).toBe(4);
     const texts = afterOne.map((r) => r.statement).join("\n");
-    expect(texts).toMatch(/from sessions where id_hash = any\(\$1::text\[\]\)/);
+    expect(texts).toMatch(
+      /from sessions s join tenants t on t.id = s.tenant_id where s.id_hash = any\(\$1::text\[\]\)/,
+    );
     expect(texts).toMatch(
       /FROM unnest\(\$1::integer\[\], \$2::text\[\], \$3::text\[\], \$4::text\[\]\) AS v \(n, tenant_id, client_id, method_id\)/,
     );
