@@ -26,6 +26,7 @@ import { depositRoutes } from "./modules/deposits/deposit-routes.js";
 import { manualResolutionRoutes } from "./modules/deposits/manual-resolution-routes.js";
 import { integrationRoutes } from "./modules/psp-integrations/integration-routes.js";
 import { reviewRoutes } from "./modules/review/review-routes.js";
+import { fourEyesRoutes } from "./modules/tenants/four-eyes-settings.js";
 import { userRoutes } from "./modules/users/user-routes.js";
 
 export type ModuleRoutes = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
@@ -43,6 +44,7 @@ const MODULES: ModuleRoutes[] = [
   callbackRoutes,
   callbackLogRoutes,
   reviewRoutes,
+  fourEyesRoutes,
   manualResolutionRoutes,
   webRoutes,
 ];

@@ -46,6 +46,17 @@ export type DepositEvent =
       kind: "manual";
       data: { action: "approve" | "reject" | "cancel"; actorId: string | null; comment: string };
     }
-  | { kind: "review"; data: { reviewItemId: string; reason: string; resolution?: string; comment?: string } };
+  | {
+      kind: "review";
+      data: {
+        reviewItemId: string;
+        reason: string;
+        resolution?: string;
+        comment?: string;
+        /** Four eyes (needs-assistance credits): the user who asked, and the second who approved. */
+        requestedBy?: string;
+        approvedBy?: string;
+      };
+    };
 
 export type DepositEventKind = DepositEvent["kind"];

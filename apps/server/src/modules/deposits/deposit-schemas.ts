@@ -235,6 +235,8 @@ export const timelineEvent = z.discriminatedUnion("kind", [
       reason: z.string(),
       resolution: z.string().optional(),
       comment: z.string().optional(),
+      requestedBy: z.string().optional().describe("four eyes: the user who asked for the credit"),
+      approvedBy: z.string().optional().describe("four eyes: the second user, who approved it"),
     }),
   ),
 ]);
