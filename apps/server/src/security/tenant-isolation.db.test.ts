@@ -48,6 +48,8 @@ type Fixtures = {
   depositId?: string;
   orderNo?: string;
   reviewItemId?: string;
+  /** A needs-assistance item (as the status-query schedule flags one) of another pending deposit. */
+  assistItemId?: string;
 };
 
 type RouteFixture = {
@@ -107,6 +109,26 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   "/api/admin/review/:id/resolve": {
     params: (f) => ({ id: f.reviewItemId }),
     body: { POST: { action: "credit", comment: "Mallory" } },
+  },
+  "/api/admin/review/:id/keep-waiting": {
+    params: (f) => ({ id: f.assistItemId }),
+    body: { POST: { comment: "Mallory" } },
+  },
+  "/api/admin/review/:id/mark-failed": {
+    params: (f) => ({ id: f.assistItemId }),
+    body: { POST: { comment: "Mallory" } },
+  },
+  "/api/admin/review/:id/credit": {
+    params: (f) => ({ id: f.assistItemId }),
+    body: { POST: { comment: "Mallory" } },
+  },
+  "/api/admin/review/:id/approve": {
+    params: (f) => ({ id: f.assistItemId }),
+    body: { POST: { comment: "Mallory" } },
+  },
+  "/api/admin/review/:id/decline": {
+    params: (f) => ({ id: f.assistItemId }),
+    body: { POST: { comment: "Mallory" } },
   },
   "/api/portal/deposits/:orderNo": { params: (f) => ({ orderNo: f.orderNo }) },
   "/api/portal/deposits/:orderNo/events": {
@@ -271,6 +293,31 @@ beforeAll(async () => {
       fx.reviewItemId = items[0]?.id;
       if (!fx.reviewItemId)
         throw new Error(`fixture review item: none after the late callback (${brief(res)})`);
+    }
+    if (has("POST", "/api/admin/review/:id/keep-waiting")) {
+      const stuck = await createDeposit(fx.clientId);
+      fx.assistItemId = `assist-${stuck.id}`;
+      await t.ctx.db
+        .insertInto("review_items")
+        .values({
+          id: fx.assistItemId,
+          tenant_id: a.tenantId,
+          deposit_id: stuck.id,
+          callback_log_id: null,
+          reason: "needs_assistance",
+          dedupe_key: `${stuck.id}:needs_assistance`,
+          status: "open",
+          resolution: null,
+          resolved_by: null,
+          comment: null,
+          data: JSON.stringify({ why: "not_found", queries: 8, lastOutcome: null, depositStatus: "pending" }),
+          created_at: Date.now(),
+          resolved_at: null,
+          approval_requested_by: null,
+          approval_requested_at: null,
+          approval_comment: null,
+        })
+        .execute();
     }
   }
 });

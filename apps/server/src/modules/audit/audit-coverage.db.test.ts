@@ -326,6 +326,12 @@ const ELSEWHERE: Record<string, string> = {
   "POST /api/admin/deposits/:id/approve": "audited as deposit.approve (manual-resolution.db.test.ts)",
   "POST /api/admin/deposits/:id/reject": "audited as deposit.reject (manual-resolution.db.test.ts)",
   "POST /api/admin/review/:id/resolve": "audited as review.resolve (review.db.test.ts)",
+  "POST /api/admin/review/:id/keep-waiting": "audited as review.keep_waiting (assistance.db.test.ts)",
+  "POST /api/admin/review/:id/mark-failed": "audited as review.mark_failed (assistance.db.test.ts)",
+  "POST /api/admin/review/:id/credit": "audited as review.credit / credit_requested (assistance.db.test.ts)",
+  "POST /api/admin/review/:id/approve": "audited as review.credit_approved (assistance.db.test.ts)",
+  "POST /api/admin/review/:id/decline": "audited as review.credit_declined (assistance.db.test.ts)",
+  "PUT /api/admin/settings/four-eyes": "audited as settings.four_eyes (assistance.db.test.ts)",
 };
 
 const clock = fixedClock(Date.UTC(2025, 5, 1));
