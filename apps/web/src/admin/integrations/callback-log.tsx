@@ -107,6 +107,11 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
               ),
           },
           {
+            key: "source",
+            header: t("callbacks.source"),
+            render: (r) => t(`source.${sourceOf(r)}`),
+          },
+          {
             key: "verdict",
             header: t("callbacks.verdict"),
             sortKey: "verdict",
@@ -164,3 +169,7 @@ function prettyBody(raw: string): string {
     return raw;
   }
 }
+
+/** Where a logged answer came from: an API-2 callback or an API-3 status query's answer. */
+const sourceOf = (r: CallbackLogEntry): "callback" | "status_query" =>
+  (r as { source?: string }).source === "status_query" ? "status_query" : "callback";

@@ -141,10 +141,45 @@ function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
             : t("timeline.reviewOpened", { reason: t(`reason.${str(e.data.reason)}` as MessageKey) })}
         </Text>
       );
-    default:
+    default: {
+      const other = e as { kind: string; data: Record<string, unknown> };
+      if (other.kind === "status_query") return <StatusQueryBody data={other.data} />;
       // A kind this page does not know yet (a newer server): shown as it came.
-      return <Code block>{JSON.stringify((e as TimelineEvent).data, null, 2)}</Code>;
+      return <Code block>{JSON.stringify(other.data, null, 2)}</Code>;
+    }
   }
+}
+
+/**
+ * An API-3 status query (the status-query engine's `status_query` entry): what started it, the
+ * schedule's step, what the PSP answered and the verdict its answer got as a callback would.
+ */
+function StatusQueryBody({ data }: { data: Record<string, unknown> }) {
+  const outcome = str(data.outcome);
+  return (
+    <Stack gap={2} data-testid="status-query-event">
+      <Group gap="xs">
+        <Badge
+          color={outcome === "found" ? "teal" : outcome === "not_found" ? "orange" : "red"}
+          variant="light"
+        >
+          {t(`statusQueryOutcome.${outcome}` as MessageKey)}
+        </Badge>
+        <Text size="sm">
+          {t(`statusQueryTrigger.${str(data.trigger)}` as MessageKey)}
+          {typeof data.step === "number"
+            ? ` · ${t("timeline.statusQueryStep", { step: data.step + 1 })}`
+            : ""}
+        </Text>
+        {data.verdict ? <StatusBadge status={str(data.verdict)} /> : null}
+      </Group>
+      {data.reason ? (
+        <Text size="sm" c="dimmed">
+          {revealInvisible(str(data.reason))}
+        </Text>
+      ) : null}
+    </Stack>
+  );
 }
 
 const KIND_COLORS: Record<string, string> = {
@@ -155,6 +190,7 @@ const KIND_COLORS: Record<string, string> = {
   ledger: "teal",
   manual: "orange",
   review: "orange",
+  status_query: "cyan",
 };
 
 export function DepositDetailPage() {
@@ -390,6 +426,11 @@ export function DepositDetailPage() {
                     <Stack key={c.id} gap={2}>
                       <Group gap="xs">
                         <StatusBadge status={c.verdict} />
+                        {(c as { source?: string }).source === "status_query" ? (
+                          <Badge color="cyan" variant="light">
+                            {t("source.status_query")}
+                          </Badge>
+                        ) : null}
                         {c.errorType ? <Code>{c.errorType}</Code> : null}
                         <Text size="xs" c="dimmed">
                           HTTP {c.httpStatus} · {dateTimeSeconds(c.createdAt)}
