@@ -19,7 +19,9 @@ describe("the status-query schedule editor", () => {
     expect(delayRow(86_400)).toMatchObject({ value: 1, unit: "d" });
     expect(delayRow(45)).toMatchObject({ value: 45, unit: "s" });
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 604_800 }), (s) => expect(secondsOf(delayRow(s))).toBe(s)),
+      fc.property(fc.integer({ min: 1, max: 604_800 }), (s) => {
+        expect(secondsOf(delayRow(s))).toBe(s);
+      }),
     );
   });
 
