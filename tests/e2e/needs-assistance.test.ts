@@ -1,6 +1,7 @@
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { createUser } from "../../apps/server/src/modules/tenants/create-tenant.js";
+import { insertAssistanceItem } from "../../apps/server/src/test/assistance-items.js";
 import { loginClient, loginStaff, type Session, TEST_PASSWORD } from "../../apps/server/src/test/test-app.js";
 import { axeViolations } from "./support/axe.js";
 import { hasChromium, newContext, screenshotPath } from "./support/chromium.js";
@@ -68,32 +69,13 @@ describe.skipIf(!hasChromium)("needs assistance, four eyes (Chromium)", () => {
       .select("id")
       .where("order_no", "=", orderNo)
       .executeTakeFirstOrThrow();
-    await e2e.stack.app.ctx.db
-      .insertInto("review_items")
-      .values({
-        id: `assist-${deposit.id}`,
-        tenant_id: e2e.stack.tenant.id,
-        deposit_id: deposit.id,
-        callback_log_id: null,
-        reason: "needs_assistance",
-        dedupe_key: `${deposit.id}:needs_assistance`,
-        status: "open",
-        resolution: null,
-        resolved_by: null,
-        comment: null,
-        data: JSON.stringify({
-          why: "not_found",
-          queries: 8,
-          lastOutcome: "order_not_found",
-          depositStatus: "pending",
-        }),
-        created_at: Date.now(),
-        resolved_at: null,
-        approval_requested_by: null,
-        approval_requested_at: null,
-        approval_comment: null,
-      })
-      .execute();
+    await insertAssistanceItem(e2e.stack.app.ctx, {
+      id: `assist-${deposit.id}`,
+      tenantId: e2e.stack.tenant.id,
+      depositId: deposit.id,
+      now: Date.now(),
+      claim: { why: "not_found", lastOutcome: "order_not_found", depositStatus: "pending" },
+    });
     return { orderNo, depositId: deposit.id };
   }
 

@@ -5,6 +5,7 @@ import type { LightMyRequestResponse } from "fastify";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RouteEntry } from "../http/access.js";
+import { insertAssistanceItem } from "../test/assistance-items.js";
 import {
   apiKeyCaller,
   brief,
@@ -297,27 +298,13 @@ beforeAll(async () => {
     if (has("POST", "/api/admin/review/:id/keep-waiting")) {
       const stuck = await createDeposit(fx.clientId);
       fx.assistItemId = `assist-${stuck.id}`;
-      await t.ctx.db
-        .insertInto("review_items")
-        .values({
-          id: fx.assistItemId,
-          tenant_id: a.tenantId,
-          deposit_id: stuck.id,
-          callback_log_id: null,
-          reason: "needs_assistance",
-          dedupe_key: `${stuck.id}:needs_assistance`,
-          status: "open",
-          resolution: null,
-          resolved_by: null,
-          comment: null,
-          data: JSON.stringify({ why: "not_found", queries: 8, lastOutcome: null, depositStatus: "pending" }),
-          created_at: Date.now(),
-          resolved_at: null,
-          approval_requested_by: null,
-          approval_requested_at: null,
-          approval_comment: null,
-        })
-        .execute();
+      await insertAssistanceItem(t.ctx, {
+        id: fx.assistItemId,
+        tenantId: a.tenantId,
+        depositId: stuck.id,
+        now: Date.now(),
+        claim: { why: "not_found", depositStatus: "pending" },
+      });
     }
   }
 });

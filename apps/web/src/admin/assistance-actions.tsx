@@ -1,11 +1,11 @@
-import { Alert, Badge, Button, Group, Stack, Text, Textarea, TextInput, Tooltip } from "@mantine/core";
+import { Alert, Badge, Button, Group, Stack, Text, TextInput, Tooltip } from "@mantine/core";
 import { modals } from "@mantine/modals";
 import { useState } from "react";
 import { type MessageKey, t } from "../i18n/index.js";
 import { dateTime } from "../lib/format.js";
 import { money } from "../lib/money.js";
 import { openCommentModal } from "../ui/comment-modal.js";
-import { errorMessage, notifySuccess } from "../ui/feedback.js";
+import { notifySuccess } from "../ui/feedback.js";
 import { monoInput } from "../ui/theme.js";
 import { api } from "./api.js";
 import type { ReviewItem } from "./types.js";
@@ -50,82 +50,23 @@ export function CreditCell({ item }: { item: ReviewItem }) {
   );
 }
 
-function CreditForm(props: {
-  item: ReviewItem;
-  a: Assistance;
-  onDone: () => Promise<void>;
-  onClose: () => void;
-}) {
-  const { item, a } = props;
-  const [paidAmount, setPaidAmount] = useState("");
-  const [comment, setComment] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async () => {
-    if (!comment.trim()) {
-      setError(t("validation.required"));
-      return;
-    }
-    setBusy(true);
-    try {
-      const paid = paidAmount.trim();
-      const res = await api.POST("/api/admin/review/{id}/credit", {
-        params: { path: { id: item.id } },
-        body: { comment: comment.trim(), ...(paid ? { paidAmount: paid } : {}) },
-      });
-      notifySuccess(
-        t(res.outcome === "awaiting_approval" ? "review.requestStored" : "review.resolved", {
-          orderNo: item.deposit.orderNo,
-        }),
-      );
-      props.onClose();
-      await props.onDone();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+/** The optional paid amount of a credit, kept where the dialog's confirm reads it. */
+function PaidAmountInput(props: { currency: string; store: { value: string } }) {
+  const [value, setValue] = useState("");
   return (
-    <Stack gap="sm">
-      <Text size="sm">
-        {t("review.creditAssistText", { credit: money(item.deposit.credit, item.deposit.currency) })}
-      </Text>
-      <Alert color={a.creditNeedsApproval ? "orange" : "gray"} variant="light" data-testid="four-eyes-rule">
-        {fourEyesText(item, a)}
-      </Alert>
-      <TextInput
-        label={t("review.paidAmount")}
-        description={t("review.paidAmountHint")}
-        inputMode="decimal"
-        styles={monoInput}
-        rightSection={<Text size="xs">{item.deposit.currency}</Text>}
-        value={paidAmount}
-        onChange={(e) => setPaidAmount(e.currentTarget.value)}
-      />
-      <Textarea
-        label={t("field.comment")}
-        withAsterisk
-        autosize
-        minRows={2}
-        maxLength={500}
-        value={comment}
-        onChange={(e) => {
-          setComment(e.currentTarget.value);
-          setError(null);
-        }}
-        error={error}
-        data-autofocus
-      />
-      <Group justify="flex-end">
-        <Button variant="default" onClick={props.onClose}>
-          {t("common.cancel")}
-        </Button>
-        <Button color="teal" loading={busy} onClick={() => void submit()}>
-          {t("review.credit")}
-        </Button>
-      </Group>
-    </Stack>
+    <TextInput
+      label={t("review.paidAmount")}
+      description={t("review.paidAmountHint")}
+      inputMode="decimal"
+      styles={monoInput}
+      rightSection={<Text size="xs">{props.currency}</Text>}
+      rightSectionWidth={56}
+      value={value}
+      onChange={(e) => {
+        setValue(e.currentTarget.value);
+        props.store.value = e.currentTarget.value;
+      }}
+    />
   );
 }
 
@@ -247,9 +188,37 @@ export function AssistanceActions(props: {
       },
     });
   const credit = () => {
-    const id = modals.open({
+    const paid = { value: "" };
+    openCommentModal({
       title: t("review.creditTitle", { orderNo }),
-      children: <CreditForm item={item} a={a} onDone={onDone} onClose={() => modals.close(id)} />,
+      text: (
+        <Stack gap="sm">
+          <Text size="sm">
+            {t("review.creditAssistText", { credit: money(item.deposit.credit, item.deposit.currency) })}
+          </Text>
+          <Alert
+            color={a.creditNeedsApproval ? "orange" : "gray"}
+            variant="light"
+            data-testid="four-eyes-rule"
+          >
+            {fourEyesText(item, a)}
+          </Alert>
+          <PaidAmountInput currency={item.deposit.currency} store={paid} />
+        </Stack>
+      ),
+      confirmLabel: t("review.credit"),
+      color: "teal",
+      onConfirm: async (comment) => {
+        const paidAmount = paid.value.trim();
+        const res = await api.POST("/api/admin/review/{id}/credit", {
+          params: { path: { id: item.id } },
+          body: { comment, ...(paidAmount ? { paidAmount } : {}) },
+        });
+        notifySuccess(
+          t(res.outcome === "awaiting_approval" ? "review.requestStored" : "review.resolved", { orderNo }),
+        );
+        await onDone();
+      },
     });
   };
   return (

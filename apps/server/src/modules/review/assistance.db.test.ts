@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "../../common/clock.js";
 import { newId } from "../../common/ids.js";
 import type { DepositsTable } from "../../infra/db/schema.js";
+import { insertAssistanceItem } from "../../test/assistance-items.js";
 import {
   depositRow,
   insertDeposit,
@@ -36,34 +37,13 @@ async function flagged(
 ): Promise<{ dep: TestDeposit; itemId: string }> {
   const dep = await insertDeposit(t.ctx, fx, { status: "processing", ...overrides });
   const itemId = newId();
-  const data: AssistanceClaim = {
-    why: "still_open",
-    queries: 8,
-    lastOutcome: "processing",
-    depositStatus: overrides.status ?? "processing",
-    ...claim,
-  };
-  await t.ctx.db
-    .insertInto("review_items")
-    .values({
-      id: itemId,
-      tenant_id: tenant.tenantId,
-      deposit_id: dep.id,
-      callback_log_id: null,
-      reason: "needs_assistance",
-      dedupe_key: `${dep.id}:needs_assistance`,
-      status: "open",
-      resolution: null,
-      resolved_by: null,
-      comment: null,
-      data: JSON.stringify(data),
-      created_at: NOW,
-      resolved_at: null,
-      approval_requested_by: null,
-      approval_requested_at: null,
-      approval_comment: null,
-    })
-    .execute();
+  await insertAssistanceItem(t.ctx, {
+    id: itemId,
+    tenantId: tenant.tenantId,
+    depositId: dep.id,
+    now: NOW,
+    claim: { depositStatus: overrides.status ?? "processing", ...claim },
+  });
   return { dep, itemId };
 }
 
