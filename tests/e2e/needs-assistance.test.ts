@@ -82,7 +82,7 @@ describe.skipIf(!hasChromium)("needs assistance, four eyes (Chromium)", () => {
   it("admin A requests a credit above the limit, admin B approves it, and the wallet shows it", async () => {
     let current: Page | undefined;
     shotOnFailure(() => current, "needs-assistance");
-    const { orderNo } = await flaggedOrder();
+    const { orderNo, depositId } = await flaggedOrder();
 
     const a = await browserOf(ada.email, ada.password);
     current = a;
@@ -125,6 +125,12 @@ describe.skipIf(!hasChromium)("needs assistance, four eyes (Chromium)", () => {
     await dialogB.getByRole("textbox", { name: "Comment" }).fill("Slip matches the PSP statement");
     await dialogB.getByRole("button", { name: "Approve" }).click();
     await expect.poll(() => rowB.count(), { timeout: 15_000 }).toBe(0);
+
+    // The deposit's timeline names both people.
+    await b.goto(`${e2e.stack.baseUrl}/admin/deposits/${depositId}`);
+    await expectText(b.getByTestId("timeline"), "Credit approved");
+    const people = b.getByTestId("timeline").getByTestId("four-eyes-people");
+    await expect.poll(() => people.allTextContents()).toContain("Asked by Ada Admin, approved by Olivia Owner");
 
     const clients = (await owner.get("/api/admin/clients?limit=10")).json() as {
       items: { id: string; email: string }[];

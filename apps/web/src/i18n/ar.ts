@@ -448,6 +448,9 @@ export const ar = {
   "reason.conflict": "يتعارض مع حالة نهائية أو مع المبلغ المدفوع",
   "reason.amount_mismatch": "المبلغ المدفوع مختلف",
   // needs assistance, four eyes, API-3 status queries
+  "timeline.askedBy": "طلبها {name}",
+  "timeline.approvedBy": "وافق عليها {name}",
+  // needs assistance, four eyes, API-3 status queries
   "reason.needs_assistance": "بحاجة إلى مساعدة: لا حالة نهائية من مزود الدفع",
   "resolution.keep_waiting": "استمرار الانتظار",
   "resolution.mark_failed": "وُضعت علامة فشل",

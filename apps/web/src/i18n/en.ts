@@ -449,6 +449,9 @@ export const en = {
   "reason.conflict": "Contradicts a final status or its paid amount",
   "reason.amount_mismatch": "Paid amount differs",
   // needs assistance, four eyes, API-3 status queries
+  "timeline.askedBy": "Asked by {name}",
+  "timeline.approvedBy": "approved by {name}",
+  // needs assistance, four eyes, API-3 status queries
   "reason.needs_assistance": "Needs assistance: no final status from the PSP",
   "resolution.keep_waiting": "Kept waiting",
   "resolution.mark_failed": "Marked failed",

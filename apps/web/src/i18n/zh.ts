@@ -445,6 +445,9 @@ export const zh = {
   "reason.conflict": "与最终状态或其实付金额矛盾",
   "reason.amount_mismatch": "实付金额不符",
   // needs assistance, four eyes, API-3 status queries
+  "timeline.askedBy": "申请人：{name}",
+  "timeline.approvedBy": "批准人：{name}",
+  // needs assistance, four eyes, API-3 status queries
   "reason.needs_assistance": "需要协助：PSP 未给出最终状态",
   "resolution.keep_waiting": "继续等待",
   "resolution.mark_failed": "已标记失败",

@@ -3934,8 +3934,10 @@ export interface paths {
                                     comment?: string;
                                     /** @description four eyes: the user who asked for the credit */
                                     requestedBy?: string;
+                                    requestedByName?: string;
                                     /** @description four eyes: the second user, who approved it */
                                     approvedBy?: string;
+                                    approvedByName?: string;
                                 };
                             })[];
                             ledgerEntry: {
@@ -4152,8 +4154,10 @@ export interface paths {
                                     comment?: string;
                                     /** @description four eyes: the user who asked for the credit */
                                     requestedBy?: string;
+                                    requestedByName?: string;
                                     /** @description four eyes: the second user, who approved it */
                                     approvedBy?: string;
+                                    approvedByName?: string;
                                 };
                             })[];
                             ledgerEntry: {

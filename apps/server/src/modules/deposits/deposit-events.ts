@@ -55,7 +55,9 @@ export type DepositEvent =
         comment?: string;
         /** Four eyes (needs-assistance credits): the user who asked, and the second who approved. */
         requestedBy?: string;
+        requestedByName?: string;
         approvedBy?: string;
+        approvedByName?: string;
       };
     };
 

@@ -236,7 +236,9 @@ export const timelineEvent = z.discriminatedUnion("kind", [
       resolution: z.string().optional(),
       comment: z.string().optional(),
       requestedBy: z.string().optional().describe("four eyes: the user who asked for the credit"),
+      requestedByName: z.string().optional(),
       approvedBy: z.string().optional().describe("four eyes: the second user, who approved it"),
+      approvedByName: z.string().optional(),
     }),
   ),
 ]);

@@ -147,6 +147,24 @@ async function record(
     ledgerEntryId?: string | null;
   } & Record<string, unknown>,
 ): Promise<void> {
+  // The timeline names the people of four eyes as they were called then.
+  const people = [data.requestedBy, data.approvedBy].filter((id): id is string => id !== undefined);
+  const names = new Map(
+    people.length === 0
+      ? []
+      : (
+          await trx
+            .selectFrom("users")
+            .select(["id", "name"])
+            .where("tenant_id", "=", actor.tenantId)
+            .where("id", "in", people)
+            .execute()
+        ).map((u) => [u.id, u.name]),
+  );
+  const named = (key: "requestedBy" | "approvedBy") => {
+    const id = data[key];
+    return id ? { [key]: id, [`${key}Name`]: names.get(id) ?? id } : {};
+  };
   await insertDepositEvent(trx, {
     tenantId: actor.tenantId,
     depositId: row.deposit_id,
@@ -158,8 +176,8 @@ async function record(
         reason: row.reason,
         resolution: action,
         ...(data.comment ? { comment: data.comment } : {}),
-        ...(data.requestedBy ? { requestedBy: data.requestedBy } : {}),
-        ...(data.approvedBy ? { approvedBy: data.approvedBy } : {}),
+        ...named("requestedBy"),
+        ...named("approvedBy"),
       },
     },
   });

@@ -287,6 +287,7 @@ describe("needs-assistance actions", () => {
         resolution: "credit_requested",
         comment: "client sent a bank slip",
         requestedBy: tenant.admin.me.id,
+        requestedByName: "admin",
       },
       {
         reviewItemId: itemId,
@@ -294,7 +295,9 @@ describe("needs-assistance actions", () => {
         resolution: "credit_approved",
         comment: "slip checked",
         requestedBy: tenant.admin.me.id,
+        requestedByName: "admin",
         approvedBy: tenant.owner.me.id,
+        approvedByName: "Owner",
       },
     ]);
   });

@@ -131,15 +131,23 @@ function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
       );
     case "review":
       return (
-        <Text size="sm">
-          {e.data.resolution
-            ? t("timeline.reviewResolved", {
-                reason: t(`reason.${str(e.data.reason)}` as MessageKey),
-                resolution: t(`resolution.${str(e.data.resolution)}` as MessageKey),
-                comment: str(e.data.comment),
-              })
-            : t("timeline.reviewOpened", { reason: t(`reason.${str(e.data.reason)}` as MessageKey) })}
-        </Text>
+        <Stack gap={0}>
+          <Text size="sm">
+            {e.data.resolution
+              ? t("timeline.reviewResolved", {
+                  reason: t(`reason.${str(e.data.reason)}` as MessageKey),
+                  resolution: t(`resolution.${str(e.data.resolution)}` as MessageKey),
+                  comment: str(e.data.comment),
+                })
+              : t("timeline.reviewOpened", { reason: t(`reason.${str(e.data.reason)}` as MessageKey) })}
+          </Text>
+          {e.data.requestedByName ? (
+            <Text size="xs" c="dimmed" data-testid="four-eyes-people">
+              {t("timeline.askedBy", { name: e.data.requestedByName })}
+              {e.data.approvedByName ? `, ${t("timeline.approvedBy", { name: e.data.approvedByName })}` : ""}
+            </Text>
+          ) : null}
+        </Stack>
       );
     default: {
       const other = e as { kind: string; data: Record<string, unknown> };
