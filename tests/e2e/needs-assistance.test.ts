@@ -130,7 +130,9 @@ describe.skipIf(!hasChromium)("needs assistance, four eyes (Chromium)", () => {
     await b.goto(`${e2e.stack.baseUrl}/admin/deposits/${depositId}`);
     await expectText(b.getByTestId("timeline"), "Credit approved");
     const people = b.getByTestId("timeline").getByTestId("four-eyes-people");
-    await expect.poll(() => people.allTextContents()).toContain("Asked by Ada Admin, approved by Olivia Owner");
+    await expect
+      .poll(() => people.allTextContents())
+      .toContain("Asked by Ada Admin, approved by Olivia Owner");
 
     const clients = (await owner.get("/api/admin/clients?limit=10")).json() as {
       items: { id: string; email: string }[];
