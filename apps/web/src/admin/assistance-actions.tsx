@@ -158,6 +158,30 @@ export function AssistanceActions(props: {
     );
   }
 
+  // Credited meanwhile (a late callback): nothing is left to decide, the item only closes.
+  if (item.deposit.status === "succeeded") {
+    const dismiss = () =>
+      openCommentModal({
+        title: t("review.dismissTitle", { orderNo }),
+        text: t("review.dismissText"),
+        confirmLabel: t("review.dismiss"),
+        color: "gray",
+        onConfirm: async (comment) => {
+          await api.POST("/api/admin/review/{id}/resolve", {
+            params: { path: { id: item.id } },
+            body: { action: "dismiss", comment },
+          });
+          notifySuccess(t("review.resolved", { orderNo }));
+          await onDone();
+        },
+      });
+    return (
+      <Button size="compact-sm" variant="default" onClick={dismiss}>
+        {t("review.dismiss")}
+      </Button>
+    );
+  }
+
   const keepWaiting = () =>
     modals.openConfirmModal({
       title: t("review.keepWaitingTitle", { orderNo }),
