@@ -185,11 +185,13 @@ describe("needs-assistance actions", () => {
     expect(refused.statusCode).toBe(409);
     expect((await itemRow(paid.itemId)).status).toBe("open");
     expect((await depositRow(t.ctx, paid.dep.id))?.status).toBe("succeeded");
-    await t.ctx.db
-      .updateTable("review_items")
-      .set({ status: "resolved" })
-      .where("id", "=", paid.itemId)
-      .execute();
+    // Credited meanwhile: the item is dismissed, the deposit untouched.
+    const dismissed = await tenant.admin.post(`/api/admin/review/${paid.itemId}/resolve`, {
+      action: "dismiss",
+      comment: "credited by a late callback",
+    });
+    expect(dismissed.statusCode).toBe(200);
+    expect((await depositRow(t.ctx, paid.dep.id))?.status).toBe("succeeded");
   });
 
   it("credit at or below the limit: one admin credits at once, also an expired order, also paid minus fee", async () => {
