@@ -41,7 +41,15 @@ export function CreditCell({ item }: { item: ReviewItem }) {
       </span>
       {a.creditNeedsApproval ? (
         <Tooltip label={fourEyesText(item, a)} multiline w={260}>
-          <Badge color="orange" variant="light" size="sm" data-testid="needs-second-approver">
+          <Badge
+            color="orange"
+            variant="light"
+            size="sm"
+            tt="none"
+            h="auto"
+            styles={{ label: { whiteSpace: "normal", textAlign: "end" } }}
+            data-testid="needs-second-approver"
+          >
             {t("review.needsSecondApprover")}
           </Badge>
         </Tooltip>

@@ -451,7 +451,7 @@ export const ar = {
   "timeline.askedBy": "طلبها {name}",
   "timeline.approvedBy": "وافق عليها {name}",
   // needs assistance, four eyes, API-3 status queries
-  "reason.needs_assistance": "بحاجة إلى مساعدة: لا حالة نهائية من مزود الدفع",
+  "reason.needs_assistance": "بحاجة إلى مساعدة",
   "resolution.keep_waiting": "استمرار الانتظار",
   "resolution.mark_failed": "وُضعت علامة فشل",
   "resolution.credit_requested": "طُلبت الإضافة",

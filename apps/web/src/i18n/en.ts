@@ -452,7 +452,7 @@ export const en = {
   "timeline.askedBy": "Asked by {name}",
   "timeline.approvedBy": "approved by {name}",
   // needs assistance, four eyes, API-3 status queries
-  "reason.needs_assistance": "Needs assistance: no final status from the PSP",
+  "reason.needs_assistance": "Needs assistance",
   "resolution.keep_waiting": "Kept waiting",
   "resolution.mark_failed": "Marked failed",
   "resolution.credit_requested": "Credit requested",

@@ -448,7 +448,7 @@ export const zh = {
   "timeline.askedBy": "申请人：{name}",
   "timeline.approvedBy": "批准人：{name}",
   // needs assistance, four eyes, API-3 status queries
-  "reason.needs_assistance": "需要协助：PSP 未给出最终状态",
+  "reason.needs_assistance": "需要协助",
   "resolution.keep_waiting": "继续等待",
   "resolution.mark_failed": "已标记失败",
   "resolution.credit_requested": "已申请入账",
