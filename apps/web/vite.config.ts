@@ -5,15 +5,16 @@ import { defaultClientConditions, defineConfig, type Plugin } from "vite";
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 /**
- * `vite` (dev) serves admin.html and portal.html under their own names; the apps live under
- * /admin/* and /portal/* (client-side routes), as the server serves them. Rewrite like it does.
+ * `vite` (dev) serves admin.html, portal.html and operator.html under their own names; the apps
+ * live under /admin/*, /portal/* and /operator/* (client-side routes), as the server serves
+ * them. Rewrite like it does.
  */
 const spaFallback = (): Plugin => ({
   name: "psphub-spa-fallback",
   configureServer(server) {
     server.middlewares.use((req, _res, next) => {
       const path = (req.url ?? "").split("?")[0] ?? "";
-      for (const app of ["admin", "portal"]) {
+      for (const app of ["admin", "portal", "operator"]) {
         if (path === `/${app}` || (path.startsWith(`/${app}/`) && !path.includes(".")))
           req.url = `/${app}.html`;
       }
@@ -23,8 +24,8 @@ const spaFallback = (): Plugin => ({
 });
 
 /**
- * One multi-page build: admin.html (back office) and portal.html (client portal) share their
- * chunks under /assets/. The server serves dist/ (apps/server/src/http/web-routes.ts).
+ * One multi-page build: admin.html (back office), portal.html (client portal) and operator.html
+ * (the platform operator's console) share their chunks under /assets/. The server serves dist/ (apps/server/src/http/web-routes.ts).
  * `source` first so @psphub/protocol is bundled from its TypeScript source, no prebuild needed.
  */
 export default defineConfig({
@@ -37,7 +38,11 @@ export default defineConfig({
     target: "es2022",
     chunkSizeWarningLimit: 900,
     rolldownOptions: {
-      input: { admin: here("./admin.html"), portal: here("./portal.html") },
+      input: {
+        admin: here("./admin.html"),
+        portal: here("./portal.html"),
+        operator: here("./operator.html"),
+      },
       // Libraries (React, Mantine) in one long-cached chunk shared by both apps; our shared
       // code in another, so a change to the apps does not re-download the libraries.
       output: {

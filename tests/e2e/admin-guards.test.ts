@@ -184,6 +184,8 @@ describe.skipIf(!hasChromium)("back-office guards (Chromium)", () => {
 
     await toggle.click({ force: true });
     await ask.getByRole("button", { name: "Disable", exact: true }).click();
+    // The dialog closes (its exit transition can outlast the reload on a busy machine).
+    await expect.poll(() => ask.count()).toBe(0);
     await page.getByText("Stub PSP is disabled.").waitFor();
     await expect.poll(async () => (await integration()).enabled).toBe(false);
     const off = row.getByRole("switch", { name: "Stub PSP: Disabled", exact: true });

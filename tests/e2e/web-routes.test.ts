@@ -18,6 +18,7 @@ describe("web routes", () => {
     mkdirSync(join(dir, "assets"));
     writeFileSync(join(dir, "admin.html"), "<!doctype html><title>admin</title>");
     writeFileSync(join(dir, "portal.html"), "<!doctype html><title>portal</title>");
+    writeFileSync(join(dir, "operator.html"), "<!doctype html><title>operator</title>");
     writeFileSync(join(dir, "assets", "app-abc123.js"), "console.log(1)");
   });
   afterEach(async () => {
@@ -33,7 +34,7 @@ describe("web routes", () => {
     expect(webDistDir({ WEB_DIST_DIR: dir })).toBe(dir);
   });
 
-  it("serves both apps with client-side route fallback, hashed assets cached, / to the back office", async () => {
+  it("serves the three apps with client-side route fallback, hashed assets cached, / to the back office", async () => {
     process.env.WEB_DIST_DIR = dir;
     t = await createTestApp();
     const get = (url: string) => t!.app.inject({ method: "GET", url });
@@ -45,6 +46,8 @@ describe("web routes", () => {
       ["/admin/integrations/abc", "admin"],
       ["/portal", "portal"],
       ["/portal/deposits/xyz", "portal"],
+      ["/operator", "operator"],
+      ["/operator/callbacks", "operator"],
     ] as const) {
       const res = await get(url);
       expect(res.statusCode, url).toBe(200);

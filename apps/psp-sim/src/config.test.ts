@@ -149,6 +149,11 @@ describe("loadSimConfig", () => {
         JSON.stringify([{ token: "t", paramConfig: { amount: { enabled: false } } }]),
         /integrations\[0\]/,
       ],
+      "f.json": [JSON.stringify([{ token: "t", modes: ["sometimes"] }]), /integrations\[0\]: unknown mode/],
+      "g.json": [
+        JSON.stringify([{ token: "t", modes: "slow" }]),
+        /integrations\[0\]: modes must be an array/,
+      ],
     };
     for (const [path, [, message]] of Object.entries(bad)) {
       const read = (p: string) => bad[p]![0];
@@ -157,5 +162,27 @@ describe("loadSimConfig", () => {
         loadSimConfig(["--callback-url", "http://127.0.0.1:3000/api/psp", "--integrations", path], {}, read),
       ).toThrow(SimConfigError);
     }
+  });
+
+  it("reads modes from --mode or PSP_SIM_MODE, and per integration from its file", () => {
+    expect(
+      loadSimConfig([...required, "--mode", "lost_callback, slow", "--slow-seconds", "30"], {}),
+    ).toMatchObject({ modes: ["lost_callback", "slow"], slowMs: 30_000 });
+    expect(loadSimConfig(required, { PSP_SIM_MODE: "garbage", PSP_SIM_SLOW_SECONDS: "2" })).toMatchObject({
+      modes: ["garbage"],
+      slowMs: 2000,
+    });
+    const read = () => JSON.stringify([{ token: "t", modes: ["bad_sign", "lost_callback"] }]);
+    expect(readIntegrationsFile("x.json", read)).toEqual([
+      { token: "t", modes: ["bad_sign", "lost_callback"] },
+    ]);
+    for (const [argv, message] of [
+      [["--mode", "never"], /--mode: unknown mode "never"/],
+      [["--mode", "garbage,bad_sign"], /--mode: at most one of not_found, garbage, bad_sign/],
+      [["--slow-seconds", "1.5"], /--slow-seconds must be an integer/],
+    ] as const) {
+      expect(() => loadSimConfig([...required, ...argv], {})).toThrow(message);
+    }
+    expect(USAGE).toContain("--mode");
   });
 });

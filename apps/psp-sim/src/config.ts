@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type Api1ParamConfigInput, callbackEndpoint, resolveParamConfig, SdkError } from "@psphub/sdk";
-import type { SimIntegration, SimOptions } from "./sim-server.js";
+import { checkModes, type SimIntegration, type SimMode, type SimOptions } from "./sim-server.js";
 
 /** A configuration the simulator cannot start with; the message names the flag or variable. */
 export class SimConfigError extends Error {
@@ -30,6 +30,11 @@ options (each also read from the environment variable shown):
                              "customKeys": ["custom_1"], "currencyExponents": { "USDT": 6 } }
   --callback-deadline-seconds <n>                                                              PSP_SIM_CALLBACK_DEADLINE_SECONDS
                              how long to retry a callback on network errors and 5xx (default 10)
+  --mode <modes>             comma-separated, for testing status queries (API-3):              PSP_SIM_MODE
+                             not_found, slow, garbage, bad_sign (one of these three at most),
+                             lost_callback (never send a callback); an integration in
+                             --integrations may name its own "modes": [...]
+  --slow-seconds <n>         how long the slow mode waits before answering (default 15)        PSP_SIM_SLOW_SECONDS
   -h, --help                 this text
 
 Set the integration's APP_URL in the CRM to the simulator's public URL.`;
@@ -125,8 +130,15 @@ export function readIntegrationsFile(
       throw fail(`integrations[${i}].customKeys must be an array of strings`);
     }
     const paramConfig = o.paramConfig as Api1ParamConfigInput | undefined;
+    let modes: SimMode[] | undefined;
     try {
       resolveParamConfig(paramConfig, (customKeys as string[] | undefined) ?? []);
+      if (o.modes !== undefined) {
+        if (!Array.isArray(o.modes) || !o.modes.every((m) => typeof m === "string")) {
+          throw new SdkError("invalid_config", "modes must be an array of mode names");
+        }
+        modes = checkModes(o.modes);
+      }
     } catch (error) {
       if (error instanceof SdkError) throw fail(`integrations[${i}]: ${error.message}`);
       throw error;
@@ -137,6 +149,7 @@ export function readIntegrationsFile(
       ...(merchantId === undefined ? {} : { merchantId }),
       ...(paramConfig === undefined ? {} : { paramConfig }),
       ...(customKeys === undefined ? {} : { customKeys: customKeys as string[] }),
+      ...(modes === undefined ? {} : { modes }),
     };
   });
 }
@@ -171,6 +184,8 @@ export function loadSimConfig(
         "public-url": { type: "string" },
         "param-config": { type: "string" },
         "callback-deadline-seconds": { type: "string" },
+        mode: { type: "string" },
+        "slow-seconds": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -230,6 +245,22 @@ export function loadSimConfig(
     deadlineText === undefined
       ? undefined
       : integer(deadlineText, "--callback-deadline-seconds", 0, 86_400) * 1000;
+  const modeText = pick("mode", "PSP_SIM_MODE");
+  let modes: SimMode[] | undefined;
+  if (modeText !== undefined) {
+    try {
+      modes = checkModes(
+        modeText
+          .split(",")
+          .map((m) => m.trim())
+          .filter((m) => m !== ""),
+      );
+    } catch (error) {
+      throw new SimConfigError(`--mode: ${(error as Error).message}`);
+    }
+  }
+  const slowText = pick("slow-seconds", "PSP_SIM_SLOW_SECONDS");
+  const slowMs = slowText === undefined ? undefined : integer(slowText, "--slow-seconds", 0, 3600) * 1000;
   const configPath = pick("param-config", "PSP_SIM_PARAM_CONFIG");
   const file = configPath === undefined ? undefined : readParamConfigFile(configPath, read);
 
@@ -244,6 +275,8 @@ export function loadSimConfig(
     ...(previousToken === undefined ? {} : { previousToken }),
     ...(publicUrl === undefined ? {} : { publicUrl: publicUrl.replace(/\/+$/, "") }),
     ...(callbackDeadlineMs === undefined ? {} : { callbackDeadlineMs }),
+    ...(modes === undefined ? {} : { modes }),
+    ...(slowMs === undefined ? {} : { slowMs }),
     ...(file?.paramConfig === undefined ? {} : { paramConfig: file.paramConfig }),
     ...(file?.customKeys === undefined ? {} : { customKeys: file.customKeys }),
     ...(file?.currencyExponents === undefined ? {} : { currencyExponents: file.currencyExponents }),

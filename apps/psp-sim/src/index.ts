@@ -12,9 +12,11 @@ export type { SimEvent, SimOrder } from "./pages.js";
 export {
   createSim,
   type RunningSim,
+  SIM_MODES,
   type Sim,
   type SimIntegration,
   type SimIntegrations,
+  type SimMode,
   type SimOptions,
   startSim,
 } from "./sim-server.js";

@@ -22,6 +22,9 @@ async function main(): Promise<number> {
   console.log(`psp-sim listening on ${running.url}`);
   console.log(`  API-1: set the integration's APP_URL to ${running.publicUrl}`);
   console.log(`  API-2: callbacks go to ${callbackEndpoint(options.callbackUrl)}`);
+  console.log(`  API-3: status queries answered on ${running.publicUrl}/pay/status`);
+  if (options.modes !== undefined && options.modes.length > 0)
+    console.log(`  modes: ${options.modes.join(", ")}`);
   const stop = (): void => {
     running.close().then(() => process.exit(0));
   };

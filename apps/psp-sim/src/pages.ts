@@ -17,7 +17,8 @@ export interface SimEvent {
   readonly amount: string;
   /** When it was (or will be) sent, Unix ms. */
   at: number;
-  state: "scheduled" | "sending" | "sent" | "error";
+  /** `lost`: not sent, by the `lost_callback` mode (only a status query can tell the CRM). */
+  state: "scheduled" | "sending" | "sent" | "lost" | "error";
   result?: SendCallbackResult;
   /** Why it could not be sent at all (a bad amount, a cancelled timer). */
   error?: string;
@@ -31,6 +32,11 @@ export interface SimOrder {
   readonly transactionId: string;
   readonly createdAt: number;
   readonly events: SimEvent[];
+  /**
+   * Where the payment stands on the simulator's side, as its status query answers: set by each
+   * outcome when its callback is due, whether or not the callback reaches the CRM. None yet: open.
+   */
+  outcome?: { readonly status: 0 | 1 | 2; readonly amount: string; readonly time: number };
 }
 
 export const STYLESHEET = `
@@ -104,6 +110,9 @@ export function describeResult(result: SendCallbackResult): { text: string; tone
   }
 }
 
+const LOST =
+  "not sent: the lost_callback mode drops every callback; only a status query (API-3) tells the CRM";
+
 const STATUS_NAME = { 0: "failed (0)", 1: "success (1)", 2: "processing (2)" } as const;
 
 function eventRow(event: SimEvent, highlight: boolean): string {
@@ -113,6 +122,8 @@ function eventRow(event: SimEvent, highlight: boolean): string {
     answer = `<span class="${tone}">${esc(text)}</span>`;
   } else if (event.error) {
     answer = `<span class="bad">${esc(event.error)}</span>`;
+  } else if (event.state === "lost") {
+    answer = `<span class="warn">${esc(LOST)}</span>`;
   } else if (event.state === "scheduled") {
     answer = `scheduled for ${esc(new Date(event.at).toISOString())}`;
   } else {
@@ -162,13 +173,19 @@ ${extra}<button type="submit"${className ? ` class="${className}"` : ""}>${esc(b
 }
 
 /** The hosted payment page of one order, with a button per outcome. */
-export function paymentPage(order: SimOrder, processingSeconds: number, lateSeconds: number): string {
+export function paymentPage(
+  order: SimOrder,
+  processingSeconds: number,
+  lateSeconds: number,
+  lostCallbacks = false,
+): string {
   const r = order.request;
   const seconds = (name: string, value: number) =>
     `<input type="number" name="${name}" value="${value}" min="0" max="3600" step="1" aria-label="seconds"> s `;
   const body = `
 <h1>Pay ${esc(displayAmount(r))} ${esc(r.currency)}</h1>
 <p class="sub">psphub PSP simulator: every button sends a signed API-2 callback to the CRM and shows its answer.</p>
+${lostCallbacks ? `<p class="warn">Mode lost_callback: the buttons change this order on the simulator's side only; no callback is sent, so only the CRM's status query (API-3) can settle it.</p>` : ""}
 <section>
 ${orderTable(order)}
 </section>
@@ -201,6 +218,8 @@ export function resultPage(order: SimOrder, events: readonly SimEvent[]): string
       }
     } else if (event.error) {
       headline = `<p class="bad"><strong>${esc(event.label)}</strong>: not sent: ${esc(event.error)}</p>`;
+    } else if (event.state === "lost") {
+      headline = `<p class="warn"><strong>${esc(event.label)}</strong>: ${esc(LOST)}.</p>`;
     } else {
       headline = `<p><strong>${esc(event.label)}</strong>: scheduled for ${esc(new Date(event.at).toISOString())}. Reload the payment page to see the answer.</p>`;
     }
@@ -218,7 +237,12 @@ ${historySection(order, events[0]?.id)}`;
 }
 
 /** The simulator's home page: what it is and where it sends callbacks (never the token). */
-export function homePage(info: { callbackEndpoint: string; orders: number; publicUrl: string }): string {
+export function homePage(info: {
+  callbackEndpoint: string;
+  orders: number;
+  publicUrl: string;
+  modes: readonly string[];
+}): string {
   return layout(
     "psphub PSP simulator",
     `
@@ -228,6 +252,8 @@ export function homePage(info: { callbackEndpoint: string; orders: number; publi
 <table>
 <tr><th>API-1</th><td><code>POST ${esc(info.publicUrl)}/pay/url</code> (set the integration's APP_URL to <code>${esc(info.publicUrl)}</code>)</td></tr>
 <tr><th>API-2</th><td>callbacks go to <code>${esc(info.callbackEndpoint)}</code></td></tr>
+<tr><th>API-3</th><td><code>POST ${esc(info.publicUrl)}/pay/status</code> answers from the simulator's own state</td></tr>
+<tr><th>Modes</th><td>${info.modes.length === 0 ? "none" : esc(info.modes.join(", "))}</td></tr>
 <tr><th>Orders</th><td>${esc(info.orders)} in memory</td></tr>
 </table>
 </section>`,

@@ -2,16 +2,20 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { constantTimeEquals } from "@psphub/protocol";
+import { constantTimeEquals, isJsonNumberText, STATUS_QUERY_PATH } from "@psphub/protocol";
 import {
   type Api1ParamConfigInput,
   buildCallback,
   callbackEndpoint,
   createApi1Handler,
+  createStatusQueryHandler,
+  type HandlerOutput,
   headerValue,
+  type OrderStatus,
   type OutcomeName,
   type PaymentRequest,
   SdkError,
+  type StatusQuery,
   sendCallback,
   TOKEN_HEADER,
   toNodeHandler,
@@ -28,6 +32,40 @@ import {
 } from "./pages.js";
 
 /**
+ * How the simulator misbehaves, to test the CRM's status queries (API-3):
+ *
+ * - `not_found`: every status query answers `order_not_found`;
+ * - `slow`: status queries are answered after `slowMs` (longer than a typical timeout);
+ * - `garbage`: status queries are answered with text that is not JSON;
+ * - `bad_sign`: status queries are answered with a `data` whose sign is wrong;
+ * - `lost_callback`: no API-2 callback is ever sent; the payment page still changes the order on
+ *   the simulator's side, so only a status query can settle it.
+ */
+export const SIM_MODES = ["not_found", "slow", "garbage", "bad_sign", "lost_callback"] as const;
+export type SimMode = (typeof SIM_MODES)[number];
+
+/** Modes that decide what a status query answers: at most one of them at a time. */
+const ANSWER_MODES: readonly SimMode[] = ["not_found", "garbage", "bad_sign"];
+
+/** The modes in `list`, checked (known names, at most one answer mode); throws with a message. */
+export function checkModes(list: readonly string[]): SimMode[] {
+  const modes: SimMode[] = [];
+  for (const name of list) {
+    if (!(SIM_MODES as readonly string[]).includes(name)) {
+      throw new SdkError(
+        "invalid_config",
+        `unknown mode ${JSON.stringify(name)} (one of ${SIM_MODES.join(", ")})`,
+      );
+    }
+    if (!modes.includes(name as SimMode)) modes.push(name as SimMode);
+  }
+  if (modes.filter((m) => ANSWER_MODES.includes(m)).length > 1) {
+    throw new SdkError("invalid_config", `at most one of ${ANSWER_MODES.join(", ")} at a time`);
+  }
+  return modes;
+}
+
+/**
  * One integration the simulator is the tenant backend of: its token (checked on API-1, signing
  * its callbacks) and its API-1 keys.
  */
@@ -42,6 +80,8 @@ export interface SimIntegration {
   readonly merchantId?: string;
   readonly paramConfig?: Api1ParamConfigInput;
   readonly customKeys?: readonly string[];
+  /** This integration's modes; default: the simulator's `modes`. */
+  readonly modes?: readonly SimMode[];
 }
 
 /**
@@ -86,6 +126,10 @@ export interface SimOptions {
   /** The payment page's defaults for "processing, then success" and "late" (seconds). */
   readonly processingSeconds?: number;
   readonly lateSeconds?: number;
+  /** Modes of every integration that does not name its own (see {@link SIM_MODES}). Default: none. */
+  readonly modes?: readonly SimMode[];
+  /** How long the `slow` mode waits before answering a status query. Default 15 s. */
+  readonly slowMs?: number;
   /** Orders kept in memory; the oldest are forgotten beyond it. Default 10,000. */
   readonly maxOrders?: number;
   /** For tests: the fetch the callback sender uses. */
@@ -192,6 +236,8 @@ export function createSim(options: SimOptions): Sim {
   const deadlineMs = options.callbackDeadlineMs ?? 10_000;
   const processingSeconds = options.processingSeconds ?? 5;
   const lateSeconds = options.lateSeconds ?? 30;
+  const globalModes = checkModes(options.modes ?? []);
+  const slowMs = options.slowMs ?? 15_000;
   const orders = new Map<string, SimOrder>();
   const timers = new Set<NodeJS.Timeout>();
   const inflight = new Set<Promise<void>>();
@@ -276,6 +322,11 @@ export function createSim(options: SimOptions): Sim {
     return { url: pageUrl(order) };
   }
 
+  const tokensOf = (integration: SimIntegration): string[] => [
+    integration.token,
+    ...(integration.previousToken ? [integration.previousToken] : []),
+  ];
+
   /**
    * API-1, served by the integration whose token the request carries (its keys decide how the
    * body reads); a token no integration holds gets the SDK's own 401.
@@ -284,9 +335,7 @@ export function createSim(options: SimOptions): Sim {
     const all = await integrationsNow();
     const integration = holderOf(all, headerValue(req.headers, TOKEN_HEADER));
     const handler = createApi1Handler({
-      tokens: integration
-        ? [integration.token, ...(integration.previousToken ? [integration.previousToken] : [])]
-        : () => [],
+      tokens: integration ? tokensOf(integration) : () => [],
       ...(integration?.paramConfig === undefined ? {} : { paramConfig: integration.paramConfig }),
       ...(integration?.customKeys === undefined ? {} : { customKeys: integration.customKeys }),
       currencyExponent: (currency) => options.currencyExponents?.[currency],
@@ -309,31 +358,149 @@ export function createSim(options: SimOptions): Sim {
   }
 
   /**
-   * The token an order's callbacks are signed with: its integration's token now (a rotation since
-   * API-1 is followed), or the one it came in with.
+   * An order's integration as it is now (a token rotated or modes changed since API-1 are
+   * followed), or as it came in with.
    */
-  async function callbackToken(order: SimOrder): Promise<string> {
+  async function currentIntegration(order: SimOrder): Promise<SimIntegration> {
     const first = integrationOf.get(order);
     if (first === undefined) throw new Error(`order ${order.request.orderNo} has no integration`);
-    if (first.merchantId === undefined) return first.token;
+    if (first.merchantId === undefined) return first;
     const now = (await integrationsNow()).find((i) => i.merchantId === order.request.merchantId);
-    return now?.token ?? first.token;
+    return now ?? first;
+  }
+
+  const modesOf = (integration: SimIntegration | undefined): readonly SimMode[] =>
+    integration?.modes === undefined ? globalModes : checkModes(integration.modes);
+
+  /** Resolves after `ms`, unless the simulator closes first (then never: its connections close). */
+  function pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+  }
+
+  /** The status query's lookup: the order's outcome on this side; unknown to another merchant. */
+  function orderStatus(integration: SimIntegration, orderNo: string, query: StatusQuery): OrderStatus | null {
+    const order = orders.get(orderNo);
+    const mine =
+      order !== undefined &&
+      order.request.merchantId === query.merchantId &&
+      (integration.merchantId === undefined || integration.merchantId === query.merchantId);
+    if (!mine) {
+      log(`API-3 order ${orderNo}: not found`);
+      return null;
+    }
+    const outcome = order.outcome;
+    const status = outcome?.status ?? 2;
+    log(`API-3 order ${orderNo}: answered status ${status} (${OUTCOME_OF[status]})`);
+    return {
+      status,
+      amount: outcome?.amount ?? order.request.amount,
+      currency: order.request.currency,
+      transactionId: order.transactionId,
+      ...(order.request.userId === undefined ? {} : { userId: order.request.userId }),
+      ...(outcome === undefined ? {} : { time: outcome.time }),
+    };
+  }
+
+  /**
+   * API-3, through the SDK's status query handler, served by the integration whose token the
+   * request carries; its modes may delay the answer, or replace it by garbage, a wrong sign or
+   * `order_not_found`.
+   */
+  async function statusQuery(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const integration = holderOf(await integrationsNow(), headerValue(req.headers, TOKEN_HEADER));
+    const modes = modesOf(integration);
+    if (modes.includes("slow")) {
+      log(`API-3: answering in ${slowMs} ms (mode slow)`);
+      await pause(slowMs);
+      // The CRM gave up meanwhile: nothing left to answer (or to read).
+      if (req.socket.destroyed) return;
+    }
+    if (modes.includes("garbage")) {
+      req.resume();
+      log("API-3: answered garbage (mode garbage)");
+      return send(
+        res,
+        200,
+        "application/json; charset=utf-8",
+        '{"result":true,"msg":"ok","data":{"order_no":',
+      );
+    }
+    const handler = createStatusQueryHandler({
+      tokens: integration ? tokensOf(integration) : () => [],
+      lookup(orderNo, query) {
+        if (!integration) return null;
+        if (modes.includes("not_found")) {
+          log(`API-3 order ${orderNo}: not found (mode not_found)`);
+          return null;
+        }
+        return orderStatus(integration, orderNo, query);
+      },
+      onReject(r) {
+        log(
+          `API-3 refused (${r.status} ${r.reason}): ${r.message}${r.stringA ? `; our StringA: ${r.stringA}` : ""}`,
+        );
+      },
+      onError(error) {
+        log(`API-3 error: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    });
+    const output = await new Promise<HandlerOutput>((resolve) => {
+      const headers: Record<string, string> = {};
+      const capture = {
+        statusCode: 200,
+        setHeader(name: string, value: string) {
+          headers[name] = value;
+        },
+        end(body = "") {
+          resolve({ status: capture.statusCode, headers, body });
+        },
+      };
+      void toNodeHandler(handler)(req, capture);
+    });
+    let body = output.body;
+    if (modes.includes("bad_sign") && output.status === 200) {
+      // One hex digit changed: still 40 hex digits, but it verifies with no token.
+      body = body.replace(
+        /"sign":"([0-9A-F])/,
+        (_m, first: string) => `"sign":"${first === "0" ? "1" : "0"}`,
+      );
+      log("API-3: the data's sign was spoiled (mode bad_sign)");
+    }
+    send(res, output.status, output.headers["content-type"] ?? "application/json; charset=utf-8", body);
   }
 
   /** Sends one callback now and records it in `event`. */
   async function deliver(order: SimOrder, event: SimEvent, time?: number): Promise<void> {
     event.state = "sending";
     event.at = Date.now();
+    const at = time ?? event.at;
+    // The payment moved on the simulator's side, whether or not the callback reaches the CRM
+    // (an amount that is not a number stays out: the status query could not sign it).
+    if (isJsonNumberText(event.amount) && !event.amount.startsWith("-")) {
+      order.outcome = { status: event.status, amount: event.amount, time: at };
+    }
     const work = (async () => {
       try {
+        const integration = await currentIntegration(order);
+        if (modesOf(integration).includes("lost_callback")) {
+          event.state = "lost";
+          log(`API-2 order ${order.request.orderNo} ${event.label}: not sent (mode lost_callback)`);
+          return;
+        }
         const result = await sendCallback({
           callbackUrl: endpoint,
-          token: await callbackToken(order),
+          token: integration.token,
           callback: buildCallback(order.request, {
             status: OUTCOME_OF[event.status],
             paidAmount: event.amount,
             transactionId: order.transactionId,
-            ...(time === undefined ? {} : { time }),
+            time: at,
           }),
           deadlineMs,
           retry: { baseMs: 250, maxMs: 2000 },
@@ -437,6 +604,7 @@ export function createSim(options: SimOptions): Sim {
     const path = url.pathname;
 
     if (path === "/pay/url") return api1(req, res);
+    if (path === STATUS_QUERY_PATH) return statusQuery(req, res);
     if (path === "/healthz" && (method === "GET" || method === "HEAD")) {
       return json(res, 200, { status: "ok", orders: orders.size });
     }
@@ -446,7 +614,11 @@ export function createSim(options: SimOptions): Sim {
       });
     }
     if (path === "/" && method === "GET") {
-      return html(res, 200, homePage({ callbackEndpoint: endpoint, orders: orders.size, publicUrl }));
+      return html(
+        res,
+        200,
+        homePage({ callbackEndpoint: endpoint, orders: orders.size, publicUrl, modes: globalModes }),
+      );
     }
 
     const match = /^\/pay\/page\/([^/]+)(?:\/(action|result|events))?$/.exec(path);
@@ -472,13 +644,23 @@ export function createSim(options: SimOptions): Sim {
 
     switch (sub) {
       case undefined:
-        return html(res, 200, paymentPage(order, processingSeconds, lateSeconds));
+        return html(
+          res,
+          200,
+          paymentPage(
+            order,
+            processingSeconds,
+            lateSeconds,
+            modesOf(await currentIntegration(order)).includes("lost_callback"),
+          ),
+        );
       case "events":
         return json(res, 200, {
           orderNo: order.request.orderNo,
           amount: order.request.amount,
           currency: order.request.currency,
           transactionId: order.transactionId,
+          ...(order.outcome === undefined ? {} : { outcome: order.outcome }),
           events: order.events.map((e) => ({
             id: e.id,
             label: e.label,

@@ -3,7 +3,8 @@ import { type Command, helpText, parseCommandArgs, UsageError } from "./cli/comm
 import { demoCommand } from "./cli/demo-command.js";
 import { doctorCommand } from "./cli/doctor-command.js";
 import { keysReencryptCommand } from "./cli/key-commands.js";
-import { callbackCommand, signCommand, verifyCommand } from "./cli/protocol-commands.js";
+import { operatorCreateCommand } from "./cli/operator-commands.js";
+import { callbackCommand, signCommand, statusCommand, verifyCommand } from "./cli/protocol-commands.js";
 import {
   migrateCommand,
   serveCommand,
@@ -22,10 +23,12 @@ export const COMMANDS: Command[] = [
   tenantCreateCommand,
   userCreateCommand,
   clientCreateCommand,
+  operatorCreateCommand,
   demoCommand,
   signCommand,
   verifyCommand,
   callbackCommand,
+  statusCommand,
 ];
 
 function overview(): string {

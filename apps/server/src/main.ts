@@ -7,6 +7,7 @@ import { dialectOf, migrateToLatest } from "./infra/db/database.js";
 import { pruneLoginAttemptsJob } from "./modules/auth/login-throttle.js";
 import { deleteExpiredSessionsJob } from "./modules/auth/session-repo.js";
 import { expireDepositsJob } from "./modules/deposits/expire-deposits.js";
+import { deleteExpiredOperatorSessionsJob } from "./modules/platform/operator-auth.js";
 import { storedTokenKeyProblem } from "./modules/psp-integrations/reencrypt-tokens.js";
 
 export type BackgroundJob = (ctx: AppContext) => Promise<void>;
@@ -15,6 +16,7 @@ export type BackgroundJob = (ctx: AppContext) => Promise<void>;
 export const BACKGROUND_JOBS: BackgroundJob[] = [
   expireDepositsJob,
   deleteExpiredSessionsJob,
+  deleteExpiredOperatorSessionsJob,
   pruneLoginAttemptsJob,
 ];
 

@@ -1,4 +1,5 @@
-// A complete tenant backend: API-1 on POST /pay/url, a one-button payment page, API-2 after paying.
+// A complete tenant backend: API-1 on POST /pay/url, a one-button payment page, API-2 after paying,
+// and API-3 on POST /pay/status so the CRM can ask where an order stands.
 import { createServer } from "node:http";
 import * as sdk from "@psphub/sdk";
 
@@ -6,6 +7,7 @@ const token = process.env.PSP_TOKEN ?? ""; // the integration's token (back offi
 const callbackUrl = process.env.CRM_CALLBACK_URL ?? ""; // CRM_Callback_URL (back office)
 const base = process.env.PUBLIC_URL ?? "http://127.0.0.1:4200";
 const orders = new Map<string, sdk.PaymentRequest>();
+const paid = new Map<string, string>(); // order_no → transaction id
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const api1 = sdk.createApi1Handler({
@@ -15,18 +17,32 @@ const api1 = sdk.createApi1Handler({
     return { url: `${base}/checkout?order=${encodeURIComponent(req.orderNo)}` };
   },
 });
+const api3 = sdk.createStatusQueryHandler({
+  tokens: [token],
+  lookup(orderNo) {
+    const order = orders.get(orderNo);
+    if (!order) return null; // answered as order_not_found
+    const transactionId = paid.get(orderNo);
+    return { status: transactionId ? 1 : 2, amount: order.amount, currency: order.currency, transactionId };
+  },
+});
 const payUrl = sdk.toNodeHandler(api1);
+const payStatus = sdk.toNodeHandler(api3);
 
 createServer(async (req, res) => {
   const url = new URL(req.url ?? "/", base);
   if (url.pathname === "/pay/url") return payUrl(req, res);
+  if (url.pathname === "/pay/status") return payStatus(req, res);
   const order = orders.get(url.searchParams.get("order") ?? "");
   if (url.pathname !== "/checkout" || !order) return void res.writeHead(404).end();
   res.setHeader("content-type", "text/html; charset=utf-8");
   const label = `Pay ${esc(order.amount)} ${esc(order.currency)}`;
   if (req.method === "GET") return void res.end(`<form method="post"><button>${label}</button></form>`);
-  // The money moved: tell the CRM (network errors and 5xx are retried for up to 10 minutes).
-  const callback = sdk.buildCallback(order, { status: "success", transactionId: `tx-${Date.now()}` });
+  // The money moved: record it first (a status query then finds it even if the callback is lost),
+  // and tell the CRM (network errors and 5xx are retried for up to 10 minutes).
+  const transactionId = `tx-${Date.now()}`;
+  paid.set(order.orderNo, transactionId);
+  const callback = sdk.buildCallback(order, { status: "success", transactionId });
   const result = await sdk.sendCallback({ callbackUrl, token, callback, deadlineMs: 10 * 60_000 });
   res.end(result.kind === "done" ? "Paid: you can close this tab." : `Not confirmed (${result.kind}).`);
 }).listen(Number(process.env.PORT ?? 4200), "127.0.0.1");

@@ -1,7 +1,7 @@
-import type { Api1Handler, Api1Output } from "./api1-handler.js";
 import { SdkError } from "./errors.js";
+import type { HandlerOutput, RequestHandler } from "./request-checks.js";
 
-// Adapters of the framework-free API-1 handler. They use structural types only, so the SDK
+// Adapters of the framework-free handlers (API-1, the API-3 status query). They use structural types only, so the SDK
 // imports no framework (and no `node:` module): a real `IncomingMessage`/`ServerResponse`,
 // an Express `req`/`res` or a Fastify instance fits them.
 
@@ -84,8 +84,8 @@ function readNodeBody(req: NodeLikeRequest, maxBytes: number): Promise<BodyRead>
   });
 }
 
-/** Writes an {@link Api1Output} to a Node response. `close` asks the client to drop the connection. */
-function writeNodeOutput(res: NodeLikeResponse, output: Api1Output, close = false): void {
+/** Writes an {@link HandlerOutput} to a Node response. `close` asks the client to drop the connection. */
+function writeNodeOutput(res: NodeLikeResponse, output: HandlerOutput, close = false): void {
   if (res.headersSent === true) return;
   res.statusCode = output.status;
   for (const [name, value] of Object.entries(output.headers)) res.setHeader(name, value);
@@ -93,14 +93,14 @@ function writeNodeOutput(res: NodeLikeResponse, output: Api1Output, close = fals
   res.end(output.body);
 }
 
-function methodNotAllowed(handler: Api1Handler): Api1Output {
+function methodNotAllowed(handler: RequestHandler): HandlerOutput {
   const output = handler.failure(405, "method not allowed");
   return { ...output, headers: { ...output.headers, allow: "POST" } };
 }
 
 /**
- * The API-1 handler as a `node:http` listener: `(req, res) => Promise<void>`, never rejecting.
- * Mount it on `POST /pay/url`; other methods answer 405. Reads the body itself, capped at the
+ * A handler (API-1 or the status query) as a `node:http` listener: `(req, res) => Promise<void>`,
+ * never rejecting. Mount it on `POST /pay/url` (`POST /pay/status`); other methods answer 405. Reads the body itself, capped at the
  * handler's `maxBodyBytes` (413, connection closed).
  *
  * ```ts
@@ -109,7 +109,7 @@ function methodNotAllowed(handler: Api1Handler): Api1Output {
  * ```
  */
 export function toNodeHandler(
-  handler: Api1Handler,
+  handler: RequestHandler,
 ): (req: NodeLikeRequest, res: NodeLikeResponse) => Promise<void> {
   return async (req, res) => {
     try {
@@ -137,19 +137,19 @@ export interface ExpressLikeRequest extends NodeLikeRequest {
 }
 
 const RAW_BODY_MESSAGE =
-  "the API-1 handler needs the raw request body to verify `sign`, but a body parser already " +
+  "the handler needs the raw request body to verify `sign`, but a body parser already " +
   "parsed it into an object. Mount the handler before express.json() (it reads the body itself), " +
   "or give its route express.text({ type: '*/*' }) or express.raw({ type: '*/*' }).";
 
 /**
- * The API-1 handler as an Express-style middleware `(req, res, next?)`. It works without any
+ * A handler (API-1 or the status query) as an Express-style middleware `(req, res, next?)`. It works without any
  * body parser (it reads the stream), and behind `express.text()` or `express.raw()` (a string
  * or Buffer `req.body`). When a parser already turned the body into an object, the raw text is
  * gone and `sign` cannot be checked: it calls `next(SdkError "raw_body_required")` with an
  * explanation (or answers 500 without `next`). It never re-serialises a parsed body.
  */
 export function toExpressHandler(
-  handler: Api1Handler,
+  handler: RequestHandler,
 ): (req: ExpressLikeRequest, res: NodeLikeResponse, next?: (error?: unknown) => void) => void {
   return (req, res, next) => {
     const run = async (): Promise<void> => {
@@ -167,7 +167,7 @@ export function toExpressHandler(
           next(error);
           return;
         }
-        console.error("@psphub/sdk API-1:", error.message);
+        console.error("@psphub/sdk:", error.message);
         writeNodeOutput(res, handler.failure(500, "internal error"));
         return;
       } else {
@@ -212,7 +212,7 @@ interface FastifyLikeInstance {
   ): void;
 }
 
-function sendFastify(reply: FastifyLikeReply, output: Api1Output): unknown {
+function sendFastify(reply: FastifyLikeReply, output: HandlerOutput): unknown {
   return reply
     .code(output.status)
     .headers({ ...output.headers })
@@ -220,18 +220,19 @@ function sendFastify(reply: FastifyLikeReply, output: Api1Output): unknown {
 }
 
 /**
- * The API-1 handler as a Fastify plugin: `app.register(api1FastifyPlugin(handler))` serves
- * `POST /pay/url` (or `path`; `register`'s `prefix` applies). Inside its own encapsulated
+ * A handler as a Fastify plugin: `app.register(api1FastifyPlugin(handler))` serves
+ * `POST /pay/url` for the API-1 handler and `POST /pay/status` for the status query handler (or
+ * `path`; `register`'s `prefix` applies). Inside its own encapsulated
  * context it replaces every content-type parser by one that keeps the raw bytes (capped at the
- * handler's `maxBodyBytes`: 413 in the API-1 envelope, docs/psp-open-api.md#api-1-response), so
+ * handler's `maxBodyBytes`: 413 in the handler's own envelope), so
  * the rest of the app keeps Fastify's JSON parser. Do not wrap it with `fastify-plugin`: that
  * would remove the app's parsers.
  */
 export function api1FastifyPlugin(
-  handler: Api1Handler,
+  handler: RequestHandler,
   opts: { readonly path?: string } = {},
 ): (instance: unknown) => Promise<void> {
-  const path = opts.path ?? "/pay/url";
+  const path = opts.path ?? handler.path ?? "/pay/url";
   return async (instance: unknown) => {
     const app = instance as FastifyLikeInstance;
     app.removeAllContentTypeParsers();
@@ -257,11 +258,11 @@ export function api1FastifyPlugin(
 }
 
 /**
- * The API-1 handler for fetch-style runtimes and frameworks (`Request` → `Response`: Hono,
+ * A handler (API-1 or the status query) for fetch-style runtimes and frameworks (`Request` → `Response`: Hono,
  * Next.js route handlers, Deno, Bun). Other methods answer 405; bodies over `maxBodyBytes` 413.
  */
-export function toFetchHandler(handler: Api1Handler): (request: Request) => Promise<Response> {
-  const respond = (output: Api1Output): Response =>
+export function toFetchHandler(handler: RequestHandler): (request: Request) => Promise<Response> {
+  const respond = (output: HandlerOutput): Response =>
     new Response(output.body, { status: output.status, headers: output.headers });
   return async (request) => {
     if (request.method.toUpperCase() !== "POST") return respond(methodNotAllowed(handler));

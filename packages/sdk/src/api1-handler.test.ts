@@ -7,11 +7,11 @@ import {
   type Api1HandlerOptions,
   type Api1Rejection,
   createApi1Handler,
-  headerValue,
   type PaymentRequest,
   resolveParamConfig,
 } from "./api1-handler.js";
 import { SdkError } from "./errors.js";
+import { headerValue } from "./request-checks.js";
 import { SAMPLE_ORDER, signedApi1Body, TOKEN, withSign } from "./test-support.js";
 
 const vector = (name: string) => {

@@ -1,14 +1,4 @@
-import {
-  constantTimeEquals,
-  type FlatParams,
-  type FlatValue,
-  isoExponent,
-  MAX_EXPONENT,
-  ProtocolError,
-  parseFlatJson,
-  tryParseAmount,
-  verifyDetailed,
-} from "@psphub/protocol";
+import { type FlatParams, type FlatValue, isoExponent, MAX_EXPONENT, tryParseAmount } from "@psphub/protocol";
 import {
   API1_PARAM_NAMES,
   type Api1ParamConfig,
@@ -20,9 +10,22 @@ import {
   validateApi1ParamConfig,
 } from "@psphub/protocol/admin";
 import { SdkError } from "./errors.js";
-
-/** The header that carries the integration's token on both APIs (docs/psp-open-api.md#token). */
-export const TOKEN_HEADER = "crm-pay-token";
+import {
+  type CheckRejection,
+  checkTokenAndSign,
+  type HandlerInput,
+  type HandlerOutput,
+  JSON_HEADERS,
+  PUBLIC_MESSAGE,
+  positiveInteger,
+  Reject,
+  type RequestHandler,
+  readFlatBody,
+  reject,
+  type TokenSource,
+  tokenSource,
+  tokensFor,
+} from "./request-checks.js";
 
 /** Default cap on an API-1 body (ours): a real one is well under 4 KiB. */
 export const DEFAULT_API1_MAX_BODY_BYTES = 64 * 1024;
@@ -74,24 +77,11 @@ export function resolveParamConfig(
   return config;
 }
 
-/** Request headers: Node's `req.headers`, a plain object, or a fetch `Headers`. */
-export type HeaderBag =
-  | Readonly<Record<string, string | readonly string[] | undefined>>
-  | { get(name: string): string | null };
-
-/** What the framework-free core needs from a request. */
-export interface Api1Input {
-  readonly headers: HeaderBag;
-  /** The body exactly as received: the signature is checked over it, never over re-serialised JSON. */
-  readonly rawBody: string | Uint8Array | undefined;
-}
+/** What the framework-free API-1 handler needs from a request. */
+export type Api1Input = HandlerInput;
 
 /** What to send back. `body` is JSON text. */
-export interface Api1Output {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
+export type Api1Output = HandlerOutput;
 
 /** An API-1 request that passed the token and signature checks, with its fields by name. */
 export interface PaymentRequest {
@@ -130,24 +120,12 @@ export interface PaymentRequest {
 /** What the tenant's code answers: the payment page URL, or a failure message for the client. */
 export type PaymentAnswer = { readonly url: string } | { readonly error: string };
 
-/** Why a request was refused; given to `onReject` (log it to debug an integration). */
-export interface Api1Rejection {
-  readonly status: 400 | 401 | 413;
-  readonly reason:
-    | "too_large"
-    | "bad_encoding"
-    | "malformed_body"
-    | "token_invalid"
-    | "sign_invalid"
-    | "missing_field"
-    | "bad_field";
-  readonly message: string;
-  /**
-   * For `sign_invalid`: the StringA this side computed (literal number text), and the variant
-   * over parsed numbers when it differs. Compare them with the signer's. Never holds the token.
-   */
-  readonly stringA?: string;
-  readonly stringAParsed?: string;
+/**
+ * Why a request was refused; given to `onReject` (log it to debug an integration). API-1 checks
+ * no time, so never `stale_time`.
+ */
+export interface Api1Rejection extends CheckRejection {
+  readonly reason: Exclude<CheckRejection["reason"], "stale_time">;
 }
 
 /** Options of {@link createApi1Handler}. */
@@ -159,9 +137,7 @@ export interface Api1HandlerOptions {
    * has switched. A function is asked per request with the body's `merchant_id` (one backend
    * serving several integrations); answer `[]` for an unknown merchant.
    */
-  readonly tokens?:
-    | readonly string[]
-    | ((merchantId: string | undefined) => readonly string[] | Promise<readonly string[]>);
+  readonly tokens?: TokenSource;
   /** The integration's API-1 key configuration (renames, disabled parameters). Default: the default keys. */
   readonly paramConfig?: Api1ParamConfigInput;
   /** The integration's custom parameter keys (`custom_1`, …). See {@link PaymentRequest.custom}. */
@@ -179,19 +155,9 @@ export interface Api1HandlerOptions {
 }
 
 /** The framework-free API-1 handler; adapters wrap it for node:http, Express, Fastify and fetch. */
-export interface Api1Handler {
+export interface Api1Handler extends RequestHandler {
   handle(input: Api1Input): Promise<Api1Output>;
-  readonly maxBodyBytes: number;
-  /** The 413 answer, for adapters that refuse a body before reading it. */
-  tooLarge(): Api1Output;
-  /** An answer in the API-1 envelope with `result: false`, for adapters' own errors. */
-  failure(status: number, msg: string): Api1Output;
 }
-
-const JSON_HEADERS: Readonly<Record<string, string>> = {
-  "content-type": "application/json; charset=utf-8",
-  "cache-control": "no-store",
-};
 
 /** API-1 success: `{"data":{"url":…},"result":true,"msg":""}` (docs/psp-open-api.md#api-1-response). */
 export function api1Success(url: string): Api1Output {
@@ -206,63 +172,6 @@ export function api1Success(url: string): Api1Output {
 export function api1Failure(status: number, msg: string): Api1Output {
   return { status, headers: JSON_HEADERS, body: JSON.stringify({ data: null, result: false, msg }) };
 }
-
-/** The one header value, or undefined when absent or given more than once. */
-export function headerValue(headers: HeaderBag, name: string): string | undefined {
-  if (typeof (headers as { get?: unknown }).get === "function") {
-    const value = (headers as { get(name: string): string | null }).get(name);
-    // fetch's Headers joins repeats with ", ": a token never contains one.
-    return value === null || value.includes(", ") ? undefined : value;
-  }
-  const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>;
-  let found: string | undefined;
-  let count = 0;
-  for (const key of Object.keys(record)) {
-    if (key.toLowerCase() !== name) continue;
-    const value = record[key];
-    if (value === undefined) continue;
-    if (typeof value !== "string") return undefined;
-    found = value;
-    count++;
-  }
-  return count === 1 ? found : undefined;
-}
-
-const decoder = new TextDecoder("utf-8", { fatal: true });
-/** UTF-8 length of a string without encoding it (a lone surrogate counts 3, as TextEncoder writes U+FFFD). */
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
-class Reject extends Error {
-  constructor(readonly rejection: Api1Rejection) {
-    super(rejection.message);
-  }
-}
-
-const reject = (status: Api1Rejection["status"], reason: Api1Rejection["reason"], message: string) =>
-  new Reject({ status, reason, message });
-
-/** Short messages for the CRM (it may show `msg` to the client): no detail a forger could use. */
-const PUBLIC_MESSAGE: Record<Api1Rejection["reason"], string> = {
-  too_large: "request too large",
-  bad_encoding: "malformed request body",
-  malformed_body: "malformed request body",
-  token_invalid: "invalid crm-pay-token",
-  sign_invalid: "invalid sign",
-  missing_field: "missing parameter",
-  bad_field: "invalid parameter",
-};
 
 function valueAsText(value: FlatValue, literal: string | undefined): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
@@ -304,17 +213,8 @@ export function createApi1Handler(options: Api1HandlerOptions): Api1Handler {
   if (typeof options.onPaymentRequest !== "function") {
     throw new SdkError("invalid_config", "onPaymentRequest must be a function");
   }
-  const staticTokens = options.tokens ?? (options.token === undefined ? undefined : [options.token]);
-  if (staticTokens === undefined) throw new SdkError("invalid_config", "give token or tokens");
-  if (typeof staticTokens !== "function") {
-    if (staticTokens.length === 0 || staticTokens.some((t) => typeof t !== "string" || t === "")) {
-      throw new SdkError("invalid_config", "tokens must be non-empty strings, at least one");
-    }
-  }
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_API1_MAX_BODY_BYTES;
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
-    throw new SdkError("invalid_config", "maxBodyBytes must be a positive integer");
-  }
+  const tokens = tokenSource(options);
+  const maxBodyBytes = positiveInteger(options.maxBodyBytes, DEFAULT_API1_MAX_BODY_BYTES, "maxBodyBytes");
   const customKeys = options.customKeys;
   const config = resolveParamConfig(options.paramConfig, customKeys ?? []);
   const exponentOf = (currency: string): number | undefined => {
@@ -323,69 +223,14 @@ export function createApi1Handler(options: Api1HandlerOptions): Api1Handler {
   };
   const onError = options.onError ?? ((error: unknown) => console.error("@psphub/sdk API-1:", error));
 
-  async function tokensFor(merchantId: string | undefined): Promise<readonly string[]> {
-    if (typeof staticTokens !== "function") return staticTokens as readonly string[];
-    const list = await staticTokens(merchantId);
-    return Array.isArray(list) ? list.filter((t) => typeof t === "string" && t !== "") : [];
-  }
-
   async function check(input: Api1Input): Promise<PaymentRequest> {
     // 1. Size, encoding, JSON.
-    const raw = input.rawBody ?? "";
-    let text: string;
-    if (typeof raw === "string") {
-      if (utf8Length(raw) > maxBodyBytes)
-        throw reject(413, "too_large", `the body exceeds ${maxBodyBytes} bytes`);
-      text = raw;
-    } else {
-      if (raw.byteLength > maxBodyBytes) {
-        throw reject(413, "too_large", `the body exceeds ${maxBodyBytes} bytes`);
-      }
-      try {
-        text = decoder.decode(raw);
-      } catch {
-        throw reject(400, "bad_encoding", "the body is not valid UTF-8");
-      }
-    }
-    let params: FlatParams;
-    let literals: Record<string, string>;
-    try {
-      ({ params, literals } = parseFlatJson(text));
-    } catch (error) {
-      if (error instanceof ProtocolError) throw reject(400, "malformed_body", error.message);
-      throw error;
-    }
+    const { params, literals } = readFlatBody(input.rawBody, maxBodyBytes);
 
-    // 2. Token: compare against every configured one, in constant time, without short-circuit.
+    // 2, 3. Token (the list for the body's merchant_id) and sign.
     const merchantValue = params[config.merchant_id.key];
-    const tokens = await tokensFor(typeof merchantValue === "string" ? merchantValue : undefined);
-    const provided = headerValue(input.headers, TOKEN_HEADER);
-    let tokenIndex = -1;
-    tokens.forEach((token, index) => {
-      const equal = constantTimeEquals(provided ?? "", token);
-      if (equal && tokenIndex === -1) tokenIndex = index;
-    });
-    if (provided === undefined || tokenIndex === -1) {
-      throw reject(
-        401,
-        "token_invalid",
-        provided === undefined
-          ? `the ${TOKEN_HEADER} header is missing`
-          : `the ${TOKEN_HEADER} header is wrong`,
-      );
-    }
-
-    // 3. Signature over the raw body (literal numbers, or String(n)).
-    const verdict = verifyDetailed(params, tokens[tokenIndex]!, undefined, { literals });
-    if (!verdict.valid) {
-      throw new Reject({
-        status: 401,
-        reason: "sign_invalid",
-        message: `sign does not verify (${verdict.reason ?? "mismatch"})`,
-        stringA: verdict.stringA,
-        ...(verdict.stringAParsed === undefined ? {} : { stringAParsed: verdict.stringAParsed }),
-      });
-    }
+    const accepted = await tokensFor(tokens, typeof merchantValue === "string" ? merchantValue : undefined);
+    const tokenIndex = checkTokenAndSign(input.headers, accepted, params, literals);
 
     // 4. Fields by name.
     const decoded = fromConfiguredKeys(params, config, customKeys ?? []);
@@ -453,6 +298,7 @@ export function createApi1Handler(options: Api1HandlerOptions): Api1Handler {
 
   return {
     maxBodyBytes,
+    path: "/pay/url",
     tooLarge: () => api1Failure(413, PUBLIC_MESSAGE.too_large),
     failure: api1Failure,
     async handle(input: Api1Input): Promise<Api1Output> {
@@ -462,7 +308,7 @@ export function createApi1Handler(options: Api1HandlerOptions): Api1Handler {
       } catch (error) {
         if (error instanceof Reject) {
           try {
-            options.onReject?.(error.rejection);
+            options.onReject?.(error.rejection as Api1Rejection);
           } catch {
             // A logging hook must not change the answer.
           }

@@ -1,7 +1,7 @@
 import { isFinalCallbackStatus } from "@psphub/protocol";
-import { TOKEN_HEADER } from "./api1-handler.js";
 import { type Callback, callbackEndpoint, encodeCallback } from "./callback.js";
 import { SdkError } from "./errors.js";
+import { TOKEN_HEADER } from "./request-checks.js";
 
 /** Exponential backoff with full jitter: attempt n waits random(0, min(maxMs, baseMs·2^(n−1))). */
 export interface RetryPolicy {

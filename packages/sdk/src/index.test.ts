@@ -9,6 +9,7 @@ describe("index", () => {
       "toExpressHandler",
       "toFetchHandler",
       "api1FastifyPlugin",
+      "createStatusQueryHandler",
       "buildCallback",
       "encodeCallback",
       "sendCallback",

@@ -1,5 +1,6 @@
 // @psphub/sdk: what a tenant backend needs to speak the PSP Open API with the CRM.
-// API-1 (the CRM asks for a payment URL) and API-2 (the tenant reports the result).
+// API-1 (the CRM asks for a payment URL), API-2 (the tenant reports the result) and API-3 (the
+// CRM asks where an order stands).
 // Depends on @psphub/protocol only; no framework, no `node:` imports.
 
 export {
@@ -22,12 +23,9 @@ export {
   api1Success,
   createApi1Handler,
   DEFAULT_API1_MAX_BODY_BYTES,
-  type HeaderBag,
-  headerValue,
   type PaymentAnswer,
   type PaymentRequest,
   resolveParamConfig,
-  TOKEN_HEADER,
 } from "./api1-handler.js";
 export {
   buildCallback,
@@ -47,3 +45,20 @@ export {
   sendCallback,
 } from "./callback-sender.js";
 export { SdkError, type SdkErrorCode } from "./errors.js";
+export {
+  type HandlerInput,
+  type HandlerOutput,
+  type HeaderBag,
+  headerValue,
+  type RequestHandler,
+  TOKEN_HEADER,
+  type TokenSource,
+} from "./request-checks.js";
+export {
+  createStatusQueryHandler,
+  type OrderStatus,
+  type StatusQuery,
+  type StatusQueryHandler,
+  type StatusQueryHandlerOptions,
+  type StatusQueryRejection,
+} from "./status-query-handler.js";

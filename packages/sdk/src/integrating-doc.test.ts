@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parseFlatJson, sign, stringA } from "@psphub/protocol";
+import { parseFlatJson, parseStatusAnswer, sign, signStatusQuery, stringA, verify } from "@psphub/protocol";
 import { describe, expect, it } from "vitest";
 import vectorsFile from "../../protocol/test-fixtures/signature-vectors.json" with { type: "json" };
 
@@ -34,5 +34,26 @@ describe("docs/integrating.md", () => {
     expect(doc).toContain(`# StringA:                  ${v.string_a}\n`);
     expect(doc).toContain(`# sign:                     ${v.sign}\n`);
     expect(doc).toContain(`# sign (parsed numbers):    ${v.sign_from_parsed_numbers}\n`);
+  });
+
+  it("shows an API-3 query with its StringA and sign, and an answer whose data is the api2-sample body", () => {
+    const v = vector("api2-sample");
+    const shown = /```json\n(\{"merchant_id":"f23eb[^\n]*"time":\d+,\n[\s\S]*?)\n```/
+      .exec(doc)![1]!
+      .replace(/\n /g, "");
+    const query = JSON.parse(shown) as { merchant_id: string; order_no: string; time: number; sign: string };
+    const signed = signStatusQuery(
+      { merchantId: query.merchant_id, orderNo: query.order_no, time: query.time },
+      v.token,
+    );
+    expect(query).toEqual(signed);
+    const { sign: _sign, ...params } = signed;
+    expect(doc).toContain(`StringA\n\`${stringA(params)}\``);
+    const answer = /```json\n(\{"result":true[\s\S]*?)\n```/.exec(doc)![1]!.replace(/\n /g, "");
+    const parsed = parseStatusAnswer(answer);
+    const data = parsed.kind === "found" ? parseFlatJson(parsed.dataText).params : {};
+    expect({ ...data }).toEqual({ ...parseFlatJson(v.body).params, sign: v.sign });
+    expect(parsed.kind === "found" && verify(parsed.dataText, v.token)).toBe(true);
+    expect(parseStatusAnswer(/```json\n(\{"result":false[^\n]*)\n```/.exec(doc)![1]!).kind).toBe("not_found");
   });
 });

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { parseCallback, parseFlatJson, verify } from "@psphub/protocol";
+import { parseCallback, parseFlatJson, parseStatusAnswer, signStatusQuery, verify } from "@psphub/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, listen, readText, SAMPLE_ORDER, signedApi1Body, TOKEN } from "./test-support.js";
 
@@ -38,7 +38,7 @@ describe("the README's tenant backend example", () => {
     expect(block?.[1]).toBe(readFileSync(examplePath, "utf8"));
   });
 
-  it("runs: answers API-1, shows the page, and calls back a CRM that verifies the sign", async () => {
+  it("runs: answers API-1, shows the page, calls back a CRM that verifies the sign, and answers status queries", async () => {
     const callbacks: string[] = [];
     const crm = await listen(async (req, res) => {
       const body = await readText(req);
@@ -80,12 +80,33 @@ describe("the README's tenant backend example", () => {
     });
     expect(forged.status).toBe(401);
 
+    /** The CRM's status query (API-3): the answer's kind, and the status of its verified data. */
+    const statusOf = async (orderNo: string) => {
+      const res = await fetch(`${base}/pay/status`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "crm-pay-token": TOKEN },
+        body: JSON.stringify(
+          signStatusQuery(
+            { merchantId: SAMPLE_ORDER.named.merchant_id as string, orderNo, time: Date.now() },
+            TOKEN,
+          ),
+        ),
+      });
+      const answer = parseStatusAnswer(await res.text());
+      if (answer.kind !== "found") return answer.kind;
+      expect(verify(answer.dataText, TOKEN)).toBe(true);
+      return JSON.parse(answer.dataText).status as number;
+    };
+    expect(await statusOf("ord-1")).toBe(2);
+    expect(await statusOf("ord-unknown")).toBe("not_found");
+
     const page = await fetch(data.url);
     expect(await page.text()).toContain("Pay 162.48 USD");
 
     const paid = await fetch(data.url, { method: "POST" });
     expect(await paid.text()).toBe("Paid: you can close this tab.");
     expect(callbacks).toHaveLength(1);
+    expect(await statusOf("ord-1")).toBe(1);
     const { params, literals } = parseFlatJson(callbacks[0]!);
     const parsed = parseCallback(params, literals);
     expect(parsed.ok && parsed.callback).toMatchObject({

@@ -294,6 +294,13 @@ describe.skipIf(testDbKind() === "postgres")(
           body: JSON.stringify({ email: DEMO.ownerEmail, password: DEMO.ownerPassword }),
         });
         expect(owner.status).toBe(200);
+        expect(demo.out()).toContain(`log in as ${DEMO.operatorEmail} / ${DEMO.operatorPassword}`);
+        const operator = await fetch(`${demo.base}/api/platform/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: DEMO.operatorEmail, password: DEMO.operatorPassword }),
+        });
+        expect(operator.status).toBe(200);
 
         const portal = await portalLogin(demo.base);
         clientId = portal.clientId;

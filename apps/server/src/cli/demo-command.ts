@@ -9,6 +9,7 @@ import { migrateToLatest } from "../infra/db/database.js";
 import { type RunningServer, startServer } from "../main.js";
 import { createClient } from "../modules/clients/create-client.js";
 import { createMethod } from "../modules/deposit-methods/create-method.js";
+import { createOperator } from "../modules/platform/operator-auth.js";
 import { createIntegration } from "../modules/psp-integrations/create-integration.js";
 import { createIntegrationRepo } from "../modules/psp-integrations/integration-repo.js";
 import type { IntegrationView } from "../modules/psp-integrations/integration-schemas.js";
@@ -26,6 +27,8 @@ export const DEMO = {
   ownerPassword: "demo-owner-password",
   clientEmail: "client@demo.test",
   clientPassword: "demo-client-password",
+  operatorEmail: "operator@demo.test",
+  operatorPassword: "demo-operator-password",
   integrationName: "Demo PSP (simulator)",
   methodName: "Card (demo)",
   customKey: "custom_1",
@@ -53,6 +56,7 @@ export interface RunningDemo {
   url: string;
   adminUrl: string;
   portalUrl: string;
+  operatorUrl: string;
   simUrl: string;
   callbackUrl: string;
   dataDir: string;
@@ -221,6 +225,21 @@ async function findOrSeed(
   return { seeded: false, tenantId: tenant.id, integration };
 }
 
+/** The demo's platform operator, created on the first run that lacks it (older data directories too). */
+async function ensureDemoOperator(ctx: AppContext): Promise<void> {
+  const found = await ctx.db
+    .selectFrom("platform_operators")
+    .select("id")
+    .where("email", "=", DEMO.operatorEmail)
+    .executeTakeFirst();
+  if (!found)
+    await createOperator(ctx, {
+      email: DEMO.operatorEmail,
+      name: "Demo Operator",
+      password: DEMO.operatorPassword,
+    });
+}
+
 /**
  * Every integration of the demo tenant as the simulator serves it: merchant_id, current token and
  * API-1 keys, read from the database on each call, so one created or rotated in the back office
@@ -282,6 +301,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   try {
     await migrateToLatest(ctx.db);
     found = await findOrSeed(ctx, simUrl);
+    await ensureDemoOperator(ctx);
     if (found.integration.appUrl !== simUrl) {
       appUrlMovedFrom = found.integration.appUrl;
       const actor: AdminActor = { tenantId: found.tenantId, audit: SYSTEM, ip: null };
@@ -320,6 +340,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     url: server.url,
     adminUrl: `${base}/admin/`,
     portalUrl: `${base}/portal/`,
+    operatorUrl: `${base}/operator/`,
     simUrl: sim.url,
     callbackUrl,
     dataDir,
@@ -362,6 +383,8 @@ export function demoBanner(d: RunningDemo): string {
     `                 log in as ${DEMO.ownerEmail} / ${DEMO.ownerPassword} (owner)`,
     `  Client portal  ${d.portalUrl}`,
     `                 tenant (company code) ${DEMO.tenantSlug}, log in as ${DEMO.clientEmail} / ${DEMO.clientPassword}`,
+    `  Operator       ${d.operatorUrl}`,
+    `                 the platform operator's console, log in as ${DEMO.operatorEmail} / ${DEMO.operatorPassword}`,
     `  Simulator      ${d.simUrl}  (the tenant backend of "${DEMO.integrationName}" and of every`,
     "                 other integration of the demo tenant whose APP_URL is this address;",
     `                 its payment page opens from a portal deposit, "Pay" credits the wallet)`,

@@ -3,7 +3,8 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { callbackErrorBody, parseCallback, parseFlatJson, verify } from "@psphub/protocol";
+import { callbackErrorBody, parseCallback, parseFlatJson, signStatusQuery, verify } from "@psphub/protocol";
+import { createStatusQueryHandler, encodeCallback, type OrderStatus, toNodeHandler } from "@psphub/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import vectorsFile from "../../../../packages/protocol/test-fixtures/signature-vectors.json" with {
   type: "json",
@@ -39,6 +40,7 @@ async function run(
 const sign = (argv: string[], stdin?: string) => run((c) => c.signCommand, argv, stdin);
 const verifyCmd = (argv: string[]) => run((c) => c.verifyCommand, argv);
 const callback = (argv: string[]) => run((c) => c.callbackCommand, argv);
+const status = (argv: string[]) => run((c) => c.statusCommand, argv);
 
 const fieldOf = (lines: string[], label: string) => lines.find((l) => l.startsWith(`${label}:`))?.slice(26);
 
@@ -249,6 +251,136 @@ describe("psphub callback", () => {
   });
 });
 
+describe("psphub status", () => {
+  const TOKEN = "status-token-0123456789abcdef";
+  const servers: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    while (servers.length) await servers.pop()!();
+  });
+
+  /** A tenant backend on loopback: the SDK's status query handler over `orders`, or a scripted answer. */
+  async function backend(
+    answer:
+      | { orders: Record<string, OrderStatus>; token?: string }
+      | ((res: import("node:http").ServerResponse) => void),
+  ) {
+    const paths: string[] = [];
+    const node =
+      typeof answer === "function"
+        ? undefined
+        : toNodeHandler(
+            createStatusQueryHandler({
+              token: answer.token ?? TOKEN,
+              lookup: (o) => answer.orders[o] ?? null,
+            }),
+          );
+    const server = createServer((req, res) => {
+      paths.push(req.url ?? "");
+      if (node) return void node(req, res);
+      req.resume();
+      (answer as (r: typeof res) => void)(res);
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    servers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, paths };
+  }
+
+  const args = (appUrl: string, order = "o1", token = TOKEN) => [
+    "--order",
+    order,
+    "--app-url",
+    appUrl,
+    "--merchant-id",
+    "m1",
+    "--token",
+    token,
+    "--time",
+    "1700000000000",
+  ];
+  const PAID: OrderStatus = { status: 1, amount: "100.10", currency: "USD", transactionId: "tx-9", time: 1 };
+
+  it("sends the signed query, shows both StringAs, verifies the data and exits 0 when found", async () => {
+    const b = await backend({ orders: { o1: PAID } });
+    const r = await status(args(`${b.url}/tenant/`));
+    expect(b.paths).toEqual(["/tenant/pay/status"]);
+    expect(fieldOf(r.lines, "POST")).toBe(`${b.url}/tenant/pay/status`);
+    expect(fieldOf(r.lines, "body")).toBe(
+      JSON.stringify(signStatusQuery({ merchantId: "m1", orderNo: "o1", time: 1700000000000 }, TOKEN)),
+    );
+    expect(fieldOf(r.lines, "StringA")).toBe("merchant_id=m1&order_no=o1&time=1700000000000");
+    expect(fieldOf(r.lines, "StringB")).toBe("merchant_id=m1&order_no=o1&time=1700000000000<token>");
+    expect(fieldOf(r.lines, "answer")).toBe("HTTP 200");
+    expect(fieldOf(r.lines, "data StringA")).toBe(
+      "amount=100.10&currency=USD&merchant_id=m1&order_no=o1&status=1&time=1&transaction_id=tx-9",
+    );
+    expect(fieldOf(r.lines, "data sign")).toBe("valid");
+    expect(fieldOf(r.lines, "verdict")).toBe("found: status 1 (succeeded), 100.10 USD, transaction tx-9");
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain(TOKEN);
+  });
+
+  it("exits 1 for not found, a refused token, a wrong data sign, garbage and no answer", async () => {
+    const notFound = await backend({ orders: {} });
+    const refused = await backend({ orders: { o1: PAID }, token: "the-backend-has-another-token" });
+    const { body: data } = encodeCallback(
+      { merchantId: "m1", orderNo: "o1", amount: "1", currency: "USD", status: 1, time: 1 },
+      "a-token-that-is-not-ours",
+    );
+    const badSign = await backend((res) =>
+      res.writeHead(200).end(`{"result":true,"msg":"ok","data":${data}}`),
+    );
+    const otherOrder = await backend((res) => {
+      const { body } = encodeCallback(
+        { merchantId: "m1", orderNo: "o2", amount: "1", currency: "USD", status: 1, time: 1 },
+        TOKEN,
+      );
+      res.writeHead(200).end(`{"result":true,"msg":"ok","data":${body}}`);
+    });
+    const garbage = await backend((res) => res.writeHead(200).end(`not json, and it echoes ${TOKEN}`));
+    const gone = await backend((res) => res.end());
+    await servers.pop()!();
+
+    const cases: Array<[string, string]> = [
+      [notFound.url, "not found: the backend does not know order o1 (order_not_found)"],
+      [refused.url, "invalid: HTTP 401 (result is false: invalid crm-pay-token); the CRM wants HTTP 200"],
+      [badSign.url, "invalid: the data's sign does not verify with this token (compare the data StringA)"],
+      [otherOrder.url, "invalid: data is about m1 / o2, not this order"],
+      [garbage.url, "invalid: the answer is not JSON"],
+      [gone.url, "invalid: the query failed (the CRM counts it as failed and changes nothing)"],
+    ];
+    for (const [url, expected] of cases) {
+      const r = await status(args(url));
+      expect({ url, verdict: fieldOf(r.lines, "verdict") }).toEqual({ url, verdict: expected });
+      expect(r.code).toBe(1);
+      expect(r.out).not.toContain(TOKEN);
+    }
+    const echoed = await status(args(garbage.url));
+    expect(fieldOf(echoed.lines, "answer body")).toBe("not json, and it echoes <token>");
+    expect(fieldOf((await status(args(badSign.url))).lines, "data sign")).toBe("invalid (mismatch)");
+  });
+
+  it("turns bad flag values into usage errors", async () => {
+    const url = "http://127.0.0.1:9";
+    const cases: Array<[string[], RegExp]> = [
+      [args(url).slice(2), /--order is required/],
+      [args("crm.example.com"), /--app-url "crm.example.com" is not an absolute URL/],
+      [args("ftp://x"), /--app-url must be http: or https:/],
+      [args("http://x/?a=1"), /must not carry user info, a query or a fragment/],
+      [[...args(url).slice(0, -1), "now"], /--time must be Unix milliseconds/],
+      [[...args(url), "--timeout-seconds", "0.5"], /--timeout-seconds must be a whole number/],
+      [args(url).filter((a, i, all) => a !== "--token" && all[i - 1] !== "--token"), /--token is required/],
+    ];
+    for (const [argv, message] of cases) await expect(status(argv)).rejects.toThrow(message);
+  });
+});
+
 describe("the psphub binary", () => {
   const entry = fileURLToPath(new URL("../psphub.ts", import.meta.url));
   const psphub = (args: string[]) =>
@@ -263,6 +395,7 @@ describe("the psphub binary", () => {
     expect(help.stdout).toMatch(/\n {2}sign +print the StringA/);
     expect(help.stdout).toMatch(/\n {2}verify +check a body's sign/);
     expect(help.stdout).toMatch(/\n {2}callback +send a signed API-2 callback/);
+    expect(help.stdout).toMatch(/\n {2}status +ask a backend where an order stands/);
     const verified = psphub(["verify", "--token", v.token, "--body", v.body, "--sign", flip(v.sign)]);
     expect(verified.status).toBe(1);
     expect(verified.stdout).toContain(`StringA:                  ${v.string_a}`);

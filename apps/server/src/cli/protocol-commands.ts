@@ -1,19 +1,26 @@
 import {
   CALLBACK_ERROR_TYPES,
   type CallbackStatusValue,
+  callbackStatusName,
   type FlatParams,
   isCallbackErrorType,
+  isCallbackStatus,
   ProtocolError,
+  parseCallback,
   parseFlatJson,
+  parseStatusAnswer,
+  STATUS_QUERY_PATH,
   sign,
+  signStatusQuery,
   stringA,
   verifyDetailed,
 } from "@psphub/protocol";
 import { type Callback, encodeCallback, SdkError, type SendCallbackResult, sendCallback } from "@psphub/sdk";
 import { type Command, requireString, UsageError } from "./command.js";
 
-// `psphub sign`, `psphub verify`, `psphub callback`: the PSP Open API from a terminal, for
-// tenant developers debugging an integration. They touch no database and need no configuration.
+// `psphub sign`, `psphub verify`, `psphub callback`, `psphub status`: the PSP Open API from a
+// terminal, for tenant developers debugging an integration. They touch no database and need no
+// configuration.
 
 /** Where the commands read and write; tests pass their own. */
 export interface CliIo {
@@ -21,7 +28,7 @@ export interface CliIo {
   err(text: string): void;
   /** The whole of standard input (for `--body -`). */
   readStdin(): Promise<string>;
-  /** The fetch `callback` posts with (default: the global one). */
+  /** The fetch `callback` and `status` post with (default: the global one). */
   readonly fetch?: typeof globalThis.fetch;
 }
 
@@ -81,11 +88,51 @@ function parseBody(
 const LABEL_WIDTH = 26;
 const line = (label: string, value: string) => `${`${label}:`.padEnd(LABEL_WIDTH)}${value}`;
 
-/** Builds the three commands around `io`. */
+/** Whole seconds from a flag, or `fallback` when it is absent. */
+function seconds(values: Record<string, unknown>, name: string, fallback: number): number {
+  const v = values[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== "string" || !/^[0-9]{1,6}$/.test(v)) {
+    throw new UsageError(`--${name} must be a whole number of seconds`);
+  }
+  return Number(v);
+}
+
+/** `--time`: Unix milliseconds, default now. */
+function timeFlag(values: Record<string, unknown>): number {
+  const text = values.time;
+  if (text === undefined) return Date.now();
+  if (typeof text !== "string" || !/^[0-9]{1,16}$/.test(text)) {
+    throw new UsageError("--time must be Unix milliseconds");
+  }
+  return Number(text);
+}
+
+/** `{APP_URL}/pay/status`, whether or not APP_URL ends with `/` (a path prefix is kept). */
+function statusQueryUrl(appUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(appUrl);
+  } catch {
+    throw new UsageError(`--app-url ${JSON.stringify(appUrl)} is not an absolute URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new UsageError(`--app-url must be http: or https:, not ${url.protocol}`);
+  }
+  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
+    throw new UsageError("--app-url must not carry user info, a query or a fragment");
+  }
+  const path = url.pathname.replace(/\/+$/, "");
+  if (!path.endsWith(STATUS_QUERY_PATH)) url.pathname = `${path}${STATUS_QUERY_PATH}`;
+  return url.href;
+}
+
+/** Builds the protocol commands around `io`. */
 export function createProtocolCommands(io: CliIo = processIo): {
   signCommand: Command;
   verifyCommand: Command;
   callbackCommand: Command;
+  statusCommand: Command;
 } {
   const signCommand: Command = {
     name: "sign",
@@ -184,37 +231,26 @@ export function createProtocolCommands(io: CliIo = processIo): {
       "timeout-seconds": str("time allowed for one attempt (default 10)"),
     },
     async run(values) {
-      const seconds = (name: string, fallback: number): number => {
-        const v = values[name];
-        if (v === undefined) return fallback;
-        if (typeof v !== "string" || !/^[0-9]{1,6}$/.test(v)) {
-          throw new UsageError(`--${name} must be a whole number of seconds`);
-        }
-        return Number(v);
-      };
       const statusText = requireString(values, "status");
       const status = ({ "0": 0, "1": 1, "2": 2, failed: 0, success: 1, processing: 2 } as const)[
         statusText as "0"
       ] as CallbackStatusValue | undefined;
       if (status === undefined) throw new UsageError("--status must be 0/failed, 1/success or 2/processing");
-      const timeText = values.time;
-      if (timeText !== undefined && (typeof timeText !== "string" || !/^[0-9]{1,16}$/.test(timeText))) {
-        throw new UsageError("--time must be Unix milliseconds");
-      }
+      const time = timeFlag(values);
       const callback: Callback = {
         merchantId: requireString(values, "merchant"),
         orderNo: requireString(values, "order"),
         amount: requireString(values, "amount"),
         currency: requireString(values, "currency"),
         status,
-        time: timeText === undefined ? Date.now() : Number(timeText),
+        time,
         ...(typeof values["transaction-id"] === "string" ? { transactionId: values["transaction-id"] } : {}),
         ...(typeof values["user-id"] === "string" ? { userId: values["user-id"] } : {}),
       };
       const url = requireString(values, "url");
       const token = requireString(values, "token");
-      const retrySeconds = seconds("retry-seconds", 0);
-      const timeoutSeconds = seconds("timeout-seconds", 10);
+      const retrySeconds = seconds(values, "retry-seconds", 0);
+      const timeoutSeconds = seconds(values, "timeout-seconds", 10);
 
       let encoded: ReturnType<typeof encodeCallback>;
       let result: SendCallbackResult;
@@ -270,7 +306,113 @@ export function createProtocolCommands(io: CliIo = processIo): {
     },
   };
 
-  return { signCommand, verifyCommand, callbackCommand };
+  const statusCommand: Command = {
+    name: "status",
+    summary: "ask a backend where an order stands (API-3) and check the signed answer",
+    usage: "status --order O --app-url U --merchant-id M --token T [--time MS] [--timeout-seconds N]",
+    options: {
+      order: str("order_no to ask about"),
+      "app-url": str("the integration's APP_URL (/pay/status is appended)"),
+      "merchant-id": str("merchant_id of the integration"),
+      token: str("the integration's token (sent as crm-pay-token, signs; never printed)"),
+      time: str("the query's time in Unix milliseconds (default: now)"),
+      "timeout-seconds": str("time allowed for the answer (default 10)"),
+    },
+    async run(values) {
+      const orderNo = requireString(values, "order");
+      const url = statusQueryUrl(requireString(values, "app-url"));
+      const merchantId = requireString(values, "merchant-id");
+      const token = requireString(values, "token");
+      const time = timeFlag(values);
+      const timeoutSeconds = seconds(values, "timeout-seconds", 10);
+      // Whatever the backend echoes, the token is never printed.
+      const show = (text: string) => text.split(token).join("<token>");
+      const verdict = (text: string, code: number) => {
+        io.out(line("verdict", show(text)));
+        return code;
+      };
+
+      const query = signStatusQuery({ merchantId, orderNo, time }, token);
+      const body = JSON.stringify(query);
+      const { sign: _sign, ...signed } = query;
+      io.out(line("POST", url));
+      io.out(line("body", body));
+      io.out(line("StringA", stringA(signed)));
+      io.out(line("StringB", `${stringA(signed)}<token>`));
+
+      let status: number;
+      let text: string;
+      try {
+        const response = await (io.fetch ?? globalThis.fetch)(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/json", "crm-pay-token": token },
+          body,
+          redirect: "manual",
+          signal: AbortSignal.timeout(Math.max(1, timeoutSeconds) * 1000),
+        });
+        status = response.status;
+        // The timeout also bounds reading the body.
+        text = await response.text();
+      } catch (error) {
+        const why =
+          error instanceof Error && error.name === "TimeoutError"
+            ? `no answer within ${timeoutSeconds} s`
+            : `no answer: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}`;
+        io.out(line("answer", why));
+        return verdict("invalid: the query failed (the CRM counts it as failed and changes nothing)", 1);
+      }
+      io.out(line("answer", `HTTP ${status}`));
+      io.out(line("answer body", show(text.length > 2000 ? `${text.slice(0, 2000)}…` : text)));
+
+      const answer = parseStatusAnswer(text);
+      if (status < 200 || status > 299) {
+        const detail = answer.kind === "invalid" ? ` (${answer.reason})` : "";
+        return verdict(`invalid: HTTP ${status}${detail}; the CRM wants HTTP 200`, 1);
+      }
+      if (answer.kind === "not_found") {
+        return verdict(`not found: the backend does not know order ${orderNo} (order_not_found)`, 1);
+      }
+      if (answer.kind === "invalid") return verdict(`invalid: ${answer.reason}`, 1);
+
+      const checked = verifyDetailed(answer.dataText, token);
+      io.out(line("data StringA", show(checked.stringA)));
+      if (checked.stringAParsed !== undefined) {
+        io.out(line("data StringA (parsed)", show(checked.stringAParsed)));
+      }
+      io.out(line("data sign", checked.valid ? "valid" : `invalid (${checked.reason ?? "mismatch"})`));
+      let parsedData: ReturnType<typeof parseFlatJson>;
+      try {
+        parsedData = parseFlatJson(answer.dataText);
+      } catch (error) {
+        return verdict(`invalid: data is not a flat JSON object (${(error as Error).message})`, 1);
+      }
+      const callback = parseCallback(parsedData.params, parsedData.literals);
+      if (!callback.ok) {
+        return verdict(
+          `invalid: data is not an API-2 body (${callback.error.path}: ${callback.error.message})`,
+          1,
+        );
+      }
+      if (!checked.valid) {
+        return verdict(
+          "invalid: the data's sign does not verify with this token (compare the data StringA)",
+          1,
+        );
+      }
+      const c = callback.callback;
+      if (c.merchantId !== merchantId || c.orderNo !== orderNo) {
+        return verdict(`invalid: data is about ${c.merchantId} / ${c.orderNo}, not this order`, 1);
+      }
+      if (!isCallbackStatus(c.status)) return verdict(`invalid: status ${c.status} is not 0, 1 or 2`, 1);
+      const transaction = c.transactionId === undefined ? "" : `, transaction ${c.transactionId}`;
+      return verdict(
+        `found: status ${c.status} (${callbackStatusName(c.status).toLowerCase()}), ${c.amountText} ${c.currency}${transaction}`,
+        0,
+      );
+    },
+  };
+
+  return { signCommand, verifyCommand, callbackCommand, statusCommand };
 }
 
-export const { signCommand, verifyCommand, callbackCommand } = createProtocolCommands();
+export const { signCommand, verifyCommand, callbackCommand, statusCommand } = createProtocolCommands();

@@ -4,14 +4,18 @@ import { ForbiddenError, UnauthenticatedError } from "../common/errors.js";
 import { safeEqual, sha256Hex } from "../infra/crypto/hashing.js";
 import type { Role } from "../infra/db/schema.js";
 import { can, type Permission } from "../modules/auth/permissions.js";
+import { operatorSession } from "../modules/platform/operator-auth.js";
+import { tenantSuspendedError } from "../modules/platform/tenant-suspension.js";
 import { authenticateApiKey } from "../modules/users/api-keys.js";
 
 export const STAFF_COOKIE = "psphub_session";
 export const CLIENT_COOKIE = "psphub_portal";
+/** The platform operator's console (modules/platform/): a cookie and a session table of its own. */
+export const OPERATOR_COOKIE = "psphub_operator";
 export const CSRF_HEADER = "x-csrf-token";
 
 /** Who may call a route. Every route declares one; a route without it fails at start-up. */
-export type Access = "public" | "client" | "staff" | { staff: Permission };
+export type Access = "public" | "client" | "staff" | "operator" | { staff: Permission };
 
 export type StaffActor = {
   kind: "user" | "api_key";
@@ -20,6 +24,7 @@ export type StaffActor = {
   role: Role;
 };
 export type ClientActor = { kind: "client"; id: string; tenantId: string };
+export type OperatorRequestActor = { kind: "operator"; id: string };
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -28,6 +33,7 @@ declare module "fastify" {
   interface FastifyRequest {
     staff: StaffActor | null;
     client: ClientActor | null;
+    operator: OperatorRequestActor | null;
   }
   interface FastifyInstance {
     /** Every route with its access rule, for the RBAC and isolation matrix tests. */
@@ -55,12 +61,15 @@ export function clientOf(request: FastifyRequest): ClientActor {
  * - staff: a session cookie (writes need the CSRF header matching the session) or an API key
  *   as `Authorization: Bearer psk_…` (no cookie, so no CSRF);
  * - client: the portal session cookie, with the same CSRF rule;
- * - { staff: permission }: staff whose role has that permission, else 403.
+ * - { staff: permission }: staff whose role has that permission, else 403;
+ * - operator: the platform operator's session cookie, with the same CSRF rule. No staff,
+ *   client or API-key credential opens an operator route, and no operator session opens theirs.
  */
 export function registerAccessControl(app: FastifyInstance, ctx: AppContext): void {
   const sessions = ctx.sessionReader;
   app.decorateRequest("staff", null);
   app.decorateRequest("client", null);
+  app.decorateRequest("operator", null);
   const routeTable: RouteEntry[] = [];
   app.decorate("routeTable", routeTable);
 
@@ -82,8 +91,17 @@ export function registerAccessControl(app: FastifyInstance, ctx: AppContext): vo
       if (!raw) throw new UnauthenticatedError();
       const s = await sessions.findLive(sha256Hex(raw), ctx.clock.now());
       if (s?.kind !== "client") throw new UnauthenticatedError("Your session has expired, log in again");
+      if (s.tenant_suspended_at !== null) throw tenantSuspendedError();
       checkCsrf(request, s.csrf_token);
       request.client = { kind: "client", id: s.subject_id, tenantId: s.tenant_id };
+      return;
+    }
+
+    if (access === "operator") {
+      const o = await operatorSession(ctx, request.cookies[OPERATOR_COOKIE]);
+      if (!o) throw new UnauthenticatedError("Your session has expired, log in again");
+      checkCsrf(request, o.csrfToken);
+      request.operator = { kind: "operator", id: o.me.id };
       return;
     }
 

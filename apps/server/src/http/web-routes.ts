@@ -25,6 +25,7 @@ export function webDistDir(env: NodeJS.ProcessEnv = process.env): string {
 const APPS = [
   { prefix: "/admin", html: "admin.html" },
   { prefix: "/portal", html: "portal.html" },
+  { prefix: "/operator", html: "operator.html" },
 ] as const;
 
 const NOT_BUILT = (dir: string) => `<!doctype html>
@@ -37,8 +38,8 @@ then reload this page.</p>
 </body></html>`;
 
 /**
- * Serves the web build: the back office under /admin and the client portal under /portal
- * (client-side routes fall back to admin.html / portal.html), their shared hashed assets under
+ * Serves the web build: the back office under /admin, the client portal under /portal and the
+ * platform operator's console under /operator (client-side routes fall back to their html), their shared hashed assets under
  * /assets, and `/` redirects to the back office. Without a build, the pages explain how to
  * make one (503) and every API route works as before.
  */

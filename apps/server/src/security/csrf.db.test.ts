@@ -23,7 +23,7 @@ describe("CSRF", () => {
     const failures = new Failures();
     const routes = cookieRoutes();
     for (const r of routes) {
-      const session = fx.m.session(r.access === "client" ? "client" : "owner");
+      const session = fx.m.session(r.access === "client" || r.access === "operator" ? r.access : "owner");
       const url = fillUrl(r.url, randomParams(r.url));
       for (const [what, headers] of [
         ["no header", {}],

@@ -84,6 +84,7 @@ describe("declared access", () => {
     // The session probes answer 200 `{authenticated:false}` without a session (no 401 noise).
     const publicPortal = new Set(["POST /api/portal/auth/login", "GET /api/portal/auth/session"]);
     const publicAuth = new Set(["POST /api/auth/login", "GET /api/auth/session"]);
+    const publicPlatform = new Set(["POST /api/platform/auth/login", "GET /api/platform/auth/session"]);
     for (const r of fx.t.app.routeTable) {
       const key = `${r.method} ${r.url}`;
       const staffish = r.access === "staff" || typeof r.access === "object";
@@ -93,6 +94,10 @@ describe("declared access", () => {
         failures.check(r, staffish, () => `declares ${JSON.stringify(r.access)}`);
       } else if (r.url.startsWith("/api/portal/") && !publicPortal.has(key)) {
         failures.check(r, r.access === "client", () => `declares ${JSON.stringify(r.access)}`);
+      } else if (r.url.startsWith("/api/platform/") && !publicPlatform.has(key)) {
+        failures.check(r, r.access === "operator", () => `declares ${JSON.stringify(r.access)}`);
+      } else if (r.access === "operator") {
+        failures.add(r, "operator routes live under /api/platform/");
       }
     }
     expect(failures.list).toEqual([]);
@@ -104,7 +109,7 @@ describe("RBAC matrix", () => {
     const kinds = new Set(
       fx.t.app.routeTable.map((r) => (typeof r.access === "object" ? "permission" : r.access)),
     );
-    expect([...kinds].sort()).toEqual(["client", "permission", "public", "staff"]);
+    expect([...kinds].sort()).toEqual(["client", "operator", "permission", "public", "staff"]);
   });
 
   it("permission routes: 403 for each role lacking it, never 401/403 for a role having it (session and API key)", async () => {
@@ -192,6 +197,43 @@ describe("RBAC matrix", () => {
     for (const r of routesWith((r) => r.access === "staff" || typeof r.access === "object")) {
       const res = await request(sessionCaller("client", fx.m.session("client")), r);
       failures.check(r, res.statusCode === 401, () => `client session: ${brief(res)}`);
+    }
+    expect(failures.list).toEqual([]);
+  });
+
+  it("operator routes answer 401 to no cookie, every staff session and API key and a client session, and let the operator in", async () => {
+    const failures = new Failures();
+    const routes = routesWith((r) => r.access === "operator");
+    for (const r of routes) {
+      const callers = [
+        anonymous(fx.t),
+        sessionCaller("client session", fx.m.session("client")),
+        ...ROLES.flatMap((role) => [
+          sessionCaller(`${role} session`, fx.m.session(role)),
+          apiKeyCaller(fx.t, `${role} API key`, fx.m.keys[role]),
+        ]),
+      ];
+      for (const caller of callers) {
+        const res = await request(caller, r);
+        failures.check(r, res.statusCode === 401, () => `${caller.name}: ${brief(res)}`);
+      }
+      const res = await request(sessionCaller("operator", fx.m.session("operator")), r);
+      failures.check(
+        r,
+        res.statusCode !== 401 && res.statusCode !== 403,
+        () => `operator session: ${brief(res)}`,
+      );
+      if (isUnsafe(r) && res.statusCode < 300) await fx.m.refresh("operator");
+    }
+    expect(failures.list).toEqual([]);
+    expect(routes.length).toBeGreaterThan(5);
+  });
+
+  it("an operator session is neither a staff nor a client session", async () => {
+    const failures = new Failures();
+    for (const r of routesWith((r) => r.access !== "public" && r.access !== "operator")) {
+      const res = await request(sessionCaller("operator", fx.m.session("operator")), r);
+      failures.check(r, res.statusCode === 401, () => `operator session: ${brief(res)}`);
     }
     expect(failures.list).toEqual([]);
   });

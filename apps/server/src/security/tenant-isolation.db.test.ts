@@ -143,6 +143,7 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
 const NOT_TENANT_SCOPED: Record<string, string> = {
   "GET /admin/*": "static files of the back-office SPA",
   "GET /portal/*": "static files of the client portal SPA",
+  "GET /operator/*": "static files of the platform operator's console SPA",
   "GET /assets/*": "static assets of both SPAs",
 };
 
@@ -335,7 +336,9 @@ async function snapshot(tenantId: string): Promise<Record<string, string[]>> {
   return out;
 }
 
-const paramRoutes = () => t.app.routeTable.filter((r) => hasParams(r.url));
+// Operator routes name tenants on purpose: they are above tenants, and no tenant's credential
+// opens them (rbac-matrix.db.test.ts, "operator routes").
+const paramRoutes = () => t.app.routeTable.filter((r) => hasParams(r.url) && r.access !== "operator");
 const tenantScoped = () => paramRoutes().filter((r) => NOT_TENANT_SCOPED[label(r)] === undefined);
 
 function resolveParams(r: RouteEntry): Record<string, string> {

@@ -7,8 +7,11 @@ import { ROLES } from "../modules/auth/permissions.js";
 import {
   createTestApp,
   loginClient,
+  loginOperator,
   loginStaff,
+  OPERATOR_PASSWORD,
   type Session,
+  seedOperator,
   seedTenant,
   TEST_PASSWORD,
   type TestApp,
@@ -87,7 +90,10 @@ export const apiKeyCaller = (t: TestApp, name: string, key: string): Caller => (
     }),
 });
 
-/** One tenant with a logged-in user and an API key per role, and a client with a portal login. */
+/**
+ * One tenant with a logged-in user and an API key per role, and a client with a portal login;
+ * and a platform operator with a console login (above tenants: `session("operator")`).
+ */
 export type MatrixTenant = Awaited<ReturnType<typeof seedMatrixTenant>>;
 
 export async function seedMatrixTenant(t: TestApp, slug?: string) {
@@ -113,10 +119,18 @@ export async function seedMatrixTenant(t: TestApp, slug?: string) {
   // Sessions may be ended by a route under test (logout); the pool logs in again when needed.
   const sessions = new Map<string, Session>(ROLES.map((r) => [r, s[r]]));
   sessions.set("client", await loginClient(t.app, s.slug, clientEmail, clientPassword));
-  const relogin = async (who: Role | "client") =>
+  const operatorEmail = `operator@${s.slug}.test`;
+  sessions.set("operator", await seedOperator(t, operatorEmail));
+  const relogin = async (who: Who) =>
     who === "client"
       ? loginClient(t.app, s.slug, clientEmail, clientPassword)
-      : loginStaff(t.app, `${who}@${s.slug}.test`, TEST_PASSWORD);
+      : who === "operator"
+        ? loginOperator(t.app, operatorEmail, OPERATOR_PASSWORD)
+        : loginStaff(t.app, `${who}@${s.slug}.test`, TEST_PASSWORD);
+  const probeOf: Record<"client" | "operator", string> = {
+    client: "/api/portal/auth/me",
+    operator: "/api/platform/auth/me",
+  };
 
   return {
     ...s,
@@ -125,14 +139,18 @@ export async function seedMatrixTenant(t: TestApp, slug?: string) {
     clientId,
     clientEmail,
     clientPassword,
-    session: (who: Role | "client"): Session => sessions.get(who)!,
+    session: (who: Who): Session => sessions.get(who)!,
     /** Call after a request that may have ended the session (a 2xx on an unsafe route). */
-    async refresh(who: Role | "client"): Promise<void> {
-      const probe = await sessions.get(who)!.get(who === "client" ? "/api/portal/auth/me" : "/api/auth/me");
+    async refresh(who: Who): Promise<void> {
+      const probe = await sessions
+        .get(who)!
+        .get(who === "client" || who === "operator" ? probeOf[who] : "/api/auth/me");
       if (probe.statusCode === 401) sessions.set(who, await relogin(who));
     },
   };
 }
+
+type Who = Role | "client" | "operator";
 
 /** The body sent to an unsafe route when only access control matters: it fails validation, changing nothing. */
 export const EMPTY_BODY = {};

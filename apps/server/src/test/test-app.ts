@@ -8,6 +8,7 @@ import { type Config, loadConfig } from "../config/config.js";
 import { migrateToLatest } from "../infra/db/database.js";
 import type { Role } from "../infra/db/schema.js";
 import { createLogger } from "../infra/observability/logger.js";
+import { createOperator } from "../modules/platform/operator-auth.js";
 import { createTenant, createUser } from "../modules/tenants/create-tenant.js";
 import { createTestDatabase, testDbKind } from "./test-database.js";
 
@@ -167,4 +168,29 @@ export async function seedTenant(t: TestApp, slug = `t${randomBytes(4).toString(
     sessions[role] = await loginStaff(t.app, `${role}@${slug}.test`, TEST_PASSWORD);
   }
   return { tenantId, slug, ...sessions };
+}
+
+export const OPERATOR_PASSWORD = "operator password 1";
+
+/**
+ * A platform operator (created through the use-case) logged in to the console API. The
+ * session's `me` has no tenant: the operator is above tenants.
+ */
+export async function seedOperator(t: TestApp, email = `op${randomBytes(4).toString("hex")}@platform.test`) {
+  await createOperator(t.ctx, { email, name: "Platform Op", password: OPERATOR_PASSWORD });
+  return loginOperator(t.app, email, OPERATOR_PASSWORD);
+}
+
+export async function loginOperator(app: FastifyInstance, email: string, password: string): Promise<Session> {
+  const res = await app.inject({
+    method: "POST",
+    url: "/api/platform/auth/login",
+    payload: { email, password },
+  });
+  if (res.statusCode !== 200) throw new Error(`operator login failed: ${res.statusCode} ${res.body}`);
+  const body = res.json();
+  return new Session(app, cookieFrom(res, "psphub_operator"), body.csrfToken, {
+    ...body.me,
+    tenant: { id: "", slug: "" },
+  });
 }

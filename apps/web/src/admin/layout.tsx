@@ -1,10 +1,10 @@
-import { AppShell, Badge, Burger, Button, Group, NavLink, Stack, Text, Title } from "@mantine/core";
+import { Alert, AppShell, Badge, Burger, Group, NavLink, Text, Title } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import type { ReactNode } from "react";
 import { NavLink as RouterNavLink, useLocation } from "react-router";
 import { type MessageKey, t } from "../i18n/index.js";
 import { useSession } from "../lib/session.js";
-import { IconLogout } from "../ui/icons.js";
+import { HeaderAccount } from "../ui/header-account.js";
 import type { Permission } from "./permissions.js";
 import type { StaffMe } from "./types.js";
 import { useStaff } from "./use-staff.js";
@@ -43,28 +43,11 @@ export function AdminLayout({ children }: { children: ReactNode }) {
               {me?.tenant.name}
             </Text>
           </Group>
-          <Group gap="sm" wrap="nowrap">
-            <Stack gap={0} align="flex-end" visibleFrom="sm">
-              <Text size="sm" fw={500} data-testid="me-name">
-                {me?.name}
-              </Text>
-              <Text size="xs" c="dimmed">
-                {me?.email}
-              </Text>
-            </Stack>
+          <HeaderAccount name={me?.name} email={me?.email} onLogout={logout}>
             <Badge variant="light" data-testid="me-role">
               {me ? t(`role.${me.role}`) : ""}
             </Badge>
-            <Button
-              variant="subtle"
-              color="gray"
-              size="compact-sm"
-              leftSection={<IconLogout size={16} />}
-              onClick={() => void logout()}
-            >
-              {t("auth.logout")}
-            </Button>
-          </Group>
+          </HeaderAccount>
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label={t("nav.main")}>
@@ -81,6 +64,11 @@ export function AdminLayout({ children }: { children: ReactNode }) {
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
+        {me?.tenant.suspended ? (
+          <Alert color="red" variant="light" mb="md" data-testid="suspended-banner">
+            {t("admin.suspendedBanner")}
+          </Alert>
+        ) : null}
         <div style={{ maxWidth: 1200, margin: "0 auto" }}>{children}</div>
       </AppShell.Main>
     </AppShell>

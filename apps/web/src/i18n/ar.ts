@@ -97,6 +97,8 @@ export const ar = {
   "auth.rateLimited": "محاولات كثيرة جدًا. انتظر دقيقة ثم حاول مرة أخرى.",
 
   // navigation
+  "admin.suspendedBanner":
+    "أوقف مشغل المنصة هذه الشركة مؤقتًا: بوابة العملاء والإيداعات الجديدة متوقفة، ولا تزال استدعاءات الطلبات المفتوحة تُطبَّق. السبب مذكور في سجل التدقيق.",
   "nav.menu": "القائمة",
   "nav.main": "التنقل الرئيسي",
   "nav.integrations": "إعدادات مزودي الدفع",
@@ -606,6 +608,8 @@ export const ar = {
   "audit.noDetail": "لا توجد تفاصيل مسجّلة.",
   "audit.redacted": "(سرّي، غير مسجّل)",
   "auditAction.tenant.create": "إنشاء شركة",
+  "auditAction.tenant.suspend": "أوقف مشغل المنصة الشركة مؤقتًا",
+  "auditAction.tenant.resume": "استأنف مشغل المنصة عمل الشركة",
   "auditAction.user.create": "إنشاء مستخدم",
   "auditAction.user.update": "تعديل مستخدم",
   "auditAction.api_key.create": "إصدار مفتاح API",
@@ -635,6 +639,7 @@ export const ar = {
   "actor.api_key": "مفتاح API",
   "actor.system": "النظام",
   "actor.client": "عميل",
+  "actor.operator": "مشغل المنصة",
 
   // users and API keys
   "users.title": "المستخدمون ومفاتيح API",
@@ -753,6 +758,7 @@ export const ar = {
   "portalError.idempotency_key_reused": "سبق استخدام هذا الطلب لإيداع آخر. ابدأ إيداعًا جديدًا.",
   "portalError.method_changed": "تغيّرت طريقة الإيداع أثناء إنشاء إيداعك. لم يُنشأ أي شيء: أرسله مرة أخرى.",
   "portalError.deposit_final": "هذا الإيداع انتهى بالفعل، لذا لم يعد من الممكن إلغاؤه.",
+  "portalError.tenant_suspended": "هذه الخدمة غير متاحة مؤقتًا",
   "portalError.deposit_under_review": "يجري التحقق من دفعة لهذا الإيداع، لذا لا يمكن إلغاؤه الآن.",
 
   // portal: a field the server refused

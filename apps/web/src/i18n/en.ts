@@ -98,6 +98,8 @@ export const en = {
   "auth.rateLimited": "Too many attempts. Wait a minute and try again.",
 
   // navigation
+  "admin.suspendedBanner":
+    "The platform operator has suspended this company: the client portal and new deposits are stopped. Callbacks for open orders are still applied. The audit log gives the reason.",
   "nav.menu": "Menu",
   "nav.main": "Main navigation",
   "nav.integrations": "PSP settings",
@@ -612,6 +614,8 @@ export const en = {
   "audit.noDetail": "No details recorded.",
   "audit.redacted": "(secret, not recorded)",
   "auditAction.tenant.create": "Company created",
+  "auditAction.tenant.suspend": "Company suspended by the platform operator",
+  "auditAction.tenant.resume": "Company resumed by the platform operator",
   "auditAction.user.create": "User created",
   "auditAction.user.update": "User changed",
   "auditAction.api_key.create": "API key issued",
@@ -641,6 +645,7 @@ export const en = {
   "actor.api_key": "API key",
   "actor.system": "System",
   "actor.client": "Client",
+  "actor.operator": "Platform operator",
 
   // users and API keys
   "users.title": "Users & API keys",
@@ -765,6 +770,7 @@ export const en = {
   "portalError.method_changed":
     "The deposit method changed while your deposit was being created. Nothing was created: send it again.",
   "portalError.deposit_final": "This deposit is already finished, so it can no longer be cancelled.",
+  "portalError.tenant_suspended": "This service is temporarily unavailable",
 
   // portal: a field the server refused, by its path
   "portalIssue.generic": "This value is not accepted",

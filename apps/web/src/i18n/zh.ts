@@ -97,6 +97,8 @@ export const zh = {
   "auth.rateLimited": "尝试次数过多，请等一分钟后再试。",
 
   // navigation
+  "admin.suspendedBanner":
+    "平台运营方已暂停本公司：客户门户和新的入金已停止，进行中订单的回调仍会照常处理。原因见审计日志。",
   "nav.menu": "菜单",
   "nav.main": "主导航",
   "nav.integrations": "支付通道设置",
@@ -601,6 +603,8 @@ export const zh = {
   "audit.noDetail": "没有记录详情。",
   "audit.redacted": "（机密，未记录）",
   "auditAction.tenant.create": "已创建公司",
+  "auditAction.tenant.suspend": "平台运营方已暂停公司",
+  "auditAction.tenant.resume": "平台运营方已恢复公司",
   "auditAction.user.create": "已创建用户",
   "auditAction.user.update": "已修改用户",
   "auditAction.api_key.create": "已签发 API 密钥",
@@ -630,6 +634,7 @@ export const zh = {
   "actor.api_key": "API 密钥",
   "actor.system": "系统",
   "actor.client": "客户",
+  "actor.operator": "平台运营方",
 
   // users and API keys
   "users.title": "用户与 API 密钥",
@@ -747,6 +752,7 @@ export const zh = {
   "portalError.idempotency_key_reused": "此请求已用于另一笔入金，请重新发起入金。",
   "portalError.method_changed": "创建入金时该入金方式发生了变化。未创建任何订单，请重新提交。",
   "portalError.deposit_final": "这笔入金已经结束，无法再取消。",
+  "portalError.tenant_suspended": "此服务暂时不可用",
   "portalError.deposit_under_review": "这笔入金的一笔付款正在核查中，目前无法取消。",
 
   // portal: a field the server refused

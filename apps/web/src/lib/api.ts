@@ -139,11 +139,12 @@ function queryString(query: Record<string, unknown>): string {
 
 /**
  * `onUnauthenticated` runs when a request other than login answers 401: the session expired
- * or was ended elsewhere, and the app goes back to its login page.
+ * or was ended elsewhere, and the app goes back to its login page. A portal whose company the
+ * platform operator suspended answers 409 `tenant_suspended` to every request: the same.
  */
 export function createApi(
   opts: {
-    onUnauthenticated?: (message: string) => void;
+    onUnauthenticated?: (message: string, code: string) => void;
     /** The portal: errors speak the client's language, never the server's words. */
     clientFacing?: boolean;
   } = {},
@@ -176,8 +177,9 @@ export function createApi(
       err?.issues ?? [],
       clientFacing,
     );
-    if (res.status === 401 && !path.endsWith("/login") && !path.endsWith("/me")) {
-      opts.onUnauthenticated?.(apiError.message);
+    const sessionOver = res.status === 401 || apiError.code === "tenant_suspended";
+    if (sessionOver && !path.endsWith("/login") && !path.endsWith("/me")) {
+      opts.onUnauthenticated?.(apiError.message, apiError.code);
     }
     throw apiError;
   }

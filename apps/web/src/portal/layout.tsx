@@ -1,9 +1,9 @@
-import { AppShell, Button, Container, Group, Tabs, Text, Title } from "@mantine/core";
+import { AppShell, Container, Group, Tabs, Text, Title } from "@mantine/core";
 import type { ReactNode } from "react";
 import { useLocation, useNavigate } from "react-router";
 import { t } from "../i18n/index.js";
 import { useSession } from "../lib/session.js";
-import { IconLogout } from "../ui/icons.js";
+import { LogoutButton } from "../ui/header-account.js";
 import { LanguageSwitcher } from "../ui/language-switcher.js";
 import type { ClientMe } from "./types.js";
 
@@ -41,16 +41,7 @@ export function PortalLayout({ children }: { children: ReactNode }) {
             </div>
             <Group gap={4} wrap="nowrap" style={{ flexShrink: 0 }}>
               <LanguageSwitcher />
-              <Button
-                variant="subtle"
-                color="gray"
-                size="compact-sm"
-                leftSection={<IconLogout size={16} />}
-                onClick={() => void logout()}
-                data-testid="logout"
-              >
-                {t("auth.logout")}
-              </Button>
+              <LogoutButton onLogout={logout} testId="logout" />
             </Group>
           </Group>
         </Container>

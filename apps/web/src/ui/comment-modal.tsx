@@ -6,6 +6,7 @@ import { errorMessage } from "./feedback.js";
 
 function CommentForm(props: {
   text: ReactNode;
+  fieldLabel?: string;
   confirmLabel: string;
   color: string;
   onConfirm: (comment: string) => Promise<void>;
@@ -33,7 +34,7 @@ function CommentForm(props: {
     <Stack gap="sm">
       {typeof props.text === "string" ? <Text size="sm">{props.text}</Text> : props.text}
       <Textarea
-        label={t("field.comment")}
+        label={props.fieldLabel ?? t("field.comment")}
         withAsterisk
         autosize
         minRows={2}
@@ -62,6 +63,8 @@ function CommentForm(props: {
 export function openCommentModal(opts: {
   title: string;
   text: ReactNode;
+  /** The field's label (default "Comment"; the operator's console asks for a reason). */
+  fieldLabel?: string;
   confirmLabel: string;
   color?: string;
   onConfirm: (comment: string) => Promise<void>;
@@ -71,6 +74,7 @@ export function openCommentModal(opts: {
     children: (
       <CommentForm
         text={opts.text}
+        fieldLabel={opts.fieldLabel}
         confirmLabel={opts.confirmLabel}
         color={opts.color ?? "brand"}
         onConfirm={opts.onConfirm}

@@ -17,6 +17,9 @@ export interface TenantsTable {
   /** JSON `{currency: decimal text}` (migration 0009): a needs-assistance credit above it needs a second approver. */
   four_eyes_limits: string | null;
   created_at: number;
+  /** When the platform operator suspended the tenant (migration 0012); null: active. */
+  suspended_at: number | null;
+  suspension_reason: string | null;
 }
 
 export type Role = "owner" | "admin" | "finance" | "viewer";
@@ -253,7 +256,8 @@ export interface ReviewItemsTable {
 export interface AuditLogTable {
   id: string;
   tenant_id: string;
-  actor_type: "user" | "api_key" | "system" | "client";
+  /** `operator`: the platform operator, recorded against the tenant it acted on (migration 0012). */
+  actor_type: "user" | "api_key" | "system" | "client" | "operator";
   actor_id: string | null;
   action: string;
   target_type: string;
@@ -273,6 +277,27 @@ export interface LoginAttemptsTable {
   count: number;
 }
 
+/** The platform operator, above tenants (migration 0012, modules/platform/). */
+export interface PlatformOperatorsTable {
+  id: string;
+  /** Lower-case; unique. */
+  email: string;
+  name: string;
+  password_hash: string;
+  disabled: Bool01;
+  created_at: number;
+}
+
+/** An operator's session: its own table, so no tenant session lookup can ever find one. */
+export interface OperatorSessionsTable {
+  /** SHA-256 of the session secret, as for `sessions`. */
+  id_hash: string;
+  operator_id: string;
+  csrf_token: string;
+  expires_at: number;
+  created_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -289,4 +314,6 @@ export interface Database {
   review_items: ReviewItemsTable;
   audit_log: AuditLogTable;
   login_attempts: LoginAttemptsTable;
+  platform_operators: PlatformOperatorsTable;
+  operator_sessions: OperatorSessionsTable;
 }

@@ -36,7 +36,7 @@ export function auditRoutes(app: FastifyInstance, ctx: AppContext): void {
             items: z.array(
               z.object({
                 id: z.string(),
-                actorType: z.enum(["user", "api_key", "system", "client"]),
+                actorType: z.enum(["user", "api_key", "system", "client", "operator"]),
                 actorId: z.string().nullable(),
                 actorName: z.string().nullable(),
                 action: z.string(),

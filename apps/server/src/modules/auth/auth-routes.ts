@@ -16,7 +16,13 @@ const staffMe = z.object({
   role: z.enum(["owner", "admin", "finance", "viewer"]),
   /** What this role may do, so the UI hides what the server would refuse anyway. */
   permissions: z.array(z.string()),
-  tenant: z.object({ id: z.string(), name: z.string(), slug: z.string() }),
+  tenant: z.object({
+    id: z.string(),
+    name: z.string(),
+    slug: z.string(),
+    /** The platform operator suspended the company: portal and new deposits stopped (docs/security.md#suspension). */
+    suspended: z.boolean(),
+  }),
 });
 const clientMe = z.object({
   id: z.string(),

@@ -4,6 +4,7 @@ import type { AppContext } from "../../app-context.js";
 import { UnauthenticatedError } from "../../common/errors.js";
 import { dummyPasswordHash, sha256Hex, verifyPassword } from "../../infra/crypto/hashing.js";
 import { hasRowLocks, writeTransaction } from "../../infra/db/database.js";
+import { tenantSuspendedError } from "../platform/tenant-suspension.js";
 import { upgradePasswordHash } from "./password-upgrade.js";
 import { ROLE_PERMISSIONS } from "./permissions.js";
 import { createSessionRepo } from "./session-repo.js";
@@ -64,6 +65,7 @@ export async function loginStaff(
       "users.password_hash",
       "tenants.name as tenant_name",
       "tenants.slug as tenant_slug",
+      "tenants.suspended_at as tenant_suspended_at",
     ])
     .where(sql<string>`lower(${sql.ref("users.email")})`, "=", input.email.trim().toLowerCase());
   query = slug
@@ -83,7 +85,12 @@ export async function loginStaff(
       name: user.name,
       role: user.role,
       permissions: [...ROLE_PERMISSIONS[user.role]],
-      tenant: { id: user.tenant_id, name: user.tenant_name, slug: user.tenant_slug },
+      tenant: {
+        id: user.tenant_id,
+        name: user.tenant_name,
+        slug: user.tenant_slug,
+        suspended: user.tenant_suspended_at !== null,
+      },
     },
   };
 }
@@ -106,6 +113,7 @@ export async function loginClient(
       "clients.disabled",
       "tenants.name as tenant_name",
       "tenants.slug as tenant_slug",
+      "tenants.suspended_at as tenant_suspended_at",
     ])
     .where("tenants.slug", "=", input.tenant.trim().toLowerCase())
     .where("clients.email", "=", input.email.trim().toLowerCase())
@@ -113,6 +121,8 @@ export async function loginClient(
   const ok = await deps.verifyPassword(input.password, client?.password_hash ?? dummyPasswordHash());
   // A disabled client gets the answer of a wrong password, after the same work (as staff do).
   if (!client?.password_hash || !ok || client.disabled) throw new UnauthenticatedError(BAD_LOGIN);
+  // Said only to someone with the password, so the answer never tells who is a client.
+  if (client.tenant_suspended_at !== null) throw tenantSuspendedError();
   const hash = client.password_hash;
   // The check took a while: a disable or password reset committed meanwhile ended the client's
   // sessions, so the session is issued only if the row is still as checked, read under a share

@@ -5,9 +5,11 @@ import { ROLE_PERMISSIONS } from "./permissions.js";
 
 type Ctx = Pick<AppContext, "db" | "sessionReader" | "clock">;
 type Tenant = { id: string; name: string; slug: string };
+/** The back office's tenant also says whether the platform operator suspended it (the app shows a banner). */
+type StaffTenant = Tenant & { suspended: boolean };
 
 export type StaffSession = {
-  me: { id: string; email: string; name: string; role: Role; permissions: string[]; tenant: Tenant };
+  me: { id: string; email: string; name: string; role: Role; permissions: string[]; tenant: StaffTenant };
   csrfToken: string;
   expiresAt: number;
 };
@@ -35,6 +37,7 @@ export async function staffSession(ctx: Ctx, secret: string | undefined): Promis
       "users.disabled",
       "tenants.name as tn",
       "tenants.slug as ts",
+      "tenants.suspended_at",
     ])
     .where("users.id", "=", s.subject_id)
     .where("users.tenant_id", "=", s.tenant_id)
@@ -47,7 +50,7 @@ export async function staffSession(ctx: Ctx, secret: string | undefined): Promis
       name: u.name,
       role: u.role,
       permissions: [...ROLE_PERMISSIONS[u.role]],
-      tenant: { id: s.tenant_id, name: u.tn, slug: u.ts },
+      tenant: { id: s.tenant_id, name: u.tn, slug: u.ts, suspended: u.suspended_at !== null },
     },
     csrfToken: s.csrf_token,
     expiresAt: s.expires_at,
@@ -57,7 +60,8 @@ export async function staffSession(ctx: Ctx, secret: string | undefined): Promis
 /** The portal session behind a cookie with its client, or null when there is none. */
 export async function clientSession(ctx: Ctx, secret: string | undefined): Promise<ClientSession | null> {
   const s = await currentSession(ctx, secret);
-  if (s?.kind !== "client") return null;
+  // A suspended tenant's portal has no session (access control answers tenant_suspended).
+  if (s?.kind !== "client" || s.tenant_suspended_at !== null) return null;
   const c = await ctx.db
     .selectFrom("clients")
     .innerJoin("tenants", "tenants.id", "clients.tenant_id")

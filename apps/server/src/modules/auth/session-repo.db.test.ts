@@ -35,6 +35,9 @@ function session(expiresAt: number): SessionRow {
   };
 }
 
+/** A session as the lookup answers it: with its tenant's suspension (none here). */
+const asFound = (s: SessionRow) => ({ ...s, tenant_suspended_at: null });
+
 describe("sessionReader.findLive", () => {
   it("answers each lookup of a batch with its own live session, or nothing", async () => {
     const repo = createSessionRepo(t.ctx.db);
@@ -54,7 +57,16 @@ describe("sessionReader.findLive", () => {
       [endsNow.id_hash, NOW - 1], // its own now: still live then
     ];
     const found = await Promise.all(lookups.map(([h, now]) => t.ctx.sessionReader.findLive(h, now)));
-    expect(found).toEqual([live, other, undefined, undefined, undefined, live, undefined, endsNow]);
+    expect(found).toEqual([
+      asFound(live),
+      asFound(other),
+      undefined,
+      undefined,
+      undefined,
+      asFound(live),
+      undefined,
+      asFound(endsNow),
+    ]);
     // And one at a time, the same answers.
     for (const [i, [h, now]] of lookups.entries())
       expect(await t.ctx.sessionReader.findLive(h, now)).toEqual(found[i]);
@@ -64,7 +76,7 @@ describe("sessionReader.findLive", () => {
     const repo = createSessionRepo(t.ctx.db);
     const s = session(NOW + 60_000);
     await repo.insert(s);
-    expect(await t.ctx.sessionReader.findLive(s.id_hash, NOW)).toEqual(s);
+    expect(await t.ctx.sessionReader.findLive(s.id_hash, NOW)).toEqual(asFound(s));
     await repo.delete(s.id_hash);
     expect(
       await Promise.all([
@@ -72,5 +84,24 @@ describe("sessionReader.findLive", () => {
         t.ctx.sessionReader.findLive(s.id_hash, NOW),
       ]),
     ).toEqual([undefined, undefined]);
+  });
+
+  it("carries the tenant's suspension, read in the same lookup", async () => {
+    const repo = createSessionRepo(t.ctx.db);
+    const s = session(NOW + 60_000);
+    await repo.insert(s);
+    await t.ctx.db
+      .updateTable("tenants")
+      .set({ suspended_at: NOW - 5 })
+      .where("id", "=", tenantId)
+      .execute();
+    try {
+      expect(await t.ctx.sessionReader.findLive(s.id_hash, NOW)).toEqual({
+        ...s,
+        tenant_suspended_at: NOW - 5,
+      });
+    } finally {
+      await t.ctx.db.updateTable("tenants").set({ suspended_at: null }).where("id", "=", tenantId).execute();
+    }
   });
 });

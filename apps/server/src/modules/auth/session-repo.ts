@@ -7,6 +7,11 @@ import { preparedOnPostgres } from "../../infra/db/pg-prepared.js";
 import type { SessionsTable } from "../../infra/db/schema.js";
 
 export type SessionRow = SessionsTable;
+/**
+ * A live session as the lookup finds it: with its tenant's suspension (migration 0012), read in
+ * the same statement, so a suspended tenant's portal refuses its sessions at no extra round trip.
+ */
+export type LiveSession = SessionRow & { tenant_suspended_at: number | null };
 
 export function createSessionRepo(db: Db) {
   return {
@@ -26,16 +31,19 @@ export function createSessionRepo(db: Db) {
 }
 
 /** One text for any number of sessions: a named statement (pg-prepared.ts), its columns named. */
+const SESSION_COLUMNS = allColumns<SessionsTable>()([
+  "id_hash",
+  "kind",
+  "subject_id",
+  "tenant_id",
+  "csrf_token",
+  "expires_at",
+  "created_at",
+])
+  .map((c) => `s.${c}`)
+  .join(", ");
 const PG_FIND_SESSIONS = preparedOnPostgres(
-  `select ${allColumns<SessionsTable>()([
-    "id_hash",
-    "kind",
-    "subject_id",
-    "tenant_id",
-    "csrf_token",
-    "expires_at",
-    "created_at",
-  ]).join(", ")} from sessions where id_hash = any($1::text[])`,
+  `select ${SESSION_COLUMNS}, t.suspended_at as tenant_suspended_at from sessions s join tenants t on t.id = s.tenant_id where s.id_hash = any($1::text[])`,
 );
 
 /**
@@ -45,23 +53,23 @@ const PG_FIND_SESSIONS = preparedOnPostgres(
  * arrive together are one query (a micro-batcher: at most 256 at once, two queries in flight),
  * each checked against its own `now` here. One per AppContext (app-context.ts).
  */
-export type SessionReader = { findLive(idHash: string, now: number): Promise<SessionRow | undefined> };
+export type SessionReader = { findLive(idHash: string, now: number): Promise<LiveSession | undefined> };
 
 export function createSessionReader(db: Db): SessionReader {
   if (dialectOf(db) === "sqlite") {
     return {
       async findLive(idHash, now) {
         const r =
-          await sql<SessionRow>`select * from sessions where id_hash = ${idHash} and expires_at > ${now}`.execute(
-            db,
-          );
+          await sql<LiveSession>`select ${sql.raw(SESSION_COLUMNS)}, t.suspended_at as tenant_suspended_at
+          from sessions s join tenants t on t.id = s.tenant_id
+          where s.id_hash = ${idHash} and s.expires_at > ${now}`.execute(db);
         return r.rows[0];
       },
     };
   }
-  const batcher = createMicroBatcher<string, SessionRow | undefined>(
+  const batcher = createMicroBatcher<string, LiveSession | undefined>(
     async (idHashes) => {
-      const { rows } = await db.executeQuery<SessionRow>(
+      const { rows } = await db.executeQuery<LiveSession>(
         CompiledQuery.raw(PG_FIND_SESSIONS, [[...new Set(idHashes)]]),
       );
       const byHash = new Map(rows.map((r) => [r.id_hash, r]));

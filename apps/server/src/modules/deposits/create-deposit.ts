@@ -9,6 +9,7 @@ import { parseInput } from "../../common/validation.js";
 import { encodeJson, toDbMinor, writeTransaction } from "../../infra/db/database.js";
 import type { DepositsTable } from "../../infra/db/schema.js";
 import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
+import { assertTenantActive } from "../platform/tenant-suspension.js";
 import { settle } from "../settlement/settle.js";
 import {
   type Api1Outcome,
@@ -134,6 +135,7 @@ export async function createDeposit(
 ): Promise<CreateDepositView> {
   const data = parseInput(createDepositInput, input);
   const tenantId = actor.tenantId;
+  await assertTenantActive(deps.db, tenantId);
   const clientId = actor.kind === "client" ? actor.clientId : data.clientId;
   if (!clientId)
     throw new ValidationError("The input is invalid", [{ path: "clientId", message: "is required" }]);

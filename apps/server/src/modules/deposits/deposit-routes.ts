@@ -8,6 +8,7 @@ import { csvResponse, sendCsv } from "../../http/csv-export.js";
 import { sha256Hex } from "../../infra/crypto/hashing.js";
 import { parseSort } from "../../infra/db/list-order.js";
 import { createGuardedClient, type GuardedClient } from "../../infra/http-out/guarded-client.js";
+import { isLivePortalSession } from "../platform/tenant-suspension.js";
 import { cancelDeposit } from "./cancel-deposit.js";
 import { createDeposit, type DepositActor } from "./create-deposit.js";
 import { exportDeposits } from "./deposit-export.js";
@@ -186,8 +187,9 @@ export function depositRoutesWith(opts: DepositRoutesOptions = {}) {
           wake?.();
         });
         if (!slot) throw new RateLimitedError("Too many live status streams for this session");
+        // A session of a company the platform operator suspended has ended too.
         const sessionLive = async () =>
-          !sessionEnded && (await sessions.findLive(sessionHash, ctx.clock.now()))?.kind === "client";
+          !sessionEnded && isLivePortalSession(await sessions.findLive(sessionHash, ctx.clock.now()));
         reply.hijack();
         const raw = reply.raw;
         raw.writeHead(200, {

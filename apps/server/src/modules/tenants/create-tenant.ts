@@ -6,7 +6,7 @@ import { parseInput } from "../../common/validation.js";
 import { hashPassword } from "../../infra/crypto/hashing.js";
 import { isUniqueViolation, writeTransaction } from "../../infra/db/database.js";
 import type { Role } from "../../infra/db/schema.js";
-import { recordAudit } from "../audit/audit-repo.js";
+import { type AuditActor, recordAudit } from "../audit/audit-repo.js";
 import { createTenantRepo } from "./tenant-repo.js";
 
 export const passwordSchema = z.string().min(10, "must be at least 10 characters").max(200);
@@ -27,8 +27,13 @@ export const createTenantInput = z.object({
 });
 export type CreateTenantInput = z.input<typeof createTenantInput>;
 
-/** Creates a tenant and its first owner (CLI and demo seed). */
-export async function createTenant(ctx: Pick<AppContext, "db" | "clock">, input: CreateTenantInput) {
+/** Creates a tenant and its first owner (CLI, demo seed, and the platform operator's console). */
+export async function createTenant(
+  ctx: Pick<AppContext, "db" | "clock">,
+  input: CreateTenantInput,
+  actor: AuditActor = { type: "system", id: null },
+  ip: string | null = null,
+) {
   const data = parseInput(createTenantInput, input);
   const now = ctx.clock.now();
   const tenantId = newId();
@@ -43,6 +48,8 @@ export async function createTenant(ctx: Pick<AppContext, "db" | "clock">, input:
         name: data.name,
         four_eyes_limits: null,
         created_at: now,
+        suspended_at: null,
+        suspension_reason: null,
       });
       await repo.insertUser({
         id: userId,
@@ -58,11 +65,12 @@ export async function createTenant(ctx: Pick<AppContext, "db" | "clock">, input:
         trx,
         {
           tenantId,
-          actor: { type: "system", id: null },
+          actor,
           action: "tenant.create",
           targetType: "tenant",
           targetId: tenantId,
           after: { slug: data.slug, name: data.name, owner: data.owner.email },
+          ip,
         },
         now,
       );

@@ -44,6 +44,8 @@ const APP_TABLES = [
   "deposits",
   "ledger_entries",
   "login_attempts",
+  "operator_sessions",
+  "platform_operators",
   "psp_integrations",
   "review_items",
   "sessions",

@@ -1,0 +1,316 @@
+import { type SelectQueryBuilder, sql } from "kysely";
+import type { AppContext } from "../../app-context.js";
+import { NotFoundError } from "../../common/errors.js";
+import { decodeJson } from "../../infra/db/database.js";
+import type { CallbackLogsTable, DepositStatus } from "../../infra/db/schema.js";
+
+/**
+ * What the operator's console reads. Aggregates and operational rows only: no query here
+ * selects a client's name, e-mail or phone, or any token (docs/security.md#the-platform-operator);
+ * `operator-pii.db.test.ts` checks the answers.
+ */
+type Ctx = Pick<AppContext, "db" | "clock">;
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const n = (v: string | number | bigint | null | undefined): number => Number(v ?? 0);
+
+export type TenantSummary = {
+  id: string;
+  slug: string;
+  name: string;
+  createdAt: number;
+  suspendedAt: number | null;
+  suspensionReason: string | null;
+  integrations: number;
+  integrationsEnabled: number;
+  /** Deposits created since 00:00 UTC today. */
+  depositsToday: number;
+};
+
+/** Every tenant with its counts, oldest first (a platform has tens of tenants, not thousands). */
+export async function listTenants(ctx: Ctx): Promise<TenantSummary[]> {
+  const now = ctx.clock.now();
+  const today = now - (now % DAY_MS);
+  const rows = await ctx.db
+    .selectFrom("tenants as t")
+    .select((eb) => [
+      "t.id",
+      "t.slug",
+      "t.name",
+      "t.created_at",
+      "t.suspended_at",
+      "t.suspension_reason",
+      eb
+        .selectFrom("psp_integrations as i")
+        .select(eb.fn.countAll<string | number>().as("c"))
+        .whereRef("i.tenant_id", "=", "t.id")
+        .as("integrations"),
+      eb
+        .selectFrom("psp_integrations as i")
+        .select(eb.fn.countAll<string | number>().as("c"))
+        .whereRef("i.tenant_id", "=", "t.id")
+        .where("i.enabled", "=", 1)
+        .as("integrations_enabled"),
+      // deposits_tenant_created (tenant_id, created_at) answers this from the index.
+      eb
+        .selectFrom("deposits as d")
+        .select(eb.fn.countAll<string | number>().as("c"))
+        .whereRef("d.tenant_id", "=", "t.id")
+        .where("d.created_at", ">=", today)
+        .as("deposits_today"),
+    ])
+    .orderBy("t.created_at")
+    .orderBy("t.id")
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    slug: r.slug,
+    name: r.name,
+    createdAt: r.created_at,
+    suspendedAt: r.suspended_at,
+    suspensionReason: r.suspension_reason,
+    integrations: n(r.integrations),
+    integrationsEnabled: n(r.integrations_enabled),
+    depositsToday: n(r.deposits_today),
+  }));
+}
+
+type Window = {
+  deposits: Partial<Record<DepositStatus, number>>;
+  callbacks: Partial<Record<CallbackLogsTable["verdict"], number>>;
+};
+
+export type TenantHealth = {
+  tenant: { id: string; slug: string; name: string; suspendedAt: number | null };
+  integrations: { id: string; name: string; enabled: boolean }[];
+  lastHour: Window;
+  last24h: Window;
+  openReviewItems: number;
+  /**
+   * Per-integration health figures (API-1 success rate and latency, breaker state, alerts)
+   * from the integration-health module, when it is wired in (`IntegrationHealthSource`); null
+   * until then.
+   */
+  integrationHealth: unknown[] | null;
+};
+
+/**
+ * The seam where per-integration health figures plug into the operator's tiles: given a
+ * tenant, its integrations' figures. The console shows null as "not available yet".
+ */
+export type IntegrationHealthSource = (ctx: Ctx, tenantId: string) => Promise<unknown[] | null>;
+export const noIntegrationHealth: IntegrationHealthSource = async () => null;
+
+/** A tenant's tiles: what can be counted from its own rows over the last hour and day. */
+export async function tenantHealth(
+  ctx: Ctx,
+  tenantId: string,
+  source: IntegrationHealthSource = noIntegrationHealth,
+): Promise<TenantHealth> {
+  const tenant = await ctx.db
+    .selectFrom("tenants")
+    .select(["id", "slug", "name", "suspended_at"])
+    .where("id", "=", tenantId)
+    .executeTakeFirst();
+  if (!tenant) throw new NotFoundError("Company");
+  const now = ctx.clock.now();
+  const integrations = await ctx.db
+    .selectFrom("psp_integrations")
+    .select(["id", "name", "enabled"])
+    .where("tenant_id", "=", tenantId)
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
+  const since = now - DAY_MS;
+  const hourAgo = now - HOUR_MS;
+  const lastHourCase = sql<number>`case when created_at >= ${hourAgo} then 1 else 0 end`;
+  const deposits = await ctx.db
+    .selectFrom("deposits")
+    .select((eb) => [
+      "status",
+      eb.fn.countAll<string | number>().as("day"),
+      eb.fn.sum<string | number>(lastHourCase).as("hour"),
+    ])
+    .where("tenant_id", "=", tenantId)
+    .where("created_at", ">=", since)
+    .groupBy("status")
+    .execute();
+  // By integration (callback_logs_integration: integration_id, created_at): the tenant's own rows.
+  const callbacks = integrations.length
+    ? await ctx.db
+        .selectFrom("callback_logs")
+        .select((eb) => [
+          "verdict",
+          eb.fn.sum<string | number>(sql`coalesce(request_count, 1)`).as("day"),
+          eb.fn
+            .sum<string | number>(
+              sql`case when created_at >= ${hourAgo} then coalesce(request_count, 1) else 0 end`,
+            )
+            .as("hour"),
+        ])
+        .where(
+          "integration_id",
+          "in",
+          integrations.map((i) => i.id),
+        )
+        .where("tenant_id", "=", tenantId)
+        .where("created_at", ">=", since)
+        .groupBy("verdict")
+        .execute()
+    : [];
+  const open = await ctx.db
+    .selectFrom("review_items")
+    .select((eb) => eb.fn.countAll<string | number>().as("c"))
+    .where("tenant_id", "=", tenantId)
+    .where("status", "=", "open")
+    .executeTakeFirstOrThrow();
+  const lastHour: Window = { deposits: {}, callbacks: {} };
+  const last24h: Window = { deposits: {}, callbacks: {} };
+  for (const d of deposits) {
+    last24h.deposits[d.status] = n(d.day);
+    lastHour.deposits[d.status] = n(d.hour);
+  }
+  for (const c of callbacks) {
+    last24h.callbacks[c.verdict] = n(c.day);
+    lastHour.callbacks[c.verdict] = n(c.hour);
+  }
+  return {
+    tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, suspendedAt: tenant.suspended_at },
+    integrations: integrations.map((i) => ({ id: i.id, name: i.name, enabled: i.enabled === 1 })),
+    lastHour,
+    last24h,
+    openReviewItems: n(open.c),
+    integrationHealth: await source(ctx, tenantId),
+  };
+}
+
+/**
+ * One page of a list, newest first (then by id, so the order is total and offset pages never
+ * repeat or skip a row), and the list's total.
+ */
+async function newestFirstPage<DB, TB extends keyof DB, O>(
+  base: SelectQueryBuilder<DB, TB, object>,
+  select: (q: SelectQueryBuilder<DB, TB, object>) => SelectQueryBuilder<DB, TB, O>,
+  keys: { created: string; id: string },
+  page: { limit: number; offset: number },
+): Promise<{ rows: O[]; total: number }> {
+  const rows = await select(base)
+    .orderBy(sql`${sql.ref(keys.created)} desc, ${sql.ref(keys.id)} desc`)
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  const total = await base.select(sql<string | number>`count(*)`.as("c")).executeTakeFirstOrThrow();
+  return { rows, total: n((total as { c: string | number }).c) };
+}
+
+export type UnroutedCallback = {
+  id: string;
+  merchantId: string | null;
+  orderNo: string | null;
+  contentType: string | null;
+  /** The body as stored: already cut to the log's cap; the header with the token is never stored. */
+  body: string;
+  verdict: CallbackLogsTable["verdict"];
+  errorType: string | null;
+  httpStatus: number;
+  remoteAddr: string | null;
+  requestCount: number;
+  createdAt: number;
+};
+
+/** Callback log rows no tenant could be found for (unknown merchant_id, unreadable body), newest first. */
+export async function listUnroutedCallbacks(
+  ctx: Pick<AppContext, "db">,
+  page: { limit: number; offset: number },
+): Promise<{ items: UnroutedCallback[]; total: number }> {
+  const { rows, total } = await newestFirstPage(
+    ctx.db.selectFrom("callback_logs").where("tenant_id", "is", null),
+    (q) =>
+      q.select([
+        "id",
+        "merchant_id",
+        "order_no",
+        "content_type",
+        "raw_body",
+        "verdict",
+        "error_type",
+        "http_status",
+        "remote_addr",
+        "request_count",
+        "created_at",
+      ]),
+    { created: "created_at", id: "id" },
+    page,
+  );
+  return {
+    items: rows.map((r) => ({
+      id: r.id,
+      merchantId: r.merchant_id,
+      orderNo: r.order_no,
+      contentType: r.content_type,
+      body: r.raw_body,
+      verdict: r.verdict,
+      errorType: r.error_type,
+      httpStatus: r.http_status,
+      remoteAddr: r.remote_addr,
+      requestCount: n(r.request_count ?? 1),
+      createdAt: r.created_at,
+    })),
+    total,
+  };
+}
+
+export type OperatorAuditRecord = {
+  id: string;
+  tenant: { id: string; slug: string | null; name: string | null };
+  operator: { id: string | null; name: string | null };
+  action: string;
+  before: unknown;
+  after: unknown;
+  ip: string | null;
+  createdAt: number;
+};
+
+/** What operators did, across tenants, newest first. */
+export async function listOperatorAudit(
+  ctx: Pick<AppContext, "db">,
+  page: { limit: number; offset: number },
+): Promise<{ items: OperatorAuditRecord[]; total: number }> {
+  const { rows, total } = await newestFirstPage(
+    ctx.db
+      .selectFrom("audit_log as a")
+      .leftJoin("tenants as t", "t.id", "a.tenant_id")
+      .leftJoin("platform_operators as o", "o.id", "a.actor_id")
+      .where("a.actor_type", "=", "operator"),
+    (q) =>
+      q.select([
+        "a.id",
+        "a.tenant_id",
+        "t.slug",
+        "t.name as tenant_name",
+        "a.actor_id",
+        "o.name as operator_name",
+        "a.action",
+        "a.before",
+        "a.after",
+        "a.ip",
+        "a.created_at",
+      ]),
+    { created: "a.created_at", id: "a.id" },
+    page,
+  );
+  return {
+    items: rows.map((r) => ({
+      id: r.id,
+      tenant: { id: r.tenant_id, slug: r.slug, name: r.tenant_name },
+      operator: { id: r.actor_id, name: r.operator_name },
+      action: r.action,
+      before: decodeJson<unknown>(r.before, null),
+      after: decodeJson<unknown>(r.after, null),
+      ip: r.ip,
+      createdAt: r.created_at,
+    })),
+    total,
+  };
+}
