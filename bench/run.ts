@@ -20,6 +20,7 @@ import { runB1 } from "./b1-callbacks.js";
 import { runB2 } from "./b2-duplicate-storm.js";
 import { type Api1Stub, runB3, type StubDirect, startApi1Stub, stubDirectRun } from "./b3-deposit-create.js";
 import { runB4 } from "./b4-growth.js";
+import { runB5, WORKER_ENV } from "./b5-status-queries.js";
 import { baselineRun } from "./baseline.js";
 import { buildServer } from "./lib/build.js";
 import { log, round } from "./lib/figures.js";
@@ -33,13 +34,18 @@ const USAGE = `\`npm run bench\`: B1–B4 of issue 7 against a baseline measured
   npm run bench -- --only b1 --db sqlite one benchmark on one database
   npm run bench -- --duration 3 --growth 100000   shorter runs
   npm run bench -- --profile             also write CPU profiles of the servers (B1–B3, B4)
+  npm run bench -- --only b5 --b5-orders 1000 --b5-delay 10   B5 small
+  npm run bench -- --only b1,b3 --worker  B1 and B3 with the API-3 worker running
 
   B1 distinct callbacks (bench/b1-callbacks.ts)     B2 duplicate storm (bench/b2-duplicate-storm.ts)
   B3 deposit creation (bench/b3-deposit-create.ts)  B4 B1 on a grown table (bench/b4-growth.ts)
+  B5 lost callbacks settled by API-3 status queries (bench/b5-status-queries.ts)
 
-Flags: --only b1,b2,b3,b4  --db sqlite,postgres  --duration 10  --warmup 3  --growth 1000000
+Flags: --only b1,b2,b3,b4,b5  --db sqlite,postgres  --duration 10  --warmup 3  --growth 1000000
   --connections 64  --rate 200  --profile  --mode built|source  --pool N  --out FILE
   --label TEXT  --bundle path/psphub.js (run that build instead of building apps/server)
+  --worker (B1–B4's server runs the API-3 worker, its integration has API-3 on)
+  --b5-orders 10000  --b5-delay 60 (B5: orders, and the schedule's first delay in seconds)
 
 Every server runs as a child process on 127.0.0.1 (the production bundle, built first into
 bench/.build); every run is bounded in time and count. Results: a table on stdout and JSON in
@@ -47,7 +53,7 @@ bench/results/latest.json (or --out).`;
 
 const { values: flags } = parseArgs({
   options: {
-    only: { type: "string", default: "b1,b2,b3,b4" },
+    only: { type: "string", default: "b1,b2,b3,b4,b5" },
     db: { type: "string", default: "sqlite,postgres" },
     duration: { type: "string", default: "10" },
     warmup: { type: "string", default: "3" },
@@ -60,6 +66,9 @@ const { values: flags } = parseArgs({
     out: { type: "string", default: join(REPO_ROOT, "bench", "results", "latest.json") },
     label: { type: "string", default: "" },
     bundle: { type: "string" },
+    worker: { type: "boolean", default: false },
+    "b5-orders": { type: "string", default: "10000" },
+    "b5-delay": { type: "string", default: "60" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -72,6 +81,9 @@ const settings: Settings = {
   connections: Number(flags.connections),
   rate: Number(flags.rate),
   profile: flags.profile!,
+  worker: flags.worker!,
+  b5Orders: Number(flags["b5-orders"]),
+  b5DelayS: Number(flags["b5-delay"]),
 };
 const MODE = flags.mode as ServerMode;
 
@@ -85,6 +97,8 @@ const serverEnv = (db: ScratchDb): Record<string, string> => ({
   ALLOW_PRIVATE_APP_URLS: "true",
   DEPOSIT_RATE_LIMIT_PER_MINUTE: "100000000",
   ...(flags.pool ? { DB_POOL_SIZE: flags.pool } : {}),
+  // The API-3 worker runs only where asked (--worker, B5): B1–B4 measure without it by default.
+  ...(settings.worker ? WORKER_ENV : { STATUS_QUERY_POLL_MS: "0" }),
 });
 
 /** Every benchmark asked for, on one fresh database: B1–B3 share a server, B4 starts its own. */
@@ -94,6 +108,15 @@ async function runKind(
   stub: (Api1Stub & { direct: StubDirect }) | undefined,
 ): Promise<KindResults> {
   const out: KindResults = {};
+  // B5 runs on a database and server of its own.
+  const b5 = () =>
+    runB5(settings, kind, (b5db, env) =>
+      startPsphub({ mode: MODE, env: { ...serverEnv(b5db), ...env }, ...(bundle ? { bundle } : {}) }),
+    );
+  if (!["b1", "b2", "b3", "b4"].some((b) => only.has(b))) {
+    if (only.has("b5")) out.b5 = await b5();
+    return out;
+  }
   // The yardstick for this database's figures, measured right before them: the machine's load
   // changes over minutes, so a baseline from the start of the run would drift.
   if (only.has("b1") || only.has("b2") || only.has("b4")) {
@@ -109,6 +132,8 @@ async function runKind(
   let server: PsphubProcess | undefined;
   try {
     const s = await seed(db, { clients: 1_000, appUrl: stub?.url ?? "https://psp.example.com" });
+    // --worker: API-3 on, so B3's orders get their first query scheduled (60 s on, after the run).
+    if (settings.worker) await db.raw.exec("UPDATE psp_integrations SET status_query_enabled = 1");
     await insertOrders(db, s, { prefix: "w", count: 30_000, kind: "pending" });
     const target: BenchTarget = {
       settings,
@@ -139,6 +164,7 @@ async function runKind(
       out.b4 = r.b4;
       if (flags.profile) out.b4Profile = r.profile;
     }
+    if (only.has("b5")) out.b5 = await b5();
   } finally {
     await server?.stop().catch(() => {});
     await db.drop();

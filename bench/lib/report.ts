@@ -7,6 +7,7 @@ import type { B1Result } from "../b1-callbacks.js";
 import { B2_ORDERS, type B2Result } from "../b2-duplicate-storm.js";
 import { B3_SEGMENT_S, type B3Result, type StubDirect } from "../b3-deposit-create.js";
 import type { B4Result } from "../b4-growth.js";
+import type { B5Result } from "../b5-status-queries.js";
 import { cpuNote, type Figures, round } from "./figures.js";
 import type { Settings } from "./settings.js";
 
@@ -18,6 +19,7 @@ export type KindResults = {
   b2?: B2Result;
   b3?: B3Result;
   b4?: B4Result;
+  b5?: B5Result;
   profile?: string;
   b4Profile?: string;
 };
@@ -210,6 +212,25 @@ export function buildReport(x: {
         `p99 ${fmt(r.b4.p99RatioToB1)}× B1 (≤ 1.3); ${cpuNote(r.b4)}; ${r.b4.meanBatch} per batch; peak RSS ${fmt(r.b4.peakRssMb)} MB (< 250); verified=${r.b4.verified}`,
       ]);
       verified &&= r.b4.verified;
+    }
+    if (r.b5) {
+      targets.push({
+        figure: "B5 settled / first delay",
+        kind,
+        value: r.b5.ratio,
+        target: "≤ 1.1",
+        met: r.b5.ratio <= 1.1,
+      });
+      rows.push([
+        `B5 ${r.b5.orders} lost callbacks, API-3`,
+        kind,
+        "",
+        "",
+        "",
+        "",
+        `all settled ${fmt(r.b5.settledS)} s after API-1, first delay ${r.b5.firstDelayS} s (×${fmt(r.b5.ratio)}, ≤ 1.1); ${fmt(r.b5.queriesPerOrder)} queries per order; server CPU ${fmt(r.b5.serverCpuS)} s; verified=${r.b5.verified}`,
+      ]);
+      verified &&= r.b5.verified;
     }
   }
   const header = ["figure", "db", "rps", "p50 ms", "p99 ms", "× baseline", "notes"];

@@ -13,6 +13,11 @@ export type Settings = {
   rate: number;
   /** Write CPU profiles of the servers. */
   profile: boolean;
+  /** B1–B4's server runs the API-3 worker, and its integration has API-3 on (--worker). */
+  worker: boolean;
+  /** B5: orders whose callbacks are lost, and the schedule's first delay in seconds. */
+  b5Orders: number;
+  b5DelayS: number;
 };
 
 /** What a benchmark runs against: one database, seeded, and how to start a server on it. */

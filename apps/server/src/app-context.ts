@@ -3,6 +3,7 @@ import { type Clock, systemClock } from "./common/clock.js";
 import { type Config, missingKeyRefusal } from "./config/config.js";
 import { loadOrCreateKeyFile, SecretBox } from "./infra/crypto/secret-box.js";
 import { type DatabaseHandle, type Db, openDatabase } from "./infra/db/database.js";
+import { createGuardedClient, type GuardedClient } from "./infra/http-out/guarded-client.js";
 import { createLogger } from "./infra/observability/logger.js";
 import { createMetrics, type Metrics } from "./infra/observability/metrics.js";
 import { createSessionReader, type SessionReader } from "./modules/auth/session-repo.js";
@@ -44,6 +45,11 @@ export interface AppContext {
   sessionReader: SessionReader;
   /** The portal's live streams per session, at most PORTAL_STREAMS_PER_SESSION each. */
   sessionStreams: SessionStreams;
+  /**
+   * The SSRF-guarded client for API-3 status queries (loopback and private addresses only with
+   * ALLOW_PRIVATE_APP_URLS); its keep-alive pools close with the context.
+   */
+  httpOut: GuardedClient;
   close(): Promise<void>;
 }
 
@@ -65,6 +71,7 @@ export function createAppContext(
       onCheckpointError: (err) => logger.error({ err }, "background WAL checkpoint failed"),
     });
   const secretBox = secretBoxFor(config);
+  const httpOut = createGuardedClient({ allowPrivate: config.allowPrivateAppUrls });
   return {
     config,
     db: handle.db,
@@ -77,7 +84,11 @@ export function createAppContext(
     api1Tokens: new Api1TokenCache(secretBox),
     sessionReader: createSessionReader(handle.db),
     sessionStreams: new SessionStreams(config.portalStreamsPerSession),
-    close: () => handle.close(),
+    httpOut,
+    close: async () => {
+      await httpOut.close();
+      await handle.close();
+    },
   };
 }
 

@@ -24,6 +24,7 @@ import { clientRoutes } from "./modules/clients/client-routes.js";
 import { methodRoutes } from "./modules/deposit-methods/method-routes.js";
 import { depositRoutes } from "./modules/deposits/deposit-routes.js";
 import { manualResolutionRoutes } from "./modules/deposits/manual-resolution-routes.js";
+import { healthRoutes } from "./modules/integration-health/health-routes.js";
 import { platformRoutes } from "./modules/platform/platform-routes.js";
 import { integrationRoutes } from "./modules/psp-integrations/integration-routes.js";
 import { reviewRoutes } from "./modules/review/review-routes.js";
@@ -47,6 +48,7 @@ const MODULES: ModuleRoutes[] = [
   reviewRoutes,
   fourEyesRoutes,
   manualResolutionRoutes,
+  healthRoutes,
   platformRoutes,
   webRoutes,
 ];

@@ -7,8 +7,13 @@ import { dialectOf, migrateToLatest } from "./infra/db/database.js";
 import { pruneLoginAttemptsJob } from "./modules/auth/login-throttle.js";
 import { deleteExpiredSessionsJob } from "./modules/auth/session-repo.js";
 import { expireDepositsJob } from "./modules/deposits/expire-deposits.js";
+import { integrationHealthJob } from "./modules/integration-health/run-detectors.js";
 import { deleteExpiredOperatorSessionsJob } from "./modules/platform/operator-auth.js";
 import { storedTokenKeyProblem } from "./modules/psp-integrations/reencrypt-tokens.js";
+import {
+  type StatusQueryWorker,
+  startStatusQueryWorker,
+} from "./modules/status-query/status-query-worker.js";
 
 export type BackgroundJob = (ctx: AppContext) => Promise<void>;
 
@@ -18,6 +23,7 @@ export const BACKGROUND_JOBS: BackgroundJob[] = [
   deleteExpiredSessionsJob,
   deleteExpiredOperatorSessionsJob,
   pruneLoginAttemptsJob,
+  integrationHealthJob,
 ];
 
 export type RunningServer = { app: FastifyInstance; ctx: AppContext; url: string; stop(): Promise<void> };
@@ -70,10 +76,19 @@ export async function startServer(
     timer.unref();
   }
 
+  let worker: StatusQueryWorker | undefined;
+  if (config.statusQueryPollMs > 0 && config.statusQueryConcurrency > 0)
+    worker = startStatusQueryWorker(ctx, {
+      pollMs: config.statusQueryPollMs,
+      concurrency: config.statusQueryConcurrency,
+      leaseMs: config.statusQueryLeaseMs,
+    });
+
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       if (timer) clearInterval(timer);
+      await worker?.stop();
       await app.close();
       await ctx.close();
     })();

@@ -138,6 +138,9 @@ const envSchema = z.object({
   BODY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(15),
   REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(0).default(30),
+  STATUS_QUERY_POLL_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
+  STATUS_QUERY_CONCURRENCY: z.coerce.number().int().min(0).max(1000).default(64),
+  STATUS_QUERY_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).default(90),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   TRUST_PROXY: bool.default(false),
@@ -195,6 +198,17 @@ export type Config = {
   bodyTimeoutMs: number;
   requestTimeoutMs: number;
   expirySweepMs: number;
+  /**
+   * API-3's worker (modules/status-query): how often it looks for due queries, and how many it
+   * runs at once in this process; either 0 turns it off in this process.
+   */
+  statusQueryPollMs: number;
+  statusQueryConcurrency: number;
+  /**
+   * How long a claimed query is the claiming process's: longer than any query takes (the longest
+   * timeout an integration may set is 60 s), since after it another process may query again.
+   */
+  statusQueryLeaseMs: number;
   logLevel: string;
   trustProxy: boolean;
 };
@@ -280,6 +294,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyTimeoutMs: e.BODY_TIMEOUT_SECONDS * 1000,
     requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
     expirySweepMs: e.EXPIRY_SWEEP_SECONDS * 1000,
+    statusQueryPollMs: e.STATUS_QUERY_POLL_MS,
+    statusQueryConcurrency: e.STATUS_QUERY_CONCURRENCY,
+    statusQueryLeaseMs: e.STATUS_QUERY_LEASE_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
   };

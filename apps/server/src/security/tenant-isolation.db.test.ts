@@ -5,6 +5,7 @@ import type { LightMyRequestResponse } from "fastify";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RouteEntry } from "../http/access.js";
+import { openAlert } from "../modules/integration-health/alert-repo.js";
 import { insertAssistanceItem } from "../test/assistance-items.js";
 import {
   apiKeyCaller,
@@ -51,6 +52,7 @@ type Fixtures = {
   reviewItemId?: string;
   /** A needs-assistance item (as the status-query schedule flags one) of another pending deposit. */
   assistItemId?: string;
+  alertId?: string;
 };
 
 type RouteFixture = {
@@ -131,6 +133,8 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     params: (f) => ({ id: f.assistItemId }),
     body: { POST: { comment: "Mallory" } },
   },
+  "/api/admin/integrations/:id/health": { params: (f) => ({ id: f.integrationId }) },
+  "/api/admin/alerts/:id/acknowledge": { params: (f) => ({ id: f.alertId }) },
   "/api/portal/deposits/:orderNo": { params: (f) => ({ orderNo: f.orderNo }) },
   "/api/portal/deposits/:orderNo/events": {
     params: (f) => ({ orderNo: f.orderNo }),
@@ -307,6 +311,18 @@ beforeAll(async () => {
         claim: { why: "not_found", depositStatus: "pending" },
       });
     }
+  }
+  if (fx.integrationId && has("POST", "/api/admin/alerts/:id/acknowledge")) {
+    const data = { last5m: 9, usualPer5m: 0 };
+    const alert = {
+      tenantId: a.tenantId,
+      integrationId: fx.integrationId,
+      kind: "signature_failures" as const,
+      data,
+    };
+    await openAlert(t.ctx.db, alert, Date.now());
+    fx.alertId = (await a.owner.get("/api/admin/alerts")).json().items[0]?.id;
+    if (!fx.alertId) throw new Error("fixture alert: none listed after opening one");
   }
 });
 afterAll(async () => {

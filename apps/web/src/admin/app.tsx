@@ -4,6 +4,7 @@ import { type SessionCalls, SessionProvider, useSession } from "../lib/session.j
 import { PageLoader } from "../ui/feedback.js";
 import { api, bindExpire } from "./api.js";
 import { AdminLayout } from "./layout.js";
+import { AlertsPage } from "./pages/alerts.js";
 import { AuditPage } from "./pages/audit.js";
 import { ClientDetailPage } from "./pages/client-detail.js";
 import { ClientsPage } from "./pages/clients.js";
@@ -65,6 +66,7 @@ const router = createBrowserRouter(
         { path: "deposits/:id", element: only("deposits:read", <DepositDetailPage />) },
         { path: "review", element: only("deposits:read", <ReviewPage />) },
         { path: "settings/four-eyes", element: only("settings:write", <FourEyesPage />) },
+        { path: "alerts", element: only("settings:read", <AlertsPage />) },
         { path: "clients", element: only("clients:read", <ClientsPage />) },
         { path: "clients/:id", element: only("clients:read", <ClientDetailPage />) },
         { path: "audit", element: only("audit:read", <AuditPage />) },

@@ -1592,6 +1592,11 @@ export interface paths {
                                     order: number;
                                 }[];
                                 callbackUrl: string;
+                                statusQuery: {
+                                    enabled: boolean;
+                                    scheduleSeconds: number[];
+                                    timeoutMs: number;
+                                };
                                 tokenRotatedAt: number | null;
                                 previousTokenValidUntil: number | null;
                                 createdAt: number;
@@ -1681,6 +1686,11 @@ export interface paths {
                             options?: string[];
                             order?: number;
                         }[];
+                        statusQuery?: {
+                            enabled?: boolean;
+                            scheduleSeconds?: number[];
+                            timeoutMs?: number;
+                        };
                     };
                 };
             };
@@ -1756,6 +1766,11 @@ export interface paths {
                                 order: number;
                             }[];
                             callbackUrl: string;
+                            statusQuery: {
+                                enabled: boolean;
+                                scheduleSeconds: number[];
+                                timeoutMs: number;
+                            };
                             tokenRotatedAt: number | null;
                             previousTokenValidUntil: number | null;
                             createdAt: number;
@@ -1969,6 +1984,11 @@ export interface paths {
                                 order: number;
                             }[];
                             callbackUrl: string;
+                            statusQuery: {
+                                enabled: boolean;
+                                scheduleSeconds: number[];
+                                timeoutMs: number;
+                            };
                             tokenRotatedAt: number | null;
                             previousTokenValidUntil: number | null;
                             createdAt: number;
@@ -2057,6 +2077,11 @@ export interface paths {
                             options?: string[];
                             order?: number;
                         }[];
+                        statusQuery?: {
+                            enabled?: boolean;
+                            scheduleSeconds?: number[];
+                            timeoutMs?: number;
+                        };
                     };
                 };
             };
@@ -2132,6 +2157,11 @@ export interface paths {
                                 order: number;
                             }[];
                             callbackUrl: string;
+                            statusQuery: {
+                                enabled: boolean;
+                                scheduleSeconds: number[];
+                                timeoutMs: number;
+                            };
                             tokenRotatedAt: number | null;
                             previousTokenValidUntil: number | null;
                             createdAt: number;
@@ -2278,6 +2308,11 @@ export interface paths {
                                 order: number;
                             }[];
                             callbackUrl: string;
+                            statusQuery: {
+                                enabled: boolean;
+                                scheduleSeconds: number[];
+                                timeoutMs: number;
+                            };
                             tokenRotatedAt: number | null;
                             previousTokenValidUntil: number | null;
                             createdAt: number;
@@ -2385,6 +2420,11 @@ export interface paths {
                                 order: number;
                             }[];
                             callbackUrl: string;
+                            statusQuery: {
+                                enabled: boolean;
+                                scheduleSeconds: number[];
+                                timeoutMs: number;
+                            };
                             tokenRotatedAt: number | null;
                             previousTokenValidUntil: number | null;
                             createdAt: number;
@@ -3897,7 +3937,26 @@ export interface paths {
                                     from: string;
                                     to: string;
                                     /** @enum {string} */
-                                    cause: "callback" | "manual" | "expiry" | "api1" | "review" | "cancel";
+                                    cause: "callback" | "status_query" | "manual" | "expiry" | "api1" | "review" | "cancel";
+                                };
+                            } | {
+                                id: string;
+                                /** @enum {string} */
+                                kind: "status_query";
+                                /** @description epoch milliseconds */
+                                createdAt: number;
+                                data: {
+                                    /** @enum {string} */
+                                    trigger: "schedule" | "expiry" | "manual";
+                                    /** @description the schedule's step (0-based); null for expiry and manual */
+                                    step: number | null;
+                                    /** @enum {string} */
+                                    outcome: "found" | "not_found" | "failed";
+                                    /** @description why the query failed, or the error type a found answer was refused with */
+                                    reason: string | null;
+                                    callbackLogId: string | null;
+                                    /** @enum {string|null} */
+                                    verdict: "accepted" | "duplicate" | "rejected" | "review" | null;
                                 };
                             } | {
                                 id: string;
@@ -4117,7 +4176,26 @@ export interface paths {
                                     from: string;
                                     to: string;
                                     /** @enum {string} */
-                                    cause: "callback" | "manual" | "expiry" | "api1" | "review" | "cancel";
+                                    cause: "callback" | "status_query" | "manual" | "expiry" | "api1" | "review" | "cancel";
+                                };
+                            } | {
+                                id: string;
+                                /** @enum {string} */
+                                kind: "status_query";
+                                /** @description epoch milliseconds */
+                                createdAt: number;
+                                data: {
+                                    /** @enum {string} */
+                                    trigger: "schedule" | "expiry" | "manual";
+                                    /** @description the schedule's step (0-based); null for expiry and manual */
+                                    step: number | null;
+                                    /** @enum {string} */
+                                    outcome: "found" | "not_found" | "failed";
+                                    /** @description why the query failed, or the error type a found answer was refused with */
+                                    reason: string | null;
+                                    callbackLogId: string | null;
+                                    /** @enum {string|null} */
+                                    verdict: "accepted" | "duplicate" | "rejected" | "review" | null;
                                 };
                             } | {
                                 id: string;
@@ -4368,6 +4446,7 @@ export interface paths {
                 query?: {
                     verdict?: "accepted" | "duplicate" | "rejected" | "review";
                     errorType?: string;
+                    source?: "callback" | "status_query";
                     /** @description order of the whole list: column:asc or column:desc, one of created_at:asc, created_at:desc, verdict:asc, verdict:desc, http_status:asc, http_status:desc; default created_at:desc */
                     sort?: "created_at:asc" | "created_at:desc" | "verdict:asc" | "verdict:desc" | "http_status:asc" | "http_status:desc";
                     limit?: number;
@@ -4402,6 +4481,8 @@ export interface paths {
                                 rawBody: string;
                                 remoteAddr: string | null;
                                 requestCount: number;
+                                /** @enum {string} */
+                                source: "callback" | "status_query";
                             }[];
                             total: number;
                         };
@@ -4433,6 +4514,7 @@ export interface paths {
                 query?: {
                     verdict?: "accepted" | "duplicate" | "rejected" | "review";
                     errorType?: string;
+                    source?: "callback" | "status_query";
                     /** @description order of the whole list: column:asc or column:desc, one of created_at:asc, created_at:desc, verdict:asc, verdict:desc, http_status:asc, http_status:desc; default created_at:desc */
                     sort?: "created_at:asc" | "created_at:desc" | "verdict:asc" | "verdict:desc" | "http_status:asc" | "http_status:desc";
                 };
@@ -5375,6 +5457,447 @@ export interface paths {
                             fee: string;
                             credit: string;
                             paidAmount: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/integrations/{id}/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An integration's figures over the last 5 minutes, hour and day, and its open alerts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            integrationId: string;
+                            asOf: number;
+                            windows: {
+                                "5m": {
+                                    api1: {
+                                        calls: number;
+                                        ok: number;
+                                        failed: number;
+                                        successRate: number | null;
+                                        latencyMs: {
+                                            ok: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                p99: number | null;
+                                            };
+                                            failed: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                p99: number | null;
+                                            };
+                                        };
+                                    };
+                                    callbacks: {
+                                        accepted: number;
+                                        duplicate: number;
+                                        rejected: number;
+                                        review: number;
+                                        statusQueryAnswers: number;
+                                    };
+                                    paymentUrlsIssued: number;
+                                    succeeded: number;
+                                    failed: number;
+                                    conversion: number | null;
+                                    timeToFinalMs: {
+                                        p50: number | null;
+                                        p95: number | null;
+                                    };
+                                    signatureFailures: number;
+                                    amountMismatches: number;
+                                };
+                                "1h": {
+                                    api1: {
+                                        calls: number;
+                                        ok: number;
+                                        failed: number;
+                                        successRate: number | null;
+                                        latencyMs: {
+                                            ok: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                p99: number | null;
+                                            };
+                                            failed: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                p99: number | null;
+                                            };
+                                        };
+                                    };
+                                    callbacks: {
+                                        accepted: number;
+                                        duplicate: number;
+                                        rejected: number;
+                                        review: number;
+                                        statusQueryAnswers: number;
+                                    };
+                                    paymentUrlsIssued: number;
+                                    succeeded: number;
+                                    failed: number;
+                                    conversion: number | null;
+                                    timeToFinalMs: {
+                                        p50: number | null;
+                                        p95: number | null;
+                                    };
+                                    signatureFailures: number;
+                                    amountMismatches: number;
+                                };
+                                "24h": {
+                                    api1: {
+                                        calls: number;
+                                        ok: number;
+                                        failed: number;
+                                        successRate: number | null;
+                                        latencyMs: {
+                                            ok: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                p99: number | null;
+                                            };
+                                            failed: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                p99: number | null;
+                                            };
+                                        };
+                                    };
+                                    callbacks: {
+                                        accepted: number;
+                                        duplicate: number;
+                                        rejected: number;
+                                        review: number;
+                                        statusQueryAnswers: number;
+                                    };
+                                    paymentUrlsIssued: number;
+                                    succeeded: number;
+                                    failed: number;
+                                    conversion: number | null;
+                                    timeToFinalMs: {
+                                        p50: number | null;
+                                        p95: number | null;
+                                    };
+                                    signatureFailures: number;
+                                    amountMismatches: number;
+                                };
+                            };
+                            pendingBeyondTtl: number;
+                            openAlerts: {
+                                id: string;
+                                integrationId: string;
+                                /** @enum {string} */
+                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches";
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                openedAt: number;
+                                resolvedAt: number | null;
+                                data: {
+                                    [key: string]: number;
+                                };
+                                acknowledgedBy: string | null;
+                                acknowledgedAt: number | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every integration of the tenant: its figures per window, last callback and open alerts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            asOf: number;
+                            integrations: {
+                                id: string;
+                                name: string;
+                                enabled: boolean;
+                                windows: {
+                                    "5m": {
+                                        api1: {
+                                            calls: number;
+                                            ok: number;
+                                            failed: number;
+                                            successRate: number | null;
+                                            latencyMs: {
+                                                ok: {
+                                                    p50: number | null;
+                                                    p95: number | null;
+                                                    p99: number | null;
+                                                };
+                                                failed: {
+                                                    p50: number | null;
+                                                    p95: number | null;
+                                                    p99: number | null;
+                                                };
+                                            };
+                                        };
+                                        callbacks: {
+                                            accepted: number;
+                                            duplicate: number;
+                                            rejected: number;
+                                            review: number;
+                                            statusQueryAnswers: number;
+                                        };
+                                        paymentUrlsIssued: number;
+                                        succeeded: number;
+                                        failed: number;
+                                        conversion: number | null;
+                                        timeToFinalMs: {
+                                            p50: number | null;
+                                            p95: number | null;
+                                        };
+                                        signatureFailures: number;
+                                        amountMismatches: number;
+                                    };
+                                    "1h": {
+                                        api1: {
+                                            calls: number;
+                                            ok: number;
+                                            failed: number;
+                                            successRate: number | null;
+                                            latencyMs: {
+                                                ok: {
+                                                    p50: number | null;
+                                                    p95: number | null;
+                                                    p99: number | null;
+                                                };
+                                                failed: {
+                                                    p50: number | null;
+                                                    p95: number | null;
+                                                    p99: number | null;
+                                                };
+                                            };
+                                        };
+                                        callbacks: {
+                                            accepted: number;
+                                            duplicate: number;
+                                            rejected: number;
+                                            review: number;
+                                            statusQueryAnswers: number;
+                                        };
+                                        paymentUrlsIssued: number;
+                                        succeeded: number;
+                                        failed: number;
+                                        conversion: number | null;
+                                        timeToFinalMs: {
+                                            p50: number | null;
+                                            p95: number | null;
+                                        };
+                                        signatureFailures: number;
+                                        amountMismatches: number;
+                                    };
+                                    "24h": {
+                                        api1: {
+                                            calls: number;
+                                            ok: number;
+                                            failed: number;
+                                            successRate: number | null;
+                                            latencyMs: {
+                                                ok: {
+                                                    p50: number | null;
+                                                    p95: number | null;
+                                                    p99: number | null;
+                                                };
+                                                failed: {
+                                                    p50: number | null;
+                                                    p95: number | null;
+                                                    p99: number | null;
+                                                };
+                                            };
+                                        };
+                                        callbacks: {
+                                            accepted: number;
+                                            duplicate: number;
+                                            rejected: number;
+                                            review: number;
+                                            statusQueryAnswers: number;
+                                        };
+                                        paymentUrlsIssued: number;
+                                        succeeded: number;
+                                        failed: number;
+                                        conversion: number | null;
+                                        timeToFinalMs: {
+                                            p50: number | null;
+                                            p95: number | null;
+                                        };
+                                        signatureFailures: number;
+                                        amountMismatches: number;
+                                    };
+                                };
+                                pendingBeyondTtl: number;
+                                lastCallbackAt: number | null;
+                                openAlerts: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Integration alerts, open ones first, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "open" | "resolved";
+                    integrationId?: string;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                integrationId: string;
+                                /** @enum {string} */
+                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches";
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                openedAt: number;
+                                resolvedAt: number | null;
+                                data: {
+                                    [key: string]: number;
+                                };
+                                acknowledgedBy: string | null;
+                                acknowledgedAt: number | null;
+                            }[];
+                            total: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/alerts/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge an alert (it stays open until its rule resolves it); audited */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alert: {
+                                id: string;
+                                integrationId: string;
+                                /** @enum {string} */
+                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches";
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                openedAt: number;
+                                resolvedAt: number | null;
+                                data: {
+                                    [key: string]: number;
+                                };
+                                acknowledgedBy: string | null;
+                                acknowledgedAt: number | null;
+                            };
                         };
                     };
                 };

@@ -277,6 +277,56 @@ export interface LoginAttemptsTable {
   count: number;
 }
 
+/** One integration's figures for one minute (migration 0010, modules/integration-health). */
+export interface IntegrationHealthMinutesTable {
+  integration_id: string;
+  /** Start of the minute, epoch ms. */
+  minute: number;
+  tenant_id: string;
+  api1_ok: number;
+  api1_failed: number;
+  /** JSON: counts per latency bucket (modules/integration-health/histogram.ts). */
+  api1_ok_latency: string;
+  api1_failed_latency: string;
+  urls_issued: number;
+  cb_accepted: number;
+  cb_duplicate: number;
+  cb_rejected: number;
+  cb_review: number;
+  /** API-3 answers (callback_logs.source = status_query), apart from the callbacks. */
+  status_answers: number;
+  signature_failures: number;
+  amount_mismatches: number;
+  succeeded: number;
+  failed: number;
+  /** JSON: counts per duration bucket, from the order (API-1) to its final status. */
+  time_to_final: string;
+}
+
+export interface IntegrationHealthStateTable {
+  id: string;
+  /** The rollup has re-derived every minute before this instant (epoch ms). */
+  rolled_to: number;
+}
+
+export type AlertKind = "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches";
+
+export interface AlertsTable {
+  id: string;
+  tenant_id: string;
+  integration_id: string;
+  kind: AlertKind;
+  status: "open" | "resolved";
+  /** `integration_id:kind` while open, null once resolved: unique, so one open alert per pair. */
+  open_key: string | null;
+  opened_at: number;
+  resolved_at: number | null;
+  /** JSON: the figures that opened it */
+  data: string;
+  acknowledged_by: string | null;
+  acknowledged_at: number | null;
+}
+
 /** The platform operator, above tenants (migration 0012, modules/platform/). */
 export interface PlatformOperatorsTable {
   id: string;
@@ -314,6 +364,9 @@ export interface Database {
   review_items: ReviewItemsTable;
   audit_log: AuditLogTable;
   login_attempts: LoginAttemptsTable;
+  integration_health_minutes: IntegrationHealthMinutesTable;
+  integration_health_state: IntegrationHealthStateTable;
+  alerts: AlertsTable;
   platform_operators: PlatformOperatorsTable;
   operator_sessions: OperatorSessionsTable;
 }

@@ -25,6 +25,17 @@ export function createMetrics() {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128],
       registers: [registry],
     }),
+    statusQueries: new Counter({
+      name: "psphub_status_queries_total",
+      help: "API-3 status queries by trigger (schedule, expiry, manual) and outcome (found, not_found, failed)",
+      labelNames: ["trigger", "outcome"] as const,
+      registers: [registry],
+    }),
+    assistanceFlags: new Counter({
+      name: "psphub_needs_assistance_total",
+      help: "Orders flagged needs assistance when their status-query schedule ended without a final status",
+      registers: [registry],
+    }),
     credits: new Counter({
       name: "psphub_credits_total",
       help: "Wallet credits applied",

@@ -122,6 +122,8 @@ export type CallbackLogView = {
   remoteAddr: string | null;
   /** 1, or for a summary of throttled requests (httpStatus 429) how many it stands for. */
   requestCount: number;
+  /** `callback` (API-2) or `status_query` (an API-3 answer). */
+  source: "callback" | "status_query";
 };
 
 /** The callback log's sortable columns (`sort=column:dir`). */
@@ -137,7 +139,11 @@ const callbackLogSort: SortSpec<CallbackLogSortColumn> = {
   }),
 };
 
-export type CallbackLogFilter = { verdict?: CallbackLogsTable["verdict"]; errorType?: string };
+export type CallbackLogFilter = {
+  verdict?: CallbackLogsTable["verdict"];
+  errorType?: string;
+  source?: "callback" | "status_query";
+};
 const NEWEST_FIRST: Sort<CallbackLogSortColumn> = { column: "created_at", dir: "desc" };
 
 function filteredLogs(db: Db, tenantId: string, integrationId: string, f: CallbackLogFilter) {
@@ -147,6 +153,7 @@ function filteredLogs(db: Db, tenantId: string, integrationId: string, f: Callba
     .where("integration_id", "=", integrationId);
   if (f.verdict) q = q.where("verdict", "=", f.verdict);
   if (f.errorType) q = q.where("error_type", "=", f.errorType);
+  if (f.source) q = q.where("source", "=", f.source);
   return q;
 }
 
@@ -207,5 +214,6 @@ function callbackLogView(r: CallbackLogsTable): CallbackLogView {
     rawBody: r.raw_body,
     remoteAddr: r.remote_addr,
     requestCount: Number(r.request_count ?? 1),
+    source: r.source ?? "callback",
   };
 }

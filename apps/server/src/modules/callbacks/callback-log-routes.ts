@@ -25,11 +25,14 @@ const logItem = z.object({
   remoteAddr: z.string().nullable(),
   /** 1, or for a summary of requests throttled with 429 (not stored one by one) their number. */
   requestCount: z.number().int(),
+  /** `callback` (API-2) or `status_query` (an API-3 answer). */
+  source: z.enum(["callback", "status_query"]),
 });
 
 const filters = {
   verdict: z.enum(VERDICTS).optional(),
   errorType: z.string().min(1).max(64).optional(),
+  source: z.enum(["callback", "status_query"]).optional(),
   sort: sortParam(CALLBACK_LOG_SORT_COLUMNS, "created_at:desc"),
 };
 const integrationParams = z.object({ id: z.string().min(1).max(100) });

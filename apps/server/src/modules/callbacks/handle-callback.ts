@@ -10,7 +10,7 @@ import type { AppContext } from "../../app-context.js";
 import { newId } from "../../common/ids.js";
 import { createMicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
 import { safeEqual } from "../../infra/crypto/hashing.js";
-import { type Db, isLedgerCreditViolation, writeTransaction } from "../../infra/db/database.js";
+import { type Db, hasRowLocks, isLedgerCreditViolation, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
@@ -66,6 +66,23 @@ type Judgement = {
    */
   receivedAt: number;
   eventId: string;
+  /** Its log row's id, once recorded. */
+  callbackLogId?: string;
+};
+
+/**
+ * An API-3 answer judged by this pipeline (modules/status-query): which query it answers. Its log
+ * row has `source: "status_query"` and the backend's HTTP status, its timeline entry is the
+ * query's (`status_query`), and what it settles has the cause `status_query`.
+ */
+export type StatusQueryMark = {
+  tenantId: string;
+  depositId: string;
+  integrationId: string;
+  orderNo: string;
+  trigger: "schedule" | "expiry" | "manual";
+  step: number | null;
+  httpStatus: number;
 };
 
 /** A callback after the checks that need no order (1–4): refused already, or to be judged. */
@@ -79,6 +96,8 @@ type Screened = {
    * matched (only the sign failed), it also counts against the flood limits.
    */
   refused?: { tokenMatched: boolean };
+  /** Set for an API-3 answer. */
+  query?: StatusQueryMark;
 };
 
 export type CallbackHandler = (req: CallbackRequest) => Promise<CallbackAnswer>;
@@ -189,9 +208,12 @@ async function runBatch(deps: CallbackDeps, items: Screened[], apply: boolean): 
   const done = await writeTransaction(deps.db, (trx) =>
     settle(trx, deps, { orderNos }, (planner) => {
       const judged = items.map((item) =>
-        item.passed ? judgeOrder(item.judgement, item.passed, planner, apply) : item.judgement,
+        item.passed
+          ? judgeOrder(item.judgement, item.passed, planner, apply, item.query ? "status_query" : "callback")
+          : item.judgement,
       );
-      return { value: judged, records: callbackRecords(trx, deps, items, judged) };
+      const records = callbackRecords(trx, deps, items, judged);
+      return { value: judged.map((j, i) => ({ ...j, callbackLogId: records.log.ids[i] })), records };
     }),
   );
   if (done.credits > 0) deps.metrics.credits.inc(done.credits);
@@ -208,13 +230,14 @@ function callbackRecords(
   deps: CallbackDeps,
   items: Screened[],
   judged: Judgement[],
-): SettlementRecords {
+): SettlementRecords & { log: { ids: string[] } } {
   const now = deps.clock.now();
   const log = callbackLogsWrite(
     trx,
-    items.map(({ req }, i) => {
+    items.map(({ req, query }, i) => {
       const j = judged[i] as Judgement;
       return {
+        source: query ? ("status_query" as const) : ("callback" as const),
         tenant_id: j.tenantId,
         integration_id: j.integrationId,
         deposit_id: j.depositId,
@@ -224,7 +247,11 @@ function callbackRecords(
         raw_body: req.rawBody,
         verdict: j.verdict,
         error_type: j.errorType,
-        http_status: j.errorType ? CALLBACK_ERROR_TYPES[j.errorType].httpStatus : 204,
+        http_status: query
+          ? query.httpStatus
+          : j.errorType
+            ? CALLBACK_ERROR_TYPES[j.errorType].httpStatus
+            : 204,
         remote_addr: req.remoteAddr,
         created_at: now,
       };
@@ -233,16 +260,37 @@ function callbackRecords(
   const events: NewDepositEvent[] = [];
   const reviews: PlannedReview[] = [];
   for (const [i, j] of judged.entries()) {
-    if (!j.tenantId || !j.depositId) continue;
-    const at = { tenantId: j.tenantId, depositId: j.depositId };
     const { verdict, errorType, status, amount } = j;
     const callbackLogId = log.ids[i] as string;
-    events.push({
-      ...at,
-      id: j.eventId,
-      now: j.receivedAt,
-      event: { kind: "callback", data: { callbackLogId, status, amount, verdict, errorType } },
-    });
+    const query = items[i]?.query;
+    if (query) {
+      // Every answer of a query is on the queried order's timeline, whatever it says.
+      // Refused before its order was looked at (garbage, another integration or order, a bad
+      // sign): no answer at all, a failed query.
+      const refused = items[i]?.refused !== undefined;
+      const data = {
+        trigger: query.trigger,
+        step: query.step,
+        outcome: refused ? "failed" : "found",
+      } as const;
+      const reason = refused ? `invalid_answer: ${errorType}` : errorType;
+      events.push({
+        tenantId: query.tenantId,
+        depositId: query.depositId,
+        id: j.eventId,
+        now: j.receivedAt,
+        event: { kind: "status_query", data: { ...data, reason, callbackLogId, verdict } },
+      });
+    }
+    if (!j.tenantId || !j.depositId) continue;
+    const at = { tenantId: j.tenantId, depositId: j.depositId };
+    if (!query)
+      events.push({
+        ...at,
+        id: j.eventId,
+        now: j.receivedAt,
+        event: { kind: "callback", data: { callbackLogId, status, amount, verdict, errorType } },
+      });
     if (j.review)
       reviews.push({ ...at, ...j.review, callbackLogId, now, id: newId(), eventId: newEventId() });
   }
@@ -275,9 +323,9 @@ export async function recordUnreadCallback(
   deps.metrics.callbacks.inc({ verdict: "rejected", type });
 }
 
-/** Checks 1–4, in the spec's order (docs/psp-open-api.md#api-2-checks); the first that fails decides the answer. */
-async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise<Screened> {
-  const j: Judgement = {
+/** A judgement before any check: rejected, nothing known yet, received now. */
+function newJudgement(deps: Pick<CallbackDeps, "clock">): Judgement {
+  return {
     verdict: "rejected",
     errorType: null,
     merchantId: null,
@@ -291,6 +339,24 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
     receivedAt: deps.clock.now(),
     eventId: newEventId(),
   };
+}
+
+/** Check 1, the body parses; what it claims is kept in `j` for the log. */
+function readInto(j: Judgement, raw: string | undefined, contentType: string | undefined) {
+  const read = readCallbackBody(raw, contentType);
+  if (read.ok) {
+    const cb = read.body.callback;
+    j.merchantId = cb.merchantId;
+    j.orderNo = cb.orderNo;
+    j.status = cb.status;
+    j.amount = cb.amountText;
+  }
+  return read;
+}
+
+/** Checks 1–4, in the spec's order (docs/psp-open-api.md#api-2-checks); the first that fails decides the answer. */
+async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise<Screened> {
+  const j = newJudgement(deps);
   const reject = (type: CallbackErrorType, tokenMatched = false): Screened => ({
     req,
     judgement: { ...j, errorType: type },
@@ -298,13 +364,9 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
   });
 
   // 1. The body parses: one flat JSON object (or form), right types, mandatory keys.
-  const read = readCallbackBody(req.rawBody, req.contentType);
+  const read = readInto(j, req.rawBody, req.contentType);
   if (!read.ok) return reject("request_malformed");
   const cb = read.body.callback;
-  j.merchantId = cb.merchantId;
-  j.orderNo = cb.orderNo;
-  j.status = cb.status;
-  j.amount = cb.amountText;
 
   // 2. The integration, by merchant_id, enabled.
   const now = deps.clock.now();
@@ -347,6 +409,7 @@ function judgeOrder(
   { cb, integ }: { cb: ParsedCallback; integ: CallbackIntegration },
   planner: SettlementPlanner,
   apply: boolean,
+  cause: "callback" | "status_query",
 ): Judgement {
   const j: Judgement = { ...screened };
   const reject = (type: CallbackErrorType): Judgement => ({ ...j, verdict: "rejected", errorType: type });
@@ -412,7 +475,7 @@ function judgeOrder(
     paidAmountMinor: paid,
     ...(cb.transactionId !== undefined ? { transactionId: cb.transactionId } : {}),
     pspTime: cb.time,
-    cause: "callback" as const,
+    cause,
   };
   const settled = (result: SettlementResult): SettlementOutcome =>
     apply ? planner.apply(result) : { kind: "repeat" };
@@ -444,4 +507,99 @@ function judgeOrder(
       ...(requested === "failed" ? { failureReason: "psp_reported_failure" } : {}),
     }),
   );
+}
+
+/** What became of an API-3 answer judged as a callback. */
+export type StatusAnswerJudgement = {
+  verdict: CallbackVerdict;
+  errorType: CallbackErrorType | null;
+  callbackLogId: string | null;
+  /** Refused before its order was looked at (checks 1, 2, the sign, the order number). */
+  refused: boolean;
+  /**
+   * The backend's answer is authentic (its integration, sign and order are the queried ones) and
+   * reports a final status (success or failure), whatever the order-level checks made of it.
+   */
+  final: boolean;
+};
+
+/**
+ * Judges the `data` of an API-3 answer (docs/psp-open-api.md#api-3-status-query) exactly as an
+ * API-2 callback: checks 1, 2 and 4–9 and the settlement's apply step, batched with other answers
+ * only (no flood guard). Check 2 must find the integration that was queried, and its order number must be the
+ * queried order's; check 3 (the header token, which an answer has none of) is replaced by the
+ * sign verified with every token the integration accepts now, each tried in full.
+ */
+export async function judgeStatusAnswer(
+  deps: CallbackDeps,
+  dataText: string,
+  query: StatusQueryMark,
+): Promise<StatusAnswerJudgement> {
+  const screened = await screenStatusAnswer(deps, dataText, query);
+  const j = await statusAnswers(deps)(screened);
+  return {
+    verdict: j.verdict,
+    errorType: j.errorType,
+    callbackLogId: j.callbackLogId ?? null,
+    refused: screened.refused !== undefined,
+    final: screened.passed !== undefined && (j.status === 0 || j.status === 1),
+  };
+}
+
+/**
+ * API-3 answers are group-committed as callbacks are (their own batcher, over the same
+ * judge-and-apply), one batcher per database handle, so per AppContext: under a backlog of due
+ * queries (bench B5) one transaction settles many answers.
+ */
+const statusAnswerBatchers = new WeakMap<Db, (s: Screened) => Promise<Judgement>>();
+function statusAnswers(deps: CallbackDeps): (s: Screened) => Promise<Judgement> {
+  let submit = statusAnswerBatchers.get(deps.db);
+  if (!submit) {
+    const batcher = createMicroBatcher<Screened, Judgement>((items) => judgeAndApply(deps, items), {
+      maxBatch: 64,
+      concurrency: hasRowLocks(deps.db) ? 2 : 1,
+    });
+    submit = (item) => batcher.submit(item);
+    statusAnswerBatchers.set(deps.db, submit);
+  }
+  return submit;
+}
+
+async function screenStatusAnswer(
+  deps: CallbackDeps,
+  dataText: string,
+  query: StatusQueryMark,
+): Promise<Screened> {
+  const req: CallbackRequest = {
+    rawBody: dataText,
+    contentType: "application/json",
+    token: undefined,
+    remoteAddr: null,
+  };
+  const j = newJudgement(deps);
+  const reject = (type: CallbackErrorType): Screened => ({
+    req: { ...req, rawBody: refusedBodyPrefix(dataText) },
+    judgement: { ...j, errorType: type },
+    refused: { tokenMatched: false },
+    query,
+  });
+  const read = readInto(j, dataText, "application/json");
+  if (!read.ok) return reject("request_malformed");
+  const cb = read.body.callback;
+  const now = deps.clock.now();
+  const integ = await deps.callbackIntegrations.find(cb.merchantId, now);
+  if (!integ?.enabled || integ.id !== query.integrationId || integ.tenant_id !== query.tenantId)
+    return reject("psp_setting_not_found");
+  j.tenantId = integ.tenant_id;
+  j.integrationId = integ.id;
+  // Every accepted token is tried in full (each comparison constant-time): none short-circuits.
+  let valid = false;
+  for (const token of callbackTokens(integ, now)) {
+    const v = verifyDetailed(read.body.params, token, cb.sign, { literals: read.body.literals });
+    valid = v.valid || valid;
+  }
+  if (!valid) return reject("psp_token_invalid");
+  // An answer about another order than the one asked about settles nothing.
+  if (cb.orderNo !== query.orderNo) return reject("payment_not_found");
+  return { req, judgement: j, passed: { cb, integ }, query };
 }

@@ -246,7 +246,8 @@ function depositSql(db: Db) {
     // deposit-repo.ts. The `api1_call` events are written either way.
     setPaymentUrls: withFromItem(
       (urls: FromItem) => `
-      UPDATE deposits SET payment_url = v.url, updated_at = v.now
+      UPDATE deposits SET payment_url = v.url, updated_at = v.now,
+        status_query_due_at = v.query_due_at, status_query_step = 0
       FROM ${urls}
       WHERE deposits.tenant_id = v.tenant_id AND deposits.id = v.id
         AND deposits.status IN ('pending', 'processing') AND deposits.payment_url IS NULL
@@ -263,8 +264,14 @@ function withFromItem(text: (from: FromItem) => string): (from: FromItem) => str
   return (from) => `${head}${from}${tail}`;
 }
 
-type SetUrlRow = { url: string; now: number; tenant_id: string; id: string };
-const SET_URLS = tableColumns<SetUrlRow>("v", { url: "text", now: "bigint", tenant_id: "text", id: "text" });
+type SetUrlRow = { url: string; now: number; tenant_id: string; id: string; query_due_at: number | null };
+const SET_URLS = tableColumns<SetUrlRow>("v", {
+  url: "text",
+  now: "bigint",
+  tenant_id: "text",
+  id: "text",
+  query_due_at: "bigint",
+});
 
 /*
  * Group commit. The two write steps of every deposit creation go through a batcher: the steps
@@ -279,7 +286,14 @@ const SET_URLS = tableColumns<SetUrlRow>("v", { url: "text", now: "bigint", tena
 const BATCH_MAX = 64;
 
 type InsertItem = { row: DepositsTable; event: NewDepositEvent };
-type SetUrlItem = { url: string; now: number; tenantId: string; id: string; event: NewDepositEvent };
+type SetUrlItem = {
+  url: string;
+  now: number;
+  tenantId: string;
+  id: string;
+  queryDueAt: number | null;
+  event: NewDepositEvent;
+};
 
 /** A batch; when it fails, each of its items alone (its own transaction or statement). */
 function aloneOnFailure<I, O>(run: (items: I[]) => Promise<O[]>) {
@@ -322,7 +336,8 @@ export type DepositWriter = {
    * `undefined` when the update did not apply.
    */
   setPaymentUrl(
-    t: { tenantId: string; id: string; url: string; now: number },
+    /** `queryDueAt`: the first API-3 query's due time, when the integration has API-3 on. */
+    t: { tenantId: string; id: string; url: string; now: number; queryDueAt?: number | null },
     event: NewDepositEvent,
   ): Promise<CreatedDepositRow | undefined>;
 };
@@ -373,7 +388,13 @@ export function createDepositWriter(db: Db): DepositWriter {
     const urls = rowsAsTable(
       db,
       SET_URLS,
-      items.map((i) => ({ url: i.url, now: i.now, tenant_id: i.tenantId, id: i.id })),
+      items.map((i) => ({
+        url: i.url,
+        now: i.now,
+        tenant_id: i.tenantId,
+        id: i.id,
+        query_due_at: i.queryDueAt,
+      })),
     );
     const set = await writeThen<CreatedDepositRow>(
       db,
@@ -401,6 +422,6 @@ export function createDepositWriter(db: Db): DepositWriter {
       return (await findContexts([key]))[0];
     },
     insert: (row, event) => insert.submit({ row, event }),
-    setPaymentUrl: (t, event) => setUrl.submit({ ...t, event }),
+    setPaymentUrl: (t, event) => setUrl.submit({ ...t, queryDueAt: t.queryDueAt ?? null, event }),
   };
 }

@@ -6,11 +6,12 @@ import { ConflictError, NotFoundError, ValidationError } from "../../common/erro
 import { newId, newOrderNo } from "../../common/ids.js";
 import { plainDecimal } from "../../common/plain-decimal.js";
 import { parseInput } from "../../common/validation.js";
-import { encodeJson, toDbMinor, writeTransaction } from "../../infra/db/database.js";
-import type { DepositsTable } from "../../infra/db/schema.js";
+import { encodeJson, toBool, toDbMinor, writeTransaction } from "../../infra/db/database.js";
+import type { DepositsTable, PspIntegrationsTable } from "../../infra/db/schema.js";
 import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
 import { assertTenantActive } from "../platform/tenant-suspension.js";
 import { settle } from "../settlement/settle.js";
+import { dueAt, scheduleOf } from "../status-query/status-query-schedule.js";
 import {
   type Api1Outcome,
   api1Url,
@@ -324,14 +325,20 @@ async function callApi1(
     };
   }
 
-  const recorded = await recordApi1Outcome(deps, deps.clock.now(), row, {
-    url,
-    request: sent,
-    httpStatus,
-    response,
-    latencyMs,
-    outcome,
-  });
+  const recorded = await recordApi1Outcome(
+    deps,
+    deps.clock.now(),
+    row,
+    {
+      url,
+      request: sent,
+      httpStatus,
+      response,
+      latencyMs,
+      outcome,
+    },
+    m.integrationRow,
+  );
   deps.metrics?.api1Calls.observe({ outcome: outcome.ok ? "ok" : "failed" }, latencyMs / 1000);
   const log = {
     orderNo: row.order_no,
@@ -363,6 +370,7 @@ async function recordApi1Outcome(
     latencyMs: number;
     outcome: Api1Outcome;
   },
+  integration: Pick<PspIntegrationsTable, "status_query_enabled" | "status_query_schedule">,
 ): Promise<CreatedDepositRow | undefined> {
   const { outcome } = call;
   const event: NewDepositEvent = {
@@ -384,7 +392,14 @@ async function recordApi1Outcome(
   };
   if (outcome.ok) {
     const url = outcome.paymentUrl;
-    return deps.depositWriter.setPaymentUrl({ tenantId: row.tenant_id, id: row.id, url, now }, event);
+    // API-3 on: the order's first status query, counted from now (docs/psp-open-api.md#api-3-status-query).
+    const queryDueAt = toBool(integration.status_query_enabled)
+      ? dueAt(scheduleOf(integration.status_query_schedule), 0, now, Math.random())
+      : null;
+    return deps.depositWriter.setPaymentUrl(
+      { tenantId: row.tenant_id, id: row.id, url, now, queryDueAt },
+      event,
+    );
   }
   // The failure goes through the settlement's guarded transition, from `pending` only: a
   // callback that raced ahead is never overwritten.

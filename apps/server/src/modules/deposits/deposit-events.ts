@@ -1,3 +1,5 @@
+import type { CallbackLogsTable } from "../../infra/db/schema.js";
+
 /**
  * The deposit timeline: one row in deposit_events per thing that happened, in order. The
  * `data` JSON of each kind is typed here so writers and the timeline reader agree. Secrets
@@ -38,7 +40,22 @@ export type DepositEvent =
       data: {
         from: string;
         to: string;
-        cause: "callback" | "manual" | "expiry" | "api1" | "review" | "cancel";
+        cause: "callback" | "status_query" | "manual" | "expiry" | "api1" | "review" | "cancel";
+      };
+    }
+  | {
+      /** An API-3 status query (modules/status-query), whatever its outcome. */
+      kind: "status_query";
+      data: {
+        trigger: "schedule" | "expiry" | "manual";
+        /** The schedule's step (0-based); null for the expiry and manual queries. */
+        step: number | null;
+        outcome: "found" | "not_found" | "failed";
+        /** Why a query failed, or why a found answer was refused (its error type); else null. */
+        reason: string | null;
+        /** The answer's callback log row, when it had a body to keep. */
+        callbackLogId: string | null;
+        verdict: CallbackLogsTable["verdict"] | null;
       };
     }
   | { kind: "ledger"; data: { entryId: string; walletId: string; amount: string; currency: string } }

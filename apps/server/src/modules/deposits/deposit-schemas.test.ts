@@ -13,7 +13,16 @@ describe("the timeline's response schema", () => {
   it("is a discriminated union in the OpenAPI document: one variant per kind, none generic", () => {
     const kinds = timelineEvent.options.map((o) => o.shape.kind.value);
     expect(kinds.sort()).toEqual(
-      ["api1_call", "callback", "created", "ledger", "manual", "review", "status_change"].sort(),
+      [
+        "api1_call",
+        "callback",
+        "created",
+        "ledger",
+        "manual",
+        "review",
+        "status_change",
+        "status_query",
+      ].sort(),
     );
   });
 

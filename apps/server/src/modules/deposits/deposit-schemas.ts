@@ -217,7 +217,18 @@ export const timelineEvent = z.discriminatedUnion("kind", [
     z.object({
       from: z.string(),
       to: z.string(),
-      cause: z.enum(["callback", "manual", "expiry", "api1", "review", "cancel"]),
+      cause: z.enum(["callback", "status_query", "manual", "expiry", "api1", "review", "cancel"]),
+    }),
+  ),
+  ev(
+    "status_query",
+    z.object({
+      trigger: z.enum(["schedule", "expiry", "manual"]),
+      step: z.number().int().nullable().describe("the schedule's step (0-based); null for expiry and manual"),
+      outcome: z.enum(["found", "not_found", "failed"]),
+      reason: nullableStr.describe("why the query failed, or the error type a found answer was refused with"),
+      callbackLogId: nullableStr,
+      verdict: z.enum(["accepted", "duplicate", "rejected", "review"]).nullable(),
     }),
   ),
   ev(

@@ -7,6 +7,7 @@ import type { AdminActor } from "../../http/admin-actor.js";
 import { encodeJson, fromBool, writeTransaction } from "../../infra/db/database.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { checkedAppUrl } from "./app-url.js";
+import { statusQueryColumns } from "./integration-model.js";
 import { createIntegrationRepo, type IntegrationRow } from "./integration-repo.js";
 import {
   type CreateIntegrationInput,
@@ -49,9 +50,7 @@ export async function createIntegration(
     amount_policy: data.amountPolicy,
     param_config: encodeJson(setup.paramConfig),
     custom_params: encodeJson(setup.customParams),
-    status_query_enabled: 0,
-    status_query_schedule: null,
-    status_query_timeout_ms: 10_000,
+    ...statusQueryColumns(data.statusQuery),
     created_at: now,
     updated_at: now,
   };

@@ -1,5 +1,6 @@
 import { API1_PARAM_NAMES, type Api1ParamName } from "@psphub/protocol/admin";
 import { z } from "zod";
+import { SCHEDULE_LIMITS } from "../status-query/status-query-schedule.js";
 import { DEFAULT_API1_TIMEOUT_MS } from "./integration-model.js";
 
 /**
@@ -45,6 +46,18 @@ const appUrl = z.string().trim().min(1).max(2048);
 const api1TimeoutMs = z.number().int().min(1_000).max(60_000);
 const amountPolicy = z.enum(AMOUNT_POLICIES);
 
+/** API-3's settings, every field optional: given ones replace the current (or default) ones. */
+export const statusQueryInput = z.strictObject({
+  enabled: z.boolean().optional(),
+  /** Delays in seconds, each counted from the query before it (the first from API-1's success). */
+  scheduleSeconds: z
+    .array(z.number().int().min(SCHEDULE_LIMITS.minDelaySeconds).max(SCHEDULE_LIMITS.maxDelaySeconds))
+    .min(SCHEDULE_LIMITS.minSteps)
+    .max(SCHEDULE_LIMITS.maxSteps)
+    .optional(),
+  timeoutMs: z.number().int().min(1_000).max(60_000).optional(),
+});
+
 export const createIntegrationInput = z.object({
   name,
   appUrl,
@@ -53,6 +66,7 @@ export const createIntegrationInput = z.object({
   amountPolicy: amountPolicy.default("exact"),
   paramConfig: paramConfigInput.optional(),
   customParams: customParamsInput.default([]),
+  statusQuery: statusQueryInput.optional(),
 });
 export type CreateIntegrationInput = z.input<typeof createIntegrationInput>;
 
@@ -66,6 +80,8 @@ export const updateIntegrationInput = z.object({
   paramConfig: paramConfigInput.optional(),
   /** Replaces the whole list; send the existing keys to keep them. */
   customParams: customParamsInput.optional(),
+  /** Merged over the current settings. */
+  statusQuery: statusQueryInput.optional(),
 });
 export type UpdateIntegrationInput = z.input<typeof updateIntegrationInput>;
 
@@ -115,6 +131,12 @@ export const integrationOut = z.object({
   paramConfig: paramConfigOut,
   customParams: z.array(customParamOut),
   callbackUrl: z.string(),
+  statusQuery: z.object({
+    enabled: z.boolean(),
+    /** The stored schedule, or the spec's default when none is stored. */
+    scheduleSeconds: z.array(z.number()),
+    timeoutMs: z.number(),
+  }),
   tokenRotatedAt: z.number().nullable(),
   /** Until when API-2 still accepts the previous token; null when there is none. */
   previousTokenValidUntil: z.number().nullable(),

@@ -16,6 +16,7 @@ export function integrationView(row: IntegrationRow, now: number, publicBaseUrl:
     paramConfig: i.paramConfig,
     customParams: i.customParams,
     callbackUrl: callbackBaseUrl(publicBaseUrl),
+    statusQuery: i.statusQuery,
     tokenRotatedAt: i.tokenRotatedAt,
     previousTokenValidUntil:
       row.prev_token_enc && i.prevTokenExpiresAt !== null && i.prevTokenExpiresAt > now
@@ -38,5 +39,6 @@ export function auditSnapshot(row: IntegrationRow) {
     amountPolicy: i.amountPolicy,
     paramConfig: i.paramConfig,
     customParams: i.customParams,
+    statusQuery: i.statusQuery,
   };
 }

@@ -5,7 +5,7 @@ import type { AdminActor } from "../../http/admin-actor.js";
 import { encodeJson, fromBool, toBool } from "../../infra/db/database.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { checkedAppUrl } from "./app-url.js";
-import { toIntegration } from "./integration-model.js";
+import { statusQueryColumns, toIntegration } from "./integration-model.js";
 import type { IntegrationPatch, IntegrationRow } from "./integration-repo.js";
 import {
   type IntegrationView,
@@ -60,6 +60,7 @@ export async function updateIntegration(
     if (data.enabled !== undefined) patch.enabled = fromBool(data.enabled);
     if (data.api1TimeoutMs !== undefined) patch.api1_timeout_ms = data.api1TimeoutMs;
     if (data.amountPolicy !== undefined) patch.amount_policy = data.amountPolicy;
+    if (data.statusQuery !== undefined) Object.assign(patch, statusQueryColumns(data.statusQuery, row));
 
     const now = ctx.clock.now();
     const next: IntegrationRow = { ...row, ...patch, updated_at: now };

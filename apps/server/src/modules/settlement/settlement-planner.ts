@@ -11,14 +11,21 @@ import {
   sourcesOf,
 } from "../deposits/deposit-state.js";
 
-/** What a PSP can report of a payment (API-2 callback, and the coming API-3 status query). */
+/** What a PSP can report of a payment (API-2 callback, API-3 status query). */
 export type ResultStatus = "succeeded" | "failed" | "processing";
 
 /** Every status a result or transition may move a deposit to. */
 export type SettlementTarget = ResultStatus | "expired" | "cancelled";
 
 /** Who or what moved the deposit: kept on its `status_change` timeline entry. */
-export type SettlementCause = "callback" | "manual" | "review" | "cancel" | "api1" | "expiry";
+export type SettlementCause =
+  | "callback"
+  | "status_query"
+  | "manual"
+  | "review"
+  | "cancel"
+  | "api1"
+  | "expiry";
 
 /**
  * One result (a PSP's report, a person's decision) or transition (cancel, expiry, API-1 failure)

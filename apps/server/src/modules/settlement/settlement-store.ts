@@ -1,5 +1,5 @@
 import type { AppContext } from "../../app-context.js";
-import { type Db, toDbMinor, writeTransaction } from "../../infra/db/database.js";
+import { type Db, dialectOf, toDbMinor, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { keyList, perDatabase, rowsAsTable, runStatement, tableColumns } from "../../infra/db/sql-text.js";
 import { type BatchWrite, isTransientConflict, runWrites } from "../../infra/db/write-batch.js";
@@ -102,7 +102,7 @@ export type SettlementRecords = {
  * Writes a settlement in the caller's transaction, in one statement on PostgreSQL: the
  * deposits' guarded transitions, the ledger (wallets, then entries), then the records after
  * what they point to: the source's log rows, the review items that reference them, the
- * timeline. A review item folds into one already stored (or asked for earlier in the same
+ * timeline; last, the open `needs_assistance` items of deposits that became final. A review item folds into one already stored (or asked for earlier in the same
  * settlement) with its dedupe key; only a new one gets its timeline entry. Finding those costs a
  * read, only when review items are asked for: their deposits are locked, so no other
  * transaction can add one meanwhile.
@@ -144,6 +144,7 @@ export function settlementWrites(
     event: { kind: "review", data: { reviewItemId: r.id, reason: r.reason } },
   }));
   const events = [...(records.events ?? []), ...reviewEvents, ...planned.events];
+  const final = planned.transitions.filter((t) => t.status === "succeeded" || t.status === "failed");
   return [
     ...(planned.transitions.length > 0 ? [transitionsWrite(db, planned.transitions, planned.now)] : []),
     ...ledgerWrites(db, planned.postings),
@@ -165,6 +166,7 @@ export function settlementWrites(
         ]
       : []),
     ...(events.length > 0 ? [eventRowsWrite(db, events)] : []),
+    ...(final.length > 0 ? [assistanceSettledWrite(db, final, planned.now)] : []),
   ];
 }
 
@@ -199,6 +201,25 @@ export function transitionsWrite(db: Db, transitions: readonly DepositTransition
     returnsIds: transitions.map((t) => t.id),
   };
 }
+
+/**
+ * A deposit that became succeeded or failed, by any path, needs no assistance any more: its open
+ * `needs_assistance` items are resolved as `settled` by no one, in the same commit (the
+ * transition itself ends its status-query schedule: TRANSITION_SET).
+ */
+function assistanceSettledWrite(db: Db, final: readonly DepositTransition[], now: number): BatchWrite {
+  const ids = keyList(
+    db,
+    final.map((t) => t.id),
+  );
+  return { sql: SETTLE_ASSISTANCE[dialectOf(db)], parameters: [now, ids] };
+}
+const SETTLE_ASSISTANCE_SET = `UPDATE review_items SET status = 'resolved', resolution = 'settled',
+  resolved_by = NULL, resolved_at = ? WHERE reason = 'needs_assistance' AND status = 'open' AND deposit_id`;
+const SETTLE_ASSISTANCE = {
+  sqlite: `${SETTLE_ASSISTANCE_SET} IN (SELECT value FROM json_each(?))`.replace(/\s+/g, " "),
+  postgres: `${SETTLE_ASSISTANCE_SET} = any(?::text[])`.replace(/\s+/g, " "),
+};
 
 /** One deposit's transition as the UPDATE reads it (`v`). */
 type TransitionRow = {
@@ -236,7 +257,8 @@ const TRANSITION_SET = `
   transaction_id = COALESCE(v.transaction_id, deposits.transaction_id),
   psp_time = COALESCE(v.psp_time, deposits.psp_time),
   failure_reason = CASE WHEN v.clear_failure = 1 THEN NULL ELSE COALESCE(v.failure_reason, deposits.failure_reason) END,
-  failure_message = CASE WHEN v.clear_failure = 1 THEN NULL ELSE COALESCE(v.failure_message, deposits.failure_message) END`.replace(
+  failure_message = CASE WHEN v.clear_failure = 1 THEN NULL ELSE COALESCE(v.failure_message, deposits.failure_message) END,
+  status_query_due_at = CASE WHEN v.status IN ('succeeded', 'failed') THEN NULL ELSE deposits.status_query_due_at END`.replace(
   /\s+/g,
   " ",
 );

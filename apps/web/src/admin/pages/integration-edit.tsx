@@ -28,6 +28,7 @@ import { Api1Preview } from "../integrations/api1-preview.js";
 import { CallbackLog } from "../integrations/callback-log.js";
 import { CredentialsCard } from "../integrations/credentials-card.js";
 import { CustomParamsEditor } from "../integrations/custom-params-editor.js";
+import { HealthPanel } from "../integrations/health-panel.js";
 import {
   AMOUNT_POLICIES,
   emptyValues,
@@ -230,9 +231,11 @@ export function IntegrationEditPage() {
             {can("deposits:read") ? (
               <Tabs.Tab value="callbacks">{t("integrations.tab.callbacks")}</Tabs.Tab>
             ) : null}
+            <Tabs.Tab value="health">{t("health.tab")}</Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="settings">{settings}</Tabs.Panel>
           <Tabs.Panel value="callbacks">{id ? <CallbackLog integrationId={id} /> : null}</Tabs.Panel>
+          <Tabs.Panel value="health">{id ? <HealthPanel integrationId={id} /> : null}</Tabs.Panel>
         </Tabs>
       )}
     </>

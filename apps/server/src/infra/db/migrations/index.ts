@@ -8,6 +8,7 @@ import * as m0006 from "./0006-staff-email-per-tenant.js";
 import * as m0007 from "./0007-callback-rejections.js";
 import * as m0008 from "./0008-client-disabled.js";
 import * as m0009 from "./0009-status-queries.js";
+import * as m0010 from "./0010-integration-health.js";
 import * as m0012 from "./0012-platform-operator.js";
 
 /** Migrations are listed in code (not read from disk) so they work from source and from a build. */
@@ -23,6 +24,7 @@ export const migrationProvider: MigrationProvider = {
       "0007-callback-rejections": m0007,
       "0008-client-disabled": m0008,
       "0009-status-queries": m0009,
+      "0010-integration-health": m0010,
       "0012-platform-operator": m0012,
     };
   },

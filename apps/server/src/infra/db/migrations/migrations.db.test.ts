@@ -35,6 +35,7 @@ async function tables(): Promise<string[]> {
 }
 
 const APP_TABLES = [
+  "alerts",
   "api_keys",
   "audit_log",
   "callback_logs",
@@ -42,6 +43,8 @@ const APP_TABLES = [
   "deposit_events",
   "deposit_methods",
   "deposits",
+  "integration_health_minutes",
+  "integration_health_state",
   "ledger_entries",
   "login_attempts",
   "operator_sessions",
