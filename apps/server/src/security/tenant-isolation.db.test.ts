@@ -133,6 +133,10 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     params: (f) => ({ id: f.assistItemId }),
     body: { POST: { comment: "Mallory" } },
   },
+  "/api/admin/review/:id/check-status": {
+    params: (f) => ({ id: f.assistItemId }),
+    body: { POST: {} },
+  },
   "/api/admin/integrations/:id/health": { params: (f) => ({ id: f.integrationId }) },
   "/api/admin/alerts/:id/acknowledge": { params: (f) => ({ id: f.alertId }) },
   "/api/portal/deposits/:orderNo": { params: (f) => ({ orderNo: f.orderNo }) },

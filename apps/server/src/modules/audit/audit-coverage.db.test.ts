@@ -332,6 +332,7 @@ const ELSEWHERE: Record<string, string> = {
   "POST /api/admin/review/:id/approve": "audited as review.credit_approved (assistance.db.test.ts)",
   "POST /api/admin/review/:id/decline": "audited as review.credit_declined (assistance.db.test.ts)",
   "PUT /api/admin/settings/four-eyes": "audited as settings.four_eyes (assistance.db.test.ts)",
+  "POST /api/admin/review/:id/check-status": "audited as review.check_status (check-status.db.test.ts)",
 };
 
 const clock = fixedClock(Date.UTC(2025, 5, 1));

@@ -278,6 +278,8 @@ export const adminDepositDetail = z.object({
       httpStatus: z.number().int(),
       createdAt: epochMs,
       rawBody: z.string(),
+      /** `callback` (API-2) or `status_query` (an API-3 answer). */
+      source: z.enum(["callback", "status_query"]),
     }),
   ),
 });

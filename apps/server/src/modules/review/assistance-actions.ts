@@ -62,7 +62,6 @@ async function readItem(trx: Db, tenantId: string, itemId: string) {
       "r.reason",
       "r.status",
       "r.data",
-      "r.dedupe_key",
       "r.approval_requested_by",
       "r.approval_comment",
       "d.status as deposit_status",
@@ -110,7 +109,7 @@ async function claimItem(
   trx: Db,
   tenantId: string,
   row: ActionRow,
-  set: { resolution: string; resolvedBy: string; comment: string | null; now: number; dedupeKey?: string },
+  set: { resolution: string; resolvedBy: string; comment: string | null; now: number },
   requestedBy?: string,
 ): Promise<void> {
   let q = trx
@@ -121,7 +120,6 @@ async function claimItem(
       resolved_by: set.resolvedBy,
       comment: set.comment,
       resolved_at: set.now,
-      ...(set.dedupeKey ? { dedupe_key: set.dedupeKey } : {}),
     })
     .where("id", "=", row.id)
     .where("tenant_id", "=", tenantId)
@@ -217,8 +215,8 @@ async function answer(
 
 /**
  * "Keep waiting": closes the item and starts the integration's status-query schedule again
- * from its first step (status-query-schedule.ts). The item's dedupe key is freed, so the new
- * schedule ending unresolved flags the order again.
+ * from its first step (status-query-schedule.ts); that schedule ending unresolved flags the
+ * order again, as a new item (status-query-repo.ts keys each flagging apart).
  */
 export async function keepWaiting(
   ctx: Deps,
@@ -250,7 +248,6 @@ export async function keepWaiting(
       resolvedBy: actor.id,
       comment: input.comment ?? null,
       now,
-      dedupeKey: `${row.dedupe_key}#${row.id}`,
     });
     await trx
       .updateTable("deposits")

@@ -124,7 +124,6 @@ describe("needs-assistance actions", () => {
     expect(row?.status_query_step).toBe(0);
     // The default schedule's first delay, 60 s, within its ±5 % jitter.
     expect(Math.abs((row?.status_query_due_at ?? 0) - (NOW + 60_000))).toBeLessThanOrEqual(3_000);
-    expect((await itemRow(itemId)).dedupe_key).not.toBe(`${dep.id}:needs_assistance`);
     expect((await auditOf(itemId)).map((a) => a.action)).toEqual(["review.keep_waiting"]);
     expect(await reviewEvents(dep.id)).toEqual([
       { reviewItemId: itemId, reason: "needs_assistance", resolution: "keep_waiting" },

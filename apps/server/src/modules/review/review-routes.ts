@@ -13,6 +13,7 @@ import {
   keepWaitingInput,
   markFailed,
 } from "./assistance-actions.js";
+import { checkAssistanceStatus } from "./check-assistance-status.js";
 import { resolveReviewInput, resolveReviewItem } from "./resolve-review.js";
 import { listReviewItems, REVIEW_REASONS } from "./review-repo.js";
 
@@ -164,5 +165,29 @@ export function reviewRoutes(app: FastifyInstance, ctx: AppContext): void {
   const decline = action("decline", "Four eyes: a second admin declines the requested credit", commentInput);
   r.post(decline.path, decline.opts, async (req) =>
     declineCredit(ctx, staffOf(req), req.params.id, req.body, req.ip),
+  );
+  r.post(
+    "/api/admin/review/:id/check-status",
+    {
+      config: { access: { staff: "deposits:resolve" } },
+      schema: {
+        tags: ["review"],
+        summary:
+          "Needs assistance: query the order's status now (API-3) and apply the answer; a final order closes the item (409 status_query_disabled when API-3 is off)",
+        params: itemParams,
+        response: {
+          200: z.object({
+            item: reviewItemSchema,
+            query: z.object({
+              outcome: z.enum(["found", "not_found", "failed"]),
+              reason: z.string().nullable(),
+              verdict: z.enum(["accepted", "duplicate", "rejected", "review"]).nullable(),
+              depositStatus: z.enum(DEPOSIT_STATUSES),
+            }),
+          }),
+        },
+      },
+    },
+    async (req) => checkAssistanceStatus(ctx, staffOf(req), req.params.id, req.ip),
   );
 }
