@@ -5,7 +5,7 @@ import { type MessageKey, t } from "../i18n/index.js";
 import { dateTime } from "../lib/format.js";
 import { money } from "../lib/money.js";
 import { openCommentModal } from "../ui/comment-modal.js";
-import { notifySuccess } from "../ui/feedback.js";
+import { notifyError, notifySuccess, statusLabel } from "../ui/feedback.js";
 import { monoInput } from "../ui/theme.js";
 import { api } from "./api.js";
 import type { ReviewItem } from "./types.js";
@@ -89,6 +89,7 @@ export function AssistanceActions(props: {
   onDone: () => Promise<void>;
 }) {
   const { item, meId, onDone } = props;
+  const [checking, setChecking] = useState(false);
   const a = item.assistance;
   if (!a) return null;
   const orderNo = item.deposit.orderNo;
@@ -190,6 +191,25 @@ export function AssistanceActions(props: {
     );
   }
 
+  const checkStatus = async () => {
+    setChecking(true);
+    try {
+      const res = await api.POST("/api/admin/review/{id}/check-status", {
+        params: { path: { id: item.id } },
+      });
+      notifySuccess(
+        t("review.checked", {
+          orderNo,
+          outcome: `${t(`statusQueryOutcome.${res.query.outcome}`)} · ${statusLabel(res.query.depositStatus)}`,
+        }),
+      );
+      await onDone();
+    } catch (err) {
+      notifyError(err);
+    } finally {
+      setChecking(false);
+    }
+  };
   const keepWaiting = () =>
     modals.openConfirmModal({
       title: t("review.keepWaitingTitle", { orderNo }),
@@ -255,11 +275,9 @@ export function AssistanceActions(props: {
   };
   return (
     <Group gap={4} wrap="wrap" data-testid="assistance-actions">
-      <Tooltip label={t("review.checkStatusUnavailable")} multiline w={240}>
-        <Button size="compact-sm" variant="default" disabled>
-          {t("review.checkStatus")}
-        </Button>
-      </Tooltip>
+      <Button size="compact-sm" variant="default" loading={checking} onClick={() => void checkStatus()}>
+        {t("review.checkStatus")}
+      </Button>
       <Button size="compact-sm" variant="default" onClick={keepWaiting}>
         {t("review.keepWaiting")}
       </Button>

@@ -466,7 +466,6 @@ export const ar = {
   "review.why.query_failed": "لم يحصل أي استعلام حالة على إجابة صالحة",
   "review.queries": "{count} استعلامات · الأخير: {outcome}",
   "review.checkStatus": "تحقق من الحالة الآن",
-  "review.checkStatusUnavailable": "استعلامات الحالة عند الطلب غير متاحة على هذا الخادم بعد.",
   "review.checked": "تم التحقق من حالة {orderNo}: {outcome}.",
   "review.keepWaiting": "استمر في الانتظار",
   "review.keepWaitingTitle": "الاستمرار في انتظار {orderNo}؟",

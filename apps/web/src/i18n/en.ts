@@ -467,7 +467,6 @@ export const en = {
   "review.why.query_failed": "No status query got a usable answer",
   "review.queries": "{count} queries · last: {outcome}",
   "review.checkStatus": "Check status now",
-  "review.checkStatusUnavailable": "Status queries on demand are not available on this server yet.",
   "review.checked": "Status of {orderNo} checked: {outcome}.",
   "review.keepWaiting": "Keep waiting",
   "review.keepWaitingTitle": "Keep waiting for {orderNo}?",

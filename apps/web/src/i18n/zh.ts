@@ -463,7 +463,6 @@ export const zh = {
   "review.why.query_failed": "状态查询均未获得可用应答",
   "review.queries": "{count} 次查询 · 最近：{outcome}",
   "review.checkStatus": "立即查询状态",
-  "review.checkStatusUnavailable": "此服务器尚不支持按需状态查询。",
   "review.checked": "已查询 {orderNo} 的状态：{outcome}。",
   "review.keepWaiting": "继续等待",
   "review.keepWaitingTitle": "继续等待 {orderNo}？",

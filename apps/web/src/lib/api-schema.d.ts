@@ -4020,6 +4020,8 @@ export interface paths {
                                 /** @description epoch milliseconds */
                                 createdAt: number;
                                 rawBody: string;
+                                /** @enum {string} */
+                                source: "callback" | "status_query";
                             }[];
                         };
                     };
@@ -4259,6 +4261,8 @@ export interface paths {
                                 /** @description epoch milliseconds */
                                 createdAt: number;
                                 rawBody: string;
+                                /** @enum {string} */
+                                source: "callback" | "status_query";
                             }[];
                         };
                     };
@@ -5275,6 +5279,112 @@ export interface paths {
                             /** @enum {string} */
                             outcome: "resolved" | "awaiting_approval" | "declined";
                             ledgerEntryId: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/review/{id}/check-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Needs assistance: query the order's status now (API-3) and apply the answer; a final order closes the item (409 status_query_disabled when API-3 is off) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: {
+                                id: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                resolution: string | null;
+                                resolvedBy: string | null;
+                                comment: string | null;
+                                callbackLogId: string | null;
+                                createdAt: number;
+                                resolvedAt: number | null;
+                                deposit: {
+                                    id: string;
+                                    orderNo: string;
+                                    /** @enum {string} */
+                                    status: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    currency: string;
+                                    amount: string;
+                                    fee: string;
+                                    credit: string;
+                                    paidAmount: string | null;
+                                    integrationId: string;
+                                };
+                                client: {
+                                    id: string;
+                                    name: string;
+                                    email: string;
+                                };
+                                claim: {
+                                    status: number;
+                                    amount: string;
+                                    paidAmount: string;
+                                    fee: string;
+                                    credit: string;
+                                    transactionId: string | null;
+                                    time: number | null;
+                                } | null;
+                                assistance: {
+                                    /** @enum {string} */
+                                    why: "still_open" | "not_found" | "query_failed";
+                                    queries: number;
+                                    lastOutcome: string | null;
+                                    /** @enum {string} */
+                                    depositStatus: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    fourEyesLimit: string | null;
+                                    creditNeedsApproval: boolean;
+                                } | null;
+                                approval: {
+                                    requestedBy: {
+                                        id: string;
+                                        name: string;
+                                    };
+                                    requestedAt: number;
+                                    comment: string;
+                                    paidAmount: string | null;
+                                    credit: string;
+                                } | null;
+                            };
+                            query: {
+                                /** @enum {string} */
+                                outcome: "found" | "not_found" | "failed";
+                                reason: string | null;
+                                /** @enum {string|null} */
+                                verdict: "accepted" | "duplicate" | "rejected" | "review" | null;
+                                /** @enum {string} */
+                                depositStatus: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                            };
                         };
                     };
                 };

@@ -109,7 +109,7 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
           {
             key: "source",
             header: t("callbacks.source"),
-            render: (r) => t(`source.${sourceOf(r)}`),
+            render: (r) => t(`source.${r.source}`),
           },
           {
             key: "verdict",
@@ -169,7 +169,3 @@ function prettyBody(raw: string): string {
     return raw;
   }
 }
-
-/** Where a logged answer came from: an API-2 callback or an API-3 status query's answer. */
-const sourceOf = (r: CallbackLogEntry): "callback" | "status_query" =>
-  (r as { source?: string }).source === "status_query" ? "status_query" : "callback";

@@ -84,10 +84,7 @@ export function valuesOf(i: Integration): IntegrationFormValues {
         required: p.required,
         options: p.options ?? [],
       })),
-    // Servers before API-3 send no statusQuery: the defaults, off.
-    ...statusQueryValues(
-      (i as Integration & { statusQuery?: StatusQuerySettings }).statusQuery ?? STATUS_QUERY_DEFAULTS,
-    ),
+    ...statusQueryValues(i.statusQuery),
   };
 }
 

@@ -149,12 +149,11 @@ function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
           ) : null}
         </Stack>
       );
-    default: {
-      const other = e as { kind: string; data: Record<string, unknown> };
-      if (other.kind === "status_query") return <StatusQueryBody data={other.data} />;
+    case "status_query":
+      return <StatusQueryBody data={e.data} />;
+    default:
       // A kind this page does not know yet (a newer server): shown as it came.
-      return <Code block>{JSON.stringify(other.data, null, 2)}</Code>;
-    }
+      return <Code block>{JSON.stringify((e as TimelineEvent).data, null, 2)}</Code>;
   }
 }
 
@@ -162,8 +161,8 @@ function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
  * An API-3 status query (the status-query engine's `status_query` entry): what started it, the
  * schedule's step, what the PSP answered and the verdict its answer got as a callback would.
  */
-function StatusQueryBody({ data }: { data: Record<string, unknown> }) {
-  const outcome = str(data.outcome);
+function StatusQueryBody({ data }: { data: Extract<TimelineEvent, { kind: "status_query" }>["data"] }) {
+  const outcome = data.outcome;
   return (
     <Stack gap={2} data-testid="status-query-event">
       <Group gap="xs">
@@ -171,10 +170,10 @@ function StatusQueryBody({ data }: { data: Record<string, unknown> }) {
           color={outcome === "found" ? "teal" : outcome === "not_found" ? "orange" : "red"}
           variant="light"
         >
-          {t(`statusQueryOutcome.${outcome}` as MessageKey)}
+          {t(`statusQueryOutcome.${outcome}`)}
         </Badge>
         <Text size="sm">
-          {t(`statusQueryTrigger.${str(data.trigger)}` as MessageKey)}
+          {t(`statusQueryTrigger.${data.trigger}`)}
           {typeof data.step === "number"
             ? ` · ${t("timeline.statusQueryStep", { step: data.step + 1 })}`
             : ""}
@@ -434,7 +433,7 @@ export function DepositDetailPage() {
                     <Stack key={c.id} gap={2}>
                       <Group gap="xs">
                         <StatusBadge status={c.verdict} />
-                        {(c as { source?: string }).source === "status_query" ? (
+                        {c.source === "status_query" ? (
                           <Badge color="cyan" variant="light">
                             {t("source.status_query")}
                           </Badge>
