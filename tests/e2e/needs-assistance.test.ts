@@ -148,4 +148,25 @@ describe.skipIf(!hasChromium)("needs assistance, four eyes (Chromium)", () => {
       .execute();
     expect(ledger.map((l) => Number(l.amount_minor))).toEqual([9_720]);
   });
+
+  it("edits the integration's API-3 settings: off by default, the default schedule shown, a step removed", async () => {
+    let current: Page | undefined;
+    shotOnFailure(() => current, "status-query-settings");
+    const page = await browserOf(e2e.stack.owner.email, e2e.stack.owner.password);
+    current = page;
+    await page.goto(`${e2e.stack.baseUrl}/admin/integrations/${e2e.setup.integrationId}`);
+    const card = page.getByTestId("status-query");
+    await expectText(card, "Default: 1 min, 5 min ×5, 1 h, 1 d");
+    const toggle = card.getByRole("switch", { name: "Query the PSP for the status of open orders" });
+    expect(await toggle.isChecked()).toBe(false);
+    await toggle.dispatchEvent("click");
+    await card.getByRole("button", { name: "Remove query 8" }).click();
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect
+      .poll(
+        async () =>
+          (await owner.get(`/api/admin/integrations/${e2e.setup.integrationId}`)).json().statusQuery,
+      )
+      .toEqual({ enabled: true, scheduleSeconds: [60, 300, 300, 300, 300, 300, 3600], timeoutMs: 10_000 });
+  });
 });
