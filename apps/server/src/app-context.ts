@@ -6,6 +6,7 @@ import { type DatabaseHandle, type Db, openDatabase } from "./infra/db/database.
 import { createGuardedClient, type GuardedClient } from "./infra/http-out/guarded-client.js";
 import { createLogger } from "./infra/observability/logger.js";
 import { createMetrics, type Metrics } from "./infra/observability/metrics.js";
+import { Api1Breakers } from "./modules/api1-breaker/api1-breakers.js";
 import { createSessionReader, type SessionReader } from "./modules/auth/session-repo.js";
 import { SessionStreams } from "./modules/auth/session-streams.js";
 import { Api1TokenCache } from "./modules/deposits/api1-token-cache.js";
@@ -41,6 +42,8 @@ export interface AppContext {
   callbackIntegrations: CallbackIntegrations;
   /** Plaintext API-1 tokens by ciphertext, at most 256, least recently used out first. */
   api1Tokens: Api1TokenCache;
+  /** The API-1 circuit breakers: rows kept 1 s, answers counted once a second (api1-breakers.ts). */
+  api1Breakers: Api1Breakers;
   /** Session lookups; on PostgreSQL a micro-batcher of at most 256 (session-repo.ts). */
   sessionReader: SessionReader;
   /** The portal's live streams per session, at most PORTAL_STREAMS_PER_SESSION each. */
@@ -82,6 +85,7 @@ export function createAppContext(
     depositWriter: createDepositWriter(handle.db),
     callbackIntegrations: new CallbackIntegrations(handle.db, secretBox),
     api1Tokens: new Api1TokenCache(secretBox),
+    api1Breakers: new Api1Breakers(handle.db, (err) => logger.warn({ err }, "api1 breaker could not count")),
     sessionReader: createSessionReader(handle.db),
     sessionStreams: new SessionStreams(config.portalStreamsPerSession),
     httpOut,

@@ -16,6 +16,7 @@ import { opsRoutes } from "./http/ops-routes.js";
 import { registerBodyTimeout, serverTimeoutOptions } from "./http/request-timeouts.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
 import { webRoutes } from "./http/web-routes.js";
+import { breakerRoutes } from "./modules/api1-breaker/breaker-routes.js";
 import { auditRoutes } from "./modules/audit/audit-routes.js";
 import { authRoutes } from "./modules/auth/auth-routes.js";
 import { callbackLogRoutes } from "./modules/callbacks/callback-log-routes.js";
@@ -41,6 +42,7 @@ const MODULES: ModuleRoutes[] = [
   userRoutes,
   auditRoutes,
   integrationRoutes,
+  breakerRoutes,
   methodRoutes,
   depositRoutes,
   callbackRoutes,

@@ -63,6 +63,12 @@ export async function startStack(slug = "acme"): Promise<Stack> {
   };
 }
 
+/** The created object's id of a set-up call through the API; throws with `what` when it failed. */
+export function ok(res: { statusCode: number; body: string }, what: string): { id: string } {
+  if (res.statusCode >= 300) throw new Error(`${what}: ${res.statusCode} ${res.body}`);
+  return JSON.parse(res.body) as { id: string };
+}
+
 /**
  * The setup the whole-story test makes through the UI, made through the API instead (for the
  * negative-path tests): the stub integration with a required custom parameter, a "Card" method
@@ -70,10 +76,6 @@ export async function startStack(slug = "acme"): Promise<Stack> {
  */
 export async function seedPaymentSetup(stack: Stack) {
   const owner = await loginStaff(stack.app.app, stack.owner.email, stack.owner.password);
-  const ok = (res: { statusCode: number; body: string }, what: string) => {
-    if (res.statusCode >= 300) throw new Error(`${what}: ${res.statusCode} ${res.body}`);
-    return JSON.parse(res.body) as { id: string };
-  };
   const integration = ok(
     await owner.post("/api/admin/integrations", {
       name: "Stub PSP",

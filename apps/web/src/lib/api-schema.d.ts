@@ -2531,6 +2531,229 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/integrations/{id}/breaker": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The integration's API-1 circuit breaker: mode, state, why and since when, recent transitions */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description off: never refuses; dry_run: records what it would do
+                             * @enum {string}
+                             */
+                            mode: "off" | "dry_run" | "on";
+                            /** @enum {string} */
+                            state: "closed" | "open" | "half_open";
+                            /** @description epoch ms */
+                            openedAt: number | null;
+                            /** @description why it opened */
+                            reason: string | null;
+                            /** @description half-open: the probe's lease end, epoch ms */
+                            probeUntil: number | null;
+                            /** @description API-1 calls in the last 5 minutes */
+                            window: {
+                                calls: number;
+                                failures: number;
+                            };
+                            policy: {
+                                windowMs: number;
+                                minFailures: number;
+                                failureRate: number;
+                                coolDownMs: number;
+                            };
+                            events: {
+                                at: number;
+                                /** @enum {string} */
+                                kind: "opened" | "half_open" | "closed" | "closed_by_hand" | "would_refuse" | "mode";
+                                dryRun: boolean;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/integrations/{id}/breaker/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close the API-1 circuit breaker by hand (audited) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description off: never refuses; dry_run: records what it would do
+                             * @enum {string}
+                             */
+                            mode: "off" | "dry_run" | "on";
+                            /** @enum {string} */
+                            state: "closed" | "open" | "half_open";
+                            /** @description epoch ms */
+                            openedAt: number | null;
+                            /** @description why it opened */
+                            reason: string | null;
+                            /** @description half-open: the probe's lease end, epoch ms */
+                            probeUntil: number | null;
+                            /** @description API-1 calls in the last 5 minutes */
+                            window: {
+                                calls: number;
+                                failures: number;
+                            };
+                            policy: {
+                                windowMs: number;
+                                minFailures: number;
+                                failureRate: number;
+                                coolDownMs: number;
+                            };
+                            events: {
+                                at: number;
+                                /** @enum {string} */
+                                kind: "opened" | "half_open" | "closed" | "closed_by_hand" | "would_refuse" | "mode";
+                                dryRun: boolean;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/integrations/{id}/breaker/mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the breaker's mode: on, dry_run (records what it would do, refuses nothing) or off (audited) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        mode: "off" | "dry_run" | "on";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description off: never refuses; dry_run: records what it would do
+                             * @enum {string}
+                             */
+                            mode: "off" | "dry_run" | "on";
+                            /** @enum {string} */
+                            state: "closed" | "open" | "half_open";
+                            /** @description epoch ms */
+                            openedAt: number | null;
+                            /** @description why it opened */
+                            reason: string | null;
+                            /** @description half-open: the probe's lease end, epoch ms */
+                            probeUntil: number | null;
+                            /** @description API-1 calls in the last 5 minutes */
+                            window: {
+                                calls: number;
+                                failures: number;
+                            };
+                            policy: {
+                                windowMs: number;
+                                minFailures: number;
+                                failureRate: number;
+                                coolDownMs: number;
+                            };
+                            events: {
+                                at: number;
+                                /** @enum {string} */
+                                kind: "opened" | "half_open" | "closed" | "closed_by_hand" | "would_refuse" | "mode";
+                                dryRun: boolean;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/deposit-methods": {
         parameters: {
             query?: never;
@@ -2588,6 +2811,7 @@ export interface paths {
                                     order: number;
                                 }[];
                                 orderTtlSeconds: number;
+                                fallbackMethodId: string | null;
                                 createdAt: number;
                                 updatedAt: number;
                             }[];
@@ -2637,6 +2861,8 @@ export interface paths {
                         };
                         /** @default 1800 */
                         orderTtlSeconds?: number;
+                        /** @default null */
+                        fallbackMethodId?: string | null;
                     };
                 };
             };
@@ -2680,6 +2906,7 @@ export interface paths {
                                 order: number;
                             }[];
                             orderTtlSeconds: number;
+                            fallbackMethodId: string | null;
                             createdAt: number;
                             updatedAt: number;
                         };
@@ -2758,6 +2985,7 @@ export interface paths {
                                     order: number;
                                 }[];
                                 orderTtlSeconds: number;
+                                fallbackMethodId: string | null;
                                 createdAt: number;
                                 updatedAt: number;
                             }[];
@@ -2830,6 +3058,7 @@ export interface paths {
                                 order: number;
                             }[];
                             orderTtlSeconds: number;
+                            fallbackMethodId: string | null;
                             createdAt: number;
                             updatedAt: number;
                         };
@@ -2899,6 +3128,7 @@ export interface paths {
                             [key: string]: string;
                         };
                         orderTtlSeconds?: number;
+                        fallbackMethodId?: string | null;
                     };
                 };
             };
@@ -2942,6 +3172,7 @@ export interface paths {
                                 order: number;
                             }[];
                             orderTtlSeconds: number;
+                            fallbackMethodId: string | null;
                             createdAt: number;
                             updatedAt: number;
                         };
@@ -3011,6 +3242,7 @@ export interface paths {
                                 order: number;
                             }[];
                             orderTtlSeconds: number;
+                            fallbackMethodId: string | null;
                             createdAt: number;
                             updatedAt: number;
                         };
@@ -3084,6 +3316,7 @@ export interface paths {
                                 order: number;
                             }[];
                             orderTtlSeconds: number;
+                            fallbackMethodId: string | null;
                             createdAt: number;
                             updatedAt: number;
                         };
@@ -3147,6 +3380,10 @@ export interface paths {
                                     /** @description the allowed values of a select; empty otherwise */
                                     options: string[];
                                 }[];
+                                /** @description its payment provider is not answering (API-1 breaker open): creating a deposit answers 503 method_temporarily_unavailable */
+                                temporarilyUnavailable: boolean;
+                                /** @description while temporarily unavailable: an available method of this list to offer instead; else null */
+                                fallbackMethodId: string | null;
                             }[];
                         };
                     };

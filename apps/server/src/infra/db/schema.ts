@@ -103,6 +103,8 @@ export interface DepositMethodsTable {
   /** JSON: Record<customKey, label> */
   field_labels: string;
   order_ttl_seconds: number;
+  /** Offered in the portal while this method's integration is unavailable (migration 0011). */
+  fallback_method_id: string | null;
   /** Soft delete: deposits keep pointing at the method for their history. */
   deleted_at: number | null;
   created_at: number;
@@ -348,6 +350,40 @@ export interface OperatorSessionsTable {
   created_at: number;
 }
 
+/** The API-1 circuit breaker of one integration (migration 0011, modules/api1-breaker). */
+export interface Api1BreakersTable {
+  integration_id: string;
+  tenant_id: string;
+  mode: "off" | "dry_run" | "on";
+  state: "closed" | "open" | "half_open";
+  opened_at: number | null;
+  /** Why it opened: the window's figures as text. */
+  reason: string | null;
+  /** Half-open: the claimed probe's lease end. */
+  probe_until: number | null;
+  updated_at: number;
+}
+
+/** API-1 calls and failures of one integration in one bucket of the rolling window. */
+export interface Api1BreakerBucketsTable {
+  integration_id: string;
+  bucket_at: number;
+  calls: number;
+  failures: number;
+}
+
+export interface Api1BreakerEventsTable {
+  id: string;
+  tenant_id: string;
+  integration_id: string;
+  at: number;
+  kind: "opened" | "half_open" | "closed" | "closed_by_hand" | "would_refuse" | "mode";
+  /** 1: happened in dry-run mode (nothing was refused). */
+  dry_run: Bool01;
+  /** JSON */
+  detail: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -369,4 +405,7 @@ export interface Database {
   alerts: AlertsTable;
   platform_operators: PlatformOperatorsTable;
   operator_sessions: OperatorSessionsTable;
+  api1_breakers: Api1BreakersTable;
+  api1_breaker_buckets: Api1BreakerBucketsTable;
+  api1_breaker_events: Api1BreakerEventsTable;
 }

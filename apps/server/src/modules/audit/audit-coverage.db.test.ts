@@ -226,6 +226,18 @@ const SETTINGS: Record<string, Step[]> = {
       },
     },
   ],
+  "PUT /api/admin/integrations/:id/breaker/mode": [
+    {
+      url: (s) => `/api/admin/integrations/${s.integrationId}/breaker/mode`,
+      body: () => ({ mode: "dry_run" }),
+      action: "integration.breaker_mode",
+      targetId: (s) => s.integrationId!,
+      expect: ({ before, after }) => {
+        expect(before).toEqual({ mode: "on" });
+        expect(after).toEqual({ mode: "dry_run" });
+      },
+    },
+  ],
   "POST /api/admin/deposit-methods": [
     {
       url: () => "/api/admin/deposit-methods",
@@ -333,6 +345,8 @@ const ELSEWHERE: Record<string, string> = {
   "POST /api/admin/review/:id/decline": "audited as review.credit_declined (assistance.db.test.ts)",
   "PUT /api/admin/settings/four-eyes": "audited as settings.four_eyes (assistance.db.test.ts)",
   "POST /api/admin/review/:id/check-status": "audited as review.check_status (check-status.db.test.ts)",
+  "POST /api/admin/integrations/:id/breaker/close":
+    "needs an open breaker; audited as integration.breaker_close (api1-breaker.db.test.ts)",
 };
 
 const clock = fixedClock(Date.UTC(2025, 5, 1));
@@ -440,6 +454,7 @@ describe("audit coverage", () => {
     const byTarget = (await s.finance.get(`/api/admin/audit?targetId=${state.integrationId}`)).json();
     expect(byTarget.items.map((i: { action: string }) => i.action)).toEqual([
       "integration.reveal",
+      "integration.breaker_mode",
       "integration.rotate_token",
       "integration.reveal",
       "integration.enable",

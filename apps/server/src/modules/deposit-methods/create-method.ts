@@ -1,9 +1,9 @@
 import type { AppContext } from "../../app-context.js";
-import { ValidationError } from "../../common/errors.js";
+import { type FieldIssue, ValidationError } from "../../common/errors.js";
 import { newId } from "../../common/ids.js";
 import { parseInput } from "../../common/validation.js";
 import type { AdminActor } from "../../http/admin-actor.js";
-import { encodeJson, fromBool, writeTransaction } from "../../infra/db/database.js";
+import { type Db, encodeJson, fromBool, toBool, writeTransaction } from "../../infra/db/database.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { exponentsInUse, lockTenantExponents } from "../clients/currency-decimals.js";
 import { toIntegration } from "../psp-integrations/integration-model.js";
@@ -21,6 +21,24 @@ export const unknownIntegration = () =>
   new ValidationError("The integration does not exist", [
     { path: "integrationId", message: "Integration not found" },
   ]);
+
+/**
+ * The issues of a fallback method id: it must be another enabled, not deleted method of the
+ * same tenant (a method of another tenant reads as missing).
+ */
+export async function fallbackIssues(
+  db: Db,
+  tenantId: string,
+  fallbackId: string | null,
+  selfId: string | null,
+): Promise<FieldIssue[]> {
+  if (fallbackId === null) return [];
+  if (fallbackId === selfId) return [{ path: "fallbackMethodId", message: "cannot be the method itself" }];
+  const other = await createMethodRepo(db).find(tenantId, fallbackId);
+  if (!other) return [{ path: "fallbackMethodId", message: "Deposit method not found" }];
+  if (!toBool(other.enabled)) return [{ path: "fallbackMethodId", message: "must be an enabled method" }];
+  return [];
+}
 
 /** Creates a deposit method at the end of the tenant's display order. */
 export async function createMethod(
@@ -48,6 +66,7 @@ export async function createMethod(
       ...exponentIssues(data.currencies, cur.currencies, inUse),
       ...vis.issues,
       ...labels.issues,
+      ...(await fallbackIssues(trx, actor.tenantId, data.fallbackMethodId, null)),
     ];
     if (issues.length > 0) throw new ValidationError("The deposit method settings are invalid", issues);
 
@@ -65,6 +84,7 @@ export async function createMethod(
       client_groups: encodeJson(vis.clientGroups),
       field_labels: encodeJson(labels.fieldLabels),
       order_ttl_seconds: data.orderTtlSeconds,
+      fallback_method_id: data.fallbackMethodId,
       deleted_at: null,
       created_at: now,
       updated_at: now,

@@ -67,6 +67,8 @@ export interface DepositMethod {
   /** Per-method labels of the integration's custom parameters, by key. */
   fieldLabels: Record<string, string>;
   orderTtlSeconds: number;
+  /** Offered instead while this method's integration is unavailable (its API-1 breaker is open). */
+  fallbackMethodId: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -86,6 +88,7 @@ export function toDepositMethod(row: DepositMethodsTable): DepositMethod {
     clientGroups: decodeJson<string[]>(row.client_groups, []),
     fieldLabels: decodeJson<Record<string, string>>(row.field_labels, {}),
     orderTtlSeconds: row.order_ttl_seconds,
+    fallbackMethodId: row.fallback_method_id ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -24,6 +24,8 @@ const orderTtlSeconds = z
   .int()
   .min(60)
   .max(7 * 24 * 3600);
+/** Another enabled method of the tenant, offered while this one's integration is unavailable; null: none. */
+const fallbackMethodId = z.string().min(1).max(100).nullable();
 
 export const createMethodInput = z.object({
   name,
@@ -34,6 +36,7 @@ export const createMethodInput = z.object({
   clientGroups: clientGroups.default([]),
   fieldLabels: fieldLabels.default({}),
   orderTtlSeconds: orderTtlSeconds.default(DEFAULT_ORDER_TTL_SECONDS),
+  fallbackMethodId: fallbackMethodId.default(null),
 });
 export type CreateMethodInput = z.input<typeof createMethodInput>;
 
@@ -47,6 +50,7 @@ export const updateMethodInput = z.object({
   /** Replaces all labels; a key left out shows the integration's own label again. */
   fieldLabels: fieldLabels.optional(),
   orderTtlSeconds: orderTtlSeconds.optional(),
+  fallbackMethodId: fallbackMethodId.optional(),
 });
 export type UpdateMethodInput = z.input<typeof updateMethodInput>;
 
@@ -76,6 +80,7 @@ export const methodOut = z.object({
   fieldLabels: z.record(z.string(), z.string()),
   fields: z.array(depositFieldOut),
   orderTtlSeconds: z.number(),
+  fallbackMethodId: z.string().nullable(),
   createdAt: z.number(),
   updatedAt: z.number(),
 });

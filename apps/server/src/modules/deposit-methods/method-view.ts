@@ -22,6 +22,7 @@ export function methodView(row: MethodRow, integration: IntegrationRow | Integra
     fieldLabels: m.fieldLabels,
     fields: depositFields(m, i),
     orderTtlSeconds: m.orderTtlSeconds,
+    fallbackMethodId: m.fallbackMethodId,
     createdAt: m.createdAt,
     updatedAt: m.updatedAt,
   };
@@ -40,5 +41,6 @@ export function auditSnapshot(row: MethodRow) {
     clientGroups: m.clientGroups,
     fieldLabels: m.fieldLabels,
     orderTtlSeconds: m.orderTtlSeconds,
+    fallbackMethodId: m.fallbackMethodId,
   };
 }

@@ -7,7 +7,7 @@ import { recordAudit } from "../audit/audit-repo.js";
 import { exponentsInUse, lockTenantExponents } from "../clients/currency-decimals.js";
 import { toIntegration } from "../psp-integrations/integration-model.js";
 import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
-import { unknownIntegration } from "./create-method.js";
+import { fallbackIssues, unknownIntegration } from "./create-method.js";
 import { exponentIssues } from "./currency-exponents.js";
 import { parseCurrencies } from "./method-currencies.js";
 import { decodeCurrencies, encodeCurrencies } from "./method-model.js";
@@ -78,6 +78,10 @@ export async function updateMethod(
     } else if (data.integrationId !== undefined && data.integrationId !== row.integration_id) {
       const current = decodeJson<Record<string, string>>(row.field_labels, {});
       patch.field_labels = encodeJson(keepKnownLabels(current, integration.customParams));
+    }
+    if (data.fallbackMethodId !== undefined) {
+      issues.push(...(await fallbackIssues(trx, actor.tenantId, data.fallbackMethodId, id)));
+      patch.fallback_method_id = data.fallbackMethodId;
     }
     if (issues.length > 0) throw new ValidationError("The deposit method settings are invalid", issues);
 

@@ -52,6 +52,7 @@ const METHOD_COLUMNS = allColumns<DepositMethodsTable>()([
   "client_groups",
   "field_labels",
   "order_ttl_seconds",
+  "fallback_method_id",
   "deleted_at",
   "created_at",
   "updated_at",

@@ -9,6 +9,8 @@ import { parseInput } from "../../common/validation.js";
 import { encodeJson, toBool, toDbMinor, writeTransaction } from "../../infra/db/database.js";
 import type { DepositsTable, PspIntegrationsTable } from "../../infra/db/schema.js";
 import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
+import { methodTemporarilyUnavailable } from "../api1-breaker/breaker-errors.js";
+import { backendVerdict } from "../api1-breaker/breaker-policy.js";
 import { assertTenantActive } from "../platform/tenant-suspension.js";
 import { settle } from "../settlement/settle.js";
 import { dueAt, scheduleOf } from "../status-query/status-query-schedule.js";
@@ -56,7 +58,7 @@ export type DepositActor =
 
 export type CreateDepositDeps = Pick<
   AppContext,
-  "db" | "clock" | "config" | "logger" | "depositWriter" | "api1Tokens"
+  "db" | "clock" | "config" | "logger" | "depositWriter" | "api1Tokens" | "api1Breakers"
 > &
   Partial<Pick<AppContext, "metrics">> & {
     /** Outbound client for API-1; built from config.allowPrivateAppUrls by the routes. */
@@ -163,6 +165,11 @@ export async function createDeposit(
   const m = mi as MethodWithIntegration;
 
   const now = deps.clock.now();
+  // The integration's API-1 breaker (modules/api1-breaker): while it is open, refused at once,
+  // before any order exists, instead of failing after a timeout.
+  const breaker = { integrationId: m.integration.id, tenantId, timeoutMs: m.integration.api1TimeoutMs };
+  const admission = await deps.api1Breakers.admit(breaker, now, { methodId: m.method.id, clientId });
+  if (admission.kind === "refuse") throw methodTemporarilyUnavailable(admission.retryAfterSeconds);
   const row: DepositsTable = {
     id: newId(),
     tenant_id: tenantId,
@@ -234,7 +241,7 @@ export async function createDeposit(
   // while the tenant backend is called.
   // The answer is the order as the API-1 step's own update left it (RETURNING); only when that
   // update did not apply (a callback or a cancel got there first) is the order read back.
-  const recorded = await callApi1(deps, row, v.fields, m, client);
+  const recorded = await callApi1(deps, row, v.fields, m, client, admission.probe);
   const after = recorded ?? (await findDepositById(deps.db, tenantId, row.id));
   return createDepositView(after ?? row, false);
 }
@@ -254,6 +261,7 @@ async function callApi1(
   fields: Readonly<Record<string, string>>,
   m: MethodWithIntegration,
   client: DepositClient,
+  probe: boolean,
 ): Promise<CreatedDepositRow | undefined> {
   const integration = m.integration;
   const url = api1Url(integration.appUrl);
@@ -339,6 +347,12 @@ async function callApi1(
     },
     m.integrationRow,
   );
+  const breaker = {
+    integrationId: row.integration_id,
+    tenantId: row.tenant_id,
+    timeoutMs: integration.api1TimeoutMs,
+  };
+  await deps.api1Breakers.record(breaker, backendVerdict(outcome), probe, deps.clock.now());
   deps.metrics?.api1Calls.observe({ outcome: outcome.ok ? "ok" : "failed" }, latencyMs / 1000);
   const log = {
     orderNo: row.order_no,

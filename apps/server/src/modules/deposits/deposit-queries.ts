@@ -38,6 +38,7 @@ import { type EnteredField, enteredFields } from "./entered-fields.js";
 /** Read side of deposits for the portal and the back office. Every query is tenant-scoped. */
 
 type Ctx = Pick<AppContext, "db">;
+type PortalCtx = Pick<AppContext, "db" | "clock" | "api1Breakers">;
 
 export type PortalMethodView = {
   id: string;
@@ -54,19 +55,41 @@ export type PortalMethodView = {
     feeMax: string | null;
   }[];
   fields: { key: string; label: string; type: CustomParamType; required: boolean; options: string[] }[];
+  /** Its integration's API-1 breaker is open: shown greyed, refused with `method_temporarily_unavailable`. */
+  temporarilyUnavailable: boolean;
+  /** Offered instead while unavailable: a method of this list that is available; else null. */
+  fallbackMethodId: string | null;
 };
 
-/** The methods a client may use now: visible to its group, enabled, integration enabled, in display order. */
+/**
+ * The methods a client may use now: visible to its group, enabled, integration enabled, in
+ * display order; those whose integration's API-1 breaker is open marked unavailable, with
+ * their fallback when it is available.
+ */
 export async function listPortalMethods(
-  ctx: Ctx,
+  ctx: PortalCtx,
   actor: { tenantId: string; clientId: string },
 ): Promise<PortalMethodView[]> {
   const client = await findClient(ctx.db, actor.tenantId, actor.clientId);
   if (!client) throw new NotFoundError("Client");
   const all = await listMethodsWithIntegrations(ctx.db, actor.tenantId);
-  return all
-    .filter((m) => methodAvailability(m, client.client_group) === "ok")
-    .map(({ method, integration }) => ({
+  const usable = all.filter((m) => methodAvailability(m, client.client_group) === "ok");
+  const now = ctx.clock.now();
+  const refusing = new Map<string, boolean>();
+  for (const { integration } of usable) {
+    if (refusing.has(integration.id)) continue;
+    const target = {
+      integrationId: integration.id,
+      tenantId: actor.tenantId,
+      timeoutMs: integration.api1TimeoutMs,
+    };
+    refusing.set(integration.id, await ctx.api1Breakers.refusing(target, now));
+  }
+  const available = new Set(usable.filter((m) => !refusing.get(m.integration.id)).map((m) => m.method.id));
+  return usable.map(({ method, integration }) => {
+    const unavailable = refusing.get(integration.id) === true;
+    const fallback = method.fallbackMethodId;
+    return {
       id: method.id,
       name: method.name,
       currencies: method.currencies.map((c) => ({
@@ -85,7 +108,10 @@ export async function listPortalMethods(
         required: f.required,
         options: f.type === "select" ? (f.options ?? []) : [],
       })),
-    }));
+      temporarilyUnavailable: unavailable,
+      fallbackMethodId: unavailable && fallback !== null && available.has(fallback) ? fallback : null,
+    };
+  });
 }
 
 async function methodName(db: Db, tenantId: string, methodId: string): Promise<string> {

@@ -121,6 +121,8 @@ describe("portal deposit methods", () => {
         { key: "custom_1", label: "Your bank", type: "select", required: true, options: ["abc", "xyz"] },
         { key: "custom_2", label: "Reference", type: "text", required: false, options: [] },
       ],
+      temporarilyUnavailable: false,
+      fallbackMethodId: null,
     });
 
     // the vip method appears once the client is in the group; tenant B sees only its own

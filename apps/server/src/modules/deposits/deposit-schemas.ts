@@ -124,6 +124,15 @@ export const portalMethod = z.object({
       options: z.array(z.string()).describe("the allowed values of a select; empty otherwise"),
     }),
   ),
+  temporarilyUnavailable: z
+    .boolean()
+    .describe(
+      "its payment provider is not answering (API-1 breaker open): creating a deposit answers 503 method_temporarily_unavailable",
+    ),
+  fallbackMethodId: z
+    .string()
+    .nullable()
+    .describe("while temporarily unavailable: an available method of this list to offer instead; else null"),
 });
 
 const adminListFilters = {

@@ -51,6 +51,7 @@ function methodCtx(over: Partial<DepositMethod> = {}, extra: Partial<MethodConte
       clientGroups: [],
       fieldLabels: { bank: "Your bank" },
       orderTtlSeconds: 1800,
+      fallbackMethodId: null,
       createdAt: 0,
       updatedAt: 0,
       ...over,

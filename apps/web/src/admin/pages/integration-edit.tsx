@@ -25,6 +25,7 @@ import { useFormError } from "../../ui/use-form-error.js";
 import { useUnsavedGuard } from "../../ui/use-unsaved-guard.js";
 import { api } from "../api.js";
 import { Api1Preview } from "../integrations/api1-preview.js";
+import { BreakerCard } from "../integrations/breaker-card.js";
 import { CallbackLog } from "../integrations/callback-log.js";
 import { CredentialsCard } from "../integrations/credentials-card.js";
 import { CustomParamsEditor } from "../integrations/custom-params-editor.js";
@@ -188,6 +189,7 @@ export function IntegrationEditPage() {
             {integration ? (
               <CredentialsCard integration={integration} onChanged={() => void q.reload()} />
             ) : null}
+            {integration ? <BreakerCard integrationId={integration.id} /> : null}
             <Card>
               <Title order={4} mb={4}>
                 {t("integrations.preview.title")}

@@ -66,6 +66,8 @@ interface MethodFormValues {
   currencies: CurrencyRow[];
   /** Label overrides by custom parameter key ("" = the integration's label). */
   labels: Record<string, string>;
+  /** Offered in the portal while this method's provider is not answering. */
+  fallbackMethodId: string | null;
 }
 
 const newCurrency = (): CurrencyRow => ({
@@ -88,6 +90,7 @@ const emptyValues = (): MethodFormValues => ({
   clientGroups: [],
   currencies: [newCurrency()],
   labels: {},
+  fallbackMethodId: null,
 });
 
 const valuesOf = (m: DepositMethod): MethodFormValues => ({
@@ -108,6 +111,7 @@ const valuesOf = (m: DepositMethod): MethodFormValues => ({
     feeMax: c.feeMax ?? "",
   })),
   labels: { ...m.fieldLabels },
+  fallbackMethodId: m.fallbackMethodId,
 });
 
 /** The currency's exponent: given, else ISO 4217; undefined when neither is known. */
@@ -122,6 +126,7 @@ function toInput(v: MethodFormValues) {
     integrationId: v.integrationId ?? "",
     enabled: v.enabled,
     orderTtlSeconds: Math.round(Number(v.orderTtlMinutes) * 60),
+    fallbackMethodId: v.fallbackMethodId,
     visibility: v.visibility,
     clientGroups: v.visibility === "groups" ? v.clientGroups.map((g) => g.trim()) : [],
     currencies: v.currencies.map((c) => ({
@@ -233,6 +238,7 @@ export function MethodEditPage() {
     [id],
   );
   const integrations = useQuery(() => api.GET("/api/admin/integrations"), []);
+  const allMethods = useQuery(() => api.GET("/api/admin/deposit-methods"), []);
 
   const form = useForm<MethodFormValues>({
     initialValues: emptyValues(),
@@ -372,6 +378,18 @@ export function MethodEditPage() {
                 suffix={` ${t("methods.minutes")}`}
                 readOnly={readOnly}
                 {...form.getInputProps("orderTtlMinutes")}
+              />
+              <Select
+                label={t("methods.fallback")}
+                description={t("methods.fallbackHint")}
+                placeholder={t("methods.noFallback")}
+                data={(allMethods.data?.items ?? [])
+                  .filter((m) => m.enabled && m.id !== id)
+                  .map((m) => ({ value: m.id, label: m.name }))}
+                clearable
+                readOnly={readOnly}
+                data-testid="method-fallback"
+                {...form.getInputProps("fallbackMethodId")}
               />
               <Switch
                 mt="lg"

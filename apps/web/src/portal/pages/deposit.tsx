@@ -39,22 +39,56 @@ import {
 } from "../deposit-form-model.js";
 import type { PortalField, PortalMethod } from "../types.js";
 
-function MethodCard({ m }: { m: PortalMethod }) {
+/**
+ * A method whose payment provider is not answering (its API-1 breaker is open) is greyed and
+ * cannot be chosen: the server would refuse it at once. Its fallback, when it has one, is
+ * offered under it (outside the card, which is itself a button).
+ */
+function MethodCard(props: { m: PortalMethod; fallback?: PortalMethod; onFallback: (id: string) => void }) {
+  const { m, fallback, onFallback } = props;
+  const unavailable = m.temporarilyUnavailable;
   return (
-    <Radio.Card value={m.id} p="md" radius="md" data-testid={`method-${m.name}`} aria-label={m.name}>
-      <Group wrap="nowrap" align="flex-start">
-        <Radio.Indicator />
-        <Stack gap={4} style={{ minWidth: 0 }}>
-          <Text fw={600}>{m.name}</Text>
-          {m.currencies.map((c) => (
-            <Text size="sm" c="dimmed" key={c.code}>
-              <b>{c.code}</b> {groupDigits(c.min)} – {groupDigits(c.max)} · {t("deposit.fee")}:{" "}
-              {feeSummary(c)}
-            </Text>
-          ))}
-        </Stack>
-      </Group>
-    </Radio.Card>
+    <Stack gap={6}>
+      <Radio.Card
+        value={m.id}
+        p="md"
+        radius="md"
+        data-testid={`method-${m.name}`}
+        aria-label={m.name}
+        disabled={unavailable}
+        style={unavailable ? { opacity: 0.6, cursor: "not-allowed" } : undefined}
+      >
+        <Group wrap="nowrap" align="flex-start">
+          <Radio.Indicator disabled={unavailable} />
+          <Stack gap={4} style={{ minWidth: 0 }}>
+            <Text fw={600}>{m.name}</Text>
+            {unavailable ? (
+              <Text size="sm" c="dimmed" data-testid={`method-unavailable-${m.name}`}>
+                <b>{t("deposit.methodUnavailable")}</b> · {t("deposit.methodUnavailableReason")}
+              </Text>
+            ) : null}
+            {m.currencies.map((c) => (
+              <Text size="sm" c="dimmed" key={c.code}>
+                <b>{c.code}</b> {groupDigits(c.min)} – {groupDigits(c.max)} · {t("deposit.fee")}:{" "}
+                {feeSummary(c)}
+              </Text>
+            ))}
+          </Stack>
+        </Group>
+      </Radio.Card>
+      {unavailable && fallback ? (
+        <Button
+          variant="light"
+          color="teal"
+          size="xs"
+          w="fit-content"
+          data-testid={`method-fallback-${m.name}`}
+          onClick={() => onFallback(fallback.id)}
+        >
+          {t("deposit.useFallback", { name: fallback.name })}
+        </Button>
+      ) : null}
+    </Stack>
   );
 }
 
@@ -184,7 +218,12 @@ function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: Depo
           }
           form.setErrors(errors);
         } else {
-          setOutcome({ kind: "failed", text: errorMessage(err), providerMessage: null });
+          // The breaker opened since the list was read: the reason in the client's language.
+          const unavailable = err instanceof ApiError && err.code === "method_temporarily_unavailable";
+          const text = unavailable
+            ? `${t("deposit.methodUnavailable")}: ${t("deposit.methodUnavailableReason")}`
+            : errorMessage(err);
+          setOutcome({ kind: "failed", text, providerMessage: null });
         }
       })
       .finally(() => {
@@ -321,7 +360,8 @@ export function DepositPage() {
   const prefill = ((useLocation().state ?? {}) as { prefill?: DepositPrefill }).prefill;
   const [methodId, setMethodId] = useState<string | null>(prefill?.methodId ?? null);
   const items = methods.data?.items ?? [];
-  const selected = items.find((m) => m.id === methodId) ?? (items.length === 1 ? items[0] : undefined);
+  const usable = items.filter((m) => !m.temporarilyUnavailable);
+  const selected = usable.find((m) => m.id === methodId) ?? (usable.length === 1 ? usable[0] : undefined);
 
   if (methods.loading && !methods.data) return <PageLoader />;
   return (
@@ -339,7 +379,12 @@ export function DepositPage() {
         >
           <Stack gap="xs" mt="xs">
             {items.map((m) => (
-              <MethodCard key={m.id} m={m} />
+              <MethodCard
+                key={m.id}
+                m={m}
+                fallback={items.find((f) => f.id === m.fallbackMethodId)}
+                onFallback={setMethodId}
+              />
             ))}
           </Stack>
         </Radio.Group>

@@ -9,6 +9,7 @@ import * as m0007 from "./0007-callback-rejections.js";
 import * as m0008 from "./0008-client-disabled.js";
 import * as m0009 from "./0009-status-queries.js";
 import * as m0010 from "./0010-integration-health.js";
+import * as m0011 from "./0011-api1-breaker.js";
 import * as m0012 from "./0012-platform-operator.js";
 
 /** Migrations are listed in code (not read from disk) so they work from source and from a build. */
@@ -25,6 +26,7 @@ export const migrationProvider: MigrationProvider = {
       "0008-client-disabled": m0008,
       "0009-status-queries": m0009,
       "0010-integration-health": m0010,
+      "0011-api1-breaker": m0011,
       "0012-platform-operator": m0012,
     };
   },

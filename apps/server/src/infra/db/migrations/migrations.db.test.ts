@@ -36,6 +36,9 @@ async function tables(): Promise<string[]> {
 
 const APP_TABLES = [
   "alerts",
+  "api1_breaker_buckets",
+  "api1_breaker_events",
+  "api1_breakers",
   "api_keys",
   "audit_log",
   "callback_logs",
