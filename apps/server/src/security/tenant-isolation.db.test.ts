@@ -138,6 +138,12 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     body: { POST: {} },
   },
   "/api/admin/integrations/:id/health": { params: (f) => ({ id: f.integrationId }) },
+  "/api/admin/integrations/:id/breaker": { params: (f) => ({ id: f.integrationId }) },
+  "/api/admin/integrations/:id/breaker/close": { params: (f) => ({ id: f.integrationId }) },
+  "/api/admin/integrations/:id/breaker/mode": {
+    params: (f) => ({ id: f.integrationId }),
+    body: { PUT: { mode: "on" } },
+  },
   "/api/admin/alerts/:id/acknowledge": { params: (f) => ({ id: f.alertId }) },
   "/api/portal/deposits/:orderNo": { params: (f) => ({ orderNo: f.orderNo }) },
   "/api/portal/deposits/:orderNo/events": {
