@@ -29,6 +29,7 @@ import { healthRoutes } from "./modules/integration-health/health-routes.js";
 import { platformRoutes } from "./modules/platform/platform-routes.js";
 import { integrationRoutes } from "./modules/psp-integrations/integration-routes.js";
 import { reviewRoutes } from "./modules/review/review-routes.js";
+import { fourEyesRoutes } from "./modules/tenants/four-eyes-settings.js";
 import { userRoutes } from "./modules/users/user-routes.js";
 
 export type ModuleRoutes = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
@@ -47,6 +48,7 @@ const MODULES: ModuleRoutes[] = [
   callbackRoutes,
   callbackLogRoutes,
   reviewRoutes,
+  fourEyesRoutes,
   manualResolutionRoutes,
   healthRoutes,
   platformRoutes,

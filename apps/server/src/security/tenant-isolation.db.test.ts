@@ -6,6 +6,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RouteEntry } from "../http/access.js";
 import { openAlert } from "../modules/integration-health/alert-repo.js";
+import { insertAssistanceItem } from "../test/assistance-items.js";
 import {
   apiKeyCaller,
   brief,
@@ -49,6 +50,8 @@ type Fixtures = {
   depositId?: string;
   orderNo?: string;
   reviewItemId?: string;
+  /** A needs-assistance item (as the status-query schedule flags one) of another pending deposit. */
+  assistItemId?: string;
   alertId?: string;
 };
 
@@ -110,7 +113,37 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     params: (f) => ({ id: f.reviewItemId }),
     body: { POST: { action: "credit", comment: "Mallory" } },
   },
+  "/api/admin/review/:id/keep-waiting": {
+    params: (f) => ({ id: f.assistItemId }),
+    body: { POST: { comment: "Mallory" } },
+  },
+  "/api/admin/review/:id/mark-failed": {
+    params: (f) => ({ id: f.assistItemId }),
+    body: { POST: { comment: "Mallory" } },
+  },
+  "/api/admin/review/:id/credit": {
+    params: (f) => ({ id: f.assistItemId }),
+    body: { POST: { comment: "Mallory" } },
+  },
+  "/api/admin/review/:id/approve": {
+    params: (f) => ({ id: f.assistItemId }),
+    body: { POST: { comment: "Mallory" } },
+  },
+  "/api/admin/review/:id/decline": {
+    params: (f) => ({ id: f.assistItemId }),
+    body: { POST: { comment: "Mallory" } },
+  },
+  "/api/admin/review/:id/check-status": {
+    params: (f) => ({ id: f.assistItemId }),
+    body: { POST: {} },
+  },
   "/api/admin/integrations/:id/health": { params: (f) => ({ id: f.integrationId }) },
+  "/api/admin/integrations/:id/breaker": { params: (f) => ({ id: f.integrationId }) },
+  "/api/admin/integrations/:id/breaker/close": { params: (f) => ({ id: f.integrationId }) },
+  "/api/admin/integrations/:id/breaker/mode": {
+    params: (f) => ({ id: f.integrationId }),
+    body: { PUT: { mode: "on" } },
+  },
   "/api/admin/alerts/:id/acknowledge": { params: (f) => ({ id: f.alertId }) },
   "/api/portal/deposits/:orderNo": { params: (f) => ({ orderNo: f.orderNo }) },
   "/api/portal/deposits/:orderNo/events": {
@@ -276,6 +309,17 @@ beforeAll(async () => {
       fx.reviewItemId = items[0]?.id;
       if (!fx.reviewItemId)
         throw new Error(`fixture review item: none after the late callback (${brief(res)})`);
+    }
+    if (has("POST", "/api/admin/review/:id/keep-waiting")) {
+      const stuck = await createDeposit(fx.clientId);
+      fx.assistItemId = `assist-${stuck.id}`;
+      await insertAssistanceItem(t.ctx, {
+        id: fx.assistItemId,
+        tenantId: a.tenantId,
+        depositId: stuck.id,
+        now: Date.now(),
+        claim: { why: "not_found", depositStatus: "pending" },
+      });
     }
   }
   if (fx.integrationId && has("POST", "/api/admin/alerts/:id/acknowledge")) {

@@ -10,6 +10,7 @@ import { ClientDetailPage } from "./pages/client-detail.js";
 import { ClientsPage } from "./pages/clients.js";
 import { DepositDetailPage } from "./pages/deposit-detail.js";
 import { DepositsPage } from "./pages/deposits.js";
+import { FourEyesPage } from "./pages/four-eyes.js";
 import { IntegrationEditPage } from "./pages/integration-edit.js";
 import { IntegrationsPage } from "./pages/integrations.js";
 import { LoginPage } from "./pages/login.js";
@@ -64,6 +65,7 @@ const router = createBrowserRouter(
         { path: "deposits", element: only("deposits:read", <DepositsPage />) },
         { path: "deposits/:id", element: only("deposits:read", <DepositDetailPage />) },
         { path: "review", element: only("deposits:read", <ReviewPage />) },
+        { path: "settings/four-eyes", element: only("settings:write", <FourEyesPage />) },
         { path: "alerts", element: only("settings:read", <AlertsPage />) },
         { path: "clients", element: only("clients:read", <ClientsPage />) },
         { path: "clients/:id", element: only("clients:read", <ClientDetailPage />) },

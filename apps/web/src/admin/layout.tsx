@@ -14,6 +14,7 @@ const NAV: { to: string; label: MessageKey; perm: Permission }[] = [
   { to: "/methods", label: "nav.methods", perm: "methods:read" },
   { to: "/deposits", label: "nav.deposits", perm: "deposits:read" },
   { to: "/review", label: "nav.review", perm: "deposits:read" },
+  { to: "/settings/four-eyes", label: "nav.fourEyes", perm: "settings:write" },
   { to: "/alerts", label: "nav.alerts", perm: "settings:read" },
   { to: "/clients", label: "nav.clients", perm: "clients:read" },
   { to: "/audit", label: "nav.audit", perm: "audit:read" },

@@ -4231,6 +4231,12 @@ export interface paths {
                                     reason: string;
                                     resolution?: string;
                                     comment?: string;
+                                    /** @description four eyes: the user who asked for the credit */
+                                    requestedBy?: string;
+                                    requestedByName?: string;
+                                    /** @description four eyes: the second user, who approved it */
+                                    approvedBy?: string;
+                                    approvedByName?: string;
                                 };
                             })[];
                             ledgerEntry: {
@@ -4251,6 +4257,8 @@ export interface paths {
                                 /** @description epoch milliseconds */
                                 createdAt: number;
                                 rawBody: string;
+                                /** @enum {string} */
+                                source: "callback" | "status_query";
                             }[];
                         };
                     };
@@ -4464,6 +4472,12 @@ export interface paths {
                                     reason: string;
                                     resolution?: string;
                                     comment?: string;
+                                    /** @description four eyes: the user who asked for the credit */
+                                    requestedBy?: string;
+                                    requestedByName?: string;
+                                    /** @description four eyes: the second user, who approved it */
+                                    approvedBy?: string;
+                                    approvedByName?: string;
                                 };
                             })[];
                             ledgerEntry: {
@@ -4484,6 +4498,8 @@ export interface paths {
                                 /** @description epoch milliseconds */
                                 createdAt: number;
                                 rawBody: string;
+                                /** @enum {string} */
+                                source: "callback" | "status_query";
                             }[];
                         };
                     };
@@ -4777,7 +4793,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Review queue: late successes, conflicts and amount mismatches, newest first */
+        /** Review queue: late successes, conflicts, amount mismatches and orders needing assistance, newest first; counts of open items per reason */
         get: {
             parameters: {
                 query?: {
@@ -4835,9 +4851,32 @@ export interface paths {
                                     credit: string;
                                     transactionId: string | null;
                                     time: number | null;
-                                };
+                                } | null;
+                                assistance: {
+                                    /** @enum {string} */
+                                    why: "still_open" | "not_found" | "query_failed";
+                                    queries: number;
+                                    lastOutcome: string | null;
+                                    /** @enum {string} */
+                                    depositStatus: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    fourEyesLimit: string | null;
+                                    creditNeedsApproval: boolean;
+                                } | null;
+                                approval: {
+                                    requestedBy: {
+                                        id: string;
+                                        name: string;
+                                    };
+                                    requestedAt: number;
+                                    comment: string;
+                                    paidAmount: string | null;
+                                    credit: string;
+                                } | null;
                             }[];
                             total: number;
+                            counts: {
+                                [key: string]: number;
+                            };
                         };
                     };
                 };
@@ -4923,7 +4962,27 @@ export interface paths {
                                     credit: string;
                                     transactionId: string | null;
                                     time: number | null;
-                                };
+                                } | null;
+                                assistance: {
+                                    /** @enum {string} */
+                                    why: "still_open" | "not_found" | "query_failed";
+                                    queries: number;
+                                    lastOutcome: string | null;
+                                    /** @enum {string} */
+                                    depositStatus: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    fourEyesLimit: string | null;
+                                    creditNeedsApproval: boolean;
+                                } | null;
+                                approval: {
+                                    requestedBy: {
+                                        id: string;
+                                        name: string;
+                                    };
+                                    requestedAt: number;
+                                    comment: string;
+                                    paidAmount: string | null;
+                                    credit: string;
+                                } | null;
                             };
                             ledgerEntryId: string | null;
                         };
@@ -4931,6 +4990,715 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/review/{id}/keep-waiting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Needs assistance: close the item and start a new status-query schedule */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: {
+                                id: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                resolution: string | null;
+                                resolvedBy: string | null;
+                                comment: string | null;
+                                callbackLogId: string | null;
+                                createdAt: number;
+                                resolvedAt: number | null;
+                                deposit: {
+                                    id: string;
+                                    orderNo: string;
+                                    /** @enum {string} */
+                                    status: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    currency: string;
+                                    amount: string;
+                                    fee: string;
+                                    credit: string;
+                                    paidAmount: string | null;
+                                    integrationId: string;
+                                };
+                                client: {
+                                    id: string;
+                                    name: string;
+                                    email: string;
+                                };
+                                claim: {
+                                    status: number;
+                                    amount: string;
+                                    paidAmount: string;
+                                    fee: string;
+                                    credit: string;
+                                    transactionId: string | null;
+                                    time: number | null;
+                                } | null;
+                                assistance: {
+                                    /** @enum {string} */
+                                    why: "still_open" | "not_found" | "query_failed";
+                                    queries: number;
+                                    lastOutcome: string | null;
+                                    /** @enum {string} */
+                                    depositStatus: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    fourEyesLimit: string | null;
+                                    creditNeedsApproval: boolean;
+                                } | null;
+                                approval: {
+                                    requestedBy: {
+                                        id: string;
+                                        name: string;
+                                    };
+                                    requestedAt: number;
+                                    comment: string;
+                                    paidAmount: string | null;
+                                    credit: string;
+                                } | null;
+                            };
+                            /** @enum {string} */
+                            outcome: "resolved" | "awaiting_approval" | "declined";
+                            ledgerEntryId: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/review/{id}/mark-failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Needs assistance: fail the open order (an expired or cancelled one just closes); comment required */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: {
+                                id: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                resolution: string | null;
+                                resolvedBy: string | null;
+                                comment: string | null;
+                                callbackLogId: string | null;
+                                createdAt: number;
+                                resolvedAt: number | null;
+                                deposit: {
+                                    id: string;
+                                    orderNo: string;
+                                    /** @enum {string} */
+                                    status: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    currency: string;
+                                    amount: string;
+                                    fee: string;
+                                    credit: string;
+                                    paidAmount: string | null;
+                                    integrationId: string;
+                                };
+                                client: {
+                                    id: string;
+                                    name: string;
+                                    email: string;
+                                };
+                                claim: {
+                                    status: number;
+                                    amount: string;
+                                    paidAmount: string;
+                                    fee: string;
+                                    credit: string;
+                                    transactionId: string | null;
+                                    time: number | null;
+                                } | null;
+                                assistance: {
+                                    /** @enum {string} */
+                                    why: "still_open" | "not_found" | "query_failed";
+                                    queries: number;
+                                    lastOutcome: string | null;
+                                    /** @enum {string} */
+                                    depositStatus: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    fourEyesLimit: string | null;
+                                    creditNeedsApproval: boolean;
+                                } | null;
+                                approval: {
+                                    requestedBy: {
+                                        id: string;
+                                        name: string;
+                                    };
+                                    requestedAt: number;
+                                    comment: string;
+                                    paidAmount: string | null;
+                                    credit: string;
+                                } | null;
+                            };
+                            /** @enum {string} */
+                            outcome: "resolved" | "awaiting_approval" | "declined";
+                            ledgerEntryId: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/review/{id}/credit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Needs assistance: credit the order (or paid minus fee); above the tenant's four-eyes limit, request a second admin's approval */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment: string;
+                        paidAmount?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: {
+                                id: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                resolution: string | null;
+                                resolvedBy: string | null;
+                                comment: string | null;
+                                callbackLogId: string | null;
+                                createdAt: number;
+                                resolvedAt: number | null;
+                                deposit: {
+                                    id: string;
+                                    orderNo: string;
+                                    /** @enum {string} */
+                                    status: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    currency: string;
+                                    amount: string;
+                                    fee: string;
+                                    credit: string;
+                                    paidAmount: string | null;
+                                    integrationId: string;
+                                };
+                                client: {
+                                    id: string;
+                                    name: string;
+                                    email: string;
+                                };
+                                claim: {
+                                    status: number;
+                                    amount: string;
+                                    paidAmount: string;
+                                    fee: string;
+                                    credit: string;
+                                    transactionId: string | null;
+                                    time: number | null;
+                                } | null;
+                                assistance: {
+                                    /** @enum {string} */
+                                    why: "still_open" | "not_found" | "query_failed";
+                                    queries: number;
+                                    lastOutcome: string | null;
+                                    /** @enum {string} */
+                                    depositStatus: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    fourEyesLimit: string | null;
+                                    creditNeedsApproval: boolean;
+                                } | null;
+                                approval: {
+                                    requestedBy: {
+                                        id: string;
+                                        name: string;
+                                    };
+                                    requestedAt: number;
+                                    comment: string;
+                                    paidAmount: string | null;
+                                    credit: string;
+                                } | null;
+                            };
+                            /** @enum {string} */
+                            outcome: "resolved" | "awaiting_approval" | "declined";
+                            ledgerEntryId: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/review/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Four eyes: a second admin approves the requested credit */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: {
+                                id: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                resolution: string | null;
+                                resolvedBy: string | null;
+                                comment: string | null;
+                                callbackLogId: string | null;
+                                createdAt: number;
+                                resolvedAt: number | null;
+                                deposit: {
+                                    id: string;
+                                    orderNo: string;
+                                    /** @enum {string} */
+                                    status: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    currency: string;
+                                    amount: string;
+                                    fee: string;
+                                    credit: string;
+                                    paidAmount: string | null;
+                                    integrationId: string;
+                                };
+                                client: {
+                                    id: string;
+                                    name: string;
+                                    email: string;
+                                };
+                                claim: {
+                                    status: number;
+                                    amount: string;
+                                    paidAmount: string;
+                                    fee: string;
+                                    credit: string;
+                                    transactionId: string | null;
+                                    time: number | null;
+                                } | null;
+                                assistance: {
+                                    /** @enum {string} */
+                                    why: "still_open" | "not_found" | "query_failed";
+                                    queries: number;
+                                    lastOutcome: string | null;
+                                    /** @enum {string} */
+                                    depositStatus: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    fourEyesLimit: string | null;
+                                    creditNeedsApproval: boolean;
+                                } | null;
+                                approval: {
+                                    requestedBy: {
+                                        id: string;
+                                        name: string;
+                                    };
+                                    requestedAt: number;
+                                    comment: string;
+                                    paidAmount: string | null;
+                                    credit: string;
+                                } | null;
+                            };
+                            /** @enum {string} */
+                            outcome: "resolved" | "awaiting_approval" | "declined";
+                            ledgerEntryId: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/review/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Four eyes: a second admin declines the requested credit */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: {
+                                id: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                resolution: string | null;
+                                resolvedBy: string | null;
+                                comment: string | null;
+                                callbackLogId: string | null;
+                                createdAt: number;
+                                resolvedAt: number | null;
+                                deposit: {
+                                    id: string;
+                                    orderNo: string;
+                                    /** @enum {string} */
+                                    status: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    currency: string;
+                                    amount: string;
+                                    fee: string;
+                                    credit: string;
+                                    paidAmount: string | null;
+                                    integrationId: string;
+                                };
+                                client: {
+                                    id: string;
+                                    name: string;
+                                    email: string;
+                                };
+                                claim: {
+                                    status: number;
+                                    amount: string;
+                                    paidAmount: string;
+                                    fee: string;
+                                    credit: string;
+                                    transactionId: string | null;
+                                    time: number | null;
+                                } | null;
+                                assistance: {
+                                    /** @enum {string} */
+                                    why: "still_open" | "not_found" | "query_failed";
+                                    queries: number;
+                                    lastOutcome: string | null;
+                                    /** @enum {string} */
+                                    depositStatus: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    fourEyesLimit: string | null;
+                                    creditNeedsApproval: boolean;
+                                } | null;
+                                approval: {
+                                    requestedBy: {
+                                        id: string;
+                                        name: string;
+                                    };
+                                    requestedAt: number;
+                                    comment: string;
+                                    paidAmount: string | null;
+                                    credit: string;
+                                } | null;
+                            };
+                            /** @enum {string} */
+                            outcome: "resolved" | "awaiting_approval" | "declined";
+                            ledgerEntryId: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/review/{id}/check-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Needs assistance: query the order's status now (API-3) and apply the answer; a final order closes the item (409 status_query_disabled when API-3 is off) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: {
+                                id: string;
+                                reason: string;
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                resolution: string | null;
+                                resolvedBy: string | null;
+                                comment: string | null;
+                                callbackLogId: string | null;
+                                createdAt: number;
+                                resolvedAt: number | null;
+                                deposit: {
+                                    id: string;
+                                    orderNo: string;
+                                    /** @enum {string} */
+                                    status: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    currency: string;
+                                    amount: string;
+                                    fee: string;
+                                    credit: string;
+                                    paidAmount: string | null;
+                                    integrationId: string;
+                                };
+                                client: {
+                                    id: string;
+                                    name: string;
+                                    email: string;
+                                };
+                                claim: {
+                                    status: number;
+                                    amount: string;
+                                    paidAmount: string;
+                                    fee: string;
+                                    credit: string;
+                                    transactionId: string | null;
+                                    time: number | null;
+                                } | null;
+                                assistance: {
+                                    /** @enum {string} */
+                                    why: "still_open" | "not_found" | "query_failed";
+                                    queries: number;
+                                    lastOutcome: string | null;
+                                    /** @enum {string} */
+                                    depositStatus: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                                    fourEyesLimit: string | null;
+                                    creditNeedsApproval: boolean;
+                                } | null;
+                                approval: {
+                                    requestedBy: {
+                                        id: string;
+                                        name: string;
+                                    };
+                                    requestedAt: number;
+                                    comment: string;
+                                    paidAmount: string | null;
+                                    credit: string;
+                                } | null;
+                            };
+                            query: {
+                                /** @enum {string} */
+                                outcome: "found" | "not_found" | "failed";
+                                reason: string | null;
+                                /** @enum {string|null} */
+                                verdict: "accepted" | "duplicate" | "rejected" | "review" | null;
+                                /** @enum {string} */
+                                depositStatus: "pending" | "processing" | "succeeded" | "failed" | "expired" | "cancelled";
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/settings/four-eyes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Four-eyes limits per currency: a needs-assistance credit above one needs a second admin */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            limits: {
+                                [key: string]: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Replace the four-eyes limits (decimal text per currency; a currency not listed always needs two) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        limits: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            limits: {
+                                [key: string]: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

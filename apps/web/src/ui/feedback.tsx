@@ -17,12 +17,21 @@ export function errorMessage(err: unknown): string {
 }
 
 export function notifyError(err: unknown, title = t("error.title")): void {
-  notifications.show({ color: "red", title, message: errorMessage(err), autoClose: 8000 });
+  notifications.show({
+    color: "red",
+    title,
+    message: errorMessage(err),
+    autoClose: 8000,
+    closeButtonProps: closeButton(),
+  });
 }
 
 export function notifySuccess(message: string): void {
-  notifications.show({ color: "teal", message, autoClose: 4000 });
+  notifications.show({ color: "teal", message, autoClose: 4000, closeButtonProps: closeButton() });
 }
+
+// Mantine's close button has no text of its own: without a name, screen readers announce "button".
+const closeButton = () => ({ "aria-label": t("common.close") });
 
 export function ErrorAlert({ error, title }: { error: unknown; title?: string }) {
   if (!error) return null;

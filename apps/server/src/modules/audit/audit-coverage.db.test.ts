@@ -338,6 +338,13 @@ const ELSEWHERE: Record<string, string> = {
   "POST /api/admin/deposits/:id/approve": "audited as deposit.approve (manual-resolution.db.test.ts)",
   "POST /api/admin/deposits/:id/reject": "audited as deposit.reject (manual-resolution.db.test.ts)",
   "POST /api/admin/review/:id/resolve": "audited as review.resolve (review.db.test.ts)",
+  "POST /api/admin/review/:id/keep-waiting": "audited as review.keep_waiting (assistance.db.test.ts)",
+  "POST /api/admin/review/:id/mark-failed": "audited as review.mark_failed (assistance.db.test.ts)",
+  "POST /api/admin/review/:id/credit": "audited as review.credit / credit_requested (assistance.db.test.ts)",
+  "POST /api/admin/review/:id/approve": "audited as review.credit_approved (assistance.db.test.ts)",
+  "POST /api/admin/review/:id/decline": "audited as review.credit_declined (assistance.db.test.ts)",
+  "PUT /api/admin/settings/four-eyes": "audited as settings.four_eyes (assistance.db.test.ts)",
+  "POST /api/admin/review/:id/check-status": "audited as review.check_status (check-status.db.test.ts)",
   "POST /api/admin/integrations/:id/breaker/close":
     "needs an open breaker; audited as integration.breaker_close (api1-breaker.db.test.ts)",
   "POST /api/admin/alerts/:id/acknowledge":

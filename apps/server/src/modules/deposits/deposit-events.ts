@@ -63,6 +63,19 @@ export type DepositEvent =
       kind: "manual";
       data: { action: "approve" | "reject" | "cancel"; actorId: string | null; comment: string };
     }
-  | { kind: "review"; data: { reviewItemId: string; reason: string; resolution?: string; comment?: string } };
+  | {
+      kind: "review";
+      data: {
+        reviewItemId: string;
+        reason: string;
+        resolution?: string;
+        comment?: string;
+        /** Four eyes (needs-assistance credits): the user who asked, and the second who approved. */
+        requestedBy?: string;
+        requestedByName?: string;
+        approvedBy?: string;
+        approvedByName?: string;
+      };
+    };
 
 export type DepositEventKind = DepositEvent["kind"];

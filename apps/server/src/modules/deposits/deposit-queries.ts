@@ -367,6 +367,7 @@ export type AdminDepositDetail = AdminDepositView & {
     httpStatus: number;
     createdAt: number;
     rawBody: string;
+    source: "callback" | "status_query";
   }[];
 };
 
@@ -388,7 +389,7 @@ export async function getAdminDeposit(ctx: Ctx, tenantId: string, id: string): P
     .executeTakeFirst();
   const callbacks = await ctx.db
     .selectFrom("callback_logs")
-    .select(["id", "verdict", "error_type", "http_status", "created_at", "raw_body"])
+    .select(["id", "verdict", "error_type", "http_status", "created_at", "raw_body", "source"])
     .where("tenant_id", "=", tenantId)
     .where((eb) =>
       eb.or([
@@ -428,6 +429,7 @@ export async function getAdminDeposit(ctx: Ctx, tenantId: string, id: string): P
       httpStatus: c.http_status,
       createdAt: c.created_at,
       rawBody: c.raw_body,
+      source: c.source ?? "callback",
     })),
   };
 }

@@ -431,7 +431,14 @@ describe("back office", () => {
       fields: { custom_1: "abc" },
       ledgerEntry: { amount: "28.95", kind: "deposit" },
       callbacks: [
-        { id: "cb-1", verdict: "accepted", errorType: null, httpStatus: 204, rawBody: '{"status":1}' },
+        {
+          id: "cb-1",
+          verdict: "accepted",
+          errorType: null,
+          httpStatus: 204,
+          rawBody: '{"status":1}',
+          source: "callback",
+        },
       ],
     });
     expect(d.timeline.map((e: { kind: string }) => e.kind)).toEqual(["created", "api1_call"]);

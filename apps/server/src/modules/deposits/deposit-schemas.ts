@@ -255,6 +255,10 @@ export const timelineEvent = z.discriminatedUnion("kind", [
       reason: z.string(),
       resolution: z.string().optional(),
       comment: z.string().optional(),
+      requestedBy: z.string().optional().describe("four eyes: the user who asked for the credit"),
+      requestedByName: z.string().optional(),
+      approvedBy: z.string().optional().describe("four eyes: the second user, who approved it"),
+      approvedByName: z.string().optional(),
     }),
   ),
 ]);
@@ -283,6 +287,8 @@ export const adminDepositDetail = z.object({
       httpStatus: z.number().int(),
       createdAt: epochMs,
       rawBody: z.string(),
+      /** `callback` (API-2) or `status_query` (an API-3 answer). */
+      source: z.enum(["callback", "status_query"]),
     }),
   ),
 });

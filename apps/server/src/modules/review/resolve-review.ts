@@ -67,6 +67,13 @@ export async function resolveReviewItem(
         .where("r.tenant_id", "=", tenantId)
         .executeTakeFirst();
       if (!item) throw new NotFoundError("Review item");
+      // No callback claimed a payment: a needs-assistance credit goes through its own action (four eyes).
+      if (item.reason === "needs_assistance" && input.action === "credit") {
+        throw new ConflictError(
+          "Credit a needs-assistance item with its credit action",
+          "needs_assistance_action",
+        );
+      }
       const now = ctx.clock.now();
       // Claim the item first: of two admins resolving at once, one wins, the other gets 409.
       const claimed = await trx

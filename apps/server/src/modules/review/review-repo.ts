@@ -4,6 +4,7 @@ import type { DepositStatus, ReviewItemsTable } from "../../infra/db/schema.js";
 import { insertRows, keyList, perDatabase, runStatement, tableColumns } from "../../infra/db/sql-text.js";
 import type { BatchWrite } from "../../infra/db/write-batch.js";
 import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
+import { fourEyesLimitsOf, needsSecondApprover } from "../tenants/four-eyes.js";
 
 /**
  * Why a deposit waits for a human: a callback's success after expiry/cancel, a contradiction, an
@@ -31,6 +32,15 @@ export type AssistanceClaim = {
   /** The deposit's status when it was flagged. */
   depositStatus: DepositStatus;
 };
+
+/**
+ * A first admin's credit awaiting a second (four eyes), kept in the item's data beside the
+ * claim so the approver credits exactly what was asked: minor units as text.
+ */
+export type CreditRequest = { paidMinor: string | null; creditMinor: string };
+
+/** review_items.data of a `needs_assistance` item, once a credit may have been requested. */
+export type AssistanceData = AssistanceClaim & { creditRequest?: CreditRequest };
 
 /** What the callback behind a review item claimed (review_items.data); minor units as text. */
 export type ReviewClaim = {
@@ -150,7 +160,10 @@ export type ReviewItemView = {
     integrationId: string;
   };
   client: { id: string; name: string; email: string };
-  /** What the callback reported, and what crediting it would credit (fee on the paid amount). */
+  /**
+   * What the callback reported, and what crediting it would credit (fee on the paid amount);
+   * null for a needs-assistance item, which no callback reported.
+   */
   claim: {
     status: number;
     amount: string;
@@ -159,7 +172,26 @@ export type ReviewItemView = {
     credit: string;
     transactionId: string | null;
     time: number | null;
-  };
+  } | null;
+  /** Why the status queries left the order unresolved; null for other reasons. */
+  assistance: {
+    why: AssistanceClaim["why"];
+    queries: number;
+    lastOutcome: string | null;
+    depositStatus: DepositStatus;
+    /** The tenant's four-eyes limit in the order's currency; null: every credit needs two admins. */
+    fourEyesLimit: string | null;
+    /** Whether crediting the order's credit amount needs a second admin. */
+    creditNeedsApproval: boolean;
+  } | null;
+  /** A credit one admin asked for, awaiting a second admin's approval. */
+  approval: {
+    requestedBy: { id: string; name: string };
+    requestedAt: number;
+    comment: string;
+    paidAmount: string | null;
+    credit: string;
+  } | null;
 };
 
 function reviewQuery(db: Db, tenantId: string) {
@@ -170,6 +202,10 @@ function reviewQuery(db: Db, tenantId: string) {
     )
     .innerJoin("clients as c", (j) =>
       j.onRef("c.id", "=", "d.client_id").onRef("c.tenant_id", "=", "d.tenant_id"),
+    )
+    .innerJoin("tenants as t", "t.id", "r.tenant_id")
+    .leftJoin("users as u", (j) =>
+      j.onRef("u.id", "=", "r.approval_requested_by").onRef("u.tenant_id", "=", "r.tenant_id"),
     )
     .where("r.tenant_id", "=", tenantId);
 }
@@ -201,6 +237,11 @@ const VIEW_COLUMNS = [
   "c.id as client_id",
   "c.name as client_name",
   "c.email as client_email",
+  "t.four_eyes_limits",
+  "r.approval_requested_by",
+  "r.approval_requested_at",
+  "r.approval_comment",
+  "u.name as approval_requested_by_name",
 ] as const;
 
 type ViewRow = {
@@ -230,13 +271,16 @@ type ViewRow = {
   client_id: string;
   client_name: string;
   client_email: string;
+  four_eyes_limits: string | null;
+  approval_requested_by: string | null;
+  approval_requested_at: number | null;
+  approval_comment: string | null;
+  approval_requested_by_name: string | null;
 };
 
 function toView(r: ViewRow): ReviewItemView {
   const money = (minor: number | string | bigint) => formatAmount(BigInt(minor), r.decimals);
-  const claim = decodeJson<ReviewClaim>(r.data, {} as ReviewClaim);
-  // As resolve-review.ts credits it: from the paid amount and the order's stored fee rule.
-  const paid = creditForPaid(BigInt(claim.paidMinor ?? 0), orderAmounts(r));
+  const assisting = r.reason === "needs_assistance";
   return {
     id: r.id,
     reason: r.reason,
@@ -259,15 +303,52 @@ function toView(r: ViewRow): ReviewItemView {
       integrationId: r.integration_id,
     },
     client: { id: r.client_id, name: r.client_name, email: r.client_email },
-    claim: {
-      status: claim.status,
-      amount: claim.amount,
-      paidAmount: money(claim.paidMinor ?? 0),
-      fee: money(paid.feeMinor),
-      credit: money(paid.creditMinor),
-      transactionId: claim.transactionId,
-      time: claim.time,
+    claim: assisting ? null : claimView(r, money),
+    assistance: assisting ? assistanceView(r) : null,
+    approval: approvalView(r, money),
+  };
+}
+
+function claimView(r: ViewRow, money: (minor: string | bigint) => string): ReviewItemView["claim"] {
+  const claim = decodeJson<ReviewClaim>(r.data, {} as ReviewClaim);
+  // As resolve-review.ts credits it: from the paid amount and the order's stored fee rule.
+  const paid = creditForPaid(BigInt(claim.paidMinor ?? 0), orderAmounts(r));
+  return {
+    status: claim.status,
+    amount: claim.amount,
+    paidAmount: money(claim.paidMinor ?? 0n),
+    fee: money(paid.feeMinor),
+    credit: money(paid.creditMinor),
+    transactionId: claim.transactionId,
+    time: claim.time,
+  };
+}
+
+function assistanceView(r: ViewRow): ReviewItemView["assistance"] {
+  const data = decodeJson<Partial<AssistanceClaim>>(r.data, {});
+  const limits = fourEyesLimitsOf(r.four_eyes_limits);
+  return {
+    why: data.why ?? "still_open",
+    queries: data.queries ?? 0,
+    lastOutcome: data.lastOutcome ?? null,
+    depositStatus: data.depositStatus ?? r.deposit_status,
+    fourEyesLimit: limits[r.currency] ?? null,
+    creditNeedsApproval: needsSecondApprover(limits, r.currency, BigInt(r.credit_minor), r.decimals),
+  };
+}
+
+function approvalView(r: ViewRow, money: (minor: string | bigint) => string): ReviewItemView["approval"] {
+  if (r.approval_requested_by === null || r.approval_requested_at === null) return null;
+  const request = decodeJson<AssistanceData>(r.data, {} as AssistanceData).creditRequest;
+  return {
+    requestedBy: {
+      id: r.approval_requested_by,
+      name: r.approval_requested_by_name ?? r.approval_requested_by,
     },
+    requestedAt: r.approval_requested_at,
+    comment: r.approval_comment ?? "",
+    paidAmount: request?.paidMinor == null ? null : money(request.paidMinor),
+    credit: money(request?.creditMinor ?? r.credit_minor.toString()),
   };
 }
 
@@ -275,7 +356,7 @@ export async function listReviewItems(
   db: Db,
   tenantId: string,
   f: { status?: "open" | "resolved"; reason?: string; limit: number; offset: number },
-): Promise<{ items: ReviewItemView[]; total: number }> {
+): Promise<{ items: ReviewItemView[]; total: number; counts: Record<string, number> }> {
   let q = reviewQuery(db, tenantId);
   if (f.status) q = q.where("r.status", "=", f.status);
   if (f.reason) q = q.where("r.reason", "=", f.reason);
@@ -287,7 +368,25 @@ export async function listReviewItems(
     .offset(f.offset)
     .execute();
   const count = await q.select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirstOrThrow();
-  return { items: (rows as ViewRow[]).map(toView), total: Number(count.n) };
+  return {
+    items: (rows as ViewRow[]).map(toView),
+    total: Number(count.n),
+    counts: await openCounts(db, tenantId),
+  };
+}
+
+/** Open items per reason, for the queue's filter badges (every reason, 0 when none). */
+async function openCounts(db: Db, tenantId: string): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom("review_items")
+    .select(["reason", (eb) => eb.fn.countAll<number | string>().as("n")])
+    .where("tenant_id", "=", tenantId)
+    .where("status", "=", "open")
+    .groupBy("reason")
+    .execute();
+  const counts: Record<string, number> = Object.fromEntries(REVIEW_REASONS.map((r) => [r, 0]));
+  for (const row of rows) counts[row.reason] = Number(row.n);
+  return counts;
 }
 
 export async function findReviewItem(

@@ -107,6 +107,11 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
               ),
           },
           {
+            key: "source",
+            header: t("callbacks.source"),
+            render: (r) => t(`source.${r.source}`),
+          },
+          {
             key: "verdict",
             header: t("callbacks.verdict"),
             sortKey: "verdict",

@@ -8,6 +8,14 @@ import {
 } from "@psphub/protocol/admin";
 import { t } from "../../i18n/index.js";
 import type { AmountPolicy, CustomParamType, Integration } from "../types.js";
+import {
+  type DelayRow,
+  delayRow,
+  STATUS_QUERY_DEFAULTS,
+  type StatusQuerySettings,
+  scheduleErrors,
+  secondsOf,
+} from "./status-query-form.js";
 
 /** The form of one PSP integration: the API's input shape, plus a row id per custom parameter. */
 export interface CustomParamRow {
@@ -28,6 +36,10 @@ export interface IntegrationFormValues {
   amountPolicy: AmountPolicy;
   paramConfig: Api1ParamConfig;
   customParams: CustomParamRow[];
+  /** API-3 status query: off by default; the schedule's delays; the timeout in seconds. */
+  statusQueryEnabled: boolean;
+  statusQuerySchedule: DelayRow[];
+  statusQueryTimeoutSeconds: number | string;
 }
 
 export const CUSTOM_PARAM_TYPES: CustomParamType[] = ["text", "number", "email", "phone", "select"];
@@ -42,6 +54,15 @@ export function emptyValues(): IntegrationFormValues {
     amountPolicy: "exact",
     paramConfig: defaultApi1ParamConfig(),
     customParams: [],
+    ...statusQueryValues(STATUS_QUERY_DEFAULTS),
+  };
+}
+
+function statusQueryValues(sq: StatusQuerySettings) {
+  return {
+    statusQueryEnabled: sq.enabled,
+    statusQuerySchedule: sq.scheduleSeconds.map(delayRow),
+    statusQueryTimeoutSeconds: Math.round(sq.timeoutMs / 1000),
   };
 }
 
@@ -63,6 +84,7 @@ export function valuesOf(i: Integration): IntegrationFormValues {
         required: p.required,
         options: p.options ?? [],
       })),
+    ...statusQueryValues(i.statusQuery),
   };
 }
 
@@ -99,6 +121,11 @@ export function toInput(v: IntegrationFormValues) {
     amountPolicy: v.amountPolicy,
     paramConfig: paramConfigInput(v.paramConfig),
     customParams: customParamsInput(v.customParams),
+    statusQuery: {
+      enabled: v.statusQueryEnabled,
+      scheduleSeconds: v.statusQuerySchedule.map(secondsOf),
+      timeoutMs: Math.round(Number(v.statusQueryTimeoutSeconds) * 1000),
+    } satisfies StatusQuerySettings,
   };
 }
 
@@ -135,6 +162,12 @@ export function validateIntegration(v: IntegrationFormValues): Record<string, st
     errors.api1TimeoutSeconds = t("validation.range", { min: 1, max: 60 });
   }
 
+  Object.assign(errors, scheduleErrors(v.statusQuerySchedule, "statusQuerySchedule"));
+  const sqSecs = Number(v.statusQueryTimeoutSeconds);
+  if (!Number.isInteger(sqSecs) || sqSecs < 1 || sqSecs > 60) {
+    errors.statusQueryTimeoutSeconds = t("validation.range", { min: 1, max: 60 });
+  }
+
   const config = paramConfigInput(v.paramConfig);
   const keys = effectiveCustomKeys(config, v.customParams);
   for (const issue of validateApi1ParamConfig(config, keys)) {
@@ -160,5 +193,9 @@ export function validateIntegration(v: IntegrationFormValues): Record<string, st
 
 /** Server issue paths → form paths (the timeout is edited in seconds here). */
 export function serverPathToForm(path: string): string {
-  return path === "api1TimeoutMs" ? "api1TimeoutSeconds" : path;
+  if (path === "api1TimeoutMs") return "api1TimeoutSeconds";
+  if (path === "statusQuery.timeoutMs") return "statusQueryTimeoutSeconds";
+  const step = /^statusQuery\.scheduleSeconds(\.(\d+))?$/.exec(path);
+  if (step) return step[2] === undefined ? "statusQuerySchedule" : `statusQuerySchedule.${step[2]}.value`;
+  return path;
 }

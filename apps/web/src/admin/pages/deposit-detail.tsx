@@ -131,20 +131,62 @@ function EventBody({ e, d }: { e: TimelineEvent; d: AdminDepositDetail }) {
       );
     case "review":
       return (
-        <Text size="sm">
-          {e.data.resolution
-            ? t("timeline.reviewResolved", {
-                reason: t(`reason.${str(e.data.reason)}` as MessageKey),
-                resolution: t(`resolution.${str(e.data.resolution)}` as MessageKey),
-                comment: str(e.data.comment),
-              })
-            : t("timeline.reviewOpened", { reason: t(`reason.${str(e.data.reason)}` as MessageKey) })}
-        </Text>
+        <Stack gap={0}>
+          <Text size="sm">
+            {e.data.resolution
+              ? t("timeline.reviewResolved", {
+                  reason: t(`reason.${str(e.data.reason)}` as MessageKey),
+                  resolution: t(`resolution.${str(e.data.resolution)}` as MessageKey),
+                  comment: str(e.data.comment),
+                })
+              : t("timeline.reviewOpened", { reason: t(`reason.${str(e.data.reason)}` as MessageKey) })}
+          </Text>
+          {e.data.requestedByName ? (
+            <Text size="xs" c="dimmed" data-testid="four-eyes-people">
+              {t("timeline.askedBy", { name: e.data.requestedByName })}
+              {e.data.approvedByName ? `, ${t("timeline.approvedBy", { name: e.data.approvedByName })}` : ""}
+            </Text>
+          ) : null}
+        </Stack>
       );
+    case "status_query":
+      return <StatusQueryBody data={e.data} />;
     default:
       // A kind this page does not know yet (a newer server): shown as it came.
       return <Code block>{JSON.stringify((e as TimelineEvent).data, null, 2)}</Code>;
   }
+}
+
+/**
+ * An API-3 status query (the status-query engine's `status_query` entry): what started it, the
+ * schedule's step, what the PSP answered and the verdict its answer got as a callback would.
+ */
+function StatusQueryBody({ data }: { data: Extract<TimelineEvent, { kind: "status_query" }>["data"] }) {
+  const outcome = data.outcome;
+  return (
+    <Stack gap={2} data-testid="status-query-event">
+      <Group gap="xs">
+        <Badge
+          color={outcome === "found" ? "teal" : outcome === "not_found" ? "orange" : "red"}
+          variant="light"
+        >
+          {t(`statusQueryOutcome.${outcome}`)}
+        </Badge>
+        <Text size="sm">
+          {t(`statusQueryTrigger.${data.trigger}`)}
+          {typeof data.step === "number"
+            ? ` · ${t("timeline.statusQueryStep", { step: data.step + 1 })}`
+            : ""}
+        </Text>
+        {data.verdict ? <StatusBadge status={str(data.verdict)} /> : null}
+      </Group>
+      {data.reason ? (
+        <Text size="sm" c="dimmed">
+          {revealInvisible(str(data.reason))}
+        </Text>
+      ) : null}
+    </Stack>
+  );
 }
 
 const KIND_COLORS: Record<string, string> = {
@@ -155,6 +197,7 @@ const KIND_COLORS: Record<string, string> = {
   ledger: "teal",
   manual: "orange",
   review: "orange",
+  status_query: "cyan",
 };
 
 export function DepositDetailPage() {
@@ -390,6 +433,11 @@ export function DepositDetailPage() {
                     <Stack key={c.id} gap={2}>
                       <Group gap="xs">
                         <StatusBadge status={c.verdict} />
+                        {c.source === "status_query" ? (
+                          <Badge color="cyan" variant="light">
+                            {t("source.status_query")}
+                          </Badge>
+                        ) : null}
                         {c.errorType ? <Code>{c.errorType}</Code> : null}
                         <Text size="xs" c="dimmed">
                           HTTP {c.httpStatus} · {dateTimeSeconds(c.createdAt)}

@@ -40,6 +40,7 @@ import {
   valuesOf,
 } from "../integrations/integration-form.js";
 import { ParamTable } from "../integrations/param-table.js";
+import { StatusQueryCard } from "../integrations/status-query-card.js";
 import type { Integration } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
@@ -180,6 +181,7 @@ export function IntegrationEditPage() {
               </Text>
               <CustomParamsEditor form={form} readOnly={readOnly} />
             </Card>
+            <StatusQueryCard form={form} readOnly={readOnly} />
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 5 }}>

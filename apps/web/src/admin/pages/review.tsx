@@ -1,6 +1,6 @@
-import { Anchor, Button, Group, Paper, SegmentedControl, Select, Stack, Text } from "@mantine/core";
+import { Anchor, Badge, Button, Group, Paper, SegmentedControl, Select, Stack, Text } from "@mantine/core";
 import { useState } from "react";
-import { Link } from "react-router";
+import { Link, useSearchParams } from "react-router";
 import { type MessageKey, t } from "../../i18n/index.js";
 import { dateTime } from "../../lib/format.js";
 import { money } from "../../lib/money.js";
@@ -10,18 +10,27 @@ import { DataTable, serverPaged } from "../../ui/data-table.js";
 import { ErrorAlert, notifySuccess, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
+import { AssistanceActions, AssistanceSummary, CreditCell } from "../assistance-actions.js";
 import { CreditFigures } from "../credit-figures.js";
 import type { ReviewItem } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 25;
-const REASONS = ["late_success", "conflict", "amount_mismatch"] as const;
+const REASONS = ["late_success", "conflict", "amount_mismatch", "needs_assistance"] as const;
+type Reason = (typeof REASONS)[number];
+const isReason = (v: string | null): v is Reason => REASONS.includes(v as Reason);
 
-/** Callbacks that could not be applied automatically, each resolved once by a person. */
+/**
+ * Callbacks that could not be applied automatically, and orders the status queries left
+ * unresolved (needs assistance), each resolved once by a person. `?reason=` opens a filtered
+ * queue (links from elsewhere).
+ */
 export function ReviewPage() {
-  const { can } = useStaff();
+  const { can, me } = useStaff();
+  const [params] = useSearchParams();
   const [status, setStatus] = useState<"open" | "resolved" | "all">("open");
-  const [reason, setReason] = useState<string | null>(null);
+  const initial = params.get("reason");
+  const [reason, setReason] = useState<Reason | null>(isReason(initial) ? initial : null);
   const [page, setPage] = useState(1);
   const q = useQuery(
     () =>
@@ -29,7 +38,7 @@ export function ReviewPage() {
         params: {
           query: {
             status: status === "all" ? undefined : status,
-            reason: (reason ?? undefined) as (typeof REASONS)[number] | undefined,
+            reason: reason ?? undefined,
             limit: PAGE_SIZE,
             offset: (page - 1) * PAGE_SIZE,
           },
@@ -38,7 +47,11 @@ export function ReviewPage() {
     [status, reason, page],
   );
 
-  const resolve = (item: ReviewItem, action: "credit" | "dismiss") =>
+  const counts = q.data?.counts ?? {};
+  const resolve = (
+    item: ReviewItem & { claim: NonNullable<ReviewItem["claim"]> },
+    action: "credit" | "dismiss",
+  ) =>
     openCommentModal({
       title: t(action === "credit" ? "review.creditTitle" : "review.dismissTitle", {
         orderNo: item.deposit.orderNo,
@@ -92,15 +105,40 @@ export function ReviewPage() {
         <Select
           placeholder={t("review.allReasons")}
           clearable
-          data={REASONS.map((r) => ({ value: r, label: t(`reason.${r}`) }))}
+          data={REASONS.map((r) => ({
+            value: r,
+            label: counts[r] ? `${t(`reason.${r}`)} (${counts[r]})` : t(`reason.${r}`),
+          }))}
           value={reason}
           onChange={(v) => {
-            setReason(v);
+            setReason(isReason(v) ? v : null);
             setPage(1);
           }}
-          w={220}
+          w={320}
           aria-label={t("review.reason")}
         />
+        <Button
+          variant={reason === "needs_assistance" ? "filled" : "light"}
+          color="orange"
+          aria-pressed={reason === "needs_assistance"}
+          data-testid="filter-needs-assistance"
+          rightSection={
+            <Badge
+              size="sm"
+              color="orange"
+              variant={reason === "needs_assistance" ? "white" : "filled"}
+              circle
+            >
+              {counts.needs_assistance ?? 0}
+            </Badge>
+          }
+          onClick={() => {
+            setReason(reason === "needs_assistance" ? null : "needs_assistance");
+            setPage(1);
+          }}
+        >
+          {t("review.needsAssistance")}
+        </Button>
       </Group>
       <ErrorAlert error={q.error} />
       <Paper withBorder p="sm">
@@ -148,24 +186,29 @@ export function ReviewPage() {
             {
               key: "claim",
               header: t("review.claim"),
-              render: (r) => (
-                <Stack gap={0}>
-                  <Text size="sm">
-                    {r.claim.status === 1 ? t("review.claimSuccess") : t("review.claimFailure")} ·{" "}
-                    <span className="num">{money(r.claim.paidAmount, r.deposit.currency)}</span>
-                  </Text>
-                  <Text size="xs" c="dimmed" className="mono">
-                    {r.claim.transactionId ?? ""}
-                  </Text>
-                </Stack>
-              ),
+              render: (r) =>
+                r.assistance ? (
+                  <AssistanceSummary a={r.assistance} />
+                ) : r.claim ? (
+                  <Stack gap={0}>
+                    <Text size="sm">
+                      {r.claim.status === 1 ? t("review.claimSuccess") : t("review.claimFailure")} ·{" "}
+                      <span className="num">{money(r.claim.paidAmount, r.deposit.currency)}</span>
+                    </Text>
+                    <Text size="xs" c="dimmed" className="mono">
+                      {r.claim.transactionId ?? ""}
+                    </Text>
+                  </Stack>
+                ) : null,
             },
             {
               key: "credit",
               header: t("review.creditColumn"),
               align: "right",
               render: (r) =>
-                r.claim.status === 1 ? (
+                r.assistance ? (
+                  <CreditCell item={r} />
+                ) : r.claim?.status === 1 ? (
                   <Stack gap={0} data-testid="review-credit">
                     <span className="num">{money(r.claim.credit, r.deposit.currency)}</span>
                     <Text size="xs" c="dimmed" className="num">
@@ -181,14 +224,24 @@ export function ReviewPage() {
               header: t("review.resolution"),
               render: (r) =>
                 r.status === "open" ? (
-                  can("deposits:resolve") ? (
+                  can("deposits:resolve") && r.assistance ? (
+                    <AssistanceActions item={r} meId={me?.id ?? null} onDone={q.reload} />
+                  ) : can("deposits:resolve") && r.claim ? (
                     <Group gap={4} wrap="nowrap">
                       {r.claim.status === 1 ? (
-                        <Button size="compact-sm" color="teal" onClick={() => resolve(r, "credit")}>
+                        <Button
+                          size="compact-sm"
+                          color="teal"
+                          onClick={() => r.claim && resolve({ ...r, claim: r.claim }, "credit")}
+                        >
                           {t("review.credit")}
                         </Button>
                       ) : null}
-                      <Button size="compact-sm" variant="default" onClick={() => resolve(r, "dismiss")}>
+                      <Button
+                        size="compact-sm"
+                        variant="default"
+                        onClick={() => r.claim && resolve({ ...r, claim: r.claim }, "dismiss")}
+                      >
                         {t("review.dismiss")}
                       </Button>
                     </Group>
