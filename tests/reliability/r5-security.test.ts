@@ -247,6 +247,12 @@ describe("R5 redirects and unsafe payment URLs from API-1", () => {
     backend = await stub();
     fx = await insertPaymentSetup(t.ctx, tenant.tenantId, { appUrl: backend.url });
     backend.token = fx.token;
+    // These cases fail API-1 on purpose, one after another: the circuit breaker would open after
+    // five and refuse the rest before any call (api1-breaker.db.test.ts covers that).
+    const off = await tenant.owner.put(`/api/admin/integrations/${fx.integrationId}/breaker/mode`, {
+      mode: "off",
+    });
+    expect(off.statusCode, off.body).toBe(200);
   });
 
   /** A deposit with private addresses allowed for the loopback backend itself. */
