@@ -6616,7 +6616,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A tenant's health tiles: integrations, deposits and callbacks in the last hour and 24 h, open review items */
+        /** A tenant's health tiles: integrations (last hour's API-1 and callback figures, breaker, open alerts), deposits and callbacks in the last hour and 24 h, open review items */
         get: {
             parameters: {
                 query?: never;
@@ -6663,8 +6663,18 @@ export interface paths {
                                 };
                             };
                             openReviewItems: number;
-                            /** @description Per-integration health figures, once the health module is wired in */
-                            integrationHealth: unknown[] | null;
+                            /** @description Per integration: the last hour's API-1 and callback figures, breaker state, open alerts */
+                            integrationHealth: {
+                                integrationId: string;
+                                /** @enum {string} */
+                                breaker: "closed" | "open" | "half_open";
+                                api1Calls: number;
+                                api1SuccessRate: number | null;
+                                api1P95Ms: number | null;
+                                callbacks: number;
+                                signatureFailures: number;
+                                openAlerts: number;
+                            }[];
                         };
                     };
                 };

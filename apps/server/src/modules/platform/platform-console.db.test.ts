@@ -19,6 +19,7 @@ import {
   seedTenant,
   type TestApp,
 } from "../../test/test-app.js";
+import { openAlert } from "../integration-health/alert-repo.js";
 
 /** The console's API: creating tenants, the tenant list and tiles, unrouted callbacks, and no client PII anywhere. */
 const NOW = Date.UTC(2026, 0, 10, 12);
@@ -99,9 +100,42 @@ describe("tenants and their tiles", () => {
         callbacks: { accepted: 1, duplicate: 1, rejected: 1 },
       },
       openReviewItems: 0,
-      integrationHealth: null,
     });
     expect(tiles.json().integrations).toHaveLength(2);
+    const healthOf = async (id: string) =>
+      (await op.get(`/api/platform/tenants/${s.tenantId}/health`))
+        .json()
+        .integrationHealth.find((h: { integrationId: string }) => h.integrationId === id);
+    expect(await healthOf(fx.integrationId)).toEqual({
+      integrationId: fx.integrationId,
+      breaker: "closed",
+      api1Calls: 0,
+      api1SuccessRate: null,
+      api1P95Ms: null,
+      callbacks: 0,
+      signatureFailures: 0,
+      openAlerts: 0,
+    });
+    // The breaker and the alerts, as their own modules keep them.
+    await t.ctx.db
+      .insertInto("api1_breakers")
+      .values({
+        integration_id: fx.integrationId,
+        tenant_id: s.tenantId,
+        mode: "on",
+        state: "open",
+        opened_at: NOW,
+        reason: "5 of 6 calls failed",
+        probe_until: null,
+        updated_at: NOW,
+      })
+      .execute();
+    await openAlert(
+      t.ctx.db,
+      { tenantId: s.tenantId, integrationId: fx.integrationId, kind: "api1_failing", data: { failed: 5 } },
+      NOW,
+    );
+    expect(await healthOf(fx.integrationId)).toMatchObject({ breaker: "open", openAlerts: 1 });
     expect((await op.get("/api/platform/tenants/no-such-tenant/health")).statusCode).toBe(404);
   });
 });

@@ -3,11 +3,13 @@ import type { AppContext } from "../../app-context.js";
 import { NotFoundError } from "../../common/errors.js";
 import { decodeJson } from "../../infra/db/database.js";
 import type { CallbackLogsTable, DepositStatus } from "../../infra/db/schema.js";
+import { readBreaker, stateOf } from "../api1-breaker/breaker-repo.js";
+import { healthOf } from "../integration-health/health-figures.js";
 
 /**
  * What the operator's console reads. Aggregates and operational rows only: no query here
- * selects a client's name, e-mail or phone, or any token (docs/security.md#the-platform-operator);
- * `operator-pii.db.test.ts` checks the answers.
+ * selects a client's name, e-mail or phone, or any token (docs/security.md, "The platform
+ * operator"); `platform-console.db.test.ts` checks the answers.
  */
 type Ctx = Pick<AppContext, "db" | "clock">;
 
@@ -87,27 +89,58 @@ export type TenantHealth = {
   lastHour: Window;
   last24h: Window;
   openReviewItems: number;
-  /**
-   * Per-integration health figures (API-1 success rate and latency, breaker state, alerts)
-   * from the integration-health module, when it is wired in (`IntegrationHealthSource`); null
-   * until then.
-   */
-  integrationHealth: unknown[] | null;
+  /** Per integration, the last hour's API-1 figures (modules/integration-health), breaker, alerts. */
+  integrationHealth: IntegrationHealthTile[];
 };
 
-/**
- * The seam where per-integration health figures plug into the operator's tiles: given a
- * tenant, its integrations' figures. The console shows null as "not available yet".
- */
-export type IntegrationHealthSource = (ctx: Ctx, tenantId: string) => Promise<unknown[] | null>;
-export const noIntegrationHealth: IntegrationHealthSource = async () => null;
+export type IntegrationHealthTile = {
+  integrationId: string;
+  breaker: "closed" | "open" | "half_open";
+  api1Calls: number;
+  /** null without calls */
+  api1SuccessRate: number | null;
+  api1P95Ms: number | null;
+  callbacks: number;
+  signatureFailures: number;
+  openAlerts: number;
+};
 
-/** A tenant's tiles: what can be counted from its own rows over the last hour and day. */
-export async function tenantHealth(
+/** The health tiles of a tenant's integrations: figures only, no names of people, no tokens. */
+async function integrationHealthTiles(
   ctx: Ctx,
   tenantId: string,
-  source: IntegrationHealthSource = noIntegrationHealth,
-): Promise<TenantHealth> {
+  ids: string[],
+): Promise<IntegrationHealthTile[]> {
+  if (ids.length === 0) return [];
+  const figures = await healthOf(ctx.db, tenantId, ctx.clock.now());
+  const alerts = await ctx.db
+    .selectFrom("alerts")
+    .select((eb) => ["integration_id", eb.fn.countAll<string | number>().as("c")])
+    .where("tenant_id", "=", tenantId)
+    .where("status", "=", "open")
+    .groupBy("integration_id")
+    .execute();
+  const openAlerts = new Map(alerts.map((a) => [a.integration_id, n(a.c)]));
+  const tiles: IntegrationHealthTile[] = [];
+  for (const id of ids) {
+    const hour = figures(id).windows["1h"];
+    const cb = hour.callbacks;
+    tiles.push({
+      integrationId: id,
+      breaker: stateOf(await readBreaker(ctx.db, id)).state,
+      api1Calls: hour.api1.calls,
+      api1SuccessRate: hour.api1.successRate,
+      api1P95Ms: hour.api1.latencyMs.ok.p95,
+      callbacks: cb.accepted + cb.duplicate + cb.rejected + cb.review,
+      signatureFailures: hour.signatureFailures,
+      openAlerts: openAlerts.get(id) ?? 0,
+    });
+  }
+  return tiles;
+}
+
+/** A tenant's tiles: what can be counted from its own rows over the last hour and day. */
+export async function tenantHealth(ctx: Ctx, tenantId: string): Promise<TenantHealth> {
   const tenant = await ctx.db
     .selectFrom("tenants")
     .select(["id", "slug", "name", "suspended_at"])
@@ -181,7 +214,11 @@ export async function tenantHealth(
     lastHour,
     last24h,
     openReviewItems: n(open.c),
-    integrationHealth: await source(ctx, tenantId),
+    integrationHealth: await integrationHealthTiles(
+      ctx,
+      tenantId,
+      integrations.map((i) => i.id),
+    ),
   };
 }
 

@@ -201,7 +201,7 @@ export function platformRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary:
-          "A tenant's health tiles: integrations, deposits and callbacks in the last hour and 24 h, open review items",
+          "A tenant's health tiles: integrations (last hour's API-1 and callback figures, breaker, open alerts), deposits and callbacks in the last hour and 24 h, open review items",
         params: idParams,
         response: {
           200: z.object({
@@ -216,9 +216,21 @@ export function platformRoutes(app: FastifyInstance, ctx: AppContext): void {
             last24h: window,
             openReviewItems: z.number(),
             integrationHealth: z
-              .array(z.unknown())
-              .nullable()
-              .describe("Per-integration health figures, once the health module is wired in"),
+              .array(
+                z.object({
+                  integrationId: z.string(),
+                  breaker: z.enum(["closed", "open", "half_open"]),
+                  api1Calls: z.number(),
+                  api1SuccessRate: z.number().nullable(),
+                  api1P95Ms: z.number().nullable(),
+                  callbacks: z.number(),
+                  signatureFailures: z.number(),
+                  openAlerts: z.number(),
+                }),
+              )
+              .describe(
+                "Per integration: the last hour's API-1 and callback figures, breaker state, open alerts",
+              ),
           }),
         },
       },

@@ -1,4 +1,4 @@
-import { Badge, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { Badge, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { useQuery } from "../../lib/use-api-query.js";
 import { ErrorAlert, PageLoader, statusLabel } from "../../ui/feedback.js";
 import { api } from "../api.js";
@@ -77,15 +77,57 @@ export function TenantTiles({ tenantId }: { tenantId: string }) {
       </SimpleGrid>
       <WindowTile title="Last hour" w={h.lastHour} testId="tile-hour" />
       <WindowTile title="Last 24 hours" w={h.last24h} testId="tile-day" />
-      <Paper withBorder p="md">
-        <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-          Integration health
-        </Text>
-        <Text size="sm" c="dimmed">
-          {h.integrationHealth === null
-            ? "API-1 latency, breaker state and alerts per integration are not available yet."
-            : ""}
-        </Text>
+      <Paper withBorder p="md" data-testid="tile-integrations">
+        <Stack gap="xs">
+          <Title order={5}>Integrations, last hour</Title>
+          {h.integrationHealth.length === 0 ? (
+            <Text size="sm" c="dimmed">
+              No integrations
+            </Text>
+          ) : (
+            <Table striped>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Integration</Table.Th>
+                  <Table.Th>Breaker</Table.Th>
+                  <Table.Th ta="right">API-1 calls</Table.Th>
+                  <Table.Th ta="right">Success</Table.Th>
+                  <Table.Th ta="right">p95</Table.Th>
+                  <Table.Th ta="right">Callbacks</Table.Th>
+                  <Table.Th ta="right">Signature failures</Table.Th>
+                  <Table.Th ta="right">Open alerts</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {h.integrationHealth.map((i) => (
+                  <Table.Tr key={i.integrationId}>
+                    <Table.Td>
+                      {h.integrations.find((x) => x.id === i.integrationId)?.name ?? i.integrationId}
+                    </Table.Td>
+                    <Table.Td>
+                      <Badge
+                        variant="light"
+                        color={i.breaker === "closed" ? "teal" : i.breaker === "open" ? "red" : "orange"}
+                      >
+                        {i.breaker.replace("_", "-")}
+                      </Badge>
+                    </Table.Td>
+                    <Table.Td ta="right">{i.api1Calls}</Table.Td>
+                    <Table.Td ta="right">
+                      {i.api1SuccessRate === null ? "–" : `${Math.round(i.api1SuccessRate * 1000) / 10} %`}
+                    </Table.Td>
+                    <Table.Td ta="right">{i.api1P95Ms === null ? "–" : `${i.api1P95Ms} ms`}</Table.Td>
+                    <Table.Td ta="right">{i.callbacks}</Table.Td>
+                    <Table.Td ta="right">{i.signatureFailures}</Table.Td>
+                    <Table.Td ta="right" c={i.openAlerts > 0 ? "red" : undefined}>
+                      {i.openAlerts}
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          )}
+        </Stack>
       </Paper>
     </Stack>
   );
