@@ -50,13 +50,16 @@ describe.skipIf(!hasChromium)("back-office dashboard (Chromium)", () => {
     });
     ctx = await newContext(e2e.chrome.browser);
     page = await ctx.newPage();
-    onTestFailed(async () => {
-      await page.screenshot({ path: screenshotPath("failure-dashboard"), fullPage: true }).catch(() => {});
-    });
     await adminLogin(page, e2e.stack.baseUrl, e2e.stack.owner.email, e2e.stack.owner.password);
   });
 
+  const shotOnFailure = () =>
+    onTestFailed(async () => {
+      await page.screenshot({ path: screenshotPath("failure-dashboard"), fullPage: true }).catch(() => {});
+    });
+
   it("lands on the dashboard: tiles per currency, a chart, health and review counts; no axe violations", async () => {
+    shotOnFailure();
     await page.getByTestId("dashboard").waitFor();
     const succeeded = page.getByTestId("tile-USD-succeeded");
     await expectText(succeeded.getByTestId("count"), "3");
@@ -71,6 +74,7 @@ describe.skipIf(!hasChromium)("back-office dashboard (Chromium)", () => {
   });
 
   it("opens the list behind a figure, filtered", async () => {
+    shotOnFailure();
     await page.getByTestId("tile-USD-succeeded").click();
     await page.waitForURL(/\/admin\/deposits\?status=succeeded&from=\d{4}-\d\d-\d\d&to=/);
     const rows = page.getByTestId("deposits-table").locator("tbody tr");
