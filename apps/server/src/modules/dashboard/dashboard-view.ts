@@ -29,7 +29,10 @@ export function rangeDays(range: DashboardRange, now: number, tzOffsetMin: numbe
 
 type StatusFigures = { count: number; volume: string };
 
-/** Deposits created in the range per currency, day and status: one scan of deposits_tenant_created. */
+/**
+ * Deposits created in the range per currency, day and status, read from the index
+ * deposits_tenant_created_figures alone (migration 0013; docs/operations.md#dashboard).
+ */
 async function depositFigures(
   ctx: Pick<AppContext, "db">,
   tenantId: string,
