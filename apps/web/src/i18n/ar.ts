@@ -839,7 +839,8 @@ export const ar = {
   // dashboard
   "nav.dashboard": "لوحة المعلومات",
   "dashboard.title": "لوحة المعلومات",
-  "dashboard.description": "الإيداعات وصحة التكاملات وما ينتظر تدخل شخص. تتحدث كل 15 ثانية؛ كل رقم يفتح القائمة التي خلفه.",
+  "dashboard.description":
+    "الإيداعات وصحة التكاملات وما ينتظر تدخل شخص. تتحدث كل 15 ثانية؛ كل رقم يفتح القائمة التي خلفه.",
   "dashboard.range": "الفترة",
   "dashboard.range.today": "اليوم",
   "dashboard.range.7d": "7 أيام",

@@ -854,7 +854,8 @@ export const en = {
   // dashboard
   "nav.dashboard": "Dashboard",
   "dashboard.title": "Dashboard",
-  "dashboard.description": "Deposits, integration health and what waits for a person. Updates every 15 seconds; every figure opens the list behind it.",
+  "dashboard.description":
+    "Deposits, integration health and what waits for a person. Updates every 15 seconds; every figure opens the list behind it.",
   "dashboard.range": "Range",
   "dashboard.range.today": "Today",
   "dashboard.range.7d": "7 days",

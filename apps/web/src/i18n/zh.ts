@@ -831,7 +831,8 @@ export const zh = {
   // dashboard
   "nav.dashboard": "概览",
   "dashboard.title": "概览",
-  "dashboard.description": "充值、通道健康状况以及等待人工处理的事项。每 15 秒更新；点击任一数字即可打开对应列表。",
+  "dashboard.description":
+    "充值、通道健康状况以及等待人工处理的事项。每 15 秒更新；点击任一数字即可打开对应列表。",
   "dashboard.range": "时间范围",
   "dashboard.range.today": "今天",
   "dashboard.range.7d": "7 天",
