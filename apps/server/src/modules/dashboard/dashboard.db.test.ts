@@ -5,6 +5,7 @@ import { insertAssistanceItem } from "../../test/assistance-items.js";
 import { insertDeposit } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
+import { openIfClosed } from "../api1-breaker/breaker-repo.js";
 import { rangeDays } from "./dashboard-view.js";
 
 const DAY = 86_400_000;
@@ -109,5 +110,68 @@ describe("GET /api/admin/dashboard", () => {
     for (const q of ["range=1y", "tz=100000", "tz=abc"]) {
       expect((await a.owner.get(`/api/admin/dashboard?${q}`)).statusCode).toBe(400);
     }
+  });
+});
+
+describe("integration tiles", () => {
+  it("show the range's conversion, the breaker, and the API-1 latency per hour from the rollup", async () => {
+    const c = await seedTenant(t, "dash-c");
+    const fx = await insertPaymentSetup(t.ctx, c.tenantId);
+    const minute = (
+      at: number,
+      latencyBucket: number,
+      row: { urls: number; succeeded: number; failed: number },
+    ) => {
+      const latency = Array.from({ length: 11 }, (_, i) => (i === latencyBucket ? 4 : 0));
+      return t.ctx.db
+        .insertInto("integration_health_minutes")
+        .values({
+          integration_id: fx.integrationId,
+          minute: at,
+          tenant_id: c.tenantId,
+          api1_ok: 4,
+          api1_failed: 0,
+          api1_ok_latency: JSON.stringify(latency),
+          api1_failed_latency: "[]",
+          urls_issued: row.urls,
+          cb_accepted: 0,
+          cb_duplicate: 0,
+          cb_rejected: 0,
+          cb_review: 0,
+          status_answers: 0,
+          signature_failures: 0,
+          amount_mismatches: 0,
+          succeeded: row.succeeded,
+          failed: row.failed,
+          time_to_final: "[]",
+        })
+        .execute();
+    };
+    // Two minutes of 10:00 and one of 12:00 today; one of 3 days ago counts over 7 days only.
+    await minute(MIDNIGHT + 10 * 3_600_000, 1, { urls: 2, succeeded: 1, failed: 0 });
+    await minute(MIDNIGHT + 10 * 3_600_000 + 60_000, 3, { urls: 2, succeeded: 1, failed: 1 });
+    await minute(MIDNIGHT + 12 * 3_600_000, 2, { urls: 4, succeeded: 1, failed: 0 });
+    await minute(MIDNIGHT - 3 * DAY, 2, { urls: 2, succeeded: 2, failed: 0 });
+    await openIfClosed(t.ctx.db, { integrationId: fx.integrationId, tenantId: c.tenantId }, T, "test");
+
+    const today = (await c.viewer.get("/api/admin/dashboard?range=today")).json().integrations[0];
+    expect(today).toMatchObject({
+      id: fx.integrationId,
+      conversion: 3 / 8,
+      succeeded: 3,
+      failed: 1,
+      breaker: { state: "open", mode: "on" },
+      // 10:00 merges its two minutes (4 calls at ≤ 50 ms, 4 at ≤ 250 ms: p50 50 ms).
+      latency: [
+        { at: MIDNIGHT + 10 * 3_600_000, p50: 50 },
+        { at: MIDNIGHT + 12 * 3_600_000, p50: 100 },
+      ],
+    });
+    const week = (await c.viewer.get("/api/admin/dashboard?range=7d")).json().integrations[0];
+    expect(week).toMatchObject({ conversion: 5 / 10, succeeded: 5 });
+    expect(week.latency).toHaveLength(3);
+    // Tenant A does not see C's integration.
+    const a30 = (await a.owner.get("/api/admin/dashboard?range=30d")).json();
+    expect(a30.integrations.map((i: { id: string }) => i.id)).toEqual([fxA.integrationId]);
   });
 });
