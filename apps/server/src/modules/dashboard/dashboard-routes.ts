@@ -4,7 +4,8 @@ import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { staffOf } from "../../http/access.js";
 import { DEPOSIT_STATUSES } from "../deposits/deposit-state.js";
-import { DASHBOARD_RANGES, type DashboardRange, dashboard } from "./dashboard-view.js";
+import { DASHBOARD_RANGES, type DashboardRange } from "./dashboard-range.js";
+import { dashboard } from "./dashboard-view.js";
 
 const figures = z.object({ count: z.number(), volume: z.string().describe("decimal text") });
 const ms = z.number().nullable();

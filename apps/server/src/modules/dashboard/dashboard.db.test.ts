@@ -6,7 +6,6 @@ import { insertDeposit } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
 import { openIfClosed } from "../api1-breaker/breaker-repo.js";
-import { rangeDays } from "./dashboard-view.js";
 
 const DAY = 86_400_000;
 // 14:00 UTC; in UTC+2 (getTimezoneOffset -120) that is 16:00 local.
@@ -47,17 +46,6 @@ beforeAll(async () => {
   await insertAssistanceItem(t.ctx, { id: newId(), tenantId: b.tenantId, depositId: bOpen.id, now: T });
 });
 afterAll(async () => t?.close());
-
-describe("rangeDays", () => {
-  it("starts the days at the viewer's midnight", () => {
-    expect(rangeDays("today", T, 0)).toMatchObject({ from: MIDNIGHT, to: MIDNIGHT + DAY });
-    // UTC+2: local midnight is 22:00 UTC the day before.
-    expect(rangeDays("today", T, -120).from).toBe(MIDNIGHT - 2 * 3_600_000);
-    const week = rangeDays("7d", T, 0);
-    expect(week.days).toHaveLength(7);
-    expect(week.from).toBe(MIDNIGHT - 6 * DAY);
-  });
-});
 
 describe("GET /api/admin/dashboard", () => {
   it("counts today's deposits per currency and status, volumes as decimal text", async () => {
