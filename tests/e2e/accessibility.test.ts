@@ -137,7 +137,7 @@ describe.skipIf(!hasChromium)("accessibility (axe-core in Chromium)", () => {
     expect(deposits.items.length).toBeGreaterThan(0);
     expect(clients.items.length).toBeGreaterThan(0);
     const pages = [
-      "/", // the landing page (the PSP settings list)
+      "/", // the landing page (the dashboard)
       "/integrations",
       `/integrations/${e2e.setup.integrationId}`,
       "/methods",

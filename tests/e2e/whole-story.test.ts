@@ -61,6 +61,8 @@ describe.skipIf(!hasChromium)("whole story (Chromium)", () => {
     await adminLogin(admin, stack.baseUrl, stack.owner.email, stack.owner.password);
 
     // ---- A PSP integration pointing at the stub, with one custom parameter.
+    // The back office lands on the dashboard; the PSP settings have their own nav entry.
+    await admin.getByRole("link", { name: "PSP settings" }).click();
     await admin.getByRole("link", { name: "New integration" }).click();
     await admin.getByRole("textbox", { name: "Name", exact: true }).fill("Stub PSP");
     await admin.getByRole("textbox", { name: "APP_URL", exact: true }).fill(stack.stub.url);

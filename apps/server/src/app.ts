@@ -22,6 +22,7 @@ import { authRoutes } from "./modules/auth/auth-routes.js";
 import { callbackLogRoutes } from "./modules/callbacks/callback-log-routes.js";
 import { callbackRoutes } from "./modules/callbacks/callback-routes.js";
 import { clientRoutes } from "./modules/clients/client-routes.js";
+import { dashboardRoutes } from "./modules/dashboard/dashboard-routes.js";
 import { methodRoutes } from "./modules/deposit-methods/method-routes.js";
 import { depositRoutes } from "./modules/deposits/deposit-routes.js";
 import { manualResolutionRoutes } from "./modules/deposits/manual-resolution-routes.js";
@@ -51,6 +52,7 @@ const MODULES: ModuleRoutes[] = [
   fourEyesRoutes,
   manualResolutionRoutes,
   healthRoutes,
+  dashboardRoutes,
   platformRoutes,
   webRoutes,
 ];

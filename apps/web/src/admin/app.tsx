@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import { lazy, type ReactNode, Suspense } from "react";
 import { createBrowserRouter, Navigate, Outlet, RouterProvider, useLocation } from "react-router";
 import { type SessionCalls, SessionProvider, useSession } from "../lib/session.js";
 import { PageLoader } from "../ui/feedback.js";
@@ -22,6 +22,9 @@ import { UsersPage } from "./pages/users.js";
 import type { Permission } from "./permissions.js";
 import { RequirePermission } from "./require-permission.js";
 import type { StaffLogin, StaffMe } from "./types.js";
+
+// The dashboard brings the charts library: loaded when it is opened, not with every page.
+const DashboardPage = lazy(() => import("./pages/dashboard.js").then((m) => ({ default: m.DashboardPage })));
 
 const sessionCalls: SessionCalls<StaffMe, StaffLogin> = {
   probe: async () => {
@@ -55,7 +58,15 @@ const router = createBrowserRouter(
     {
       element: <RequireSession />,
       children: [
-        { index: true, element: <Navigate to="/integrations" replace /> },
+        {
+          index: true,
+          element: only(
+            "deposits:read",
+            <Suspense fallback={<PageLoader />}>
+              <DashboardPage />
+            </Suspense>,
+          ),
+        },
         { path: "integrations", element: only("settings:read", <IntegrationsPage />) },
         { path: "integrations/new", element: only("settings:write", <IntegrationEditPage />) },
         { path: "integrations/:id", element: only("settings:read", <IntegrationEditPage />) },

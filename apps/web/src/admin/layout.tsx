@@ -10,6 +10,7 @@ import type { StaffMe } from "./types.js";
 import { useStaff } from "./use-staff.js";
 
 const NAV: { to: string; label: MessageKey; perm: Permission }[] = [
+  { to: "/", label: "nav.dashboard", perm: "deposits:read" },
   { to: "/integrations", label: "nav.integrations", perm: "settings:read" },
   { to: "/methods", label: "nav.methods", perm: "methods:read" },
   { to: "/deposits", label: "nav.deposits", perm: "deposits:read" },
@@ -57,6 +58,7 @@ export function AdminLayout({ children }: { children: ReactNode }) {
             key={n.to}
             component={RouterNavLink}
             to={n.to}
+            end={n.to === "/"}
             label={t(n.label)}
             active={location.pathname === n.to || location.pathname.startsWith(`${n.to}/`)}
             onClick={close}

@@ -30,6 +30,7 @@ export type TimelineEvent = AdminDepositDetail["timeline"][number];
 export type ReviewItem = ApiData<"/api/admin/review", "get">["items"][number];
 export type Alert = ApiData<"/api/admin/alerts", "get">["items"][number];
 export type IntegrationHealth = ApiData<"/api/admin/integrations/{id}/health", "get">;
+export type Dashboard = ApiData<"/api/admin/dashboard", "get">;
 export type AuditRecord = ApiData<"/api/admin/audit", "get">["items"][number];
 export type StaffUser = ApiData<"/api/admin/users", "get">["items"][number];
 export type ApiKey = ApiData<"/api/admin/api-keys", "get">["items"][number];

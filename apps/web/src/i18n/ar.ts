@@ -835,4 +835,27 @@ export const ar = {
   "health.amountMismatches": "حالات عدم تطابق المبلغ",
   "health.pendingBeyondTtl": "طلبات معلقة بعد انتهاء مدتها: {count}",
   "health.asOf": "حتى {at}؛ تُحفظ المؤشرات لكل دقيقة.",
+
+  // dashboard
+  "nav.dashboard": "لوحة المعلومات",
+  "dashboard.title": "لوحة المعلومات",
+  "dashboard.description":
+    "الإيداعات وصحة التكاملات وما ينتظر تدخل شخص. تتحدث كل 15 ثانية؛ كل رقم يفتح القائمة التي خلفه.",
+  "dashboard.range": "الفترة",
+  "dashboard.range.today": "اليوم",
+  "dashboard.range.7d": "7 أيام",
+  "dashboard.range.30d": "30 يومًا",
+  "dashboard.total": "كل الحالات",
+  "dashboard.perDay": "الإيداعات يوميًا حسب الحالة ({currency})",
+  "dashboard.noDeposits": "لا توجد إيداعات في هذه الفترة.",
+  "dashboard.integrations": "التكاملات",
+  "dashboard.noIntegrations": "لا توجد تكاملات PSP بعد.",
+  "dashboard.breaker": "القاطع: {state}",
+  "dashboard.conversion": "معدل التحويل",
+  "dashboard.timeToFinal": "الوقت حتى الحالة النهائية (p50)",
+  "dashboard.latency": "زمن استجابة API-1 (p50)",
+  "dashboard.noLatency": "لا توجد استدعاءات API-1 في هذه الفترة",
+  "dashboard.lastCallback": "آخر رد",
+  "dashboard.openAlerts": "تنبيهات مفتوحة: {count}",
+  "dashboard.review": "قائمة المراجعة",
 } as const satisfies Messages;

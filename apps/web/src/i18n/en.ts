@@ -850,4 +850,27 @@ export const en = {
   "health.amountMismatches": "Amount mismatches",
   "health.pendingBeyondTtl": "Orders pending beyond their TTL: {count}",
   "health.asOf": "As of {at}; figures are kept per minute.",
+
+  // dashboard
+  "nav.dashboard": "Dashboard",
+  "dashboard.title": "Dashboard",
+  "dashboard.description":
+    "Deposits, integration health and what waits for a person. Updates every 15 seconds; every figure opens the list behind it.",
+  "dashboard.range": "Range",
+  "dashboard.range.today": "Today",
+  "dashboard.range.7d": "7 days",
+  "dashboard.range.30d": "30 days",
+  "dashboard.total": "All statuses",
+  "dashboard.perDay": "Deposits per day by status ({currency})",
+  "dashboard.noDeposits": "No deposits in this range.",
+  "dashboard.integrations": "Integrations",
+  "dashboard.noIntegrations": "No PSP integrations yet.",
+  "dashboard.breaker": "Breaker: {state}",
+  "dashboard.conversion": "Conversion",
+  "dashboard.timeToFinal": "Time to final status (p50)",
+  "dashboard.latency": "API-1 latency (p50)",
+  "dashboard.noLatency": "No API-1 calls in this range",
+  "dashboard.lastCallback": "Last callback",
+  "dashboard.openAlerts": "Open alerts: {count}",
+  "dashboard.review": "Review queue",
 } as const;

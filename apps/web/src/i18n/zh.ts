@@ -827,4 +827,27 @@ export const zh = {
   "health.amountMismatches": "金额不符",
   "health.pendingBeyondTtl": "超过有效期仍未完成的订单：{count}",
   "health.asOf": "截至 {at}；指标按分钟保存。",
+
+  // dashboard
+  "nav.dashboard": "概览",
+  "dashboard.title": "概览",
+  "dashboard.description":
+    "充值、通道健康状况以及等待人工处理的事项。每 15 秒更新；点击任一数字即可打开对应列表。",
+  "dashboard.range": "时间范围",
+  "dashboard.range.today": "今天",
+  "dashboard.range.7d": "7 天",
+  "dashboard.range.30d": "30 天",
+  "dashboard.total": "全部状态",
+  "dashboard.perDay": "每日充值（按状态，{currency}）",
+  "dashboard.noDeposits": "此范围内没有充值。",
+  "dashboard.integrations": "通道",
+  "dashboard.noIntegrations": "尚无 PSP 通道。",
+  "dashboard.breaker": "熔断器：{state}",
+  "dashboard.conversion": "转化率",
+  "dashboard.timeToFinal": "到最终状态的时间（p50）",
+  "dashboard.latency": "API-1 延迟（p50）",
+  "dashboard.noLatency": "此范围内没有 API-1 调用",
+  "dashboard.lastCallback": "最近回调",
+  "dashboard.openAlerts": "未关闭的告警：{count}",
+  "dashboard.review": "审核队列",
 } as const satisfies Messages;

@@ -6256,6 +6256,131 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deposits per currency and status, integration health and the review queue over a range of days */
+        get: {
+            parameters: {
+                query?: {
+                    range?: "today" | "7d" | "30d";
+                    /** @description the browser's getTimezoneOffset(): days start at the viewer's midnight */
+                    tz?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            asOf: number;
+                            /** @enum {string} */
+                            range: "today" | "7d" | "30d";
+                            from: number;
+                            to: number;
+                            currencies: {
+                                currency: string;
+                                total: {
+                                    count: number;
+                                    /** @description decimal text */
+                                    volume: string;
+                                };
+                                byStatus: {
+                                    pending: {
+                                        count: number;
+                                        /** @description decimal text */
+                                        volume: string;
+                                    };
+                                    processing: {
+                                        count: number;
+                                        /** @description decimal text */
+                                        volume: string;
+                                    };
+                                    succeeded: {
+                                        count: number;
+                                        /** @description decimal text */
+                                        volume: string;
+                                    };
+                                    failed: {
+                                        count: number;
+                                        /** @description decimal text */
+                                        volume: string;
+                                    };
+                                    expired: {
+                                        count: number;
+                                        /** @description decimal text */
+                                        volume: string;
+                                    };
+                                    cancelled: {
+                                        count: number;
+                                        /** @description decimal text */
+                                        volume: string;
+                                    };
+                                };
+                                perDay: {
+                                    day: number;
+                                    pending: number;
+                                    processing: number;
+                                    succeeded: number;
+                                    failed: number;
+                                    expired: number;
+                                    cancelled: number;
+                                }[];
+                            }[];
+                            integrations: {
+                                id: string;
+                                name: string;
+                                enabled: boolean;
+                                conversion: number | null;
+                                timeToFinalMs: {
+                                    p50: number | null;
+                                    p95: number | null;
+                                };
+                                succeeded: number;
+                                failed: number;
+                                breaker: {
+                                    /** @enum {string} */
+                                    state: "closed" | "open" | "half_open";
+                                    /** @enum {string} */
+                                    mode: "off" | "dry_run" | "on";
+                                };
+                                latency: {
+                                    at: number;
+                                    p50: number;
+                                }[];
+                                lastCallbackAt: number | null;
+                                openAlerts: number;
+                            }[];
+                            review: {
+                                byReason: {
+                                    [key: string]: number;
+                                };
+                                needsAssistance: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/platform/auth/login": {
         parameters: {
             query?: never;

@@ -376,7 +376,7 @@ export async function listReviewItems(
 }
 
 /** Open items per reason, for the queue's filter badges (every reason, 0 when none). */
-async function openCounts(db: Db, tenantId: string): Promise<Record<string, number>> {
+export async function openCounts(db: Db, tenantId: string): Promise<Record<string, number>> {
   const rows = await db
     .selectFrom("review_items")
     .select(["reason", (eb) => eb.fn.countAll<number | string>().as("n")])

@@ -9,7 +9,7 @@ import type { IntegrationHealth } from "../types.js";
 const WINDOWS = ["5m", "1h", "24h"] as const;
 type Window = IntegrationHealth["windows"]["5m"];
 
-const ms = (v: number | null) =>
+export const ms = (v: number | null) =>
   v === null
     ? "–"
     : v >= 60_000
@@ -17,7 +17,7 @@ const ms = (v: number | null) =>
       : v >= 1_000
         ? `${v / 1_000} s`
         : `${v} ms`;
-const pct = (v: number | null) => (v === null ? "–" : `${(v * 100).toFixed(1)} %`);
+export const pct = (v: number | null) => (v === null ? "–" : `${(v * 100).toFixed(1)} %`);
 
 /** Each row: a label and how to show it for one window. */
 const ROWS: [MessageKey, (w: Window) => string][] = [

@@ -11,6 +11,7 @@ import * as m0009 from "./0009-status-queries.js";
 import * as m0010 from "./0010-integration-health.js";
 import * as m0011 from "./0011-api1-breaker.js";
 import * as m0012 from "./0012-platform-operator.js";
+import * as m0013 from "./0013-dashboard.js";
 
 /** Migrations are listed in code (not read from disk) so they work from source and from a build. */
 export const migrationProvider: MigrationProvider = {
@@ -28,6 +29,7 @@ export const migrationProvider: MigrationProvider = {
       "0010-integration-health": m0010,
       "0011-api1-breaker": m0011,
       "0012-platform-operator": m0012,
+      "0013-dashboard": m0013,
     };
   },
 };
