@@ -76,7 +76,7 @@ describe.skipIf(!hasChromium)("back-office dashboard (Chromium)", () => {
   it("opens the list behind a figure, filtered", async () => {
     shotOnFailure();
     await page.getByTestId("tile-USD-succeeded").click();
-    await page.waitForURL(/\/admin\/deposits\?status=succeeded&from=\d{4}-\d\d-\d\d&to=/);
+    await page.waitForURL(/\/admin\/deposits\?status=succeeded&currency=USD&from=\d{4}-\d\d-\d\d&to=/);
     const rows = page.getByTestId("deposits-table").locator("tbody tr");
     await rows.nth(2).waitFor();
     expect(await rows.count()).toBe(3);

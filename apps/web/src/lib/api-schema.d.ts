@@ -3788,6 +3788,8 @@ export interface paths {
                     clientId?: string;
                     methodId?: string;
                     integrationId?: string;
+                    /** @description the order's currency code, e.g. USD */
+                    currency?: string;
                     orderNo?: string;
                     /** @description created at or after (epoch ms) */
                     from?: number;
@@ -4007,6 +4009,8 @@ export interface paths {
                     clientId?: string;
                     methodId?: string;
                     integrationId?: string;
+                    /** @description the order's currency code, e.g. USD */
+                    currency?: string;
                     orderNo?: string;
                     /** @description created at or after (epoch ms) */
                     from?: number;

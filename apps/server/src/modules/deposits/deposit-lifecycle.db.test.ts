@@ -226,6 +226,12 @@ describe("back-office list and detail", () => {
     expect(first).toContain(onSibling.id);
     expect(first).not.toContain(onSecond.id);
     expect(await list(`integrationId=${fx.integrationId}&methodId=${secondMethod}`)).toEqual([]);
+    // By currency: the dashboard's per-currency figures open the list filtered so.
+    const inEur = await insertDeposit(t.ctx, fx, { currency: "EUR" });
+    expect(await list("currency=EUR")).toEqual([inEur.id]);
+    expect(await list("currency=USD")).toEqual(expect.arrayContaining([onSecond.id, onSibling.id]));
+    expect(await list("currency=USD")).not.toContain(inEur.id);
+    expect(await list("currency=GBP")).toEqual([]);
   });
 
   it("shows the whole timeline of a real deposit: created, API-1, each callback with its verdict, status changes, the credit", async () => {

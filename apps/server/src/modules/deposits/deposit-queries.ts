@@ -214,6 +214,7 @@ export type AdminDepositFilters = {
   clientId?: string;
   methodId?: string;
   integrationId?: string;
+  currency?: string;
   orderNo?: string;
   /** created_at ≥ from (epoch ms) */
   from?: number;
@@ -285,6 +286,7 @@ function filteredDeposits(db: Db, tenantId: string, filters: AdminDepositFilters
   if (filters.clientId) base = base.where("d.client_id", "=", filters.clientId);
   if (filters.methodId) base = base.where("d.method_id", "=", filters.methodId);
   if (filters.integrationId) base = base.where("d.integration_id", "=", filters.integrationId);
+  if (filters.currency) base = base.where("d.currency", "=", filters.currency);
   if (filters.orderNo) base = base.where("d.order_no", "=", filters.orderNo);
   if (filters.from !== undefined) base = base.where("d.created_at", ">=", filters.from);
   if (filters.to !== undefined) base = base.where("d.created_at", "<", filters.to);

@@ -140,6 +140,7 @@ const adminListFilters = {
   clientId: z.string().min(1).max(64).optional(),
   methodId: z.string().min(1).max(64).optional(),
   integrationId: z.string().min(1).max(64).optional(),
+  currency: z.string().min(1).max(12).optional().describe("the order's currency code, e.g. USD"),
   orderNo: z.string().min(1).max(64).optional(),
   from: z.coerce.number().int().min(0).optional().describe("created at or after (epoch ms)"),
   to: z.coerce.number().int().min(0).optional().describe("created before (epoch ms)"),

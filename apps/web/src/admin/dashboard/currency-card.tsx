@@ -31,11 +31,16 @@ export function CurrencyCard({ c, range }: { c: Currency; range: { from: number;
           {c.currency}
         </Title>
         <SimpleGrid cols={{ base: 2, sm: 4, lg: 7 }} spacing="xs">
-          <Tile to={depositsLink(range)} label={t("dashboard.total")} {...c.total} currency={c.currency} />
+          <Tile
+            to={depositsLink(range, { currency: c.currency })}
+            label={t("dashboard.total")}
+            {...c.total}
+            currency={c.currency}
+          />
           {STATUSES.map((s) => (
             <Tile
               key={s}
-              to={depositsLink(range, { status: s })}
+              to={depositsLink(range, { status: s, currency: c.currency })}
               label={statusLabel(s)}
               {...figures[s]}
               currency={c.currency}
@@ -57,7 +62,7 @@ export function CurrencyCard({ c, range }: { c: Currency; range: { from: number;
             // A day's bar opens that day's deposits.
             onClick: (state) => {
               const d = data[Number(state?.activeTooltipIndex)];
-              if (d) navigate(depositsLink({ from: d.day, to: d.day + DAY_MS }));
+              if (d) navigate(depositsLink({ from: d.day, to: d.day + DAY_MS }, { currency: c.currency }));
             },
           }}
           data-testid={`chart-${c.currency}`}

@@ -10,6 +10,9 @@ describe("dashboard links", () => {
       "/deposits?status=succeeded&integrationId=i1&from=2026-01-04&to=2026-01-10",
     );
     expect(depositsLink({ from, to: from + 86_400_000 })).toBe("/deposits?from=2026-01-04&to=2026-01-04");
+    expect(depositsLink({ from, to: from + 86_400_000 }, { status: "failed", currency: "EUR" })).toBe(
+      "/deposits?status=failed&currency=EUR&from=2026-01-04&to=2026-01-04",
+    );
   });
 
   it("opens the review queue on one reason", () => {

@@ -14,10 +14,11 @@ export function localDay(ms: number): string {
 /** The deposits list over [from, to) (to is exclusive: its last day is the day before). */
 export function depositsLink(
   range: { from: number; to: number },
-  filter: { status?: string; integrationId?: string } = {},
+  filter: { status?: string; currency?: string; integrationId?: string } = {},
 ): string {
   const q = new URLSearchParams();
   if (filter.status) q.set("status", filter.status);
+  if (filter.currency) q.set("currency", filter.currency);
   if (filter.integrationId) q.set("integrationId", filter.integrationId);
   q.set("from", localDay(range.from));
   q.set("to", localDay(range.to - 1));

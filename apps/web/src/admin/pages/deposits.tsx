@@ -35,6 +35,7 @@ export function DepositsPage() {
     clientId: params.get("clientId") ?? "",
     methodId: params.get("methodId") ?? "",
     integrationId: params.get("integrationId") ?? "",
+    currency: params.get("currency") ?? "",
     from: params.get("from") ?? "",
     to: params.get("to") ?? "",
   };
@@ -55,6 +56,13 @@ export function DepositsPage() {
 
   const methods = useQuery(() => api.GET("/api/admin/deposit-methods"), []);
   const integrations = useQuery(() => api.GET("/api/admin/integrations"), []);
+  // The currencies the tenant's methods take, and the one in the URL (e.g. from the dashboard).
+  const currencies = [
+    ...new Set([
+      ...(methods.data?.items ?? []).flatMap((m) => m.currencies.map((c) => c.code)),
+      ...(filters.currency ? [filters.currency] : []),
+    ]),
+  ].sort();
   // The list's filters and order, as the list and its CSV export both take them.
   const listQuery = {
     status: (filters.status || undefined) as DepositStatus | undefined,
@@ -62,6 +70,7 @@ export function DepositsPage() {
     clientId: filters.clientId,
     methodId: filters.methodId,
     integrationId: filters.integrationId,
+    currency: filters.currency,
     from: dayToMs(filters.from, false),
     to: dayToMs(filters.to, true),
     sort: sortParam(sort) as DepositSort,
@@ -124,6 +133,15 @@ export function DepositsPage() {
               value={filters.integrationId || null}
               onChange={(v) => set({ integrationId: v ?? "" })}
               w={180}
+            />
+            <Select
+              label={t("field.currency")}
+              placeholder={t("common.all")}
+              clearable
+              data={currencies}
+              value={filters.currency || null}
+              onChange={(v) => set({ currency: v ?? "" })}
+              w={120}
             />
             <TextInput
               label={t("field.orderNo")}
