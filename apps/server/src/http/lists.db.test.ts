@@ -391,6 +391,7 @@ describe("CSV export", () => {
     expect(row?.order_no).toBe("'=1+1");
     expect(row?.raw_body).toBe('{"a":1,\n"b":"x"}');
     expect(row?.created_at).toBe(new Date(T0 + 5_000).toISOString());
+    expect(row?.source).toBe("callback");
     expect(res.body).not.toContain(fa.token);
   });
 

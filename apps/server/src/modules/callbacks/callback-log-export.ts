@@ -16,6 +16,7 @@ import {
 export const CALLBACK_CSV_COLUMNS: readonly CsvColumn<CallbackLogView>[] = [
   { header: "created_at", value: (r) => isoTime(r.createdAt) },
   { header: "id", value: (r) => r.id },
+  { header: "source", value: (r) => r.source },
   { header: "verdict", value: (r) => r.verdict },
   { header: "error_type", value: (r) => r.errorType },
   { header: "http_status", value: (r) => r.httpStatus },
