@@ -95,13 +95,14 @@ describe("back-office clients", () => {
     }
     const all = (await t2.viewer.get("/api/admin/clients")).json();
     expect(all.total).toBe(5);
-    // Newest first; clients made in the same millisecond by id (the list's tie-break).
+    // Newest first; clients made in the same millisecond by id, descending too (the list's
+    // tie-break follows the sort's direction: list-order.ts).
     const createdAt = new Map<string, number>(
       all.items.map((c: { id: string; createdAt: number }) => [c.id, c.createdAt]),
     );
-    const newestFirst = [...made]
-      .reverse()
-      .sort((a, b) => createdAt.get(b)! - createdAt.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
+    const newestFirst = [...made].sort(
+      (a, b) => createdAt.get(b)! - createdAt.get(a)! || (a < b ? 1 : a > b ? -1 : 0),
+    );
     expect(all.items.map((c: { id: string }) => c.id)).toEqual(newestFirst);
 
     const byName = (await t2.viewer.get("/api/admin/clients?q=hopper")).json();
