@@ -138,7 +138,9 @@ export async function createDeposit(
 ): Promise<CreateDepositView> {
   const data = parseInput(createDepositInput, input);
   const tenantId = actor.tenantId;
-  await assertTenantActive(deps.db, tenantId);
+  // A client's session of a suspended tenant was refused before this request reached here
+  // (http/access.ts, the session lookup reads the suspension); staff sessions are not.
+  if (actor.kind !== "client") await assertTenantActive(deps.db, tenantId);
   const clientId = actor.kind === "client" ? actor.clientId : data.clientId;
   if (!clientId)
     throw new ValidationError("The input is invalid", [{ path: "clientId", message: "is required" }]);
