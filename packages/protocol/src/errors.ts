@@ -21,7 +21,9 @@ export type ProtocolErrorCode =
   /** More than 15 significant digits, or 10^15 and above. */
   | "amount_too_large"
   /** A currency exponent outside 0..8 (a programming or configuration error). */
-  | "exponent_invalid";
+  | "exponent_invalid"
+  /** Not an exchange rate or markup (fx.ts): grammar, zero, too many digits, a markup out of range. */
+  | "rate_invalid";
 
 /**
  * The one error type this package throws. `code` is stable and meant for programs;

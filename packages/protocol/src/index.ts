@@ -33,6 +33,20 @@ export {
 } from "./fields.js";
 export { type ParsedFlatJson, parseFlatJson, parseFormBody } from "./flat-json.js";
 export {
+  applyMarkup,
+  type Conversion,
+  convertMinor,
+  convertNet,
+  formatRate,
+  MAX_MARKUP_BPS,
+  MAX_RATE_SIGNIFICANT_DIGITS,
+  parseRate,
+  type QuoteFigures,
+  quoteFigures,
+  type Rate,
+  tryParseRate,
+} from "./fx.js";
+export {
   type AmountParseResult,
   formatAmount,
   formatAmountNumber,

@@ -6,6 +6,7 @@ import { newId, newOrderNo } from "../common/ids.js";
 import type { DepositsTable } from "../infra/db/schema.js";
 import { CALLBACK_PATH } from "../modules/callbacks/callback-routes.js";
 import { findLedgerMismatches } from "../modules/clients/ledger.js";
+import { NO_QUOTE } from "../modules/fx-quotes/locked-quote.js";
 import type { PaymentFixture } from "./payment-fixtures.js";
 
 /**
@@ -68,6 +69,7 @@ export function depositRowFor(
     finalized_at: null,
     status_query_due_at: null,
     status_query_step: 0,
+    ...NO_QUOTE,
     ...overrides,
   };
 }

@@ -195,6 +195,60 @@ export interface DepositsTable {
   status_query_due_at: number | null;
   /** Queries of the current schedule already made. */
   status_query_step: number;
+  /**
+   * The quote locked at creation (migration 0014, docs/exchange-rates.md); all null for an
+   * order without one, credited in `currency`. With one, `credit_minor` is in minor units of
+   * `account_currency` (exponent `account_decimals`), and the fee stays in `currency`.
+   */
+  account_currency: string | null;
+  account_decimals: number | null;
+  /** The source's rate, decimal text (payment → account currency), before the markup. */
+  fx_rate: string | null;
+  /** The markup taken off the rate, basis points (the pair's plus the method's). */
+  fx_markup_bps: number | null;
+  /** What the markup kept of the credit, account minor units: of the quote, then of the credit. */
+  fx_markup_minor: number | null;
+  fx_source_kind: FxSourceKind | null;
+  fx_source_id: string | null;
+  /** The source's name when the quote was locked (a source may be renamed or deleted later). */
+  fx_source_name: string | null;
+  /** The rate's own time (an external answer's `time`, a manual rate's last change), Unix ms. */
+  fx_rate_time: number | null;
+  fx_quoted_at: number | null;
+}
+
+export type FxSourceKind = "manual" | "external";
+
+/** A tenant's exchange-rate source (migration 0014). */
+export interface FxSourcesTable {
+  id: string;
+  tenant_id: string;
+  kind: FxSourceKind;
+  name: string;
+  /** External only: the tenant's exchange-rate API. */
+  url: string | null;
+  /** External only: the generated `key` header, encrypted (SecretBox). */
+  key_enc: string | null;
+  key_last4: string | null;
+  timeout_ms: number;
+  /** A rate older than this is not used; null (manual only): never stale. */
+  ttl_seconds: number | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+/** One pair of a manual source (migration 0014). */
+export interface FxManualRatesTable {
+  source_id: string;
+  from_currency: string;
+  to_currency: string;
+  tenant_id: string;
+  /** Decimal text, at most 12 significant digits (protocol fx.ts). */
+  rate: string;
+  markup_bps: number;
+  updated_at: number;
+  updated_by: string | null;
 }
 
 export interface DepositEventsTable {
@@ -311,7 +365,13 @@ export interface IntegrationHealthStateTable {
   rolled_to: number;
 }
 
-export type AlertKind = "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches";
+/** `fx_rate_stale` is a rate source's: its `integration_id` holds the source's id. */
+export type AlertKind =
+  | "callback_silence"
+  | "api1_failing"
+  | "signature_failures"
+  | "amount_mismatches"
+  | "fx_rate_stale";
 
 export interface AlertsTable {
   id: string;
@@ -403,6 +463,8 @@ export interface Database {
   integration_health_minutes: IntegrationHealthMinutesTable;
   integration_health_state: IntegrationHealthStateTable;
   alerts: AlertsTable;
+  fx_sources: FxSourcesTable;
+  fx_manual_rates: FxManualRatesTable;
   platform_operators: PlatformOperatorsTable;
   operator_sessions: OperatorSessionsTable;
   api1_breakers: Api1BreakersTable;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newClientId, newId, newOrderNo } from "../../common/ids.js";
 import { PLAIN_DECIMAL_MESSAGE } from "../../common/plain-decimal.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
+import { NO_QUOTE } from "../fx-quotes/locked-quote.js";
 import { computeFee, toDepositMethod } from "./method-model.js";
 
 const BASE = "/api/admin/deposit-methods";
@@ -517,6 +518,7 @@ describe("deposit methods: order and deletion", () => {
       finalized_at: null,
       status_query_due_at: null,
       status_query_step: 0,
+      ...NO_QUOTE,
     });
     const pending = deposit("pending");
     const processing = deposit("processing");

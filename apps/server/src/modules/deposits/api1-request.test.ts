@@ -3,6 +3,7 @@ import { defaultApi1ParamConfig } from "@psphub/protocol/admin";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { GuardedResponse } from "../../infra/http-out/guarded-client.js";
+import { NO_QUOTE } from "../fx-quotes/locked-quote.js";
 import {
   type Api1Order,
   api1Url,
@@ -252,6 +253,7 @@ describe("deposit views", () => {
     finalized_at: 0,
     status_query_due_at: null,
     status_query_step: 0,
+    ...NO_QUOTE,
   };
   it("shows clients the message, never the admin reason, and no URL once final", () => {
     const v = portalDepositView(row, "Card", false);

@@ -116,6 +116,16 @@ const DEPOSITS = tableColumns<DepositsTable>("deposits", {
   finalized_at: "bigint",
   status_query_due_at: "bigint",
   status_query_step: "integer",
+  account_currency: "text",
+  account_decimals: "integer",
+  fx_rate: "text",
+  fx_markup_bps: "integer",
+  fx_markup_minor: "bigint",
+  fx_source_kind: "text",
+  fx_source_id: "text",
+  fx_source_name: "text",
+  fx_rate_time: "bigint",
+  fx_quoted_at: "bigint",
 });
 
 /** The client columns API-1 and the validation need (never the password hash). */

@@ -11,6 +11,7 @@ import type { DepositsTable, PspIntegrationsTable } from "../../infra/db/schema.
 import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
 import { methodTemporarilyUnavailable } from "../api1-breaker/breaker-errors.js";
 import { backendVerdict } from "../api1-breaker/breaker-policy.js";
+import { NO_QUOTE } from "../fx-quotes/locked-quote.js";
 import { assertTenantActive } from "../platform/tenant-suspension.js";
 import { settle } from "../settlement/settle.js";
 import { dueAt, scheduleOf } from "../status-query/status-query-schedule.js";
@@ -207,6 +208,7 @@ export async function createDeposit(
     finalized_at: null,
     status_query_due_at: null,
     status_query_step: 0,
+    ...NO_QUOTE,
   };
 
   // The order and its `created` event, committed (with the orders of other requests that arrived

@@ -17,6 +17,7 @@ import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { testDbKind } from "../../test/test-database.js";
 import { listCallbackLogs } from "../callbacks/callback-log-repo.js";
 import { expireDeposits } from "../deposits/expire-deposits.js";
+import { NO_QUOTE } from "../fx-quotes/locked-quote.js";
 import { createTenant } from "../tenants/create-tenant.js";
 import { queryStatusNow } from "./query-status.js";
 import { claimDueQueries } from "./status-query-repo.js";
@@ -74,6 +75,7 @@ async function scheduled(f: PaymentFixture = fx): Promise<TestDeposit> {
     payment_url: "https://pay.example.com/p",
     status_query_due_at: clock.now() + 10_000,
     status_query_step: 0,
+    ...NO_QUOTE,
   });
 }
 
