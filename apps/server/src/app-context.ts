@@ -11,6 +11,7 @@ import { createSessionReader, type SessionReader } from "./modules/auth/session-
 import { SessionStreams } from "./modules/auth/session-streams.js";
 import { Api1TokenCache } from "./modules/deposits/api1-token-cache.js";
 import { createDepositWriter, type DepositWriter } from "./modules/deposits/create-deposit-repo.js";
+import { createRateLookup, type RateLookup } from "./modules/fx-rates/rate-lookup.js";
 import { CallbackIntegrations } from "./modules/psp-integrations/integration-repo.js";
 
 /**
@@ -53,6 +54,8 @@ export interface AppContext {
    * ALLOW_PRIVATE_APP_URLS); its keep-alive pools close with the context.
    */
   httpOut: GuardedClient;
+  /** Exchange rates of the tenants' sources; external ones cached per process (modules/fx-rates). */
+  fxRates: RateLookup;
   close(): Promise<void>;
 }
 
@@ -89,6 +92,7 @@ export function createAppContext(
     sessionReader: createSessionReader(handle.db),
     sessionStreams: new SessionStreams(config.portalStreamsPerSession),
     httpOut,
+    fxRates: createRateLookup({ db: handle.db, secretBox, httpOut }),
     close: async () => {
       await httpOut.close();
       await handle.close();
