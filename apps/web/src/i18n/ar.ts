@@ -878,4 +878,5 @@ export const ar = {
   "portal.fx.paidCredited": "دُفع {pay} ← أُضيف {credit} بسعر {rate}",
   "portal.fx.payReceive": "تدفع {pay} ← تستلم {credit} بسعر {rate}",
   "portal.fx.quotedLine": "العرض: {pay} ← {credit} بسعر {rate}",
+  "portal.fx.sides": "الدفع {pay} ← الإضافة {credit}",
 } as const satisfies Messages;

@@ -870,4 +870,5 @@ export const zh = {
   "portal.fx.paidCredited": "已支付 {pay} → 已入账 {credit}，汇率 {rate}",
   "portal.fx.payReceive": "您支付 {pay} → 您将收到 {credit}，汇率 {rate}",
   "portal.fx.quotedLine": "报价：{pay} → {credit}，汇率 {rate}",
+  "portal.fx.sides": "支付 {pay} → 入账 {credit}",
 } as const satisfies Messages;

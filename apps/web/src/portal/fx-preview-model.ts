@@ -80,6 +80,8 @@ export interface FxPreviewState {
   problem: FxProblem | null;
   /** A confirmation was refused (quote expired or no longer matching): the figures shown next are new. */
   reconfirm: boolean;
+  /** Answers of requests older than this are dropped (those sent before a refused confirmation). */
+  acceptFrom: number;
 }
 
 export const initialFxPreview: FxPreviewState = {
@@ -90,6 +92,7 @@ export const initialFxPreview: FxPreviewState = {
   shown: null,
   problem: null,
   reconfirm: false,
+  acceptFrom: 1,
 };
 
 /** The input changed: the quote shown stays only if it is of the same amount, currency and method. */
@@ -107,7 +110,10 @@ export function setInput(s: FxPreviewState, input: QuoteInput | null): FxPreview
 }
 
 /** Ask for a quote of the current input now; null when there is no input to quote. */
-export function startRequest(s: FxPreviewState, now: number): { state: FxPreviewState; request: QuoteRequest } | null {
+export function startRequest(
+  s: FxPreviewState,
+  now: number,
+): { state: FxPreviewState; request: QuoteRequest } | null {
   if (!s.wanted || s.wantedKey === null) return null;
   const request: QuoteRequest = { seq: s.nextSeq, key: s.wantedKey, body: s.wanted, sentAt: now };
   return { state: { ...s, nextSeq: s.nextSeq + 1, inFlight: request }, request };
@@ -115,9 +121,10 @@ export function startRequest(s: FxPreviewState, now: number): { state: FxPreview
 
 /** A quote answered. Kept only if it is of the current input and newer than the one shown. */
 export function receive(s: FxPreviewState, request: QuoteRequest, quote: DepositQuote): FxPreviewState {
-  if (request.key !== s.wantedKey) return s;
+  if (request.key !== s.wantedKey || request.seq < s.acceptFrom) return s;
   if (s.shown && s.shown.seq > request.seq) return s;
-  const expiresAt = quote.validUntil === null ? null : request.sentAt + Math.max(0, quote.validUntil - quote.quotedAt);
+  const expiresAt =
+    quote.validUntil === null ? null : request.sentAt + Math.max(0, quote.validUntil - quote.quotedAt);
   return {
     ...s,
     shown: { key: request.key, seq: request.seq, quote, expiresAt },
@@ -177,14 +184,21 @@ export type SubmitDecision =
  * What "Continue" does. A converting currency is created only with the token of a quote that is
  * on screen and still held, never at a rate the client has not seen.
  */
-export function submitDecision(s: FxPreviewState, input: QuoteInput | null, converting: boolean, now: number): SubmitDecision {
+export function submitDecision(
+  s: FxPreviewState,
+  input: QuoteInput | null,
+  converting: boolean,
+  now: number,
+): SubmitDecision {
   if (!converting) return { kind: "plain" };
-  if (!input || s.shown === null || s.shown.key !== quoteKey(input) || isExpired(s, now)) return { kind: "wait" };
+  if (!input || s.shown === null || s.shown.key !== quoteKey(input) || isExpired(s, now))
+    return { kind: "wait" };
   return { kind: "send", token: s.shown.quote.token };
 }
 
 export const QUOTE_CONFLICTS = ["quote_expired", "quote_mismatch"] as const;
-export const isQuoteConflict = (code: string): boolean => (QUOTE_CONFLICTS as readonly string[]).includes(code);
+export const isQuoteConflict = (code: string): boolean =>
+  (QUOTE_CONFLICTS as readonly string[]).includes(code);
 
 /**
  * Creating the deposit was refused because its quote no longer holds (409 quote_expired or
@@ -192,7 +206,7 @@ export const isQuoteConflict = (code: string): boolean => (QUOTE_CONFLICTS as re
  * the new figures with another click.
  */
 export function conflict(s: FxPreviewState): FxPreviewState {
-  return { ...s, shown: null, inFlight: null, problem: null, reconfirm: true };
+  return { ...s, shown: null, inFlight: null, problem: null, reconfirm: true, acceptFrom: s.nextSeq };
 }
 
 /** Creating the deposit was refused for lack of a rate (503 fx_rate_unavailable). */

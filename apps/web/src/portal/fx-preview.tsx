@@ -49,7 +49,12 @@ export function FxPreviewPanel(props: {
   return (
     <Stack gap="xs">
       {state.reconfirm ? (
-        <Alert color="yellow" variant="light" title={t("portal.fx.rateChangedTitle")} data-testid="fx-reconfirm">
+        <Alert
+          color="yellow"
+          variant="light"
+          title={t("portal.fx.rateChangedTitle")}
+          data-testid="fx-reconfirm"
+        >
           {t("portal.fx.rateChanged")}
         </Alert>
       ) : null}
@@ -122,7 +127,12 @@ export function FxPreviewPanel(props: {
       </Paper>
       {problem?.kind === "unavailable" ? (
         <Alert color="yellow" variant="light" role="alert" data-testid="fx-unavailable">
-          {t("portal.fx.unavailable", { from: problem.from, to: problem.to })}
+          <Group justify="space-between" wrap="nowrap">
+            <Text size="sm">{t("portal.fx.unavailable", { from: problem.from, to: problem.to })}</Text>
+            <Button size="compact-sm" variant="light" onClick={fx.requote} data-testid="fx-retry">
+              {t("portal.fx.retry")}
+            </Button>
+          </Group>
         </Alert>
       ) : null}
       {problem?.kind === "failed" ? (

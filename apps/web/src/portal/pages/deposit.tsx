@@ -74,7 +74,9 @@ function MethodCard(props: { m: PortalMethod; fallback?: PortalMethod; onFallbac
               <Text size="sm" c="dimmed" key={c.code}>
                 <b>{c.code}</b> {groupDigits(c.min)} – {groupDigits(c.max)} · {t("deposit.fee")}:{" "}
                 {feeSummary(c)}
-                {convertsCurrency(c) ? ` · ${t("portal.fx.creditsIn", { currency: c.accountCurrency ?? "" })}` : null}
+                {convertsCurrency(c)
+                  ? ` · ${t("portal.fx.creditsIn", { currency: c.accountCurrency ?? "" })}`
+                  : null}
               </Text>
             ))}
           </Stack>
