@@ -204,7 +204,11 @@ function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: Depo
       language: apiLanguage(),
     };
     // The order locks exactly the quote shown (quoteToken is not in the generated schema yet).
-    if (decision.kind === "send" && decision.token) body.quoteToken = decision.token;
+    if (decision.kind === "send" && decision.token) {
+      body.quoteToken = decision.token;
+      // The amount exactly as quoted ("100.00", not "100"), so nothing differs but the token.
+      if (quoteInput) body.amount = quoteInput.amount;
+    }
     api
       .postAccepting("/api/portal/deposits", { body }, [502])
       .then((r) => {
