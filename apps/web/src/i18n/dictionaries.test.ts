@@ -42,6 +42,7 @@ const PORTAL_GROUPS = [
   "language.",
   "portalError.",
   "portalIssue.",
+  "portal.fx.",
 ];
 
 describe.each(Object.entries(DICTIONARIES))("the %s dictionary", (name, dict) => {

@@ -873,4 +873,27 @@ export const en = {
   "dashboard.lastCallback": "Last callback",
   "dashboard.openAlerts": "Open alerts: {count}",
   "dashboard.review": "Review queue",
+
+  // portal: exchange rates (deposit preview, status and history)
+  "portal.fx.creditsIn": "Credited in {currency}",
+  "portal.fx.summary": "You pay {pay} · fee {fee} · you receive {receive} at {rate}",
+  "portal.fx.rate": "Exchange rate",
+  "portal.fx.rateEquation": "1 {from} = {rate} {to}",
+  "portal.fx.rateTime": "Rate as of {time}",
+  "portal.fx.heldFor": "Rate held for {time}",
+  "portal.fx.quoting": "Getting the exchange rate…",
+  "portal.fx.requoting": "The rate is no longer held. Getting a new one…",
+  "portal.fx.unavailable":
+    "The {from} → {to} exchange rate is not available right now. Try again in a few minutes.",
+  "portal.fx.failed": "The exchange rate could not be loaded.",
+  "portal.fx.retry": "Try again",
+  "portal.fx.rateChangedTitle": "The rate has changed",
+  "portal.fx.rateChanged":
+    "The figures you confirmed are no longer held. Check the new figures and confirm them.",
+  "portal.fx.confirmNew": "Confirm the new figures",
+  "portal.fx.waitForQuote": "Wait for the exchange rate to show, then confirm.",
+  "portal.fx.paidCredited": "Paid {pay} → credited {credit} at {rate}",
+  "portal.fx.payReceive": "You pay {pay} → you receive {credit} at {rate}",
+  "portal.fx.quotedLine": "Quoted: {pay} → {credit} at {rate}",
+  "portal.fx.sides": "{pay} → {credit}",
 } as const;

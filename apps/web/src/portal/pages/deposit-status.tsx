@@ -23,7 +23,8 @@ import { useQuery } from "../../lib/use-api-query.js";
 import { ErrorAlert, notifyError, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { IconAlert, IconCheck, IconExternal } from "../../ui/icons.js";
 import { api } from "../api.js";
-import { isFinal, type PortalDeposit } from "../types.js";
+import { lockedQuoteLine } from "../fx-preview-model.js";
+import { creditCurrencyOf, isFinal, type PortalDeposit, type PortalDepositFx } from "../types.js";
 import type { DepositPrefill } from "./deposit.js";
 
 const POLL_MS = 2_000;
@@ -144,7 +145,11 @@ export function DepositStatusPage() {
   if (!d) return <PageLoader />;
 
   const paymentUrl = !final ? safePaymentUrl(d.paymentUrl) : null;
-  const wallet = wallets.data?.items.find((w) => w.currency === d.currency);
+  // The credit is in the account currency when the order locked a quote, else in the currency paid.
+  const fxView: PortalDepositFx = d;
+  const creditCurrency = creditCurrencyOf(fxView);
+  const quote = fxView.quote ?? null;
+  const wallet = wallets.data?.items.find((w) => w.currency === creditCurrency);
 
   const cancel = async () => {
     setCancelling(true);
@@ -199,7 +204,7 @@ export function DepositStatusPage() {
           data-testid="deposit-success"
         >
           <Stack gap={4}>
-            <Text size="sm">{t("track.successText", { credit: money(d.credit, d.currency) })}</Text>
+            <Text size="sm">{t("track.successText", { credit: money(d.credit, creditCurrency) })}</Text>
             {wallet ? (
               <Text size="lg" fw={700} data-testid="new-balance">
                 {t("track.newBalance", { balance: money(wallet.balance, wallet.currency) })}
@@ -358,10 +363,20 @@ export function DepositStatusPage() {
             </Text>
             {/* A deposit that failed, expired or was cancelled credits nothing. */}
             <Text size="sm" fw={600} className="num" data-testid="status-credit">
-              {final && d.status !== "succeeded" ? "—" : money(d.credit, d.currency)}
+              {final && d.status !== "succeeded" ? "—" : money(d.credit, creditCurrency)}
             </Text>
           </Stack>
         </SimpleGrid>
+        {quote ? (
+          <Text size="sm" mt="sm" data-testid="status-fx">
+            {lockedQuoteLine(
+              quote,
+              d.credit,
+              creditCurrency,
+              d.status === "succeeded" ? "credited" : final ? "ended" : "open",
+            )}
+          </Text>
+        ) : null}
       </Card>
       <Group>
         <Button component={Link} to="/deposit" variant="light">

@@ -16,7 +16,7 @@ import { type GetInputPropsReturnType, useForm } from "@mantine/form";
 import { useEffect, useRef, useState } from "react";
 import { useLocation, useNavigate } from "react-router";
 import { apiLanguage, locale, t } from "../../i18n/index.js";
-import { ApiError } from "../../lib/api.js";
+import { type ApiBody, ApiError } from "../../lib/api.js";
 import { groupDigits } from "../../lib/money.js";
 import {
   closePendingTab,
@@ -37,7 +37,10 @@ import {
   previewFee,
   validateDeposit,
 } from "../deposit-form-model.js";
-import type { PortalField, PortalMethod } from "../types.js";
+import { FxPreviewPanel } from "../fx-preview.js";
+import { convertsCurrency, isQuoteConflict, quoteInputOf, submitDecision } from "../fx-preview-model.js";
+import type { PortalCurrencyFx, PortalField, PortalMethod } from "../types.js";
+import { useFxPreview } from "../use-fx-preview.js";
 
 /**
  * A method whose payment provider is not answering (its API-1 breaker is open) is greyed and
@@ -67,10 +70,13 @@ function MethodCard(props: { m: PortalMethod; fallback?: PortalMethod; onFallbac
                 <b>{t("deposit.methodUnavailable")}</b> · {t("deposit.methodUnavailableReason")}
               </Text>
             ) : null}
-            {m.currencies.map((c) => (
+            {m.currencies.map((c: PortalCurrencyFx) => (
               <Text size="sm" c="dimmed" key={c.code}>
                 <b>{c.code}</b> {groupDigits(c.min)} – {groupDigits(c.max)} · {t("deposit.fee")}:{" "}
                 {feeSummary(c)}
+                {convertsCurrency(c)
+                  ? ` · ${t("portal.fx.creditsIn", { currency: c.accountCurrency ?? "" })}`
+                  : null}
               </Text>
             ))}
           </Stack>
@@ -118,7 +124,14 @@ function FieldInput(props: { f: PortalField; inputProps: GetInputPropsReturnType
 }
 
 /** Why starting the deposit failed, in the client's words: a translated reason, the provider's own only when it refused. */
-type Outcome = { kind: "failed"; text: string; providerMessage: string | null } | { kind: "unsafe" } | null;
+type Outcome =
+  | { kind: "failed"; text: string; providerMessage: string | null }
+  | { kind: "unsafe" }
+  /** A converting currency without a current quote on screen: nothing was sent. */
+  | { kind: "waitForQuote" }
+  | null;
+
+type DepositBody = ApiBody<"/api/portal/deposits", "post">;
 
 /** What "Try again" on a failed deposit hands the form (deposit-status.tsx). */
 export type DepositPrefill = { methodId: string; currency: string; amount: string };
@@ -143,16 +156,32 @@ function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: Depo
   const currency = method.currencies.find((c) => c.code === form.values.currency);
   const preview = currency ? previewFee(currency, form.values.amount) : null;
   const submitting = useRef(false);
+  // Paid in one currency, credited in another: both sides come from a server quote.
+  const currencyFx: PortalCurrencyFx | undefined = currency;
+  const converting = convertsCurrency(currencyFx);
+  const accountCurrency = converting ? (currencyFx?.accountCurrency ?? null) : null;
+  const quoteInput = quoteInputOf(method.id, currencyFx, form.values.amount);
+  const fx = useFxPreview(quoteInput, accountCurrency);
 
   // Any change after a failure starts a new attempt.
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset on input change only
   useEffect(() => setOutcome(null), [form.values.amount, form.values.currency]);
+  // A quote has come: "wait for the rate" no longer applies.
+  useEffect(() => {
+    if (fx.state.shown) setOutcome((o) => (o?.kind === "waitForQuote" ? null : o));
+  }, [fx.state.shown]);
 
   const submit = (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     if (submitting.current) return;
     const check = form.validate();
     if (check.hasErrors) return;
+    // Never created at a rate the client has not seen: only with the quote on screen.
+    const decision = submitDecision(fx.state, quoteInput, converting, Date.now());
+    if (decision.kind === "wait") {
+      setOutcome({ kind: "waitForQuote" });
+      return;
+    }
     // Opened now, inside the click, so popup blockers let it through; pointed at the payment
     // page once the server answers.
     const tab = openPendingTab();
@@ -165,22 +194,23 @@ function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: Depo
       const value = (v.fieldValues[i] ?? "").trim();
       if (value) fields[f.key] = value;
     });
+    const body: DepositBody & { quoteToken?: string } = {
+      methodId: method.id,
+      currency: v.currency,
+      // Validated above, so it reads; the API takes plain decimal text only.
+      amount: canonicalAmount(v.amount) ?? v.amount.trim(),
+      fields,
+      device: deviceKind(),
+      language: apiLanguage(),
+    };
+    // The order locks exactly the quote shown (quoteToken is not in the generated schema yet).
+    if (decision.kind === "send" && decision.token) {
+      body.quoteToken = decision.token;
+      // The amount exactly as quoted ("100.00", not "100"), so nothing differs but the token.
+      if (quoteInput) body.amount = quoteInput.amount;
+    }
     api
-      .postAccepting(
-        "/api/portal/deposits",
-        {
-          body: {
-            methodId: method.id,
-            currency: v.currency,
-            // Validated above, so it reads; the API takes plain decimal text only.
-            amount: canonicalAmount(v.amount) ?? v.amount.trim(),
-            fields,
-            device: deviceKind(),
-            language: apiLanguage(),
-          },
-        },
-        [502],
-      )
+      .postAccepting("/api/portal/deposits", { body }, [502])
       .then((r) => {
         if (r.error || r.status === "failed") {
           closePendingTab(tab);
@@ -204,6 +234,15 @@ function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: Depo
       })
       .catch((err: unknown) => {
         closePendingTab(tab);
+        if (err instanceof ApiError && isQuoteConflict(err.code)) {
+          // The quote no longer holds: quote again, and the client confirms the new figures.
+          fx.onConflict();
+          return;
+        }
+        if (err instanceof ApiError && err.code === "fx_rate_unavailable") {
+          fx.onUnavailable(v.currency, accountCurrency ?? "");
+          return;
+        }
         if (err instanceof ApiError && err.issues.length) {
           const errors: Record<string, string> = {};
           for (const issue of err.issues) {
@@ -273,44 +312,53 @@ function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: Depo
             name="amount"
             {...form.getInputProps("amount")}
           />
-          <Paper withBorder p="sm" bg="gray.0" data-testid="fee-preview" aria-live="polite">
-            <Stack gap={4}>
-              <Group justify="space-between" wrap="nowrap">
-                <Text size="sm" c="dimmed">
-                  {t("deposit.youPay")}
-                </Text>
-                <Text fw={600} className="num" data-testid="preview-amount">
-                  {preview ? `${groupDigits(preview.amount)} ${form.values.currency}` : "—"}
-                </Text>
-              </Group>
-              <Group justify="space-between" wrap="nowrap">
-                <Text size="sm" c="dimmed">
-                  {t("deposit.fee")}
-                </Text>
-                <Text className="num" data-testid="preview-fee">
-                  {preview ? `${groupDigits(preview.fee)} ${form.values.currency}` : "—"}
-                </Text>
-              </Group>
-              <Group
-                justify="space-between"
-                wrap="nowrap"
-                pt={4}
-                style={{ borderTop: "1px solid var(--mantine-color-gray-3)" }}
-              >
-                <Text size="sm" fw={600}>
-                  {t("deposit.youGet")}
-                </Text>
-                <Text fw={700} c="teal" className="num" data-testid="preview-credit">
-                  {preview ? `${groupDigits(preview.credit)} ${form.values.currency}` : "—"}
-                </Text>
-              </Group>
-              {currency ? (
-                <Text size="xs" c="dimmed">
-                  {t("deposit.feeRule", { fee: feeSummary(currency) })}
-                </Text>
-              ) : null}
-            </Stack>
-          </Paper>
+          {converting && accountCurrency ? (
+            <FxPreviewPanel
+              fx={fx}
+              local={preview}
+              currency={form.values.currency}
+              accountCurrency={accountCurrency}
+            />
+          ) : (
+            <Paper withBorder p="sm" bg="gray.0" data-testid="fee-preview" aria-live="polite">
+              <Stack gap={4}>
+                <Group justify="space-between" wrap="nowrap">
+                  <Text size="sm" c="dimmed">
+                    {t("deposit.youPay")}
+                  </Text>
+                  <Text fw={600} className="num" data-testid="preview-amount">
+                    {preview ? `${groupDigits(preview.amount)} ${form.values.currency}` : "—"}
+                  </Text>
+                </Group>
+                <Group justify="space-between" wrap="nowrap">
+                  <Text size="sm" c="dimmed">
+                    {t("deposit.fee")}
+                  </Text>
+                  <Text className="num" data-testid="preview-fee">
+                    {preview ? `${groupDigits(preview.fee)} ${form.values.currency}` : "—"}
+                  </Text>
+                </Group>
+                <Group
+                  justify="space-between"
+                  wrap="nowrap"
+                  pt={4}
+                  style={{ borderTop: "1px solid var(--mantine-color-gray-3)" }}
+                >
+                  <Text size="sm" fw={600}>
+                    {t("deposit.youGet")}
+                  </Text>
+                  <Text fw={700} c="teal" className="num" data-testid="preview-credit">
+                    {preview ? `${groupDigits(preview.credit)} ${form.values.currency}` : "—"}
+                  </Text>
+                </Group>
+                {currency ? (
+                  <Text size="xs" c="dimmed">
+                    {t("deposit.feeRule", { fee: feeSummary(currency) })}
+                  </Text>
+                ) : null}
+              </Stack>
+            </Paper>
+          )}
           {method.fields.map((f, i) => (
             <FieldInput key={f.key} f={f} inputProps={form.getInputProps(`fieldValues.${i}`)} />
           ))}
@@ -332,6 +380,11 @@ function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: Depo
               </Stack>
             </Alert>
           ) : null}
+          {outcome?.kind === "waitForQuote" ? (
+            <Text size="sm" c="dimmed" role="status" data-testid="fx-wait">
+              {t("portal.fx.waitForQuote")}
+            </Text>
+          ) : null}
           {outcome?.kind === "unsafe" ? (
             <Alert
               color="red"
@@ -343,8 +396,15 @@ function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: Depo
               {t("deposit.unsafeUrl")}
             </Alert>
           ) : null}
-          <Button type="submit" size="md" loading={busy} fullWidth rightSection={<IconExternal size={18} />}>
-            {t("deposit.submit")}
+          <Button
+            type="submit"
+            size="md"
+            loading={busy}
+            fullWidth
+            rightSection={<IconExternal size={18} />}
+            data-testid="deposit-submit"
+          >
+            {converting && fx.state.reconfirm ? t("portal.fx.confirmNew") : t("deposit.submit")}
           </Button>
           <Text size="xs" c="dimmed" ta="center">
             {t("deposit.newTabHint")}

@@ -7,7 +7,16 @@ import { money } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { ErrorAlert, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { api } from "../api.js";
-import type { PortalDeposit } from "../types.js";
+import { creditCurrencyOf, type PortalDeposit, type PortalDepositFx } from "../types.js";
+
+/** "100.00 EUR → 105.11 USD" for a deposit credited in another currency; null otherwise. */
+function sidesText(d: PortalDepositFx): string | null {
+  if (!d.quote) return null;
+  return t("portal.fx.sides", {
+    pay: money(d.quote.paymentAmount, d.quote.paymentCurrency),
+    credit: money(d.quote.accountAmount, d.quote.accountCurrency),
+  });
+}
 
 const PAGE_SIZE = 10;
 
@@ -29,6 +38,11 @@ function DepositList({ items }: { items: PortalDeposit[] }) {
               <Text size="xs" c="dimmed" className="mono">
                 {d.orderNo}
               </Text>
+              {sidesText(d) ? (
+                <Text size="xs" c="dimmed" className="num" data-testid="history-fx">
+                  {sidesText(d)}
+                </Text>
+              ) : null}
             </Stack>
             <Stack gap={2} align="flex-end">
               {d.underReview ? (
@@ -38,7 +52,7 @@ function DepositList({ items }: { items: PortalDeposit[] }) {
               )}
               {d.status === "succeeded" ? (
                 <Text size="xs" c="teal" className="num">
-                  {money(d.credit, d.currency, { plus: true })}
+                  {money(d.credit, creditCurrencyOf(d), { plus: true })}
                 </Text>
               ) : null}
             </Stack>
