@@ -69,7 +69,8 @@ const CODE = /^[A-Z][A-Z0-9]{2,9}$/;
 
 /** The account currency's exponent: given, else ISO 4217; undefined when neither is known. */
 export function accountDecimalsOf(v: ConversionValues): number | undefined {
-  if (v.accountDecimals !== "" && Number.isInteger(Number(v.accountDecimals))) return Number(v.accountDecimals);
+  if (v.accountDecimals !== "" && Number.isInteger(Number(v.accountDecimals)))
+    return Number(v.accountDecimals);
   return isoExponent(normCode(v.accountCurrency));
 }
 

@@ -28,7 +28,8 @@ export const fxApi = {
   updateSource: (id: string, body: FxSourceUpdate) =>
     loose.PUT("/api/admin/fx/sources/{id}", { ...at(id), body }) as Promise<{ source: FxSource }>,
   deleteSource: (id: string) => loose.DELETE("/api/admin/fx/sources/{id}", at(id)).then(() => undefined),
-  regenerateKey: (id: string) => loose.POST("/api/admin/fx/sources/{id}/key", at(id)) as Promise<{ key: string }>,
+  regenerateKey: (id: string) =>
+    loose.POST("/api/admin/fx/sources/{id}/key", at(id)) as Promise<{ key: string }>,
   testSource: (id: string, pair: { from: string; to: string }) =>
     loose.POST("/api/admin/fx/sources/{id}/test", { ...at(id), body: pair }) as Promise<FxTestResult>,
   listRates: async (id: string) =>

@@ -61,18 +61,32 @@ describe("the rate source form", () => {
       timeoutMs: t("validation.range", { min: 100, max: 15_000 }),
       ttlSeconds: t("validation.range", { min: 10, max: 86_400 }),
     });
-    expect(sourceErrors({ ...emptySourceValues("external"), name: "x" })).toEqual({ url: t("validation.required") });
-    expect(sourceErrors({ ...emptySourceValues("manual"), name: "x", ttlSeconds: 5 })).toHaveProperty("ttlSeconds");
+    expect(sourceErrors({ ...emptySourceValues("external"), name: "x" })).toEqual({
+      url: t("validation.required"),
+    });
+    expect(sourceErrors({ ...emptySourceValues("manual"), name: "x", ttlSeconds: 5 })).toHaveProperty(
+      "ttlSeconds",
+    );
   });
 
   it("accepts exactly the server's ranges", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 100_000 }), (timeoutMs, ttl) => {
-        const e = sourceErrors({ kind: "external", name: "a", url: "https://a.example", timeoutMs, ttlSeconds: ttl });
-        const { timeoutMs: to, ttlSeconds: tt } = SOURCE_LIMITS;
-        expect("timeoutMs" in e).toBe(timeoutMs < to.min || timeoutMs > to.max);
-        expect("ttlSeconds" in e).toBe(ttl < tt.min || ttl > tt.max);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        (timeoutMs, ttl) => {
+          const e = sourceErrors({
+            kind: "external",
+            name: "a",
+            url: "https://a.example",
+            timeoutMs,
+            ttlSeconds: ttl,
+          });
+          const { timeoutMs: to, ttlSeconds: tt } = SOURCE_LIMITS;
+          expect("timeoutMs" in e).toBe(timeoutMs < to.min || timeoutMs > to.max);
+          expect("ttlSeconds" in e).toBe(ttl < tt.min || ttl > tt.max);
+        },
+      ),
     );
   });
 });

@@ -39,7 +39,11 @@ describe("markup as a percentage", () => {
       .tuple(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 99 }), fc.boolean())
       .filter(([whole, frac]) => whole < 50 || frac === 0)
       .map(([whole, frac, twoDigits]) =>
-        twoDigits ? `${whole}.${String(frac).padStart(2, "0")}` : frac % 10 === 0 ? `${whole}.${frac / 10}` : `${whole}.${String(frac).padStart(2, "0")}`,
+        twoDigits
+          ? `${whole}.${String(frac).padStart(2, "0")}`
+          : frac % 10 === 0
+            ? `${whole}.${frac / 10}`
+            : `${whole}.${String(frac).padStart(2, "0")}`,
       );
     fc.assert(
       fc.property(percentText, (text) => {

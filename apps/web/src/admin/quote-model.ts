@@ -8,7 +8,7 @@ import { formatAmount, tryParseAmount } from "@psphub/protocol";
 export function quoteNet(q: { paymentAmount: string; fee: string }): string | null {
   const places = (s: string) => s.split(".")[1]?.length ?? 0;
   const exponent = Math.max(places(q.paymentAmount), places(q.fee));
-  if (exponent > 18) return null;
+  if (exponent > 8) return null;
   const amount = tryParseAmount(q.paymentAmount, exponent);
   const fee = tryParseAmount(q.fee, exponent);
   if (!amount.ok || !fee.ok) return null;

@@ -1,4 +1,15 @@
-import { ActionIcon, Autocomplete, Button, Group, NumberInput, Select, Stack, Text, TextInput, Title } from "@mantine/core";
+import {
+  ActionIcon,
+  Autocomplete,
+  Button,
+  Group,
+  NumberInput,
+  Select,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from "@mantine/core";
 import type { UseFormReturnType } from "@mantine/form";
 import { isoExponent } from "@psphub/protocol";
 import { t } from "../../i18n/index.js";
@@ -33,7 +44,9 @@ export function CreditToBlock<V>(props: {
   }));
   // A rule whose source is not listed (no settings:read, or deleted) still shows its id.
   const optionsWith = (id: string | null) =>
-    id && !sourceOptions.some((o) => o.value === id) ? [...sourceOptions, { value: id, label: id }] : sourceOptions;
+    id && !sourceOptions.some((o) => o.value === id)
+      ? [...sourceOptions, { value: id, label: id }]
+      : sourceOptions;
 
   return (
     <Stack gap="xs" mt="sm" data-testid={`${base}-block`} aria-label={t("fx.conv.title")} role="group">

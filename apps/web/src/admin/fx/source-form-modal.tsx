@@ -18,7 +18,9 @@ import {
 import type { FxSource, FxSourceKind } from "../fx-types.js";
 
 /** What the modal edits: a new source of a kind, or an existing one. */
-export type SourceFormTarget = { kind: FxSourceKind; source?: undefined } | { kind?: undefined; source: FxSource };
+export type SourceFormTarget =
+  | { kind: FxSourceKind; source?: undefined }
+  | { kind?: undefined; source: FxSource };
 
 /**
  * Creates or edits a rate source. A new external API's key comes back once in the answer:
@@ -75,7 +77,12 @@ export function SourceFormModal(props: {
     <Modal opened={target !== null} onClose={props.onClose} title={title} size="lg">
       <form onSubmit={submit} noValidate aria-label={t("fx.sources.formAria")} data-testid="fx-source-form">
         <Stack gap="sm">
-          <TextInput label={t("fx.sources.name")} withAsterisk data-autofocus {...form.getInputProps("name")} />
+          <TextInput
+            label={t("fx.sources.name")}
+            withAsterisk
+            data-autofocus
+            {...form.getInputProps("name")}
+          />
           {kind === "external" ? (
             <>
               <TextInput

@@ -24,7 +24,8 @@ export function TestSourceModal(props: { source: FxSource | null; onClose: () =>
   const f = from.trim().toUpperCase();
   const tt = to.trim().toUpperCase();
   const fromError = from && !CODE.test(f) ? t("methods.codeFormat") : null;
-  const toError = to && !CODE.test(tt) ? t("methods.codeFormat") : tt === f ? t("fx.conv.sameCurrency") : null;
+  const toError =
+    to && !CODE.test(tt) ? t("methods.codeFormat") : tt === f ? t("fx.conv.sameCurrency") : null;
 
   const run = async () => {
     if (!source || fromError || toError || !f || !tt) return;

@@ -45,7 +45,8 @@ export function AlertsPage() {
   const nameOf = (id: string) => names.data?.integrations.find((i) => i.id === id)?.name ?? id;
   // A stale-rate alert is about a rate source (its integration id holds the source's id).
   const rows = q.data?.items as AlertWithSubject[] | undefined;
-  const aboutSource = (r: AlertWithSubject) => r.subject?.kind === "rate_source" || r.kind === "fx_rate_stale";
+  const aboutSource = (r: AlertWithSubject) =>
+    r.subject?.kind === "rate_source" || r.kind === "fx_rate_stale";
   const needSources = rows?.some(aboutSource) ?? false;
   const sources = useQuery(() => (needSources ? fxApi.listSources() : Promise.resolve([])), [needSources]);
   const sourceName = (r: AlertWithSubject) => {

@@ -192,7 +192,10 @@ export function ClientDetailPage() {
                     <span className="num">{money(e.amount, e.currency)}</span>
                     {fx ? (
                       <Text size="xs" c="dimmed" className="num" data-testid="ledger-fx">
-                        {t("fx.ledger.at", { amount: money(fx.paymentAmount, fx.paymentCurrency), rate: fx.rate })}
+                        {t("fx.ledger.at", {
+                          amount: money(fx.paymentAmount, fx.paymentCurrency),
+                          rate: fx.rate,
+                        })}
                       </Text>
                     ) : null}
                   </Stack>

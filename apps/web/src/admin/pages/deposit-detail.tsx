@@ -27,8 +27,8 @@ import { ErrorAlert, notifySuccess, PageLoader, StatusBadge } from "../../ui/fee
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
 import { CreditFigures } from "../credit-figures.js";
-import type { AdminDepositDetailFx } from "../fx-types.js";
 import { QuoteCard } from "../fx/quote-card.js";
+import type { AdminDepositDetailFx } from "../fx-types.js";
 import type { AdminDepositDetail, TimelineEvent } from "../types.js";
 import { useStaff } from "../use-staff.js";
 

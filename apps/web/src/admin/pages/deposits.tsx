@@ -259,7 +259,9 @@ export function DepositsPage() {
               // What the wallet got: only a succeeded deposit credits anything.
               render: (d) =>
                 d.status === "succeeded" ? (
-                  <span className="num">{money(d.credit, (d as AdminDepositFx).creditCurrency ?? d.currency)}</span>
+                  <span className="num">
+                    {money(d.credit, (d as AdminDepositFx).creditCurrency ?? d.currency)}
+                  </span>
                 ) : (
                   "—"
                 ),

@@ -68,7 +68,9 @@ function RateModal(props: {
     <Modal
       opened={target !== null}
       onClose={props.onClose}
-      title={editing ? t("fx.rates.editTitle", { from: editing.from, to: editing.to }) : t("fx.rates.addTitle")}
+      title={
+        editing ? t("fx.rates.editTitle", { from: editing.from, to: editing.to }) : t("fx.rates.addTitle")
+      }
     >
       <form onSubmit={submit} noValidate data-testid="fx-rate-form">
         <Stack gap="sm">

@@ -9,11 +9,11 @@ import { DataTable } from "../../ui/data-table.js";
 import { ErrorAlert, errorMessage, notifyError, notifySuccess } from "../../ui/feedback.js";
 import { IconPlus, IconRefresh } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
+import { showSourceKey } from "../fx/show-key.js";
+import { SourceFormModal, type SourceFormTarget } from "../fx/source-form-modal.js";
+import { TestSourceModal } from "../fx/test-source-modal.js";
 import { fxApi } from "../fx-api.js";
 import type { FxSource } from "../fx-types.js";
-import { showSourceKey } from "../fx/show-key.js";
-import { type SourceFormTarget, SourceFormModal } from "../fx/source-form-modal.js";
-import { TestSourceModal } from "../fx/test-source-modal.js";
 import { useStaff } from "../use-staff.js";
 
 /** "300 s", "No expiry". */
@@ -169,7 +169,11 @@ export function FxSourcesPage() {
                   "—"
                 ),
             },
-            { key: "ttl", header: t("fx.sources.ttl"), render: (s) => <span className="num">{ttlText(s)}</span> },
+            {
+              key: "ttl",
+              header: t("fx.sources.ttl"),
+              render: (s) => <span className="num">{ttlText(s)}</span>,
+            },
             {
               key: "pairs",
               header: t("fx.sources.pairs"),
@@ -180,7 +184,12 @@ export function FxSourcesPage() {
               key: "actions",
               header: "",
               render: (s) => (
-                <Group gap={4} justify="flex-end" wrap="nowrap" aria-label={t("fx.sources.actions", { name: s.name })}>
+                <Group
+                  gap={4}
+                  justify="flex-end"
+                  wrap="nowrap"
+                  aria-label={t("fx.sources.actions", { name: s.name })}
+                >
                   <Button size="xs" variant="light" onClick={() => setTesting(s)}>
                     {t("fx.sources.test")}
                   </Button>
