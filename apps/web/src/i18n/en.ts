@@ -995,6 +995,7 @@ export const en = {
   "fx.report.markup": "Markup earned",
   "fx.report.empty": "No converted deposits in this range.",
   "fx.report.csv": "Download CSV",
+  "fx.report.badRange": "Choose a first and a last day, the first not after the last.",
   "fx.alerts.kind": "Exchange rate stale",
   "fx.alerts.meaning":
     "A rate source's rate is older than its TTL or could not be fetched: deposits that need it are refused until it is fresh.",

@@ -967,6 +967,7 @@ export const zh = {
   "fx.report.markup": "加价收入",
   "fx.report.empty": "此期间没有换汇入金。",
   "fx.report.csv": "下载 CSV",
+  "fx.report.badRange": "请选择开始日期和结束日期，开始日期不得晚于结束日期。",
   "fx.alerts.kind": "汇率过期",
   "fx.alerts.meaning": "某汇率来源的汇率超过其有效期或无法获取：在恢复之前，需要它的入金将被拒绝。",
   "fx.alerts.subject": "汇率来源",

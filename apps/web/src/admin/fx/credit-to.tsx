@@ -49,7 +49,7 @@ export function CreditToBlock<V>(props: {
       : sourceOptions;
 
   return (
-    <Stack gap="xs" mt="sm" data-testid={`${base}-block`} aria-label={t("fx.conv.title")} role="group">
+    <Stack gap="xs" mt="sm" data-testid="credit-to" aria-label={t("fx.conv.title")} role="group">
       <Title order={6}>{t("fx.conv.title")}</Title>
       <Group align="flex-start" gap="xs" grow preventGrowOverflow={false}>
         <TextInput

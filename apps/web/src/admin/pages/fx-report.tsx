@@ -46,7 +46,7 @@ export function FxReportPage() {
       </Group>
       {!range ? (
         <Alert color="yellow" variant="light" mb="md">
-          {t("fx.report.range")}
+          {t("fx.report.badRange")}
         </Alert>
       ) : null}
       <ErrorAlert error={q.error} />
