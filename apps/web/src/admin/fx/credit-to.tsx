@@ -33,7 +33,12 @@ export function CreditToBlock<V>(props: {
   readOnly: boolean;
 }) {
   const { form, base, value: v, readOnly } = props;
-  const set = (next: ConversionValues) => form.setFieldValue(base as never, next as never);
+  // The whole block is one form value: an edit clears the errors of the fields it changed
+  // (a server 422 included), as an input bound with getInputProps would.
+  const set = (next: ConversionValues, changed: string[] = []) => {
+    form.setFieldValue(base as never, next as never);
+    for (const path of changed) form.clearFieldError(`${base}.${path}`);
+  };
   const err = (path: string) => form.errors[`${base}.${path}`];
   const on = v.accountCurrency.trim() !== "";
   const code = props.paymentCurrency.trim().toUpperCase();
@@ -59,7 +64,7 @@ export function CreditToBlock<V>(props: {
           readOnly={readOnly}
           value={v.accountCurrency}
           error={err("accountCurrency")}
-          onChange={(e) => set(withAccountCurrency(v, e.currentTarget.value))}
+          onChange={(e) => set(withAccountCurrency(v, e.currentTarget.value), ["accountCurrency"])}
           onBlur={() => form.validateField(`${base}.accountCurrency` as never)}
           maw={320}
         />
@@ -73,7 +78,7 @@ export function CreditToBlock<V>(props: {
             readOnly={readOnly}
             value={v.accountDecimals}
             error={err("accountDecimals")}
-            onChange={(d) => set({ ...v, accountDecimals: d })}
+            onChange={(d) => set({ ...v, accountDecimals: d }, ["accountDecimals"])}
             maw={200}
           />
         ) : null}
@@ -97,7 +102,10 @@ export function CreditToBlock<V>(props: {
           ) : null}
           {v.rules.map((r, j) => {
             const setRule = (patch: Partial<typeof r>) =>
-              set({ ...v, rules: v.rules.map((x, k) => (k === j ? { ...x, ...patch } : x)) });
+              set(
+                { ...v, rules: v.rules.map((x, k) => (k === j ? { ...x, ...patch } : x)) },
+                Object.keys(patch).map((f) => `rules.${j}.${f}`),
+              );
             return (
               <Group key={r.uid} gap="xs" align="flex-start" wrap="wrap" data-rule={r.group ?? "*"}>
                 {r.group === null ? (
@@ -125,7 +133,6 @@ export function CreditToBlock<V>(props: {
                 />
                 <TextInput
                   label={t("fx.conv.markup")}
-                  description={t("fx.markup.hint")}
                   rightSection="%"
                   inputMode="decimal"
                   readOnly={readOnly}
@@ -148,6 +155,9 @@ export function CreditToBlock<V>(props: {
               </Group>
             );
           })}
+          <Text size="xs" c="dimmed">
+            {t("fx.markup.hint")}
+          </Text>
           {readOnly ? null : (
             <Group>
               <Button

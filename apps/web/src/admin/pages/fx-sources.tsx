@@ -135,9 +135,9 @@ export function FxSourcesPage() {
                     <Text fw={500}>{s.name}</Text>
                   )}
                   {s.alert ? (
-                    <Badge color="red" variant="light" data-testid="fx-source-alert">
+                    <Text size="xs" c="red" fw={600} data-testid="fx-source-alert">
                       {t("fx.sources.staleSince", { at: dateTime(s.alert.openedAt) })}
-                    </Badge>
+                    </Text>
                   ) : null}
                 </Stack>
               ),
@@ -145,8 +145,9 @@ export function FxSourcesPage() {
             {
               key: "kind",
               header: t("fx.sources.kind"),
+              width: 150,
               render: (s) => (
-                <Badge variant="light" color={s.kind === "external" ? "indigo" : "gray"}>
+                <Badge variant="light" color={s.kind === "external" ? "indigo" : "gray"} miw="fit-content">
                   {t(`fx.kind.${s.kind}`)}
                 </Badge>
               ),
