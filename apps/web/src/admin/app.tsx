@@ -11,6 +11,9 @@ import { ClientsPage } from "./pages/clients.js";
 import { DepositDetailPage } from "./pages/deposit-detail.js";
 import { DepositsPage } from "./pages/deposits.js";
 import { FourEyesPage } from "./pages/four-eyes.js";
+import { FxReportPage } from "./pages/fx-report.js";
+import { FxSourceRatesPage } from "./pages/fx-source-rates.js";
+import { FxSourcesPage } from "./pages/fx-sources.js";
 import { IntegrationEditPage } from "./pages/integration-edit.js";
 import { IntegrationsPage } from "./pages/integrations.js";
 import { LoginPage } from "./pages/login.js";
@@ -70,6 +73,9 @@ const router = createBrowserRouter(
         { path: "integrations", element: only("settings:read", <IntegrationsPage />) },
         { path: "integrations/new", element: only("settings:write", <IntegrationEditPage />) },
         { path: "integrations/:id", element: only("settings:read", <IntegrationEditPage />) },
+        { path: "fx", element: only("settings:read", <FxSourcesPage />) },
+        { path: "fx/:id", element: only("settings:read", <FxSourceRatesPage />) },
+        { path: "reports/fx", element: only("deposits:read", <FxReportPage />) },
         { path: "methods", element: only("methods:read", <MethodsPage />) },
         { path: "methods/new", element: only("methods:write", <MethodEditPage />) },
         { path: "methods/:id", element: only("methods:read", <MethodEditPage />) },

@@ -15,6 +15,8 @@ export function CreditFigures(props: {
   paid: string | null;
   fee: string;
   credit: string;
+  /** The credit's currency when a locked quote converts it (the account currency). */
+  creditCurrency?: string;
   testId?: string;
 }) {
   const rows: [string, string, string][] = [
@@ -26,7 +28,7 @@ export function CreditFigures(props: {
       props.paid === null ? t("credit.notReported") : money(props.paid, props.currency),
     ],
     ["fee", t("credit.fee"), money(props.fee, props.currency)],
-    ["credit", t("credit.credit"), money(props.credit, props.currency)],
+    ["credit", t("credit.credit"), money(props.credit, props.creditCurrency ?? props.currency)],
   ];
   return (
     <Table withRowBorders={false} verticalSpacing={2} data-testid={props.testId ?? "credit-figures"}>

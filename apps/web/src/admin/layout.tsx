@@ -12,6 +12,8 @@ import { useStaff } from "./use-staff.js";
 const NAV: { to: string; label: MessageKey; perm: Permission }[] = [
   { to: "/", label: "nav.dashboard", perm: "deposits:read" },
   { to: "/integrations", label: "nav.integrations", perm: "settings:read" },
+  { to: "/fx", label: "fx.nav.rates", perm: "settings:read" },
+  { to: "/reports/fx", label: "fx.nav.report", perm: "deposits:read" },
   { to: "/methods", label: "nav.methods", perm: "methods:read" },
   { to: "/deposits", label: "nav.deposits", perm: "deposits:read" },
   { to: "/review", label: "nav.review", perm: "deposits:read" },

@@ -8,13 +8,15 @@ import { DataTable, serverPaged } from "../../ui/data-table.js";
 import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
+import { fxApi } from "../fx-api.js";
+import type { AlertWithSubject } from "../fx-types.js";
 import type { Alert } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 25;
 
 /** The runbook's section of an alert kind (docs/operations.md headings). */
-const RUNBOOK: Record<Alert["kind"], string> = {
+const RUNBOOK: Partial<Record<AlertWithSubject["kind"], string>> = {
   callback_silence: "docs/operations.md#callback-silence",
   api1_failing: "docs/operations.md#api-1-failing",
   signature_failures: "docs/operations.md#signature-failures-spiking",
@@ -41,8 +43,22 @@ export function AlertsPage() {
   );
   const names = useQuery(() => api.GET("/api/admin/health"), []);
   const nameOf = (id: string) => names.data?.integrations.find((i) => i.id === id)?.name ?? id;
+  // A stale-rate alert is about a rate source (its integration id holds the source's id).
+  const rows = q.data?.items as AlertWithSubject[] | undefined;
+  const aboutSource = (r: AlertWithSubject) =>
+    r.subject?.kind === "rate_source" || r.kind === "fx_rate_stale";
+  const needSources = rows?.some(aboutSource) ?? false;
+  const sources = useQuery(() => (needSources ? fxApi.listSources() : Promise.resolve([])), [needSources]);
+  const sourceName = (r: AlertWithSubject) => {
+    const id = r.subject?.id ?? r.integrationId;
+    return r.subject?.name ?? sources.data?.find((s) => s.id === id)?.name ?? id;
+  };
+  const kindTitle = (r: AlertWithSubject) =>
+    r.kind === "fx_rate_stale" ? t("fx.alerts.kind") : t(`alerts.kind.${r.kind}` as MessageKey);
+  const kindMeaning = (r: AlertWithSubject) =>
+    r.kind === "fx_rate_stale" ? t("fx.alerts.meaning") : t(`alerts.meaning.${r.kind}` as MessageKey);
 
-  const acknowledge = async (a: Alert) => {
+  const acknowledge = async (a: Alert | AlertWithSubject) => {
     try {
       await api.POST("/api/admin/alerts/{id}/acknowledge", { params: { path: { id: a.id } } });
       notifySuccess(t("alerts.acknowledgedToast"));
@@ -74,6 +90,7 @@ export function AlertsPage() {
         <DataTable
           testId="alerts-table"
           {...serverPaged(q, page, PAGE_SIZE, setPage)}
+          rows={rows}
           rowKey={(r) => r.id}
           empty={t("alerts.empty")}
           minWidth={820}
@@ -85,23 +102,35 @@ export function AlertsPage() {
                 <Stack gap={2}>
                   <Group gap={6}>
                     <StatusBadge status={r.status} />
-                    <Text fw={500}>{t(`alerts.kind.${r.kind}` as MessageKey)}</Text>
+                    <Text fw={500}>{kindTitle(r)}</Text>
                   </Group>
-                  <Text size="sm">{t(`alerts.meaning.${r.kind}` as MessageKey)}</Text>
-                  <Text size="xs" c="dimmed" className="mono">
-                    {t("alerts.runbook", { section: RUNBOOK[r.kind] })}
-                  </Text>
+                  <Text size="sm">{kindMeaning(r)}</Text>
+                  {RUNBOOK[r.kind] ? (
+                    <Text size="xs" c="dimmed" className="mono">
+                      {t("alerts.runbook", { section: RUNBOOK[r.kind] ?? "" })}
+                    </Text>
+                  ) : null}
                 </Stack>
               ),
             },
             {
               key: "integration",
               header: t("alerts.integration"),
-              render: (r) => (
-                <Anchor component={Link} to={`/integrations/${r.integrationId}`}>
-                  {nameOf(r.integrationId)}
-                </Anchor>
-              ),
+              render: (r) =>
+                aboutSource(r) ? (
+                  <Stack gap={0}>
+                    <Text size="xs" c="dimmed">
+                      {t("fx.alerts.subject")}
+                    </Text>
+                    <Anchor component={Link} to="/fx" data-testid="alert-rate-source">
+                      {sourceName(r)}
+                    </Anchor>
+                  </Stack>
+                ) : (
+                  <Anchor component={Link} to={`/integrations/${r.integrationId}`}>
+                    {nameOf(r.integrationId)}
+                  </Anchor>
+                ),
             },
             {
               key: "opened",

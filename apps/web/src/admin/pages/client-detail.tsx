@@ -13,6 +13,7 @@ import { api } from "../api.js";
 import { confirmDisabled, confirmPasswordReset, EditClientModal } from "../client-actions.js";
 import { ClientStatusBadge } from "../client-status.js";
 import { nationalityText } from "../country-select.js";
+import type { LedgerFx } from "../fx-types.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 20;
@@ -184,7 +185,22 @@ export function ClientDetailPage() {
               key: "amount",
               header: t("field.amount"),
               align: "right",
-              render: (e) => <span className="num">{money(e.amount, e.currency)}</span>,
+              render: (e) => {
+                const fx = (e as typeof e & LedgerFx).fx;
+                return (
+                  <Stack gap={0} align="flex-end">
+                    <span className="num">{money(e.amount, e.currency)}</span>
+                    {fx ? (
+                      <Text size="xs" c="dimmed" className="num" data-testid="ledger-fx">
+                        {t("fx.ledger.at", {
+                          amount: money(fx.paymentAmount, fx.paymentCurrency),
+                          rate: fx.rate,
+                        })}
+                      </Text>
+                    ) : null}
+                  </Stack>
+                );
+              },
             },
             {
               key: "deposit",

@@ -27,6 +27,8 @@ import { ErrorAlert, notifySuccess, PageLoader, StatusBadge } from "../../ui/fee
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
 import { CreditFigures } from "../credit-figures.js";
+import { QuoteCard } from "../fx/quote-card.js";
+import type { AdminDepositDetailFx } from "../fx-types.js";
 import type { AdminDepositDetail, TimelineEvent } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
@@ -210,13 +212,15 @@ export function DepositDetailPage() {
   if (q.error || !d) return <ErrorAlert error={q.error} />;
 
   const open = d.status === "pending" || d.status === "processing";
+  // The credit (and its ledger entry) is in the account currency when a quote converts it.
+  const { creditCurrency = d.currency, quote = null } = d as AdminDepositDetailFx;
   const resolve = (action: "approve" | "reject") =>
     openCommentModal({
       title: t(action === "approve" ? "deposit.approveTitle" : "deposit.rejectTitle", { orderNo: d.orderNo }),
       text:
         action === "approve" ? (
           <Stack gap="xs">
-            <Text size="sm">{t("deposit.approveText", { credit: money(d.credit, d.currency) })}</Text>
+            <Text size="sm">{t("deposit.approveText", { credit: money(d.credit, creditCurrency) })}</Text>
             <CreditFigures
               currency={d.currency}
               ordered={d.amount}
@@ -224,6 +228,7 @@ export function DepositDetailPage() {
               paid={d.paidAmount}
               fee={d.fee}
               credit={d.credit}
+              creditCurrency={creditCurrency}
             />
             {d.paidAmount !== null && d.paidAmount !== d.amount ? (
               <Alert color="orange" data-testid="approve-paid-differs">
@@ -235,7 +240,7 @@ export function DepositDetailPage() {
             ) : null}
           </Stack>
         ) : (
-          t("deposit.rejectText", { credit: money(d.credit, d.currency) })
+          t("deposit.rejectText", { credit: money(d.credit, creditCurrency) })
         ),
       confirmLabel: t(action === "approve" ? "deposit.approve" : "deposit.reject"),
       color: action === "approve" ? "teal" : "red",
@@ -300,7 +305,7 @@ export function DepositDetailPage() {
                 {/* Only a succeeded deposit credited anything; an open one will on success. */}
                 <Fact label={d.status === "succeeded" ? t("field.credit") : t("deposit.creditOnSuccess")}>
                   <span className="num" data-testid="deposit-credit">
-                    {open || d.status === "succeeded" ? money(d.credit, d.currency) : "—"}
+                    {open || d.status === "succeeded" ? money(d.credit, creditCurrency) : "—"}
                   </span>
                 </Fact>
                 <Fact label={t("deposit.paid")}>
@@ -337,6 +342,7 @@ export function DepositDetailPage() {
                 </Stack>
               ) : null}
             </Card>
+            {quote ? <QuoteCard quote={quote} /> : null}
             {d.failureReason || d.failureMessage ? (
               <Alert
                 color={d.status === "failed" ? "red" : "gray"}
@@ -379,7 +385,7 @@ export function DepositDetailPage() {
               {d.ledgerEntry ? (
                 <Text size="sm" data-testid="ledger-entry">
                   {t("deposit.ledgerEntry", {
-                    amount: money(d.ledgerEntry.amount, d.currency),
+                    amount: money(d.ledgerEntry.amount, creditCurrency),
                     at: dateTime(d.ledgerEntry.createdAt),
                   })}
                 </Text>

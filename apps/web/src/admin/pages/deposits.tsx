@@ -11,6 +11,7 @@ import { DataTable, parseSortParam, type SortState, sortParam } from "../../ui/d
 import { ErrorAlert, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
+import type { AdminDepositFx } from "../fx-types.js";
 import { DEPOSIT_STATUSES, type DepositStatus } from "../types.js";
 
 const PAGE_SIZE = 25;
@@ -257,7 +258,13 @@ export function DepositsPage() {
               align: "right",
               // What the wallet got: only a succeeded deposit credits anything.
               render: (d) =>
-                d.status === "succeeded" ? <span className="num">{money(d.credit, d.currency)}</span> : "—",
+                d.status === "succeeded" ? (
+                  <span className="num">
+                    {money(d.credit, (d as AdminDepositFx).creditCurrency ?? d.currency)}
+                  </span>
+                ) : (
+                  "—"
+                ),
             },
             {
               key: "status",

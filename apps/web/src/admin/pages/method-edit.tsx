@@ -40,6 +40,17 @@ import { SaveBar, showSaveError } from "../../ui/save-bar.js";
 import { useFormError } from "../../ui/use-form-error.js";
 import { useUnsavedGuard } from "../../ui/use-unsaved-guard.js";
 import { api } from "../api.js";
+import {
+  type ConversionValues,
+  conversionBody,
+  conversionErrors,
+  conversionServerPath,
+  conversionValuesOf,
+  noConversion,
+} from "../conversion-model.js";
+import { CreditToBlock } from "../fx/credit-to.js";
+import { fxApi } from "../fx-api.js";
+import type { MethodCurrencyWithFx } from "../fx-types.js";
 import type { DepositMethod } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
@@ -54,6 +65,8 @@ interface CurrencyRow {
   feeFixed: string;
   /** "" = no cap. */
   feeMax: string;
+  /** What the currency credits: itself, or another currency at a locked rate. */
+  conversion: ConversionValues;
 }
 
 interface MethodFormValues {
@@ -79,6 +92,7 @@ const newCurrency = (): CurrencyRow => ({
   feePercent: "0",
   feeFixed: "0",
   feeMax: "",
+  conversion: noConversion(),
 });
 
 const emptyValues = (): MethodFormValues => ({
@@ -109,6 +123,7 @@ const valuesOf = (m: DepositMethod): MethodFormValues => ({
     feePercent: c.feePercent.replace(/\.?0+$/, "") || "0",
     feeFixed: c.feeFixed,
     feeMax: c.feeMax ?? "",
+    conversion: conversionValuesOf((c as MethodCurrencyWithFx).conversion),
   })),
   labels: { ...m.fieldLabels },
   fallbackMethodId: m.fallbackMethodId,
@@ -137,6 +152,7 @@ function toInput(v: MethodFormValues) {
       feePercent: c.feePercent.trim() || "0",
       feeFixed: c.feeFixed.trim() || "0",
       feeMax: c.feeMax.trim() ? c.feeMax.trim() : null,
+      conversion: conversionBody(c.conversion),
     })),
     fieldLabels: Object.fromEntries(
       Object.entries(v.labels)
@@ -148,6 +164,7 @@ function toInput(v: MethodFormValues) {
 
 /** Server issue paths → form paths (the lifetime is edited in minutes, labels under `labels.`). */
 function serverPathToForm(path: string): string {
+  if (path.includes(".conversion")) return conversionServerPath(path);
   return path === "orderTtlSeconds"
     ? "orderTtlMinutes"
     : path.startsWith("fieldLabels.")
@@ -171,6 +188,8 @@ function validate(v: MethodFormValues): Record<string, string> {
     if (!/^[A-Z][A-Z0-9]{2,9}$/.test(code)) e[at("code")] = t("methods.codeFormat");
     else if (seen.has(code)) e[at("code")] = t("methods.codeTwice");
     seen.add(code);
+    for (const [path, message] of Object.entries(conversionErrors(c.conversion, code)))
+      e[at(`conversion.${path}`)] = message;
     const d = decimalsOf(c);
     if (d === undefined) {
       e[at("decimals")] = t("methods.decimalsRequired");
@@ -239,6 +258,7 @@ export function MethodEditPage() {
   );
   const integrations = useQuery(() => api.GET("/api/admin/integrations"), []);
   const allMethods = useQuery(() => api.GET("/api/admin/deposit-methods"), []);
+  const fxSources = useQuery(() => (can("settings:read") ? fxApi.listSources() : Promise.resolve([])), []);
 
   const form = useForm<MethodFormValues>({
     initialValues: emptyValues(),
@@ -462,6 +482,15 @@ export function MethodEditPage() {
                         {...form.getInputProps(`currencies.${i}.feeMax`)}
                       />
                     </SimpleGrid>
+                    <CreditToBlock
+                      form={form}
+                      base={`currencies.${i}.conversion`}
+                      value={c.conversion}
+                      paymentCurrency={c.code}
+                      sources={fxSources.data ?? []}
+                      groups={form.values.clientGroups}
+                      readOnly={readOnly}
+                    />
                     <Group justify="space-between" mt="xs">
                       <Text size="xs" c="dimmed">
                         {example ?? ""}
