@@ -113,6 +113,7 @@ export const portalMethod = z.object({
       feePercent: decimalText.describe("percent, e.g. 2.50"),
       feeFixed: decimalText,
       feeMax: decimalText.nullable().describe("null: no cap"),
+      accountCurrency: z.string().nullable().describe("the wallet currency it credits; null: itself"),
     }),
   ),
   fields: z.array(
