@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { clientOf, staffOf } from "../../http/access.js";
+import { fxReport, fxReportCsv } from "./fx-report.js";
 import { quoteDeposit, quoteInput } from "./quote-deposit.js";
 
 const decimalText = z.string().describe("decimal text, e.g. 162.48");
@@ -67,6 +68,56 @@ export function quoteRoutes(app: FastifyInstance, ctx: AppContext): void {
       const s = staffOf(req);
       const { clientId, ...input } = req.body;
       return quoteDeposit(ctx, { tenantId: s.tenantId, clientId }, input);
+    },
+  );
+
+  r.get(
+    "/api/admin/reports/fx",
+    {
+      config: { access: { staff: "deposits:read" } },
+      schema: {
+        tags: ["deposits"],
+        summary: "FX volume and markup earned per pair (succeeded deposits with a quote, finalized in [from, to))",
+        description:
+          "Volumes and markup as decimal text: paymentVolume in the payment currency (what was paid), " +
+          "accountVolume and markupEarned in the account currency. `format=csv`: the same rows as text/csv.",
+        querystring: z.object({
+          from: z.coerce.number().int().min(0).describe("finalized at or after (epoch ms)"),
+          to: z.coerce.number().int().min(0).describe("finalized before (epoch ms)"),
+          format: z.enum(["json", "csv"]).default("json"),
+        }),
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({
+                paymentCurrency: z.string(),
+                accountCurrency: z.string(),
+                deposits: z.number().int(),
+                paymentVolume: decimalText,
+                accountVolume: decimalText,
+                markupEarned: decimalText,
+              }),
+            ),
+            from: z.number().int(),
+            to: z.number().int(),
+          }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { from, to, format } = req.query;
+      const items = await fxReport(ctx, staffOf(req).tenantId, { from, to });
+      if (format === "csv") {
+        const stamp = new Date(ctx.clock.now()).toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+        // Sent as a string with the CSV type: the JSON serializer only runs for JSON answers.
+        return reply
+          .header("content-type", "text/csv; charset=utf-8")
+          .header("content-disposition", `attachment; filename="fx-report-${stamp}.csv"`)
+          .header("cache-control", "no-store")
+          .serializer((payload) => payload as string)
+          .send(fxReportCsv(items) as never);
+      }
+      return { items, from, to };
     },
   );
 }
