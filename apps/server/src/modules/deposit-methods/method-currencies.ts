@@ -158,7 +158,7 @@ export function parseCurrencies(inputs: readonly CurrencyInput[]): {
         feePercentBps: Number(feeBps),
         feeFixedMinor: feeFixed,
         feeMaxMinor: feeMax,
-        conversion,
+        ...(conversion ? { conversion } : {}),
       });
     }
   });
