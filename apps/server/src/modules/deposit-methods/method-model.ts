@@ -108,7 +108,7 @@ export const decodeCurrencies = (text: string): MethodCurrency[] =>
     feePercentBps: c.fee_bps,
     feeFixedMinor: BigInt(c.fee_fixed),
     feeMaxMinor: c.fee_max === null ? null : BigInt(c.fee_max),
-    conversion: decodeConversion(c.conversion),
+    ...(c.conversion ? { conversion: decodeConversion(c.conversion) } : {}),
   }));
 
 export interface DepositMethod {
