@@ -247,7 +247,11 @@ async function seedExchangeRates(ctx: AppContext, actor: AdminActor, integration
         feePercent: "2.5",
         feeFixed: "0",
         feeMax: null,
-        conversion: { accountCurrency: "USD", accountDecimals: 2, rules: [{ group: null, sourceId, markupBps: 0 }] },
+        conversion: {
+          accountCurrency: "USD",
+          accountDecimals: 2,
+          rules: [{ group: null, sourceId, markupBps: 0 }],
+        },
       },
     ],
     fieldLabels: { [DEMO.customKey]: "IBAN" },

@@ -528,7 +528,12 @@ describe("tenant isolation matrix", () => {
           method: "POST",
           url: "/api/admin/deposit-quote",
           caller: bOwner,
-          body: (ids) => ({ clientId: ids.clientId, methodId: bFx.methodId, currency: "USD", amount: "10.00" }),
+          body: (ids) => ({
+            clientId: ids.clientId,
+            methodId: bFx.methodId,
+            currency: "USD",
+            amount: "10.00",
+          }),
         },
         {
           method: "POST",

@@ -4,10 +4,10 @@ import { NotFoundError } from "../../common/errors.js";
 import { toBigInt } from "../../infra/db/database.js";
 import { keysetBatches } from "../../infra/db/list-order.js";
 import type { LedgerEntriesTable } from "../../infra/db/schema.js";
+import { effectiveRate } from "../fx-quotes/quote-model.js";
 import { type Client, toClient } from "./client-model.js";
 import { type ClientListFilter, createClientRepo, type Page } from "./client-repo.js";
 import { currencyDecimalsResolver, findWalletExponentMismatches } from "./currency-decimals.js";
-import { effectiveRate } from "../fx-quotes/quote-model.js";
 import { findLedgerMismatches } from "./ledger.js";
 
 export type WalletView = {

@@ -53,7 +53,9 @@ export function createClientRepo(db: Db) {
   // A deposit's entry shows its quote's payment side (docs/exchange-rates.md): the deposit joined.
   const withLedgerColumns = (q: ReturnType<typeof ledgerOf>) =>
     q
-      .leftJoin("deposits as d", (j) => j.onRef("d.id", "=", "e.deposit_id").onRef("d.tenant_id", "=", "e.tenant_id"))
+      .leftJoin("deposits as d", (j) =>
+        j.onRef("d.id", "=", "e.deposit_id").onRef("d.tenant_id", "=", "e.tenant_id"),
+      )
       .select([
         "e.id",
         "e.wallet_id",

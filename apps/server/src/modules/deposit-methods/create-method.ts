@@ -9,8 +9,8 @@ import { exponentsInUse, lockTenantExponents } from "../clients/currency-decimal
 import { toIntegration } from "../psp-integrations/integration-model.js";
 import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
 import { exponentIssues } from "./currency-exponents.js";
-import { parseCurrencies } from "./method-currencies.js";
 import { conversionStoreIssues } from "./method-conversion.js";
+import { parseCurrencies } from "./method-currencies.js";
 import { encodeCurrencies } from "./method-model.js";
 import { createMethodRepo, type MethodRow } from "./method-repo.js";
 import { type CreateMethodInput, createMethodInput, type MethodView } from "./method-schemas.js";

@@ -42,7 +42,8 @@ export async function conversionStoreIssues(
     const conv = c.conversion;
     if (!conv) continue;
     conv.rules.forEach((r, j) => {
-      if (!live.has(r.sourceId)) issues.push({ path: at(c.code, `rules.${j}.sourceId`), message: "Rate source not found" });
+      if (!live.has(r.sourceId))
+        issues.push({ path: at(c.code, `rules.${j}.sourceId`), message: "Rate source not found" });
     });
     // Keeping what the method already credits is no change: existing orders and wallets that
     // mix exponents must not lock it (as exponentIssues).
@@ -53,10 +54,16 @@ export async function conversionStoreIssues(
       .filter((o) => o.code === conv.account && o.decimals !== conv.accountDecimals)
       .map((o) => `${o.decimals} decimals as a payment currency of this method`);
     const ownCredits = currencies
-      .filter((o) => o.conversion?.account === conv.account && o.conversion.accountDecimals !== conv.accountDecimals)
+      .filter(
+        (o) =>
+          o.conversion?.account === conv.account && o.conversion.accountDecimals !== conv.accountDecimals,
+      )
       .map((o) => `${o.conversion?.accountDecimals} decimals credited from ${o.code} by this method`);
     const others = inUse
-      .filter((u) => u.code === conv.account && u.decimals !== conv.accountDecimals && !(kept && u.kind !== "method"))
+      .filter(
+        (u) =>
+          u.code === conv.account && u.decimals !== conv.accountDecimals && !(kept && u.kind !== "method"),
+      )
       .map((u) => `${u.decimals} decimals (${describeUse(u)})`);
     const clash = [...own, ...ownCredits, ...others];
     if (clash.length > 0)

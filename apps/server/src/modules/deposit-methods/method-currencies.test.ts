@@ -120,7 +120,9 @@ describe("parseCurrencies", () => {
     it("stores the conversion with the key spelling the rate sources search for", () => {
       const { currencies } = parseCurrencies([eur(conv())]);
       const text = encodeCurrencies(currencies);
-      expect(text).toContain('"conversion":{"account":"USD","account_decimals":2,"rules":[{"group":null,"source_id":"src1","markup_bps":50}]}');
+      expect(text).toContain(
+        '"conversion":{"account":"USD","account_decimals":2,"rules":[{"group":null,"source_id":"src1","markup_bps":50}]}',
+      );
       expect(decodeCurrencies(text)).toEqual(currencies);
       // A same-currency method's JSON is unchanged: no conversion key at all.
       expect(encodeCurrencies(parseCurrencies([usd()]).currencies)).not.toContain("conversion");

@@ -31,7 +31,9 @@ export const conversionInput = z.object({
 export const conversionOut = z.object({
   accountCurrency: z.string(),
   accountDecimals: z.number().int(),
-  rules: z.array(z.object({ group: z.string().nullable(), sourceId: z.string(), markupBps: z.number().int() })),
+  rules: z.array(
+    z.object({ group: z.string().nullable(), sourceId: z.string(), markupBps: z.number().int() }),
+  ),
 });
 export type ConversionView = z.output<typeof conversionOut>;
 

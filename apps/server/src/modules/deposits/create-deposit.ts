@@ -62,7 +62,15 @@ export type DepositActor =
 
 export type CreateDepositDeps = Pick<
   AppContext,
-  "db" | "clock" | "config" | "logger" | "depositWriter" | "api1Tokens" | "api1Breakers" | "secretBox" | "fxRates"
+  | "db"
+  | "clock"
+  | "config"
+  | "logger"
+  | "depositWriter"
+  | "api1Tokens"
+  | "api1Breakers"
+  | "secretBox"
+  | "fxRates"
 > &
   Partial<Pick<AppContext, "metrics">> & {
     /** Outbound client for API-1; built from config.allowPrivateAppUrls by the routes. */

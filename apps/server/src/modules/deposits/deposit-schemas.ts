@@ -111,7 +111,9 @@ export const portalDeposit = z.object({
   fee: decimalText,
   credit: decimalText.describe("in creditCurrency"),
   currency: z.string(),
-  creditCurrency: z.string().describe("the wallet currency credited: a quote's account currency, else currency"),
+  creditCurrency: z
+    .string()
+    .describe("the wallet currency credited: a quote's account currency, else currency"),
   quote: depositQuote,
   methodName: z.string(),
   paymentUrl: z.string().nullable().describe("null unless pending/processing with nothing under review"),
@@ -197,7 +199,9 @@ const adminDepositFields = {
   amount: decimalText,
   fee: decimalText,
   credit: decimalText.describe("in creditCurrency"),
-  creditCurrency: z.string().describe("the wallet currency credited: a quote's account currency, else currency"),
+  creditCurrency: z
+    .string()
+    .describe("the wallet currency credited: a quote's account currency, else currency"),
   quote: depositQuote,
   paidAmount: decimalText.nullable(),
   paymentUrl: z.string().nullable(),

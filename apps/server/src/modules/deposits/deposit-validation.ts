@@ -195,7 +195,12 @@ export function validateAmountRequest(
   }
   const amount = checkAmount(input.amount, currency);
   if (!amount.ok) throw new ValidationError("The deposit request is invalid", [amount.issue]);
-  return { currency, amountMinor: amount.amountMinor, feeMinor: amount.feeMinor, creditMinor: amount.creditMinor };
+  return {
+    currency,
+    amountMinor: amount.amountMinor,
+    feeMinor: amount.feeMinor,
+    creditMinor: amount.creditMinor,
+  };
 }
 
 /**

@@ -1,8 +1,7 @@
-import { formatAmount } from "@psphub/protocol";
+import { convertNet, formatAmount } from "@psphub/protocol";
 import { cleanTenantText } from "@psphub/protocol/admin";
 import { decodeJson } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { convertNet } from "@psphub/protocol";
 import { conversionOf, effectiveRate } from "../fx-quotes/quote-model.js";
 import { PROVIDER_UNAVAILABLE_MESSAGE } from "./api1-request.js";
 import type { DepositRow } from "./deposit-repo.js";

@@ -28,17 +28,38 @@ const possibleOrder = (amountMinor: bigint, r: OrderFeeRule) => {
 
 describe("creditForPaid", () => {
   it("charges the fee of the amount paid, by the order's rule, not the ordered amount's fee", () => {
-    expect(creditForPaid(10_000n, order(10_000n))).toEqual({ feeMinor: 280n, creditMinor: 9_720n, markupMinor: 0n });
-    expect(creditForPaid(5_050n, order(10_000n))).toEqual({ feeMinor: 156n, creditMinor: 4_894n, markupMinor: 0n });
-    expect(creditForPaid(12_000n, order(10_000n))).toEqual({ feeMinor: 330n, creditMinor: 11_670n, markupMinor: 0n });
-    expect(creditForPaid(100_000n, order(10_000n))).toEqual({ feeMinor: 2_000n, creditMinor: 98_000n, markupMinor: 0n });
+    expect(creditForPaid(10_000n, order(10_000n))).toEqual({
+      feeMinor: 280n,
+      creditMinor: 9_720n,
+      markupMinor: 0n,
+    });
+    expect(creditForPaid(5_050n, order(10_000n))).toEqual({
+      feeMinor: 156n,
+      creditMinor: 4_894n,
+      markupMinor: 0n,
+    });
+    expect(creditForPaid(12_000n, order(10_000n))).toEqual({
+      feeMinor: 330n,
+      creditMinor: 11_670n,
+      markupMinor: 0n,
+    });
+    expect(creditForPaid(100_000n, order(10_000n))).toEqual({
+      feeMinor: 2_000n,
+      creditMinor: 98_000n,
+      markupMinor: 0n,
+    });
     // Below its fee: nothing credited, the whole payment is the fee.
     expect(creditForPaid(20n, order(10_000n))).toEqual({ feeMinor: 20n, creditMinor: 0n, markupMinor: 0n });
     expect(creditForPaid(0n, order(10_000n))).toEqual({ feeMinor: 0n, creditMinor: 0n, markupMinor: 0n });
   });
 
   it("keeps the quoted fee and credit for exactly the ordered amount, whatever the rule says", () => {
-    const quoted = { amountMinor: 10_000n, feeMinor: 500n, rule: { ...RULE, feePercentBps: 0 }, conversion: null };
+    const quoted = {
+      amountMinor: 10_000n,
+      feeMinor: 500n,
+      rule: { ...RULE, feePercentBps: 0 },
+      conversion: null,
+    };
     expect(creditForPaid(10_000n, quoted)).toEqual({ feeMinor: 500n, creditMinor: 9_500n, markupMinor: 0n });
   });
 

@@ -125,12 +125,21 @@ afterAll(async () => {
 paymentInvariantsAfterEach(() => t?.ctx);
 
 const deps = () => ({ ...t.ctx, httpOut, fxRates: fx.lookup });
-const asClient = (f: PaymentFixture) => ({ kind: "client" as const, tenantId: f.tenantId, clientId: f.clientId });
+const asClient = (f: PaymentFixture) => ({
+  kind: "client" as const,
+  tenantId: f.tenantId,
+  clientId: f.clientId,
+});
 
 /** A EUR order made through the use-case (API-1 answered by the stub), as the callback client knows it. */
 async function eurDeposit(f: PaymentFixture, amount = "100.00", quoteToken?: string): Promise<TestDeposit> {
   stub.token = f.token;
-  const view = await createDeposit(deps(), asClient(f), { methodId: f.methodId, currency: "EUR", amount, quoteToken });
+  const view = await createDeposit(deps(), asClient(f), {
+    methodId: f.methodId,
+    currency: "EUR",
+    amount,
+    quoteToken,
+  });
   expect(view.status).toBe("pending");
   const row = await depositRow(t.ctx, view.id);
   return {
@@ -223,7 +232,11 @@ describe("a EUR payment credited to the USD wallet", () => {
       },
     });
     const created = detail.timeline.find((e: { kind: string }) => e.kind === "created");
-    expect(created.data.quote).toMatchObject({ accountAmount: "104.59", accountCurrency: "USD", rate: "1.0781" });
+    expect(created.data.quote).toMatchObject({
+      accountAmount: "104.59",
+      accountCurrency: "USD",
+      rate: "1.0781",
+    });
     const ledger = (await tenant.viewer.get(`/api/admin/clients/${exact.clientId}/ledger`)).json();
     expect(ledger.items.find((e: { depositId: string }) => e.depositId === dep.id)).toMatchObject({
       currency: "USD",
@@ -246,7 +259,11 @@ describe("a EUR payment credited to the USD wallet", () => {
         code: "fx_rate_unavailable",
         message: "The EUR → USD exchange rate is not available right now. Try again in a few minutes.",
       });
-      expect(await refusal(quoteDeposit(deps(), asClient(exact), { methodId: exact.methodId, currency: "EUR", amount: "50" }))).toMatchObject({ status: 503 });
+      expect(
+        await refusal(
+          quoteDeposit(deps(), asClient(exact), { methodId: exact.methodId, currency: "EUR", amount: "50" }),
+        ),
+      ).toMatchObject({ status: 503 });
     } finally {
       fx.stale.delete("EUR>USD");
     }
@@ -255,7 +272,11 @@ describe("a EUR payment credited to the USD wallet", () => {
   });
 
   it("an order in the payment currency itself quotes no rate and credits as before", async () => {
-    const q = await quoteDeposit(deps(), asClient(exact), { methodId: exact.methodId, currency: "USD", amount: "100" });
+    const q = await quoteDeposit(deps(), asClient(exact), {
+      methodId: exact.methodId,
+      currency: "USD",
+      amount: "100",
+    });
     expect(q).toMatchObject({
       payment: { amount: "100.00", currency: "USD", fee: "2.80", net: "97.20" },
       account: { amount: "97.20", currency: "USD" },
@@ -302,20 +323,43 @@ describe("quote tokens", () => {
     const q = await quote(exact);
     const token = q.token as string;
     const before = await depositCount();
-    const create = (over: { amount?: string; clientId?: string; methodId?: string; token?: string; now?: number }) =>
+    const create = (over: {
+      amount?: string;
+      clientId?: string;
+      methodId?: string;
+      token?: string;
+      now?: number;
+    }) =>
       createDeposit(
         { ...deps(), clock: { now: () => over.now ?? Date.now() } },
         { kind: "client", tenantId: tenant.tenantId, clientId: over.clientId ?? exact.clientId },
-        { methodId: over.methodId ?? exact.methodId, currency: "EUR", amount: over.amount ?? "200.00", quoteToken: over.token ?? token },
+        {
+          methodId: over.methodId ?? exact.methodId,
+          currency: "EUR",
+          amount: over.amount ?? "200.00",
+          quoteToken: over.token ?? token,
+        },
       );
-    expect(await refusal(create({ now: (q.validUntil as number) + 1 }))).toMatchObject({ status: 409, code: "quote_expired" });
+    expect(await refusal(create({ now: (q.validUntil as number) + 1 }))).toMatchObject({
+      status: 409,
+      code: "quote_expired",
+    });
     const [payload, mac] = token.split(".");
     const tampered = `${payload}.${mac?.startsWith("A") ? "B" : "A"}${mac?.slice(1)}`;
     expect(await refusal(create({ token: tampered }))).toMatchObject({ status: 409, code: "quote_mismatch" });
-    expect(await refusal(create({ amount: "200.01" }))).toMatchObject({ status: 409, code: "quote_mismatch" });
+    expect(await refusal(create({ amount: "200.01" }))).toMatchObject({
+      status: 409,
+      code: "quote_mismatch",
+    });
     const other = await insertClient(t.ctx, tenant.tenantId);
-    expect(await refusal(create({ clientId: other.clientId }))).toMatchObject({ status: 409, code: "quote_mismatch" });
-    expect(await refusal(create({ methodId: creditPaid.methodId }))).toMatchObject({ status: 409, code: "quote_mismatch" });
+    expect(await refusal(create({ clientId: other.clientId }))).toMatchObject({
+      status: 409,
+      code: "quote_mismatch",
+    });
+    expect(await refusal(create({ methodId: creditPaid.methodId }))).toMatchObject({
+      status: 409,
+      code: "quote_mismatch",
+    });
     expect(await depositCount()).toBe(before);
   });
 
@@ -374,7 +418,14 @@ describe("the FX report", () => {
     const eur = eurToUsd();
     eur.conversion!.rules[0]!.sourceId = src;
     const f = await insertPaymentSetup(t.ctx, own.tenantId, { currencies: [USD, eur] });
-    const quoted = (amount: number, fee: number, credit: number, markup: number, status: "succeeded" | "failed", finalizedAt: number) =>
+    const quoted = (
+      amount: number,
+      fee: number,
+      credit: number,
+      markup: number,
+      status: "succeeded" | "failed",
+      finalizedAt: number,
+    ) =>
       insertDeposit(t.ctx, f, {
         currency: "EUR",
         amount_minor: amount,
@@ -411,7 +462,11 @@ describe("the FX report", () => {
       },
     ]);
     const json = (await own.viewer.get("/api/admin/reports/fx?from=0&to=5000")).json();
-    expect(json).toEqual({ items: [expect.objectContaining({ deposits: 2, accountVolume: "313.77" })], from: 0, to: 5000 });
+    expect(json).toEqual({
+      items: [expect.objectContaining({ deposits: 2, accountVolume: "313.77" })],
+      from: 0,
+      to: 5000,
+    });
     const csv = await own.viewer.get("/api/admin/reports/fx?from=0&to=5000&format=csv");
     expect(csv.headers["content-type"]).toMatch(/^text\/csv/);
     expect(csv.body).toBe(
@@ -429,12 +484,25 @@ describe("method conversion settings", () => {
     currencies: [{ code, min: "10", max: "1000", conversion }],
   });
   it("validates the account side with field paths and shows it back; the portal names the account currency", async () => {
-    const bad = await tenant.admin.post("/api/admin/deposit-methods", body({ accountCurrency: "USD", rules: [{ group: null, sourceId: "nope", markupBps: 0 }] }));
+    const bad = await tenant.admin.post(
+      "/api/admin/deposit-methods",
+      body({ accountCurrency: "USD", rules: [{ group: null, sourceId: "nope", markupBps: 0 }] }),
+    );
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.issues).toEqual([{ path: "currencies.0.conversion.rules.0.sourceId", message: "Rate source not found" }]);
-    const same = await tenant.admin.post("/api/admin/deposit-methods", body({ accountCurrency: "EUR", rules: [{ group: null, sourceId, markupBps: 0 }] }));
-    expect(same.json().error.issues.map((i: { path: string }) => i.path)).toEqual(["currencies.0.conversion.accountCurrency"]);
-    const tooMuch = await tenant.admin.post("/api/admin/deposit-methods", body({ accountCurrency: "USD", rules: [{ group: null, sourceId, markupBps: 5001 }] }));
+    expect(bad.json().error.issues).toEqual([
+      { path: "currencies.0.conversion.rules.0.sourceId", message: "Rate source not found" },
+    ]);
+    const same = await tenant.admin.post(
+      "/api/admin/deposit-methods",
+      body({ accountCurrency: "EUR", rules: [{ group: null, sourceId, markupBps: 0 }] }),
+    );
+    expect(same.json().error.issues.map((i: { path: string }) => i.path)).toEqual([
+      "currencies.0.conversion.accountCurrency",
+    ]);
+    const tooMuch = await tenant.admin.post(
+      "/api/admin/deposit-methods",
+      body({ accountCurrency: "USD", rules: [{ group: null, sourceId, markupBps: 5001 }] }),
+    );
     expect(tooMuch.statusCode).toBe(400);
     // A wallet currency keeps one exponent: USDX credited at 6 by one method, not at 2 by another.
     const at6 = await tenant.admin.post(
@@ -444,13 +512,25 @@ describe("method conversion settings", () => {
     expect(at6.statusCode, at6.body).toBe(201);
     const at2 = await tenant.admin.post(
       "/api/admin/deposit-methods",
-      body({ accountCurrency: "USDX", accountDecimals: 2, rules: [{ group: null, sourceId, markupBps: 0 }] }, "GBP"),
+      body(
+        { accountCurrency: "USDX", accountDecimals: 2, rules: [{ group: null, sourceId, markupBps: 0 }] },
+        "GBP",
+      ),
     );
     expect(at2.statusCode).toBe(400);
     expect(at2.json().error.issues.map((i: { path: string }) => i.path)).toEqual([
       "currencies.0.conversion.accountDecimals",
     ]);
-    const ok = await tenant.admin.post("/api/admin/deposit-methods", body({ accountCurrency: "USD", rules: [{ group: null, sourceId, markupBps: 25 }, { group: "vip", sourceId, markupBps: 0 }] }));
+    const ok = await tenant.admin.post(
+      "/api/admin/deposit-methods",
+      body({
+        accountCurrency: "USD",
+        rules: [
+          { group: null, sourceId, markupBps: 25 },
+          { group: "vip", sourceId, markupBps: 0 },
+        ],
+      }),
+    );
     expect(ok.statusCode, ok.body).toBe(201);
     expect(ok.json().currencies[0].conversion).toEqual({
       accountCurrency: "USD",
@@ -460,18 +540,31 @@ describe("method conversion settings", () => {
         { group: "vip", sourceId, markupBps: 0 },
       ],
     });
-    const stored = await t.ctx.db.selectFrom("deposit_methods").select("currencies").where("id", "=", ok.json().id).executeTakeFirstOrThrow();
+    const stored = await t.ctx.db
+      .selectFrom("deposit_methods")
+      .select("currencies")
+      .where("id", "=", ok.json().id)
+      .executeTakeFirstOrThrow();
     expect(stored.currencies).toContain(`"source_id":"${sourceId}"`);
 
     const portal = await loginClient(t.app, tenant.slug, exact.clientEmail, exact.clientPassword);
     const methods = (await portal.get("/api/portal/deposit-methods")).json();
     const mine = methods.items.find((m: { id: string }) => m.id === exact.methodId);
-    expect(mine.currencies.map((c: { code: string; accountCurrency: string | null }) => [c.code, c.accountCurrency])).toEqual([
+    expect(
+      mine.currencies.map((c: { code: string; accountCurrency: string | null }) => [
+        c.code,
+        c.accountCurrency,
+      ]),
+    ).toEqual([
       ["USD", null],
       ["EUR", "USD"],
     ]);
     // The portal's quote route answers the same as the use-case.
-    const q = await portal.post("/api/portal/deposit-quote", { methodId: exact.methodId, currency: "USD", amount: "100" });
+    const q = await portal.post("/api/portal/deposit-quote", {
+      methodId: exact.methodId,
+      currency: "USD",
+      amount: "100",
+    });
     expect(q.statusCode).toBe(200);
     expect(q.json()).toMatchObject({ fx: null, token: null, account: { amount: "97.20", currency: "USD" } });
   });
@@ -493,7 +586,11 @@ describe("property: the wallet credit of a success equals the quote's account am
         feePercentBps: 0,
         feeFixedMinor: 0n,
         feeMaxMinor: null,
-        conversion: { account: `ACC${ad}`, accountDecimals: ad, rules: [{ group: null, sourceId: src, markupBps: 0 }] },
+        conversion: {
+          account: `ACC${ad}`,
+          accountDecimals: ad,
+          rules: [{ group: null, sourceId: src, markupBps: 0 }],
+        },
       })),
     );
     const f = await insertPaymentSetup(t.ctx, own.tenantId, { currencies });
@@ -515,21 +612,32 @@ describe("property: the wallet credit of a success equals the quote's account am
           const currency = currencies.find((c) => c.code === `P${pd}A${ad}`)!;
           const quoteOf = (amt: bigint) => {
             const fee = (amt * BigInt(feeBps)) / 20_000n;
-            return { fee, q: buildQuote(
-            { tenantId: own.tenantId, clientId: f.clientId, methodId: f.methodId, clientGroup: null, currency, amountMinor: amt, feeMinor: fee },
-            {
-              ok: true,
-              rate,
-              rateTime: 1,
-              validUntil: null,
-              sourceKind: "manual",
-              sourceId: src,
-              sourceName: "House rates",
-              pairMarkupBps: markup,
-            },
-            1,
-            120_000,
-          ) };
+            return {
+              fee,
+              q: buildQuote(
+                {
+                  tenantId: own.tenantId,
+                  clientId: f.clientId,
+                  methodId: f.methodId,
+                  clientGroup: null,
+                  currency,
+                  amountMinor: amt,
+                  feeMinor: fee,
+                },
+                {
+                  ok: true,
+                  rate,
+                  rateTime: 1,
+                  validUntil: null,
+                  sourceKind: "manual",
+                  sourceId: src,
+                  sourceName: "House rates",
+                  pairMarkupBps: markup,
+                },
+                1,
+                120_000,
+              ),
+            };
           };
           // Wallet balances are BIGINT read back as JS numbers: keep each credit (and 200 of them)
           // well inside 2^53, dividing the amount until it fits.

@@ -34,7 +34,9 @@ const request = (over: Partial<QuoteRequest> = {}): QuoteRequest => ({
   ...over,
 });
 
-const answer = (over: Partial<Extract<RateAnswer, { ok: true }>> = {}): Extract<RateAnswer, { ok: true }> => ({
+const answer = (
+  over: Partial<Extract<RateAnswer, { ok: true }>> = {},
+): Extract<RateAnswer, { ok: true }> => ({
   ok: true,
   rate: "1.0781",
   rateTime: 1_000,
@@ -77,9 +79,9 @@ describe("buildQuote", () => {
 
   it("caps the markup at MAX_MARKUP_BPS", () => {
     expect(totalMarkup(4_000, 4_000)).toBe(MAX_MARKUP_BPS);
-    expect(buildQuote(request({ clientGroup: "vip" }), answer({ pairMarkupBps: 4_990 }), 0, 1)?.markupBps).toBe(
-      MAX_MARKUP_BPS,
-    );
+    expect(
+      buildQuote(request({ clientGroup: "vip" }), answer({ pairMarkupBps: 4_990 }), 0, 1)?.markupBps,
+    ).toBe(MAX_MARKUP_BPS);
   });
 
   it("holds until the earlier of its own validity and the rate's", () => {
@@ -115,7 +117,11 @@ describe("buildQuote", () => {
             ...EUR,
             code: "PAYX",
             decimals: pd,
-            conversion: { account: "ACCX", accountDecimals: ad, rules: [{ group: null, sourceId: "s", markupBps: 0 }] },
+            conversion: {
+              account: "ACCX",
+              accountDecimals: ad,
+              rules: [{ group: null, sourceId: "s", markupBps: 0 }],
+            },
           };
           const q = buildQuote(
             request({ currency, amountMinor: amount, feeMinor: fee }),

@@ -206,7 +206,12 @@ export function sameCurrencyQuoteView(
 ): QuoteView {
   const net = formatAmount(amountMinor - feeMinor, c.decimals);
   return {
-    payment: { amount: formatAmount(amountMinor, c.decimals), currency: c.code, fee: formatAmount(feeMinor, c.decimals), net },
+    payment: {
+      amount: formatAmount(amountMinor, c.decimals),
+      currency: c.code,
+      fee: formatAmount(feeMinor, c.decimals),
+      net,
+    },
     account: { amount: net, currency: c.code },
     fx: null,
     quotedAt: now,

@@ -77,7 +77,8 @@ export function quoteRoutes(app: FastifyInstance, ctx: AppContext): void {
       config: { access: { staff: "deposits:read" } },
       schema: {
         tags: ["deposits"],
-        summary: "FX volume and markup earned per pair (succeeded deposits with a quote, finalized in [from, to))",
+        summary:
+          "FX volume and markup earned per pair (succeeded deposits with a quote, finalized in [from, to))",
         description:
           "Volumes and markup as decimal text: paymentVolume in the payment currency (what was paid), " +
           "accountVolume and markupEarned in the account currency. `format=csv`: the same rows as text/csv.",
@@ -108,7 +109,11 @@ export function quoteRoutes(app: FastifyInstance, ctx: AppContext): void {
       const { from, to, format } = req.query;
       const items = await fxReport(ctx, staffOf(req).tenantId, { from, to });
       if (format === "csv") {
-        const stamp = new Date(ctx.clock.now()).toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+        const stamp = new Date(ctx.clock.now())
+          .toISOString()
+          .slice(0, 19)
+          .replace(/[-:]/g, "")
+          .replace("T", "-");
         // Sent as a string with the CSV type: the JSON serializer only runs for JSON answers.
         return reply
           .header("content-type", "text/csv; charset=utf-8")
