@@ -5357,7 +5357,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -5468,7 +5471,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -5572,7 +5578,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -5678,7 +5687,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -5785,7 +5797,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -5891,7 +5906,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -5997,7 +6015,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -6097,7 +6118,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };

@@ -155,7 +155,9 @@ export type ReviewItemView = {
     currency: string;
     amount: string;
     fee: string;
+    /** In `creditCurrency`. */
     credit: string;
+    creditCurrency: string;
     paidAmount: string | null;
     integrationId: string;
   };
@@ -310,6 +312,7 @@ function toView(r: ViewRow): ReviewItemView {
       amount: money(r.amount_minor),
       fee: money(r.fee_minor),
       credit: creditMoney(r.credit_minor),
+      creditCurrency: r.account_currency ?? r.currency,
       paidAmount: r.paid_amount_minor === null ? null : money(r.paid_amount_minor),
       integrationId: r.integration_id,
     },
