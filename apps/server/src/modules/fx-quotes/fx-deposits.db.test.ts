@@ -38,6 +38,7 @@ let httpOut: GuardedClient;
 let sourceId: string;
 let exact: PaymentFixture;
 let creditPaid: PaymentFixture;
+let held: PaymentFixture;
 
 /** A lookup answering from `rates` (pair "EUR>USD" → rate), `stale` pairs refused as stale. */
 function mapLookup() {
@@ -113,6 +114,11 @@ beforeAll(async () => {
     appUrl: stub.url,
     currencies: [USD, eur],
     amountPolicy: "credit_paid",
+  });
+  held = await insertPaymentSetup(t.ctx, tenant.tenantId, {
+    appUrl: stub.url,
+    currencies: [USD, eur],
+    amountPolicy: "review",
   });
   fx = mapLookup();
   fx.rates.set("EUR>USD", { rate: "1.0781", pairMarkupBps: 50, validUntil: null });
@@ -405,6 +411,41 @@ describe("credit_paid with a quote", () => {
     expect(await depositRow(t.ctx, dep.id)).toMatchObject({
       status: "succeeded",
       paid_amount_minor: 5_000,
+      credit_minor: 5_229,
+      fx_markup_minor: 27,
+    });
+  });
+});
+
+describe("a held payment of another amount, credited from review", () => {
+  it("converts at the locked rate; the review item shows the credit in the account currency", async () => {
+    const dep = await eurDeposit(held, "100.00");
+    const before = await walletBalance(t.ctx, held.clientId, "USD");
+    fx.rates.set("EUR>USD", { rate: "0.9", pairMarkupBps: 0, validUntil: null });
+    try {
+      const res = await sendSignedCallback(t.app, held, dep, { amount: { literal: "50.00" } });
+      expect(res.statusCode).toBe(204);
+      const item = await t.ctx.db
+        .selectFrom("review_items")
+        .select("id")
+        .where("deposit_id", "=", dep.id)
+        .executeTakeFirstOrThrow();
+      const listed = (await tenant.viewer.get("/api/admin/review?reason=amount_mismatch&limit=200")).json();
+      expect(listed.items.find((i: { id: string }) => i.id === item.id)).toMatchObject({
+        deposit: { currency: "EUR", amount: "100.00", credit: "104.59", creditCurrency: "USD" },
+        claim: { paidAmount: "50.00", fee: "1.25", credit: "52.29" },
+      });
+      const resolved = await tenant.finance.post(`/api/admin/review/${item.id}/resolve`, {
+        action: "credit",
+        comment: "paid half",
+      });
+      expect(resolved.statusCode, resolved.body).toBe(200);
+    } finally {
+      fx.rates.set("EUR>USD", { rate: "1.0781", pairMarkupBps: 50, validUntil: null });
+    }
+    expect(await walletBalance(t.ctx, held.clientId, "USD")).toBe(before + 5_229n);
+    expect(await depositRow(t.ctx, dep.id)).toMatchObject({
+      status: "succeeded",
       credit_minor: 5_229,
       fx_markup_minor: 27,
     });
