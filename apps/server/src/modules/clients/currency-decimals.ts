@@ -203,9 +203,21 @@ async function walletEntriesByExponent(db: Db, tenantId: string): Promise<Expone
     .selectFrom("ledger_entries as e")
     .innerJoin("wallets as w", "w.id", "e.wallet_id")
     .innerJoin("deposits as d", "d.id", "e.deposit_id")
-    .select((eb) => ["w.id", "w.client_id", "w.currency", "d.decimals", eb.fn.countAll().as("n")])
+    // A quoted order's credit counts in its account currency's decimals (docs/exchange-rates.md).
+    .select((eb) => [
+      "w.id",
+      "w.client_id",
+      "w.currency",
+      eb.fn.coalesce("d.account_decimals", "d.decimals").as("decimals"),
+      eb.fn.countAll().as("n"),
+    ])
     .where("w.tenant_id", "=", tenantId)
-    .groupBy(["w.id", "w.client_id", "w.currency", "d.decimals"])
+    .groupBy((eb) => [
+      "w.id",
+      "w.client_id",
+      "w.currency",
+      eb.fn.coalesce("d.account_decimals", "d.decimals"),
+    ])
     .execute();
   return rows.map((e) => ({
     walletId: e.id,

@@ -16,6 +16,7 @@ import {
 import { insertClient, insertPaymentSetup, type PaymentFixture, USD } from "../../test/payment-fixtures.js";
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, loginClient, seedTenant, type TestApp } from "../../test/test-app.js";
+import { findExponentProblems } from "../clients/currency-decimals.js";
 import type { MethodCurrency } from "../deposit-methods/method-model.js";
 import { createDeposit } from "../deposits/create-deposit.js";
 import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
@@ -713,5 +714,11 @@ describe("property: the wallet credit of a success equals the quote's account am
       ),
       { numRuns: 200 },
     );
+    // Every wallet counts in its account currency's exponent: `psphub doctor` finds nothing mixed.
+    expect(await findExponentProblems(t.ctx.db, own.tenantId)).toEqual({
+      methods: [],
+      orders: [],
+      wallets: [],
+    });
   }, 120_000);
 });
