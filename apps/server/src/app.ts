@@ -26,6 +26,7 @@ import { dashboardRoutes } from "./modules/dashboard/dashboard-routes.js";
 import { methodRoutes } from "./modules/deposit-methods/method-routes.js";
 import { depositRoutes } from "./modules/deposits/deposit-routes.js";
 import { manualResolutionRoutes } from "./modules/deposits/manual-resolution-routes.js";
+import { quoteRoutes } from "./modules/fx-quotes/quote-routes.js";
 import { healthRoutes } from "./modules/integration-health/health-routes.js";
 import { platformRoutes } from "./modules/platform/platform-routes.js";
 import { integrationRoutes } from "./modules/psp-integrations/integration-routes.js";
@@ -46,6 +47,7 @@ const MODULES: ModuleRoutes[] = [
   breakerRoutes,
   methodRoutes,
   depositRoutes,
+  quoteRoutes,
   callbackRoutes,
   callbackLogRoutes,
   reviewRoutes,

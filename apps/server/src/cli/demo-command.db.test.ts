@@ -341,7 +341,9 @@ describe.skipIf(testDbKind() === "postgres")(
         expect(count("tenants")).toBe(1);
         expect(count("clients")).toBe(1);
         expect(count("psp_integrations")).toBe(1);
-        expect(count("deposit_methods")).toBe(1);
+        // The card method and the EUR → USD wallet one (docs/exchange-rates.md).
+        expect(count("deposit_methods")).toBe(2);
+        expect(count("fx_sources")).toBe(1);
       } finally {
         db.close();
       }

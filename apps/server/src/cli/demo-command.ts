@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { type RunningSim, type SimIntegration, startSim } from "@psphub/psp-sim";
 import { type AppContext, createAppContext } from "../app-context.js";
 import { AppError } from "../common/errors.js";
+import { newId } from "../common/ids.js";
 import { type Config, loadConfig } from "../config/config.js";
 import type { AdminActor } from "../http/admin-actor.js";
 import { migrateToLatest } from "../infra/db/database.js";
@@ -31,6 +32,8 @@ export const DEMO = {
   operatorPassword: "demo-operator-password",
   integrationName: "Demo PSP (simulator)",
   methodName: "Card (demo)",
+  fxMethodName: "SEPA transfer (EUR → USD wallet)",
+  fxSourceName: "House rates",
   customKey: "custom_1",
 } as const;
 
@@ -177,6 +180,7 @@ async function seed(
     ],
     fieldLabels: { [DEMO.customKey]: "IBAN or account number" },
   });
+  await seedExchangeRates(ctx, actor, integration.id);
   await createClient(
     ctx,
     tenantId,
@@ -191,6 +195,67 @@ async function seed(
     SYSTEM,
   );
   return { tenantId, integration };
+}
+
+/**
+ * A manual rate source (EUR → USD 1.0781, markup 50 bps) and a method paying EUR into the USD
+ * wallet (docs/exchange-rates.md). The source's rows are written here directly: the demo needs
+ * only one fixed rate, and the sources' own use-cases (modules/fx-rates) add nothing to it.
+ */
+async function seedExchangeRates(ctx: AppContext, actor: AdminActor, integrationId: string): Promise<void> {
+  const now = ctx.clock.now();
+  const sourceId = newId();
+  await ctx.db
+    .insertInto("fx_sources")
+    .values({
+      id: sourceId,
+      tenant_id: actor.tenantId,
+      kind: "manual",
+      name: DEMO.fxSourceName,
+      url: null,
+      key_enc: null,
+      key_last4: null,
+      timeout_ms: 3000,
+      ttl_seconds: null,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+    })
+    .execute();
+  await ctx.db
+    .insertInto("fx_manual_rates")
+    .values({
+      source_id: sourceId,
+      from_currency: "EUR",
+      to_currency: "USD",
+      tenant_id: actor.tenantId,
+      rate: "1.0781",
+      markup_bps: 50,
+      updated_at: now,
+      updated_by: null,
+    })
+    .execute();
+  await createMethod(ctx, actor, {
+    name: DEMO.fxMethodName,
+    integrationId,
+    currencies: [
+      {
+        code: "EUR",
+        decimals: 2,
+        min: "10",
+        max: "5000",
+        feePercent: "2.5",
+        feeFixed: "0",
+        feeMax: null,
+        conversion: {
+          accountCurrency: "USD",
+          accountDecimals: 2,
+          rules: [{ group: null, sourceId, markupBps: 0 }],
+        },
+      },
+    ],
+    fieldLabels: { [DEMO.customKey]: "IBAN" },
+  });
 }
 
 /** The demo tenant's integration: seeded on the first run, found again on later ones. */

@@ -65,6 +65,9 @@ const PINNED: Record<string, Permission | "staff" | "client"> = {
   "POST /api/admin/deposit-methods": "methods:write",
   "PATCH /api/admin/deposit-methods/:id": "methods:write",
   "DELETE /api/admin/deposit-methods/:id": "methods:write",
+  "POST /api/admin/deposit-quote": "deposits:create",
+  "POST /api/portal/deposit-quote": "client",
+  "GET /api/admin/reports/fx": "deposits:read",
 };
 
 describe("declared access", () => {

@@ -522,6 +522,35 @@ describe("tenant isolation matrix", () => {
         },
       );
     }
+    if (fx.methodId && bFx.methodId && has("POST", "/api/admin/deposit-quote")) {
+      probes.push(
+        {
+          method: "POST",
+          url: "/api/admin/deposit-quote",
+          caller: bOwner,
+          body: (ids) => ({
+            clientId: ids.clientId,
+            methodId: bFx.methodId,
+            currency: "USD",
+            amount: "10.00",
+          }),
+        },
+        {
+          method: "POST",
+          url: "/api/admin/deposit-quote",
+          caller: bOwner,
+          body: (ids) => ({ clientId: b.clientId, methodId: ids.methodId, currency: "USD", amount: "10.00" }),
+        },
+      );
+    }
+    if (fx.methodId && has("POST", "/api/portal/deposit-quote")) {
+      probes.push({
+        method: "POST",
+        url: "/api/portal/deposit-quote",
+        caller: sessionCaller("tenant B's client", b.session("client")),
+        body: (ids) => ({ methodId: ids.methodId, currency: "USD", amount: "10.00" }),
+      });
+    }
     if (fx.methodId && has("POST", "/api/portal/deposits")) {
       probes.push({
         method: "POST",

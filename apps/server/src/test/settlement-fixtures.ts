@@ -34,6 +34,10 @@ export const settlementOrder = (o: Partial<SettlementOrder> = {}): SettlementOrd
   fee_rule_fixed_minor: 30,
   fee_rule_max_minor: null,
   live_method_id: "m1",
+  account_currency: null,
+  account_decimals: null,
+  fx_rate: null,
+  fx_markup_bps: null,
   wallet_id: "w1",
   ...o,
 });

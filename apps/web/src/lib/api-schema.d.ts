@@ -966,6 +966,12 @@ export interface paths {
                                 depositId: string | null;
                                 memo: string | null;
                                 createdAt: number;
+                                /** @description a deposit credited through a quote: the amount paid, its currency, the rate after the markup */
+                                fx: {
+                                    paymentAmount: string;
+                                    paymentCurrency: string;
+                                    rate: string;
+                                } | null;
                             }[];
                             total: number;
                         };
@@ -1154,6 +1160,12 @@ export interface paths {
                                 depositId: string | null;
                                 memo: string | null;
                                 createdAt: number;
+                                /** @description a deposit credited through a quote: the amount paid, its currency, the rate after the markup */
+                                fx: {
+                                    paymentAmount: string;
+                                    paymentCurrency: string;
+                                    rate: string;
+                                } | null;
                             }[];
                             total: number;
                         };
@@ -2793,6 +2805,15 @@ export interface paths {
                                     feePercent: string;
                                     feeFixed: string;
                                     feeMax: string | null;
+                                    conversion: {
+                                        accountCurrency: string;
+                                        accountDecimals: number;
+                                        rules: {
+                                            group: string | null;
+                                            sourceId: string;
+                                            markupBps: number;
+                                        }[];
+                                    } | null;
                                 }[];
                                 /** @enum {string} */
                                 visibility: "all" | "groups";
@@ -2847,6 +2868,16 @@ export interface paths {
                             feeFixed?: string;
                             /** @default null */
                             feeMax?: string | null;
+                            conversion?: {
+                                accountCurrency: string;
+                                accountDecimals?: number;
+                                rules: {
+                                    group: string | null;
+                                    sourceId: string;
+                                    /** @default 0 */
+                                    markupBps?: number;
+                                }[];
+                            } | null;
                         }[];
                         /**
                          * @default all
@@ -2888,6 +2919,15 @@ export interface paths {
                                 feePercent: string;
                                 feeFixed: string;
                                 feeMax: string | null;
+                                conversion: {
+                                    accountCurrency: string;
+                                    accountDecimals: number;
+                                    rules: {
+                                        group: string | null;
+                                        sourceId: string;
+                                        markupBps: number;
+                                    }[];
+                                } | null;
                             }[];
                             /** @enum {string} */
                             visibility: "all" | "groups";
@@ -2967,6 +3007,15 @@ export interface paths {
                                     feePercent: string;
                                     feeFixed: string;
                                     feeMax: string | null;
+                                    conversion: {
+                                        accountCurrency: string;
+                                        accountDecimals: number;
+                                        rules: {
+                                            group: string | null;
+                                            sourceId: string;
+                                            markupBps: number;
+                                        }[];
+                                    } | null;
                                 }[];
                                 /** @enum {string} */
                                 visibility: "all" | "groups";
@@ -3040,6 +3089,15 @@ export interface paths {
                                 feePercent: string;
                                 feeFixed: string;
                                 feeMax: string | null;
+                                conversion: {
+                                    accountCurrency: string;
+                                    accountDecimals: number;
+                                    rules: {
+                                        group: string | null;
+                                        sourceId: string;
+                                        markupBps: number;
+                                    }[];
+                                } | null;
                             }[];
                             /** @enum {string} */
                             visibility: "all" | "groups";
@@ -3120,6 +3178,16 @@ export interface paths {
                             feeFixed?: string;
                             /** @default null */
                             feeMax?: string | null;
+                            conversion?: {
+                                accountCurrency: string;
+                                accountDecimals?: number;
+                                rules: {
+                                    group: string | null;
+                                    sourceId: string;
+                                    /** @default 0 */
+                                    markupBps?: number;
+                                }[];
+                            } | null;
                         }[];
                         /** @enum {string} */
                         visibility?: "all" | "groups";
@@ -3154,6 +3222,15 @@ export interface paths {
                                 feePercent: string;
                                 feeFixed: string;
                                 feeMax: string | null;
+                                conversion: {
+                                    accountCurrency: string;
+                                    accountDecimals: number;
+                                    rules: {
+                                        group: string | null;
+                                        sourceId: string;
+                                        markupBps: number;
+                                    }[];
+                                } | null;
                             }[];
                             /** @enum {string} */
                             visibility: "all" | "groups";
@@ -3224,6 +3301,15 @@ export interface paths {
                                 feePercent: string;
                                 feeFixed: string;
                                 feeMax: string | null;
+                                conversion: {
+                                    accountCurrency: string;
+                                    accountDecimals: number;
+                                    rules: {
+                                        group: string | null;
+                                        sourceId: string;
+                                        markupBps: number;
+                                    }[];
+                                } | null;
                             }[];
                             /** @enum {string} */
                             visibility: "all" | "groups";
@@ -3298,6 +3384,15 @@ export interface paths {
                                 feePercent: string;
                                 feeFixed: string;
                                 feeMax: string | null;
+                                conversion: {
+                                    accountCurrency: string;
+                                    accountDecimals: number;
+                                    rules: {
+                                        group: string | null;
+                                        sourceId: string;
+                                        markupBps: number;
+                                    }[];
+                                } | null;
                             }[];
                             /** @enum {string} */
                             visibility: "all" | "groups";
@@ -3370,6 +3465,8 @@ export interface paths {
                                     feeFixed: string;
                                     /** @description null: no cap */
                                     feeMax: string | null;
+                                    /** @description the wallet currency it credits; null: itself */
+                                    accountCurrency: string | null;
                                 }[];
                                 fields: {
                                     key: string;
@@ -3434,9 +3531,35 @@ export interface paths {
                                 amount: string;
                                 /** @description decimal text, e.g. 162.48 */
                                 fee: string;
-                                /** @description decimal text, e.g. 162.48 */
+                                /** @description in creditCurrency */
                                 credit: string;
                                 currency: string;
+                                /** @description the wallet currency credited: a quote's account currency, else currency */
+                                creditCurrency: string;
+                                quote: {
+                                    /** @description decimal text, e.g. 162.48 */
+                                    paymentAmount: string;
+                                    paymentCurrency: string;
+                                    /** @description decimal text, e.g. 162.48 */
+                                    fee: string;
+                                    /** @description decimal text, e.g. 162.48 */
+                                    accountAmount: string;
+                                    accountCurrency: string;
+                                    /** @description the rate the client gets, after the markup */
+                                    rate: string;
+                                    /** @description decimal text, e.g. 162.48 */
+                                    sourceRate: string;
+                                    markupBps: number;
+                                    /** @description decimal text, e.g. 162.48 */
+                                    markupAmount: string;
+                                    /** @enum {string} */
+                                    sourceKind: "manual" | "external";
+                                    sourceName: string;
+                                    /** @description epoch milliseconds */
+                                    rateTime: number;
+                                    /** @description epoch milliseconds */
+                                    quotedAt: number;
+                                } | null;
                                 methodName: string;
                                 /** @description null unless pending/processing with nothing under review */
                                 paymentUrl: string | null;
@@ -3496,6 +3619,8 @@ export interface paths {
                         device?: "mobile" | "pc";
                         /** @description portal language (en-us, de); defaults to the client's */
                         language?: string;
+                        /** @description a deposit quote's token: the order locks exactly that quote (409 quote_expired, 409 quote_mismatch) */
+                        quoteToken?: string;
                     };
                 };
             };
@@ -3626,9 +3751,35 @@ export interface paths {
                             amount: string;
                             /** @description decimal text, e.g. 162.48 */
                             fee: string;
-                            /** @description decimal text, e.g. 162.48 */
+                            /** @description in creditCurrency */
                             credit: string;
                             currency: string;
+                            /** @description the wallet currency credited: a quote's account currency, else currency */
+                            creditCurrency: string;
+                            quote: {
+                                /** @description decimal text, e.g. 162.48 */
+                                paymentAmount: string;
+                                paymentCurrency: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                fee: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                accountAmount: string;
+                                accountCurrency: string;
+                                /** @description the rate the client gets, after the markup */
+                                rate: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                sourceRate: string;
+                                markupBps: number;
+                                /** @description decimal text, e.g. 162.48 */
+                                markupAmount: string;
+                                /** @enum {string} */
+                                sourceKind: "manual" | "external";
+                                sourceName: string;
+                                /** @description epoch milliseconds */
+                                rateTime: number;
+                                /** @description epoch milliseconds */
+                                quotedAt: number;
+                            } | null;
                             methodName: string;
                             /** @description null unless pending/processing with nothing under review */
                             paymentUrl: string | null;
@@ -3738,9 +3889,35 @@ export interface paths {
                             amount: string;
                             /** @description decimal text, e.g. 162.48 */
                             fee: string;
-                            /** @description decimal text, e.g. 162.48 */
+                            /** @description in creditCurrency */
                             credit: string;
                             currency: string;
+                            /** @description the wallet currency credited: a quote's account currency, else currency */
+                            creditCurrency: string;
+                            quote: {
+                                /** @description decimal text, e.g. 162.48 */
+                                paymentAmount: string;
+                                paymentCurrency: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                fee: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                accountAmount: string;
+                                accountCurrency: string;
+                                /** @description the rate the client gets, after the markup */
+                                rate: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                sourceRate: string;
+                                markupBps: number;
+                                /** @description decimal text, e.g. 162.48 */
+                                markupAmount: string;
+                                /** @enum {string} */
+                                sourceKind: "manual" | "external";
+                                sourceName: string;
+                                /** @description epoch milliseconds */
+                                rateTime: number;
+                                /** @description epoch milliseconds */
+                                quotedAt: number;
+                            } | null;
                             methodName: string;
                             /** @description null unless pending/processing with nothing under review */
                             paymentUrl: string | null;
@@ -3830,8 +4007,34 @@ export interface paths {
                                 amount: string;
                                 /** @description decimal text, e.g. 162.48 */
                                 fee: string;
-                                /** @description decimal text, e.g. 162.48 */
+                                /** @description in creditCurrency */
                                 credit: string;
+                                /** @description the wallet currency credited: a quote's account currency, else currency */
+                                creditCurrency: string;
+                                quote: {
+                                    /** @description decimal text, e.g. 162.48 */
+                                    paymentAmount: string;
+                                    paymentCurrency: string;
+                                    /** @description decimal text, e.g. 162.48 */
+                                    fee: string;
+                                    /** @description decimal text, e.g. 162.48 */
+                                    accountAmount: string;
+                                    accountCurrency: string;
+                                    /** @description the rate the client gets, after the markup */
+                                    rate: string;
+                                    /** @description decimal text, e.g. 162.48 */
+                                    sourceRate: string;
+                                    markupBps: number;
+                                    /** @description decimal text, e.g. 162.48 */
+                                    markupAmount: string;
+                                    /** @enum {string} */
+                                    sourceKind: "manual" | "external";
+                                    sourceName: string;
+                                    /** @description epoch milliseconds */
+                                    rateTime: number;
+                                    /** @description epoch milliseconds */
+                                    quotedAt: number;
+                                } | null;
                                 /** @description decimal text, e.g. 162.48 */
                                 paidAmount: string | null;
                                 paymentUrl: string | null;
@@ -3878,7 +4081,6 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        clientId: string;
                         methodId: string;
                         /** @description currency code accepted by the method, e.g. USD */
                         currency: string;
@@ -3892,6 +4094,9 @@ export interface paths {
                         device?: "mobile" | "pc";
                         /** @description portal language (en-us, de); defaults to the client's */
                         language?: string;
+                        /** @description a deposit quote's token: the order locks exactly that quote (409 quote_expired, 409 quote_mismatch) */
+                        quoteToken?: string;
+                        clientId: string;
                     };
                 };
             };
@@ -4086,8 +4291,34 @@ export interface paths {
                             amount: string;
                             /** @description decimal text, e.g. 162.48 */
                             fee: string;
-                            /** @description decimal text, e.g. 162.48 */
+                            /** @description in creditCurrency */
                             credit: string;
+                            /** @description the wallet currency credited: a quote's account currency, else currency */
+                            creditCurrency: string;
+                            quote: {
+                                /** @description decimal text, e.g. 162.48 */
+                                paymentAmount: string;
+                                paymentCurrency: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                fee: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                accountAmount: string;
+                                accountCurrency: string;
+                                /** @description the rate the client gets, after the markup */
+                                rate: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                sourceRate: string;
+                                markupBps: number;
+                                /** @description decimal text, e.g. 162.48 */
+                                markupAmount: string;
+                                /** @enum {string} */
+                                sourceKind: "manual" | "external";
+                                sourceName: string;
+                                /** @description epoch milliseconds */
+                                rateTime: number;
+                                /** @description epoch milliseconds */
+                                quotedAt: number;
+                            } | null;
                             /** @description decimal text, e.g. 162.48 */
                             paidAmount: string | null;
                             paymentUrl: string | null;
@@ -4133,6 +4364,25 @@ export interface paths {
                                     currency: string;
                                     /** @description decimal text, e.g. 162.48 */
                                     fee: string;
+                                    quote?: {
+                                        /** @description decimal text, e.g. 162.48 */
+                                        accountAmount: string;
+                                        accountCurrency: string;
+                                        /** @description the source's rate, before the markup */
+                                        rate: string;
+                                        markupBps: number;
+                                        /** @description decimal text, e.g. 162.48 */
+                                        markupAmount: string;
+                                        /** @enum {string} */
+                                        sourceKind: "manual" | "external";
+                                        sourceName: string;
+                                        /** @description epoch milliseconds */
+                                        rateTime: number;
+                                        /** @description epoch milliseconds */
+                                        quotedAt: number;
+                                        /** @description epoch milliseconds */
+                                        validUntil: number;
+                                    };
                                 };
                             } | {
                                 id: string;
@@ -4327,8 +4577,34 @@ export interface paths {
                             amount: string;
                             /** @description decimal text, e.g. 162.48 */
                             fee: string;
-                            /** @description decimal text, e.g. 162.48 */
+                            /** @description in creditCurrency */
                             credit: string;
+                            /** @description the wallet currency credited: a quote's account currency, else currency */
+                            creditCurrency: string;
+                            quote: {
+                                /** @description decimal text, e.g. 162.48 */
+                                paymentAmount: string;
+                                paymentCurrency: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                fee: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                accountAmount: string;
+                                accountCurrency: string;
+                                /** @description the rate the client gets, after the markup */
+                                rate: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                sourceRate: string;
+                                markupBps: number;
+                                /** @description decimal text, e.g. 162.48 */
+                                markupAmount: string;
+                                /** @enum {string} */
+                                sourceKind: "manual" | "external";
+                                sourceName: string;
+                                /** @description epoch milliseconds */
+                                rateTime: number;
+                                /** @description epoch milliseconds */
+                                quotedAt: number;
+                            } | null;
                             /** @description decimal text, e.g. 162.48 */
                             paidAmount: string | null;
                             paymentUrl: string | null;
@@ -4374,6 +4650,25 @@ export interface paths {
                                     currency: string;
                                     /** @description decimal text, e.g. 162.48 */
                                     fee: string;
+                                    quote?: {
+                                        /** @description decimal text, e.g. 162.48 */
+                                        accountAmount: string;
+                                        accountCurrency: string;
+                                        /** @description the source's rate, before the markup */
+                                        rate: string;
+                                        markupBps: number;
+                                        /** @description decimal text, e.g. 162.48 */
+                                        markupAmount: string;
+                                        /** @enum {string} */
+                                        sourceKind: "manual" | "external";
+                                        sourceName: string;
+                                        /** @description epoch milliseconds */
+                                        rateTime: number;
+                                        /** @description epoch milliseconds */
+                                        quotedAt: number;
+                                        /** @description epoch milliseconds */
+                                        validUntil: number;
+                                    };
                                 };
                             } | {
                                 id: string;
@@ -4510,6 +4805,230 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/deposit-quote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Quote a deposit: what is paid, the fee, what the wallet is credited, at which rate
+         * @description Both sides of a deposit before it is made. 400 with field paths as when creating it; 404 when the method does not exist or is not visible; 503 fx_rate_unavailable when the rate cannot be used now.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        methodId: string;
+                        currency: string;
+                        amount: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            payment: {
+                                /** @description decimal text, e.g. 162.48 */
+                                amount: string;
+                                currency: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                fee: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                net: string;
+                            };
+                            account: {
+                                /** @description decimal text, e.g. 162.48 */
+                                amount: string;
+                                currency: string;
+                            };
+                            /** @description null: the currency credits itself */
+                            fx: {
+                                /** @description the rate the client gets: the source's rate less the markup */
+                                rate: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                sourceRate: string;
+                                markupBps: number;
+                                /** @description what the markup kept, account currency */
+                                markupAmount: string;
+                                /** @enum {string} */
+                                sourceKind: "manual" | "external";
+                                sourceName: string;
+                                /** @description the rate's own time, epoch ms */
+                                rateTime: number;
+                            } | null;
+                            quotedAt: number;
+                            /** @description epoch ms; null without a conversion */
+                            validUntil: number | null;
+                            /** @description send as quoteToken when creating the deposit to lock this quote */
+                            token: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/deposit-quote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Quote a deposit for a client (as the portal's quote)
+         * @description Both sides of a deposit before it is made. 400 with field paths as when creating it; 404 when the method does not exist or is not visible; 503 fx_rate_unavailable when the rate cannot be used now.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        methodId: string;
+                        currency: string;
+                        amount: string;
+                        clientId: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            payment: {
+                                /** @description decimal text, e.g. 162.48 */
+                                amount: string;
+                                currency: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                fee: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                net: string;
+                            };
+                            account: {
+                                /** @description decimal text, e.g. 162.48 */
+                                amount: string;
+                                currency: string;
+                            };
+                            /** @description null: the currency credits itself */
+                            fx: {
+                                /** @description the rate the client gets: the source's rate less the markup */
+                                rate: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                sourceRate: string;
+                                markupBps: number;
+                                /** @description what the markup kept, account currency */
+                                markupAmount: string;
+                                /** @enum {string} */
+                                sourceKind: "manual" | "external";
+                                sourceName: string;
+                                /** @description the rate's own time, epoch ms */
+                                rateTime: number;
+                            } | null;
+                            quotedAt: number;
+                            /** @description epoch ms; null without a conversion */
+                            validUntil: number | null;
+                            /** @description send as quoteToken when creating the deposit to lock this quote */
+                            token: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/reports/fx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * FX volume and markup earned per pair (succeeded deposits with a quote, finalized in [from, to))
+         * @description Volumes and markup as decimal text: paymentVolume in the payment currency (what was paid), accountVolume and markupEarned in the account currency. `format=csv`: the same rows as text/csv.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description finalized at or after (epoch ms) */
+                    from: number;
+                    /** @description finalized before (epoch ms) */
+                    to: number;
+                    format?: "json" | "csv";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                paymentCurrency: string;
+                                accountCurrency: string;
+                                deposits: number;
+                                /** @description decimal text, e.g. 162.48 */
+                                paymentVolume: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                accountVolume: string;
+                                /** @description decimal text, e.g. 162.48 */
+                                markupEarned: string;
+                            }[];
+                            from: number;
+                            to: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4838,7 +5357,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -4949,7 +5471,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -5053,7 +5578,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -5159,7 +5687,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -5266,7 +5797,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -5372,7 +5906,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -5478,7 +6015,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };
@@ -5578,7 +6118,10 @@ export interface paths {
                                     currency: string;
                                     amount: string;
                                     fee: string;
+                                    /** @description in creditCurrency, as the claim's and the approval's credit */
                                     credit: string;
+                                    /** @description a quote's account currency, else currency (docs/exchange-rates.md) */
+                                    creditCurrency: string;
                                     paidAmount: string | null;
                                     integrationId: string;
                                 };

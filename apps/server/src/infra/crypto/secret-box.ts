@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../config/config.js";
@@ -31,6 +31,15 @@ export class SecretBox {
     const box = new SecretBox(randomBytes(32));
     box.#missing = reason;
     return box;
+  }
+
+  /**
+   * A 32-byte key for one `purpose` (HKDF-SHA256 over the current key): every process with the
+   * same ENCRYPTION_KEY derives the same one, and no purpose's key tells anything of another's.
+   */
+  deriveKey(purpose: string): Buffer {
+    if (this.#missing) throw new ConfigError(this.#missing);
+    return Buffer.from(hkdfSync("sha256", this.#key, Buffer.alloc(0), `psphub:${purpose}`, 32));
   }
 
   seal(plaintext: string): string {

@@ -139,6 +139,7 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
             status: "succeeded" as const,
             finalizedAt: 1,
             creditMinor: 100n,
+            markupMinor: null,
             paidMinor: 100n,
             transactionId: null,
             pspTime: 1,

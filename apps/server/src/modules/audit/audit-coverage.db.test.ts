@@ -334,6 +334,7 @@ const ELSEWHERE: Record<string, string> = {
   "POST /api/auth/logout": "ends the caller's own session",
   "POST /api/admin/integrations/api1-preview": "read-only: shows what a configuration would send",
   "POST /api/admin/deposits": "a deposit, recorded on its own timeline (deposits module)",
+  "POST /api/admin/deposit-quote": "read-only: a quote is computed and signed, nothing is stored",
   "POST /api/admin/deposits/:id/cancel": "audited as deposit.cancel (deposit-routes.db.test.ts)",
   "POST /api/admin/deposits/:id/approve": "audited as deposit.approve (manual-resolution.db.test.ts)",
   "POST /api/admin/deposits/:id/reject": "audited as deposit.reject (manual-resolution.db.test.ts)",

@@ -437,7 +437,8 @@ function judgeOrder(
   // The credit a success earns: the order's, or, when another amount was paid and is credited
   // (policy credit_paid, or an admin crediting a held payment), paid minus the fee the order's
   // stored rule gives on it (paid-credit.ts).
-  const credit = creditForPaid(paid, orderAmounts(dep)).creditMinor;
+  // With a quote the net converts at the order's locked rate, into the account currency.
+  const { creditMinor: credit, markupMinor } = creditForPaid(paid, orderAmounts(dep));
   const claim = (depositStatus: DepositStatus): ReviewClaim => ({
     status: cb.status,
     amount: cb.amountText,
@@ -503,7 +504,7 @@ function judgeOrder(
     settled({
       ...common,
       to: requested,
-      ...(requested === "succeeded" ? { creditMinor: credit } : {}),
+      ...(requested === "succeeded" ? { creditMinor: credit, markupMinor } : {}),
       ...(requested === "failed" ? { failureReason: "psp_reported_failure" } : {}),
     }),
   );

@@ -4,6 +4,7 @@ import { NotFoundError } from "../../common/errors.js";
 import { toBigInt } from "../../infra/db/database.js";
 import { keysetBatches } from "../../infra/db/list-order.js";
 import type { LedgerEntriesTable } from "../../infra/db/schema.js";
+import { effectiveRate } from "../fx-quotes/quote-model.js";
 import { type Client, toClient } from "./client-model.js";
 import { type ClientListFilter, createClientRepo, type Page } from "./client-repo.js";
 import { currencyDecimalsResolver, findWalletExponentMismatches } from "./currency-decimals.js";
@@ -29,6 +30,8 @@ export type LedgerEntryView = {
   depositId: string | null;
   memo: string | null;
   createdAt: number;
+  /** A deposit credited through a quote: what was paid, and the rate after the markup; else null. */
+  fx: { paymentAmount: string; paymentCurrency: string; rate: string } | null;
 };
 
 type Ctx = Pick<AppContext, "db">;
@@ -87,7 +90,20 @@ const ledgerEntryView =
     depositId: e.deposit_id,
     memo: e.memo,
     createdAt: e.created_at,
+    fx: ledgerFx(e),
   });
+
+/** The payment side of a deposit entry with a quote: the amount paid (else ordered), the effective rate. */
+function ledgerFx(e: LedgerRow): LedgerEntryView["fx"] {
+  if (e.account_currency === null || e.fx_rate === null || e.payment_currency === null) return null;
+  const paid = e.paid_amount_minor ?? e.ordered_minor;
+  if (paid === null || e.payment_decimals === null) return null;
+  return {
+    paymentAmount: formatAmount(toBigInt(paid), e.payment_decimals),
+    paymentCurrency: e.payment_currency,
+    rate: effectiveRate(e.fx_rate, e.fx_markup_bps ?? 0),
+  };
+}
 
 /** A client's ledger entries across its wallets, newest first; 404 when the client is not the tenant's. */
 export async function clientLedger(

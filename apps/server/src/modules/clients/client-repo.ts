@@ -50,17 +50,29 @@ export function createClientRepo(db: Db) {
       .where("e.tenant_id", "=", tenantId)
       .where("w.tenant_id", "=", tenantId)
       .where("w.client_id", "=", clientId);
+  // A deposit's entry shows its quote's payment side (docs/exchange-rates.md): the deposit joined.
   const withLedgerColumns = (q: ReturnType<typeof ledgerOf>) =>
-    q.select([
-      "e.id",
-      "e.wallet_id",
-      "w.currency",
-      "e.amount_minor",
-      "e.kind",
-      "e.deposit_id",
-      "e.memo",
-      "e.created_at",
-    ]);
+    q
+      .leftJoin("deposits as d", (j) =>
+        j.onRef("d.id", "=", "e.deposit_id").onRef("d.tenant_id", "=", "e.tenant_id"),
+      )
+      .select([
+        "e.id",
+        "e.wallet_id",
+        "w.currency",
+        "e.amount_minor",
+        "e.kind",
+        "e.deposit_id",
+        "e.memo",
+        "e.created_at",
+        "d.currency as payment_currency",
+        "d.decimals as payment_decimals",
+        "d.amount_minor as ordered_minor",
+        "d.paid_amount_minor",
+        "d.account_currency",
+        "d.fx_rate",
+        "d.fx_markup_bps",
+      ]);
   return {
     async insert(row: ClientsTable): Promise<void> {
       await db.insertInto("clients").values(row).execute();

@@ -41,6 +41,10 @@ const ledgerEntryOut = z.object({
   depositId: z.string().nullable(),
   memo: z.string().nullable(),
   createdAt: z.number(),
+  fx: z
+    .object({ paymentAmount: z.string(), paymentCurrency: z.string(), rate: z.string() })
+    .nullable()
+    .describe("a deposit credited through a quote: the amount paid, its currency, the rate after the markup"),
 });
 const ledgerPage = z.object({ items: z.array(ledgerEntryOut), total: z.number() });
 const pageQuery = z.object({

@@ -7,7 +7,7 @@ import {
   findMixedExponents,
   type WalletExponentMismatch,
 } from "../deposit-methods/currency-exponents.js";
-import { decodeCurrencies } from "../deposit-methods/method-model.js";
+import { decodeCurrencies, type MethodCurrency } from "../deposit-methods/method-model.js";
 
 /** The exponent used when neither a deposit method nor ISO 4217 defines one. */
 export const DEFAULT_DECIMALS = 2;
@@ -45,6 +45,14 @@ export async function currencyDecimalsResolver(db: Db, tenantId: string): Promis
       if (!configured.has(code) && validExponent(c.decimals)) configured.set(code, c.decimals);
     }
   }
+  // A currency only credited (a conversion's account currency) has its decimals there.
+  for (const row of rows) {
+    for (const c of currenciesOf(row.currencies)) {
+      const a = c.conversion;
+      if (a && !configured.has(a.account) && validExponent(a.accountDecimals))
+        configured.set(a.account, a.accountDecimals);
+    }
+  }
   return (code: string) => {
     const upper = code.toUpperCase();
     const fromMethod = configured.get(upper);
@@ -59,7 +67,7 @@ export async function currencyDecimals(db: Db, tenantId: string, code: string): 
   return (await currencyDecimalsResolver(db, tenantId))(code);
 }
 
-const currenciesOf = (text: string): { code: string; decimals: number }[] => {
+const currenciesOf = (text: string): MethodCurrency[] => {
   try {
     return decodeCurrencies(text);
   } catch {
@@ -104,6 +112,10 @@ export async function exponentsInUse(
     if (m.id === opts.exceptMethodId) continue;
     for (const c of currenciesOf(m.currencies)) {
       if (wanted.has(c.code)) uses.push({ code: c.code, decimals: c.decimals, kind: "method", name: m.name });
+      // A currency a method credits (its wallets') is in use at the decimals it credits in.
+      const a = c.conversion;
+      if (a && wanted.has(a.account))
+        uses.push({ code: a.account, decimals: a.accountDecimals, kind: "method", name: m.name });
     }
   }
   const orders = await db
@@ -115,6 +127,18 @@ export async function exponentsInUse(
     .execute();
   for (const o of orders) {
     uses.push({ code: o.currency, decimals: o.decimals, kind: "orders", count: Number(o.n) });
+  }
+  // Orders crediting a currency through a quote hold its decimals too.
+  const credited = await db
+    .selectFrom("deposits")
+    .select((eb) => ["account_currency", "account_decimals", eb.fn.countAll().as("n")])
+    .where("tenant_id", "=", tenantId)
+    .where("account_currency", "in", [...wanted])
+    .groupBy(["account_currency", "account_decimals"])
+    .execute();
+  for (const o of credited) {
+    if (o.account_currency === null || o.account_decimals === null) continue;
+    uses.push({ code: o.account_currency, decimals: o.account_decimals, kind: "orders", count: Number(o.n) });
   }
   const wallets = await db
     .selectFrom("wallets")
@@ -179,9 +203,21 @@ async function walletEntriesByExponent(db: Db, tenantId: string): Promise<Expone
     .selectFrom("ledger_entries as e")
     .innerJoin("wallets as w", "w.id", "e.wallet_id")
     .innerJoin("deposits as d", "d.id", "e.deposit_id")
-    .select((eb) => ["w.id", "w.client_id", "w.currency", "d.decimals", eb.fn.countAll().as("n")])
+    // A quoted order's credit counts in its account currency's decimals (docs/exchange-rates.md).
+    .select((eb) => [
+      "w.id",
+      "w.client_id",
+      "w.currency",
+      eb.fn.coalesce("d.account_decimals", "d.decimals").as("decimals"),
+      eb.fn.countAll().as("n"),
+    ])
     .where("w.tenant_id", "=", tenantId)
-    .groupBy(["w.id", "w.client_id", "w.currency", "d.decimals"])
+    .groupBy((eb) => [
+      "w.id",
+      "w.client_id",
+      "w.currency",
+      eb.fn.coalesce("d.account_decimals", "d.decimals"),
+    ])
     .execute();
   return rows.map((e) => ({
     walletId: e.id,

@@ -13,6 +13,9 @@ export const LEDGER_CSV_COLUMNS: readonly CsvColumn<LedgerEntryView>[] = [
   { header: "kind", value: (e) => e.kind },
   { header: "deposit_id", value: (e) => e.depositId },
   { header: "memo", value: (e) => e.memo },
+  { header: "payment_amount", value: (e) => e.fx?.paymentAmount ?? null },
+  { header: "payment_currency", value: (e) => e.fx?.paymentCurrency ?? null },
+  { header: "rate", value: (e) => e.fx?.rate ?? null },
 ];
 
 /** 404 (thrown before anything is sent) when the client is not the tenant's. */

@@ -9,6 +9,7 @@ import { exponentsInUse, lockTenantExponents } from "../clients/currency-decimal
 import { toIntegration } from "../psp-integrations/integration-model.js";
 import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
 import { exponentIssues } from "./currency-exponents.js";
+import { conversionStoreIssues } from "./method-conversion.js";
 import { parseCurrencies } from "./method-currencies.js";
 import { encodeCurrencies } from "./method-model.js";
 import { createMethodRepo, type MethodRow } from "./method-repo.js";
@@ -64,6 +65,7 @@ export async function createMethod(
     const issues = [
       ...cur.issues,
       ...exponentIssues(data.currencies, cur.currencies, inUse),
+      ...(await conversionStoreIssues(trx, actor.tenantId, cur.currencies, data.currencies)),
       ...vis.issues,
       ...labels.issues,
       ...(await fallbackIssues(trx, actor.tenantId, data.fallbackMethodId, null)),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type CurrencyInput, currencyView, parseCurrencies } from "./method-currencies.js";
+import { decodeCurrencies, encodeCurrencies } from "./method-model.js";
 
 const usd = (over: Partial<CurrencyInput> = {}): CurrencyInput => ({
   code: "USD",
@@ -33,6 +34,7 @@ describe("parseCurrencies", () => {
       feePercent: "2.50",
       feeFixed: "0.30",
       feeMax: "5.00",
+      conversion: null,
     });
   });
 
@@ -68,5 +70,62 @@ describe("parseCurrencies", () => {
     expect(paths([usd({ feeFixed: "0.301" })])).toEqual(["currencies.0.feeFixed"]);
     expect(paths([usd({ feeMax: "-5" })])).toEqual(["currencies.0.feeMax"]);
     expect(paths([usd(), usd({ code: "EUR" }), usd()])).toEqual(["currencies.2.code"]);
+  });
+
+  describe("conversion", () => {
+    const conv = (over: Record<string, unknown> = {}) => ({
+      accountCurrency: "USD",
+      rules: [{ group: null, sourceId: "src1", markupBps: 50 }],
+      ...over,
+    });
+    const eur = (c: ReturnType<typeof conv>) => usd({ code: "EUR", conversion: c as never });
+
+    it("keeps the account currency, its ISO decimals and the rules, and shows them back", () => {
+      const { currencies, issues } = parseCurrencies([eur(conv())]);
+      expect(issues).toEqual([]);
+      expect(currencies[0]?.conversion).toEqual({
+        account: "USD",
+        accountDecimals: 2,
+        rules: [{ group: null, sourceId: "src1", markupBps: 50 }],
+      });
+      expect(currencyView(currencies[0]!).conversion).toEqual({
+        accountCurrency: "USD",
+        accountDecimals: 2,
+        rules: [{ group: null, sourceId: "src1", markupBps: 50 }],
+      });
+    });
+
+    it("refuses the payment currency itself, wrong or missing decimals, no default rule, a group twice", () => {
+      const paths = (c: ReturnType<typeof conv>) => parseCurrencies([eur(c)]).issues.map((i) => i.path);
+      expect(paths(conv({ accountCurrency: "EUR" }))).toEqual(["currencies.0.conversion.accountCurrency"]);
+      expect(paths(conv({ accountDecimals: 3 }))).toEqual(["currencies.0.conversion.accountDecimals"]);
+      expect(paths(conv({ accountCurrency: "USDT" }))).toEqual(["currencies.0.conversion.accountDecimals"]);
+      expect(paths(conv({ accountCurrency: "USDT", accountDecimals: 6 }))).toEqual([]);
+      expect(paths(conv({ rules: [{ group: "vip", sourceId: "s", markupBps: 0 }] }))).toEqual([
+        "currencies.0.conversion.rules",
+      ]);
+      expect(
+        paths(
+          conv({
+            rules: [
+              { group: null, sourceId: "s", markupBps: 0 },
+              { group: "vip", sourceId: "s", markupBps: 0 },
+              { group: "vip", sourceId: "t", markupBps: 10 },
+            ],
+          }),
+        ),
+      ).toEqual(["currencies.0.conversion.rules.2.group"]);
+    });
+
+    it("stores the conversion with the key spelling the rate sources search for", () => {
+      const { currencies } = parseCurrencies([eur(conv())]);
+      const text = encodeCurrencies(currencies);
+      expect(text).toContain(
+        '"conversion":{"account":"USD","account_decimals":2,"rules":[{"group":null,"source_id":"src1","markup_bps":50}]}',
+      );
+      expect(decodeCurrencies(text)).toEqual(currencies);
+      // A same-currency method's JSON is unchanged: no conversion key at all.
+      expect(encodeCurrencies(parseCurrencies([usd()]).currencies)).not.toContain("conversion");
+    });
   });
 });

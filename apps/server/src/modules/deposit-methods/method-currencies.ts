@@ -1,17 +1,48 @@
-import { formatAmount, isoExponent, MoneyError, parseAmount } from "@psphub/protocol";
+import { formatAmount, isoExponent, MAX_MARKUP_BPS, MoneyError, parseAmount } from "@psphub/protocol";
 import { z } from "zod";
 import type { FieldIssue } from "../../common/errors.js";
 import { plainDecimal } from "../../common/plain-decimal.js";
-import type { MethodCurrency } from "./method-model.js";
+import type { MethodConversion, MethodCurrency } from "./method-model.js";
+
+const currencyCode = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9]{2,9}$/, "3 to 10 upper-case letters or digits, starting with a letter");
+
+/**
+ * The account side of a payment currency (docs/exchange-rates.md): the wallet currency it
+ * credits, and the rate rule per client group (`group: null` the default, required).
+ */
+export const conversionInput = z.object({
+  accountCurrency: currencyCode,
+  /** Defaults to the ISO 4217 exponent; required for other codes. */
+  accountDecimals: z.number().int().min(0).max(8).optional(),
+  rules: z
+    .array(
+      z.object({
+        group: z.string().trim().min(1).max(64).nullable(),
+        sourceId: z.string().min(1).max(64),
+        markupBps: z.number().int().min(0).max(MAX_MARKUP_BPS).default(0),
+      }),
+    )
+    .min(1)
+    .max(50),
+});
+
+export const conversionOut = z.object({
+  accountCurrency: z.string(),
+  accountDecimals: z.number().int(),
+  rules: z.array(
+    z.object({ group: z.string().nullable(), sourceId: z.string(), markupBps: z.number().int() }),
+  ),
+});
+export type ConversionView = z.output<typeof conversionOut>;
 
 /**
  * A method currency at the HTTP edge: amounts and fees as decimal text, never numbers.
  * `decimals` defaults to the ISO 4217 exponent and is required for other codes (USDT, BTC).
  */
 export const currencyInput = z.object({
-  code: z
-    .string()
-    .regex(/^[A-Z][A-Z0-9]{2,9}$/, "3 to 10 upper-case letters or digits, starting with a letter"),
+  code: currencyCode,
   decimals: z.number().int().min(0).max(8).optional(),
   min: plainDecimal,
   max: plainDecimal,
@@ -20,6 +51,8 @@ export const currencyInput = z.object({
   feeFixed: plainDecimal.default("0"),
   /** Cap of the whole fee; null: no cap. */
   feeMax: plainDecimal.nullable().default(null),
+  /** null: credits a wallet in this currency itself. */
+  conversion: conversionInput.nullable().optional(),
 });
 export type CurrencyInput = z.output<typeof currencyInput>;
 
@@ -31,6 +64,7 @@ export const currencyOut = z.object({
   feePercent: z.string(),
   feeFixed: z.string(),
   feeMax: z.string().nullable(),
+  conversion: conversionOut.nullable(),
 });
 export type CurrencyView = z.output<typeof currencyOut>;
 
@@ -108,6 +142,8 @@ export function parseCurrencies(inputs: readonly CurrencyInput[]): {
     if (min !== undefined && max !== undefined && min > max)
       issues.push({ path: at("max"), message: "must not be less than the minimum" });
 
+    const conversion = c.conversion ? parseConversion(c.code, c.conversion, at, issues) : null;
+
     if (
       issues.length === before &&
       min !== undefined &&
@@ -124,10 +160,75 @@ export function parseCurrencies(inputs: readonly CurrencyInput[]): {
         feePercentBps: Number(feeBps),
         feeFixedMinor: feeFixed,
         feeMaxMinor: feeMax,
+        ...(conversion ? { conversion } : {}),
       });
     }
   });
   return { currencies, issues };
+}
+
+/**
+ * The pure rules of a conversion, issues at `currencies.<i>.conversion.…`: an account currency
+ * other than the payment one, its decimals (ISO 4217's, given for other codes), one default rule
+ * and no group twice. Whether the sources exist and the decimals agree with the tenant's is the
+ * use-case's (conversionStoreIssues).
+ */
+function parseConversion(
+  paymentCode: string,
+  c: NonNullable<CurrencyInput["conversion"]>,
+  at: (field: string) => string,
+  issues: FieldIssue[],
+): MethodConversion | null {
+  const before = issues.length;
+  if (c.accountCurrency === paymentCode)
+    issues.push({
+      path: at("conversion.accountCurrency"),
+      message: "must differ from the payment currency (leave the conversion out to credit it itself)",
+    });
+  const iso = isoExponent(c.accountCurrency);
+  const decimals = c.accountDecimals ?? iso;
+  if (decimals === undefined)
+    issues.push({
+      path: at("conversion.accountDecimals"),
+      message: `${c.accountCurrency} is not an ISO 4217 currency: give its number of decimals`,
+    });
+  else if (iso !== undefined && decimals !== iso)
+    issues.push({
+      path: at("conversion.accountDecimals"),
+      message: `${c.accountCurrency} has ${iso} decimals (ISO 4217)`,
+    });
+  const defaults = c.rules.filter((r) => r.group === null).length;
+  if (defaults !== 1)
+    issues.push({
+      path: at("conversion.rules"),
+      message:
+        defaults === 0
+          ? "needs a default rule (group null) for every client group"
+          : "has more than one default rule",
+    });
+  const groups = new Set<string>();
+  c.rules.forEach((r, j) => {
+    if (r.group === null) return;
+    if (groups.has(r.group))
+      issues.push({ path: at(`conversion.rules.${j}.group`), message: `${r.group} has two rules` });
+    groups.add(r.group);
+  });
+  if (issues.length > before || decimals === undefined) return null;
+  return {
+    account: c.accountCurrency,
+    accountDecimals: decimals,
+    rules: c.rules.map((r) => ({ group: r.group, sourceId: r.sourceId, markupBps: r.markupBps })),
+  };
+}
+
+/** A conversion as the edge shows it. */
+export function conversionView(c: MethodConversion | null | undefined): ConversionView | null {
+  if (!c) return null;
+  return {
+    accountCurrency: c.account,
+    accountDecimals: c.accountDecimals,
+    rules: c.rules.map((r) => ({ group: r.group, sourceId: r.sourceId, markupBps: r.markupBps })),
+  };
 }
 
 /** A currency as decimal text again (`formatAmount`), the shape the edge accepts. */
@@ -140,5 +241,6 @@ export function currencyView(c: MethodCurrency): CurrencyView {
     feePercent: formatAmount(BigInt(c.feePercentBps), 2),
     feeFixed: formatAmount(c.feeFixedMinor, c.decimals),
     feeMax: c.feeMaxMinor === null ? null : formatAmount(c.feeMaxMinor, c.decimals),
+    conversion: conversionView(c.conversion),
   };
 }

@@ -15,6 +15,43 @@ export interface MethodCurrency {
   feeFixedMinor: bigint;
   /** null: no cap. */
   feeMaxMinor: bigint | null;
+  /** Absent or null: credits a wallet in this currency itself (docs/exchange-rates.md). */
+  conversion?: MethodConversion | null;
+}
+
+/** One rate rule of a conversion: `group` null is the default of every client group. */
+export interface ConversionRule {
+  group: string | null;
+  sourceId: string;
+  markupBps: number;
+}
+
+/**
+ * What a payment currency credits instead of itself: a wallet in `account` (minor units of
+ * `accountDecimals`), at the rate of the client group's rule (else the default rule's).
+ */
+export interface MethodConversion {
+  account: string;
+  accountDecimals: number;
+  rules: ConversionRule[];
+}
+
+/** The rule of a client's group, else the default rule (validation keeps one). */
+export function ruleFor(conversion: MethodConversion, group: string | null): ConversionRule | undefined {
+  return (
+    (group === null ? undefined : conversion.rules.find((r) => r.group === group)) ??
+    conversion.rules.find((r) => r.group === null)
+  );
+}
+
+/**
+ * Stored form of a conversion. Key names and order are fixed: the rate sources find the methods
+ * using a source with a LIKE on `"source_id":"<id>"` (modules/fx-rates).
+ */
+interface StoredConversion {
+  account: string;
+  account_decimals: number;
+  rules: { group: string | null; source_id: string; markup_bps: number }[];
 }
 
 /** JSON form stored in deposit_methods.currencies (bigints as decimal strings of minor units). */
@@ -26,7 +63,24 @@ export interface StoredMethodCurrency {
   fee_bps: number;
   fee_fixed: string;
   fee_max: string | null;
+  /** Absent or null: no conversion. */
+  conversion?: StoredConversion | null;
 }
+
+const encodeConversion = (c: MethodConversion): StoredConversion => ({
+  account: c.account,
+  account_decimals: c.accountDecimals,
+  rules: c.rules.map((r) => ({ group: r.group, source_id: r.sourceId, markup_bps: r.markupBps })),
+});
+
+const decodeConversion = (c: StoredConversion | null | undefined): MethodConversion | null =>
+  c === null || c === undefined
+    ? null
+    : {
+        account: c.account,
+        accountDecimals: c.account_decimals,
+        rules: c.rules.map((r) => ({ group: r.group, sourceId: r.source_id, markupBps: r.markup_bps })),
+      };
 
 export const encodeCurrencies = (cs: MethodCurrency[]): string =>
   JSON.stringify(
@@ -39,6 +93,8 @@ export const encodeCurrencies = (cs: MethodCurrency[]): string =>
         fee_bps: c.feePercentBps,
         fee_fixed: c.feeFixedMinor.toString(),
         fee_max: c.feeMaxMinor === null ? null : c.feeMaxMinor.toString(),
+        // Left out when null: a same-currency method's JSON stays as it always was.
+        ...(c.conversion ? { conversion: encodeConversion(c.conversion) } : {}),
       }),
     ),
   );
@@ -52,6 +108,7 @@ export const decodeCurrencies = (text: string): MethodCurrency[] =>
     feePercentBps: c.fee_bps,
     feeFixedMinor: BigInt(c.fee_fixed),
     feeMaxMinor: c.fee_max === null ? null : BigInt(c.fee_max),
+    ...(c.conversion ? { conversion: decodeConversion(c.conversion) } : {}),
   }));
 
 export interface DepositMethod {

@@ -100,6 +100,7 @@ describe("deposit methods: CRUD", () => {
           feePercent: "2.50",
           feeFixed: "0.30",
           feeMax: "5.00",
+          conversion: null,
         },
       ],
     });
@@ -176,6 +177,7 @@ describe("deposit methods: CRUD", () => {
       feePercent: "1.00",
       feeFixed: "0.000000",
       feeMax: null,
+      conversion: null,
     });
     const [upd] = await audits("deposit_method.update", m1.id);
     expect(JSON.parse(upd!.before!).name).toBe("First");
@@ -294,6 +296,7 @@ describe("deposit methods: currencies", () => {
       feePercent: "3.00",
       feeFixed: "30",
       feeMax: "500",
+      conversion: null,
     });
   });
 

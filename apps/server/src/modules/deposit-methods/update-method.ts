@@ -9,6 +9,7 @@ import { toIntegration } from "../psp-integrations/integration-model.js";
 import { createIntegrationRepo } from "../psp-integrations/integration-repo.js";
 import { fallbackIssues, unknownIntegration } from "./create-method.js";
 import { exponentIssues } from "./currency-exponents.js";
+import { conversionStoreIssues } from "./method-conversion.js";
 import { parseCurrencies } from "./method-currencies.js";
 import { decodeCurrencies, encodeCurrencies } from "./method-model.js";
 import { createMethodRepo, type MethodPatch, type MethodRow } from "./method-repo.js";
@@ -59,6 +60,12 @@ export async function updateMethod(
       );
       const current = decodeCurrencies(row.currencies);
       issues.push(...cur.issues, ...exponentIssues(data.currencies, cur.currencies, inUse, current));
+      issues.push(
+        ...(await conversionStoreIssues(trx, actor.tenantId, cur.currencies, data.currencies, {
+          exceptMethodId: id,
+          kept: current,
+        })),
+      );
       patch.currencies = encodeCurrencies(cur.currencies);
     }
     if (data.visibility !== undefined || data.clientGroups !== undefined) {

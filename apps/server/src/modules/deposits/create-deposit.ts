@@ -12,6 +12,8 @@ import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
 import { methodTemporarilyUnavailable } from "../api1-breaker/breaker-errors.js";
 import { backendVerdict } from "../api1-breaker/breaker-policy.js";
 import { NO_QUOTE } from "../fx-quotes/locked-quote.js";
+import { lockQuote } from "../fx-quotes/quote-deposit.js";
+import { type LockedQuote, quoteColumns } from "../fx-quotes/quote-model.js";
 import { assertTenantActive } from "../platform/tenant-suspension.js";
 import { settle } from "../settlement/settle.js";
 import { dueAt, scheduleOf } from "../status-query/status-query-schedule.js";
@@ -24,6 +26,7 @@ import {
   truncateBody,
 } from "./api1-request.js";
 import type { CreatedDepositRow, DepositClient } from "./create-deposit-repo.js";
+import type { CreatedEventQuote } from "./deposit-events.js";
 import {
   type DepositRow,
   findDepositById,
@@ -59,7 +62,15 @@ export type DepositActor =
 
 export type CreateDepositDeps = Pick<
   AppContext,
-  "db" | "clock" | "config" | "logger" | "depositWriter" | "api1Tokens" | "api1Breakers"
+  | "db"
+  | "clock"
+  | "config"
+  | "logger"
+  | "depositWriter"
+  | "api1Tokens"
+  | "api1Breakers"
+  | "secretBox"
+  | "fxRates"
 > &
   Partial<Pick<AppContext, "metrics">> & {
     /** Outbound client for API-1; built from config.allowPrivateAppUrls by the routes. */
@@ -92,6 +103,12 @@ export const createDepositInput = z.object({
     // biome-ignore lint/suspicious/noControlCharactersInRegex: printable keys only
     .regex(/^[^\u0000-\u001f\u007f]+$/, "must be printable text")
     .optional(),
+  /**
+   * A quote's token (POST …/deposit-quote): the order locks exactly that quote. Not part of the
+   * request's content for its idempotency key (requestHash), so a retry with a fresh quote is
+   * the same request.
+   */
+  quoteToken: z.string().min(1).max(4000).optional(),
 });
 export type CreateDepositInput = z.input<typeof createDepositInput>;
 
@@ -167,6 +184,25 @@ export async function createDeposit(
   // validateDepositRequest threw unless the method is usable.
   const m = mi as MethodWithIntegration;
 
+  // The quote is locked before the breaker is asked (a refused rate must not spend its probe)
+  // and before anything is written: a refusal creates nothing.
+  const quote = await lockQuote(
+    deps,
+    {
+      tenantId,
+      clientId,
+      methodId: m.method.id,
+      clientGroup: client.client_group,
+      currency: v.currency,
+      amountMinor: v.amountMinor,
+      feeMinor: v.feeMinor,
+    },
+    data.quoteToken,
+  );
+  // The fee is the quote's (the payment side it showed); without one, the method's now.
+  const feeMinor = quote?.feeMinor ?? v.feeMinor;
+  const creditMinor = quote?.accountMinor ?? v.creditMinor;
+
   const now = deps.clock.now();
   // The integration's API-1 breaker (modules/api1-breaker): while it is open, refused at once,
   // before any order exists, instead of failing after a timeout.
@@ -183,8 +219,9 @@ export async function createDeposit(
     currency: v.currency.code,
     decimals: v.currency.decimals,
     amount_minor: toDbMinor(v.amountMinor),
-    fee_minor: toDbMinor(v.feeMinor),
-    credit_minor: toDbMinor(v.creditMinor),
+    fee_minor: toDbMinor(feeMinor),
+    // With a quote: the account side, in minor units of the account currency.
+    credit_minor: toDbMinor(creditMinor),
     // The fee rule as it is now, kept with the order: a paid amount's fee is computed with it later.
     fee_rule_bps: v.currency.feePercentBps,
     fee_rule_fixed_minor: toDbMinor(v.currency.feeFixedMinor),
@@ -208,7 +245,7 @@ export async function createDeposit(
     finalized_at: null,
     status_query_due_at: null,
     status_query_step: 0,
-    ...NO_QUOTE,
+    ...(quote ? quoteColumns(quote) : NO_QUOTE),
   };
 
   // The order and its `created` event, committed (with the orders of other requests that arrived
@@ -224,7 +261,8 @@ export async function createDeposit(
         actorId: actor.kind === "staff" ? actor.actorId : clientId,
         amount: money(v.amountMinor, v.currency.decimals),
         currency: v.currency.code,
-        fee: money(v.feeMinor, v.currency.decimals),
+        fee: money(feeMinor, v.currency.decimals),
+        ...(quote ? { quote: createdQuote(quote) } : {}),
       },
     },
   });
@@ -248,6 +286,22 @@ export async function createDeposit(
   const recorded = await callApi1(deps, row, v.fields, m, client, admission.probe);
   const after = recorded ?? (await findDepositById(deps.db, tenantId, row.id));
   return createDepositView(after ?? row, false);
+}
+
+/** The quote as the `created` timeline entry keeps it. */
+function createdQuote(q: LockedQuote): NonNullable<CreatedEventQuote> {
+  return {
+    accountAmount: money(q.accountMinor, q.accountDecimals),
+    accountCurrency: q.accountCurrency,
+    rate: q.rate,
+    markupBps: q.markupBps,
+    markupAmount: money(q.markupMinor, q.accountDecimals),
+    sourceKind: q.sourceKind,
+    sourceName: q.sourceName,
+    rateTime: q.rateTime,
+    quotedAt: q.quotedAt,
+    validUntil: q.validUntil,
+  };
 }
 
 /** `text` with every occurrence of the integration's token replaced (never stored or logged). */

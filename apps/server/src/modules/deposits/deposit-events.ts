@@ -8,7 +8,15 @@ import type { CallbackLogsTable } from "../../infra/db/schema.js";
 export type DepositEvent =
   | {
       kind: "created";
-      data: { by: "client" | "staff"; actorId: string | null; amount: string; currency: string; fee: string };
+      data: {
+        by: "client" | "staff";
+        actorId: string | null;
+        amount: string;
+        currency: string;
+        fee: string;
+        /** The quote locked on the order (docs/exchange-rates.md); absent without one. */
+        quote?: CreatedEventQuote;
+      };
     }
   | {
       kind: "api1_call";
@@ -79,3 +87,18 @@ export type DepositEvent =
     };
 
 export type DepositEventKind = DepositEvent["kind"];
+
+/** A locked quote on the `created` entry: amounts and rates as decimal text. */
+export type CreatedEventQuote = {
+  accountAmount: string;
+  accountCurrency: string;
+  /** The source's rate, before the markup. */
+  rate: string;
+  markupBps: number;
+  markupAmount: string;
+  sourceKind: "manual" | "external";
+  sourceName: string;
+  rateTime: number;
+  quotedAt: number;
+  validUntil: number;
+};

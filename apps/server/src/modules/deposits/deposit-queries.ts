@@ -53,6 +53,8 @@ export type PortalMethodView = {
     feeFixed: string;
     /** null: no cap. */
     feeMax: string | null;
+    /** The wallet currency it credits; null: itself. */
+    accountCurrency: string | null;
   }[];
   fields: { key: string; label: string; type: CustomParamType; required: boolean; options: string[] }[];
   /** Its integration's API-1 breaker is open: shown greyed, refused with `method_temporarily_unavailable`. */
@@ -100,6 +102,7 @@ export async function listPortalMethods(
         feePercent: formatAmount(BigInt(c.feePercentBps), 2),
         feeFixed: formatAmount(c.feeFixedMinor, c.decimals),
         feeMax: c.feeMaxMinor === null ? null : formatAmount(c.feeMaxMinor, c.decimals),
+        accountCurrency: c.conversion?.account ?? null,
       })),
       fields: depositFields(method, integration).map((f) => ({
         key: f.key,

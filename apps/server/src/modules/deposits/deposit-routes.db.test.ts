@@ -101,7 +101,16 @@ describe("portal deposit methods", () => {
     expect(items.map((m: { id: string }) => m.id)).toEqual([first, fa.methodId]);
     expect(items).not.toContainEqual(expect.objectContaining({ id: disabled }));
     expect(items[0].currencies).toEqual([
-      { code: "JPY", decimals: 0, min: "100", max: "90000", feePercent: "0.00", feeFixed: "0", feeMax: null },
+      {
+        code: "JPY",
+        decimals: 0,
+        min: "100",
+        max: "90000",
+        feePercent: "0.00",
+        feeFixed: "0",
+        feeMax: null,
+        accountCurrency: null,
+      },
     ]);
     expect(items[1]).toEqual({
       id: fa.methodId,
@@ -115,6 +124,7 @@ describe("portal deposit methods", () => {
           feePercent: "2.50",
           feeFixed: "0.30",
           feeMax: "20.00",
+          accountCurrency: null,
         },
       ],
       fields: [
@@ -184,6 +194,8 @@ describe("portal deposits", () => {
       fee: "0.63",
       credit: "12.37",
       currency: "USD",
+      creditCurrency: "USD",
+      quote: null,
       methodName: "Card",
       paymentUrl: `https://pay.example.com/p/${made[2]}`,
       failure: null,

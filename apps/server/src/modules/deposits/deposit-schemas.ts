@@ -42,8 +42,18 @@ const depositRequestFields = {
     .optional()
     .describe("portal language (en-us, de); defaults to the client's"),
 };
-export const portalCreateBody = z.object(depositRequestFields);
-export const adminCreateBody = z.object({ clientId: z.string().min(1).max(64), ...depositRequestFields });
+export const portalCreateBody = z.object({
+  ...depositRequestFields,
+  quoteToken: z
+    .string()
+    .min(1)
+    .max(4000)
+    .optional()
+    .describe(
+      "a deposit quote's token: the order locks exactly that quote (409 quote_expired, 409 quote_mismatch)",
+    ),
+});
+export const adminCreateBody = portalCreateBody.extend({ clientId: z.string().min(1).max(64) });
 
 const failureFields = {
   reason: z
@@ -74,14 +84,37 @@ const createResultFields = {
 export const portalCreateResult = z.object(createResultFields);
 export const adminCreateResult = z.object({ id: z.string(), ...createResultFields });
 
+/** The quote locked on an order (docs/exchange-rates.md); null without one. */
+export const depositQuote = z
+  .object({
+    paymentAmount: decimalText,
+    paymentCurrency: z.string(),
+    fee: decimalText,
+    accountAmount: decimalText,
+    accountCurrency: z.string(),
+    rate: decimalText.describe("the rate the client gets, after the markup"),
+    sourceRate: decimalText,
+    markupBps: z.number().int(),
+    markupAmount: decimalText,
+    sourceKind: z.enum(["manual", "external"]),
+    sourceName: z.string(),
+    rateTime: epochMs,
+    quotedAt: epochMs,
+  })
+  .nullable();
+
 export const portalDeposit = z.object({
   orderNo: z.string(),
   methodId: z.string(),
   status: depositStatus,
   amount: decimalText,
   fee: decimalText,
-  credit: decimalText,
+  credit: decimalText.describe("in creditCurrency"),
   currency: z.string(),
+  creditCurrency: z
+    .string()
+    .describe("the wallet currency credited: a quote's account currency, else currency"),
+  quote: depositQuote,
   methodName: z.string(),
   paymentUrl: z.string().nullable().describe("null unless pending/processing with nothing under review"),
   failure: z.object(failureFields).nullable().describe("why a failed deposit failed; null unless failed"),
@@ -113,6 +146,7 @@ export const portalMethod = z.object({
       feePercent: decimalText.describe("percent, e.g. 2.50"),
       feeFixed: decimalText,
       feeMax: decimalText.nullable().describe("null: no cap"),
+      accountCurrency: z.string().nullable().describe("the wallet currency it credits; null: itself"),
     }),
   ),
   fields: z.array(
@@ -164,7 +198,11 @@ const adminDepositFields = {
   decimals: z.number().int(),
   amount: decimalText,
   fee: decimalText,
-  credit: decimalText,
+  credit: decimalText.describe("in creditCurrency"),
+  creditCurrency: z
+    .string()
+    .describe("the wallet currency credited: a quote's account currency, else currency"),
+  quote: depositQuote,
   paidAmount: decimalText.nullable(),
   paymentUrl: z.string().nullable(),
   transactionId: z.string().nullable(),
@@ -197,6 +235,20 @@ export const timelineEvent = z.discriminatedUnion("kind", [
       amount: decimalText,
       currency: z.string(),
       fee: decimalText,
+      quote: z
+        .object({
+          accountAmount: decimalText,
+          accountCurrency: z.string(),
+          rate: decimalText.describe("the source's rate, before the markup"),
+          markupBps: z.number().int(),
+          markupAmount: decimalText,
+          sourceKind: z.enum(["manual", "external"]),
+          sourceName: z.string(),
+          rateTime: epochMs,
+          quotedAt: epochMs,
+          validUntil: epochMs,
+        })
+        .optional(),
     }),
   ),
   ev(

@@ -173,6 +173,37 @@ export type ValidatedDeposit = {
 };
 
 /**
+ * The amount part of a deposit request (a quote's): method usable, currency accepted, amount
+ * within limits and above its fee. Throws as {@link validateDepositRequest}.
+ */
+export function validateAmountRequest(
+  m: MethodContext | undefined,
+  clientGroup: string | null,
+  input: Pick<DepositRequestParts, "currency" | "amount">,
+): Omit<ValidatedDeposit, "fields"> {
+  assertMethodUsable(m, clientGroup);
+  const code = input.currency.trim().toUpperCase();
+  const currency = m.method.currencies.find((c) => c.code.toUpperCase() === code);
+  if (!currency) {
+    const accepted = m.method.currencies.map((c) => c.code).join(", ");
+    throw new ValidationError("The deposit request is invalid", [
+      {
+        path: "currency",
+        message: `${code || "This currency"} is not accepted by this method${accepted ? ` (accepted: ${accepted})` : ""}`,
+      },
+    ]);
+  }
+  const amount = checkAmount(input.amount, currency);
+  if (!amount.ok) throw new ValidationError("The deposit request is invalid", [amount.issue]);
+  return {
+    currency,
+    amountMinor: amount.amountMinor,
+    feeMinor: amount.feeMinor,
+    creditMinor: amount.creditMinor,
+  };
+}
+
+/**
  * The whole pure check of a deposit request. Throws NotFoundError (method gone or hidden) or
  * one ValidationError listing every issue.
  */

@@ -1,7 +1,8 @@
-import { formatAmount } from "@psphub/protocol";
+import { convertNet, formatAmount } from "@psphub/protocol";
 import { cleanTenantText } from "@psphub/protocol/admin";
 import { decodeJson } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
+import { conversionOf, effectiveRate } from "../fx-quotes/quote-model.js";
 import { PROVIDER_UNAVAILABLE_MESSAGE } from "./api1-request.js";
 import type { DepositRow } from "./deposit-repo.js";
 import { OPEN } from "./deposit-state.js";
@@ -59,6 +60,76 @@ export function clientFailureOf(
   return { code: "payment_failed", reason: "payment_failed", message: null };
 }
 
+/** The quote locked on an order, as both sides show it (docs/exchange-rates.md). */
+export type DepositQuoteView = {
+  paymentAmount: string;
+  paymentCurrency: string;
+  fee: string;
+  /** The quote's account amount (what the ordered amount credits). */
+  accountAmount: string;
+  accountCurrency: string;
+  /** The rate the client gets: the source's less the markup. */
+  rate: string;
+  sourceRate: string;
+  markupBps: number;
+  markupAmount: string;
+  sourceKind: "manual" | "external";
+  sourceName: string;
+  rateTime: number;
+  quotedAt: number;
+};
+
+type QuoteRow = Pick<
+  DepositRow,
+  | "amount_minor"
+  | "fee_minor"
+  | "currency"
+  | "decimals"
+  | "account_currency"
+  | "account_decimals"
+  | "fx_rate"
+  | "fx_markup_bps"
+  | "fx_source_kind"
+  | "fx_source_name"
+  | "fx_rate_time"
+  | "fx_quoted_at"
+  | "created_at"
+>;
+
+/** The currency `credit_minor` counts in: the account currency of a quote, else the order's. */
+export const creditCurrencyOf = (row: Pick<DepositRow, "currency" | "account_currency">): string =>
+  row.account_currency ?? row.currency;
+/** The decimals of `credit_minor`. */
+export const creditDecimalsOf = (row: Pick<DepositRow, "decimals" | "account_decimals">): number =>
+  row.account_decimals ?? row.decimals;
+
+/**
+ * An order's quote; null for an order without one. The account amount is the quote's (the
+ * ordered amount's net converted again at the locked rate: the same figures exactly, as
+ * quoteFigures does the fee first), so a success of another paid amount shows its own credit.
+ */
+export function depositQuoteView(row: QuoteRow): DepositQuoteView | null {
+  if (row.account_currency === null || row.account_decimals === null || row.fx_rate === null) return null;
+  const net = BigInt(row.amount_minor) - BigInt(row.fee_minor);
+  const figures = convertNet(net > 0n ? net : 0n, conversionOf(row));
+  const markupBps = row.fx_markup_bps ?? 0;
+  return {
+    paymentAmount: money(row.amount_minor, row.decimals),
+    paymentCurrency: row.currency,
+    fee: money(row.fee_minor, row.decimals),
+    accountAmount: money(figures.accountMinor, row.account_decimals),
+    accountCurrency: row.account_currency,
+    rate: effectiveRate(row.fx_rate, markupBps),
+    sourceRate: row.fx_rate,
+    markupBps,
+    markupAmount: money(figures.markupMinor, row.account_decimals),
+    sourceKind: row.fx_source_kind ?? "manual",
+    sourceName: row.fx_source_name ?? "",
+    rateTime: row.fx_rate_time ?? row.created_at,
+    quotedAt: row.fx_quoted_at ?? row.created_at,
+  };
+}
+
 /** The answer of creating a deposit (portal and back office). */
 export type CreateDepositView = {
   id: string;
@@ -96,8 +167,12 @@ export type PortalDepositView = {
   status: DepositStatus;
   amount: string;
   fee: string;
+  /** In `creditCurrency`. */
   credit: string;
   currency: string;
+  /** The account currency of a quote, else `currency`. */
+  creditCurrency: string;
+  quote: DepositQuoteView | null;
   methodName: string;
   paymentUrl: string | null;
   failure: Omit<ClientFailure, "code"> | null;
@@ -120,8 +195,10 @@ export function portalDepositView(
     status: row.status,
     amount: money(row.amount_minor, row.decimals),
     fee: money(row.fee_minor, row.decimals),
-    credit: money(row.credit_minor, row.decimals),
+    credit: money(row.credit_minor, creditDecimalsOf(row)),
     currency: row.currency,
+    creditCurrency: creditCurrencyOf(row),
+    quote: depositQuoteView(row),
     methodName,
     // No payment page while a payment is being checked: paying twice is what the check is about.
     paymentUrl: OPEN.has(row.status) && !underReview ? row.payment_url : null,
@@ -147,7 +224,10 @@ export type AdminDepositView = {
   decimals: number;
   amount: string;
   fee: string;
+  /** In `creditCurrency`. */
   credit: string;
+  creditCurrency: string;
+  quote: DepositQuoteView | null;
   paidAmount: string | null;
   paymentUrl: string | null;
   transactionId: string | null;
@@ -182,7 +262,9 @@ export function adminDepositView(
     decimals: row.decimals,
     amount: money(row.amount_minor, row.decimals),
     fee: money(row.fee_minor, row.decimals),
-    credit: money(row.credit_minor, row.decimals),
+    credit: money(row.credit_minor, creditDecimalsOf(row)),
+    creditCurrency: creditCurrencyOf(row),
+    quote: depositQuoteView(row),
     paidAmount: moneyOrNull(row.paid_amount_minor, row.decimals),
     paymentUrl: row.payment_url,
     transactionId: row.transaction_id,

@@ -41,11 +41,13 @@ const figuresOf = (d: {
   fee_minor: number;
   credit_minor: number;
   paid_amount_minor: number | null;
+  account_decimals: number | null;
 }): CreditFigures => ({
   currency: d.currency,
   amount: money(d.amount_minor, d.decimals),
   fee: money(d.fee_minor, d.decimals),
-  credit: money(d.credit_minor, d.decimals),
+  // In the credit currency: a quote's account currency (docs/exchange-rates.md).
+  credit: money(d.credit_minor, d.account_decimals ?? d.decimals),
   paidAmount: d.paid_amount_minor === null ? null : money(d.paid_amount_minor, d.decimals),
 });
 const FIGURE_COLUMNS = [
@@ -55,6 +57,7 @@ const FIGURE_COLUMNS = [
   "fee_minor",
   "credit_minor",
   "paid_amount_minor",
+  "account_decimals",
 ] as const;
 
 /**

@@ -9,6 +9,7 @@ const order = (amountMinor: bigint, rule = RULE) => ({
   amountMinor,
   feeMinor: computeFee(amountMinor, rule),
   rule,
+  conversion: null,
 });
 
 const rule = fc.record({
@@ -27,18 +28,39 @@ const possibleOrder = (amountMinor: bigint, r: OrderFeeRule) => {
 
 describe("creditForPaid", () => {
   it("charges the fee of the amount paid, by the order's rule, not the ordered amount's fee", () => {
-    expect(creditForPaid(10_000n, order(10_000n))).toEqual({ feeMinor: 280n, creditMinor: 9_720n });
-    expect(creditForPaid(5_050n, order(10_000n))).toEqual({ feeMinor: 156n, creditMinor: 4_894n });
-    expect(creditForPaid(12_000n, order(10_000n))).toEqual({ feeMinor: 330n, creditMinor: 11_670n });
-    expect(creditForPaid(100_000n, order(10_000n))).toEqual({ feeMinor: 2_000n, creditMinor: 98_000n });
+    expect(creditForPaid(10_000n, order(10_000n))).toEqual({
+      feeMinor: 280n,
+      creditMinor: 9_720n,
+      markupMinor: 0n,
+    });
+    expect(creditForPaid(5_050n, order(10_000n))).toEqual({
+      feeMinor: 156n,
+      creditMinor: 4_894n,
+      markupMinor: 0n,
+    });
+    expect(creditForPaid(12_000n, order(10_000n))).toEqual({
+      feeMinor: 330n,
+      creditMinor: 11_670n,
+      markupMinor: 0n,
+    });
+    expect(creditForPaid(100_000n, order(10_000n))).toEqual({
+      feeMinor: 2_000n,
+      creditMinor: 98_000n,
+      markupMinor: 0n,
+    });
     // Below its fee: nothing credited, the whole payment is the fee.
-    expect(creditForPaid(20n, order(10_000n))).toEqual({ feeMinor: 20n, creditMinor: 0n });
-    expect(creditForPaid(0n, order(10_000n))).toEqual({ feeMinor: 0n, creditMinor: 0n });
+    expect(creditForPaid(20n, order(10_000n))).toEqual({ feeMinor: 20n, creditMinor: 0n, markupMinor: 0n });
+    expect(creditForPaid(0n, order(10_000n))).toEqual({ feeMinor: 0n, creditMinor: 0n, markupMinor: 0n });
   });
 
   it("keeps the quoted fee and credit for exactly the ordered amount, whatever the rule says", () => {
-    const quoted = { amountMinor: 10_000n, feeMinor: 500n, rule: { ...RULE, feePercentBps: 0 } };
-    expect(creditForPaid(10_000n, quoted)).toEqual({ feeMinor: 500n, creditMinor: 9_500n });
+    const quoted = {
+      amountMinor: 10_000n,
+      feeMinor: 500n,
+      rule: { ...RULE, feePercentBps: 0 },
+      conversion: null,
+    };
+    expect(creditForPaid(10_000n, quoted)).toEqual({ feeMinor: 500n, creditMinor: 9_500n, markupMinor: 0n });
   });
 
   it("fee + credit = paid, both ≥ 0, the fee is the rule's on the paid amount (capped at paid)", () => {
@@ -70,11 +92,16 @@ describe("creditForPaid", () => {
       fee_rule_bps: 250,
       fee_rule_fixed_minor: 30,
       fee_rule_max_minor: null,
+      decimals: 2,
+      account_decimals: null,
+      fx_rate: null,
+      fx_markup_bps: null,
     });
     expect(o).toEqual({
       amountMinor: 10_000n,
       feeMinor: 280n,
       rule: { feePercentBps: 250, feeFixedMinor: 30n, feeMaxMinor: null },
+      conversion: null,
     });
   });
 });

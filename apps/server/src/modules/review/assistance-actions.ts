@@ -74,6 +74,10 @@ async function readItem(trx: Db, tenantId: string, itemId: string) {
       "d.fee_rule_bps",
       "d.fee_rule_fixed_minor",
       "d.fee_rule_max_minor",
+      "d.account_currency",
+      "d.account_decimals",
+      "d.fx_rate",
+      "d.fx_markup_bps",
       "t.four_eyes_limits",
     ])
     .where("r.id", "=", itemId)
@@ -338,11 +342,14 @@ async function creditNow(
   credit: bigint,
   paid: bigint | null,
 ): Promise<string | null> {
+  // What the markup keeps of a paid amount's credit (a quote's order); the order's own otherwise.
+  const markup = paid === null ? undefined : creditForPaid(paid, orderAmounts(row)).markupMinor;
   const r = await settleResult(trx, ctx, {
     tenantId,
     depositId: row.deposit_id,
     to: "succeeded",
     creditMinor: credit,
+    ...(markup !== undefined ? { markupMinor: markup } : {}),
     ...(paid !== null ? { paidAmountMinor: paid } : {}),
     cause: "review",
     allowFrom: LATE_CREDIT_SOURCES,
@@ -393,7 +400,13 @@ export async function creditAssistance(
     const now = ctx.clock.now();
     const person = await personOf(trx, actor);
     if (
-      needsSecondApprover(fourEyesLimitsOf(row.four_eyes_limits), row.currency, request.credit, row.decimals)
+      // The limit is the credited currency's: a quote's account currency (docs/exchange-rates.md#four-eyes).
+      needsSecondApprover(
+        fourEyesLimitsOf(row.four_eyes_limits),
+        row.account_currency ?? row.currency,
+        request.credit,
+        row.account_decimals ?? row.decimals,
+      )
     ) {
       outcome = "awaiting_approval";
       const data = decodeJson<AssistanceData>(row.data, {} as AssistanceData);
@@ -436,7 +449,8 @@ function figuresOf(row: ActionRow, request: { credit: bigint; paid: bigint | nul
   const text = (minor: bigint) => formatAmount(minor, row.decimals);
   return {
     currency: row.currency,
-    credit: text(request.credit),
+    credit: formatAmount(request.credit, row.account_decimals ?? row.decimals),
+    ...(row.account_currency !== null ? { creditCurrency: row.account_currency } : {}),
     ...(request.paid !== null ? { paidAmount: text(request.paid) } : {}),
   };
 }

@@ -62,6 +62,9 @@ export async function resolveReviewItem(
           "d.fee_rule_bps",
           "d.fee_rule_fixed_minor",
           "d.fee_rule_max_minor",
+          "d.account_decimals",
+          "d.fx_rate",
+          "d.fx_markup_bps",
         ])
         .where("r.id", "=", itemId)
         .where("r.tenant_id", "=", tenantId)
@@ -107,13 +110,15 @@ export async function resolveReviewItem(
           amount: text(order.amountMinor),
           paidAmount: text(paid),
           fee: text(credit.feeMinor),
-          credit: text(credit.creditMinor),
+          // In the credit currency: a quote's account currency (its decimals), else the order's.
+          credit: formatAmount(credit.creditMinor, item.account_decimals ?? item.decimals),
         };
         const r = await settleResult(trx, ctx, {
           tenantId,
           depositId: item.deposit_id,
           to: "succeeded",
           creditMinor: credit.creditMinor,
+          markupMinor: credit.markupMinor,
           paidAmountMinor: paid,
           ...(claim.transactionId ? { transactionId: claim.transactionId } : {}),
           ...(claim.time !== null ? { pspTime: claim.time } : {}),

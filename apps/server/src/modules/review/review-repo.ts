@@ -155,7 +155,9 @@ export type ReviewItemView = {
     currency: string;
     amount: string;
     fee: string;
+    /** In `creditCurrency`. */
     credit: string;
+    creditCurrency: string;
     paidAmount: string | null;
     integrationId: string;
   };
@@ -232,6 +234,10 @@ const VIEW_COLUMNS = [
   "d.fee_rule_bps",
   "d.fee_rule_fixed_minor",
   "d.fee_rule_max_minor",
+  "d.account_currency",
+  "d.account_decimals",
+  "d.fx_rate",
+  "d.fx_markup_bps",
   "d.paid_amount_minor",
   "d.integration_id",
   "c.id as client_id",
@@ -266,6 +272,10 @@ type ViewRow = {
   fee_rule_bps: number;
   fee_rule_fixed_minor: number;
   fee_rule_max_minor: number | null;
+  account_currency: string | null;
+  account_decimals: number | null;
+  fx_rate: string | null;
+  fx_markup_bps: number | null;
   paid_amount_minor: number | null;
   integration_id: string;
   client_id: string;
@@ -280,6 +290,9 @@ type ViewRow = {
 
 function toView(r: ViewRow): ReviewItemView {
   const money = (minor: number | string | bigint) => formatAmount(BigInt(minor), r.decimals);
+  // Credits count in the credit currency: a quote's account currency, else the order's.
+  const creditMoney = (minor: number | string | bigint) =>
+    formatAmount(BigInt(minor), r.account_decimals ?? r.decimals);
   const assisting = r.reason === "needs_assistance";
   return {
     id: r.id,
@@ -298,18 +311,23 @@ function toView(r: ViewRow): ReviewItemView {
       currency: r.currency,
       amount: money(r.amount_minor),
       fee: money(r.fee_minor),
-      credit: money(r.credit_minor),
+      credit: creditMoney(r.credit_minor),
+      creditCurrency: r.account_currency ?? r.currency,
       paidAmount: r.paid_amount_minor === null ? null : money(r.paid_amount_minor),
       integrationId: r.integration_id,
     },
     client: { id: r.client_id, name: r.client_name, email: r.client_email },
-    claim: assisting ? null : claimView(r, money),
+    claim: assisting ? null : claimView(r, money, creditMoney),
     assistance: assisting ? assistanceView(r) : null,
-    approval: approvalView(r, money),
+    approval: approvalView(r, money, creditMoney),
   };
 }
 
-function claimView(r: ViewRow, money: (minor: string | bigint) => string): ReviewItemView["claim"] {
+function claimView(
+  r: ViewRow,
+  money: (minor: string | bigint) => string,
+  creditMoney: (minor: string | bigint) => string,
+): ReviewItemView["claim"] {
   const claim = decodeJson<ReviewClaim>(r.data, {} as ReviewClaim);
   // As resolve-review.ts credits it: from the paid amount and the order's stored fee rule.
   const paid = creditForPaid(BigInt(claim.paidMinor ?? 0), orderAmounts(r));
@@ -318,7 +336,7 @@ function claimView(r: ViewRow, money: (minor: string | bigint) => string): Revie
     amount: claim.amount,
     paidAmount: money(claim.paidMinor ?? 0n),
     fee: money(paid.feeMinor),
-    credit: money(paid.creditMinor),
+    credit: creditMoney(paid.creditMinor),
     transactionId: claim.transactionId,
     time: claim.time,
   };
@@ -332,12 +350,22 @@ function assistanceView(r: ViewRow): ReviewItemView["assistance"] {
     queries: data.queries ?? 0,
     lastOutcome: data.lastOutcome ?? null,
     depositStatus: data.depositStatus ?? r.deposit_status,
-    fourEyesLimit: limits[r.currency] ?? null,
-    creditNeedsApproval: needsSecondApprover(limits, r.currency, BigInt(r.credit_minor), r.decimals),
+    // The limit is the credited currency's (docs/exchange-rates.md#four-eyes).
+    fourEyesLimit: limits[r.account_currency ?? r.currency] ?? null,
+    creditNeedsApproval: needsSecondApprover(
+      limits,
+      r.account_currency ?? r.currency,
+      BigInt(r.credit_minor),
+      r.account_decimals ?? r.decimals,
+    ),
   };
 }
 
-function approvalView(r: ViewRow, money: (minor: string | bigint) => string): ReviewItemView["approval"] {
+function approvalView(
+  r: ViewRow,
+  money: (minor: string | bigint) => string,
+  creditMoney: (minor: string | bigint) => string,
+): ReviewItemView["approval"] {
   if (r.approval_requested_by === null || r.approval_requested_at === null) return null;
   const request = decodeJson<AssistanceData>(r.data, {} as AssistanceData).creditRequest;
   return {
@@ -348,7 +376,7 @@ function approvalView(r: ViewRow, money: (minor: string | bigint) => string): Re
     requestedAt: r.approval_requested_at,
     comment: r.approval_comment ?? "",
     paidAmount: request?.paidMinor == null ? null : money(request.paidMinor),
-    credit: money(request?.creditMinor ?? r.credit_minor.toString()),
+    credit: creditMoney(request?.creditMinor ?? r.credit_minor.toString()),
   };
 }
 

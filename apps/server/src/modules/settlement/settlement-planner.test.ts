@@ -226,3 +226,57 @@ describe("a batch of results equals the same results applied one by one", () => 
     );
   });
 });
+
+describe("an order with a quote (docs/exchange-rates.md)", () => {
+  // 100.00 EUR, fee 2.50, credited 104.59 USD (markup kept 0.52) to the client's USD wallet.
+  const quoted = (o: Partial<SettlementOrder> = {}) =>
+    order({
+      currency: "EUR",
+      fee_minor: 250,
+      credit_minor: 10_459,
+      account_currency: "USD",
+      account_decimals: 2,
+      fx_rate: "1.0781",
+      fx_markup_bps: 50,
+      wallet_id: null,
+      ...o,
+    });
+
+  it("credits the quote's account amount to a wallet of the account currency", () => {
+    const p = planSettlement([quoted()], NOW);
+    expect(p.apply(result("succeeded")).kind).toBe("applied");
+    const w = p.writes();
+    expect(w.postings).toMatchObject([{ currency: "USD", amountMinor: 10_459n, clientId: "c1" }]);
+    expect(w.events.find((e) => e.event.kind === "ledger")?.event.data).toMatchObject({
+      amount: "104.59",
+      currency: "USD",
+    });
+    expect(w.transitions[0]).toMatchObject({ creditMinor: 10_459n, markupMinor: null });
+  });
+
+  it("a credit of another paid amount keeps what its markup kept", () => {
+    const p = planSettlement([quoted({ decimals: 3, account_decimals: 6 })], NOW);
+    p.apply(result("succeeded", { creditMinor: 5_229_000n, markupMinor: 27_000n, paidAmountMinor: 50_000n }));
+    const w = p.writes();
+    expect(w.transitions[0]).toMatchObject({
+      creditMinor: 5_229_000n,
+      markupMinor: 27_000n,
+      paidMinor: 50_000n,
+    });
+    expect(w.events.find((e) => e.event.kind === "ledger")?.event.data).toMatchObject({
+      amount: "5.229000",
+      currency: "USD",
+    });
+  });
+
+  it("two orders of one client crediting one account currency plan one new wallet", () => {
+    const p = planSettlement(
+      [quoted({ id: "d1", order_no: "o1" }), quoted({ id: "d2", order_no: "o2", currency: "GBP" })],
+      NOW,
+    );
+    p.apply(result("succeeded"));
+    p.apply(result("succeeded", { depositId: "d2" }));
+    const [a, b] = p.writes().postings;
+    expect(a?.walletId).toBe(b?.walletId);
+  });
+});

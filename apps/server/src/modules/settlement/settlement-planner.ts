@@ -36,8 +36,13 @@ export type SettlementResult = {
   depositId: string;
   to: SettlementTarget;
   cause: SettlementCause;
-  /** The amount to credit on success; the order's `credit_minor` when omitted. */
+  /**
+   * The amount to credit on success, in the order's credit currency (a quote's account
+   * currency); the order's `credit_minor` when omitted.
+   */
   creditMinor?: bigint;
+  /** With `creditMinor` of an order with a quote: what the markup kept of that credit. */
+  markupMinor?: bigint;
   /** What the PSP reports as paid, kept beside the ordered amount. */
   paidAmountMinor?: bigint;
   transactionId?: string;
@@ -90,7 +95,12 @@ export type SettlementOrder = {
   fee_rule_max_minor: number | null;
   /** The order's deposit method, unless it was deleted since. */
   live_method_id: string | null;
-  /** The client's wallet in the deposit's currency; null until its first credit. */
+  /** The quote locked on the order (all null without one): the credit is in `account_currency`. */
+  account_currency: string | null;
+  account_decimals: number | null;
+  fx_rate: string | null;
+  fx_markup_bps: number | null;
+  /** The client's wallet in the credit currency (the account currency, else the deposit's); null until its first credit. */
   wallet_id: string | null;
 };
 
@@ -102,6 +112,8 @@ export type DepositTransition = {
   status: DepositStatus;
   finalizedAt: number | null;
   creditMinor: bigint | null;
+  /** What the markup kept of the credit (an order with a quote). */
+  markupMinor: bigint | null;
   paidMinor: bigint | null;
   transactionId: string | null;
   pspTime: number | null;
@@ -190,6 +202,7 @@ export function planSettlement(orders: Iterable<SettlementOrder>, now: number): 
       status: to,
       finalizedAt: null,
       creditMinor: null,
+      markupMinor: null,
       paidMinor: null,
       transactionId: null,
       pspTime: null,
@@ -200,6 +213,7 @@ export function planSettlement(orders: Iterable<SettlementOrder>, now: number): 
     t.status = to;
     if (isTerminal(to)) t.finalizedAt = now;
     if (credit !== undefined) t.creditMinor = credit;
+    if (credit !== undefined && result.markupMinor !== undefined) t.markupMinor = result.markupMinor;
     if (paid !== undefined) t.paidMinor = paid;
     if (result.transactionId !== undefined) t.transactionId = result.transactionId;
     if (result.pspTime !== undefined) t.pspTime = result.pspTime;
@@ -222,7 +236,10 @@ export function planSettlement(orders: Iterable<SettlementOrder>, now: number): 
     if (credit === undefined) return { kind: "applied", from, to };
 
     const entryId = newId();
-    const walletKey = JSON.stringify([read.client_id, read.currency]);
+    // The wallet credited is the credit currency's: a quote's account currency, in its decimals.
+    const currency = read.account_currency ?? read.currency;
+    const decimals = read.account_decimals ?? read.decimals;
+    const walletKey = JSON.stringify([read.client_id, currency]);
     let walletId = read.wallet_id ?? newWallets.get(walletKey);
     if (walletId === undefined) {
       walletId = newId();
@@ -231,7 +248,7 @@ export function planSettlement(orders: Iterable<SettlementOrder>, now: number): 
     postings.push({
       tenantId,
       clientId: read.client_id,
-      currency: read.currency,
+      currency,
       amountMinor: credit,
       kind: "deposit",
       depositId,
@@ -240,10 +257,10 @@ export function planSettlement(orders: Iterable<SettlementOrder>, now: number): 
       entryId,
       walletId,
     });
-    const amount = formatAmount(credit, read.decimals);
+    const amount = formatAmount(credit, decimals);
     events.push({
       ...at,
-      event: { kind: "ledger", data: { entryId, walletId, amount, currency: read.currency } },
+      event: { kind: "ledger", data: { entryId, walletId, amount, currency } },
     });
     return { kind: "applied", from, to, ledgerEntryId: entryId };
   }

@@ -55,12 +55,14 @@ const SELECT_ORDERS = `
   SELECT d.id, d.order_no, d.integration_id, d.tenant_id, d.client_id, d.status, d.currency,
     d.decimals, d.amount_minor, d.fee_minor, d.credit_minor, d.paid_amount_minor,
     d.fee_rule_bps, d.fee_rule_fixed_minor, d.fee_rule_max_minor,
+    d.account_currency, d.account_decimals, d.fx_rate, d.fx_markup_bps,
     m.id AS live_method_id, w.id AS wallet_id
   FROM deposits d
   LEFT JOIN deposit_methods m
     ON m.id = d.method_id AND m.tenant_id = d.tenant_id AND m.deleted_at IS NULL
   LEFT JOIN wallets w
-    ON w.client_id = d.client_id AND w.currency = d.currency AND w.tenant_id = d.tenant_id`;
+    ON w.client_id = d.client_id AND w.currency = COALESCE(d.account_currency, d.currency)
+    AND w.tenant_id = d.tenant_id`;
 const readBy = (key: "id" | "order_no") =>
   perDatabase({
     sqlite: `${SELECT_ORDERS} WHERE d.${key} IN (SELECT value FROM json_each(?)) ORDER BY d.id`,
@@ -187,6 +189,7 @@ export function transitionsWrite(db: Db, transitions: readonly DepositTransition
       status: t.status,
       finalized_at: t.finalizedAt,
       credit_minor: minor(t.creditMinor),
+      fx_markup_minor: minor(t.markupMinor),
       paid_minor: minor(t.paidMinor),
       transaction_id: t.transactionId,
       psp_time: t.pspTime,
@@ -228,6 +231,7 @@ type TransitionRow = {
   status: DepositStatus;
   finalized_at: number | null;
   credit_minor: number | null;
+  fx_markup_minor: number | null;
   paid_minor: number | null;
   transaction_id: string | null;
   psp_time: number | null;
@@ -241,6 +245,7 @@ const TRANSITIONS = tableColumns<TransitionRow>("v", {
   status: "text",
   finalized_at: "bigint",
   credit_minor: "bigint",
+  fx_markup_minor: "bigint",
   paid_minor: "bigint",
   transaction_id: "text",
   psp_time: "bigint",
@@ -253,6 +258,7 @@ const TRANSITION_SET = `
   updated_at = ?,
   finalized_at = COALESCE(v.finalized_at, deposits.finalized_at),
   credit_minor = COALESCE(v.credit_minor, deposits.credit_minor),
+  fx_markup_minor = COALESCE(v.fx_markup_minor, deposits.fx_markup_minor),
   paid_amount_minor = COALESCE(v.paid_minor, deposits.paid_amount_minor),
   transaction_id = COALESCE(v.transaction_id, deposits.transaction_id),
   psp_time = COALESCE(v.psp_time, deposits.psp_time),
