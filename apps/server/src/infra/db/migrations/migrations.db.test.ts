@@ -46,6 +46,8 @@ const APP_TABLES = [
   "deposit_events",
   "deposit_methods",
   "deposits",
+  "fx_manual_rates",
+  "fx_sources",
   "integration_health_minutes",
   "integration_health_state",
   "ledger_entries",
