@@ -26,6 +26,7 @@ import { dashboardRoutes } from "./modules/dashboard/dashboard-routes.js";
 import { methodRoutes } from "./modules/deposit-methods/method-routes.js";
 import { depositRoutes } from "./modules/deposits/deposit-routes.js";
 import { manualResolutionRoutes } from "./modules/deposits/manual-resolution-routes.js";
+import { fxRoutes } from "./modules/fx-rates/fx-routes.js";
 import { healthRoutes } from "./modules/integration-health/health-routes.js";
 import { platformRoutes } from "./modules/platform/platform-routes.js";
 import { integrationRoutes } from "./modules/psp-integrations/integration-routes.js";
@@ -53,6 +54,7 @@ const MODULES: ModuleRoutes[] = [
   manualResolutionRoutes,
   healthRoutes,
   dashboardRoutes,
+  fxRoutes,
   platformRoutes,
   webRoutes,
 ];
