@@ -81,6 +81,7 @@ export async function methodsUsingSource(db: Db, tenantId: string, sourceId: str
     .selectFrom("deposit_methods")
     .select("name")
     .where("tenant_id", "=", tenantId)
+    .where("deleted_at", "is", null)
     .where(sql<boolean>`currencies like ${`%"source_id":"${sourceId}"%`}`)
     .orderBy("name", "asc")
     .execute();
