@@ -241,10 +241,7 @@ describe("rate sources", () => {
       .execute();
     const refused = await a.owner.delete(`${BASE}/${id}`);
     expect(refused.statusCode).toBe(409);
-    expect(refused.json().error).toMatchObject({
-      code: "fx_source_in_use",
-      details: { methods: ["Cards EU"] },
-    });
+    expect(refused.json().error).toMatchObject({ code: "fx_source_in_use" });
     expect(refused.json().error.message).toContain("Cards EU");
 
     await t.ctx.db
