@@ -28,6 +28,8 @@ export interface FxApiOptions {
   /** The `key` header every request must carry; none: any key (or none) is accepted. */
   readonly key?: string;
   readonly mode?: FxMode | null;
+  /** The clock of the answers' `time` (tests move it). Default Date.now. */
+  readonly now?: () => number;
 }
 
 export interface FxRateApi {
@@ -50,14 +52,14 @@ export function checkFxMode(text: string): FxMode | null {
 
 export function createFxRateApi(
   options: FxApiOptions,
-  env: { slowMs: number; now?: () => number; log: (line: string) => void },
+  env: { slowMs: number; log: (line: string) => void },
 ): FxRateApi {
   const rates = new Map(Object.entries(options.rates ?? DEFAULT_FX_RATES));
   let key = options.key;
   let mode: FxMode | null = options.mode ?? null;
   let count = 0;
   const timers = new Set<NodeJS.Timeout>();
-  const now = env.now ?? Date.now;
+  const now = options.now ?? Date.now;
 
   const answer = (res: ServerResponse, status: number, type: string, body: string) => {
     res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
