@@ -200,6 +200,12 @@ describe("external rate sources, against the simulator", () => {
     expect(alert).toMatchObject({ tenant_id: a.tenantId, kind: "fx_rate_stale" });
     const listed = (await a.owner.get(BASE)).json().items.find((s: { id: string }) => s.id === id);
     expect(listed.alert).toEqual({ id: alert!.id, openedAt: T });
+    const alerts = (await a.viewer.get("/api/admin/alerts?status=open")).json().items;
+    expect(alerts.find((x: { id: string }) => x.id === alert!.id)).toMatchObject({
+      kind: "fx_rate_stale",
+      integrationId: id,
+      subject: { kind: "rate_source", id, name: "Sim rates" },
+    });
 
     sim.sim.fx.setMode(null);
     simNow = T + 10_000;
