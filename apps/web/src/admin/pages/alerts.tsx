@@ -19,6 +19,7 @@ const RUNBOOK: Record<Alert["kind"], string> = {
   api1_failing: "docs/operations.md#api-1-failing",
   signature_failures: "docs/operations.md#signature-failures-spiking",
   amount_mismatches: "docs/operations.md#amount-mismatches-spiking",
+  fx_rate_stale: "docs/operations.md#exchange-rate-stale",
 };
 
 /** The detectors' alerts, open ones first: what each means, where the runbook is, acknowledge. */
@@ -97,11 +98,15 @@ export function AlertsPage() {
             {
               key: "integration",
               header: t("alerts.integration"),
-              render: (r) => (
-                <Anchor component={Link} to={`/integrations/${r.integrationId}`}>
-                  {nameOf(r.integrationId)}
-                </Anchor>
-              ),
+              // A rate source's alert (fx_rate_stale) names the source; it has no integration page.
+              render: (r) =>
+                r.subject.kind === "rate_source" ? (
+                  <Text>{r.subject.name}</Text>
+                ) : (
+                  <Anchor component={Link} to={`/integrations/${r.integrationId}`}>
+                    {nameOf(r.integrationId)}
+                  </Anchor>
+                ),
             },
             {
               key: "opened",
