@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { GuardedResponse } from "../../infra/http-out/guarded-client.js";
 import {
@@ -77,5 +78,15 @@ describe("an exchange-rate API's answer", () => {
     expect(unavailableMessage("EUR", "USD")).toBe(
       "The EUR → USD exchange rate is not available right now. Try again in a few minutes.",
     );
+  });
+});
+
+describe("docs/psp-open-api.md#exchange-rate-api", () => {
+  it("its example answer is one the CRM accepts", () => {
+    const doc = readFileSync(new URL("../../../../../docs/psp-open-api.md", import.meta.url), "utf8");
+    const example = /```json fx-answer\n(.*)\n```/.exec(doc)?.[1];
+    expect(example).toBeDefined();
+    const time = JSON.parse(example!).time as number;
+    expect(interpretRateResponse(ok(example!), time)).toEqual({ ok: true, rate: "1.0781", rateTime: time });
   });
 });
