@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type Api1ParamConfigInput, callbackEndpoint, resolveParamConfig, SdkError } from "@psphub/sdk";
+import { checkFxMode, type FxApiOptions, type FxMode } from "./fx-rate-api.js";
 import { checkModes, type SimIntegration, type SimMode, type SimOptions } from "./sim-server.js";
 
 /** A configuration the simulator cannot start with; the message names the flag or variable. */
@@ -35,6 +36,10 @@ options (each also read from the environment variable shown):
                              lost_callback (never send a callback); an integration in
                              --integrations may name its own "modes": [...]
   --slow-seconds <n>         how long the slow mode waits before answering (default 15)        PSP_SIM_SLOW_SECONDS
+  --fx-key <key>             the key header GET /fx/rate requires (default: none needed)      PSP_SIM_FX_KEY
+  --fx-mode <mode>           the exchange-rate API misbehaves: slow, failing, garbage, stale   PSP_SIM_FX_MODE
+  --fx-rates <list>          the rate table, e.g. EUR/USD=1.0781,GBP/USD=1.2650               PSP_SIM_FX_RATES
+                             (default EUR/USD, USD/EUR, GBP/USD, USD/GBP)
   -h, --help                 this text
 
 Set the integration's APP_URL in the CRM to the simulator's public URL.`;
@@ -161,6 +166,32 @@ function integer(text: string, name: string, min: number, max: number): number {
   return Number(text);
 }
 
+/** `--fx-rates EUR/USD=1.0781,GBP/USD=1.2650` replaces the default table. */
+function fxOptions(key?: string, modeText?: string, ratesText?: string): FxApiOptions | undefined {
+  if (key === undefined && modeText === undefined && ratesText === undefined) return undefined;
+  let mode: FxMode | null = null;
+  if (modeText !== undefined) {
+    try {
+      mode = checkFxMode(modeText.trim());
+    } catch (error) {
+      throw new SimConfigError(`--fx-mode: ${(error as Error).message}`);
+    }
+  }
+  let rates: Record<string, string> | undefined;
+  if (ratesText !== undefined) {
+    rates = {};
+    for (const item of ratesText
+      .split(",")
+      .map((r) => r.trim())
+      .filter((r) => r !== "")) {
+      const m = /^([A-Z][A-Z0-9]{2,9})\/([A-Z][A-Z0-9]{2,9})=([0-9]+(?:\.[0-9]+)?)$/.exec(item);
+      if (!m) throw new SimConfigError(`--fx-rates: ${JSON.stringify(item)} is not like EUR/USD=1.0781`);
+      rates[`${m[1]}/${m[2]}`] = m[3]!;
+    }
+  }
+  return { ...(key === undefined ? {} : { key }), mode, ...(rates === undefined ? {} : { rates }) };
+}
+
 /**
  * The simulator's options from command-line flags and the environment (flags win). Answers
  * `"help"` for `--help`. Throws {@link SimConfigError} with a message naming the flag.
@@ -186,6 +217,9 @@ export function loadSimConfig(
         "callback-deadline-seconds": { type: "string" },
         mode: { type: "string" },
         "slow-seconds": { type: "string" },
+        "fx-key": { type: "string" },
+        "fx-mode": { type: "string" },
+        "fx-rates": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -261,6 +295,11 @@ export function loadSimConfig(
   }
   const slowText = pick("slow-seconds", "PSP_SIM_SLOW_SECONDS");
   const slowMs = slowText === undefined ? undefined : integer(slowText, "--slow-seconds", 0, 3600) * 1000;
+  const fx = fxOptions(
+    pick("fx-key", "PSP_SIM_FX_KEY"),
+    pick("fx-mode", "PSP_SIM_FX_MODE"),
+    pick("fx-rates", "PSP_SIM_FX_RATES"),
+  );
   const configPath = pick("param-config", "PSP_SIM_PARAM_CONFIG");
   const file = configPath === undefined ? undefined : readParamConfigFile(configPath, read);
 
@@ -277,6 +316,7 @@ export function loadSimConfig(
     ...(callbackDeadlineMs === undefined ? {} : { callbackDeadlineMs }),
     ...(modes === undefined ? {} : { modes }),
     ...(slowMs === undefined ? {} : { slowMs }),
+    ...(fx === undefined ? {} : { fx }),
     ...(file?.paramConfig === undefined ? {} : { paramConfig: file.paramConfig }),
     ...(file?.customKeys === undefined ? {} : { customKeys: file.customKeys }),
     ...(file?.currencyExponents === undefined ? {} : { currencyExponents: file.currencyExponents }),

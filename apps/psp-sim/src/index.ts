@@ -8,6 +8,15 @@ export {
   SimConfigError,
   USAGE,
 } from "./config.js";
+export {
+  checkFxMode,
+  createFxRateApi,
+  DEFAULT_FX_RATES,
+  FX_MODES,
+  type FxApiOptions,
+  type FxMode,
+  type FxRateApi,
+} from "./fx-rate-api.js";
 export type { SimEvent, SimOrder } from "./pages.js";
 export {
   createSim,

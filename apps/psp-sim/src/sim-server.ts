@@ -20,6 +20,7 @@ import {
   TOKEN_HEADER,
   toNodeHandler,
 } from "@psphub/sdk";
+import { createFxRateApi, type FxApiOptions, type FxRateApi } from "./fx-rate-api.js";
 import {
   describeResult,
   homePage,
@@ -130,6 +131,8 @@ export interface SimOptions {
   readonly modes?: readonly SimMode[];
   /** How long the `slow` mode waits before answering a status query. Default 15 s. */
   readonly slowMs?: number;
+  /** The exchange-rate API on `GET /fx/rate` (fx-rate-api.ts): its table, key and mode. */
+  readonly fx?: FxApiOptions;
   /** Orders kept in memory; the oldest are forgotten beyond it. Default 10,000. */
   readonly maxOrders?: number;
   /** For tests: the fetch the callback sender uses. */
@@ -142,6 +145,8 @@ export interface SimOptions {
 export interface Sim {
   readonly server: Server;
   readonly orders: ReadonlyMap<string, SimOrder>;
+  /** The exchange-rate API: its request count, mode, key and table, changeable while running. */
+  readonly fx: FxRateApi;
   /** The base URL used in payment page links (known once listening). */
   publicUrl(): string;
   /** Sets the base URL of payment page links unless `publicUrl` was configured (startSim does). */
@@ -227,6 +232,7 @@ function seconds(text: string | null, fallback: number): number | undefined {
  * - `POST /pay/page/:orderNo/action`: one outcome button; sends the callback(s) with the SDK
  *   sender, then redirects (303) to `GET /pay/page/:orderNo/result?key=…&events=…`;
  * - `GET /pay/page/:orderNo/events?key=…`: the order's callbacks and answers as JSON;
+ * - `GET /fx/rate?from=…&to=…`: the exchange-rate API (fx-rate-api.ts);
  * - `GET /healthz`, `GET /` and `GET /static/sim.css`.
  */
 export function createSim(options: SimOptions): Sim {
@@ -243,6 +249,7 @@ export function createSim(options: SimOptions): Sim {
   const inflight = new Set<Promise<void>>();
   let publicUrl = options.publicUrl?.replace(/\/+$/, "") ?? "";
   let nextEventId = 1;
+  const fx = createFxRateApi(options.fx ?? {}, { slowMs, log });
 
   const pageUrl = (order: SimOrder) =>
     `${publicUrl}/pay/page/${encodeURIComponent(order.request.orderNo)}?key=${order.key}`;
@@ -605,6 +612,7 @@ export function createSim(options: SimOptions): Sim {
 
     if (path === "/pay/url") return api1(req, res);
     if (path === STATUS_QUERY_PATH) return statusQuery(req, res);
+    if (path === "/fx/rate") return fx.handle(req, res, url);
     if (path === "/healthz" && (method === "GET" || method === "HEAD")) {
       return json(res, 200, { status: "ok", orders: orders.size });
     }
@@ -711,6 +719,7 @@ export function createSim(options: SimOptions): Sim {
   return {
     server,
     orders,
+    fx,
     publicUrl: () => publicUrl,
     defaultPublicUrl(url: string) {
       if (publicUrl === "") publicUrl = url.replace(/\/+$/, "");
@@ -721,6 +730,7 @@ export function createSim(options: SimOptions): Sim {
     async close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
+      fx.close();
       for (const order of orders.values()) {
         for (const e of order.events) {
           if (e.state === "scheduled") {

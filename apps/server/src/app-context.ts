@@ -92,7 +92,7 @@ export function createAppContext(
     sessionReader: createSessionReader(handle.db),
     sessionStreams: new SessionStreams(config.portalStreamsPerSession),
     httpOut,
-    fxRates: createRateLookup({ db: handle.db, secretBox, httpOut }),
+    fxRates: createRateLookup({ db: handle.db, secretBox, httpOut, logger }),
     close: async () => {
       await httpOut.close();
       await handle.close();

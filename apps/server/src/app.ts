@@ -27,6 +27,7 @@ import { methodRoutes } from "./modules/deposit-methods/method-routes.js";
 import { depositRoutes } from "./modules/deposits/deposit-routes.js";
 import { manualResolutionRoutes } from "./modules/deposits/manual-resolution-routes.js";
 import { quoteRoutes } from "./modules/fx-quotes/quote-routes.js";
+import { fxRoutes } from "./modules/fx-rates/fx-routes.js";
 import { healthRoutes } from "./modules/integration-health/health-routes.js";
 import { platformRoutes } from "./modules/platform/platform-routes.js";
 import { integrationRoutes } from "./modules/psp-integrations/integration-routes.js";
@@ -55,6 +56,7 @@ const MODULES: ModuleRoutes[] = [
   manualResolutionRoutes,
   healthRoutes,
   dashboardRoutes,
+  fxRoutes,
   platformRoutes,
   webRoutes,
 ];

@@ -53,6 +53,9 @@ type Fixtures = {
   /** A needs-assistance item (as the status-query schedule flags one) of another pending deposit. */
   assistItemId?: string;
   alertId?: string;
+  /** A manual rate source with an EUR → USD rate, and an external one. */
+  fxSourceId?: string;
+  fxExternalSourceId?: string;
 };
 
 type RouteFixture = {
@@ -151,6 +154,23 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
     noPositiveCheck: "a server-sent event stream stays open while the deposit is pending",
   },
   "/api/portal/deposits/:orderNo/cancel": { params: (f) => ({ orderNo: f.orderNo }) },
+  // The external source, so that deleting it leaves the manual one to the rate routes.
+  "/api/admin/fx/sources/:id": {
+    params: (f) => ({ id: f.fxExternalSourceId }),
+    body: { PUT: { name: "Mallory" } },
+  },
+  "/api/admin/fx/sources/:id/key": {
+    params: (f) => ({ id: f.fxExternalSourceId }),
+  },
+  "/api/admin/fx/sources/:id/test": {
+    params: (f) => ({ id: f.fxSourceId }),
+    body: { POST: { from: "EUR", to: "USD" } },
+  },
+  "/api/admin/fx/sources/:id/rates": { params: (f) => ({ id: f.fxSourceId }) },
+  "/api/admin/fx/sources/:id/rates/:from/:to": {
+    params: (f) => ({ id: f.fxSourceId, from: "EUR", to: "USD" }),
+    body: { PUT: { rate: "9.99", markupBps: 0 } },
+  },
 };
 
 /** Routes with parameters that are not scoped by the caller's tenant, with the reason. */
@@ -333,6 +353,32 @@ beforeAll(async () => {
     await openAlert(t.ctx.db, alert, Date.now());
     fx.alertId = (await a.owner.get("/api/admin/alerts")).json().items[0]?.id;
     if (!fx.alertId) throw new Error("fixture alert: none listed after opening one");
+  }
+  if (has("POST", "/api/admin/fx/sources")) {
+    const manual = await expectStatus(
+      await a.owner.post("/api/admin/fx/sources", { kind: "manual", name: "Desk" }),
+      201,
+      "fx source",
+    );
+    fx.fxSourceId = manual.json().source.id;
+    await expectStatus(
+      await a.owner.put(`/api/admin/fx/sources/${fx.fxSourceId}/rates/EUR/USD`, {
+        rate: "1.0781",
+        markupBps: 0,
+      }),
+      200,
+      "fx rate",
+    );
+    const external = await expectStatus(
+      await a.owner.post("/api/admin/fx/sources", {
+        kind: "external",
+        name: "API",
+        url: "https://127.0.0.1:9/rate",
+      }),
+      201,
+      "fx external source",
+    );
+    fx.fxExternalSourceId = external.json().source.id;
   }
 });
 afterAll(async () => {

@@ -817,6 +817,9 @@ export const ar = {
   "alerts.meaning.api1_failing": "تفشل كثير من استدعاءات API-1: يرى العملاء خطأً بدل صفحة الدفع.",
   "alerts.meaning.signature_failures": "تحمل كثير من الاستدعاءات رمزًا خاطئًا: تدوير رمز لم يُطبَّق، أو هجوم.",
   "alerts.meaning.amount_mismatches": "تُبلغ كثير من الاستدعاءات عن مبلغ غير المبلغ المطلوب.",
+  "alerts.kind.fx_rate_stale": "سعر الصرف قديم",
+  "alerts.meaning.fx_rate_stale":
+    "لم يقدّم مصدر الأسعار سعرًا صالحًا (قديم أو تعذّر الوصول إليه): تُرفض الإيداعات التي تُحوَّل به.",
   "health.tab": "السلامة",
   "health.figure": "المؤشر",
   "health.window.5m": "5 دقائق",

@@ -832,6 +832,9 @@ export const en = {
   "alerts.meaning.signature_failures":
     "Many callbacks carry a wrong token: a rotation not picked up, or an attack.",
   "alerts.meaning.amount_mismatches": "Many callbacks report another amount than the one ordered.",
+  "alerts.kind.fx_rate_stale": "Exchange rate stale",
+  "alerts.meaning.fx_rate_stale":
+    "A rate source gave no usable rate (stale or unreachable): deposits that convert with it are refused.",
   "health.tab": "Health",
   "health.figure": "Figure",
   "health.window.5m": "5 minutes",

@@ -809,6 +809,8 @@ export const zh = {
   "alerts.meaning.api1_failing": "大量 API-1 调用失败：客户看到错误而不是支付页面。",
   "alerts.meaning.signature_failures": "大量回调的令牌错误：令牌轮换未生效，或遭到攻击。",
   "alerts.meaning.amount_mismatches": "大量回调报告的金额与订单金额不同。",
+  "alerts.kind.fx_rate_stale": "汇率过期",
+  "alerts.meaning.fx_rate_stale": "汇率来源没有可用的汇率（过期或无法访问）：使用它换算的充值会被拒绝。",
   "health.tab": "健康状况",
   "health.figure": "指标",
   "health.window.5m": "5 分钟",

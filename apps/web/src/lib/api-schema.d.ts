@@ -6508,7 +6508,7 @@ export interface paths {
                                 id: string;
                                 integrationId: string;
                                 /** @enum {string} */
-                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches";
+                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches" | "fx_rate_stale";
                                 /** @enum {string} */
                                 status: "open" | "resolved";
                                 openedAt: number;
@@ -6518,6 +6518,12 @@ export interface paths {
                                 };
                                 acknowledgedBy: string | null;
                                 acknowledgedAt: number | null;
+                                subject: {
+                                    /** @enum {string} */
+                                    kind: "integration" | "rate_source";
+                                    id: string;
+                                    name: string;
+                                };
                             }[];
                         };
                     };
@@ -6724,7 +6730,7 @@ export interface paths {
                                 id: string;
                                 integrationId: string;
                                 /** @enum {string} */
-                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches";
+                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches" | "fx_rate_stale";
                                 /** @enum {string} */
                                 status: "open" | "resolved";
                                 openedAt: number;
@@ -6734,6 +6740,12 @@ export interface paths {
                                 };
                                 acknowledgedBy: string | null;
                                 acknowledgedAt: number | null;
+                                subject: {
+                                    /** @enum {string} */
+                                    kind: "integration" | "rate_source";
+                                    id: string;
+                                    name: string;
+                                };
                             }[];
                             total: number;
                         };
@@ -6781,7 +6793,7 @@ export interface paths {
                                 id: string;
                                 integrationId: string;
                                 /** @enum {string} */
-                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches";
+                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches" | "fx_rate_stale";
                                 /** @enum {string} */
                                 status: "open" | "resolved";
                                 openedAt: number;
@@ -6791,6 +6803,12 @@ export interface paths {
                                 };
                                 acknowledgedBy: string | null;
                                 acknowledgedAt: number | null;
+                                subject: {
+                                    /** @enum {string} */
+                                    kind: "integration" | "rate_source";
+                                    id: string;
+                                    name: string;
+                                };
                             };
                         };
                     };
@@ -6923,6 +6941,424 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/fx/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the tenant's exchange-rate sources */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @enum {string} */
+                                kind: "manual" | "external";
+                                name: string;
+                                url: string | null;
+                                keyLast4: string | null;
+                                timeoutMs: number;
+                                ttlSeconds: number | null;
+                                pairs: number;
+                                alert: {
+                                    id: string;
+                                    openedAt: number;
+                                } | null;
+                                createdAt: number;
+                                updatedAt: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a rate source; an external one's generated key is in this answer only */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        kind: "manual";
+                        name: string;
+                        ttlSeconds?: number | null;
+                    } | {
+                        /** @enum {string} */
+                        kind: "external";
+                        name: string;
+                        url: string;
+                        timeoutMs?: number;
+                        ttlSeconds?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            source: {
+                                id: string;
+                                /** @enum {string} */
+                                kind: "manual" | "external";
+                                name: string;
+                                url: string | null;
+                                keyLast4: string | null;
+                                timeoutMs: number;
+                                ttlSeconds: number | null;
+                                pairs: number;
+                                alert: {
+                                    id: string;
+                                    openedAt: number;
+                                } | null;
+                                createdAt: number;
+                                updatedAt: number;
+                            };
+                            key: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/fx/sources/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Change a rate source (not its kind) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        url?: string;
+                        timeoutMs?: number;
+                        ttlSeconds?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            source: {
+                                id: string;
+                                /** @enum {string} */
+                                kind: "manual" | "external";
+                                name: string;
+                                url: string | null;
+                                keyLast4: string | null;
+                                timeoutMs: number;
+                                ttlSeconds: number | null;
+                                pairs: number;
+                                alert: {
+                                    id: string;
+                                    openedAt: number;
+                                } | null;
+                                createdAt: number;
+                                updatedAt: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete a rate source; refused (409 fx_source_in_use) while a deposit method uses it */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": null;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/fx/sources/{id}/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Generate a new key for an external source; the old one stops at once, the answer shows the new one once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            key: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/fx/sources/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask the source for a rate now (the Test button); 200 with ok true or false */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        from: string;
+                        to: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                            rate: string;
+                            rateTime: number;
+                            latencyMs: number;
+                        } | {
+                            /** @enum {boolean} */
+                            ok: false;
+                            reason: string;
+                            message: string;
+                            latencyMs: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/fx/sources/{id}/rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A manual source's rates */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                from: string;
+                                to: string;
+                                rate: string;
+                                markupBps: number;
+                                updatedAt: number;
+                                updatedBy: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/fx/sources/{id}/rates/{from}/{to}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a manual source's rate and markup for a pair */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    from: string;
+                    to: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        rate: string;
+                        markupBps: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            from: string;
+                            to: string;
+                            rate: string;
+                            markupBps: number;
+                            updatedAt: number;
+                            updatedBy: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove a manual source's pair */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    from: string;
+                    to: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": null;
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;

@@ -28,6 +28,8 @@ export const REDACT_PATHS = [
     `${h}.authorization`,
     `${h}["x-csrf-token"]`,
     `${h}["set-cookie"]`,
+    // An external rate source's key header (modules/fx-rates).
+    `${h}.key`,
   ]),
 ];
 

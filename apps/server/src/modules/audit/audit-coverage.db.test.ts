@@ -326,6 +326,89 @@ const SETTINGS: Record<string, Step[]> = {
       expect: ({ before }) => expect(before).toMatchObject({ name: "Wire" }),
     },
   ],
+  "POST /api/admin/fx/sources": [
+    {
+      url: () => "/api/admin/fx/sources",
+      body: () => ({ kind: "external", name: "Rates API", url: APP_URL }),
+      action: "fx_source.create",
+      targetId: (_s, res) => res.json().source.id,
+      keep: (s, res) => {
+        s.fxExternalId = res.json().source.id;
+        s.fxKey = res.json().key;
+      },
+      expect: ({ before, after }) => {
+        expect(before).toBeNull();
+        expect(after).toMatchObject({ kind: "external", name: "Rates API", ttlSeconds: 300 });
+      },
+    },
+    {
+      url: () => "/api/admin/fx/sources",
+      body: () => ({ kind: "manual", name: "Rates desk" }),
+      action: "fx_source.create",
+      targetId: (_s, res) => res.json().source.id,
+      keep: (s, res) => {
+        s.fxManualId = res.json().source.id;
+      },
+      expect: ({ after }) => expect(after).toMatchObject({ kind: "manual", ttlSeconds: null }),
+    },
+  ],
+  "PUT /api/admin/fx/sources/:id": [
+    {
+      url: (s) => `/api/admin/fx/sources/${s.fxExternalId}`,
+      body: () => ({ name: "Rates API 2", ttlSeconds: 60 }),
+      action: "fx_source.update",
+      targetId: (s) => s.fxExternalId!,
+      expect: ({ before, after }) => {
+        expect(before).toMatchObject({ name: "Rates API", ttlSeconds: 300 });
+        expect(after).toMatchObject({ name: "Rates API 2", ttlSeconds: 60 });
+      },
+    },
+  ],
+  "POST /api/admin/fx/sources/:id/key": [
+    {
+      url: (s) => `/api/admin/fx/sources/${s.fxExternalId}/key`,
+      action: "fx_source.regenerate_key",
+      targetId: (s) => s.fxExternalId!,
+      keep: (s, res) => {
+        s.fxKey2 = res.json().key;
+      },
+      expect: ({ before, after }) => {
+        expect(before).toEqual({ keyLast4: expect.any(String) });
+        expect(after).toEqual({ keyLast4: expect.any(String) });
+      },
+    },
+  ],
+  "PUT /api/admin/fx/sources/:id/rates/:from/:to": [
+    {
+      url: (s) => `/api/admin/fx/sources/${s.fxManualId}/rates/EUR/USD`,
+      body: () => ({ rate: "1.0781", markupBps: 100 }),
+      action: "fx_rate.set",
+      targetId: (s) => s.fxManualId!,
+      expect: ({ before, after }) => {
+        expect(before).toBeNull();
+        expect(after).toEqual({ pair: "EUR/USD", rate: "1.0781", markupBps: 100 });
+      },
+    },
+  ],
+  "DELETE /api/admin/fx/sources/:id/rates/:from/:to": [
+    {
+      url: (s) => `/api/admin/fx/sources/${s.fxManualId}/rates/EUR/USD`,
+      action: "fx_rate.delete",
+      targetId: (s) => s.fxManualId!,
+      expect: ({ before, after }) => {
+        expect(before).toEqual({ pair: "EUR/USD", rate: "1.0781", markupBps: 100 });
+        expect(after).toBeNull();
+      },
+    },
+  ],
+  "DELETE /api/admin/fx/sources/:id": [
+    {
+      url: (s) => `/api/admin/fx/sources/${s.fxManualId}`,
+      action: "fx_source.delete",
+      targetId: (s) => s.fxManualId!,
+      expect: ({ before }) => expect(before).toMatchObject({ name: "Rates desk" }),
+    },
+  ],
 };
 
 /** Unsafe back-office routes that change no settings, with where their records are proven. */
@@ -333,6 +416,7 @@ const ELSEWHERE: Record<string, string> = {
   "POST /api/auth/login": "a login, not a change (failed logins are rate-limited, not audited)",
   "POST /api/auth/logout": "ends the caller's own session",
   "POST /api/admin/integrations/api1-preview": "read-only: shows what a configuration would send",
+  "POST /api/admin/fx/sources/:id/test": "read-only: asks the rate source for a rate now",
   "POST /api/admin/deposits": "a deposit, recorded on its own timeline (deposits module)",
   "POST /api/admin/deposit-quote": "read-only: a quote is computed and signed, nothing is stored",
   "POST /api/admin/deposits/:id/cancel": "audited as deposit.cancel (deposit-routes.db.test.ts)",
@@ -402,6 +486,7 @@ describe("audit coverage", () => {
         if (route.endsWith("/reveal")) secrets.push(state.token!);
         if (route === "POST /api/admin/api-keys") secrets.push(state.apiKey!, state.apiKey!.slice(4));
         if (route.endsWith("/reset-password")) secrets.push(res.json().password);
+        if (route.startsWith("POST /api/admin/fx/sources") && res.json().key) secrets.push(res.json().key);
         const rows = await t.ctx.db
           .selectFrom("audit_log")
           .selectAll()

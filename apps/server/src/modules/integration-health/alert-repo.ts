@@ -7,6 +7,7 @@ export const ALERT_KINDS: AlertKind[] = [
   "api1_failing",
   "signature_failures",
   "amount_mismatches",
+  "fx_rate_stale",
 ];
 
 export type Alert = {
@@ -20,6 +21,45 @@ export type Alert = {
   acknowledgedBy: string | null;
   acknowledgedAt: number | null;
 };
+
+/** What an alert is about: an integration, or (fx_rate_stale) a rate source, deleted ones too. */
+export type AlertSubject = { kind: "integration" | "rate_source"; id: string; name: string };
+
+/** The alerts with their subjects' names; a subject missing altogether shows its id. */
+export async function withSubjects<A extends Alert>(
+  db: Db,
+  tenantId: string,
+  alerts: A[],
+): Promise<(A & { subject: AlertSubject })[]> {
+  const isSource = (a: Alert) => a.kind === "fx_rate_stale";
+  const sourceIds = [...new Set(alerts.filter(isSource).map((a) => a.integrationId))];
+  const integrationIds = [...new Set(alerts.filter((a) => !isSource(a)).map((a) => a.integrationId))];
+  const [sources, integrations] = await Promise.all([
+    sourceIds.length === 0
+      ? []
+      : db
+          .selectFrom("fx_sources")
+          .select(["id", "name"])
+          .where("tenant_id", "=", tenantId)
+          .where("id", "in", sourceIds)
+          .execute(),
+    integrationIds.length === 0
+      ? []
+      : db
+          .selectFrom("psp_integrations")
+          .select(["id", "name"])
+          .where("tenant_id", "=", tenantId)
+          .where("id", "in", integrationIds)
+          .execute(),
+  ]);
+  const sourceNames = new Map(sources.map((r) => [r.id, r.name]));
+  const integrationNames = new Map(integrations.map((r) => [r.id, r.name]));
+  return alerts.map((a) => {
+    const kind = isSource(a) ? "rate_source" : "integration";
+    const name = (isSource(a) ? sourceNames : integrationNames).get(a.integrationId) ?? a.integrationId;
+    return { ...a, subject: { kind, id: a.integrationId, name } };
+  });
+}
 
 /** What the outbound webhooks deliver (a later issue): one event per opening and resolving. */
 export type AlertEvent = { type: "alert.opened" | "alert.resolved"; at: number; alert: Alert };
@@ -93,7 +133,7 @@ export async function listAlerts(
   db: Db,
   tenantId: string,
   q: { status?: "open" | "resolved"; integrationId?: string; limit: number; offset: number },
-): Promise<{ items: Alert[]; total: number }> {
+): Promise<{ items: (Alert & { subject: AlertSubject })[]; total: number }> {
   let base = db.selectFrom("alerts").where("tenant_id", "=", tenantId);
   if (q.status) base = base.where("status", "=", q.status);
   if (q.integrationId) base = base.where("integration_id", "=", q.integrationId);
@@ -106,7 +146,7 @@ export async function listAlerts(
     .offset(q.offset)
     .execute();
   const { n } = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
-  return { items: rows.map(alertView), total: Number(n) };
+  return { items: await withSubjects(db, tenantId, rows.map(alertView)), total: Number(n) };
 }
 
 /**

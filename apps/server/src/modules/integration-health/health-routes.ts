@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { staffOf } from "../../http/access.js";
 import { acknowledgeAlert } from "./acknowledge-alert.js";
-import { ALERT_KINDS, listAlerts } from "./alert-repo.js";
+import { ALERT_KINDS, listAlerts, withSubjects } from "./alert-repo.js";
 import { WINDOWS } from "./health-figures.js";
 import { integrationHealth, tenantHealth } from "./health-view.js";
 
@@ -51,6 +51,8 @@ const alertSchema = z.object({
   data: z.record(z.string(), z.number()),
   acknowledgedBy: z.string().nullable(),
   acknowledgedAt: z.number().nullable(),
+  /** `integrationId` holds a rate source's id when the subject is a rate source (fx_rate_stale). */
+  subject: z.object({ kind: z.enum(["integration", "rate_source"]), id: z.string(), name: z.string() }),
 });
 
 /** Integration health figures and alerts (docs/operations.md). */
@@ -137,6 +139,10 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
         response: { 200: z.object({ alert: alertSchema }) },
       },
     },
-    async (req) => ({ alert: await acknowledgeAlert(ctx, staffOf(req), req.params.id, req.ip) }),
+    async (req) => {
+      const tenantId = staffOf(req).tenantId;
+      const alert = await acknowledgeAlert(ctx, staffOf(req), req.params.id, req.ip);
+      return { alert: (await withSubjects(ctx.db, tenantId, [alert]))[0]! };
+    },
   );
 }

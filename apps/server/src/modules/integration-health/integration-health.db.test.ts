@@ -224,6 +224,7 @@ describe("detectors, with a fake clock", () => {
     const listed = (await tenant.viewer.get("/api/admin/alerts?status=open")).json();
     const alert = listed.items.find((a: { integrationId: string }) => a.integrationId === fx.integrationId);
     expect(alert.data).toMatchObject({ urlsIssued: 4, callbacks: 0, usualCallbacksThisHour: 6 });
+    expect(alert.subject).toEqual({ kind: "integration", id: fx.integrationId, name: expect.any(String) });
 
     // A callback arrives: resolved.
     clock.advance(MIN);

@@ -21,6 +21,7 @@ const RUNBOOK: Partial<Record<AlertWithSubject["kind"], string>> = {
   api1_failing: "docs/operations.md#api-1-failing",
   signature_failures: "docs/operations.md#signature-failures-spiking",
   amount_mismatches: "docs/operations.md#amount-mismatches-spiking",
+  fx_rate_stale: "docs/operations.md#exchange-rate-stale",
 };
 
 /** The detectors' alerts, open ones first: what each means, where the runbook is, acknowledge. */
