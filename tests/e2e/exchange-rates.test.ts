@@ -95,7 +95,10 @@ describe.skipIf(!hasChromium)("a EUR payment credited to a USD wallet (Chromium)
     await portal.screenshot({ path: screenshotPath("portal-fx-preview"), fullPage: true });
 
     await form.getByRole("textbox", { name: "IBAN", exact: true }).fill("DE89370400440532013000");
-    const [payTab] = await Promise.all([desk.waitForEvent("page"), portal.getByTestId("deposit-submit").click()]);
+    const [payTab] = await Promise.all([
+      desk.waitForEvent("page"),
+      portal.getByTestId("deposit-submit").click(),
+    ]);
     await portal.waitForURL(/\/portal\/deposits\/[^/]+$/);
     const orderNo = decodeURIComponent(portal.url().split("/").pop()!);
 
@@ -143,7 +146,9 @@ describe.skipIf(!hasChromium)("a EUR payment credited to a USD wallet (Chromium)
     await admin.screenshot({ path: screenshotPath("admin-fx-quote"), fullPage: true });
 
     // The tenant's FX report counts it: volume on both sides and the markup earned.
-    const report = (await owner.get(`/api/admin/reports/fx?from=0&to=${Date.now() + 60_000}`)).json() as { items: unknown[] };
+    const report = (await owner.get(`/api/admin/reports/fx?from=0&to=${Date.now() + 60_000}`)).json() as {
+      items: unknown[];
+    };
     expect(report.items).toEqual([
       expect.objectContaining({
         paymentCurrency: "EUR",
