@@ -62,11 +62,6 @@ describe.skipIf(!hasChromium)("a EUR payment credited to a USD wallet (Chromium)
 
     desk = await newContext(e2e.chrome.browser);
     portal = await desk.newPage();
-    onTestFailed(async () => {
-      for (const [i, p] of desk.pages().entries()) {
-        await p.screenshot({ path: screenshotPath(`failure-fx-${i}`), fullPage: true }).catch(() => {});
-      }
-    });
     await portalLogin(
       portal,
       e2e.stack.baseUrl,
@@ -77,6 +72,11 @@ describe.skipIf(!hasChromium)("a EUR payment credited to a USD wallet (Chromium)
   });
 
   it("previews both sides, locks the quote, credits the USD wallet at it, and the admin sees the quote", async () => {
+    onTestFailed(async () => {
+      for (const [i, p] of desk.pages().entries()) {
+        await p.screenshot({ path: screenshotPath(`failure-fx-${i}`), fullPage: true }).catch(() => {});
+      }
+    });
     await portal.goto(`${e2e.stack.baseUrl}/portal/deposit`);
     await portal.getByTestId("method-SEPA to USD").click();
     const form = portal.getByTestId("deposit-form");
