@@ -34,6 +34,11 @@ export type B3Result = Figures & {
   burst: Added;
   /** GET /healthz at the same rate: what any route adds on this machine. */
   floor: Added;
+  /**
+   * Deposits that convert (EUR into the USD wallet) at an external source's cached rate, in
+   * segments alternating with the plain ones: `added*` is over the plain deposits beside them.
+   */
+  fx: Added;
 } & Added;
 
 /** The tenant backend that API-1 calls during B3: it answers at once, in a process of its own. */
@@ -99,31 +104,36 @@ export async function runB3(
   const { settings, kind, seed: s } = t;
   const { rate, durationS } = settings;
   const headers = await portalSession(server, s);
-  const body = JSON.stringify({ methodId: s.methodId, currency: "USD", amount: "100.00" });
-  const deposits = {
-    url: server.url,
-    path: "/api/portal/deposits",
-    headers,
-    body: () => body,
-    connections: 10,
+  const depositsOf = (methodId: string, currency: string) => {
+    const body = JSON.stringify({ methodId, currency, amount: "100.00" });
+    return { url: server.url, path: "/api/portal/deposits", headers, body: () => body, connections: 10 };
   };
-  // Warm the route and the outbound connection pool first.
+  const deposits = depositsOf(s.methodId, "USD");
+  const fxDeposits = depositsOf(s.fxMethodId, "EUR");
+  // Warm the routes, the outbound connection pool and the rate cache first.
   await runPaced({ ...deposits, rate, durationS: 2 });
+  await runPaced({ ...fxDeposits, rate, durationS: 1 });
   // The deposits and the stub called directly (their floor) in alternating segments of
   // B3_SEGMENT_S, each side's answers pooled: on this shared machine the floor moves from
   // minute to minute, so it is measured in the same seconds as what it is subtracted from.
   const depositRuns: PacedSamples[] = [];
+  const fxRuns: PacedSamples[] = [];
   const stubRuns: PacedSamples[] = [];
   const toStub = stubRequest(stub);
   let cpu: Cpu | undefined;
+  let fxCpu: Cpu | undefined;
   for (let left = durationS; left > 0; left -= B3_SEGMENT_S) {
     const segment = Math.min(B3_SEGMENT_S, left);
     stubRuns.push(await pacedSamples({ ...toStub, rate, durationS: segment }));
     const meter = cpuMeter(server, kind);
     depositRuns.push(await pacedSamples({ ...deposits, rate, durationS: segment }));
     cpu = cpu ? addCpu(cpu, meter()) : meter();
+    const fxMeter = cpuMeter(server, kind);
+    fxRuns.push(await pacedSamples({ ...fxDeposits, rate, durationS: segment }));
+    fxCpu = fxCpu ? addCpu(fxCpu, fxMeter()) : fxMeter();
   }
   const load = figures(pooled(depositRuns), cpu);
+  const fx = figures(pooled(fxRuns), fxCpu);
   const stubAlongside = figures(pooled(stubRuns));
   const burst = await measured(server, kind, () => runLoad({ ...deposits, durationS, overallRate: rate }));
   const floor = await measured(server, kind, () =>
@@ -138,17 +148,24 @@ export async function runB3(
   );
   const notOk = (f: Figures, ok: string) =>
     Object.entries(f.statuses).reduce((a, [code, n]) => (code === ok ? a : a + n), f.unanswered);
-  const failed = notOk(load, "201") + notOk(burst, "201") + notOk(floor, "200") + notOk(stubAlongside, "200");
+  const failed =
+    notOk(load, "201") +
+    notOk(fx, "201") +
+    notOk(burst, "201") +
+    notOk(floor, "200") +
+    notOk(stubAlongside, "200");
   const b3: B3Result = {
     ...over(load, stubAlongside),
     stubAlongside,
     failedAnswers: failed,
     burst: over(burst, stub.direct.burst),
     floor: over(floor, stubAlongside),
+    fx: over(fx, load),
   };
   log(
     `${kind}: B3 ${load.requests} deposits at ${load.rps.toFixed(0)}/s evenly spaced: p50 ${load.p50.toFixed(2)} ms ` +
-      `p99 ${load.p99} ms (the stub alongside: p50 ${stubAlongside.p50} ms p99 ${stubAlongside.p99} ms); in autocannon's bursts: p50 ${burst.p50} ms p99 ${burst.p99} ms; failed answers: ${failed}`,
+      `p99 ${load.p99} ms (the stub alongside: p50 ${stubAlongside.p50} ms p99 ${stubAlongside.p99} ms); in autocannon's bursts: p50 ${burst.p50} ms p99 ${burst.p99} ms; ` +
+      `converting at an external rate: p50 ${fx.p50} ms p99 ${fx.p99} ms; failed answers: ${failed}`,
   );
   return b3;
 }

@@ -169,6 +169,15 @@ export function buildReport(x: {
         `evenly spaced; added p50 ≤ 2 ms, p99 ≤ 10 ms; ${cpuNote(r.b3)}; failed answers: ${r.b3.failedAnswers}`,
       ]);
       rows.push([
+        `B3 converting, external rate`,
+        kind,
+        fmt(r.b3.fx.rps),
+        fmt(r.b3.fx.p50),
+        fmt(r.b3.fx.p99),
+        `${added(r.b3.fx.addedP50)}/${added(r.b3.fx.addedP99)} ms`,
+        `EUR into the USD wallet at a cached external rate, in segments between B3's; added is over B3's plain deposits; ${cpuNote(r.b3.fx)}`,
+      ]);
+      rows.push([
         `GET /healthz @${RATE}/s`,
         kind,
         fmt(r.b3.floor.rps),

@@ -158,6 +158,11 @@ export type Seed = {
   merchantId: string;
   token: string;
   methodId: string;
+  /**
+   * A method paying EUR into the USD wallet at the rate of an external source whose URL is the
+   * integration's APP_URL (B3's stub answers `GET /fx/rate`), cached for 5 minutes.
+   */
+  fxMethodId: string;
   clientIds: string[];
   /** Every seeded client logs in with `client-<i>@bench.test` and this password. */
   clientPassword: string;
@@ -207,6 +212,12 @@ export async function seed(
         },
       ],
     });
+    const fxMethodId = await insertFxMethod(
+      ctx,
+      tenantId,
+      integ.integrationId,
+      opts.appUrl ?? "https://psp.example.com",
+    );
     const hash = await hashPassword(clientPassword);
     const now = Date.now();
     const clientIds = Array.from(
@@ -237,12 +248,60 @@ export async function seed(
       ownerPassword,
       ...integ,
       methodId,
+      fxMethodId,
       clientIds,
       clientPassword,
     };
   } finally {
     await ctx.close();
   }
+}
+
+/** An external rate source at `url` and a method converting EUR into USD with it (Seed.fxMethodId). */
+async function insertFxMethod(
+  ctx: ReturnType<typeof createAppContext>,
+  tenantId: string,
+  integrationId: string,
+  url: string,
+): Promise<string> {
+  const now = Date.now();
+  const sourceId = newId();
+  const key = randomBytes(32).toString("base64url");
+  await ctx.db
+    .insertInto("fx_sources")
+    .values({
+      id: sourceId,
+      tenant_id: tenantId,
+      kind: "external",
+      name: "Bench rates",
+      url,
+      key_enc: ctx.secretBox.seal(key),
+      key_last4: key.slice(-4),
+      timeout_ms: 3_000,
+      ttl_seconds: 300,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+    })
+    .execute();
+  return insertMethod(ctx, tenantId, integrationId, {
+    currencies: [
+      {
+        code: "EUR",
+        decimals: 2,
+        minMinor: 1_000n,
+        maxMinor: 500_000n,
+        feePercentBps: 250,
+        feeFixedMinor: 25n,
+        feeMaxMinor: 2_000n,
+        conversion: {
+          account: "USD",
+          accountDecimals: 2,
+          rules: [{ group: null, sourceId, markupBps: 50 }],
+        },
+      },
+    ],
+  });
 }
 
 /** Runs `fn` with a server AppContext on the database (for the server's own insert helpers). */
