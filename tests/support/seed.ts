@@ -160,7 +160,7 @@ export type Seed = {
   methodId: string;
   /**
    * A method paying EUR into the USD wallet at the rate of an external source whose URL is the
-   * integration's APP_URL (B3's stub answers `GET /fx/rate`), cached for 5 minutes.
+   * integration's APP_URL + `/fx/rate` (B3's stub answers it), cached for 5 minutes.
    */
   fxMethodId: string;
   clientIds: string[];
@@ -216,7 +216,7 @@ export async function seed(
       ctx,
       tenantId,
       integ.integrationId,
-      opts.appUrl ?? "https://psp.example.com",
+      `${opts.appUrl ?? "https://psp.example.com"}/fx/rate`,
     );
     const hash = await hashPassword(clientPassword);
     const now = Date.now();
@@ -257,7 +257,7 @@ export async function seed(
   }
 }
 
-/** An external rate source at `url` and a method converting EUR into USD with it (Seed.fxMethodId). */
+/** An external rate source at `url` (B3: the stub's `/fx/rate`) and a method converting EUR into USD with it (Seed.fxMethodId). */
 async function insertFxMethod(
   ctx: ReturnType<typeof createAppContext>,
   tenantId: string,
