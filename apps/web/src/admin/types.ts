@@ -47,7 +47,6 @@ export type FxSourceUpdate = ApiBody<"/api/admin/fx/sources/{id}", "put">;
 export type FxTestResult = ApiData<"/api/admin/fx/sources/{id}/test", "post">;
 export type FxRateInput = ApiBody<"/api/admin/fx/sources/{id}/rates/{from}/{to}", "put">;
 export type FxManualRate = ApiData<"/api/admin/fx/sources/{id}/rates", "get">["items"][number];
-export type FxReport = ApiData<"/api/admin/reports/fx", "get">;
 
 /** The statuses in the order the filters list them. */
 export const DEPOSIT_STATUSES: DepositStatus[] = [
