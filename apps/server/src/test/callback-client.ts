@@ -95,6 +95,22 @@ export async function insertDeposit(
   };
 }
 
+/** An order made through a route or use-case, as the callback helpers know it. */
+export async function testDepositOf(ctx: Pick<AppContext, "db">, id: string): Promise<TestDeposit> {
+  const row = await depositRow(ctx, id);
+  return {
+    id: row.id,
+    orderNo: row.order_no,
+    tenantId: row.tenant_id,
+    clientId: row.client_id,
+    currency: row.currency,
+    decimals: row.decimals,
+    amountMinor: BigInt(row.amount_minor),
+    feeMinor: BigInt(row.fee_minor),
+    creditMinor: BigInt(row.credit_minor),
+  };
+}
+
 /** A value in a callback body. `{ literal }` is a JSON number written exactly as given (`100.0`). */
 export type CallbackValue = string | number | boolean | null | { literal: string };
 export type CallbackFields = Record<string, CallbackValue>;

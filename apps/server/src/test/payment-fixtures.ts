@@ -32,6 +32,18 @@ export const USD: MethodCurrency = {
   feeMaxMinor: 2_000n,
 };
 
+/** EUR paid into the USD wallet at `sourceId`'s rate (2.5 % fee, 10.00..5000.00 EUR). */
+export const eurCreditingUsd = (sourceId: string, markupBps = 0): MethodCurrency => ({
+  code: "EUR",
+  decimals: 2,
+  minMinor: 1_000n,
+  maxMinor: 500_000n,
+  feePercentBps: 250,
+  feeFixedMinor: 0n,
+  feeMaxMinor: null,
+  conversion: { account: "USD", accountDecimals: 2, rules: [{ group: null, sourceId, markupBps }] },
+});
+
 export async function insertIntegration(
   ctx: Pick<AppContext, "db" | "clock" | "secretBox">,
   tenantId: string,

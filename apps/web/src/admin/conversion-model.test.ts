@@ -11,7 +11,7 @@ import {
   noConversion,
   withAccountCurrency,
 } from "./conversion-model.js";
-import type { FxConversion } from "./fx-types.js";
+import type { FxConversion } from "./types.js";
 
 let n = 0;
 const uid = () => `u${++n}`;

@@ -1,7 +1,7 @@
 import { isoExponent } from "@psphub/protocol";
 import { t } from "../i18n/index.js";
-import type { FxConversion } from "./fx-types.js";
 import { bpsToMarkupPercent, MAX_MARKUP_PERCENT, markupPercentToBps } from "./markup-model.js";
+import type { FxConversion } from "./types.js";
 
 /**
  * The "Credit to" block of a deposit method's currency, as the form edits it: the account

@@ -14,7 +14,7 @@ import {
   sourceUpdateBody,
   sourceValuesOf,
 } from "./fx-source-model.js";
-import type { FxSource } from "./fx-types.js";
+import type { FxSource } from "./types.js";
 
 const source = (over: Partial<FxSource>): FxSource => ({
   id: "s1",

@@ -1,7 +1,14 @@
 import { tryParseRate } from "@psphub/protocol";
 import { t } from "../i18n/index.js";
-import type { FxManualRate, FxSource, FxSourceInput, FxSourceKind, FxSourceUpdate } from "./fx-types.js";
 import { bpsToMarkupPercent, MAX_MARKUP_PERCENT, markupPercentToBps } from "./markup-model.js";
+import type {
+  FxManualRate,
+  FxRateInput,
+  FxSource,
+  FxSourceInput,
+  FxSourceKind,
+  FxSourceUpdate,
+} from "./types.js";
 
 /**
  * The forms of the exchange-rates page, pure: a rate source (a manual table or an external
@@ -114,7 +121,7 @@ export function rateErrors(v: RateFormValues): Record<string, string> {
 export function rateRequest(v: RateFormValues): {
   from: string;
   to: string;
-  body: { rate: string; markupBps: number };
+  body: FxRateInput;
 } {
   return {
     from: v.from.trim().toUpperCase(),

@@ -35,6 +35,19 @@ export type AuditRecord = ApiData<"/api/admin/audit", "get">["items"][number];
 export type StaffUser = ApiData<"/api/admin/users", "get">["items"][number];
 export type ApiKey = ApiData<"/api/admin/api-keys", "get">["items"][number];
 
+/** A deposit's locked quote (deposit views; null: the order credits its own currency). */
+export type DepositQuote = NonNullable<AdminDepositDetail["quote"]>;
+/** A deposit method currency's conversion (null: it credits itself). */
+export type FxConversion = NonNullable<MethodCurrency["conversion"]>;
+
+export type FxSource = ApiData<"/api/admin/fx/sources", "get">["items"][number];
+export type FxSourceKind = FxSource["kind"];
+export type FxSourceInput = ApiBody<"/api/admin/fx/sources", "post">;
+export type FxSourceUpdate = ApiBody<"/api/admin/fx/sources/{id}", "put">;
+export type FxTestResult = ApiData<"/api/admin/fx/sources/{id}/test", "post">;
+export type FxRateInput = ApiBody<"/api/admin/fx/sources/{id}/rates/{from}/{to}", "put">;
+export type FxManualRate = ApiData<"/api/admin/fx/sources/{id}/rates", "get">["items"][number];
+
 /** The statuses in the order the filters list them. */
 export const DEPOSIT_STATUSES: DepositStatus[] = [
   "pending",

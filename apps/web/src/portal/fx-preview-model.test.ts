@@ -21,9 +21,9 @@ import {
   startRequest,
   submitDecision,
 } from "./fx-preview-model.js";
-import type { DepositQuote, PortalCurrencyFx, QuoteInput } from "./types.js";
+import type { DepositQuote, PortalCurrency, QuoteInput } from "./types.js";
 
-const EUR_TO_USD: PortalCurrencyFx = {
+const EUR_TO_USD: PortalCurrency = {
   code: "EUR",
   decimals: 2,
   min: "10.00",
@@ -33,7 +33,7 @@ const EUR_TO_USD: PortalCurrencyFx = {
   feeMax: null,
   accountCurrency: "USD",
 };
-const SAME: PortalCurrencyFx = { ...EUR_TO_USD, accountCurrency: null };
+const SAME: PortalCurrency = { ...EUR_TO_USD, accountCurrency: null };
 
 const input = (amount: string): QuoteInput => ({ methodId: "m1", currency: "EUR", amount });
 

@@ -1,7 +1,7 @@
 import { localeInfo, t } from "../i18n/index.js";
 import { formatAmount, groupDigits, money, tryParseAmount } from "../lib/money.js";
 import { amountError, canonicalAmount, limitsOf } from "./deposit-form-model.js";
-import type { DepositQuote, DepositQuoteView, PortalCurrencyFx, QuoteInput } from "./types.js";
+import type { DepositQuote, DepositQuoteView, PortalCurrency, QuoteInput } from "./types.js";
 
 /**
  * The two-sided preview of a deposit paid in one currency and credited in another, as pure
@@ -15,7 +15,7 @@ import type { DepositQuote, DepositQuoteView, PortalCurrencyFx, QuoteInput } fro
 export const QUOTE_DEBOUNCE_MS = 300;
 
 /** True when the currency credits another currency, so a deposit in it needs a quote. */
-export const convertsCurrency = (c: PortalCurrencyFx | undefined): boolean =>
+export const convertsCurrency = (c: PortalCurrency | undefined): boolean =>
   !!c?.accountCurrency && c.accountCurrency !== c.code;
 
 /**
@@ -25,7 +25,7 @@ export const convertsCurrency = (c: PortalCurrencyFx | undefined): boolean =>
  */
 export function quoteInputOf(
   methodId: string,
-  c: PortalCurrencyFx | undefined,
+  c: PortalCurrency | undefined,
   amountText: string,
   loc?: string,
 ): QuoteInput | null {

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError } from "../lib/api.js";
-import { requestDepositQuote } from "./fx-api.js";
+import { api } from "./api.js";
 import {
   conflict,
   type FxPreviewState,
@@ -53,7 +53,7 @@ export function useFxPreview(input: QuoteInput | null, accountCurrency: string |
     if (!started) return;
     const { request } = started;
     update(() => started.state);
-    requestDepositQuote(request.body).then(
+    api.POST("/api/portal/deposit-quote", { body: request.body }).then(
       (quote) => update((s) => receive(s, request, quote)),
       (err: unknown) => {
         const error =

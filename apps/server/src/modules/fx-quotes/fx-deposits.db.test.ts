@@ -11,9 +11,16 @@ import {
   ledgerEntriesOf,
   sendSignedCallback,
   type TestDeposit,
+  testDepositOf,
   walletBalance,
 } from "../../test/callback-client.js";
-import { insertClient, insertPaymentSetup, type PaymentFixture, USD } from "../../test/payment-fixtures.js";
+import {
+  eurCreditingUsd,
+  insertClient,
+  insertPaymentSetup,
+  type PaymentFixture,
+  USD,
+} from "../../test/payment-fixtures.js";
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
 import { createTestApp, loginClient, seedTenant, type TestApp } from "../../test/test-app.js";
 import { findExponentProblems } from "../clients/currency-decimals.js";
@@ -69,17 +76,6 @@ function mapLookup() {
 }
 let fx: ReturnType<typeof mapLookup>;
 
-const eurToUsd = (): MethodCurrency => ({
-  code: "EUR",
-  decimals: 2,
-  minMinor: 1_000n,
-  maxMinor: 500_000n,
-  feePercentBps: 250,
-  feeFixedMinor: 0n,
-  feeMaxMinor: null,
-  conversion: { account: "USD", accountDecimals: 2, rules: [{ group: null, sourceId: "", markupBps: 0 }] },
-});
-
 async function insertSource(tenantId: string): Promise<string> {
   const id = newId();
   await t.ctx.db
@@ -108,8 +104,7 @@ beforeAll(async () => {
   stub = await startApi1Stub();
   httpOut = createGuardedClient({ allowPrivate: true });
   sourceId = await insertSource(tenant.tenantId);
-  const eur = eurToUsd();
-  eur.conversion!.rules[0]!.sourceId = sourceId;
+  const eur = eurCreditingUsd(sourceId);
   exact = await insertPaymentSetup(t.ctx, tenant.tenantId, { appUrl: stub.url, currencies: [USD, eur] });
   creditPaid = await insertPaymentSetup(t.ctx, tenant.tenantId, {
     appUrl: stub.url,
@@ -148,18 +143,7 @@ async function eurDeposit(f: PaymentFixture, amount = "100.00", quoteToken?: str
     quoteToken,
   });
   expect(view.status).toBe("pending");
-  const row = await depositRow(t.ctx, view.id);
-  return {
-    id: row.id,
-    orderNo: row.order_no,
-    tenantId: row.tenant_id,
-    clientId: row.client_id,
-    currency: row.currency,
-    decimals: row.decimals,
-    amountMinor: BigInt(row.amount_minor),
-    feeMinor: BigInt(row.fee_minor),
-    creditMinor: BigInt(row.credit_minor),
-  };
+  return testDepositOf(t.ctx, view.id);
 }
 
 const refusal = async (p: Promise<unknown>) => {
@@ -457,8 +441,7 @@ describe("the FX report", () => {
   it("sums succeeded deposits with a quote per pair, finalized in the range, JSON and CSV", async () => {
     const own = await seedTenant(t, "fx-report");
     const src = await insertSource(own.tenantId);
-    const eur = eurToUsd();
-    eur.conversion!.rules[0]!.sourceId = src;
+    const eur = eurCreditingUsd(src);
     const f = await insertPaymentSetup(t.ctx, own.tenantId, { currencies: [USD, eur] });
     const quoted = (
       amount: number,

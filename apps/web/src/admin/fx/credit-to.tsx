@@ -15,7 +15,7 @@ import { isoExponent } from "@psphub/protocol";
 import { t } from "../../i18n/index.js";
 import { IconPlus, IconTrash } from "../../ui/icons.js";
 import { type ConversionValues, newRule, withAccountCurrency } from "../conversion-model.js";
-import type { FxSource } from "../fx-types.js";
+import type { FxSource } from "../types.js";
 
 /**
  * A method currency's "Credit to" block: the account currency (empty = the payment currency,

@@ -2,9 +2,9 @@ import { Badge, Card, Group, Table, Text, Title } from "@mantine/core";
 import { t } from "../../i18n/index.js";
 import { dateTimeSeconds } from "../../lib/format.js";
 import { money } from "../../lib/money.js";
-import type { DepositQuote } from "../fx-types.js";
 import { bpsToMarkupPercent } from "../markup-model.js";
 import { quoteNet } from "../quote-model.js";
+import type { DepositQuote } from "../types.js";
 
 /**
  * The quote locked on a deposit when it was made: what the client pays (amount, fee, net, in

@@ -15,7 +15,7 @@ import {
   sourceUpdateBody,
   sourceValuesOf,
 } from "../fx-source-model.js";
-import type { FxSource, FxSourceKind } from "../fx-types.js";
+import type { FxSource, FxSourceKind } from "../types.js";
 
 /** What the modal edits: a new source of a kind, or an existing one. */
 export type SourceFormTarget =

@@ -4,7 +4,7 @@ import { t } from "../../i18n/index.js";
 import { dateTimeSeconds } from "../../lib/format.js";
 import { notifyError } from "../../ui/feedback.js";
 import { fxApi } from "../fx-api.js";
-import type { FxSource, FxTestResult } from "../fx-types.js";
+import type { FxSource, FxTestResult } from "../types.js";
 
 const CODE = /^[A-Z][A-Z0-9]{2,9}$/;
 

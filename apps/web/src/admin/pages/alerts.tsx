@@ -8,15 +8,13 @@ import { DataTable, serverPaged } from "../../ui/data-table.js";
 import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
-import { fxApi } from "../fx-api.js";
-import type { AlertWithSubject } from "../fx-types.js";
 import type { Alert } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 25;
 
 /** The runbook's section of an alert kind (docs/operations.md headings). */
-const RUNBOOK: Partial<Record<AlertWithSubject["kind"], string>> = {
+const RUNBOOK: Partial<Record<Alert["kind"], string>> = {
   callback_silence: "docs/operations.md#callback-silence",
   api1_failing: "docs/operations.md#api-1-failing",
   signature_failures: "docs/operations.md#signature-failures-spiking",
@@ -44,22 +42,13 @@ export function AlertsPage() {
   );
   const names = useQuery(() => api.GET("/api/admin/health"), []);
   const nameOf = (id: string) => names.data?.integrations.find((i) => i.id === id)?.name ?? id;
-  // A stale-rate alert is about a rate source (its integration id holds the source's id).
-  const rows = q.data?.items as AlertWithSubject[] | undefined;
-  const aboutSource = (r: AlertWithSubject) =>
-    r.subject?.kind === "rate_source" || r.kind === "fx_rate_stale";
-  const needSources = rows?.some(aboutSource) ?? false;
-  const sources = useQuery(() => (needSources ? fxApi.listSources() : Promise.resolve([])), [needSources]);
-  const sourceName = (r: AlertWithSubject) => {
-    const id = r.subject?.id ?? r.integrationId;
-    return r.subject?.name ?? sources.data?.find((s) => s.id === id)?.name ?? id;
-  };
-  const kindTitle = (r: AlertWithSubject) =>
+  const rows = q.data?.items;
+  const kindTitle = (r: Alert) =>
     r.kind === "fx_rate_stale" ? t("fx.alerts.kind") : t(`alerts.kind.${r.kind}` as MessageKey);
-  const kindMeaning = (r: AlertWithSubject) =>
+  const kindMeaning = (r: Alert) =>
     r.kind === "fx_rate_stale" ? t("fx.alerts.meaning") : t(`alerts.meaning.${r.kind}` as MessageKey);
 
-  const acknowledge = async (a: Alert | AlertWithSubject) => {
+  const acknowledge = async (a: Alert) => {
     try {
       await api.POST("/api/admin/alerts/{id}/acknowledge", { params: { path: { id: a.id } } });
       notifySuccess(t("alerts.acknowledgedToast"));
@@ -117,14 +106,15 @@ export function AlertsPage() {
             {
               key: "integration",
               header: t("alerts.integration"),
+              // A stale-rate alert is about a rate source (its integration id holds the source's id).
               render: (r) =>
-                aboutSource(r) ? (
+                r.subject.kind === "rate_source" ? (
                   <Stack gap={0}>
                     <Text size="xs" c="dimmed">
                       {t("fx.alerts.subject")}
                     </Text>
                     <Anchor component={Link} to="/fx" data-testid="alert-rate-source">
-                      {sourceName(r)}
+                      {r.subject.name}
                     </Anchor>
                   </Stack>
                 ) : (

@@ -13,7 +13,6 @@ import { api } from "../api.js";
 import { confirmDisabled, confirmPasswordReset, EditClientModal } from "../client-actions.js";
 import { ClientStatusBadge } from "../client-status.js";
 import { nationalityText } from "../country-select.js";
-import type { LedgerFx } from "../fx-types.js";
 import { useStaff } from "../use-staff.js";
 
 const PAGE_SIZE = 20;
@@ -186,7 +185,7 @@ export function ClientDetailPage() {
               header: t("field.amount"),
               align: "right",
               render: (e) => {
-                const fx = (e as typeof e & LedgerFx).fx;
+                const fx = e.fx;
                 return (
                   <Stack gap={0} align="flex-end">
                     <span className="num">{money(e.amount, e.currency)}</span>

@@ -28,7 +28,6 @@ import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
 import { CreditFigures } from "../credit-figures.js";
 import { QuoteCard } from "../fx/quote-card.js";
-import type { AdminDepositDetailFx } from "../fx-types.js";
 import type { AdminDepositDetail, TimelineEvent } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
@@ -213,7 +212,7 @@ export function DepositDetailPage() {
 
   const open = d.status === "pending" || d.status === "processing";
   // The credit (and its ledger entry) is in the account currency when a quote converts it.
-  const { creditCurrency = d.currency, quote = null } = d as AdminDepositDetailFx;
+  const { creditCurrency, quote } = d;
   const resolve = (action: "approve" | "reject") =>
     openCommentModal({
       title: t(action === "approve" ? "deposit.approveTitle" : "deposit.rejectTitle", { orderNo: d.orderNo }),

@@ -11,7 +11,6 @@ import { DataTable, parseSortParam, type SortState, sortParam } from "../../ui/d
 import { ErrorAlert, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
-import type { AdminDepositFx } from "../fx-types.js";
 import { DEPOSIT_STATUSES, type DepositStatus } from "../types.js";
 
 const PAGE_SIZE = 25;
@@ -259,9 +258,7 @@ export function DepositsPage() {
               // What the wallet got: only a succeeded deposit credits anything.
               render: (d) =>
                 d.status === "succeeded" ? (
-                  <span className="num">
-                    {money(d.credit, (d as AdminDepositFx).creditCurrency ?? d.currency)}
-                  </span>
+                  <span className="num">{money(d.credit, d.creditCurrency)}</span>
                 ) : (
                   "—"
                 ),

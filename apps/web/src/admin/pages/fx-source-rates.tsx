@@ -21,8 +21,8 @@ import {
   rateServerPath,
   rateValuesOf,
 } from "../fx-source-model.js";
-import type { FxManualRate } from "../fx-types.js";
 import { bpsToMarkupPercent } from "../markup-model.js";
+import type { FxManualRate } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 /** Adds a pair, or edits one (its currencies then fixed: they are the row's address). */

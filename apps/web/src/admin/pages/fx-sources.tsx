@@ -13,7 +13,7 @@ import { showSourceKey } from "../fx/show-key.js";
 import { SourceFormModal, type SourceFormTarget } from "../fx/source-form-modal.js";
 import { TestSourceModal } from "../fx/test-source-modal.js";
 import { fxApi } from "../fx-api.js";
-import type { FxSource } from "../fx-types.js";
+import type { FxSource } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
 /** "300 s", "No expiry". */

@@ -50,7 +50,6 @@ import {
 } from "../conversion-model.js";
 import { CreditToBlock } from "../fx/credit-to.js";
 import { fxApi } from "../fx-api.js";
-import type { MethodCurrencyWithFx } from "../fx-types.js";
 import type { DepositMethod } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
@@ -123,7 +122,7 @@ const valuesOf = (m: DepositMethod): MethodFormValues => ({
     feePercent: c.feePercent.replace(/\.?0+$/, "") || "0",
     feeFixed: c.feeFixed,
     feeMax: c.feeMax ?? "",
-    conversion: conversionValuesOf((c as MethodCurrencyWithFx).conversion),
+    conversion: conversionValuesOf(c.conversion),
   })),
   labels: { ...m.fieldLabels },
   fallbackMethodId: m.fallbackMethodId,

@@ -24,7 +24,7 @@ import { ErrorAlert, notifyError, PageLoader, StatusBadge } from "../../ui/feedb
 import { IconAlert, IconCheck, IconExternal } from "../../ui/icons.js";
 import { api } from "../api.js";
 import { lockedQuoteLine } from "../fx-preview-model.js";
-import { creditCurrencyOf, isFinal, type PortalDeposit, type PortalDepositFx } from "../types.js";
+import { isFinal, type PortalDeposit } from "../types.js";
 import type { DepositPrefill } from "./deposit.js";
 
 const POLL_MS = 2_000;
@@ -146,9 +146,7 @@ export function DepositStatusPage() {
 
   const paymentUrl = !final ? safePaymentUrl(d.paymentUrl) : null;
   // The credit is in the account currency when the order locked a quote, else in the currency paid.
-  const fxView: PortalDepositFx = d;
-  const creditCurrency = creditCurrencyOf(fxView);
-  const quote = fxView.quote ?? null;
+  const { creditCurrency, quote } = d;
   const wallet = wallets.data?.items.find((w) => w.currency === creditCurrency);
 
   const cancel = async () => {

@@ -39,7 +39,7 @@ import {
 } from "../deposit-form-model.js";
 import { FxPreviewPanel } from "../fx-preview.js";
 import { convertsCurrency, isQuoteConflict, quoteInputOf, submitDecision } from "../fx-preview-model.js";
-import type { PortalCurrencyFx, PortalField, PortalMethod } from "../types.js";
+import type { PortalField, PortalMethod } from "../types.js";
 import { useFxPreview } from "../use-fx-preview.js";
 
 /**
@@ -70,7 +70,7 @@ function MethodCard(props: { m: PortalMethod; fallback?: PortalMethod; onFallbac
                 <b>{t("deposit.methodUnavailable")}</b> · {t("deposit.methodUnavailableReason")}
               </Text>
             ) : null}
-            {m.currencies.map((c: PortalCurrencyFx) => (
+            {m.currencies.map((c) => (
               <Text size="sm" c="dimmed" key={c.code}>
                 <b>{c.code}</b> {groupDigits(c.min)} – {groupDigits(c.max)} · {t("deposit.fee")}:{" "}
                 {feeSummary(c)}
@@ -157,10 +157,9 @@ function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: Depo
   const preview = currency ? previewFee(currency, form.values.amount) : null;
   const submitting = useRef(false);
   // Paid in one currency, credited in another: both sides come from a server quote.
-  const currencyFx: PortalCurrencyFx | undefined = currency;
-  const converting = convertsCurrency(currencyFx);
-  const accountCurrency = converting ? (currencyFx?.accountCurrency ?? null) : null;
-  const quoteInput = quoteInputOf(method.id, currencyFx, form.values.amount);
+  const converting = convertsCurrency(currency);
+  const accountCurrency = converting ? (currency?.accountCurrency ?? null) : null;
+  const quoteInput = quoteInputOf(method.id, currency, form.values.amount);
   const fx = useFxPreview(quoteInput, accountCurrency);
 
   // Any change after a failure starts a new attempt.
@@ -194,7 +193,7 @@ function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: Depo
       const value = (v.fieldValues[i] ?? "").trim();
       if (value) fields[f.key] = value;
     });
-    const body: DepositBody & { quoteToken?: string } = {
+    const body: DepositBody = {
       methodId: method.id,
       currency: v.currency,
       // Validated above, so it reads; the API takes plain decimal text only.
@@ -203,7 +202,7 @@ function DepositForm({ method, prefill }: { method: PortalMethod; prefill?: Depo
       device: deviceKind(),
       language: apiLanguage(),
     };
-    // The order locks exactly the quote shown (quoteToken is not in the generated schema yet).
+    // The order locks exactly the quote shown.
     if (decision.kind === "send" && decision.token) {
       body.quoteToken = decision.token;
       // The amount exactly as quoted ("100.00", not "100"), so nothing differs but the token.

@@ -7,10 +7,10 @@ import { money } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { ErrorAlert, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { api } from "../api.js";
-import { creditCurrencyOf, type PortalDeposit, type PortalDepositFx } from "../types.js";
+import type { PortalDeposit } from "../types.js";
 
 /** "100.00 EUR → 105.11 USD" for a deposit credited in another currency; null otherwise. */
-function sidesText(d: PortalDepositFx): string | null {
+function sidesText(d: PortalDeposit): string | null {
   if (!d.quote) return null;
   return t("portal.fx.sides", {
     pay: money(d.quote.paymentAmount, d.quote.paymentCurrency),
@@ -52,7 +52,7 @@ function DepositList({ items }: { items: PortalDeposit[] }) {
               )}
               {d.status === "succeeded" ? (
                 <Text size="xs" c="teal" className="num">
-                  {money(d.credit, creditCurrencyOf(d), { plus: true })}
+                  {money(d.credit, d.creditCurrency, { plus: true })}
                 </Text>
               ) : null}
             </Stack>
