@@ -214,9 +214,6 @@ export function rateUnavailable(s: FxPreviewState, from: string, to: string): Fx
   return { ...s, shown: null, inFlight: null, problem: { kind: "unavailable", from, to } };
 }
 
-/** The deposit was created: the next one starts without a pending reconfirmation. */
-export const confirmed = (s: FxPreviewState): FxPreviewState => ({ ...s, reconfirm: false });
-
 /** A rate as the client reads it: the locale's decimal mark, isolated left-to-right in Arabic text as money() does. */
 export function rateText(rate: string): string {
   const text = groupDigits(rate);
