@@ -1,10 +1,12 @@
 import { convertNet, formatAmount } from "@psphub/protocol";
 import { cleanTenantText } from "@psphub/protocol/admin";
+import type { z } from "zod";
 import { decodeJson } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { conversionOf, effectiveRate } from "../fx-quotes/quote-model.js";
 import { PROVIDER_UNAVAILABLE_MESSAGE } from "./api1-request.js";
 import type { DepositRow } from "./deposit-repo.js";
+import type { depositQuote } from "./deposit-schemas.js";
 import { OPEN } from "./deposit-state.js";
 
 /** Deposits as the edges show them (pure): every amount decimal text, never the admin-only reason to clients. */
@@ -60,24 +62,8 @@ export function clientFailureOf(
   return { code: "payment_failed", reason: "payment_failed", message: null };
 }
 
-/** The quote locked on an order, as both sides show it (docs/exchange-rates.md). */
-export type DepositQuoteView = {
-  paymentAmount: string;
-  paymentCurrency: string;
-  fee: string;
-  /** The quote's account amount (what the ordered amount credits). */
-  accountAmount: string;
-  accountCurrency: string;
-  /** The rate the client gets: the source's less the markup. */
-  rate: string;
-  sourceRate: string;
-  markupBps: number;
-  markupAmount: string;
-  sourceKind: "manual" | "external";
-  sourceName: string;
-  rateTime: number;
-  quotedAt: number;
-};
+/** The quote locked on an order, as both sides show it (docs/exchange-rates.md): its schema's type. */
+export type DepositQuoteView = NonNullable<z.infer<typeof depositQuote>>;
 
 type QuoteRow = Pick<
   DepositRow,
