@@ -318,6 +318,53 @@ describe("needs-assistance actions", () => {
     });
   });
 
+  it("four eyes on a quoted order: the credited (account) currency's limit applies, to the account amount", async () => {
+    // 100.00 EUR paid into the USD wallet at 1.0781: 97.50 EUR net credits 105.11 USD.
+    const quoted: Partial<DepositsTable> = {
+      currency: "EUR",
+      amount_minor: 10_000,
+      fee_minor: 250,
+      credit_minor: 10_511,
+      fee_rule_bps: 250,
+      fee_rule_fixed_minor: 0,
+      fee_rule_max_minor: null,
+      account_currency: "USD",
+      account_decimals: 2,
+      fx_rate: "1.0781",
+      fx_markup_bps: 0,
+      fx_markup_minor: 0,
+      fx_source_kind: "manual",
+      fx_source_id: "fx-source",
+      fx_source_name: "House rates",
+      fx_rate_time: NOW,
+      fx_quoted_at: NOW,
+    };
+    // A EUR limit says nothing of a USD credit: USD has none, so a second admin is needed.
+    await setLimits({ EUR: "1000000" });
+    const first = await flagged(quoted);
+    const asked = await act(tenant.admin, first.itemId, "credit", { comment: "bank slip" });
+    expect(asked.json()).toMatchObject({
+      outcome: "awaiting_approval",
+      item: { approval: { credit: "105.11" } },
+    });
+    await act(tenant.owner, first.itemId, "decline", { comment: "later" });
+    await act(tenant.admin, first.itemId, "mark-failed", { comment: "cleanup" });
+
+    // 105.11 USD is above a 100.00 USD limit, and at most a 110.00 one.
+    await setLimits({ USD: "100.00" });
+    const second = await flagged(quoted);
+    expect((await act(tenant.admin, second.itemId, "credit", { comment: "slip" })).json().outcome).toBe(
+      "awaiting_approval",
+    );
+    await act(tenant.owner, second.itemId, "decline", { comment: "later" });
+    await setLimits({ USD: "110.00" });
+    const usd = await walletBalance(t.ctx, fx.clientId, "USD");
+    const credited = await act(tenant.admin, second.itemId, "credit", { comment: "slip checked" });
+    expect(credited.json().outcome).toBe("resolved");
+    expect(await walletBalance(t.ctx, fx.clientId, "USD")).toBe(usd + 10_511n);
+    expect(await walletBalance(t.ctx, fx.clientId, "EUR")).toBe(0n);
+  });
+
   it("four eyes: a second admin declines, the request is cleared, and a new one may be made", async () => {
     await setLimits({ USD: "10" });
     const { dep, itemId } = await flagged();
