@@ -20,7 +20,9 @@ const secretOf = (bytes: number[]) => `whsec_${btoa(String.fromCharCode(...bytes
 describe("signWebhook", () => {
   it("reproduces the Standard Webhooks reference signature", async () => {
     for (const v of vectors.sign) {
-      expect(await signWebhook({ id: v.id, timestamp: v.timestamp, body: v.payload }, v.secret)).toBe(v.signature);
+      expect(await signWebhook({ id: v.id, timestamp: v.timestamp, body: v.payload }, v.secret)).toBe(
+        v.signature,
+      );
     }
   });
 
@@ -43,9 +45,9 @@ describe("signWebhook", () => {
     const secret = newWebhookSecret();
     const key = parseWebhookSecret(secret);
     const expected = createHmac("sha256", key).update(ex.signedContent).digest("base64");
-    expect(await webhookSignatures({ id: ex.id, timestamp: ex.timestamp, body: ex.payload }, secret)).toEqual([
-      expected,
-    ]);
+    expect(await webhookSignatures({ id: ex.id, timestamp: ex.timestamp, body: ex.payload }, secret)).toEqual(
+      [expected],
+    );
   });
 
   it("matches node:crypto's HMAC for any id, timestamp, body and key length", async () => {
@@ -68,7 +70,9 @@ describe("signWebhook", () => {
   it("refuses no secret, an id with a space or comma, and a timestamp that is not whole seconds", async () => {
     await expect(signWebhook(message, [])).rejects.toMatchObject({ code: "webhook_secret_invalid" });
     for (const id of ["", "a b", "a,b"]) {
-      await expect(signWebhook({ ...message, id }, ref.secret)).rejects.toMatchObject({ code: "invalid_value" });
+      await expect(signWebhook({ ...message, id }, ref.secret)).rejects.toMatchObject({
+        code: "invalid_value",
+      });
     }
     for (const timestamp of [-1, 1.5, Number.NaN, 2 ** 60]) {
       await expect(signWebhook({ ...message, timestamp }, ref.secret)).rejects.toBeInstanceOf(ProtocolError);

@@ -50,7 +50,10 @@ function base64ToBytes(text: string): Uint8Array<ArrayBuffer> | null {
  */
 export function parseWebhookSecret(secret: string): Uint8Array<ArrayBuffer> {
   const fail = (why: string) =>
-    new ProtocolError("webhook_secret_invalid", `the webhook secret ${why} (expected whsec_<base64 of 24–64 bytes>)`);
+    new ProtocolError(
+      "webhook_secret_invalid",
+      `the webhook secret ${why} (expected whsec_<base64 of 24–64 bytes>)`,
+    );
   if (typeof secret !== "string" || !secret.startsWith(WEBHOOK_SECRET_PREFIX)) {
     throw fail("does not start with whsec_");
   }
@@ -81,7 +84,10 @@ function signedContent(message: WebhookMessage): Uint8Array<ArrayBuffer> {
 
 function assertMessage(message: WebhookMessage): void {
   if (typeof message.id !== "string" || message.id === "" || /[\s,]/.test(message.id)) {
-    throw new ProtocolError("invalid_value", "the webhook id must be a non-empty string without spaces or commas");
+    throw new ProtocolError(
+      "invalid_value",
+      "the webhook id must be a non-empty string without spaces or commas",
+    );
   }
   if (!Number.isSafeInteger(message.timestamp) || message.timestamp < 0) {
     throw new ProtocolError("invalid_value", "the webhook timestamp must be whole Unix seconds");
@@ -115,7 +121,10 @@ export async function webhookSignatures(
  * per secret, space-separated (two while a secret rotates). Throws {@link ProtocolError} for a
  * malformed secret, id or timestamp, or when no secret is given.
  */
-export async function signWebhook(message: WebhookMessage, secrets: string | readonly string[]): Promise<string> {
+export async function signWebhook(
+  message: WebhookMessage,
+  secrets: string | readonly string[],
+): Promise<string> {
   if (typeof secrets !== "string" && secrets.length === 0) {
     throw new ProtocolError("webhook_secret_invalid", "at least one webhook secret is needed to sign");
   }
