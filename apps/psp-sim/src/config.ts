@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { parseWebhookSecret } from "@psphub/protocol";
 import { type Api1ParamConfigInput, callbackEndpoint, resolveParamConfig, SdkError } from "@psphub/sdk";
 import { checkFxMode, type FxApiOptions, type FxMode } from "./fx-rate-api.js";
 import { checkModes, type SimIntegration, type SimMode, type SimOptions } from "./sim-server.js";
@@ -40,6 +41,8 @@ options (each also read from the environment variable shown):
   --fx-mode <mode>           the exchange-rate API misbehaves: slow, failing, garbage, stale   PSP_SIM_FX_MODE
   --fx-rates <list>          the rate table, e.g. EUR/USD=1.0781,GBP/USD=1.2650               PSP_SIM_FX_RATES
                              (default EUR/USD, USD/EUR, GBP/USD, USD/GBP)
+  --webhook-secret <list>    whsec_… secret(s) of the CRM's outbound webhooks, comma-separated  PSP_SIM_WEBHOOK_SECRET
+                             (two while one rotates): POST /webhooks verifies and prints them
   -h, --help                 this text
 
 Set the integration's APP_URL in the CRM to the simulator's public URL.`;
@@ -192,6 +195,23 @@ function fxOptions(key?: string, modeText?: string, ratesText?: string): FxApiOp
   return { ...(key === undefined ? {} : { key }), mode, ...(rates === undefined ? {} : { rates }) };
 }
 
+/** `--webhook-secret`: whsec_ secrets, comma-separated (base64 has no comma), each checked now. */
+function webhookSecretList(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const secrets = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const secret of secrets) {
+    try {
+      parseWebhookSecret(secret);
+    } catch (error) {
+      throw new SimConfigError(`--webhook-secret: ${(error as Error).message}`);
+    }
+  }
+  return secrets;
+}
+
 /**
  * The simulator's options from command-line flags and the environment (flags win). Answers
  * `"help"` for `--help`. Throws {@link SimConfigError} with a message naming the flag.
@@ -220,6 +240,7 @@ export function loadSimConfig(
         "fx-key": { type: "string" },
         "fx-mode": { type: "string" },
         "fx-rates": { type: "string" },
+        "webhook-secret": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -300,6 +321,7 @@ export function loadSimConfig(
     pick("fx-mode", "PSP_SIM_FX_MODE"),
     pick("fx-rates", "PSP_SIM_FX_RATES"),
   );
+  const webhookSecrets = webhookSecretList(pick("webhook-secret", "PSP_SIM_WEBHOOK_SECRET"));
   const configPath = pick("param-config", "PSP_SIM_PARAM_CONFIG");
   const file = configPath === undefined ? undefined : readParamConfigFile(configPath, read);
 
@@ -317,6 +339,7 @@ export function loadSimConfig(
     ...(modes === undefined ? {} : { modes }),
     ...(slowMs === undefined ? {} : { slowMs }),
     ...(fx === undefined ? {} : { fx }),
+    ...(webhookSecrets === undefined ? {} : { webhookSecrets }),
     ...(file?.paramConfig === undefined ? {} : { paramConfig: file.paramConfig }),
     ...(file?.customKeys === undefined ? {} : { customKeys: file.customKeys }),
     ...(file?.currencyExponents === undefined ? {} : { currencyExponents: file.currencyExponents }),

@@ -23,6 +23,8 @@ async function main(): Promise<number> {
   console.log(`  API-1: set the integration's APP_URL to ${running.publicUrl}`);
   console.log(`  API-2: callbacks go to ${callbackEndpoint(options.callbackUrl)}`);
   console.log(`  API-3: status queries answered on ${running.publicUrl}/pay/status`);
+  if (running.sim.webhooks.enabled)
+    console.log(`  webhooks: POST ${running.url}/webhooks verifies and prints the CRM's webhooks`);
   if (options.modes !== undefined && options.modes.length > 0)
     console.log(`  modes: ${options.modes.join(", ")}`);
   const stop = (): void => {

@@ -31,6 +31,7 @@ import {
   type SimOrder,
   STYLESHEET,
 } from "./pages.js";
+import { createWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";
 
 /**
  * How the simulator misbehaves, to test the CRM's status queries (API-3):
@@ -133,6 +134,11 @@ export interface SimOptions {
   readonly slowMs?: number;
   /** The exchange-rate API on `GET /fx/rate` (fx-rate-api.ts): its table, key and mode. */
   readonly fx?: FxApiOptions;
+  /**
+   * Secrets (`whsec_…`, two while one rotates) of the CRM's outbound webhooks: with any, `POST
+   * /webhooks` verifies and logs what it receives (webhook-receiver.ts). Default: none, route off.
+   */
+  readonly webhookSecrets?: readonly string[];
   /** Orders kept in memory; the oldest are forgotten beyond it. Default 10,000. */
   readonly maxOrders?: number;
   /** For tests: the fetch the callback sender uses. */
@@ -147,6 +153,8 @@ export interface Sim {
   readonly orders: ReadonlyMap<string, SimOrder>;
   /** The exchange-rate API: its request count, mode, key and table, changeable while running. */
   readonly fx: FxRateApi;
+  /** `POST /webhooks`: the webhooks received (with `webhookSecrets`). */
+  readonly webhooks: WebhookReceiver;
   /** The base URL used in payment page links (known once listening). */
   publicUrl(): string;
   /** Sets the base URL of payment page links unless `publicUrl` was configured (startSim does). */
@@ -250,6 +258,10 @@ export function createSim(options: SimOptions): Sim {
   let publicUrl = options.publicUrl?.replace(/\/+$/, "") ?? "";
   let nextEventId = 1;
   const fx = createFxRateApi(options.fx ?? {}, { slowMs, log });
+  const webhooks = createWebhookReceiver({
+    ...(options.webhookSecrets === undefined ? {} : { secrets: options.webhookSecrets }),
+    log,
+  });
 
   const pageUrl = (order: SimOrder) =>
     `${publicUrl}/pay/page/${encodeURIComponent(order.request.orderNo)}?key=${order.key}`;
@@ -613,6 +625,7 @@ export function createSim(options: SimOptions): Sim {
     if (path === "/pay/url") return api1(req, res);
     if (path === STATUS_QUERY_PATH) return statusQuery(req, res);
     if (path === "/fx/rate") return fx.handle(req, res, url);
+    if (path === "/webhooks") return webhooks.handle(req, res);
     if (path === "/healthz" && (method === "GET" || method === "HEAD")) {
       return json(res, 200, { status: "ok", orders: orders.size });
     }
@@ -720,6 +733,7 @@ export function createSim(options: SimOptions): Sim {
     server,
     orders,
     fx,
+    webhooks,
     publicUrl: () => publicUrl,
     defaultPublicUrl(url: string) {
       if (publicUrl === "") publicUrl = url.replace(/\/+$/, "");

@@ -11,6 +11,7 @@ import {
   tenantCreateCommand,
   userCreateCommand,
 } from "./cli/server-commands.js";
+import { webhookListenCommand } from "./cli/webhook-commands.js";
 import { AppError } from "./common/errors.js";
 import { ConfigError } from "./config/config.js";
 
@@ -29,6 +30,7 @@ export const COMMANDS: Command[] = [
   verifyCommand,
   callbackCommand,
   statusCommand,
+  webhookListenCommand,
 ];
 
 function overview(): string {

@@ -23,7 +23,9 @@ export type ProtocolErrorCode =
   /** A currency exponent outside 0..8 (a programming or configuration error). */
   | "exponent_invalid"
   /** Not an exchange rate or markup (fx.ts): grammar, zero, too many digits, a markup out of range. */
-  | "rate_invalid";
+  | "rate_invalid"
+  /** Not a webhook secret `whsec_<base64 of 24–64 bytes>` (webhook-signature.ts). */
+  | "webhook_secret_invalid";
 
 /**
  * The one error type this package throws. `code` is stable and meant for programs;

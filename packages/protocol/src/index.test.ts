@@ -25,6 +25,11 @@ describe("index", () => {
       "CALLBACK_ERROR_TYPES",
       "CallbackStatus",
       "MAX_SIGNIFICANT_DIGITS",
+      "signWebhook",
+      "webhookSignatures",
+      "parseWebhookSecret",
+      "newWebhookSecret",
+      "WEBHOOK_HEADERS",
     ]) {
       expect(protocol, name).toHaveProperty(name);
     }

@@ -88,3 +88,13 @@ export {
   type StatusQueryBody,
   signStatusQuery,
 } from "./status-query.js";
+export {
+  newWebhookSecret,
+  parseWebhookSecret,
+  signWebhook,
+  WEBHOOK_HEADERS,
+  WEBHOOK_SECRET_PREFIX,
+  WEBHOOK_SIGNATURE_VERSION,
+  type WebhookMessage,
+  webhookSignatures,
+} from "./webhook-signature.js";

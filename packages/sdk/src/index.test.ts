@@ -14,6 +14,8 @@ describe("index", () => {
       "encodeCallback",
       "sendCallback",
       "SdkError",
+      "verifyWebhook",
+      "WebhookVerificationError",
     ]) {
       expect(sdk, name).toHaveProperty(name);
     }

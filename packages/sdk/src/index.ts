@@ -1,6 +1,6 @@
 // @psphub/sdk: what a tenant backend needs to speak the PSP Open API with the CRM.
-// API-1 (the CRM asks for a payment URL), API-2 (the tenant reports the result) and API-3 (the
-// CRM asks where an order stands).
+// API-1 (the CRM asks for a payment URL), API-2 (the tenant reports the result), API-3 (the
+// CRM asks where an order stands), and verifying the CRM's outbound webhooks.
 // Depends on @psphub/protocol only; no framework, no `node:` imports.
 
 export {
@@ -44,7 +44,12 @@ export {
   type SendCallbackResult,
   sendCallback,
 } from "./callback-sender.js";
-export { SdkError, type SdkErrorCode } from "./errors.js";
+export {
+  SdkError,
+  type SdkErrorCode,
+  type WebhookVerificationCode,
+  WebhookVerificationError,
+} from "./errors.js";
 export {
   type HandlerInput,
   type HandlerOutput,
@@ -62,3 +67,10 @@ export {
   type StatusQueryHandlerOptions,
   type StatusQueryRejection,
 } from "./status-query-handler.js";
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  type VerifiedWebhook,
+  type VerifyWebhookOptions,
+  type VerifyWebhookResult,
+  verifyWebhook,
+} from "./verify-webhook.js";

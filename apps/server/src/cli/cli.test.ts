@@ -14,6 +14,7 @@ const TABLE = [
   "sign",
   "verify",
   "callback",
+  "webhook listen",
 ];
 
 let log: MockInstance<typeof console.log>;
