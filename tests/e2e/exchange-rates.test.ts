@@ -160,4 +160,66 @@ describe.skipIf(!hasChromium)("a EUR payment credited to a USD wallet (Chromium)
       }),
     ]);
   });
+  it("the back office's rate pages: a manual table and its pairs, Test, an external API's key once, delete refused while used, the report", async () => {
+    // The owner logged in to the back office in this browser in the test above.
+    const admin = await desk.newPage();
+    await admin.goto(`${e2e.stack.baseUrl}/admin/fx`);
+    const sources = admin.getByTestId("fx-sources-table");
+    await expectText(sources, "House rates");
+
+    // A manual table, then a pair in it.
+    await admin.getByRole("button", { name: "New manual table" }).click();
+    const form = admin.getByTestId("fx-source-form");
+    await form.getByRole("textbox", { name: "Name" }).fill("Desk rates");
+    await form.getByRole("button", { name: "Create" }).click();
+    await expectText(sources, "Desk rates");
+    await admin.getByLabel("Actions of Desk rates").getByRole("link", { name: "Rates" }).click();
+    await admin.getByRole("button", { name: "Add a pair" }).click();
+    const pair = admin.getByTestId("fx-rate-form");
+    await pair.getByRole("textbox", { name: "From" }).fill("GBP");
+    await pair.getByRole("textbox", { name: "To", exact: true }).fill("USD");
+    await pair.getByRole("textbox", { name: "Rate" }).fill("1.2650");
+    await pair.getByRole("textbox", { name: "Markup" }).fill("0.25");
+    await pair.getByRole("button", { name: "Save" }).click();
+    await expectText(admin.getByTestId("fx-rates-table"), "1.265");
+    await expectText(admin.getByTestId("fx-rates-table"), "0.25");
+
+    // Test asks the source now.
+    await admin.goto(`${e2e.stack.baseUrl}/admin/fx`);
+    await admin.getByLabel("Actions of Desk rates").getByRole("button", { name: "Test" }).click();
+    const test = admin.getByTestId("fx-test");
+    await test.getByRole("textbox", { name: "From (payment currency)" }).fill("GBP");
+    await test.getByRole("textbox", { name: "To (account currency)" }).fill("USD");
+    await test.getByRole("button", { name: "Get the rate" }).click();
+    await expectText(admin.getByTestId("fx-test-result"), "1 GBP = 1.265 USD");
+    await admin.keyboard.press("Escape");
+
+    // An external API: its key is shown once; the list shows its last four characters only.
+    await admin.getByRole("button", { name: "New external API" }).click();
+    await form.getByRole("textbox", { name: "Name" }).fill("Treasury");
+    await form.getByRole("textbox", { name: "URL" }).fill("https://rates.example.com/fx");
+    await form.getByRole("button", { name: "Create" }).click();
+    const shown = admin.getByTestId("fx-source-key");
+    await shown.waitFor();
+    const key = ((await shown.textContent()) ?? "").trim();
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await admin.getByRole("button", { name: "I have copied it" }).click();
+    await expectText(sources, "Treasury");
+    await expectText(sources, key.slice(-4));
+    expect(await admin.locator("main").textContent()).not.toContain(key);
+
+    // The source the method uses cannot be deleted.
+    await admin.getByLabel("Actions of House rates").getByRole("button", { name: "Delete" }).click();
+    await admin.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+    await expectText(admin.getByTestId("fx-delete-error"), "SEPA to USD");
+    await expectText(sources, "House rates");
+
+    // The report lists the first test's converted deposit.
+    await admin.goto(`${e2e.stack.baseUrl}/admin/reports/fx`);
+    const report = admin.getByTestId("fx-report-table");
+    await expectText(report, "EUR");
+    await expectText(report, "104.06");
+    await expectText(report, "1.05");
+    await admin.screenshot({ path: screenshotPath("admin-fx-report"), fullPage: true });
+  });
 });
