@@ -136,6 +136,10 @@ describe.skipIf(!hasChromium)("accessibility (axe-core in Chromium)", () => {
     const clients = (await owner.get("/api/admin/clients")).json() as { items: { id: string }[] };
     expect(deposits.items.length).toBeGreaterThan(0);
     expect(clients.items.length).toBeGreaterThan(0);
+    const source = await owner.post("/api/admin/fx/sources", { kind: "manual", name: "House rates" });
+    expect(source.statusCode, source.body).toBe(201);
+    const sourceId = source.json().source.id as string;
+    await owner.put(`/api/admin/fx/sources/${sourceId}/rates/EUR/USD`, { rate: "1.0781", markupBps: 50 });
     const pages = [
       "/", // the landing page (the dashboard)
       "/integrations",
@@ -149,6 +153,9 @@ describe.skipIf(!hasChromium)("accessibility (axe-core in Chromium)", () => {
       "/review",
       "/audit",
       "/users",
+      "/fx",
+      `/fx/${sourceId}`,
+      "/reports/fx",
     ];
     for (const path of pages) {
       found[path] = await check(page, `${base}${path}`, () => page.locator("main h2").first().waitFor());
