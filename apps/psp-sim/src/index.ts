@@ -29,3 +29,8 @@ export {
   type SimOptions,
   startSim,
 } from "./sim-server.js";
+export {
+  createWebhookReceiver,
+  type WebhookReceiver,
+  type WebhookReceiverOptions,
+} from "./webhook-receiver.js";

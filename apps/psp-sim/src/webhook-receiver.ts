@@ -13,6 +13,8 @@ export interface WebhookReceiverOptions {
   readonly secrets?: readonly string[];
   readonly toleranceSeconds?: number;
   readonly log: (line: string) => void;
+  /** Shows a webhook that verified; default: one `log` line with its type, id and data. */
+  readonly onVerified?: (webhook: VerifiedWebhook) => void;
   /** The clock, Unix milliseconds (tests). */
   readonly now?: () => number;
 }
@@ -68,7 +70,10 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
         return reply(res, 405, { error: "method_not_allowed", message: "webhooks are POSTed" });
       }
       const body = await readBytes(req);
-      if (body === undefined) return reply(res, 413, { error: "too_large", message: "larger than 1 MiB" });
+      if (body === undefined) {
+        options.log("webhook refused: the body is larger than 1 MiB");
+        return reply(res, 413, { error: "too_large", message: "larger than 1 MiB" });
+      }
       const result = await verifyWebhook(req.headers, body, secrets, {
         ...(options.toleranceSeconds === undefined ? {} : { toleranceSeconds: options.toleranceSeconds }),
         ...(options.now === undefined ? {} : { now: options.now }),
@@ -80,10 +85,12 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       const { webhook } = result;
       received.push(webhook);
       if (received.length > KEPT) received.shift();
-      options.log(
-        `webhook ${webhook.type} ${webhook.id} (event ${webhook.eventTimestamp}): ${JSON.stringify(webhook.data)}`,
-      );
-      return reply(res, 204);
+      reply(res, 204);
+      if (options.onVerified) options.onVerified(webhook);
+      else
+        options.log(
+          `webhook ${webhook.type} ${webhook.id} (event ${webhook.eventTimestamp}): ${JSON.stringify(webhook.data)}`,
+        );
     },
   };
 }

@@ -90,7 +90,7 @@ describe("psphub webhook listen", () => {
     }
     expect(out).toEqual([]);
     expect(err).toHaveLength(cases.length);
-    expect(err[0]).toMatch(/^refused a webhook \(no_matching_signature\)/);
+    expect(err[0]).toMatch(/^webhook refused \(no_matching_signature\)/);
   });
 
   it("accepts either secret during a rotation, and refuses GET with 405", async () => {

@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createWebhookReceiver } from "@psphub/psp-sim";
 import { type VerifiedWebhook, verifyWebhook, WebhookVerificationError } from "@psphub/sdk";
 import { type Command, UsageError } from "./command.js";
 import { type CliIo, processIo } from "./protocol-commands.js";
@@ -7,7 +8,6 @@ import { type CliIo, processIo } from "./protocol-commands.js";
 // `psphub webhook listen`: a local receiver of the CRM's outbound webhooks for a tenant developer
 // (like `stripe listen`). It verifies each POST with the SDK, as the tenant's own receiver would.
 
-const BODY_LIMIT = 1024 * 1024;
 const DEFAULT_PORT = 4200;
 
 /** Options of {@link startWebhookListener}. */
@@ -34,25 +34,6 @@ export function formatWebhook(webhook: VerifiedWebhook): string {
   return `${webhook.type}  ${webhook.id}  event ${webhook.eventTimestamp}, signed ${signedAt}\n  ${data}`;
 }
 
-async function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function answer(res: ServerResponse, status: number, body?: object): void {
-  if (body === undefined) {
-    res.writeHead(status).end();
-    return;
-  }
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-}
-
 /**
  * Starts the receiver: 204 for a webhook that verifies (printed), 400 `{error, message}` naming the
  * reason for one that does not, 405 for anything but POST, 413 over 1 MiB. Throws
@@ -62,32 +43,17 @@ export async function startWebhookListener(options: WebhookListenerOptions): Pro
   // A malformed secret is refused now, not at the first request.
   await verifyWebhook({}, "", options.secrets);
   const { io } = options;
+  // The simulator's receiver, on every path: verified webhooks printed in full, refusals to stderr.
+  const receiver = createWebhookReceiver({
+    secrets: options.secrets,
+    toleranceSeconds: options.toleranceSeconds,
+    ...(options.now ? { now: options.now } : {}),
+    log: io.err,
+    onVerified: (webhook) => io.out(formatWebhook(webhook)),
+  });
   const server = createServer((req, res) => {
-    if (req.method !== "POST") {
-      answer(res, 405, { error: "method_not_allowed", message: "webhooks are POSTed" });
-      return;
-    }
-    void (async () => {
-      const body = await readBody(req);
-      if (body === undefined) {
-        answer(res, 413, { error: "too_large", message: "the body is larger than 1 MiB" });
-        io.err("refused a webhook: the body is larger than 1 MiB");
-        return;
-      }
-      const result = await verifyWebhook(req.headers, body, options.secrets, {
-        toleranceSeconds: options.toleranceSeconds,
-        ...(options.now ? { now: options.now } : {}),
-      });
-      if (result.ok) {
-        answer(res, 204);
-        io.out(formatWebhook(result.webhook));
-      } else {
-        answer(res, 400, { error: result.error.code, message: result.error.message });
-        io.err(`refused a webhook (${result.error.code}): ${result.error.message}`);
-      }
-    })().catch((error: unknown) => {
-      if (!res.headersSent)
-        answer(res, 500, { error: "internal_error", message: "see the listener's output" });
+    receiver.handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500).end();
       io.err(`psphub webhook listen: ${String(error)}`);
     });
   });
