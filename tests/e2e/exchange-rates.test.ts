@@ -21,6 +21,7 @@ describe.skipIf(!hasChromium)("a EUR payment credited to a USD wallet (Chromium)
   let owner: Session;
   let client: Session;
   let sourceId: string;
+  let sepaMethodId: string;
 
   beforeAll(async () => {
     owner = await loginStaff(e2e.stack.app.app, e2e.stack.owner.email, e2e.stack.owner.password);
@@ -59,6 +60,7 @@ describe.skipIf(!hasChromium)("a EUR payment credited to a USD wallet (Chromium)
       fieldLabels: { custom_1: "IBAN" },
     });
     expect(method.statusCode, method.body).toBe(201);
+    sepaMethodId = method.json().id;
 
     desk = await newContext(e2e.chrome.browser);
     portal = await desk.newPage();
@@ -221,5 +223,30 @@ describe.skipIf(!hasChromium)("a EUR payment credited to a USD wallet (Chromium)
     await expectText(report, "104.06");
     await expectText(report, "1.05");
     await admin.screenshot({ path: screenshotPath("admin-fx-report"), fullPage: true });
+  });
+  it("the method form's Credit to block shows the conversion and saves a changed markup", async () => {
+    const admin = await desk.newPage();
+    await admin.goto(`${e2e.stack.baseUrl}/admin/methods/${sepaMethodId}`);
+    const creditTo = admin.getByTestId("currency-0").getByTestId("credit-to");
+    await expect
+      .poll(() => creditTo.getByRole("textbox", { name: "Account currency" }).inputValue())
+      .toBe("USD");
+    await expect
+      .poll(() => creditTo.getByRole("combobox", { name: "Rate source" }).inputValue())
+      .toContain("House rates");
+    const markup = creditTo.getByRole("textbox", { name: "Markup" });
+    await expect.poll(() => markup.inputValue()).toBe("0.5");
+    await markup.fill("1.25");
+    await admin.getByRole("button", { name: "Save", exact: true }).click();
+    await expect
+      .poll(async () => {
+        const m = (await owner.get(`/api/admin/deposit-methods/${sepaMethodId}`)).json() as {
+          currencies: { conversion: { rules: { markupBps: number }[] } | null }[];
+        };
+        return m.currencies[0]?.conversion?.rules[0]?.markupBps;
+      })
+      .toBe(125);
+    await admin.reload();
+    await expect.poll(() => markup.inputValue()).toBe("1.25");
   });
 });
