@@ -365,13 +365,19 @@ export interface IntegrationHealthStateTable {
   rolled_to: number;
 }
 
+/**
+ * `webhook_failing` and `webhook_disabled` are a webhook endpoint's: its `integration_id` holds
+ * the endpoint's id.
+ */
 /** `fx_rate_stale` is a rate source's: its `integration_id` holds the source's id. */
 export type AlertKind =
   | "callback_silence"
   | "api1_failing"
   | "signature_failures"
   | "amount_mismatches"
-  | "fx_rate_stale";
+  | "fx_rate_stale"
+  | "webhook_failing"
+  | "webhook_disabled";
 
 export interface AlertsTable {
   id: string;
@@ -470,4 +476,116 @@ export interface Database {
   api1_breakers: Api1BreakersTable;
   api1_breaker_buckets: Api1BreakerBucketsTable;
   api1_breaker_events: Api1BreakerEventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  webhook_replays: WebhookReplaysTable;
+}
+
+/** A tenant's webhook receiver (migration 0015, modules/webhooks). */
+export interface WebhookEndpointsTable {
+  id: string;
+  tenant_id: string;
+  /** https (http and private addresses only with ALLOW_PRIVATE_APP_URLS), SSRF-guarded. */
+  url: string;
+  description: string;
+  /** `*`, or the wanted types written `,a,b,` (membership is one substring test in SQL). */
+  event_types: string;
+  enabled: Bool01;
+  disabled_reason: "manual" | "gone" | "failing" | null;
+  disabled_at: number | null;
+  /** The `whsec_…` secret, sealed (SecretBox). */
+  secret_enc: string;
+  /** During a rotation's overlap: the previous secret, which still signs until `previous_expires_at`. */
+  previous_secret_enc: string | null;
+  previous_expires_at: number | null;
+  /** The first failed attempt since the last success; null while the endpoint succeeds. */
+  failing_since: number | null;
+  last_success_at: number | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+/** The outbox: one event, written in the transaction of the change it reports. */
+export interface WebhookEventsTable {
+  /** The `webhook-id`: `msg_…`, the same on every attempt and replay. */
+  id: string;
+  tenant_id: string;
+  type: string;
+  deposit_id: string | null;
+  order_no: string | null;
+  /** The order's event number (1, 2, …); null for events of no order. */
+  seq: number | null;
+  /** JSON: the body's `data`, without `sequence` (which is `seq`). */
+  data: string;
+  created_at: number;
+}
+
+export type WebhookDeliveryStatus = "pending" | "delivered" | "failed";
+
+/** One event for one endpoint; its id is `{event_id}:{endpoint_id}`. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  endpoint_id: string;
+  /** The event's order and number, copied here so the claim keeps one order's events in order. */
+  deposit_id: string | null;
+  seq: number | null;
+  status: WebhookDeliveryStatus;
+  /** Attempts since it was (re)queued. */
+  attempts: number;
+  /** Pending: when it is due, or a claim's lease end; null otherwise (infra/jobs). */
+  due_at: number | null;
+  last_attempt_at: number | null;
+  last_http_status: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+  created_at: number;
+}
+
+/** The delivery log: one HTTP attempt. */
+export interface WebhookAttemptsTable {
+  id: string;
+  tenant_id: string;
+  delivery_id: string;
+  event_id: string;
+  endpoint_id: string;
+  attempt: number;
+  /** JSON object of the headers sent. */
+  request_headers: string;
+  response_status: number | null;
+  /** JSON object. */
+  response_headers: string | null;
+  /** The first KiB of the answer. */
+  response_body: string | null;
+  /** Why no HTTP answer came: timeout, refused address, connection error. */
+  error: string | null;
+  latency_ms: number;
+  created_at: number;
+}
+
+/** A replay of a time range, or the recovery of a re-enabled endpoint, run in the background. */
+export interface WebhookReplaysTable {
+  id: string;
+  tenant_id: string;
+  endpoint_id: string;
+  kind: "replay" | "recover";
+  from_at: number;
+  to_at: number;
+  event_type: string | null;
+  /** 1: only events whose delivery to this endpoint failed or never happened. */
+  only_failed: Bool01;
+  state: "running" | "done" | "failed";
+  /** The last event id queued (events are taken in id order). */
+  cursor: string | null;
+  total: number;
+  done: number;
+  /** The job claim's column (infra/jobs); null once finished. */
+  due_at: number | null;
+  created_by: string | null;
+  created_at: number;
+  finished_at: number | null;
 }

@@ -13,6 +13,7 @@ import * as m0011 from "./0011-api1-breaker.js";
 import * as m0012 from "./0012-platform-operator.js";
 import * as m0013 from "./0013-dashboard.js";
 import * as m0014 from "./0014-exchange-rates.js";
+import * as m0015 from "./0015-webhooks.js";
 
 /** Migrations are listed in code (not read from disk) so they work from source and from a build. */
 export const migrationProvider: MigrationProvider = {
@@ -32,6 +33,7 @@ export const migrationProvider: MigrationProvider = {
       "0012-platform-operator": m0012,
       "0013-dashboard": m0013,
       "0014-exchange-rates": m0014,
+      "0015-webhooks": m0015,
     };
   },
 };
