@@ -1,7 +1,7 @@
 import { newId } from "../../common/ids.js";
 import { type Db, encodeJson, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
-import { perDatabase, runStatement } from "../../infra/db/sql-text.js";
+import { claimDue, claimStatement } from "../../infra/jobs/job-claim.js";
 import { insertCallbackLog } from "../callbacks/callback-log-repo.js";
 import { insertDepositEvent, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import type { AssistanceClaim } from "../review/review-repo.js";
@@ -62,15 +62,8 @@ const toTarget = (r: TargetRow): QueryTarget => ({
   statusQueryEnabled: Number(r.statusQueryEnabled) === 1,
 });
 
-// The due rows are picked in a CTE: PostgreSQL materialises it once, whereas a sub-select with
-// LIMIT … SKIP LOCKED in `WHERE id IN (…)` may be run again per row and claim more than the limit.
-const CLAIM_DUE_SELECT = `WITH c AS (SELECT id FROM deposits WHERE status_query_due_at <= ?
-  ORDER BY status_query_due_at LIMIT ?`;
-const CLAIM_DUE_UPDATE = `UPDATE deposits SET status_query_due_at = ? WHERE id IN (SELECT id FROM c) RETURNING id`;
-const CLAIM_DUE = perDatabase({
-  sqlite: `${CLAIM_DUE_SELECT}) ${CLAIM_DUE_UPDATE}`,
-  postgres: `${CLAIM_DUE_SELECT} FOR NO KEY UPDATE SKIP LOCKED) ${CLAIM_DUE_UPDATE}`,
-});
+/** The status-query schedule as a job queue (infra/jobs): an order is due at `status_query_due_at`. */
+const CLAIM_DUE = claimStatement({ table: "deposits", due: "status_query_due_at" });
 
 /** One deposit of one tenant, as a query target; undefined when the tenant has no such deposit. */
 export async function findQueryTarget(
@@ -104,23 +97,14 @@ export async function findExpiringQueryTargets(db: Db, now: number, limit: numbe
 export type Claim = { target: QueryTarget; lease: number };
 
 /**
- * Claims up to `limit` orders whose query is due at `now`, in one short statement: their due time
- * moves to `lease` (now + the query's timeout + a margin), so no other worker takes them
- * meanwhile, and a claim whose process died comes back by itself once the lease passes.
- * PostgreSQL skips rows another transaction holds (`SKIP LOCKED`: another worker's claim, a
- * settlement); SQLite has one writer.
+ * Claims up to `limit` orders whose query is due at `now` (infra/jobs/job-claim.ts): their due
+ * time moves to the lease (now + the query's timeout + a margin).
  */
 export async function claimDueQueries(db: Db, now: number, limit: number, leaseMs: number): Promise<Claim[]> {
-  if (limit <= 0) return [];
-  const lease = now + leaseMs;
-  const { rows: claimed } = await runStatement<{ id: string }>(db, CLAIM_DUE, [now, limit, lease]);
-  if (claimed.length === 0) return [];
+  const { ids, lease } = await claimDue(db, CLAIM_DUE, now, limit, leaseMs);
+  if (ids.length === 0) return [];
   const rows = await targetQuery(db)
-    .where(
-      "d.id",
-      "in",
-      claimed.map((c) => c.id),
-    )
+    .where("d.id", "in", ids)
     .orderBy("d.status_query_due_at")
     .orderBy("d.id")
     .execute();

@@ -1,3 +1,4 @@
+import { type JobLoop, startJobLoop } from "../../infra/jobs/job-loop.js";
 import { type QueryResult, runStatusQuery, type StatusQueryDeps } from "./query-status.js";
 import { nextStep } from "./status-query-plan.js";
 import { advanceSchedule, type Claim, claimDueQueries, flagNeedsAssistance } from "./status-query-repo.js";
@@ -80,58 +81,19 @@ const lastOutcome = (r: QueryResult): string =>
       ? "order_not_found"
       : (r.reason ?? r.outcome);
 
-export type StatusQueryWorker = { stop(): Promise<void> };
+export type StatusQueryWorker = JobLoop;
 
-/**
- * The loop of one process: every `pollMs`, claims as many due orders as it has free slots (at
- * most `concurrency` queries in flight) and starts their queries.
- */
+/** The loop of one process (infra/jobs/job-loop.ts): at most `concurrency` queries in flight. */
 export function startStatusQueryWorker(
   deps: WorkerDeps,
   opts: { pollMs: number; concurrency: number; leaseMs?: number },
 ): StatusQueryWorker {
   const leaseMs = opts.leaseMs ?? CLAIM_LEASE_MS;
-  const inFlight = new Set<Promise<void>>();
-  let claiming = false;
-  let again = false;
-  let stopped = false;
-  const tick = async (): Promise<void> => {
-    if (stopped) return;
-    if (claiming) {
-      again = true;
-      return;
-    }
-    claiming = true;
-    try {
-      const free = opts.concurrency - inFlight.size;
-      const claims = await claimDueQueries(deps.db, deps.clock.now(), free, leaseMs);
-      for (const c of claims) {
-        // Freed slots are filled at once, not at the next tick, so a backlog drains at the speed
-        // of the queries; once half are free, so that one claim takes several orders.
-        const p: Promise<void> = runClaim(deps, c).finally(() => {
-          inFlight.delete(p);
-          if (inFlight.size <= opts.concurrency / 2) void tick();
-        });
-        inFlight.add(p);
-      }
-    } catch (err) {
-      deps.logger.error({ err }, "status query claim failed");
-    } finally {
-      claiming = false;
-    }
-    if (again) {
-      again = false;
-      await tick();
-    }
-  };
-  const timer = setInterval(tick, opts.pollMs);
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      while (claiming) await new Promise((r) => setTimeout(r, 5));
-      await Promise.all([...inFlight]);
-    },
-  };
+  return startJobLoop({
+    pollMs: opts.pollMs,
+    concurrency: opts.concurrency,
+    claim: (free) => claimDueQueries(deps.db, deps.clock.now(), free, leaseMs),
+    run: (c) => runClaim(deps, c),
+    onClaimError: (err) => deps.logger.error({ err }, "status query claim failed"),
+  });
 }

@@ -60,6 +60,11 @@ const APP_TABLES = [
   "tenants",
   "users",
   "wallets",
+  "webhook_attempts",
+  "webhook_deliveries",
+  "webhook_endpoints",
+  "webhook_events",
+  "webhook_replays",
 ];
 
 describe("psphub migrate", () => {

@@ -1,0 +1,58 @@
+import type { Db } from "../db/database.js";
+import { perDatabase, runStatement, type Statement } from "../db/sql-text.js";
+
+/**
+ * The claim of the background jobs (API-3 status queries, webhook deliveries, webhook replays):
+ * a job is a row whose `due` column says when it is due. A worker claims due rows in one short
+ * statement by moving `due` to a lease (now + the job's longest run + a margin): no other worker
+ * takes them meanwhile, no transaction stays open while the job runs, and a claim whose process
+ * died comes back by itself once the lease has passed. The job ends with a compare-and-set on
+ * the lease (`due = lease`), so a job finished late by a process that lost its lease changes
+ * nothing. PostgreSQL skips rows another transaction holds (SKIP LOCKED: another worker's claim,
+ * or a settlement holding the row); SQLite has one writer.
+ */
+export type JobQueue = {
+  table: string;
+  /** The due column: an epoch-ms time while the job is to run, else null. */
+  due: string;
+  /**
+   * A fixed predicate on the table's rows (no parameters), e.g. `status = 'pending'`; it may
+   * refer to the row as `job`.
+   */
+  where?: string;
+};
+
+export type JobClaimStatement = Statement;
+
+/**
+ * The claim statement of a queue, built once per queue. The due rows are picked in a CTE:
+ * PostgreSQL materialises it once, whereas a sub-select with LIMIT … SKIP LOCKED in
+ * `WHERE id IN (…)` may be run again per row and claim more than the limit.
+ */
+export function claimStatement(q: JobQueue): JobClaimStatement {
+  const where = q.where ? ` AND (${q.where})` : "";
+  const select = `WITH c AS (SELECT job.id FROM ${q.table} job WHERE job.${q.due} <= ?${where}
+    ORDER BY job.${q.due} LIMIT ?`;
+  const update = `UPDATE ${q.table} SET ${q.due} = ? WHERE id IN (SELECT id FROM c) RETURNING id`;
+  return perDatabase({
+    sqlite: `${select}) ${update}`,
+    postgres: `${select} FOR NO KEY UPDATE OF job SKIP LOCKED) ${update}`,
+  });
+}
+
+/** Claimed rows, and the lease their due column now holds (the compare-and-set's guard). */
+export type JobClaim = { ids: string[]; lease: number };
+
+/** Claims up to `limit` rows due at `now`, their due column moved to `now + leaseMs`. */
+export async function claimDue(
+  db: Db,
+  statement: JobClaimStatement,
+  now: number,
+  limit: number,
+  leaseMs: number,
+): Promise<JobClaim> {
+  const lease = now + leaseMs;
+  if (limit <= 0) return { ids: [], lease };
+  const { rows } = await runStatement<{ id: string }>(db, statement, [now, limit, lease]);
+  return { ids: rows.map((r) => r.id), lease };
+}
