@@ -14,6 +14,7 @@ import {
   type StatusQueryWorker,
   startStatusQueryWorker,
 } from "./modules/status-query/status-query-worker.js";
+import { startDeliveryWorker } from "./modules/webhooks/delivery-worker.js";
 
 export type BackgroundJob = (ctx: AppContext) => Promise<void>;
 
@@ -84,11 +85,17 @@ export async function startServer(
       leaseMs: config.statusQueryLeaseMs,
     });
 
+  const webhooks =
+    config.webhookPollMs > 0 && config.webhookConcurrency > 0
+      ? startDeliveryWorker(ctx, { pollMs: config.webhookPollMs, concurrency: config.webhookConcurrency })
+      : undefined;
+
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       if (timer) clearInterval(timer);
       await worker?.stop();
+      await webhooks?.stop();
       await app.close();
       await ctx.close();
     })();

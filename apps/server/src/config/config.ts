@@ -142,6 +142,8 @@ const envSchema = z.object({
   STATUS_QUERY_CONCURRENCY: z.coerce.number().int().min(0).max(1000).default(64),
   STATUS_QUERY_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).default(90),
   FX_QUOTE_VALIDITY_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(0).max(600_000).default(200),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(1000).default(16),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   TRUST_PROXY: bool.default(false),
@@ -210,6 +212,10 @@ export type Config = {
    * timeout an integration may set is 60 s), since after it another process may query again.
    */
   statusQueryLeaseMs: number;
+  /** How often each process looks for due webhook deliveries; 0 turns its delivery worker off. */
+  webhookPollMs: number;
+  /** Webhook deliveries in flight per process at most; 0 turns its delivery worker off. */
+  webhookConcurrency: number;
   /** How long a deposit quote holds at most (docs/exchange-rates.md#the-quote); a rate's own validity may cut it. */
   fxQuoteValidityMs: number;
   logLevel: string;
@@ -301,6 +307,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     statusQueryConcurrency: e.STATUS_QUERY_CONCURRENCY,
     statusQueryLeaseMs: e.STATUS_QUERY_LEASE_SECONDS * 1000,
     fxQuoteValidityMs: e.FX_QUOTE_VALIDITY_SECONDS * 1000,
+    webhookPollMs: e.WEBHOOK_POLL_MS,
+    webhookConcurrency: e.WEBHOOK_CONCURRENCY,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
   };

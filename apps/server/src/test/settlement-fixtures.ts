@@ -34,6 +34,8 @@ export const settlementOrder = (o: Partial<SettlementOrder> = {}): SettlementOrd
   fee_rule_fixed_minor: 30,
   fee_rule_max_minor: null,
   live_method_id: "m1",
+  transaction_id: null,
+  failure_reason: null,
   account_currency: null,
   account_decimals: null,
   fx_rate: null,

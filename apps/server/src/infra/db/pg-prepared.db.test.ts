@@ -118,7 +118,7 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
     const afterOne = await prepared();
     expect(afterOne.length).toBe(before + 1);
     expect(afterOne.map((r) => r.statement).join("\n")).toMatch(
-      /WITH d AS \(INSERT INTO deposits .* FOR SHARE\) ON CONFLICT .* RETURNING id\) INSERT INTO deposit_events .* JOIN d ON d\.id = v\.deposit_id/,
+      /WITH d AS \(INSERT INTO deposits .* FOR SHARE\) ON CONFLICT .* RETURNING id\), a0 AS \(INSERT INTO webhook_events .*\), a1 AS \(INSERT INTO webhook_deliveries .*\) INSERT INTO deposit_events .* JOIN d ON d\.id = v\.deposit_id/,
     );
     await insertAll(5);
     await insertAll(2);
@@ -157,6 +157,15 @@ describe.runIf(testDbKind() === "postgres")("named statements on PostgreSQL", ()
               data: { from: "pending", to: "succeeded", cause: "callback" },
             },
           })),
+          webhooks: keys.map((k) => ({
+            tenantId: "t",
+            type: "deposit.succeeded" as const,
+            depositId: k,
+            orderNo: k,
+            data: { sequence: null },
+            now: 1,
+          })),
+          orders: new Map(),
           now: 1,
         },
         {

@@ -69,31 +69,37 @@ function combinedText(writes: readonly BatchWrite[]): string {
  * and named (one text whatever the number of rows). SQLite has no data-modifying CTEs: `first`,
  * then `then`, in one {@link writeTransaction}, with `d` read from the returned ids as one JSON
  * array parameter (one text whatever their number); when `first` returned none, a `then` that
- * reads `d` has nothing to do and is not run.
+ * reads `d` has nothing to do and is not run. `also`: writes run between the two, which may read
+ * `d` as `then` does and whose rows are not returned (on PostgreSQL, more CTEs).
  */
 export async function writeThen<R>(
   db: Db,
   first: SqlText,
   then: SqlText,
-  { readsFirst = false }: { readsFirst?: boolean } = {},
+  { readsFirst = false, also = [] }: { readsFirst?: boolean; also?: readonly SqlText[] } = {},
 ): Promise<R[]> {
   if (dialectOf(db) === "postgres") {
+    const extra = also.map((a, i) => `, a${i} AS (${a.sql})`).join("");
     const s = {
-      sql: `WITH d AS (${first.sql}) ${then.sql}`,
-      parameters: [...first.parameters, ...then.parameters],
+      sql: `WITH d AS (${first.sql})${extra} ${then.sql}`,
+      parameters: [...first.parameters, ...also.flatMap((a) => a.parameters), ...then.parameters],
     };
     return (await runSql<R>(db, s)).rows;
   }
   return writeTransaction(db, async (trx) => {
     const { rows } = await runSql<{ id: string }>(trx, first);
-    if (!readsFirst) return (await runSql<R>(trx, then)).rows;
+    if (!readsFirst) {
+      for (const a of also) await runSql(trx, a);
+      return (await runSql<R>(trx, then)).rows;
+    }
     if (rows.length === 0) return [];
     const ids = JSON.stringify(rows.map((r) => r.id));
-    const s = {
-      sql: `WITH d (id) AS (SELECT value FROM json_each(?)) ${then.sql}`,
-      parameters: [ids, ...then.parameters],
-    };
-    return (await runSql<R>(trx, s)).rows;
+    const readingD = (t: SqlText) => ({
+      sql: `WITH d (id) AS (SELECT value FROM json_each(?)) ${t.sql}`,
+      parameters: [ids, ...t.parameters],
+    });
+    for (const a of also) await runSql(trx, readingD(a));
+    return (await runSql<R>(trx, readingD(then))).rows;
   });
 }
 

@@ -18,6 +18,8 @@ import {
 import { writeThen } from "../../infra/db/write-batch.js";
 import { toDepositMethod } from "../deposit-methods/method-model.js";
 import { toIntegration } from "../psp-integrations/integration-model.js";
+import { depositWebhook } from "../webhooks/deposit-webhook.js";
+import { webhookEventWrites } from "../webhooks/outbox-repo.js";
 import {
   DEPOSIT_EVENTS,
   type DepositRow,
@@ -385,11 +387,27 @@ export function createDepositWriter(db: Db): DepositWriter {
       DEPOSIT_EVENTS,
       items.map((i) => eventRow(i.event)),
     );
+    // Each new order's `deposit.created` webhook event, in the same statement (the outbox).
+    const webhooks = webhookEventWrites(
+      db,
+      items.map((i) =>
+        depositWebhook(
+          { ...i.row, paid_amount_minor: null, transaction_id: null, failure_reason: null },
+          {
+            type: "deposit.created",
+            previousStatus: null,
+            cause: i.event.event.kind === "created" ? i.event.event.data.by : "client",
+            now: i.event.now,
+          },
+        ),
+      ),
+      { ofOrdersIn: "d" },
+    );
     const inserted = await writeThen<{ deposit_id: string }>(
       db,
       { sql: q.insertDeposits(orders.sql), parameters: orders.parameters },
       { sql: q.insertCreatedEvents(events.sql), parameters: events.parameters },
-      { readsFirst: true },
+      { readsFirst: true, also: webhooks },
     );
     const ids = new Set(inserted.map((x) => x.deposit_id));
     return items.map(({ row }) => ids.has(row.id));

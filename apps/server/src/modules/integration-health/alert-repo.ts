@@ -1,6 +1,7 @@
 import { newId } from "../../common/ids.js";
-import { type Db, decodeJson } from "../../infra/db/database.js";
+import { type Db, decodeJson, writeTransaction } from "../../infra/db/database.js";
 import type { AlertKind, AlertsTable } from "../../infra/db/schema.js";
+import { insertWebhookEvents, type NewWebhookEvent } from "../webhooks/outbox-repo.js";
 
 export const ALERT_KINDS: AlertKind[] = [
   "callback_silence",
@@ -8,6 +9,8 @@ export const ALERT_KINDS: AlertKind[] = [
   "signature_failures",
   "amount_mismatches",
   "fx_rate_stale",
+  "webhook_failing",
+  "webhook_disabled",
 ];
 
 export type Alert = {
@@ -23,7 +26,11 @@ export type Alert = {
 };
 
 /** What an alert is about: an integration, or (fx_rate_stale) a rate source, deleted ones too. */
-export type AlertSubject = { kind: "integration" | "rate_source"; id: string; name: string };
+export type AlertSubject = {
+  kind: "integration" | "rate_source" | "webhook_endpoint";
+  id: string;
+  name: string;
+};
 
 /** The alerts with their subjects' names; a subject missing altogether shows its id. */
 export async function withSubjects<A extends Alert>(
@@ -31,38 +38,41 @@ export async function withSubjects<A extends Alert>(
   tenantId: string,
   alerts: A[],
 ): Promise<(A & { subject: AlertSubject })[]> {
-  const isSource = (a: Alert) => a.kind === "fx_rate_stale";
-  const sourceIds = [...new Set(alerts.filter(isSource).map((a) => a.integrationId))];
-  const integrationIds = [...new Set(alerts.filter((a) => !isSource(a)).map((a) => a.integrationId))];
-  const [sources, integrations] = await Promise.all([
-    sourceIds.length === 0
-      ? []
-      : db
-          .selectFrom("fx_sources")
-          .select(["id", "name"])
-          .where("tenant_id", "=", tenantId)
-          .where("id", "in", sourceIds)
-          .execute(),
-    integrationIds.length === 0
-      ? []
-      : db
-          .selectFrom("psp_integrations")
-          .select(["id", "name"])
-          .where("tenant_id", "=", tenantId)
-          .where("id", "in", integrationIds)
-          .execute(),
-  ]);
-  const sourceNames = new Map(sources.map((r) => [r.id, r.name]));
-  const integrationNames = new Map(integrations.map((r) => [r.id, r.name]));
-  return alerts.map((a) => {
-    const kind = isSource(a) ? "rate_source" : "integration";
-    const name = (isSource(a) ? sourceNames : integrationNames).get(a.integrationId) ?? a.integrationId;
-    return { ...a, subject: { kind, id: a.integrationId, name } };
-  });
+  const idsOf = (kind: AlertSubject["kind"]) => [
+    ...new Set(alerts.filter((a) => subjectKind(a.kind) === kind).map((a) => a.integrationId)),
+  ];
+  const named = async (kind: AlertSubject["kind"]): Promise<[string, string][]> => {
+    const ids = idsOf(kind);
+    if (ids.length === 0) return [];
+    if (kind === "webhook_endpoint") {
+      const rows = await db
+        .selectFrom("webhook_endpoints")
+        .select(["id", "url", "description"])
+        .where("tenant_id", "=", tenantId)
+        .where("id", "in", ids)
+        .execute();
+      return rows.map((r) => [r.id, r.description || r.url]);
+    }
+    const rows = await db
+      .selectFrom(kind === "rate_source" ? "fx_sources" : "psp_integrations")
+      .select(["id", "name"])
+      .where("tenant_id", "=", tenantId)
+      .where("id", "in", ids)
+      .execute();
+    return rows.map((r) => [r.id, r.name]);
+  };
+  const names = new Map(
+    (await Promise.all((["integration", "rate_source", "webhook_endpoint"] as const).map(named))).flat(),
+  );
+  return alerts.map((a) => ({
+    ...a,
+    subject: {
+      kind: subjectKind(a.kind),
+      id: a.integrationId,
+      name: names.get(a.integrationId) ?? a.integrationId,
+    },
+  }));
 }
-
-/** What the outbound webhooks deliver (a later issue): one event per opening and resolving. */
-export type AlertEvent = { type: "alert.opened" | "alert.resolved"; at: number; alert: Alert };
 
 const openKey = (integrationId: string, kind: AlertKind) => `${integrationId}:${kind}`;
 
@@ -80,14 +90,18 @@ export const alertView = (r: AlertsTable): Alert => ({
 
 /**
  * Opens the integration's alert of this kind unless one is open. The unique `open_key` makes
- * this safe in several processes at once: the second insert does nothing. True if it opened.
+ * this safe in several processes at once: the second insert does nothing. True if it opened;
+ * then its `alert.opened` webhook event is written in the same transaction.
  */
-export async function openAlert(
-  db: Db,
-  a: { tenantId: string; integrationId: string; kind: AlertKind; data: Record<string, number> },
-  now: number,
-): Promise<boolean> {
-  const res = await db
+export async function openAlert(db: Db, a: NewAlert, now: number): Promise<boolean> {
+  return writeTransaction(db, (trx) => openAlertIn(trx, a, now));
+}
+
+type NewAlert = { tenantId: string; integrationId: string; kind: AlertKind; data: Record<string, number> };
+
+/** {@link openAlert} in the caller's transaction. */
+export async function openAlertIn(trx: Db, a: NewAlert, now: number): Promise<boolean> {
+  const row = await trx
     .insertInto("alerts")
     .values({
       id: newId(),
@@ -103,23 +117,72 @@ export async function openAlert(
       acknowledged_at: null,
     })
     .onConflict((oc) => oc.column("open_key").doNothing())
+    .returningAll()
     .executeTakeFirst();
-  return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0;
+  if (row) await insertWebhookEvents(trx, [alertWebhook("alert.opened", alertView(row), a.tenantId, now)]);
+  return row !== undefined;
 }
 
-/** Resolves the open alert of this kind, if any (a conditional update: once). True if it did. */
+/**
+ * Resolves the open alert of this kind, if any (a conditional update: once). True if it did;
+ * then its `alert.resolved` webhook event is written in the same transaction.
+ */
 export async function resolveAlert(
   db: Db,
   integrationId: string,
   kind: AlertKind,
   now: number,
 ): Promise<boolean> {
-  const res = await db
+  return writeTransaction(db, (trx) => resolveAlertIn(trx, integrationId, kind, now));
+}
+
+/** {@link resolveAlert} in the caller's transaction. */
+export async function resolveAlertIn(
+  trx: Db,
+  integrationId: string,
+  kind: AlertKind,
+  now: number,
+): Promise<boolean> {
+  const row = await trx
     .updateTable("alerts")
     .set({ status: "resolved", open_key: null, resolved_at: now })
     .where("open_key", "=", openKey(integrationId, kind))
+    .returningAll()
     .executeTakeFirst();
-  return Number(res.numUpdatedRows) > 0;
+  if (row)
+    await insertWebhookEvents(trx, [alertWebhook("alert.resolved", alertView(row), row.tenant_id, now)]);
+  return row !== undefined;
+}
+
+const subjectKind = (kind: AlertKind): AlertSubject["kind"] =>
+  kind === "fx_rate_stale"
+    ? "rate_source"
+    : kind === "webhook_failing" || kind === "webhook_disabled"
+      ? "webhook_endpoint"
+      : "integration";
+
+/** An alert's opening or resolving as a webhook event (written with the change: the outbox). */
+function alertWebhook(
+  type: "alert.opened" | "alert.resolved",
+  a: Alert,
+  tenantId: string,
+  now: number,
+): NewWebhookEvent {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    tenantId,
+    type,
+    now,
+    data: {
+      alertId: a.id,
+      kind: a.kind,
+      status: a.status,
+      subject: { kind: subjectKind(a.kind), id: a.integrationId },
+      openedAt: iso(a.openedAt),
+      resolvedAt: iso(a.resolvedAt),
+      figures: a.data,
+    },
+  };
 }
 
 export async function openAlertKeys(db: Db): Promise<Set<string>> {
@@ -147,25 +210,4 @@ export async function listAlerts(
     .execute();
   const { n } = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
   return { items: await withSubjects(db, tenantId, rows.map(alertView)), total: Number(n) };
-}
-
-/**
- * A tenant's alert changes after `since` (exclusive), oldest first: the feed the outbound
- * webhooks will read. An alert opened and resolved in the range gives two events.
- */
-export async function alertChangesSince(db: Db, tenantId: string, since: number): Promise<AlertEvent[]> {
-  const rows = await db
-    .selectFrom("alerts")
-    .selectAll()
-    .where("tenant_id", "=", tenantId)
-    .where((eb) => eb.or([eb("opened_at", ">", since), eb("resolved_at", ">", since)]))
-    .execute();
-  const events: AlertEvent[] = [];
-  for (const r of rows) {
-    const alert = alertView(r);
-    if (alert.openedAt > since) events.push({ type: "alert.opened", at: alert.openedAt, alert });
-    if (alert.resolvedAt !== null && alert.resolvedAt > since)
-      events.push({ type: "alert.resolved", at: alert.resolvedAt, alert });
-  }
-  return events.sort((a, b) => a.at - b.at || (a.type === "alert.opened" ? -1 : 1));
 }

@@ -7,7 +7,8 @@ import { BACKGROUND_JOBS } from "../../main.js";
 import { insertDeposit } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
-import { alertChangesSince } from "./alert-repo.js";
+import { testDbKind } from "../../test/test-database.js";
+import { seedWebhookEndpoint, storedWebhookEvents } from "../../test/webhook-fixtures.js";
 import { rollUpHealth } from "./health-rollup.js";
 import { integrationHealthJob, runDetectors } from "./run-detectors.js";
 
@@ -209,6 +210,7 @@ describe("integration health figures", () => {
 
 describe("detectors, with a fake clock", () => {
   it("callback silence opens when URLs go out without callbacks at an hour that usually has them, and resolves", async () => {
+    await seedWebhookEndpoint(t.ctx, tenant.tenantId, { url: "https://hooks.example.com/psphub" });
     const fx = await insertPaymentSetup(t.ctx, tenant.tenantId);
     const now = T + 8 * DAY;
     // The same hour on each of the last 7 days: callbacks (the job rolls each day up as it happens).
@@ -231,10 +233,12 @@ describe("detectors, with a fake clock", () => {
     await callbackLog(fx, clock.now());
     await integrationHealthJob(t.ctx);
     expect(await openAlerts(fx)).toEqual([]);
-    const events = await alertChangesSince(t.ctx.db, tenant.tenantId, now - 1);
-    expect(events.filter((e) => e.alert.integrationId === fx.integrationId).map((e) => e.type)).toEqual([
-      "alert.opened",
-      "alert.resolved",
+    // Each change wrote its webhook event in its own transaction (the outbox).
+    const events = await storedWebhookEvents(t.ctx, tenant.tenantId);
+    const mine = events.filter((e) => (e.data.subject as { id: string }).id === fx.integrationId);
+    expect(mine.map((e) => [e.type, e.data.kind, e.data.status])).toEqual([
+      ["alert.opened", "callback_silence", "open"],
+      ["alert.resolved", "callback_silence", "resolved"],
     ]);
   });
 
@@ -291,12 +295,17 @@ describe("detectors, with a fake clock", () => {
       6,
     );
     await rollUpHealth(t.ctx);
-    const ctx2 = createAppContext(t.ctx.config, { clock, logger: t.ctx.logger });
+    await seedWebhookEndpoint(t.ctx, tenant.tenantId, { url: "https://hooks.example.com/two" });
+    // A second process is PostgreSQL's case: SQLite is one process, whose one writer a second
+    // context in this process would wait for while holding the event loop (better-sqlite3 is
+    // synchronous); there, concurrent runs in one process.
+    const pg = testDbKind() === "postgres";
+    const ctx2 = pg ? createAppContext(t.ctx.config, { clock, logger: t.ctx.logger }) : t.ctx;
     try {
       const results = await Promise.all([runDetectors(t.ctx), runDetectors(ctx2), runDetectors(t.ctx)]);
       expect(results.reduce((n, r) => n + r.opened, 0)).toBe(1);
     } finally {
-      await ctx2.close();
+      if (pg) await ctx2.close();
     }
     const rows = await t.ctx.db
       .selectFrom("alerts")
@@ -304,6 +313,11 @@ describe("detectors, with a fake clock", () => {
       .where("integration_id", "=", fx.integrationId)
       .execute();
     expect(rows).toHaveLength(1);
+    // …and one alert.opened webhook event, written by the one insert that opened it.
+    const opened = (await storedWebhookEvents(t.ctx, tenant.tenantId)).filter(
+      (e) => e.type === "alert.opened" && (e.data.subject as { id: string }).id === fx.integrationId,
+    );
+    expect(opened).toHaveLength(1);
   });
 });
 
@@ -334,7 +348,7 @@ describe("alerts API", () => {
     expect(theirs.items).toEqual([]);
     const theirHealth = (await other.viewer.get("/api/admin/health")).json();
     expect(theirHealth.integrations.map((i: { id: string }) => i.id)).not.toContain(fx.integrationId);
-    expect(await alertChangesSince(t.ctx.db, other.tenantId, 0)).toEqual([]);
+    expect(await storedWebhookEvents(t.ctx, other.tenantId)).toEqual([]);
 
     // A viewer may not acknowledge; an admin may, once.
     expect((await tenant.viewer.post(`/api/admin/alerts/${id}/acknowledge`)).statusCode).toBe(403);

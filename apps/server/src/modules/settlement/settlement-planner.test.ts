@@ -41,7 +41,7 @@ describe("one result on a deposit in each status, every pair", () => {
         const w = p.writes();
         if (o.kind !== "applied") {
           if (o.kind === "conflict" || o.kind === "late") expect(o.current).toBe(current);
-          expect(w).toEqual({ transitions: [], postings: [], events: [], now: NOW });
+          expect(w).toMatchObject({ transitions: [], postings: [], events: [], webhooks: [], now: NOW });
           expect(p.statusOf({ id: "d1" })).toBe(current);
           return;
         }
@@ -69,6 +69,13 @@ describe("one result on a deposit in each status, every pair", () => {
         expect(w.postings.map((x) => [x.depositId, x.amountMinor, x.walletId, x.entryId])).toEqual(
           to === "succeeded" ? [["d1", 9_720n, "w1", o.ledgerEntryId]] : [],
         );
+        // The webhook events of the change (the outbox): the new status, then the credit.
+        expect(w.webhooks.map((e) => [e.type, e.data.status, e.data.previousStatus, e.data.creditAmount])).toEqual([
+          [`deposit.${to}`, to, current, "97.20"],
+          ...(to === "succeeded" ? [["wallet.credited", "succeeded", current, "97.20"]] : []),
+        ]);
+        if (to === "succeeded")
+          expect(w.webhooks[1]?.data).toMatchObject({ walletId: "w1", ledgerEntryId: o.ledgerEntryId });
       });
     }
   }

@@ -3,6 +3,8 @@ import { newId } from "../../common/ids.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import type { PlannedPosting } from "../clients/ledger.js";
 import type { NewDepositEvent } from "../deposits/deposit-repo.js";
+import { depositWebhook, STATUS_EVENT } from "../webhooks/deposit-webhook.js";
+import type { NewWebhookEvent } from "../webhooks/outbox-repo.js";
 import {
   canResolveLate,
   canTransition,
@@ -100,6 +102,8 @@ export type SettlementOrder = {
   account_decimals: number | null;
   fx_rate: string | null;
   fx_markup_bps: number | null;
+  transaction_id: string | null;
+  failure_reason: string | null;
   /** The client's wallet in the credit currency (the account currency, else the deposit's); null until its first credit. */
   wallet_id: string | null;
 };
@@ -130,6 +134,10 @@ export type SettlementWrites = {
   postings: PlannedPosting[];
   /** The `status_change` and `ledger` timeline entries, in the order they happened. */
   events: NewDepositEvent[];
+  /** The outbound webhook events of those changes (modules/webhooks), in the same order. */
+  webhooks: NewWebhookEvent[];
+  /** Every order read, as the results left it (what review items' webhook events report). */
+  orders: ReadonlyMap<string, SettlementOrder>;
   now: number;
 };
 
@@ -171,6 +179,7 @@ export function planSettlement(orders: Iterable<SettlementOrder>, now: number): 
   // A wallet the settlement creates: one new id per (client, currency).
   const newWallets = new Map<string, string>();
   const events: NewDepositEvent[] = [];
+  const webhooks: NewWebhookEvent[] = [];
 
   const current = ({ id }: { id: string }) => left.get(id) ?? byId.get(id);
 
@@ -189,12 +198,15 @@ export function planSettlement(orders: Iterable<SettlementOrder>, now: number): 
 
     const credit = to === "succeeded" ? (result.creditMinor ?? BigInt(cur.credit_minor)) : undefined;
     const paid = result.paidAmountMinor;
-    left.set(depositId, {
+    const after: SettlementOrder = {
       ...cur,
       status: to,
       ...(credit !== undefined ? { credit_minor: Number(credit) } : {}),
       ...(paid !== undefined ? { paid_amount_minor: Number(paid) } : {}),
-    });
+      ...(result.transactionId !== undefined ? { transaction_id: result.transactionId } : {}),
+      ...(to === "failed" && result.failureReason !== undefined ? { failure_reason: result.failureReason } : {}),
+    };
+    left.set(depositId, after);
 
     const t: DepositTransition = transitions.get(depositId) ?? {
       id: depositId,
@@ -233,6 +245,8 @@ export function planSettlement(orders: Iterable<SettlementOrder>, now: number): 
 
     const at = { tenantId, depositId, now };
     events.push({ ...at, event: { kind: "status_change", data: { from, to, cause: result.cause } } });
+    const type = STATUS_EVENT[to];
+    if (type) webhooks.push(depositWebhook(after, { type, previousStatus: from, cause: result.cause, now }));
     if (credit === undefined) return { kind: "applied", from, to };
 
     const entryId = newId();
@@ -262,6 +276,15 @@ export function planSettlement(orders: Iterable<SettlementOrder>, now: number): 
       ...at,
       event: { kind: "ledger", data: { entryId, walletId, amount, currency } },
     });
+    webhooks.push(
+      depositWebhook(after, {
+        type: "wallet.credited",
+        previousStatus: from,
+        cause: result.cause,
+        now,
+        credit: { walletId, ledgerEntryId: entryId, amountMinor: credit },
+      }),
+    );
     return { kind: "applied", from, to, ledgerEntryId: entryId };
   }
 
@@ -276,6 +299,8 @@ export function planSettlement(orders: Iterable<SettlementOrder>, now: number): 
       transitions: [...transitions.values()].map((t) => ({ ...t })),
       postings: [...postings],
       events: [...events],
+      webhooks: [...webhooks],
+      orders: new Map([...byId.values()].map((o) => [o.id, current(o) as SettlementOrder])),
       now,
     }),
   };

@@ -67,10 +67,14 @@ describe.each(["sqlite", "postgres"] as const)("the writes of a settlement on %s
       "deposit_events",
       // The order succeeded: its open needs_assistance items are settled (API-3).
       "review_items",
+      // Last, the webhook events of it all (the review item's, the status change's, the credit's).
+      "webhook_events",
+      "webhook_deliveries",
     ]);
     // The review item points to the log row written before it, and its timeline entry to it.
     const params = (i: number) => JSON.stringify(writes[i]?.parameters);
     expect(params(4)).toContain(log.ids[0] as string);
     expect(params(5)).toContain('\\"reviewItemId\\":\\"r1\\"');
+    expect(params(7)).toMatch(/deposit\.review_required.*deposit\.succeeded.*wallet\.credited/);
   });
 });

@@ -12,6 +12,8 @@ import {
   reviewDedupeKey,
   reviewItemsWrite,
 } from "../review/review-repo.js";
+import { depositWebhook } from "../webhooks/deposit-webhook.js";
+import { type NewWebhookEvent, webhookEventWrites } from "../webhooks/outbox-repo.js";
 import type { DepositTransition, SettlementOrder, SettlementWrites } from "./settlement-planner.js";
 
 /**
@@ -55,7 +57,7 @@ const SELECT_ORDERS = `
   SELECT d.id, d.order_no, d.integration_id, d.tenant_id, d.client_id, d.status, d.currency,
     d.decimals, d.amount_minor, d.fee_minor, d.credit_minor, d.paid_amount_minor,
     d.fee_rule_bps, d.fee_rule_fixed_minor, d.fee_rule_max_minor,
-    d.account_currency, d.account_decimals, d.fx_rate, d.fx_markup_bps,
+    d.account_currency, d.account_decimals, d.fx_rate, d.fx_markup_bps, d.transaction_id, d.failure_reason,
     m.id AS live_method_id, w.id AS wallet_id
   FROM deposits d
   LEFT JOIN deposit_methods m
@@ -104,7 +106,8 @@ export type SettlementRecords = {
  * Writes a settlement in the caller's transaction, in one statement on PostgreSQL: the
  * deposits' guarded transitions, the ledger (wallets, then entries), then the records after
  * what they point to: the source's log rows, the review items that reference them, the
- * timeline; last, the open `needs_assistance` items of deposits that became final. A review item folds into one already stored (or asked for earlier in the same
+ * timeline; the open `needs_assistance` items of deposits that became final; last, the
+ * webhook events of all of it (the outbox, modules/webhooks). A review item folds into one already stored (or asked for earlier in the same
  * settlement) with its dedupe key; only a new one gets its timeline entry. Finding those costs a
  * read, only when review items are asked for: their deposits are locked, so no other
  * transaction can add one meanwhile.
@@ -147,6 +150,7 @@ export function settlementWrites(
   }));
   const events = [...(records.events ?? []), ...reviewEvents, ...planned.events];
   const final = planned.transitions.filter((t) => t.status === "succeeded" || t.status === "failed");
+  const webhooks = [...reviews.flatMap((r) => reviewWebhook(planned, r)), ...planned.webhooks];
   return [
     ...(planned.transitions.length > 0 ? [transitionsWrite(db, planned.transitions, planned.now)] : []),
     ...ledgerWrites(db, planned.postings),
@@ -169,6 +173,23 @@ export function settlementWrites(
       : []),
     ...(events.length > 0 ? [eventRowsWrite(db, events)] : []),
     ...(final.length > 0 ? [assistanceSettledWrite(db, final, planned.now)] : []),
+    ...webhookEventWrites(db, webhooks),
+  ];
+}
+
+/** A new review item's webhook event (results that need a person come from API-2 or API-3 answers). */
+function reviewWebhook(planned: SettlementWrites, r: PlannedReview): NewWebhookEvent[] {
+  const order = planned.orders.get(r.depositId);
+  if (!order) return [];
+  const type = r.reason === "needs_assistance" ? "deposit.needs_assistance" : "deposit.review_required";
+  return [
+    depositWebhook(order, {
+      type,
+      previousStatus: order.status,
+      cause: "callback",
+      now: r.now,
+      review: { itemId: r.id, reason: r.reason },
+    }),
   ];
 }
 

@@ -3,8 +3,10 @@ import { type Db, encodeJson, writeTransaction } from "../../infra/db/database.j
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { claimDue, claimStatement } from "../../infra/jobs/job-claim.js";
 import { insertCallbackLog } from "../callbacks/callback-log-repo.js";
-import { insertDepositEvent, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
+import { findDepositById, insertDepositEvent, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import type { AssistanceClaim } from "../review/review-repo.js";
+import { depositWebhook } from "../webhooks/deposit-webhook.js";
+import { insertWebhookEvents } from "../webhooks/outbox-repo.js";
 
 /**
  * Storage of API-3 status queries: the due orders a worker claims, the compare-and-set that
@@ -180,7 +182,7 @@ export async function recordQueryEvent(db: Db, event: NewDepositEvent): Promise<
 /**
  * Ends a claimed order's schedule and flags it **needs assistance**, in one transaction, only
  * while the claim still holds (see {@link advanceSchedule}): a review item `needs_assistance`
- * (its own dedupe key per flagging) and its `review` timeline entry. Returns the item's id, or
+ * (its own dedupe key per flagging), its `review` timeline entry and its webhook event. Returns the item's id, or
  * null when the claim no longer held.
  */
 export async function flagNeedsAssistance(
@@ -197,11 +199,8 @@ export async function flagNeedsAssistance(
 ): Promise<string | null> {
   return writeTransaction(db, async (trx) => {
     if (!(await advanceSchedule(trx, t.depositId, lease, null))) return null;
-    const dep = await trx
-      .selectFrom("deposits")
-      .select("status")
-      .where("id", "=", t.depositId)
-      .executeTakeFirstOrThrow();
+    const dep = await findDepositById(trx, t.tenantId, t.depositId);
+    if (!dep) throw new Error(`deposit ${t.depositId} vanished under its claim`);
     const claim: AssistanceClaim = {
       why: f.why,
       queries: f.queries,
@@ -237,6 +236,15 @@ export async function flagNeedsAssistance(
       now: f.now,
       event: { kind: "review", data: { reviewItemId: id, reason: "needs_assistance" } },
     });
+    await insertWebhookEvents(trx, [
+      depositWebhook(dep, {
+        type: "deposit.needs_assistance",
+        previousStatus: dep.status,
+        cause: "status_query",
+        now: f.now,
+        review: { itemId: id, reason: "needs_assistance" },
+      }),
+    ]);
     return id;
   });
 }

@@ -1,0 +1,244 @@
+import { type Db, writeTransaction } from "../../infra/db/database.js";
+import type { WebhookEventsTable } from "../../infra/db/schema.js";
+import { claimDue, claimStatement } from "../../infra/jobs/job-claim.js";
+import { openAlertIn, resolveAlertIn } from "../integration-health/alert-repo.js";
+import { insertWebhookEvents } from "./outbox-repo.js";
+import { FAILING_ALERT_AT } from "./retry-policy.js";
+
+/**
+ * Storage of webhook delivery: the claim of due deliveries (infra/jobs), and the record of an
+ * attempt with what it changes: the delivery's state, the endpoint's failure streak, its alerts
+ * and, when it must stop, its disabling.
+ */
+
+/**
+ * Due deliveries of enabled endpoints, in due order. One endpoint gets one order's events in
+ * sequence: a delivery waits while an earlier one of its order to its endpoint is pending
+ * (due later, or claimed by a worker); one given up (`failed`) no longer holds it back.
+ */
+const DELIVERY_QUEUE = claimStatement({
+  table: "webhook_deliveries",
+  due: "due_at",
+  where: `job.status = 'pending'
+    AND EXISTS (SELECT 1 FROM webhook_endpoints p
+      WHERE p.id = job.endpoint_id AND p.enabled = 1 AND p.deleted_at IS NULL)
+    AND (job.deposit_id IS NULL OR NOT EXISTS (SELECT 1 FROM webhook_deliveries x
+      WHERE x.endpoint_id = job.endpoint_id AND x.deposit_id = job.deposit_id AND x.status = 'pending'
+        AND x.seq < job.seq))`,
+});
+
+/** A claimed delivery with what sending it needs (the secrets still sealed). */
+export type ClaimedDelivery = {
+  id: string;
+  tenantId: string;
+  eventId: string;
+  endpointId: string;
+  attempts: number;
+  lease: number;
+  event: Pick<WebhookEventsTable, "type" | "data" | "seq" | "created_at">;
+  url: string;
+  secretEnc: string;
+  previousSecretEnc: string | null;
+  previousExpiresAt: number | null;
+};
+
+export async function claimDeliveries(db: Db, now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  const { ids, lease } = await claimDue(db, DELIVERY_QUEUE, now, limit, leaseMs);
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom("webhook_deliveries as d")
+    .innerJoin("webhook_events as e", "e.id", "d.event_id")
+    .innerJoin("webhook_endpoints as p", "p.id", "d.endpoint_id")
+    .select([
+      "d.id",
+      "d.tenant_id",
+      "d.event_id",
+      "d.endpoint_id",
+      "d.attempts",
+      "e.type",
+      "e.data",
+      "e.seq",
+      "e.created_at",
+      "p.url",
+      "p.secret_enc",
+      "p.previous_secret_enc",
+      "p.previous_expires_at",
+    ])
+    .where("d.id", "in", ids)
+    .orderBy("d.created_at")
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    eventId: r.event_id,
+    endpointId: r.endpoint_id,
+    attempts: Number(r.attempts),
+    lease,
+    event: { type: r.type, data: r.data, seq: r.seq, created_at: Number(r.created_at) },
+    url: r.url,
+    secretEnc: r.secret_enc,
+    previousSecretEnc: r.previous_secret_enc,
+    previousExpiresAt: r.previous_expires_at === null ? null : Number(r.previous_expires_at),
+  }));
+}
+
+/** One attempt as the delivery log keeps it. */
+export type AttemptRecord = {
+  id: string;
+  requestHeaders: Record<string, string>;
+  responseStatus: number | null;
+  responseHeaders: Record<string, string> | null;
+  /** At most the first KiB. */
+  responseBody: string | null;
+  error: string | null;
+  latencyMs: number;
+  now: number;
+};
+
+/** What the attempt decided (retry-policy.ts and the worker). */
+export type AttemptDecision =
+  | { kind: "delivered" }
+  | { kind: "retry"; at: number }
+  | { kind: "give_up" }
+  /** Failed, and the endpoint is to be disabled (`gone`: 410; `failing`: 5 days of failures). */
+  | { kind: "disable"; reason: "gone" | "failing"; retryAt: number | null };
+
+/**
+ * Records an attempt in one transaction: its log row, then, while the claim still holds (the
+ * lease is still the due time, so no replay or other worker took the delivery meanwhile), the
+ * delivery's new state and the endpoint's streak. `decide` sees the endpoint's streak as stored
+ * (its first failure since the last success), read in the transaction. Returns whether the claim
+ * held.
+ */
+export async function recordAttempt(
+  db: Db,
+  c: ClaimedDelivery,
+  a: AttemptRecord,
+  decide: (streak: { failingSince: number | null; attempts: number }) => AttemptDecision,
+): Promise<{ held: boolean; decision?: AttemptDecision; disabled?: boolean; alertOpened?: boolean }> {
+  return writeTransaction(db, async (trx) => {
+    const attempt = c.attempts + 1;
+    await trx
+      .insertInto("webhook_attempts")
+      .values({
+        id: a.id,
+        tenant_id: c.tenantId,
+        delivery_id: c.id,
+        event_id: c.eventId,
+        endpoint_id: c.endpointId,
+        attempt,
+        request_headers: JSON.stringify(a.requestHeaders),
+        response_status: a.responseStatus,
+        response_headers: a.responseHeaders === null ? null : JSON.stringify(a.responseHeaders),
+        response_body: a.responseBody,
+        error: a.error,
+        latency_ms: a.latencyMs,
+        created_at: a.now,
+      })
+      .execute();
+    const endpoint = await trx
+      .selectFrom("webhook_endpoints")
+      .select(["failing_since", "url"])
+      .where("id", "=", c.endpointId)
+      .executeTakeFirstOrThrow();
+    const failingSince = endpoint.failing_since === null ? null : Number(endpoint.failing_since);
+    const decision = decide({ failingSince, attempts: attempt });
+    const delivered = decision.kind === "delivered";
+    const retryAt = decision.kind === "retry" ? decision.at : decision.kind === "disable" ? decision.retryAt : null;
+    const moved = await trx
+      .updateTable("webhook_deliveries")
+      .set({
+        status: delivered ? "delivered" : retryAt === null ? "failed" : "pending",
+        attempts: attempt,
+        due_at: retryAt,
+        last_attempt_at: a.now,
+        last_http_status: a.responseStatus,
+        last_error: a.error,
+        ...(delivered ? { delivered_at: a.now } : {}),
+      })
+      .where("id", "=", c.id)
+      .where("status", "=", "pending")
+      .where("due_at", "=", c.lease)
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) === 0) return { held: false };
+
+    if (delivered) {
+      await trx
+        .updateTable("webhook_endpoints")
+        .set({ failing_since: null, last_success_at: a.now })
+        .where("id", "=", c.endpointId)
+        .execute();
+      await resolveAlertIn(trx, c.endpointId, "webhook_failing", a.now);
+      return { held: true, decision };
+    }
+    if (failingSince === null)
+      await trx
+        .updateTable("webhook_endpoints")
+        .set({ failing_since: a.now })
+        .where("id", "=", c.endpointId)
+        .execute();
+    let alertOpened = false;
+    if (attempt === FAILING_ALERT_AT)
+      alertOpened = await openAlertIn(
+        trx,
+        {
+          tenantId: c.tenantId,
+          integrationId: c.endpointId,
+          kind: "webhook_failing",
+          data: { attempts: attempt, ...(a.responseStatus === null ? {} : { httpStatus: a.responseStatus }) },
+        },
+        a.now,
+      );
+    if (decision.kind !== "disable") return { held: true, decision, alertOpened };
+    const disabled = await disableEndpointIn(trx, c, decision.reason, failingSince ?? a.now, a.now, endpoint.url);
+    return { held: true, decision, alertOpened, disabled };
+  });
+}
+
+/**
+ * Disables a failing endpoint, once (a conditional update), with its `webhook_disabled` alert
+ * and the `endpoint.disabled` event to the tenant's other endpoints, in the caller's transaction.
+ */
+async function disableEndpointIn(
+  trx: Db,
+  c: Pick<ClaimedDelivery, "tenantId" | "endpointId">,
+  reason: "gone" | "failing",
+  failingSince: number,
+  now: number,
+  url: string,
+): Promise<boolean> {
+  const r = await trx
+    .updateTable("webhook_endpoints")
+    .set({ enabled: 0, disabled_reason: reason, disabled_at: now, updated_at: now })
+    .where("id", "=", c.endpointId)
+    .where("enabled", "=", 1)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 0) return false;
+  await openAlertIn(
+    trx,
+    {
+      tenantId: c.tenantId,
+      integrationId: c.endpointId,
+      kind: "webhook_disabled",
+      data: { failingForMs: now - failingSince, ...(reason === "gone" ? { httpStatus: 410 } : {}) },
+    },
+    now,
+  );
+  const iso = (ms: number) => new Date(ms).toISOString();
+  await insertWebhookEvents(trx, [
+    {
+      tenantId: c.tenantId,
+      type: "endpoint.disabled",
+      data: {
+        endpointId: c.endpointId,
+        url,
+        reason,
+        failingSince: iso(failingSince),
+        disabledAt: iso(now),
+      },
+      now,
+      exceptEndpointId: c.endpointId,
+    },
+  ]);
+  return true;
+}

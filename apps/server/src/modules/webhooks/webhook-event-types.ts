@@ -1,0 +1,35 @@
+/** Every event type an endpoint can subscribe to (docs/webhooks.md#event-types). */
+export const WEBHOOK_EVENT_TYPES = [
+  { type: "deposit.created", description: "A deposit order was created (by the client or by staff)" },
+  { type: "deposit.processing", description: "The PSP reported the payment as processing" },
+  { type: "deposit.succeeded", description: "The deposit succeeded" },
+  { type: "deposit.failed", description: "The deposit failed" },
+  { type: "deposit.expired", description: "The order expired unpaid" },
+  { type: "deposit.cancelled", description: "The order was cancelled" },
+  { type: "deposit.review_required", description: "A result needs a person: the deposit is in the review queue" },
+  { type: "deposit.needs_assistance", description: "Status queries left the order unresolved" },
+  { type: "wallet.credited", description: "A deposit credited the client's wallet" },
+  { type: "alert.opened", description: "An operations alert opened" },
+  { type: "alert.resolved", description: "An operations alert resolved" },
+  { type: "endpoint.disabled", description: "Another webhook endpoint of the tenant was disabled" },
+  { type: "webhook.test", description: "A test event sent from the back office" },
+] as const;
+
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]["type"];
+
+const KNOWN: ReadonlySet<string> = new Set(WEBHOOK_EVENT_TYPES.map((t) => t.type));
+export const isWebhookEventType = (t: string): t is WebhookEventType => KNOWN.has(t);
+
+/**
+ * An endpoint's subscription as stored: `*` for every type, else `,a,b,`, so that SQL tests
+ * membership with one substring search of `,type,`.
+ */
+export function eventTypesColumn(types: readonly string[]): string {
+  if (types.length === 0 || types.includes("*")) return "*";
+  return `,${[...new Set(types)].sort().join(",")},`;
+}
+
+/** The stored subscription as a list (`["*"]` for every type). */
+export function eventTypesOf(column: string): string[] {
+  return column === "*" ? ["*"] : column.split(",").filter((t) => t !== "");
+}
