@@ -52,7 +52,11 @@ const alertSchema = z.object({
   acknowledgedBy: z.string().nullable(),
   acknowledgedAt: z.number().nullable(),
   /** `integrationId` holds a rate source's id when the subject is a rate source (fx_rate_stale). */
-  subject: z.object({ kind: z.enum(["integration", "rate_source", "webhook_endpoint"]), id: z.string(), name: z.string() }),
+  subject: z.object({
+    kind: z.enum(["integration", "rate_source", "webhook_endpoint"]),
+    id: z.string(),
+    name: z.string(),
+  }),
 });
 
 /** Integration health figures and alerts (docs/operations.md). */

@@ -70,7 +70,9 @@ describe("one result on a deposit in each status, every pair", () => {
           to === "succeeded" ? [["d1", 9_720n, "w1", o.ledgerEntryId]] : [],
         );
         // The webhook events of the change (the outbox): the new status, then the credit.
-        expect(w.webhooks.map((e) => [e.type, e.data.status, e.data.previousStatus, e.data.creditAmount])).toEqual([
+        expect(
+          w.webhooks.map((e) => [e.type, e.data.status, e.data.previousStatus, e.data.creditAmount]),
+        ).toEqual([
           [`deposit.${to}`, to, current, "97.20"],
           ...(to === "succeeded" ? [["wallet.credited", "succeeded", current, "97.20"]] : []),
         ]);

@@ -3,8 +3,6 @@ import { newId } from "../../common/ids.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import type { PlannedPosting } from "../clients/ledger.js";
 import type { NewDepositEvent } from "../deposits/deposit-repo.js";
-import { depositWebhook, STATUS_EVENT } from "../webhooks/deposit-webhook.js";
-import type { NewWebhookEvent } from "../webhooks/outbox-repo.js";
 import {
   canResolveLate,
   canTransition,
@@ -12,6 +10,8 @@ import {
   isTerminal,
   sourcesOf,
 } from "../deposits/deposit-state.js";
+import { depositWebhook, STATUS_EVENT } from "../webhooks/deposit-webhook.js";
+import type { NewWebhookEvent } from "../webhooks/outbox-repo.js";
 
 /** What a PSP can report of a payment (API-2 callback, API-3 status query). */
 export type ResultStatus = "succeeded" | "failed" | "processing";
@@ -204,7 +204,9 @@ export function planSettlement(orders: Iterable<SettlementOrder>, now: number): 
       ...(credit !== undefined ? { credit_minor: Number(credit) } : {}),
       ...(paid !== undefined ? { paid_amount_minor: Number(paid) } : {}),
       ...(result.transactionId !== undefined ? { transaction_id: result.transactionId } : {}),
-      ...(to === "failed" && result.failureReason !== undefined ? { failure_reason: result.failureReason } : {}),
+      ...(to === "failed" && result.failureReason !== undefined
+        ? { failure_reason: result.failureReason }
+        : {}),
     };
     left.set(depositId, after);
 

@@ -3,7 +3,12 @@ import { type Db, encodeJson, writeTransaction } from "../../infra/db/database.j
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { claimDue, claimStatement } from "../../infra/jobs/job-claim.js";
 import { insertCallbackLog } from "../callbacks/callback-log-repo.js";
-import { findDepositById, insertDepositEvent, type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
+import {
+  findDepositById,
+  insertDepositEvent,
+  type NewDepositEvent,
+  newEventId,
+} from "../deposits/deposit-repo.js";
 import type { AssistanceClaim } from "../review/review-repo.js";
 import { depositWebhook } from "../webhooks/deposit-webhook.js";
 import { insertWebhookEvents } from "../webhooks/outbox-repo.js";

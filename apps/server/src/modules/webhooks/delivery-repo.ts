@@ -42,7 +42,12 @@ export type ClaimedDelivery = {
   previousExpiresAt: number | null;
 };
 
-export async function claimDeliveries(db: Db, now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+export async function claimDeliveries(
+  db: Db,
+  now: number,
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimedDelivery[]> {
   const { ids, lease } = await claimDue(db, DELIVERY_QUEUE, now, limit, leaseMs);
   if (ids.length === 0) return [];
   const rows = await db
@@ -144,7 +149,8 @@ export async function recordAttempt(
     const failingSince = endpoint.failing_since === null ? null : Number(endpoint.failing_since);
     const decision = decide({ failingSince, attempts: attempt });
     const delivered = decision.kind === "delivered";
-    const retryAt = decision.kind === "retry" ? decision.at : decision.kind === "disable" ? decision.retryAt : null;
+    const retryAt =
+      decision.kind === "retry" ? decision.at : decision.kind === "disable" ? decision.retryAt : null;
     const moved = await trx
       .updateTable("webhook_deliveries")
       .set({
@@ -190,7 +196,14 @@ export async function recordAttempt(
         a.now,
       );
     if (decision.kind !== "disable") return { held: true, decision, alertOpened };
-    const disabled = await disableEndpointIn(trx, c, decision.reason, failingSince ?? a.now, a.now, endpoint.url);
+    const disabled = await disableEndpointIn(
+      trx,
+      c,
+      decision.reason,
+      failingSince ?? a.now,
+      a.now,
+      endpoint.url,
+    );
     return { held: true, decision, alertOpened, disabled };
   });
 }

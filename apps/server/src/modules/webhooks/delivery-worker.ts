@@ -77,9 +77,15 @@ export async function deliver(deps: DeliveryDeps, c: ClaimedDelivery): Promise<v
       },
       ({ failingSince, attempts }) => {
         if (verdict.kind === "delivered") return { kind: "delivered" };
-        const retryAt = nextAttemptAt(attempts, at, random, verdict.kind === "failed" ? verdict.notBefore : undefined);
+        const retryAt = nextAttemptAt(
+          attempts,
+          at,
+          random,
+          verdict.kind === "failed" ? verdict.notBefore : undefined,
+        );
         if (verdict.kind === "gone") return { kind: "disable", reason: "gone", retryAt };
-        if (at - (failingSince ?? at) >= DISABLE_AFTER_MS) return { kind: "disable", reason: "failing", retryAt };
+        if (at - (failingSince ?? at) >= DISABLE_AFTER_MS)
+          return { kind: "disable", reason: "failing", retryAt };
         return retryAt === null ? { kind: "give_up" } : { kind: "retry", at: retryAt };
       },
     );
@@ -87,7 +93,10 @@ export async function deliver(deps: DeliveryDeps, c: ClaimedDelivery): Promise<v
       deps.logger.warn({ endpointId: c.endpointId, reason: recorded.decision }, "webhook endpoint disabled");
   } catch (err) {
     // The lease brings the delivery back: it is tried again once the lease has passed.
-    deps.logger.error({ err, eventId: c.eventId, endpointId: c.endpointId }, "webhook delivery failed to run");
+    deps.logger.error(
+      { err, eventId: c.eventId, endpointId: c.endpointId },
+      "webhook delivery failed to run",
+    );
   }
 }
 

@@ -18,7 +18,9 @@ describe("the retry schedule", () => {
     expect(RETRY_DELAYS_MS).toEqual([5 * S, 300 * S, 1800 * S, 2 * H, 5 * H, 10 * H, 14 * H, 20 * H, 24 * H]);
     expect(MAX_ATTEMPTS).toBe(10);
     // random 0.5 is the middle of the jitter: the delay itself.
-    expect(RETRY_DELAYS_MS.map((_, i) => (nextAttemptAt(i + 1, NOW, 0.5) as number) - NOW)).toEqual(RETRY_DELAYS_MS);
+    expect(RETRY_DELAYS_MS.map((_, i) => (nextAttemptAt(i + 1, NOW, 0.5) as number) - NOW)).toEqual(
+      RETRY_DELAYS_MS,
+    );
     expect(nextAttemptAt(10, NOW, 0.5)).toBeNull();
     expect(nextAttemptAt(0, NOW, 0.5)).toBeNull();
   });
@@ -48,7 +50,8 @@ describe("the retry schedule", () => {
 
 describe("judging an attempt", () => {
   it("a 2xx delivers; 410 is gone; any other answer or none fails", () => {
-    for (const status of [200, 201, 202, 204, 299]) expect(judgeAttempt({ kind: "answer", status }, NOW).kind).toBe("delivered");
+    for (const status of [200, 201, 202, 204, 299])
+      expect(judgeAttempt({ kind: "answer", status }, NOW).kind).toBe("delivered");
     expect(judgeAttempt({ kind: "answer", status: 410 }, NOW)).toEqual({ kind: "gone" });
     for (const status of [301, 302, 400, 401, 404, 429, 500, 502, 503])
       expect(judgeAttempt({ kind: "answer", status }, NOW)).toEqual({ kind: "failed" });
@@ -70,7 +73,9 @@ describe("judging an attempt", () => {
       notBefore: NOW + RETRY_AFTER_MAX_MS,
     });
     expect(judgeAttempt({ kind: "answer", status: 500, retryAfter: "120" }, NOW)).toEqual({ kind: "failed" });
-    expect(judgeAttempt({ kind: "answer", status: 429, retryAfter: "soon" }, NOW)).toEqual({ kind: "failed" });
+    expect(judgeAttempt({ kind: "answer", status: 429, retryAfter: "soon" }, NOW)).toEqual({
+      kind: "failed",
+    });
     expect(retryAfterMs("-5", NOW)).toBeUndefined();
     expect(retryAfterMs("1e3", NOW)).toBeUndefined();
   });

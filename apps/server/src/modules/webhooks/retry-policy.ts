@@ -8,7 +8,17 @@
 const S = 1_000;
 const M = 60 * S;
 const H = 60 * M;
-export const RETRY_DELAYS_MS: readonly number[] = [5 * S, 5 * M, 30 * M, 2 * H, 5 * H, 10 * H, 14 * H, 20 * H, 24 * H];
+export const RETRY_DELAYS_MS: readonly number[] = [
+  5 * S,
+  5 * M,
+  30 * M,
+  2 * H,
+  5 * H,
+  10 * H,
+  14 * H,
+  20 * H,
+  24 * H,
+];
 /** The first attempt and every retry. */
 export const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
 /** A 2xx must come within this. */
@@ -59,7 +69,12 @@ export function retryAfterMs(value: string, now: number): number | undefined {
  * spent. `random` in [0, 1) spreads the delay by ±10 %; a receiver's `notBefore` is honoured
  * when it is later.
  */
-export function nextAttemptAt(attemptsMade: number, now: number, random: number, notBefore?: number): number | null {
+export function nextAttemptAt(
+  attemptsMade: number,
+  now: number,
+  random: number,
+  notBefore?: number,
+): number | null {
   const delay = RETRY_DELAYS_MS[attemptsMade - 1];
   if (attemptsMade < 1 || delay === undefined) return null;
   const jittered = Math.round(delay * (1 - JITTER + 2 * JITTER * random));

@@ -6,7 +6,10 @@ export const WEBHOOK_EVENT_TYPES = [
   { type: "deposit.failed", description: "The deposit failed" },
   { type: "deposit.expired", description: "The order expired unpaid" },
   { type: "deposit.cancelled", description: "The order was cancelled" },
-  { type: "deposit.review_required", description: "A result needs a person: the deposit is in the review queue" },
+  {
+    type: "deposit.review_required",
+    description: "A result needs a person: the deposit is in the review queue",
+  },
   { type: "deposit.needs_assistance", description: "Status queries left the order unresolved" },
   { type: "wallet.credited", description: "A deposit credited the client's wallet" },
   { type: "alert.opened", description: "An operations alert opened" },
@@ -16,9 +19,6 @@ export const WEBHOOK_EVENT_TYPES = [
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]["type"];
-
-const KNOWN: ReadonlySet<string> = new Set(WEBHOOK_EVENT_TYPES.map((t) => t.type));
-export const isWebhookEventType = (t: string): t is WebhookEventType => KNOWN.has(t);
 
 /**
  * An endpoint's subscription as stored: `*` for every type, else `,a,b,`, so that SQL tests
