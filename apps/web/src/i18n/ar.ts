@@ -820,6 +820,13 @@ export const ar = {
   "alerts.kind.fx_rate_stale": "سعر الصرف قديم",
   "alerts.meaning.fx_rate_stale":
     "لم يقدّم مصدر الأسعار سعرًا صالحًا (قديم أو تعذّر الوصول إليه): تُرفض الإيداعات التي تُحوَّل به.",
+  "alerts.kind.webhook_failing": "نقطة استقبال الويب هوك تفشل",
+  "alerts.meaning.webhook_failing":
+    "فشل حدث 4 مرات متتالية عند نقطة الاستقبال هذه: ستُعاد المحاولة حسب الجدول، وقد تنتظر الأحداث اللاحقة.",
+  "alerts.kind.webhook_disabled": "نقطة استقبال الويب هوك معطّلة",
+  "alerts.meaning.webhook_disabled":
+    "أجابت نقطة الاستقبال بـ 410 أو فشلت لمدة 5 أيام: لن يُرسل إليها شيء حتى يُعاد تفعيلها (مع الاسترداد).",
+  "alerts.webhookEndpoint": "نقطة استقبال الويب هوك",
   "health.tab": "السلامة",
   "health.figure": "المؤشر",
   "health.window.5m": "5 دقائق",

@@ -835,6 +835,13 @@ export const en = {
   "alerts.kind.fx_rate_stale": "Exchange rate stale",
   "alerts.meaning.fx_rate_stale":
     "A rate source gave no usable rate (stale or unreachable): deposits that convert with it are refused.",
+  "alerts.kind.webhook_failing": "Webhook endpoint failing",
+  "alerts.meaning.webhook_failing":
+    "An event failed 4 times in a row at this endpoint: it is retried on the schedule, and later events to it may wait.",
+  "alerts.kind.webhook_disabled": "Webhook endpoint disabled",
+  "alerts.meaning.webhook_disabled":
+    "The endpoint answered 410 or failed for 5 days: nothing is sent to it until it is enabled again (with recovery).",
+  "alerts.webhookEndpoint": "Webhook endpoint",
   "health.tab": "Health",
   "health.figure": "Figure",
   "health.window.5m": "5 minutes",

@@ -811,6 +811,12 @@ export const zh = {
   "alerts.meaning.amount_mismatches": "大量回调报告的金额与订单金额不同。",
   "alerts.kind.fx_rate_stale": "汇率过期",
   "alerts.meaning.fx_rate_stale": "汇率来源没有可用的汇率（过期或无法访问）：使用它换算的充值会被拒绝。",
+  "alerts.kind.webhook_failing": "Webhook 端点失败",
+  "alerts.meaning.webhook_failing": "某个事件在此端点连续失败 4 次：将按计划重试，后续事件可能需要等待。",
+  "alerts.kind.webhook_disabled": "Webhook 端点已停用",
+  "alerts.meaning.webhook_disabled":
+    "端点返回 410 或连续失败 5 天：重新启用（并恢复）之前不会再发送任何内容。",
+  "alerts.webhookEndpoint": "Webhook 端点",
   "health.tab": "健康状况",
   "health.figure": "指标",
   "health.window.5m": "5 分钟",

@@ -6508,7 +6508,7 @@ export interface paths {
                                 id: string;
                                 integrationId: string;
                                 /** @enum {string} */
-                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches" | "fx_rate_stale";
+                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches" | "fx_rate_stale" | "webhook_failing" | "webhook_disabled";
                                 /** @enum {string} */
                                 status: "open" | "resolved";
                                 openedAt: number;
@@ -6520,7 +6520,7 @@ export interface paths {
                                 acknowledgedAt: number | null;
                                 subject: {
                                     /** @enum {string} */
-                                    kind: "integration" | "rate_source";
+                                    kind: "integration" | "rate_source" | "webhook_endpoint";
                                     id: string;
                                     name: string;
                                 };
@@ -6730,7 +6730,7 @@ export interface paths {
                                 id: string;
                                 integrationId: string;
                                 /** @enum {string} */
-                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches" | "fx_rate_stale";
+                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches" | "fx_rate_stale" | "webhook_failing" | "webhook_disabled";
                                 /** @enum {string} */
                                 status: "open" | "resolved";
                                 openedAt: number;
@@ -6742,7 +6742,7 @@ export interface paths {
                                 acknowledgedAt: number | null;
                                 subject: {
                                     /** @enum {string} */
-                                    kind: "integration" | "rate_source";
+                                    kind: "integration" | "rate_source" | "webhook_endpoint";
                                     id: string;
                                     name: string;
                                 };
@@ -6793,7 +6793,7 @@ export interface paths {
                                 id: string;
                                 integrationId: string;
                                 /** @enum {string} */
-                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches" | "fx_rate_stale";
+                                kind: "callback_silence" | "api1_failing" | "signature_failures" | "amount_mismatches" | "fx_rate_stale" | "webhook_failing" | "webhook_disabled";
                                 /** @enum {string} */
                                 status: "open" | "resolved";
                                 openedAt: number;
@@ -6805,7 +6805,7 @@ export interface paths {
                                 acknowledgedAt: number | null;
                                 subject: {
                                     /** @enum {string} */
-                                    kind: "integration" | "rate_source";
+                                    kind: "integration" | "rate_source" | "webhook_endpoint";
                                     id: string;
                                     name: string;
                                 };

@@ -20,6 +20,8 @@ const RUNBOOK: Partial<Record<Alert["kind"], string>> = {
   signature_failures: "docs/operations.md#signature-failures-spiking",
   amount_mismatches: "docs/operations.md#amount-mismatches-spiking",
   fx_rate_stale: "docs/operations.md#exchange-rate-stale",
+  webhook_failing: "docs/operations.md#webhook-endpoint-failing",
+  webhook_disabled: "docs/operations.md#webhook-endpoint-disabled",
 };
 
 /** The detectors' alerts, open ones first: what each means, where the runbook is, acknowledge. */
@@ -108,7 +110,20 @@ export function AlertsPage() {
               header: t("alerts.integration"),
               // A stale-rate alert is about a rate source (its integration id holds the source's id).
               render: (r) =>
-                r.subject.kind === "rate_source" ? (
+                r.subject.kind === "webhook_endpoint" ? (
+                  <Stack gap={0}>
+                    <Text size="xs" c="dimmed">
+                      {t("alerts.webhookEndpoint")}
+                    </Text>
+                    <Anchor
+                      component={Link}
+                      to={`/webhooks/${r.subject.id}`}
+                      data-testid="alert-webhook-endpoint"
+                    >
+                      {r.subject.name}
+                    </Anchor>
+                  </Stack>
+                ) : r.subject.kind === "rate_source" ? (
                   <Stack gap={0}>
                     <Text size="xs" c="dimmed">
                       {t("fx.alerts.subject")}
