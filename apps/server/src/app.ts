@@ -34,6 +34,7 @@ import { integrationRoutes } from "./modules/psp-integrations/integration-routes
 import { reviewRoutes } from "./modules/review/review-routes.js";
 import { fourEyesRoutes } from "./modules/tenants/four-eyes-settings.js";
 import { userRoutes } from "./modules/users/user-routes.js";
+import { webhookRoutes } from "./modules/webhooks/webhook-routes.js";
 
 export type ModuleRoutes = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
@@ -57,6 +58,7 @@ const MODULES: ModuleRoutes[] = [
   healthRoutes,
   dashboardRoutes,
   fxRoutes,
+  webhookRoutes,
   platformRoutes,
   webRoutes,
 ];

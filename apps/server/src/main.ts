@@ -15,6 +15,7 @@ import {
   startStatusQueryWorker,
 } from "./modules/status-query/status-query-worker.js";
 import { startDeliveryWorker } from "./modules/webhooks/delivery-worker.js";
+import { startReplayWorker } from "./modules/webhooks/replay-tasks.js";
 
 export type BackgroundJob = (ctx: AppContext) => Promise<void>;
 
@@ -89,6 +90,7 @@ export async function startServer(
     config.webhookPollMs > 0 && config.webhookConcurrency > 0
       ? startDeliveryWorker(ctx, { pollMs: config.webhookPollMs, concurrency: config.webhookConcurrency })
       : undefined;
+  const replays = config.webhookPollMs > 0 ? startReplayWorker(ctx, 1000) : undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -96,6 +98,7 @@ export async function startServer(
       if (timer) clearInterval(timer);
       await worker?.stop();
       await webhooks?.stop();
+      await replays?.stop();
       await app.close();
       await ctx.close();
     })();

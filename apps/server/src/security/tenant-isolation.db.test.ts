@@ -56,6 +56,8 @@ type Fixtures = {
   /** A manual rate source with an EUR → USD rate, and an external one. */
   fxSourceId?: string;
   fxExternalSourceId?: string;
+  webhookEndpointId?: string;
+  webhookEventId?: string;
 };
 
 type RouteFixture = {
@@ -170,6 +172,38 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   "/api/admin/fx/sources/:id/rates/:from/:to": {
     params: (f) => ({ id: f.fxSourceId, from: "EUR", to: "USD" }),
     body: { PUT: { rate: "9.99", markupBps: 0 } },
+  },
+  "/api/admin/webhooks/endpoints/:id": {
+    params: (f) => ({ id: f.webhookEndpointId }),
+    body: { PUT: { description: "Mallory" } },
+  },
+  "/api/admin/webhooks/endpoints/:id/disable": {
+    params: (f) => ({ id: f.webhookEndpointId }),
+    body: { POST: {} },
+  },
+  "/api/admin/webhooks/endpoints/:id/enable": {
+    params: (f) => ({ id: f.webhookEndpointId }),
+    body: { POST: { recover: true } },
+  },
+  "/api/admin/webhooks/endpoints/:id/rotate": {
+    params: (f) => ({ id: f.webhookEndpointId }),
+    body: { POST: {} },
+  },
+  "/api/admin/webhooks/endpoints/:id/test": {
+    params: (f) => ({ id: f.webhookEndpointId }),
+    body: { POST: {} },
+  },
+  "/api/admin/webhooks/endpoints/:id/deliveries": { params: (f) => ({ id: f.webhookEndpointId }) },
+  "/api/admin/webhooks/endpoints/:id/deliveries/:eventId": {
+    params: (f) => ({ id: f.webhookEndpointId, eventId: f.webhookEventId }),
+  },
+  "/api/admin/webhooks/endpoints/:id/deliveries/:eventId/replay": {
+    params: (f) => ({ id: f.webhookEndpointId, eventId: f.webhookEventId }),
+    body: { POST: {} },
+  },
+  "/api/admin/webhooks/endpoints/:id/replays": {
+    params: (f) => ({ id: f.webhookEndpointId }),
+    body: { POST: { from: 0, to: 4102444800000 } },
   },
 };
 
@@ -379,6 +413,20 @@ beforeAll(async () => {
       "fx external source",
     );
     fx.fxExternalSourceId = external.json().source.id;
+  }
+  if (has("POST", "/api/admin/webhooks/endpoints")) {
+    const created = await expectStatus(
+      await a.owner.post("/api/admin/webhooks/endpoints", { url: "https://127.0.0.1:9/hooks" }),
+      201,
+      "webhook endpoint",
+    );
+    fx.webhookEndpointId = created.json().endpoint.id;
+    const sent = await expectStatus(
+      await a.owner.post(`/api/admin/webhooks/endpoints/${fx.webhookEndpointId}/test`, {}),
+      202,
+      "webhook test event",
+    );
+    fx.webhookEventId = sent.json().eventId;
   }
 });
 afterAll(async () => {

@@ -4514,6 +4514,21 @@ export interface paths {
                                 /** @enum {string} */
                                 source: "callback" | "status_query";
                             }[];
+                            /** @description The outbound webhook deliveries of its events (docs/webhooks.md) */
+                            webhooks: {
+                                eventId: string;
+                                type: string;
+                                sequence: number | null;
+                                createdAt: number;
+                                endpointId: string;
+                                endpointUrl: string;
+                                /** @enum {string} */
+                                status: "pending" | "delivered" | "failed";
+                                attempts: number;
+                                lastHttpStatus: number | null;
+                                deliveredAt: number | null;
+                                nextAttemptAt: number | null;
+                            }[];
                         };
                     };
                 };
@@ -4799,6 +4814,21 @@ export interface paths {
                                 rawBody: string;
                                 /** @enum {string} */
                                 source: "callback" | "status_query";
+                            }[];
+                            /** @description The outbound webhook deliveries of its events (docs/webhooks.md) */
+                            webhooks: {
+                                eventId: string;
+                                type: string;
+                                sequence: number | null;
+                                createdAt: number;
+                                endpointId: string;
+                                endpointUrl: string;
+                                /** @enum {string} */
+                                status: "pending" | "delivered" | "failed";
+                                attempts: number;
+                                lastHttpStatus: number | null;
+                                deliveredAt: number | null;
+                                nextAttemptAt: number | null;
                             }[];
                         };
                     };
@@ -7359,6 +7389,933 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every event type an endpoint can subscribe to */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                type: string;
+                                description: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the tenant's webhook endpoints */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                url: string;
+                                description: string;
+                                eventTypes: string[];
+                                enabled: boolean;
+                                /** @enum {string|null} */
+                                disabledReason: "manual" | "gone" | "failing" | null;
+                                disabledAt: number | null;
+                                failingSince: number | null;
+                                lastSuccessAt: number | null;
+                                previousSecretExpiresAt: number | null;
+                                createdAt: number;
+                                updatedAt: number;
+                                stats: {
+                                    attempts24h: number;
+                                    succeeded24h: number;
+                                    successRate24h: number | null;
+                                    pending: number;
+                                    failed: number;
+                                    nextRetryAt: number | null;
+                                };
+                                lastAttempts: {
+                                    id: string;
+                                    eventId: string;
+                                    type: string;
+                                    attempt: number;
+                                    requestHeaders: {
+                                        [key: string]: string;
+                                    };
+                                    responseStatus: number | null;
+                                    responseHeaders: {
+                                        [key: string]: string;
+                                    } | null;
+                                    responseBody: string | null;
+                                    error: string | null;
+                                    latencyMs: number;
+                                    createdAt: number;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an endpoint; its secret is in this answer only */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url: string;
+                        /** @default  */
+                        description?: string;
+                        /**
+                         * @default [
+                         *       "*"
+                         *     ]
+                         */
+                        eventTypes?: ("*" | "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test")[];
+                        /** @default true */
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            endpoint: {
+                                id: string;
+                                url: string;
+                                description: string;
+                                eventTypes: string[];
+                                enabled: boolean;
+                                /** @enum {string|null} */
+                                disabledReason: "manual" | "gone" | "failing" | null;
+                                disabledAt: number | null;
+                                failingSince: number | null;
+                                lastSuccessAt: number | null;
+                                previousSecretExpiresAt: number | null;
+                                createdAt: number;
+                                updatedAt: number;
+                                stats: {
+                                    attempts24h: number;
+                                    succeeded24h: number;
+                                    successRate24h: number | null;
+                                    pending: number;
+                                    failed: number;
+                                    nextRetryAt: number | null;
+                                };
+                                lastAttempts: {
+                                    id: string;
+                                    eventId: string;
+                                    type: string;
+                                    attempt: number;
+                                    requestHeaders: {
+                                        [key: string]: string;
+                                    };
+                                    responseStatus: number | null;
+                                    responseHeaders: {
+                                        [key: string]: string;
+                                    } | null;
+                                    responseBody: string | null;
+                                    error: string | null;
+                                    latencyMs: number;
+                                    createdAt: number;
+                                }[];
+                            };
+                            secret: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One endpoint with its figures */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            url: string;
+                            description: string;
+                            eventTypes: string[];
+                            enabled: boolean;
+                            /** @enum {string|null} */
+                            disabledReason: "manual" | "gone" | "failing" | null;
+                            disabledAt: number | null;
+                            failingSince: number | null;
+                            lastSuccessAt: number | null;
+                            previousSecretExpiresAt: number | null;
+                            createdAt: number;
+                            updatedAt: number;
+                            stats: {
+                                attempts24h: number;
+                                succeeded24h: number;
+                                successRate24h: number | null;
+                                pending: number;
+                                failed: number;
+                                nextRetryAt: number | null;
+                            };
+                            lastAttempts: {
+                                id: string;
+                                eventId: string;
+                                type: string;
+                                attempt: number;
+                                requestHeaders: {
+                                    [key: string]: string;
+                                };
+                                responseStatus: number | null;
+                                responseHeaders: {
+                                    [key: string]: string;
+                                } | null;
+                                responseBody: string | null;
+                                error: string | null;
+                                latencyMs: number;
+                                createdAt: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        /** Change an endpoint's URL, description or event types */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url?: string;
+                        description?: string;
+                        eventTypes?: ("*" | "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            url: string;
+                            description: string;
+                            eventTypes: string[];
+                            enabled: boolean;
+                            /** @enum {string|null} */
+                            disabledReason: "manual" | "gone" | "failing" | null;
+                            disabledAt: number | null;
+                            failingSince: number | null;
+                            lastSuccessAt: number | null;
+                            previousSecretExpiresAt: number | null;
+                            createdAt: number;
+                            updatedAt: number;
+                            stats: {
+                                attempts24h: number;
+                                succeeded24h: number;
+                                successRate24h: number | null;
+                                pending: number;
+                                failed: number;
+                                nextRetryAt: number | null;
+                            };
+                            lastAttempts: {
+                                id: string;
+                                eventId: string;
+                                type: string;
+                                attempt: number;
+                                requestHeaders: {
+                                    [key: string]: string;
+                                };
+                                responseStatus: number | null;
+                                responseHeaders: {
+                                    [key: string]: string;
+                                } | null;
+                                responseBody: string | null;
+                                error: string | null;
+                                latencyMs: number;
+                                createdAt: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete an endpoint (its log is kept; pending deliveries are given up) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": null;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/endpoints/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop sending to an endpoint */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            url: string;
+                            description: string;
+                            eventTypes: string[];
+                            enabled: boolean;
+                            /** @enum {string|null} */
+                            disabledReason: "manual" | "gone" | "failing" | null;
+                            disabledAt: number | null;
+                            failingSince: number | null;
+                            lastSuccessAt: number | null;
+                            previousSecretExpiresAt: number | null;
+                            createdAt: number;
+                            updatedAt: number;
+                            stats: {
+                                attempts24h: number;
+                                succeeded24h: number;
+                                successRate24h: number | null;
+                                pending: number;
+                                failed: number;
+                                nextRetryAt: number | null;
+                            };
+                            lastAttempts: {
+                                id: string;
+                                eventId: string;
+                                type: string;
+                                attempt: number;
+                                requestHeaders: {
+                                    [key: string]: string;
+                                };
+                                responseStatus: number | null;
+                                responseHeaders: {
+                                    [key: string]: string;
+                                } | null;
+                                responseBody: string | null;
+                                error: string | null;
+                                latencyMs: number;
+                                createdAt: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/endpoints/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable an endpoint; with recover, every event since it began failing is sent again */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @default false */
+                        recover?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            endpoint: {
+                                id: string;
+                                url: string;
+                                description: string;
+                                eventTypes: string[];
+                                enabled: boolean;
+                                /** @enum {string|null} */
+                                disabledReason: "manual" | "gone" | "failing" | null;
+                                disabledAt: number | null;
+                                failingSince: number | null;
+                                lastSuccessAt: number | null;
+                                previousSecretExpiresAt: number | null;
+                                createdAt: number;
+                                updatedAt: number;
+                                stats: {
+                                    attempts24h: number;
+                                    succeeded24h: number;
+                                    successRate24h: number | null;
+                                    pending: number;
+                                    failed: number;
+                                    nextRetryAt: number | null;
+                                };
+                                lastAttempts: {
+                                    id: string;
+                                    eventId: string;
+                                    type: string;
+                                    attempt: number;
+                                    requestHeaders: {
+                                        [key: string]: string;
+                                    };
+                                    responseStatus: number | null;
+                                    responseHeaders: {
+                                        [key: string]: string;
+                                    } | null;
+                                    responseBody: string | null;
+                                    error: string | null;
+                                    latencyMs: number;
+                                    createdAt: number;
+                                }[];
+                            };
+                            replay: {
+                                id: string;
+                                endpointId: string;
+                                /** @enum {string} */
+                                kind: "replay" | "recover";
+                                from: number;
+                                to: number;
+                                eventType: string | null;
+                                onlyFailed: boolean;
+                                /** @enum {string} */
+                                state: "running" | "done" | "failed";
+                                total: number;
+                                done: number;
+                                createdAt: number;
+                                finishedAt: number | null;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/endpoints/{id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new secret; the previous one keeps signing beside it for the overlap (default 24 h) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @default 24 */
+                        overlapHours?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            secret: string;
+                            previousExpiresAt: number | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a webhook.test event to this endpoint */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            eventId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's deliveries, newest first, filtered by event type, status and order */
+        get: {
+            parameters: {
+                query?: {
+                    type?: "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test";
+                    status?: "pending" | "delivered" | "failed";
+                    orderNo?: string;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                eventId: string;
+                                endpointId: string;
+                                type: string;
+                                orderNo: string | null;
+                                sequence: number | null;
+                                /** @enum {string} */
+                                status: "pending" | "delivered" | "failed";
+                                attempts: number;
+                                nextAttemptAt: number | null;
+                                lastAttemptAt: number | null;
+                                lastHttpStatus: number | null;
+                                lastError: string | null;
+                                deliveredAt: number | null;
+                                createdAt: number;
+                            }[];
+                            total: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/endpoints/{id}/deliveries/{eventId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One delivery: the exact body and every attempt (headers, answer, latency) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    eventId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            delivery: {
+                                id: string;
+                                eventId: string;
+                                endpointId: string;
+                                type: string;
+                                orderNo: string | null;
+                                sequence: number | null;
+                                /** @enum {string} */
+                                status: "pending" | "delivered" | "failed";
+                                attempts: number;
+                                nextAttemptAt: number | null;
+                                lastAttemptAt: number | null;
+                                lastHttpStatus: number | null;
+                                lastError: string | null;
+                                deliveredAt: number | null;
+                                createdAt: number;
+                            };
+                            body: string;
+                            attempts: {
+                                id: string;
+                                eventId: string;
+                                type: string;
+                                attempt: number;
+                                requestHeaders: {
+                                    [key: string]: string;
+                                };
+                                responseStatus: number | null;
+                                responseHeaders: {
+                                    [key: string]: string;
+                                } | null;
+                                responseBody: string | null;
+                                error: string | null;
+                                latencyMs: number;
+                                createdAt: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/endpoints/{id}/deliveries/{eventId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send one event to this endpoint again */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    eventId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            eventId: string;
+                            endpointId: string;
+                            type: string;
+                            orderNo: string | null;
+                            sequence: number | null;
+                            /** @enum {string} */
+                            status: "pending" | "delivered" | "failed";
+                            attempts: number;
+                            nextAttemptAt: number | null;
+                            lastAttemptAt: number | null;
+                            lastHttpStatus: number | null;
+                            lastError: string | null;
+                            deliveredAt: number | null;
+                            createdAt: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/endpoints/{id}/replays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's replay and recovery tasks with their progress */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                endpointId: string;
+                                /** @enum {string} */
+                                kind: "replay" | "recover";
+                                from: number;
+                                to: number;
+                                eventType: string | null;
+                                onlyFailed: boolean;
+                                /** @enum {string} */
+                                state: "running" | "done" | "failed";
+                                total: number;
+                                done: number;
+                                createdAt: number;
+                                finishedAt: number | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Replay a time range to this endpoint, in the background */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        from: number;
+                        to: number;
+                        /** @enum {string} */
+                        eventType?: "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test";
+                        /** @default false */
+                        onlyFailed?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            endpointId: string;
+                            /** @enum {string} */
+                            kind: "replay" | "recover";
+                            from: number;
+                            to: number;
+                            eventType: string | null;
+                            onlyFailed: boolean;
+                            /** @enum {string} */
+                            state: "running" | "done" | "failed";
+                            total: number;
+                            done: number;
+                            createdAt: number;
+                            finishedAt: number | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;

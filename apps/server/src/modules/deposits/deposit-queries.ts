@@ -15,6 +15,8 @@ import {
 import type { Database, DepositStatus, DepositsTable } from "../../infra/db/schema.js";
 import { depositFields } from "../deposit-methods/method-model.js";
 import type { CustomParam, CustomParamType } from "../psp-integrations/integration-model.js";
+import { depositWebhooks } from "../webhooks/delivery-log.js";
+import type { DepositWebhookView } from "../webhooks/endpoint-schemas.js";
 import {
   type DepositRow,
   findClient,
@@ -374,6 +376,7 @@ export type AdminDepositDetail = AdminDepositView & {
     rawBody: string;
     source: "callback" | "status_query";
   }[];
+  webhooks: DepositWebhookView[];
 };
 
 /** One deposit with its timeline, its ledger credit (if any) and every callback logged for it. */
@@ -436,6 +439,7 @@ export async function getAdminDeposit(ctx: Ctx, tenantId: string, id: string): P
       rawBody: c.raw_body,
       source: c.source ?? "callback",
     })),
+    webhooks: await depositWebhooks(ctx.db, tenantId, row.id),
   };
 }
 

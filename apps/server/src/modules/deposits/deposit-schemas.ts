@@ -2,6 +2,7 @@ import { z } from "zod";
 import { plainDecimal } from "../../common/plain-decimal.js";
 import { sortParam } from "../../infra/db/list-order.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
+import { depositWebhookOut } from "../webhooks/endpoint-schemas.js";
 import type { DepositEventKind } from "./deposit-events.js";
 import { DEPOSIT_SORT_COLUMNS } from "./deposit-queries.js";
 import { DEPOSIT_STATUSES } from "./deposit-state.js";
@@ -344,4 +345,7 @@ export const adminDepositDetail = z.object({
       source: z.enum(["callback", "status_query"]),
     }),
   ),
+  webhooks: z
+    .array(depositWebhookOut)
+    .describe("The outbound webhook deliveries of its events (docs/webhooks.md)"),
 });
