@@ -92,11 +92,4 @@ describe("docs/webhooks.md", () => {
       expect(doc).toContain(`\`${text}\``);
     }
   });
-
-  it("says plainly that delivery is not built yet, and points at the spec", () => {
-    expect(doc).toContain("the CRM does not send webhooks yet");
-    expect(doc).toContain(
-      "coming: see\n> [docs/psp-open-api.md#outbound-webhooks](psp-open-api.md#outbound-webhooks)",
-    );
-  });
 });

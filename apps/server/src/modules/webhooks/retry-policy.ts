@@ -1,5 +1,5 @@
 /**
- * When a webhook delivery is tried again, and what an answer means (pure; docs/webhooks.md#retries).
+ * When a webhook delivery is tried again, and what an answer means (pure; docs/webhooks.md#delivery).
  * The spec's schedule: after the first attempt, retries 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
  * 14 h, 20 h and 24 h later, each spread by ±10 % so that a recovering receiver is not hit by
  * every delivery at the same instant.
