@@ -140,6 +140,11 @@ describe.skipIf(!hasChromium)("accessibility (axe-core in Chromium)", () => {
     expect(source.statusCode, source.body).toBe(201);
     const sourceId = source.json().source.id as string;
     await owner.put(`/api/admin/fx/sources/${sourceId}/rates/EUR/USD`, { rate: "1.0781", markupBps: 50 });
+    const hook = await owner.post("/api/admin/webhooks/endpoints", {
+      url: "https://127.0.0.1:9/hooks",
+      description: "Risk engine",
+    });
+    expect(hook.statusCode, hook.body).toBe(201);
     const pages = [
       "/", // the landing page (the dashboard)
       "/integrations",
@@ -156,6 +161,8 @@ describe.skipIf(!hasChromium)("accessibility (axe-core in Chromium)", () => {
       "/fx",
       `/fx/${sourceId}`,
       "/reports/fx",
+      "/webhooks",
+      `/webhooks/${hook.json().endpoint.id}`,
     ];
     for (const path of pages) {
       found[path] = await check(page, `${base}${path}`, () => page.locator("main h2").first().waitFor());

@@ -22,6 +22,8 @@ import { MethodsPage } from "./pages/methods.js";
 import { NotFoundPage } from "./pages/not-found.js";
 import { ReviewPage } from "./pages/review.js";
 import { UsersPage } from "./pages/users.js";
+import { WebhookEndpointPage } from "./pages/webhook-endpoint.js";
+import { WebhooksPage } from "./pages/webhooks.js";
 import type { Permission } from "./permissions.js";
 import { RequirePermission } from "./require-permission.js";
 import type { StaffLogin, StaffMe } from "./types.js";
@@ -76,6 +78,8 @@ const router = createBrowserRouter(
         { path: "fx", element: only("settings:read", <FxSourcesPage />) },
         { path: "fx/:id", element: only("settings:read", <FxSourceRatesPage />) },
         { path: "reports/fx", element: only("deposits:read", <FxReportPage />) },
+        { path: "webhooks", element: only("settings:read", <WebhooksPage />) },
+        { path: "webhooks/:id", element: only("settings:read", <WebhookEndpointPage />) },
         { path: "methods", element: only("methods:read", <MethodsPage />) },
         { path: "methods/new", element: only("methods:write", <MethodEditPage />) },
         { path: "methods/:id", element: only("methods:read", <MethodEditPage />) },

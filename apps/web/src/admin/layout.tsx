@@ -19,6 +19,7 @@ const NAV: { to: string; label: MessageKey; perm: Permission }[] = [
   { to: "/review", label: "nav.review", perm: "deposits:read" },
   { to: "/settings/four-eyes", label: "nav.fourEyes", perm: "settings:write" },
   { to: "/alerts", label: "nav.alerts", perm: "settings:read" },
+  { to: "/webhooks", label: "webhooks.nav", perm: "settings:read" },
   { to: "/clients", label: "nav.clients", perm: "clients:read" },
   { to: "/audit", label: "nav.audit", perm: "audit:read" },
   { to: "/users", label: "nav.users", perm: "users:manage" },

@@ -1,4 +1,5 @@
 import type { ApiBody, ApiData } from "../lib/api.js";
+import type { paths } from "../lib/api-schema.js";
 
 /**
  * Names for the back-office API's answers, taken from the generated schema (lib/api-schema.d.ts):
@@ -57,3 +58,18 @@ export const DEPOSIT_STATUSES: DepositStatus[] = [
   "expired",
   "cancelled",
 ];
+
+export type WebhookEndpoint = ApiData<"/api/admin/webhooks/endpoints/{id}", "get">;
+export type WebhookEndpointInput = ApiBody<"/api/admin/webhooks/endpoints", "post">;
+export type WebhookEndpointUpdate = ApiBody<"/api/admin/webhooks/endpoints/{id}", "put">;
+export type WebhookReplayInput = ApiBody<"/api/admin/webhooks/endpoints/{id}/replays", "post">;
+export type WebhookDelivery = ApiData<
+  "/api/admin/webhooks/endpoints/{id}/deliveries",
+  "get"
+>["items"][number];
+export type WebhookDeliveryDetail = ApiData<"/api/admin/webhooks/endpoints/{id}/deliveries/{eventId}", "get">;
+export type WebhookAttempt = WebhookDeliveryDetail["attempts"][number];
+export type WebhookReplay = ApiData<"/api/admin/webhooks/endpoints/{id}/replays", "get">["items"][number];
+export type WebhookDeliveryFilter = NonNullable<
+  paths["/api/admin/webhooks/endpoints/{id}/deliveries"]["get"]["parameters"]["query"]
+>;

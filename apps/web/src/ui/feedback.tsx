@@ -74,6 +74,7 @@ const STATUS_COLORS: Record<string, string> = {
   resolved: "teal",
   enabled: "teal",
   disabled: "gray",
+  delivered: "teal",
 };
 
 /**

@@ -456,6 +456,39 @@ export function DepositDetailPage() {
                 </Stack>
               )}
             </Card>
+            <Card data-testid="deposit-webhooks">
+              <Title order={5} mb="xs">
+                {t("webhooks.deposit.title")}
+              </Title>
+              {d.webhooks.length === 0 ? (
+                <Text size="sm" c="dimmed">
+                  {t("webhooks.deposit.empty")}
+                </Text>
+              ) : (
+                <Stack gap={4}>
+                  {d.webhooks.map((w) => (
+                    <Group key={`${w.eventId}:${w.endpointId}`} gap="xs" wrap="nowrap">
+                      <StatusBadge status={w.status} />
+                      <Text size="sm" className="mono">
+                        #{w.sequence} {w.type}
+                      </Text>
+                      <Anchor
+                        component={Link}
+                        to={`/webhooks/${w.endpointId}`}
+                        size="xs"
+                        style={{ wordBreak: "break-all" }}
+                      >
+                        {w.endpointUrl}
+                      </Anchor>
+                      <Text size="xs" c="dimmed" className="num">
+                        {t("webhooks.attempts24h", { n: w.attempts })}
+                        {w.lastHttpStatus !== null ? ` · HTTP ${w.lastHttpStatus}` : ""}
+                      </Text>
+                    </Group>
+                  ))}
+                </Stack>
+              )}
+            </Card>
           </Stack>
         </Grid.Col>
       </Grid>
