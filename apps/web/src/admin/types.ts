@@ -69,7 +69,6 @@ export type WebhookDelivery = ApiData<
 >["items"][number];
 export type WebhookDeliveryDetail = ApiData<"/api/admin/webhooks/endpoints/{id}/deliveries/{eventId}", "get">;
 export type WebhookAttempt = WebhookDeliveryDetail["attempts"][number];
-export type WebhookReplay = ApiData<"/api/admin/webhooks/endpoints/{id}/replays", "get">["items"][number];
 export type WebhookDeliveryFilter = NonNullable<
   paths["/api/admin/webhooks/endpoints/{id}/deliveries"]["get"]["parameters"]["query"]
 >;
