@@ -3,7 +3,11 @@ import type { AddressInfo } from "node:net";
 import { encodeCallback } from "@psphub/sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { seedWebhookEndpoint } from "../../apps/server/src/test/webhook-fixtures.js";
-import { signedWith, startWebhookReceiver } from "../../apps/server/src/test/webhook-receiver.js";
+import {
+  signedWith,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from "../../apps/server/src/test/webhook-receiver.js";
 import { freePort } from "../support/processes.js";
 import {
   type DbKind,
@@ -35,7 +39,8 @@ import {
 // normal case.
 
 const ORDERS = 100;
-const receivers: { close(): Promise<void> }[] = [];
+// The loopback receivers and the holding one of (c): closed after the run.
+const receivers: Pick<WebhookReceiver, "close">[] = [];
 afterAll(async () => {
   await cleanUp();
   for (const r of receivers) await r.close();
