@@ -33,6 +33,7 @@ export type ClaimedDelivery = {
   tenantId: string;
   eventId: string;
   endpointId: string;
+  depositId: string | null;
   attempts: number;
   lease: number;
   event: Pick<WebhookEventsTable, "type" | "data" | "seq" | "created_at">;
@@ -59,6 +60,7 @@ export async function claimDeliveries(
       "d.tenant_id",
       "d.event_id",
       "d.endpoint_id",
+      "d.deposit_id",
       "d.attempts",
       "e.type",
       "e.data",
@@ -77,6 +79,7 @@ export async function claimDeliveries(
     tenantId: r.tenant_id,
     eventId: r.event_id,
     endpointId: r.endpoint_id,
+    depositId: r.deposit_id,
     attempts: Number(r.attempts),
     lease,
     event: { type: r.type, data: r.data, seq: r.seq, created_at: Number(r.created_at) },
@@ -191,6 +194,7 @@ async function recordAttemptIn(
     .where("due_at", "=", c.lease)
     .executeTakeFirst();
   if (Number(moved.numUpdatedRows) === 0) return { held: false };
+  if (retryAt === null && c.depositId !== null) await promoteNext(trx, c.endpointId, c.depositId, a.now);
 
   if (delivered) {
     await trx
@@ -250,6 +254,7 @@ async function disableEndpointIn(
     .where("enabled", "=", 1)
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) return false;
+  await parkDeliveries(trx, c.endpointId);
   await openAlertIn(
     trx,
     {
@@ -277,4 +282,74 @@ async function disableEndpointIn(
     },
   ]);
   return true;
+}
+
+/**
+ * The next delivery of one order to one endpoint, waiting behind the one just done, becomes due
+ * now (outbox-repo.ts writes a delivery behind a pending one without a due time).
+ */
+async function promoteNext(trx: Db, endpointId: string, depositId: string, now: number): Promise<void> {
+  const next = await trx
+    .selectFrom("webhook_deliveries")
+    .select("id")
+    .where("endpoint_id", "=", endpointId)
+    .where("deposit_id", "=", depositId)
+    .where("status", "=", "pending")
+    .where("due_at", "is", null)
+    .orderBy("seq")
+    .limit(1)
+    .executeTakeFirst();
+  if (next)
+    await trx.updateTable("webhook_deliveries").set({ due_at: now }).where("id", "=", next.id).execute();
+}
+
+/** A disabled endpoint's pending deliveries wait without a due time, so no claim scans them. */
+export async function parkDeliveries(trx: Db, endpointId: string): Promise<void> {
+  await trx
+    .updateTable("webhook_deliveries")
+    .set({ due_at: null })
+    .where("endpoint_id", "=", endpointId)
+    .where("status", "=", "pending")
+    .execute();
+}
+
+/**
+ * Makes due every waiting delivery (of an enabled endpoint) that nothing holds back any more: no
+ * pending delivery of its order before it to its endpoint. For one endpoint when it is enabled
+ * again; for all, now and then, as a safety net: on PostgreSQL a delivery written while the one
+ * ahead of it was being recorded can find nothing left to promote it.
+ */
+export async function promoteWaiting(db: Db, now: number, endpointId?: string): Promise<number> {
+  let q = db
+    .updateTable("webhook_deliveries as d")
+    .set({ due_at: now })
+    .where("d.status", "=", "pending")
+    .where("d.due_at", "is", null)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom("webhook_endpoints as p")
+          .select("p.id")
+          .whereRef("p.id", "=", "d.endpoint_id")
+          .where("p.enabled", "=", 1)
+          .where("p.deleted_at", "is", null),
+      ),
+    )
+    .where(({ or, eb, not, exists, selectFrom }) =>
+      or([
+        eb("d.deposit_id", "is", null),
+        not(
+          exists(
+            selectFrom("webhook_deliveries as x")
+              .select("x.id")
+              .whereRef("x.endpoint_id", "=", "d.endpoint_id")
+              .whereRef("x.deposit_id", "=", "d.deposit_id")
+              .where("x.status", "=", "pending")
+              .whereRef("x.seq", "<", "d.seq"),
+          ),
+        ),
+      ]),
+    );
+  if (endpointId !== undefined) q = q.where("d.endpoint_id", "=", endpointId);
+  const r = await q.executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
