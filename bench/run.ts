@@ -21,6 +21,7 @@ import { runB2 } from "./b2-duplicate-storm.js";
 import { type Api1Stub, runB3, type StubDirect, startApi1Stub, stubDirectRun } from "./b3-deposit-create.js";
 import { runB4 } from "./b4-growth.js";
 import { runB5, WORKER_ENV } from "./b5-status-queries.js";
+import { runB6 } from "./b6-webhooks.js";
 import { baselineRun } from "./baseline.js";
 import { buildServer } from "./lib/build.js";
 import { log, round } from "./lib/figures.js";
@@ -40,8 +41,9 @@ const USAGE = `\`npm run bench\`: B1–B4 of issue 7 against a baseline measured
   B1 distinct callbacks (bench/b1-callbacks.ts)     B2 duplicate storm (bench/b2-duplicate-storm.ts)
   B3 deposit creation (bench/b3-deposit-create.ts)  B4 B1 on a grown table (bench/b4-growth.ts)
   B5 lost callbacks settled by API-3 status queries (bench/b5-status-queries.ts)
+  B6 B1's load with two webhook endpoints, against none, and the delivery lag (bench/b6-webhooks.ts)
 
-Flags: --only b1,b2,b3,b4,b5  --db sqlite,postgres  --duration 10  --warmup 3  --growth 1000000
+Flags: --only b1,b2,b3,b4,b5,b6  --db sqlite,postgres  --duration 10  --warmup 3  --growth 1000000
   --connections 64  --rate 200  --profile  --mode built|source  --pool N  --out FILE
   --label TEXT  --bundle path/psphub.js (run that build instead of building apps/server)
   --worker (B1–B4's server runs the API-3 worker, its integration has API-3 on)
@@ -53,7 +55,7 @@ bench/results/latest.json (or --out).`;
 
 const { values: flags } = parseArgs({
   options: {
-    only: { type: "string", default: "b1,b2,b3,b4,b5" },
+    only: { type: "string", default: "b1,b2,b3,b4,b5,b6" },
     db: { type: "string", default: "sqlite,postgres" },
     duration: { type: "string", default: "10" },
     warmup: { type: "string", default: "3" },
@@ -113,8 +115,20 @@ async function runKind(
     runB5(settings, kind, (b5db, env) =>
       startPsphub({ mode: MODE, env: { ...serverEnv(b5db), ...env }, ...(bundle ? { bundle } : {}) }),
     );
+  // B6 too: three runs of B1's load on one server, webhooks off, on, off.
+  const b6 = async () => {
+    const b6db = await createScratchDatabase(kind, "b6");
+    try {
+      return await runB6(settings, kind, b6db, () =>
+        startPsphub({ mode: MODE, env: serverEnv(b6db), ...(bundle ? { bundle } : {}) }),
+      );
+    } finally {
+      await b6db.drop();
+    }
+  };
   if (!["b1", "b2", "b3", "b4"].some((b) => only.has(b))) {
     if (only.has("b5")) out.b5 = await b5();
+    if (only.has("b6")) out.b6 = await b6();
     return out;
   }
   // The yardstick for this database's figures, measured right before them: the machine's load
@@ -165,6 +179,7 @@ async function runKind(
       if (flags.profile) out.b4Profile = r.profile;
     }
     if (only.has("b5")) out.b5 = await b5();
+    if (only.has("b6")) out.b6 = await b6();
   } finally {
     await server?.stop().catch(() => {});
     await db.drop();

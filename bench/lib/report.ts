@@ -8,6 +8,7 @@ import { B2_ORDERS, type B2Result } from "../b2-duplicate-storm.js";
 import { B3_SEGMENT_S, type B3Result, type StubDirect } from "../b3-deposit-create.js";
 import type { B4Result } from "../b4-growth.js";
 import type { B5Result } from "../b5-status-queries.js";
+import type { B6Result } from "../b6-webhooks.js";
 import { cpuNote, type Figures, round } from "./figures.js";
 import type { Settings } from "./settings.js";
 
@@ -20,6 +21,7 @@ export type KindResults = {
   b3?: B3Result;
   b4?: B4Result;
   b5?: B5Result;
+  b6?: B6Result;
   profile?: string;
   b4Profile?: string;
 };
@@ -240,6 +242,25 @@ export function buildReport(x: {
         `all settled ${fmt(r.b5.settledS)} s after API-1, first delay ${r.b5.firstDelayS} s (×${fmt(r.b5.ratio)}, ≤ 1.1); ${fmt(r.b5.queriesPerOrder)} queries per order; server CPU ${fmt(r.b5.serverCpuS)} s; verified=${r.b5.verified}`,
       ]);
       verified &&= r.b5.verified;
+    }
+    if (r.b6) {
+      targets.push({
+        figure: "B6 webhook delivery lag p99 (ms)",
+        kind,
+        value: r.b6.lagP99,
+        target: "< 1000",
+        met: r.b6.lagP99 < 1000,
+      });
+      rows.push([
+        "B6 B1 with 2 webhook endpoints",
+        kind,
+        fmt(r.b6.onRps),
+        "",
+        "",
+        "",
+        `${fmt(r.b6.ratio)}× the rate without (${fmt(r.b6.offRps)}/s); lag p50 ${fmt(r.b6.lagP50)} ms p99 ${fmt(r.b6.lagP99)} ms max ${fmt(r.b6.lagMax)} ms; ${r.b6.deliveries} deliveries, ${r.b6.duplicates} duplicates; verified=${r.b6.verified}`,
+      ]);
+      verified &&= r.b6.verified;
     }
   }
   const header = ["figure", "db", "rps", "p50 ms", "p99 ms", "× baseline", "notes"];

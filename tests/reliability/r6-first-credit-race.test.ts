@@ -7,6 +7,7 @@ import {
   freshDatabase,
   linesMentioning,
   pool,
+  sendCallbackOnce,
   serve,
 } from "./support/harness.js";
 
@@ -21,17 +22,6 @@ const CLIENTS = 300;
 const PAIRS_AT_ONCE = 16;
 
 afterAll(cleanUp);
-
-/** One attempt, no retry: the answer's status. */
-async function sendOnce(server: PsphubProcess, token: string, body: string): Promise<number> {
-  const res = await fetch(`${server.url}/api/psp/pay/callback`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "crm-pay-token": token },
-    body,
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
 
 describe("R6 first credits of new clients over two processes on one PostgreSQL", () => {
   it(`${CLIENTS} new clients × 2 first callbacks, split over two processes at once: all 204 at the first try, each credited once`, async () => {
@@ -49,8 +39,8 @@ describe("R6 first credits of new clients over two processes on one PostgreSQL",
       PAIRS_AT_ONCE,
       async (c) => {
         const pair = await Promise.all([
-          sendOnce(a!, s.token, bodies[c]!),
-          sendOnce(b!, s.token, bodies[c + CLIENTS]!),
+          sendCallbackOnce(a!, s.token, bodies[c]!),
+          sendCallbackOnce(b!, s.token, bodies[c + CLIENTS]!),
         ]);
         statuses.push(...pair);
       },

@@ -172,3 +172,14 @@ export async function portalLogin(base: string, s: Seed, i = 0): Promise<Record<
   const { csrfToken } = (await res.json()) as { csrfToken: string };
   return { cookie, "x-csrf-token": csrfToken };
 }
+
+/** One signed callback, sent once with no retry: the answer's status. */
+export async function sendCallbackOnce(server: PsphubProcess, token: string, body: string): Promise<number> {
+  const res = await fetch(`${server.url}/api/psp/pay/callback`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "crm-pay-token": token },
+    body,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}

@@ -310,6 +310,14 @@ describe.skipIf(testDbKind() === "postgres")(
         await waitForBalance(portal, "97.20");
         const order = (await portal.call("GET", `/api/portal/deposits/${firstOrder}`)).json;
         expect(order).toMatchObject({ status: "succeeded", amount: "100.00", fee: "2.80", credit: "97.20" });
+        // The demo's webhook endpoint is the simulator's receiver: it verified and logged the credit.
+        const deadline = Date.now() + 15_000;
+        while (!demo.out().includes("webhook wallet.credited") && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 100));
+        expect(demo.out()).toMatch(
+          new RegExp(`webhook wallet\\.credited msg_\\S+ .*"orderNo":"${firstOrder}"`),
+        );
+        expect(demo.out()).not.toContain("webhook refused");
       } finally {
         await stopDemo(demo);
       }
@@ -344,6 +352,9 @@ describe.skipIf(testDbKind() === "postgres")(
         // The card method and the EUR → USD wallet one (docs/exchange-rates.md).
         expect(count("deposit_methods")).toBe(2);
         expect(count("fx_sources")).toBe(1);
+        // One webhook endpoint, moved with the simulator's port.
+        const hooks = db.prepare("SELECT url FROM webhook_endpoints").all() as { url: string }[];
+        expect(hooks.map((h) => h.url)).toEqual([`${demo.sim}/webhooks`]);
       } finally {
         db.close();
       }

@@ -18,6 +18,7 @@ import { integrationView } from "../modules/psp-integrations/integration-view.js
 import { listIntegrations } from "../modules/psp-integrations/list-integrations.js";
 import { updateIntegration } from "../modules/psp-integrations/update-integration.js";
 import { createTenant } from "../modules/tenants/create-tenant.js";
+import { createEndpoint, updateEndpoint } from "../modules/webhooks/manage-endpoints.js";
 import { type Command, UsageError } from "./command.js";
 
 /** The demo's fixed names and logins (printed at start; a demo, never a production setup). */
@@ -34,6 +35,7 @@ export const DEMO = {
   methodName: "Card (demo)",
   fxMethodName: "SEPA transfer (EUR → USD wallet)",
   fxSourceName: "House rates",
+  webhookDescription: "Simulator webhook receiver",
   customKey: "custom_1",
 } as const;
 
@@ -259,6 +261,25 @@ async function seedExchangeRates(ctx: AppContext, actor: AdminActor, integration
 }
 
 /** The demo tenant's integration: seeded on the first run, found again on later ones. */
+/**
+ * The demo tenant's webhook endpoint: the simulator's receiver (`POST /webhooks`, which verifies
+ * and logs each event), created once and moved with the simulator's port. Returns its secret,
+ * which the simulator verifies with.
+ */
+async function ensureDemoWebhookEndpoint(ctx: AppContext, tenantId: string, url: string): Promise<string> {
+  const actor: AdminActor = { tenantId, audit: SYSTEM, ip: null };
+  const row = await ctx.db
+    .selectFrom("webhook_endpoints")
+    .select(["id", "url", "secret_enc"])
+    .where("tenant_id", "=", tenantId)
+    .where("description", "=", DEMO.webhookDescription)
+    .where("deleted_at", "is", null)
+    .executeTakeFirst();
+  if (!row) return (await createEndpoint(ctx, actor, { url, description: DEMO.webhookDescription })).secret;
+  if (row.url !== url) await updateEndpoint(ctx, actor, row.id, { url });
+  return ctx.secretBox.open(row.secret_enc);
+}
+
 async function findOrSeed(
   ctx: AppContext,
   appUrl: string,
@@ -363,10 +384,12 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   const ctx = createAppContext(config);
   let appUrlMovedFrom: string | null = null;
   let found: Awaited<ReturnType<typeof findOrSeed>>;
+  let webhookSecret: string;
   try {
     await migrateToLatest(ctx.db);
     found = await findOrSeed(ctx, simUrl);
     await ensureDemoOperator(ctx);
+    webhookSecret = await ensureDemoWebhookEndpoint(ctx, found.tenantId, `${simUrl}/webhooks`);
     if (found.integration.appUrl !== simUrl) {
       appUrlMovedFrom = found.integration.appUrl;
       const actor: AdminActor = { tenantId: found.tenantId, audit: SYSTEM, ip: null };
@@ -392,6 +415,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
       port: simPort,
       callbackUrl,
       integrations: () => demoSimIntegrations(server.ctx, tenantId),
+      webhookSecrets: [webhookSecret],
       log: opts.log ?? ((line) => console.log(`psp-sim: ${line}`)),
     });
   } catch (err) {

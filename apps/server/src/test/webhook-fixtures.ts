@@ -1,7 +1,7 @@
 import { newWebhookSecret } from "@psphub/protocol";
 import type { AppContext } from "../app-context.js";
 import { newId } from "../common/ids.js";
-import { eventTypesColumn } from "../modules/webhooks/webhook-event-types.js";
+import { newEndpointRow } from "../modules/webhooks/endpoint-repo.js";
 
 /**
  * A webhook endpoint stored directly (the admin API has its own tests): enabled, subscribed to
@@ -17,24 +17,18 @@ export async function seedWebhookEndpoint(
   const now = ctx.clock.now();
   await ctx.db
     .insertInto("webhook_endpoints")
-    .values({
-      id,
-      tenant_id: tenantId,
-      url: o.url,
-      description: "",
-      event_types: eventTypesColumn(o.eventTypes ?? ["*"]),
-      enabled: 1,
-      disabled_reason: null,
-      disabled_at: null,
-      secret_enc: ctx.secretBox.seal(secret),
-      previous_secret_enc: null,
-      previous_expires_at: null,
-      failing_since: null,
-      last_success_at: null,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
-    })
+    .values(
+      newEndpointRow({
+        id,
+        tenantId,
+        url: o.url,
+        description: "",
+        eventTypes: o.eventTypes ?? ["*"],
+        enabled: true,
+        secretEnc: ctx.secretBox.seal(secret),
+        now,
+      }),
+    )
     .execute();
   return { endpointId: id, secret };
 }

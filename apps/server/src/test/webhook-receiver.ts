@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { webhookSignatures } from "@psphub/protocol";
 
 /**
  * TEST HELPER (not used by the server): a webhook receiver on loopback that records every
@@ -47,4 +48,16 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       server.close(() => resolve());
     });
   return rx;
+}
+
+/** Whether a received webhook's `webhook-signature` holds a v1 signature made with `secret`. */
+export async function signedWith(
+  w: Pick<ReceivedWebhook, "headers" | "body">,
+  secret: string,
+): Promise<boolean> {
+  const [sig] = await webhookSignatures(
+    { id: String(w.headers["webhook-id"]), timestamp: Number(w.headers["webhook-timestamp"]), body: w.body },
+    secret,
+  );
+  return String(w.headers["webhook-signature"]).split(" ").includes(`v1,${sig}`);
 }

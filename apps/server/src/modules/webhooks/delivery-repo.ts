@@ -108,104 +108,127 @@ export type AttemptDecision =
   /** Failed, and the endpoint is to be disabled (`gone`: 410; `failing`: 5 days of failures). */
   | { kind: "disable"; reason: "gone" | "failing"; retryAt: number | null };
 
+/** An attempt to record, with how to decide its outcome from the endpoint's streak. */
+export type AttemptToRecord = {
+  claim: ClaimedDelivery;
+  attempt: AttemptRecord;
+  decide: (streak: { failingSince: number | null; attempts: number }) => AttemptDecision;
+};
+export type RecordedAttempt = {
+  held: boolean;
+  decision?: AttemptDecision;
+  disabled?: boolean;
+  alertOpened?: boolean;
+};
+
 /**
- * Records an attempt in one transaction: its log row, then, while the claim still holds (the
+ * Records the attempts of a batch in ONE transaction, in order: one commit per batch (a
+ * transaction per delivery was most of the worker's cost on SQLite's one writer, bench B6).
+ */
+export async function recordAttempts(db: Db, items: readonly AttemptToRecord[]): Promise<RecordedAttempt[]> {
+  if (items.length === 0) return [];
+  return writeTransaction(db, async (trx) => {
+    const out: RecordedAttempt[] = [];
+    for (const i of items) out.push(await recordAttemptIn(trx, i.claim, i.attempt, i.decide));
+    return out;
+  });
+}
+
+/**
+ * One attempt of {@link recordAttempts}: its log row, then, while the claim still holds (the
  * lease is still the due time, so no replay or other worker took the delivery meanwhile), the
  * delivery's new state and the endpoint's streak. `decide` sees the endpoint's streak as stored
- * (its first failure since the last success), read in the transaction. Returns whether the claim
- * held.
+ * (its first failure since the last success), read in the transaction.
  */
-export async function recordAttempt(
-  db: Db,
+async function recordAttemptIn(
+  trx: Db,
   c: ClaimedDelivery,
   a: AttemptRecord,
-  decide: (streak: { failingSince: number | null; attempts: number }) => AttemptDecision,
-): Promise<{ held: boolean; decision?: AttemptDecision; disabled?: boolean; alertOpened?: boolean }> {
-  return writeTransaction(db, async (trx) => {
-    const attempt = c.attempts + 1;
-    await trx
-      .insertInto("webhook_attempts")
-      .values({
-        id: a.id,
-        tenant_id: c.tenantId,
-        delivery_id: c.id,
-        event_id: c.eventId,
-        endpoint_id: c.endpointId,
-        attempt,
-        request_headers: JSON.stringify(a.requestHeaders),
-        response_status: a.responseStatus,
-        response_headers: a.responseHeaders === null ? null : JSON.stringify(a.responseHeaders),
-        response_body: a.responseBody,
-        error: a.error,
-        latency_ms: a.latencyMs,
-        created_at: a.now,
-      })
-      .execute();
-    const endpoint = await trx
-      .selectFrom("webhook_endpoints")
-      .select(["failing_since", "url"])
-      .where("id", "=", c.endpointId)
-      .executeTakeFirstOrThrow();
-    const failingSince = endpoint.failing_since === null ? null : Number(endpoint.failing_since);
-    const decision = decide({ failingSince, attempts: attempt });
-    const delivered = decision.kind === "delivered";
-    const retryAt =
-      decision.kind === "retry" ? decision.at : decision.kind === "disable" ? decision.retryAt : null;
-    const moved = await trx
-      .updateTable("webhook_deliveries")
-      .set({
-        status: delivered ? "delivered" : retryAt === null ? "failed" : "pending",
-        attempts: attempt,
-        due_at: retryAt,
-        last_attempt_at: a.now,
-        last_http_status: a.responseStatus,
-        last_error: a.error,
-        ...(delivered ? { delivered_at: a.now } : {}),
-      })
-      .where("id", "=", c.id)
-      .where("status", "=", "pending")
-      .where("due_at", "=", c.lease)
-      .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) === 0) return { held: false };
+  decide: AttemptToRecord["decide"],
+): Promise<RecordedAttempt> {
+  const attempt = c.attempts + 1;
+  await trx
+    .insertInto("webhook_attempts")
+    .values({
+      id: a.id,
+      tenant_id: c.tenantId,
+      delivery_id: c.id,
+      event_id: c.eventId,
+      endpoint_id: c.endpointId,
+      attempt,
+      request_headers: JSON.stringify(a.requestHeaders),
+      response_status: a.responseStatus,
+      response_headers: a.responseHeaders === null ? null : JSON.stringify(a.responseHeaders),
+      response_body: a.responseBody,
+      error: a.error,
+      latency_ms: a.latencyMs,
+      created_at: a.now,
+    })
+    .execute();
+  const endpoint = await trx
+    .selectFrom("webhook_endpoints")
+    .select(["failing_since", "url"])
+    .where("id", "=", c.endpointId)
+    .executeTakeFirstOrThrow();
+  const failingSince = endpoint.failing_since === null ? null : Number(endpoint.failing_since);
+  const decision = decide({ failingSince, attempts: attempt });
+  const delivered = decision.kind === "delivered";
+  const retryAt =
+    decision.kind === "retry" ? decision.at : decision.kind === "disable" ? decision.retryAt : null;
+  const moved = await trx
+    .updateTable("webhook_deliveries")
+    .set({
+      status: delivered ? "delivered" : retryAt === null ? "failed" : "pending",
+      attempts: attempt,
+      due_at: retryAt,
+      last_attempt_at: a.now,
+      last_http_status: a.responseStatus,
+      last_error: a.error,
+      ...(delivered ? { delivered_at: a.now } : {}),
+    })
+    .where("id", "=", c.id)
+    .where("status", "=", "pending")
+    .where("due_at", "=", c.lease)
+    .executeTakeFirst();
+  if (Number(moved.numUpdatedRows) === 0) return { held: false };
 
-    if (delivered) {
-      await trx
-        .updateTable("webhook_endpoints")
-        .set({ failing_since: null, last_success_at: a.now })
-        .where("id", "=", c.endpointId)
-        .execute();
-      await resolveAlertIn(trx, c.endpointId, "webhook_failing", a.now);
-      return { held: true, decision };
-    }
-    if (failingSince === null)
-      await trx
-        .updateTable("webhook_endpoints")
-        .set({ failing_since: a.now })
-        .where("id", "=", c.endpointId)
-        .execute();
-    let alertOpened = false;
-    if (attempt === FAILING_ALERT_AT)
-      alertOpened = await openAlertIn(
-        trx,
-        {
-          tenantId: c.tenantId,
-          integrationId: c.endpointId,
-          kind: "webhook_failing",
-          data: { attempts: attempt, ...(a.responseStatus === null ? {} : { httpStatus: a.responseStatus }) },
-        },
-        a.now,
-      );
-    if (decision.kind !== "disable") return { held: true, decision, alertOpened };
-    const disabled = await disableEndpointIn(
+  if (delivered) {
+    await trx
+      .updateTable("webhook_endpoints")
+      .set({ failing_since: null, last_success_at: a.now })
+      .where("id", "=", c.endpointId)
+      .execute();
+    await resolveAlertIn(trx, c.endpointId, "webhook_failing", a.now);
+    return { held: true, decision };
+  }
+  if (failingSince === null)
+    await trx
+      .updateTable("webhook_endpoints")
+      .set({ failing_since: a.now })
+      .where("id", "=", c.endpointId)
+      .execute();
+  let alertOpened = false;
+  if (attempt === FAILING_ALERT_AT)
+    alertOpened = await openAlertIn(
       trx,
-      c,
-      decision.reason,
-      failingSince ?? a.now,
+      {
+        tenantId: c.tenantId,
+        integrationId: c.endpointId,
+        kind: "webhook_failing",
+        data: { attempts: attempt, ...(a.responseStatus === null ? {} : { httpStatus: a.responseStatus }) },
+      },
       a.now,
-      endpoint.url,
     );
-    return { held: true, decision, alertOpened, disabled };
-  });
+  if (decision.kind !== "disable") return { held: true, decision, alertOpened };
+  const disabled = await disableEndpointIn(
+    trx,
+    c,
+    decision.reason,
+    failingSince ?? a.now,
+    a.now,
+    endpoint.url,
+  );
+  return { held: true, decision, alertOpened, disabled };
 }
 
 /**

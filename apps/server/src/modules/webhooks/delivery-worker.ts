@@ -2,7 +2,12 @@ import { signWebhook, WEBHOOK_HEADERS } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
 import { newId } from "../../common/ids.js";
 import { type JobLoop, startJobLoop } from "../../infra/jobs/job-loop.js";
-import { type ClaimedDelivery, claimDeliveries, recordAttempt } from "./delivery-repo.js";
+import {
+  type AttemptToRecord,
+  type ClaimedDelivery,
+  claimDeliveries,
+  recordAttempts,
+} from "./delivery-repo.js";
 import {
   ATTEMPT_TIMEOUT_MS,
   type AttemptAnswer,
@@ -15,7 +20,7 @@ import { webhookBody } from "./webhook-body.js";
 /**
  * The webhook delivery worker of one process (docs/webhooks.md#delivery): claims due deliveries
  * (delivery-repo.ts, the job mechanism of infra/jobs shared with the status-query scheduler),
- * signs and posts each with no transaction open, then records the attempt. At least once: a
+ * signs and posts a batch with no transaction open, then records its attempts in one commit. At least once: a
  * process that dies between the POST and the record leaves the claim to expire, and the delivery
  * is sent again with the same `webhook-id`, which the receiver deduplicates on.
  */
@@ -32,92 +37,123 @@ const LOGGED_BODY_CHARS = 1024;
 /** Read at most this much of an answer (the guarded client aborts beyond; it is then a failure). */
 const MAX_ANSWER_BYTES = 256 * 1024;
 
-/** Sends one claimed delivery and records the attempt (never throws). */
-export async function deliver(deps: DeliveryDeps, c: ClaimedDelivery): Promise<void> {
+/** Signs and sends one claimed delivery: the attempt to record (never throws). */
+async function send(deps: DeliveryDeps, c: ClaimedDelivery): Promise<AttemptToRecord> {
+  const now = deps.clock.now();
+  const secrets = [deps.secretBox.open(c.secretEnc)];
+  if (c.previousSecretEnc !== null && c.previousExpiresAt !== null && c.previousExpiresAt > now)
+    secrets.push(deps.secretBox.open(c.previousSecretEnc));
+  const body = webhookBody(c.event);
+  const timestamp = Math.floor(now / 1000);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": "psphub-webhooks/1",
+    [WEBHOOK_HEADERS.id]: c.eventId,
+    [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+    [WEBHOOK_HEADERS.signature]: await signWebhook({ id: c.eventId, timestamp, body }, secrets),
+  };
+  const res = await deps.httpOut.request({
+    url: c.url,
+    method: "POST",
+    headers,
+    body,
+    timeoutMs: ATTEMPT_TIMEOUT_MS,
+    maxBodyBytes: MAX_ANSWER_BYTES,
+  });
+  const at = deps.clock.now();
+  const answer: AttemptAnswer = res.ok
+    ? { kind: "answer", status: res.status, retryAfter: res.headers["retry-after"] }
+    : { kind: "no_answer", reason: res.reason };
+  const verdict = judgeAttempt(answer, at);
+  const random = (deps.random ?? Math.random)();
+  return {
+    claim: c,
+    attempt: {
+      id: newId(),
+      requestHeaders: headers,
+      responseStatus: res.ok ? res.status : null,
+      responseHeaders: res.ok ? res.headers : null,
+      responseBody: res.ok ? res.bodyText.slice(0, LOGGED_BODY_CHARS) : null,
+      error: res.ok ? null : `${res.reason}: ${res.detail}`,
+      latencyMs: res.latencyMs,
+      now: at,
+    },
+    decide: ({ failingSince, attempts }) => {
+      if (verdict.kind === "delivered") return { kind: "delivered" };
+      const notBefore = verdict.kind === "failed" ? verdict.notBefore : undefined;
+      const retryAt = nextAttemptAt(attempts, at, random, notBefore);
+      if (verdict.kind === "gone") return { kind: "disable", reason: "gone", retryAt };
+      if (at - (failingSince ?? at) >= DISABLE_AFTER_MS)
+        return { kind: "disable", reason: "failing", retryAt };
+      return retryAt === null ? { kind: "give_up" } : { kind: "retry", at: retryAt };
+    },
+  };
+}
+
+/**
+ * Sends a batch of claimed deliveries at once, then records every attempt in one transaction
+ * (never throws: a batch that cannot be recorded waits for its leases and is sent again).
+ */
+export async function deliverBatch(deps: DeliveryDeps, batch: readonly ClaimedDelivery[]): Promise<void> {
   try {
-    const now = deps.clock.now();
-    const secrets = [deps.secretBox.open(c.secretEnc)];
-    if (c.previousSecretEnc !== null && c.previousExpiresAt !== null && c.previousExpiresAt > now)
-      secrets.push(deps.secretBox.open(c.previousSecretEnc));
-    const body = webhookBody(c.event);
-    const timestamp = Math.floor(now / 1000);
-    const headers: Record<string, string> = {
-      "content-type": "application/json",
-      "user-agent": "psphub-webhooks/1",
-      [WEBHOOK_HEADERS.id]: c.eventId,
-      [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-      [WEBHOOK_HEADERS.signature]: await signWebhook({ id: c.eventId, timestamp, body }, secrets),
-    };
-    const res = await deps.httpOut.request({
-      url: c.url,
-      method: "POST",
-      headers,
-      body,
-      timeoutMs: ATTEMPT_TIMEOUT_MS,
-      maxBodyBytes: MAX_ANSWER_BYTES,
-    });
-    const at = deps.clock.now();
-    const answer: AttemptAnswer = res.ok
-      ? { kind: "answer", status: res.status, retryAfter: res.headers["retry-after"] }
-      : { kind: "no_answer", reason: res.reason };
-    const verdict = judgeAttempt(answer, at);
-    const random = (deps.random ?? Math.random)();
-    const recorded = await recordAttempt(
-      deps.db,
-      c,
-      {
-        id: newId(),
-        requestHeaders: headers,
-        responseStatus: res.ok ? res.status : null,
-        responseHeaders: res.ok ? res.headers : null,
-        responseBody: res.ok ? res.bodyText.slice(0, LOGGED_BODY_CHARS) : null,
-        error: res.ok ? null : `${res.reason}: ${res.detail}`,
-        latencyMs: res.latencyMs,
-        now: at,
-      },
-      ({ failingSince, attempts }) => {
-        if (verdict.kind === "delivered") return { kind: "delivered" };
-        const retryAt = nextAttemptAt(
-          attempts,
-          at,
-          random,
-          verdict.kind === "failed" ? verdict.notBefore : undefined,
+    const sent = await Promise.all(batch.map((c) => send(deps, c)));
+    const recorded = await recordAttempts(deps.db, sent);
+    recorded.forEach((r, i) => {
+      if (r.disabled)
+        deps.logger.warn(
+          { endpointId: batch[i]?.endpointId, reason: r.decision },
+          "webhook endpoint disabled",
         );
-        if (verdict.kind === "gone") return { kind: "disable", reason: "gone", retryAt };
-        if (at - (failingSince ?? at) >= DISABLE_AFTER_MS)
-          return { kind: "disable", reason: "failing", retryAt };
-        return retryAt === null ? { kind: "give_up" } : { kind: "retry", at: retryAt };
-      },
-    );
-    if (recorded.disabled)
-      deps.logger.warn({ endpointId: c.endpointId, reason: recorded.decision }, "webhook endpoint disabled");
+    });
   } catch (err) {
-    // The lease brings the delivery back: it is tried again once the lease has passed.
-    deps.logger.error(
-      { err, eventId: c.eventId, endpointId: c.endpointId },
-      "webhook delivery failed to run",
-    );
+    deps.logger.error({ err, deliveries: batch.length }, "webhook delivery batch failed to run");
   }
 }
 
-/** Claims up to `limit` due deliveries and sends them at once; resolves when all are recorded. */
-export async function runDueDeliveries(deps: DeliveryDeps, limit: number): Promise<number> {
-  const claims = await claimDeliveries(deps.db, deps.clock.now(), limit, DELIVERY_LEASE_MS);
-  await Promise.all(claims.map((c) => deliver(deps, c)));
-  return claims.length;
+/**
+ * Claims up to `limit` due deliveries, as batches of at most `batchSize` to one endpoint each
+ * (a slow endpoint holds up the record of its own batch only).
+ */
+async function claimBatches(
+  deps: DeliveryDeps,
+  limit: number,
+  batchSize: number,
+  leaseMs: number,
+): Promise<ClaimedDelivery[][]> {
+  const claims = await claimDeliveries(deps.db, deps.clock.now(), limit, leaseMs);
+  const byEndpoint = new Map<string, ClaimedDelivery[]>();
+  for (const c of claims) byEndpoint.set(c.endpointId, [...(byEndpoint.get(c.endpointId) ?? []), c]);
+  const batches: ClaimedDelivery[][] = [];
+  for (const list of byEndpoint.values())
+    for (let i = 0; i < list.length; i += batchSize) batches.push(list.slice(i, i + batchSize));
+  return batches;
 }
 
-/** The loop of one process: at most `concurrency` deliveries in flight (infra/jobs/job-loop.ts). */
+/** Claims up to `limit` due deliveries and sends them; resolves when all are recorded (tests). */
+export async function runDueDeliveries(deps: DeliveryDeps, limit: number): Promise<number> {
+  const batches = await claimBatches(deps, limit, limit, DELIVERY_LEASE_MS);
+  await Promise.all(batches.map((b) => deliverBatch(deps, b)));
+  return batches.reduce((n, b) => n + b.length, 0);
+}
+
+/** Batches in flight per process: `concurrency` deliveries in flight are this many batches. */
+const BATCHES_IN_FLIGHT = 4;
+
+/**
+ * The loop of one process (infra/jobs/job-loop.ts): at most `concurrency` deliveries in flight,
+ * as {@link BATCHES_IN_FLIGHT} batches.
+ */
 export function startDeliveryWorker(
   deps: DeliveryDeps,
   opts: { pollMs: number; concurrency: number; leaseMs?: number },
 ): JobLoop {
   const leaseMs = opts.leaseMs ?? DELIVERY_LEASE_MS;
+  const batchSize = Math.max(1, Math.ceil(opts.concurrency / BATCHES_IN_FLIGHT));
   return startJobLoop({
     pollMs: opts.pollMs,
-    concurrency: opts.concurrency,
-    claim: (free) => claimDeliveries(deps.db, deps.clock.now(), free, leaseMs),
-    run: (c) => deliver(deps, c),
+    concurrency: BATCHES_IN_FLIGHT,
+    claim: (free) => claimBatches(deps, free * batchSize, batchSize, leaseMs),
+    run: (b) => deliverBatch(deps, b),
     onClaimError: (err) => deps.logger.error({ err }, "webhook delivery claim failed"),
   });
 }

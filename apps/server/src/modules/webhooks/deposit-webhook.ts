@@ -1,29 +1,31 @@
 import { formatAmount } from "@psphub/protocol";
 import type { DepositStatus } from "../../infra/db/schema.js";
+import type { SettlementOrder } from "../settlement/settlement-planner.js";
 import type { NewWebhookEvent } from "./outbox-repo.js";
 import type { WebhookEventType } from "./webhook-event-types.js";
 
 /** What a deposit event says of its order (a settlement's read of it, or a new order). */
-export type DepositFacts = {
-  id: string;
-  order_no: string;
-  tenant_id: string;
-  client_id: string;
-  integration_id: string;
-  status: DepositStatus;
-  currency: string;
-  decimals: number;
-  amount_minor: number;
-  fee_minor: number;
-  credit_minor: number;
-  paid_amount_minor: number | null;
-  account_currency: string | null;
-  account_decimals: number | null;
-  fx_rate: string | null;
-  fx_markup_bps: number | null;
-  transaction_id: string | null;
-  failure_reason: string | null;
-};
+export type DepositFacts = Pick<
+  SettlementOrder,
+  | "id"
+  | "order_no"
+  | "tenant_id"
+  | "client_id"
+  | "integration_id"
+  | "status"
+  | "currency"
+  | "decimals"
+  | "amount_minor"
+  | "fee_minor"
+  | "credit_minor"
+  | "paid_amount_minor"
+  | "account_currency"
+  | "account_decimals"
+  | "fx_rate"
+  | "fx_markup_bps"
+  | "transaction_id"
+  | "failure_reason"
+>;
 
 export type DepositChange = {
   type: Exclude<WebhookEventType, "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test">;

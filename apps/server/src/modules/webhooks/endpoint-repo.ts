@@ -2,11 +2,42 @@ import type { Selectable } from "kysely";
 import { type Db, decodeJson } from "../../infra/db/database.js";
 import type { WebhookAttemptsTable, WebhookEndpointsTable } from "../../infra/db/schema.js";
 import type { AttemptView, EndpointView } from "./endpoint-schemas.js";
-import { eventTypesOf } from "./webhook-event-types.js";
+import { eventTypesColumn, eventTypesOf } from "./webhook-event-types.js";
 
 /** Storage reads of webhook endpoints and their figures. Every query is scoped by tenant. */
 
 export type EndpointRow = Selectable<WebhookEndpointsTable>;
+
+/** A new endpoint's row: enabled (or disabled by hand), no failure streak, the secret sealed. */
+export function newEndpointRow(e: {
+  id: string;
+  tenantId: string;
+  url: string;
+  description: string;
+  eventTypes: readonly string[];
+  enabled: boolean;
+  secretEnc: string;
+  now: number;
+}): WebhookEndpointsTable {
+  return {
+    id: e.id,
+    tenant_id: e.tenantId,
+    url: e.url,
+    description: e.description,
+    event_types: eventTypesColumn(e.eventTypes),
+    enabled: e.enabled ? 1 : 0,
+    disabled_reason: e.enabled ? null : "manual",
+    disabled_at: e.enabled ? null : e.now,
+    secret_enc: e.secretEnc,
+    previous_secret_enc: null,
+    previous_expires_at: null,
+    failing_since: null,
+    last_success_at: null,
+    created_at: e.now,
+    updated_at: e.now,
+    deleted_at: null,
+  };
+}
 
 export async function findEndpoint(db: Db, tenantId: string, id: string): Promise<EndpointRow | undefined> {
   return db

@@ -5,11 +5,10 @@ import { newId } from "../../common/ids.js";
 import { parseInput } from "../../common/validation.js";
 import type { AdminActor } from "../../http/admin-actor.js";
 import { writeTransaction } from "../../infra/db/database.js";
-import type { WebhookEndpointsTable } from "../../infra/db/schema.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { resolveAlertIn } from "../integration-health/alert-repo.js";
 import { checkedAppUrl } from "../psp-integrations/app-url.js";
-import { type EndpointRow, endpointViews, findEndpoint } from "./endpoint-repo.js";
+import { type EndpointRow, endpointViews, findEndpoint, newEndpointRow } from "./endpoint-repo.js";
 import {
   type CreateEndpointInput,
   createEndpointInput,
@@ -82,24 +81,17 @@ export async function createEndpoint(
   const url = await checkedUrl(ctx, data.url);
   const secret = newWebhookSecret();
   const now = ctx.clock.now();
-  const row: WebhookEndpointsTable = {
+  const row = newEndpointRow({
     id: newId(),
-    tenant_id: actor.tenantId,
+    tenantId: actor.tenantId,
     url,
     description: data.description,
-    event_types: eventTypesColumn(data.eventTypes),
-    enabled: data.enabled ? 1 : 0,
-    disabled_reason: data.enabled ? null : "manual",
-    disabled_at: data.enabled ? null : now,
-    secret_enc: ctx.secretBox.seal(secret),
-    previous_secret_enc: null,
-    previous_expires_at: null,
-    failing_since: null,
-    last_success_at: null,
-    created_at: now,
-    updated_at: now,
-    deleted_at: null,
-  };
+    eventTypes: data.eventTypes,
+    enabled: data.enabled,
+    secretEnc: ctx.secretBox.seal(secret),
+    now,
+  });
+
   await writeTransaction(ctx.db, async (trx) => {
     await trx.insertInto("webhook_endpoints").values(row).execute();
     await recordAudit(

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { newWebhookSecret, webhookSignatures } from "@psphub/protocol";
+import { newWebhookSecret } from "@psphub/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AppContext, createAppContext } from "../../app-context.js";
 import { fixedClock } from "../../common/clock.js";
@@ -10,7 +10,7 @@ import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixt
 import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { testDbKind } from "../../test/test-database.js";
 import { seedWebhookEndpoint, storedWebhookEvents } from "../../test/webhook-fixtures.js";
-import { startWebhookReceiver, type WebhookReceiver } from "../../test/webhook-receiver.js";
+import { signedWith, startWebhookReceiver, type WebhookReceiver } from "../../test/webhook-receiver.js";
 import { createDeposit } from "../deposits/create-deposit.js";
 import { settleResult } from "../settlement/settle.js";
 import { createTenant } from "../tenants/create-tenant.js";
@@ -75,14 +75,6 @@ async function drain(d: DeliveryDeps = deps): Promise<number> {
 const delivery = (endpointId: string) =>
   t.ctx.db.selectFrom("webhook_deliveries").selectAll().where("endpoint_id", "=", endpointId).execute();
 
-async function signatureValid(w: { headers: Record<string, unknown>; body: string }, secret: string) {
-  const [sig] = await webhookSignatures(
-    { id: String(w.headers["webhook-id"]), timestamp: Number(w.headers["webhook-timestamp"]), body: w.body },
-    secret,
-  );
-  return String(w.headers["webhook-signature"]).split(" ").includes(`v1,${sig}`);
-}
-
 describe("the outbox", () => {
   it("writes an event in the transaction of its credit: a rollback leaves none, a commit leaves it until delivered", async () => {
     const { tenantId, fx, rx, secret, endpointId } = await setup();
@@ -122,7 +114,7 @@ describe("the outbox", () => {
       ["wallet.credited", 2, events[1]?.id],
     ]);
     for (const w of rx.received) {
-      expect(await signatureValid(w, secret)).toBe(true);
+      expect(await signedWith(w, secret)).toBe(true);
       expect(w.headers["content-type"]).toBe("application/json");
       expect(w.json.timestamp).toBe(new Date(T0).toISOString());
     }
@@ -250,16 +242,16 @@ describe("delivery", () => {
     await drain();
     const during = rx.received[0] as (typeof rx.received)[number];
     expect(String(during.headers["webhook-signature"]).split(" ")).toHaveLength(2);
-    expect(await signatureValid(during, fresh)).toBe(true);
-    expect(await signatureValid(during, old)).toBe(true);
+    expect(await signedWith(during, fresh)).toBe(true);
+    expect(await signedWith(during, old)).toBe(true);
 
     clock.advance(24 * 3600_000);
     await credit(fx);
     await drain();
     const after = rx.received[1] as (typeof rx.received)[number];
     expect(String(after.headers["webhook-signature"]).split(" ")).toHaveLength(1);
-    expect(await signatureValid(after, fresh)).toBe(true);
-    expect(await signatureValid(after, old)).toBe(false);
+    expect(await signedWith(after, fresh)).toBe(true);
+    expect(await signedWith(after, old)).toBe(false);
   });
 
   it("410 disables the endpoint, raises webhook_disabled and tells the other endpoints", async () => {
