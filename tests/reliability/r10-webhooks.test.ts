@@ -6,7 +6,7 @@ import {
   startWebhookReceiver,
   type WebhookReceiver,
 } from "../../apps/server/src/test/webhook-receiver.js";
-import { freePort, type PsphubProcess } from "../support/processes.js";
+import { freePort } from "../support/processes.js";
 import {
   type DbKind,
   insertOrders,
