@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, it } from "vitest";
-import type { PsphubProcess } from "../support/processes.js";
 import { insertOrders, ORDER, seed, successBodies } from "../support/seed.js";
 import {
   cleanUp,

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,6 +12,8 @@ import { verifyWebhook } from "./verify-webhook.js";
 
 const doc = readFileSync(new URL("../../../docs/webhooks.md", import.meta.url), "utf8");
 const snippet = /```js\n([\s\S]*?)```/.exec(doc)![1]!;
+const pythonSnippet = /```python\n([\s\S]*?)```/.exec(doc)![1]!;
+const hasPython = spawnSync("python3", ["--version"]).status === 0;
 
 const servers: Server[] = [];
 afterAll(async () => {
@@ -91,5 +94,45 @@ describe("docs/webhooks.md", () => {
     for (const text of [v.secret, v.id, String(v.timestamp), v.payload, v.signature]) {
       expect(doc).toContain(`\`${text}\``);
     }
+  });
+
+  // The Python snippet as written, run by python3 over the fixture's vectors: the signed one,
+  // the multi-signature header (unknown versions and wrong v1 entries around the right one),
+  // the bad ones, a tampered body and a timestamp outside the tolerance.
+  it.skipIf(!hasPython)("its Python snippet verifies the reference vectors", () => {
+    const harness = `
+import json, sys
+v = json.load(sys.stdin)
+s = v["sign"][0]
+def check(signature, body, now):
+    headers = {"webhook-id": s["id"], "webhook-timestamp": str(s["timestamp"]), "webhook-signature": signature}
+    try:
+        return json.dumps(verify_webhook(headers, body.encode(), [s["secret"]], now=now))
+    except ValueError as e:
+        return "refused " + str(e)
+out = [check(s["signature"], s["payload"], s["timestamp"])]
+out += [check(c["header"], s["payload"], s["timestamp"] + 10) for c in v["verify"]]
+out.append(check(s["signature"], s["payload"].replace("2432232314", "2432232315"), s["timestamp"]))
+out.append(check(s["signature"], s["payload"], s["timestamp"] + 301))
+print(json.dumps(out))
+`;
+    const fixture = readFileSync(
+      new URL("../../protocol/test-fixtures/standard-webhooks-vectors.json", import.meta.url),
+      "utf8",
+    );
+    const run = spawnSync("python3", ["-c", `${pythonSnippet}\n${harness}`], {
+      input: fixture,
+      encoding: "utf8",
+    });
+    expect(run.stderr).toBe("");
+    const verdicts = vectors.verify.map((c) =>
+      c.valid ? '{"test": 2432232314}' : "refused no_matching_signature",
+    );
+    expect(JSON.parse(run.stdout)).toEqual([
+      '{"test": 2432232314}',
+      ...verdicts,
+      "refused no_matching_signature",
+      "refused too_old_or_too_new",
+    ]);
   });
 });

@@ -409,6 +409,102 @@ const SETTINGS: Record<string, Step[]> = {
       expect: ({ before }) => expect(before).toMatchObject({ name: "Rates desk" }),
     },
   ],
+  "POST /api/admin/webhooks/endpoints": [
+    {
+      url: () => "/api/admin/webhooks/endpoints",
+      body: () => ({ url: `${APP_URL}/hooks` }),
+      action: "webhook_endpoint.create",
+      targetId: (_s, res) => res.json().endpoint.id,
+      keep: (s, res) => {
+        s.hookId = res.json().endpoint.id;
+      },
+      expect: ({ before, after }) => {
+        expect(before).toBeNull();
+        expect(after).toEqual({ url: `${APP_URL}/hooks`, description: "", eventTypes: ["*"], enabled: true });
+      },
+    },
+  ],
+  "PUT /api/admin/webhooks/endpoints/:id": [
+    {
+      url: (s) => `/api/admin/webhooks/endpoints/${s.hookId}`,
+      body: () => ({ description: "Risk engine", eventTypes: ["wallet.credited", "webhook.test"] }),
+      action: "webhook_endpoint.update",
+      targetId: (s) => s.hookId!,
+      expect: ({ before, after }) => {
+        expect(before).toMatchObject({ description: "", eventTypes: ["*"] });
+        expect(after).toMatchObject({
+          description: "Risk engine",
+          eventTypes: ["wallet.credited", "webhook.test"],
+        });
+      },
+    },
+  ],
+  "POST /api/admin/webhooks/endpoints/:id/rotate": [
+    {
+      url: (s) => `/api/admin/webhooks/endpoints/${s.hookId}/rotate`,
+      body: () => ({ overlapHours: 2 }),
+      action: "webhook_endpoint.rotate",
+      targetId: (s) => s.hookId!,
+      expect: ({ after }) => expect(after).toEqual({ overlapHours: 2 }),
+    },
+  ],
+  "POST /api/admin/webhooks/endpoints/:id/test": [
+    {
+      url: (s) => `/api/admin/webhooks/endpoints/${s.hookId}/test`,
+      body: () => ({}),
+      action: "webhook_endpoint.test",
+      targetId: (s) => s.hookId!,
+      keep: (s, res) => {
+        s.hookEventId = res.json().eventId;
+      },
+      expect: ({ after }) => expect(after).toEqual({ eventId: expect.stringMatching(/^msg_/) }),
+    },
+  ],
+  "POST /api/admin/webhooks/endpoints/:id/deliveries/:eventId/replay": [
+    {
+      url: (s) => `/api/admin/webhooks/endpoints/${s.hookId}/deliveries/${s.hookEventId}/replay`,
+      body: () => ({}),
+      action: "webhook_delivery.replay",
+      targetId: (s) => s.hookId!,
+      expect: ({ after }) => expect(after).toEqual({ eventId: expect.stringMatching(/^msg_/) }),
+    },
+  ],
+  "POST /api/admin/webhooks/endpoints/:id/replays": [
+    {
+      url: (s) => `/api/admin/webhooks/endpoints/${s.hookId}/replays`,
+      body: () => ({ from: 0, to: Date.UTC(2030, 0, 1), onlyFailed: true }),
+      action: "webhook_endpoint.replay",
+      targetId: (s) => s.hookId!,
+      // The only event is a test event, which a range replay leaves out.
+      expect: ({ after }) => expect(after).toMatchObject({ from: 0, onlyFailed: true, events: 0 }),
+    },
+  ],
+  "POST /api/admin/webhooks/endpoints/:id/disable": [
+    {
+      url: (s) => `/api/admin/webhooks/endpoints/${s.hookId}/disable`,
+      body: () => ({}),
+      action: "webhook_endpoint.disable",
+      targetId: (s) => s.hookId!,
+      expect: ({ after }) => expect(after).toEqual({ enabled: false }),
+    },
+  ],
+  "POST /api/admin/webhooks/endpoints/:id/enable": [
+    {
+      url: (s) => `/api/admin/webhooks/endpoints/${s.hookId}/enable`,
+      body: () => ({ recover: false }),
+      action: "webhook_endpoint.enable",
+      targetId: (s) => s.hookId!,
+      expect: ({ after }) => expect(after).toEqual({ enabled: true, recover: false }),
+    },
+  ],
+  "DELETE /api/admin/webhooks/endpoints/:id": [
+    {
+      url: (s) => `/api/admin/webhooks/endpoints/${s.hookId}`,
+      action: "webhook_endpoint.delete",
+      targetId: (s) => s.hookId!,
+      expect: ({ before }) => expect(before).toMatchObject({ description: "Risk engine" }),
+    },
+  ],
 };
 
 /** Unsafe back-office routes that change no settings, with where their records are proven. */
@@ -487,6 +583,8 @@ describe("audit coverage", () => {
         if (route === "POST /api/admin/api-keys") secrets.push(state.apiKey!, state.apiKey!.slice(4));
         if (route.endsWith("/reset-password")) secrets.push(res.json().password);
         if (route.startsWith("POST /api/admin/fx/sources") && res.json().key) secrets.push(res.json().key);
+        if (route.startsWith("POST /api/admin/webhooks/endpoints") && res.json().secret)
+          secrets.push(res.json().secret.slice("whsec_".length));
         const rows = await t.ctx.db
           .selectFrom("audit_log")
           .selectAll()

@@ -6,6 +6,7 @@ import {
   type AttemptToRecord,
   type ClaimedDelivery,
   claimDeliveries,
+  promoteWaiting,
   recordAttempts,
 } from "./delivery-repo.js";
 import {
@@ -120,6 +121,7 @@ async function claimBatches(
   batchSize: number,
   leaseMs: number,
 ): Promise<ClaimedDelivery[][]> {
+  await sweep(deps);
   const claims = await claimDeliveries(deps.db, deps.clock.now(), limit, leaseMs);
   const byEndpoint = new Map<string, ClaimedDelivery[]>();
   for (const c of claims) byEndpoint.set(c.endpointId, [...(byEndpoint.get(c.endpointId) ?? []), c]);
@@ -127,6 +129,16 @@ async function claimBatches(
   for (const list of byEndpoint.values())
     for (let i = 0; i < list.length; i += batchSize) batches.push(list.slice(i, i + batchSize));
   return batches;
+}
+
+/** How often a process looks for waiting deliveries that nothing holds back (delivery-repo.ts). */
+const SWEEP_EVERY_MS = 2_000;
+const lastSweep = new WeakMap<object, number>();
+async function sweep(deps: DeliveryDeps): Promise<void> {
+  const now = deps.clock.now();
+  if (now - (lastSweep.get(deps.db) ?? Number.NEGATIVE_INFINITY) < SWEEP_EVERY_MS) return;
+  lastSweep.set(deps.db, now);
+  await promoteWaiting(deps.db, now);
 }
 
 /** Claims up to `limit` due deliveries and sends them; resolves when all are recorded (tests). */

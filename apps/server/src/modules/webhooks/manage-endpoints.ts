@@ -8,6 +8,7 @@ import { writeTransaction } from "../../infra/db/database.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { resolveAlertIn } from "../integration-health/alert-repo.js";
 import { checkedAppUrl } from "../psp-integrations/app-url.js";
+import { parkDeliveries, promoteWaiting } from "./delivery-repo.js";
 import { type EndpointRow, endpointViews, findEndpoint, newEndpointRow } from "./endpoint-repo.js";
 import {
   type CreateEndpointInput,
@@ -191,6 +192,7 @@ export async function disableEndpoint(ctx: Ctx, actor: AdminActor, id: string): 
         .where("tenant_id", "=", actor.tenantId)
         .where("id", "=", id)
         .execute();
+      await parkDeliveries(trx, id);
       await recordAudit(
         trx,
         {
@@ -226,6 +228,7 @@ export async function enableEndpoint(
       .where("id", "=", id)
       .execute();
     await resolveAlertIn(trx, id, "webhook_disabled", now);
+    await promoteWaiting(trx, now, id);
     await recordAudit(
       trx,
       {

@@ -65,9 +65,9 @@ const EVENT_INPUT = tableColumns<EventInput>("v", {
 const NEXT_SEQ = `CASE WHEN v.deposit_id IS NULL THEN NULL ELSE COALESCE((SELECT MAX(e.seq) FROM webhook_events e
   WHERE e.deposit_id = v.deposit_id), 0) + v.k END`;
 const HAS_ENDPOINT = `EXISTS (SELECT 1 FROM webhook_endpoints p WHERE p.tenant_id = v.tenant_id AND p.deleted_at IS NULL)`;
-const SUBSCRIBED = (contains: string) => `p.tenant_id = v.tenant_id AND p.enabled = 1 AND p.deleted_at IS NULL
+const SUBSCRIBED = (wanted: string) => `p.tenant_id = v.tenant_id AND p.enabled = 1 AND p.deleted_at IS NULL
   AND (CASE WHEN v.only_endpoint IS NOT NULL THEN p.id = v.only_endpoint
-    ELSE (p.event_types = '*' OR ${contains}) AND (v.except_endpoint IS NULL OR p.id <> v.except_endpoint) END)`;
+    ELSE ${wanted} AND (v.except_endpoint IS NULL OR p.id <> v.except_endpoint) END)`;
 
 /** A statement's text on one line (texts are compared and named by their exact text). */
 const oneLine = (parts: TemplateStringsArray, ...values: string[]) =>
@@ -104,15 +104,24 @@ export function webhookEventWrites(
     };
   });
   const pg = dialectOf(db) === "postgres";
+  /** Whether endpoint `p` wants events of type `t` (`*`, or `,t,` in its list). */
+  const subscribes = (t: string) =>
+    `(p.event_types = '*' OR ${pg ? "strpos" : "instr"}(p.event_types, ',' || ${t} || ',') > 0)`;
   const v = () => rowsAsTable(db, EVENT_INPUT, rows);
-  const contains = pg
-    ? `strpos(p.event_types, ',' || v.type || ',') > 0`
-    : `instr(p.event_types, ',' || v.type || ',') > 0`;
   // SQLite runs the writes one after the other: the deliveries read the number just stored.
   // PostgreSQL runs them as one statement, one snapshot: the same expression gives the same number.
   const deliverySeq = pg ? NEXT_SEQ : "(SELECT e.seq FROM webhook_events e WHERE e.id = v.id)";
   const ev = v();
   const dv = v();
+  // The same rows again, as `w`: a delivery looks for an earlier event of its order in the batch.
+  const earlier = v();
+  // A delivery behind an earlier one of its order to the same endpoint (still pending, or earlier
+  // in this batch) waits: no due time until the earlier one is done (delivery-repo.ts promotes
+  // it), so the claim never scans deliveries it may not send yet.
+  const due = `CASE WHEN v.deposit_id IS NOT NULL AND (EXISTS (SELECT 1 FROM webhook_deliveries x
+      WHERE x.endpoint_id = p.id AND x.deposit_id = v.deposit_id AND x.status = 'pending')
+    OR EXISTS (SELECT 1 FROM (SELECT * FROM ${earlier.sql}) AS w WHERE w.deposit_id = v.deposit_id AND w.k < v.k
+      AND ${subscribes("w.type")})) THEN NULL ELSE v.created_at END`;
   const ofOrders = ofOrdersIn ? ` AND v.deposit_id IN (SELECT id FROM ${ofOrdersIn})` : "";
   return [
     {
@@ -125,9 +134,9 @@ export function webhookEventWrites(
       sql: oneLine`INSERT INTO webhook_deliveries (id, tenant_id, event_id, endpoint_id, deposit_id, seq, status,
           attempts, due_at, created_at)
         SELECT v.id || ':' || p.id, v.tenant_id, v.id, p.id, v.deposit_id, ${deliverySeq}, 'pending', 0,
-          v.created_at, v.created_at
-        FROM ${dv.sql} JOIN webhook_endpoints p ON ${SUBSCRIBED(contains)}${ofOrders}`,
-      parameters: dv.parameters,
+          ${due}, v.created_at
+        FROM ${dv.sql} JOIN webhook_endpoints p ON ${SUBSCRIBED(subscribes("v.type"))}${ofOrders}`,
+      parameters: [...earlier.parameters, ...dv.parameters],
     },
   ];
 }
