@@ -1,5 +1,6 @@
 import { type Db, writeTransaction } from "../../infra/db/database.js";
-import type { WebhookEventsTable } from "../../infra/db/schema.js";
+import type { WebhookAttemptsTable, WebhookEventsTable } from "../../infra/db/schema.js";
+import { insertRows, rowsAsTable, runSql, tableColumns } from "../../infra/db/sql-text.js";
 import { claimDue, claimStatement } from "../../infra/jobs/job-claim.js";
 import { openAlertIn, resolveAlertIn } from "../integration-health/alert-repo.js";
 import { insertWebhookEvents } from "./outbox-repo.js";
@@ -159,10 +160,31 @@ export async function recordAttempts(db: Db, items: readonly AttemptToRecord[]):
         ];
       }),
     );
-    const out: RecordedAttempt[] = [];
-    for (const i of items) {
+    const out: RecordedAttempt[] = new Array(items.length);
+    const plain: PlainRecord[] = [];
+    for (const [n, i] of items.entries()) {
       const ep = streaks.get(i.claim.endpointId);
-      out.push(ep ? await recordAttemptIn(trx, i.claim, i.attempt, i.decide, ep) : { held: false });
+      if (!ep) {
+        out[n] = { held: false };
+        continue;
+      }
+      const attempt = i.claim.attempts + 1;
+      const decision = i.decide({ failingSince: ep.failingSince, attempts: attempt });
+      // An alert or a disabling has writes of its own: one by one. Every other outcome is part
+      // of three statements for the whole batch (each a round trip on PostgreSQL).
+      if (decision.kind === "disable" || (decision.kind !== "delivered" && attempt === FAILING_ALERT_AT))
+        out[n] = await recordAttemptIn(trx, i.claim, i.attempt, i.decide, ep);
+      else plain.push({ n, i, ep, attempt, decision });
+    }
+    const held = await recordPlain(trx, plain);
+    for (const r of plain) {
+      out[r.n] = held.has(r.i.claim.id) ? { held: true, decision: r.decision } : { held: false };
+      if (!held.has(r.i.claim.id)) continue;
+      if (r.decision.kind === "delivered") {
+        if (r.ep.failingSince !== null) r.ep.resolve = true;
+        r.ep.failingSince = null;
+        r.ep.lastSuccessAt = r.i.attempt.now;
+      } else if (r.ep.failingSince === null) r.ep.failingSince = r.i.attempt.now;
     }
     for (const [id, ep] of streaks) {
       if (ep.failingSince !== ep.read.failingSince || ep.lastSuccessAt !== ep.read.lastSuccessAt)
@@ -175,6 +197,124 @@ export async function recordAttempts(db: Db, items: readonly AttemptToRecord[]):
     }
     return out;
   });
+}
+
+type PlainRecord = {
+  n: number;
+  i: AttemptToRecord;
+  ep: EndpointStreak;
+  attempt: number;
+  decision: Extract<AttemptDecision, { kind: "delivered" | "retry" | "give_up" }>;
+};
+
+const ATTEMPT_ROWS = tableColumns<WebhookAttemptsTable>("webhook_attempts", {
+  id: "text",
+  tenant_id: "text",
+  delivery_id: "text",
+  event_id: "text",
+  endpoint_id: "text",
+  attempt: "integer",
+  request_headers: "text",
+  response_status: "integer",
+  response_headers: "text",
+  response_body: "text",
+  error: "text",
+  latency_ms: "integer",
+  created_at: "bigint",
+});
+
+type DeliveryChange = {
+  id: string;
+  lease: number;
+  status: "delivered" | "failed" | "pending";
+  attempts: number;
+  due_at: number | null;
+  at: number;
+  http_status: number | null;
+  error: string | null;
+};
+const DELIVERY_CHANGES = tableColumns<DeliveryChange>("v", {
+  id: "text",
+  lease: "bigint",
+  status: "text",
+  attempts: "integer",
+  due_at: "bigint",
+  at: "bigint",
+  http_status: "integer",
+  error: "text",
+});
+type Finished = { endpoint_id: string; deposit_id: string };
+const FINISHED = tableColumns<Finished>("v", { endpoint_id: "text", deposit_id: "text" });
+
+/**
+ * The plain attempts of a batch in three statements: their log rows; their deliveries' new
+ * state, each only while its claim holds (returns the ids that held); and, for each order whose
+ * delivery is done, the next one waiting behind it made due. See {@link recordAttemptIn}.
+ */
+async function recordPlain(trx: Db, plain: readonly PlainRecord[]): Promise<Set<string>> {
+  if (plain.length === 0) return new Set();
+  await runSql(
+    trx,
+    insertRows(
+      trx,
+      ATTEMPT_ROWS,
+      plain.map(({ i: { claim: c, attempt: a }, attempt }) => ({
+        id: a.id,
+        tenant_id: c.tenantId,
+        delivery_id: c.id,
+        event_id: c.eventId,
+        endpoint_id: c.endpointId,
+        attempt,
+        request_headers: JSON.stringify(a.requestHeaders),
+        response_status: a.responseStatus,
+        response_headers: a.responseHeaders === null ? null : JSON.stringify(a.responseHeaders),
+        response_body: a.responseBody,
+        error: a.error,
+        latency_ms: a.latencyMs,
+        created_at: a.now,
+      })),
+    ),
+  );
+  const v = rowsAsTable(
+    trx,
+    DELIVERY_CHANGES,
+    plain.map(({ i: { claim: c, attempt: a }, attempt, decision: d }) => ({
+      id: c.id,
+      lease: c.lease,
+      status: d.kind === "delivered" ? "delivered" : d.kind === "retry" ? "pending" : "failed",
+      attempts: attempt,
+      due_at: d.kind === "retry" ? d.at : null,
+      at: a.now,
+      http_status: a.responseStatus,
+      error: a.error,
+    })),
+  );
+  const { rows } = await runSql<{ id: string }>(trx, {
+    sql: `UPDATE webhook_deliveries SET status = v.status, attempts = v.attempts, due_at = v.due_at,
+      last_attempt_at = v.at, last_http_status = v.http_status, last_error = v.error,
+      delivered_at = CASE WHEN v.status = 'delivered' THEN v.at ELSE webhook_deliveries.delivered_at END
+      FROM ${v.sql} WHERE webhook_deliveries.id = v.id AND webhook_deliveries.status = 'pending'
+      AND webhook_deliveries.due_at = v.lease RETURNING webhook_deliveries.id`.replace(/\s+/g, " "),
+    parameters: v.parameters,
+  });
+  const held = new Set(rows.map((r) => r.id));
+  const done = plain.filter(
+    (r) => r.decision.kind !== "retry" && held.has(r.i.claim.id) && r.i.claim.depositId !== null,
+  );
+  if (done.length > 0) {
+    const f = rowsAsTable(
+      trx,
+      FINISHED,
+      done.map((r) => ({ endpoint_id: r.i.claim.endpointId, deposit_id: r.i.claim.depositId as string })),
+    );
+    await runSql(trx, {
+      sql: `UPDATE webhook_deliveries SET due_at = ? WHERE id IN (SELECT (SELECT x.id FROM webhook_deliveries x
+        WHERE x.endpoint_id = v.endpoint_id AND x.deposit_id = v.deposit_id AND x.status = 'pending'
+        AND x.due_at IS NULL ORDER BY x.seq LIMIT 1) FROM ${f.sql})`.replace(/\s+/g, " "),
+      parameters: [Math.max(...done.map((r) => r.i.attempt.now)), ...f.parameters],
+    });
+  }
+  return held;
 }
 
 /**
