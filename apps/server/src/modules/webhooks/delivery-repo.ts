@@ -199,6 +199,23 @@ export async function recordAttempts(db: Db, items: readonly AttemptToRecord[]):
   });
 }
 
+/** An attempt's row in the delivery log. */
+const attemptRow = (c: ClaimedDelivery, a: AttemptRecord, attempt: number): WebhookAttemptsTable => ({
+  id: a.id,
+  tenant_id: c.tenantId,
+  delivery_id: c.id,
+  event_id: c.eventId,
+  endpoint_id: c.endpointId,
+  attempt,
+  request_headers: JSON.stringify(a.requestHeaders),
+  response_status: a.responseStatus,
+  response_headers: a.responseHeaders === null ? null : JSON.stringify(a.responseHeaders),
+  response_body: a.responseBody,
+  error: a.error,
+  latency_ms: a.latencyMs,
+  created_at: a.now,
+});
+
 type PlainRecord = {
   n: number;
   i: AttemptToRecord;
@@ -258,21 +275,7 @@ async function recordPlain(trx: Db, plain: readonly PlainRecord[]): Promise<Set<
     insertRows(
       trx,
       ATTEMPT_ROWS,
-      plain.map(({ i: { claim: c, attempt: a }, attempt }) => ({
-        id: a.id,
-        tenant_id: c.tenantId,
-        delivery_id: c.id,
-        event_id: c.eventId,
-        endpoint_id: c.endpointId,
-        attempt,
-        request_headers: JSON.stringify(a.requestHeaders),
-        response_status: a.responseStatus,
-        response_headers: a.responseHeaders === null ? null : JSON.stringify(a.responseHeaders),
-        response_body: a.responseBody,
-        error: a.error,
-        latency_ms: a.latencyMs,
-        created_at: a.now,
-      })),
+      plain.map(({ i: { claim: c, attempt: a }, attempt }) => attemptRow(c, a, attempt)),
     ),
   );
   const v = rowsAsTable(
@@ -333,21 +336,7 @@ async function recordAttemptIn(
   const attempt = c.attempts + 1;
   await trx
     .insertInto("webhook_attempts")
-    .values({
-      id: a.id,
-      tenant_id: c.tenantId,
-      delivery_id: c.id,
-      event_id: c.eventId,
-      endpoint_id: c.endpointId,
-      attempt,
-      request_headers: JSON.stringify(a.requestHeaders),
-      response_status: a.responseStatus,
-      response_headers: a.responseHeaders === null ? null : JSON.stringify(a.responseHeaders),
-      response_body: a.responseBody,
-      error: a.error,
-      latency_ms: a.latencyMs,
-      created_at: a.now,
-    })
+    .values(attemptRow(c, a, attempt))
     .execute();
   const failingSince = ep.failingSince;
   const decision = decide({ failingSince, attempts: attempt });
