@@ -6,6 +6,7 @@ import { type Db, writeTransaction } from "../../infra/db/database.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { attemptsWithType, findEndpoint } from "./endpoint-repo.js";
 import type { AttemptView, DeliveryView, DepositWebhookView, deliveriesQuery } from "./endpoint-schemas.js";
+import { holdRequeued } from "./replay-tasks.js";
 import { webhookBody } from "./webhook-body.js";
 
 /** The delivery log of an endpoint: its deliveries, one with its body and attempts, replay of one. */
@@ -114,7 +115,10 @@ export async function getDelivery(
   };
 }
 
-/** Requeues one delivery: pending, due now, attempts from 0 (the log keeps the earlier ones). */
+/**
+ * Requeues one delivery: pending, due now, attempts from 0 (the log keeps the earlier ones); it
+ * waits instead while its endpoint is disabled or an earlier event of its order is pending there.
+ */
 export async function replayDelivery(
   ctx: Pick<AppContext, "db" | "clock">,
   actor: AdminActor,
@@ -131,6 +135,7 @@ export async function replayDelivery(
       .where("event_id", "=", eventId)
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) === 0) throw new NotFoundError("Webhook delivery");
+    await holdRequeued(trx, endpointId, [`${eventId}:${endpointId}`]);
     await recordAudit(
       trx,
       {

@@ -1,5 +1,6 @@
 import type { Selectable } from "kysely";
 import type { AppContext } from "../../app-context.js";
+import { NotFoundError } from "../../common/errors.js";
 import { newId } from "../../common/ids.js";
 import type { AdminActor } from "../../http/admin-actor.js";
 import { type Db, writeTransaction } from "../../infra/db/database.js";
@@ -7,6 +8,7 @@ import type { WebhookReplaysTable } from "../../infra/db/schema.js";
 import { claimDue, claimStatement } from "../../infra/jobs/job-claim.js";
 import { type JobLoop, startJobLoop } from "../../infra/jobs/job-loop.js";
 import { recordAudit } from "../audit/audit-repo.js";
+import { findEndpoint } from "./endpoint-repo.js";
 import type { ReplayView } from "./endpoint-schemas.js";
 import { eventTypesOf } from "./webhook-event-types.js";
 
@@ -114,7 +116,22 @@ export async function createReplayIn(
   return replayView(row);
 }
 
+/** `POST …/replays`: a replay of a time range to one endpoint, run in the background. */
+export async function replayRange(
+  ctx: Pick<AppContext, "db" | "clock">,
+  actor: AdminActor,
+  endpointId: string,
+  r: Omit<Range, "eventType"> & { eventType?: string },
+): Promise<ReplayView> {
+  if (!(await findEndpoint(ctx.db, actor.tenantId, endpointId))) throw new NotFoundError("Webhook endpoint");
+  return writeTransaction(ctx.db, (trx) =>
+    createReplayIn(trx, actor, endpointId, { kind: "replay", ...r }, ctx.clock.now()),
+  );
+}
+
+/** The endpoint's latest tasks, newest first. */
 export async function listReplays(db: Db, tenantId: string, endpointId: string): Promise<ReplayView[]> {
+  if (!(await findEndpoint(db, tenantId, endpointId))) throw new NotFoundError("Webhook endpoint");
   const rows = await db
     .selectFrom("webhook_replays")
     .selectAll()
@@ -132,11 +149,51 @@ const REPLAY_QUEUE = claimStatement({
   where: "job.state = 'running'",
 });
 
+/**
+ * Requeued deliveries that may not be sent yet wait without a due time, as outbox-repo.ts writes
+ * them, so the claim never scans them: all of a disabled endpoint's (promoted when it is enabled),
+ * and those behind a pending delivery of their order to the same endpoint (promoted when that one
+ * is done, delivery-repo.ts). Only the rows just requeued: a claimed row's lease is left alone.
+ */
+export async function holdRequeued(
+  trx: Db,
+  endpointId: string,
+  deliveryIds: readonly string[],
+): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  const ep = await trx
+    .selectFrom("webhook_endpoints")
+    .select(["enabled", "deleted_at"])
+    .where("id", "=", endpointId)
+    .executeTakeFirst();
+  const sendable = ep !== undefined && Number(ep.enabled) === 1 && ep.deleted_at === null;
+  let q = trx
+    .updateTable("webhook_deliveries as d")
+    .set({ due_at: null })
+    .where("d.id", "in", deliveryIds)
+    .where("d.status", "=", "pending");
+  if (sendable)
+    q = q
+      .where("d.deposit_id", "is not", null)
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom("webhook_deliveries as x")
+            .select("x.id")
+            .whereRef("x.endpoint_id", "=", "d.endpoint_id")
+            .whereRef("x.deposit_id", "=", "d.deposit_id")
+            .where("x.status", "=", "pending")
+            .whereRef("x.seq", "<", "d.seq"),
+        ),
+      );
+  await q.execute();
+}
+
 /** One chunk of a claimed task: its deliveries requeued, its cursor and progress moved on. */
 export async function runReplayChunk(
   deps: Pick<AppContext, "db" | "clock">,
   id: string,
   lease: number,
+  chunk = CHUNK,
 ): Promise<void> {
   const now = deps.clock.now();
   await writeTransaction(deps.db, async (trx) => {
@@ -167,7 +224,7 @@ export async function runReplayChunk(
       "created_at",
     ]);
     if (task.cursor !== null) q = q.where("id", ">", task.cursor);
-    const events = ep.deleted_at === null ? await q.orderBy("id").limit(CHUNK).execute() : [];
+    const events = ep.deleted_at === null ? await q.orderBy("id").limit(chunk).execute() : [];
     const ids = events.map((e) => `${e.id}:${task.endpoint_id}`);
     const kept = new Map(
       ids.length === 0
@@ -180,6 +237,7 @@ export async function runReplayChunk(
               .execute()
           ).map((d) => [d.id, d.status]),
     );
+    const requeued: string[] = [];
     for (const e of events) {
       // The event that announced this endpoint's own disabling went to the others only.
       if (
@@ -212,8 +270,10 @@ export async function runReplayChunk(
           oc.column("id").doUpdateSet({ status: "pending", attempts: 0, due_at: now, delivered_at: null }),
         )
         .execute();
+      requeued.push(deliveryId);
     }
-    const finished = events.length < CHUNK;
+    await holdRequeued(trx, task.endpoint_id, requeued);
+    const finished = events.length < chunk;
     await trx
       .updateTable("webhook_replays")
       .set({
@@ -230,9 +290,13 @@ export async function runReplayChunk(
 }
 
 /** Claims due tasks and runs one chunk of each; resolves when all are done (tests, the loop). */
-export async function runDueReplays(deps: Pick<AppContext, "db" | "clock">, limit: number): Promise<number> {
+export async function runDueReplays(
+  deps: Pick<AppContext, "db" | "clock">,
+  limit: number,
+  chunk = CHUNK,
+): Promise<number> {
   const { ids, lease } = await claimDue(deps.db, REPLAY_QUEUE, deps.clock.now(), limit, LEASE_MS);
-  for (const id of ids) await runReplayChunk(deps, id, lease);
+  for (const id of ids) await runReplayChunk(deps, id, lease, chunk);
   return ids.length;
 }
 

@@ -2,12 +2,9 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
-import { NotFoundError } from "../../common/errors.js";
 import { staffOf } from "../../http/access.js";
 import { adminActorOf } from "../../http/admin-actor.js";
-import { writeTransaction } from "../../infra/db/database.js";
 import { getDelivery, listDeliveries, replayDelivery } from "./delivery-log.js";
-import { findEndpoint } from "./endpoint-repo.js";
 import {
   attemptOut,
   createEndpointInput,
@@ -31,7 +28,7 @@ import {
   sendTestEvent,
   updateEndpoint,
 } from "./manage-endpoints.js";
-import { createReplayIn, listReplays } from "./replay-tasks.js";
+import { listReplays, replayRange } from "./replay-tasks.js";
 import { WEBHOOK_EVENT_TYPES } from "./webhook-event-types.js";
 
 const BASE = "/api/admin/webhooks";
@@ -254,15 +251,8 @@ export function webhookRoutes(app: FastifyInstance, ctx: AppContext): void {
         response: { 202: replayOut },
       },
     },
-    async (req, reply) => {
-      const actor = adminActorOf(req);
-      if (!(await findEndpoint(ctx.db, actor.tenantId, req.params.id)))
-        throw new NotFoundError("Webhook endpoint");
-      const view = await writeTransaction(ctx.db, (trx) =>
-        createReplayIn(trx, actor, req.params.id, { kind: "replay", ...req.body }, ctx.clock.now()),
-      );
-      return reply.status(202).send(view);
-    },
+    async (req, reply) =>
+      reply.status(202).send(await replayRange(ctx, adminActorOf(req), req.params.id, req.body)),
   );
 
   r.get(
@@ -276,10 +266,6 @@ export function webhookRoutes(app: FastifyInstance, ctx: AppContext): void {
         response: { 200: z.object({ items: z.array(replayOut) }) },
       },
     },
-    async (req) => {
-      const tenantId = staffOf(req).tenantId;
-      if (!(await findEndpoint(ctx.db, tenantId, req.params.id))) throw new NotFoundError("Webhook endpoint");
-      return { items: await listReplays(ctx.db, tenantId, req.params.id) };
-    },
+    async (req) => ({ items: await listReplays(ctx.db, staffOf(req).tenantId, req.params.id) }),
   );
 }
