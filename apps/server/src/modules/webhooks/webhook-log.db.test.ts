@@ -5,6 +5,7 @@ import { insertPaymentSetup } from "../../test/payment-fixtures.js";
 import { createTestApp, seedTenant, type TestApp } from "../../test/test-app.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../../test/webhook-receiver.js";
 import { type DeliveryDeps, runDueDeliveries } from "./delivery-worker.js";
+import { getEndpoint } from "./manage-endpoints.js";
 import { runDueReplays } from "./replay-tasks.js";
 
 const T0 = Date.UTC(2026, 11, 5, 12, 0, 0);
@@ -170,5 +171,47 @@ describe("replay of one delivery", () => {
       .where("action", "=", "webhook_delivery.replay")
       .execute();
     expect(audit).toHaveLength(1);
+  });
+});
+
+describe("endpoint figures", () => {
+  it("counts the last 24 h's attempts and successes, the backlog and the next retry, and the last attempts", async () => {
+    const { tenant, rx, endpointId, credited } = await setup(["deposit.succeeded"]);
+    const view = async () => (await tenant.viewer.get(`${BASE}/${endpointId}`)).json();
+    expect((await view()).stats).toEqual({
+      attempts24h: 0,
+      succeeded24h: 0,
+      successRate24h: null,
+      pending: 0,
+      failed: 0,
+      nextRetryAt: null,
+    });
+    await credited();
+    await drain();
+    rx.respond = () => ({ status: 503 });
+    await credited();
+    await drain();
+    const v = await view();
+    expect(v.stats).toEqual({
+      attempts24h: 2,
+      succeeded24h: 1,
+      successRate24h: 0.5,
+      pending: 1,
+      failed: 0,
+      nextRetryAt: clock.now() + 5000,
+    });
+    expect(v.lastAttempts.map((a: { responseStatus: number }) => a.responseStatus)).toEqual([503, 200]);
+    expect(v.failingSince).toBe(clock.now());
+    expect((await tenant.viewer.get(BASE)).json().items.map((e: { id: string }) => e.id)).toEqual([
+      endpointId,
+    ]);
+    // A day later the attempts have aged out of the figures; the backlog has not. (Read without
+    // HTTP: the staff session has expired by then.)
+    clock.advance(24 * 3600_000 + 1);
+    expect((await getEndpoint(t.ctx, tenant.tenantId, endpointId)).stats).toMatchObject({
+      attempts24h: 0,
+      successRate24h: null,
+      pending: 1,
+    });
   });
 });
