@@ -174,6 +174,29 @@ describe("replay of one delivery", () => {
   });
 });
 
+describe("test event", () => {
+  it("goes to the one endpoint whatever its subscription, not to the others; refused while disabled", async () => {
+    const { tenant, rx, endpointId } = await setup(["deposit.succeeded"]);
+    const other = await startWebhookReceiver();
+    receivers.push(other);
+    expect((await tenant.owner.post(BASE, { url: other.url })).statusCode).toBe(201);
+    const res = await tenant.admin.post(`${BASE}/${endpointId}/test`, {});
+    expect(res.statusCode).toBe(202);
+    const { eventId } = res.json();
+    expect(eventId).toMatch(/^msg_/);
+    expect(await drain()).toBe(1);
+    expect(other.received).toHaveLength(0);
+    expect(rx.received[0]?.headers["webhook-id"]).toBe(eventId);
+    expect(rx.received[0]?.json).toMatchObject({
+      type: "webhook.test",
+      data: { endpointId, message: "This is a test event from psphub." },
+    });
+    expect((await tenant.viewer.post(`${BASE}/${endpointId}/test`, {})).statusCode).toBe(403);
+    await tenant.admin.post(`${BASE}/${endpointId}/disable`, {});
+    expect((await tenant.admin.post(`${BASE}/${endpointId}/test`, {})).statusCode).toBe(409);
+  });
+});
+
 describe("endpoint figures", () => {
   it("counts the last 24 h's attempts and successes, the backlog and the next retry, and the last attempts", async () => {
     const { tenant, rx, endpointId, credited } = await setup(["deposit.succeeded"]);
