@@ -71,6 +71,8 @@ export function openQuoteToken(box: SecretBox, token: string): LockedQuote | nul
   if (parts.length !== 2) return null;
   const [payload = "", sig = ""] = parts;
   const given = Buffer.from(sig, "base64url");
+  // Only the canonical text: a changed last character whose bits decoding drops is still altered.
+  if (given.toString("base64url") !== sig) return null;
   const expected = mac(box.deriveKey(PURPOSE), payload);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   let p: Payload;
