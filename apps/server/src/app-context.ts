@@ -13,6 +13,7 @@ import { Api1TokenCache } from "./modules/deposits/api1-token-cache.js";
 import { createDepositWriter, type DepositWriter } from "./modules/deposits/create-deposit-repo.js";
 import { createRateLookup, type RateLookup } from "./modules/fx-rates/rate-lookup.js";
 import { CallbackIntegrations } from "./modules/psp-integrations/integration-repo.js";
+import { WebhookSigner } from "./modules/webhooks/webhook-signer.js";
 
 /**
  * Everything a use-case may depend on, built once per process and passed explicitly.
@@ -56,6 +57,8 @@ export interface AppContext {
   httpOut: GuardedClient;
   /** Exchange rates of the tenants' sources; external ones cached per process (modules/fx-rates). */
   fxRates: RateLookup;
+  /** The webhook worker's signing keys by sealed endpoint secret, at most 1 024 (webhook-signer.ts). */
+  webhookSigner: WebhookSigner;
   close(): Promise<void>;
 }
 
@@ -93,6 +96,7 @@ export function createAppContext(
     sessionStreams: new SessionStreams(config.portalStreamsPerSession),
     httpOut,
     fxRates: createRateLookup({ db: handle.db, secretBox, httpOut, logger }),
+    webhookSigner: new WebhookSigner((sealed) => secretBox.open(sealed)),
     close: async () => {
       await httpOut.close();
       await handle.close();

@@ -3,7 +3,7 @@ import { buildApp } from "./app.js";
 import { type AppContext, createAppContext } from "./app-context.js";
 import { type Config, ConfigError, SCRYPT_N_FLOOR } from "./config/config.js";
 import { passwordHashCost } from "./infra/crypto/hashing.js";
-import { dialectOf, migrateToLatest } from "./infra/db/database.js";
+import { dialectOf, migrateToLatest, openDatabase } from "./infra/db/database.js";
 import { pruneLoginAttemptsJob } from "./modules/auth/login-throttle.js";
 import { deleteExpiredSessionsJob } from "./modules/auth/session-repo.js";
 import { expireDepositsJob } from "./modules/deposits/expire-deposits.js";
@@ -14,7 +14,7 @@ import {
   type StatusQueryWorker,
   startStatusQueryWorker,
 } from "./modules/status-query/status-query-worker.js";
-import { startDeliveryWorker } from "./modules/webhooks/delivery-worker.js";
+import { DELIVERY_POOL_SIZE, startDeliveryWorker } from "./modules/webhooks/delivery-worker.js";
 import { startReplayWorker } from "./modules/webhooks/replay-tasks.js";
 
 export type BackgroundJob = (ctx: AppContext) => Promise<void>;
@@ -86,10 +86,19 @@ export async function startServer(
       leaseMs: config.statusQueryLeaseMs,
     });
 
-  const webhooks =
-    config.webhookPollMs > 0 && config.webhookConcurrency > 0
-      ? startDeliveryWorker(ctx, { pollMs: config.webhookPollMs, concurrency: config.webhookConcurrency })
+  const deliveries = config.webhookPollMs > 0 && config.webhookConcurrency > 0;
+  // On PostgreSQL the delivery worker has connections of its own: its claims and records never
+  // queue behind the callbacks' statements in the shared pool (bench B6).
+  const webhookDb =
+    deliveries && config.database.kind === "postgres"
+      ? openDatabase({ database: { ...config.database, poolSize: DELIVERY_POOL_SIZE } })
       : undefined;
+  const webhooks = deliveries
+    ? startDeliveryWorker(
+        { ...ctx, db: webhookDb?.db ?? ctx.db },
+        { pollMs: config.webhookPollMs, concurrency: config.webhookConcurrency },
+      )
+    : undefined;
   const replays = config.webhookPollMs > 0 ? startReplayWorker(ctx, 1000) : undefined;
 
   let stopping: Promise<void> | undefined;
@@ -98,6 +107,7 @@ export async function startServer(
       if (timer) clearInterval(timer);
       await worker?.stop();
       await webhooks?.stop();
+      await webhookDb?.close();
       await replays?.stop();
       await app.close();
       await ctx.close();

@@ -1,4 +1,4 @@
-import { signWebhook, WEBHOOK_HEADERS } from "@psphub/protocol";
+import { WEBHOOK_HEADERS } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
 import { newId } from "../../common/ids.js";
 import { type JobLoop, startJobLoop } from "../../infra/jobs/job-loop.js";
@@ -26,7 +26,7 @@ import { webhookBody } from "./webhook-body.js";
  * is sent again with the same `webhook-id`, which the receiver deduplicates on.
  */
 
-export type DeliveryDeps = Pick<AppContext, "db" | "clock" | "logger" | "secretBox" | "httpOut"> & {
+export type DeliveryDeps = Pick<AppContext, "db" | "clock" | "logger" | "webhookSigner" | "httpOut"> & {
   /** The jitter's source, in [0, 1) (tests fix it). */
   random?: () => number;
 };
@@ -41,9 +41,9 @@ const MAX_ANSWER_BYTES = 256 * 1024;
 /** Signs and sends one claimed delivery: the attempt to record (never throws). */
 async function send(deps: DeliveryDeps, c: ClaimedDelivery): Promise<AttemptToRecord> {
   const now = deps.clock.now();
-  const secrets = [deps.secretBox.open(c.secretEnc)];
+  const secrets = [c.secretEnc];
   if (c.previousSecretEnc !== null && c.previousExpiresAt !== null && c.previousExpiresAt > now)
-    secrets.push(deps.secretBox.open(c.previousSecretEnc));
+    secrets.push(c.previousSecretEnc);
   const body = webhookBody(c.event);
   const timestamp = Math.floor(now / 1000);
   const headers: Record<string, string> = {
@@ -51,7 +51,7 @@ async function send(deps: DeliveryDeps, c: ClaimedDelivery): Promise<AttemptToRe
     "user-agent": "psphub-webhooks/1",
     [WEBHOOK_HEADERS.id]: c.eventId,
     [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-    [WEBHOOK_HEADERS.signature]: await signWebhook({ id: c.eventId, timestamp, body }, secrets),
+    [WEBHOOK_HEADERS.signature]: deps.webhookSigner.sign({ id: c.eventId, timestamp, body }, secrets),
   };
   const res = await deps.httpOut.request({
     url: c.url,
@@ -148,22 +148,24 @@ export async function runDueDeliveries(deps: DeliveryDeps, limit: number): Promi
   return batches.reduce((n, b) => n + b.length, 0);
 }
 
-/** Batches in flight per process: `concurrency` deliveries in flight are this many batches. */
-const BATCHES_IN_FLIGHT = 4;
+/** Deliveries per batch at most (one record transaction each). */
+const BATCH_SIZE = 32;
+/** The worker's own PostgreSQL connections (main.ts): a claim and the records of the batches in flight. */
+export const DELIVERY_POOL_SIZE = 4;
 
 /**
  * The loop of one process (infra/jobs/job-loop.ts): at most `concurrency` deliveries in flight,
- * as {@link BATCHES_IN_FLIGHT} batches.
+ * as batches of at most {@link BATCH_SIZE}.
  */
 export function startDeliveryWorker(
   deps: DeliveryDeps,
   opts: { pollMs: number; concurrency: number; leaseMs?: number },
 ): JobLoop {
   const leaseMs = opts.leaseMs ?? DELIVERY_LEASE_MS;
-  const batchSize = Math.max(1, Math.ceil(opts.concurrency / BATCHES_IN_FLIGHT));
+  const batchSize = Math.min(BATCH_SIZE, opts.concurrency);
   return startJobLoop({
     pollMs: opts.pollMs,
-    concurrency: BATCHES_IN_FLIGHT,
+    concurrency: Math.max(1, Math.floor(opts.concurrency / batchSize)),
     claim: (free) => claimBatches(deps, free * batchSize, batchSize, leaseMs),
     run: (b) => deliverBatch(deps, b),
     onClaimError: (err) => deps.logger.error({ err }, "webhook delivery claim failed"),
