@@ -143,7 +143,7 @@ const envSchema = z.object({
   STATUS_QUERY_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).default(90),
   FX_QUOTE_VALIDITY_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
   WEBHOOK_POLL_MS: z.coerce.number().int().min(0).max(600_000).default(200),
-  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(1000).default(64),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(1000).default(256),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   TRUST_PROXY: bool.default(false),
