@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
+import { LruMap } from "../../common/lru-map.js";
 import type { SecretBox } from "../../infra/crypto/secret-box.js";
 import type { Db } from "../../infra/db/database.js";
 import type { FxSourceKind } from "../../infra/db/schema.js";
 import type { GuardedClient } from "../../infra/http-out/guarded-client.js";
 import { openAlert, resolveAlert } from "../integration-health/alert-repo.js";
 import { type FxSourceRow, findRate, findSource } from "./fx-source-repo.js";
-import { LruMap } from "./lru-map.js";
 import {
   cacheDecision,
   type ExternalAnswer,

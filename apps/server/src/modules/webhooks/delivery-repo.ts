@@ -1,5 +1,6 @@
+import type { ExpressionBuilder } from "kysely";
 import { type Db, writeTransaction } from "../../infra/db/database.js";
-import type { WebhookAttemptsTable, WebhookEventsTable } from "../../infra/db/schema.js";
+import type { Database, WebhookAttemptsTable, WebhookEventsTable } from "../../infra/db/schema.js";
 import { insertRows, rowsAsTable, runSql, tableColumns } from "../../infra/db/sql-text.js";
 import { claimDue, claimStatement } from "../../infra/jobs/job-claim.js";
 import { openAlertIn, resolveAlertIn } from "../integration-health/alert-repo.js";
@@ -464,6 +465,23 @@ export async function parkDeliveries(trx: Db, endpointId: string): Promise<void>
 }
 
 /**
+ * Whether delivery `d` has a pending delivery of its order to its endpoint ahead of it: the
+ * ordering rule of {@link DELIVERY_QUEUE}, for the statements that hold or promote deliveries.
+ */
+export const earlierPendingOfOrder = (
+  eb: ExpressionBuilder<Database & { d: Database["webhook_deliveries"] }, "d">,
+) =>
+  eb.exists(
+    eb
+      .selectFrom("webhook_deliveries as x")
+      .select("x.id")
+      .whereRef("x.endpoint_id", "=", "d.endpoint_id")
+      .whereRef("x.deposit_id", "=", "d.deposit_id")
+      .where("x.status", "=", "pending")
+      .whereRef("x.seq", "<", "d.seq"),
+  );
+
+/**
  * Makes due every waiting delivery (of an enabled endpoint) that nothing holds back any more: no
  * pending delivery of its order before it to its endpoint. For one endpoint when it is enabled
  * again; for all, now and then, as a safety net: on PostgreSQL a delivery written while the one
@@ -484,21 +502,7 @@ export async function promoteWaiting(db: Db, now: number, endpointId?: string): 
           .where("p.deleted_at", "is", null),
       ),
     )
-    .where(({ or, eb, not, exists, selectFrom }) =>
-      or([
-        eb("d.deposit_id", "is", null),
-        not(
-          exists(
-            selectFrom("webhook_deliveries as x")
-              .select("x.id")
-              .whereRef("x.endpoint_id", "=", "d.endpoint_id")
-              .whereRef("x.deposit_id", "=", "d.deposit_id")
-              .where("x.status", "=", "pending")
-              .whereRef("x.seq", "<", "d.seq"),
-          ),
-        ),
-      ]),
-    );
+    .where((eb) => eb.or([eb("d.deposit_id", "is", null), eb.not(earlierPendingOfOrder(eb))]));
   if (endpointId !== undefined) q = q.where("d.endpoint_id", "=", endpointId);
   const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows);

@@ -8,6 +8,7 @@ import type { WebhookReplaysTable } from "../../infra/db/schema.js";
 import { claimDue, claimStatement } from "../../infra/jobs/job-claim.js";
 import { type JobLoop, startJobLoop } from "../../infra/jobs/job-loop.js";
 import { recordAudit } from "../audit/audit-repo.js";
+import { earlierPendingOfOrder } from "./delivery-repo.js";
 import { findEndpoint } from "./endpoint-repo.js";
 import type { ReplayView } from "./endpoint-schemas.js";
 import { eventTypesOf } from "./webhook-event-types.js";
@@ -172,19 +173,7 @@ export async function holdRequeued(
     .set({ due_at: null })
     .where("d.id", "in", deliveryIds)
     .where("d.status", "=", "pending");
-  if (sendable)
-    q = q
-      .where("d.deposit_id", "is not", null)
-      .where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom("webhook_deliveries as x")
-            .select("x.id")
-            .whereRef("x.endpoint_id", "=", "d.endpoint_id")
-            .whereRef("x.deposit_id", "=", "d.deposit_id")
-            .where("x.status", "=", "pending")
-            .whereRef("x.seq", "<", "d.seq"),
-        ),
-      );
+  if (sendable) q = q.where("d.deposit_id", "is not", null).where(earlierPendingOfOrder);
   await q.execute();
 }
 

@@ -1,5 +1,6 @@
 import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { parseWebhookSecret, WEBHOOK_SIGNATURE_VERSION, type WebhookMessage } from "@psphub/protocol";
+import { LruMap } from "../../common/lru-map.js";
 
 /**
  * The delivery worker's signer: the `webhook-signature` value of @psphub/protocol's
@@ -9,12 +10,14 @@ import { parseWebhookSecret, WEBHOOK_SIGNATURE_VERSION, type WebhookMessage } fr
  */
 export class WebhookSigner {
   /** Keys by sealed secret; a rotated or deleted secret's entry ages out (least recently used). */
-  private readonly keys = new Map<string, KeyObject>();
+  private readonly keys: LruMap<string, KeyObject>;
 
   constructor(
     private readonly open: (sealed: string) => string,
-    private readonly max = 1_024,
-  ) {}
+    max = 1_024,
+  ) {
+    this.keys = new LruMap(max);
+  }
 
   /** `v1,<signature>` per sealed secret, in the order given, space-separated. */
   sign(message: WebhookMessage & { body: string }, sealedSecrets: readonly string[]): string {
@@ -29,13 +32,10 @@ export class WebhookSigner {
 
   private key(sealed: string): KeyObject {
     let key = this.keys.get(sealed);
-    if (key) {
-      this.keys.delete(sealed);
-    } else {
+    if (!key) {
       key = createSecretKey(parseWebhookSecret(this.open(sealed)));
-      if (this.keys.size >= this.max) this.keys.delete(this.keys.keys().next().value as string);
+      this.keys.set(sealed, key);
     }
-    this.keys.set(sealed, key);
     return key;
   }
 }
