@@ -13,6 +13,12 @@ export type B6Result = {
   onRps: number;
   /** onRps / offRps. */
   ratio: number;
+  /**
+   * The callbacks' answer time, p99 ms, without endpoints (the first run) and with: with them it
+   * includes the time backpressure held a callback (docs/webhooks.md#backpressure).
+   */
+  offCallbackP99: number;
+  onCallbackP99: number;
   /** Events (two per credit) and deliveries (two endpoints each) of the run with webhooks on. */
   events: number;
   deliveries: number;
@@ -38,9 +44,11 @@ type SinkStats = { events: number; deliveries: number; duplicates: number; lags:
  * (a receiver process answering 204 at once), and without again, so the machine's drift shows
  * in the two runs around the one measured. Reported: the rate with webhooks over without, and
  * how long after its commit each event reached the receiver (p50/p99; target p99 < 1 s). A
- * closed loop saturates the server, so the lag there includes the backlog the worker builds
- * while the callbacks take the CPU; a run before it sends callbacks evenly spaced at `--rate`
- * (open loop, B3's generator) to show the lag of a load below saturation, on an empty queue.
+ * closed loop saturates the server: the worker keeps its lag by backpressure, which holds
+ * callbacks while it is behind (docs/webhooks.md#backpressure), so the rate with webhooks is what
+ * the worker can deliver, and the callbacks' p99 includes the hold. A run before it sends
+ * callbacks evenly spaced at `--rate` (open loop, B3's generator) to show the lag of a load below
+ * saturation, on an empty queue.
  */
 export async function runB6(
   settings: Settings,
@@ -104,6 +112,8 @@ export async function runB6(
       offRps: round(offRps, 0)!,
       onRps: round(on.load.rps, 0)!,
       ratio: round(on.load.rps / offRps, 3)!,
+      offCallbackP99: round(off1.load.p99, 1)!,
+      onCallbackP99: round(on.load.p99, 1)!,
       events: stats.expected / 2,
       deliveries: stats.deliveries,
       duplicates: stats.duplicates,
@@ -124,6 +134,7 @@ export async function runB6(
     };
     log(
       `${kind}: B6 rate with webhooks ${result.onRps}/s over without ${result.offRps}/s = ${result.ratio}; ` +
+        `callback p99 ${result.onCallbackP99} ms with, ${result.offCallbackP99} ms without; ` +
         `delivery lag p50 ${result.lagP50} ms p99 ${result.lagP99} ms max ${result.lagMax} ms (target p99 < 1000); ` +
         `at ${result.pacedRate}/s evenly spaced p50 ${result.pacedLagP50} ms p99 ${result.pacedLagP99} ms max ${result.pacedLagMax} ms; ` +
         `${result.deliveries} deliveries, ${result.duplicates} duplicates, verified=${result.verified}`,

@@ -258,7 +258,7 @@ export function buildReport(x: {
         "",
         "",
         "",
-        `${fmt(r.b6.ratio)}× the rate without (${fmt(r.b6.offRps)}/s); lag p50 ${fmt(r.b6.lagP50)} ms p99 ${fmt(r.b6.lagP99)} ms max ${fmt(r.b6.lagMax)} ms; at ${r.b6.pacedRate}/s evenly spaced lag p50 ${fmt(r.b6.pacedLagP50)} ms p99 ${fmt(r.b6.pacedLagP99)} ms; ${r.b6.deliveries} deliveries, ${r.b6.duplicates} duplicates; verified=${r.b6.verified}`,
+        `${fmt(r.b6.ratio)}× the rate without (${fmt(r.b6.offRps)}/s); callback p99 ${fmt(r.b6.onCallbackP99)} ms (${fmt(r.b6.offCallbackP99)} without); lag p50 ${fmt(r.b6.lagP50)} ms p99 ${fmt(r.b6.lagP99)} ms max ${fmt(r.b6.lagMax)} ms; at ${r.b6.pacedRate}/s evenly spaced lag p50 ${fmt(r.b6.pacedLagP50)} ms p99 ${fmt(r.b6.pacedLagP99)} ms; ${r.b6.deliveries} deliveries, ${r.b6.duplicates} duplicates; verified=${r.b6.verified}`,
       ]);
       verified &&= r.b6.verified;
     }

@@ -13,6 +13,7 @@ import { Api1TokenCache } from "./modules/deposits/api1-token-cache.js";
 import { createDepositWriter, type DepositWriter } from "./modules/deposits/create-deposit-repo.js";
 import { createRateLookup, type RateLookup } from "./modules/fx-rates/rate-lookup.js";
 import { CallbackIntegrations } from "./modules/psp-integrations/integration-repo.js";
+import { DeliveryBackpressure } from "./modules/webhooks/delivery-backpressure.js";
 import { WebhookSigner } from "./modules/webhooks/webhook-signer.js";
 
 /**
@@ -59,8 +60,13 @@ export interface AppContext {
   fxRates: RateLookup;
   /** The webhook worker's signing keys by sealed endpoint secret, at most 1 024 (webhook-signer.ts). */
   webhookSigner: WebhookSigner;
+  /** Holds API-2 callbacks while this process's webhook deliveries are behind (delivery-backpressure.ts). */
+  deliveryBackpressure: DeliveryBackpressure;
   close(): Promise<void>;
 }
+
+/** A lag observed longer ago than this holds no callback: the worker has stopped or is stuck. */
+const BACKPRESSURE_STALE_MS = 2_000;
 
 export function createAppContext(
   config: Config,
@@ -81,13 +87,15 @@ export function createAppContext(
     });
   const secretBox = secretBoxFor(config);
   const httpOut = createGuardedClient({ allowPrivate: config.allowPrivateAppUrls });
+  const clock = overrides.clock ?? systemClock;
+  const metrics = createMetrics();
   return {
     config,
     db: handle.db,
     secretBox,
-    clock: overrides.clock ?? systemClock,
+    clock,
     logger,
-    metrics: createMetrics(),
+    metrics,
     depositWriter: createDepositWriter(handle.db),
     callbackIntegrations: new CallbackIntegrations(handle.db, secretBox),
     api1Tokens: new Api1TokenCache(secretBox),
@@ -97,6 +105,13 @@ export function createAppContext(
     httpOut,
     fxRates: createRateLookup({ db: handle.db, secretBox, httpOut, logger }),
     webhookSigner: new WebhookSigner((sealed) => secretBox.open(sealed)),
+    deliveryBackpressure: new DeliveryBackpressure({
+      maxLagMs: config.webhookMaxLagMs,
+      maxHoldMs: config.webhookMaxHoldMs,
+      staleMs: BACKPRESSURE_STALE_MS,
+      now: () => clock.now(),
+      onHeld: (ms) => metrics.callbackHolds.observe(ms / 1000),
+    }),
     close: async () => {
       await httpOut.close();
       await handle.close();

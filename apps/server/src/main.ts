@@ -96,7 +96,11 @@ export async function startServer(
   const webhooks = deliveries
     ? startDeliveryWorker(
         { ...ctx, db: webhookDb?.db ?? ctx.db },
-        { pollMs: config.webhookPollMs, concurrency: config.webhookConcurrency },
+        {
+          pollMs: config.webhookPollMs,
+          concurrency: config.webhookConcurrency,
+          backpressure: ctx.deliveryBackpressure,
+        },
       )
     : undefined;
   const replays = config.webhookPollMs > 0 ? startReplayWorker(ctx, 1000) : undefined;

@@ -144,6 +144,8 @@ const envSchema = z.object({
   FX_QUOTE_VALIDITY_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
   WEBHOOK_POLL_MS: z.coerce.number().int().min(0).max(600_000).default(200),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(1000).default(256),
+  WEBHOOK_MAX_LAG_MS: z.coerce.number().int().min(0).max(600_000).default(100),
+  WEBHOOK_MAX_HOLD_MS: z.coerce.number().int().min(0).max(30_000).default(2000),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   TRUST_PROXY: bool.default(false),
@@ -216,6 +218,13 @@ export type Config = {
   webhookPollMs: number;
   /** Webhook deliveries in flight per process at most; 0 turns its delivery worker off. */
   webhookConcurrency: number;
+  /**
+   * Backpressure (docs/webhooks.md#backpressure): past this delivery lag, callbacks of the tenants
+   * behind wait before they are applied; 0 turns it off.
+   */
+  webhookMaxLagMs: number;
+  /** How long backpressure holds one callback at most. */
+  webhookMaxHoldMs: number;
   /** How long a deposit quote holds at most (docs/exchange-rates.md#the-quote); a rate's own validity may cut it. */
   fxQuoteValidityMs: number;
   logLevel: string;
@@ -309,6 +318,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fxQuoteValidityMs: e.FX_QUOTE_VALIDITY_SECONDS * 1000,
     webhookPollMs: e.WEBHOOK_POLL_MS,
     webhookConcurrency: e.WEBHOOK_CONCURRENCY,
+    webhookMaxLagMs: e.WEBHOOK_MAX_LAG_MS,
+    webhookMaxHoldMs: e.WEBHOOK_MAX_HOLD_MS,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
   };

@@ -56,3 +56,27 @@ export async function claimDue(
   const { rows } = await runStatement<{ id: string }>(db, statement, [now, limit, lease]);
   return { ids: rows.map((r) => r.id), lease };
 }
+
+/**
+ * The statement that reads the longest-waiting due row of a queue: when it became due, and the
+ * columns asked for (e.g. its tenant). How far the queue's workers are behind; it locks nothing
+ * and may see a row another worker is claiming at that moment.
+ */
+export function oldestDueStatement(q: JobQueue, columns: readonly string[] = []): Statement {
+  const where = q.where ? ` AND (${q.where})` : "";
+  const cols = [`job.${q.due} AS due`, ...columns.map((c) => `job.${c} AS ${c}`)].join(", ");
+  const sql = `SELECT ${cols} FROM ${q.table} job WHERE job.${q.due} <= ?${where}
+    ORDER BY job.${q.due} LIMIT 1`;
+  return perDatabase({ sqlite: sql, postgres: sql });
+}
+
+/** The longest-waiting row due at `now` (its due time as a number), or undefined. */
+export async function oldestDue<R extends Record<string, unknown>>(
+  db: Db,
+  statement: Statement,
+  now: number,
+): Promise<(Omit<R, "due"> & { due: number }) | undefined> {
+  const { rows } = await runStatement<R & { due: number | string }>(db, statement, [now]);
+  const row = rows[0];
+  return row ? { ...row, due: Number(row.due) } : undefined;
+}

@@ -36,6 +36,12 @@ export function createMetrics() {
       help: "Orders flagged needs assistance when their status-query schedule ended without a final status",
       registers: [registry],
     }),
+    callbackHolds: new Histogram({
+      name: "psphub_callback_hold_seconds",
+      help: "API-2 callbacks held by webhook backpressure, by how long they waited",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
     credits: new Counter({
       name: "psphub_credits_total",
       help: "Wallet credits applied",

@@ -31,7 +31,8 @@ import type { FloodGuard } from "./callback-flood-log.js";
 import { callbackLogsWrite, insertCallbackLog, refusedBodyPrefix } from "./callback-log-repo.js";
 import { type CallbackVerdict, claimOutcome, contradictsSettledAmount } from "./callback-outcome.js";
 
-export type CallbackDeps = Pick<AppContext, "db" | "clock" | "metrics" | "callbackIntegrations" | "logger">;
+export type CallbackDeps = Pick<AppContext, "db" | "clock" | "metrics" | "callbackIntegrations" | "logger"> &
+  Partial<Pick<AppContext, "deliveryBackpressure">>;
 
 /** What arrived: the raw body as text, and the few request facts the log keeps. */
 export type CallbackRequest = {
@@ -154,6 +155,9 @@ export function createCallbackHandler(
         return { httpStatus: 429, type, retryAfterSeconds };
       }
       screened = { ...screened, req: { ...req, rawBody: refusedBodyPrefix(req.rawBody) } };
+    } else if (screened.judgement.tenantId) {
+      // While this tenant's webhook deliveries are behind, it waits (bounded) before it is applied.
+      await deps.deliveryBackpressure?.admit(screened.judgement.tenantId);
     }
     const j = await batcher.submit(screened);
     deps.metrics.callbacks.inc({ verdict: j.verdict, type: j.errorType ?? "none" });

@@ -2,7 +2,13 @@ import type { ExpressionBuilder } from "kysely";
 import { type Db, writeTransaction } from "../../infra/db/database.js";
 import type { Database, WebhookAttemptsTable, WebhookEventsTable } from "../../infra/db/schema.js";
 import { insertRows, rowsAsTable, runSql, tableColumns } from "../../infra/db/sql-text.js";
-import { claimDue, claimStatement } from "../../infra/jobs/job-claim.js";
+import {
+  claimDue,
+  claimStatement,
+  type JobQueue,
+  oldestDue,
+  oldestDueStatement,
+} from "../../infra/jobs/job-claim.js";
 import { openAlertIn, resolveAlertIn } from "../integration-health/alert-repo.js";
 import { insertWebhookEvents } from "./outbox-repo.js";
 import { FAILING_ALERT_AT } from "./retry-policy.js";
@@ -18,7 +24,7 @@ import { FAILING_ALERT_AT } from "./retry-policy.js";
  * sequence: a delivery waits while an earlier one of its order to its endpoint is pending
  * (due later, or claimed by a worker); one given up (`failed`) no longer holds it back.
  */
-const DELIVERY_QUEUE = claimStatement({
+const DELIVERY_QUEUE_SPEC: JobQueue = {
   table: "webhook_deliveries",
   due: "due_at",
   where: `job.status = 'pending'
@@ -27,7 +33,8 @@ const DELIVERY_QUEUE = claimStatement({
     AND (job.deposit_id IS NULL OR NOT EXISTS (SELECT 1 FROM webhook_deliveries x
       WHERE x.endpoint_id = job.endpoint_id AND x.deposit_id = job.deposit_id AND x.status = 'pending'
         AND x.seq < job.seq))`,
-});
+};
+const DELIVERY_QUEUE = claimStatement(DELIVERY_QUEUE_SPEC);
 
 /** A claimed delivery with what sending it needs (the secrets still sealed). */
 export type ClaimedDelivery = {
@@ -44,6 +51,17 @@ export type ClaimedDelivery = {
   previousSecretEnc: string | null;
   previousExpiresAt: number | null;
 };
+
+const DELIVERY_BACKLOG = oldestDueStatement(DELIVERY_QUEUE_SPEC, ["tenant_id"]);
+
+/**
+ * How long the longest-waiting claimable delivery due at `now` has waited, and its tenant; null
+ * when none is due.
+ */
+export async function deliveryLag(db: Db, now: number): Promise<{ lagMs: number; tenantId: string } | null> {
+  const row = await oldestDue<{ tenant_id: string }>(db, DELIVERY_BACKLOG, now);
+  return row ? { lagMs: Math.max(0, now - row.due), tenantId: row.tenant_id } : null;
+}
 
 export async function claimDeliveries(
   db: Db,

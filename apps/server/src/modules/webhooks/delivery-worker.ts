@@ -2,10 +2,12 @@ import { WEBHOOK_HEADERS } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
 import { newId } from "../../common/ids.js";
 import { type JobLoop, startJobLoop } from "../../infra/jobs/job-loop.js";
+import type { DeliveryBackpressure } from "./delivery-backpressure.js";
 import {
   type AttemptToRecord,
   type ClaimedDelivery,
   claimDeliveries,
+  deliveryLag,
   promoteWaiting,
   recordAttempts,
 } from "./delivery-repo.js";
@@ -120,9 +122,11 @@ async function claimBatches(
   limit: number,
   batchSize: number,
   leaseMs: number,
+  backpressure?: DeliveryBackpressure,
 ): Promise<ClaimedDelivery[][]> {
   await sweep(deps);
   const claims = await claimDeliveries(deps.db, deps.clock.now(), limit, leaseMs);
+  backpressure?.claimed(claims.map((c) => c.tenantId));
   const byEndpoint = new Map<string, ClaimedDelivery[]>();
   for (const c of claims) byEndpoint.set(c.endpointId, [...(byEndpoint.get(c.endpointId) ?? []), c]);
   const batches: ClaimedDelivery[][] = [];
@@ -159,15 +163,45 @@ export const DELIVERY_POOL_SIZE = 4;
  */
 export function startDeliveryWorker(
   deps: DeliveryDeps,
-  opts: { pollMs: number; concurrency: number; leaseMs?: number },
+  opts: { pollMs: number; concurrency: number; leaseMs?: number; backpressure?: DeliveryBackpressure },
 ): JobLoop {
   const leaseMs = opts.leaseMs ?? DELIVERY_LEASE_MS;
   const batchSize = Math.min(BATCH_SIZE, opts.concurrency);
-  return startJobLoop({
+  const observer = opts.backpressure?.enabled ? observeLag(deps, opts.backpressure) : undefined;
+  const loop = startJobLoop({
     pollMs: opts.pollMs,
     concurrency: Math.max(1, Math.floor(opts.concurrency / batchSize)),
-    claim: (free) => claimBatches(deps, free * batchSize, batchSize, leaseMs),
+    claim: (free) => claimBatches(deps, free * batchSize, batchSize, leaseMs, opts.backpressure),
     run: (b) => deliverBatch(deps, b),
     onClaimError: (err) => deps.logger.error({ err }, "webhook delivery claim failed"),
   });
+  return {
+    nudge: loop.nudge,
+    async stop() {
+      observer?.stop();
+      await loop.stop();
+    },
+  };
+}
+
+/** How often the worker measures its lag for backpressure: a fraction of the lag it keeps to. */
+const OBSERVE_EVERY_MS = 50;
+
+/** Measures the delivery lag every {@link OBSERVE_EVERY_MS}, one read at a time, for `backpressure`. */
+function observeLag(deps: DeliveryDeps, backpressure: DeliveryBackpressure): { stop(): void } {
+  let reading = false;
+  const timer = setInterval(async () => {
+    if (reading) return;
+    reading = true;
+    try {
+      const lag = await deliveryLag(deps.db, deps.clock.now());
+      backpressure.observe(lag?.lagMs ?? null, lag ? [lag.tenantId] : []);
+    } catch (err) {
+      deps.logger.error({ err }, "webhook delivery lag could not be read");
+    } finally {
+      reading = false;
+    }
+  }, OBSERVE_EVERY_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
