@@ -1,4 +1,5 @@
 import { Badge, Button, Code, Group, Modal, Paper, SimpleGrid, Stack, Text } from "@mantine/core";
+import { useEffect } from "react";
 import { t } from "../../i18n/index.js";
 import { dateTimeSeconds } from "../../lib/format.js";
 import { useQuery } from "../../lib/use-api-query.js";
@@ -77,6 +78,14 @@ export function DeliveryModal(props: {
     [endpointId, eventId],
   );
   const d = q.data;
+  // A pending delivery (waiting for a retry, or just replayed) gets its next attempt soon: look
+  // again every 2 s, as the endpoint page does, until it is delivered or given up.
+  const pending = d?.delivery.status === "pending";
+  useEffect(() => {
+    if (!pending) return;
+    const timer = setInterval(() => void q.reload(), 2000);
+    return () => clearInterval(timer);
+  }, [pending, q.reload]);
   let pretty = d?.body ?? "";
   try {
     pretty = JSON.stringify(JSON.parse(pretty), null, 2);
