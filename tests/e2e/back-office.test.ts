@@ -132,6 +132,14 @@ describe.skipIf(!hasChromium)("back office (Chromium)", () => {
       status: 1,
     };
     expect((await callback(base, "wrong-token")).status).toBe(400);
+    // The right token, a sign over other values: its log row shows the StringA the CRM computed.
+    const badSign = await fetch(`${e2e.stack.baseUrl}/api/psp/pay/callback`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "crm-pay-token": secrets.token },
+      body: JSON.stringify({ ...base, sign: sign({ ...base, amount: 29 }, secrets.token) }),
+    });
+    expect(badSign.status).toBe(400);
+    expect(((await badSign.json()) as { detail: string }).detail).toMatch(/^sign does not verify/);
     expect((await callback({ ...base, amount: 31 })).status).toBe(400);
     expect((await callback(base)).status).toBe(204);
     expect((await callback(base)).status).toBe(204); // a repeat: duplicate, no second credit
@@ -143,13 +151,30 @@ describe.skipIf(!hasChromium)("back office (Chromium)", () => {
     await expectText(log, "payment_amount_not_allowed");
     await expectText(log, "Accepted");
     await expectText(log, "Duplicate");
-    // Filter by verdict; open one to see the body as received.
+    // Every refused row says why.
+    await expectText(log, "header crm-pay-token is not this integration's token");
+    await expectText(log, "differs from the order's 30.00");
+    // Filter by verdict; open one to see why, and the body as received.
     await choose(page, "Verdict", "Rejected");
     await expect
       .poll(() => log.locator("tbody tr").allTextContents())
-      .toEqual([expect.stringContaining("psp_token_invalid")]);
+      .toEqual([expect.stringContaining("sign does not verify"), expect.stringContaining("crm-pay-token")]);
     await log.locator("tbody tr").first().click();
-    await expectText(page.getByRole("dialog"), d.orderNo);
+    const dialog = page.getByRole("dialog");
+    await expectText(dialog, d.orderNo);
+    await expectText(dialog.getByTestId("callback-refusal"), "Check that failed: sign");
+    await expectText(
+      dialog.getByTestId("callback-string-a"),
+      `amount=30&currency=USD&merchant_id=${secrets.merchantId}`,
+    );
+    await page.screenshot({ path: screenshotPath("admin-callback-refusal") });
+    await page.keyboard.press("Escape");
+    await choose(page, "Verdict", "Review");
+    await log.locator("tbody tr").first().click();
+    await expectText(
+      page.getByRole("dialog").getByTestId("callback-amounts"),
+      "Ordered: 30.00 · Reported paid: 31",
+    );
     await page.keyboard.press("Escape");
     await page.screenshot({ path: screenshotPath("admin-callback-log") });
   });

@@ -123,6 +123,24 @@ describe.skipIf(!hasChromium)("the platform operator's console (Chromium)", () =
     expect(await axeViolations(page)).toEqual([]);
     await page.getByRole("link", { name: "Unrouted callbacks" }).click();
     await expectText(page.getByTestId("unrouted-table"), "No unrouted callback.");
+    // A callback for a merchant_id nobody has: listed with its reason, and counted by source.
+    const stray = await fetch(`${stack.baseUrl}/api/psp/pay/callback`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "crm-pay-token": "whatever" },
+      body: JSON.stringify({
+        merchant_id: "0".repeat(32),
+        order_no: "strayorder01",
+        amount: 1,
+        currency: "USD",
+        time: 1,
+        status: 1,
+        sign: "0".repeat(40),
+      }),
+    });
+    expect(stray.status).toBe(400);
+    await page.reload();
+    await expectText(page.getByTestId("unrouted-table"), "`merchant_id` matches no enabled integration");
+    await expectText(page.getByTestId("unrouted-sources"), "psp_setting_not_found");
     expect(await axeViolations(page)).toEqual([]);
     expect(pageErrors).toEqual([]);
   });

@@ -142,11 +142,16 @@ export const CALLBACK_ERROR_TYPES = {
 /** One of the API-2 error types. */
 export type CallbackErrorType = keyof typeof CALLBACK_ERROR_TYPES;
 
-/** The API-2 error body: `{"error": true, "code": <HTTP status>, "type": "<type>"}`. */
+/**
+ * The API-2 error body: `{"error": true, "code": <HTTP status>, "type": "<type>"}`, and ours, an
+ * optional `detail`: a short human reason (docs/psp-open-api.md#api-2-answers). A backend must not
+ * depend on `detail`'s text, which may change; `type` is the contract.
+ */
 export interface CallbackErrorBody {
   readonly error: true;
   readonly code: 400 | 413 | 500;
   readonly type: CallbackErrorType;
+  readonly detail?: string;
 }
 
 /** Whether `value` names an API-2 error type (docs/psp-open-api.md#api-2-error-types). */
@@ -158,6 +163,7 @@ export function isCallbackErrorType(value: unknown): value is CallbackErrorType 
  * The API-2 error answer body for `type`: `{"error": true, "code": 400, "type": ...}`
  * (docs/psp-open-api.md#api-2-answers).
  */
-export function callbackErrorBody(type: CallbackErrorType): CallbackErrorBody {
-  return { error: true, code: CALLBACK_ERROR_TYPES[type].httpStatus, type };
+export function callbackErrorBody(type: CallbackErrorType, detail?: string): CallbackErrorBody {
+  const body = { error: true, code: CALLBACK_ERROR_TYPES[type].httpStatus, type } as const;
+  return detail === undefined ? body : { ...body, detail };
 }

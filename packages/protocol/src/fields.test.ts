@@ -506,7 +506,7 @@ describe("parseCallback", () => {
         else params[key] = value;
         expect(parseCallback(params)).toEqual({
           ok: false,
-          error: { type: "request_malformed", message: `${key} is missing`, path: key },
+          error: { type: "request_malformed", message: `\`${key}\` is missing`, path: key },
         });
       }
     },

@@ -484,29 +484,32 @@ function readCallback(
   };
   const requiredString = (key: string): string => {
     const value = present(key);
-    if (value === undefined) throw new Malformed(`${key} is missing`, key);
-    if (typeof value !== "string") throw new Malformed(`${key} must be a string`, key);
+    if (value === undefined) throw new Malformed(`\`${key}\` is missing`, key);
+    if (typeof value !== "string") throw new Malformed(`\`${key}\` must be a string`, key);
     return value;
   };
   const optionalString = (key: string): string | undefined => {
     const value = present(key);
-    if (value !== undefined && typeof value !== "string") throw new Malformed(`${key} must be a string`, key);
+    if (value !== undefined && typeof value !== "string")
+      throw new Malformed(`\`${key}\` must be a string`, key);
     return value;
   };
   // Returns the number's text (literal or String(n)) and its value.
   const requiredNumber = (key: string): { text: string; value: number } => {
     const value = present(key);
-    if (value === undefined) throw new Malformed(`${key} is missing`, key);
+    if (value === undefined) throw new Malformed(`\`${key}\` is missing`, key);
     if (form) {
       if (typeof value !== "string" || !isJsonNumberText(value)) {
-        throw new Malformed(`${key} must be a number`, key);
+        throw new Malformed(`\`${key}\` must be a number, e.g. 100.00`, key);
       }
       const parsed = Number(value);
-      if (!Number.isFinite(parsed)) throw new Malformed(`${key} is out of range`, key);
+      if (!Number.isFinite(parsed)) throw new Malformed(`\`${key}\` is out of range`, key);
       return { text: value, value: parsed };
     }
     if (typeof value !== "number" || !Number.isFinite(value)) {
-      throw new Malformed(`${key} must be a number`, key);
+      const sent =
+        typeof value === "string" ? "a string" : typeof value === "boolean" ? "a boolean" : "not a number";
+      throw new Malformed(`\`${key}\` must be a JSON number, not ${sent}`, key);
     }
     const literal = literals !== undefined && Object.hasOwn(literals, key) ? literals[key] : undefined;
     return { text: literal ?? String(value), value };
@@ -519,7 +522,7 @@ function readCallback(
   const currency = requiredString("currency");
   const time = requiredNumber("time");
   if (!Number.isSafeInteger(time.value) || time.value < 0) {
-    throw new Malformed("time must be Unix milliseconds (a non-negative integer)", "time");
+    throw new Malformed("`time` must be Unix milliseconds (a non-negative integer)", "time");
   }
   const status = requiredNumber("status");
   const userId = optionalString("user_id");

@@ -134,7 +134,12 @@ describe("slow clients are cut off", () => {
       payload,
     });
     expect(res.statusCode).toBe(408);
-    expect(res.json()).toEqual({ error: true, code: 408, type: "request_malformed" });
+    expect(res.json()).toEqual({
+      error: true,
+      code: 408,
+      type: "request_malformed",
+      detail: "the body did not arrive in time",
+    });
     expect(res.headers.connection).toBe("close");
     payload.destroy();
   });

@@ -228,8 +228,16 @@ export function sendSignedCallback(
   return sendCallback(app, callbackJson(callbackFields(fx, dep, overrides), fx.token), { token: fx.token });
 }
 
-/** The API-2 error body of a refused callback. */
-export const callbackError = (type: string, code = 400) => ({ error: true, code, type });
+/**
+ * The API-2 error body of a refused callback: the spec's three keys, and our `detail` (any text
+ * here; callback-detail tests check each check's words).
+ */
+export const callbackError = (type: string, code = 400) => ({
+  error: true,
+  code,
+  type,
+  detail: expect.any(String),
+});
 
 /** Everything money-related, to prove that a refused callback changed nothing. */
 export async function moneySnapshot(ctx: Pick<AppContext, "db">) {

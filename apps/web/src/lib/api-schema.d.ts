@@ -5158,6 +5158,8 @@ export interface paths {
                             error: true;
                             code: number;
                             type: string;
+                            /** @description ours: a short human reason (which check, and what in the body); `type` is the contract */
+                            detail?: string;
                         };
                     };
                 };
@@ -5172,6 +5174,8 @@ export interface paths {
                             error: true;
                             code: number;
                             type: string;
+                            /** @description ours: a short human reason (which check, and what in the body); `type` is the contract */
+                            detail?: string;
                         };
                     };
                 };
@@ -5186,6 +5190,8 @@ export interface paths {
                             error: true;
                             code: number;
                             type: string;
+                            /** @description ours: a short human reason (which check, and what in the body); `type` is the contract */
+                            detail?: string;
                         };
                     };
                 };
@@ -5202,6 +5208,8 @@ export interface paths {
                             error: true;
                             code: number;
                             type: string;
+                            /** @description ours: a short human reason (which check, and what in the body); `type` is the contract */
+                            detail?: string;
                         };
                     };
                 };
@@ -5216,6 +5224,8 @@ export interface paths {
                             error: true;
                             code: number;
                             type: string;
+                            /** @description ours: a short human reason (which check, and what in the body); `type` is the contract */
+                            detail?: string;
                         };
                     };
                 };
@@ -5267,6 +5277,19 @@ export interface paths {
                                 /** @enum {string} */
                                 verdict: "accepted" | "duplicate" | "rejected" | "review";
                                 errorType: string | null;
+                                /** @description why it was refused, as the answer's `detail` said (null: accepted, or logged before 0016) */
+                                errorDetail: string | null;
+                                /** @description the check that failed; for a sign, the StringA the CRM computed from the body as sent (and with numbers as parsed, when different); for an amount, the ordered and the paid amount */
+                                diagnosis: {
+                                    /** @enum {string} */
+                                    check: "body" | "merchant_id" | "header_token" | "sign" | "order" | "method" | "currency" | "amount" | "status";
+                                    stringA?: string;
+                                    stringAParsed?: string;
+                                    orderedAmount?: string;
+                                    paidAmount?: string;
+                                    orderCurrency?: string;
+                                    orderStatus?: string;
+                                } | null;
                                 httpStatus: number;
                                 merchantId: string | null;
                                 orderNo: string | null;
@@ -8789,12 +8812,59 @@ export interface paths {
                                 /** @enum {string} */
                                 verdict: "accepted" | "duplicate" | "rejected" | "review";
                                 errorType: string | null;
+                                errorDetail: string | null;
                                 httpStatus: number;
                                 remoteAddr: string | null;
                                 requestCount: number;
                                 createdAt: number;
                             }[];
                             total: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/platform/callbacks/unrouted/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Unrouted callbacks of the last 24 h counted per source address, the busiest first (at most 50) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            since: number;
+                            sources: {
+                                remoteAddr: string | null;
+                                /** @description requests, throttled ones included */
+                                requests: number;
+                                /** @description the error types seen, most frequent first */
+                                errorTypes: string[];
+                                lastAt: number;
+                            }[];
                         };
                     };
                 };

@@ -7,4 +7,5 @@ export type TenantSummary = ApiData<"/api/platform/tenants", "get">["items"][num
 export type NewTenant = ApiBody<"/api/platform/tenants", "post">;
 export type TenantHealth = ApiData<"/api/platform/tenants/{id}/health", "get">;
 export type UnroutedCallback = ApiData<"/api/platform/callbacks/unrouted", "get">["items"][number];
+export type UnroutedSource = ApiData<"/api/platform/callbacks/unrouted/sources", "get">["sources"][number];
 export type OperatorAuditRecord = ApiData<"/api/platform/audit", "get">["items"][number];

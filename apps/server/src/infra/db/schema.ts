@@ -284,6 +284,10 @@ export interface CallbackLogsTable {
   request_count?: number;
   /** `callback` (API-2, the default) or `status_query` (an API-3 answer; migration 0009). */
   source?: "callback" | "status_query";
+  /** The refusal's reason as the answer gave it (migration 0016; null: accepted, or older). */
+  error_detail?: string | null;
+  /** JSON `CallbackDiagnosis` (callbacks/callback-detail.ts): the check that failed, and its facts. */
+  diagnosis?: string | null;
 }
 
 export interface ReviewItemsTable {

@@ -86,6 +86,7 @@ export function createFloodGuard(
             raw_body: refusedBodyPrefix(first.rawBody),
             verdict: "rejected",
             error_type: first.errorType,
+            error_detail: `throttled: too many refused requests (the first: ${first.errorType}); answered 429 and counted, not stored one by one`,
             http_status: 429,
             remote_addr: first.remoteAddr,
             created_at: first.at,

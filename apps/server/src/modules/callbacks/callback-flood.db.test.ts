@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { fixedClock } from "../../common/clock.js";
-import { callbackFields, callbackJson, insertDeposit } from "../../test/callback-client.js";
+import { callbackError, callbackFields, callbackJson, insertDeposit } from "../../test/callback-client.js";
 import { insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
 import { createTestApp, type TestApp } from "../../test/test-app.js";
 import { createTenant } from "../tenants/create-tenant.js";
@@ -149,7 +149,7 @@ describe("a flood of callbacks that fail the token check", () => {
     });
     const refused = await post(badSign, fx.token, address);
     expect(refused.statusCode).toBe(400);
-    expect(refused.json()).toEqual({ error: true, code: 400, type: "psp_token_invalid" });
+    expect(refused.json()).toEqual(callbackError("psp_token_invalid"));
 
     // The flood is still throttled after the valid callback.
     expect((await post(flood, "wrong", address)).statusCode).toBe(429);
@@ -206,7 +206,7 @@ describe("a flood of callbacks that fail the token check", () => {
     });
     const body = callbackJson({ ...fields, pad: "z".repeat(12_000) }, fx.token);
     const res = await post(body, fx.token, "192.0.2.44");
-    expect(res.json()).toEqual({ error: true, code: 400, type: "payment_not_found" });
+    expect(res.json()).toEqual(callbackError("payment_not_found"));
     const row = await t.ctx.db
       .selectFrom("callback_logs")
       .select("raw_body")

@@ -19,6 +19,7 @@ export const CALLBACK_CSV_COLUMNS: readonly CsvColumn<CallbackLogView>[] = [
   { header: "source", value: (r) => r.source },
   { header: "verdict", value: (r) => r.verdict },
   { header: "error_type", value: (r) => r.errorType },
+  { header: "error_detail", value: (r) => r.errorDetail },
   { header: "http_status", value: (r) => r.httpStatus },
   { header: "request_count", value: (r) => r.requestCount },
   { header: "merchant_id", value: (r) => r.merchantId },

@@ -12,6 +12,7 @@ import {
 import type { CallbackLogsTable } from "../../infra/db/schema.js";
 import { insertRows, tableColumns } from "../../infra/db/sql-text.js";
 import type { BatchWrite } from "../../infra/db/write-batch.js";
+import type { CallbackDiagnosis } from "./callback-detail.js";
 
 /** Most characters of a raw body kept in the log (bodies over the route's limit are never read). */
 export const RAW_BODY_LOG_CAP = 16_384;
@@ -77,6 +78,8 @@ const CALLBACK_LOGS = tableColumns<CallbackLogsTable>("callback_logs", {
   created_at: "bigint",
   request_count: "integer",
   source: "text",
+  error_detail: "text",
+  diagnosis: "text",
 });
 
 /** A callback's log row, with a new id, and its texts cut to what is kept. */
@@ -86,6 +89,9 @@ function callbackLogRow(log: CallbackLogInput): CallbackLogsTable {
     id: newId(),
     request_count: log.request_count ?? 1,
     source: log.source ?? "callback",
+    error_detail: log.error_detail == null ? null : storable(log.error_detail, 500),
+    // Never cut (a cut JSON text would not parse): callback-detail.ts bounds what it holds.
+    diagnosis: log.diagnosis == null ? null : storable(log.diagnosis, Number.POSITIVE_INFINITY),
     raw_body: storable(log.raw_body ?? "", RAW_BODY_LOG_CAP),
     content_type: log.content_type === null ? null : storable(log.content_type, 200),
     merchant_id: log.merchant_id === null ? null : storable(log.merchant_id, 200),
@@ -113,6 +119,9 @@ export type CallbackLogView = {
   createdAt: number;
   verdict: CallbackLogsTable["verdict"];
   errorType: string | null;
+  /** Why it was refused, as the answer said (callback-detail.ts). */
+  errorDetail: string | null;
+  diagnosis: CallbackDiagnosis | null;
   httpStatus: number;
   merchantId: string | null;
   orderNo: string | null;
@@ -200,12 +209,22 @@ export function callbackLogBatches(
   });
 }
 
+function parseDiagnosis(text: string): CallbackDiagnosis | null {
+  try {
+    return JSON.parse(text) as CallbackDiagnosis;
+  } catch {
+    return null;
+  }
+}
+
 function callbackLogView(r: CallbackLogsTable): CallbackLogView {
   return {
     id: r.id,
     createdAt: r.created_at,
     verdict: r.verdict,
     errorType: r.error_type,
+    errorDetail: r.error_detail ?? null,
+    diagnosis: r.diagnosis ? parseDiagnosis(r.diagnosis) : null,
     httpStatus: r.http_status,
     merchantId: r.merchant_id,
     orderNo: r.order_no,

@@ -16,6 +16,34 @@ const logItem = z.object({
   createdAt: z.number(),
   verdict: z.enum(VERDICTS),
   errorType: z.string().nullable(),
+  errorDetail: z
+    .string()
+    .nullable()
+    .describe("why it was refused, as the answer's `detail` said (null: accepted, or logged before 0016)"),
+  diagnosis: z
+    .object({
+      check: z.enum([
+        "body",
+        "merchant_id",
+        "header_token",
+        "sign",
+        "order",
+        "method",
+        "currency",
+        "amount",
+        "status",
+      ]),
+      stringA: z.string().optional(),
+      stringAParsed: z.string().optional(),
+      orderedAmount: z.string().optional(),
+      paidAmount: z.string().optional(),
+      orderCurrency: z.string().optional(),
+      orderStatus: z.string().optional(),
+    })
+    .nullable()
+    .describe(
+      "the check that failed; for a sign, the StringA the CRM computed from the body as sent (and with numbers as parsed, when different); for an amount, the ordered and the paid amount",
+    ),
   httpStatus: z.number(),
   merchantId: z.string().nullable(),
   orderNo: z.string().nullable(),

@@ -9,7 +9,15 @@ import { type CallbackBatching, createCallbackHandler, recordUnreadCallback } fr
 export const CALLBACK_PATH = "/api/psp/pay/callback";
 
 const errorEnvelope = z
-  .object({ error: z.literal(true), code: z.number().int(), type: z.string() })
+  .object({
+    error: z.literal(true),
+    code: z.number().int(),
+    type: z.string(),
+    detail: z
+      .string()
+      .optional()
+      .describe("ours: a short human reason (which check, and what in the body); `type` is the contract"),
+  })
   .describe("The PSP Open API's error envelope: `code` is the HTTP status, `type` the check that failed");
 
 // The request as the OpenAPI document shows it. The route reads the raw body itself (the
@@ -39,6 +47,14 @@ const documentOnly = () => () => true;
 
 /** Our answer when storage fails: the tenant backend retries 5xx (never for any input). */
 const INTERNAL = callbackErrorBody("internal_error");
+
+/** Why Fastify refused a body before the handler read it (its status), in words. */
+function unreadDetail(status: number, bodyLimit: number): string {
+  if (status === 413) return `the body is larger than ${bodyLimit} bytes`;
+  if (status === 408) return "the body did not arrive in time";
+  if (status === 415) return "the content type must be application/json or application/x-www-form-urlencoded";
+  return "the request could not be read (content length or encoding)";
+}
 
 /**
  * How callbacks are grouped into transactions: on SQLite one batch at a time (one writer); on
@@ -81,6 +97,7 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
       const unread = err.code?.startsWith("FST_") || err instanceof RequestTimeoutError;
       if (unread && status >= 400 && status < 500) {
         const type = status === 413 ? "request_too_large" : "request_malformed";
+        const detail = unreadDetail(status, bodyLimit);
         // As unauthenticated as a bad token: the same flood limits (the body was never read).
         const { contentType, remoteAddr } = facts(req);
         const retryAfter = flood.refuse({
@@ -98,12 +115,12 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
             .send({ ...callbackErrorBody(type), code: 429 });
         }
         try {
-          await recordUnreadCallback(ctx, facts(req), type);
+          await recordUnreadCallback(ctx, facts(req), type, detail);
         } catch (logErr) {
           req.log.error({ err: logErr }, "could not record a refused API-2 callback");
         }
-        if (status === 408) return reply.status(408).send({ ...callbackErrorBody(type), code: 408 });
-        return reply.status(status === 413 ? 413 : 400).send(callbackErrorBody(type));
+        if (status === 408) return reply.status(408).send({ ...callbackErrorBody(type, detail), code: 408 });
+        return reply.status(status === 413 ? 413 : 400).send(callbackErrorBody(type, detail));
       }
       req.log.error({ err }, "API-2 callback failed");
       return reply.status(500).send(INTERNAL);
@@ -159,7 +176,7 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
             .header("retry-after", String(answer.retryAfterSeconds))
             .send({ ...callbackErrorBody(answer.type), code: 429 });
         }
-        return reply.status(answer.httpStatus).send(callbackErrorBody(answer.type));
+        return reply.status(answer.httpStatus).send(callbackErrorBody(answer.type, answer.detail));
       },
     );
   });

@@ -2,8 +2,10 @@ import type { ParsedCallback } from "@psphub/protocol";
 import {
   CALLBACK_ERROR_TYPES,
   type CallbackErrorType,
+  formatAmount,
   isCallbackStatus,
   tryParseAmount,
+  type VerifyResult,
   verifyDetailed,
 } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
@@ -27,6 +29,22 @@ import {
 } from "../settlement/settlement-planner.js";
 import { type PlannedReview, retryingRaces, type SettlementRecords } from "../settlement/settlement-store.js";
 import { readCallbackBody } from "./callback-body.js";
+import {
+  amountDiffers,
+  amountUnreadable,
+  bodyRefused,
+  type CallbackDiagnosis,
+  currencyRefused,
+  integrationNotFound,
+  methodGone,
+  orderNotFound,
+  type Refusal,
+  settledWithOtherAmount,
+  signRefused,
+  statusRefused,
+  statusUnknown,
+  tokenRefused,
+} from "./callback-detail.js";
 import type { FloodGuard } from "./callback-flood-log.js";
 import { callbackLogsWrite, insertCallbackLog, refusedBodyPrefix } from "./callback-log-repo.js";
 import { type CallbackVerdict, claimOutcome, contradictsSettledAmount } from "./callback-outcome.js";
@@ -45,7 +63,7 @@ export type CallbackRequest = {
 
 export type CallbackAnswer =
   | { httpStatus: 204 }
-  | { httpStatus: 400 | 413; type: CallbackErrorType }
+  | { httpStatus: 400 | 413; type: CallbackErrorType; detail?: string }
   /** Refused before the token matched, over the flood limits: counted, not stored one by one. */
   | { httpStatus: 429; type: CallbackErrorType; retryAfterSeconds: number };
 
@@ -69,6 +87,9 @@ type Judgement = {
   eventId: string;
   /** Its log row's id, once recorded. */
   callbackLogId?: string;
+  /** Why it was refused, in words: the answer's `detail` and the log's (callback-detail.ts). */
+  detail: string | null;
+  diagnosis: CallbackDiagnosis | null;
 };
 
 /**
@@ -161,9 +182,11 @@ export function createCallbackHandler(
     }
     const j = await batcher.submit(screened);
     deps.metrics.callbacks.inc({ verdict: j.verdict, type: j.errorType ?? "none" });
-    return j.errorType
-      ? { httpStatus: CALLBACK_ERROR_TYPES[j.errorType].httpStatus as 400 | 413, type: j.errorType }
-      : { httpStatus: 204 };
+    if (!j.errorType) return { httpStatus: 204 };
+    const status = CALLBACK_ERROR_TYPES[j.errorType].httpStatus as 400 | 413;
+    return j.detail === null
+      ? { httpStatus: status, type: j.errorType }
+      : { httpStatus: status, type: j.errorType, detail: j.detail };
   };
 }
 
@@ -251,6 +274,8 @@ function callbackRecords(
         raw_body: req.rawBody,
         verdict: j.verdict,
         error_type: j.errorType,
+        error_detail: j.detail,
+        diagnosis: j.diagnosis === null ? null : JSON.stringify(j.diagnosis),
         http_status: query
           ? query.httpStatus
           : j.errorType
@@ -309,6 +334,7 @@ export async function recordUnreadCallback(
   deps: Pick<CallbackDeps, "db" | "clock" | "metrics">,
   req: Omit<CallbackRequest, "rawBody" | "token">,
   type: "request_too_large" | "request_malformed",
+  detail: string,
 ): Promise<void> {
   await insertCallbackLog(deps.db, {
     tenant_id: null,
@@ -320,6 +346,8 @@ export async function recordUnreadCallback(
     raw_body: "",
     verdict: "rejected",
     error_type: type,
+    error_detail: detail,
+    diagnosis: JSON.stringify({ check: "body" }),
     http_status: CALLBACK_ERROR_TYPES[type].httpStatus,
     remote_addr: req.remoteAddr,
     created_at: deps.clock.now(),
@@ -342,6 +370,8 @@ function newJudgement(deps: Pick<CallbackDeps, "clock">): Judgement {
     review: null,
     receivedAt: deps.clock.now(),
     eventId: newEventId(),
+    detail: null,
+    diagnosis: null,
   };
 }
 
@@ -361,21 +391,21 @@ function readInto(j: Judgement, raw: string | undefined, contentType: string | u
 /** Checks 1–4, in the spec's order (docs/psp-open-api.md#api-2-checks); the first that fails decides the answer. */
 async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise<Screened> {
   const j = newJudgement(deps);
-  const reject = (type: CallbackErrorType, tokenMatched = false): Screened => ({
+  const reject = (type: CallbackErrorType, why: Refusal, tokenMatched = false): Screened => ({
     req,
-    judgement: { ...j, errorType: type },
+    judgement: { ...j, errorType: type, ...why },
     refused: { tokenMatched },
   });
 
   // 1. The body parses: one flat JSON object (or form), right types, mandatory keys.
   const read = readInto(j, req.rawBody, req.contentType);
-  if (!read.ok) return reject("request_malformed");
+  if (!read.ok) return reject("request_malformed", bodyRefused(read.message));
   const cb = read.body.callback;
 
   // 2. The integration, by merchant_id, enabled.
   const now = deps.clock.now();
   const integ = await deps.callbackIntegrations.find(cb.merchantId, now);
-  if (!integ?.enabled) return reject("psp_setting_not_found");
+  if (!integ?.enabled) return reject("psp_setting_not_found", integrationNotFound());
   j.tenantId = integ.tenant_id;
   j.integrationId = integ.id;
 
@@ -386,7 +416,7 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
   for (const candidate of callbackTokens(integ, now)) {
     if (typeof header === "string" && safeEqual(header, candidate)) token ??= candidate;
   }
-  if (token === undefined) return reject("psp_token_invalid");
+  if (token === undefined) return reject("psp_token_invalid", tokenRefused(header));
 
   // 4. The signature, over the raw body (its parameters as parsed from the raw text, numbers with
   //    their literal text), with the token that matched.
@@ -398,7 +428,7 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
       { merchantId: cb.merchantId, orderNo: cb.orderNo, reason: v.reason, stringA: v.stringA },
       "API-2 callback signature does not verify",
     );
-    return reject("psp_token_invalid", true);
+    return reject("psp_token_invalid", signRefused(v), true);
   }
   return { req, judgement: j, passed: { cb, integ } };
 }
@@ -416,7 +446,12 @@ function judgeOrder(
   cause: "callback" | "status_query",
 ): Judgement {
   const j: Judgement = { ...screened };
-  const reject = (type: CallbackErrorType): Judgement => ({ ...j, verdict: "rejected", errorType: type });
+  const reject = (type: CallbackErrorType, why: Refusal): Judgement => ({
+    ...j,
+    verdict: "rejected",
+    errorType: type,
+    ...why,
+  });
 
   // 5. The order, under THIS integration: another integration's or tenant's order is unknown.
   const found = planner.find({ orderNo: cb.orderNo });
@@ -424,18 +459,21 @@ function judgeOrder(
     found && found.integration_id === integ.id && found.tenant_id === integ.tenant_id
       ? planner.current(found)
       : undefined;
-  if (!dep) return reject("payment_not_found");
+  if (!dep) return reject("payment_not_found", orderNotFound(cb.orderNo));
   j.depositId = dep.id;
 
   // 6. The order's deposit method still exists.
-  if (dep.live_method_id === null) return reject("deposit_method_not_found");
+  if (dep.live_method_id === null) return reject("deposit_method_not_found", methodGone());
 
   // 7. Currency.
-  if (cb.currency !== dep.currency) return reject("payment_currency_not_allowed");
+  if (cb.currency !== dep.currency)
+    return reject("payment_currency_not_allowed", currencyRefused(cb.currency, dep.currency));
 
   // 8. Amount, in the order's minor units (never floating point), then the amount policy.
+  const ordered = formatAmount(BigInt(dep.amount_minor), dep.decimals);
   const parsed = tryParseAmount(cb.amountText, dep.decimals);
-  if (!parsed.ok) return reject("payment_amount_not_allowed");
+  if (!parsed.ok)
+    return reject("payment_amount_not_allowed", amountUnreadable(cb.amountText, dep.decimals, ordered));
   const paid = parsed.minor;
   const mismatch = paid !== BigInt(dep.amount_minor);
   // The credit a success earns: the order's, or, when another amount was paid and is credited
@@ -456,23 +494,28 @@ function judgeOrder(
     // A success with another amount than the one the order succeeded with: perhaps a second,
     // real payment. Refused as the first failing check says (amount under `exact`, else status),
     // and kept for an admin.
-    const type =
-      mismatch && integ.amount_policy === "exact"
-        ? "payment_amount_not_allowed"
-        : "payment_status_not_pending";
-    return { ...reject(type), verdict: "review", review: { reason: "conflict", claim: claim(dep.status) } };
+    const byAmount = mismatch && integ.amount_policy === "exact";
+    const settledWith = formatAmount(BigInt(dep.paid_amount_minor ?? dep.amount_minor), dep.decimals);
+    return {
+      ...reject(
+        byAmount ? "payment_amount_not_allowed" : "payment_status_not_pending",
+        settledWithOtherAmount(byAmount ? "amount" : "status", cb.amountText, settledWith),
+      ),
+      verdict: "review",
+      review: { reason: "conflict", claim: claim(dep.status) },
+    };
   }
   if (mismatch && integ.amount_policy === "exact") {
     // Refused, but a reported payment is never lost: an admin sees it (unless already credited).
     const keep = cb.status === 1 && dep.status !== "succeeded";
     return {
-      ...reject("payment_amount_not_allowed"),
+      ...reject("payment_amount_not_allowed", amountDiffers(cb.amountText, ordered)),
       ...(keep ? { verdict: "review", review: { reason: "amount_mismatch", claim: claim(dep.status) } } : {}),
     };
   }
 
   // 9. Status: 0, 1 or 2, and allowed from the order's status.
-  if (!isCallbackStatus(cb.status)) return reject("payment_status_not_allowed");
+  if (!isCallbackStatus(cb.status)) return reject("payment_status_not_allowed", statusUnknown(cb.status));
   const requested = statusFromCallback(cb.status) as ResultStatus;
   const common = {
     tenantId: integ.tenant_id,
@@ -487,8 +530,10 @@ function judgeOrder(
   const judged = (result: SettlementOutcome): Judgement => {
     const out = claimOutcome(requested, result);
     const current = result.kind === "conflict" || result.kind === "late" ? result.current : dep.status;
+    const why = out.errorType ? statusRefused(requested, result) : null;
     return {
       ...j,
+      ...(why ?? {}),
       verdict: out.verdict,
       errorType: out.errorType,
       review: out.review ? { reason: out.review, claim: claim(current) } : null,
@@ -582,29 +627,31 @@ async function screenStatusAnswer(
     remoteAddr: null,
   };
   const j = newJudgement(deps);
-  const reject = (type: CallbackErrorType): Screened => ({
+  const reject = (type: CallbackErrorType, why: Refusal): Screened => ({
     req: { ...req, rawBody: refusedBodyPrefix(dataText) },
-    judgement: { ...j, errorType: type },
+    judgement: { ...j, errorType: type, ...why },
     refused: { tokenMatched: false },
     query,
   });
   const read = readInto(j, dataText, "application/json");
-  if (!read.ok) return reject("request_malformed");
+  if (!read.ok) return reject("request_malformed", bodyRefused(read.message));
   const cb = read.body.callback;
   const now = deps.clock.now();
   const integ = await deps.callbackIntegrations.find(cb.merchantId, now);
   if (!integ?.enabled || integ.id !== query.integrationId || integ.tenant_id !== query.tenantId)
-    return reject("psp_setting_not_found");
+    return reject("psp_setting_not_found", integrationNotFound());
   j.tenantId = integ.tenant_id;
   j.integrationId = integ.id;
   // Every accepted token is tried in full (each comparison constant-time): none short-circuits.
   let valid = false;
+  let first: VerifyResult | undefined;
   for (const token of callbackTokens(integ, now)) {
     const v = verifyDetailed(read.body.params, token, cb.sign, { literals: read.body.literals });
+    first ??= v;
     valid = v.valid || valid;
   }
-  if (!valid) return reject("psp_token_invalid");
+  if (!valid) return reject("psp_token_invalid", first ? signRefused(first) : tokenRefused(undefined));
   // An answer about another order than the one asked about settles nothing.
-  if (cb.orderNo !== query.orderNo) return reject("payment_not_found");
+  if (cb.orderNo !== query.orderNo) return reject("payment_not_found", orderNotFound(cb.orderNo));
   return { req, judgement: j, passed: { cb, integ }, query };
 }

@@ -139,6 +139,7 @@ describe("the wall between operators and tenants", () => {
         ["GET", "/api/platform/tenants"],
         ["GET", "/api/platform/auth/me"],
         ["GET", "/api/platform/callbacks/unrouted"],
+        ["GET", "/api/platform/callbacks/unrouted/sources"],
         ["POST", `/api/platform/tenants/${tenant.tenantId}/suspend`],
       ] as const) {
         const res = await t.app.inject({

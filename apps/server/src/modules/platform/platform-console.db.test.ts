@@ -19,6 +19,7 @@ import {
   seedTenant,
   type TestApp,
 } from "../../test/test-app.js";
+import { insertCallbackLog } from "../callbacks/callback-log-repo.js";
 import { openAlert } from "../integration-health/alert-repo.js";
 
 /** The console's API: creating tenants, the tenant list and tiles, unrouted callbacks, and no client PII anywhere. */
@@ -173,6 +174,75 @@ describe("unrouted callbacks", () => {
     // The token travels in a header, which is never stored.
     expect(JSON.stringify([page1.json(), page2.json()])).not.toContain("some token");
     expect((await op.get("/api/platform/callbacks/unrouted?limit=0")).statusCode).toBe(400);
+    // Each says why.
+    expect(page1.json().items[0].errorDetail).toMatch(/offset/);
+    expect(page2.json().items[0].errorDetail).toBe("`merchant_id` matches no enabled integration");
+  });
+
+  it("counts the last 24 h per source address, the busiest first, throttled requests included", async () => {
+    const unknown = (i: number) =>
+      callbackJson(
+        callbackFields(
+          { merchantId: newMerchantId() },
+          { orderNo: `srcorder${i}`, amountMinor: 100n, decimals: 2, currency: "USD" },
+        ),
+        "t",
+      );
+    const from = (addr: string, body: string) =>
+      t.app.inject({
+        method: "POST",
+        url: "/api/psp/pay/callback",
+        payload: body,
+        headers: { "content-type": "application/json", "crm-pay-token": "t" },
+        remoteAddress: addr,
+      });
+    for (let i = 0; i < 3; i++) expect((await from("198.51.100.7", unknown(i))).statusCode).toBe(400);
+    expect((await from("198.51.100.7", "{bad")).statusCode).toBe(400);
+    expect((await from("198.51.100.8", unknown(9))).statusCode).toBe(400);
+    await insertCallbackLog(t.ctx.db, {
+      tenant_id: null,
+      integration_id: null,
+      deposit_id: null,
+      merchant_id: newMerchantId(),
+      order_no: null,
+      content_type: "application/json",
+      raw_body: "{}",
+      verdict: "rejected",
+      error_type: "psp_setting_not_found",
+      http_status: 429,
+      remote_addr: "198.51.100.8",
+      created_at: clock.now(),
+      request_count: 5,
+    });
+    // Older than 24 h: not counted.
+    await insertCallbackLog(t.ctx.db, {
+      tenant_id: null,
+      integration_id: null,
+      deposit_id: null,
+      merchant_id: null,
+      order_no: null,
+      content_type: null,
+      raw_body: "{",
+      verdict: "rejected",
+      error_type: "request_malformed",
+      http_status: 400,
+      remote_addr: "198.51.100.9",
+      created_at: clock.now() - 24 * 60 * 60 * 1000 - 1,
+    });
+    const { sources } = (await op.get("/api/platform/callbacks/unrouted/sources")).json();
+    const seven = sources.find((s: { remoteAddr: string }) => s.remoteAddr === "198.51.100.7");
+    const eight = sources.find((s: { remoteAddr: string }) => s.remoteAddr === "198.51.100.8");
+    expect(seven).toEqual({
+      remoteAddr: "198.51.100.7",
+      requests: 4,
+      errorTypes: ["psp_setting_not_found", "request_malformed"],
+      lastAt: clock.now(),
+    });
+    // A summary of throttled requests counts as the requests it stands for.
+    expect(eight).toMatchObject({ requests: 1 + 5, errorTypes: ["psp_setting_not_found"] });
+    expect(sources.indexOf(eight)).toBeLessThan(sources.indexOf(seven));
+
+    expect(sources.find((s: { remoteAddr: string }) => s.remoteAddr === "198.51.100.9")).toBeUndefined();
   });
 });
 

@@ -250,6 +250,8 @@ export type UnroutedCallback = {
   body: string;
   verdict: CallbackLogsTable["verdict"];
   errorType: string | null;
+  /** Why it was refused, as the answer said (callbacks/callback-detail.ts). */
+  errorDetail: string | null;
   httpStatus: number;
   remoteAddr: string | null;
   requestCount: number;
@@ -272,6 +274,7 @@ export async function listUnroutedCallbacks(
         "raw_body",
         "verdict",
         "error_type",
+        "error_detail",
         "http_status",
         "remote_addr",
         "request_count",
@@ -289,6 +292,7 @@ export async function listUnroutedCallbacks(
       body: r.raw_body,
       verdict: r.verdict,
       errorType: r.error_type,
+      errorDetail: r.error_detail ?? null,
       httpStatus: r.http_status,
       remoteAddr: r.remote_addr,
       requestCount: n(r.request_count ?? 1),
@@ -296,6 +300,65 @@ export async function listUnroutedCallbacks(
     })),
     total,
   };
+}
+
+/** The unrouted callbacks of one source address in a window. */
+export type UnroutedSource = {
+  remoteAddr: string | null;
+  /** Requests, throttled ones included (a summary row stands for many). */
+  requests: number;
+  /** The error types seen, most frequent first. */
+  errorTypes: string[];
+  lastAt: number;
+};
+
+/** Most sources {@link unroutedBySource} lists. */
+export const UNROUTED_SOURCES_MAX = 50;
+
+/**
+ * Unrouted callbacks of the last `windowMs`, counted per source address, the busiest first: who
+ * is sending callbacks no tenant can be found for (a misconfigured backend, or a prober).
+ */
+export async function unroutedBySource(
+  ctx: Pick<AppContext, "db" | "clock">,
+  windowMs: number,
+): Promise<{ since: number; sources: UnroutedSource[] }> {
+  const since = ctx.clock.now() - windowMs;
+  const rows = await ctx.db
+    .selectFrom("callback_logs")
+    .where("tenant_id", "is", null)
+    .where("created_at", ">=", since)
+    .select((eb) => [
+      "remote_addr",
+      "error_type",
+      eb.fn.sum<number | string>("request_count").as("requests"),
+      eb.fn.max<number | string>("created_at").as("last_at"),
+    ])
+    .groupBy(["remote_addr", "error_type"])
+    .execute();
+  const bySource = new Map<string, UnroutedSource & { byType: Map<string, number> }>();
+  for (const r of rows) {
+    const key = r.remote_addr ?? "";
+    const s = bySource.get(key) ?? {
+      remoteAddr: r.remote_addr,
+      requests: 0,
+      errorTypes: [],
+      lastAt: 0,
+      byType: new Map<string, number>(),
+    };
+    s.requests += n(r.requests);
+    s.lastAt = Math.max(s.lastAt, n(r.last_at));
+    if (r.error_type) s.byType.set(r.error_type, (s.byType.get(r.error_type) ?? 0) + n(r.requests));
+    bySource.set(key, s);
+  }
+  const sources = [...bySource.values()]
+    .sort((a, b) => b.requests - a.requests || b.lastAt - a.lastAt)
+    .slice(0, UNROUTED_SOURCES_MAX)
+    .map(({ byType, ...s }) => ({
+      ...s,
+      errorTypes: [...byType.entries()].sort((a, b) => b[1] - a[1]).map(([t]) => t),
+    }));
+  return { since, sources };
 }
 
 export type OperatorAuditRecord = {

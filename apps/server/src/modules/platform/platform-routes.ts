@@ -8,7 +8,14 @@ import { loginLimitsOf, reserveLoginAttempt } from "../auth/login-throttle.js";
 import { createTenant, createTenantInput } from "../tenants/create-tenant.js";
 import { operatorActorOf } from "./operator-actor.js";
 import { loginOperator, logoutOperator, operatorSession } from "./operator-auth.js";
-import { listOperatorAudit, listTenants, listUnroutedCallbacks, tenantHealth } from "./platform-queries.js";
+import {
+  listOperatorAudit,
+  listTenants,
+  listUnroutedCallbacks,
+  tenantHealth,
+  UNROUTED_SOURCES_MAX,
+  unroutedBySource,
+} from "./platform-queries.js";
 import { resumeTenant, suspendTenant } from "./tenant-suspension.js";
 
 const operatorMe = z.object({ id: z.string(), email: z.string(), name: z.string() });
@@ -258,6 +265,7 @@ export function platformRoutes(app: FastifyInstance, ctx: AppContext): void {
                 body: z.string(),
                 verdict: z.enum(["accepted", "duplicate", "rejected", "review"]),
                 errorType: z.string().nullable(),
+                errorDetail: z.string().nullable(),
                 httpStatus: z.number(),
                 remoteAddr: z.string().nullable(),
                 requestCount: z.number(),
@@ -270,6 +278,31 @@ export function platformRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (req) => listUnroutedCallbacks(ctx, req.query),
+  );
+
+  r.get(
+    "/api/platform/callbacks/unrouted/sources",
+    {
+      config: { access: "operator" },
+      schema: {
+        tags,
+        summary: `Unrouted callbacks of the last 24 h counted per source address, the busiest first (at most ${UNROUTED_SOURCES_MAX})`,
+        response: {
+          200: z.object({
+            since: z.number(),
+            sources: z.array(
+              z.object({
+                remoteAddr: z.string().nullable(),
+                requests: z.number().describe("requests, throttled ones included"),
+                errorTypes: z.array(z.string()).describe("the error types seen, most frequent first"),
+                lastAt: z.number(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => unroutedBySource(ctx, 24 * 60 * 60 * 1000),
   );
 
   r.get(

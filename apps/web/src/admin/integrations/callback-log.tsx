@@ -123,6 +123,18 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
             render: (r) => (r.errorType ? <Code>{r.errorType}</Code> : "—"),
           },
           {
+            key: "reason",
+            header: t("callbacks.reason"),
+            render: (r) =>
+              r.errorDetail ? (
+                <Text size="sm" lineClamp={2} maw={360}>
+                  {r.errorDetail}
+                </Text>
+              ) : (
+                "—"
+              ),
+          },
+          {
             key: "http",
             header: t("callbacks.http"),
             align: "right",
@@ -143,6 +155,7 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
                 HTTP {open.httpStatus} · {dateTimeSeconds(open.createdAt)}
               </Text>
             </Group>
+            {open.errorDetail ? <Refusal entry={open} /> : null}
             {open.httpStatus === 429 ? (
               <Text size="sm">{t("callbacks.throttled", { count: open.requestCount })}</Text>
             ) : null}
@@ -158,6 +171,60 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
           </Stack>
         ) : null}
       </Modal>
+    </Stack>
+  );
+}
+
+/** Why a callback was refused: the answer's reason, the check, and what the check compared. */
+function Refusal({ entry }: { entry: CallbackLogEntry }) {
+  const d = entry.diagnosis;
+  const mono = { whiteSpace: "pre-wrap", wordBreak: "break-all" } as const;
+  return (
+    <Stack gap={4} data-testid="callback-refusal">
+      <Text size="sm" fw={600}>
+        {entry.errorDetail}
+      </Text>
+      {d ? (
+        <Text size="sm" c="dimmed">
+          {t("callbacks.check")}: {t(`callbacks.check.${d.check}`)}
+        </Text>
+      ) : null}
+      {d?.stringA !== undefined ? (
+        <>
+          <Text size="xs" fw={600} tt="uppercase" c="dimmed">
+            {t("callbacks.stringA")}
+          </Text>
+          <Code block style={mono} data-testid="callback-string-a">
+            {d.stringA}
+          </Code>
+        </>
+      ) : null}
+      {d?.stringAParsed !== undefined ? (
+        <>
+          <Text size="xs" fw={600} tt="uppercase" c="dimmed">
+            {t("callbacks.stringAParsed")}
+          </Text>
+          <Code block style={mono} data-testid="callback-string-a-parsed">
+            {d.stringAParsed}
+          </Code>
+        </>
+      ) : null}
+      {d?.orderedAmount !== undefined || d?.paidAmount !== undefined ? (
+        <Text size="sm" data-testid="callback-amounts">
+          {t("callbacks.orderedAmount")}: <span className="num">{d?.orderedAmount ?? "—"}</span> ·{" "}
+          {t("callbacks.paidAmount")}: <span className="num">{d?.paidAmount ?? "—"}</span>
+        </Text>
+      ) : null}
+      {d?.orderCurrency ? (
+        <Text size="sm">
+          {t("callbacks.orderCurrency")}: <span className="mono">{d.orderCurrency}</span>
+        </Text>
+      ) : null}
+      {d?.orderStatus ? (
+        <Text size="sm">
+          {t("callbacks.orderStatus")}: <StatusBadge status={d.orderStatus} />
+        </Text>
+      ) : null}
     </Stack>
   );
 }

@@ -1,4 +1,4 @@
-import { Badge, Code, Spoiler, Text } from "@mantine/core";
+import { Badge, Code, Spoiler, Text, Title } from "@mantine/core";
 import { useState } from "react";
 import { dateTimeSeconds } from "../../lib/format.js";
 import { useQuery } from "../../lib/use-api-query.js";
@@ -6,7 +6,7 @@ import { type Column, DataTable, serverPaged } from "../../ui/data-table.js";
 import { ErrorAlert } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
-import type { UnroutedCallback } from "../types.js";
+import type { UnroutedCallback, UnroutedSource } from "../types.js";
 
 const PAGE = 25;
 
@@ -19,6 +19,30 @@ export function UnroutedCallbacksPage() {
       }),
     [page],
   );
+  const sources = useQuery(() => api.GET("/api/platform/callbacks/unrouted/sources"), []);
+  const sourceColumns: Column<UnroutedSource>[] = [
+    {
+      key: "from",
+      header: "Source address",
+      render: (r) => <span className="mono">{r.remoteAddr ?? "—"}</span>,
+    },
+    {
+      key: "requests",
+      header: "Requests",
+      align: "right",
+      render: (r) => <span className="num">{r.requests}</span>,
+    },
+    {
+      key: "types",
+      header: "Error types",
+      render: (r) => (
+        <Text size="xs" ff="monospace">
+          {r.errorTypes.join(", ") || "—"}
+        </Text>
+      ),
+    },
+    { key: "last", header: "Last", render: (r) => dateTimeSeconds(r.lastAt), width: 170 },
+  ];
   const columns: Column<UnroutedCallback>[] = [
     { key: "at", header: "Received", render: (r) => dateTimeSeconds(r.createdAt), width: 170 },
     {
@@ -42,6 +66,15 @@ export function UnroutedCallbacksPage() {
         </Badge>
       ),
     },
+    {
+      key: "reason",
+      header: "Reason",
+      render: (r) => (
+        <Text size="xs" maw={280}>
+          {r.errorDetail ?? "—"}
+        </Text>
+      ),
+    },
     { key: "from", header: "From", render: (r) => r.remoteAddr ?? "—" },
     {
       key: "body",
@@ -61,6 +94,21 @@ export function UnroutedCallbacksPage() {
         title="Unrouted callbacks"
         description="API-2 callbacks no company could be found for: an unknown merchant_id or a body that could not be read. Newest first; the token header is never stored."
       />
+      <Title order={4} mt="md" mb="xs">
+        By source address, last 24 h
+      </Title>
+      <ErrorAlert error={sources.error} />
+      <DataTable
+        columns={sourceColumns}
+        rows={sources.data?.sources}
+        loading={sources.loading}
+        rowKey={(r) => r.remoteAddr ?? ""}
+        empty="No unrouted callback in the last 24 h."
+        testId="unrouted-sources"
+      />
+      <Title order={4} mt="lg" mb="xs">
+        Every unrouted callback
+      </Title>
       <ErrorAlert error={q.error} />
       <DataTable
         columns={columns}

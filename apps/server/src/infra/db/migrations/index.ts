@@ -14,6 +14,7 @@ import * as m0012 from "./0012-platform-operator.js";
 import * as m0013 from "./0013-dashboard.js";
 import * as m0014 from "./0014-exchange-rates.js";
 import * as m0015 from "./0015-webhooks.js";
+import * as m0016 from "./0016-callback-detail.js";
 
 /** Migrations are listed in code (not read from disk) so they work from source and from a build. */
 export const migrationProvider: MigrationProvider = {
@@ -34,6 +35,7 @@ export const migrationProvider: MigrationProvider = {
       "0013-dashboard": m0013,
       "0014-exchange-rates": m0014,
       "0015-webhooks": m0015,
+      "0016-callback-detail": m0016,
     };
   },
 };
