@@ -64,6 +64,10 @@ describe("errors", () => {
     expect(JSON.stringify(callbackErrorBody("payment_not_found"))).toBe(
       '{"error":true,"code":400,"type":"payment_not_found"}',
     );
+    // Ours: the detail comes after the spec's three keys, and only when given.
+    expect(JSON.stringify(callbackErrorBody("payment_not_found", "no order `x`"))).toBe(
+      '{"error":true,"code":400,"type":"payment_not_found","detail":"no order `x`"}',
+    );
   });
 
   it("recognises error types, not inherited names", () => {

@@ -127,6 +127,28 @@ describe("sendCallback against a fake CRM on loopback", () => {
     );
   });
 
+  it("gives the CRM's reason in words when the answer has a detail", async () => {
+    const body = callbackErrorBody("psp_token_invalid", "header crm-pay-token is missing");
+    const crm = await fakeCrm([
+      (res) => res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify(body)),
+    ]);
+    const attempts: unknown[] = [];
+    const result = await sendCallback({
+      callbackUrl: crm.callbackUrl,
+      token: TOKEN,
+      callback: CALLBACK,
+      onAttempt: (a) => attempts.push(a),
+    });
+    expect(result).toMatchObject({
+      kind: "rejected",
+      type: "psp_token_invalid",
+      detail: "header crm-pay-token is missing",
+    });
+    expect(attempts).toEqual([
+      { attempt: 1, status: 400, type: "psp_token_invalid", detail: "header crm-pay-token is missing" },
+    ]);
+  });
+
   it("does not follow redirects", async () => {
     const crm = await fakeCrm([(res) => res.writeHead(307, { location: "http://127.0.0.1:1/x" }).end()]);
     const result = await sendCallback({ callbackUrl: crm.callbackUrl, token: TOKEN, callback: CALLBACK });

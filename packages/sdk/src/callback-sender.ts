@@ -45,6 +45,8 @@ export interface AttemptInfo {
   readonly status?: number;
   /** The API-2 error type of the answer, when it had one. */
   readonly type?: string;
+  /** The CRM's reason in words (psphub's `detail`), when the answer had one. */
+  readonly detail?: string;
   /** The network error, when no answer came. */
   readonly error?: string;
   readonly nextDelayMs?: number;
@@ -77,6 +79,8 @@ export type SendCallbackResult =
       readonly kind: "rejected";
       readonly status: number;
       readonly type?: string;
+      /** Why, in words, when the CRM said (psphub's `detail`: which check failed, what to fix). */
+      readonly detail?: string;
       /** The answer's body, at most 2000 characters. */
       readonly response: string;
     })
@@ -105,16 +109,20 @@ async function readCapped(response: Response): Promise<string> {
   return text.slice(0, RESPONSE_CAP);
 }
 
-function errorType(text: string): string | undefined {
+/** The API-2 error envelope's `type` and, when given, `detail`. */
+function errorOf(text: string): { type?: string; detail?: string } {
   try {
     const json: unknown = JSON.parse(text);
-    if (typeof json === "object" && json !== null && typeof (json as { type?: unknown }).type === "string") {
-      return (json as { type: string }).type;
-    }
+    if (typeof json !== "object" || json === null) return {};
+    const { type, detail } = json as { type?: unknown; detail?: unknown };
+    return {
+      ...(typeof type === "string" ? { type } : {}),
+      ...(typeof detail === "string" ? { detail: detail.slice(0, 500) } : {}),
+    };
   } catch {
     // Not JSON: no type.
+    return {};
   }
-  return undefined;
 }
 
 function describe(error: unknown): string {
@@ -207,13 +215,14 @@ export async function sendCallback(options: SendCallbackOptions): Promise<SendCa
 
     if (status !== undefined) {
       lastStatus = status;
-      const type = status >= 400 ? errorType(text) : undefined;
+      const refusal = status >= 400 ? errorOf(text) : {};
+      const type = refusal.type;
       if (status >= 200 && status < 300) {
         options.onAttempt?.({ attempt: attempts, status });
         return { kind: "done", url, body, attempts, status };
       }
       if (status < 500) {
-        options.onAttempt?.({ attempt: attempts, status, ...(type === undefined ? {} : { type }) });
+        options.onAttempt?.({ attempt: attempts, status, ...refusal });
         if (final && type === "payment_status_not_pending") {
           return { kind: "done_conflicting", url, body, attempts, status, type };
         }
@@ -223,7 +232,7 @@ export async function sendCallback(options: SendCallbackOptions): Promise<SendCa
           body,
           attempts,
           status,
-          ...(type === undefined ? {} : { type }),
+          ...refusal,
           response: text.slice(0, 2000),
         };
       }

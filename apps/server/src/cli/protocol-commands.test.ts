@@ -201,6 +201,27 @@ describe("psphub callback", () => {
     );
   });
 
+  it("prints the CRM's own reason when the answer has a detail", async () => {
+    const c = await crm([
+      (res) =>
+        res
+          .writeHead(400)
+          .end(
+            JSON.stringify(
+              callbackErrorBody(
+                "payment_amount_not_allowed",
+                "`amount` `99.5` differs from the order's 100.00",
+              ),
+            ),
+          ),
+    ]);
+    const r = await callback(base(c.url));
+    expect(r.code).toBe(1);
+    expect(fieldOf(r.lines, "answer")).toBe(
+      "HTTP 400 payment_amount_not_allowed: `amount` `99.5` differs from the order's 100.00",
+    );
+  });
+
   it("does not retry by default, and retries 5xx with --retry-seconds", async () => {
     const once503 = await crm([(res) => res.writeHead(503).end()]);
     const single = await callback(base(once503.url));

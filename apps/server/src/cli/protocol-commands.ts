@@ -291,10 +291,13 @@ export function createProtocolCommands(io: CliIo = processIo): {
           );
           return 1;
         case "rejected": {
+          // The CRM's own reason when it gave one (psphub does), else what the type means.
           const meaning =
-            result.type !== undefined && isCallbackErrorType(result.type)
-              ? `: ${CALLBACK_ERROR_TYPES[result.type].meaning}`
-              : "";
+            result.detail !== undefined
+              ? `: ${result.detail}`
+              : result.type !== undefined && isCallbackErrorType(result.type)
+                ? `: ${CALLBACK_ERROR_TYPES[result.type].meaning}`
+                : "";
           io.out(line("answer", `HTTP ${result.status}${result.type ? ` ${result.type}` : ""}${meaning}`));
           if (result.response !== "") io.out(line("answer body", result.response));
           return 1;
