@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import vectorsFile from "../test-fixtures/signature-vectors.json" with { type: "json" };
 import { ProtocolError } from "./errors.js";
 import { parseFlatJson } from "./flat-json.js";
+import { sha1Hex } from "./sha1.js";
 import { type FlatParams, sign, stringA, verify, verifyDetailed } from "./signature.js";
 
 interface Vector {
@@ -14,8 +15,19 @@ interface Vector {
   sign_from_parsed_numbers?: string;
 }
 
+interface MustFail {
+  name: string;
+  why: string;
+  token: string;
+  body: string;
+  /** What the broken signer signed, when the mistake is in StringA. */
+  string_a_signed?: string;
+  sign: string;
+}
+
 // The protocol's test vectors (docs/psp-open-api.md#signature-vectors): every implementation must pass all.
 const vectors: Vector[] = vectorsFile.vectors;
+const mustFail: MustFail[] = vectorsFile.must_fail;
 
 /** Flips one hex digit of a signature, keeping it well-formed. */
 function flipDigit(signature: string, index: number): string {
@@ -101,6 +113,28 @@ describe("signature vectors", () => {
       expect(tampered).not.toBe(v.body);
       expect(verify(tampered, v.token, v.sign)).toBe(false);
     });
+  });
+
+  describe.each(mustFail)("must fail: $name", (m) => {
+    it(`is refused: ${m.why}`, () => {
+      expect(verify(m.body, m.token, m.sign)).toBe(false);
+      expect(verifyDetailed(m.body, m.token, m.sign)).toMatchObject({ valid: false, reason: "mismatch" });
+    });
+    if (m.string_a_signed !== undefined) {
+      const signed = m.string_a_signed;
+      it("is the sign of the mistaken StringA, which is neither form of the body's", () => {
+        expect(sha1Hex(signed + m.token)).toBe(m.sign);
+        const { params, literals } = parseFlatJson(m.body);
+        expect(signed).not.toBe(stringA(params, { literals }));
+        expect(signed).not.toBe(stringA(params));
+      });
+    }
+  });
+
+  it("has must-fail vectors for forged signs, a dropped zero and a wrong number form", () => {
+    const names = mustFail.map((m) => m.name);
+    for (const n of ["forged-one-digit", "dropped-zero", "zeros-added", "float-arithmetic"])
+      expect(names).toContain(n);
   });
 
   it("a malformed raw body throws ProtocolError rather than verifying", () => {

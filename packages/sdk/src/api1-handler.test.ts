@@ -210,6 +210,19 @@ describe("createApi1Handler: token and sign", () => {
     }
   });
 
+  it("refuses every must-fail vector with 401", async () => {
+    for (const m of vectorsFile.must_fail) {
+      const { handler, seen, rejections } = handlerWith({ token: m.token });
+      // The sign in the body (some vector bodies carry a placeholder in its place).
+      const withSignField = /"sign":"[^"]*"/.test(m.body)
+        ? m.body.replace(/"sign":"[^"]*"/, `"sign":"${m.sign}"`)
+        : m.body.replace(/\}$/, `,"sign":"${m.sign}"}`);
+      expect((await handler.handle(post(withSignField, m.token))).status, m.name).toBe(401);
+      expect(seen).toHaveLength(0);
+      expect(rejections[0]?.reason, m.name).toBe("sign_invalid");
+    }
+  });
+
   it("accepts the current and the previous token during a rotation, each with its own sign", async () => {
     const { handler, seen } = handlerWith({ tokens: ["new-token", "old-token"] });
     expect((await handler.handle(post(signedApi1Body(SAMPLE_ORDER, "old-token"), "old-token"))).status).toBe(

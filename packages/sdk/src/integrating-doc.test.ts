@@ -29,6 +29,16 @@ describe("docs/integrating.md", () => {
     expect(sign(params, v.token, { literals })).toBe(v.sign);
   });
 
+  it("shows an API-1 body in psphub's formats (32-hex merchant_id, 12-character order_no) with its correct sign", () => {
+    const token = /`order_no`; token `([A-Za-z0-9_-]{43})`\)/.exec(doc)![1]!;
+    const shown = /```json\n(\{"merchant_id":"7c92[\s\S]*?)\n```/.exec(doc)![1]!.replace(/\n /g, "");
+    const { params, literals } = parseFlatJson(shown);
+    expect(params.merchant_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(params.order_no).toMatch(/^[0-9a-z]{12}$/);
+    const { sign: given, ...signed } = params;
+    expect(sign(signed, token, { literals })).toBe(given);
+  });
+
   it("prints the CLI output of the float-literal vector", () => {
     const v = vector("float-literal-as-written");
     expect(doc).toContain(`# StringA:                  ${v.string_a}\n`);
