@@ -2,7 +2,13 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { constantTimeEquals, isJsonNumberText, STATUS_QUERY_PATH } from "@psphub/protocol";
+import {
+  constantTimeEquals,
+  isJsonNumberText,
+  parseFlatJson,
+  STATUS_QUERY_PATH,
+  sign,
+} from "@psphub/protocol";
 import {
   type Api1ParamConfigInput,
   buildCallback,
@@ -43,8 +49,21 @@ import { createWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.
  * - `lost_callback`: no API-2 callback is ever sent; the payment page still changes the order on
  *   the simulator's side, so only a status query can settle it.
  */
-export const SIM_MODES = ["not_found", "slow", "garbage", "bad_sign", "lost_callback"] as const;
+export const SIM_MODES = [
+  "not_found",
+  "slow",
+  "garbage",
+  "bad_sign",
+  "lost_callback",
+  // Broken API-1 backends, for `psphub certify` (docs/certify.md#the-simulators-broken-modes).
+  "api1_no_checks",
+  "api1_new_url",
+  "api1_slow",
+] as const;
 export type SimMode = (typeof SIM_MODES)[number];
+
+/** How long the `api1_slow` mode waits before answering API-1: more than certify's 5 s. */
+const API1_SLOW_MS = 6_000;
 
 /** Modes that decide what a status query answers: at most one of them at a time. */
 const ANSWER_MODES: readonly SimMode[] = ["not_found", "garbage", "bad_sign"];
@@ -132,6 +151,8 @@ export interface SimOptions {
   readonly modes?: readonly SimMode[];
   /** How long the `slow` mode waits before answering a status query. Default 15 s. */
   readonly slowMs?: number;
+  /** How long the `api1_slow` mode waits before answering API-1. Default 6 s. */
+  readonly api1SlowMs?: number;
   /** The exchange-rate API on `GET /fx/rate` (fx-rate-api.ts): its table, key and mode. */
   readonly fx?: FxApiOptions;
   /**
@@ -310,6 +331,14 @@ export function createSim(options: SimOptions): Sim {
       return { error: "merchant_id does not match the token" };
     }
     const known = orders.get(req.orderNo);
+    if (known && modesOf(integration).includes("api1_new_url")) {
+      // Broken on purpose: a second page for an order it already has (a client could pay twice).
+      const again: SimOrder = { ...known, key: randomBytes(16).toString("hex") };
+      orders.set(req.orderNo, again);
+      integrationOf.set(again, integration);
+      log(`API-1 order ${req.orderNo}: asked again, a NEW page (mode api1_new_url)`);
+      return { url: pageUrl(again) };
+    }
     if (known) {
       const same =
         known.request.merchantId === req.merchantId &&
@@ -352,7 +381,18 @@ export function createSim(options: SimOptions): Sim {
    */
   async function api1(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const all = await integrationsNow();
-    const integration = holderOf(all, headerValue(req.headers, TOKEN_HEADER));
+    let integration = holderOf(all, headerValue(req.headers, TOKEN_HEADER));
+    // A token no integration holds: the modes of the only integration, when there is one.
+    const servedBy = integration ?? (all.length === 1 ? all[0] : undefined);
+    const modes = servedBy ? modesOf(servedBy) : globalModes;
+    if (modes.includes("api1_slow"))
+      await new Promise((r) => setTimeout(r, options.api1SlowMs ?? API1_SLOW_MS));
+    if (modes.includes("api1_no_checks")) {
+      // Broken on purpose: whatever the header and sign, the request is served as if both were
+      // right (re-signed here with the integration's token before the SDK's checks).
+      integration ??= all[0];
+      if (integration) return api1WithoutChecks(req, res, integration);
+    }
     const handler = createApi1Handler({
       tokens: integration ? tokensOf(integration) : () => [],
       ...(integration?.paramConfig === undefined ? {} : { paramConfig: integration.paramConfig }),
@@ -374,6 +414,32 @@ export function createSim(options: SimOptions): Sim {
       },
     });
     return toNodeHandler(handler)(req, res);
+  }
+
+  async function api1WithoutChecks(req: IncomingMessage, res: ServerResponse, integration: SimIntegration) {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString("utf8");
+    let body = raw;
+    try {
+      const { params, literals } = parseFlatJson(raw);
+      const { sign: _given, ...signed } = params;
+      const fresh = sign(signed, integration.token, { literals });
+      body = /"sign":"[^"]*"/.test(raw) ? raw.replace(/"sign":"[^"]*"/, `"sign":"${fresh}"`) : raw;
+    } catch {
+      // Not JSON: the SDK refuses it as malformed.
+    }
+    const handler = createApi1Handler({
+      tokens: tokensOf(integration),
+      ...(integration.paramConfig === undefined ? {} : { paramConfig: integration.paramConfig }),
+      ...(integration.customKeys === undefined ? {} : { customKeys: integration.customKeys }),
+      currencyExponent: (currency) => options.currencyExponents?.[currency],
+      onPaymentRequest: (request) => onPaymentRequest(integration, request),
+      onError: (error) => log(`API-1 error: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    const out = await handler.handle({ headers: { [TOKEN_HEADER]: integration.token }, rawBody: body });
+    log(`API-1 served WITHOUT checking its token or sign (mode api1_no_checks): HTTP ${out.status}`);
+    res.writeHead(out.status, out.headers).end(out.body);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { certifyCommand } from "./cli/certify-command.js";
 import { clientCreateCommand } from "./cli/client-commands.js";
 import { type Command, helpText, parseCommandArgs, UsageError } from "./cli/command.js";
 import { demoCommand } from "./cli/demo-command.js";
@@ -30,6 +31,7 @@ export const COMMANDS: Command[] = [
   verifyCommand,
   callbackCommand,
   statusCommand,
+  certifyCommand,
   webhookListenCommand,
 ];
 

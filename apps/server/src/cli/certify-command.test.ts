@@ -1,0 +1,78 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type SimMode, startSim } from "@psphub/psp-sim";
+import { afterAll, describe, expect, it } from "vitest";
+import { createCertifyCommand } from "./certify-command.js";
+import { parseCommandArgs } from "./command.js";
+
+// `psphub certify` as a developer runs it: one line per case, a closing count, exit 0 only
+// when nothing failed; the SSRF guard as in the server.
+const TOKEN = "cli-certify-token-0123456789abcdef";
+const MERCHANT = "fedcba9876543210fedcba9876543210";
+const DEV = { ALLOW_PRIVATE_APP_URLS: "true", ALLOW_HTTP_PAYMENT_URLS: "true" };
+const closers: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of closers) await c();
+});
+
+async function sim(modes: SimMode[] = []) {
+  const s = await startSim({
+    port: 0,
+    callbackUrl: "http://127.0.0.1:9/api/psp",
+    integrations: [{ token: TOKEN, merchantId: MERCHANT, modes }],
+    log: () => {},
+  });
+  closers.push(() => s.close());
+  return s.url;
+}
+
+async function certify(appUrl: string, env: Record<string, string>, extra: string[] = []) {
+  const lines: string[] = [];
+  const cmd = createCertifyCommand(
+    { out: (t) => lines.push(...t.split("\n")), err: (t) => lines.push(t), readStdin: async () => "" },
+    env,
+  );
+  const argv = ["--app-url", appUrl, "--merchant-id", MERCHANT, "--token", TOKEN, "--status-query", ...extra];
+  const code = await cmd.run(parseCommandArgs(cmd, argv).values, []);
+  return { code, lines };
+}
+
+describe("psphub certify", () => {
+  it("prints all passed against the simulator and exits 0, and writes JUnit and JSON", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "certify-"));
+    const r = await certify(await sim(), DEV, ["--junit", join(dir, "r.xml"), "--json", join(dir, "r.json")]);
+    expect(r.code).toBe(0);
+    expect(r.lines.filter((l) => /^(passed|failed|skipped) /.test(l))).toHaveLength(10);
+    expect(r.lines.at(-1)).toBe("9 passed, 0 failed, 1 skipped: every mandatory case passed");
+    expect(r.lines.join("\n")).not.toContain(TOKEN);
+    const xml = readFileSync(join(dir, "r.xml"), "utf8");
+    expect(xml).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuite name="psphub certify [0-9a-f]+" tests="10" failures="0" skipped="1"/,
+    );
+    expect(JSON.parse(readFileSync(join(dir, "r.json"), "utf8"))).toMatchObject({ certified: true });
+  });
+
+  it("exits 1 naming the failed case, with what to fix, against a broken mode", async () => {
+    const r = await certify(await sim(["api1_new_url"]), DEV);
+    expect(r.code).toBe(1);
+    const failedLines = r.lines.filter((l) => l.startsWith("failed "));
+    expect(failedLines).toEqual([expect.stringMatching(/^failed {2}api1\.same_order /)]);
+    expect(r.lines).toContainEqual(expect.stringMatching(/^ {8}fix: Keep the order_no/));
+    expect(r.lines.at(-1)).toMatch(/, 1 failed, .*NOT certified/);
+  });
+
+  it("refuses loopback addresses unless ALLOW_PRIVATE_APP_URLS=true", async () => {
+    const r = await certify(await sim(), {});
+    expect(r.code).toBe(1);
+    expect(r.lines.find((l) => l.startsWith("failed  api1.answer"))).toMatch(/blocked_address/);
+  });
+
+  it("refuses a bad --app-url and --param-config before sending anything", async () => {
+    await expect(certify("ftp://x", DEV)).rejects.toThrow(/is not an http\(s\) URL/);
+    await expect(certify("http://127.0.0.1:1", DEV, ["--param-config", "{"])).rejects.toThrow(/not JSON/);
+    await expect(certify("http://127.0.0.1:1", DEV, ["--param-config", '{"nope":{}}'])).rejects.toThrow(
+      /--param-config: .*nope/,
+    );
+  });
+});

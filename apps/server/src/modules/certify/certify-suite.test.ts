@@ -1,0 +1,125 @@
+import { type SimIntegration, type SimMode, startSim } from "@psphub/psp-sim";
+import { resolveParamConfig } from "@psphub/sdk";
+import { afterAll, describe, expect, it } from "vitest";
+import { newOrderNo } from "../../common/ids.js";
+import { createGuardedClient } from "../../infra/http-out/guarded-client.js";
+import { junitXml } from "./certify-report.js";
+import { type CertifyReport, type CertifyTarget, runCertify } from "./certify-suite.js";
+
+// The suite against the reference simulator: it passes every case, and each broken mode fails
+// exactly the cases it should (docs/certify.md#the-simulators-broken-modes). API-1 gets 1 s here
+// (a loopback answer takes milliseconds), and the slow mode answers after 1.1 s.
+const TOKEN = "certify-test-token-0123456789abcdef";
+const MERCHANT = "0123456789abcdef0123456789abcdef";
+const http = createGuardedClient({ allowPrivate: true });
+const closers: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of closers) await c();
+  await http.close();
+});
+
+async function certify(
+  modes: SimMode[],
+  more: Partial<CertifyTarget> = {},
+  integration: Partial<SimIntegration> = {},
+): Promise<CertifyReport> {
+  const running = await startSim({
+    port: 0,
+    // No CRM in these cases: nothing is paid, so no callback is sent.
+    callbackUrl: "http://127.0.0.1:9/api/psp",
+    integrations: [{ token: TOKEN, merchantId: MERCHANT, modes, ...integration }],
+    api1SlowMs: 1_100,
+    slowMs: 400,
+    log: () => {},
+  });
+  closers.push(() => running.close());
+  return runCertify(
+    {
+      appUrl: running.url,
+      merchantId: MERCHANT,
+      token: TOKEN,
+      statusQuery: true,
+      allowHttpUrls: true,
+      ...more,
+    },
+    { http, now: Date.now, newOrderNo, latencyLimitMs: 1_000 },
+  );
+}
+
+const failedIds = (r: CertifyReport) => r.cases.filter((c) => c.verdict === "failed").map((c) => c.id);
+
+describe("psphub certify against the simulator", () => {
+  it("passes every case of a correct backend, and certifies it", async () => {
+    const r = await certify([]);
+    expect(failedIds(r)).toEqual([]);
+    expect(r.certified).toBe(true);
+    expect(r.cases.map((c) => [c.id, c.verdict])).toEqual([
+      ["api1.answer", "passed"],
+      ["api1.https", "passed"],
+      ["api1.latency", "passed"],
+      ["api1.bad_token", "passed"],
+      ["api1.no_token", "passed"],
+      ["api1.bad_sign", "passed"],
+      ["api1.same_order", "passed"],
+      ["api1.configured_keys", "skipped"],
+      ["api3.known_order", "passed"],
+      ["api3.unknown_order", "passed"],
+    ]);
+    // Every API-1 request was marked as a test, and no exchange shows the token.
+    const api1 = r.cases.flatMap((c) => c.exchanges).filter((e) => e.request.url.endsWith("/pay/url"));
+    expect(api1.length).toBeGreaterThanOrEqual(8);
+    for (const e of api1) expect(e.request.headers["x-psphub-test"]).toBe("1");
+    expect(JSON.stringify(r)).not.toContain(TOKEN);
+    expect(junitXml(r)).not.toContain(TOKEN);
+  });
+
+  it("checks renamed keys and custom parameters when the integration has them", async () => {
+    const paramConfig = { order_no: { key: "orderId" } };
+    const r = await certify(
+      [],
+      { paramConfig: resolveParamConfig(paramConfig, ["custom_1"]), customKeys: ["custom_1"] },
+      { paramConfig, customKeys: ["custom_1"] },
+    );
+    expect(failedIds(r)).toEqual([]);
+    expect(r.cases.find((c) => c.id === "api1.configured_keys")).toMatchObject({
+      verdict: "passed",
+      detail: "renamed: order_no→orderId; custom: custom_1",
+    });
+  });
+
+  it("fails a backend that reads the spec's keys where the integration renamed them", async () => {
+    // The suite is told of a rename the backend does not know: it answers the spec's names.
+    const r = await certify([], { paramConfig: resolveParamConfig({ order_no: { key: "orderId" } }) });
+    expect(failedIds(r)).toContain("api1.configured_keys");
+  });
+
+  it("says off, not failed, for API-3 when status queries are not enabled", async () => {
+    const r = await certify([], { statusQuery: false });
+    expect(r.cases.filter((c) => c.api === "API-3").map((c) => c.verdict)).toEqual(["skipped", "skipped"]);
+    expect(r.certified).toBe(true);
+  });
+
+  it("fails an http payment URL unless http is allowed", async () => {
+    const r = await certify([], { allowHttpUrls: false });
+    expect(failedIds(r)).toEqual(["api1.https"]);
+    expect(r.certified).toBe(false);
+  });
+
+  it.each([
+    [["api1_no_checks"], ["api1.bad_token", "api1.no_token", "api1.bad_sign"]],
+    [["api1_new_url"], ["api1.same_order"]],
+    [["api1_slow"], ["api1.latency"]],
+    [["not_found"], ["api3.known_order"]],
+    [["garbage"], ["api3.known_order", "api3.unknown_order"]],
+    [["bad_sign"], ["api3.known_order"]],
+  ] as Array<[SimMode[], string[]]>)(
+    "mode %j fails exactly %j, and is not certified",
+    async (modes, expected) => {
+      const r = await certify(modes);
+      expect(failedIds(r)).toEqual(expected);
+      expect(r.certified).toBe(false);
+      for (const c of r.cases.filter((x) => x.verdict === "failed")) expect(c.fix).toBeTruthy();
+    },
+    30_000,
+  );
+});

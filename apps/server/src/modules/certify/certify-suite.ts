@@ -1,0 +1,476 @@
+import {
+  parseApi1Response,
+  parseFlatJson,
+  parseStatusAnswer,
+  signStatusQuery,
+  stringA,
+  verifyDetailed,
+} from "@psphub/protocol";
+import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol/admin";
+import type { GuardedClient, GuardedResponse } from "../../infra/http-out/guarded-client.js";
+import { type Api1Order, api1Url, buildApi1Request } from "../deposits/api1-request.js";
+import { statusQueryUrl } from "../status-query/status-query-request.js";
+
+/**
+ * The conformance suite a tenant backend is certified by (docs/certify.md): fixed cases run
+ * against its API-1 and, when enabled, API-3, with real signed requests for test orders. Each
+ * API-1 request carries `x-psphub-test: 1`; the backend is expected to behave as it always does.
+ * The run needs only an HTTP client (the SSRF guard decides which addresses it may reach) and a
+ * clock; every exchange is kept for the report.
+ */
+
+export type CertifyTarget = {
+  appUrl: string;
+  merchantId: string;
+  token: string;
+  /** The integration's API-1 key configuration (default: the spec's keys). */
+  paramConfig?: Api1ParamConfig;
+  /** The integration's custom parameter keys, each sent with a test value. */
+  customKeys?: readonly string[];
+  /** Run the API-3 cases (the integration has status queries enabled). */
+  statusQuery?: boolean;
+  /** Accept http payment URLs (ALLOW_HTTP_PAYMENT_URLS, development only). */
+  allowHttpUrls?: boolean;
+};
+
+export type CaseVerdict = "passed" | "failed" | "skipped";
+
+/** One HTTP exchange of a case, as the report shows it (the token never appears). */
+export type Exchange = {
+  request: { method: "POST"; url: string; headers: Record<string, string>; body: string; stringA?: string };
+  response: { status: number; body: string; ms: number } | { error: string; ms: number };
+};
+
+export type CaseResult = {
+  id: string;
+  title: string;
+  api: "API-1" | "API-3";
+  mandatory: boolean;
+  verdict: CaseVerdict;
+  /** Why it failed or was skipped, or what was seen. */
+  detail: string;
+  /** What to change in the backend when it failed. */
+  fix?: string;
+  exchanges: Exchange[];
+};
+
+export type CertifyReport = {
+  target: { appUrl: string; merchantId: string };
+  startedAt: number;
+  finishedAt: number;
+  cases: CaseResult[];
+  counts: Record<CaseVerdict, number>;
+  /** No mandatory case failed (a case that does not apply, such as API-3 when off, is skipped). */
+  certified: boolean;
+};
+
+export type CertifyDeps = {
+  http: GuardedClient;
+  now: () => number;
+  newOrderNo: () => string;
+  /** API-1's time limit; default {@link API1_LATENCY_LIMIT_MS} (tests lower it). */
+  latencyLimitMs?: number;
+};
+
+/** The header that marks a test order (docs/certify.md#test-orders). */
+const TEST_HEADER = "x-psphub-test";
+/** API-1 must answer within this (the CRM's default timeout is 10 s). */
+export const API1_LATENCY_LIMIT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 15_000;
+
+type Context = {
+  target: CertifyTarget;
+  deps: CertifyDeps;
+  config: Api1ParamConfig;
+  /** An order the backend gave a URL for (API-3 asks about it). */
+  knownOrder?: string;
+};
+
+type Outcome = { verdict: CaseVerdict; detail: string; fix?: string };
+type CaseSpec = {
+  id: string;
+  title: string;
+  api: "API-1" | "API-3";
+  mandatory: boolean;
+  run(ctx: Context, exchange: (e: Exchange) => void): Promise<Outcome>;
+};
+
+const passed = (detail: string): Outcome => ({ verdict: "passed", detail });
+const failed = (detail: string, fix: string): Outcome => ({ verdict: "failed", detail, fix });
+const skipped = (detail: string): Outcome => ({ verdict: "skipped", detail });
+
+/** A test order of 10.00 USD with every standard value and a value for each custom key. */
+function testOrder(ctx: Context, orderNo: string): Api1Order {
+  return {
+    merchantId: ctx.target.merchantId,
+    orderNo,
+    amountMinor: 1000n,
+    decimals: 2,
+    currency: "USD",
+    userId: "certify1",
+    userName: "Certify Test",
+    email: "certify@psphub.test",
+    phone: "+1 555 0100",
+    nationality: "us",
+    language: "en-us",
+    device: "pc",
+    custom: Object.fromEntries((ctx.target.customKeys ?? []).map((k) => [k, "CERTIFY"])),
+  };
+}
+
+/** Posts an API-1 body; the token header as given (or none), and the exchange recorded. */
+async function postApi1(
+  ctx: Context,
+  record: (e: Exchange) => void,
+  body: string,
+  token: string | null,
+): Promise<GuardedResponse> {
+  const url = api1Url(ctx.target.appUrl);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: "application/json",
+    [TEST_HEADER]: "1",
+    ...(token === null ? {} : { "crm-pay-token": token }),
+  };
+  const res = await ctx.deps.http.request({
+    url,
+    method: "POST",
+    headers,
+    body,
+    timeoutMs: REQUEST_TIMEOUT_MS,
+  });
+  const shown = { ...headers, ...(token === null ? {} : { "crm-pay-token": "<token>" }) };
+  let signedText: string | undefined;
+  try {
+    const { params, literals } = parseFlatJson(body);
+    const { sign: _s, ...rest } = params;
+    signedText = stringA(rest, { literals });
+  } catch {
+    signedText = undefined;
+  }
+  record({
+    request: { method: "POST", url, headers: shown, body, ...(signedText ? { stringA: signedText } : {}) },
+    response: res.ok
+      ? { status: res.status, body: hide(res.bodyText, ctx.target.token), ms: Math.round(res.latencyMs) }
+      : { error: `${res.reason}: ${res.detail}`, ms: Math.round(res.latencyMs) },
+  });
+  return res;
+}
+
+const hide = (text: string, token: string) => (token ? text.split(token).join("<token>") : text);
+
+/** The payment URL of a well-formed answer, or why there is none. */
+function urlOf(res: GuardedResponse, allowHttp: boolean): { url: string } | { why: string } {
+  if (!res.ok) return { why: `no answer (${res.reason}: ${res.detail})` };
+  if (res.status < 200 || res.status > 299) return { why: `HTTP ${res.status}` };
+  let json: unknown;
+  try {
+    json = JSON.parse(res.bodyText);
+  } catch {
+    return { why: "the body is not JSON" };
+  }
+  const r = parseApi1Response(json, { allowHttp });
+  return r.ok ? { url: r.url } : { why: r.reason + ("msg" in r && r.msg ? ` (msg: ${r.msg})` : "") };
+}
+
+/** Whether an answer refuses (no payment URL): a non-2xx status, or 2xx with `result` not true. */
+function refuses(res: GuardedResponse): { refused: boolean; seen: string } {
+  if (!res.ok) return { refused: true, seen: `no answer (${res.reason})` };
+  if (res.status < 200 || res.status > 299) return { refused: true, seen: `HTTP ${res.status}` };
+  try {
+    const json = JSON.parse(res.bodyText) as { result?: unknown };
+    return json.result === true
+      ? { refused: false, seen: `HTTP ${res.status} with result true` }
+      : { refused: true, seen: `HTTP ${res.status} with result ${JSON.stringify(json.result)}` };
+  } catch {
+    return { refused: true, seen: `HTTP ${res.status}, not JSON` };
+  }
+}
+
+const CASES: CaseSpec[] = [
+  {
+    id: "api1.answer",
+    title: "API-1 answers a valid request with the spec's envelope and a payment URL",
+    api: "API-1",
+    mandatory: true,
+    async run(ctx, record) {
+      const orderNo = ctx.deps.newOrderNo();
+      const req = buildApi1Request(testOrder(ctx, orderNo), ctx.config, ctx.target.token);
+      const res = await postApi1(ctx, record, req.bodyText, ctx.target.token);
+      const got = urlOf(res, true);
+      if ("why" in got)
+        return failed(
+          `no payment URL: ${got.why}`,
+          'Answer HTTP 200 with {"data":{"url":"https://…"},"result":true,"msg":""} (docs/psp-open-api.md#api-1-response).',
+        );
+      ctx.knownOrder = orderNo;
+      return passed(`payment URL ${got.url}`);
+    },
+  },
+  {
+    id: "api1.https",
+    title: "API-1's payment URL is https",
+    api: "API-1",
+    mandatory: true,
+    async run(ctx, record) {
+      const req = buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
+      const got = urlOf(await postApi1(ctx, record, req.bodyText, ctx.target.token), true);
+      if ("why" in got) return failed(`no payment URL: ${got.why}`, "See api1.answer.");
+      if (new URL(got.url).protocol === "https:") return passed(got.url);
+      if (ctx.target.allowHttpUrls)
+        return passed(`${got.url} (http allowed by ALLOW_HTTP_PAYMENT_URLS: development only)`);
+      return failed(
+        `${got.url} is not https`,
+        "Serve the payment page over https: the CRM refuses any other URL.",
+      );
+    },
+  },
+  {
+    id: "api1.latency",
+    title: `API-1 answers within ${API1_LATENCY_LIMIT_MS / 1000} s`,
+    api: "API-1",
+    mandatory: true,
+    async run(ctx, record) {
+      const req = buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
+      const res = await postApi1(ctx, record, req.bodyText, ctx.target.token);
+      const ms = Math.round(res.latencyMs);
+      if (!res.ok && res.reason !== "timeout") return failed(`no answer (${res.reason})`, "See api1.answer.");
+      return ms <= (ctx.deps.latencyLimitMs ?? API1_LATENCY_LIMIT_MS)
+        ? passed(`${ms} ms`)
+        : failed(
+            `${ms} ms`,
+            "Answer API-1 at once with the page URL and do slow work after; the client is waiting.",
+          );
+    },
+  },
+  {
+    id: "api1.bad_token",
+    title: "API-1 refuses a wrong crm-pay-token",
+    api: "API-1",
+    mandatory: true,
+    async run(ctx, record) {
+      const req = buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
+      const wrong = `${ctx.target.token.slice(0, -1)}${ctx.target.token.endsWith("x") ? "y" : "x"}`;
+      const r = refuses(await postApi1(ctx, record, req.bodyText, wrong));
+      return r.refused
+        ? passed(`refused: ${r.seen}`)
+        : failed(
+            `gave a payment URL (${r.seen})`,
+            "Compare crm-pay-token with your token in constant time and refuse (401) when it differs.",
+          );
+    },
+  },
+  {
+    id: "api1.no_token",
+    title: "API-1 refuses a request without crm-pay-token",
+    api: "API-1",
+    mandatory: true,
+    async run(ctx, record) {
+      const req = buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
+      const r = refuses(await postApi1(ctx, record, req.bodyText, null));
+      return r.refused
+        ? passed(`refused: ${r.seen}`)
+        : failed(`gave a payment URL (${r.seen})`, "Refuse a request whose crm-pay-token header is missing.");
+    },
+  },
+  {
+    id: "api1.bad_sign",
+    title: "API-1 refuses a body whose sign does not verify",
+    api: "API-1",
+    mandatory: true,
+    async run(ctx, record) {
+      const req = buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
+      // One value changed after signing: the sign no longer matches the body.
+      const amountKey = ctx.config.amount.key;
+      const tampered = req.bodyText.replace(`"${amountKey}":10,`, `"${amountKey}":1000,`);
+      if (tampered === req.bodyText) return skipped("could not change the amount of the test body");
+      const r = refuses(await postApi1(ctx, record, tampered, ctx.target.token));
+      return r.refused
+        ? passed(`refused: ${r.seen}`)
+        : failed(
+            `gave a payment URL for a body changed after signing (${r.seen})`,
+            "Verify sign over the raw body with your token (docs/integrating.md#the-signature-sign) and refuse (401) when it does not match.",
+          );
+    },
+  },
+  {
+    id: "api1.same_order",
+    title: "API-1 answers the same order_no twice with the same URL or a clear refusal",
+    api: "API-1",
+    mandatory: true,
+    async run(ctx, record) {
+      const req = buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
+      const first = urlOf(await postApi1(ctx, record, req.bodyText, ctx.target.token), true);
+      if ("why" in first) return failed(`the first call gave no URL: ${first.why}`, "See api1.answer.");
+      const againRes = await postApi1(ctx, record, req.bodyText, ctx.target.token);
+      const again = urlOf(againRes, true);
+      if ("url" in again) {
+        return again.url === first.url
+          ? passed("the same URL both times")
+          : failed(
+              `two different URLs (${first.url}, then ${again.url}): a client could pay twice`,
+              "Keep the order_no you were given and answer the same payment page when it comes again.",
+            );
+      }
+      return refuses(againRes).refused
+        ? passed(`the second call was refused (${again.why})`)
+        : failed(`the second answer is neither a URL nor a refusal: ${again.why}`, "See api1.answer.");
+    },
+  },
+  {
+    id: "api1.configured_keys",
+    title: "API-1 reads the integration's renamed keys and custom parameters",
+    api: "API-1",
+    mandatory: true,
+    async run(ctx, record) {
+      const renamed = Object.entries(ctx.config).filter(([name, s]) => s.key !== name);
+      const custom = ctx.target.customKeys ?? [];
+      if (renamed.length === 0 && custom.length === 0)
+        return skipped("the integration renames no key and has no custom parameter");
+      // The spec's names where the integration renamed them: a backend reading its own keys refuses.
+      const spec = buildApi1Request(
+        testOrder(ctx, ctx.deps.newOrderNo()),
+        defaultApi1ParamConfig(),
+        ctx.target.token,
+      );
+      const got = urlOf(await postApi1(ctx, record, spec.bodyText, ctx.target.token), true);
+      if (renamed.length > 0 && "url" in got)
+        return failed(
+          `gave a URL for a body with the spec's key names (${renamed.map(([n]) => n).join(", ")}) instead of the integration's`,
+          "Read each parameter under the key the back office shows for this integration.",
+        );
+      return passed(
+        `renamed: ${renamed.map(([n, s]) => `${n}→${s.key}`).join(", ") || "none"}; custom: ${custom.join(", ") || "none"}`,
+      );
+    },
+  },
+  {
+    id: "api3.known_order",
+    title: "API-3 answers a known order with a signed status",
+    api: "API-3",
+    mandatory: true,
+    async run(ctx, record) {
+      if (!ctx.target.statusQuery) return skipped("status queries are not enabled for this integration");
+      if (!ctx.knownOrder) return skipped("no order was created (api1.answer failed)");
+      const { res, body } = await postStatus(ctx, record, ctx.knownOrder);
+      if (!res.ok) return failed(`no answer (${res.reason})`, "Answer POST {APP_URL}/pay/status.");
+      const answer = parseStatusAnswer(res.bodyText);
+      if (res.status !== 200 || answer.kind !== "found")
+        return failed(
+          `HTTP ${res.status}: ${answer.kind === "invalid" ? answer.reason : answer.kind}`,
+          'Answer {"result":true,"msg":"ok","data":{…the signed API-2 body of the order…}} (docs/psp-open-api.md#api-3-status-query).',
+        );
+      const v = verifyDetailed(answer.dataText, ctx.target.token);
+      if (!v.valid)
+        return failed(
+          `the data's sign does not verify (our StringA: ${v.stringA})`,
+          "Sign data exactly as an API-2 callback, with this integration's token.",
+        );
+      const data = parseFlatJson(answer.dataText).params;
+      if (data.order_no !== ctx.knownOrder || data.merchant_id !== ctx.target.merchantId)
+        return failed(
+          `data is about ${String(data.order_no)}, not ${ctx.knownOrder}`,
+          "Answer about the order asked.",
+        );
+      return passed(`status ${String(data.status)} for ${ctx.knownOrder} (query ${body.length} bytes)`);
+    },
+  },
+  {
+    id: "api3.unknown_order",
+    title: "API-3 answers order_not_found for an order it never saw",
+    api: "API-3",
+    mandatory: true,
+    async run(ctx, record) {
+      if (!ctx.target.statusQuery) return skipped("status queries are not enabled for this integration");
+      const { res } = await postStatus(ctx, record, ctx.deps.newOrderNo());
+      if (!res.ok) return failed(`no answer (${res.reason})`, "Answer POST {APP_URL}/pay/status.");
+      const answer = parseStatusAnswer(res.bodyText);
+      return answer.kind === "not_found"
+        ? passed("order_not_found")
+        : failed(
+            `answered ${answer.kind === "invalid" ? answer.reason : `a status (${answer.kind})`}`,
+            'Answer {"result":false,"msg":"order not found","data":{"code":"order_not_found"}} for an order you do not know.',
+          );
+    },
+  },
+];
+
+async function postStatus(ctx: Context, record: (e: Exchange) => void, orderNo: string) {
+  const url = statusQueryUrl(ctx.target.appUrl);
+  const query = signStatusQuery(
+    { merchantId: ctx.target.merchantId, orderNo, time: ctx.deps.now() },
+    ctx.target.token,
+  );
+  const body = JSON.stringify(query);
+  const headers = {
+    "content-type": "application/json",
+    accept: "application/json",
+    "crm-pay-token": ctx.target.token,
+  };
+  const res = await ctx.deps.http.request({
+    url,
+    method: "POST",
+    headers,
+    body,
+    timeoutMs: REQUEST_TIMEOUT_MS,
+  });
+  const { sign: _s, ...signed } = query;
+  record({
+    request: {
+      method: "POST",
+      url,
+      headers: { ...headers, "crm-pay-token": "<token>" },
+      body,
+      stringA: stringA(signed),
+    },
+    response: res.ok
+      ? { status: res.status, body: hide(res.bodyText, ctx.target.token), ms: Math.round(res.latencyMs) }
+      : { error: `${res.reason}: ${res.detail}`, ms: Math.round(res.latencyMs) },
+  });
+  return { res, body };
+}
+
+/** The cases, in the order they run (ids and titles, for docs and listings). */
+export const CERTIFY_CASES: ReadonlyArray<Pick<CaseSpec, "id" | "title" | "api" | "mandatory">> = CASES.map(
+  ({ id, title, api, mandatory }) => ({ id, title, api, mandatory }),
+);
+
+/** Runs every case in order; `onCase` hears each result as it comes (the CLI prints it). */
+export async function runCertify(
+  target: CertifyTarget,
+  deps: CertifyDeps,
+  onCase?: (r: CaseResult) => void,
+): Promise<CertifyReport> {
+  const ctx: Context = { target, deps, config: target.paramConfig ?? defaultApi1ParamConfig() };
+  const startedAt = deps.now();
+  const cases: CaseResult[] = [];
+  for (const spec of CASES) {
+    const exchanges: Exchange[] = [];
+    let outcome: Outcome;
+    try {
+      outcome = await spec.run(ctx, (e) => exchanges.push(e));
+    } catch (error) {
+      outcome = failed(`the case could not run: ${(error as Error).message}`, "Look at the exchanges above.");
+    }
+    const result: CaseResult = {
+      id: spec.id,
+      title: spec.title,
+      api: spec.api,
+      mandatory: spec.mandatory,
+      ...outcome,
+      exchanges,
+    };
+    cases.push(result);
+    onCase?.(result);
+  }
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  for (const c of cases) counts[c.verdict]++;
+  return {
+    target: { appUrl: target.appUrl, merchantId: target.merchantId },
+    startedAt,
+    finishedAt: deps.now(),
+    cases,
+    counts,
+    certified: cases.every((c) => !c.mandatory || c.verdict !== "failed"),
+  };
+}
