@@ -118,6 +118,10 @@ function testOrder(ctx: Context, orderNo: string): Api1Order {
   };
 }
 
+/** A signed API-1 request for a new test order, under the integration's keys. */
+const freshRequest = (ctx: Context) =>
+  buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
+
 /** Posts an API-1 body; the token header as given (or none), and the exchange recorded. */
 async function postApi1(
   ctx: Context,
@@ -148,13 +152,26 @@ async function postApi1(
   } catch {
     signedText = undefined;
   }
-  record({
-    request: { method: "POST", url, headers: shown, body, ...(signedText ? { stringA: signedText } : {}) },
-    response: res.ok
-      ? { status: res.status, body: hide(res.bodyText, ctx.target.token), ms: Math.round(res.latencyMs) }
-      : { error: `${res.reason}: ${res.detail}`, ms: Math.round(res.latencyMs) },
-  });
+  const sent = {
+    method: "POST" as const,
+    url,
+    headers: shown,
+    body,
+    ...(signedText ? { stringA: signedText } : {}),
+  };
+  record(exchangeOf(ctx, sent, res));
   return res;
+}
+
+/** The report's record of one request and its answer, the token hidden in what came back. */
+function exchangeOf(ctx: Context, request: Exchange["request"], res: GuardedResponse): Exchange {
+  const ms = Math.round(res.latencyMs);
+  return {
+    request,
+    response: res.ok
+      ? { status: res.status, body: hide(res.bodyText, ctx.target.token), ms }
+      : { error: `${res.reason}: ${res.detail}`, ms },
+  };
 }
 
 const hide = (text: string, token: string) => (token ? text.split(token).join("<token>") : text);
@@ -213,7 +230,7 @@ const CASES: CaseSpec[] = [
     api: "API-1",
     mandatory: true,
     async run(ctx, record) {
-      const req = buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
+      const req = freshRequest(ctx);
       const got = urlOf(await postApi1(ctx, record, req.bodyText, ctx.target.token), true);
       if ("why" in got) return failed(`no payment URL: ${got.why}`, "See api1.answer.");
       if (new URL(got.url).protocol === "https:") return passed(got.url);
@@ -231,7 +248,7 @@ const CASES: CaseSpec[] = [
     api: "API-1",
     mandatory: true,
     async run(ctx, record) {
-      const req = buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
+      const req = freshRequest(ctx);
       const res = await postApi1(ctx, record, req.bodyText, ctx.target.token);
       const ms = Math.round(res.latencyMs);
       if (!res.ok && res.reason !== "timeout") return failed(`no answer (${res.reason})`, "See api1.answer.");
@@ -249,7 +266,7 @@ const CASES: CaseSpec[] = [
     api: "API-1",
     mandatory: true,
     async run(ctx, record) {
-      const req = buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
+      const req = freshRequest(ctx);
       const wrong = `${ctx.target.token.slice(0, -1)}${ctx.target.token.endsWith("x") ? "y" : "x"}`;
       const r = refuses(await postApi1(ctx, record, req.bodyText, wrong));
       return r.refused
@@ -266,7 +283,7 @@ const CASES: CaseSpec[] = [
     api: "API-1",
     mandatory: true,
     async run(ctx, record) {
-      const req = buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
+      const req = freshRequest(ctx);
       const r = refuses(await postApi1(ctx, record, req.bodyText, null));
       return r.refused
         ? passed(`refused: ${r.seen}`)
@@ -279,7 +296,7 @@ const CASES: CaseSpec[] = [
     api: "API-1",
     mandatory: true,
     async run(ctx, record) {
-      const req = buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
+      const req = freshRequest(ctx);
       // One value changed after signing: the sign no longer matches the body.
       const amountKey = ctx.config.amount.key;
       const tampered = req.bodyText.replace(`"${amountKey}":10,`, `"${amountKey}":1000,`);
@@ -299,7 +316,7 @@ const CASES: CaseSpec[] = [
     api: "API-1",
     mandatory: true,
     async run(ctx, record) {
-      const req = buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
+      const req = freshRequest(ctx);
       const first = urlOf(await postApi1(ctx, record, req.bodyText, ctx.target.token), true);
       if ("why" in first) return failed(`the first call gave no URL: ${first.why}`, "See api1.answer.");
       const againRes = await postApi1(ctx, record, req.bodyText, ctx.target.token);
@@ -415,18 +432,8 @@ async function postStatus(ctx: Context, record: (e: Exchange) => void, orderNo: 
     timeoutMs: REQUEST_TIMEOUT_MS,
   });
   const { sign: _s, ...signed } = query;
-  record({
-    request: {
-      method: "POST",
-      url,
-      headers: { ...headers, "crm-pay-token": "<token>" },
-      body,
-      stringA: stringA(signed),
-    },
-    response: res.ok
-      ? { status: res.status, body: hide(res.bodyText, ctx.target.token), ms: Math.round(res.latencyMs) }
-      : { error: `${res.reason}: ${res.detail}`, ms: Math.round(res.latencyMs) },
-  });
+  const shown = { ...headers, "crm-pay-token": "<token>" };
+  record(exchangeOf(ctx, { method: "POST", url, headers: shown, body, stringA: stringA(signed) }, res));
   return { res, body };
 }
 

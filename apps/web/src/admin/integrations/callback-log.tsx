@@ -178,7 +178,6 @@ export function CallbackLog({ integrationId }: { integrationId: string }) {
 /** Why a callback was refused: the answer's reason, the check, and what the check compared. */
 function Refusal({ entry }: { entry: CallbackLogEntry }) {
   const d = entry.diagnosis;
-  const mono = { whiteSpace: "pre-wrap", wordBreak: "break-all" } as const;
   return (
     <Stack gap={4} data-testid="callback-refusal">
       <Text size="sm" fw={600}>
@@ -189,26 +188,12 @@ function Refusal({ entry }: { entry: CallbackLogEntry }) {
           {t("callbacks.check")}: {t(`callbacks.check.${d.check}`)}
         </Text>
       ) : null}
-      {d?.stringA !== undefined ? (
-        <>
-          <Text size="xs" fw={600} tt="uppercase" c="dimmed">
-            {t("callbacks.stringA")}
-          </Text>
-          <Code block style={mono} data-testid="callback-string-a">
-            {d.stringA}
-          </Code>
-        </>
-      ) : null}
-      {d?.stringAParsed !== undefined ? (
-        <>
-          <Text size="xs" fw={600} tt="uppercase" c="dimmed">
-            {t("callbacks.stringAParsed")}
-          </Text>
-          <Code block style={mono} data-testid="callback-string-a-parsed">
-            {d.stringAParsed}
-          </Code>
-        </>
-      ) : null}
+      <LabelledCode label={t("callbacks.stringA")} text={d?.stringA} testId="callback-string-a" />
+      <LabelledCode
+        label={t("callbacks.stringAParsed")}
+        text={d?.stringAParsed}
+        testId="callback-string-a-parsed"
+      />
       {d?.orderedAmount !== undefined || d?.paidAmount !== undefined ? (
         <Text size="sm" data-testid="callback-amounts">
           {t("callbacks.orderedAmount")}: <span className="num">{d?.orderedAmount ?? "—"}</span> ·{" "}
@@ -226,6 +211,21 @@ function Refusal({ entry }: { entry: CallbackLogEntry }) {
         </Text>
       ) : null}
     </Stack>
+  );
+}
+
+/** A small caps label over a block of text shown as sent (nothing when there is no text). */
+function LabelledCode(props: { label: string; text: string | undefined; testId: string }) {
+  if (props.text === undefined) return null;
+  return (
+    <>
+      <Text size="xs" fw={600} tt="uppercase" c="dimmed">
+        {props.label}
+      </Text>
+      <Code block style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }} data-testid={props.testId}>
+        {props.text}
+      </Code>
+    </>
   );
 }
 

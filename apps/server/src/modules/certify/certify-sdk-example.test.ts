@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { newOrderNo } from "../../common/ids.js";
+import { createGuardedClient } from "../../infra/http-out/guarded-client.js";
+import { runCertify } from "./certify-suite.js";
+
+// The SDK's 50-line example backend (packages/sdk/examples/tenant-backend.ts), run as its README
+// says, passes the suite: API-1 and API-3.
+const root = fileURLToPath(new URL("../../../../../", import.meta.url));
+const example = fileURLToPath(
+  new URL("../../../../../packages/sdk/examples/tenant-backend.ts", import.meta.url),
+);
+const tsx = createRequire(import.meta.url).resolve("tsx");
+const TOKEN = "sdk-example-certify-token-0123456789";
+const http = createGuardedClient({ allowPrivate: true });
+let child: ChildProcess | undefined;
+afterAll(async () => {
+  child?.kill();
+  await http.close();
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe("the SDK's example backend", () => {
+  it("passes psphub certify", { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    child = spawn(process.execPath, ["--conditions=source", "--import", tsx, example], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PSP_TOKEN: TOKEN,
+        CRM_CALLBACK_URL: "http://127.0.0.1:9/api/psp",
+        PUBLIC_URL: base,
+        PORT: String(port),
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    for (const until = Date.now() + 30_000; ; ) {
+      try {
+        await fetch(base);
+        break;
+      } catch (error) {
+        if (Date.now() > until) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const report = await runCertify(
+      {
+        appUrl: base,
+        merchantId: "0123456789abcdef0123456789abcdef",
+        token: TOKEN,
+        statusQuery: true,
+        allowHttpUrls: true,
+      },
+      { http, now: Date.now, newOrderNo },
+    );
+    expect(report.cases.filter((c) => c.verdict === "failed").map((c) => [c.id, c.detail])).toEqual([]);
+    expect(report.certified).toBe(true);
+  });
+});
