@@ -367,7 +367,31 @@ export function createSim(options: SimOptions): Sim {
     orders.set(req.orderNo, order);
     integrationOf.set(order, integration);
     log(`API-1 order ${req.orderNo}: ${req.amount} ${req.currency}, page ready`);
+    if (req.test) runTestHook(order, req);
     return { url: pageUrl(order) };
+  }
+
+  /**
+   * The test hooks (docs/certify.md#test-hooks): a test order of a magic amount settles by
+   * itself, as if the client had pressed a button, right after API-1 is answered.
+   */
+  function runTestHook(order: SimOrder, req: PaymentRequest): void {
+    const minor = req.exponent === 2 ? req.amountMinor : undefined;
+    switch (minor) {
+      case 1001n:
+        later(order, "Test hook: pay", 1, 0);
+        break;
+      case 1002n:
+        later(order, "Test hook: decline", 0, 0);
+        break;
+      case 1003n:
+        later(order, "Test hook: processing", 2, 0);
+        later(order, "Test hook: success after processing", 1, 1);
+        break;
+      case 1004n:
+        later(order, "Test hook: pay 10.00 instead", 1, 0, "10.00");
+        break;
+    }
   }
 
   const tokensOf = (integration: SimIntegration): string[] => [
@@ -620,8 +644,14 @@ export function createSim(options: SimOptions): Sim {
     return event;
   }
 
-  function later(order: SimOrder, label: string, status: 0 | 1 | 2, delaySeconds: number): SimEvent {
-    const event = newEvent(order, label, status, order.request.amount);
+  function later(
+    order: SimOrder,
+    label: string,
+    status: 0 | 1 | 2,
+    delaySeconds: number,
+    amount = order.request.amount,
+  ): SimEvent {
+    const event = newEvent(order, label, status, amount);
     event.at = Date.now() + delaySeconds * 1000;
     const timer = setTimeout(() => {
       timers.delete(timer);

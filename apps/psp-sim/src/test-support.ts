@@ -119,7 +119,7 @@ export async function setup(overrides: Partial<SimOptions> = {}, crmTokens?: Rec
   /** The CRM's side of API-1: create an order and ask the simulator for its payment URL. */
   async function api1(
     named: Record<string, string | number> = {},
-    opts: { token?: string; config?: Api1ParamConfig; custom?: Record<string, string> } = {},
+    opts: { token?: string; config?: Api1ParamConfig; custom?: Record<string, string>; test?: boolean } = {},
   ) {
     const orderNo = (named.order_no as string | undefined) ?? `ord-${++counter}`;
     const values = {
@@ -141,7 +141,11 @@ export async function setup(overrides: Partial<SimOptions> = {}, crmTokens?: Rec
     );
     const res = await fetch(`${sim.url}/pay/url`, {
       method: "POST",
-      headers: { "content-type": "application/json", "crm-pay-token": opts.token ?? TOKEN },
+      headers: {
+        "content-type": "application/json",
+        "crm-pay-token": opts.token ?? TOKEN,
+        ...(opts.test ? { "x-psphub-test": "1" } : {}),
+      },
       body: JSON.stringify({ ...wire, sign: sign(wire, opts.token ?? TOKEN) }),
     });
     const json = (await res.json()) as { data: { url: string } | null; result: boolean; msg: string };

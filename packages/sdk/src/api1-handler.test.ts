@@ -78,6 +78,16 @@ describe("createApi1Handler: success", () => {
     expect({ ...req.custom }).toEqual({ custom_1: "AUTO_VALUE", custom_2: "AUTO_VALUE" });
   });
 
+  it("marks psphub certify's test orders (x-psphub-test: 1), and only those", async () => {
+    const v = vector("api1-sample");
+    const { handler, seen } = handlerWith({ token: v.token });
+    const body = withSign(v.body, v.sign);
+    await handler.handle({ headers: { "crm-pay-token": v.token, "x-psphub-test": "1" }, rawBody: body });
+    await handler.handle({ headers: { "crm-pay-token": v.token, "X-Psphub-Test": "0" }, rawBody: body });
+    await handler.handle(post(body, v.token));
+    expect(seen.map((r) => r.test)).toEqual([true, false, false]);
+  });
+
   it("keeps the amount's literal text and accepts both signing forms of a number", async () => {
     const v = vector("float-literal-as-written");
     for (const signature of [v.sign, v.sign_from_parsed_numbers!]) {

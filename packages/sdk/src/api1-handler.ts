@@ -15,6 +15,7 @@ import {
   checkTokenAndSign,
   type HandlerInput,
   type HandlerOutput,
+  headerValue,
   JSON_HEADERS,
   PUBLIC_MESSAGE,
   positiveInteger,
@@ -22,6 +23,7 @@ import {
   type RequestHandler,
   readFlatBody,
   reject,
+  TEST_ORDER_HEADER,
   type TokenSource,
   tokenSource,
   tokensFor,
@@ -115,6 +117,11 @@ export interface PaymentRequest {
   readonly tokenIndex: number;
   /** Every parameter as parsed (under the wire keys, `sign` included). */
   readonly params: Readonly<FlatParams>;
+  /**
+   * A test order of `psphub certify` (header `x-psphub-test: 1`, docs/certify.md#test-orders):
+   * serve it as any other; you may keep it out of your books, or settle it by the test hooks.
+   */
+  readonly test: boolean;
 }
 
 /** What the tenant's code answers: the payment page URL, or a failure message for the client. */
@@ -293,6 +300,7 @@ export function createApi1Handler(options: Api1HandlerOptions): Api1Handler {
       extra,
       tokenIndex,
       params,
+      test: headerValue(input.headers, TEST_ORDER_HEADER) === "1",
     };
   }
 

@@ -56,6 +56,7 @@ export {
   type HeaderBag,
   headerValue,
   type RequestHandler,
+  TEST_ORDER_HEADER,
   TOKEN_HEADER,
   type TokenSource,
 } from "./request-checks.js";

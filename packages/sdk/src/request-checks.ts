@@ -12,6 +12,8 @@ import { SdkError } from "./errors.js";
 
 /** The header that carries the integration's token on every API (docs/psp-open-api.md#token). */
 export const TOKEN_HEADER = "crm-pay-token";
+/** The header psphub certify's API-1 requests carry (docs/certify.md#test-orders). */
+export const TEST_ORDER_HEADER = "x-psphub-test";
 
 /** Request headers: Node's `req.headers`, a plain object, or a fetch `Headers`. */
 export type HeaderBag =

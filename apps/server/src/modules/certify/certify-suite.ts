@@ -7,6 +7,7 @@ import {
   verifyDetailed,
 } from "@psphub/protocol";
 import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol/admin";
+import { TEST_ORDER_HEADER } from "@psphub/sdk";
 import type { GuardedClient, GuardedResponse } from "../../infra/http-out/guarded-client.js";
 import { type Api1Order, api1Url, buildApi1Request } from "../deposits/api1-request.js";
 import { statusQueryUrl } from "../status-query/status-query-request.js";
@@ -72,8 +73,6 @@ export type CertifyDeps = {
   latencyLimitMs?: number;
 };
 
-/** The header that marks a test order (docs/certify.md#test-orders). */
-const TEST_HEADER = "x-psphub-test";
 /** API-1 must answer within this (the CRM's default timeout is 10 s). */
 export const API1_LATENCY_LIMIT_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -133,7 +132,7 @@ async function postApi1(
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: "application/json",
-    [TEST_HEADER]: "1",
+    [TEST_ORDER_HEADER]: "1",
     ...(token === null ? {} : { "crm-pay-token": token }),
   };
   const res = await ctx.deps.http.request({
