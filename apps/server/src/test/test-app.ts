@@ -146,16 +146,25 @@ export async function loginClient(
 
 export const TEST_PASSWORD = "correct horse battery";
 
+/** A tenant with its owner only, nobody logged in: for tests that need a tenant's data, not its users. */
+export async function createTestTenant(
+  ctx: AppContext,
+  slug = `t${randomBytes(4).toString("hex")}`,
+): Promise<{ tenantId: string; slug: string }> {
+  const { tenantId } = await createTenant(ctx, {
+    slug,
+    name: `Tenant ${slug}`,
+    owner: { email: `owner@${slug}.test`, name: "Owner", password: TEST_PASSWORD },
+  });
+  return { tenantId, slug };
+}
+
 /**
  * A tenant with one user per role, each logged in. `slug` distinguishes tenants in
  * isolation tests.
  */
 export async function seedTenant(t: TestApp, slug = `t${randomBytes(4).toString("hex")}`) {
-  const { tenantId } = await createTenant(t.ctx, {
-    slug,
-    name: `Tenant ${slug}`,
-    owner: { email: `owner@${slug}.test`, name: "Owner", password: TEST_PASSWORD },
-  });
+  const { tenantId } = await createTestTenant(t.ctx, slug);
   const sessions = {} as Record<Role, Session>;
   sessions.owner = await loginStaff(t.app, `owner@${slug}.test`, TEST_PASSWORD);
   for (const role of ["admin", "finance", "viewer"] as const) {

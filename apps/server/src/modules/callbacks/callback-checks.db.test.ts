@@ -20,8 +20,7 @@ import {
   type PaymentFixture,
 } from "../../test/payment-fixtures.js";
 import { paymentInvariantsAfterEach } from "../../test/payment-invariants.js";
-import { createTestApp, type TestApp } from "../../test/test-app.js";
-import { createTenant } from "../tenants/create-tenant.js";
+import { createTestApp, createTestTenant, type TestApp } from "../../test/test-app.js";
 
 let t: TestApp;
 let fx: PaymentFixture;
@@ -30,21 +29,12 @@ let sibling: PaymentFixture;
 /** Another tenant's setup. */
 let foreign: PaymentFixture;
 
-async function newTenant(slug: string) {
-  const { tenantId } = await createTenant(t.ctx, {
-    slug,
-    name: slug,
-    owner: { email: `owner@${slug}.test`, name: "Owner", password: "correct horse battery" },
-  });
-  return tenantId;
-}
-
 beforeAll(async () => {
   t = await createTestApp();
-  const a = await newTenant("cb-checks-a");
+  const a = (await createTestTenant(t.ctx, "cb-checks-a")).tenantId;
   fx = await insertPaymentSetup(t.ctx, a);
   sibling = await insertPaymentSetup(t.ctx, a);
-  foreign = await insertPaymentSetup(t.ctx, await newTenant("cb-checks-b"));
+  foreign = await insertPaymentSetup(t.ctx, (await createTestTenant(t.ctx, "cb-checks-b")).tenantId);
 });
 afterAll(async () => t?.close());
 paymentInvariantsAfterEach(() => t?.ctx);

@@ -11,8 +11,7 @@ import {
   type TestDeposit,
 } from "../../test/callback-client.js";
 import { insertMethod, insertPaymentSetup, type PaymentFixture } from "../../test/payment-fixtures.js";
-import { createTestApp, type TestApp } from "../../test/test-app.js";
-import { createTenant } from "../tenants/create-tenant.js";
+import { createTestApp, createTestTenant, type TestApp } from "../../test/test-app.js";
 
 // Every refusal explains itself (docs/psp-open-api.md#api-2-answers): the answer's `detail` for
 // each check, the same reason and a diagnosis in the callback log, and never a secret in either.
@@ -20,19 +19,10 @@ let t: TestApp;
 let fx: PaymentFixture;
 let foreign: PaymentFixture;
 
-async function newTenant(slug: string) {
-  const { tenantId } = await createTenant(t.ctx, {
-    slug,
-    name: slug,
-    owner: { email: `owner@${slug}.test`, name: "Owner", password: "correct horse battery" },
-  });
-  return tenantId;
-}
-
 beforeAll(async () => {
   t = await createTestApp();
-  fx = await insertPaymentSetup(t.ctx, await newTenant("cb-detail-a"));
-  foreign = await insertPaymentSetup(t.ctx, await newTenant("cb-detail-b"));
+  fx = await insertPaymentSetup(t.ctx, (await createTestTenant(t.ctx, "cb-detail-a")).tenantId);
+  foreign = await insertPaymentSetup(t.ctx, (await createTestTenant(t.ctx, "cb-detail-b")).tenantId);
 });
 afterAll(async () => t?.close());
 

@@ -470,10 +470,11 @@ function judgeOrder(
     return reject("payment_currency_not_allowed", currencyRefused(cb.currency, dep.currency));
 
   // 8. Amount, in the order's minor units (never floating point), then the amount policy.
-  const ordered = formatAmount(BigInt(dep.amount_minor), dep.decimals);
+  // The order's amount as text, for a refusal's words only (not on the path of an accepted callback).
+  const ordered = () => formatAmount(BigInt(dep.amount_minor), dep.decimals);
   const parsed = tryParseAmount(cb.amountText, dep.decimals);
   if (!parsed.ok)
-    return reject("payment_amount_not_allowed", amountUnreadable(cb.amountText, dep.decimals, ordered));
+    return reject("payment_amount_not_allowed", amountUnreadable(cb.amountText, dep.decimals, ordered()));
   const paid = parsed.minor;
   const mismatch = paid !== BigInt(dep.amount_minor);
   // The credit a success earns: the order's, or, when another amount was paid and is credited
@@ -509,7 +510,7 @@ function judgeOrder(
     // Refused, but a reported payment is never lost: an admin sees it (unless already credited).
     const keep = cb.status === 1 && dep.status !== "succeeded";
     return {
-      ...reject("payment_amount_not_allowed", amountDiffers(cb.amountText, ordered)),
+      ...reject("payment_amount_not_allowed", amountDiffers(cb.amountText, ordered())),
       ...(keep ? { verdict: "review", review: { reason: "amount_mismatch", claim: claim(dep.status) } } : {}),
     };
   }

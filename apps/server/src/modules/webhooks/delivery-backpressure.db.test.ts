@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { fixedClock } from "../../common/clock.js";
 import {
@@ -10,10 +9,9 @@ import {
   sendSignedCallback,
 } from "../../test/callback-client.js";
 import { insertPaymentSetup } from "../../test/payment-fixtures.js";
-import { createTestApp, type TestApp } from "../../test/test-app.js";
+import { createTestApp, createTestTenant, type TestApp } from "../../test/test-app.js";
 import { seedWebhookEndpoint } from "../../test/webhook-fixtures.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../../test/webhook-receiver.js";
-import { createTenant } from "../tenants/create-tenant.js";
 import { deliveryLag } from "./delivery-repo.js";
 import { runDueDeliveries, startDeliveryWorker } from "./delivery-worker.js";
 
@@ -38,12 +36,7 @@ afterAll(async () => {
 });
 
 async function tenantWithEndpoint() {
-  const slug = `b${randomBytes(4).toString("hex")}`;
-  const { tenantId } = await createTenant(t.ctx, {
-    slug,
-    name: slug,
-    owner: { email: `owner@${slug}.test`, name: "Owner", password: "correct horse battery" },
-  });
+  const { tenantId } = await createTestTenant(t.ctx);
   const fx = await insertPaymentSetup(t.ctx, tenantId);
   const rx = await startWebhookReceiver();
   receivers.push(rx);
