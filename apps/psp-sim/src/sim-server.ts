@@ -23,7 +23,9 @@ import {
   SdkError,
   type StatusQuery,
   sendCallback,
+  TEST_ORDER_HEADER,
   TOKEN_HEADER,
+  testHookSteps,
   toNodeHandler,
 } from "@psphub/sdk";
 import { createFxRateApi, type FxApiOptions, type FxRateApi } from "./fx-rate-api.js";
@@ -59,11 +61,62 @@ export const SIM_MODES = [
   "api1_no_checks",
   "api1_new_url",
   "api1_slow",
+  // Broken API-2 senders, for certify's callback cases.
+  "api2_no_retry",
+  "api2_retry_4xx",
+  "api2_amount_string",
+  "api2_time_seconds",
+  "api2_bad_sign",
 ] as const;
 export type SimMode = (typeof SIM_MODES)[number];
 
 /** How long the `api1_slow` mode waits before answering API-1: more than certify's 5 s. */
 const API1_SLOW_MS = 6_000;
+
+/**
+ * The callback sender of a broken API-2 mode: the SDK's sender with its request or what it sees
+ * of the answer changed on the way (bodies re-signed, so each mode breaks one thing).
+ */
+function brokenSender(
+  modes: readonly SimMode[],
+  token: string,
+  fetch: typeof globalThis.fetch,
+): typeof globalThis.fetch | undefined {
+  /** The body with one change made to its text, signed again as the SDK would. */
+  const resigned = (body: string, change: (text: string) => string): string => {
+    const changed = change(body);
+    const { params, literals } = parseFlatJson(changed);
+    const { sign: _old, ...rest } = params;
+    return changed.replace(/"sign":"[0-9A-Fa-f]*"/, `"sign":"${sign(rest, token, { literals })}"`);
+  };
+  const withBody = (change: (text: string) => string): typeof globalThis.fetch => {
+    return (url, init) => fetch(url, { ...init, body: change(String(init?.body)) });
+  };
+  // The amount as a string: its text, so its StringA (and the sign) stay the same.
+  if (modes.includes("api2_amount_string"))
+    return withBody((b) => b.replace(/"amount":([0-9.eE+-]+)/, '"amount":"$1"'));
+  if (modes.includes("api2_time_seconds"))
+    return withBody((b) =>
+      resigned(b, (t) =>
+        t.replace(/"time":(\d+)/, (_m, ms: string) => `"time":${Math.floor(Number(ms) / 1000)}`),
+      ),
+    );
+  if (modes.includes("api2_bad_sign"))
+    return withBody((b) =>
+      b.replace(/"sign":"([0-9A-F])/, (_m, d: string) => `"sign":"${d === "0" ? "1" : "0"}`),
+    );
+  if (modes.includes("api2_no_retry"))
+    return async (url, init) => {
+      const res = await fetch(url, init);
+      return res.status >= 500 ? new Response(await res.text(), { status: 400 }) : res;
+    };
+  if (modes.includes("api2_retry_4xx"))
+    return async (url, init) => {
+      const res = await fetch(url, init);
+      return res.status >= 400 && res.status < 500 ? new Response(await res.text(), { status: 503 }) : res;
+    };
+  return undefined;
+}
 
 /** Modes that decide what a status query answers: at most one of them at a time. */
 const ANSWER_MODES: readonly SimMode[] = ["not_found", "garbage", "bad_sign"];
@@ -216,6 +269,7 @@ const PAGE_CSP =
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const OUTCOME_OF: Record<0 | 1 | 2, OutcomeName> = { 0: "failed", 1: "success", 2: "processing" };
+const STATUS_OF_OUTCOME: Record<OutcomeName, 0 | 1 | 2> = { failed: 0, success: 1, processing: 2 };
 
 function send(
   res: ServerResponse,
@@ -376,21 +430,9 @@ export function createSim(options: SimOptions): Sim {
    * itself, as if the client had pressed a button, right after API-1 is answered.
    */
   function runTestHook(order: SimOrder, req: PaymentRequest): void {
-    const minor = req.exponent === 2 ? req.amountMinor : undefined;
-    switch (minor) {
-      case 1001n:
-        later(order, "Test hook: pay", 1, 0);
-        break;
-      case 1002n:
-        later(order, "Test hook: decline", 0, 0);
-        break;
-      case 1003n:
-        later(order, "Test hook: processing", 2, 0);
-        later(order, "Test hook: success after processing", 1, 1);
-        break;
-      case 1004n:
-        later(order, "Test hook: pay 10.00 instead", 1, 0, "10.00");
-        break;
+    for (const step of testHookSteps(req)) {
+      const label = `Test hook: ${step.status}${step.paidAmount === req.amount ? "" : ` of ${step.paidAmount}`}`;
+      later(order, label, STATUS_OF_OUTCOME[step.status], step.afterMs / 1000, step.paidAmount);
     }
   }
 
@@ -461,7 +503,12 @@ export function createSim(options: SimOptions): Sim {
       onPaymentRequest: (request) => onPaymentRequest(integration, request),
       onError: (error) => log(`API-1 error: ${error instanceof Error ? error.message : String(error)}`),
     });
-    const out = await handler.handle({ headers: { [TOKEN_HEADER]: integration.token }, rawBody: body });
+    const test = headerValue(req.headers, TEST_ORDER_HEADER);
+    const headers = {
+      [TOKEN_HEADER]: integration.token,
+      ...(test === undefined ? {} : { [TEST_ORDER_HEADER]: test }),
+    };
+    const out = await handler.handle({ headers, rawBody: body });
     log(`API-1 served WITHOUT checking its token or sign (mode api1_no_checks): HTTP ${out.status}`);
     res.writeHead(out.status, out.headers).end(out.body);
   }
@@ -602,6 +649,11 @@ export function createSim(options: SimOptions): Sim {
           log(`API-2 order ${order.request.orderNo} ${event.label}: not sent (mode lost_callback)`);
           return;
         }
+        const broken = brokenSender(
+          modesOf(integration),
+          integration.token,
+          options.fetch ?? globalThis.fetch,
+        );
         const result = await sendCallback({
           callbackUrl: endpoint,
           token: integration.token,
@@ -613,7 +665,7 @@ export function createSim(options: SimOptions): Sim {
           }),
           deadlineMs,
           retry: { baseMs: 250, maxMs: 2000 },
-          ...(options.fetch ? { fetch: options.fetch } : {}),
+          ...(broken ? { fetch: broken } : options.fetch ? { fetch: options.fetch } : {}),
         });
         event.result = result;
         event.state = "sent";

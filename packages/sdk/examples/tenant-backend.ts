@@ -10,10 +10,22 @@ const orders = new Map<string, sdk.PaymentRequest>();
 const paid = new Map<string, string>(); // order_no → transaction id
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+// The money moved: record it first (a status query then finds it even if the callback is lost),
+// and tell the CRM (network errors and 5xx are retried for up to 10 minutes).
+async function settle(order: sdk.PaymentRequest, status: sdk.OutcomeName, paidAmount = order.amount) {
+  const transactionId = `tx-${order.orderNo}`;
+  if (status === "success") paid.set(order.orderNo, transactionId);
+  const callback = sdk.buildCallback(order, { status, paidAmount, transactionId });
+  return sdk.sendCallback({ callbackUrl, token, callback, deadlineMs: 10 * 60_000 });
+}
+
 const api1 = sdk.createApi1Handler({
   tokens: [token], // during a token rotation: [newToken, oldToken]
   onPaymentRequest(req) {
     orders.set(req.orderNo, req); // the same order_no again gets the same page
+    // psphub certify's test orders settle by themselves (docs/certify.md#test-hooks).
+    for (const step of sdk.testHookSteps(req))
+      setTimeout(() => void settle(req, step.status, step.paidAmount), step.afterMs);
     return { url: `${base}/checkout?order=${encodeURIComponent(req.orderNo)}` };
   },
 });
@@ -38,11 +50,6 @@ createServer(async (req, res) => {
   res.setHeader("content-type", "text/html; charset=utf-8");
   const label = `Pay ${esc(order.amount)} ${esc(order.currency)}`;
   if (req.method === "GET") return void res.end(`<form method="post"><button>${label}</button></form>`);
-  // The money moved: record it first (a status query then finds it even if the callback is lost),
-  // and tell the CRM (network errors and 5xx are retried for up to 10 minutes).
-  const transactionId = `tx-${Date.now()}`;
-  paid.set(order.orderNo, transactionId);
-  const callback = sdk.buildCallback(order, { status: "success", transactionId });
-  const result = await sdk.sendCallback({ callbackUrl, token, callback, deadlineMs: 10 * 60_000 });
+  const result = await settle(order, "success");
   res.end(result.kind === "done" ? "Paid: you can close this tab." : `Not confirmed (${result.kind}).`);
 }).listen(Number(process.env.PORT ?? 4200), "127.0.0.1");

@@ -68,6 +68,7 @@ export {
   type StatusQueryHandlerOptions,
   type StatusQueryRejection,
 } from "./status-query-handler.js";
+export { type TestHookStep, testHookSteps } from "./test-hooks.js";
 export {
   DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
   type VerifiedWebhook,

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type SimMode, startSim } from "@psphub/psp-sim";
@@ -16,15 +17,23 @@ afterAll(async () => {
   for (const c of closers) await c();
 });
 
-async function sim(modes: SimMode[] = []) {
+async function sim(modes: SimMode[] = [], callbackUrl = "http://127.0.0.1:9/api/psp") {
   const s = await startSim({
     port: 0,
-    callbackUrl: "http://127.0.0.1:9/api/psp",
+    callbackUrl,
     integrations: [{ token: TOKEN, merchantId: MERCHANT, modes }],
     log: () => {},
   });
   closers.push(() => s.close());
   return s.url;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
 }
 
 async function certify(appUrl: string, env: Record<string, string>, extra: string[] = []) {
@@ -39,16 +48,29 @@ async function certify(appUrl: string, env: Record<string, string>, extra: strin
 }
 
 describe("psphub certify", () => {
-  it("prints all passed against the simulator and exits 0, and writes JUnit and JSON", async () => {
+  it("prints all passed against the simulator and exits 0, and writes JUnit and JSON", {
+    timeout: 30_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "certify-"));
-    const r = await certify(await sim(), DEV, ["--junit", join(dir, "r.xml"), "--json", join(dir, "r.json")]);
+    const port = await freePort();
+    const r = await certify(await sim([], `http://127.0.0.1:${port}/api/psp`), DEV, [
+      "--callback-port",
+      String(port),
+      "--junit",
+      join(dir, "r.xml"),
+      "--json",
+      join(dir, "r.json"),
+    ]);
+    expect(r.lines).toContain(
+      `callbacks: the backend's CRM_Callback_URL must be http://127.0.0.1:${port}/api/psp`,
+    );
+    expect(r.lines.filter((l) => /^(passed|failed|skipped) /.test(l))).toHaveLength(19);
+    expect(r.lines.at(-1)).toBe("17 passed, 0 failed, 2 skipped: every mandatory case passed");
     expect(r.code).toBe(0);
-    expect(r.lines.filter((l) => /^(passed|failed|skipped) /.test(l))).toHaveLength(10);
-    expect(r.lines.at(-1)).toBe("9 passed, 0 failed, 1 skipped: every mandatory case passed");
     expect(r.lines.join("\n")).not.toContain(TOKEN);
     const xml = readFileSync(join(dir, "r.xml"), "utf8");
     expect(xml).toMatch(
-      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuite name="psphub certify [0-9a-f]+" tests="10" failures="0" skipped="1"/,
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuite name="psphub certify [0-9a-f]+" tests="19" failures="0" skipped="2"/,
     );
     expect(JSON.parse(readFileSync(join(dir, "r.json"), "utf8"))).toMatchObject({ certified: true });
   });
@@ -62,6 +84,37 @@ describe("psphub certify", () => {
     expect(r.lines.at(-1)).toMatch(/, 1 failed, .*NOT certified/);
   });
 
+  it("says NOT certified and exits 1 when the API-2 cases could not run (no --callback-port)", async () => {
+    const r = await certify(await sim(), DEV);
+    expect(r.lines).toContain("callbacks: not received (no --callback-port), so the API-2 cases are skipped");
+    expect(r.lines.filter((l) => l.startsWith("failed "))).toEqual([]);
+    expect(r.lines.at(-1)).toMatch(/, 0 failed, 10 skipped: NOT certified: a mandatory case was skipped/);
+    expect(r.code).toBe(1);
+  });
+
+  it("in manual mode tells the developer what to do on each payment page", { timeout: 30_000 }, async () => {
+    const port = await freePort();
+    const run = certify(await sim([], `http://127.0.0.1:${port}/api/psp`), DEV, [
+      "--callback-port",
+      String(port),
+      "--manual",
+      "--manual-wait",
+      "1",
+    ]);
+    const r = await run;
+    const asks = r.lines.filter((l) => l.startsWith("act "));
+    expect(asks).toEqual([
+      expect.stringMatching(
+        /^act {5}api2\.success {11}open http:\/\/127\.0\.0\.1:\d+\/pay\/page\/\w+\?key=\w+ and pay it \(success\)$/,
+      ),
+      expect.stringMatching(/api2\.failure .* and decline it \(failure\)$/),
+      expect.stringMatching(/api2\.processing .* and report it processing, then paid$/),
+      expect.stringMatching(/api2\.stop_after_400 .* and pay 10\.00 instead of 10\.04$/),
+    ]);
+    // The simulator's test hooks settled them anyway.
+    expect(r.code).toBe(0);
+  });
+
   it("refuses loopback addresses unless ALLOW_PRIVATE_APP_URLS=true", async () => {
     const r = await certify(await sim(), {});
     expect(r.code).toBe(1);
@@ -73,6 +126,12 @@ describe("psphub certify", () => {
     await expect(certify("http://127.0.0.1:1", DEV, ["--param-config", "{"])).rejects.toThrow(/not JSON/);
     await expect(certify("http://127.0.0.1:1", DEV, ["--param-config", '{"nope":{}}'])).rejects.toThrow(
       /--param-config: .*nope/,
+    );
+    await expect(certify("http://127.0.0.1:1", DEV, ["--callback-port", "http"])).rejects.toThrow(
+      /not a port/,
+    );
+    await expect(certify("http://127.0.0.1:1", DEV, ["--manual"])).rejects.toThrow(
+      /--manual needs --callback-port/,
     );
   });
 });

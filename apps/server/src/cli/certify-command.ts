@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { type Api1ParamConfigInput, resolveParamConfig, SdkError } from "@psphub/sdk";
 import { newOrderNo } from "../common/ids.js";
 import { createGuardedClient } from "../infra/http-out/guarded-client.js";
+import { type CrmEmulator, startCrmEmulator } from "../modules/certify/certify-crm-emulator.js";
 import { caseLine, junitXml, summaryLine } from "../modules/certify/certify-report.js";
 import { runCertify } from "../modules/certify/certify-suite.js";
 import { type Command, requireString, UsageError } from "./command.js";
@@ -10,6 +11,7 @@ import { type CliIo, processIo } from "./protocol-commands.js";
 // `psphub certify`: the conformance suite (docs/certify.md) against a tenant backend, from a
 // terminal or a CI job. Like the server, it reaches private and loopback addresses only with
 // ALLOW_PRIVATE_APP_URLS=true, and accepts http payment URLs only with ALLOW_HTTP_PAYMENT_URLS=true.
+// With --callback-port it listens for the backend's callbacks as the CRM would (API-2 cases).
 
 const str = (description: string) => ({ type: "string" as const, description });
 const bool = (description: string) => ({ type: "boolean" as const, description });
@@ -20,7 +22,7 @@ export function createCertifyCommand(io: CliIo = processIo, env: NodeJS.ProcessE
     name: "certify",
     summary: "run the conformance suite against a tenant backend (API-1, and API-3 with --status-query)",
     usage:
-      "certify --app-url U --merchant-id M --token T [--status-query] [--param-config JSON] [--custom-keys K,…] [--json FILE] [--junit FILE]",
+      "certify --app-url U --merchant-id M --token T [--callback-port P] [--callback-host H] [--manual] [--previous-token T] [--status-query] [--param-config JSON] [--custom-keys K,…] [--json FILE] [--junit FILE]",
     options: {
       "app-url": str("the integration's APP_URL (/pay/url and /pay/status are appended)"),
       "merchant-id": str("merchant_id of the integration"),
@@ -28,6 +30,13 @@ export function createCertifyCommand(io: CliIo = processIo, env: NodeJS.ProcessE
       "status-query": bool("the integration has status queries (API-3) enabled"),
       "param-config": str('the integration\'s key configuration, JSON: {"order_no":{"key":"orderId"}}'),
       "custom-keys": str("the integration's custom parameter keys, comma-separated"),
+      "callback-port": str(
+        "listen for the backend's callbacks on this port (0: any); point its CRM_Callback_URL at the address printed",
+      ),
+      "callback-host": str("the address to listen on for callbacks (default 127.0.0.1)"),
+      manual: bool("the backend has no test hooks: you act on each test order's payment page when asked"),
+      "manual-wait": str("manual mode: seconds to wait for each order's first callback (default 600)"),
+      "previous-token": str("the token before a rotation, in its grace period (runs the rotation case)"),
       json: str("also write the report as JSON to this file"),
       junit: str("also write the report as JUnit XML to this file"),
     },
@@ -60,9 +69,37 @@ export function createCertifyCommand(io: CliIo = processIo, env: NodeJS.ProcessE
         throw error;
       }
 
+      const previousToken =
+        typeof values["previous-token"] === "string" ? values["previous-token"] : undefined;
+      const port = values["callback-port"];
+      const portNumber = typeof port === "string" ? Number(port) : undefined;
+      if (
+        portNumber !== undefined &&
+        !(Number.isInteger(portNumber) && portNumber >= 0 && portNumber <= 65_535)
+      )
+        throw new UsageError(`--callback-port ${JSON.stringify(port)} is not a port number`);
+      const manualWait = values["manual-wait"] === undefined ? 600 : Number(values["manual-wait"]);
+      if (!(Number.isFinite(manualWait) && manualWait > 0))
+        throw new UsageError("--manual-wait must be a number of seconds");
+      if (values.manual === true && portNumber === undefined)
+        throw new UsageError("--manual needs --callback-port: the suite must receive the callbacks");
+
       const http = createGuardedClient({ allowPrivate: flagOn(env, "ALLOW_PRIVATE_APP_URLS") });
+      let crm: CrmEmulator | undefined;
       try {
         io.out(`psphub certify ${appUrl} (merchant_id ${merchantId})`);
+        if (portNumber !== undefined) {
+          crm = await startCrmEmulator({
+            port: portNumber,
+            host: typeof values["callback-host"] === "string" ? values["callback-host"] : "127.0.0.1",
+            token,
+            ...(previousToken ? { previousToken } : {}),
+            now: Date.now,
+          });
+          io.out(`callbacks: the backend's CRM_Callback_URL must be ${crm.url}`);
+        } else {
+          io.out("callbacks: not received (no --callback-port), so the API-2 cases are skipped");
+        }
         const report = await runCertify(
           {
             appUrl,
@@ -72,16 +109,31 @@ export function createCertifyCommand(io: CliIo = processIo, env: NodeJS.ProcessE
             customKeys,
             statusQuery: values["status-query"] === true,
             allowHttpUrls: flagOn(env, "ALLOW_HTTP_PAYMENT_URLS"),
+            ...(previousToken ? { previousToken } : {}),
           },
-          { http, now: Date.now, newOrderNo },
+          {
+            http,
+            now: Date.now,
+            newOrderNo,
+            ...(crm ? { inbox: crm.inbox } : {}),
+            ...(values.manual === true
+              ? {
+                  manual: {
+                    waitMs: manualWait * 1000,
+                    ask: (p) => io.out(`act     ${p.caseId.padEnd(22)} open ${p.url} and ${p.action}`),
+                  },
+                }
+              : {}),
+          },
           (c) => io.out(caseLine(c)),
         );
         io.out(summaryLine(report));
         if (typeof values.json === "string")
           writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
         if (typeof values.junit === "string") writeFileSync(values.junit, junitXml(report));
-        return report.counts.failed === 0 ? 0 : 1;
+        return report.certified ? 0 : 1;
       } finally {
+        await crm?.close();
         await http.close();
       }
     },

@@ -14,7 +14,11 @@ export function caseLine(c: CaseResult): string {
 /** The closing line: the counts, and whether the backend is certified. */
 export function summaryLine(r: CertifyReport): string {
   const { passed, failed, skipped } = r.counts;
-  const verdict = r.certified ? "every mandatory case passed" : "NOT certified: a mandatory case failed";
+  const verdict = r.certified
+    ? "every mandatory case passed"
+    : failed > 0
+      ? "NOT certified: a mandatory case failed"
+      : "NOT certified: a mandatory case was skipped (see why above)";
   return `${passed} passed, ${failed} failed, ${skipped} skipped: ${verdict}`;
 }
 

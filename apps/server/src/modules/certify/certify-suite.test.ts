@@ -3,12 +3,14 @@ import { resolveParamConfig } from "@psphub/sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { newOrderNo } from "../../common/ids.js";
 import { createGuardedClient } from "../../infra/http-out/guarded-client.js";
+import { startCrmEmulator } from "./certify-crm-emulator.js";
 import { junitXml } from "./certify-report.js";
 import { type CertifyReport, type CertifyTarget, runCertify } from "./certify-suite.js";
 
 // The suite against the reference simulator: it passes every case, and each broken mode fails
-// exactly the cases it should (docs/certify.md#the-simulators-broken-modes). API-1 gets 1 s here
-// (a loopback answer takes milliseconds), and the slow mode answers after 1.1 s.
+// exactly the cases it should (docs/certify.md#the-simulators-broken-modes). The simulator calls
+// back to the suite's CRM emulator. API-1 gets 1 s here (a loopback answer takes milliseconds),
+// the slow mode answers after 1.1 s, and the API-2 waits are seconds instead of a minute.
 const TOKEN = "certify-test-token-0123456789abcdef";
 const MERCHANT = "0123456789abcdef0123456789abcdef";
 const http = createGuardedClient({ allowPrivate: true });
@@ -23,16 +25,26 @@ async function certify(
   more: Partial<CertifyTarget> = {},
   integration: Partial<SimIntegration> = {},
 ): Promise<CertifyReport> {
+  const crm = await startCrmEmulator({
+    port: 0,
+    host: "127.0.0.1",
+    token: TOKEN,
+    ...(more.previousToken ? { previousToken: more.previousToken } : {}),
+    now: Date.now,
+  });
   const running = await startSim({
     port: 0,
-    // No CRM in these cases: nothing is paid, so no callback is sent.
-    callbackUrl: "http://127.0.0.1:9/api/psp",
+    callbackUrl: crm.url,
     integrations: [{ token: TOKEN, merchantId: MERCHANT, modes, ...integration }],
     api1SlowMs: 1_100,
     slowMs: 400,
+    callbackDeadlineMs: 3_000,
     log: () => {},
   });
-  closers.push(() => running.close());
+  closers.push(async () => {
+    await running.close();
+    await crm.close();
+  });
   return runCertify(
     {
       appUrl: running.url,
@@ -42,7 +54,14 @@ async function certify(
       allowHttpUrls: true,
       ...more,
     },
-    { http, now: Date.now, newOrderNo, latencyLimitMs: 1_000 },
+    {
+      http,
+      now: Date.now,
+      newOrderNo,
+      latencyLimitMs: 1_000,
+      inbox: crm.inbox,
+      waits: { hookWaitMs: 5_000, retryWaitMs: 5_000, quietMs: 1_000 },
+    },
   );
 }
 
@@ -62,6 +81,15 @@ describe("psphub certify against the simulator", () => {
       ["api1.bad_sign", "passed"],
       ["api1.same_order", "passed"],
       ["api1.configured_keys", "skipped"],
+      ["api2.success", "passed"],
+      ["api2.failure", "passed"],
+      ["api2.processing", "passed"],
+      ["api2.retry_after_500", "passed"],
+      ["api2.stop_after_400", "passed"],
+      ["api2.amount_format", "passed"],
+      ["api2.time_ms", "passed"],
+      ["api2.signature", "passed"],
+      ["api2.rotation", "skipped"],
       ["api3.known_order", "passed"],
       ["api3.unknown_order", "passed"],
     ]);
@@ -93,6 +121,38 @@ describe("psphub certify against the simulator", () => {
     expect(failedIds(r)).toContain("api1.configured_keys");
   });
 
+  it("checks a rotation: the new token serves API-1, callbacks signed with either token in its grace", async () => {
+    const OLD = "certify-old-token-fedcba9876543210";
+    // Updated backend: the new token first, the old one still accepted.
+    const updated = await certify([], { previousToken: OLD }, { previousToken: OLD });
+    expect(failedIds(updated)).toEqual([]);
+    expect(updated.certified).toBe(true);
+    expect(updated.cases.find((c) => c.id === "api2.rotation")).toMatchObject({
+      verdict: "passed",
+      detail: "API-1 served with the new token, and every callback signed with it",
+    });
+    // A backend that took the new token for API-1 but still signs callbacks with the old one.
+    const lagging = await certify([], { previousToken: OLD }, { token: OLD, previousToken: TOKEN });
+    expect(failedIds(lagging)).toEqual([]);
+    expect(lagging.cases.find((c) => c.id === "api2.rotation")?.detail).toMatch(
+      /^API-1 served with the new token; 6 callback\(s\) still signed with the previous token/,
+    );
+  });
+
+  it("skips the API-2 cases without a place to receive callbacks, and does not certify", async () => {
+    const r = await certify([], {}, {});
+    expect(r.certified).toBe(true);
+    const without = await runCertify(
+      { appUrl: r.target.appUrl, merchantId: MERCHANT, token: TOKEN, allowHttpUrls: true },
+      { http, now: Date.now, newOrderNo },
+    );
+    expect(
+      without.cases.filter((c) => c.api === "API-2" && c.id !== "api2.rotation").map((c) => c.verdict),
+    ).toEqual(Array(8).fill("skipped"));
+    expect(failedIds(without)).toEqual([]);
+    expect(without.certified).toBe(false);
+  });
+
   it("says off, not failed, for API-3 when status queries are not enabled", async () => {
     const r = await certify([], { statusQuery: false });
     expect(r.cases.filter((c) => c.api === "API-3").map((c) => c.verdict)).toEqual(["skipped", "skipped"]);
@@ -112,6 +172,15 @@ describe("psphub certify against the simulator", () => {
     [["not_found"], ["api3.known_order"]],
     [["garbage"], ["api3.known_order", "api3.unknown_order"]],
     [["bad_sign"], ["api3.known_order"]],
+    [["api2_no_retry"], ["api2.retry_after_500"]],
+    [["api2_retry_4xx"], ["api2.stop_after_400"]],
+    [["api2_amount_string"], ["api2.amount_format"]],
+    [["api2_time_seconds"], ["api2.time_ms"]],
+    [["api2_bad_sign"], ["api2.signature"]],
+    [
+      ["lost_callback"],
+      ["api2.success", "api2.failure", "api2.processing", "api2.retry_after_500", "api2.stop_after_400"],
+    ],
   ] as Array<[SimMode[], string[]]>)(
     "mode %j fails exactly %j, and is not certified",
     async (modes, expected) => {

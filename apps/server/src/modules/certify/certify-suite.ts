@@ -1,209 +1,43 @@
-import {
-  parseApi1Response,
-  parseFlatJson,
-  parseStatusAnswer,
-  signStatusQuery,
-  stringA,
-  verifyDetailed,
-} from "@psphub/protocol";
-import { type Api1ParamConfig, defaultApi1ParamConfig } from "@psphub/protocol/admin";
-import { TEST_ORDER_HEADER } from "@psphub/sdk";
-import type { GuardedClient, GuardedResponse } from "../../infra/http-out/guarded-client.js";
-import { type Api1Order, api1Url, buildApi1Request } from "../deposits/api1-request.js";
+import { parseFlatJson, parseStatusAnswer, signStatusQuery, stringA, verifyDetailed } from "@psphub/protocol";
+import { defaultApi1ParamConfig } from "@psphub/protocol/admin";
+import { buildApi1Request } from "../deposits/api1-request.js";
 import { statusQueryUrl } from "../status-query/status-query-request.js";
+import { API2_CASES } from "./certify-api2-cases.js";
+import {
+  API1_LATENCY_LIMIT_MS,
+  type CaseResult,
+  type CaseSpec,
+  type CertifyDeps,
+  type CertifyReport,
+  type CertifyTarget,
+  type Context,
+  type Exchange,
+  exchangeOf,
+  failed,
+  freshRequest,
+  notApplicable,
+  type Outcome,
+  passed,
+  postApi1,
+  REQUEST_TIMEOUT_MS,
+  refuses,
+  skipped,
+  testOrder,
+  urlOf,
+} from "./certify-case.js";
 
 /**
  * The conformance suite a tenant backend is certified by (docs/certify.md): fixed cases run
- * against its API-1 and, when enabled, API-3, with real signed requests for test orders. Each
- * API-1 request carries `x-psphub-test: 1`; the backend is expected to behave as it always does.
- * The run needs only an HTTP client (the SSRF guard decides which addresses it may reach) and a
- * clock; every exchange is kept for the report.
+ * against its API-1, its callbacks (API-2, when the suite has somewhere to receive them) and,
+ * when enabled, API-3, with real signed requests for test orders. Each API-1 request carries
+ * `x-psphub-test: 1`; the backend is expected to behave as it always does. The run needs an HTTP
+ * client (the SSRF guard decides which addresses it may reach), a clock and, for API-2, an
+ * inbox; every exchange is kept for the report.
  */
 
-export type CertifyTarget = {
-  appUrl: string;
-  merchantId: string;
-  token: string;
-  /** The integration's API-1 key configuration (default: the spec's keys). */
-  paramConfig?: Api1ParamConfig;
-  /** The integration's custom parameter keys, each sent with a test value. */
-  customKeys?: readonly string[];
-  /** Run the API-3 cases (the integration has status queries enabled). */
-  statusQuery?: boolean;
-  /** Accept http payment URLs (ALLOW_HTTP_PAYMENT_URLS, development only). */
-  allowHttpUrls?: boolean;
-};
+export type { CaseResult, CertifyDeps, CertifyReport, CertifyTarget } from "./certify-case.js";
 
-export type CaseVerdict = "passed" | "failed" | "skipped";
-
-/** One HTTP exchange of a case, as the report shows it (the token never appears). */
-export type Exchange = {
-  request: { method: "POST"; url: string; headers: Record<string, string>; body: string; stringA?: string };
-  response: { status: number; body: string; ms: number } | { error: string; ms: number };
-};
-
-export type CaseResult = {
-  id: string;
-  title: string;
-  api: "API-1" | "API-3";
-  mandatory: boolean;
-  verdict: CaseVerdict;
-  /** Why it failed or was skipped, or what was seen. */
-  detail: string;
-  /** What to change in the backend when it failed. */
-  fix?: string;
-  exchanges: Exchange[];
-};
-
-export type CertifyReport = {
-  target: { appUrl: string; merchantId: string };
-  startedAt: number;
-  finishedAt: number;
-  cases: CaseResult[];
-  counts: Record<CaseVerdict, number>;
-  /** No mandatory case failed (a case that does not apply, such as API-3 when off, is skipped). */
-  certified: boolean;
-};
-
-export type CertifyDeps = {
-  http: GuardedClient;
-  now: () => number;
-  newOrderNo: () => string;
-  /** API-1's time limit; default {@link API1_LATENCY_LIMIT_MS} (tests lower it). */
-  latencyLimitMs?: number;
-};
-
-/** API-1 must answer within this (the CRM's default timeout is 10 s). */
-export const API1_LATENCY_LIMIT_MS = 5_000;
-const REQUEST_TIMEOUT_MS = 15_000;
-
-type Context = {
-  target: CertifyTarget;
-  deps: CertifyDeps;
-  config: Api1ParamConfig;
-  /** An order the backend gave a URL for (API-3 asks about it). */
-  knownOrder?: string;
-};
-
-type Outcome = { verdict: CaseVerdict; detail: string; fix?: string };
-type CaseSpec = {
-  id: string;
-  title: string;
-  api: "API-1" | "API-3";
-  mandatory: boolean;
-  run(ctx: Context, exchange: (e: Exchange) => void): Promise<Outcome>;
-};
-
-const passed = (detail: string): Outcome => ({ verdict: "passed", detail });
-const failed = (detail: string, fix: string): Outcome => ({ verdict: "failed", detail, fix });
-const skipped = (detail: string): Outcome => ({ verdict: "skipped", detail });
-
-/** A test order of 10.00 USD with every standard value and a value for each custom key. */
-function testOrder(ctx: Context, orderNo: string): Api1Order {
-  return {
-    merchantId: ctx.target.merchantId,
-    orderNo,
-    amountMinor: 1000n,
-    decimals: 2,
-    currency: "USD",
-    userId: "certify1",
-    userName: "Certify Test",
-    email: "certify@psphub.test",
-    phone: "+1 555 0100",
-    nationality: "us",
-    language: "en-us",
-    device: "pc",
-    custom: Object.fromEntries((ctx.target.customKeys ?? []).map((k) => [k, "CERTIFY"])),
-  };
-}
-
-/** A signed API-1 request for a new test order, under the integration's keys. */
-const freshRequest = (ctx: Context) =>
-  buildApi1Request(testOrder(ctx, ctx.deps.newOrderNo()), ctx.config, ctx.target.token);
-
-/** Posts an API-1 body; the token header as given (or none), and the exchange recorded. */
-async function postApi1(
-  ctx: Context,
-  record: (e: Exchange) => void,
-  body: string,
-  token: string | null,
-): Promise<GuardedResponse> {
-  const url = api1Url(ctx.target.appUrl);
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    accept: "application/json",
-    [TEST_ORDER_HEADER]: "1",
-    ...(token === null ? {} : { "crm-pay-token": token }),
-  };
-  const res = await ctx.deps.http.request({
-    url,
-    method: "POST",
-    headers,
-    body,
-    timeoutMs: REQUEST_TIMEOUT_MS,
-  });
-  const shown = { ...headers, ...(token === null ? {} : { "crm-pay-token": "<token>" }) };
-  let signedText: string | undefined;
-  try {
-    const { params, literals } = parseFlatJson(body);
-    const { sign: _s, ...rest } = params;
-    signedText = stringA(rest, { literals });
-  } catch {
-    signedText = undefined;
-  }
-  const sent = {
-    method: "POST" as const,
-    url,
-    headers: shown,
-    body,
-    ...(signedText ? { stringA: signedText } : {}),
-  };
-  record(exchangeOf(ctx, sent, res));
-  return res;
-}
-
-/** The report's record of one request and its answer, the token hidden in what came back. */
-function exchangeOf(ctx: Context, request: Exchange["request"], res: GuardedResponse): Exchange {
-  const ms = Math.round(res.latencyMs);
-  return {
-    request,
-    response: res.ok
-      ? { status: res.status, body: hide(res.bodyText, ctx.target.token), ms }
-      : { error: `${res.reason}: ${res.detail}`, ms },
-  };
-}
-
-const hide = (text: string, token: string) => (token ? text.split(token).join("<token>") : text);
-
-/** The payment URL of a well-formed answer, or why there is none. */
-function urlOf(res: GuardedResponse, allowHttp: boolean): { url: string } | { why: string } {
-  if (!res.ok) return { why: `no answer (${res.reason}: ${res.detail})` };
-  if (res.status < 200 || res.status > 299) return { why: `HTTP ${res.status}` };
-  let json: unknown;
-  try {
-    json = JSON.parse(res.bodyText);
-  } catch {
-    return { why: "the body is not JSON" };
-  }
-  const r = parseApi1Response(json, { allowHttp });
-  return r.ok ? { url: r.url } : { why: r.reason + ("msg" in r && r.msg ? ` (msg: ${r.msg})` : "") };
-}
-
-/** Whether an answer refuses (no payment URL): a non-2xx status, or 2xx with `result` not true. */
-function refuses(res: GuardedResponse): { refused: boolean; seen: string } {
-  if (!res.ok) return { refused: true, seen: `no answer (${res.reason})` };
-  if (res.status < 200 || res.status > 299) return { refused: true, seen: `HTTP ${res.status}` };
-  try {
-    const json = JSON.parse(res.bodyText) as { result?: unknown };
-    return json.result === true
-      ? { refused: false, seen: `HTTP ${res.status} with result true` }
-      : { refused: true, seen: `HTTP ${res.status} with result ${JSON.stringify(json.result)}` };
-  } catch {
-    return { refused: true, seen: `HTTP ${res.status}, not JSON` };
-  }
-}
-
-const CASES: CaseSpec[] = [
+const API1_CASES: CaseSpec[] = [
   {
     id: "api1.answer",
     title: "API-1 answers a valid request with the spec's envelope and a payment URL",
@@ -342,7 +176,7 @@ const CASES: CaseSpec[] = [
       const renamed = Object.entries(ctx.config).filter(([name, s]) => s.key !== name);
       const custom = ctx.target.customKeys ?? [];
       if (renamed.length === 0 && custom.length === 0)
-        return skipped("the integration renames no key and has no custom parameter");
+        return notApplicable("the integration renames no key and has no custom parameter");
       // Under the integration's keys, with every custom parameter: a URL.
       const mine = urlOf(await postApi1(ctx, record, freshRequest(ctx).bodyText, ctx.target.token), true);
       if ("why" in mine)
@@ -368,13 +202,17 @@ const CASES: CaseSpec[] = [
       );
     },
   },
+];
+
+const API3_CASES: CaseSpec[] = [
   {
     id: "api3.known_order",
     title: "API-3 answers a known order with a signed status",
     api: "API-3",
     mandatory: true,
     async run(ctx, record) {
-      if (!ctx.target.statusQuery) return skipped("status queries are not enabled for this integration");
+      if (!ctx.target.statusQuery)
+        return notApplicable("status queries are not enabled for this integration");
       if (!ctx.knownOrder) return skipped("no order was created (api1.answer failed)");
       const res = await postStatus(ctx, record, ctx.knownOrder);
       if (!res.ok) return failed(`no answer (${res.reason})`, "Answer POST {APP_URL}/pay/status.");
@@ -405,7 +243,8 @@ const CASES: CaseSpec[] = [
     api: "API-3",
     mandatory: true,
     async run(ctx, record) {
-      if (!ctx.target.statusQuery) return skipped("status queries are not enabled for this integration");
+      if (!ctx.target.statusQuery)
+        return notApplicable("status queries are not enabled for this integration");
       const res = await postStatus(ctx, record, ctx.deps.newOrderNo());
       if (!res.ok) return failed(`no answer (${res.reason})`, "Answer POST {APP_URL}/pay/status.");
       const answer = parseStatusAnswer(res.bodyText);
@@ -443,6 +282,8 @@ async function postStatus(ctx: Context, record: (e: Exchange) => void, orderNo: 
   record(exchangeOf(ctx, { method: "POST", url, headers: shown, body, stringA: stringA(signed) }, res));
   return res;
 }
+
+const CASES: CaseSpec[] = [...API1_CASES, ...API2_CASES, ...API3_CASES];
 
 /** The cases, in the order they run (ids and titles, for docs and listings). */
 export const CERTIFY_CASES: ReadonlyArray<Pick<CaseSpec, "id" | "title" | "api" | "mandatory">> = CASES.map(
@@ -485,6 +326,6 @@ export async function runCertify(
     finishedAt: deps.now(),
     cases,
     counts,
-    certified: cases.every((c) => !c.mandatory || c.verdict !== "failed"),
+    certified: cases.every((c) => !c.mandatory || c.verdict === "passed" || c.notApplicable === true),
   };
 }
