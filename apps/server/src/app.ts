@@ -21,6 +21,7 @@ import { auditRoutes } from "./modules/audit/audit-routes.js";
 import { authRoutes } from "./modules/auth/auth-routes.js";
 import { callbackLogRoutes } from "./modules/callbacks/callback-log-routes.js";
 import { callbackRoutes } from "./modules/callbacks/callback-routes.js";
+import { certifyRoutes } from "./modules/certify/certify-routes.js";
 import { clientRoutes } from "./modules/clients/client-routes.js";
 import { dashboardRoutes } from "./modules/dashboard/dashboard-routes.js";
 import { methodRoutes } from "./modules/deposit-methods/method-routes.js";
@@ -46,6 +47,7 @@ const MODULES: ModuleRoutes[] = [
   userRoutes,
   auditRoutes,
   integrationRoutes,
+  certifyRoutes,
   breakerRoutes,
   methodRoutes,
   depositRoutes,

@@ -485,6 +485,73 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   webhook_replays: WebhookReplaysTable;
+  certify_runs: CertifyRunsTable;
+  certify_orders: CertifyOrdersTable;
+  certify_callbacks: CertifyCallbacksTable;
+  certify_status: CertifyStatusTable;
+}
+
+/** An integration's conformance state (migration 0017): a live run, and its certification. */
+export interface CertifyStatusTable {
+  integration_id: string;
+  tenant_id: string;
+  /** While a run lives: until when its test orders may be called back. */
+  live_until: number | null;
+  /** The configuration hash of the last run that certified the integration (the badge). */
+  certified_hash: string | null;
+  certified_at: number | null;
+  certified_run_id: string | null;
+}
+
+/** A conformance run from the back office (migration 0017, modules/certify). */
+export interface CertifyRunsTable {
+  id: string;
+  tenant_id: string;
+  integration_id: string;
+  started_by: string | null;
+  manual: Bool01;
+  /** `interrupted`: its process stopped before it finished (seen as such once past its deadline). */
+  status: "running" | "finished" | "interrupted";
+  /** The integration's configuration hash when the run started (certify-config-hash.ts). */
+  config_hash: string;
+  started_at: number;
+  finished_at: number | null;
+  certified: Bool01 | null;
+  passed: number | null;
+  failed: number | null;
+  skipped: number | null;
+  /** JSON ManualPrompt[]: what the admin is asked to do on payment pages (manual mode). */
+  prompts: string | null;
+  /** JSON CertifyReport, once finished. */
+  report: string | null;
+  error: string | null;
+}
+
+/** A run's API-2 test order and the script its callbacks are answered by. */
+export interface CertifyOrdersTable {
+  integration_id: string;
+  order_no: string;
+  tenant_id: string;
+  run_id: string;
+  script: "accept" | "fail_first" | "refuse_other_amount";
+  amount_minor: number;
+  /** Callbacks received so far (the next one's `seq`). */
+  received: number;
+  created_at: number;
+}
+
+/** A callback of a test order, as received, and the answer given. */
+export interface CertifyCallbacksTable {
+  id: string;
+  run_id: string;
+  order_no: string;
+  seq: number;
+  received_at: number;
+  raw_body: string;
+  content_type: string | null;
+  token: "current" | "previous" | "none";
+  answer_status: number;
+  answer_body: string;
 }
 
 /** A tenant's webhook receiver (migration 0015, modules/webhooks). */

@@ -14,6 +14,7 @@ import { createMicroBatcher, type Settled } from "../../infra/batching/micro-bat
 import { safeEqual } from "../../infra/crypto/hashing.js";
 import { type Db, hasRowLocks, isLedgerCreditViolation, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
+import { receiveTestCallback } from "../certify/certify-run-repo.js";
 import { type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
 import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
@@ -64,6 +65,8 @@ export type CallbackRequest = {
 export type CallbackAnswer =
   | { httpStatus: 204 }
   | { httpStatus: 400 | 413; type: CallbackErrorType; detail?: string }
+  /** Only to a conformance run's test order whose script answers 500 (modules/certify). */
+  | { httpStatus: 500; type: CallbackErrorType; detail?: string }
   /** Refused before the token matched, over the flood limits: counted, not stored one by one. */
   | { httpStatus: 429; type: CallbackErrorType; retryAfterSeconds: number };
 
@@ -120,6 +123,8 @@ type Screened = {
   refused?: { tokenMatched: boolean };
   /** Set for an API-3 answer. */
   query?: StatusQueryMark;
+  /** Set for a conformance run's test order: its scripted answer; nothing is applied or logged. */
+  test?: CallbackAnswer;
 };
 
 export type CallbackHandler = (req: CallbackRequest) => Promise<CallbackAnswer>;
@@ -154,6 +159,7 @@ export function createCallbackHandler(
   }, batching);
   return async (req) => {
     let screened = await screenCallback(deps, req);
+    if (screened.test) return screened.test;
     if (screened.refused) {
       // Anyone who knows a merchant_id can send these: rate-limited (never once the token
       // matched) and logged as a prefix of the body.
@@ -417,6 +423,32 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
     if (typeof header === "string" && safeEqual(header, candidate)) token ??= candidate;
   }
   if (token === undefined) return reject("psp_token_invalid", tokenRefused(header));
+
+  // A conformance run's test order goes to the run, whatever its sign (the run judges it). Only
+  // while a run of this integration lives is there a test order to look for.
+  if (integ.certifyUntil !== null && integ.certifyUntil > now) {
+    const answer = await receiveTestCallback(deps.db, {
+      integrationId: integ.id,
+      orderNo: cb.orderNo,
+      rawBody: req.rawBody ?? "",
+      contentType: req.contentType ?? null,
+      token: token === integ.token ? "current" : "previous",
+      now,
+    });
+    if (answer)
+      return {
+        req,
+        judgement: j,
+        test:
+          answer.status === 204
+            ? { httpStatus: 204 }
+            : {
+                httpStatus: answer.status,
+                type: answer.type,
+                ...(answer.detail ? { detail: answer.detail } : {}),
+              },
+      };
+  }
 
   // 4. The signature, over the raw body (its parameters as parsed from the raw text, numbers with
   //    their literal text), with the token that matched.

@@ -28,7 +28,7 @@ import {
 import type { CallbackScript, ReceivedCallback } from "./certify-inbox.js";
 
 /**
- * The API-2 cases (docs/certify.md#api-2-cases): the suite creates four test orders whose
+ * The API-2 cases (docs/certify.md#callbacks): the suite creates four test orders whose
  * amounts the backend's test hooks settle by themselves (or the developer settles, in manual
  * mode), receives their callbacks as the CRM, answers some of them badly on purpose, and judges
  * what came. The orders are made and their callbacks gathered once, by the first of these cases;

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { callbackErrorBody } from "@psphub/protocol";
 import { safeEqual } from "../../infra/crypto/hashing.js";
 import {
+  answerBody,
   type CertifyInbox,
   type ExpectedOrder,
   lenientParams,
@@ -88,7 +89,8 @@ export async function startCrmEmulator(options: CrmEmulatorOptions): Promise<Crm
           JSON.stringify(callbackErrorBody("payment_not_found", "not a test order of this run")),
         );
       const token = tokenMatch(req.headers["crm-pay-token"], options.token, options.previousToken);
-      const answer = scriptedAnswer(entry.order, entry.count, params, token);
+      const scripted = scriptedAnswer(entry.order, entry.count, params, token);
+      const answer = { status: scripted.status, body: answerBody(scripted) };
       entry.count++;
       if (entry.calls.length < MAX_KEPT_PER_ORDER)
         entry.calls.push({

@@ -1,4 +1,5 @@
 import {
+  type CallbackErrorType,
   callbackErrorBody,
   type FlatParams,
   formatAmount,
@@ -72,6 +73,15 @@ export function lenientParams(rawBody: string, contentType: string | null): Flat
 
 const text = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
 
+/** The suite's answer to a callback, as the CRM would give it. */
+export type ScriptedAnswer =
+  | { status: 204 }
+  | { status: 400 | 500; type: CallbackErrorType; detail?: string };
+
+/** The answer's body as sent: none for 204, else the API-2 error envelope. */
+export const answerBody = (a: ScriptedAnswer): string =>
+  a.status === 204 ? "" : JSON.stringify(callbackErrorBody(a.type, a.detail));
+
 /**
  * What the suite answers (pure): a wrong token as the CRM would (400 `psp_token_invalid`), else
  * by the order's script and how many of its callbacks came before. The body's own checks
@@ -82,22 +92,23 @@ export function scriptedAnswer(
   before: number,
   params: FlatParams | undefined,
   token: TokenMatch,
-): { status: number; body: string } {
-  const error = (type: Parameters<typeof callbackErrorBody>[0], detail?: string) => {
-    const body = callbackErrorBody(type, detail);
-    return { status: body.code, body: JSON.stringify(body) };
-  };
+): ScriptedAnswer {
   if (token === "none")
-    return error("psp_token_invalid", "header crm-pay-token is not this integration's token");
-  if (order.script === "fail_first" && before === 0) return error("internal_error");
+    return {
+      status: 400,
+      type: "psp_token_invalid",
+      detail: "header crm-pay-token is not this integration's token",
+    };
+  if (order.script === "fail_first" && before === 0) return { status: 500, type: "internal_error" };
   if (order.script === "refuse_other_amount" && text(params?.status) === "1") {
     const paid = text(params?.amount);
     const parsed = paid === undefined ? undefined : tryParseAmount(paid, 2);
     if (!parsed?.ok || parsed.minor !== order.amountMinor)
-      return error(
-        "payment_amount_not_allowed",
-        `\`amount\` \`${(paid ?? "").slice(0, 20)}\` differs from the order's ${formatAmount(order.amountMinor, 2)}`,
-      );
+      return {
+        status: 400,
+        type: "payment_amount_not_allowed",
+        detail: `\`amount\` \`${(paid ?? "").slice(0, 20)}\` differs from the order's ${formatAmount(order.amountMinor, 2)}`,
+      };
   }
-  return { status: 204, body: "" };
+  return { status: 204 };
 }

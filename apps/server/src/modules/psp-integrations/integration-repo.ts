@@ -104,6 +104,8 @@ export type CallbackIntegration = {
   token: string;
   prevToken: string | null;
   prevTokenExpiresAt: number | null;
+  /** While a conformance run lives: its test orders' callbacks go to it (modules/certify). */
+  certifyUntil: number | null;
 };
 
 /**
@@ -166,17 +168,19 @@ export class CallbackIntegrations {
     if (hit && hit.generation === this.generation && hit.expiresAt > now) return hit.value;
     const seenGeneration = this.generation;
     const row = await this.db
-      .selectFrom("psp_integrations")
+      .selectFrom("psp_integrations as i")
+      .leftJoin("certify_status as c", "c.integration_id", "i.id")
       .select([
-        "id",
-        "tenant_id",
-        "enabled",
-        "amount_policy",
-        "token_enc",
-        "prev_token_enc",
-        "prev_token_expires_at",
+        "i.id",
+        "i.tenant_id",
+        "i.enabled",
+        "i.amount_policy",
+        "i.token_enc",
+        "i.prev_token_enc",
+        "i.prev_token_expires_at",
+        "c.live_until",
       ])
-      .where("merchant_id", "=", merchantId)
+      .where("i.merchant_id", "=", merchantId)
       .executeTakeFirst();
     if (!row) {
       this.kept.delete(merchantId);
@@ -190,6 +194,7 @@ export class CallbackIntegrations {
       token: this.box.open(row.token_enc),
       prevToken: row.prev_token_enc ? openPrevious(this.box, row.prev_token_enc) : null,
       prevTokenExpiresAt: row.prev_token_expires_at,
+      certifyUntil: row.live_until,
     };
     // A change made while this read ran may not be in it: don't keep it.
     if (seenGeneration === this.generation) {
