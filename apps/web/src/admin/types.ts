@@ -15,6 +15,7 @@ export type CustomParamType = CustomParam["type"];
 export type AmountPolicy = Integration["amountPolicy"];
 export type Revealed = ApiData<"/api/admin/integrations/{id}/reveal", "post">;
 export type Api1Preview = ApiData<"/api/admin/integrations/api1-preview", "post">;
+export type CertifyRun = ApiData<"/api/admin/integrations/{id}/certify-runs", "get">["items"][number];
 export type CallbackLogEntry = ApiData<"/api/admin/integrations/{id}/callbacks", "get">["items"][number];
 
 export type Client = ApiData<"/api/admin/clients", "get">["items"][number];

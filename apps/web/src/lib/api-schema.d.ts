@@ -2543,6 +2543,320 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/integrations/certification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each integration's certification (the badge) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                integrationId: string;
+                                certified: boolean;
+                                certifiedAt: number | null;
+                                stale: boolean;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/integrations/{id}/certify-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The integration's conformance runs, newest first (50) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                integrationId: string;
+                                /** @enum {string} */
+                                status: "running" | "finished" | "interrupted";
+                                manual: boolean;
+                                startedAt: number;
+                                finishedAt: number | null;
+                                startedBy: string | null;
+                                certified: boolean | null;
+                                counts: {
+                                    passed: number;
+                                    failed: number;
+                                    skipped: number;
+                                } | null;
+                                prompts: {
+                                    caseId: string;
+                                    orderNo: string;
+                                    url: string;
+                                    /** @description what to do on the payment page */
+                                    action: string;
+                                }[];
+                                error: string | null;
+                                currentConfig: boolean;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Run the conformance suite against the integration's backend (in the background)
+         * @description Sends real signed API-1 (and API-3) requests for test orders marked x-psphub-test: 1; the backend's callbacks for them are answered by the suite, never applied. 409 while a run is under way.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description the backend has no test hooks: the run asks you to act on each test order's payment page
+                         * @default false
+                         */
+                        manual?: boolean;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            integrationId: string;
+                            /** @enum {string} */
+                            status: "running" | "finished" | "interrupted";
+                            manual: boolean;
+                            startedAt: number;
+                            finishedAt: number | null;
+                            startedBy: string | null;
+                            certified: boolean | null;
+                            counts: {
+                                passed: number;
+                                failed: number;
+                                skipped: number;
+                            } | null;
+                            prompts: {
+                                caseId: string;
+                                orderNo: string;
+                                url: string;
+                                /** @description what to do on the payment page */
+                                action: string;
+                            }[];
+                            error: string | null;
+                            currentConfig: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/integrations/{id}/certify-runs/{runId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One conformance run, with its report once finished */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    runId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            integrationId: string;
+                            /** @enum {string} */
+                            status: "running" | "finished" | "interrupted";
+                            manual: boolean;
+                            startedAt: number;
+                            finishedAt: number | null;
+                            startedBy: string | null;
+                            certified: boolean | null;
+                            counts: {
+                                passed: number;
+                                failed: number;
+                                skipped: number;
+                            } | null;
+                            prompts: {
+                                caseId: string;
+                                orderNo: string;
+                                url: string;
+                                /** @description what to do on the payment page */
+                                action: string;
+                            }[];
+                            error: string | null;
+                            currentConfig: boolean;
+                            report: {
+                                target: {
+                                    appUrl: string;
+                                    merchantId: string;
+                                };
+                                startedAt: number;
+                                finishedAt: number;
+                                certified: boolean;
+                                counts: {
+                                    passed: number;
+                                    failed: number;
+                                    skipped: number;
+                                };
+                                cases: {
+                                    id: string;
+                                    title: string;
+                                    /** @enum {string} */
+                                    api: "API-1" | "API-2" | "API-3";
+                                    mandatory: boolean;
+                                    /** @enum {string} */
+                                    verdict: "passed" | "failed" | "skipped";
+                                    notApplicable?: boolean;
+                                    detail: string;
+                                    fix?: string;
+                                    exchanges: {
+                                        /** @enum {string} */
+                                        direction?: "from_backend";
+                                        request: {
+                                            /** @enum {string} */
+                                            method: "POST";
+                                            url: string;
+                                            headers: {
+                                                [key: string]: string;
+                                            };
+                                            body: string;
+                                            stringA?: string;
+                                        };
+                                        response: {
+                                            status: number;
+                                            body: string;
+                                            ms: number;
+                                        } | {
+                                            error: string;
+                                            ms: number;
+                                        };
+                                    }[];
+                                }[];
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/integrations/{id}/certify-runs/{runId}/report.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The run's report as a page (HTML) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    runId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/integrations/{id}/breaker": {
         parameters: {
             query?: never;

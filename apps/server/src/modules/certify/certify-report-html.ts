@@ -63,7 +63,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #e3e6ea;
 .case{border:1px solid #e3e6ea;border-radius:6px;padding:.8rem 1rem;margin:1rem 0}
 .failed .v{background:#fde2e1;color:#8a1c14}.passed .v{background:#dff5e3;color:#0b5d1e}.skipped .v{background:#eef0f3;color:#444}
 .v{padding:.1rem .4rem;border-radius:4px;font-size:.8rem;text-transform:uppercase}
-tr.failed td:nth-child(3){color:#8a1c14;font-weight:600}
+tr.failed td:nth-child(3){color:#8a1c14;font-weight:600}td:nth-child(2){white-space:nowrap}
 pre{background:#f6f8fa;padding:.5rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all;margin:.3rem 0}
 .x{margin:.6rem 0}.xh{font-weight:600}.sa{font-size:.85rem}.fix{background:#fff8e1;padding:.4rem .6rem;border-radius:4px}
 </style></head><body>

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { caseLine, junitXml, summaryLine } from "./certify-report.js";
+import { reportHtml } from "./certify-report-html.js";
 import { CERTIFY_CASES, type CertifyReport } from "./certify-suite.js";
 
 const doc = readFileSync(new URL("../../../../../docs/certify.md", import.meta.url), "utf8");
@@ -64,6 +65,39 @@ describe("the certify report", () => {
     expect(x).toContain('<skipped message="off"/>');
     expect(x).toContain("StringA: a=1");
     expect(x).not.toContain("\u0001");
+  });
+
+  it("renders the HTML page with everything from the backend escaped", () => {
+    const hostile: CertifyReport = {
+      ...report,
+      cases: [
+        {
+          ...report.cases[0]!,
+          detail: '<script>alert("x")</script>',
+          exchanges: [
+            {
+              direction: "from_backend",
+              request: {
+                method: "POST",
+                url: "CRM_Callback_URL/pay/callback",
+                headers: {},
+                body: "<img src=x onerror=alert(1)>",
+              },
+              response: { status: 204, body: "", ms: 0 },
+            },
+          ],
+        },
+        report.cases[1]!,
+      ],
+    };
+    const html = reportHtml(hostile, "t <b>");
+    expect(html).not.toMatch(/<script|<img/);
+    expect(html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
+    expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;");
+    expect(html).toContain("<title>t &lt;b&gt;</title>");
+    expect(html).toContain("Not certified");
+    expect(html).toContain("Callback from the backend");
+    expect(html).toContain("What to fix:</strong> Answer &lt;200&gt;");
   });
 
   it("is documented case by case in docs/certify.md", () => {

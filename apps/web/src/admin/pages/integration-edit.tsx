@@ -27,6 +27,7 @@ import { api } from "../api.js";
 import { Api1Preview } from "../integrations/api1-preview.js";
 import { BreakerCard } from "../integrations/breaker-card.js";
 import { CallbackLog } from "../integrations/callback-log.js";
+import { CertifyPanel } from "../integrations/certify-panel.js";
 import { CredentialsCard } from "../integrations/credentials-card.js";
 import { CustomParamsEditor } from "../integrations/custom-params-editor.js";
 import { HealthPanel } from "../integrations/health-panel.js";
@@ -234,10 +235,12 @@ export function IntegrationEditPage() {
               <Tabs.Tab value="callbacks">{t("integrations.tab.callbacks")}</Tabs.Tab>
             ) : null}
             <Tabs.Tab value="health">{t("health.tab")}</Tabs.Tab>
+            <Tabs.Tab value="certify">{t("certify.tab")}</Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="settings">{settings}</Tabs.Panel>
           <Tabs.Panel value="callbacks">{id ? <CallbackLog integrationId={id} /> : null}</Tabs.Panel>
           <Tabs.Panel value="health">{id ? <HealthPanel integrationId={id} /> : null}</Tabs.Panel>
+          <Tabs.Panel value="certify">{id ? <CertifyPanel integrationId={id} /> : null}</Tabs.Panel>
         </Tabs>
       )}
     </>

@@ -10,6 +10,7 @@ import { ErrorAlert, notifyError, notifySuccess, StatusBadge, statusLabel } from
 import { IconPlus } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
+import { CertifiedBadge } from "../integrations/certify-panel.js";
 import type { Integration } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
@@ -22,6 +23,10 @@ export function IntegrationsPage() {
   const { can } = useStaff();
   const navigate = useNavigate();
   const q = useQuery(() => api.GET("/api/admin/integrations"), []);
+  const certification = useQuery(async () => {
+    const items = (await api.GET("/api/admin/integrations/certification")).items;
+    return new Map(items.map((c) => [c.integrationId, c]));
+  }, []);
   const [busy, setBusy] = useState<string | null>(null);
 
   const setEnabled = async (row: Integration, enabled: boolean) => {
@@ -121,6 +126,14 @@ export function IntegrationsPage() {
               header: t("field.status"),
               sortValue: (r) => (r.enabled ? 0 : 1),
               render: (r) => <StatusBadge status={r.enabled ? "enabled" : "disabled"} />,
+            },
+            {
+              key: "certification",
+              header: t("integrations.certification"),
+              render: (r) => {
+                const c = certification.data?.get(r.id);
+                return c ? <CertifiedBadge certified={c.certified} stale={c.stale} /> : null;
+              },
             },
             {
               key: "appUrl",
