@@ -34,8 +34,10 @@ options (each also read from the environment variable shown):
                              how long to retry a callback on network errors and 5xx (default 10)
   --mode <modes>             comma-separated, for testing status queries (API-3):              PSP_SIM_MODE
                              not_found, slow, garbage, bad_sign (one of these three at most),
-                             lost_callback (never send a callback); broken API-1 for
-                             psphub certify: api1_no_checks, api1_new_url, api1_slow;
+                             lost_callback (never send a callback); broken API-1 and API-2
+                             for psphub certify: api1_no_checks, api1_new_url, api1_slow,
+                             api2_no_retry, api2_retry_4xx, api2_amount_string,
+                             api2_time_seconds, api2_bad_sign;
                              an integration in --integrations may name its own "modes": [...]
   --slow-seconds <n>         how long the slow mode waits before answering (default 15)        PSP_SIM_SLOW_SECONDS
   --fx-key <key>             the key header GET /fx/rate requires (default: none needed)      PSP_SIM_FX_KEY

@@ -163,6 +163,28 @@ describe("conformance runs from the back office", () => {
     }
   });
 
+  it("in manual mode lists each test order's payment page and what to do there", {
+    timeout: 90_000,
+  }, async () => {
+    const start = await a.admin.post(runsUrl(), { manual: true });
+    expect(start.statusCode).toBe(202);
+    const run = await finished(a.admin, (start.json() as { id: string }).id);
+    const view = (await a.admin.get(`${runsUrl()}/${(start.json() as { id: string }).id}`)).json() as {
+      manual: boolean;
+      prompts: Array<{ caseId: string; url: string; action: string }>;
+    };
+    expect(view.manual).toBe(true);
+    expect(view.prompts.map((p) => [p.caseId, p.action])).toEqual([
+      ["api2.success", "pay it (success)"],
+      ["api2.failure", "decline it (failure)"],
+      ["api2.processing", "report it processing, then paid"],
+      ["api2.stop_after_400", "pay 10.00 instead of 10.04"],
+    ]);
+    for (const p of view.prompts) expect(p.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/pay\/page\//);
+    // The simulator's hooks settled the orders anyway.
+    expect(run.certified).toBe(true);
+  });
+
   it("keeps runs to their tenant and lets only writers start one", async () => {
     const [latest] = ((await a.viewer.get(runsUrl())).json() as { items: Array<{ id: string }> }).items;
     expect((await b.admin.get(runsUrl())).statusCode).toBe(404);

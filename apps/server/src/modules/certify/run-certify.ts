@@ -109,6 +109,7 @@ export async function startCertifyRun(
     clock,
   );
 
+  let prompted: Promise<void> = Promise.resolve();
   const done = (async () => {
     let result: { report: CertifyReport } | { error: string };
     try {
@@ -119,7 +120,15 @@ export async function startCertifyRun(
         inbox,
         ...(options.waits ? { waits: options.waits } : {}),
         ...(options.manual
-          ? { manual: { waitMs: MANUAL_WAIT_MS, ask: (p) => void runs.addPrompt(run.id, p).catch(() => {}) } }
+          ? {
+              manual: {
+                waitMs: MANUAL_WAIT_MS,
+                // One after another: each rewrites the run's list of prompts.
+                ask: (p) => {
+                  prompted = prompted.then(() => runs.addPrompt(run.id, p)).catch(() => {});
+                },
+              },
+            }
           : {}),
       });
       result = { report };
