@@ -4,6 +4,7 @@ import { sign } from "@psphub/protocol";
 import type { LightMyRequestResponse } from "fastify";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newId } from "../common/ids.js";
 import type { RouteEntry } from "../http/access.js";
 import { openAlert } from "../modules/integration-health/alert-repo.js";
 import { insertAssistanceItem } from "../test/assistance-items.js";
@@ -58,6 +59,8 @@ type Fixtures = {
   fxExternalSourceId?: string;
   webhookEndpointId?: string;
   webhookEventId?: string;
+  /** A finished conformance run of the integration, with its report. */
+  certifyRunId?: string;
 };
 
 type RouteFixture = {
@@ -204,6 +207,16 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   "/api/admin/webhooks/endpoints/:id/replays": {
     params: (f) => ({ id: f.webhookEndpointId }),
     body: { POST: { from: 0, to: 4102444800000 } },
+  },
+  "/api/admin/integrations/:id/certify-runs": {
+    params: (f) => ({ id: f.integrationId }),
+    body: { POST: {} },
+  },
+  "/api/admin/integrations/:id/certify-runs/:runId": {
+    params: (f) => ({ id: f.integrationId, runId: f.certifyRunId }),
+  },
+  "/api/admin/integrations/:id/certify-runs/:runId/report.html": {
+    params: (f) => ({ id: f.integrationId, runId: f.certifyRunId }),
   },
 };
 
@@ -427,6 +440,40 @@ beforeAll(async () => {
       "webhook test event",
     );
     fx.webhookEventId = sent.json().eventId;
+  }
+  if (fx.integrationId && has("GET", "/api/admin/integrations/:id/certify-runs/:runId")) {
+    // A finished run, written as the run would write it (a real run would call the stub).
+    const now = Date.now();
+    const report = {
+      target: { appUrl: "https://pay.example.com", merchantId: fx.merchantId ?? "" },
+      startedAt: now,
+      finishedAt: now,
+      cases: [],
+      counts: { passed: 0, failed: 0, skipped: 0 },
+      certified: false,
+    };
+    fx.certifyRunId = newId();
+    await t.ctx.db
+      .insertInto("certify_runs")
+      .values({
+        id: fx.certifyRunId,
+        tenant_id: a.tenantId,
+        integration_id: fx.integrationId,
+        started_by: null,
+        manual: 0,
+        status: "finished",
+        config_hash: "x",
+        started_at: now,
+        finished_at: now,
+        certified: 0,
+        passed: 0,
+        failed: 0,
+        skipped: 0,
+        prompts: null,
+        report: JSON.stringify(report),
+        error: null,
+      })
+      .execute();
   }
 });
 afterAll(async () => {

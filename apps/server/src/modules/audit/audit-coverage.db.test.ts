@@ -528,6 +528,8 @@ const ELSEWHERE: Record<string, string> = {
   "POST /api/admin/review/:id/check-status": "audited as review.check_status (check-status.db.test.ts)",
   "POST /api/admin/integrations/:id/breaker/close":
     "needs an open breaker; audited as integration.breaker_close (api1-breaker.db.test.ts)",
+  "POST /api/admin/integrations/:id/certify-runs":
+    "a conformance run, recorded with its report; audited as integration.certify (certify-runs.db.test.ts)",
   "POST /api/admin/alerts/:id/acknowledge":
     "needs an open alert; audited as alert.acknowledge (integration-health.db.test.ts)",
 };

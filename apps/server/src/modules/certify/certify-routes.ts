@@ -100,7 +100,17 @@ export function certifyRoutes(app: FastifyInstance, ctx: AppContext): void {
     `${BASE}/:id/certify-runs/:runId/report.html`,
     {
       config: read,
-      schema: { tags, summary: "The run's report as a page (HTML)", params: runParams },
+      schema: {
+        tags,
+        summary: "The run's report as a page (HTML)",
+        params: runParams,
+        response: {
+          200: {
+            description: "text/html; charset=utf-8: every case, what was seen, what to fix, each exchange",
+            content: { "text/html": { schema: z.string() } },
+          },
+        },
+      },
     },
     async (req, reply) => {
       const run = await getCertifyRun(ctx, staffOf(req).tenantId, req.params.id, req.params.runId);

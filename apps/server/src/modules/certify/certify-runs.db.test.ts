@@ -81,6 +81,15 @@ describe("conformance runs from the back office", () => {
     expect(started.status).toBe("running");
     // One run at a time.
     expect((await a.admin.post(runsUrl(), {})).statusCode).toBe(409);
+    const audited = await t.ctx.db
+      .selectFrom("audit_log")
+      .select(["action", "target_id", "after"])
+      .where("tenant_id", "=", a.tenantId)
+      .where("action", "=", "integration.certify")
+      .execute();
+    expect(audited).toHaveLength(1);
+    expect(audited[0]!.target_id).toBe(fx.integrationId);
+    expect(JSON.parse(String(audited[0]!.after))).toEqual({ runId: started.id, manual: false });
 
     const run = await finished(a.admin, started.id);
     expect(run.status).toBe("finished");
