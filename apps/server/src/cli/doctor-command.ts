@@ -42,7 +42,9 @@ export function tenantProblemLines(f: TenantFindings): string[] {
   }
   for (const l of f.ledger) {
     lines.push(
-      `wallet ${l.walletId}: balance ${l.balanceMinor} minor units, but its entries sum to ${l.ledgerSumMinor}`,
+      l.balanceMinor !== l.ledgerSumMinor
+        ? `wallet ${l.walletId}: balance ${l.balanceMinor} minor units, but its entries sum to ${l.ledgerSumMinor}`
+        : `wallet ${l.walletId}: held ${l.heldMinor} minor units, but its holds sum to ${l.holdSumMinor} (balance ${l.balanceMinor})`,
     );
   }
   return lines;

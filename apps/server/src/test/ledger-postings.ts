@@ -21,6 +21,7 @@ export async function ensureWallet(
       client_id: w.clientId,
       currency: w.currency,
       balance_minor: 0,
+      held_minor: 0,
       created_at: w.now,
     })
     .onConflict((oc) => oc.columns(["client_id", "currency"]).doNothing())

@@ -961,8 +961,11 @@ export interface paths {
                                 walletId: string;
                                 currency: string;
                                 amount: string;
-                                /** @enum {string} */
-                                kind: "deposit" | "adjustment";
+                                /**
+                                 * @description withdrawal_hold and withdrawal_release move the held amount (available = balance − held), the rest the balance
+                                 * @enum {string}
+                                 */
+                                kind: "deposit" | "adjustment" | "withdrawal_hold" | "withdrawal_release" | "withdrawal_debit";
                                 depositId: string | null;
                                 memo: string | null;
                                 createdAt: number;
@@ -1035,7 +1038,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Check that every wallet balance equals the sum of its ledger entries, each in the wallet's exponent */
+        /** Check that every wallet balance equals the sum of its ledger entries (and its held amount the sum of its holds), each in the wallet's exponent */
         get: {
             parameters: {
                 query?: never;
@@ -1057,6 +1060,8 @@ export interface paths {
                                 walletId: string;
                                 balanceMinor: string;
                                 ledgerSumMinor: string;
+                                heldMinor: string;
+                                holdSumMinor: string;
                             }[];
                             exponentMismatches: {
                                 walletId: string;
@@ -1155,8 +1160,11 @@ export interface paths {
                                 walletId: string;
                                 currency: string;
                                 amount: string;
-                                /** @enum {string} */
-                                kind: "deposit" | "adjustment";
+                                /**
+                                 * @description withdrawal_hold and withdrawal_release move the held amount (available = balance − held), the rest the balance
+                                 * @enum {string}
+                                 */
+                                kind: "deposit" | "adjustment" | "withdrawal_hold" | "withdrawal_release" | "withdrawal_debit";
                                 depositId: string | null;
                                 memo: string | null;
                                 createdAt: number;
@@ -2840,12 +2848,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description text/html; charset=utf-8: every case, what was seen, what to fix, each exchange */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "text/html": string;
+                    };
                 };
             };
         };

@@ -135,19 +135,33 @@ export interface WalletsTable {
   tenant_id: string;
   client_id: string;
   currency: string;
-  /** Cached; always equals the sum of the wallet's ledger entries. */
+  /** Cached; always equals the sum of the wallet's entries that move the balance. */
   balance_minor: number;
+  /** What open withdrawals hold (migration 0018): the sum of its hold entries; available = balance − held. */
+  held_minor: number;
   created_at: number;
 }
+
+export type LedgerKind =
+  | "deposit"
+  | "adjustment"
+  | "withdrawal_hold"
+  | "withdrawal_release"
+  | "withdrawal_debit";
+/** The kinds that move a wallet's held amount, not its balance. */
+export const HOLD_KINDS: readonly LedgerKind[] = ["withdrawal_hold", "withdrawal_release"];
 
 export interface LedgerEntriesTable {
   id: string;
   tenant_id: string;
   wallet_id: string;
   amount_minor: number;
-  kind: "deposit" | "adjustment";
+  /** `withdrawal_hold` and `withdrawal_release` move the wallet's held amount; the rest its balance. */
+  kind: LedgerKind;
   /** At most one `deposit` entry per deposit: a unique index enforces exactly-once crediting. */
   deposit_id: string | null;
+  /** At most one entry of each withdrawal kind per withdrawal (migration 0018). */
+  withdrawal_id: string | null;
   memo: string | null;
   created_at: number;
 }
@@ -489,6 +503,86 @@ export interface Database {
   certify_orders: CertifyOrdersTable;
   certify_callbacks: CertifyCallbacksTable;
   certify_status: CertifyStatusTable;
+  withdrawal_methods: WithdrawalMethodsTable;
+  withdrawals: WithdrawalsTable;
+  withdrawal_decisions: WithdrawalDecisionsTable;
+  withdrawal_events: WithdrawalEventsTable;
+}
+
+/** A payout channel (migration 0018, modules/withdrawals). */
+export interface WithdrawalMethodsTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  enabled: Bool01;
+  sort_order: number;
+  /** JSON: WithdrawalCurrency[] with minor-unit amounts as decimal strings. */
+  currencies: string;
+  /** JSON: WithdrawalField[]: what the client fills in (IBAN, wallet address…). */
+  fields: string;
+  visibility: "all" | "groups";
+  /** JSON: string[] */
+  client_groups: string;
+  payout_mode: "manual" | "integration";
+  integration_id: string | null;
+  /** JSON: the approval policy, band amounts as decimal strings of minor units. */
+  approval_policy: string;
+  /** A failed payout: the hold goes back to the client, or stays for finance to decide. */
+  failed_payout: "release" | "keep";
+  deleted_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WithdrawalsTable {
+  id: string;
+  tenant_id: string;
+  /** The payout's public number (API-4's `payout_no`): 12 lower-case alphanumerics. */
+  payout_no: string;
+  client_id: string;
+  wallet_id: string;
+  method_id: string;
+  currency: string;
+  decimals: number;
+  /** What leaves the wallet. */
+  amount_minor: number;
+  fee_minor: number;
+  /** What the client receives: amount − fee. */
+  payout_minor: number;
+  /** JSON: the client's field values by key. */
+  fields: string;
+  status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+  levels_required: number;
+  levels_done: number;
+  /** Set when staff requested it for the client: that person never approves it. */
+  requested_by_staff_id: string | null;
+  idempotency_key: string | null;
+  /** The reason shown to the client on a rejection. */
+  client_reason: string | null;
+  payout_reference: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WithdrawalDecisionsTable {
+  id: string;
+  tenant_id: string;
+  withdrawal_id: string;
+  level: number;
+  decision: "approve" | "reject";
+  staff_id: string;
+  comment: string;
+  created_at: number;
+}
+
+export interface WithdrawalEventsTable {
+  id: string;
+  tenant_id: string;
+  withdrawal_id: string;
+  kind: string;
+  /** JSON */
+  data: string;
+  created_at: number;
 }
 
 /** An integration's conformance state (migration 0017): a live run, and its certification. */

@@ -151,6 +151,8 @@ export async function checkLedger(ctx: Ctx, tenantId: string) {
       walletId: m.walletId,
       balanceMinor: m.balanceMinor.toString(),
       ledgerSumMinor: m.ledgerSumMinor.toString(),
+      heldMinor: m.heldMinor.toString(),
+      holdSumMinor: m.holdSumMinor.toString(),
     })),
     exponentMismatches,
   };

@@ -37,7 +37,11 @@ const ledgerEntryOut = z.object({
   walletId: z.string(),
   currency: z.string(),
   amount: z.string(),
-  kind: z.enum(["deposit", "adjustment"]),
+  kind: z
+    .enum(["deposit", "adjustment", "withdrawal_hold", "withdrawal_release", "withdrawal_debit"])
+    .describe(
+      "withdrawal_hold and withdrawal_release move the held amount (available = balance − held), the rest the balance",
+    ),
   depositId: z.string().nullable(),
   memo: z.string().nullable(),
   createdAt: z.number(),
@@ -212,12 +216,18 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags: ["clients"],
         summary:
-          "Check that every wallet balance equals the sum of its ledger entries, each in the wallet's exponent",
+          "Check that every wallet balance equals the sum of its ledger entries (and its held amount the sum of its holds), each in the wallet's exponent",
         response: {
           200: z.object({
             ok: z.boolean(),
             mismatches: z.array(
-              z.object({ walletId: z.string(), balanceMinor: z.string(), ledgerSumMinor: z.string() }),
+              z.object({
+                walletId: z.string(),
+                balanceMinor: z.string(),
+                ledgerSumMinor: z.string(),
+                heldMinor: z.string(),
+                holdSumMinor: z.string(),
+              }),
             ),
             /** Wallets with entries counted in another exponent than the wallet's. */
             exponentMismatches: z.array(

@@ -309,7 +309,9 @@ describe("back-office clients", () => {
     await t.ctx.db.updateTable("wallets").set({ balance_minor: 99 }).where("id", "=", walletId).execute();
     expect((await s.viewer.get("/api/admin/ledger/check")).json()).toEqual({
       ok: false,
-      mismatches: [{ walletId, balanceMinor: "99", ledgerSumMinor: "100" }],
+      mismatches: [
+        { walletId, balanceMinor: "99", ledgerSumMinor: "100", heldMinor: "0", holdSumMinor: "0" },
+      ],
       exponentMismatches: [],
     });
     await t.ctx.db.updateTable("wallets").set({ balance_minor: 100 }).where("id", "=", walletId).execute();

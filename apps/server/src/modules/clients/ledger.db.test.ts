@@ -138,7 +138,7 @@ describe("ledger posting", () => {
     );
     await t.ctx.db.updateTable("wallets").set({ balance_minor: 501 }).where("id", "=", walletId).execute();
     expect(await findLedgerMismatches(t.ctx.db, tenantId)).toEqual([
-      { walletId, balanceMinor: 501n, ledgerSumMinor: 500n },
+      { walletId, balanceMinor: 501n, ledgerSumMinor: 500n, heldMinor: 0n, holdSumMinor: 0n },
     ]);
     await t.ctx.db.updateTable("wallets").set({ balance_minor: 500 }).where("id", "=", walletId).execute();
     expect(await findLedgerMismatches(t.ctx.db, tenantId)).toEqual([]);
@@ -170,6 +170,7 @@ describe("ledger posting", () => {
         client_id: clientId,
         currency: "CHF",
         balance_minor: 0,
+        held_minor: 0,
         created_at: 1,
       })
       .execute();

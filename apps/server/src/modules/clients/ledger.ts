@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { type Db, toBigInt, toDbMinor } from "../../infra/db/database.js";
-import type { LedgerEntriesTable, WalletsTable } from "../../infra/db/schema.js";
+import { HOLD_KINDS, type LedgerEntriesTable, type WalletsTable } from "../../infra/db/schema.js";
 import { insertRows, tableColumns } from "../../infra/db/sql-text.js";
 import type { BatchWrite } from "../../infra/db/write-batch.js";
 
@@ -48,6 +48,7 @@ export function ledgerWrites(db: Db, postings: readonly PlannedPosting[]): Batch
       client_id: p.clientId,
       currency: p.currency,
       balance_minor: toDbMinor(amount),
+      held_minor: 0,
       created_at: p.now,
     })),
     { tail: WALLET_UPSERT, orderBy: ["client_id", "currency"] },
@@ -62,6 +63,7 @@ export function ledgerWrites(db: Db, postings: readonly PlannedPosting[]): Batch
       amount_minor: toDbMinor(p.amountMinor),
       kind: p.kind,
       deposit_id: p.depositId,
+      withdrawal_id: null,
       memo: p.memo ?? null,
       created_at: p.now,
     })),
@@ -96,6 +98,7 @@ const WALLETS = tableColumns<WalletsTable>("wallets", {
   client_id: "text",
   currency: "text",
   balance_minor: "bigint",
+  held_minor: "bigint",
   created_at: "bigint",
 });
 // A client belongs to one tenant; a wallet of another tenant is never touched (no row comes
@@ -112,22 +115,42 @@ const LEDGER_ENTRIES = tableColumns<LedgerEntriesTable>("ledger_entries", {
   amount_minor: "bigint",
   kind: "text",
   deposit_id: "text",
+  withdrawal_id: "text",
   memo: "text",
   created_at: "bigint",
 });
 
-export type LedgerMismatch = { walletId: string; balanceMinor: bigint; ledgerSumMinor: bigint };
+export type LedgerMismatch = {
+  walletId: string;
+  balanceMinor: bigint;
+  ledgerSumMinor: bigint;
+  heldMinor: bigint;
+  holdSumMinor: bigint;
+};
 
 /**
- * The ledger invariant: every wallet's cached balance equals the sum of its entries. Returns the
- * wallets where it does not hold (none, always). Scoped to one tenant when given.
+ * The ledger invariant: every wallet's cached balance equals the sum of its entries that move
+ * the balance, and its held amount the sum of its hold entries. Returns the wallets where it
+ * does not hold (none, always). Scoped to one tenant when given. (A hold never exceeds the
+ * available balance when placed; a later negative adjustment may leave less available.)
  */
 export async function findLedgerMismatches(db: Db, tenantId?: string): Promise<LedgerMismatch[]> {
+  const holds = sql.join(HOLD_KINDS.map((k) => sql.lit(k)));
   let q = db
     .selectFrom("wallets as w")
     .leftJoin("ledger_entries as e", "e.wallet_id", "w.id")
-    .select(["w.id", "w.balance_minor", sql<string | number | null>`sum(e.amount_minor)`.as("total")])
-    .groupBy(["w.id", "w.balance_minor"]);
+    .select([
+      "w.id",
+      "w.balance_minor",
+      "w.held_minor",
+      sql<string | number | null>`sum(case when e.kind in (${holds}) then 0 else e.amount_minor end)`.as(
+        "total",
+      ),
+      sql<string | number | null>`sum(case when e.kind in (${holds}) then e.amount_minor else 0 end)`.as(
+        "held",
+      ),
+    ])
+    .groupBy(["w.id", "w.balance_minor", "w.held_minor"]);
   if (tenantId) q = q.where("w.tenant_id", "=", tenantId);
   const rows = await q.execute();
   return rows
@@ -135,6 +158,8 @@ export async function findLedgerMismatches(db: Db, tenantId?: string): Promise<L
       walletId: r.id,
       balanceMinor: toBigInt(r.balance_minor),
       ledgerSumMinor: toBigInt(r.total),
+      heldMinor: toBigInt(r.held_minor),
+      holdSumMinor: toBigInt(r.held),
     }))
-    .filter((r) => r.balanceMinor !== r.ledgerSumMinor);
+    .filter((r) => r.balanceMinor !== r.ledgerSumMinor || r.heldMinor !== r.holdSumMinor);
 }

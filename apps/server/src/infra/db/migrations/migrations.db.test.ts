@@ -69,6 +69,10 @@ const APP_TABLES = [
   "webhook_endpoints",
   "webhook_events",
   "webhook_replays",
+  "withdrawal_decisions",
+  "withdrawal_events",
+  "withdrawal_methods",
+  "withdrawals",
 ];
 
 describe("psphub migrate", () => {

@@ -1,0 +1,270 @@
+import type { AppContext } from "../../app-context.js";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../../common/errors.js";
+import type { Db } from "../../infra/db/database.js";
+import { isUniqueViolation, toBigInt, writeTransaction } from "../../infra/db/database.js";
+import type { Role } from "../../infra/db/schema.js";
+import type { AuditActor } from "../audit/audit-repo.js";
+import { recordAudit } from "../audit/audit-repo.js";
+import { debitHold, type HoldRef, releaseHold } from "../clients/ledger-holds.js";
+import { type DecisionRefusal, mayDecide } from "./approval-policy.js";
+import { toWithdrawalMethod } from "./withdrawal-model.js";
+import { createWithdrawalRepo, type WithdrawalRow } from "./withdrawal-repo.js";
+import { withdrawalSourcesOf } from "./withdrawal-state.js";
+
+/**
+ * The decisions on a withdrawal (docs/withdrawals.md#approval): approve the next level, reject
+ * (at any level, the hold released), the client's cancel (before any approval), and finance's
+ * record of a manual payout (the hold becomes the debit). Each is one transaction whose
+ * conditional update on the withdrawal decides between racing decisions; the decisions' unique
+ * indexes (one per level, one per person) and the ledger's (one entry of each kind per
+ * withdrawal) hold the rules even if two processes decide at once.
+ */
+
+type Ctx = Pick<AppContext, "db" | "clock">;
+export type Staff = { tenantId: string; staffId: string; role: Role; audit: AuditActor; ip: string | null };
+
+const REFUSALS: Record<DecisionRefusal, string> = {
+  not_open: "This withdrawal is no longer waiting for a decision",
+  role_not_allowed: "Your role may not decide this level of this withdrawal",
+  already_decided_by_you: "You already decided a level of this withdrawal: another person decides the next",
+  own_request: "You requested this withdrawal: another person decides it",
+};
+
+const holdOf = (w: WithdrawalRow, now: number): HoldRef => ({
+  tenantId: w.tenant_id,
+  walletId: w.wallet_id,
+  withdrawalId: w.id,
+  amountMinor: toBigInt(w.amount_minor),
+  now,
+});
+
+async function load(trx: Db, tenantId: string, id: string) {
+  const w = await createWithdrawalRepo(trx).find(tenantId, id);
+  if (!w) throw new NotFoundError("Withdrawal");
+  return w;
+}
+
+/** Runs a decision, turning a lost race on the unique indexes into the conflict it is. */
+async function deciding<T>(ctx: Ctx, fn: (trx: Db) => Promise<T>): Promise<T> {
+  try {
+    return await writeTransaction(ctx.db, fn);
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw new ConflictError("Another decision on this withdrawal came first", "decided_meanwhile");
+    throw err;
+  }
+}
+
+async function checkDecider(trx: Db, w: WithdrawalRow, who: Staff) {
+  const methodRow = await trx
+    .selectFrom("withdrawal_methods")
+    .selectAll()
+    .where("tenant_id", "=", w.tenant_id)
+    .where("id", "=", w.method_id)
+    .executeTakeFirstOrThrow();
+  const method = toWithdrawalMethod(methodRow);
+  const decisions = await createWithdrawalRepo(trx).decisions(w.tenant_id, w.id);
+  const open = w.status === "requested" || w.status === "approving";
+  const verdict = mayDecide(
+    {
+      open,
+      nextLevel: w.levels_done + 1,
+      requestedByStaffId: w.requested_by_staff_id,
+      deciders: decisions.map((d) => d.staff_id),
+    },
+    method.policy,
+    { staffId: who.staffId, role: who.role },
+  );
+  if (!verdict.ok) {
+    if (verdict.why === "not_open") throw new ConflictError(REFUSALS.not_open, "withdrawal_not_open");
+    throw new ForbiddenError(REFUSALS[verdict.why], verdict.why);
+  }
+  return method;
+}
+
+export async function approveWithdrawal(
+  ctx: Ctx,
+  who: Staff,
+  id: string,
+  comment: string,
+): Promise<WithdrawalRow> {
+  if (!comment.trim())
+    throw new ValidationError("A decision needs a comment", [{ path: "comment", message: "Required" }]);
+  return deciding(ctx, async (trx) => {
+    const now = ctx.clock.now();
+    const w = await load(trx, who.tenantId, id);
+    await checkDecider(trx, w, who);
+    const level = w.levels_done + 1;
+    const to = level >= w.levels_required ? "approved" : "approving";
+    const repo = createWithdrawalRepo(trx);
+    if (
+      !(await repo.move(
+        who.tenantId,
+        id,
+        ["requested", "approving"],
+        to,
+        now,
+        { levels_done: level },
+        w.levels_done,
+      ))
+    )
+      throw new ConflictError("Another decision on this withdrawal came first", "decided_meanwhile");
+    await repo.addDecision({
+      tenantId: who.tenantId,
+      withdrawalId: id,
+      level,
+      decision: "approve",
+      staffId: who.staffId,
+      comment,
+      now,
+    });
+    await repo.addEvent(
+      who.tenantId,
+      id,
+      "approved",
+      { level, of: w.levels_required, by: who.staffId, comment },
+      now,
+    );
+    await recordAudit(
+      trx,
+      {
+        tenantId: who.tenantId,
+        actor: who.audit,
+        action: "withdrawal.approve",
+        targetType: "withdrawal",
+        targetId: id,
+        after: { level, status: to },
+        ip: who.ip,
+      },
+      now,
+    );
+    return { ...w, status: to, levels_done: level, updated_at: now };
+  });
+}
+
+export async function rejectWithdrawal(
+  ctx: Ctx,
+  who: Staff,
+  id: string,
+  input: { comment: string; clientReason: string },
+): Promise<WithdrawalRow> {
+  if (!input.comment.trim())
+    throw new ValidationError("A decision needs a comment", [{ path: "comment", message: "Required" }]);
+  return deciding(ctx, async (trx) => {
+    const now = ctx.clock.now();
+    const w = await load(trx, who.tenantId, id);
+    await checkDecider(trx, w, who);
+    const level = w.levels_done + 1;
+    const repo = createWithdrawalRepo(trx);
+    if (
+      !(await repo.move(
+        who.tenantId,
+        id,
+        ["requested", "approving"],
+        "rejected",
+        now,
+        { client_reason: input.clientReason },
+        w.levels_done,
+      ))
+    )
+      throw new ConflictError("Another decision on this withdrawal came first", "decided_meanwhile");
+    await repo.addDecision({
+      tenantId: who.tenantId,
+      withdrawalId: id,
+      level,
+      decision: "reject",
+      staffId: who.staffId,
+      comment: input.comment,
+      now,
+    });
+    await releaseHold(trx, holdOf(w, now));
+    await repo.addEvent(
+      who.tenantId,
+      id,
+      "rejected",
+      { level, by: who.staffId, comment: input.comment, clientReason: input.clientReason },
+      now,
+    );
+    await repo.addEvent(who.tenantId, id, "hold_released", { amount: String(w.amount_minor) }, now);
+    await recordAudit(
+      trx,
+      {
+        tenantId: who.tenantId,
+        actor: who.audit,
+        action: "withdrawal.reject",
+        targetType: "withdrawal",
+        targetId: id,
+        after: { level },
+        ip: who.ip,
+      },
+      now,
+    );
+    return { ...w, status: "rejected", client_reason: input.clientReason, updated_at: now };
+  });
+}
+
+/** The client takes the request back while nobody has approved it. */
+export async function cancelWithdrawal(
+  ctx: Ctx,
+  who: { tenantId: string; clientId: string },
+  id: string,
+): Promise<WithdrawalRow> {
+  return deciding(ctx, async (trx) => {
+    const now = ctx.clock.now();
+    const w = await load(trx, who.tenantId, id);
+    if (w.client_id !== who.clientId) throw new NotFoundError("Withdrawal");
+    const repo = createWithdrawalRepo(trx);
+    if (!(await repo.move(who.tenantId, id, withdrawalSourcesOf("cancelled"), "cancelled", now)))
+      throw new ConflictError(
+        "This withdrawal can no longer be cancelled: it has been decided on",
+        "withdrawal_not_cancellable",
+      );
+    await releaseHold(trx, holdOf(w, now));
+    await repo.addEvent(who.tenantId, id, "cancelled", { by: "client" }, now);
+    await repo.addEvent(who.tenantId, id, "hold_released", { amount: String(w.amount_minor) }, now);
+    return { ...w, status: "cancelled", updated_at: now };
+  });
+}
+
+const PAYERS: readonly Role[] = ["owner", "admin", "finance"];
+
+/** Finance paid outside psphub and records it: the hold becomes the debit, exactly once. */
+export async function markWithdrawalPaid(
+  ctx: Ctx,
+  who: Staff,
+  id: string,
+  reference: string,
+): Promise<WithdrawalRow> {
+  if (!PAYERS.includes(who.role)) throw new ForbiddenError("Only finance, admins and owners record payouts");
+  if (!reference.trim())
+    throw new ValidationError("A payout needs its reference", [{ path: "reference", message: "Required" }]);
+  return deciding(ctx, async (trx) => {
+    const now = ctx.clock.now();
+    const w = await load(trx, who.tenantId, id);
+    const repo = createWithdrawalRepo(trx);
+    if (!(await repo.move(who.tenantId, id, ["approved"], "paid", now, { payout_reference: reference })))
+      throw new ConflictError(
+        w.status === "paid"
+          ? "This withdrawal is already paid"
+          : "Only an approved withdrawal can be recorded as paid",
+        w.status === "paid" ? "withdrawal_already_paid" : "withdrawal_not_approved",
+      );
+    await debitHold(trx, holdOf(w, now));
+    await repo.addEvent(who.tenantId, id, "paid", { reference, by: who.staffId }, now);
+    await repo.addEvent(who.tenantId, id, "debited", { amount: String(w.amount_minor) }, now);
+    await recordAudit(
+      trx,
+      {
+        tenantId: who.tenantId,
+        actor: who.audit,
+        action: "withdrawal.mark_paid",
+        targetType: "withdrawal",
+        targetId: id,
+        after: { reference },
+        ip: who.ip,
+      },
+      now,
+    );
+    return { ...w, status: "paid", payout_reference: reference, updated_at: now };
+  });
+}

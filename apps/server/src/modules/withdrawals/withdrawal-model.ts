@@ -1,0 +1,94 @@
+import { computeFee } from "@psphub/protocol";
+import { decodeJson, toBool } from "../../infra/db/database.js";
+import type { WithdrawalMethodsTable } from "../../infra/db/schema.js";
+import type { ApprovalPolicy } from "./approval-policy.js";
+
+/** One currency a withdrawal method pays out in: limits and fee, in minor units. */
+export type WithdrawalCurrency = {
+  code: string;
+  decimals: number;
+  minMinor: bigint;
+  maxMinor: bigint;
+  feePercentBps: number;
+  feeFixedMinor: bigint;
+  feeMaxMinor: bigint | null;
+};
+
+/** A field the client fills in (IBAN, wallet address…). */
+export type WithdrawalField = { key: string; label: string; required: boolean };
+
+export type WithdrawalMethod = {
+  id: string;
+  tenantId: string;
+  name: string;
+  enabled: boolean;
+  currencies: WithdrawalCurrency[];
+  fields: WithdrawalField[];
+  payoutMode: "manual" | "integration";
+  integrationId: string | null;
+  policy: ApprovalPolicy;
+  failedPayout: "release" | "keep";
+  deleted: boolean;
+};
+
+type StoredCurrency = Omit<WithdrawalCurrency, "minMinor" | "maxMinor" | "feeFixedMinor" | "feeMaxMinor"> & {
+  minMinor: string;
+  maxMinor: string;
+  feeFixedMinor: string;
+  feeMaxMinor: string | null;
+};
+type StoredPolicy = Omit<ApprovalPolicy, "bands"> & { bands: Array<{ fromMinor: string; levels: number }> };
+
+export function toWithdrawalMethod(row: WithdrawalMethodsTable): WithdrawalMethod {
+  const policy = decodeJson<StoredPolicy>(row.approval_policy, {
+    bands: [],
+    rolesByLevel: [],
+    autoPayout: false,
+  });
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    enabled: toBool(row.enabled),
+    currencies: decodeJson<StoredCurrency[]>(row.currencies, []).map((c) => ({
+      ...c,
+      minMinor: BigInt(c.minMinor),
+      maxMinor: BigInt(c.maxMinor),
+      feeFixedMinor: BigInt(c.feeFixedMinor),
+      feeMaxMinor: c.feeMaxMinor === null ? null : BigInt(c.feeMaxMinor),
+    })),
+    fields: decodeJson<WithdrawalField[]>(row.fields, []),
+    payoutMode: row.payout_mode,
+    integrationId: row.integration_id,
+    policy: {
+      ...policy,
+      bands: policy.bands.map((b) => ({ fromMinor: BigInt(b.fromMinor), levels: b.levels })),
+    },
+    failedPayout: row.failed_payout,
+    deleted: row.deleted_at !== null,
+  };
+}
+
+/** The stored forms (JSON with minor units as decimal strings). */
+export const encodeCurrencies = (cs: readonly WithdrawalCurrency[]): string =>
+  JSON.stringify(
+    cs.map((c) => ({
+      ...c,
+      minMinor: String(c.minMinor),
+      maxMinor: String(c.maxMinor),
+      feeFixedMinor: String(c.feeFixedMinor),
+      feeMaxMinor: c.feeMaxMinor === null ? null : String(c.feeMaxMinor),
+    })),
+  );
+export const encodePolicy = (p: ApprovalPolicy): string =>
+  JSON.stringify({ ...p, bands: p.bands.map((b) => ({ fromMinor: String(b.fromMinor), levels: b.levels })) });
+
+/** The fee of a withdrawal and what the client receives (pure; the fee never exceeds the amount). */
+export function withdrawalFigures(
+  c: WithdrawalCurrency,
+  amountMinor: bigint,
+): { feeMinor: bigint; payoutMinor: bigint } {
+  const fee = computeFee(amountMinor, c);
+  const feeMinor = fee > amountMinor ? amountMinor : fee;
+  return { feeMinor, payoutMinor: amountMinor - feeMinor };
+}
