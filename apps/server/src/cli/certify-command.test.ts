@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type SimMode, startSim } from "@psphub/psp-sim";
 import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../test/free-port.js";
 import { createCertifyCommand } from "./certify-command.js";
 import { parseCommandArgs } from "./command.js";
 
@@ -26,14 +26,6 @@ async function sim(modes: SimMode[] = [], callbackUrl = "http://127.0.0.1:9/api/
   });
   closers.push(() => s.close());
   return s.url;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 async function certify(appUrl: string, env: Record<string, string>, extra: string[] = []) {

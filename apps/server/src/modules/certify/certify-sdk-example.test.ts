@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { newOrderNo } from "../../common/ids.js";
 import { createGuardedClient } from "../../infra/http-out/guarded-client.js";
+import { freePort } from "../../test/free-port.js";
 import { startCrmEmulator } from "./certify-crm-emulator.js";
 import { runCertify } from "./certify-suite.js";
 
@@ -24,14 +24,6 @@ afterAll(async () => {
   await crm.close();
   await http.close();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe("the SDK's example backend", () => {
   it("passes psphub certify", { timeout: 60_000 }, async () => {

@@ -9,7 +9,7 @@ import { debitHold, type HoldRef, releaseHold } from "../clients/ledger-holds.js
 import { type DecisionRefusal, mayDecide } from "./approval-policy.js";
 import { toWithdrawalMethod } from "./withdrawal-model.js";
 import { createWithdrawalRepo, type WithdrawalRow } from "./withdrawal-repo.js";
-import { withdrawalSourcesOf } from "./withdrawal-state.js";
+import { type WithdrawalStatus, withdrawalSourcesOf } from "./withdrawal-state.js";
 
 /**
  * The decisions on a withdrawal (docs/withdrawals.md#approval): approve the next level, reject
@@ -82,124 +82,103 @@ async function checkDecider(trx: Db, w: WithdrawalRow, who: Staff) {
   return method;
 }
 
+/**
+ * One level's decision, checked and written: the person may decide it, the withdrawal is still
+ * at that level (the conditional update), the decision row (its unique indexes), the timeline
+ * and the audit. Returns the withdrawal as loaded and the level decided.
+ */
+async function decideLevel(
+  ctx: Ctx,
+  who: Staff,
+  id: string,
+  d: {
+    decision: "approve" | "reject";
+    comment: string;
+    to: (w: WithdrawalRow, level: number) => WithdrawalStatus;
+    more: (level: number) => Partial<Pick<WithdrawalRow, "levels_done" | "client_reason">>;
+    event: Record<string, unknown>;
+    after?: (trx: Db, w: WithdrawalRow, now: number) => Promise<void>;
+  },
+): Promise<WithdrawalRow> {
+  if (!d.comment.trim())
+    throw new ValidationError("A decision needs a comment", [{ path: "comment", message: "Required" }]);
+  return deciding(ctx, async (trx) => {
+    const now = ctx.clock.now();
+    const w = await load(trx, who.tenantId, id);
+    await checkDecider(trx, w, who);
+    const level = w.levels_done + 1;
+    const to = d.to(w, level);
+    const repo = createWithdrawalRepo(trx);
+    const more = d.more(level);
+    if (!(await repo.move(who.tenantId, id, ["requested", "approving"], to, now, more, w.levels_done)))
+      throw new ConflictError("Another decision on this withdrawal came first", "decided_meanwhile");
+    const { staffId } = who;
+    await repo.addDecision({
+      tenantId: who.tenantId,
+      withdrawalId: id,
+      level,
+      decision: d.decision,
+      staffId,
+      comment: d.comment,
+      now,
+    });
+    const kind = d.decision === "approve" ? "approved" : "rejected";
+    await repo.addEvent(
+      who.tenantId,
+      id,
+      kind,
+      { level, of: w.levels_required, by: staffId, comment: d.comment, ...d.event },
+      now,
+    );
+    await d.after?.(trx, w, now);
+    const audit = { targetType: "withdrawal", targetId: id, after: { level, status: to }, ip: who.ip };
+    await recordAudit(
+      trx,
+      { tenantId: who.tenantId, actor: who.audit, action: `withdrawal.${d.decision}`, ...audit },
+      now,
+    );
+    return { ...w, ...more, status: to, updated_at: now };
+  });
+}
+
 export async function approveWithdrawal(
   ctx: Ctx,
   who: Staff,
   id: string,
   comment: string,
 ): Promise<WithdrawalRow> {
-  if (!comment.trim())
-    throw new ValidationError("A decision needs a comment", [{ path: "comment", message: "Required" }]);
-  return deciding(ctx, async (trx) => {
-    const now = ctx.clock.now();
-    const w = await load(trx, who.tenantId, id);
-    await checkDecider(trx, w, who);
-    const level = w.levels_done + 1;
-    const to = level >= w.levels_required ? "approved" : "approving";
-    const repo = createWithdrawalRepo(trx);
-    if (
-      !(await repo.move(
-        who.tenantId,
-        id,
-        ["requested", "approving"],
-        to,
-        now,
-        { levels_done: level },
-        w.levels_done,
-      ))
-    )
-      throw new ConflictError("Another decision on this withdrawal came first", "decided_meanwhile");
-    await repo.addDecision({
-      tenantId: who.tenantId,
-      withdrawalId: id,
-      level,
-      decision: "approve",
-      staffId: who.staffId,
-      comment,
-      now,
-    });
-    await repo.addEvent(
-      who.tenantId,
-      id,
-      "approved",
-      { level, of: w.levels_required, by: who.staffId, comment },
-      now,
-    );
-    await recordAudit(
-      trx,
-      {
-        tenantId: who.tenantId,
-        actor: who.audit,
-        action: "withdrawal.approve",
-        targetType: "withdrawal",
-        targetId: id,
-        after: { level, status: to },
-        ip: who.ip,
-      },
-      now,
-    );
-    return { ...w, status: to, levels_done: level, updated_at: now };
+  return decideLevel(ctx, who, id, {
+    decision: "approve",
+    comment,
+    to: (w, level) => (level >= w.levels_required ? "approved" : "approving"),
+    more: (level) => ({ levels_done: level }),
+    event: {},
   });
 }
 
+/** A rejection at the next level: the hold goes back, and the client is shown `clientReason`. */
 export async function rejectWithdrawal(
   ctx: Ctx,
   who: Staff,
   id: string,
   input: { comment: string; clientReason: string },
 ): Promise<WithdrawalRow> {
-  if (!input.comment.trim())
-    throw new ValidationError("A decision needs a comment", [{ path: "comment", message: "Required" }]);
-  return deciding(ctx, async (trx) => {
-    const now = ctx.clock.now();
-    const w = await load(trx, who.tenantId, id);
-    await checkDecider(trx, w, who);
-    const level = w.levels_done + 1;
-    const repo = createWithdrawalRepo(trx);
-    if (
-      !(await repo.move(
-        who.tenantId,
-        id,
-        ["requested", "approving"],
-        "rejected",
+  return decideLevel(ctx, who, id, {
+    decision: "reject",
+    comment: input.comment,
+    to: () => "rejected",
+    more: () => ({ client_reason: input.clientReason }),
+    event: { clientReason: input.clientReason },
+    after: async (trx, w, now) => {
+      await releaseHold(trx, holdOf(w, now));
+      await createWithdrawalRepo(trx).addEvent(
+        w.tenant_id,
+        w.id,
+        "hold_released",
+        { amount: String(w.amount_minor) },
         now,
-        { client_reason: input.clientReason },
-        w.levels_done,
-      ))
-    )
-      throw new ConflictError("Another decision on this withdrawal came first", "decided_meanwhile");
-    await repo.addDecision({
-      tenantId: who.tenantId,
-      withdrawalId: id,
-      level,
-      decision: "reject",
-      staffId: who.staffId,
-      comment: input.comment,
-      now,
-    });
-    await releaseHold(trx, holdOf(w, now));
-    await repo.addEvent(
-      who.tenantId,
-      id,
-      "rejected",
-      { level, by: who.staffId, comment: input.comment, clientReason: input.clientReason },
-      now,
-    );
-    await repo.addEvent(who.tenantId, id, "hold_released", { amount: String(w.amount_minor) }, now);
-    await recordAudit(
-      trx,
-      {
-        tenantId: who.tenantId,
-        actor: who.audit,
-        action: "withdrawal.reject",
-        targetType: "withdrawal",
-        targetId: id,
-        after: { level },
-        ip: who.ip,
-      },
-      now,
-    );
-    return { ...w, status: "rejected", client_reason: input.clientReason, updated_at: now };
+      );
+    },
   });
 }
 

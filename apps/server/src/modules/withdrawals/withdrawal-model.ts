@@ -1,18 +1,11 @@
 import { computeFee } from "@psphub/protocol";
 import { decodeJson, toBool } from "../../infra/db/database.js";
 import type { WithdrawalMethodsTable } from "../../infra/db/schema.js";
+import type { MethodCurrency } from "../deposit-methods/method-model.js";
 import type { ApprovalPolicy } from "./approval-policy.js";
 
-/** One currency a withdrawal method pays out in: limits and fee, in minor units. */
-export type WithdrawalCurrency = {
-  code: string;
-  decimals: number;
-  minMinor: bigint;
-  maxMinor: bigint;
-  feePercentBps: number;
-  feeFixedMinor: bigint;
-  feeMaxMinor: bigint | null;
-};
+/** One currency a withdrawal method pays out in: limits and fee, in minor units, as a deposit method's. */
+export type WithdrawalCurrency = Omit<MethodCurrency, "conversion">;
 
 /** A field the client fills in (IBAN, wallet address…). */
 export type WithdrawalField = { key: string; label: string; required: boolean };
