@@ -7871,7 +7871,7 @@ export interface paths {
                          *       "*"
                          *     ]
                          */
-                        eventTypes?: ("*" | "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test")[];
+                        eventTypes?: ("*" | "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "withdrawal.requested" | "withdrawal.approved" | "withdrawal.rejected" | "withdrawal.cancelled" | "withdrawal.paid" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test")[];
                         /** @default true */
                         enabled?: boolean;
                     };
@@ -8021,7 +8021,7 @@ export interface paths {
                     "application/json": {
                         url?: string;
                         description?: string;
-                        eventTypes?: ("*" | "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test")[];
+                        eventTypes?: ("*" | "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "withdrawal.requested" | "withdrawal.approved" | "withdrawal.rejected" | "withdrawal.cancelled" | "withdrawal.paid" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test")[];
                     };
                 };
             };
@@ -8383,7 +8383,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    type?: "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test";
+                    type?: "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "withdrawal.requested" | "withdrawal.approved" | "withdrawal.rejected" | "withdrawal.cancelled" | "withdrawal.paid" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test";
                     status?: "pending" | "delivered" | "failed";
                     orderNo?: string;
                     limit?: number;
@@ -8629,7 +8629,7 @@ export interface paths {
                         from: number;
                         to: number;
                         /** @enum {string} */
-                        eventType?: "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test";
+                        eventType?: "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "withdrawal.requested" | "withdrawal.approved" | "withdrawal.rejected" | "withdrawal.cancelled" | "withdrawal.paid" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test";
                         /** @default false */
                         onlyFailed?: boolean;
                     };

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { withdrawalWebhook } from "../withdrawals/withdrawal-webhook.js";
 import { type DepositFacts, depositWebhook } from "./deposit-webhook.js";
 import { RETRY_DELAYS_MS } from "./retry-policy.js";
 import { webhookBody } from "./webhook-body.js";
@@ -11,6 +12,44 @@ describe("docs/webhooks.md", () => {
   it("lists every event type the server sends", () => {
     const table = doc.slice(doc.indexOf("## Event types"), doc.indexOf("## Delivery"));
     for (const { type } of WEBHOOK_EVENT_TYPES) expect(table).toContain(`\`${type}\``);
+  });
+
+  it("shows the withdrawal payload with exactly the fields the server writes, and its figures", () => {
+    const example = [...doc.matchAll(/```json\n([\s\S]*?)```/g)]
+      .map((m) => m[1]!)
+      .filter((text) => text.startsWith("{\n"))
+      .map((text) => JSON.parse(text) as { type: string; data: Record<string, unknown> })
+      .find((e) => e.type === "withdrawal.paid");
+    const d = example!.data;
+    const written = withdrawalWebhook(
+      "withdrawal.paid",
+      {
+        id: String(d.withdrawalId),
+        tenant_id: "t1",
+        payout_no: String(d.payoutNo),
+        client_id: String(d.clientId),
+        wallet_id: "w1",
+        method_id: String(d.methodId),
+        currency: "USD",
+        decimals: 2,
+        amount_minor: 120_000,
+        fee_minor: 1_250,
+        payout_minor: 118_750,
+        fields: "{}",
+        status: "paid",
+        levels_required: 2,
+        levels_done: 2,
+        requested_by_staff_id: null,
+        idempotency_key: null,
+        client_reason: null,
+        payout_reference: "SEPA-7",
+        created_at: 0,
+        updated_at: 0,
+      },
+      0,
+      { reference: "SEPA-7" },
+    );
+    expect(written.data).toEqual(d);
   });
 
   it("gives the retry schedule the worker follows", () => {

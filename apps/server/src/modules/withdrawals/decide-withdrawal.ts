@@ -6,10 +6,12 @@ import type { Role } from "../../infra/db/schema.js";
 import type { AuditActor } from "../audit/audit-repo.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { debitHold, type HoldRef, releaseHold } from "../clients/ledger-holds.js";
+import { insertWebhookEvents } from "../webhooks/outbox-repo.js";
 import { type DecisionRefusal, mayDecide } from "./approval-policy.js";
 import { toWithdrawalMethod } from "./withdrawal-model.js";
 import { createWithdrawalRepo, type WithdrawalRow } from "./withdrawal-repo.js";
 import { type WithdrawalStatus, withdrawalSourcesOf } from "./withdrawal-state.js";
+import { withdrawalWebhook } from "./withdrawal-webhook.js";
 
 /**
  * The decisions on a withdrawal (docs/withdrawals.md#approval): approve the next level, reject
@@ -137,7 +139,9 @@ async function decideLevel(
       { tenantId: who.tenantId, actor: who.audit, action: `withdrawal.${d.decision}`, ...audit },
       now,
     );
-    return { ...w, ...more, status: to, updated_at: now };
+    const after: WithdrawalRow = { ...w, ...more, status: to, updated_at: now };
+    await insertWebhookEvents(trx, [withdrawalWebhook(`withdrawal.${kind}`, after, now, { level })]);
+    return after;
   });
 }
 
@@ -201,7 +205,9 @@ export async function cancelWithdrawal(
     await releaseHold(trx, holdOf(w, now));
     await repo.addEvent(who.tenantId, id, "cancelled", { by: "client" }, now);
     await repo.addEvent(who.tenantId, id, "hold_released", { amount: String(w.amount_minor) }, now);
-    return { ...w, status: "cancelled", updated_at: now };
+    const after: WithdrawalRow = { ...w, status: "cancelled", updated_at: now };
+    await insertWebhookEvents(trx, [withdrawalWebhook("withdrawal.cancelled", after, now)]);
+    return after;
   });
 }
 
@@ -244,6 +250,8 @@ export async function markWithdrawalPaid(
       },
       now,
     );
-    return { ...w, status: "paid", payout_reference: reference, updated_at: now };
+    const after: WithdrawalRow = { ...w, status: "paid", payout_reference: reference, updated_at: now };
+    await insertWebhookEvents(trx, [withdrawalWebhook("withdrawal.paid", after, now, { reference })]);
+    return after;
   });
 }

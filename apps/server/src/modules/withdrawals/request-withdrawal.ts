@@ -4,9 +4,11 @@ import { ConflictError, NotFoundError, ValidationError } from "../../common/erro
 import { newId, newOrderNo } from "../../common/ids.js";
 import { isUniqueViolation, toBigInt, toDbMinor, writeTransaction } from "../../infra/db/database.js";
 import { placeHold } from "../clients/ledger-holds.js";
+import { insertWebhookEvents } from "../webhooks/outbox-repo.js";
 import { levelsFor } from "./approval-policy.js";
 import { toWithdrawalMethod, withdrawalFigures } from "./withdrawal-model.js";
 import { createWithdrawalRepo, type WithdrawalRow } from "./withdrawal-repo.js";
+import { withdrawalWebhook } from "./withdrawal-webhook.js";
 
 /**
  * A client asks to withdraw (docs/withdrawals.md#the-request-and-the-hold): the amount must be
@@ -126,6 +128,7 @@ export async function requestWithdrawal(
         now,
       );
       await r.addEvent(who.tenantId, row.id, "hold_placed", { amount: String(amountMinor) }, now);
+      await insertWebhookEvents(trx, [withdrawalWebhook("withdrawal.requested", row, now)]);
     });
   } catch (err) {
     // The same key, sent twice at once: the first request stands.

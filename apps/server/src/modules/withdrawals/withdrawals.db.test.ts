@@ -9,6 +9,7 @@ import { postLedgerEntry } from "../../test/ledger-postings.js";
 import { insertClient } from "../../test/payment-fixtures.js";
 import { createTestApp, createTestTenant, type TestApp } from "../../test/test-app.js";
 import { testDbKind } from "../../test/test-database.js";
+import { seedWebhookEndpoint, storedWebhookEvents } from "../../test/webhook-fixtures.js";
 import { findLedgerMismatches } from "../clients/ledger.js";
 import type { ApprovalPolicy } from "./approval-policy.js";
 import {
@@ -351,6 +352,63 @@ describe("approval", () => {
       "withdrawal_not_cancellable",
     );
     expect(await wallet(clientId)).toEqual({ balance: 5_000n, held: 0n });
+  });
+});
+
+describe("webhook events", () => {
+  it("reports each step through the outbox, in the transaction of the change", async () => {
+    await seedWebhookEndpoint(t.ctx, tenantId, { url: "https://hooks.example.com/w" });
+    const clientId = await newClientWith(300_000n);
+    const paid = await ask(clientId, "1200.00");
+    await approveWithdrawal(t.ctx, staff("e1", "finance"), paid.id, "ok");
+    await approveWithdrawal(t.ctx, staff("e2", "admin"), paid.id, "ok");
+    await markWithdrawalPaid(t.ctx, staff("e3", "finance"), paid.id, "SEPA-7");
+    const cancelled = await ask(clientId, "10.00");
+    await cancelWithdrawal(t.ctx, { tenantId, clientId }, cancelled.id);
+    const rejected = await ask(clientId, "20.00");
+    await rejectWithdrawal(t.ctx, staff("e1", "finance"), rejected.id, {
+      comment: "no",
+      clientReason: "Wrong account",
+    });
+    // A refused request writes nothing.
+    expect(await codeOf(ask(clientId, "99999.00"))).toBe("insufficient_available_balance");
+
+    const events = (await storedWebhookEvents(t.ctx, tenantId)).filter((e) =>
+      e.type.startsWith("withdrawal."),
+    );
+    const of = (id: string) =>
+      events.filter((e) => e.data.withdrawalId === id).map((e) => [e.type, e.data.status, e.data.level]);
+    expect(of(paid.id)).toEqual([
+      ["withdrawal.requested", "requested", null],
+      ["withdrawal.approved", "approving", 1],
+      ["withdrawal.approved", "approved", 2],
+      ["withdrawal.paid", "paid", null],
+    ]);
+    expect(of(cancelled.id)).toEqual([
+      ["withdrawal.requested", "requested", null],
+      ["withdrawal.cancelled", "cancelled", null],
+    ]);
+    expect(of(rejected.id)).toEqual([
+      ["withdrawal.requested", "requested", null],
+      ["withdrawal.rejected", "rejected", 1],
+    ]);
+    expect(events).toHaveLength(8);
+    expect(events.find((e) => e.type === "withdrawal.paid")?.data).toEqual({
+      withdrawalId: paid.id,
+      payoutNo: paid.payout_no,
+      clientId,
+      methodId,
+      status: "paid",
+      amount: "1200.00",
+      fee: "12.50",
+      payoutAmount: "1187.50",
+      currency: "USD",
+      level: null,
+      levelsRequired: 2,
+      clientReason: null,
+      reference: "SEPA-7",
+    });
+    expect(events.find((e) => e.type === "withdrawal.rejected")?.data.clientReason).toBe("Wrong account");
   });
 });
 
