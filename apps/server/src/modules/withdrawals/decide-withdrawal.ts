@@ -8,7 +8,7 @@ import { recordAudit } from "../audit/audit-repo.js";
 import { debitHold, type HoldRef, releaseHold } from "../clients/ledger-holds.js";
 import { insertWebhookEvents } from "../webhooks/outbox-repo.js";
 import { type DecisionRefusal, mayDecide } from "./approval-policy.js";
-import { toWithdrawalMethod } from "./withdrawal-model.js";
+import { policyFor, toWithdrawalMethod } from "./withdrawal-model.js";
 import { createWithdrawalRepo, type WithdrawalRow } from "./withdrawal-repo.js";
 import { type WithdrawalStatus, withdrawalSourcesOf } from "./withdrawal-state.js";
 import { withdrawalWebhook } from "./withdrawal-webhook.js";
@@ -74,7 +74,7 @@ async function checkDecider(trx: Db, w: WithdrawalRow, who: Staff) {
       requestedByStaffId: w.requested_by_staff_id,
       deciders: decisions.map((d) => d.staff_id),
     },
-    method.policy,
+    policyFor(method.approval, w.decimals),
     { staffId: who.staffId, role: who.role },
   );
   if (!verdict.ok) {

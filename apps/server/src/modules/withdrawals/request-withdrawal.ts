@@ -6,7 +6,7 @@ import { isUniqueViolation, toBigInt, toDbMinor, writeTransaction } from "../../
 import { placeHold } from "../clients/ledger-holds.js";
 import { insertWebhookEvents } from "../webhooks/outbox-repo.js";
 import { levelsFor } from "./approval-policy.js";
-import { toWithdrawalMethod, withdrawalFigures } from "./withdrawal-model.js";
+import { policyFor, toWithdrawalMethod, withdrawalFigures } from "./withdrawal-model.js";
 import { createWithdrawalRepo, type WithdrawalRow } from "./withdrawal-repo.js";
 import { withdrawalWebhook } from "./withdrawal-webhook.js";
 
@@ -99,7 +99,7 @@ export async function requestWithdrawal(
     payout_minor: toDbMinor(payoutMinor),
     fields: JSON.stringify(input.fields),
     status: "requested",
-    levels_required: levelsFor(method.policy, amountMinor),
+    levels_required: levelsFor(policyFor(method.approval, currency.decimals), amountMinor),
     levels_done: 0,
     requested_by_staff_id: who.staffId ?? null,
     idempotency_key: input.idempotencyKey ?? null,

@@ -1,4 +1,4 @@
-import { computeFee } from "@psphub/protocol";
+import { computeFee, MAX_MINOR_UNITS, tryParseAmount } from "@psphub/protocol";
 import { decodeJson, toBool } from "../../infra/db/database.js";
 import type { WithdrawalMethodsTable } from "../../infra/db/schema.js";
 import type { MethodCurrency } from "../deposit-methods/method-model.js";
@@ -19,7 +19,8 @@ export type WithdrawalMethod = {
   fields: WithdrawalField[];
   payoutMode: "manual" | "integration";
   integrationId: string | null;
-  policy: ApprovalPolicy;
+  /** The approval policy as configured: band amounts in units of the withdrawal's currency. */
+  approval: ApprovalSettings;
   failedPayout: "release" | "keep";
   deleted: boolean;
 };
@@ -30,10 +31,29 @@ type StoredCurrency = Omit<WithdrawalCurrency, "minMinor" | "maxMinor" | "feeFix
   feeFixedMinor: string;
   feeMaxMinor: string | null;
 };
-type StoredPolicy = Omit<ApprovalPolicy, "bands"> & { bands: Array<{ fromMinor: string; levels: number }> };
+/**
+ * The approval policy as an admin sets it: each band starts at an amount in units of the
+ * withdrawal's own currency ("1000": 1,000.00 USD, 1,000 JPY), so one method serves all its
+ * currencies.
+ */
+export type ApprovalSettings = Omit<ApprovalPolicy, "bands"> & {
+  bands: Array<{ from: string; levels: number }>;
+};
+
+/** The policy in minor units of a currency with these decimals. */
+export function policyFor(approval: ApprovalSettings, decimals: number): ApprovalPolicy {
+  return {
+    ...approval,
+    bands: approval.bands.map((b) => {
+      const parsed = tryParseAmount(b.from, decimals);
+      // Saving refuses a band a currency cannot hold; a stored one that still cannot is never reached.
+      return { fromMinor: parsed.ok ? parsed.minor : MAX_MINOR_UNITS + 1n, levels: b.levels };
+    }),
+  };
+}
 
 export function toWithdrawalMethod(row: WithdrawalMethodsTable): WithdrawalMethod {
-  const policy = decodeJson<StoredPolicy>(row.approval_policy, {
+  const approval = decodeJson<ApprovalSettings>(row.approval_policy, {
     bands: [],
     rolesByLevel: [],
     autoPayout: false,
@@ -53,10 +73,7 @@ export function toWithdrawalMethod(row: WithdrawalMethodsTable): WithdrawalMetho
     fields: decodeJson<WithdrawalField[]>(row.fields, []),
     payoutMode: row.payout_mode,
     integrationId: row.integration_id,
-    policy: {
-      ...policy,
-      bands: policy.bands.map((b) => ({ fromMinor: BigInt(b.fromMinor), levels: b.levels })),
-    },
+    approval,
     failedPayout: row.failed_payout,
     deleted: row.deleted_at !== null,
   };
@@ -73,8 +90,7 @@ export const encodeCurrencies = (cs: readonly WithdrawalCurrency[]): string =>
       feeMaxMinor: c.feeMaxMinor === null ? null : String(c.feeMaxMinor),
     })),
   );
-export const encodePolicy = (p: ApprovalPolicy): string =>
-  JSON.stringify({ ...p, bands: p.bands.map((b) => ({ fromMinor: String(b.fromMinor), levels: b.levels })) });
+export const encodeApproval = (a: ApprovalSettings): string => JSON.stringify(a);
 
 /** The fee of a withdrawal and what the client receives (pure; the fee never exceeds the amount). */
 export function withdrawalFigures(

@@ -11,7 +11,6 @@ import { createTestApp, createTestTenant, type TestApp } from "../../test/test-a
 import { testDbKind } from "../../test/test-database.js";
 import { seedWebhookEndpoint, storedWebhookEvents } from "../../test/webhook-fixtures.js";
 import { findLedgerMismatches } from "../clients/ledger.js";
-import type { ApprovalPolicy } from "./approval-policy.js";
 import {
   approveWithdrawal,
   cancelWithdrawal,
@@ -20,7 +19,7 @@ import {
   type Staff,
 } from "./decide-withdrawal.js";
 import { requestWithdrawal } from "./request-withdrawal.js";
-import { encodeCurrencies, encodePolicy } from "./withdrawal-model.js";
+import { type ApprovalSettings, encodeApproval, encodeCurrencies } from "./withdrawal-model.js";
 
 // Withdrawals on SQLite and PostgreSQL (docs/withdrawals.md): the hold is placed with the request
 // and never exceeds the available balance, whatever runs at once (two processes included); the
@@ -32,10 +31,10 @@ let t: TestApp;
 let tenantId: string;
 let otherTenantId: string;
 
-const POLICY: ApprovalPolicy = {
+const APPROVAL: ApprovalSettings = {
   bands: [
-    { fromMinor: 0n, levels: 1 },
-    { fromMinor: 100_000n, levels: 2 },
+    { from: "0", levels: 1 },
+    { from: "1000", levels: 2 },
   ],
   rolesByLevel: [
     ["finance", "admin", "owner"],
@@ -71,7 +70,7 @@ async function insertWithdrawalMethod(tenant: string): Promise<string> {
       client_groups: "[]",
       payout_mode: "manual",
       integration_id: null,
-      approval_policy: encodePolicy(POLICY),
+      approval_policy: encodeApproval(APPROVAL),
       failed_payout: "release",
       deleted_at: null,
       created_at: now,
