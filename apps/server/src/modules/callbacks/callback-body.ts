@@ -28,12 +28,21 @@ export type BodyResult = { ok: true; body: ReadBody } | { ok: false; message: st
  * `request_malformed`: not JSON, not an object, nested values, duplicate keys, wrong types,
  * missing keys, NUL characters.
  */
+/**
+ * Whether an API-2 body is read as a form: the declared content type decides; a missing or other
+ * one is sniffed (a body starting with `{` is JSON).
+ */
+export function isFormBody(raw: string, contentType: string | null | undefined): boolean {
+  const media = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  return (
+    media === "application/x-www-form-urlencoded" ||
+    (media !== "application/json" && !media.endsWith("+json") && !raw.trimStart().startsWith("{"))
+  );
+}
+
 export function readCallbackBody(raw: string | undefined, contentType: string | undefined): BodyResult {
   if (typeof raw !== "string" || raw.trim() === "") return { ok: false, message: "the body is empty" };
-  const media = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
-  const form =
-    media === "application/x-www-form-urlencoded" ||
-    (media !== "application/json" && !media.endsWith("+json") && !raw.trimStart().startsWith("{"));
+  const form = isFormBody(raw, contentType);
   try {
     const { params, literals } = form
       ? { params: parseFormBody(raw), literals: undefined }

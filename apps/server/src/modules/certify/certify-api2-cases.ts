@@ -25,7 +25,7 @@ import {
   testOrder,
   urlOf,
 } from "./certify-case.js";
-import type { CallbackScript, ReceivedCallback } from "./certify-inbox.js";
+import { type CallbackScript, type ReceivedCallback, readLoose } from "./certify-inbox.js";
 
 /**
  * The API-2 cases (docs/certify.md#callbacks): the suite creates four test orders whose
@@ -68,20 +68,10 @@ type Api2Order = {
 };
 type Api2Run = { orders: Record<Kind, Api2Order>; firstWaitMs: number };
 
-/** A callback's body read as leniently as possible: its parameters, and JSON number literals. */
-type Loose = { params: FlatParams; literals?: Readonly<Record<string, string>>; form: boolean };
-function readLoose(c: ReceivedCallback): Loose | undefined {
-  try {
-    const form = !c.rawBody.trimStart().startsWith("{");
-    if (form) return { params: parseFormBody(c.rawBody), form };
-    const { params, literals } = parseFlatJson(c.rawBody);
-    return { params, literals, form };
-  } catch {
-    return undefined;
-  }
-}
+/** A received callback's body, read leniently (certify-inbox.ts). */
+const loose = (c: ReceivedCallback) => readLoose(c.rawBody, c.contentType);
 const field = (c: ReceivedCallback, key: string): string | undefined => {
-  const v = readLoose(c)?.params[key];
+  const v = loose(c)?.params[key];
   return v === undefined || v === null ? undefined : String(v);
 };
 
@@ -92,11 +82,11 @@ const TOKEN_SHOWN = {
 };
 
 function callbackExchange(ctx: Context, c: ReceivedCallback): Exchange {
-  const loose = readLoose(c);
+  const parsed = loose(c);
   let signed: string | undefined;
-  if (loose) {
-    const { [SIGN_KEY]: _s, ...rest } = loose.params;
-    signed = stringA(rest, loose.literals ? { literals: loose.literals } : undefined);
+  if (parsed) {
+    const { [SIGN_KEY]: _s, ...rest } = parsed.params;
+    signed = stringA(rest, parsed.literals ? { literals: parsed.literals } : undefined);
   }
   let body = hide(c.rawBody, ctx.target.token);
   if (ctx.target.previousToken) body = hide(body, ctx.target.previousToken);
@@ -361,17 +351,17 @@ export const API2_CASES: CaseSpec[] = [
       const problems: string[] = [];
       const seen: string[] = [];
       for (const { order, call } of calls) {
-        const loose = readLoose(call);
-        const value = loose?.params.amount;
+        const sent = loose(call);
+        const value = sent?.params.amount;
         const literal =
-          loose?.literals?.amount ?? (value === undefined || value === null ? undefined : String(value));
+          sent?.literals?.amount ?? (value === undefined || value === null ? undefined : String(value));
         const expected = order.kind === "other_amount" ? OTHER_AMOUNT_PAID : ORDERS[order.kind].amountMinor;
         if (literal === undefined) {
           problems.push(`${order.orderNo}: no \`amount\``);
           continue;
         }
         seen.push(literal);
-        if (loose && !loose.form && typeof value !== "number") {
+        if (sent && !sent.form && typeof value !== "number") {
           problems.push(
             `${order.orderNo}: \`amount\` ${JSON.stringify(value)} is a string, not a JSON number`,
           );
@@ -398,15 +388,15 @@ export const API2_CASES: CaseSpec[] = [
     const problems: string[] = [];
     const now = ctx.deps.now();
     for (const { order, call } of calls) {
-      const loose = readLoose(call);
-      const value = loose?.params.time;
+      const parsed = loose(call);
+      const value = parsed?.params.time;
       const t =
         typeof value === "number"
           ? value
           : typeof value === "string" && /^\d+$/.test(value)
             ? Number(value)
             : NaN;
-      if (loose && !loose.form && typeof value !== "number")
+      if (parsed && !parsed.form && typeof value !== "number")
         problems.push(`${order.orderNo}: \`time\` ${JSON.stringify(value ?? null)} is not a JSON number`);
       else if (!Number.isSafeInteger(t))
         problems.push(`${order.orderNo}: \`time\` ${String(value)} is not an integer`);
@@ -434,20 +424,20 @@ export const API2_CASES: CaseSpec[] = [
           continue;
         }
         const token = call.token === "previous" ? ctx.target.previousToken! : ctx.target.token;
-        const loose = readLoose(call);
-        if (!loose) {
+        const sent = loose(call);
+        if (!sent) {
           problems.push(`${order.orderNo}: the body is not a flat JSON object or a form`);
           continue;
         }
-        const { [SIGN_KEY]: given, ...rest } = loose.params;
+        const { [SIGN_KEY]: given, ...rest } = sent.params;
         const provided = String(given ?? "").toUpperCase();
-        const literal = sign(rest, token, loose.literals ? { literals: loose.literals } : undefined);
+        const literal = sign(rest, token, sent.literals ? { literals: sent.literals } : undefined);
         const parsed = sign(rest, token);
         if (provided === literal) forms.add("numbers as written");
         else if (provided === parsed) forms.add("numbers as parsed");
         else
           problems.push(
-            `${order.orderNo}: sign does not verify (StringA: ${stringA(rest, loose.literals ? { literals: loose.literals } : undefined)})`,
+            `${order.orderNo}: sign does not verify (StringA: ${stringA(rest, sent.literals ? { literals: sent.literals } : undefined)})`,
           );
       }
       return problems.length === 0

@@ -6,10 +6,10 @@ import {
   answerBody,
   type CertifyInbox,
   type ExpectedOrder,
-  lenientParams,
   MAX_KEPT_BODY,
   MAX_KEPT_PER_ORDER,
   type ReceivedCallback,
+  readLoose,
   scriptedAnswer,
   type TokenMatch,
 } from "./certify-inbox.js";
@@ -81,7 +81,7 @@ export async function startCrmEmulator(options: CrmEmulatorOptions): Promise<Crm
       if (rawBody === undefined) return send(413, JSON.stringify(callbackErrorBody("request_too_large")));
       const contentType =
         typeof req.headers["content-type"] === "string" ? req.headers["content-type"] : null;
-      const params = lenientParams(rawBody, contentType);
+      const params = readLoose(rawBody, contentType)?.params;
       const entry = orders.get(String(params?.order_no ?? ""));
       if (!entry)
         return send(

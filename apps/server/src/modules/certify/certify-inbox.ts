@@ -7,7 +7,7 @@ import {
   parseFormBody,
   tryParseAmount,
 } from "@psphub/protocol";
-import { readCallbackBody } from "../callbacks/callback-body.js";
+import { isFormBody } from "../callbacks/callback-body.js";
 
 /**
  * Where `psphub certify` receives the backend's API-2 callbacks for its test orders, playing the
@@ -60,12 +60,20 @@ export const MAX_KEPT_BODY = 8_192;
 /** Callbacks kept per test order; later ones are answered and counted as "more", not stored. */
 export const MAX_KEPT_PER_ORDER = 50;
 
-/** The order_no of a body, read leniently (a malformed callback is still shown in the report). */
-export function lenientParams(rawBody: string, contentType: string | null): FlatParams | undefined {
-  const strict = readCallbackBody(rawBody, contentType ?? undefined);
-  if (strict.ok) return strict.body.params;
+/** A callback's body read without the API-2 checks: its parameters and JSON number literals. */
+export type LooseBody = { params: FlatParams; literals?: Readonly<Record<string, string>>; form: boolean };
+
+/**
+ * Reads a test order's callback as leniently as it can (JSON or form, as the CRM decides), so a
+ * malformed one is still judged case by case and shown in the report; undefined when it is
+ * neither a flat JSON object nor a form.
+ */
+export function readLoose(rawBody: string, contentType: string | null): LooseBody | undefined {
+  const form = isFormBody(rawBody, contentType);
   try {
-    return rawBody.trimStart().startsWith("{") ? parseFlatJson(rawBody).params : parseFormBody(rawBody);
+    if (form) return { params: parseFormBody(rawBody), form };
+    const { params, literals } = parseFlatJson(rawBody);
+    return { params, literals, form };
   } catch {
     return undefined;
   }

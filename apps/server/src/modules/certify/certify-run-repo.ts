@@ -5,9 +5,9 @@ import type { CertifyReport, ManualPrompt } from "./certify-case.js";
 import {
   answerBody,
   type CertifyInbox,
-  lenientParams,
   MAX_KEPT_BODY,
   MAX_KEPT_PER_ORDER,
+  readLoose,
   type ScriptedAnswer,
   scriptedAnswer,
   type TokenMatch,
@@ -230,7 +230,7 @@ export async function receiveTestCallback(
     const answer = scriptedAnswer(
       { orderNo: c.orderNo, script: order.script, amountMinor: BigInt(order.amount_minor) },
       order.received - 1,
-      lenientParams(c.rawBody, c.contentType),
+      readLoose(c.rawBody, c.contentType)?.params,
       c.token,
     );
     if (order.received <= MAX_KEPT_PER_ORDER)

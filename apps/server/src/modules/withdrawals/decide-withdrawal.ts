@@ -8,7 +8,7 @@ import { recordAudit } from "../audit/audit-repo.js";
 import { debitHold, type HoldRef, releaseHold } from "../clients/ledger-holds.js";
 import { insertWebhookEvents } from "../webhooks/outbox-repo.js";
 import { type DecisionRefusal, mayDecide } from "./approval-policy.js";
-import { policyFor, toWithdrawalMethod } from "./withdrawal-model.js";
+import { policyFor } from "./withdrawal-model.js";
 import { createWithdrawalRepo, type WithdrawalRow } from "./withdrawal-repo.js";
 import { type WithdrawalStatus, withdrawalSourcesOf } from "./withdrawal-state.js";
 import { withdrawalWebhook } from "./withdrawal-webhook.js";
@@ -58,14 +58,10 @@ async function deciding<T>(ctx: Ctx, fn: (trx: Db) => Promise<T>): Promise<T> {
 }
 
 async function checkDecider(trx: Db, w: WithdrawalRow, who: Staff) {
-  const methodRow = await trx
-    .selectFrom("withdrawal_methods")
-    .selectAll()
-    .where("tenant_id", "=", w.tenant_id)
-    .where("id", "=", w.method_id)
-    .executeTakeFirstOrThrow();
-  const method = toWithdrawalMethod(methodRow);
-  const decisions = await createWithdrawalRepo(trx).decisions(w.tenant_id, w.id);
+  const repo = createWithdrawalRepo(trx);
+  const method = await repo.method(w.tenant_id, w.method_id);
+  if (!method) throw new Error(`withdrawal ${w.id} names a method that does not exist`);
+  const decisions = await repo.decisions(w.tenant_id, w.id);
   const open = w.status === "requested" || w.status === "approving";
   const verdict = mayDecide(
     {

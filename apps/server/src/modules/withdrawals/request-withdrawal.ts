@@ -6,7 +6,7 @@ import { isUniqueViolation, toBigInt, toDbMinor, writeTransaction } from "../../
 import { placeHold } from "../clients/ledger-holds.js";
 import { insertWebhookEvents } from "../webhooks/outbox-repo.js";
 import { levelsFor } from "./approval-policy.js";
-import { policyFor, toWithdrawalMethod, withdrawalFigures } from "./withdrawal-model.js";
+import { policyFor, withdrawalFigures } from "./withdrawal-model.js";
 import { createWithdrawalRepo, type WithdrawalRow } from "./withdrawal-repo.js";
 import { withdrawalWebhook } from "./withdrawal-webhook.js";
 
@@ -41,13 +41,7 @@ export async function requestWithdrawal(
     const earlier = await repo.byIdempotencyKey(who.tenantId, who.clientId, input.idempotencyKey);
     if (earlier) return sameRequest(earlier, input);
   }
-  const methodRow = await ctx.db
-    .selectFrom("withdrawal_methods")
-    .selectAll()
-    .where("tenant_id", "=", who.tenantId)
-    .where("id", "=", input.methodId)
-    .executeTakeFirst();
-  const method = methodRow ? toWithdrawalMethod(methodRow) : undefined;
+  const method = await repo.method(who.tenantId, input.methodId);
   if (!method || method.deleted || !method.enabled) throw new NotFoundError("Withdrawal method");
   const currency = method.currencies.find((c) => c.code === input.currency);
   if (!currency)

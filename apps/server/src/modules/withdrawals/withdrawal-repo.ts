@@ -1,6 +1,7 @@
 import { newId } from "../../common/ids.js";
 import type { Db } from "../../infra/db/database.js";
 import type { WithdrawalsTable } from "../../infra/db/schema.js";
+import { toWithdrawalMethod, type WithdrawalMethod } from "./withdrawal-model.js";
 import type { WithdrawalStatus } from "./withdrawal-state.js";
 
 /** Withdrawals, their decisions and their timeline; every query scoped by tenant. */
@@ -8,6 +9,16 @@ export type WithdrawalRow = WithdrawalsTable;
 
 export function createWithdrawalRepo(db: Db) {
   return {
+    /** A method of the tenant (deleted ones too: a request keeps pointing at its method). */
+    async method(tenantId: string, id: string): Promise<WithdrawalMethod | undefined> {
+      const row = await db
+        .selectFrom("withdrawal_methods")
+        .selectAll()
+        .where("tenant_id", "=", tenantId)
+        .where("id", "=", id)
+        .executeTakeFirst();
+      return row ? toWithdrawalMethod(row) : undefined;
+    },
     async find(tenantId: string, id: string): Promise<WithdrawalRow | undefined> {
       return db
         .selectFrom("withdrawals")
