@@ -1,14 +1,4 @@
-import {
-  type FlatParams,
-  formatAmount,
-  isJsonNumberText,
-  parseFlatJson,
-  parseFormBody,
-  SIGN_KEY,
-  sign,
-  stringA,
-  tryParseAmount,
-} from "@psphub/protocol";
+import { formatAmount, isJsonNumberText, SIGN_KEY, sign, stringA, tryParseAmount } from "@psphub/protocol";
 import { buildApi1Request } from "../deposits/api1-request.js";
 import {
   API2_WAITS,
