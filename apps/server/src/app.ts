@@ -36,6 +36,7 @@ import { reviewRoutes } from "./modules/review/review-routes.js";
 import { fourEyesRoutes } from "./modules/tenants/four-eyes-settings.js";
 import { userRoutes } from "./modules/users/user-routes.js";
 import { webhookRoutes } from "./modules/webhooks/webhook-routes.js";
+import { withdrawalRoutes } from "./modules/withdrawals/withdrawal-routes.js";
 
 export type ModuleRoutes = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
@@ -61,6 +62,7 @@ const MODULES: ModuleRoutes[] = [
   dashboardRoutes,
   fxRoutes,
   webhookRoutes,
+  withdrawalRoutes,
   platformRoutes,
   webRoutes,
 ];

@@ -8,6 +8,7 @@ import { pruneLoginAttemptsJob } from "./modules/auth/login-throttle.js";
 import { deleteExpiredSessionsJob } from "./modules/auth/session-repo.js";
 import { expireDepositsJob } from "./modules/deposits/expire-deposits.js";
 import { integrationHealthJob } from "./modules/integration-health/run-detectors.js";
+import { startPayoutWorker } from "./modules/payouts/payout-worker.js";
 import { deleteExpiredOperatorSessionsJob } from "./modules/platform/operator-auth.js";
 import { storedTokenKeyProblem } from "./modules/psp-integrations/reencrypt-tokens.js";
 import {
@@ -86,6 +87,15 @@ export async function startServer(
       leaseMs: config.statusQueryLeaseMs,
     });
 
+  // Payouts through an integration ride on the status queries' settings: the same kind of job.
+  const payouts =
+    config.statusQueryPollMs > 0 && config.statusQueryConcurrency > 0
+      ? startPayoutWorker(ctx, {
+          pollMs: config.statusQueryPollMs,
+          concurrency: config.statusQueryConcurrency,
+        })
+      : undefined;
+
   const deliveries = config.webhookPollMs > 0 && config.webhookConcurrency > 0;
   // On PostgreSQL the delivery worker has connections of its own: its claims and records never
   // queue behind the callbacks' statements in the shared pool (bench B6).
@@ -110,6 +120,7 @@ export async function startServer(
     stopping ??= (async () => {
       if (timer) clearInterval(timer);
       await worker?.stop();
+      await payouts?.stop();
       await webhooks?.stop();
       await webhookDb?.close();
       await replays?.stop();

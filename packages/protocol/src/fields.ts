@@ -424,6 +424,11 @@ export interface ParseCallbackOptions {
    * must be JSON number text.
    */
   readonly form?: boolean;
+  /**
+   * The key that names the CRM's record: `order_no` (API-2, the default) or `payout_no` (API-5,
+   * payout.ts). Its value is returned as `orderNo` either way.
+   */
+  readonly idKey?: "order_no" | "payout_no";
 }
 
 class Malformed extends Error {
@@ -454,7 +459,10 @@ export function parseCallback(
   opts?: ParseCallbackOptions,
 ): CallbackParseResult {
   try {
-    return { ok: true, callback: readCallback(params, literals, opts?.form === true) };
+    return {
+      ok: true,
+      callback: readCallback(params, literals, opts?.form === true, opts?.idKey ?? "order_no"),
+    };
   } catch (error) {
     if (error instanceof Malformed) {
       return { ok: false, error: { type: "request_malformed", message: error.detail, path: error.path } };
@@ -467,6 +475,7 @@ function readCallback(
   params: FlatParams,
   literals: Readonly<Record<string, string>> | undefined,
   form: boolean,
+  idKey: "order_no" | "payout_no",
 ): ParsedCallback {
   if (!isRecord(params)) throw new Malformed("the body must be an object", "");
   for (const key of Object.keys(params)) {
@@ -516,7 +525,7 @@ function readCallback(
   };
 
   const merchantId = requiredString("merchant_id");
-  const orderNo = requiredString("order_no");
+  const orderNo = requiredString(idKey);
   const transactionId = optionalString("transaction_id");
   const amount = requiredNumber("amount");
   const currency = requiredString("currency");

@@ -60,6 +60,24 @@ export {
   tryParseAmount,
 } from "./money.js";
 export {
+  isPayoutRequestKey,
+  PAYOUT_CALLBACK_FIELDS,
+  PAYOUT_CALLBACK_PATH,
+  PAYOUT_NOT_FOUND,
+  PAYOUT_REQUEST_KEYS,
+  PAYOUT_REQUEST_PATH,
+  PAYOUT_STATUS_PATH,
+  type PayoutRequestAnswer,
+  type PayoutRequestBody,
+  type PayoutStatusQueryBody,
+  parsePayoutCallback,
+  parsePayoutRequestAnswer,
+  parsePayoutStatusAnswer,
+  signPayoutCallback,
+  signPayoutRequest,
+  signPayoutStatusQuery,
+} from "./payout.js";
+export {
   compareKeys,
   constantTimeEquals,
   type FlatParams,

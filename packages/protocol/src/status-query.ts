@@ -33,7 +33,7 @@ export function signStatusQuery(
 export type StatusAnswer =
   /** `result: true`: `dataText` is the raw JSON text of `data`, an API-2 body to verify and judge. */
   | { kind: "found"; dataText: string }
-  /** `result: false`, `data.code: "order_not_found"`. */
+  /** `result: false`, `data.code: "order_not_found"` (`"payout_not_found"` for a payout). */
   | { kind: "not_found"; msg: string }
   /** Anything else: a failed query, which changes nothing. */
   | { kind: "invalid"; reason: string };
@@ -42,7 +42,7 @@ export type StatusAnswer =
  * Reads a status query's answer. `data` is returned as its raw text, not re-serialised, so a
  * number keeps the literal text its signature was computed over (`100.10`).
  */
-export function parseStatusAnswer(text: string): StatusAnswer {
+export function parseStatusAnswer(text: string, notFoundCode: string = ORDER_NOT_FOUND): StatusAnswer {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -67,7 +67,7 @@ export function parseStatusAnswer(text: string): StatusAnswer {
   if (answer.result === false) {
     const code =
       typeof data === "object" && data !== null ? (data as Record<string, unknown>).code : undefined;
-    if (code === ORDER_NOT_FOUND) return { kind: "not_found", msg };
+    if (code === notFoundCode) return { kind: "not_found", msg };
     return { kind: "invalid", reason: `result is false${msg ? `: ${msg.slice(0, 200)}` : ""}` };
   }
   return { kind: "invalid", reason: "result is neither true nor false" };

@@ -61,6 +61,9 @@ type Fixtures = {
   webhookEventId?: string;
   /** A finished conformance run of the integration, with its report. */
   certifyRunId?: string;
+  /** A manual withdrawal method, and a withdrawal of the client waiting for its first level. */
+  withdrawalMethodId?: string;
+  withdrawalId?: string;
 };
 
 type RouteFixture = {
@@ -70,6 +73,13 @@ type RouteFixture = {
   body?: Partial<Record<string, unknown>>;
   /** The positive check (tenant A may use the id) is skipped, with the reason. */
   noPositiveCheck?: string;
+};
+
+const WITHDRAWAL_METHOD = {
+  name: "Bank transfer",
+  currencies: [{ code: "USD", min: "1.00", max: "1000.00" }],
+  fields: [{ key: "iban", label: "IBAN", required: true }],
+  approval: { bands: [{ from: "0", levels: 1 }] },
 };
 
 const ROUTE_FIXTURES: Record<string, RouteFixture> = {
@@ -218,6 +228,28 @@ const ROUTE_FIXTURES: Record<string, RouteFixture> = {
   "/api/admin/integrations/:id/certify-runs/:runId/report.html": {
     params: (f) => ({ id: f.integrationId, runId: f.certifyRunId }),
   },
+  "/api/admin/withdrawal-methods/:id": {
+    params: (f) => ({ id: f.withdrawalMethodId }),
+    body: { PUT: WITHDRAWAL_METHOD },
+  },
+  "/api/admin/withdrawals/:id": { params: (f) => ({ id: f.withdrawalId }) },
+  ...Object.fromEntries(
+    (
+      [
+        ["approve", { comment: "Mallory" }],
+        ["reject", { comment: "Mallory", clientReason: "Mallory" }],
+        ["mark-paid", { reference: "Mallory" }],
+        ["start-payout", {}],
+        ["check-payout", {}],
+        ["mark-failed", { comment: "Mallory" }],
+      ] as const
+    ).map(([action, body]) => [
+      `/api/admin/withdrawals/:id/${action}`,
+      { params: (f: Fixtures) => ({ id: f.withdrawalId }), body: { POST: body } },
+    ]),
+  ),
+  "/api/portal/withdrawals/:id": { params: (f) => ({ id: f.withdrawalId }) },
+  "/api/portal/withdrawals/:id/cancel": { params: (f) => ({ id: f.withdrawalId }) },
 };
 
 /** Routes with parameters that are not scoped by the caller's tenant, with the reason. */
@@ -440,6 +472,26 @@ beforeAll(async () => {
       "webhook test event",
     );
     fx.webhookEventId = sent.json().eventId;
+  }
+  if (fx.depositId && has("POST", "/api/admin/withdrawal-methods")) {
+    const m = await expectStatus(
+      await a.owner.post("/api/admin/withdrawal-methods", WITHDRAWAL_METHOD),
+      201,
+      "withdrawal method",
+    );
+    fx.withdrawalMethodId = m.json().id;
+    // The approved deposit credited the client: a withdrawal of 1.00 waits for its first level.
+    const w = await expectStatus(
+      await a.session("client").post("/api/portal/withdrawals", {
+        methodId: fx.withdrawalMethodId,
+        currency: "USD",
+        amount: "1.00",
+        fields: { iban: "DE89370400440532013000" },
+      }),
+      201,
+      "withdrawal",
+    );
+    fx.withdrawalId = w.json().id;
   }
   if (fx.integrationId && has("GET", "/api/admin/integrations/:id/certify-runs/:runId")) {
     // A finished run, written as the run would write it (a real run would call the stub).

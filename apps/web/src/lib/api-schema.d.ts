@@ -717,6 +717,10 @@ export interface paths {
                                 currency: string;
                                 balance: string;
                                 balanceMinor: string;
+                                /** @description what open withdrawals hold */
+                                held: string;
+                                /** @description balance − held: what the client may withdraw */
+                                available: string;
                                 createdAt: number;
                             }[];
                         };
@@ -1114,6 +1118,10 @@ export interface paths {
                                 currency: string;
                                 balance: string;
                                 balanceMinor: string;
+                                /** @description what open withdrawals hold */
+                                held: string;
+                                /** @description balance − held: what the client may withdraw */
+                                available: string;
                             }[];
                         };
                     };
@@ -4836,7 +4844,7 @@ export interface paths {
                                 createdAt: number;
                                 rawBody: string;
                                 /** @enum {string} */
-                                source: "callback" | "status_query";
+                                source: "callback" | "status_query" | "payout_callback" | "payout_status_query";
                             }[];
                             /** @description The outbound webhook deliveries of its events (docs/webhooks.md) */
                             webhooks: {
@@ -5137,7 +5145,7 @@ export interface paths {
                                 createdAt: number;
                                 rawBody: string;
                                 /** @enum {string} */
-                                source: "callback" | "status_query";
+                                source: "callback" | "status_query" | "payout_callback" | "payout_status_query";
                             }[];
                             /** @description The outbound webhook deliveries of its events (docs/webhooks.md) */
                             webhooks: {
@@ -5561,6 +5569,178 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/psp/payout/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * API-5 payout callback (ours, docs/psp-open-api.md#api-5): API-2's shape with payout_no
+         * @description Checks in order: body → merchant_id → crm-pay-token → sign → payout_no → currency → amount (exactly the payout's) → status. Answers 204 with no body, or 400/413 with `{"error": true, "code": 400, "type": "<type>"}`. Requests refused before the token matched (body, merchant_id, token) are rate-limited per source address and per merchant: over the limit they are answered 429 with Retry-After and the type of the check that failed, and are counted rather than logged. A request whose token matches is never throttled. 500 internal_error when storage failed: send the callback again.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the integration's token (current, or previous during its grace period) */
+                    "crm-pay-token": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            /** @description Flat key/value pairs, as JSON or as a form; further keys are allowed and signed. `sign` is over every other key. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the integration's merchant id */
+                        merchant_id: string;
+                        /** @description the CRM's payout id from API-4 */
+                        payout_no: string;
+                        /** @description the tenant's or PSP's own transaction id */
+                        transaction_id?: string;
+                        /** @description the amount paid out (API-4's amount) (decimal text in a form body) */
+                        amount: number;
+                        /** @description currency code */
+                        currency: string;
+                        /** @description completion time, Unix milliseconds (decimal text in a form body) */
+                        time: number;
+                        /** @description 0 failed, 1 paid, 2 processing (decimal text in a form body) */
+                        status: number;
+                        /** @description the client's CRM id */
+                        user_id?: string;
+                        /** @description signature */
+                        sign: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    "application/x-www-form-urlencoded": {
+                        /** @description the integration's merchant id */
+                        merchant_id: string;
+                        /** @description the CRM's payout id from API-4 */
+                        payout_no: string;
+                        /** @description the tenant's or PSP's own transaction id */
+                        transaction_id?: string;
+                        /** @description the amount paid out (API-4's amount) (decimal text in a form body) */
+                        amount: number;
+                        /** @description currency code */
+                        currency: string;
+                        /** @description completion time, Unix milliseconds (decimal text in a form body) */
+                        time: number;
+                        /** @description 0 failed, 1 paid, 2 processing (decimal text in a form body) */
+                        status: number;
+                        /** @description the client's CRM id */
+                        user_id?: string;
+                        /** @description signature */
+                        sign: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Applied, duplicate or held: no body */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": null;
+                    };
+                };
+                /** @description Refused: `type` names the check that failed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            error: true;
+                            code: number;
+                            type: string;
+                            /** @description ours: a short human reason (which check, and what in the body); `type` is the contract */
+                            detail?: string;
+                        };
+                    };
+                };
+                /** @description The body did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            error: true;
+                            code: number;
+                            type: string;
+                            /** @description ours: a short human reason (which check, and what in the body); `type` is the contract */
+                            detail?: string;
+                        };
+                    };
+                };
+                /** @description The body is larger than CALLBACK_BODY_LIMIT_BYTES */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            error: true;
+                            code: number;
+                            type: string;
+                            /** @description ours: a short human reason (which check, and what in the body); `type` is the contract */
+                            detail?: string;
+                        };
+                    };
+                };
+                /** @description Too many refused callbacks from this address or merchant */
+                429: {
+                    headers: {
+                        /** @description seconds to wait before sending again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            error: true;
+                            code: number;
+                            type: string;
+                            /** @description ours: a short human reason (which check, and what in the body); `type` is the contract */
+                            detail?: string;
+                        };
+                    };
+                };
+                /** @description Storage failed: nothing was applied; send the callback again */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            error: true;
+                            code: number;
+                            type: string;
+                            /** @description ours: a short human reason (which check, and what in the body); `type` is the contract */
+                            detail?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/integrations/{id}/callbacks": {
         parameters: {
             query?: never;
@@ -5574,7 +5754,7 @@ export interface paths {
                 query?: {
                     verdict?: "accepted" | "duplicate" | "rejected" | "review";
                     errorType?: string;
-                    source?: "callback" | "status_query";
+                    source?: "callback" | "status_query" | "payout_callback" | "payout_status_query";
                     /** @description order of the whole list: column:asc or column:desc, one of created_at:asc, created_at:desc, verdict:asc, verdict:desc, http_status:asc, http_status:desc; default created_at:desc */
                     sort?: "created_at:asc" | "created_at:desc" | "verdict:asc" | "verdict:desc" | "http_status:asc" | "http_status:desc";
                     limit?: number;
@@ -5618,12 +5798,13 @@ export interface paths {
                                 merchantId: string | null;
                                 orderNo: string | null;
                                 depositId: string | null;
+                                withdrawalId: string | null;
                                 contentType: string | null;
                                 rawBody: string;
                                 remoteAddr: string | null;
                                 requestCount: number;
                                 /** @enum {string} */
-                                source: "callback" | "status_query";
+                                source: "callback" | "status_query" | "payout_callback" | "payout_status_query";
                             }[];
                             total: number;
                         };
@@ -5655,7 +5836,7 @@ export interface paths {
                 query?: {
                     verdict?: "accepted" | "duplicate" | "rejected" | "review";
                     errorType?: string;
-                    source?: "callback" | "status_query";
+                    source?: "callback" | "status_query" | "payout_callback" | "payout_status_query";
                     /** @description order of the whole list: column:asc or column:desc, one of created_at:asc, created_at:desc, verdict:asc, verdict:desc, http_status:asc, http_status:desc; default created_at:desc */
                     sort?: "created_at:asc" | "created_at:desc" | "verdict:asc" | "verdict:desc" | "http_status:asc" | "http_status:desc";
                 };
@@ -7871,7 +8052,7 @@ export interface paths {
                          *       "*"
                          *     ]
                          */
-                        eventTypes?: ("*" | "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "withdrawal.requested" | "withdrawal.approved" | "withdrawal.rejected" | "withdrawal.cancelled" | "withdrawal.paid" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test")[];
+                        eventTypes?: ("*" | "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "withdrawal.requested" | "withdrawal.approved" | "withdrawal.rejected" | "withdrawal.cancelled" | "withdrawal.paid" | "withdrawal.failed" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test")[];
                         /** @default true */
                         enabled?: boolean;
                     };
@@ -8021,7 +8202,7 @@ export interface paths {
                     "application/json": {
                         url?: string;
                         description?: string;
-                        eventTypes?: ("*" | "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "withdrawal.requested" | "withdrawal.approved" | "withdrawal.rejected" | "withdrawal.cancelled" | "withdrawal.paid" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test")[];
+                        eventTypes?: ("*" | "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "withdrawal.requested" | "withdrawal.approved" | "withdrawal.rejected" | "withdrawal.cancelled" | "withdrawal.paid" | "withdrawal.failed" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test")[];
                     };
                 };
             };
@@ -8383,7 +8564,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    type?: "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "withdrawal.requested" | "withdrawal.approved" | "withdrawal.rejected" | "withdrawal.cancelled" | "withdrawal.paid" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test";
+                    type?: "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "withdrawal.requested" | "withdrawal.approved" | "withdrawal.rejected" | "withdrawal.cancelled" | "withdrawal.paid" | "withdrawal.failed" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test";
                     status?: "pending" | "delivered" | "failed";
                     orderNo?: string;
                     limit?: number;
@@ -8629,7 +8810,7 @@ export interface paths {
                         from: number;
                         to: number;
                         /** @enum {string} */
-                        eventType?: "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "withdrawal.requested" | "withdrawal.approved" | "withdrawal.rejected" | "withdrawal.cancelled" | "withdrawal.paid" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test";
+                        eventType?: "deposit.created" | "deposit.processing" | "deposit.succeeded" | "deposit.failed" | "deposit.expired" | "deposit.cancelled" | "deposit.review_required" | "deposit.needs_assistance" | "wallet.credited" | "withdrawal.requested" | "withdrawal.approved" | "withdrawal.rejected" | "withdrawal.cancelled" | "withdrawal.paid" | "withdrawal.failed" | "alert.opened" | "alert.resolved" | "endpoint.disabled" | "webhook.test";
                         /** @default false */
                         onlyFailed?: boolean;
                     };
@@ -8657,6 +8838,1825 @@ export interface paths {
                             done: number;
                             createdAt: number;
                             finishedAt: number | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/withdrawal-methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's withdrawal methods in display order */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                name: string;
+                                enabled: boolean;
+                                sortOrder: number;
+                                currencies: {
+                                    code: string;
+                                    decimals: number;
+                                    min: string;
+                                    max: string;
+                                    feePercent: string;
+                                    feeFixed: string;
+                                    feeMax: string | null;
+                                }[];
+                                fields: {
+                                    key: string;
+                                    label: string;
+                                    required: boolean;
+                                }[];
+                                /** @enum {string} */
+                                visibility: "all" | "groups";
+                                clientGroups: string[];
+                                /** @enum {string} */
+                                payoutMode: "manual" | "integration";
+                                integrationId: string | null;
+                                approval: {
+                                    bands: {
+                                        from: string;
+                                        levels: number;
+                                    }[];
+                                    rolesByLevel: ("owner" | "admin" | "finance" | "viewer")[][];
+                                    autoPayout: boolean;
+                                };
+                                /** @enum {string} */
+                                failedPayout: "release" | "keep";
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a withdrawal method */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @default true */
+                        enabled?: boolean;
+                        currencies: {
+                            code: string;
+                            decimals?: number;
+                            min: string;
+                            max: string;
+                            /** @default 0 */
+                            feePercent?: string;
+                            /** @default 0 */
+                            feeFixed?: string;
+                            /** @default null */
+                            feeMax?: string | null;
+                        }[];
+                        /** @default [] */
+                        fields?: {
+                            key: string;
+                            label: string;
+                            /** @default true */
+                            required?: boolean;
+                        }[];
+                        /**
+                         * @default all
+                         * @enum {string}
+                         */
+                        visibility?: "all" | "groups";
+                        /** @default [] */
+                        clientGroups?: string[];
+                        /**
+                         * @default manual
+                         * @enum {string}
+                         */
+                        payoutMode?: "manual" | "integration";
+                        /** @default null */
+                        integrationId?: string | null;
+                        approval: {
+                            bands: {
+                                from: string;
+                                levels: number;
+                            }[];
+                            /** @default [] */
+                            rolesByLevel?: ("owner" | "admin" | "finance" | "viewer")[][];
+                            /** @default false */
+                            autoPayout?: boolean;
+                        };
+                        /**
+                         * @default release
+                         * @enum {string}
+                         */
+                        failedPayout?: "release" | "keep";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            enabled: boolean;
+                            sortOrder: number;
+                            currencies: {
+                                code: string;
+                                decimals: number;
+                                min: string;
+                                max: string;
+                                feePercent: string;
+                                feeFixed: string;
+                                feeMax: string | null;
+                            }[];
+                            fields: {
+                                key: string;
+                                label: string;
+                                required: boolean;
+                            }[];
+                            /** @enum {string} */
+                            visibility: "all" | "groups";
+                            clientGroups: string[];
+                            /** @enum {string} */
+                            payoutMode: "manual" | "integration";
+                            integrationId: string | null;
+                            approval: {
+                                bands: {
+                                    from: string;
+                                    levels: number;
+                                }[];
+                                rolesByLevel: ("owner" | "admin" | "finance" | "viewer")[][];
+                                autoPayout: boolean;
+                            };
+                            /** @enum {string} */
+                            failedPayout: "release" | "keep";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/withdrawal-methods/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One withdrawal method */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            enabled: boolean;
+                            sortOrder: number;
+                            currencies: {
+                                code: string;
+                                decimals: number;
+                                min: string;
+                                max: string;
+                                feePercent: string;
+                                feeFixed: string;
+                                feeMax: string | null;
+                            }[];
+                            fields: {
+                                key: string;
+                                label: string;
+                                required: boolean;
+                            }[];
+                            /** @enum {string} */
+                            visibility: "all" | "groups";
+                            clientGroups: string[];
+                            /** @enum {string} */
+                            payoutMode: "manual" | "integration";
+                            integrationId: string | null;
+                            approval: {
+                                bands: {
+                                    from: string;
+                                    levels: number;
+                                }[];
+                                rolesByLevel: ("owner" | "admin" | "finance" | "viewer")[][];
+                                autoPayout: boolean;
+                            };
+                            /** @enum {string} */
+                            failedPayout: "release" | "keep";
+                        };
+                    };
+                };
+            };
+        };
+        /** Replace a withdrawal method's settings (open requests keep their figures and levels) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @default true */
+                        enabled?: boolean;
+                        currencies: {
+                            code: string;
+                            decimals?: number;
+                            min: string;
+                            max: string;
+                            /** @default 0 */
+                            feePercent?: string;
+                            /** @default 0 */
+                            feeFixed?: string;
+                            /** @default null */
+                            feeMax?: string | null;
+                        }[];
+                        /** @default [] */
+                        fields?: {
+                            key: string;
+                            label: string;
+                            /** @default true */
+                            required?: boolean;
+                        }[];
+                        /**
+                         * @default all
+                         * @enum {string}
+                         */
+                        visibility?: "all" | "groups";
+                        /** @default [] */
+                        clientGroups?: string[];
+                        /**
+                         * @default manual
+                         * @enum {string}
+                         */
+                        payoutMode?: "manual" | "integration";
+                        /** @default null */
+                        integrationId?: string | null;
+                        approval: {
+                            bands: {
+                                from: string;
+                                levels: number;
+                            }[];
+                            /** @default [] */
+                            rolesByLevel?: ("owner" | "admin" | "finance" | "viewer")[][];
+                            /** @default false */
+                            autoPayout?: boolean;
+                        };
+                        /**
+                         * @default release
+                         * @enum {string}
+                         */
+                        failedPayout?: "release" | "keep";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            enabled: boolean;
+                            sortOrder: number;
+                            currencies: {
+                                code: string;
+                                decimals: number;
+                                min: string;
+                                max: string;
+                                feePercent: string;
+                                feeFixed: string;
+                                feeMax: string | null;
+                            }[];
+                            fields: {
+                                key: string;
+                                label: string;
+                                required: boolean;
+                            }[];
+                            /** @enum {string} */
+                            visibility: "all" | "groups";
+                            clientGroups: string[];
+                            /** @enum {string} */
+                            payoutMode: "manual" | "integration";
+                            integrationId: string | null;
+                            approval: {
+                                bands: {
+                                    from: string;
+                                    levels: number;
+                                }[];
+                                rolesByLevel: ("owner" | "admin" | "finance" | "viewer")[][];
+                                autoPayout: boolean;
+                            };
+                            /** @enum {string} */
+                            failedPayout: "release" | "keep";
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/withdrawals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Withdrawals, newest first: the approval queue with its filters and risk flags */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description one status or several, comma-separated */
+                    status?: string;
+                    /** @description waiting for this level's decision */
+                    level?: number;
+                    methodId?: string;
+                    clientId?: string;
+                    currency?: string;
+                    needsAssistance?: "true" | "false";
+                    limit?: number;
+                    /** @description nextCursor of the page before */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                payoutNo: string;
+                                clientId: string;
+                                clientEmail: string | null;
+                                clientName: string | null;
+                                methodId: string;
+                                methodName: string | null;
+                                /** @enum {string|null} */
+                                payoutMode: "manual" | "integration" | null;
+                                currency: string;
+                                /** @description what leaves the wallet */
+                                amount: string;
+                                /** @description decimal text in the currency's decimals */
+                                fee: string;
+                                /** @description what the client receives: amount − fee */
+                                payoutAmount: string;
+                                /** @enum {string} */
+                                status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                                levelsRequired: number;
+                                levelsDone: number;
+                                /** @description the level waiting for a decision; null unless open */
+                                nextLevel: number | null;
+                                /** @description why finance must decide; null otherwise */
+                                needsAssistance: string | null;
+                                riskFlags: ("soon_after_deposit" | "new_destination" | "more_than_deposited")[];
+                                createdAt: number;
+                                updatedAt: number;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/withdrawals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One withdrawal: figures, fields, decisions, timeline, the client's recent activity, risk flags, and what you may do */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            payoutNo: string;
+                            clientId: string;
+                            clientEmail: string | null;
+                            clientName: string | null;
+                            methodId: string;
+                            methodName: string | null;
+                            /** @enum {string|null} */
+                            payoutMode: "manual" | "integration" | null;
+                            currency: string;
+                            /** @description what leaves the wallet */
+                            amount: string;
+                            /** @description decimal text in the currency's decimals */
+                            fee: string;
+                            /** @description what the client receives: amount − fee */
+                            payoutAmount: string;
+                            /** @enum {string} */
+                            status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                            levelsRequired: number;
+                            levelsDone: number;
+                            /** @description the level waiting for a decision; null unless open */
+                            nextLevel: number | null;
+                            /** @description why finance must decide; null otherwise */
+                            needsAssistance: string | null;
+                            riskFlags: ("soon_after_deposit" | "new_destination" | "more_than_deposited")[];
+                            createdAt: number;
+                            updatedAt: number;
+                            fields: {
+                                [key: string]: string;
+                            };
+                            fieldLabels: {
+                                [key: string]: string;
+                            };
+                            clientReason: string | null;
+                            payoutReference: string | null;
+                            transactionId: string | null;
+                            integrationId: string | null;
+                            wallet: {
+                                /** @description decimal text in the currency's decimals */
+                                balance: string;
+                                /** @description decimal text in the currency's decimals */
+                                held: string;
+                                /** @description decimal text in the currency's decimals */
+                                available: string;
+                            };
+                            decisions: {
+                                level: number;
+                                /** @enum {string} */
+                                decision: "approve" | "reject";
+                                staffId: string;
+                                staffEmail: string | null;
+                                comment: string;
+                                createdAt: number;
+                            }[];
+                            events: {
+                                id: string;
+                                kind: string;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: number;
+                            }[];
+                            recent: {
+                                deposits: {
+                                    orderNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    status: string;
+                                    createdAt: number;
+                                }[];
+                                withdrawals: {
+                                    id: string;
+                                    payoutNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    /** @enum {string} */
+                                    status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                                    createdAt: number;
+                                }[];
+                            };
+                            actions: {
+                                approve: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                reject: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markPaid: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                startPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                checkPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markFailed: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/withdrawals/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve the next level (a different person per level; 403 own_request, already_decided_by_you, role_not_allowed; 409 decided_meanwhile) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            payoutNo: string;
+                            clientId: string;
+                            clientEmail: string | null;
+                            clientName: string | null;
+                            methodId: string;
+                            methodName: string | null;
+                            /** @enum {string|null} */
+                            payoutMode: "manual" | "integration" | null;
+                            currency: string;
+                            /** @description what leaves the wallet */
+                            amount: string;
+                            /** @description decimal text in the currency's decimals */
+                            fee: string;
+                            /** @description what the client receives: amount − fee */
+                            payoutAmount: string;
+                            /** @enum {string} */
+                            status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                            levelsRequired: number;
+                            levelsDone: number;
+                            /** @description the level waiting for a decision; null unless open */
+                            nextLevel: number | null;
+                            /** @description why finance must decide; null otherwise */
+                            needsAssistance: string | null;
+                            riskFlags: ("soon_after_deposit" | "new_destination" | "more_than_deposited")[];
+                            createdAt: number;
+                            updatedAt: number;
+                            fields: {
+                                [key: string]: string;
+                            };
+                            fieldLabels: {
+                                [key: string]: string;
+                            };
+                            clientReason: string | null;
+                            payoutReference: string | null;
+                            transactionId: string | null;
+                            integrationId: string | null;
+                            wallet: {
+                                /** @description decimal text in the currency's decimals */
+                                balance: string;
+                                /** @description decimal text in the currency's decimals */
+                                held: string;
+                                /** @description decimal text in the currency's decimals */
+                                available: string;
+                            };
+                            decisions: {
+                                level: number;
+                                /** @enum {string} */
+                                decision: "approve" | "reject";
+                                staffId: string;
+                                staffEmail: string | null;
+                                comment: string;
+                                createdAt: number;
+                            }[];
+                            events: {
+                                id: string;
+                                kind: string;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: number;
+                            }[];
+                            recent: {
+                                deposits: {
+                                    orderNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    status: string;
+                                    createdAt: number;
+                                }[];
+                                withdrawals: {
+                                    id: string;
+                                    payoutNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    /** @enum {string} */
+                                    status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                                    createdAt: number;
+                                }[];
+                            };
+                            actions: {
+                                approve: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                reject: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markPaid: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                startPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                checkPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markFailed: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/withdrawals/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject at the next level: the hold is released and the client is shown clientReason */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment: string;
+                        clientReason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            payoutNo: string;
+                            clientId: string;
+                            clientEmail: string | null;
+                            clientName: string | null;
+                            methodId: string;
+                            methodName: string | null;
+                            /** @enum {string|null} */
+                            payoutMode: "manual" | "integration" | null;
+                            currency: string;
+                            /** @description what leaves the wallet */
+                            amount: string;
+                            /** @description decimal text in the currency's decimals */
+                            fee: string;
+                            /** @description what the client receives: amount − fee */
+                            payoutAmount: string;
+                            /** @enum {string} */
+                            status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                            levelsRequired: number;
+                            levelsDone: number;
+                            /** @description the level waiting for a decision; null unless open */
+                            nextLevel: number | null;
+                            /** @description why finance must decide; null otherwise */
+                            needsAssistance: string | null;
+                            riskFlags: ("soon_after_deposit" | "new_destination" | "more_than_deposited")[];
+                            createdAt: number;
+                            updatedAt: number;
+                            fields: {
+                                [key: string]: string;
+                            };
+                            fieldLabels: {
+                                [key: string]: string;
+                            };
+                            clientReason: string | null;
+                            payoutReference: string | null;
+                            transactionId: string | null;
+                            integrationId: string | null;
+                            wallet: {
+                                /** @description decimal text in the currency's decimals */
+                                balance: string;
+                                /** @description decimal text in the currency's decimals */
+                                held: string;
+                                /** @description decimal text in the currency's decimals */
+                                available: string;
+                            };
+                            decisions: {
+                                level: number;
+                                /** @enum {string} */
+                                decision: "approve" | "reject";
+                                staffId: string;
+                                staffEmail: string | null;
+                                comment: string;
+                                createdAt: number;
+                            }[];
+                            events: {
+                                id: string;
+                                kind: string;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: number;
+                            }[];
+                            recent: {
+                                deposits: {
+                                    orderNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    status: string;
+                                    createdAt: number;
+                                }[];
+                                withdrawals: {
+                                    id: string;
+                                    payoutNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    /** @enum {string} */
+                                    status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                                    createdAt: number;
+                                }[];
+                            };
+                            actions: {
+                                approve: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                reject: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markPaid: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                startPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                checkPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markFailed: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/withdrawals/{id}/mark-paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a payout made outside psphub, with its reference: the hold becomes the debit once (409 withdrawal_already_paid) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reference: string;
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            payoutNo: string;
+                            clientId: string;
+                            clientEmail: string | null;
+                            clientName: string | null;
+                            methodId: string;
+                            methodName: string | null;
+                            /** @enum {string|null} */
+                            payoutMode: "manual" | "integration" | null;
+                            currency: string;
+                            /** @description what leaves the wallet */
+                            amount: string;
+                            /** @description decimal text in the currency's decimals */
+                            fee: string;
+                            /** @description what the client receives: amount − fee */
+                            payoutAmount: string;
+                            /** @enum {string} */
+                            status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                            levelsRequired: number;
+                            levelsDone: number;
+                            /** @description the level waiting for a decision; null unless open */
+                            nextLevel: number | null;
+                            /** @description why finance must decide; null otherwise */
+                            needsAssistance: string | null;
+                            riskFlags: ("soon_after_deposit" | "new_destination" | "more_than_deposited")[];
+                            createdAt: number;
+                            updatedAt: number;
+                            fields: {
+                                [key: string]: string;
+                            };
+                            fieldLabels: {
+                                [key: string]: string;
+                            };
+                            clientReason: string | null;
+                            payoutReference: string | null;
+                            transactionId: string | null;
+                            integrationId: string | null;
+                            wallet: {
+                                /** @description decimal text in the currency's decimals */
+                                balance: string;
+                                /** @description decimal text in the currency's decimals */
+                                held: string;
+                                /** @description decimal text in the currency's decimals */
+                                available: string;
+                            };
+                            decisions: {
+                                level: number;
+                                /** @enum {string} */
+                                decision: "approve" | "reject";
+                                staffId: string;
+                                staffEmail: string | null;
+                                comment: string;
+                                createdAt: number;
+                            }[];
+                            events: {
+                                id: string;
+                                kind: string;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: number;
+                            }[];
+                            recent: {
+                                deposits: {
+                                    orderNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    status: string;
+                                    createdAt: number;
+                                }[];
+                                withdrawals: {
+                                    id: string;
+                                    payoutNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    /** @enum {string} */
+                                    status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                                    createdAt: number;
+                                }[];
+                            };
+                            actions: {
+                                approve: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                reject: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markPaid: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                startPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                checkPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markFailed: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/withdrawals/{id}/start-payout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send an approved withdrawal to its integration (API-4) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            payoutNo: string;
+                            clientId: string;
+                            clientEmail: string | null;
+                            clientName: string | null;
+                            methodId: string;
+                            methodName: string | null;
+                            /** @enum {string|null} */
+                            payoutMode: "manual" | "integration" | null;
+                            currency: string;
+                            /** @description what leaves the wallet */
+                            amount: string;
+                            /** @description decimal text in the currency's decimals */
+                            fee: string;
+                            /** @description what the client receives: amount − fee */
+                            payoutAmount: string;
+                            /** @enum {string} */
+                            status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                            levelsRequired: number;
+                            levelsDone: number;
+                            /** @description the level waiting for a decision; null unless open */
+                            nextLevel: number | null;
+                            /** @description why finance must decide; null otherwise */
+                            needsAssistance: string | null;
+                            riskFlags: ("soon_after_deposit" | "new_destination" | "more_than_deposited")[];
+                            createdAt: number;
+                            updatedAt: number;
+                            fields: {
+                                [key: string]: string;
+                            };
+                            fieldLabels: {
+                                [key: string]: string;
+                            };
+                            clientReason: string | null;
+                            payoutReference: string | null;
+                            transactionId: string | null;
+                            integrationId: string | null;
+                            wallet: {
+                                /** @description decimal text in the currency's decimals */
+                                balance: string;
+                                /** @description decimal text in the currency's decimals */
+                                held: string;
+                                /** @description decimal text in the currency's decimals */
+                                available: string;
+                            };
+                            decisions: {
+                                level: number;
+                                /** @enum {string} */
+                                decision: "approve" | "reject";
+                                staffId: string;
+                                staffEmail: string | null;
+                                comment: string;
+                                createdAt: number;
+                            }[];
+                            events: {
+                                id: string;
+                                kind: string;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: number;
+                            }[];
+                            recent: {
+                                deposits: {
+                                    orderNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    status: string;
+                                    createdAt: number;
+                                }[];
+                                withdrawals: {
+                                    id: string;
+                                    payoutNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    /** @enum {string} */
+                                    status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                                    createdAt: number;
+                                }[];
+                            };
+                            actions: {
+                                approve: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                reject: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markPaid: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                startPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                checkPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markFailed: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/withdrawals/{id}/check-payout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask the integration where the payout stands now (the payout status query, or API-4 again) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            payoutNo: string;
+                            clientId: string;
+                            clientEmail: string | null;
+                            clientName: string | null;
+                            methodId: string;
+                            methodName: string | null;
+                            /** @enum {string|null} */
+                            payoutMode: "manual" | "integration" | null;
+                            currency: string;
+                            /** @description what leaves the wallet */
+                            amount: string;
+                            /** @description decimal text in the currency's decimals */
+                            fee: string;
+                            /** @description what the client receives: amount − fee */
+                            payoutAmount: string;
+                            /** @enum {string} */
+                            status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                            levelsRequired: number;
+                            levelsDone: number;
+                            /** @description the level waiting for a decision; null unless open */
+                            nextLevel: number | null;
+                            /** @description why finance must decide; null otherwise */
+                            needsAssistance: string | null;
+                            riskFlags: ("soon_after_deposit" | "new_destination" | "more_than_deposited")[];
+                            createdAt: number;
+                            updatedAt: number;
+                            fields: {
+                                [key: string]: string;
+                            };
+                            fieldLabels: {
+                                [key: string]: string;
+                            };
+                            clientReason: string | null;
+                            payoutReference: string | null;
+                            transactionId: string | null;
+                            integrationId: string | null;
+                            wallet: {
+                                /** @description decimal text in the currency's decimals */
+                                balance: string;
+                                /** @description decimal text in the currency's decimals */
+                                held: string;
+                                /** @description decimal text in the currency's decimals */
+                                available: string;
+                            };
+                            decisions: {
+                                level: number;
+                                /** @enum {string} */
+                                decision: "approve" | "reject";
+                                staffId: string;
+                                staffEmail: string | null;
+                                comment: string;
+                                createdAt: number;
+                            }[];
+                            events: {
+                                id: string;
+                                kind: string;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: number;
+                            }[];
+                            recent: {
+                                deposits: {
+                                    orderNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    status: string;
+                                    createdAt: number;
+                                }[];
+                                withdrawals: {
+                                    id: string;
+                                    payoutNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    /** @enum {string} */
+                                    status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                                    createdAt: number;
+                                }[];
+                            };
+                            actions: {
+                                approve: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                reject: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markPaid: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                startPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                checkPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markFailed: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/withdrawals/{id}/mark-failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close a payout that needs assistance as failed (also one whose failure kept the hold): the hold goes back to the client */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            payoutNo: string;
+                            clientId: string;
+                            clientEmail: string | null;
+                            clientName: string | null;
+                            methodId: string;
+                            methodName: string | null;
+                            /** @enum {string|null} */
+                            payoutMode: "manual" | "integration" | null;
+                            currency: string;
+                            /** @description what leaves the wallet */
+                            amount: string;
+                            /** @description decimal text in the currency's decimals */
+                            fee: string;
+                            /** @description what the client receives: amount − fee */
+                            payoutAmount: string;
+                            /** @enum {string} */
+                            status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                            levelsRequired: number;
+                            levelsDone: number;
+                            /** @description the level waiting for a decision; null unless open */
+                            nextLevel: number | null;
+                            /** @description why finance must decide; null otherwise */
+                            needsAssistance: string | null;
+                            riskFlags: ("soon_after_deposit" | "new_destination" | "more_than_deposited")[];
+                            createdAt: number;
+                            updatedAt: number;
+                            fields: {
+                                [key: string]: string;
+                            };
+                            fieldLabels: {
+                                [key: string]: string;
+                            };
+                            clientReason: string | null;
+                            payoutReference: string | null;
+                            transactionId: string | null;
+                            integrationId: string | null;
+                            wallet: {
+                                /** @description decimal text in the currency's decimals */
+                                balance: string;
+                                /** @description decimal text in the currency's decimals */
+                                held: string;
+                                /** @description decimal text in the currency's decimals */
+                                available: string;
+                            };
+                            decisions: {
+                                level: number;
+                                /** @enum {string} */
+                                decision: "approve" | "reject";
+                                staffId: string;
+                                staffEmail: string | null;
+                                comment: string;
+                                createdAt: number;
+                            }[];
+                            events: {
+                                id: string;
+                                kind: string;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: number;
+                            }[];
+                            recent: {
+                                deposits: {
+                                    orderNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    status: string;
+                                    createdAt: number;
+                                }[];
+                                withdrawals: {
+                                    id: string;
+                                    payoutNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    /** @enum {string} */
+                                    status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                                    createdAt: number;
+                                }[];
+                            };
+                            actions: {
+                                approve: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                reject: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markPaid: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                startPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                checkPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markFailed: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/withdrawal-methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The withdrawal methods this client may use */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                name: string;
+                                currencies: {
+                                    code: string;
+                                    decimals: number;
+                                    min: string;
+                                    max: string;
+                                    feePercent: string;
+                                    feeFixed: string;
+                                    feeMax: string | null;
+                                }[];
+                                fields: {
+                                    key: string;
+                                    label: string;
+                                    required: boolean;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/withdrawals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The client's withdrawals, newest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                payoutNo: string;
+                                methodName: string | null;
+                                currency: string;
+                                /** @description decimal text in the currency's decimals */
+                                amount: string;
+                                /** @description decimal text in the currency's decimals */
+                                fee: string;
+                                /** @description decimal text in the currency's decimals */
+                                payoutAmount: string;
+                                /** @enum {string} */
+                                status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                                /** @description why it was rejected, in the words the admin chose */
+                                clientReason: string | null;
+                                cancellable: boolean;
+                                createdAt: number;
+                                updatedAt: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Request a withdrawal: the amount is held at once
+         * @description 201: requested, the amount held. 200: the idempotency key (header or body) answered an earlier request. 409 insufficient_available_balance (more than balance − held), 409 idempotency_key_reused; 400 with field paths (amount, currency, fields.<key>); 404 when the method does not exist or is not visible.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. The same key with the same content answers the same order; different content answers 409 */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        methodId: string;
+                        currency: string;
+                        amount: string;
+                        /** @default {} */
+                        fields?: {
+                            [key: string]: string;
+                        };
+                        idempotencyKey?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            payoutNo: string;
+                            methodName: string | null;
+                            currency: string;
+                            /** @description decimal text in the currency's decimals */
+                            amount: string;
+                            /** @description decimal text in the currency's decimals */
+                            fee: string;
+                            /** @description decimal text in the currency's decimals */
+                            payoutAmount: string;
+                            /** @enum {string} */
+                            status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                            /** @description why it was rejected, in the words the admin chose */
+                            clientReason: string | null;
+                            cancellable: boolean;
+                            createdAt: number;
+                            updatedAt: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            payoutNo: string;
+                            methodName: string | null;
+                            currency: string;
+                            /** @description decimal text in the currency's decimals */
+                            amount: string;
+                            /** @description decimal text in the currency's decimals */
+                            fee: string;
+                            /** @description decimal text in the currency's decimals */
+                            payoutAmount: string;
+                            /** @enum {string} */
+                            status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                            /** @description why it was rejected, in the words the admin chose */
+                            clientReason: string | null;
+                            cancellable: boolean;
+                            createdAt: number;
+                            updatedAt: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/withdrawals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the client's withdrawals */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            payoutNo: string;
+                            methodName: string | null;
+                            currency: string;
+                            /** @description decimal text in the currency's decimals */
+                            amount: string;
+                            /** @description decimal text in the currency's decimals */
+                            fee: string;
+                            /** @description decimal text in the currency's decimals */
+                            payoutAmount: string;
+                            /** @enum {string} */
+                            status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                            /** @description why it was rejected, in the words the admin chose */
+                            clientReason: string | null;
+                            cancellable: boolean;
+                            createdAt: number;
+                            updatedAt: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/withdrawals/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a withdrawal nobody has approved yet: the hold is released (409 withdrawal_not_cancellable) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            payoutNo: string;
+                            methodName: string | null;
+                            currency: string;
+                            /** @description decimal text in the currency's decimals */
+                            amount: string;
+                            /** @description decimal text in the currency's decimals */
+                            fee: string;
+                            /** @description decimal text in the currency's decimals */
+                            payoutAmount: string;
+                            /** @enum {string} */
+                            status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                            /** @description why it was rejected, in the words the admin chose */
+                            clientReason: string | null;
+                            cancellable: boolean;
+                            createdAt: number;
+                            updatedAt: number;
                         };
                     };
                 };

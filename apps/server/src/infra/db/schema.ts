@@ -296,8 +296,13 @@ export interface CallbackLogsTable {
    * a summary of throttled requests (http_status 429) their count (migration 0007).
    */
   request_count?: number;
-  /** `callback` (API-2, the default) or `status_query` (an API-3 answer; migration 0009). */
-  source?: "callback" | "status_query";
+  /**
+   * `callback` (API-2, the default), `status_query` (an API-3 answer; migration 0009),
+   * `payout_callback` (API-5) or `payout_status_query` (its twin's answer; migration 0019).
+   */
+  source?: "callback" | "status_query" | "payout_callback" | "payout_status_query";
+  /** The withdrawal an API-5 callback or payout status answer is about (migration 0019). */
+  withdrawal_id?: string | null;
   /** The refusal's reason as the answer gave it (migration 0016; null: accepted, or older). */
   error_detail?: string | null;
   /** JSON `CallbackDiagnosis` (callbacks/callback-detail.ts): the check that failed, and its facts. */
@@ -562,6 +567,15 @@ export interface WithdrawalsTable {
   payout_reference: string | null;
   created_at: number;
   updated_at: number;
+  /** The integration paying it out, fixed when the payout starts (migration 0019). */
+  integration_id: string | null;
+  /** The backend's own id of the payout (API-4's answer or API-5). */
+  transaction_id: string | null;
+  /** The payout job's due time: API-4 (again) while approved, the status query while paying. */
+  payout_due: number | null;
+  payout_step: number;
+  /** Why finance must decide (schedule exhausted, failure with the hold kept…); null otherwise. */
+  needs_assistance: string | null;
 }
 
 export interface WithdrawalDecisionsTable {

@@ -31,6 +31,12 @@ export function createMetrics() {
       labelNames: ["trigger", "outcome"] as const,
       registers: [registry],
     }),
+    payoutSteps: new Counter({
+      name: "psphub_payout_steps_total",
+      help: "Payout job steps by call (request: API-4, status: the payout status query) and outcome",
+      labelNames: ["call", "outcome"] as const,
+      registers: [registry],
+    }),
     assistanceFlags: new Counter({
       name: "psphub_needs_assistance_total",
       help: "Orders flagged needs assistance when their status-query schedule ended without a final status",

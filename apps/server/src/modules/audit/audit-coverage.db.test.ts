@@ -530,6 +530,17 @@ const ELSEWHERE: Record<string, string> = {
     "needs an open breaker; audited as integration.breaker_close (api1-breaker.db.test.ts)",
   "POST /api/admin/integrations/:id/certify-runs":
     "a conformance run, recorded with its report; audited as integration.certify (certify-runs.db.test.ts)",
+  "POST /api/admin/withdrawal-methods": "audited as withdrawal_method.create (withdrawal-routes.db.test.ts)",
+  "PUT /api/admin/withdrawal-methods/:id":
+    "audited as withdrawal_method.update (withdrawal-routes.db.test.ts)",
+  "POST /api/admin/withdrawals/:id/approve": "audited as withdrawal.approve (withdrawal-routes.db.test.ts)",
+  "POST /api/admin/withdrawals/:id/reject": "audited as withdrawal.reject (withdrawal-routes.db.test.ts)",
+  "POST /api/admin/withdrawals/:id/mark-paid":
+    "audited as withdrawal.mark_paid (withdrawal-routes.db.test.ts)",
+  "POST /api/admin/withdrawals/:id/start-payout":
+    "audited as withdrawal.start_payout (withdrawal-routes.db.test.ts)",
+  "POST /api/admin/withdrawals/:id/check-payout": "audited as withdrawal.check_payout (payouts.db.test.ts)",
+  "POST /api/admin/withdrawals/:id/mark-failed": "audited as withdrawal.mark_failed (payouts.db.test.ts)",
   "POST /api/admin/alerts/:id/acknowledge":
     "needs an open alert; audited as alert.acknowledge (integration-health.db.test.ts)",
 };

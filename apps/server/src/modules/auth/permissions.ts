@@ -10,14 +10,18 @@ export const PERMISSIONS = {
   "settings:write": "Create, edit, enable and disable PSP integrations",
   "settings:reveal": "Reveal merchant_id, token and CRM_Callback_URL",
   "settings:rotate": "Rotate an integration's token",
-  "methods:read": "See deposit methods",
-  "methods:write": "Create, edit, reorder and delete deposit methods",
+  "methods:read": "See deposit and withdrawal methods",
+  "methods:write": "Create, edit, reorder and delete deposit and withdrawal methods",
   "clients:read": "See clients, wallets and ledgers",
   "clients:write": "Create clients and edit their details",
   "clients:access": "Reset a client's portal password, disable and enable a client",
   "deposits:read": "See deposits, their timelines, callback logs and the review queue",
   "deposits:create": "Create a deposit on a client's behalf",
   "deposits:resolve": "Approve or reject deposits by hand and resolve review items",
+  "withdrawals:read": "See withdrawals, their timelines and the approval queue",
+  "withdrawals:decide":
+    "Approve or reject a withdrawal's level (the method's approval policy names the roles per level)",
+  "withdrawals:pay": "Record a manual payout, start, check and resolve payouts through an integration",
   "audit:read": "Read the audit log",
   "users:manage": "Create and change back-office users and API keys",
 } as const;
@@ -37,9 +41,18 @@ export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
     "deposits:read",
     "deposits:create",
     "deposits:resolve",
+    "withdrawals:read",
+    "withdrawals:decide",
+    "withdrawals:pay",
     "audit:read",
   ]),
-  viewer: new Set<Permission>(["settings:read", "methods:read", "clients:read", "deposits:read"]),
+  viewer: new Set<Permission>([
+    "settings:read",
+    "methods:read",
+    "clients:read",
+    "deposits:read",
+    "withdrawals:read",
+  ]),
 };
 
 export const ROLES: Role[] = ["owner", "admin", "finance", "viewer"];

@@ -40,7 +40,12 @@ export function isFormBody(raw: string, contentType: string | null | undefined):
   );
 }
 
-export function readCallbackBody(raw: string | undefined, contentType: string | undefined): BodyResult {
+export function readCallbackBody(
+  raw: string | undefined,
+  contentType: string | undefined,
+  /** `payout_no` for an API-5 body (docs/psp-open-api.md#api-5). */
+  idKey: "order_no" | "payout_no" = "order_no",
+): BodyResult {
   if (typeof raw !== "string" || raw.trim() === "") return { ok: false, message: "the body is empty" };
   const form = isFormBody(raw, contentType);
   try {
@@ -49,7 +54,7 @@ export function readCallbackBody(raw: string | undefined, contentType: string | 
       : parseFlatJson(raw);
     const nul = findNul(params);
     if (nul !== undefined) return { ok: false, message: `the value of ${nul} contains a NUL character` };
-    const parsed = parseCallback(params, literals, { form });
+    const parsed = parseCallback(params, literals, { form, idKey });
     return parsed.ok
       ? { ok: true, body: { form, signed: form ? params : raw, params, literals, callback: parsed.callback } }
       : { ok: false, message: parsed.error.message };

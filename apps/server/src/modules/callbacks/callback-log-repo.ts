@@ -80,7 +80,16 @@ const CALLBACK_LOGS = tableColumns<CallbackLogsTable>("callback_logs", {
   source: "text",
   error_detail: "text",
   diagnosis: "text",
+  withdrawal_id: "text",
 });
+
+/** Where a log row came from: API-2, an API-3 answer, API-5, or a payout status answer. */
+export const CALLBACK_LOG_SOURCES = [
+  "callback",
+  "status_query",
+  "payout_callback",
+  "payout_status_query",
+] as const;
 
 /** A callback's log row, with a new id, and its texts cut to what is kept. */
 function callbackLogRow(log: CallbackLogInput): CallbackLogsTable {
@@ -89,6 +98,7 @@ function callbackLogRow(log: CallbackLogInput): CallbackLogsTable {
     id: newId(),
     request_count: log.request_count ?? 1,
     source: log.source ?? "callback",
+    withdrawal_id: log.withdrawal_id ?? null,
     error_detail: log.error_detail == null ? null : storable(log.error_detail, 500),
     // Never cut (a cut JSON text would not parse): callback-detail.ts bounds what it holds.
     diagnosis: log.diagnosis == null ? null : storable(log.diagnosis, Number.POSITIVE_INFINITY),
@@ -132,7 +142,8 @@ export type CallbackLogView = {
   /** 1, or for a summary of throttled requests (httpStatus 429) how many it stands for. */
   requestCount: number;
   /** `callback` (API-2) or `status_query` (an API-3 answer). */
-  source: "callback" | "status_query";
+  source: (typeof CALLBACK_LOG_SOURCES)[number];
+  withdrawalId: string | null;
 };
 
 /** The callback log's sortable columns (`sort=column:dir`). */
@@ -151,7 +162,7 @@ const callbackLogSort: SortSpec<CallbackLogSortColumn> = {
 export type CallbackLogFilter = {
   verdict?: CallbackLogsTable["verdict"];
   errorType?: string;
-  source?: "callback" | "status_query";
+  source?: (typeof CALLBACK_LOG_SOURCES)[number];
 };
 const NEWEST_FIRST: Sort<CallbackLogSortColumn> = { column: "created_at", dir: "desc" };
 
@@ -229,6 +240,7 @@ function callbackLogView(r: CallbackLogsTable): CallbackLogView {
     merchantId: r.merchant_id,
     orderNo: r.order_no,
     depositId: r.deposit_id,
+    withdrawalId: r.withdrawal_id ?? null,
     contentType: r.content_type,
     rawBody: r.raw_body,
     remoteAddr: r.remote_addr,

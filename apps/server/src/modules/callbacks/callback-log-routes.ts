@@ -7,7 +7,7 @@ import { staffOf } from "../../http/access.js";
 import { csvResponse, sendCsv } from "../../http/csv-export.js";
 import { parseSort, sortParam } from "../../infra/db/list-order.js";
 import { exportCallbackLog } from "./callback-log-export.js";
-import { CALLBACK_LOG_SORT_COLUMNS, listCallbackLogs } from "./callback-log-repo.js";
+import { CALLBACK_LOG_SORT_COLUMNS, CALLBACK_LOG_SOURCES, listCallbackLogs } from "./callback-log-repo.js";
 
 const VERDICTS = ["accepted", "duplicate", "rejected", "review"] as const;
 
@@ -48,19 +48,21 @@ const logItem = z.object({
   merchantId: z.string().nullable(),
   orderNo: z.string().nullable(),
   depositId: z.string().nullable(),
+  /** The withdrawal of an API-5 callback or payout status answer. */
+  withdrawalId: z.string().nullable(),
   contentType: z.string().nullable(),
   rawBody: z.string(),
   remoteAddr: z.string().nullable(),
   /** 1, or for a summary of requests throttled with 429 (not stored one by one) their number. */
   requestCount: z.number().int(),
-  /** `callback` (API-2) or `status_query` (an API-3 answer). */
-  source: z.enum(["callback", "status_query"]),
+  /** `callback` (API-2), `status_query` (an API-3 answer), `payout_callback` (API-5), `payout_status_query`. */
+  source: z.enum(CALLBACK_LOG_SOURCES),
 });
 
 const filters = {
   verdict: z.enum(VERDICTS).optional(),
   errorType: z.string().min(1).max(64).optional(),
-  source: z.enum(["callback", "status_query"]).optional(),
+  source: z.enum(CALLBACK_LOG_SOURCES).optional(),
   sort: sortParam(CALLBACK_LOG_SORT_COLUMNS, "created_at:desc"),
 };
 const integrationParams = z.object({ id: z.string().min(1).max(100) });

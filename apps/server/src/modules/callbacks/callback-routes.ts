@@ -1,12 +1,20 @@
-import { CALLBACK_FIELDS, callbackErrorBody } from "@psphub/protocol";
+import {
+  CALLBACK_FIELDS,
+  callbackErrorBody,
+  PAYOUT_CALLBACK_FIELDS,
+  PAYOUT_CALLBACK_PATH,
+} from "@psphub/protocol";
 import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { RequestTimeoutError } from "../../common/errors.js";
+import { createPayoutCallbackHandler } from "../payouts/handle-payout-callback.js";
 import { createFloodGuard } from "./callback-flood-log.js";
 import { type CallbackBatching, createCallbackHandler, recordUnreadCallback } from "./handle-callback.js";
 
 export const CALLBACK_PATH = "/api/psp/pay/callback";
+/** API-5 (docs/psp-open-api.md#api-5): CRM_Callback_URL + /payout/callback. */
+export const PAYOUT_CALLBACK_ROUTE = `/api/psp${PAYOUT_CALLBACK_PATH}`;
 
 const errorEnvelope = z
   .object({
@@ -27,21 +35,24 @@ const callbackHeaders = z.object({
     .string()
     .describe("the integration's token (current, or previous during its grace period)"),
 });
-const callbackBody = z
-  .looseObject(
-    Object.fromEntries(
-      CALLBACK_FIELDS.map((f) => {
-        const type =
-          f.type === "number"
-            ? z.number().describe(`${f.meaning} (decimal text in a form body)`)
-            : z.string().describe(f.meaning);
-        return [f.key, f.required ? type : type.optional()];
-      }),
-    ),
-  )
-  .describe(
-    "Flat key/value pairs, as JSON or as a form; further keys are allowed and signed. `sign` is over every other key.",
-  );
+const flatBody = (fields: typeof CALLBACK_FIELDS) =>
+  z
+    .looseObject(
+      Object.fromEntries(
+        fields.map((f) => {
+          const type =
+            f.type === "number"
+              ? z.number().describe(`${f.meaning} (decimal text in a form body)`)
+              : z.string().describe(f.meaning);
+          return [f.key, f.required ? type : type.optional()];
+        }),
+      ),
+    )
+    .describe(
+      "Flat key/value pairs, as JSON or as a form; further keys are allowed and signed. `sign` is over every other key.",
+    );
+const callbackBody = flatBody(CALLBACK_FIELDS);
+const payoutCallbackBody = flatBody(PAYOUT_CALLBACK_FIELDS);
 /** A validator that accepts anything unchanged: the callback's schemas are documentation only. */
 const documentOnly = () => () => true;
 
@@ -82,6 +93,7 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
     const flood = createFloodGuard(ctx);
     scope.addHook("onClose", () => flood.close());
     const handleCallback = createCallbackHandler(ctx, callbackBatching(ctx), flood);
+    const handlePayoutCallback = createPayoutCallbackHandler(ctx, flood);
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "string", bodyLimit }, (_req, body, done) => done(null, body));
 
@@ -126,58 +138,76 @@ export async function callbackRoutes(app: FastifyInstance, ctx: AppContext): Pro
       return reply.status(500).send(INTERNAL);
     });
 
-    scope.post(
-      CALLBACK_PATH,
+    const routes = [
       {
-        bodyLimit,
-        // A machine-to-machine endpoint answering 204 or a small JSON error: browser security
-        // headers (CSP, frame options…) protect nothing here, and setting them was a measurable
-        // part of each callback's cost (bench B1 profile).
-        config: { access: "public", securityHeaders: false },
-        validatorCompiler: documentOnly,
-        schema: {
-          tags: ["psp"],
-          summary: "API-2 payment callback (PSP Open API): JSON or form body, signed, header crm-pay-token",
-          description:
-            "Checks in order: body → merchant_id → crm-pay-token → sign → order_no → deposit method → " +
-            "currency → amount → status. Answers 204 with no body, or 400/413 with " +
-            '`{"error": true, "code": 400, "type": "<type>"}`. Requests refused before the token ' +
-            "matched (body, merchant_id, token) are rate-limited per source address and per merchant: " +
-            "over the limit they are answered 429 with Retry-After and the type of the check that failed, " +
-            "and are counted rather than logged. A request whose token matches is never throttled. " +
-            "500 internal_error when storage failed: send the callback again.",
-          headers: callbackHeaders,
-          body: callbackBody,
-          consumes: ["application/json", "application/x-www-form-urlencoded"],
-          response: {
-            204: z.null().describe("Applied, duplicate or held: no body"),
-            400: errorEnvelope.describe("Refused: `type` names the check that failed"),
-            408: errorEnvelope.describe("The body did not arrive in time"),
-            413: errorEnvelope.describe("The body is larger than CALLBACK_BODY_LIMIT_BYTES"),
-            429: errorEnvelope.describe("Too many refused callbacks from this address or merchant").meta({
-              headers: {
-                "retry-after": { type: "integer", description: "seconds to wait before sending again" },
-              },
-            }),
-            500: errorEnvelope.describe("Storage failed: nothing was applied; send the callback again"),
+        path: CALLBACK_PATH,
+        handle: handleCallback,
+        summary: "API-2 payment callback (PSP Open API): JSON or form body, signed, header crm-pay-token",
+        checks:
+          "body → merchant_id → crm-pay-token → sign → order_no → deposit method → currency → amount → status",
+        body: callbackBody,
+      },
+      {
+        path: PAYOUT_CALLBACK_ROUTE,
+        handle: handlePayoutCallback,
+        summary: "API-5 payout callback (ours, docs/psp-open-api.md#api-5): API-2's shape with payout_no",
+        checks:
+          "body → merchant_id → crm-pay-token → sign → payout_no → currency → amount (exactly the payout's) → status",
+        body: payoutCallbackBody,
+      },
+    ];
+    for (const route of routes)
+      scope.post(
+        route.path,
+        {
+          bodyLimit,
+          // A machine-to-machine endpoint answering 204 or a small JSON error: browser security
+          // headers (CSP, frame options…) protect nothing here, and setting them was a measurable
+          // part of each callback's cost (bench B1 profile).
+          config: { access: "public", securityHeaders: false },
+          validatorCompiler: documentOnly,
+          schema: {
+            tags: ["psp"],
+            summary: route.summary,
+            description:
+              `Checks in order: ${route.checks}. Answers 204 with no body, or 400/413 with ` +
+              '`{"error": true, "code": 400, "type": "<type>"}`. Requests refused before the token ' +
+              "matched (body, merchant_id, token) are rate-limited per source address and per merchant: " +
+              "over the limit they are answered 429 with Retry-After and the type of the check that failed, " +
+              "and are counted rather than logged. A request whose token matches is never throttled. " +
+              "500 internal_error when storage failed: send the callback again.",
+            headers: callbackHeaders,
+            body: route.body,
+            consumes: ["application/json", "application/x-www-form-urlencoded"],
+            response: {
+              204: z.null().describe("Applied, duplicate or held: no body"),
+              400: errorEnvelope.describe("Refused: `type` names the check that failed"),
+              408: errorEnvelope.describe("The body did not arrive in time"),
+              413: errorEnvelope.describe("The body is larger than CALLBACK_BODY_LIMIT_BYTES"),
+              429: errorEnvelope.describe("Too many refused callbacks from this address or merchant").meta({
+                headers: {
+                  "retry-after": { type: "integer", description: "seconds to wait before sending again" },
+                },
+              }),
+              500: errorEnvelope.describe("Storage failed: nothing was applied; send the callback again"),
+            },
           },
         },
-      },
-      async (req, reply) => {
-        const answer = await handleCallback({
-          ...facts(req),
-          rawBody: typeof req.body === "string" ? req.body : undefined,
-          token: req.headers["crm-pay-token"],
-        });
-        if (answer.httpStatus === 204) return reply.status(204).send();
-        if (answer.httpStatus === 429) {
-          return reply
-            .status(429)
-            .header("retry-after", String(answer.retryAfterSeconds))
-            .send({ ...callbackErrorBody(answer.type), code: 429 });
-        }
-        return reply.status(answer.httpStatus).send(callbackErrorBody(answer.type, answer.detail));
-      },
-    );
+        async (req, reply) => {
+          const answer = await route.handle({
+            ...facts(req),
+            rawBody: typeof req.body === "string" ? req.body : undefined,
+            token: req.headers["crm-pay-token"],
+          });
+          if (answer.httpStatus === 204) return reply.status(204).send();
+          if (answer.httpStatus === 429) {
+            return reply
+              .status(429)
+              .header("retry-after", String(answer.retryAfterSeconds))
+              .send({ ...callbackErrorBody(answer.type), code: 429 });
+          }
+          return reply.status(answer.httpStatus).send(callbackErrorBody(answer.type, answer.detail));
+        },
+      );
   });
 }

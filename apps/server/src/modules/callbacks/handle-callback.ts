@@ -5,20 +5,17 @@ import {
   formatAmount,
   isCallbackStatus,
   tryParseAmount,
-  type VerifyResult,
-  verifyDetailed,
 } from "@psphub/protocol";
 import type { AppContext } from "../../app-context.js";
 import { newId } from "../../common/ids.js";
 import { createMicroBatcher, type Settled } from "../../infra/batching/micro-batcher.js";
-import { safeEqual } from "../../infra/crypto/hashing.js";
 import { type Db, hasRowLocks, isLedgerCreditViolation, writeTransaction } from "../../infra/db/database.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
 import { receiveTestCallback } from "../certify/certify-run-repo.js";
 import { type NewDepositEvent, newEventId } from "../deposits/deposit-repo.js";
 import { OPEN, statusFromCallback } from "../deposits/deposit-state.js";
 import { creditForPaid, orderAmounts } from "../deposits/paid-credit.js";
-import { type CallbackIntegration, callbackTokens } from "../psp-integrations/integration-repo.js";
+import type { CallbackIntegration } from "../psp-integrations/integration-repo.js";
 import type { ReviewClaim, ReviewReason } from "../review/review-repo.js";
 import { settle } from "../settlement/settle.js";
 import {
@@ -29,6 +26,7 @@ import {
   type SettlementResult,
 } from "../settlement/settlement-planner.js";
 import { type PlannedReview, retryingRaces, type SettlementRecords } from "../settlement/settlement-store.js";
+import { checkSign, matchIntegration, verifyWithAnyToken } from "./callback-auth.js";
 import { readCallbackBody } from "./callback-body.js";
 import {
   amountDiffers,
@@ -408,61 +406,57 @@ async function screenCallback(deps: CallbackDeps, req: CallbackRequest): Promise
   if (!read.ok) return reject("request_malformed", bodyRefused(read.message));
   const cb = read.body.callback;
 
-  // 2. The integration, by merchant_id, enabled.
+  // 2–3. The integration, by merchant_id, enabled; the header token is one it accepts now
+  //      (current, or previous in its grace period).
   const now = deps.clock.now();
-  const integ = await deps.callbackIntegrations.find(cb.merchantId, now);
-  if (!integ?.enabled) return reject("psp_setting_not_found", integrationNotFound());
-  j.tenantId = integ.tenant_id;
-  j.integrationId = integ.id;
-
-  // 3. The header token is one this integration accepts now (current, or previous in its grace
-  //    period). Every candidate is compared in constant time; none short-circuits another.
-  const header = req.token;
-  let token: string | undefined;
-  for (const candidate of callbackTokens(integ, now)) {
-    if (typeof header === "string" && safeEqual(header, candidate)) token ??= candidate;
+  const match = await matchIntegration(deps, cb.merchantId, req.token, now);
+  if (match.integ) {
+    j.tenantId = match.integ.tenant_id;
+    j.integrationId = match.integ.id;
   }
-  if (token === undefined) return reject("psp_token_invalid", tokenRefused(header));
+  if (!match.ok) return reject(match.type, match.why);
+  const { integ, token } = match;
 
   // A conformance run's test order goes to the run, whatever its sign (the run judges it). Only
   // while a run of this integration lives is there a test order to look for.
-  if (integ.certifyUntil !== null && integ.certifyUntil > now) {
-    const answer = await receiveTestCallback(deps.db, {
-      integrationId: integ.id,
-      orderNo: cb.orderNo,
-      rawBody: req.rawBody ?? "",
-      contentType: req.contentType ?? null,
-      token: token === integ.token ? "current" : "previous",
-      now,
-    });
-    if (answer)
-      return {
-        req,
-        judgement: j,
-        test:
-          answer.status === 204
-            ? { httpStatus: 204 }
-            : {
-                httpStatus: answer.status,
-                type: answer.type,
-                ...(answer.detail ? { detail: answer.detail } : {}),
-              },
-      };
-  }
+  const test = await certifyAnswer(deps, integ, token, cb.orderNo, req, now);
+  if (test) return { req, judgement: j, test };
 
-  // 4. The signature, over the raw body (its parameters as parsed from the raw text, numbers with
-  //    their literal text), with the token that matched.
-  const v = verifyDetailed(read.body.params, token, cb.sign, { literals: read.body.literals });
-  if (!v.valid) {
-    // The canonical string helps an integrator find their mistake (docs/failure-modes.md#failure-mode-10); it
-    // holds the signed values but never the token.
-    deps.logger.info(
-      { merchantId: cb.merchantId, orderNo: cb.orderNo, reason: v.reason, stringA: v.stringA },
-      "API-2 callback signature does not verify",
-    );
-    return reject("psp_token_invalid", signRefused(v), true);
-  }
+  // 4. The signature, over the raw body, with the token that matched.
+  const refused = checkSign(deps, read.body, token, {
+    api: "API-2",
+    merchantId: cb.merchantId,
+    number: cb.orderNo,
+  });
+  if (refused) return reject("psp_token_invalid", refused, true);
   return { req, judgement: j, passed: { cb, integ } };
+}
+
+/**
+ * While a conformance run of this integration lives, the scripted answer to a callback about one
+ * of its test orders (or test payouts: the number is either); undefined otherwise.
+ */
+export async function certifyAnswer(
+  deps: Pick<CallbackDeps, "db">,
+  integ: CallbackIntegration,
+  token: string,
+  number: string,
+  req: Pick<CallbackRequest, "rawBody" | "contentType">,
+  now: number,
+): Promise<CallbackAnswer | undefined> {
+  if (integ.certifyUntil === null || integ.certifyUntil <= now) return undefined;
+  const answer = await receiveTestCallback(deps.db, {
+    integrationId: integ.id,
+    orderNo: number,
+    rawBody: req.rawBody ?? "",
+    contentType: req.contentType ?? null,
+    token: token === integ.token ? "current" : "previous",
+    now,
+  });
+  if (!answer) return undefined;
+  return answer.status === 204
+    ? { httpStatus: 204 }
+    : { httpStatus: answer.status, type: answer.type, ...(answer.detail ? { detail: answer.detail } : {}) };
 }
 
 /**
@@ -676,13 +670,7 @@ async function screenStatusAnswer(
   j.tenantId = integ.tenant_id;
   j.integrationId = integ.id;
   // Every accepted token is tried in full (each comparison constant-time): none short-circuits.
-  let valid = false;
-  let first: VerifyResult | undefined;
-  for (const token of callbackTokens(integ, now)) {
-    const v = verifyDetailed(read.body.params, token, cb.sign, { literals: read.body.literals });
-    first ??= v;
-    valid = v.valid || valid;
-  }
+  const { valid, first } = verifyWithAnyToken(read.body, integ, now);
   if (!valid) return reject("psp_token_invalid", first ? signRefused(first) : tokenRefused(undefined));
   // An answer about another order than the one asked about settles nothing.
   if (cb.orderNo !== query.orderNo) return reject("payment_not_found", orderNotFound(cb.orderNo));

@@ -17,6 +17,9 @@ export type WalletView = {
   balance: string;
   /** Minor units as decimal text (a string, since it is a bigint). */
   balanceMinor: string;
+  /** What open withdrawals hold, and what the client may still withdraw (balance − held). */
+  held: string;
+  available: string;
   createdAt: number;
 };
 
@@ -51,11 +54,15 @@ async function walletsOf(ctx: Ctx, tenantId: string, clientId: string): Promise<
   const decimals = await currencyDecimalsResolver(ctx.db, tenantId);
   return rows.map((w) => {
     const minor = toBigInt(w.balance_minor);
+    const held = toBigInt(w.held_minor);
+    const d = decimals(w.currency);
     return {
       id: w.id,
       currency: w.currency,
-      balance: formatAmount(minor, decimals(w.currency)),
+      balance: formatAmount(minor, d),
       balanceMinor: minor.toString(),
+      held: formatAmount(held, d),
+      available: formatAmount(minor - held, d),
       createdAt: w.created_at,
     };
   });

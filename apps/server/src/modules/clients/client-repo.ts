@@ -143,7 +143,7 @@ export function createClientRepo(db: Db) {
     async wallets(tenantId: string, clientId: string) {
       return db
         .selectFrom("wallets")
-        .select(["id", "currency", "balance_minor", "created_at"])
+        .select(["id", "currency", "balance_minor", "held_minor", "created_at"])
         .where("tenant_id", "=", tenantId)
         .where("client_id", "=", clientId)
         .orderBy("currency")

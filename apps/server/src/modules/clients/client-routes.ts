@@ -30,6 +30,8 @@ const walletOut = z.object({
   currency: z.string(),
   balance: z.string(),
   balanceMinor: z.string(),
+  held: z.string().describe("what open withdrawals hold"),
+  available: z.string().describe("balance − held: what the client may withdraw"),
   createdAt: z.number(),
 });
 const ledgerEntryOut = z.object({
@@ -255,7 +257,15 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
         summary: "The logged-in client's wallets",
         response: {
           200: z.object({
-            items: z.array(z.object({ currency: z.string(), balance: z.string(), balanceMinor: z.string() })),
+            items: z.array(
+              z.object({
+                currency: z.string(),
+                balance: z.string(),
+                balanceMinor: z.string(),
+                held: z.string().describe("what open withdrawals hold"),
+                available: z.string().describe("balance − held: what the client may withdraw"),
+              }),
+            ),
           }),
         },
       },

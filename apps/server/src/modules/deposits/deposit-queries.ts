@@ -13,6 +13,7 @@ import {
   textKey,
 } from "../../infra/db/list-order.js";
 import type { Database, DepositStatus, DepositsTable } from "../../infra/db/schema.js";
+import type { CALLBACK_LOG_SOURCES } from "../callbacks/callback-log-repo.js";
 import { depositFields } from "../deposit-methods/method-model.js";
 import type { CustomParam, CustomParamType } from "../psp-integrations/integration-model.js";
 import { depositWebhooks } from "../webhooks/delivery-log.js";
@@ -374,7 +375,7 @@ export type AdminDepositDetail = AdminDepositView & {
     httpStatus: number;
     createdAt: number;
     rawBody: string;
-    source: "callback" | "status_query";
+    source: (typeof CALLBACK_LOG_SOURCES)[number];
   }[];
   webhooks: DepositWebhookView[];
 };

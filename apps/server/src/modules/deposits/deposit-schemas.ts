@@ -2,6 +2,7 @@ import { z } from "zod";
 import { plainDecimal } from "../../common/plain-decimal.js";
 import { sortParam } from "../../infra/db/list-order.js";
 import type { DepositStatus } from "../../infra/db/schema.js";
+import { CALLBACK_LOG_SOURCES } from "../callbacks/callback-log-repo.js";
 import { depositWebhookOut } from "../webhooks/endpoint-schemas.js";
 import type { DepositEventKind } from "./deposit-events.js";
 import { DEPOSIT_SORT_COLUMNS } from "./deposit-queries.js";
@@ -342,7 +343,7 @@ export const adminDepositDetail = z.object({
       createdAt: epochMs,
       rawBody: z.string(),
       /** `callback` (API-2) or `status_query` (an API-3 answer). */
-      source: z.enum(["callback", "status_query"]),
+      source: z.enum(CALLBACK_LOG_SOURCES),
     }),
   ),
   webhooks: z

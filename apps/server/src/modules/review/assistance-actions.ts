@@ -20,6 +20,7 @@ import { settleResult } from "../settlement/settle.js";
 import { transactionRetryingRaces } from "../settlement/settlement-store.js";
 import { dueAt, scheduleOf } from "../status-query/status-query-schedule.js";
 import { fourEyesLimitsOf, needsSecondApprover } from "../tenants/four-eyes.js";
+import { personOf } from "../users/api-keys.js";
 import {
   type AssistanceData,
   type CreditRequest,
@@ -87,21 +88,6 @@ async function readItem(trx: Db, tenantId: string, itemId: string) {
   if (row?.reason !== "needs_assistance") throw new NotFoundError("Needs-assistance item");
   if (row.status !== "open") throw new ConflictError("This review item is already resolved");
   return row;
-}
-
-/**
- * The person behind an actor, for four eyes: an API key acts for the user who issued it, so a
- * person cannot approve their own request with their key.
- */
-async function personOf(trx: Db, actor: StaffActor): Promise<string> {
-  if (actor.kind === "user") return actor.id;
-  const key = await trx
-    .selectFrom("api_keys")
-    .select("created_by")
-    .where("id", "=", actor.id)
-    .where("tenant_id", "=", actor.tenantId)
-    .executeTakeFirst();
-  return key?.created_by ?? actor.id;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { parseStatusAnswer, STATUS_QUERY_PATH } from "@psphub/protocol";
+import { parseStatusAnswer, STATUS_QUERY_PATH, type StatusAnswer } from "@psphub/protocol";
 import type { GuardedResponse } from "../../infra/http-out/guarded-client.js";
 
 /**
@@ -6,10 +6,13 @@ import type { GuardedResponse } from "../../infra/http-out/guarded-client.js";
  * reading of the guarded client's result into a typed answer.
  */
 
-/** `{APP_URL}/pay/status`, whether or not APP_URL ends with `/` (a path prefix is kept). */
-export function statusQueryUrl(appUrl: string): string {
+/**
+ * `{APP_URL}/pay/status` (or another of the backend's paths: `/payout/request`…), whether or not
+ * APP_URL ends with `/` (a path prefix is kept).
+ */
+export function statusQueryUrl(appUrl: string, path: string = STATUS_QUERY_PATH): string {
   const u = new URL(appUrl);
-  u.pathname = `${u.pathname.replace(/\/+$/, "")}${STATUS_QUERY_PATH}`;
+  u.pathname = `${u.pathname.replace(/\/+$/, "")}${path}`;
   u.search = "";
   u.hash = "";
   return u.href;
@@ -29,7 +32,11 @@ export type QueryAnswer =
 const REASON_MAX = 300;
 const clip = (s: string) => (s.length <= REASON_MAX ? s : `${s.slice(0, REASON_MAX - 1)}…`);
 
-export function interpretStatusResponse(res: GuardedResponse): QueryAnswer {
+export function interpretStatusResponse(
+  res: GuardedResponse,
+  /** The payout twin reads `payout_not_found` (parsePayoutStatusAnswer). */
+  parse: (text: string) => StatusAnswer = parseStatusAnswer,
+): QueryAnswer {
   if (!res.ok) {
     const reason =
       res.reason === "timeout" || res.reason === "too_large"
@@ -46,7 +53,7 @@ export function interpretStatusResponse(res: GuardedResponse): QueryAnswer {
       httpStatus: res.status,
       bodyText: res.bodyText,
     };
-  const answer = parseStatusAnswer(res.bodyText);
+  const answer = parse(res.bodyText);
   switch (answer.kind) {
     case "found":
       return { kind: "found", dataText: answer.dataText, httpStatus: res.status };

@@ -5,7 +5,7 @@ import { NotFoundError, UnauthenticatedError } from "../../common/errors.js";
 import { newId } from "../../common/ids.js";
 import { parseInput } from "../../common/validation.js";
 import { sha256Hex } from "../../infra/crypto/hashing.js";
-import { writeTransaction } from "../../infra/db/database.js";
+import { type Db, writeTransaction } from "../../infra/db/database.js";
 import type { Role } from "../../infra/db/schema.js";
 import { type AuditActor, recordAudit } from "../audit/audit-repo.js";
 import { type KeyAccess, keyAccess } from "./api-key-access.js";
@@ -156,4 +156,19 @@ export async function revokeApiKey(
       now,
     );
   });
+}
+
+/**
+ * The person behind a back-office actor, for four eyes: an API key acts for the user who issued
+ * it, so a person cannot approve their own request, or two levels, with their key.
+ */
+export async function personOf(db: Db, actor: { kind: "user" | "api_key"; id: string; tenantId: string }) {
+  if (actor.kind === "user") return actor.id;
+  const key = await db
+    .selectFrom("api_keys")
+    .select("created_by")
+    .where("id", "=", actor.id)
+    .where("tenant_id", "=", actor.tenantId)
+    .executeTakeFirst();
+  return key?.created_by ?? actor.id;
 }

@@ -17,6 +17,7 @@ export const WEBHOOK_EVENT_TYPES = [
   { type: "withdrawal.rejected", description: "A withdrawal was rejected: the hold is released" },
   { type: "withdrawal.cancelled", description: "The client cancelled a withdrawal: the hold is released" },
   { type: "withdrawal.paid", description: "A withdrawal was paid out: the held amount left the wallet" },
+  { type: "withdrawal.failed", description: "A payout failed: the hold is released" },
   { type: "alert.opened", description: "An operations alert opened" },
   { type: "alert.resolved", description: "An operations alert resolved" },
   { type: "endpoint.disabled", description: "Another webhook endpoint of the tenant was disabled" },

@@ -5,10 +5,11 @@ import { isUniqueViolation, toBigInt, writeTransaction } from "../../infra/db/da
 import type { Role } from "../../infra/db/schema.js";
 import type { AuditActor } from "../audit/audit-repo.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import { debitHold, type HoldRef, releaseHold } from "../clients/ledger-holds.js";
+import { type HoldRef, releaseHold } from "../clients/ledger-holds.js";
 import { insertWebhookEvents } from "../webhooks/outbox-repo.js";
 import { type DecisionRefusal, mayDecide } from "./approval-policy.js";
-import { policyFor } from "./withdrawal-model.js";
+import { applyPayoutResult, beginPayout } from "./settle-payout.js";
+import { policyFor, type WithdrawalMethod } from "./withdrawal-model.js";
 import { createWithdrawalRepo, type WithdrawalRow } from "./withdrawal-repo.js";
 import { type WithdrawalStatus, withdrawalSourcesOf } from "./withdrawal-state.js";
 import { withdrawalWebhook } from "./withdrawal-webhook.js";
@@ -95,7 +96,13 @@ async function decideLevel(
     to: (w: WithdrawalRow, level: number) => WithdrawalStatus;
     more: (level: number) => Partial<Pick<WithdrawalRow, "levels_done" | "client_reason">>;
     event: Record<string, unknown>;
-    after?: (trx: Db, w: WithdrawalRow, now: number) => Promise<void>;
+    after?: (
+      trx: Db,
+      w: WithdrawalRow,
+      now: number,
+      method: WithdrawalMethod,
+      to: WithdrawalStatus,
+    ) => Promise<void>;
   },
 ): Promise<WithdrawalRow> {
   if (!d.comment.trim())
@@ -103,12 +110,16 @@ async function decideLevel(
   return deciding(ctx, async (trx) => {
     const now = ctx.clock.now();
     const w = await load(trx, who.tenantId, id);
-    await checkDecider(trx, w, who);
+    const method = await checkDecider(trx, w, who);
     const level = w.levels_done + 1;
     const to = d.to(w, level);
     const repo = createWithdrawalRepo(trx);
     const more = d.more(level);
-    if (!(await repo.move(who.tenantId, id, ["requested", "approving"], to, now, more, w.levels_done)))
+    if (
+      !(await repo.move(who.tenantId, id, ["requested", "approving"], to, now, more, {
+        levelsDone: w.levels_done,
+      }))
+    )
       throw new ConflictError("Another decision on this withdrawal came first", "decided_meanwhile");
     const { staffId } = who;
     await repo.addDecision({
@@ -128,7 +139,7 @@ async function decideLevel(
       { level, of: w.levels_required, by: staffId, comment: d.comment, ...d.event },
       now,
     );
-    await d.after?.(trx, w, now);
+    await d.after?.(trx, w, now, method, to);
     const audit = { targetType: "withdrawal", targetId: id, after: { level, status: to }, ip: who.ip };
     await recordAudit(
       trx,
@@ -153,6 +164,16 @@ export async function approveWithdrawal(
     to: (w, level) => (level >= w.levels_required ? "approved" : "approving"),
     more: (level) => ({ levels_done: level }),
     event: {},
+    // The last level of a payout through an integration that starts by itself: API-4 is due now.
+    after: async (trx, w, now, method, to) => {
+      if (
+        to === "approved" &&
+        method.payoutMode === "integration" &&
+        method.approval.autoPayout &&
+        method.integrationId
+      )
+        await beginPayout(trx, { ...w, status: "approved" }, method.integrationId, now, "auto");
+    },
   });
 }
 
@@ -209,6 +230,16 @@ export async function cancelWithdrawal(
 
 const PAYERS: readonly Role[] = ["owner", "admin", "finance"];
 
+/**
+ * Whether finance may record a payout made outside psphub now: an approved withdrawal whose
+ * payout did not start through an integration, or one whose payout needs assistance.
+ */
+export const mayMarkPaid = (
+  w: Pick<WithdrawalRow, "status" | "integration_id" | "needs_assistance">,
+): boolean =>
+  (w.status === "approved" && (w.integration_id === null || w.needs_assistance !== null)) ||
+  (w.status === "paying" && w.needs_assistance !== null);
+
 /** Finance paid outside psphub and records it: the hold becomes the debit, exactly once. */
 export async function markWithdrawalPaid(
   ctx: Ctx,
@@ -222,17 +253,23 @@ export async function markWithdrawalPaid(
   return deciding(ctx, async (trx) => {
     const now = ctx.clock.now();
     const w = await load(trx, who.tenantId, id);
-    const repo = createWithdrawalRepo(trx);
-    if (!(await repo.move(who.tenantId, id, ["approved"], "paid", now, { payout_reference: reference })))
-      throw new ConflictError(
+    const notPayable = () =>
+      new ConflictError(
         w.status === "paid"
           ? "This withdrawal is already paid"
           : "Only an approved withdrawal can be recorded as paid",
         w.status === "paid" ? "withdrawal_already_paid" : "withdrawal_not_approved",
       );
-    await debitHold(trx, holdOf(w, now));
-    await repo.addEvent(who.tenantId, id, "paid", { reference, by: who.staffId }, now);
-    await repo.addEvent(who.tenantId, id, "debited", { amount: String(w.amount_minor) }, now);
+    if (!mayMarkPaid(w)) throw notPayable();
+    const method = await createWithdrawalRepo(trx).method(w.tenant_id, w.method_id);
+    const outcome = await applyPayoutResult(trx, w, method ?? { failedPayout: "release" }, {
+      to: "paid",
+      cause: "manual",
+      reference,
+      by: who.staffId,
+      now,
+    });
+    if (outcome !== "applied") throw notPayable();
     await recordAudit(
       trx,
       {
@@ -246,8 +283,6 @@ export async function markWithdrawalPaid(
       },
       now,
     );
-    const after: WithdrawalRow = { ...w, status: "paid", payout_reference: reference, updated_at: now };
-    await insertWebhookEvents(trx, [withdrawalWebhook("withdrawal.paid", after, now, { reference })]);
-    return after;
+    return { ...w, status: "paid", payout_reference: reference, updated_at: now };
   });
 }

@@ -1,4 +1,4 @@
-import { tryParseAmount } from "@psphub/protocol";
+import { isPayoutRequestKey, tryParseAmount } from "@psphub/protocol";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
 import { type FieldIssue, NotFoundError, ValidationError } from "../../common/errors.js";
@@ -116,6 +116,9 @@ async function checkedRow(
   const keys = data.fields.map((f) => f.key);
   keys.forEach((k, i) => {
     if (keys.indexOf(k) !== i) issues.push({ path: `fields.${i}.key`, message: `${k} is listed twice` });
+    // API-4 sends the fields beside its own keys (docs/psp-open-api.md#api-4).
+    if (isPayoutRequestKey(k))
+      issues.push({ path: `fields.${i}.key`, message: `${k} is a key of the payout request itself` });
   });
   if (data.payoutMode === "integration") {
     const integration = data.integrationId

@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../../common/erro
 import { newId, newOrderNo } from "../../common/ids.js";
 import { isUniqueViolation, toBigInt, toDbMinor, writeTransaction } from "../../infra/db/database.js";
 import { placeHold } from "../clients/ledger-holds.js";
+import { isVisibleTo } from "../deposit-methods/method-model.js";
 import { insertWebhookEvents } from "../webhooks/outbox-repo.js";
 import { levelsFor } from "./approval-policy.js";
 import { policyFor, withdrawalFigures } from "./withdrawal-model.js";
@@ -35,14 +36,21 @@ export async function requestWithdrawal(
   ctx: Ctx,
   who: Requester,
   input: WithdrawalInput,
-): Promise<WithdrawalRow> {
+): Promise<WithdrawalRow & { created: boolean }> {
   const repo = createWithdrawalRepo(ctx.db);
   if (input.idempotencyKey) {
     const earlier = await repo.byIdempotencyKey(who.tenantId, who.clientId, input.idempotencyKey);
     if (earlier) return sameRequest(earlier, input);
   }
   const method = await repo.method(who.tenantId, input.methodId);
-  if (!method || method.deleted || !method.enabled) throw new NotFoundError("Withdrawal method");
+  const client = await ctx.db
+    .selectFrom("clients")
+    .select("client_group")
+    .where("tenant_id", "=", who.tenantId)
+    .where("id", "=", who.clientId)
+    .executeTakeFirst();
+  if (!method || method.deleted || !method.enabled || !client || !isVisibleTo(method, client.client_group))
+    throw new NotFoundError("Withdrawal method");
   const currency = method.currencies.find((c) => c.code === input.currency);
   if (!currency)
     throw new ValidationError("This method does not pay out in that currency", [
@@ -101,6 +109,11 @@ export async function requestWithdrawal(
     payout_reference: null,
     created_at: now,
     updated_at: now,
+    integration_id: null,
+    transaction_id: null,
+    payout_due: null,
+    payout_step: 0,
+    needs_assistance: null,
   };
   try {
     await writeTransaction(ctx.db, async (trx) => {
@@ -132,14 +145,14 @@ export async function requestWithdrawal(
     }
     throw err;
   }
-  return row;
+  return { ...row, created: true };
 }
 
 const insufficient = () =>
   new ConflictError("The amount is more than the available balance", "insufficient_available_balance");
 
 /** An earlier request under the same key: the same request again, or a refusal. */
-function sameRequest(earlier: WithdrawalRow, input: WithdrawalInput): WithdrawalRow {
+function sameRequest(earlier: WithdrawalRow, input: WithdrawalInput): WithdrawalRow & { created: false } {
   const parsed = tryParseAmount(input.amount, earlier.decimals);
   const same =
     earlier.method_id === input.methodId &&
@@ -148,5 +161,5 @@ function sameRequest(earlier: WithdrawalRow, input: WithdrawalInput): Withdrawal
     parsed.minor === toBigInt(earlier.amount_minor);
   if (!same)
     throw new ConflictError("This idempotency key was used for another withdrawal", "idempotency_key_reused");
-  return earlier;
+  return { ...earlier, created: false };
 }

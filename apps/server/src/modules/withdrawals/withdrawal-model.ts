@@ -15,6 +15,10 @@ export type WithdrawalMethod = {
   tenantId: string;
   name: string;
   enabled: boolean;
+  sortOrder: number;
+  /** Who sees it in the portal: everyone, or clients of these groups. */
+  visibility: "all" | "groups";
+  clientGroups: string[];
   currencies: WithdrawalCurrency[];
   fields: WithdrawalField[];
   payoutMode: "manual" | "integration";
@@ -63,6 +67,9 @@ export function toWithdrawalMethod(row: WithdrawalMethodsTable): WithdrawalMetho
     tenantId: row.tenant_id,
     name: row.name,
     enabled: toBool(row.enabled),
+    sortOrder: row.sort_order,
+    visibility: row.visibility,
+    clientGroups: decodeJson<string[]>(row.client_groups, []),
     currencies: decodeJson<StoredCurrency[]>(row.currencies, []).map((c) => ({
       ...c,
       minMinor: BigInt(c.minMinor),

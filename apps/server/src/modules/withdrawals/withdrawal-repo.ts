@@ -6,6 +6,20 @@ import type { WithdrawalStatus } from "./withdrawal-state.js";
 
 /** Withdrawals, their decisions and their timeline; every query scoped by tenant. */
 export type WithdrawalRow = WithdrawalsTable;
+/** What a status change may also set. */
+export type WithdrawalChange = Partial<
+  Pick<
+    WithdrawalRow,
+    | "levels_done"
+    | "client_reason"
+    | "payout_reference"
+    | "integration_id"
+    | "transaction_id"
+    | "payout_due"
+    | "payout_step"
+    | "needs_assistance"
+  >
+>;
 
 export function createWithdrawalRepo(db: Db) {
   return {
@@ -44,8 +58,9 @@ export function createWithdrawalRepo(db: Db) {
       await db.insertInto("withdrawals").values(row).execute();
     },
     /**
-     * Moves a withdrawal from one of `from` to `to` (and sets `more`), only if it is still there:
-     * the conditional update decides between racing decisions. Returns whether it moved.
+     * Moves a withdrawal from one of `from` to `to` (and sets `more`), only if it is still there
+     * (and, with `guard`, still at that approval level or payout lease): the conditional update
+     * decides between racing decisions and callbacks. Returns whether it moved.
      */
     async move(
       tenantId: string,
@@ -53,8 +68,8 @@ export function createWithdrawalRepo(db: Db) {
       from: readonly WithdrawalStatus[],
       to: WithdrawalStatus,
       now: number,
-      more: Partial<Pick<WithdrawalRow, "levels_done" | "client_reason" | "payout_reference">> = {},
-      expectLevelsDone?: number,
+      more: WithdrawalChange = {},
+      guard: { levelsDone?: number; payoutDue?: number } = {},
     ): Promise<boolean> {
       let q = db
         .updateTable("withdrawals")
@@ -62,9 +77,33 @@ export function createWithdrawalRepo(db: Db) {
         .where("tenant_id", "=", tenantId)
         .where("id", "=", id)
         .where("status", "in", [...from]);
-      if (expectLevelsDone !== undefined) q = q.where("levels_done", "=", expectLevelsDone);
+      if (guard.levelsDone !== undefined) q = q.where("levels_done", "=", guard.levelsDone);
+      if (guard.payoutDue !== undefined) q = q.where("payout_due", "=", guard.payoutDue);
       const res = await q.executeTakeFirst();
       return res.numUpdatedRows === 1n;
+    },
+    /** Sets payout fields without a status change, only while the payout still holds `lease` (or is in `status`). */
+    async setPayout(
+      tenantId: string,
+      id: string,
+      more: WithdrawalChange,
+      guard: { payoutDue?: number | null; status?: readonly WithdrawalStatus[]; notStarted?: true },
+      now: number,
+    ): Promise<boolean> {
+      let q = db
+        .updateTable("withdrawals")
+        .set({ ...more, updated_at: now })
+        .where("tenant_id", "=", tenantId)
+        .where("id", "=", id);
+      if (guard.payoutDue === null) q = q.where("payout_due", "is", null);
+      else if (guard.payoutDue !== undefined) q = q.where("payout_due", "=", guard.payoutDue);
+      if (guard.status) q = q.where("status", "in", [...guard.status]);
+      if (guard.notStarted) q = q.where("integration_id", "is", null);
+      const res = await q.executeTakeFirst();
+      return res.numUpdatedRows === 1n;
+    },
+    async byPayoutNo(payoutNo: string): Promise<WithdrawalRow | undefined> {
+      return db.selectFrom("withdrawals").selectAll().where("payout_no", "=", payoutNo).executeTakeFirst();
     },
     async decisions(tenantId: string, withdrawalId: string) {
       return db

@@ -13,7 +13,8 @@ export function withdrawalWebhook(
     | "withdrawal.approved"
     | "withdrawal.rejected"
     | "withdrawal.cancelled"
-    | "withdrawal.paid",
+    | "withdrawal.paid"
+    | "withdrawal.failed",
   w: WithdrawalRow,
   now: number,
   extra: { level?: number; reference?: string } = {},

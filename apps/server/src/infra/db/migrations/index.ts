@@ -17,6 +17,7 @@ import * as m0015 from "./0015-webhooks.js";
 import * as m0016 from "./0016-callback-detail.js";
 import * as m0017 from "./0017-certify-runs.js";
 import * as m0018 from "./0018-withdrawals.js";
+import * as m0019 from "./0019-payouts.js";
 
 /** Migrations are listed in code (not read from disk) so they work from source and from a build. */
 export const migrationProvider: MigrationProvider = {
@@ -40,6 +41,7 @@ export const migrationProvider: MigrationProvider = {
       "0016-callback-detail": m0016,
       "0017-certify-runs": m0017,
       "0018-withdrawals": m0018,
+      "0019-payouts": m0019,
     };
   },
 };
