@@ -2792,7 +2792,7 @@ export interface paths {
                                     id: string;
                                     title: string;
                                     /** @enum {string} */
-                                    api: "API-1" | "API-2" | "API-3";
+                                    api: "API-1" | "API-2" | "API-3" | "API-4" | "API-5";
                                     mandatory: boolean;
                                     /** @enum {string} */
                                     verdict: "passed" | "failed" | "skipped";
@@ -9291,7 +9291,274 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /**
+         * Request a withdrawal on a client's behalf: the amount is held, and the person who requested it never approves it
+         * @description 201: requested. 200: the idempotency key answered an earlier request. 409 insufficient_available_balance; 400 with field paths; 404 when the client or method does not exist.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. The same key with the same content answers the same order; different content answers 409 */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        methodId: string;
+                        currency: string;
+                        amount: string;
+                        /** @default {} */
+                        fields?: {
+                            [key: string]: string;
+                        };
+                        idempotencyKey?: string;
+                        clientId: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            payoutNo: string;
+                            clientId: string;
+                            clientEmail: string | null;
+                            clientName: string | null;
+                            methodId: string;
+                            methodName: string | null;
+                            /** @enum {string|null} */
+                            payoutMode: "manual" | "integration" | null;
+                            currency: string;
+                            /** @description what leaves the wallet */
+                            amount: string;
+                            /** @description decimal text in the currency's decimals */
+                            fee: string;
+                            /** @description what the client receives: amount − fee */
+                            payoutAmount: string;
+                            /** @enum {string} */
+                            status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                            levelsRequired: number;
+                            levelsDone: number;
+                            /** @description the level waiting for a decision; null unless open */
+                            nextLevel: number | null;
+                            /** @description why finance must decide; null otherwise */
+                            needsAssistance: string | null;
+                            riskFlags: ("soon_after_deposit" | "new_destination" | "more_than_deposited")[];
+                            createdAt: number;
+                            updatedAt: number;
+                            fields: {
+                                [key: string]: string;
+                            };
+                            fieldLabels: {
+                                [key: string]: string;
+                            };
+                            clientReason: string | null;
+                            payoutReference: string | null;
+                            transactionId: string | null;
+                            integrationId: string | null;
+                            wallet: {
+                                /** @description decimal text in the currency's decimals */
+                                balance: string;
+                                /** @description decimal text in the currency's decimals */
+                                held: string;
+                                /** @description decimal text in the currency's decimals */
+                                available: string;
+                            };
+                            decisions: {
+                                level: number;
+                                /** @enum {string} */
+                                decision: "approve" | "reject";
+                                staffId: string;
+                                staffEmail: string | null;
+                                comment: string;
+                                createdAt: number;
+                            }[];
+                            events: {
+                                id: string;
+                                kind: string;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: number;
+                            }[];
+                            recent: {
+                                deposits: {
+                                    orderNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    status: string;
+                                    createdAt: number;
+                                }[];
+                                withdrawals: {
+                                    id: string;
+                                    payoutNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    /** @enum {string} */
+                                    status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                                    createdAt: number;
+                                }[];
+                            };
+                            actions: {
+                                approve: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                reject: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markPaid: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                startPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                checkPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markFailed: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            payoutNo: string;
+                            clientId: string;
+                            clientEmail: string | null;
+                            clientName: string | null;
+                            methodId: string;
+                            methodName: string | null;
+                            /** @enum {string|null} */
+                            payoutMode: "manual" | "integration" | null;
+                            currency: string;
+                            /** @description what leaves the wallet */
+                            amount: string;
+                            /** @description decimal text in the currency's decimals */
+                            fee: string;
+                            /** @description what the client receives: amount − fee */
+                            payoutAmount: string;
+                            /** @enum {string} */
+                            status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                            levelsRequired: number;
+                            levelsDone: number;
+                            /** @description the level waiting for a decision; null unless open */
+                            nextLevel: number | null;
+                            /** @description why finance must decide; null otherwise */
+                            needsAssistance: string | null;
+                            riskFlags: ("soon_after_deposit" | "new_destination" | "more_than_deposited")[];
+                            createdAt: number;
+                            updatedAt: number;
+                            fields: {
+                                [key: string]: string;
+                            };
+                            fieldLabels: {
+                                [key: string]: string;
+                            };
+                            clientReason: string | null;
+                            payoutReference: string | null;
+                            transactionId: string | null;
+                            integrationId: string | null;
+                            wallet: {
+                                /** @description decimal text in the currency's decimals */
+                                balance: string;
+                                /** @description decimal text in the currency's decimals */
+                                held: string;
+                                /** @description decimal text in the currency's decimals */
+                                available: string;
+                            };
+                            decisions: {
+                                level: number;
+                                /** @enum {string} */
+                                decision: "approve" | "reject";
+                                staffId: string;
+                                staffEmail: string | null;
+                                comment: string;
+                                createdAt: number;
+                            }[];
+                            events: {
+                                id: string;
+                                kind: string;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: number;
+                            }[];
+                            recent: {
+                                deposits: {
+                                    orderNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    status: string;
+                                    createdAt: number;
+                                }[];
+                                withdrawals: {
+                                    id: string;
+                                    payoutNo: string;
+                                    /** @description decimal text in the currency's decimals */
+                                    amount: string;
+                                    currency: string;
+                                    /** @enum {string} */
+                                    status: "requested" | "approving" | "approved" | "paying" | "paid" | "failed" | "rejected" | "cancelled";
+                                    createdAt: number;
+                                }[];
+                            };
+                            actions: {
+                                approve: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                reject: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markPaid: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                startPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                checkPayout: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                                markFailed: {
+                                    allowed: boolean;
+                                    why: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

@@ -533,6 +533,8 @@ const ELSEWHERE: Record<string, string> = {
   "POST /api/admin/withdrawal-methods": "audited as withdrawal_method.create (withdrawal-routes.db.test.ts)",
   "PUT /api/admin/withdrawal-methods/:id":
     "audited as withdrawal_method.update (withdrawal-routes.db.test.ts)",
+  "POST /api/admin/withdrawals":
+    "a withdrawal, recorded on its own timeline with the staff member who requested it",
   "POST /api/admin/withdrawals/:id/approve": "audited as withdrawal.approve (withdrawal-routes.db.test.ts)",
   "POST /api/admin/withdrawals/:id/reject": "audited as withdrawal.reject (withdrawal-routes.db.test.ts)",
   "POST /api/admin/withdrawals/:id/mark-paid":

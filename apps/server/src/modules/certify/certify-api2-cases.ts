@@ -71,7 +71,12 @@ const TOKEN_SHOWN = {
   none: "<not this integration's token>",
 };
 
-function callbackExchange(ctx: Context, c: ReceivedCallback): Exchange {
+/** The report's record of a callback the backend sent (to `path` of CRM_Callback_URL) and the answer. */
+export function callbackExchange(
+  ctx: Context,
+  c: ReceivedCallback,
+  path: "/pay/callback" | "/payout/callback" = "/pay/callback",
+): Exchange {
   const parsed = loose(c);
   let signed: string | undefined;
   if (parsed) {
@@ -84,7 +89,7 @@ function callbackExchange(ctx: Context, c: ReceivedCallback): Exchange {
     direction: "from_backend",
     request: {
       method: "POST",
-      url: "CRM_Callback_URL/pay/callback",
+      url: `CRM_Callback_URL${path}`,
       headers: {
         "crm-pay-token": TOKEN_SHOWN[c.token],
         ...(c.contentType ? { "content-type": c.contentType } : {}),

@@ -8,7 +8,8 @@ import type { CertifyInbox } from "./certify-inbox.js";
 /**
  * What every case of the conformance suite (docs/certify.md) shares: the target, the report's
  * shapes, the run's dependencies and context, and the API-1 request helpers. The cases are in
- * certify-suite.ts (API-1, API-3) and certify-api2-cases.ts (API-2, token rotation).
+ * certify-suite.ts (API-1, API-3), certify-api2-cases.ts (API-2, token rotation) and
+ * certify-payout-cases.ts (API-4, API-5 and the payout status query, when asked for).
  */
 
 export type CertifyTarget = {
@@ -25,10 +26,14 @@ export type CertifyTarget = {
   allowHttpUrls?: boolean;
   /** The token before a rotation, while its grace period lasts: the rotation case runs. */
   previousToken?: string;
+  /** Run the payout cases (the backend takes payouts: API-4, API-5, the payout status query). */
+  payouts?: boolean;
+  /** The client's fields sent with the test payout (default `{ iban: "DE89370400440532013000" }`). */
+  payoutFields?: Readonly<Record<string, string>>;
 };
 
 export type CaseVerdict = "passed" | "failed" | "skipped";
-export type CaseApi = "API-1" | "API-2" | "API-3";
+export type CaseApi = "API-1" | "API-2" | "API-3" | "API-4" | "API-5";
 
 /**
  * One HTTP exchange of a case, as the report shows it (the token never appears): a request the
@@ -112,6 +117,8 @@ export type Context = {
   knownOrder?: string;
   /** The API-2 test orders and their callbacks, gathered once by the first API-2 case. */
   api2?: Promise<unknown>;
+  /** The test payout, its two API-4 answers and its API-5 callbacks, gathered once. */
+  payouts?: Promise<unknown>;
 };
 
 export type Outcome = { verdict: CaseVerdict; detail: string; fix?: string; notApplicable?: boolean };

@@ -61,7 +61,7 @@ export const reportOut = z.object({
     z.object({
       id: z.string(),
       title: z.string(),
-      api: z.enum(["API-1", "API-2", "API-3"]),
+      api: z.enum(["API-1", "API-2", "API-3", "API-4", "API-5"]),
       mandatory: z.boolean(),
       verdict: z.enum(["passed", "failed", "skipped"]),
       notApplicable: z.boolean().optional(),

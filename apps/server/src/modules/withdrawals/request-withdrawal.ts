@@ -131,7 +131,7 @@ export async function requestWithdrawal(
         who.tenantId,
         row.id,
         "requested",
-        { amount: String(amountMinor), fee: String(feeMinor) },
+        { amount: String(amountMinor), fee: String(feeMinor), by: who.staffId ?? "client" },
         now,
       );
       await r.addEvent(who.tenantId, row.id, "hold_placed", { amount: String(amountMinor) }, now);

@@ -237,6 +237,36 @@ describe("a request, its hold and the approval queue", () => {
     expect(await wallets()).toMatchObject({ held: "0.00", available: "350.00" });
   });
 
+  it("lets staff request for a client, and never approve what they requested", async () => {
+    const res = await tenant.finance.post("/api/admin/withdrawals", {
+      clientId,
+      methodId,
+      currency: "USD",
+      amount: "12.00",
+      fields: { iban: "DE89370400440532013000" },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().actions.approve).toEqual({ allowed: false, why: "own_request" });
+    const own = await tenant.finance.post(`/api/admin/withdrawals/${res.json().id}/approve`, {
+      comment: "mine",
+    });
+    expect([own.statusCode, own.json().error.code]).toEqual([403, "own_request"]);
+    expect((await tenant.viewer.post("/api/admin/withdrawals", { clientId })).statusCode).toBe(403);
+    const otherTenant = await seedTenant(t);
+    const stolen = await otherTenant.owner.post("/api/admin/withdrawals", {
+      clientId,
+      methodId,
+      currency: "USD",
+      amount: "12.00",
+      fields: { iban: "x" },
+    });
+    expect(stolen.statusCode).toBe(404);
+    await tenant.admin.post(`/api/admin/withdrawals/${res.json().id}/reject`, {
+      comment: "test",
+      clientReason: "test",
+    });
+  });
+
   it("starts a payout through an integration by hand when the method does not start it, audited", async () => {
     const integ = await insertIntegration(t.ctx, tenant.tenantId, { appUrl: "https://127.0.0.1:9" });
     const m = await tenant.owner.post("/api/admin/withdrawal-methods", {

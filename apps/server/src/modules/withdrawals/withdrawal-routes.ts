@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
+import { NotFoundError } from "../../common/errors.js";
 import { clientOf, staffOf } from "../../http/access.js";
 import { adminActorOf } from "../../http/admin-actor.js";
 import { idempotencyHeaders } from "../deposits/deposit-schemas.js";
@@ -132,6 +133,41 @@ export function withdrawalRoutes(app: FastifyInstance, ctx: AppContext): void {
   );
 
   // ------------------------------------------------------------------ the queue (back office)
+  r.post(
+    ADMIN,
+    {
+      config: { access: { staff: "withdrawals:pay" } },
+      schema: {
+        tags,
+        summary:
+          "Request a withdrawal on a client's behalf: the amount is held, and the person who requested it never approves it",
+        description:
+          "201: requested. 200: the idempotency key answered an earlier request. 409 insufficient_available_balance; " +
+          "400 with field paths; 404 when the client or method does not exist.",
+        headers: idempotencyHeaders,
+        body: portalRequestBody.extend({ clientId: z.string().min(1).max(100) }),
+        response: { 200: withdrawalDetailOut, 201: withdrawalDetailOut },
+      },
+    },
+    async (req, reply) => {
+      const s = staffOf(req);
+      const { clientId, ...body } = req.body;
+      const key = body.idempotencyKey ?? req.headers["idempotency-key"];
+      const client = await ctx.db
+        .selectFrom("clients")
+        .select("id")
+        .where("tenant_id", "=", s.tenantId)
+        .where("id", "=", clientId)
+        .executeTakeFirst();
+      if (!client) throw new NotFoundError("Client");
+      const { id, created } = await requestWithdrawal(
+        ctx,
+        { tenantId: s.tenantId, clientId, staffId: await personOf(ctx.db, s) },
+        { ...body, ...(key ? { idempotencyKey: key } : {}) },
+      );
+      return reply.status(created ? 201 : 200).send(await detail(req, id));
+    },
+  );
   r.get(
     ADMIN,
     {
