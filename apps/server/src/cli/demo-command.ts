@@ -17,7 +17,8 @@ import type { IntegrationView } from "../modules/psp-integrations/integration-sc
 import { integrationView } from "../modules/psp-integrations/integration-view.js";
 import { listIntegrations } from "../modules/psp-integrations/list-integrations.js";
 import { updateIntegration } from "../modules/psp-integrations/update-integration.js";
-import { createTenant } from "../modules/tenants/create-tenant.js";
+import { createTenant, createUser } from "../modules/tenants/create-tenant.js";
+import { createWithdrawalMethod } from "../modules/withdrawals/manage-withdrawal-methods.js";
 import { createEndpoint, updateEndpoint } from "../modules/webhooks/manage-endpoints.js";
 import { type Command, UsageError } from "./command.js";
 
@@ -27,6 +28,8 @@ export const DEMO = {
   tenantName: "Demo Broker",
   ownerEmail: "owner@demo.test",
   ownerPassword: "demo-owner-password",
+  adminEmail: "admin@demo.test",
+  adminPassword: "demo-admin-password",
   clientEmail: "client@demo.test",
   clientPassword: "demo-client-password",
   operatorEmail: "operator@demo.test",
@@ -35,6 +38,8 @@ export const DEMO = {
   methodName: "Card (demo)",
   fxMethodName: "SEPA transfer (EUR → USD wallet)",
   fxSourceName: "House rates",
+  payoutMethodName: "Bank payout (simulator)",
+  manualPayoutMethodName: "Bank transfer (paid by hand)",
   webhookDescription: "Simulator webhook receiver",
   customKey: "custom_1",
 } as const;
@@ -183,6 +188,7 @@ async function seed(
     fieldLabels: { [DEMO.customKey]: "IBAN or account number" },
   });
   await seedExchangeRates(ctx, actor, integration.id);
+  await seedWithdrawals(ctx, actor, integration.id);
   await createClient(
     ctx,
     tenantId,
@@ -197,6 +203,39 @@ async function seed(
     SYSTEM,
   );
   return { tenantId, integration };
+}
+
+/**
+ * Withdrawals (docs/withdrawals.md): a second approver, a method paying out through the
+ * simulator after two levels (owner, then admin, or the other way round), and one that finance
+ * pays by hand after one level.
+ */
+async function seedWithdrawals(ctx: AppContext, actor: AdminActor, integrationId: string): Promise<void> {
+  await createUser(ctx, actor.tenantId, {
+    email: DEMO.adminEmail,
+    name: "Demo Admin",
+    password: DEMO.adminPassword,
+    role: "admin",
+  });
+  const currencies = [
+    { code: "USD", decimals: 2, min: "10", max: "5000", feePercent: "0", feeFixed: "0.50", feeMax: null },
+    { code: "EUR", decimals: 2, min: "10", max: "5000", feePercent: "0", feeFixed: "0.50", feeMax: null },
+  ];
+  const fields = [{ key: "iban", label: "IBAN", required: true }];
+  await createWithdrawalMethod(ctx, actor, {
+    name: DEMO.payoutMethodName,
+    currencies,
+    fields,
+    payoutMode: "integration",
+    integrationId,
+    approval: { bands: [{ from: "0", levels: 2 }], autoPayout: true },
+  });
+  await createWithdrawalMethod(ctx, actor, {
+    name: DEMO.manualPayoutMethodName,
+    currencies,
+    fields,
+    approval: { bands: [{ from: "0", levels: 1 }, { from: "1000", levels: 2 }] },
+  });
 }
 
 /**
@@ -470,13 +509,15 @@ export function demoBanner(d: RunningDemo): string {
     "",
     `  Back office    ${d.adminUrl}`,
     `                 log in as ${DEMO.ownerEmail} / ${DEMO.ownerPassword} (owner)`,
+    `                 or ${DEMO.adminEmail} / ${DEMO.adminPassword} (admin: the second approver of withdrawals)`,
     `  Client portal  ${d.portalUrl}`,
     `                 tenant (company code) ${DEMO.tenantSlug}, log in as ${DEMO.clientEmail} / ${DEMO.clientPassword}`,
     `  Operator       ${d.operatorUrl}`,
     `                 the platform operator's console, log in as ${DEMO.operatorEmail} / ${DEMO.operatorPassword}`,
     `  Simulator      ${d.simUrl}  (the tenant backend of "${DEMO.integrationName}" and of every`,
     "                 other integration of the demo tenant whose APP_URL is this address;",
-    `                 its payment page opens from a portal deposit, "Pay" credits the wallet)`,
+    `                 its payment page opens from a portal deposit, "Pay" credits the wallet;`,
+    `                 it pays out withdrawals of "${DEMO.payoutMethodName}" once both levels approved)`,
     `  Callbacks      ${d.callbackUrl}/pay/callback  (CRM_Callback_URL + /pay/callback)`,
     `  API docs       ${d.url}/docs`,
     `  Data           ${d.dataDir}  (SQLite and the encryption key; a second run keeps it,`,
