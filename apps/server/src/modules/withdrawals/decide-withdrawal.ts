@@ -5,10 +5,10 @@ import { isUniqueViolation, toBigInt, writeTransaction } from "../../infra/db/da
 import type { Role } from "../../infra/db/schema.js";
 import type { AuditActor } from "../audit/audit-repo.js";
 import { recordAudit } from "../audit/audit-repo.js";
-import { type HoldRef, releaseHold } from "../clients/ledger-holds.js";
+import { releaseHold } from "../clients/ledger-holds.js";
 import { insertWebhookEvents } from "../webhooks/outbox-repo.js";
 import { type DecisionRefusal, mayDecide } from "./approval-policy.js";
-import { applyPayoutResult, beginPayout } from "./settle-payout.js";
+import { applyPayoutResult, beginPayout, holdOf } from "./settle-payout.js";
 import { policyFor, type WithdrawalMethod } from "./withdrawal-model.js";
 import { createWithdrawalRepo, type WithdrawalRow } from "./withdrawal-repo.js";
 import { type WithdrawalStatus, withdrawalSourcesOf } from "./withdrawal-state.js";
@@ -32,14 +32,6 @@ const REFUSALS: Record<DecisionRefusal, string> = {
   already_decided_by_you: "You already decided a level of this withdrawal: another person decides the next",
   own_request: "You requested this withdrawal: another person decides it",
 };
-
-const holdOf = (w: WithdrawalRow, now: number): HoldRef => ({
-  tenantId: w.tenant_id,
-  walletId: w.wallet_id,
-  withdrawalId: w.id,
-  amountMinor: toBigInt(w.amount_minor),
-  now,
-});
 
 async function load(trx: Db, tenantId: string, id: string) {
   const w = await createWithdrawalRepo(trx).find(tenantId, id);

@@ -20,7 +20,8 @@ import { withdrawalWebhook } from "./withdrawal-webhook.js";
 export type PayoutCause = "callback" | "status_query" | "api4" | "manual";
 export type PayoutOutcome = "applied" | "repeat";
 
-const holdOf = (w: WithdrawalRow, now: number): HoldRef => ({
+/** The ledger hold of a withdrawal, as its entries name it. */
+export const holdOf = (w: WithdrawalRow, now: number): HoldRef => ({
   tenantId: w.tenant_id,
   walletId: w.wallet_id,
   withdrawalId: w.id,
