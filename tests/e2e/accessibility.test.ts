@@ -7,16 +7,17 @@ import { useSeededStack } from "./support/fixture.js";
 import { adminLogin, expectText, portalLogin } from "./support/ui.js";
 
 /**
- * Every portal page and the main back-office pages, in light mode, with no serious or critical
- * axe-core violation (WCAG 2 A and AA rules: contrast, names, roles, landmarks), and the two
- * text colours issue 16 measured below AA (method cards' fee and limit lines, the client's name
- * in the portal header) at 4.5:1 or more.
+ * Every portal page and the main back-office pages (withdrawals included), in light mode, with no
+ * serious or critical axe-core violation (WCAG 2 A and AA rules: contrast, names, roles,
+ * landmarks), and the two text colours issue 16 measured below AA (method cards' fee and limit
+ * lines, the client's name in the portal header) at 4.5:1 or more.
  */
 describe.skipIf(!hasChromium)("accessibility (axe-core in Chromium)", () => {
   const e2e = useSeededStack("a11y");
   let client: Session;
   let owner: Session;
   const orders = { pending: "", succeeded: "", failed: "" };
+  const withdrawal = { methodId: "", id: "" };
   const shots: Page[] = [];
 
   const failureShots = (name: string) =>
@@ -55,6 +56,29 @@ describe.skipIf(!hasChromium)("accessibility (axe-core in Chromium)", () => {
     orders.succeeded = await deposit("pay");
     orders.failed = await deposit("decline");
     orders.pending = await deposit("pending");
+    // A withdrawal method and a request waiting for level 1, for the withdrawal pages.
+    const method = await owner.post("/api/admin/withdrawal-methods", {
+      name: "Bank transfer",
+      currencies: [{ code: "USD", min: "10.00", max: "5000.00", feePercent: "1.5", feeFixed: "0.30" }],
+      fields: [{ key: "iban", label: "IBAN", required: true }],
+      approval: {
+        bands: [
+          { from: "0", levels: 1 },
+          { from: "100", levels: 2 },
+        ],
+      },
+    });
+    expect(method.statusCode, method.body).toBe(201);
+    withdrawal.methodId = method.json().id;
+    const asked = await client.post("/api/portal/withdrawals", {
+      methodId: withdrawal.methodId,
+      currency: "USD",
+      amount: "50.00",
+      fields: { iban: "DE89 3704 0044 0532 0130 00" },
+      idempotencyKey: "a11y-withdrawal-1",
+    });
+    expect(asked.statusCode, asked.body).toBe(201);
+    withdrawal.id = asked.json().id;
   });
 
   /** Loads a page, waits until it has settled, and answers its violations. */
@@ -114,6 +138,15 @@ describe.skipIf(!hasChromium)("accessibility (axe-core in Chromium)", () => {
       page.getByTestId("deposit-failure").waitFor(),
     );
     found["/history"] = await check(page, `${base}/history`, heading);
+    found["/withdraw"] = await check(page, `${base}/withdraw`, () =>
+      page.getByTestId("withdrawal-list").waitFor(),
+    );
+    await page
+      .getByTestId("withdraw-form")
+      .getByRole("textbox", { name: /Amount/ })
+      .fill("20");
+    await expectText(page.getByTestId("preview-fee"), "USD");
+    found["/withdraw (filled in)"] = await axeViolations(page);
 
     expect(found).toEqual(Object.fromEntries(Object.keys(found).map((k) => [k, []])));
     await ctx.close();
@@ -163,6 +196,10 @@ describe.skipIf(!hasChromium)("accessibility (axe-core in Chromium)", () => {
       "/reports/fx",
       "/webhooks",
       `/webhooks/${hook.json().endpoint.id}`,
+      "/withdrawal-methods",
+      `/withdrawal-methods/${withdrawal.methodId}`,
+      "/withdrawals",
+      `/withdrawals/${withdrawal.id}`,
     ];
     for (const path of pages) {
       found[path] = await check(page, `${base}${path}`, () => page.locator("main h2").first().waitFor());

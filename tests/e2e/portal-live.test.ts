@@ -162,6 +162,9 @@ describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => 
       "/clients",
       "/audit",
       "/users",
+      "/withdrawal-methods",
+      "/withdrawal-methods/new",
+      "/withdrawals",
     ];
     for (const path of pages) {
       await admin.goto(`${e2e.stack.baseUrl}/admin${path}`);
@@ -200,7 +203,7 @@ describe.skipIf(!hasChromium)("portal live status and phones (Chromium)", () => 
     );
     const order = ((await client.get("/api/portal/deposits")).json() as { items: { orderNo: string }[] })
       .items[0]!.orderNo;
-    for (const path of ["/", "/deposit", "/history", `/deposits/${order}`]) {
+    for (const path of ["/", "/deposit", "/history", `/deposits/${order}`, "/withdraw"]) {
       await portal.goto(`${e2e.stack.baseUrl}/portal${path}`);
       await portal.locator("main h2").first().waitFor();
       await portal.waitForLoadState("networkidle");

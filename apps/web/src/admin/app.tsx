@@ -24,6 +24,10 @@ import { ReviewPage } from "./pages/review.js";
 import { UsersPage } from "./pages/users.js";
 import { WebhookEndpointPage } from "./pages/webhook-endpoint.js";
 import { WebhooksPage } from "./pages/webhooks.js";
+import { WithdrawalDetailPage } from "./pages/withdrawal-detail.js";
+import { WithdrawalMethodEditPage } from "./pages/withdrawal-method-edit.js";
+import { WithdrawalMethodsPage } from "./pages/withdrawal-methods.js";
+import { WithdrawalsPage } from "./pages/withdrawals.js";
 import type { Permission } from "./permissions.js";
 import { RequirePermission } from "./require-permission.js";
 import type { StaffLogin, StaffMe } from "./types.js";
@@ -83,8 +87,13 @@ const router = createBrowserRouter(
         { path: "methods", element: only("methods:read", <MethodsPage />) },
         { path: "methods/new", element: only("methods:write", <MethodEditPage />) },
         { path: "methods/:id", element: only("methods:read", <MethodEditPage />) },
+        { path: "withdrawal-methods", element: only("methods:read", <WithdrawalMethodsPage />) },
+        { path: "withdrawal-methods/new", element: only("methods:write", <WithdrawalMethodEditPage />) },
+        { path: "withdrawal-methods/:id", element: only("methods:read", <WithdrawalMethodEditPage />) },
         { path: "deposits", element: only("deposits:read", <DepositsPage />) },
         { path: "deposits/:id", element: only("deposits:read", <DepositDetailPage />) },
+        { path: "withdrawals", element: only("withdrawals:read", <WithdrawalsPage />) },
+        { path: "withdrawals/:id", element: only("withdrawals:read", <WithdrawalDetailPage />) },
         { path: "review", element: only("deposits:read", <ReviewPage />) },
         { path: "settings/four-eyes", element: only("settings:write", <FourEyesPage />) },
         { path: "alerts", element: only("settings:read", <AlertsPage />) },

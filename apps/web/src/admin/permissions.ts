@@ -17,6 +17,9 @@ export type Permission =
   | "deposits:read"
   | "deposits:create"
   | "deposits:resolve"
+  | "withdrawals:read"
+  | "withdrawals:decide"
+  | "withdrawals:pay"
   | "audit:read"
   | "users:manage";
 

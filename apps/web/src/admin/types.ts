@@ -73,3 +73,24 @@ export type WebhookAttempt = WebhookDeliveryDetail["attempts"][number];
 export type WebhookDeliveryFilter = NonNullable<
   paths["/api/admin/webhooks/endpoints/{id}/deliveries"]["get"]["parameters"]["query"]
 >;
+
+export type WithdrawalMethod = ApiData<"/api/admin/withdrawal-methods/{id}", "get">;
+export type WithdrawalMethodInput = ApiBody<"/api/admin/withdrawal-methods", "post">;
+export type AdminWithdrawal = ApiData<"/api/admin/withdrawals", "get">["items"][number];
+export type WithdrawalStatus = AdminWithdrawal["status"];
+export type AdminWithdrawalDetail = ApiData<"/api/admin/withdrawals/{id}", "get">;
+export type WithdrawalEvent = AdminWithdrawalDetail["events"][number];
+export type WithdrawalActions = AdminWithdrawalDetail["actions"];
+export type WithdrawalFilter = NonNullable<paths["/api/admin/withdrawals"]["get"]["parameters"]["query"]>;
+
+/** The withdrawal statuses in the order they happen (the queue's status filter lists them so). */
+export const WITHDRAWAL_STATUSES: WithdrawalStatus[] = [
+  "requested",
+  "approving",
+  "approved",
+  "paying",
+  "paid",
+  "failed",
+  "rejected",
+  "cancelled",
+];

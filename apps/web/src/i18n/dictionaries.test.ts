@@ -34,6 +34,7 @@ const PORTAL_GROUPS = [
   "nav.wallets",
   "nav.deposit",
   "nav.history",
+  "nav.withdraw",
   "status.",
   "wallets.",
   "deposit.",
@@ -43,6 +44,7 @@ const PORTAL_GROUPS = [
   "portalError.",
   "portalIssue.",
   "portal.fx.",
+  "withdraw.",
 ];
 
 describe.each(Object.entries(DICTIONARIES))("the %s dictionary", (name, dict) => {

@@ -8,6 +8,7 @@ import { DepositStatusPage } from "./pages/deposit-status.js";
 import { HistoryPage } from "./pages/history.js";
 import { PortalLoginPage } from "./pages/login.js";
 import { WalletsPage } from "./pages/wallets.js";
+import { WithdrawPage } from "./pages/withdraw.js";
 import type { ClientLogin, ClientMe } from "./types.js";
 
 const sessionCalls: SessionCalls<ClientMe, ClientLogin> = {
@@ -43,6 +44,7 @@ const router = createBrowserRouter(
         { path: "deposit", element: <DepositPage /> },
         { path: "deposits/:orderNo", element: <DepositStatusPage /> },
         { path: "history", element: <HistoryPage /> },
+        { path: "withdraw", element: <WithdrawPage /> },
         { path: "*", element: <Navigate to="/" replace /> },
       ],
     },

@@ -25,8 +25,14 @@ export interface CurrencyLimits {
   feeMaxMinor: bigint | null;
 }
 
+/** A method currency's limits and fee as the API gives them (a deposit's or a withdrawal's). */
+export type FeeCurrency = Pick<
+  PortalCurrency,
+  "code" | "decimals" | "min" | "max" | "feePercent" | "feeFixed" | "feeMax"
+>;
+
 /** The currency's settings as minor units, from the API's decimal text; null if unreadable. */
-export function limitsOf(c: PortalCurrency): CurrencyLimits | null {
+export function limitsOf(c: FeeCurrency): CurrencyLimits | null {
   const min = tryParseAmount(c.min, c.decimals);
   const max = tryParseAmount(c.max, c.decimals);
   const fixed = tryParseAmount(c.feeFixed, c.decimals);
@@ -135,7 +141,7 @@ export function validateDeposit(method: PortalMethod, v: DepositFormValues): Rec
 }
 
 /** "2.5% + 0.30 USD, at most 20.00 USD" */
-export function feeSummary(c: PortalCurrency): string {
+export function feeSummary(c: FeeCurrency): string {
   const parts: string[] = [];
   const pct = c.feePercent.replace(/\.?0+$/, "");
   if (pct !== "0" && pct !== "") parts.push(`${pct}%`);

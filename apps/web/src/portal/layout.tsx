@@ -10,6 +10,7 @@ import type { ClientMe } from "./types.js";
 const TABS = [
   { value: "/", label: "nav.wallets" },
   { value: "/deposit", label: "nav.deposit" },
+  { value: "/withdraw", label: "nav.withdraw" },
   { value: "/history", label: "nav.history" },
 ] as const;
 
@@ -24,7 +25,9 @@ export function PortalLayout({ children }: { children: ReactNode }) {
         ? "/deposit"
         : location.pathname.startsWith("/history") || location.pathname.startsWith("/deposits")
           ? "/history"
-          : null;
+          : location.pathname.startsWith("/withdraw")
+            ? "/withdraw"
+            : null;
 
   return (
     <AppShell header={{ height: 104 }} padding="md">

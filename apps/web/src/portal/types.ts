@@ -20,3 +20,7 @@ export type QuoteInput = ApiBody<"/api/portal/deposit-quote", "post">;
 export type DepositQuote = ApiData<"/api/portal/deposit-quote", "post">;
 /** The quote locked on an order, as deposit views carry it (null: it credits its own currency). */
 export type DepositQuoteView = NonNullable<PortalDeposit["quote"]>;
+
+export type Wallet = ApiData<"/api/portal/wallets", "get">["items"][number];
+export type PortalWithdrawalMethod = ApiData<"/api/portal/withdrawal-methods", "get">["items"][number];
+export type PortalWithdrawal = ApiData<"/api/portal/withdrawals/{id}", "get">;

@@ -75,6 +75,11 @@ const STATUS_COLORS: Record<string, string> = {
   enabled: "teal",
   disabled: "gray",
   delivered: "teal",
+  requested: "yellow",
+  approving: "orange",
+  approved: "cyan",
+  paying: "blue",
+  paid: "teal",
 };
 
 /**

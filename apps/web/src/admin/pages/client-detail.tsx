@@ -124,9 +124,18 @@ export function ClientDetailPage() {
           </Card>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 8 }}>
-          <Title order={4} mb="xs">
-            {t("clients.wallets")}
-          </Title>
+          <Group justify="space-between" mb="xs">
+            <Title order={4}>{t("clients.wallets")}</Title>
+            {can("withdrawals:read") ? (
+              <Anchor
+                component={Link}
+                to={`/withdrawals?view=all&clientId=${encodeURIComponent(c.id)}`}
+                size="sm"
+              >
+                {t("clients.withdrawals")}
+              </Anchor>
+            ) : null}
+          </Group>
           {c.wallets.length === 0 ? (
             <Text c="dimmed" size="sm">
               {t("clients.noWallets")}
@@ -140,6 +149,12 @@ export function ClientDetailPage() {
                   </Text>
                   <Text size="xl" fw={700} className="num">
                     {money(w.balance, w.currency)}
+                  </Text>
+                  <Text size="xs" c="dimmed" data-testid={`held-${w.currency}`}>
+                    {t("wallets.heldAvailable", {
+                      held: money(w.held, w.currency),
+                      available: money(w.available, w.currency),
+                    })}
                   </Text>
                 </Card>
               ))}

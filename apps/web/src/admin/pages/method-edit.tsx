@@ -1,11 +1,9 @@
 import {
-  ActionIcon,
   Badge,
   Button,
   Card,
   Group,
   NumberInput,
-  Paper,
   SegmentedControl,
   Select,
   SimpleGrid,
@@ -18,13 +16,10 @@ import {
   Title,
 } from "@mantine/core";
 import { useForm } from "@mantine/form";
-import { randomId } from "@mantine/hooks";
 import { modals } from "@mantine/modals";
-import { computeFee, isoExponent, tryParseAmount } from "@psphub/protocol";
 import { useEffect, useMemo, useState } from "react";
 import { useNavigate, useParams } from "react-router";
 import { t } from "../../i18n/index.js";
-import { formatAmount, percentToBps } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import {
   ErrorAlert,
@@ -50,20 +45,18 @@ import {
 } from "../conversion-model.js";
 import { CreditToBlock } from "../fx/credit-to.js";
 import { fxApi } from "../fx-api.js";
+import {
+  CurrencyRow,
+  type CurrencyRowValues,
+  currencyBodyOf,
+  currencyRowErrors,
+  currencyRowOf,
+  newCurrencyRow,
+} from "../method-currency-row.js";
 import type { DepositMethod } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
-interface CurrencyRow {
-  uid: string;
-  code: string;
-  /** "" = the ISO 4217 exponent. */
-  decimals: number | string;
-  min: string;
-  max: string;
-  feePercent: string;
-  feeFixed: string;
-  /** "" = no cap. */
-  feeMax: string;
+interface CurrencyRowWithConversion extends CurrencyRowValues {
   /** What the currency credits: itself, or another currency at a locked rate. */
   conversion: ConversionValues;
 }
@@ -75,24 +68,14 @@ interface MethodFormValues {
   orderTtlMinutes: number | string;
   visibility: "all" | "groups";
   clientGroups: string[];
-  currencies: CurrencyRow[];
+  currencies: CurrencyRowWithConversion[];
   /** Label overrides by custom parameter key ("" = the integration's label). */
   labels: Record<string, string>;
   /** Offered in the portal while this method's provider is not answering. */
   fallbackMethodId: string | null;
 }
 
-const newCurrency = (): CurrencyRow => ({
-  uid: randomId(),
-  code: "USD",
-  decimals: "",
-  min: "10.00",
-  max: "5000.00",
-  feePercent: "0",
-  feeFixed: "0",
-  feeMax: "",
-  conversion: noConversion(),
-});
+const newCurrency = (): CurrencyRowWithConversion => ({ ...newCurrencyRow(), conversion: noConversion() });
 
 const emptyValues = (): MethodFormValues => ({
   name: "",
@@ -114,25 +97,12 @@ const valuesOf = (m: DepositMethod): MethodFormValues => ({
   visibility: m.visibility,
   clientGroups: m.clientGroups,
   currencies: m.currencies.map((c) => ({
-    uid: randomId(),
-    code: c.code,
-    decimals: isoExponent(c.code) === c.decimals ? "" : c.decimals,
-    min: c.min,
-    max: c.max,
-    feePercent: c.feePercent.replace(/\.?0+$/, "") || "0",
-    feeFixed: c.feeFixed,
-    feeMax: c.feeMax ?? "",
+    ...currencyRowOf(c),
     conversion: conversionValuesOf(c.conversion),
   })),
   labels: { ...m.fieldLabels },
   fallbackMethodId: m.fallbackMethodId,
 });
-
-/** The currency's exponent: given, else ISO 4217; undefined when neither is known. */
-function decimalsOf(c: CurrencyRow): number | undefined {
-  if (c.decimals !== "" && Number.isInteger(Number(c.decimals))) return Number(c.decimals);
-  return isoExponent(c.code.trim().toUpperCase());
-}
 
 function toInput(v: MethodFormValues) {
   return {
@@ -143,16 +113,7 @@ function toInput(v: MethodFormValues) {
     fallbackMethodId: v.fallbackMethodId,
     visibility: v.visibility,
     clientGroups: v.visibility === "groups" ? v.clientGroups.map((g) => g.trim()) : [],
-    currencies: v.currencies.map((c) => ({
-      code: c.code.trim().toUpperCase(),
-      ...(c.decimals !== "" ? { decimals: Number(c.decimals) } : {}),
-      min: c.min.trim(),
-      max: c.max.trim(),
-      feePercent: c.feePercent.trim() || "0",
-      feeFixed: c.feeFixed.trim() || "0",
-      feeMax: c.feeMax.trim() ? c.feeMax.trim() : null,
-      conversion: conversionBody(c.conversion),
-    })),
+    currencies: v.currencies.map((c) => ({ ...currencyBodyOf(c), conversion: conversionBody(c.conversion) })),
     fieldLabels: Object.fromEntries(
       Object.entries(v.labels)
         .map(([k, l]) => [k, l.trim()])
@@ -182,64 +143,11 @@ function validate(v: MethodFormValues): Record<string, string> {
   if (v.currencies.length === 0) e.currencies = t("methods.currencyRequired");
   const seen = new Set<string>();
   v.currencies.forEach((c, i) => {
-    const at = (f: string) => `currencies.${i}.${f}`;
-    const code = c.code.trim().toUpperCase();
-    if (!/^[A-Z][A-Z0-9]{2,9}$/.test(code)) e[at("code")] = t("methods.codeFormat");
-    else if (seen.has(code)) e[at("code")] = t("methods.codeTwice");
-    seen.add(code);
-    for (const [path, message] of Object.entries(conversionErrors(c.conversion, code)))
-      e[at(`conversion.${path}`)] = message;
-    const d = decimalsOf(c);
-    if (d === undefined) {
-      e[at("decimals")] = t("methods.decimalsRequired");
-      return;
-    }
-    const amount = (f: "min" | "max" | "feeFixed" | "feeMax", text: string, optional = false) => {
-      if (optional && text.trim() === "") return null;
-      const r = tryParseAmount(text.trim() || "x", d);
-      if (!r.ok) {
-        e[at(f)] =
-          r.code === "amount_too_precise"
-            ? t("validation.tooPrecise", { decimals: d })
-            : t("validation.decimal");
-        return undefined;
-      }
-      return r.minor;
-    };
-    const min = amount("min", c.min);
-    const max = amount("max", c.max);
-    amount("feeFixed", c.feeFixed.trim() || "0");
-    amount("feeMax", c.feeMax, true);
-    if (min !== undefined && min !== null && min <= 0n) e[at("min")] = t("methods.minPositive");
-    if (typeof min === "bigint" && typeof max === "bigint" && min > max)
-      e[at("max")] = t("methods.maxBelowMin");
-    const bps = percentToBps(c.feePercent.trim() || "0");
-    if (bps === null || bps > 10_000n) e[at("feePercent")] = t("methods.percentFormat");
+    currencyRowErrors(c, i, seen, e);
+    for (const [path, message] of Object.entries(conversionErrors(c.conversion, c.code.trim().toUpperCase())))
+      e[`currencies.${i}.conversion.${path}`] = message;
   });
   return e;
-}
-
-/** "Fee on 100.00: 2.80 → credited 97.20", from the row being edited, in minor units. */
-function feeExample(c: CurrencyRow): string | null {
-  const d = decimalsOf(c);
-  if (d === undefined) return null;
-  const min = tryParseAmount(c.min.trim(), d);
-  const bps = percentToBps(c.feePercent.trim() || "0");
-  const fixed = tryParseAmount(c.feeFixed.trim() || "0", d);
-  const cap = c.feeMax.trim() ? tryParseAmount(c.feeMax.trim(), d) : null;
-  if (!min.ok || bps === null || !fixed.ok || (cap && !cap.ok)) return null;
-  const sample = 10n ** BigInt(d) * 100n > min.minor ? 10n ** BigInt(d) * 100n : min.minor;
-  const fee = computeFee(sample, {
-    feePercentBps: bps,
-    feeFixedMinor: fixed.minor,
-    feeMaxMinor: cap?.ok ? cap.minor : null,
-  });
-  return t("methods.feeExample", {
-    amount: formatAmount(sample, d),
-    fee: formatAmount(fee, d),
-    credit: formatAmount(sample - fee, d),
-    code: c.code.trim().toUpperCase(),
-  });
 }
 
 export function MethodEditPage() {
@@ -425,89 +333,30 @@ export function MethodEditPage() {
               {t("methods.currenciesHint")}
             </Text>
             <Stack gap="sm">
-              {form.values.currencies.map((c, i) => {
-                const iso = isoExponent(c.code.trim().toUpperCase());
-                const example = feeExample(c);
-                return (
-                  <Paper withBorder p="sm" key={c.uid} data-testid={`currency-${i}`}>
-                    <SimpleGrid cols={{ base: 2, sm: 4, lg: 7 }} spacing="xs">
-                      <TextInput
-                        label={t("field.currency")}
-                        withAsterisk
-                        readOnly={readOnly}
-                        {...form.getInputProps(`currencies.${i}.code`)}
-                      />
-                      <NumberInput
-                        label={t("methods.decimals")}
-                        placeholder={iso === undefined ? t("methods.decimalsNeeded") : `${iso} (ISO)`}
-                        min={0}
-                        max={8}
-                        allowDecimal={false}
-                        readOnly={readOnly}
-                        {...form.getInputProps(`currencies.${i}.decimals`)}
-                      />
-                      <TextInput
-                        label={t("methods.min")}
-                        withAsterisk
-                        inputMode="decimal"
-                        readOnly={readOnly}
-                        {...form.getInputProps(`currencies.${i}.min`)}
-                      />
-                      <TextInput
-                        label={t("methods.max")}
-                        withAsterisk
-                        inputMode="decimal"
-                        readOnly={readOnly}
-                        {...form.getInputProps(`currencies.${i}.max`)}
-                      />
-                      <TextInput
-                        label={t("methods.feePercent")}
-                        rightSection="%"
-                        inputMode="decimal"
-                        readOnly={readOnly}
-                        {...form.getInputProps(`currencies.${i}.feePercent`)}
-                      />
-                      <TextInput
-                        label={t("methods.feeFixed")}
-                        inputMode="decimal"
-                        readOnly={readOnly}
-                        {...form.getInputProps(`currencies.${i}.feeFixed`)}
-                      />
-                      <TextInput
-                        label={t("methods.feeMax")}
-                        placeholder={t("methods.noCap")}
-                        inputMode="decimal"
-                        readOnly={readOnly}
-                        {...form.getInputProps(`currencies.${i}.feeMax`)}
-                      />
-                    </SimpleGrid>
-                    <CreditToBlock
-                      form={form}
-                      base={`currencies.${i}.conversion`}
-                      value={c.conversion}
-                      paymentCurrency={c.code}
-                      sources={fxSources.data ?? []}
-                      groups={form.values.clientGroups}
-                      readOnly={readOnly}
-                    />
-                    <Group justify="space-between" mt="xs">
-                      <Text size="xs" c="dimmed">
-                        {example ?? ""}
-                      </Text>
-                      {readOnly || form.values.currencies.length === 1 ? null : (
-                        <ActionIcon
-                          variant="subtle"
-                          color="red"
-                          onClick={() => form.removeListItem("currencies", i)}
-                          aria-label={t("methods.removeCurrency", { code: c.code })}
-                        >
-                          <IconTrash size={16} />
-                        </ActionIcon>
-                      )}
-                    </Group>
-                  </Paper>
-                );
-              })}
+              {form.values.currencies.map((c, i) => (
+                <CurrencyRow
+                  key={c.uid}
+                  form={form}
+                  index={i}
+                  row={c}
+                  readOnly={readOnly}
+                  onRemove={
+                    readOnly || form.values.currencies.length === 1
+                      ? null
+                      : () => form.removeListItem("currencies", i)
+                  }
+                >
+                  <CreditToBlock
+                    form={form}
+                    base={`currencies.${i}.conversion`}
+                    value={c.conversion}
+                    paymentCurrency={c.code}
+                    sources={fxSources.data ?? []}
+                    groups={form.values.clientGroups}
+                    readOnly={readOnly}
+                  />
+                </CurrencyRow>
+              ))}
               {readOnly ? null : (
                 <Group>
                   <Button

@@ -12,7 +12,7 @@ import { api } from "../api.js";
 import type { DepositMethod, MethodCurrency } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
-export function feeText(c: MethodCurrency): string {
+export function feeText(c: Pick<MethodCurrency, "code" | "feePercent" | "feeFixed" | "feeMax">): string {
   const parts: string[] = [];
   if (c.feePercent !== "0.00" && c.feePercent !== "0") parts.push(`${c.feePercent.replace(/\.?0+$/, "")}%`);
   if (!/^0(\.0+)?$/.test(c.feeFixed)) parts.push(money(c.feeFixed, c.code));

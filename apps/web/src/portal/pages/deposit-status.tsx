@@ -26,6 +26,7 @@ import { api } from "../api.js";
 import { lockedQuoteLine } from "../fx-preview-model.js";
 import { isFinal, type PortalDeposit } from "../types.js";
 import type { DepositPrefill } from "./deposit.js";
+import { HeldLine } from "./withdraw.js";
 
 const POLL_MS = 2_000;
 /** How long a deposit that was cancelled or expired while watched stays watched by polling (~10 min). */
@@ -208,6 +209,7 @@ export function DepositStatusPage() {
                 {t("track.newBalance", { balance: money(wallet.balance, wallet.currency) })}
               </Text>
             ) : null}
+            {wallet ? <HeldLine w={wallet} /> : null}
           </Stack>
         </Alert>
       ) : null}

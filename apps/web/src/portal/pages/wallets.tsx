@@ -6,6 +6,7 @@ import { useQuery } from "../../lib/use-api-query.js";
 import { ErrorAlert, PageLoader } from "../../ui/feedback.js";
 import { api } from "../api.js";
 import { RecentDeposits } from "./history.js";
+import { HeldLine } from "./withdraw.js";
 
 export function WalletsPage() {
   const q = useQuery(() => api.GET("/api/portal/wallets"), []);
@@ -15,9 +16,14 @@ export function WalletsPage() {
     <Stack gap="md">
       <Group justify="space-between">
         <Title order={2}>{t("wallets.title")}</Title>
-        <Button component={Link} to="/deposit">
-          {t("wallets.deposit")}
-        </Button>
+        <Group gap="xs">
+          <Button component={Link} to="/withdraw" variant="default">
+            {t("wallets.withdraw")}
+          </Button>
+          <Button component={Link} to="/deposit">
+            {t("wallets.deposit")}
+          </Button>
+        </Group>
       </Group>
       <ErrorAlert error={q.error} />
       {items.length === 0 && q.data ? (
@@ -34,6 +40,7 @@ export function WalletsPage() {
               <Text size="xl" fw={700} className="num" data-testid={`balance-${w.currency}`}>
                 {money(w.balance, w.currency)}
               </Text>
+              <HeldLine w={w} />
             </Card>
           ))}
         </SimpleGrid>
