@@ -12,12 +12,13 @@ export class SimConfigError extends Error {
 
 export const DEFAULT_PORT = 4100;
 
-export const USAGE = `psp-sim: the psphub reference tenant backend (API-1, a payment page, API-2 callbacks)
+export const USAGE = `psp-sim: the psphub reference tenant backend (API-1, a payment page, API-2 callbacks, payouts)
 
 usage: psp-sim --callback-url URL (--token TOKEN | --integrations FILE) [options]
 
 options (each also read from the environment variable shown):
-  --callback-url <url>       CRM_Callback_URL of the integration; /pay/callback is appended   PSP_SIM_CALLBACK_URL
+  --callback-url <url>       CRM_Callback_URL of the integration; /pay/callback (API-2) and    PSP_SIM_CALLBACK_URL
+                             /payout/callback (API-5) are appended
   --token <token>            the integration's token                                           PSP_SIM_TOKEN
   --previous-token <token>   the token before a rotation, still accepted on API-1             PSP_SIM_PREVIOUS_TOKEN
   --integrations <file>      JSON: { "integrations": [{ "token": "…", "merchantId": "…",      PSP_SIM_INTEGRATIONS
@@ -37,7 +38,9 @@ options (each also read from the environment variable shown):
                              lost_callback (never send a callback); broken API-1 and API-2
                              for psphub certify: api1_no_checks, api1_new_url, api1_slow,
                              api2_no_retry, api2_retry_4xx, api2_amount_string,
-                             api2_time_seconds, api2_bad_sign;
+                             api2_time_seconds, api2_bad_sign; payouts: payout_refuse,
+                             payout_lost_callback, payout_auto_pay, and broken for certify
+                             payout_not_idempotent, payout_bad_sign;
                              an integration in --integrations may name its own "modes": [...]
   --slow-seconds <n>         how long the slow mode waits before answering (default 15)        PSP_SIM_SLOW_SECONDS
   --fx-key <key>             the key header GET /fx/rate requires (default: none needed)      PSP_SIM_FX_KEY

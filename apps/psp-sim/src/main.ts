@@ -1,5 +1,5 @@
 // `psp-sim`: starts the reference tenant backend from flags and environment variables.
-import { callbackEndpoint } from "@psphub/sdk";
+import { callbackEndpoint, payoutCallbackEndpoint } from "@psphub/sdk";
 import { loadSimConfig, SimConfigError, USAGE } from "./config.js";
 import { startSim } from "./sim-server.js";
 
@@ -23,6 +23,9 @@ async function main(): Promise<number> {
   console.log(`  API-1: set the integration's APP_URL to ${running.publicUrl}`);
   console.log(`  API-2: callbacks go to ${callbackEndpoint(options.callbackUrl)}`);
   console.log(`  API-3: status queries answered on ${running.publicUrl}/pay/status`);
+  console.log(
+    `  payouts: API-4 on ${running.publicUrl}/payout/request, API-5 to ${payoutCallbackEndpoint(options.callbackUrl)}, payout status on ${running.publicUrl}/payout/status`,
+  );
   if (running.sim.webhooks.enabled)
     console.log(`  webhooks: POST ${running.url}/webhooks verifies and prints the CRM's webhooks`);
   if (options.modes !== undefined && options.modes.length > 0)

@@ -1,5 +1,5 @@
 import { formatAmount } from "@psphub/protocol";
-import type { PaymentRequest, SendCallbackResult } from "@psphub/sdk";
+import type { PaymentRequest, PayoutRequest, SendCallbackResult } from "@psphub/sdk";
 
 // Server-rendered pages of the simulator: no script, no external assets, every value escaped.
 
@@ -37,6 +37,22 @@ export interface SimOrder {
    * outcome when its callback is due, whether or not the callback reaches the CRM. None yet: open.
    */
   outcome?: { readonly status: 0 | 1 | 2; readonly amount: string; readonly time: number };
+}
+
+/** A payout the simulator took through API-4 (docs/psp-open-api.md#api-4). */
+export interface SimPayout {
+  readonly request: PayoutRequest;
+  /** The payout page's form key: every action must send it back (a page of another site cannot). */
+  readonly key: string;
+  readonly transactionId: string;
+  readonly createdAt: number;
+  /** The API-5 callbacks sent (or due, or dropped) for it. */
+  readonly events: SimEvent[];
+  /**
+   * Where the payout stands on the simulator's side, as its status query answers: set by each
+   * button when its callback is due, whether or not the callback reaches the CRM. None yet: open.
+   */
+  outcome?: { readonly status: 0 | 1 | 2; readonly time: number };
 }
 
 export const STYLESHEET = `
@@ -112,10 +128,12 @@ export function describeResult(result: SendCallbackResult): { text: string; tone
 
 const LOST =
   "not sent: the lost_callback mode drops every callback; only a status query (API-3) tells the CRM";
+const PAYOUT_LOST =
+  "not sent: the payout_lost_callback mode drops every API-5 callback; only the payout status query tells the CRM";
 
 const STATUS_NAME = { 0: "failed (0)", 1: "success (1)", 2: "processing (2)" } as const;
 
-function eventRow(event: SimEvent, highlight: boolean): string {
+function eventRow(event: SimEvent, highlight: boolean, lost = LOST): string {
   let answer: string;
   if (event.result) {
     const { text, tone } = describeResult(event.result);
@@ -123,7 +141,7 @@ function eventRow(event: SimEvent, highlight: boolean): string {
   } else if (event.error) {
     answer = `<span class="bad">${esc(event.error)}</span>`;
   } else if (event.state === "lost") {
-    answer = `<span class="warn">${esc(LOST)}</span>`;
+    answer = `<span class="warn">${esc(lost)}</span>`;
   } else if (event.state === "scheduled") {
     answer = `scheduled for ${esc(new Date(event.at).toISOString())}`;
   } else {
@@ -133,13 +151,17 @@ function eventRow(event: SimEvent, highlight: boolean): string {
   return `<tr><td>${esc(event.label)}${mark}</td><td>${esc(STATUS_NAME[event.status])}</td><td>${esc(event.amount)}</td><td>${answer}</td></tr>`;
 }
 
-function historySection(order: SimOrder, highlight?: number): string {
+function historySection(
+  order: { readonly events: readonly SimEvent[] },
+  highlight?: number,
+  lost = LOST,
+): string {
   if (order.events.length === 0) return "";
   return `<section>
 <h2>Callbacks sent</h2>
 <table>
 <tr><th>action</th><th>status</th><th>amount</th><th>CRM answer</th></tr>
-${order.events.map((e) => eventRow(e, e.id === highlight)).join("\n")}
+${order.events.map((e) => eventRow(e, e.id === highlight, lost)).join("\n")}
 </table>
 </section>`;
 }
@@ -236,13 +258,47 @@ ${historySection(order, events[0]?.id)}`;
   return layout(`Order ${r.orderNo}`, body);
 }
 
-/** The simulator's home page: what it is and where it sends callbacks (never the token). */
+const STATUS_WORD = { 0: "failed", 1: "paid", 2: "processing" } as const;
+
+/** A payout's status on the simulator's side, in a word. */
+const payoutState = (p: SimPayout) => (p.outcome === undefined ? "open" : STATUS_WORD[p.outcome.status]);
+
+/** The payout's amount for people: with the currency's decimals when known, else as sent. */
+function payoutAmount(r: PayoutRequest): string {
+  return r.amountMinor !== undefined && r.exponent !== undefined
+    ? formatAmount(r.amountMinor, r.exponent)
+    : r.amount;
+}
+
+/** Where a payout's page is (relative to the simulator). */
+export const payoutPath = (payoutNo: string) => `/payout/${encodeURIComponent(payoutNo)}`;
+
+/** The newest payouts shown on the home page. */
+const HOME_PAYOUTS = 50;
+
+/** The simulator's home page: what it is, where it sends callbacks (never the token), its payouts. */
 export function homePage(info: {
   callbackEndpoint: string;
+  payoutCallbackEndpoint: string;
   orders: number;
+  payouts: readonly SimPayout[];
   publicUrl: string;
   modes: readonly string[];
 }): string {
+  const newest = info.payouts.slice(-HOME_PAYOUTS).reverse();
+  const rows = newest
+    .map(
+      (p) =>
+        `<tr><td><a href="${esc(payoutPath(p.request.payoutNo))}"><code>${esc(p.request.payoutNo)}</code></a></td><td>${esc(payoutAmount(p.request))} ${esc(p.request.currency)}</td><td>${esc(payoutState(p))}</td><td>${esc(new Date(p.createdAt).toISOString())}</td></tr>`,
+    )
+    .join("\n");
+  const payouts =
+    info.payouts.length === 0
+      ? "<p>No payout yet: the CRM sends one by API-4 when a withdrawal through this integration is approved.</p>"
+      : `<table>
+<tr><th>payout</th><th>amount</th><th>status</th><th>received</th></tr>
+${rows}
+</table>${info.payouts.length > HOME_PAYOUTS ? `<p>The newest ${HOME_PAYOUTS} of ${esc(info.payouts.length)}.</p>` : ""}`;
   return layout(
     "psphub PSP simulator",
     `
@@ -253,11 +309,64 @@ export function homePage(info: {
 <tr><th>API-1</th><td><code>POST ${esc(info.publicUrl)}/pay/url</code> (set the integration's APP_URL to <code>${esc(info.publicUrl)}</code>)</td></tr>
 <tr><th>API-2</th><td>callbacks go to <code>${esc(info.callbackEndpoint)}</code></td></tr>
 <tr><th>API-3</th><td><code>POST ${esc(info.publicUrl)}/pay/status</code> answers from the simulator's own state</td></tr>
+<tr><th>API-4</th><td><code>POST ${esc(info.publicUrl)}/payout/request</code> takes payouts (each gets a payout page)</td></tr>
+<tr><th>API-5</th><td>payout callbacks go to <code>${esc(info.payoutCallbackEndpoint)}</code></td></tr>
+<tr><th>Payout status</th><td><code>POST ${esc(info.publicUrl)}/payout/status</code> answers from the simulator's own state</td></tr>
 <tr><th>Modes</th><td>${info.modes.length === 0 ? "none" : esc(info.modes.join(", "))}</td></tr>
 <tr><th>Orders</th><td>${esc(info.orders)} in memory</td></tr>
 </table>
+</section>
+<section>
+<h2>Payouts</h2>
+${payouts}
 </section>`,
   );
+}
+
+/** The page of one payout: its request, its status here, a button per API-5 status, its callbacks. */
+export function payoutPage(payout: SimPayout, lostCallbacks = false): string {
+  const r = payout.request;
+  const rows: Array<[string, string | undefined]> = [
+    ["Payout", r.payoutNo],
+    ["Amount", `${payoutAmount(r)} ${r.currency}`],
+    ["Merchant id", r.merchantId],
+    ["Client", r.userId],
+    ["Transaction id", payout.transactionId],
+    ["Status here", payoutState(payout)],
+    ...(r.test ? ([["Test payout", "yes (psphub certify)"]] as Array<[string, string]>) : []),
+    ...Object.entries(r.fields).map(([k, v]): [string, string] => [k, v]),
+  ];
+  const table = rows
+    .filter((row): row is [string, string] => row[1] !== undefined && row[1] !== "")
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`)
+    .join("\n");
+  const button = (
+    action: string,
+    label: string,
+    className = "",
+  ) => `<form method="post" action="${esc(`${payoutPath(r.payoutNo)}/action`)}">
+<input type="hidden" name="key" value="${esc(payout.key)}">
+<input type="hidden" name="action" value="${esc(action)}">
+<button type="submit"${className ? ` class="${className}"` : ""}>${esc(label)}</button>
+</form>`;
+  const body = `
+<h1>Pay out ${esc(payoutAmount(r))} ${esc(r.currency)}</h1>
+<p class="sub">psphub PSP simulator: every button sends a signed API-5 callback to the CRM and shows its answer.</p>
+${lostCallbacks ? `<p class="warn">Mode payout_lost_callback: the buttons change this payout on the simulator's side only; no callback is sent, so only the CRM's payout status query can settle it.</p>` : ""}
+<section>
+<table>
+${table}
+</table>
+</section>
+<section>
+<h2>Outcome</h2>
+${button("paid", "Pay")}
+${button("failed", "Fail", "danger")}
+${button("processing", "Processing", "secondary")}
+</section>
+${historySection(payout, payout.events.at(-1)?.id, PAYOUT_LOST)}
+<p><a href="/">All payouts</a></p>`;
+  return layout(`Payout ${r.payoutNo}`, body);
 }
 
 /** A plain message page (404, bad request). */

@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import {
   constantTimeEquals,
   isJsonNumberText,
+  PAYOUT_REQUEST_PATH,
+  PAYOUT_STATUS_PATH,
   parseFlatJson,
   STATUS_QUERY_PATH,
   sign,
@@ -20,6 +22,7 @@ import {
   type OrderStatus,
   type OutcomeName,
   type PaymentRequest,
+  type RequestHandler,
   SdkError,
   type StatusQuery,
   sendCallback,
@@ -37,8 +40,11 @@ import {
   resultPage,
   type SimEvent,
   type SimOrder,
+  type SimPayout,
   STYLESHEET,
 } from "./pages.js";
+import { FORM_LIMIT, html, json, readForm, send } from "./sim-http.js";
+import { createSimPayouts } from "./sim-payouts.js";
 import { createWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";
 
 /**
@@ -50,6 +56,15 @@ import { createWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.
  * - `bad_sign`: status queries are answered with a `data` whose sign is wrong;
  * - `lost_callback`: no API-2 callback is ever sent; the payment page still changes the order on
  *   the simulator's side, so only a status query can settle it.
+ *
+ * The status modes apply to the payout status query too. The payout modes (sim-payouts.ts):
+ *
+ * - `payout_refuse`: API-4 answers `result: false`;
+ * - `payout_lost_callback`: no API-5 callback is ever sent; the payout page still changes the
+ *   payout on the simulator's side, so only the payout status query can settle it;
+ * - `payout_auto_pay`: every payout is paid (API-5 status 1) right after API-4 is answered;
+ * - broken, for certify: `payout_not_idempotent` (a repeated payout_no is paid again, with a new
+ *   transaction id), `payout_bad_sign` (each API-5 sign spoiled).
  */
 export const SIM_MODES = [
   "not_found",
@@ -67,6 +82,12 @@ export const SIM_MODES = [
   "api2_amount_string",
   "api2_time_seconds",
   "api2_bad_sign",
+  // Payouts (API-4, API-5 and the payout status query), and two broken ones for certify.
+  "payout_refuse",
+  "payout_lost_callback",
+  "payout_auto_pay",
+  "payout_not_idempotent",
+  "payout_bad_sign",
 ] as const;
 export type SimMode = (typeof SIM_MODES)[number];
 
@@ -225,6 +246,8 @@ export interface SimOptions {
 export interface Sim {
   readonly server: Server;
   readonly orders: ReadonlyMap<string, SimOrder>;
+  /** The payouts taken through API-4, by payout_no (sim-payouts.ts). */
+  readonly payouts: ReadonlyMap<string, SimPayout>;
   /** The exchange-rate API: its request count, mode, key and table, changeable while running. */
   readonly fx: FxRateApi;
   /** `POST /webhooks`: the webhooks received (with `webhookSecrets`). */
@@ -239,65 +262,8 @@ export interface Sim {
   close(): Promise<void>;
 }
 
-const FORM_LIMIT = 8 * 1024;
-
-/**
- * A url-encoded form body of at most `limit` bytes; undefined as soon as the declared or received
- * length passes it (the rest of the body then flows into nothing, so the 413 can still be sent).
- */
-function readForm(req: IncomingMessage, limit: number): Promise<URLSearchParams | undefined> {
-  if (Number(req.headers["content-length"] ?? 0) > limit) {
-    req.resume();
-    return Promise.resolve(undefined);
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const onData = (chunk: Buffer): void => {
-      total += chunk.length;
-      if (total > limit) {
-        req.off("data", onData).off("end", onEnd);
-        req.resume();
-        resolve(undefined);
-      } else chunks.push(chunk);
-    };
-    const onEnd = (): void => resolve(new URLSearchParams(Buffer.concat(chunks).toString("utf8")));
-    req.on("data", onData).on("end", onEnd).once("error", reject);
-  });
-}
-const PAGE_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
 const OUTCOME_OF: Record<0 | 1 | 2, OutcomeName> = { 0: "failed", 1: "success", 2: "processing" };
 const STATUS_OF_OUTCOME: Record<OutcomeName, 0 | 1 | 2> = { failed: 0, success: 1, processing: 2 };
-
-function send(
-  res: ServerResponse,
-  status: number,
-  type: string,
-  body: string,
-  extra: Record<string, string> = {},
-) {
-  res.writeHead(status, {
-    "content-type": type,
-    "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
-    ...extra,
-  });
-  res.end(body);
-}
-
-function html(res: ServerResponse, status: number, body: string): void {
-  send(res, status, "text/html; charset=utf-8", body, {
-    "content-security-policy": PAGE_CSP,
-    "referrer-policy": "no-referrer",
-    "x-frame-options": "DENY",
-  });
-}
-
-function json(res: ServerResponse, status: number, value: unknown): void {
-  send(res, status, "application/json; charset=utf-8", JSON.stringify(value));
-}
 
 function seconds(text: string | null, fallback: number): number | undefined {
   if (text === null || text.trim() === "") return fallback;
@@ -315,6 +281,9 @@ function seconds(text: string | null, fallback: number): number | undefined {
  * - `POST /pay/page/:orderNo/action`: one outcome button; sends the callback(s) with the SDK
  *   sender, then redirects (303) to `GET /pay/page/:orderNo/result?key=…&events=…`;
  * - `GET /pay/page/:orderNo/events?key=…`: the order's callbacks and answers as JSON;
+ * - `POST /payout/request` (API-4), `GET /payout/:payoutNo` (the payout page, its buttons post to
+ *   `/payout/:payoutNo/action` and send API-5), `GET /payout/:payoutNo/events` and
+ *   `POST /payout/status` (the payout status query): the payouts (sim-payouts.ts);
  * - `GET /fx/rate?from=…&to=…`: the exchange-rate API (fx-rate-api.ts);
  * - `GET /healthz`, `GET /` and `GET /static/sim.css`.
  */
@@ -564,22 +533,27 @@ export function createSim(options: SimOptions): Sim {
   }
 
   /**
-   * API-3, through the SDK's status query handler, served by the integration whose token the
-   * request carries; its modes may delay the answer, or replace it by garbage, a wrong sign or
-   * `order_not_found`.
+   * A status query (API-3, or the payout status query) through the SDK handler `build` gives,
+   * served by the integration whose token the request carries; its modes may delay the answer,
+   * or replace it by garbage or a wrong sign (`not_found` is the handler's lookup's to apply).
    */
-  async function statusQuery(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serveStatusQuery(
+    req: IncomingMessage,
+    res: ServerResponse,
+    label: string,
+    build: (integration: SimIntegration | undefined, modes: readonly SimMode[]) => RequestHandler,
+  ): Promise<void> {
     const integration = holderOf(await integrationsNow(), headerValue(req.headers, TOKEN_HEADER));
     const modes = modesOf(integration);
     if (modes.includes("slow")) {
-      log(`API-3: answering in ${slowMs} ms (mode slow)`);
+      log(`${label}: answering in ${slowMs} ms (mode slow)`);
       await pause(slowMs);
       // The CRM gave up meanwhile: nothing left to answer (or to read).
       if (req.socket.destroyed) return;
     }
     if (modes.includes("garbage")) {
       req.resume();
-      log("API-3: answered garbage (mode garbage)");
+      log(`${label}: answered garbage (mode garbage)`);
       return send(
         res,
         200,
@@ -587,25 +561,7 @@ export function createSim(options: SimOptions): Sim {
         '{"result":true,"msg":"ok","data":{"order_no":',
       );
     }
-    const handler = createStatusQueryHandler({
-      tokens: integration ? tokensOf(integration) : () => [],
-      lookup(orderNo, query) {
-        if (!integration) return null;
-        if (modes.includes("not_found")) {
-          log(`API-3 order ${orderNo}: not found (mode not_found)`);
-          return null;
-        }
-        return orderStatus(integration, orderNo, query);
-      },
-      onReject(r) {
-        log(
-          `API-3 refused (${r.status} ${r.reason}): ${r.message}${r.stringA ? `; our StringA: ${r.stringA}` : ""}`,
-        );
-      },
-      onError(error) {
-        log(`API-3 error: ${error instanceof Error ? error.message : String(error)}`);
-      },
-    });
+    const handler = build(integration, modes);
     const output = await new Promise<HandlerOutput>((resolve) => {
       const headers: Record<string, string> = {};
       const capture = {
@@ -626,10 +582,66 @@ export function createSim(options: SimOptions): Sim {
         /"sign":"([0-9A-F])/,
         (_m, first: string) => `"sign":"${first === "0" ? "1" : "0"}`,
       );
-      log("API-3: the data's sign was spoiled (mode bad_sign)");
+      log(`${label}: the data's sign was spoiled (mode bad_sign)`);
     }
     send(res, output.status, output.headers["content-type"] ?? "application/json; charset=utf-8", body);
   }
+
+  /** API-3 through the SDK's status query handler (`not_found` answers `order_not_found`). */
+  function statusQuery(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return serveStatusQuery(req, res, "API-3", (integration, modes) =>
+      createStatusQueryHandler({
+        tokens: integration ? tokensOf(integration) : () => [],
+        lookup(orderNo, query) {
+          if (!integration) return null;
+          if (modes.includes("not_found")) {
+            log(`API-3 order ${orderNo}: not found (mode not_found)`);
+            return null;
+          }
+          return orderStatus(integration, orderNo, query);
+        },
+        onReject(r) {
+          log(
+            `API-3 refused (${r.status} ${r.reason}): ${r.message}${r.stringA ? `; our StringA: ${r.stringA}` : ""}`,
+          );
+        },
+        onError(error) {
+          log(`API-3 error: ${error instanceof Error ? error.message : String(error)}`);
+        },
+      }),
+    );
+  }
+
+  const payouts = createSimPayouts({
+    callbackUrl: options.callbackUrl,
+    log,
+    maxPayouts: maxOrders,
+    deadlineMs,
+    ...(options.currencyExponents === undefined ? {} : { currencyExponents: options.currencyExponents }),
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    integrationsNow,
+    holderOf,
+    modesOf,
+    tokensOf,
+    serveStatusQuery,
+    schedule(fn, ms) {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        fn();
+      }, ms);
+      timer.unref();
+      timers.add(timer);
+    },
+    async track(work) {
+      inflight.add(work);
+      try {
+        await work;
+      } finally {
+        inflight.delete(work);
+      }
+    },
+    nextEventId: () => nextEventId++,
+  });
 
   /** Sends one callback now and records it in `event`. */
   async function deliver(order: SimOrder, event: SimEvent, time?: number): Promise<void> {
@@ -772,10 +784,12 @@ export function createSim(options: SimOptions): Sim {
 
     if (path === "/pay/url") return api1(req, res);
     if (path === STATUS_QUERY_PATH) return statusQuery(req, res);
+    if (path === PAYOUT_REQUEST_PATH) return payouts.request(req, res);
+    if (path === PAYOUT_STATUS_PATH) return payouts.status(req, res);
     if (path === "/fx/rate") return fx.handle(req, res, url);
     if (path === "/webhooks") return webhooks.handle(req, res);
     if (path === "/healthz" && (method === "GET" || method === "HEAD")) {
-      return json(res, 200, { status: "ok", orders: orders.size });
+      return json(res, 200, { status: "ok", orders: orders.size, payouts: payouts.payouts.size });
     }
     if (path === "/static/sim.css" && method === "GET") {
       return send(res, 200, "text/css; charset=utf-8", STYLESHEET, {
@@ -786,9 +800,19 @@ export function createSim(options: SimOptions): Sim {
       return html(
         res,
         200,
-        homePage({ callbackEndpoint: endpoint, orders: orders.size, publicUrl, modes: globalModes }),
+        homePage({
+          callbackEndpoint: endpoint,
+          payoutCallbackEndpoint: payouts.endpoint,
+          orders: orders.size,
+          payouts: [...payouts.payouts.values()],
+          publicUrl,
+          modes: globalModes,
+        }),
       );
     }
+
+    const payoutMatch = /^\/payout\/([^/]+)(?:\/(action|events))?$/.exec(path);
+    if (payoutMatch) return payouts.page(req, res, payoutMatch[1]!, payoutMatch[2]);
 
     const match = /^\/pay\/page\/([^/]+)(?:\/(action|result|events))?$/.exec(path);
     if (!match) return html(res, 404, messagePage("Not found", "There is nothing here."));
@@ -880,6 +904,7 @@ export function createSim(options: SimOptions): Sim {
   return {
     server,
     orders,
+    payouts: payouts.payouts,
     fx,
     webhooks,
     publicUrl: () => publicUrl,
@@ -893,6 +918,7 @@ export function createSim(options: SimOptions): Sim {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       fx.close();
+      payouts.cancelScheduled();
       for (const order of orders.values()) {
         for (const e of order.events) {
           if (e.state === "scheduled") {

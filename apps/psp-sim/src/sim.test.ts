@@ -207,7 +207,7 @@ describe("psp-sim payment page", () => {
 describe("psp-sim service", () => {
   it("answers /healthz, its home page, 404 and 405", async () => {
     const { sim } = await setup();
-    expect(await (await fetch(`${sim.url}/healthz`)).json()).toEqual({ status: "ok", orders: 0 });
+    expect(await (await fetch(`${sim.url}/healthz`)).json()).toEqual({ status: "ok", orders: 0, payouts: 0 });
     const home = await (await fetch(`${sim.url}/`)).text();
     expect(home).toContain(`POST ${sim.url}/pay/url`);
     expect(home).not.toContain(TOKEN);

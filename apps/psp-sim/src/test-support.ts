@@ -10,7 +10,13 @@ import {
   parseAmount,
   parseCallback,
   parseFlatJson,
+  parsePayoutCallback,
+  parsePayoutRequestAnswer,
+  parsePayoutStatusAnswer,
+  type StatusAnswer,
   sign,
+  signPayoutRequest,
+  signPayoutStatusQuery,
   verify,
 } from "@psphub/protocol";
 import { type Api1ParamConfig, defaultApi1ParamConfig, toConfiguredKeys } from "@psphub/protocol/admin";
@@ -25,6 +31,12 @@ type CrmOrder = {
   status: "pending" | "processing" | "succeeded" | "failed";
 };
 
+type CrmPayout = {
+  amountMinor: bigint;
+  currency: string;
+  status: "sent" | "processing" | "paid" | "failed";
+};
+
 /**
  * A small fake CRM on loopback: API-2 with the spec's checks (docs/psp-open-api.md#api-2-checks:
  * header token, sign over the raw body with the protocol's verify, order, currency, amount in
@@ -33,16 +45,24 @@ type CrmOrder = {
  */
 export async function fakeCrm(tokens: Record<string, string> = { [MERCHANT]: TOKEN }) {
   const orders = new Map<string, CrmOrder>();
+  const payouts = new Map<string, CrmPayout>();
   const received: Array<{ body: string; answer: number; type?: string }> = [];
+  const payoutReceived: Array<{ body: string; answer: number; type?: string }> = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString("utf8");
+    const isPayout = req.url === "/api/psp/payout/callback";
     const answer = (type?: CallbackErrorType) => {
-      received.push({ body, answer: type ? 400 : 204, ...(type ? { type } : {}) });
+      (isPayout ? payoutReceived : received).push({
+        body,
+        answer: type ? 400 : 204,
+        ...(type ? { type } : {}),
+      });
       if (!type) return void res.writeHead(204).end();
       res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify(callbackErrorBody(type)));
     };
+    if (isPayout) return payoutCallback(body, req.headers["crm-pay-token"], answer);
     if (req.url !== "/api/psp/pay/callback") return answer("payment_not_found");
     let parsed: ReturnType<typeof parseFlatJson>;
     try {
@@ -74,6 +94,43 @@ export async function fakeCrm(tokens: Record<string, string> = { [MERCHANT]: TOK
     order.status = next;
     return answer();
   });
+
+  /** API-5 with the contract's checks (docs/psp-open-api.md#api-5): the amount exactly API-4's. */
+  function payoutCallback(
+    body: string,
+    header: string | string[] | undefined,
+    answer: (type?: CallbackErrorType) => void,
+  ) {
+    let parsed: ReturnType<typeof parseFlatJson>;
+    try {
+      parsed = parseFlatJson(body);
+    } catch {
+      return answer("request_malformed");
+    }
+    const cb = parsePayoutCallback(parsed.params, parsed.literals);
+    if (!cb.ok) return answer("request_malformed");
+    const token = tokens[cb.callback.merchantId];
+    if (token === undefined) return answer("psp_setting_not_found");
+    if (header !== token || !verify(body, token)) return answer("psp_token_invalid");
+    const payout = payouts.get(cb.callback.orderNo);
+    if (!payout) return answer("payment_not_found");
+    if (cb.callback.currency !== payout.currency) return answer("payment_currency_not_allowed");
+    let paid: bigint;
+    try {
+      paid = parseAmount(cb.callback.amountText, isoExponent(payout.currency)!);
+    } catch {
+      return answer("payment_amount_not_allowed");
+    }
+    if (paid !== payout.amountMinor) return answer("payment_amount_not_allowed");
+    const next = ({ 0: "failed", 1: "paid", 2: "processing" } as const)[cb.callback.status as 0 | 1 | 2];
+    if (!next) return answer("payment_status_not_allowed");
+    if (payout.status === next) return answer();
+    if (payout.status === "paid" || payout.status === "failed") {
+      return answer(next === "processing" ? "payment_status_not_allowed" : "payment_status_not_pending");
+    }
+    payout.status = next;
+    return answer();
+  }
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
@@ -84,7 +141,7 @@ export async function fakeCrm(tokens: Record<string, string> = { [MERCHANT]: TOK
         server.close(() => resolve());
       }),
   );
-  return { callbackUrl: `http://127.0.0.1:${port}/api/psp`, orders, received };
+  return { callbackUrl: `http://127.0.0.1:${port}/api/psp`, orders, received, payouts, payoutReceived };
 }
 
 /** Closed after each test by {@link closeAll}. */
@@ -179,5 +236,89 @@ export async function setup(overrides: Partial<SimOptions> = {}, crmTokens?: Rec
       parsed: parseCallback(parseFlatJson(r.body).params, parseFlatJson(r.body).literals),
     }));
 
-  return { sim, crm, logs, api1, press, events, callbacks };
+  let payoutCounter = 0;
+
+  /** The CRM's side of API-4: record a payout and ask the simulator to pay it. */
+  async function api4(
+    over: Partial<Parameters<typeof signPayoutRequest>[0]> = {},
+    opts: { token?: string; header?: string; test?: boolean } = {},
+  ) {
+    const p = {
+      merchantId: MERCHANT,
+      payoutNo: `po${String(++payoutCounter).padStart(10, "0")}`,
+      amountMinor: 9550n,
+      decimals: 2,
+      currency: "USD",
+      userId: "u1",
+      fields: { iban: "DE89370400440532013000" },
+      time: Date.now(),
+      ...over,
+    };
+    if (!crm.payouts.has(p.payoutNo))
+      crm.payouts.set(p.payoutNo, { amountMinor: p.amountMinor, currency: p.currency, status: "sent" });
+    const res = await fetch(`${sim.url}/payout/request`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "crm-pay-token": opts.header ?? opts.token ?? TOKEN,
+        ...(opts.test ? { "x-psphub-test": "1" } : {}),
+      },
+      body: JSON.stringify(signPayoutRequest(p, opts.token ?? TOKEN)),
+    });
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    return { status: res.status, body, answer: parsePayoutRequestAnswer(body), payoutNo: p.payoutNo };
+  }
+
+  /** The CRM's payout status query; a found answer's data is verified and parsed. */
+  async function payoutStatus(
+    payoutNo: string,
+    merchantId = MERCHANT,
+  ): Promise<{ http: number; answer: StatusAnswer; status?: number; data?: Record<string, unknown> }> {
+    const res = await fetch(`${sim.url}/payout/status`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "crm-pay-token": TOKEN },
+      body: JSON.stringify(signPayoutStatusQuery({ merchantId, payoutNo, time: Date.now() }, TOKEN)),
+    });
+    const answer = parsePayoutStatusAnswer(await res.text());
+    if (answer.kind !== "found") return { http: res.status, answer };
+    const data = parseFlatJson(answer.dataText);
+    const parsed = parsePayoutCallback(data.params, data.literals);
+    return {
+      http: res.status,
+      answer,
+      data: { ...data.params },
+      ...(parsed.ok && verify(answer.dataText, TOKEN) ? { status: parsed.callback.status } : {}),
+    };
+  }
+
+  /** Presses a button on a payout page like a browser (its key read from the page). */
+  async function pressPayout(payoutNo: string, action: string, key?: string) {
+    const page = await (await fetch(`${sim.url}/payout/${payoutNo}`)).text();
+    const formKey = key ?? /name="key" value="([0-9a-f]+)"/.exec(page)?.[1] ?? "";
+    const res = await fetch(`${sim.url}/payout/${payoutNo}/action`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ key: formKey, action }).toString(),
+      redirect: "manual",
+    });
+    if (res.status !== 303) return { status: res.status, html: await res.text() };
+    const after = await fetch(new URL(res.headers.get("location")!, sim.url));
+    return { status: after.status, html: await after.text() };
+  }
+
+  /** The API-5 callbacks the CRM received, parsed. */
+  const payoutCallbacks = () =>
+    crm.payoutReceived.map((r) => {
+      const { params, literals } = parseFlatJson(r.body);
+      const parsed = parsePayoutCallback(params, literals);
+      return { ...r, callback: parsed.ok ? parsed.callback : undefined };
+    });
+
+  return { sim, crm, logs, api1, press, events, callbacks, api4, payoutStatus, pressPayout, payoutCallbacks };
 }

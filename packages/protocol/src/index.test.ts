@@ -30,6 +30,19 @@ describe("index", () => {
       "parseWebhookSecret",
       "newWebhookSecret",
       "WEBHOOK_HEADERS",
+      "PAYOUT_REQUEST_PATH",
+      "PAYOUT_STATUS_PATH",
+      "PAYOUT_CALLBACK_PATH",
+      "PAYOUT_NOT_FOUND",
+      "PAYOUT_REQUEST_KEYS",
+      "PAYOUT_CALLBACK_FIELDS",
+      "isPayoutRequestKey",
+      "signPayoutRequest",
+      "parsePayoutRequestAnswer",
+      "parsePayoutCallback",
+      "signPayoutStatusQuery",
+      "parsePayoutStatusAnswer",
+      "signPayoutCallback",
     ]) {
       expect(protocol, name).toHaveProperty(name);
     }

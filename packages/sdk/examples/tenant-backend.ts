@@ -1,5 +1,6 @@
 // A complete tenant backend: API-1 on POST /pay/url, a one-button payment page, API-2 after paying,
-// and API-3 on POST /pay/status so the CRM can ask where an order stands.
+// API-3 on POST /pay/status so the CRM can ask where an order stands, and payouts: API-4 on
+// POST /payout/request, API-5 once paid out, and the payout status query on POST /payout/status.
 import { createServer } from "node:http";
 import * as sdk from "@psphub/sdk";
 
@@ -41,10 +42,39 @@ const api3 = sdk.createStatusQueryHandler({
 const payUrl = sdk.toNodeHandler(api1);
 const payStatus = sdk.toNodeHandler(api3);
 
+// Payouts. API-4 must be idempotent by payout_no: the CRM sends a payout again when it missed the
+// answer. oncePerPayout answers a repeat from memory; a real backend keeps payouts in its database.
+const payouts = new Map<string, { status: 0 | 1 | 2; amount: string; currency: string }>();
+async function payOut(req: sdk.PayoutRequest) {
+  // Send the money here (your bank or provider); this example pays at once. Record it first.
+  payouts.set(req.payoutNo, { status: 1, amount: req.amount, currency: req.currency });
+  const callback = sdk.buildPayoutCallback(req, { status: "success", transactionId: `po-${req.payoutNo}` });
+  return sdk.sendPayoutCallback({ callbackUrl, token, callback, deadlineMs: 10 * 60_000 });
+}
+const api4 = sdk.createPayoutRequestHandler({
+  tokens: [token],
+  onPayout: sdk.oncePerPayout((req) => {
+    payouts.set(req.payoutNo, { status: 2, amount: req.amount, currency: req.currency });
+    setTimeout(() => void payOut(req), 0);
+    return { accepted: true, transactionId: `po-${req.payoutNo}` }; // or { accepted: false, msg }
+  }),
+});
+const payoutStatus = sdk.createPayoutStatusHandler({
+  tokens: [token],
+  lookup(payoutNo) {
+    const payout = payouts.get(payoutNo); // undefined: answered as payout_not_found
+    return payout ? { ...payout, transactionId: `po-${payoutNo}` } : null;
+  },
+});
+const payoutRequest = sdk.toNodeHandler(api4);
+const payoutStatusQuery = sdk.toNodeHandler(payoutStatus);
+
 createServer(async (req, res) => {
   const url = new URL(req.url ?? "/", base);
   if (url.pathname === "/pay/url") return payUrl(req, res);
   if (url.pathname === "/pay/status") return payStatus(req, res);
+  if (url.pathname === "/payout/request") return payoutRequest(req, res);
+  if (url.pathname === "/payout/status") return payoutStatusQuery(req, res);
   const order = orders.get(url.searchParams.get("order") ?? "");
   if (url.pathname !== "/checkout" || !order) return void res.writeHead(404).end();
   res.setHeader("content-type", "text/html; charset=utf-8");

@@ -13,13 +13,8 @@ export interface RetryPolicy {
   readonly jitter?: boolean;
 }
 
-/** Options of {@link sendCallback}. */
-export interface SendCallbackOptions {
-  /** `CRM_Callback_URL` from the back office (`/pay/callback` is appended), or the full endpoint. */
-  readonly callbackUrl: string;
-  /** The integration's token: sent as `crm-pay-token` and used to sign. */
-  readonly token: string;
-  readonly callback: Callback;
+/** How {@link sendCallback} and `sendPayoutCallback` post and retry (everything but what is sent). */
+export interface DeliveryOptions {
   /**
    * Retry until this many ms after the first attempt: no attempt starts later (one in flight
    * may still take `attemptTimeoutMs`). 0 sends exactly once. Default 60 s.
@@ -36,6 +31,15 @@ export interface SendCallbackOptions {
   readonly onAttempt?: (info: AttemptInfo) => void;
   /** For tests: jitter source in [0, 1). Default `Math.random`. */
   readonly random?: () => number;
+}
+
+/** Options of {@link sendCallback}. */
+export interface SendCallbackOptions extends DeliveryOptions {
+  /** `CRM_Callback_URL` from the back office (`/pay/callback` is appended), or the full endpoint. */
+  readonly callbackUrl: string;
+  /** The integration's token: sent as `crm-pay-token` and used to sign. */
+  readonly token: string;
+  readonly callback: Callback;
 }
 
 /** One attempt, as told to `onAttempt`. */
@@ -172,6 +176,20 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
 export async function sendCallback(options: SendCallbackOptions): Promise<SendCallbackResult> {
   const url = callbackEndpoint(options.callbackUrl);
   const { body } = encodeCallback(options.callback, options.token);
+  return deliver(url, body, options.token, isFinalCallbackStatus(options.callback.status), options);
+}
+
+/**
+ * Posts a signed body (API-2's or API-5's) to `url` with the token header, retrying by the rules
+ * of {@link sendCallback}; `final` tells whether its status is 0 or 1 (for `done_conflicting`).
+ */
+export async function deliver(
+  url: string,
+  body: string,
+  token: string,
+  final: boolean,
+  options: DeliveryOptions,
+): Promise<SendCallbackResult> {
   const deadlineMs = nonNegative(options.deadlineMs, 60_000, "deadlineMs");
   const attemptTimeoutMs = nonNegative(options.attemptTimeoutMs, 10_000, "attemptTimeoutMs");
   const baseMs = nonNegative(options.retry?.baseMs, 500, "retry.baseMs");
@@ -180,7 +198,6 @@ export async function sendCallback(options: SendCallbackOptions): Promise<SendCa
   const random = options.random ?? Math.random;
   const doFetch = options.fetch ?? globalThis.fetch;
   if (typeof doFetch !== "function") throw new SdkError("invalid_config", "no fetch: pass options.fetch");
-  const final = isFinalCallbackStatus(options.callback.status);
 
   const deadlineAt = Date.now() + deadlineMs;
   let attempts = 0;
@@ -201,7 +218,7 @@ export async function sendCallback(options: SendCallbackOptions): Promise<SendCa
         headers: {
           "content-type": "application/json",
           accept: "application/json",
-          [TOKEN_HEADER]: options.token,
+          [TOKEN_HEADER]: token,
         },
         body,
         redirect: "manual",

@@ -126,8 +126,24 @@ export function encodeCallback(
   if (typeof callback !== "object" || callback === null) {
     throw new SdkError("invalid_callback", "the callback must be an object");
   }
+  return encodeSigned("order_no", requireText(callback.orderNo, "orderNo"), callback, token, now);
+}
+
+/** The fields an API-2 or API-5 body shares (everything but the order or payout number). */
+export type SignedResultFields = Omit<Callback, "orderNo">;
+
+/**
+ * Encodes and signs an API-2 body (`idKey` `order_no`) or an API-5 body (`payout_no`,
+ * payout-callback.ts): the same fields, checks and literal amount, in the API-2 table's order.
+ */
+export function encodeSigned(
+  idKey: "order_no" | "payout_no",
+  id: string,
+  callback: SignedResultFields,
+  token: string,
+  now: () => number,
+): EncodedCallback {
   const merchantId = requireText(callback.merchantId, "merchantId");
-  const orderNo = requireText(callback.orderNo, "orderNo");
   const currency = requireText(callback.currency, "currency");
   const amount = requireText(callback.amount, "amount");
   if (!isJsonNumberText(amount) || amount.startsWith("-")) {
@@ -151,7 +167,7 @@ export function encodeCallback(
   // The API-2 table's order (docs/psp-open-api.md#api-2-fields); the order does not matter for the signature.
   const params: FlatParams = {
     merchant_id: merchantId,
-    order_no: orderNo,
+    [idKey]: id,
     ...(transactionId === undefined ? {} : { transaction_id: transactionId }),
     amount: amountValue,
     currency,
@@ -175,6 +191,15 @@ export function encodeCallback(
  * `/pay/callback` is used as it is. Throws `invalid_url` unless absolute `http:`/`https:`.
  */
 export function callbackEndpoint(callbackUrl: string): string {
+  return endpointOf(callbackUrl, "/pay/callback");
+}
+
+/**
+ * `callbackUrl` checked (absolute http(s), no user info, query or fragment) with `path` appended
+ * unless it already ends in it. For `/payout/callback`, the API-2 endpoint (a URL ending in
+ * `/pay/callback`) has its last part replaced. Throws `invalid_url`.
+ */
+export function endpointOf(callbackUrl: string, path: "/pay/callback" | "/payout/callback"): string {
   let url: URL;
   try {
     url = new URL(callbackUrl);
@@ -190,7 +215,9 @@ export function callbackEndpoint(callbackUrl: string): string {
   if (url.search !== "" || url.hash !== "") {
     throw new SdkError("invalid_url", "the callback URL must not have a query or fragment");
   }
-  const path = url.pathname.replace(/\/+$/, "");
-  if (!path.endsWith("/pay/callback")) url.pathname = `${path}/pay/callback`;
+  const base = url.pathname.replace(/\/+$/, "");
+  if (base.endsWith(path)) return url.href;
+  const api2 = "/pay/callback";
+  url.pathname = `${path !== api2 && base.endsWith(api2) ? base.slice(0, -api2.length) : base}${path}`;
   return url.href;
 }

@@ -8,6 +8,8 @@ export type SdkErrorCode =
   | "invalid_url"
   /** A framework handed the API-1 handler an already parsed body: the raw text is needed. */
   | "raw_body_required"
+  /** `oncePerPayout`: a payout_no came again with another amount or currency than it first had. */
+  | "payout_conflict"
   | WebhookVerificationCode;
 
 /** Codes of {@link WebhookVerificationError}: why `verifyWebhook` refused a request. */

@@ -16,13 +16,24 @@ describe("index", () => {
       "SdkError",
       "verifyWebhook",
       "WebhookVerificationError",
+      "createPayoutRequestHandler",
+      "oncePerPayout",
+      "createPayoutStatusHandler",
+      "buildPayoutCallback",
+      "encodePayoutCallback",
+      "payoutCallbackEndpoint",
+      "sendPayoutCallback",
+      "payoutTestHookSteps",
     ]) {
       expect(sdk, name).toHaveProperty(name);
     }
   });
 
-  it("keeps the node:http plumbing of the adapters internal", () => {
+  it("keeps the node:http plumbing of the adapters and the shared cores internal", () => {
     expect(sdk).not.toHaveProperty("readNodeBody");
     expect(sdk).not.toHaveProperty("writeNodeOutput");
+    expect(sdk).not.toHaveProperty("deliver");
+    expect(sdk).not.toHaveProperty("encodeSigned");
+    expect(sdk).not.toHaveProperty("createStatusHandler");
   });
 });

@@ -1,6 +1,7 @@
 // @psphub/sdk: what a tenant backend needs to speak the PSP Open API with the CRM.
 // API-1 (the CRM asks for a payment URL), API-2 (the tenant reports the result), API-3 (the
-// CRM asks where an order stands), and verifying the CRM's outbound webhooks.
+// CRM asks where an order stands), the payouts (API-4 the CRM asks to pay a client out, API-5
+// the tenant reports it, the payout status query), and verifying the CRM's outbound webhooks.
 // Depends on @psphub/protocol only; no framework, no `node:` imports.
 
 export {
@@ -39,6 +40,7 @@ export {
 } from "./callback.js";
 export {
   type AttemptInfo,
+  type DeliveryOptions,
   type RetryPolicy,
   type SendCallbackOptions,
   type SendCallbackResult,
@@ -50,6 +52,34 @@ export {
   type WebhookVerificationCode,
   WebhookVerificationError,
 } from "./errors.js";
+export {
+  buildPayoutCallback,
+  type CallbackPayout,
+  encodePayoutCallback,
+  type PayoutCallback,
+  type PayoutOutcome,
+  payoutCallbackEndpoint,
+  type SendPayoutCallbackOptions,
+  sendPayoutCallback,
+} from "./payout-callback.js";
+export {
+  createPayoutRequestHandler,
+  type OncePerPayoutOptions,
+  oncePerPayout,
+  type PayoutAnswer,
+  type PayoutRejection,
+  type PayoutRequest,
+  type PayoutRequestHandler,
+  type PayoutRequestHandlerOptions,
+} from "./payout-handler.js";
+export {
+  createPayoutStatusHandler,
+  type PayoutStatus,
+  type PayoutStatusHandler,
+  type PayoutStatusHandlerOptions,
+  type PayoutStatusQuery,
+  type PayoutStatusRejection,
+} from "./payout-status-handler.js";
 export {
   type HandlerInput,
   type HandlerOutput,
@@ -68,7 +98,7 @@ export {
   type StatusQueryHandlerOptions,
   type StatusQueryRejection,
 } from "./status-query-handler.js";
-export { type TestHookStep, testHookSteps } from "./test-hooks.js";
+export { payoutTestHookSteps, type TestHookStep, testHookSteps } from "./test-hooks.js";
 export {
   DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
   type VerifiedWebhook,

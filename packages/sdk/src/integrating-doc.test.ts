@@ -66,4 +66,21 @@ describe("docs/integrating.md", () => {
     expect(parsed.kind === "found" && verify(parsed.dataText, v.token)).toBe(true);
     expect(parseStatusAnswer(/```json\n(\{"result":false[^\n]*)\n```/.exec(doc)![1]!).kind).toBe("not_found");
   });
+
+  it("shows the api4-sample and api5-sample bodies in its payouts section, and the SDK's payout handlers", () => {
+    const payouts = doc.slice(doc.indexOf('<a id="payouts"></a>'), doc.indexOf("## Token rotation"));
+    for (const name of ["api4-sample", "api5-sample"]) {
+      const v = vector(name);
+      expect(payouts).toContain(`\`\`\`json\n${v.body}\n\`\`\``);
+      expect(verify(v.body, v.token)).toBe(true);
+    }
+    expect(payouts).toContain(`with token \`${vector("api4-sample").token}\``);
+    for (const name of [
+      "createPayoutRequestHandler",
+      "oncePerPayout",
+      "sendPayoutCallback",
+      "createPayoutStatusHandler",
+    ])
+      expect(payouts).toContain(`sdk.${name}(`);
+  });
 });

@@ -2,7 +2,18 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { parseCallback, parseFlatJson, parseStatusAnswer, signStatusQuery, verify } from "@psphub/protocol";
+import {
+  parseCallback,
+  parseFlatJson,
+  parsePayoutCallback,
+  parsePayoutRequestAnswer,
+  parsePayoutStatusAnswer,
+  parseStatusAnswer,
+  signPayoutRequest,
+  signPayoutStatusQuery,
+  signStatusQuery,
+  verify,
+} from "@psphub/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, listen, readText, SAMPLE_ORDER, signedApi1Body, TOKEN } from "./test-support.js";
 
@@ -38,13 +49,16 @@ describe("the README's tenant backend example", () => {
     expect(block?.[1]).toBe(readFileSync(examplePath, "utf8"));
   });
 
-  it("runs: answers API-1, shows the page, calls back a CRM that verifies the sign, and answers status queries", async () => {
+  it("runs: answers API-1, shows the page, calls back a CRM that verifies the sign, answers status queries, and pays out once", async () => {
     const callbacks: string[] = [];
+    const payoutCallbacks: string[] = [];
     const crm = await listen(async (req, res) => {
       const body = await readText(req);
-      callbacks.push(body);
+      (req.url === "/api/psp/payout/callback" ? payoutCallbacks : callbacks).push(body);
       const ok =
-        req.url === "/api/psp/pay/callback" && req.headers["crm-pay-token"] === TOKEN && verify(body, TOKEN);
+        (req.url === "/api/psp/pay/callback" || req.url === "/api/psp/payout/callback") &&
+        req.headers["crm-pay-token"] === TOKEN &&
+        verify(body, TOKEN);
       res.writeHead(ok ? 204 : 400).end();
     });
     cleanups.push(crm.close);
@@ -117,5 +131,59 @@ describe("the README's tenant backend example", () => {
       status: 1,
       userId: "u1",
     });
+
+    // Payouts: API-4 (twice: one payout), its API-5, and the payout status query.
+    const merchantId = SAMPLE_ORDER.named.merchant_id as string;
+    const payout = (time: number) =>
+      fetch(`${base}/payout/request`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "crm-pay-token": TOKEN },
+        body: JSON.stringify(
+          signPayoutRequest(
+            {
+              merchantId,
+              payoutNo: "p0bhyp3lqm1x",
+              amountMinor: 9550n,
+              decimals: 2,
+              currency: "USD",
+              userId: "u1",
+              fields: { iban: "DE89370400440532013000" },
+              time,
+            },
+            TOKEN,
+          ),
+        ),
+      });
+    const first = parsePayoutRequestAnswer(await (await payout(Date.now())).json());
+    const again = parsePayoutRequestAnswer(await (await payout(Date.now() + 1)).json());
+    expect(first).toEqual({ kind: "accepted", transactionId: "po-p0bhyp3lqm1x", msg: "ok" });
+    expect(again).toEqual(first);
+    const payoutStatusOf = async (payoutNo: string) => {
+      const res = await fetch(`${base}/payout/status`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "crm-pay-token": TOKEN },
+        body: JSON.stringify(signPayoutStatusQuery({ merchantId, payoutNo, time: Date.now() }, TOKEN)),
+      });
+      const answer = parsePayoutStatusAnswer(await res.text());
+      if (answer.kind !== "found") return answer.kind;
+      expect(verify(answer.dataText, TOKEN)).toBe(true);
+      return JSON.parse(answer.dataText).status as number;
+    };
+    for (let i = 0; i < 100 && payoutCallbacks.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(payoutCallbacks).toHaveLength(1);
+    const sent = parseFlatJson(payoutCallbacks[0]!);
+    expect(parsePayoutCallback(sent.params, sent.literals)).toMatchObject({
+      ok: true,
+      callback: {
+        orderNo: "p0bhyp3lqm1x",
+        amountText: "95.5",
+        currency: "USD",
+        status: 1,
+        transactionId: "po-p0bhyp3lqm1x",
+      },
+    });
+    expect(await payoutStatusOf("p0bhyp3lqm1x")).toBe(1);
+    expect(await payoutStatusOf("p-unknown")).toBe("not_found");
   }, 30_000);
 });

@@ -106,6 +106,137 @@ function statusFailure(status: number, msg: string, code: string): HandlerOutput
 
 const OUTCOME_OF: Record<CallbackStatusValue, OutcomeName> = { 0: "failed", 1: "success", 2: "processing" };
 
+/** A status as a lookup answers it, by number or by name, as an outcome name. */
+export const outcomeOf = (status: CallbackStatusValue | OutcomeName): OutcomeName =>
+  isCallbackStatus(status) ? OUTCOME_OF[status] : status;
+
+/** The options every status handler takes (the order's and the payout's), `Q` its query. */
+export interface StatusHandlerOptions<Q, S> {
+  readonly token?: string;
+  readonly tokens?: TokenSource;
+  lookup(id: string, query: Q): S | null | Promise<S | null>;
+  readonly maxClockSkewMs?: number;
+  readonly maxBodyBytes?: number;
+  onReject?(rejection: CheckRejection): void;
+  onError?(error: unknown): void;
+  readonly now?: () => number;
+}
+
+/** What makes one status handler: the key it reads, where it is, and how it answers. */
+export interface StatusHandlerKind<Q, S> {
+  /** The factory's name, for configuration errors. */
+  readonly name: string;
+  readonly idKey: "order_no" | "payout_no";
+  readonly path: string;
+  /** `data.code` and `msg` of the answer for an unknown id. */
+  readonly notFound: { readonly code: string; readonly msg: string };
+  /** Prefix of `onError`'s default console line. */
+  readonly label: string;
+  /** The query handed to `lookup`, from the checked fields. */
+  query(checked: {
+    merchantId: string;
+    id: string;
+    time: number;
+    tokenIndex: number;
+    params: Readonly<FlatParams>;
+  }): Q;
+  /** The signed body (JSON text) that answers `found`, signed with `token`. */
+  encode(query: Q, found: S, token: string, now: () => number): string;
+}
+
+/**
+ * The status handler of one kind (the order's API-3 below, the payout's in
+ * payout-status-handler.ts): checks, lookup, the signed answer or `notFound`.
+ */
+export function createStatusHandler<Q, S>(
+  kind: StatusHandlerKind<Q, S>,
+  options: StatusHandlerOptions<Q, S>,
+): RequestHandler & { readonly path: string } {
+  if (typeof options !== "object" || options === null) {
+    throw new SdkError("invalid_config", `${kind.name} needs an options object`);
+  }
+  if (typeof options.lookup !== "function") throw new SdkError("invalid_config", "lookup must be a function");
+  const tokens = tokenSource(options);
+  const maxBodyBytes = positiveInteger(
+    options.maxBodyBytes,
+    DEFAULT_STATUS_QUERY_MAX_BODY_BYTES,
+    "maxBodyBytes",
+  );
+  const skew = options.maxClockSkewMs;
+  if (skew !== undefined && (!Number.isSafeInteger(skew) || skew < 0)) {
+    throw new SdkError("invalid_config", "maxClockSkewMs must be a non-negative integer");
+  }
+  const now = options.now ?? Date.now;
+  const onError = options.onError ?? ((error: unknown) => console.error(`@psphub/sdk ${kind.label}:`, error));
+
+  async function check(input: HandlerInput): Promise<{ query: Q; id: string; token: string }> {
+    const { params, literals } = readFlatBody(input.rawBody, maxBodyBytes);
+    const merchantValue = params.merchant_id;
+    const accepted = await tokensFor(tokens, typeof merchantValue === "string" ? merchantValue : undefined);
+    const tokenIndex = checkTokenAndSign(input.headers, accepted, params, literals);
+
+    const text = (key: "merchant_id" | "order_no" | "payout_no"): string => {
+      const value = params[key];
+      if (value === undefined || value === null || value === "")
+        throw reject(400, "missing_field", `${key} is missing`);
+      if (typeof value !== "string") throw reject(400, "bad_field", `${key} must be a string`);
+      return value;
+    };
+    const merchantId = text("merchant_id");
+    const id = text(kind.idKey);
+    const time = params.time;
+    if (time === undefined || time === null || time === "")
+      throw reject(400, "missing_field", "time is missing");
+    if (typeof time !== "number" || !Number.isSafeInteger(time) || time < 0) {
+      throw reject(400, "bad_field", "time must be Unix milliseconds (a non-negative integer)");
+    }
+    if (skew !== undefined && Math.abs(now() - time) > skew) {
+      throw reject(401, "stale_time", `time is ${now() - time} ms from this clock (at most ${skew} allowed)`);
+    }
+    const query = kind.query({ merchantId, id, time, tokenIndex, params });
+    return { query, id, token: accepted[tokenIndex]! };
+  }
+
+  return {
+    maxBodyBytes,
+    path: kind.path,
+    tooLarge: () => statusFailure(413, PUBLIC_MESSAGE.too_large, "too_large"),
+    failure: (status, msg) =>
+      statusFailure(status, msg, status === 405 ? "method_not_allowed" : "bad_request"),
+    async handle(input) {
+      let checked: { query: Q; id: string; token: string };
+      try {
+        checked = await check(input);
+      } catch (error) {
+        if (error instanceof Reject) {
+          const { rejection } = error;
+          try {
+            options.onReject?.(rejection);
+          } catch {
+            // A logging hook must not change the answer.
+          }
+          return statusFailure(rejection.status, PUBLIC_MESSAGE[rejection.reason], rejection.reason);
+        }
+        onError(error);
+        return statusFailure(500, "internal error", "internal_error");
+      }
+      const { query, id, token } = checked;
+      try {
+        const found = await options.lookup(id, query);
+        if (found === null || found === undefined) {
+          return statusFailure(200, kind.notFound.msg, kind.notFound.code);
+        }
+        const body = kind.encode(query, found, token, now);
+        // `data` is the encoded body itself, not re-serialised: its amount keeps the signed text.
+        return { status: 200, headers: JSON_HEADERS, body: `{"result":true,"msg":"ok","data":${body}}` };
+      } catch (error) {
+        onError(error);
+        return statusFailure(500, "internal error", "internal_error");
+      }
+    },
+  };
+}
+
 /**
  * Creates the API-3 status query handler (docs/psp-open-api.md#api-3-status-query), the CRM's
  * `POST {APP_URL}/pay/status`. For each request, in this order:
@@ -124,80 +255,21 @@ const OUTCOME_OF: Record<CallbackStatusValue, OutcomeName> = { 0: "failed", 1: "
  * Refusals answer `{"result":false,"msg":…,"data":{"code":<reason>}}`.
  */
 export function createStatusQueryHandler(options: StatusQueryHandlerOptions): StatusQueryHandler {
-  if (typeof options !== "object" || options === null) {
-    throw new SdkError("invalid_config", "createStatusQueryHandler needs an options object");
-  }
-  if (typeof options.lookup !== "function") throw new SdkError("invalid_config", "lookup must be a function");
-  const tokens = tokenSource(options);
-  const maxBodyBytes = positiveInteger(
-    options.maxBodyBytes,
-    DEFAULT_STATUS_QUERY_MAX_BODY_BYTES,
-    "maxBodyBytes",
-  );
-  const skew = options.maxClockSkewMs;
-  if (skew !== undefined && (!Number.isSafeInteger(skew) || skew < 0)) {
-    throw new SdkError("invalid_config", "maxClockSkewMs must be a non-negative integer");
-  }
-  const now = options.now ?? Date.now;
-  const onError = options.onError ?? ((error: unknown) => console.error("@psphub/sdk status query:", error));
-
-  async function check(input: HandlerInput): Promise<{ query: StatusQuery; token: string }> {
-    const { params, literals } = readFlatBody(input.rawBody, maxBodyBytes);
-    const merchantValue = params.merchant_id;
-    const accepted = await tokensFor(tokens, typeof merchantValue === "string" ? merchantValue : undefined);
-    const tokenIndex = checkTokenAndSign(input.headers, accepted, params, literals);
-
-    const text = (key: "merchant_id" | "order_no"): string => {
-      const value = params[key];
-      if (value === undefined || value === null || value === "")
-        throw reject(400, "missing_field", `${key} is missing`);
-      if (typeof value !== "string") throw reject(400, "bad_field", `${key} must be a string`);
-      return value;
-    };
-    const merchantId = text("merchant_id");
-    const orderNo = text("order_no");
-    const time = params.time;
-    if (time === undefined || time === null || time === "")
-      throw reject(400, "missing_field", "time is missing");
-    if (typeof time !== "number" || !Number.isSafeInteger(time) || time < 0) {
-      throw reject(400, "bad_field", "time must be Unix milliseconds (a non-negative integer)");
-    }
-    if (skew !== undefined && Math.abs(now() - time) > skew) {
-      throw reject(401, "stale_time", `time is ${now() - time} ms from this clock (at most ${skew} allowed)`);
-    }
-    return { query: { merchantId, orderNo, time, tokenIndex, params }, token: accepted[tokenIndex]! };
-  }
-
-  return {
-    maxBodyBytes,
-    path: STATUS_QUERY_PATH,
-    tooLarge: () => statusFailure(413, PUBLIC_MESSAGE.too_large, "too_large"),
-    failure: (status, msg) =>
-      statusFailure(status, msg, status === 405 ? "method_not_allowed" : "bad_request"),
-    async handle(input) {
-      let checked: { query: StatusQuery; token: string };
-      try {
-        checked = await check(input);
-      } catch (error) {
-        if (error instanceof Reject) {
-          const { rejection } = error;
-          try {
-            options.onReject?.(rejection);
-          } catch {
-            // A logging hook must not change the answer.
-          }
-          return statusFailure(rejection.status, PUBLIC_MESSAGE[rejection.reason], rejection.reason);
-        }
-        onError(error);
-        return statusFailure(500, "internal error", "internal_error");
-      }
-      const { query, token } = checked;
-      try {
-        const found = await options.lookup(query.orderNo, query);
-        if (found === null || found === undefined) {
-          return statusFailure(200, "order not found", ORDER_NOT_FOUND);
-        }
-        const status = isCallbackStatus(found.status) ? OUTCOME_OF[found.status] : found.status;
+  return createStatusHandler<StatusQuery, OrderStatus>(
+    {
+      name: "createStatusQueryHandler",
+      idKey: "order_no",
+      path: STATUS_QUERY_PATH,
+      notFound: { code: ORDER_NOT_FOUND, msg: "order not found" },
+      label: "status query",
+      query: ({ merchantId, id, time, tokenIndex, params }) => ({
+        merchantId,
+        orderNo: id,
+        time,
+        tokenIndex,
+        params,
+      }),
+      encode(query, found, token, now) {
         const callback = buildCallback(
           {
             merchantId: query.merchantId,
@@ -207,18 +279,14 @@ export function createStatusQueryHandler(options: StatusQueryHandlerOptions): St
             ...(found.userId === undefined ? {} : { userId: found.userId }),
           },
           {
-            status,
+            status: outcomeOf(found.status),
             ...(found.transactionId === undefined ? {} : { transactionId: found.transactionId }),
             ...(found.time === undefined ? {} : { time: found.time }),
           },
         );
-        const { body } = encodeCallback(callback, token, now);
-        // `data` is the encoded body itself, not re-serialised: its amount keeps the signed text.
-        return { status: 200, headers: JSON_HEADERS, body: `{"result":true,"msg":"ok","data":${body}}` };
-      } catch (error) {
-        onError(error);
-        return statusFailure(500, "internal error", "internal_error");
-      }
+        return encodeCallback(callback, token, now).body;
+      },
     },
-  };
+    options,
+  ) as StatusQueryHandler;
 }

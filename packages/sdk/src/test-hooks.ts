@@ -1,5 +1,6 @@
 import type { PaymentRequest } from "./api1-handler.js";
 import type { OutcomeName } from "./callback.js";
+import type { PayoutRequest } from "./payout-handler.js";
 
 /**
  * The test hooks of `psphub certify` (docs/certify.md#test-hooks): a test order (header
@@ -52,4 +53,20 @@ export function testHookSteps(req: PaymentRequest): TestHookStep[] {
     afterMs,
     paidAmount: paid ?? req.amount,
   }));
+}
+
+/**
+ * The API-5 callbacks a test payout's hook sends (docs/certify.md#test-payouts): a test payout
+ * (header `x-psphub-test: 1`) of any amount is reported paid (status 1) right after API-4 is
+ * answered, with API-4's amount. Empty for every other payout.
+ *
+ * ```ts
+ * onPayout: sdk.oncePerPayout((req) => {
+ *   for (const step of sdk.payoutTestHookSteps(req)) setTimeout(() => void report(req, step.status), step.afterMs);
+ *   return { accepted: true, transactionId: `po-${req.payoutNo}` };
+ * }),
+ * ```
+ */
+export function payoutTestHookSteps(req: PayoutRequest): TestHookStep[] {
+  return req.test ? [{ status: "success", afterMs: 0, paidAmount: req.amount }] : [];
 }

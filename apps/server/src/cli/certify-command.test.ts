@@ -56,13 +56,13 @@ describe("psphub certify", () => {
     expect(r.lines).toContain(
       `callbacks: the backend's CRM_Callback_URL must be http://127.0.0.1:${port}/api/psp`,
     );
-    expect(r.lines.filter((l) => /^(passed|failed|skipped) /.test(l))).toHaveLength(19);
-    expect(r.lines.at(-1)).toBe("17 passed, 0 failed, 2 skipped: every mandatory case passed");
+    expect(r.lines.filter((l) => /^(passed|failed|skipped) /.test(l))).toHaveLength(23);
+    expect(r.lines.at(-1)).toBe("17 passed, 0 failed, 6 skipped: every mandatory case passed");
     expect(r.code).toBe(0);
     expect(r.lines.join("\n")).not.toContain(TOKEN);
     const xml = readFileSync(join(dir, "r.xml"), "utf8");
     expect(xml).toMatch(
-      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuite name="psphub certify [0-9a-f]+" tests="19" failures="0" skipped="2"/,
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuite name="psphub certify [0-9a-f]+" tests="23" failures="0" skipped="6"/,
     );
     expect(JSON.parse(readFileSync(join(dir, "r.json"), "utf8"))).toMatchObject({ certified: true });
   });
@@ -80,7 +80,42 @@ describe("psphub certify", () => {
     const r = await certify(await sim(), DEV);
     expect(r.lines).toContain("callbacks: not received (no --callback-port), so the API-2 cases are skipped");
     expect(r.lines.filter((l) => l.startsWith("failed "))).toEqual([]);
-    expect(r.lines.at(-1)).toMatch(/, 0 failed, 10 skipped: NOT certified: a mandatory case was skipped/);
+    expect(r.lines.at(-1)).toMatch(/, 0 failed, 14 skipped: NOT certified: a mandatory case was skipped/);
+    expect(r.code).toBe(1);
+  });
+
+  it("with --payouts, runs the payout cases: the emulator takes API-5 on /payout/callback", {
+    timeout: 30_000,
+  }, async () => {
+    const port = await freePort();
+    const r = await certify(await sim([], `http://127.0.0.1:${port}/api/psp`), DEV, [
+      "--callback-port",
+      String(port),
+      "--payouts",
+      "--payout-fields",
+      '{"iban":"DE89370400440532013000","holder":"Certify Test"}',
+    ]);
+    expect(r.lines.filter((l) => /^passed {2}payout\./.test(l))).toEqual([
+      expect.stringMatching(/^passed {2}payout\.request /),
+      expect.stringMatching(/^passed {2}payout\.idempotent /),
+      expect.stringMatching(/^passed {2}payout\.callback /),
+      expect.stringMatching(/^passed {2}payout\.status /),
+    ]);
+    expect(r.lines.at(-1)).toBe("21 passed, 0 failed, 2 skipped: every mandatory case passed");
+    expect(r.code).toBe(0);
+  });
+
+  it("fails a backend that pays a payout_no twice, with what to fix", { timeout: 30_000 }, async () => {
+    const port = await freePort();
+    const r = await certify(await sim(["payout_not_idempotent"], `http://127.0.0.1:${port}/api/psp`), DEV, [
+      "--callback-port",
+      String(port),
+      "--payouts",
+    ]);
+    expect(r.lines.filter((l) => l.startsWith("failed "))).toEqual([
+      expect.stringMatching(/^failed {2}payout\.idempotent .*paid twice\?$/),
+    ]);
+    expect(r.lines).toContainEqual(expect.stringMatching(/^ {8}fix: Record each payout under its payout_no/));
     expect(r.code).toBe(1);
   });
 
@@ -124,6 +159,15 @@ describe("psphub certify", () => {
     );
     await expect(certify("http://127.0.0.1:1", DEV, ["--manual"])).rejects.toThrow(
       /--manual needs --callback-port/,
+    );
+    await expect(
+      certify("http://127.0.0.1:1", DEV, ["--payouts", "--payout-fields", '{"iban":1}']),
+    ).rejects.toThrow(/--payout-fields must be a JSON object of strings/);
+    await expect(
+      certify("http://127.0.0.1:1", DEV, ["--payouts", "--payout-fields", '{"amount":"1"}']),
+    ).rejects.toThrow(/--payout-fields: amount is one of API-4's own keys/);
+    await expect(certify("http://127.0.0.1:1", DEV, ["--payout-fields", "{}"])).rejects.toThrow(
+      /--payout-fields needs --payouts/,
     );
   });
 });

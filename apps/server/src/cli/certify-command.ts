@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { isPayoutRequestKey } from "@psphub/protocol";
 import { type Api1ParamConfigInput, resolveParamConfig, SdkError } from "@psphub/sdk";
 import { newOrderNo } from "../common/ids.js";
 import { createGuardedClient } from "../infra/http-out/guarded-client.js";
@@ -11,7 +12,8 @@ import { type CliIo, processIo } from "./protocol-commands.js";
 // `psphub certify`: the conformance suite (docs/certify.md) against a tenant backend, from a
 // terminal or a CI job. Like the server, it reaches private and loopback addresses only with
 // ALLOW_PRIVATE_APP_URLS=true, and accepts http payment URLs only with ALLOW_HTTP_PAYMENT_URLS=true.
-// With --callback-port it listens for the backend's callbacks as the CRM would (API-2 cases).
+// With --callback-port it listens for the backend's callbacks as the CRM would (API-2 cases, and
+// API-5 with --payouts).
 
 const str = (description: string) => ({ type: "string" as const, description });
 const bool = (description: string) => ({ type: "boolean" as const, description });
@@ -20,14 +22,19 @@ const flagOn = (env: NodeJS.ProcessEnv, name: string) => env[name] === "true" ||
 export function createCertifyCommand(io: CliIo = processIo, env: NodeJS.ProcessEnv = process.env): Command {
   return {
     name: "certify",
-    summary: "run the conformance suite against a tenant backend (API-1, and API-3 with --status-query)",
+    summary:
+      "run the conformance suite against a tenant backend (API-1, API-3 with --status-query, payouts with --payouts)",
     usage:
-      "certify --app-url U --merchant-id M --token T [--callback-port P] [--callback-host H] [--manual] [--previous-token T] [--status-query] [--param-config JSON] [--custom-keys K,…] [--json FILE] [--junit FILE]",
+      "certify --app-url U --merchant-id M --token T [--callback-port P] [--callback-host H] [--manual] [--previous-token T] [--status-query] [--payouts] [--payout-fields JSON] [--param-config JSON] [--custom-keys K,…] [--json FILE] [--junit FILE]",
     options: {
       "app-url": str("the integration's APP_URL (/pay/url and /pay/status are appended)"),
       "merchant-id": str("merchant_id of the integration"),
       token: str("the integration's token (sent as crm-pay-token, signs; never printed)"),
       "status-query": bool("the integration has status queries (API-3) enabled"),
+      payouts: bool("the backend takes payouts: run the API-4, API-5 and payout status query cases"),
+      "payout-fields": str(
+        'the client\'s fields of the test payout, JSON (default {"iban":"DE89370400440532013000"})',
+      ),
       "param-config": str('the integration\'s key configuration, JSON: {"order_no":{"key":"orderId"}}'),
       "custom-keys": str("the integration's custom parameter keys, comma-separated"),
       "callback-port": str(
@@ -69,6 +76,28 @@ export function createCertifyCommand(io: CliIo = processIo, env: NodeJS.ProcessE
         throw error;
       }
 
+      let payoutFields: Record<string, string> | undefined;
+      if (typeof values["payout-fields"] === "string") {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(values["payout-fields"]);
+        } catch (error) {
+          throw new UsageError(`--payout-fields is not JSON: ${(error as Error).message}`);
+        }
+        if (
+          typeof parsed !== "object" ||
+          parsed === null ||
+          Array.isArray(parsed) ||
+          !Object.values(parsed).every((v) => typeof v === "string")
+        )
+          throw new UsageError('--payout-fields must be a JSON object of strings: {"iban":"…"}');
+        const reused = Object.keys(parsed).filter(isPayoutRequestKey);
+        if (reused.length > 0)
+          throw new UsageError(`--payout-fields: ${reused.join(", ")} is one of API-4's own keys`);
+        if (values.payouts !== true) throw new UsageError("--payout-fields needs --payouts");
+        payoutFields = parsed as Record<string, string>;
+      }
+
       const previousToken =
         typeof values["previous-token"] === "string" ? values["previous-token"] : undefined;
       const port = values["callback-port"];
@@ -108,6 +137,8 @@ export function createCertifyCommand(io: CliIo = processIo, env: NodeJS.ProcessE
             paramConfig,
             customKeys,
             statusQuery: values["status-query"] === true,
+            payouts: values.payouts === true,
+            ...(payoutFields ? { payoutFields } : {}),
             allowHttpUrls: flagOn(env, "ALLOW_HTTP_PAYMENT_URLS"),
             ...(previousToken ? { previousToken } : {}),
           },

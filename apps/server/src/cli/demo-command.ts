@@ -18,8 +18,8 @@ import { integrationView } from "../modules/psp-integrations/integration-view.js
 import { listIntegrations } from "../modules/psp-integrations/list-integrations.js";
 import { updateIntegration } from "../modules/psp-integrations/update-integration.js";
 import { createTenant, createUser } from "../modules/tenants/create-tenant.js";
-import { createWithdrawalMethod } from "../modules/withdrawals/manage-withdrawal-methods.js";
 import { createEndpoint, updateEndpoint } from "../modules/webhooks/manage-endpoints.js";
+import { createWithdrawalMethod } from "../modules/withdrawals/manage-withdrawal-methods.js";
 import { type Command, UsageError } from "./command.js";
 
 /** The demo's fixed names and logins (printed at start; a demo, never a production setup). */
@@ -234,7 +234,12 @@ async function seedWithdrawals(ctx: AppContext, actor: AdminActor, integrationId
     name: DEMO.manualPayoutMethodName,
     currencies,
     fields,
-    approval: { bands: [{ from: "0", levels: 1 }, { from: "1000", levels: 2 }] },
+    approval: {
+      bands: [
+        { from: "0", levels: 1 },
+        { from: "1000", levels: 2 },
+      ],
+    },
   });
 }
 

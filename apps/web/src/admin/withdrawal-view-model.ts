@@ -53,7 +53,26 @@ const SAID: Record<string, readonly string[]> = {
   paid: ["reference", "by", "cause", "transactionId"],
   needs_assistance: ["why"],
   payout_started: ["by"],
+  api4_accepted: ["transactionId"],
+  api4_refused: ["msg"],
+  api4_failed: ["reason"],
+  api5: ["status"],
+  payout_status_query: ["status", "outcome", "reason"],
+  payout_processing: ["transactionId", "cause"],
+  payout_failed: ["reason", "cause", "transactionId"],
+  failed: ["reason", "by", "cause", "transactionId"],
+  resolved: ["action", "by"],
 };
+
+/** A payout result as API-5 and the status query report it (0 failed, 1 paid, 2 processing), in words. */
+const payoutResult = (status: unknown): string =>
+  status === 1 || status === "1"
+    ? t("wevent.resultPaid")
+    : status === 0 || status === "0"
+      ? t("wevent.resultFailed")
+      : status === 2 || status === "2"
+        ? t("wevent.resultProcessing")
+        : text(status);
 
 /**
  * What an event says, in a sentence (the kinds the use-cases write today), with the person
@@ -106,6 +125,35 @@ export function eventSentence(
       return wordFor("wassist.", text(data.why));
     case "payout_started":
       return t("wevent.payoutStartedText", { by: who("by") });
+    case "api4_accepted":
+      return t("wevent.api4AcceptedText", { transactionId: text(data.transactionId) || "—" });
+    case "api4_refused":
+      return t("wevent.api4RefusedText", { msg: text(data.msg) || "—" });
+    case "api4_failed":
+      return t("wevent.api4FailedText", { reason: text(data.reason) || "—" });
+    case "api5":
+      return t("wevent.api5Text", { result: payoutResult(data.status) });
+    case "payout_status_query":
+      if (data.status !== undefined && data.status !== null)
+        return t("wevent.statusQueryText", { result: payoutResult(data.status) });
+      return data.outcome === "not_found"
+        ? t("wevent.statusQueryNotFound")
+        : t("wevent.statusQueryFailed", { reason: text(data.reason) || "—" });
+    case "payout_processing":
+      return t("wevent.payoutProcessingText", { transactionId: text(data.transactionId) || "—" });
+    case "payout_failed":
+      return t("wevent.payoutFailedKept", {
+        reason: wordFor("wfail.", text(data.reason)),
+        amount: money(d.amount, d.currency),
+      });
+    case "failed":
+      return data.cause === "manual"
+        ? t("wevent.markedFailedText", { by: who("by"), comment: text(data.reason) })
+        : t("wevent.failedText", { reason: wordFor("wfail.", text(data.reason)) });
+    case "resolved":
+      return data.action === "check_now"
+        ? t("wevent.checkedNowText", { by: who("by") })
+        : t("wevent.resolvedText", { by: who("by") });
     default:
       return null;
   }
@@ -137,21 +185,34 @@ export const ACTION_ORDER: readonly ActionName[] = [
  * for the person who decided the first).
  */
 export function actionsToShow(
-  d: Pick<AdminWithdrawalDetail, "status" | "payoutMode" | "needsAssistance" | "actions">,
+  d: Pick<AdminWithdrawalDetail, "status" | "payoutMode" | "needsAssistance" | "integrationId" | "actions">,
 ): ActionName[] {
   const open = d.status === "requested" || d.status === "approving";
   const integration = d.payoutMode === "integration";
+  const started = d.integrationId !== null;
   const inFlight = d.status === "approved" || d.status === "paying";
   const called: Record<ActionName, boolean> = {
     approve: open,
     reject: open,
     markPaid: (d.status === "approved" && !integration) || (inFlight && d.needsAssistance !== null),
-    startPayout: d.status === "approved" && integration,
-    checkPayout: inFlight && integration,
-    markFailed: inFlight && integration && d.needsAssistance !== null,
+    // Once started (the withdrawal names its integration) the payout is checked, not started again.
+    startPayout: d.status === "approved" && integration && !started,
+    checkPayout: inFlight && integration && started,
+    markFailed: inFlight && integration && started && d.needsAssistance !== null,
   };
   return ACTION_ORDER.filter((a) => d.actions[a].allowed || called[a]);
 }
+
+/**
+ * Whether a payout through an integration is under way with nothing for finance to do: its
+ * result comes from the integration by itself (the page looks again now and then).
+ */
+export const payoutUnderWay = (
+  d: Pick<AdminWithdrawalDetail, "status" | "integrationId" | "needsAssistance">,
+): boolean =>
+  (d.status === "approved" || d.status === "paying") &&
+  d.integrationId !== null &&
+  d.needsAssistance === null;
 
 /** Risk flag → its short name and its explanation. */
 export const riskLabel = (flag: string): string => wordFor("wrisk.label.", flag);

@@ -1410,4 +1410,59 @@ export const en = {
   "wevent.paidText": "Paid out, reference {reference}, recorded by {by}.",
   "wevent.paidThrough": "Paid out through the integration (transaction {transactionId}).",
   "wevent.payoutStartedText": "Sent to the integration by {by}.",
+  // a withdrawal requested by staff for a client (client page, withdrawals:pay)
+  "staffWithdraw.action": "Request a withdrawal",
+  "staffWithdraw.title": "Request a withdrawal for {name}",
+  "staffWithdraw.intro":
+    "The amount is held in the client's wallet at once. You ask for it, so other people approve it.",
+  "staffWithdraw.chooseMethod": "Choose a withdrawal method",
+  "staffWithdraw.noMethods":
+    "No enabled withdrawal method this client may use pays out in a currency of the client's wallets.",
+  "staffWithdraw.formAria": "Withdrawal for the client",
+  "staffWithdraw.availableNow": "The client can withdraw",
+  "staffWithdraw.balanceHeld": "Balance {balance}, of which {held} is held for withdrawals in progress",
+  "staffWithdraw.fromWallet": "Taken from the client's wallet",
+  "staffWithdraw.clientReceives": "The client receives",
+  "staffWithdraw.moreThanAvailable": "More than the client can withdraw now: at most {available}",
+  "staffWithdraw.insufficient":
+    "More than the client can withdraw now. Available: {available}. Part of the balance may be held for other withdrawals.",
+  "staffWithdraw.failedTitle": "The withdrawal could not be requested",
+  "staffWithdraw.keyReused":
+    "This request was already used for another withdrawal of the client. Check the client's withdrawals before asking again.",
+  "staffWithdraw.holdHint": "The amount leaves the wallet only once the withdrawal is paid out.",
+  "staffWithdraw.submit": "Request withdrawal",
+  "staffWithdraw.requested": "{payoutNo}: {amount} requested for the client and held.",
+  // payouts through an integration: the timeline's sentences and the detail's words
+  "wevent.resultPaid": "paid",
+  "wevent.resultFailed": "failed",
+  "wevent.resultProcessing": "still in progress",
+  "wevent.api4AcceptedText": "The integration took the payout (transaction {transactionId}).",
+  "wevent.api4RefusedText": "The integration refused the payout: {msg}",
+  "wevent.api4FailedText":
+    "No usable answer from the integration ({reason}): the request is sent again on the schedule, then handed to finance.",
+  "wevent.api5Text": "The integration reports the payout {result}.",
+  "wevent.statusQueryText": "Asked for the payout's status: {result}.",
+  "wevent.statusQueryNotFound": "Asked for the payout's status: the integration does not know the payout.",
+  "wevent.statusQueryFailed": "Asked for the payout's status: no usable answer ({reason}).",
+  "wevent.payoutProcessingText": "The payout is under way (transaction {transactionId}).",
+  "wevent.payoutFailedKept":
+    "The payout failed ({reason}). The method keeps {amount} held for finance to decide.",
+  "wevent.markedFailedText": "Closed as failed by {by}: {comment}",
+  "wevent.failedText": "The payout failed: {reason}.",
+  "wevent.checkedNowText": "{by} asked the integration again; the payout's schedule starts over.",
+  "wevent.resolvedText": "Handled by {by}.",
+  "wfail.psp_reported_failure": "the integration reported it failed",
+  "wfail.api4_refused": "the integration refused the payout request",
+  "withdrawal.keptHold":
+    "The integration reported the payout failed, and the method keeps {amount} held in the client's wallet until finance decides: mark the payout failed to give it back, or record the payout if the money did leave.",
+  "withdrawal.payoutUnderWay":
+    "The payout is with the integration: this page shows its result when it arrives.",
+  "withdrawal.startPayoutTitle": "Start the payout of {payoutNo}?",
+  "withdrawal.checkPayoutTitle": "Check the payout of {payoutNo} now?",
+  "withdrawal.checkPayoutResendText":
+    "Sends the payout request for {amount} to the integration again. It pays a payout once, however often it is asked.",
+  "withdrawal.payoutStarted": "{payoutNo}: the payout is started.",
+  "withdrawal.checked": "{payoutNo}: the integration was asked again.",
+  "withdrawal.markedFailed":
+    "{payoutNo}: the payout is closed as failed and the hold went back to the client.",
 } as const;

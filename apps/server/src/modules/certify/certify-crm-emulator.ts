@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { callbackErrorBody } from "@psphub/protocol";
+import { callbackErrorBody, PAYOUT_CALLBACK_PATH } from "@psphub/protocol";
 import { safeEqual } from "../../infra/crypto/hashing.js";
 import {
   answerBody,
@@ -15,10 +15,12 @@ import {
 } from "./certify-inbox.js";
 
 /**
- * The CRM's API-2 endpoint as `psphub certify` plays it on the command line: a small HTTP
- * listener the developer points the backend's CRM_Callback_URL at. Any POST path is taken (the
- * backend appends `/pay/callback` to what it was given); only callbacks of the run's test orders
- * are kept, the rest are answered `payment_not_found` as the CRM would.
+ * The CRM's API-2 and API-5 endpoints as `psphub certify` plays them on the command line: a small
+ * HTTP listener the developer points the backend's CRM_Callback_URL at. Any POST path is taken
+ * (the backend appends `/pay/callback` to what it was given); a path ending in `/payout/callback`
+ * is API-5, whose body names its test payout by `payout_no`, every other one API-2 (`order_no`).
+ * Only callbacks of the run's test orders and payouts are kept, the rest are answered
+ * `payment_not_found` as the CRM would.
  */
 
 export type CrmEmulator = {
@@ -82,7 +84,9 @@ export async function startCrmEmulator(options: CrmEmulatorOptions): Promise<Crm
       const contentType =
         typeof req.headers["content-type"] === "string" ? req.headers["content-type"] : null;
       const params = readLoose(rawBody, contentType)?.params;
-      const entry = orders.get(String(params?.order_no ?? ""));
+      const path = new URL(req.url ?? "/", "http://crm.invalid").pathname.replace(/\/+$/, "");
+      const idKey = path.endsWith(PAYOUT_CALLBACK_PATH) ? "payout_no" : "order_no";
+      const entry = orders.get(String(params?.[idKey] ?? ""));
       if (!entry)
         return send(
           400,

@@ -9,7 +9,7 @@ import { startCrmEmulator } from "./certify-crm-emulator.js";
 import { runCertify } from "./certify-suite.js";
 
 // The SDK's example backend (packages/sdk/examples/tenant-backend.ts), run as its README says,
-// passes the whole suite: API-1, its callbacks through the test hooks, and API-3.
+// passes the whole suite: API-1, its callbacks through the test hooks, API-3 and the payouts.
 const root = fileURLToPath(new URL("../../../../../", import.meta.url));
 const example = fileURLToPath(
   new URL("../../../../../packages/sdk/examples/tenant-backend.ts", import.meta.url),
@@ -56,11 +56,15 @@ describe("the SDK's example backend", () => {
         token: TOKEN,
         statusQuery: true,
         allowHttpUrls: true,
+        payouts: true,
       },
       { http, now: Date.now, newOrderNo, inbox: crm.inbox, waits: { retryWaitMs: 10_000, quietMs: 2_000 } },
     );
     expect(report.cases.filter((c) => c.verdict === "failed").map((c) => [c.id, c.detail])).toEqual([]);
     expect(report.certified).toBe(true);
     expect(report.cases.filter((c) => c.api === "API-2" && c.verdict === "passed")).toHaveLength(8);
+    expect(report.cases.filter((c) => c.id.startsWith("payout.")).map((c) => c.verdict)).toEqual(
+      Array(4).fill("passed"),
+    );
   });
 });

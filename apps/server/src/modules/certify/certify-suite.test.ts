@@ -92,7 +92,17 @@ describe("psphub certify against the simulator", () => {
       ["api2.rotation", "skipped"],
       ["api3.known_order", "passed"],
       ["api3.unknown_order", "passed"],
+      ["payout.request", "skipped"],
+      ["payout.idempotent", "skipped"],
+      ["payout.callback", "skipped"],
+      ["payout.status", "skipped"],
     ]);
+    // Payouts were not asked for: they do not apply, and do not stand in the way.
+    for (const c of r.cases.filter((x) => x.id.startsWith("payout.")))
+      expect(c).toMatchObject({
+        notApplicable: true,
+        detail: "payouts were not asked for (psphub certify --payouts)",
+      });
     // Every API-1 request was marked as a test, and no exchange shows the token.
     const api1 = r.cases.flatMap((c) => c.exchanges).filter((e) => e.request.url.endsWith("/pay/url"));
     expect(api1.length).toBeGreaterThanOrEqual(8);
@@ -164,6 +174,91 @@ describe("psphub certify against the simulator", () => {
     expect(failedIds(r)).toEqual(["api1.https"]);
     expect(r.certified).toBe(false);
   });
+
+  it("with payouts asked for, passes the payout cases of the simulator: one test payout, paid once", async () => {
+    const r = await certify([], { payouts: true });
+    expect(failedIds(r)).toEqual([]);
+    expect(r.certified).toBe(true);
+    const payouts = r.cases.filter((c) => c.id.startsWith("payout."));
+    expect(payouts.map((c) => [c.id, c.api, c.verdict])).toEqual([
+      ["payout.request", "API-4", "passed"],
+      ["payout.idempotent", "API-4", "passed"],
+      ["payout.callback", "API-5", "passed"],
+      ["payout.status", "API-5", "passed"],
+    ]);
+    expect(payouts[0]!.detail).toMatch(
+      /^result true, transaction_id simpo-[0-9a-f]{12} for \w{12} \(10\.50 USD\)$/,
+    );
+    expect(payouts[1]!.detail).toMatch(
+      /^result true both times, transaction_id simpo-[0-9a-f]+; 1 paid API-5$/,
+    );
+    expect(payouts[2]!.detail).toBe("statuses 1, amount and sign right");
+    expect(payouts[3]!.detail).toMatch(/^status 1 for \w{12}; payout_not_found for an unknown payout$/);
+    // Both API-4 requests were test payouts, signed, and the API-5 came to /payout/callback.
+    const api4 = payouts.flatMap((c) => c.exchanges).filter((e) => e.request.url.endsWith("/payout/request"));
+    expect(api4).toHaveLength(2);
+    for (const e of api4) {
+      expect(e.request.headers["x-psphub-test"]).toBe("1");
+      expect(e.request.stringA).toContain("amount=10.5&currency=USD&iban=DE89370400440532013000&");
+    }
+    expect(payouts[2]!.exchanges.map((e) => [e.direction, e.request.url])).toEqual([
+      ["from_backend", "CRM_Callback_URL/payout/callback"],
+    ]);
+    expect(JSON.stringify(r)).not.toContain(TOKEN);
+  });
+
+  it("skips what needs API-5 without a place to receive callbacks, judging what it can", async () => {
+    const r = await certify([], { payouts: true });
+    const without = await runCertify(
+      { appUrl: r.target.appUrl, merchantId: MERCHANT, token: TOKEN, allowHttpUrls: true, payouts: true },
+      { http, now: Date.now, newOrderNo },
+    );
+    expect(without.cases.filter((c) => c.id.startsWith("payout.")).map((c) => [c.id, c.verdict])).toEqual([
+      ["payout.request", "passed"],
+      ["payout.idempotent", "skipped"],
+      ["payout.callback", "skipped"],
+      ["payout.status", "passed"],
+    ]);
+    expect(without.certified).toBe(false);
+  });
+
+  it.each([
+    [["payout_refuse"], ["payout.request"]],
+    [["payout_not_idempotent"], ["payout.idempotent"]],
+    [["payout_bad_sign"], ["payout.callback"]],
+    [["payout_lost_callback"], ["payout.callback"]],
+    [["not_found"], ["api3.known_order", "payout.status"]],
+  ] as Array<[SimMode[], string[]]>)(
+    "with payouts, mode %j fails exactly %j, and is not certified",
+    async (modes, expected) => {
+      const r = await certify(modes, { payouts: true });
+      expect(failedIds(r)).toEqual(expected);
+      expect(r.certified).toBe(false);
+      for (const c of r.cases.filter((x) => x.verdict === "failed")) expect(c.fix).toBeTruthy();
+    },
+    30_000,
+  );
+
+  it("names what is wrong: a second paid API-5 with another transaction id, a spoiled sign, a refusal", async () => {
+    const twice = await certify(["payout_not_idempotent"], { payouts: true });
+    expect(twice.cases.find((c) => c.id === "payout.idempotent")?.detail).toMatch(
+      /^the second request got another transaction_id \(simpo-\w+, then simpo-\w+\): paid twice\?$/,
+    );
+    const badSign = await certify(["payout_bad_sign"], { payouts: true });
+    expect(badSign.cases.find((c) => c.id === "payout.callback")?.detail).toMatch(
+      /^callback 1: sign does not verify \(StringA: amount=10\.5&currency=USD&merchant_id=/,
+    );
+    const refused = await certify(["payout_refuse"], { payouts: true });
+    expect(refused.cases.filter((c) => c.id.startsWith("payout.")).map((c) => c.verdict)).toEqual([
+      "failed",
+      "skipped",
+      "skipped",
+      "skipped",
+    ]);
+    expect(refused.cases[refused.cases.length - 4]!.detail).toMatch(
+      /got result false \(msg: payouts are refused \(mode payout_refuse\)\)$/,
+    );
+  }, 60_000);
 
   it.each([
     [["api1_no_checks"], ["api1.bad_token", "api1.no_token", "api1.bad_sign"]],

@@ -25,11 +25,13 @@ import {
   testOrder,
   urlOf,
 } from "./certify-case.js";
+import { PAYOUT_CASES } from "./certify-payout-cases.js";
 
 /**
  * The conformance suite a tenant backend is certified by (docs/certify.md): fixed cases run
  * against its API-1, its callbacks (API-2, when the suite has somewhere to receive them) and,
- * when enabled, API-3, with real signed requests for test orders. Each API-1 request carries
+ * when enabled, API-3 and the payouts (API-4, API-5, the payout status query), with real signed
+ * requests for test orders and a test payout. Each API-1 request carries
  * `x-psphub-test: 1`; the backend is expected to behave as it always does. The run needs an HTTP
  * client (the SSRF guard decides which addresses it may reach), a clock and, for API-2, an
  * inbox; every exchange is kept for the report.
@@ -283,7 +285,7 @@ async function postStatus(ctx: Context, record: (e: Exchange) => void, orderNo: 
   return res;
 }
 
-const CASES: CaseSpec[] = [...API1_CASES, ...API2_CASES, ...API3_CASES];
+const CASES: CaseSpec[] = [...API1_CASES, ...API2_CASES, ...API3_CASES, ...PAYOUT_CASES];
 
 /** The cases, in the order they run (ids and titles, for docs and listings). */
 export const CERTIFY_CASES: ReadonlyArray<Pick<CaseSpec, "id" | "title" | "api" | "mandatory">> = CASES.map(

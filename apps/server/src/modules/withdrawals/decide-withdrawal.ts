@@ -1,7 +1,7 @@
 import type { AppContext } from "../../app-context.js";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../../common/errors.js";
 import type { Db } from "../../infra/db/database.js";
-import { isUniqueViolation, toBigInt, writeTransaction } from "../../infra/db/database.js";
+import { isUniqueViolation, writeTransaction } from "../../infra/db/database.js";
 import type { Role } from "../../infra/db/schema.js";
 import type { AuditActor } from "../audit/audit-repo.js";
 import { recordAudit } from "../audit/audit-repo.js";

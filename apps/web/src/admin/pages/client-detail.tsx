@@ -14,6 +14,7 @@ import { confirmDisabled, confirmPasswordReset, EditClientModal } from "../clien
 import { ClientStatusBadge } from "../client-status.js";
 import { nationalityText } from "../country-select.js";
 import { useStaff } from "../use-staff.js";
+import { WithdrawalRequestModal } from "../withdrawal-request-form.js";
 
 const PAGE_SIZE = 20;
 
@@ -23,6 +24,7 @@ export function ClientDetailPage() {
   const navigate = useNavigate();
   const [ledgerPage, setLedgerPage] = useState(1);
   const [editing, setEditing] = useState(false);
+  const [withdrawing, setWithdrawing] = useState(false);
   const client = useQuery(
     () => api.GET("/api/admin/clients/{id}", { params: { path: { id: id ?? "" } } }),
     [id],
@@ -57,6 +59,11 @@ export function ClientDetailPage() {
         }
         actions={
           <Group gap="xs">
+            {can("withdrawals:pay") ? (
+              <Button variant="default" onClick={() => setWithdrawing(true)}>
+                {t("staffWithdraw.action")}
+              </Button>
+            ) : null}
             {can("clients:write") ? (
               <Button variant="default" onClick={() => setEditing(true)}>
                 {t("common.edit")}
@@ -89,6 +96,14 @@ export function ClientDetailPage() {
             notifySuccess(t("clients.saved", { name: saved.name }));
             reload();
           }}
+        />
+      ) : null}
+      {withdrawing ? (
+        <WithdrawalRequestModal
+          client={c}
+          opened
+          onClose={() => setWithdrawing(false)}
+          onStale={client.reload}
         />
       ) : null}
       <Grid gap="md">

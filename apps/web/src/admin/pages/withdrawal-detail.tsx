@@ -16,7 +16,7 @@ import {
   Title,
 } from "@mantine/core";
 import { modals } from "@mantine/modals";
-import { type ReactNode, useState } from "react";
+import { type ReactNode, useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
 import { type MessageKey, t } from "../../i18n/index.js";
 import { ApiError } from "../../lib/api.js";
@@ -24,14 +24,7 @@ import { dateTime, dateTimeSeconds } from "../../lib/format.js";
 import { money } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { openCommentModal } from "../../ui/comment-modal.js";
-import {
-  ErrorAlert,
-  errorMessage,
-  notifyError,
-  notifySuccess,
-  PageLoader,
-  StatusBadge,
-} from "../../ui/feedback.js";
+import { ErrorAlert, errorMessage, notifySuccess, PageLoader, StatusBadge } from "../../ui/feedback.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
 import type { AdminWithdrawalDetail } from "../types.js";
@@ -42,6 +35,7 @@ import {
   eventDetails,
   eventSentence,
   eventTitle,
+  payoutUnderWay,
   progressText,
   riskExplained,
   riskLabel,
@@ -221,6 +215,54 @@ function MarkPaidForm(props: {
   );
 }
 
+/**
+ * A confirmation that calls the integration (start the payout, check it now): the button says
+ * it is working while the backend is asked, and a refusal stays in the dialog.
+ */
+function ConfirmForm(props: {
+  text: string;
+  confirmLabel: string;
+  color: string;
+  onConfirm: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await props.onConfirm();
+      props.onClose();
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Stack gap="sm">
+      <Text size="sm">{props.text}</Text>
+      {error ? (
+        <Alert color="red" variant="light" role="alert">
+          {error}
+        </Alert>
+      ) : null}
+      <Group justify="flex-end">
+        <Button variant="default" onClick={props.onClose}>
+          {t("common.cancel")}
+        </Button>
+        <Button color={props.color} loading={busy} onClick={() => void submit()} data-autofocus>
+          {props.confirmLabel}
+        </Button>
+      </Group>
+    </Stack>
+  );
+}
+
+/** How often the page looks again while a payout is with the integration. */
+const PAYOUT_POLL_MS = 5000;
+
 const ACTION_LABEL: Record<ActionName, MessageKey> = {
   approve: "withdrawal.approve",
   reject: "withdrawal.reject",
@@ -250,6 +292,15 @@ export function WithdrawalDetailPage() {
   const { me } = useStaff();
   const q = useQuery(() => api.GET("/api/admin/withdrawals/{id}", { params: { path: { id } } }), [id]);
   const d = q.data;
+  // While the integration has the payout, its result arrives by itself (API-5, the status query,
+  // the payout job): the page looks again now and then, so nobody acts on a stale state.
+  const underWay = d ? payoutUnderWay(d) : false;
+  const reload = q.reload;
+  useEffect(() => {
+    if (!underWay) return;
+    const timer = setInterval(() => void reload(), PAYOUT_POLL_MS);
+    return () => clearInterval(timer);
+  }, [underWay, reload]);
 
   if (q.loading && !d) return <PageLoader />;
   if (q.error || !d) return <ErrorAlert error={q.error} />;
@@ -339,35 +390,46 @@ export function WithdrawalDetailPage() {
           onConfirm: async (comment) => {
             await apply(
               api.POST("/api/admin/withdrawals/{id}/mark-failed", { params: at, body: { comment } }),
-              "withdrawal.done",
+              "withdrawal.markedFailed",
             );
           },
         });
       case "startPayout":
-      case "checkPayout":
-        return modals.openConfirmModal({
-          title: t(ACTION_LABEL[action]),
+      case "checkPayout": {
+        const amount = money(d.payoutAmount, d.currency);
+        // Checking a payout API-4 never got an answer for sends API-4 again; a paying one is asked its status.
+        const text =
+          action === "startPayout"
+            ? t("withdrawal.startPayoutText", { amount })
+            : d.status === "approved"
+              ? t("withdrawal.checkPayoutResendText", { amount })
+              : t("withdrawal.checkPayoutText", { amount });
+        const modalId = modals.open({
+          title: t(action === "startPayout" ? "withdrawal.startPayoutTitle" : "withdrawal.checkPayoutTitle", {
+            payoutNo: d.payoutNo,
+          }),
           children: (
-            <Text size="sm">
-              {t(action === "startPayout" ? "withdrawal.startPayoutText" : "withdrawal.checkPayoutText", {
-                amount: money(d.payoutAmount, d.currency),
-              })}
-            </Text>
-          ),
-          labels: { confirm: t(ACTION_LABEL[action]), cancel: t("common.cancel") },
-          onConfirm: async () => {
-            try {
-              await apply(
+            <ConfirmForm
+              text={text}
+              confirmLabel={t(ACTION_LABEL[action])}
+              color={action === "startPayout" ? "brand" : "teal"}
+              onClose={() => modals.close(modalId)}
+              onConfirm={() =>
                 action === "startPayout"
-                  ? api.POST("/api/admin/withdrawals/{id}/start-payout", { params: at, body: {} })
-                  : api.POST("/api/admin/withdrawals/{id}/check-payout", { params: at, body: {} }),
-                "withdrawal.done",
-              );
-            } catch (err) {
-              notifyError(err);
-            }
-          },
+                  ? apply(
+                      api.POST("/api/admin/withdrawals/{id}/start-payout", { params: at, body: {} }),
+                      "withdrawal.payoutStarted",
+                    )
+                  : apply(
+                      api.POST("/api/admin/withdrawals/{id}/check-payout", { params: at, body: {} }),
+                      "withdrawal.checked",
+                    )
+              }
+            />
+          ),
         });
+        return;
+      }
     }
   };
 
@@ -428,7 +490,14 @@ export function WithdrawalDetailPage() {
           title={t("withdrawals.needsAssistance")}
           data-testid="assistance-alert"
         >
-          {wordFor("wassist.", d.needsAssistance)}
+          {d.needsAssistance === "failed_hold_kept"
+            ? t("withdrawal.keptHold", { amount: money(d.amount, d.currency) })
+            : wordFor("wassist.", d.needsAssistance)}
+        </Alert>
+      ) : null}
+      {underWay ? (
+        <Alert color="blue" variant="light" mb="md" data-testid="payout-under-way">
+          {t("withdrawal.payoutUnderWay")}
         </Alert>
       ) : null}
       {d.status === "rejected" && d.clientReason ? (
@@ -617,7 +686,13 @@ export function WithdrawalDetailPage() {
                     {d.recent.withdrawals.map((x) => (
                       <Table.Tr key={x.id}>
                         <Table.Td>
-                          <Anchor component={Link} to={`/withdrawals/${x.id}`} className="mono" size="sm">
+                          <Anchor
+                            component={Link}
+                            to={`/withdrawals/${x.id}`}
+                            className="mono"
+                            size="sm"
+                            style={{ whiteSpace: "nowrap" }}
+                          >
                             {x.payoutNo}
                           </Anchor>
                         </Table.Td>
