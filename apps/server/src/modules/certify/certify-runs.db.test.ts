@@ -152,6 +152,36 @@ describe("conformance runs from the back office", () => {
     expect(await badge(a.admin)).toMatchObject({ certified: true });
   });
 
+  it("tests payouts when a withdrawal method pays out through the integration, routing API-5 to the run", {
+    timeout: 90_000,
+  }, async () => {
+    const method = await a.owner.post("/api/admin/withdrawal-methods", {
+      name: "Payout through the PSP",
+      currencies: [{ code: "USD", min: "1.00", max: "1000.00" }],
+      fields: [{ key: "iban", label: "IBAN", required: true }],
+      payoutMode: "integration",
+      integrationId: fx.integrationId,
+      approval: { bands: [{ from: "0", levels: 2 }] },
+    });
+    expect(method.statusCode, method.body).toBe(201);
+    const start = await a.admin.post(runsUrl(), {});
+    expect(start.statusCode).toBe(202);
+    const run = await finished(a.admin, (start.json() as { id: string }).id);
+    const payoutCases = run.report!.cases.filter((c) => c.id.startsWith("payout."));
+    expect(payoutCases.map((c) => [c.id, c.verdict, c.detail])).toEqual(
+      payoutCases.map((c) => [c.id, "passed", c.detail]),
+    );
+    expect(payoutCases).toHaveLength(4);
+    // The test payout's API-5 callbacks went to the run: nothing in the callback log, no withdrawal.
+    const logged = await t.ctx.db
+      .selectFrom("callback_logs")
+      .select("id")
+      .where("source", "=", "payout_callback")
+      .execute();
+    expect(logged).toEqual([]);
+    await t.ctx.db.deleteFrom("withdrawal_methods").where("id", "=", method.json().id).execute();
+  });
+
   it("does not certify a backend that breaks a case, and says which", { timeout: 90_000 }, async () => {
     await setAppUrl(await simFor(["api2_no_retry"]));
     try {

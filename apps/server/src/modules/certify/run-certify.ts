@@ -2,7 +2,7 @@ import type { AppContext } from "../../app-context.js";
 import { ConflictError, NotFoundError } from "../../common/errors.js";
 import { newId, newOrderNo } from "../../common/ids.js";
 import type { AdminActor } from "../../http/admin-actor.js";
-import { writeTransaction } from "../../infra/db/database.js";
+import { decodeJson, writeTransaction } from "../../infra/db/database.js";
 import { recordAudit } from "../audit/audit-repo.js";
 import { acceptedTokens, toIntegration } from "../psp-integrations/integration-model.js";
 import { CALLBACK_INTEGRATION_TTL_MS, createIntegrationRepo } from "../psp-integrations/integration-repo.js";
@@ -86,7 +86,26 @@ export async function startCertifyRun(
       },
       now,
     );
+    // A backend that pays out (a live withdrawal method names it) is tested on payouts too, with
+    // an example value for each field of that method.
+    const payoutMethod = await trx
+      .selectFrom("withdrawal_methods")
+      .select("fields")
+      .where("tenant_id", "=", actor.tenantId)
+      .where("integration_id", "=", integrationId)
+      .where("payout_mode", "=", "integration")
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+    const payoutFields = payoutMethod
+      ? Object.fromEntries(
+          decodeJson<Array<{ key: string }>>(payoutMethod.fields, []).map((f) => [
+            f.key,
+            f.key === "iban" ? "DE89370400440532013000" : `test-${f.key}`,
+          ]),
+        )
+      : undefined;
     const target = {
+      ...(payoutFields ? { payouts: true, payoutFields } : {}),
       appUrl: integration.appUrl,
       merchantId: integration.merchantId,
       token: token!,

@@ -45,12 +45,14 @@ export async function requestWithdrawal(
   const method = await repo.method(who.tenantId, input.methodId);
   const client = await ctx.db
     .selectFrom("clients")
-    .select("client_group")
+    .select(["client_group", "disabled"])
     .where("tenant_id", "=", who.tenantId)
     .where("id", "=", who.clientId)
     .executeTakeFirst();
   if (!method || method.deleted || !method.enabled || !client || !isVisibleTo(method, client.client_group))
     throw new NotFoundError("Withdrawal method");
+  // A disabled client keeps its money but moves none (staff may not ask on its behalf either).
+  if (client.disabled) throw new ConflictError("This client is disabled", "client_disabled");
   const currency = method.currencies.find((c) => c.code === input.currency);
   if (!currency)
     throw new ValidationError("This method does not pay out in that currency", [

@@ -252,6 +252,16 @@ describe("a request, its hold and the approval queue", () => {
     });
     expect([own.statusCode, own.json().error.code]).toEqual([403, "own_request"]);
     expect((await tenant.viewer.post("/api/admin/withdrawals", { clientId })).statusCode).toBe(403);
+    await t.ctx.db.updateTable("clients").set({ disabled: 1 }).where("id", "=", clientId).execute();
+    const disabled = await tenant.finance.post("/api/admin/withdrawals", {
+      clientId,
+      methodId,
+      currency: "USD",
+      amount: "12.00",
+      fields: { iban: "DE89370400440532013000" },
+    });
+    await t.ctx.db.updateTable("clients").set({ disabled: 0 }).where("id", "=", clientId).execute();
+    expect([disabled.statusCode, disabled.json().error.code]).toEqual([409, "client_disabled"]);
     const otherTenant = await seedTenant(t);
     const stolen = await otherTenant.owner.post("/api/admin/withdrawals", {
       clientId,
