@@ -3,9 +3,13 @@ import { defineConfig } from "vitest/config";
 // `npm run test:reliability`: the reliability suite (R1 crash, R2 two processes, R3 fuzz,
 // R4 API-1 faults, R5 security, R6 first-credit race over two processes, R7 parallel logins,
 // R8 slow bodies, R9 API-3 status queries over two processes and a kill -9, R10 outbound webhooks
-// after a kill -9 (before sending, and while the posts hang) and over two processes) against real `psphub serve` child processes on loopback, sized
-// to finish in a few minutes on 2 cores. R5 also gathers the security matrices that live beside
-// the server's code (RBAC, tenant isolation, CSRF, secrets, login limit, SSRF), run here on SQLite.
+// after a kill -9 (before sending, and while the posts hang) and over two processes, R11 payouts
+// through an integration: duplicated API-5 callbacks over two processes with a kill -9 mid-storm,
+// and lost API-5s settled by the payout status query across a kill -9, each payout debited once)
+// against real `psphub serve` child processes on loopback, sized to finish in a few minutes on
+// 2 cores (R11's second case waits out the payout job's 90 s lease). R5 also gathers the security
+// matrices that live beside the server's code (RBAC, tenant isolation, CSRF, secrets, login
+// limit, SSRF), run here on SQLite.
 const resolve = { conditions: ["source"] };
 const env = { PSPHUB_SCRYPT_N: "1024" };
 

@@ -22,6 +22,7 @@ import { type Api1Stub, runB3, type StubDirect, startApi1Stub, stubDirectRun } f
 import { runB4 } from "./b4-growth.js";
 import { runB5, WORKER_ENV } from "./b5-status-queries.js";
 import { runB6 } from "./b6-webhooks.js";
+import { runB7 } from "./b7-payout-callbacks.js";
 import { baselineRun } from "./baseline.js";
 import { buildServer } from "./lib/build.js";
 import { log, round } from "./lib/figures.js";
@@ -29,7 +30,7 @@ import { PROFILE_DIR, printProfile } from "./lib/profile.js";
 import { buildReport, type KindResults, machine } from "./lib/report.js";
 import type { BenchTarget, Settings } from "./lib/settings.js";
 
-const USAGE = `\`npm run bench\`: B1–B4 of issue 7 against a baseline measured in the same run.
+const USAGE = `\`npm run bench\`: B1–B7 against a baseline measured in the same run.
 
   npm run bench                          everything (about 5 minutes on 2 cores)
   npm run bench -- --only b1 --db sqlite one benchmark on one database
@@ -37,13 +38,15 @@ const USAGE = `\`npm run bench\`: B1–B4 of issue 7 against a baseline measured
   npm run bench -- --profile             also write CPU profiles of the servers (B1–B3, B4)
   npm run bench -- --only b5 --b5-orders 1000 --b5-delay 10   B5 small
   npm run bench -- --only b1,b3 --worker  B1 and B3 with the API-3 worker running
+  npm run bench -- --only b1,b7 --duration 5   API-2 and API-5 callbacks side by side
 
   B1 distinct callbacks (bench/b1-callbacks.ts)     B2 duplicate storm (bench/b2-duplicate-storm.ts)
   B3 deposit creation (bench/b3-deposit-create.ts)  B4 B1 on a grown table (bench/b4-growth.ts)
   B5 lost callbacks settled by API-3 status queries (bench/b5-status-queries.ts)
   B6 B1's load with two webhook endpoints, against none, and the delivery lag (bench/b6-webhooks.ts)
+  B7 B1's method for API-5: distinct "paid" payout callbacks (bench/b7-payout-callbacks.ts)
 
-Flags: --only b1,b2,b3,b4,b5,b6  --db sqlite,postgres  --duration 10  --warmup 3  --growth 1000000
+Flags: --only b1,b2,b3,b4,b5,b6,b7  --db sqlite,postgres  --duration 10  --warmup 3  --growth 1000000
   --connections 64  --rate 200  --profile  --mode built|source  --pool N  --out FILE
   --label TEXT  --bundle path/psphub.js (run that build instead of building apps/server)
   --worker (B1–B4's server runs the API-3 worker, its integration has API-3 on)
@@ -55,7 +58,7 @@ bench/results/latest.json (or --out).`;
 
 const { values: flags } = parseArgs({
   options: {
-    only: { type: "string", default: "b1,b2,b3,b4,b5,b6" },
+    only: { type: "string", default: "b1,b2,b3,b4,b5,b6,b7" },
     db: { type: "string", default: "sqlite,postgres" },
     duration: { type: "string", default: "10" },
     warmup: { type: "string", default: "3" },
@@ -126,18 +129,35 @@ async function runKind(
       await b6db.drop();
     }
   };
-  if (!["b1", "b2", "b3", "b4"].some((b) => only.has(b))) {
+  // B7 too: API-5 callbacks against withdrawals of a database of its own, on a fresh server.
+  const b7 = async () => {
+    const b7db = await createScratchDatabase(kind, "b7");
+    try {
+      return await runB7(settings, kind, b7db, () =>
+        startPsphub({ mode: MODE, env: serverEnv(b7db), ...(bundle ? { bundle } : {}) }),
+      );
+    } finally {
+      await b7db.drop();
+    }
+  };
+  if (!["b1", "b2", "b3", "b4", "b7"].some((b) => only.has(b))) {
     if (only.has("b5")) out.b5 = await b5();
     if (only.has("b6")) out.b6 = await b6();
     return out;
   }
   // The yardstick for this database's figures, measured right before them: the machine's load
   // changes over minutes, so a baseline from the start of the run would drift.
-  if (only.has("b1") || only.has("b2") || only.has("b4")) {
+  if (only.has("b1") || only.has("b2") || only.has("b4") || only.has("b7")) {
     out.baseline = await baselineRun(settings);
     log(
       `${kind}: baseline ${out.baseline.rps}/s (${out.baseline.cpuUsPerReq} µs CPU each) p50 ${out.baseline.p50} ms p99 ${out.baseline.p99} ms`,
     );
+  }
+  if (!["b1", "b2", "b3", "b4"].some((b) => only.has(b))) {
+    out.b7 = await b7();
+    if (only.has("b5")) out.b5 = await b5();
+    if (only.has("b6")) out.b6 = await b6();
+    return out;
   }
   // B4 is judged against B1's p99.
   const needsB1 = only.has("b1") || only.has("b4");
@@ -173,6 +193,9 @@ async function runKind(
     server = undefined;
     if (flags.profile) out.profile = printProfile(profileDir, `${kind}-b1`, "warm-up, B1, B2 and B3");
 
+    // Right after B1's server, the nearest in time to B1 and its baseline.
+    if (only.has("b7")) out.b7 = await b7();
+
     if (only.has("b4")) {
       const r = await runB4(target, out.b1);
       out.b4 = r.b4;
@@ -196,7 +219,7 @@ async function main() {
     log("building the server bundle (tsup) into bench/.build");
     bundle = buildServer();
   }
-  const needsCallbacks = only.has("b1") || only.has("b2") || only.has("b4");
+  const needsCallbacks = only.has("b1") || only.has("b2") || only.has("b4") || only.has("b7");
   const baseline = needsCallbacks ? await baselineRun(settings) : undefined;
   if (baseline)
     log(

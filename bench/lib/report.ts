@@ -9,6 +9,7 @@ import { B3_SEGMENT_S, type B3Result, type StubDirect } from "../b3-deposit-crea
 import type { B4Result } from "../b4-growth.js";
 import type { B5Result } from "../b5-status-queries.js";
 import type { B6Result } from "../b6-webhooks.js";
+import type { B7Result } from "../b7-payout-callbacks.js";
 import { cpuNote, type Figures, round } from "./figures.js";
 import type { Settings } from "./settings.js";
 
@@ -22,6 +23,7 @@ export type KindResults = {
   b4?: B4Result;
   b5?: B5Result;
   b6?: B6Result;
+  b7?: B7Result;
   profile?: string;
   b4Profile?: string;
 };
@@ -124,6 +126,19 @@ export function buildReport(x: {
         `rps ≥ ${goal}× baseline; p50 ${fmt(ratio(r.b1.p50, baseline?.p50))}×, p99 ${fmt(ratio(r.b1.p99, baseline?.p99))}×; ${cpuNote(r.b1)}; ${r.b1.meanBatch} per batch; ${r.b1.answered204} × 204 verified=${r.b1.verified}`,
       ]);
       verified &&= r.b1.verified;
+    }
+    // B7 beside B1: the same load and baseline, API-5 against withdrawals instead of API-2.
+    if (r.b7) {
+      rows.push([
+        "B7 distinct payout callbacks",
+        kind,
+        fmt(r.b7.rps),
+        fmt(r.b7.p50),
+        fmt(r.b7.p99),
+        fmt(ratio(r.b7.rps, baseline?.rps)),
+        `API-5 "paid", each debiting its own withdrawal; ${r.b1 ? `${fmt(ratio(r.b7.rps, r.b1.rps))}× B1's rate; ` : ""}p50 ${fmt(ratio(r.b7.p50, baseline?.p50))}×, p99 ${fmt(ratio(r.b7.p99, baseline?.p99))}× baseline; ${cpuNote(r.b7)}; peak RSS ${fmt(r.b7.peakRssMb)} MB; ${r.b7.answered204} × 204 of ${r.b7.payoutsReady} paying, ${r.b7.paid} paid verified=${r.b7.verified}`,
+      ]);
+      verified &&= r.b7.verified;
     }
     if (r.b2) {
       rows.push([

@@ -481,17 +481,35 @@ export async function orderCredits(bdb: ScratchDb, prefix: string): Promise<Map<
   );
 }
 
-/** Wallets whose cached balance differs from the sum of their ledger entries (always none). */
+/**
+ * Wallets whose cached balance differs from the sum of their ledger entries that move the
+ * balance, or whose held amount differs from the sum of their hold entries (`withdrawal_hold`,
+ * `withdrawal_release`: docs/withdrawals.md#the-hold). Always none.
+ */
 export async function walletMismatches(
   bdb: ScratchDb,
-): Promise<{ id: string; balance: number; sum: number }[]> {
-  const rows = await bdb.raw.all<{ id: string; balance: number | string; sum: number | string | null }>(
-    `SELECT w.id, w.balance_minor AS balance, SUM(e.amount_minor) AS sum
-     FROM wallets w LEFT JOIN ledger_entries e ON e.wallet_id = w.id GROUP BY w.id, w.balance_minor`,
+): Promise<{ id: string; balance: number; sum: number; held: number; holdSum: number }[]> {
+  const rows = await bdb.raw.all<{
+    id: string;
+    balance: number | string;
+    sum: number | string | null;
+    held: number | string;
+    hold_sum: number | string | null;
+  }>(
+    `SELECT w.id, w.balance_minor AS balance, w.held_minor AS held,
+            SUM(CASE WHEN e.kind IN ('withdrawal_hold', 'withdrawal_release') THEN 0 ELSE e.amount_minor END) AS sum,
+            SUM(CASE WHEN e.kind IN ('withdrawal_hold', 'withdrawal_release') THEN e.amount_minor ELSE 0 END) AS hold_sum
+     FROM wallets w LEFT JOIN ledger_entries e ON e.wallet_id = w.id GROUP BY w.id, w.balance_minor, w.held_minor`,
   );
   return rows
-    .map((r) => ({ id: r.id, balance: Number(r.balance), sum: Number(r.sum ?? 0) }))
-    .filter((r) => r.balance !== r.sum);
+    .map((r) => ({
+      id: r.id,
+      balance: Number(r.balance),
+      sum: Number(r.sum ?? 0),
+      held: Number(r.held),
+      holdSum: Number(r.hold_sum ?? 0),
+    }))
+    .filter((r) => r.balance !== r.sum || r.held !== r.holdSum);
 }
 
 /** Deposit ledger entries in total, and any deposit credited more than once (always none). */

@@ -93,6 +93,7 @@ export async function startServer(
       ? startPayoutWorker(ctx, {
           pollMs: config.statusQueryPollMs,
           concurrency: config.statusQueryConcurrency,
+          leaseMs: config.statusQueryLeaseMs,
         })
       : undefined;
 
