@@ -184,4 +184,28 @@ describe.skipIf(!hasChromium)("a withdrawal paid out by the simulator (Chromium)
     await expectText(portal.getByTestId("withdrawal-list"), "Paid");
     expect(await wallet()).toMatchObject({ balance: "387.20", held: "0.00", available: "387.20" });
   });
+
+  it("puts the withdrawal methods in the order the owner chooses, as the portal offers them", async () => {
+    const owner = await loginStaff(e2e.stack.app.app, e2e.stack.owner.email, e2e.stack.owner.password);
+    ok(
+      await owner.post("/api/admin/withdrawal-methods", {
+        name: "Crypto wallet",
+        currencies: [{ code: "USD", min: "10.00", max: "5000.00" }],
+        fields: [{ key: "address", label: "Wallet address", required: true }],
+        approval: { bands: [{ from: "0", levels: 1 }] },
+      }),
+      "second method",
+    );
+    const page = await open();
+    await adminLogin(page, e2e.stack.baseUrl, e2e.stack.owner.email, e2e.stack.owner.password);
+    await page.getByRole("link", { name: "Withdrawal methods" }).click();
+    await page.getByRole("button", { name: "Move Crypto wallet up" }).click();
+    await expect
+      .poll(async () =>
+        (
+          (await client.get("/api/portal/withdrawal-methods")).json() as { items: { name: string }[] }
+        ).items.map((m) => m.name),
+      )
+      .toEqual(["Crypto wallet", "Bank payout"]);
+  });
 });

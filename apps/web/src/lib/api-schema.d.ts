@@ -9033,6 +9033,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/withdrawal-methods/reorder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set the display order: ids of all withdrawal methods, each once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        ids: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                name: string;
+                                enabled: boolean;
+                                sortOrder: number;
+                                currencies: {
+                                    code: string;
+                                    decimals: number;
+                                    min: string;
+                                    max: string;
+                                    feePercent: string;
+                                    feeFixed: string;
+                                    feeMax: string | null;
+                                }[];
+                                fields: {
+                                    key: string;
+                                    label: string;
+                                    required: boolean;
+                                }[];
+                                /** @enum {string} */
+                                visibility: "all" | "groups";
+                                clientGroups: string[];
+                                /** @enum {string} */
+                                payoutMode: "manual" | "integration";
+                                integrationId: string | null;
+                                approval: {
+                                    bands: {
+                                        from: string;
+                                        levels: number;
+                                    }[];
+                                    rolesByLevel: ("owner" | "admin" | "finance" | "viewer")[][];
+                                    autoPayout: boolean;
+                                };
+                                /** @enum {string} */
+                                failedPayout: "release" | "keep";
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/withdrawal-methods/{id}": {
         parameters: {
             query?: never;

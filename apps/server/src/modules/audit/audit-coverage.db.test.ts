@@ -531,6 +531,8 @@ const ELSEWHERE: Record<string, string> = {
   "POST /api/admin/integrations/:id/certify-runs":
     "a conformance run, recorded with its report; audited as integration.certify (certify-runs.db.test.ts)",
   "POST /api/admin/withdrawal-methods": "audited as withdrawal_method.create (withdrawal-routes.db.test.ts)",
+  "POST /api/admin/withdrawal-methods/reorder":
+    "audited as withdrawal_method.reorder (withdrawal-routes.db.test.ts)",
   "PUT /api/admin/withdrawal-methods/:id":
     "audited as withdrawal_method.update (withdrawal-routes.db.test.ts)",
   "POST /api/admin/withdrawals":

@@ -247,3 +247,48 @@ export async function listWithdrawalMethods(
     .execute();
   return rows.map(toWithdrawalMethod);
 }
+
+/**
+ * Sets the display order: `ids` must be exactly the tenant's (not deleted) withdrawal methods,
+ * each once, in the new order. Audited when it changes anything. Answers the methods in order.
+ */
+export async function reorderWithdrawalMethods(
+  ctx: Ctx,
+  actor: AdminActor,
+  input: { ids: string[] },
+): Promise<WithdrawalMethod[]> {
+  const { ids } = parseInput(z.object({ ids: z.array(z.string().min(1).max(100)).max(1000) }), input);
+  return writeTransaction(ctx.db, async (trx) => {
+    const rows = await listWithdrawalMethods({ db: trx }, actor.tenantId);
+    const known = new Set(rows.map((r) => r.id));
+    if (new Set(ids).size !== ids.length || ids.length !== rows.length || ids.some((id) => !known.has(id)))
+      throw new ValidationError("The order must list every withdrawal method exactly once", [
+        { path: "ids", message: "must be a permutation of the ids of all withdrawal methods" },
+      ]);
+    const now = ctx.clock.now();
+    const before = rows.map((r) => r.id);
+    if (ids.every((id, i) => before[i] === id)) return rows;
+    for (const [index, id] of ids.entries())
+      await trx
+        .updateTable("withdrawal_methods")
+        .set({ sort_order: index, updated_at: now })
+        .where("tenant_id", "=", actor.tenantId)
+        .where("id", "=", id)
+        .execute();
+    await recordAudit(
+      trx,
+      {
+        tenantId: actor.tenantId,
+        actor: actor.audit,
+        action: "withdrawal_method.reorder",
+        targetType: "withdrawal_method",
+        targetId: null,
+        before: { order: before },
+        after: { order: ids },
+        ip: actor.ip,
+      },
+      now,
+    );
+    return listWithdrawalMethods({ db: trx }, actor.tenantId);
+  });
+}

@@ -109,6 +109,32 @@ describe("withdrawal methods", () => {
     const offered = (await client.get("/api/portal/withdrawal-methods")).json().items;
     expect(offered).toEqual([expect.objectContaining({ id: methodId, name: "SEPA", fields: METHOD.fields })]);
   });
+
+  it("are put in the order the admin chooses, for the portal too, audited", async () => {
+    const second = await tenant.admin.post("/api/admin/withdrawal-methods", { ...METHOD, name: "Crypto" });
+    const ids = [second.json().id, methodId];
+    expect((await tenant.finance.post("/api/admin/withdrawal-methods/reorder", { ids })).statusCode).toBe(
+      403,
+    );
+    const bad = await tenant.admin.post("/api/admin/withdrawal-methods/reorder", { ids: [methodId] });
+    expect(bad.statusCode).toBe(400);
+    const res = await tenant.admin.post("/api/admin/withdrawal-methods/reorder", { ids });
+    expect(res.json().items.map((m: { id: string }) => m.id)).toEqual(ids);
+    expect(
+      (await client.get("/api/portal/withdrawal-methods")).json().items.map((m: { id: string }) => m.id),
+    ).toEqual(ids);
+    const audited = await t.ctx.db
+      .selectFrom("audit_log")
+      .select("id")
+      .where("action", "=", "withdrawal_method.reorder")
+      .execute();
+    expect(audited).toHaveLength(1);
+    await tenant.admin.put(`/api/admin/withdrawal-methods/${second.json().id}`, {
+      ...METHOD,
+      name: "Crypto",
+      enabled: false,
+    });
+  });
 });
 
 describe("a request, its hold and the approval queue", () => {

@@ -18,6 +18,7 @@ import {
 import {
   createWithdrawalMethod,
   listWithdrawalMethods,
+  reorderWithdrawalMethods,
   updateWithdrawalMethod,
   withdrawalMethodInput,
 } from "./manage-withdrawal-methods.js";
@@ -85,6 +86,21 @@ export function withdrawalRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
     async (req) => ({
       items: (await listWithdrawalMethods(ctx, staffOf(req).tenantId)).map(withdrawalMethodView),
+    }),
+  );
+  r.post(
+    `${METHODS}/reorder`,
+    {
+      config: { access: { staff: "methods:write" } },
+      schema: {
+        tags,
+        summary: "Set the display order: ids of all withdrawal methods, each once",
+        body: z.object({ ids: z.array(z.string().min(1).max(100)).max(1000) }),
+        response: { 200: z.object({ items: z.array(withdrawalMethodOut) }) },
+      },
+    },
+    async (req) => ({
+      items: (await reorderWithdrawalMethods(ctx, adminActorOf(req), req.body)).map(withdrawalMethodView),
     }),
   );
   r.get(

@@ -1,4 +1,4 @@
-import { ActionIcon, Anchor, Button, Group, Paper, Stack, Switch, Text } from "@mantine/core";
+import { Anchor, Button, Paper, Stack, Switch, Text } from "@mantine/core";
 import { useState } from "react";
 import { Link } from "react-router";
 import { t } from "../../i18n/index.js";
@@ -6,9 +6,10 @@ import { groupDigits, money } from "../../lib/money.js";
 import { useQuery } from "../../lib/use-api-query.js";
 import { DataTable } from "../../ui/data-table.js";
 import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/feedback.js";
-import { IconArrowDown, IconArrowUp, IconPlus } from "../../ui/icons.js";
+import { IconPlus } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
+import { moved, OrderButtons } from "../order-buttons.js";
 import type { DepositMethod, MethodCurrency } from "../types.js";
 import { useStaff } from "../use-staff.js";
 
@@ -29,9 +30,11 @@ export function MethodsPage() {
 
   const move = async (index: number, delta: -1 | 1) => {
     if (!items) return;
-    const ids = items.map((m) => m.id);
-    const [id] = ids.splice(index, 1);
-    ids.splice(index + delta, 0, id!);
+    const ids = moved(
+      items.map((m) => m.id),
+      index,
+      delta,
+    );
     setBusy(true);
     try {
       const r = await api.POST("/api/admin/deposit-methods/reorder", { body: { ids } });
@@ -90,26 +93,13 @@ export function MethodsPage() {
               render: (m) => {
                 const i = items?.indexOf(m) ?? 0;
                 return (
-                  <Group gap={2} wrap="nowrap">
-                    <ActionIcon
-                      variant="subtle"
-                      color="gray"
-                      disabled={!mayWrite || busy || i === 0}
-                      onClick={() => void move(i, -1)}
-                      aria-label={t("methods.moveUp", { name: m.name })}
-                    >
-                      <IconArrowUp size={16} />
-                    </ActionIcon>
-                    <ActionIcon
-                      variant="subtle"
-                      color="gray"
-                      disabled={!mayWrite || busy || i === (items?.length ?? 0) - 1}
-                      onClick={() => void move(i, 1)}
-                      aria-label={t("methods.moveDown", { name: m.name })}
-                    >
-                      <IconArrowDown size={16} />
-                    </ActionIcon>
-                  </Group>
+                  <OrderButtons
+                    name={m.name}
+                    index={i}
+                    count={items?.length ?? 0}
+                    disabled={!mayWrite || busy}
+                    onMove={(d) => void move(i, d)}
+                  />
                 );
               },
             },

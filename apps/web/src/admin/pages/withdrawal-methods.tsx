@@ -9,6 +9,7 @@ import { ErrorAlert, notifyError, notifySuccess, StatusBadge } from "../../ui/fe
 import { IconPlus } from "../../ui/icons.js";
 import { PageHeader } from "../../ui/page-header.js";
 import { api } from "../api.js";
+import { moved, OrderButtons } from "../order-buttons.js";
 import type { WithdrawalMethod } from "../types.js";
 import { useStaff } from "../use-staff.js";
 import { inputOfMethod } from "../withdrawal-method-model.js";
@@ -41,6 +42,28 @@ export function WithdrawalMethodsPage() {
   const [busy, setBusy] = useState(false);
   const integrationName = (id: string | null) =>
     integrations.data?.items.find((i) => i.id === id)?.name ?? id ?? "—";
+
+  const items = q.data?.items;
+  const move = async (index: number, delta: -1 | 1) => {
+    if (!items) return;
+    setBusy(true);
+    try {
+      const r = await api.POST("/api/admin/withdrawal-methods/reorder", {
+        body: {
+          ids: moved(
+            items.map((m) => m.id),
+            index,
+            delta,
+          ),
+        },
+      });
+      q.setData(r);
+    } catch (err) {
+      notifyError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const setEnabled = async (m: WithdrawalMethod, enabled: boolean) => {
     setBusy(true);
@@ -82,6 +105,23 @@ export function WithdrawalMethodsPage() {
           pageSize={100}
           minWidth={860}
           columns={[
+            {
+              key: "order",
+              header: t("methods.order"),
+              width: 90,
+              render: (m) => {
+                const i = items?.indexOf(m) ?? 0;
+                return (
+                  <OrderButtons
+                    name={m.name}
+                    index={i}
+                    count={items?.length ?? 0}
+                    disabled={!can("methods:write") || busy}
+                    onMove={(d) => void move(i, d)}
+                  />
+                );
+              },
+            },
             {
               key: "name",
               header: t("field.name"),
