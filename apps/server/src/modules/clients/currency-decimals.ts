@@ -1,5 +1,5 @@
 import { isoExponent, MAX_EXPONENT, MIN_EXPONENT } from "@psphub/protocol";
-import { type Db, hasRowLocks } from "../../infra/db/database.js";
+import { type Db, decodeJson, hasRowLocks } from "../../infra/db/database.js";
 import {
   type ExponentFacts,
   type ExponentInUse,
@@ -87,9 +87,10 @@ export async function lockTenantExponents(trx: Db, tenantId: string): Promise<vo
 }
 
 /**
- * What already fixes the decimals of `codes` at a tenant: its live methods (except
- * `exceptMethodId`, the one being changed), its orders (each keeps the decimals it was created
- * with), and its wallets (counted in the tenant's exponent for their currency).
+ * What already fixes the decimals of `codes` at a tenant: its live deposit and withdrawal
+ * methods (except `exceptMethodId`, the one being changed), its orders and withdrawals (each keeps
+ * the decimals it was created with), and its wallets (counted in the tenant's exponent for their
+ * currency).
  */
 export async function exponentsInUse(
   db: Db,
@@ -118,6 +119,30 @@ export async function exponentsInUse(
         uses.push({ code: a.account, decimals: a.accountDecimals, kind: "method", name: m.name });
     }
   }
+  // Withdrawal methods pay out in their currencies' decimals, and withdrawals keep theirs.
+  const payoutMethods = await db
+    .selectFrom("withdrawal_methods")
+    .select(["id", "name", "currencies"])
+    .where("tenant_id", "=", tenantId)
+    .where("deleted_at", "is", null)
+    .orderBy("sort_order")
+    .orderBy("id")
+    .execute();
+  for (const m of payoutMethods) {
+    if (m.id === opts.exceptMethodId) continue;
+    for (const c of decodeJson<Array<{ code: string; decimals: number }>>(m.currencies, []))
+      if (wanted.has(c.code))
+        uses.push({ code: c.code, decimals: c.decimals, kind: "method", name: `${m.name} (withdrawals)` });
+  }
+  const withdrawals = await db
+    .selectFrom("withdrawals")
+    .select((eb) => ["currency", "decimals", eb.fn.countAll().as("n")])
+    .where("tenant_id", "=", tenantId)
+    .where("currency", "in", [...wanted])
+    .groupBy(["currency", "decimals"])
+    .execute();
+  for (const w of withdrawals)
+    uses.push({ code: w.currency, decimals: w.decimals, kind: "withdrawals", count: Number(w.n) });
   const orders = await db
     .selectFrom("deposits")
     .select((eb) => ["currency", "decimals", eb.fn.countAll().as("n")])

@@ -7,16 +7,21 @@ import type { FieldIssue } from "../../common/errors.js";
  * Pure: the use-cases read what is in use and pass it here.
  */
 
-/** Where a currency's decimals are already in use: another live method, orders or wallets. */
+/**
+ * Where a currency's decimals are already in use: another live method (deposit or withdrawal),
+ * orders, withdrawals or wallets.
+ */
 export type ExponentInUse =
   | { code: string; decimals: number; kind: "method"; name: string }
   | { code: string; decimals: number; kind: "orders"; count: number }
-  | { code: string; decimals: number; kind: "wallets"; count: number };
+  | { code: string; decimals: number; kind: "wallets"; count: number }
+  | { code: string; decimals: number; kind: "withdrawals"; count: number };
 
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
 
 export function describeUse(u: ExponentInUse): string {
   if (u.kind === "method") return `method "${u.name}"`;
+  if (u.kind === "withdrawals") return plural(u.count, "withdrawal");
   return u.kind === "orders" ? plural(u.count, "order") : plural(u.count, "wallet");
 }
 

@@ -106,6 +106,7 @@ async function checkedRow(
     trx,
     actor.tenantId,
     cur.currencies.map((c) => c.code),
+    { exceptMethodId: id },
   );
   const vis = checkVisibility(data.visibility, data.clientGroups);
   const issues: FieldIssue[] = [

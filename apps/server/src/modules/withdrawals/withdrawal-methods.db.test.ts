@@ -5,6 +5,7 @@ import { writeTransaction } from "../../infra/db/database.js";
 import { postLedgerEntry } from "../../test/ledger-postings.js";
 import { insertClient, insertIntegration } from "../../test/payment-fixtures.js";
 import { createTestApp, createTestTenant, type TestApp } from "../../test/test-app.js";
+import { createMethod } from "../deposit-methods/create-method.js";
 import {
   createWithdrawalMethod,
   listWithdrawalMethods,
@@ -190,5 +191,33 @@ describe("withdrawal methods", () => {
       .orderBy("created_at")
       .execute();
     expect(audit.map((a) => a.action)).toEqual(["withdrawal_method.create", "withdrawal_method.update"]);
+  });
+
+  it("gives a currency one number of decimals across deposit and withdrawal methods", async () => {
+    const tenant = await createTestTenant(t.ctx);
+    const me: AdminActor = { tenantId: tenant.tenantId, audit: { type: "user", id: "admin-3" }, ip: null };
+    const usdt = (decimals: number) => [{ code: "USDT", decimals, min: "10", max: "5000" }];
+    const first = await createWithdrawalMethod(t.ctx, me, valid({ name: "USDT out", currencies: usdt(6) }));
+    // Changing the method itself may change its own decimals while nothing else uses them.
+    await updateWithdrawalMethod(t.ctx, me, first.id, valid({ name: "USDT out", currencies: usdt(8) }));
+    expect(
+      (await issuesOf(createWithdrawalMethod(t.ctx, me, valid({ name: "USDT 2", currencies: usdt(6) })))).map(
+        (i) => (typeof i === "string" ? i : i.path),
+      ),
+    ).toEqual(["currencies.0.decimals"]);
+    const integration = await insertIntegration(t.ctx, tenant.tenantId);
+    const deposit = await issuesOf(
+      createMethod(t.ctx, me, {
+        name: "USDT in",
+        integrationId: integration.integrationId,
+        currencies: usdt(6),
+      }),
+    );
+    expect(deposit).toEqual([
+      expect.objectContaining({
+        path: "currencies.0.decimals",
+        message: expect.stringContaining("USDT out (withdrawals)"),
+      }),
+    ]);
   });
 });
