@@ -32,7 +32,13 @@ describe("back-office auth", () => {
     expect(me.json().me.role).toBe("owner");
     expect(me.json().me.permissions).toContain("users:manage");
     const viewer = await loginStaff(t.app, `viewer@${s.slug}.test`, TEST_PASSWORD);
-    expect(viewer.me.permissions).toEqual(["settings:read", "methods:read", "clients:read", "deposits:read"]);
+    expect(viewer.me.permissions).toEqual([
+      "settings:read",
+      "methods:read",
+      "clients:read",
+      "deposits:read",
+      "withdrawals:read",
+    ]);
     expect(me.json().csrfToken).toBe(s.owner.csrfToken);
   });
 

@@ -338,7 +338,9 @@ describe("portal wallets and ledger", () => {
     const wallets = await portal.get("/api/portal/wallets");
     expect(wallets.statusCode).toBe(200);
     expect(wallets.json()).toEqual({
-      items: [{ currency: "USD", balance: "162.48", balanceMinor: "16248" }],
+      items: [
+        { currency: "USD", balance: "162.48", balanceMinor: "16248", held: "0.00", available: "162.48" },
+      ],
     });
     const ledger = (await portal.get("/api/portal/ledger")).json();
     expect(ledger.total).toBe(1);
