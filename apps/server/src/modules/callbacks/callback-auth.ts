@@ -62,19 +62,19 @@ export function checkSign(
 /**
  * The sign of a body that came with no header token (an API-3 or payout status answer): verified
  * with every token the integration accepts now, each tried in full, none short-circuiting
- * another. Returns the first token's result to explain a failure.
+ * another. Returns the current token's result to explain a failure.
  */
 export function verifyWithAnyToken(
   read: ReadBody,
   integ: CallbackIntegration,
   now: number,
-): { valid: boolean; first: VerifyResult | undefined } {
-  let valid = false;
-  let first: VerifyResult | undefined;
-  for (const token of callbackTokens(integ, now)) {
-    const v = verifyDetailed(read.params, token, read.callback.sign, { literals: read.literals });
-    first ??= v;
-    valid = v.valid || valid;
-  }
+): { valid: boolean; first: VerifyResult } {
+  const verifyWith = (token: string) =>
+    verifyDetailed(read.params, token, read.callback.sign, { literals: read.literals });
+  // callbackTokens lists the current token first, then the previous one in its grace period.
+  const [current, ...others] = callbackTokens(integ, now);
+  const first = verifyWith(current ?? integ.token);
+  let valid = first.valid;
+  for (const token of others) valid = verifyWith(token).valid || valid;
   return { valid, first };
 }

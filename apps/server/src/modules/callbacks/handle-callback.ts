@@ -42,7 +42,6 @@ import {
   signRefused,
   statusRefused,
   statusUnknown,
-  tokenRefused,
 } from "./callback-detail.js";
 import type { FloodGuard } from "./callback-flood-log.js";
 import { callbackLogsWrite, insertCallbackLog, refusedBodyPrefix } from "./callback-log-repo.js";
@@ -671,7 +670,7 @@ async function screenStatusAnswer(
   j.integrationId = integ.id;
   // Every accepted token is tried in full (each comparison constant-time): none short-circuits.
   const { valid, first } = verifyWithAnyToken(read.body, integ, now);
-  if (!valid) return reject("psp_token_invalid", first ? signRefused(first) : tokenRefused(undefined));
+  if (!valid) return reject("psp_token_invalid", signRefused(first));
   // An answer about another order than the one asked about settles nothing.
   if (cb.orderNo !== query.orderNo) return reject("payment_not_found", orderNotFound(cb.orderNo));
   return { req, judgement: j, passed: { cb, integ }, query };

@@ -193,8 +193,7 @@ export async function judgePayoutAnswer(
   if (!integ?.enabled || integ.id !== asked.integrationId || integ.tenant_id !== asked.tenantId)
     return refused("psp_setting_not_found", integrationNotFound());
   const signed = verifyWithAnyToken(read.body, integ, now);
-  if (!signed.valid)
-    return refused("psp_token_invalid", signed.first ? signRefused(signed.first) : bodyRefused("no token"));
+  if (!signed.valid) return refused("psp_token_invalid", signRefused(signed.first));
   if (cb.orderNo !== asked.payoutNo)
     return refused("payment_not_found", {
       detail: "the answer is about another payout",

@@ -168,7 +168,7 @@ export async function runPayoutStep(deps: PayoutDeps, t: PayoutTarget, lease: nu
   } else {
     const notFound = answer.kind === "not_found";
     const reason = notFound ? "payout_not_found" : clean(answer.reason);
-    const bodyText = notFound ? answer.bodyText : answer.bodyText;
+    const { bodyText } = answer;
     const callbackLogId =
       bodyText === null
         ? null

@@ -49,7 +49,8 @@ export async function requestWithdrawal(
     .where("tenant_id", "=", who.tenantId)
     .where("id", "=", who.clientId)
     .executeTakeFirst();
-  if (!method || method.deleted || !method.enabled || !client || !isVisibleTo(method, client.client_group))
+  if (!client) throw new NotFoundError("Client");
+  if (!method || method.deleted || !method.enabled || !isVisibleTo(method, client.client_group))
     throw new NotFoundError("Withdrawal method");
   // A disabled client keeps its money but moves none (staff may not ask on its behalf either).
   if (client.disabled) throw new ConflictError("This client is disabled", "client_disabled");

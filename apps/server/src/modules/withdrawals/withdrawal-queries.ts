@@ -11,7 +11,7 @@ import { isVisibleTo } from "../deposit-methods/method-model.js";
 import { personOf } from "../users/api-keys.js";
 import { mayDecide } from "./approval-policy.js";
 import { mayMarkPaid } from "./decide-withdrawal.js";
-import { policyFor, type WithdrawalMethod } from "./withdrawal-model.js";
+import { policyFor, toWithdrawalMethod, type WithdrawalMethod } from "./withdrawal-model.js";
 import { createWithdrawalRepo, type WithdrawalRow } from "./withdrawal-repo.js";
 import { type RiskFlag, riskFlags } from "./withdrawal-risk.js";
 import type {
@@ -21,7 +21,7 @@ import type {
   withdrawalMethodOut,
   withdrawalSummaryOut,
 } from "./withdrawal-schemas.js";
-import { TERMINAL_WITHDRAWAL, withdrawalSourcesOf } from "./withdrawal-state.js";
+import { withdrawalSourcesOf } from "./withdrawal-state.js";
 
 /**
  * What the back office and the portal read of withdrawals (docs/withdrawals.md#http-routes):
@@ -78,16 +78,13 @@ export async function portalWithdrawalMethods(ctx: Ctx, tenantId: string, client
     .executeTakeFirst();
   const rows = await ctx.db
     .selectFrom("withdrawal_methods")
-    .select("id")
+    .selectAll()
     .where("tenant_id", "=", tenantId)
     .where("deleted_at", "is", null)
     .where("enabled", "=", 1)
     .orderBy("sort_order")
     .execute();
-  const repo = createWithdrawalRepo(ctx.db);
-  const methods = (await Promise.all(rows.map((r) => repo.method(tenantId, r.id)))).filter(
-    (m): m is WithdrawalMethod => m !== undefined && isVisibleTo(m, client?.client_group ?? null),
-  );
+  const methods = rows.map(toWithdrawalMethod).filter((m) => isVisibleTo(m, client?.client_group ?? null));
   return methods.map((m) => {
     const { id, name, currencies, fields } = withdrawalMethodView(m);
     return { id, name, currencies, fields };
@@ -126,12 +123,12 @@ async function flagsOf(
     .where("client_id", "in", clients)
     .where("status", "=", "paid")
     .execute();
-  const repo = createWithdrawalRepo(ctx.db);
-  for (const p of paid)
-    if (!methods.has(p.method_id)) {
-      const m = await repo.method(tenantId, p.method_id);
-      if (m) methods.set(p.method_id, m);
-    }
+  for (const [id, m] of await methodsById(
+    ctx,
+    tenantId,
+    paid.map((p) => p.method_id),
+  ))
+    if (!methods.has(id)) methods.set(id, m);
   for (const w of rows) {
     out.set(
       w.id,
@@ -193,15 +190,27 @@ function listed(ctx: Ctx, tenantId: string) {
     .where("w.tenant_id", "=", tenantId);
 }
 
-async function methodsOf(ctx: Ctx, tenantId: string, rows: readonly { method_id: string }[]) {
-  const repo = createWithdrawalRepo(ctx.db);
-  const methods = new Map<string, WithdrawalMethod>();
-  for (const id of new Set(rows.map((r) => r.method_id))) {
-    const m = await repo.method(tenantId, id);
-    if (m) methods.set(id, m);
-  }
-  return methods;
+/** The methods with these ids (deleted ones too: a withdrawal keeps pointing at its method), one query. */
+async function methodsById(ctx: Ctx, tenantId: string, ids: readonly string[]) {
+  const wanted = [...new Set(ids)];
+  const rows =
+    wanted.length === 0
+      ? []
+      : await ctx.db
+          .selectFrom("withdrawal_methods")
+          .selectAll()
+          .where("tenant_id", "=", tenantId)
+          .where("id", "in", wanted)
+          .execute();
+  return new Map(rows.map((r) => [r.id, toWithdrawalMethod(r)]));
 }
+
+const methodsOf = (ctx: Ctx, tenantId: string, rows: readonly { method_id: string }[]) =>
+  methodsById(
+    ctx,
+    tenantId,
+    rows.map((r) => r.method_id),
+  );
 
 /** The approval queue: newest first, filtered; `cursor` is where the next page starts. */
 export async function listWithdrawals(
@@ -391,7 +400,7 @@ export function clientWithdrawalView(w: WithdrawalRow, methodName: string | null
     payoutAmount: money(w.payout_minor, w.decimals),
     status: w.status,
     clientReason: w.status === "rejected" ? w.client_reason : null,
-    cancellable: CANCELLABLE.has(w.status) && w.levels_done === 0 && !TERMINAL_WITHDRAWAL.has(w.status),
+    cancellable: CANCELLABLE.has(w.status),
     createdAt: w.created_at,
     updatedAt: w.updated_at,
   };

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../app-context.js";
-import { NotFoundError } from "../../common/errors.js";
 import { clientOf, staffOf } from "../../http/access.js";
 import { adminActorOf } from "../../http/admin-actor.js";
 import { idempotencyHeaders } from "../deposits/deposit-schemas.js";
@@ -169,13 +168,6 @@ export function withdrawalRoutes(app: FastifyInstance, ctx: AppContext): void {
       const s = staffOf(req);
       const { clientId, ...body } = req.body;
       const key = body.idempotencyKey ?? req.headers["idempotency-key"];
-      const client = await ctx.db
-        .selectFrom("clients")
-        .select("id")
-        .where("tenant_id", "=", s.tenantId)
-        .where("id", "=", clientId)
-        .executeTakeFirst();
-      if (!client) throw new NotFoundError("Client");
       const { id, created } = await requestWithdrawal(
         ctx,
         { tenantId: s.tenantId, clientId, staffId: await personOf(ctx.db, s) },
